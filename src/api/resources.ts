@@ -1,0 +1,164 @@
+/**
+ * The resources Skiff serves: one entry per group/version/resource, as
+ * discovery advertises it. Custom resources are added at run time from CRDs.
+ */
+export interface SubresourceInfo {
+  name: string;
+  verbs: string[];
+  /** Kind served by the subresource when it is not the parent's (Scale, Binding, Eviction). */
+  kind?: { group: string; version: string; kind: string };
+}
+
+export interface ResourceInfo {
+  group: string;
+  version: string;
+  kind: string;
+  /** The plural, lower-case name in URLs. */
+  resource: string;
+  singular: string;
+  namespaced: boolean;
+  shortNames?: string[];
+  categories?: string[];
+  subresources: SubresourceInfo[];
+  verbs: string[];
+  /** Storage prefix, shared by every version of one resource. */
+  storagePrefix: string;
+  /** Set for custom resources. */
+  crd?: CustomResourceInfo;
+}
+
+export interface CustomResourceInfo {
+  schema?: unknown;
+  preserveUnknownFields: boolean;
+  printerColumns: { name: string; type: string; jsonPath: string; description?: string; priority?: number; format?: string }[];
+  scaleSpecReplicasPath?: string;
+  scaleStatusReplicasPath?: string;
+  scaleLabelSelectorPath?: string;
+}
+
+const ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+const rw = ["get", "patch", "update"];
+const status: SubresourceInfo = { name: "status", verbs: rw };
+const scale: SubresourceInfo = { name: "scale", verbs: rw, kind: { group: "autoscaling", version: "v1", kind: "Scale" } };
+
+interface Def {
+  kind: string;
+  resource?: string;
+  cluster?: boolean;
+  short?: string[];
+  all?: boolean;
+  sub?: SubresourceInfo[];
+  verbs?: string[];
+  storage?: string;
+}
+
+function define(group: string, versions: string[], defs: Def[]): ResourceInfo[] {
+  const out: ResourceInfo[] = [];
+  for (const version of versions) {
+    for (const d of defs) {
+      const resource = d.resource ?? pluralize(d.kind);
+      out.push({
+        group, version, kind: d.kind, resource,
+        singular: d.kind.toLowerCase(),
+        namespaced: !d.cluster,
+        shortNames: d.short,
+        categories: d.all ? ["all"] : undefined,
+        subresources: d.sub ?? [],
+        verbs: d.verbs ?? ALL_VERBS,
+        storagePrefix: d.storage ?? `/registry/${resource}`,
+      });
+    }
+  }
+  return out;
+}
+
+export function pluralize(kind: string): string {
+  const k = kind.toLowerCase();
+  if (k.endsWith("s") || k.endsWith("x") || k.endsWith("ch") || k.endsWith("sh")) return k + "es";
+  if (k.endsWith("y") && !/[aeiou]y$/.test(k)) return k.slice(0, -1) + "ies";
+  return k + "s";
+}
+
+const podSubresources: SubresourceInfo[] = [
+  status,
+  { name: "binding", verbs: ["create"], kind: { group: "", version: "v1", kind: "Binding" } },
+  { name: "eviction", verbs: ["create"], kind: { group: "policy", version: "v1", kind: "Eviction" } },
+  { name: "log", verbs: ["get"] },
+  { name: "exec", verbs: ["create", "get"], kind: { group: "", version: "v1", kind: "PodExecOptions" } },
+  { name: "attach", verbs: ["create", "get"], kind: { group: "", version: "v1", kind: "PodAttachOptions" } },
+  { name: "portforward", verbs: ["create", "get"], kind: { group: "", version: "v1", kind: "PodPortForwardOptions" } },
+  { name: "ephemeralcontainers", verbs: rw },
+];
+
+export const builtinResources: ResourceInfo[] = [
+  ...define("", ["v1"], [
+    { kind: "Namespace", cluster: true, short: ["ns"], sub: [status, { name: "finalize", verbs: ["update"] }], verbs: ["create", "delete", "get", "list", "patch", "update", "watch"] },
+    { kind: "Pod", short: ["po"], all: true, sub: podSubresources },
+    { kind: "Binding", verbs: ["create"] },
+    { kind: "Service", short: ["svc"], all: true, sub: [status] },
+    { kind: "Endpoints", resource: "endpoints", short: ["ep"] },
+    { kind: "ConfigMap", short: ["cm"] },
+    { kind: "Secret" },
+    { kind: "Node", cluster: true, short: ["no"], sub: [status] },
+    { kind: "Event", short: ["ev"] },
+    { kind: "ServiceAccount", short: ["sa"], sub: [{ name: "token", verbs: ["create"], kind: { group: "authentication.k8s.io", version: "v1", kind: "TokenRequest" } }] },
+    { kind: "PersistentVolume", cluster: true, short: ["pv"], sub: [status] },
+    { kind: "PersistentVolumeClaim", short: ["pvc"], sub: [status] },
+    { kind: "LimitRange", short: ["limits"] },
+    { kind: "ResourceQuota", short: ["quota"], sub: [status] },
+    { kind: "ReplicationController", short: ["rc"], all: true, sub: [status, scale] },
+    { kind: "PodTemplate" },
+  ]),
+  ...define("apps", ["v1"], [
+    { kind: "Deployment", short: ["deploy"], all: true, sub: [status, scale] },
+    { kind: "ReplicaSet", short: ["rs"], all: true, sub: [status, scale] },
+    { kind: "StatefulSet", short: ["sts"], all: true, sub: [status, scale] },
+    { kind: "DaemonSet", short: ["ds"], all: true, sub: [status] },
+    { kind: "ControllerRevision" },
+  ]),
+  ...define("batch", ["v1"], [
+    { kind: "Job", all: true, sub: [status] },
+    { kind: "CronJob", short: ["cj"], all: true, sub: [status] },
+  ]),
+  ...define("autoscaling", ["v2", "v1"], [
+    { kind: "HorizontalPodAutoscaler", short: ["hpa"], all: true, sub: [status] },
+  ]),
+  ...define("networking.k8s.io", ["v1"], [
+    { kind: "Ingress", short: ["ing"], sub: [status] },
+    { kind: "IngressClass", cluster: true },
+    { kind: "NetworkPolicy", short: ["netpol"] },
+  ]),
+  ...define("discovery.k8s.io", ["v1"], [{ kind: "EndpointSlice" }]),
+  ...define("coordination.k8s.io", ["v1"], [{ kind: "Lease" }]),
+  ...define("events.k8s.io", ["v1"], [{ kind: "Event", short: ["ev"], storage: "/registry/events.k8s.io/events" }]),
+  ...define("policy", ["v1"], [{ kind: "PodDisruptionBudget", short: ["pdb"], sub: [status] }]),
+  ...define("rbac.authorization.k8s.io", ["v1"], [
+    { kind: "Role" }, { kind: "RoleBinding" },
+    { kind: "ClusterRole", cluster: true }, { kind: "ClusterRoleBinding", cluster: true },
+  ]),
+  ...define("storage.k8s.io", ["v1"], [{ kind: "StorageClass", cluster: true, short: ["sc"] }]),
+  ...define("scheduling.k8s.io", ["v1"], [{ kind: "PriorityClass", cluster: true, short: ["pc"] }]),
+  ...define("apiextensions.k8s.io", ["v1"], [{ kind: "CustomResourceDefinition", cluster: true, short: ["crd", "crds"], sub: [status] }]),
+  ...define("authentication.k8s.io", ["v1"], [
+    { kind: "SelfSubjectReview", cluster: true, verbs: ["create"] },
+    { kind: "TokenReview", cluster: true, verbs: ["create"] },
+  ]),
+  ...define("authorization.k8s.io", ["v1"], [
+    { kind: "SelfSubjectAccessReview", cluster: true, verbs: ["create"] },
+    { kind: "SelfSubjectRulesReview", cluster: true, verbs: ["create"] },
+    { kind: "SubjectAccessReview", cluster: true, verbs: ["create"] },
+  ]),
+];
+
+/** Kinds that are answered by the server and never stored. */
+export const virtualKinds = new Set([
+  "Binding", "SelfSubjectReview", "TokenReview", "SelfSubjectAccessReview", "SelfSubjectRulesReview", "SubjectAccessReview",
+]);
+
+export function groupVersion(r: { group: string; version: string }): string {
+  return r.group ? `${r.group}/${r.version}` : r.version;
+}
+
+export function hasSubresource(r: ResourceInfo, name: string): boolean {
+  return r.subresources.some((s) => s.name === name);
+}

@@ -1,0 +1,97 @@
+/**
+ * The set of resources served right now: the built-in ones and those of
+ * established CustomResourceDefinitions. Discovery, routing and OpenAPI read it.
+ */
+import { builtinResources, type CustomResourceInfo, type ResourceInfo, groupVersion } from "../api/resources.js";
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- CRD objects are free-form JSON
+
+export interface GroupInfo { name: string; versions: string[] }
+
+export class ResourceCatalog {
+  private readonly byPath = new Map<string, ResourceInfo>();
+  private custom = new Map<string, ResourceInfo[]>();
+  /** Bumped on every change, so that discovery and OpenAPI documents can be cached. */
+  generation = 0;
+
+  constructor() {
+    for (const r of builtinResources) this.byPath.set(this.pathKey(r.group, r.version, r.resource), r);
+  }
+
+  private pathKey(group: string, version: string, resource: string): string {
+    return `${group}/${version}/${resource}`;
+  }
+
+  lookup(group: string, version: string, resource: string): ResourceInfo | undefined {
+    return this.byPath.get(this.pathKey(group, version, resource));
+  }
+
+  all(): ResourceInfo[] {
+    return [...this.byPath.values()];
+  }
+
+  /** Groups in discovery order, each with its versions, preferred first. */
+  groups(): GroupInfo[] {
+    const out = new Map<string, string[]>();
+    for (const r of this.byPath.values()) {
+      const vs = out.get(r.group) ?? [];
+      if (!vs.includes(r.version)) vs.push(r.version);
+      out.set(r.group, vs);
+    }
+    return [...out].map(([name, versions]) => ({ name, versions }));
+  }
+
+  resourcesOf(group: string, version: string): ResourceInfo[] {
+    return [...this.byPath.values()].filter((r) => r.group === group && r.version === version);
+  }
+
+  /** The preferred version's entry for a group and kind. */
+  byKind(apiVersion: string, kind: string): ResourceInfo | undefined {
+    for (const r of this.byPath.values()) if (groupVersion(r) === apiVersion && r.kind === kind) return r;
+    return undefined;
+  }
+
+  /** Serves (or stops serving) the resources a CRD defines. */
+  setCustomResource(crd: Obj): void {
+    this.removeCustomResource(crd.metadata.name);
+    const spec = crd.spec ?? {};
+    const list: ResourceInfo[] = [];
+    const versions: Obj[] = (spec.versions ?? []).filter((v: Obj) => v.served !== false);
+    // Upstream orders custom versions by Kubernetes version priority; storage version first is close enough here.
+    versions.sort((a, b) => Number(Boolean(b.storage)) - Number(Boolean(a.storage)));
+    for (const v of versions) {
+      const sub = v.subresources ?? spec.subresources ?? {};
+      const schema = v.schema?.openAPIV3Schema ?? spec.validation?.openAPIV3Schema;
+      const crdInfo: CustomResourceInfo = {
+        schema,
+        preserveUnknownFields: Boolean(spec.preserveUnknownFields) || !schema,
+        printerColumns: v.additionalPrinterColumns ?? spec.additionalPrinterColumns ?? [],
+        scaleSpecReplicasPath: sub.scale?.specReplicasPath,
+        scaleStatusReplicasPath: sub.scale?.statusReplicasPath,
+        scaleLabelSelectorPath: sub.scale?.labelSelectorPath,
+      };
+      const info: ResourceInfo = {
+        group: spec.group, version: v.name, kind: spec.names.kind, resource: spec.names.plural,
+        singular: spec.names.singular ?? spec.names.kind.toLowerCase(),
+        namespaced: spec.scope !== "Cluster",
+        shortNames: spec.names.shortNames, categories: spec.names.categories,
+        subresources: [
+          ...(sub.status ? [{ name: "status", verbs: ["get", "patch", "update"] }] : []),
+          ...(sub.scale ? [{ name: "scale", verbs: ["get", "patch", "update"], kind: { group: "autoscaling", version: "v1", kind: "Scale" } }] : []),
+        ],
+        verbs: ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
+        storagePrefix: `/registry/${spec.group}/${spec.names.plural}`,
+        crd: crdInfo,
+      };
+      list.push(info);
+      this.byPath.set(this.pathKey(info.group, info.version, info.resource), info);
+    }
+    this.custom.set(crd.metadata.name, list);
+    this.generation++;
+  }
+
+  removeCustomResource(crdName: string): void {
+    for (const r of this.custom.get(crdName) ?? []) this.byPath.delete(this.pathKey(r.group, r.version, r.resource));
+    if (this.custom.delete(crdName)) this.generation++;
+  }
+}

@@ -1,0 +1,62 @@
+/** Small HTTP helpers shared by the handlers: bodies, responses, content negotiation. */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import { parse as parseYaml } from "yaml";
+import { ApiError, badRequest } from "../api/errors.js";
+
+export type Request = IncomingMessage | Http2ServerRequest;
+export type Response = ServerResponse | Http2ServerResponse;
+
+const MAX_BODY = 3 * 1024 * 1024;
+
+export async function readBody(req: Request): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new ApiError(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728");
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function mediaType(req: Request): string {
+  const ct = req.headers["content-type"];
+  return (Array.isArray(ct) ? ct[0] : ct ?? "").split(";")[0]!.trim().toLowerCase();
+}
+
+/** Decodes a JSON (or, for apply and YAML bodies, YAML) request body; a malformed one is a 400. */
+export function decodeBody(body: Buffer, type: string): unknown {
+  const text = body.toString("utf8");
+  if (type === "application/apply-patch+yaml" || type === "application/yaml") {
+    try {
+      return parseYaml(text, { uniqueKeys: false, maxAliasCount: 100 });
+    } catch (err) {
+      throw badRequest(`error decoding YAML: ${(err as Error).message.split("\n")[0]}`);
+    }
+  }
+  if (text.trim() === "") throw badRequest("the request body is empty");
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
+  }
+}
+
+export function sendJson(res: Response, code: number, body: unknown, contentType = "application/json"): void {
+  const text = typeof body === "string" ? body : JSON.stringify(body);
+  res.writeHead(code, { "content-type": contentType, "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function sendError(res: Response, err: ApiError): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  sendJson(res, err.code, err.toStatus());
+}
+
+export function wantsTable(accept: string | undefined): boolean {
+  return Boolean(accept && /as=Table/.test(accept) && /g=meta\.k8s\.io/.test(accept));
+}

@@ -1,0 +1,142 @@
+/**
+ * The cluster's certificates: a CA made on first start in the data directory,
+ * a serving certificate for the addresses served, and the admin's client
+ * certificate (CN admin, O system:masters). Existing files are reused, so a
+ * restarted server keeps its identity and old kubeconfigs keep working.
+ */
+import { webcrypto, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import * as x509 from "@peculiar/x509";
+
+const crypto = webcrypto as unknown as Crypto;
+x509.cryptoProvider.set(crypto);
+
+const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
+const YEAR = 365 * 24 * 3600 * 1000;
+
+export interface Pki {
+  caCert: string;
+  serverCert: string;
+  serverKey: string;
+  adminCert: string;
+  adminKey: string;
+  /** Bearer token accepted for the admin, also written to the data directory. */
+  adminToken: string;
+}
+
+async function keyPem(key: CryptoKey): Promise<string> {
+  const der = Buffer.from(await crypto.subtle.exportKey("pkcs8", key));
+  return `-----BEGIN PRIVATE KEY-----\n${der.toString("base64").match(/.{1,64}/g)!.join("\n")}\n-----END PRIVATE KEY-----\n`;
+}
+
+async function importKey(pem: string): Promise<CryptoKey> {
+  const der = Buffer.from(pem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, ""), "base64");
+  return crypto.subtle.importKey("pkcs8", der, alg, true, ["sign"]);
+}
+
+const serial = () => randomBytes(8).toString("hex").replace(/^[89a-f]/, "1");
+
+async function issue(ca: { cert: x509.X509Certificate; key: CryptoKey }, name: string, usage: "server" | "client", sans: x509.JsonGeneralName[] = []) {
+  const keys = await crypto.subtle.generateKey(alg, true, ["sign", "verify"]) as CryptoKeyPair;
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+    new x509.ExtendedKeyUsageExtension([usage === "server" ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
+    await x509.AuthorityKeyIdentifierExtension.create(ca.cert.publicKey as unknown as CryptoKey),
+  ];
+  if (sans.length) extensions.push(new x509.SubjectAlternativeNameExtension(sans));
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(), subject: name, issuer: ca.cert.subject, notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + YEAR),
+    signingAlgorithm: alg, publicKey: keys.publicKey, signingKey: ca.key, extensions,
+  });
+  return { cert: cert.toString("pem") + "\n", key: await keyPem(keys.privateKey) };
+}
+
+/** Loads the PKI from dir, creating what is missing. extraSans are added to the serving certificate. */
+export async function ensurePki(dir: string, extraSans: string[] = []): Promise<Pki> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = (n: string) => join(dir, n);
+  let caCertPem: string;
+  let caKey: CryptoKey;
+  if (existsSync(file("ca.crt")) && existsSync(file("ca.key"))) {
+    caCertPem = readFileSync(file("ca.crt"), "utf8");
+    caKey = await importKey(readFileSync(file("ca.key"), "utf8"));
+  } else {
+    const keys = await crypto.subtle.generateKey(alg, true, ["sign", "verify"]) as CryptoKeyPair;
+    const cert = await x509.X509CertificateGenerator.createSelfSigned({
+      serialNumber: serial(), name: "CN=skiff-ca", notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 10 * YEAR),
+      signingAlgorithm: alg, keys,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      ],
+    });
+    caCertPem = cert.toString("pem") + "\n";
+    caKey = keys.privateKey;
+    writeFileSync(file("ca.key"), await keyPem(caKey), { mode: 0o600 });
+    writeFileSync(file("ca.crt"), caCertPem);
+  }
+  const ca = { cert: new x509.X509Certificate(caCertPem), key: caKey };
+
+  const sans = ["127.0.0.1", "::1", "10.96.0.1", ...extraSans];
+  const dns = ["localhost", hostname(), "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"];
+  const sanKey = JSON.stringify([...new Set(sans)].sort());
+  if (!existsSync(file("serving.crt")) || readFileSafe(file("serving.sans")) !== sanKey) {
+    const general: x509.JsonGeneralName[] = [
+      ...dns.map((value) => ({ type: "dns" as const, value })),
+      ...[...new Set(sans)].filter((s) => /^[\d.]+$|:/.test(s)).map((value) => ({ type: "ip" as const, value })),
+      ...[...new Set(sans)].filter((s) => !/^[\d.]+$|:/.test(s)).map((value) => ({ type: "dns" as const, value })),
+    ];
+    const s = await issue(ca, "CN=kube-apiserver", "server", general);
+    writeFileSync(file("serving.key"), s.key, { mode: 0o600 });
+    writeFileSync(file("serving.crt"), s.cert);
+    writeFileSync(file("serving.sans"), sanKey);
+  }
+  if (!existsSync(file("admin.crt"))) {
+    const a = await issue(ca, "CN=admin, O=system:masters", "client");
+    writeFileSync(file("admin.key"), a.key, { mode: 0o600 });
+    writeFileSync(file("admin.crt"), a.cert);
+  }
+  if (!existsSync(file("admin.token"))) writeFileSync(file("admin.token"), randomBytes(24).toString("hex") + "\n", { mode: 0o600 });
+  return {
+    caCert: caCertPem,
+    serverCert: readFileSync(file("serving.crt"), "utf8"),
+    serverKey: readFileSync(file("serving.key"), "utf8"),
+    adminCert: readFileSync(file("admin.crt"), "utf8"),
+    adminKey: readFileSync(file("admin.key"), "utf8"),
+    adminToken: readFileSync(file("admin.token"), "utf8").trim(),
+  };
+}
+
+function readFileSafe(path: string): string | undefined {
+  try { return readFileSync(path, "utf8"); } catch { return undefined; }
+}
+
+/** An admin kubeconfig with the CA and the client certificate embedded. */
+export function adminKubeconfig(pki: Pki, server: string): string {
+  const b64 = (s: string) => Buffer.from(s).toString("base64");
+  return [
+    "apiVersion: v1",
+    "kind: Config",
+    "clusters:",
+    "- name: skiff",
+    "  cluster:",
+    `    server: ${server}`,
+    `    certificate-authority-data: ${b64(pki.caCert)}`,
+    "contexts:",
+    "- name: skiff",
+    "  context:",
+    "    cluster: skiff",
+    "    user: admin",
+    "current-context: skiff",
+    "users:",
+    "- name: admin",
+    "  user:",
+    `    client-certificate-data: ${b64(pki.adminCert)}`,
+    `    client-key-data: ${b64(pki.adminKey)}`,
+    "",
+  ].join("\n");
+}

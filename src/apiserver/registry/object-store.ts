@@ -1,0 +1,506 @@
+/**
+ * The generic registry: the object semantics that every resource shares on top
+ * of the Store (metadata, defaulting, validation, preconditions, generation,
+ * status and spec written apart, finalizers, graceful deletion, list and watch
+ * with selectors and paging). Per-kind differences live in strategies.ts.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import {
+  ApiError, alreadyExists, badRequest, conflict, expired, invalid, notFound, type FieldError,
+} from "../../api/errors.js";
+import { applyDefaults } from "../../api/defaults.js";
+import { groupVersion, hasSubresource, type ResourceInfo } from "../../api/resources.js";
+import { matchesLabels, parseFieldSelector, parseLabelSelector, type FieldRequirement, type Requirement } from "../../api/selectors.js";
+import { validateObject, validateUpdate } from "../../api/validation.js";
+import { type KeyValue, type Store, type WatchEvent, isStoreError } from "../../storage/index.js";
+import { selectableField, strategies } from "./strategies.js";
+import { updateManagedFields } from "./managed-fields.js";
+
+export type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- Kubernetes objects are free-form JSON here
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  fieldManager?: string;
+  /** "status" or "scale" when the write came through a subresource. */
+  subresource?: string;
+  /** Server-side apply: the fields the applier now owns (its write is recorded as an Apply). */
+  applied?: Set<string>;
+}
+
+export interface ListOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
+}
+
+export interface ListResult {
+  items: Obj[];
+  resourceVersion: string;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: "Background" | "Foreground" | "Orphan";
+  preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun?: boolean;
+}
+
+export interface ObjectEvent {
+  type: "ADDED" | "MODIFIED" | "DELETED";
+  object: Obj;
+}
+
+/** Hooks a server plugs in around writes (address allocation, namespace checks, CRD registration). */
+export interface Admission {
+  /** May mutate obj; throws ApiError to refuse. Called for creates and updates, old set on update. */
+  admit?(info: ResourceInfo, obj: Obj, old: Obj | undefined, opts: WriteOptions): Promise<void>;
+  /** Called after an object is gone from storage. */
+  deleted?(info: ResourceInfo, obj: Obj): void;
+  /** Called after a create or update was stored. */
+  stored?(info: ResourceInfo, obj: Obj, old: Obj | undefined): void;
+}
+
+export interface Selection { labels: Requirement[]; fields: FieldRequirement[] }
+
+const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+
+function decode(kv: KeyValue): Obj {
+  const obj = JSON.parse(kv.value) as Obj;
+  obj.metadata.resourceVersion = String(kv.modRevision);
+  return obj;
+}
+
+function encode(obj: Obj): string {
+  const rv = obj.metadata.resourceVersion;
+  delete obj.metadata.resourceVersion;
+  const text = JSON.stringify(obj);
+  if (rv !== undefined) obj.metadata.resourceVersion = rv;
+  return text;
+}
+
+/** Everything but metadata and status, the part whose change bumps generation. */
+function specOf(obj: Obj): string {
+  const { metadata: _m, status: _s, ...rest } = obj;
+  return JSON.stringify(rest);
+}
+
+/** Equality for no-op detection: managedFields timestamps and resourceVersion do not count. */
+function sameObject(a: Obj, b: Obj): boolean {
+  const strip = (o: Obj) => {
+    const c = { ...o, metadata: { ...o.metadata } };
+    delete c.metadata.resourceVersion;
+    c.metadata.managedFields = (o.metadata.managedFields ?? []).map((f: Obj) => ({ ...f, time: undefined }));
+    return c;
+  };
+  return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
+}
+
+export class ObjectStore {
+  constructor(
+    private readonly store: Store,
+    private readonly admission: Admission = {},
+  ) {}
+
+  key(info: ResourceInfo, namespace: string | undefined, name = ""): string {
+    return info.namespaced ? `${info.storagePrefix}/${namespace ? `${namespace}/${name}` : ""}` : `${info.storagePrefix}/${name}`;
+  }
+
+  private prefix(info: ResourceInfo, namespace: string | undefined): string {
+    return info.namespaced && namespace ? `${info.storagePrefix}/${namespace}/` : `${info.storagePrefix}/`;
+  }
+
+  async get(info: ResourceInfo, namespace: string | undefined, name: string): Promise<Obj> {
+    const kv = await this.store.get(this.key(info, namespace, name));
+    if (!kv) throw notFound(info.resource, info.group, name);
+    return this.present(info, decode(kv));
+  }
+
+  /** Stored objects keep their own apiVersion; a read through another version relabels it. */
+  private present(info: ResourceInfo, obj: Obj): Obj {
+    obj.apiVersion = groupVersion(info);
+    obj.kind = info.kind;
+    return obj;
+  }
+
+  private checkName(info: ResourceInfo, name: string | undefined): void {
+    if (name === undefined) return;
+    if (name === "." || name === ".." || name.includes("/") || name.includes("%")) {
+      throw invalid(info.kind, info.group, name, [{ type: "FieldValueInvalid", field: "metadata.name", value: name, detail: `may not contain '/' or '%', and may not be '.' or '..'` }]);
+    }
+  }
+
+  private validate(info: ResourceInfo, obj: Obj, old?: Obj): void {
+    const errs: FieldError[] = validateObject(info.kind, obj, info.namespaced);
+    if (old) errs.push(...validateUpdate(info.kind, obj, old));
+    if (errs.length) throw invalid(info.kind, info.group, obj.metadata?.name ?? "", errs);
+  }
+
+  async create(info: ResourceInfo, namespace: string | undefined, input: Obj, opts: WriteOptions = {}): Promise<Obj> {
+    const obj = structuredClone(input);
+    obj.metadata ??= {};
+    const m = obj.metadata;
+    if (info.namespaced) {
+      if (m.namespace && namespace && m.namespace !== namespace) {
+        throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
+      }
+      m.namespace = namespace ?? m.namespace;
+    } else {
+      delete m.namespace;
+    }
+    if (!m.name && m.generateName) m.name = m.generateName + randomSuffix();
+    this.checkName(info, m.name);
+    obj.apiVersion = groupVersion(info);
+    obj.kind = info.kind;
+    m.uid = randomUUID();
+    m.creationTimestamp = now();
+    m.generation = 1;
+    delete m.resourceVersion;
+    delete m.deletionTimestamp;
+    delete m.deletionGracePeriodSeconds;
+    delete m.selfLink;
+    applyDefaults(info.kind, obj);
+    strategies[info.kind]?.prepareForCreate?.(obj);
+    if (!m.name) {
+      throw invalid(info.kind, info.group, "", [{ type: "FieldValueRequired", field: "metadata.name", detail: "name or generateName is required" }]);
+    }
+    this.validate(info, obj);
+    await this.admission.admit?.(info, obj, undefined, opts);
+    m.managedFields = updateManagedFields(undefined, obj, opts.fieldManager, groupVersion(info), opts.applied ? "Apply" : "Update", opts.subresource, opts.applied);
+    if (!m.managedFields.length) delete m.managedFields;
+    const key = this.key(info, m.namespace, m.name);
+    if (opts.dryRun) {
+      if (await this.store.get(key)) throw alreadyExists(info.resource, info.group, m.name);
+      return obj;
+    }
+    try {
+      const kv = await this.store.create(key, encode(obj));
+      m.resourceVersion = String(kv.modRevision);
+    } catch (err) {
+      this.admission.deleted?.(info, obj);
+      if (isStoreError(err, "KeyExists")) throw alreadyExists(info.resource, info.group, m.name);
+      throw err;
+    }
+    this.admission.stored?.(info, obj, undefined);
+    return obj;
+  }
+
+  /**
+   * Read-modify-write with optimistic concurrency. mutate gets a copy of the
+   * current object (or undefined when absent and allowCreate) and returns the
+   * desired one; a conflict with a concurrent writer retries, unless the caller
+   * pinned a resourceVersion, which is then a precondition.
+   */
+  async guaranteedUpdate(
+    info: ResourceInfo, namespace: string | undefined, name: string,
+    mutate: (current: Obj | undefined) => Obj | Promise<Obj>,
+    opts: WriteOptions & { allowCreate?: boolean } = {},
+  ): Promise<{ object: Obj; created: boolean }> {
+    const key = this.key(info, namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      const kv = await this.store.get(key);
+      if (!kv) {
+        if (!opts.allowCreate) throw notFound(info.resource, info.group, name);
+        const desired = await mutate(undefined);
+        desired.metadata ??= {};
+        desired.metadata.name ??= name;
+        if (desired.metadata.name !== name) throw badRequest(`the name of the object (${desired.metadata.name}) does not match the name on the URL (${name})`);
+        return { object: await this.create(info, namespace, desired, opts), created: true };
+      }
+      const current = this.present(info, decode(kv));
+      const desired = await mutate(structuredClone(current));
+      try {
+        return { object: await this.commitUpdate(info, current, desired, kv.modRevision, opts), created: false };
+      } catch (err) {
+        const pinned = desired.metadata?.resourceVersion !== undefined && desired.metadata.resourceVersion !== "";
+        if (isStoreError(err, "Conflict") && !pinned && attempt < 5) continue;
+        if (isStoreError(err, "Conflict")) throw conflict(info.resource, info.group, name);
+        if (isStoreError(err, "NotFound")) throw notFound(info.resource, info.group, name);
+        throw err;
+      }
+    }
+  }
+
+  /** Turns a desired object into the stored one and writes it, guarded by the revision it was read at. */
+  private async commitUpdate(info: ResourceInfo, current: Obj, input: Obj, readRevision: number, opts: WriteOptions): Promise<Obj> {
+    const name = current.metadata.name as string;
+    if (!input || typeof input !== "object" || Array.isArray(input)) throw badRequest("the body of the request was not a JSON object");
+    let obj = structuredClone(input);
+    obj.metadata ??= {};
+    const rv = obj.metadata.resourceVersion;
+    if (rv !== undefined && rv !== "" && rv !== current.metadata.resourceVersion) throw conflict(info.resource, info.group, name);
+    if (obj.metadata.name !== undefined && obj.metadata.name !== name) {
+      throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    if (info.namespaced && obj.metadata.namespace !== undefined && obj.metadata.namespace !== current.metadata.namespace) {
+      throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
+    }
+    if (opts.subresource === "status") {
+      obj = { ...current, status: obj.status };
+    } else if (hasSubresource(info, "status")) {
+      obj.status = current.status;
+      if (obj.status === undefined) delete obj.status;
+    }
+    const m = obj.metadata;
+    const cm = current.metadata;
+    m.name = name;
+    if (info.namespaced) m.namespace = cm.namespace;
+    m.uid = cm.uid;
+    m.creationTimestamp = cm.creationTimestamp;
+    m.generation = cm.generation;
+    if (cm.deletionTimestamp) {
+      m.deletionTimestamp = cm.deletionTimestamp;
+      if (cm.deletionGracePeriodSeconds !== undefined) m.deletionGracePeriodSeconds = cm.deletionGracePeriodSeconds;
+    } else {
+      delete m.deletionTimestamp;
+      delete m.deletionGracePeriodSeconds;
+    }
+    if (m.managedFields === undefined && cm.managedFields) m.managedFields = cm.managedFields;
+    obj.apiVersion = groupVersion(info);
+    obj.kind = info.kind;
+    applyDefaults(info.kind, obj);
+    if (cm.deletionTimestamp && (m.finalizers ?? []).some((f: string) => !(cm.finalizers ?? []).includes(f))) {
+      throw invalid(info.kind, info.group, name, [{ type: "FieldValueForbidden", field: "metadata.finalizers", detail: "no new finalizers can be added if the object is being deleted" }]);
+    }
+    if (specOf(obj) !== specOf(current) && ("spec" in obj || info.crd)) m.generation = (cm.generation ?? 0) + 1;
+    this.validate(info, obj, current);
+    await this.admission.admit?.(info, obj, current, opts);
+    delete m.resourceVersion;
+    m.managedFields = updateManagedFields(current, obj, opts.fieldManager, groupVersion(info), opts.applied ? "Apply" : "Update", opts.subresource, opts.applied);
+    if (!m.managedFields.length) delete m.managedFields;
+    m.resourceVersion = cm.resourceVersion;
+    if (sameObject(obj, current)) return current;
+    if ((m.finalizers ?? []).length === 0) delete m.finalizers;
+    // The last finalizer of an object being deleted went away: the delete completes now.
+    if (m.deletionTimestamp && !(m.finalizers ?? []).length && this.gracePeriodOver(obj)) {
+      if (opts.dryRun) return obj;
+      const gone = await this.store.delete(this.key(info, cm.namespace, name), readRevision);
+      this.admission.deleted?.(info, obj);
+      obj.metadata.resourceVersion = String(gone.modRevision);
+      return obj;
+    }
+    if (opts.dryRun) return obj;
+    delete m.resourceVersion;
+    const kv = await this.store.update(this.key(info, cm.namespace, name), encode(obj), readRevision);
+    m.resourceVersion = String(kv.modRevision);
+    this.admission.stored?.(info, obj, current);
+    return obj;
+  }
+
+  private gracePeriodOver(obj: Obj): boolean {
+    // Pods wait for their kubelet (grace period 0) before they leave storage.
+    if (obj.kind !== "Pod" || !obj.spec?.nodeName) return true;
+    return obj.metadata.deletionGracePeriodSeconds === 0;
+  }
+
+  /** PUT: replace the object (or a subresource's part of it) as given. */
+  update(info: ResourceInfo, namespace: string | undefined, name: string, input: Obj, opts: WriteOptions & { allowCreate?: boolean } = {}) {
+    return this.guaranteedUpdate(info, namespace, name, () => input, opts);
+  }
+
+  async delete(info: ResourceInfo, namespace: string | undefined, name: string, options: DeleteOptions = {}): Promise<{ object: Obj; finished: boolean }> {
+    const key = this.key(info, namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      const kv = await this.store.get(key);
+      if (!kv) throw notFound(info.resource, info.group, name);
+      const current = this.present(info, decode(kv));
+      const pre = options.preconditions;
+      if (pre?.uid && pre.uid !== current.metadata.uid) {
+        throw conflict(info.resource, info.group, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+      }
+      if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
+        throw conflict(info.resource, info.group, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
+      }
+      const marked = this.markForDeletion(info, current, options);
+      try {
+        if (marked) {
+          if (options.dryRun || sameObject(marked, current)) return { object: marked, finished: false };
+          delete marked.metadata.resourceVersion;
+          const updated = await this.store.update(key, encode(marked), kv.modRevision);
+          marked.metadata.resourceVersion = String(updated.modRevision);
+          this.admission.stored?.(info, marked, current);
+          return { object: marked, finished: false };
+        }
+        if (options.dryRun) return { object: current, finished: true };
+        const gone = await this.store.delete(key, kv.modRevision);
+        this.admission.deleted?.(info, current);
+        current.metadata.resourceVersion = String(gone.modRevision);
+        return { object: current, finished: true };
+      } catch (err) {
+        if (isStoreError(err, "Conflict") && attempt < 5) continue;
+        if (isStoreError(err, "NotFound")) throw notFound(info.resource, info.group, name);
+        throw err;
+      }
+    }
+  }
+
+  /** The object to store instead of deleting now (finalizers, graceful pods, namespaces), or undefined. */
+  private markForDeletion(info: ResourceInfo, current: Obj, options: DeleteOptions): Obj | undefined {
+    const obj = structuredClone(current);
+    const m = obj.metadata;
+    const finalizers: string[] = [...(m.finalizers ?? [])];
+    const policy = options.propagationPolicy;
+    if (policy === "Orphan" && !finalizers.includes("orphan")) finalizers.push("orphan");
+    if (policy === "Foreground" && !finalizers.includes("foregroundDeletion")) finalizers.push("foregroundDeletion");
+    if (info.kind === "Namespace" && !info.group) {
+      m.deletionTimestamp ??= now();
+      m.deletionGracePeriodSeconds ??= 0;
+      obj.status = { ...(obj.status ?? {}), phase: "Terminating" };
+      if (finalizers.length) m.finalizers = finalizers;
+      return obj;
+    }
+    if (info.kind === "Pod" && !info.group && obj.spec?.nodeName && !["Succeeded", "Failed"].includes(obj.status?.phase)) {
+      const grace = options.gracePeriodSeconds ?? obj.spec.terminationGracePeriodSeconds ?? 30;
+      if (grace > 0 || finalizers.length) {
+        const g = Math.max(0, grace);
+        if (!m.deletionTimestamp || g < (m.deletionGracePeriodSeconds ?? Infinity)) {
+          m.deletionTimestamp = new Date(Date.now() + g * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+          m.deletionGracePeriodSeconds = g;
+        }
+        if (finalizers.length) m.finalizers = finalizers;
+        return obj;
+      }
+    }
+    if (finalizers.length === 0) return undefined;
+    m.finalizers = finalizers;
+    m.deletionTimestamp ??= now();
+    m.deletionGracePeriodSeconds ??= 0;
+    return obj;
+  }
+
+  parseSelection(info: ResourceInfo, labelSelector?: string, fieldSelector?: string): Selection {
+    const fields = parseFieldSelector(fieldSelector ?? "");
+    const allowed = new Set(["metadata.name", "metadata.namespace", ...(strategies[info.kind]?.fieldSelectors ?? [])]);
+    for (const f of fields) {
+      if (!allowed.has(f.field)) throw badRequest(`field label not supported: ${f.field}`);
+    }
+    return { labels: parseLabelSelector(labelSelector ?? ""), fields };
+  }
+
+  matches(info: ResourceInfo, sel: Selection, obj: Obj): boolean {
+    if (!matchesLabels(sel.labels, obj.metadata?.labels)) return false;
+    for (const f of sel.fields) {
+      const v = selectableField(info.kind, obj, f.field);
+      if ((v === f.value) !== (f.op === "=")) return false;
+    }
+    return true;
+  }
+
+  async list(info: ResourceInfo, namespace: string | undefined, opts: ListOptions = {}): Promise<ListResult> {
+    const sel = this.parseSelection(info, opts.labelSelector, opts.fieldSelector);
+    const prefix = this.prefix(info, namespace);
+    let revision = 0;
+    let startKey: string | undefined;
+    if (opts.continue) {
+      const token = decodeContinue(opts.continue, prefix);
+      revision = token.rv;
+      startKey = token.start;
+    } else if (opts.resourceVersion && opts.resourceVersion !== "0" && opts.resourceVersionMatch === "Exact") {
+      revision = parseRV(opts.resourceVersion);
+    }
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
+    const items: Obj[] = [];
+    const byName = sel.fields.find((f) => f.field === "metadata.name" && f.op === "=");
+    try {
+      if (byName && !startKey && (!info.namespaced || namespace)) {
+        // A single-object list (every kubectl wait) reads one key, not the collection.
+        const page = await this.store.list(this.key(info, namespace, byName.value), { revision });
+        for (const kv of page.items) {
+          const obj = this.present(info, decode(kv));
+          if (obj.metadata.name === byName.value && this.matches(info, sel, obj)) items.push(obj);
+        }
+        return { items, resourceVersion: String(page.revision) };
+      }
+      for (;;) {
+        const page = await this.store.list(prefix, { revision, limit: limit ? Math.max(limit - items.length, 1) * (sel.labels.length || sel.fields.length ? 4 : 1) : 0, startKey });
+        revision = page.revision;
+        let lastKey: string | undefined;
+        for (const kv of page.items) {
+          lastKey = kv.key;
+          const obj = decode(kv);
+          if (!this.matches(info, sel, obj)) continue;
+          items.push(this.present(info, obj));
+          if (limit && items.length === limit) {
+            const more = kv !== page.items[page.items.length - 1] || page.more;
+            if (!more) return { items, resourceVersion: String(revision) };
+            const remaining = await this.remainingCount(prefix, kv.key, sel);
+            return { items, resourceVersion: String(revision), continue: encodeContinue(revision, kv.key + "\0"), remainingItemCount: remaining };
+          }
+        }
+        if (!page.more || !lastKey) return { items, resourceVersion: String(revision) };
+        startKey = lastKey + "\0";
+      }
+    } catch (err) {
+      if (isStoreError(err, "Compacted")) {
+        throw expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.");
+      }
+      if (isStoreError(err, "FutureRevision")) throw new ApiError(504, "Timeout", `Too large resource version: ${opts.resourceVersion}, current: ${err.currentRevision}`);
+      throw err;
+    }
+  }
+
+  /** Upstream reports remainingItemCount only when no selector filters the list. */
+  private async remainingCount(prefix: string, lastKey: string, sel: Selection): Promise<number | undefined> {
+    if (sel.labels.length || sel.fields.length) return undefined;
+    const rest = await this.store.list(prefix, { startKey: lastKey + "\0" });
+    return rest.items.length;
+  }
+
+  currentRevision(): Promise<number> {
+    return this.store.currentRevision();
+  }
+
+  /**
+   * Watches from a revision, translating store events into object events seen
+   * through the selector: an object that stops matching is DELETED for this
+   * watcher, one that starts matching is ADDED, as upstream's watch cache does.
+   */
+  watch(info: ResourceInfo, namespace: string | undefined, sel: Selection, fromRevision: number,
+    onEvent: (e: ObjectEvent) => void, onError: (err: Error) => void): { close(): void } {
+    const single = sel.fields.find((f) => f.field === "metadata.name" && f.op === "=");
+    const prefix = single && (namespace || !info.namespaced) ? this.key(info, namespace, single.value) : this.prefix(info, namespace);
+    return this.store.watch(prefix, fromRevision, {
+      onEvent: (e: WatchEvent) => {
+        if (single && !e.kv.key.endsWith(`/${single.value}`)) return;
+        const obj = this.present(info, decode(e.kv));
+        const old = e.prevKv ? this.present(info, decode(e.prevKv)) : undefined;
+        const now = e.type !== "DELETED" && this.matches(info, sel, obj);
+        const before = old !== undefined && e.type !== "ADDED" && this.matches(info, sel, old);
+        if (e.type === "DELETED") { if (before || this.matches(info, sel, obj)) onEvent({ type: "DELETED", object: obj }); return; }
+        if (now && before) onEvent({ type: "MODIFIED", object: obj });
+        else if (now) onEvent({ type: "ADDED", object: obj });
+        else if (before) onEvent({ type: "DELETED", object: obj });
+      },
+      onError,
+    });
+  }
+}
+
+function randomSuffix(): string {
+  const alphabet = "bcdfghjklmnpqrstvwxz2456789";
+  const bytes = randomBytes(5);
+  return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
+}
+
+export function parseRV(rv: string): number {
+  if (!/^\d+$/.test(rv)) throw badRequest(`invalid resource version "${rv}"`);
+  return Number(rv);
+}
+
+function encodeContinue(rv: number, start: string): string {
+  return Buffer.from(JSON.stringify({ v: "meta.k8s.io/v1", rv, start })).toString("base64url");
+}
+
+function decodeContinue(token: string, prefix: string): { rv: number; start: string } {
+  try {
+    const t = JSON.parse(Buffer.from(token, "base64url").toString()) as { v?: string; rv?: number; start?: string };
+    if (t.v !== "meta.k8s.io/v1" || typeof t.rv !== "number" || typeof t.start !== "string" || !t.start.startsWith(prefix)) throw new Error("bad token");
+    return { rv: t.rv, start: t.start };
+  } catch {
+    throw badRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * The API server: HTTPS (HTTP/2 and HTTP/1.1), authentication, routing to
+ * discovery, OpenAPI and the resource handlers.
+ */
+import { X509Certificate } from "node:crypto";
+import { createSecureServer, type Http2SecureServer } from "node:http2";
+import type { AddressInfo } from "node:net";
+import type { TLSSocket } from "node:tls";
+import { ApiError, internalError, pathNotFound } from "../api/errors.js";
+import type { ResourceInfo } from "../api/resources.js";
+import type { Store } from "../storage/index.js";
+import { ServerAdmission } from "./admission.js";
+import { ResourceCatalog } from "./catalog.js";
+import {
+  aggregatedDiscovery, legacyApiGroup, legacyApiGroupList, legacyApiVersions, legacyResourceList, wantsAggregated,
+} from "./discovery.js";
+import { readBody, sendError, sendJson, type Request, type Response } from "./http.js";
+import { OpenApiV3 } from "./openapi.js";
+import type { Pki } from "./pki.js";
+import { ObjectStore, type Obj } from "./registry/object-store.js";
+import { ResourceHandler } from "./resource-handler.js";
+
+export interface ApiServerOptions {
+  store: Store;
+  pki: Pki;
+  bindAddress?: string;
+  port?: number;
+  /** Extra bearer tokens accepted, mapped to their user. */
+  tokens?: Map<string, UserInfo>;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export interface UserInfo { username: string; uid?: string; groups: string[] }
+
+export const VERSION_INFO = {
+  major: "1", minor: "32", gitVersion: "v1.32.0-skiff", gitCommit: "0000000000000000000000000000000000000000",
+  gitTreeState: "clean", buildDate: "2026-11-23T00:00:00Z", goVersion: `node${process.versions.node}`, compiler: "tsc", platform: `${process.platform}/${process.arch === "x64" ? "amd64" : process.arch}`,
+};
+
+const NAMESPACES_INFO_KEY = { group: "", version: "v1", resource: "namespaces" };
+
+export class ApiServer {
+  readonly catalog = new ResourceCatalog();
+  readonly objects: ObjectStore;
+  readonly admission: ServerAdmission;
+  private readonly openapi: OpenApiV3;
+  private readonly handler: ResourceHandler;
+  private server?: Http2SecureServer;
+  private readonly tokens: Map<string, UserInfo>;
+  url = "";
+
+  constructor(private readonly options: ApiServerOptions) {
+    const nsInfo = this.catalog.lookup(NAMESPACES_INFO_KEY.group, NAMESPACES_INFO_KEY.version, NAMESPACES_INFO_KEY.resource)!;
+    this.admission = new ServerAdmission(this.catalog, async (name) => {
+      try { return await this.objects.get(nsInfo, undefined, name); } catch { return undefined; }
+    });
+    this.objects = new ObjectStore(options.store, this.admission);
+    this.admission.onCrdStored = (crd) => this.crdStored(crd);
+    this.openapi = new OpenApiV3(this.catalog);
+    this.handler = new ResourceHandler(this.objects);
+    this.tokens = new Map(options.tokens ?? []);
+    this.tokens.set(options.pki.adminToken, { username: "admin", groups: ["system:masters", "system:authenticated"] });
+  }
+
+  info(group: string, version: string, resource: string): ResourceInfo {
+    const r = this.catalog.lookup(group, version, resource);
+    if (!r) throw new Error(`unknown resource ${group}/${version}/${resource}`);
+    return r;
+  }
+
+  /** Loads what storage holds (CRDs, allocated addresses) and creates the built-in objects. */
+  private async bootstrap(): Promise<void> {
+    const crds = await this.objects.list(this.info("apiextensions.k8s.io", "v1", "customresourcedefinitions"), undefined);
+    for (const crd of crds.items) if (!crd.metadata.deletionTimestamp) this.catalog.setCustomResource(crd);
+    const services = await this.objects.list(this.info("", "v1", "services"), undefined);
+    for (const svc of services.items) this.admission.recordService(svc);
+    const ns = this.info("", "v1", "namespaces");
+    for (const name of ["default", "kube-system", "kube-public", "kube-node-lease"]) {
+      await this.objects.create(ns, undefined, { metadata: { name } }, { fieldManager: "skiff-apiserver" }).catch(ignoreExists);
+    }
+    await this.objects.create(this.info("", "v1", "services"), "default", {
+      metadata: { name: "kubernetes", labels: { component: "apiserver", provider: "kubernetes" } },
+      spec: { clusterIP: "10.96.0.1", ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: this.options.port ?? 6443 }], sessionAffinity: "None", type: "ClusterIP" },
+    }, { fieldManager: "skiff-apiserver" }).catch(ignoreExists);
+  }
+
+  private crdStored(crd: Obj): void {
+    if (crd.metadata.deletionTimestamp) {
+      this.catalog.removeCustomResource(crd.metadata.name);
+      return;
+    }
+    this.catalog.setCustomResource(crd);
+    const established = (crd.status?.conditions ?? []).some((c: Obj) => c.type === "Established" && c.status === "True");
+    if (established) return;
+    // The names are accepted and the resource served at once; record that in the CRD's status.
+    const info = this.info("apiextensions.k8s.io", "v1", "customresourcedefinitions");
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+    const spec = crd.spec;
+    void this.objects.guaranteedUpdate(info, undefined, crd.metadata.name, (cur) => ({
+      ...cur!,
+      status: {
+        conditions: [
+          { type: "NamesAccepted", status: "True", lastTransitionTime: now, reason: "NoConflicts", message: "no conflicts found" },
+          { type: "Established", status: "True", lastTransitionTime: now, reason: "InitialNamesAccepted", message: "the initial names have been accepted" },
+        ],
+        acceptedNames: spec.names, storedVersions: (spec.versions ?? []).filter((v: Obj) => v.storage).map((v: Obj) => v.name),
+      },
+    }), { subresource: "status", fieldManager: "skiff-apiextensions" }).catch((err) => this.options.log?.("failed to mark CRD established", { crd: crd.metadata.name, err: String(err) }));
+  }
+
+  async start(): Promise<void> {
+    await this.bootstrap();
+    const { pki } = this.options;
+    this.server = createSecureServer({
+      allowHTTP1: true, cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert,
+      requestCert: true, rejectUnauthorized: false,
+    }, (req, res) => void this.serve(req, res));
+    this.server.on("upgrade", (req, socket) => {
+      // Streaming subresources (exec, attach, port-forward) arrive with the kubelet; answer plainly until then.
+      const body = JSON.stringify(new ApiError(400, "BadRequest", `upgrade requests are not supported yet: ${req.url}`).toStatus());
+      socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once("error", reject);
+      this.server!.listen(this.options.port ?? 6443, this.options.bindAddress ?? "127.0.0.1", () => resolve());
+    });
+    const addr = this.server.address() as AddressInfo;
+    const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+    this.url = `https://${host}:${addr.port}`;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      // Open watches would hold close() forever.
+      const s = server as unknown as { closeAllConnections?: () => void };
+      s.closeAllConnections?.();
+      setTimeout(resolve, 2000).unref();
+    });
+  }
+
+  private authenticate(req: Request): UserInfo | undefined {
+    const auth = req.headers.authorization;
+    if (typeof auth === "string" && auth.startsWith("Bearer ")) return this.tokens.get(auth.slice(7).trim());
+    const socket = ((req as { stream?: { session?: { socket?: unknown } } }).stream?.session?.socket ?? req.socket) as TLSSocket;
+    if (socket?.authorized) {
+      const raw = socket.getPeerCertificate?.()?.raw;
+      if (raw) {
+        const subject = new X509Certificate(raw).subject;
+        const fields = subject.split("\n").map((l) => l.split("=") as [string, string]);
+        const cn = fields.find(([k]) => k === "CN")?.[1];
+        const groups = fields.filter(([k]) => k === "O").map(([, v]) => v);
+        if (cn) return { username: cn, groups: [...groups, "system:authenticated"] };
+      }
+    }
+    return undefined;
+  }
+
+  private async serve(req: Request, res: Response): Promise<void> {
+    const started = Date.now();
+    const url = new URL(req.url ?? "/", "https://skiff");
+    try {
+      const path = url.pathname.replace(/\/+$/, "") || "/";
+      if (path === "/healthz" || path === "/livez" || path === "/readyz") {
+        res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+        res.end("ok");
+        return;
+      }
+      if (path === "/version") return sendJson(res, 200, VERSION_INFO);
+      const user = this.authenticate(req);
+      if (!user) throw new ApiError(401, "Unauthorized", "Unauthorized");
+      await this.route(req, res, path, url.searchParams, user);
+    } catch (err) {
+      const apiErr = err instanceof ApiError ? err : internalError(err);
+      if (!(err instanceof ApiError)) this.options.log?.("request failed", { method: req.method, url: req.url, err: String((err as Error)?.stack ?? err) });
+      sendError(res, apiErr);
+    } finally {
+      if (process.env.SKIFF_LOG_REQUESTS) this.options.log?.("request", { method: req.method, url: req.url, code: res.statusCode, ms: Date.now() - started });
+    }
+  }
+
+  private async route(req: Request, res: Response, path: string, query: URLSearchParams, user: UserInfo): Promise<void> {
+    const accept = req.headers.accept;
+    if (path === "/api" || path === "/apis") {
+      const aggregated = wantsAggregated(accept);
+      if (aggregated) return sendJson(res, 200, aggregatedDiscovery(this.catalog, path === "/api", aggregated), aggregated);
+      return sendJson(res, 200, path === "/api" ? legacyApiVersions(req.headers.host ?? "127.0.0.1:6443") : legacyApiGroupList(this.catalog));
+    }
+    if (path === "/openapi/v3") return sendJson(res, 200, this.openapi.root());
+    if (path.startsWith("/openapi/v3/")) {
+      const doc = this.openapi.byPath(path.slice("/openapi/v3/".length));
+      if (!doc) throw pathNotFound();
+      res.writeHead(200, { "content-type": "application/json", etag: `"${doc.hash}"`, ...(query.get("hash") === doc.hash ? { "cache-control": "public, immutable", expires: new Date(Date.now() + 365 * 86400_000).toUTCString() } : {}) });
+      res.end(doc.body);
+      return;
+    }
+    const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+    let group: string;
+    let version: string;
+    let rest: string[];
+    if (parts[0] === "api") {
+      if (parts.length < 2) throw pathNotFound();
+      [group, version, rest] = ["", parts[1]!, parts.slice(2)];
+    } else if (parts[0] === "apis") {
+      if (parts.length === 2) {
+        const g = legacyApiGroup(this.catalog, parts[1]!);
+        if (!g) throw pathNotFound();
+        return sendJson(res, 200, g);
+      }
+      if (parts.length < 3) throw pathNotFound();
+      [group, version, rest] = [parts[1]!, parts[2]!, parts.slice(3)];
+    } else {
+      throw pathNotFound();
+    }
+    if (rest.length === 0) {
+      const list = legacyResourceList(this.catalog, group, version);
+      if (!list) throw pathNotFound();
+      return sendJson(res, 200, list);
+    }
+    if (rest[0] === "watch") {
+      rest = rest.slice(1);
+      query.set("watch", "true");
+    }
+    let namespace: string | undefined;
+    if (rest[0] === "namespaces" && rest.length >= 3 && !(rest.length === 3 && (rest[2] === "status" || rest[2] === "finalize") && group === "")) {
+      namespace = rest[1];
+      rest = rest.slice(2);
+    }
+    const [resource, name, subresource, ...extra] = rest;
+    if (extra.length) throw pathNotFound();
+    const info = this.catalog.lookup(group, version, resource!);
+    if (!info) throw pathNotFound();
+    if (namespace !== undefined && !info.namespaced) throw pathNotFound();
+    if (await this.virtual(req, res, info, user)) return;
+    await this.handler.handle(req, res, { info, namespace, name, subresource: subresource === "finalize" ? "status" : subresource, query, user: user.username });
+  }
+
+  /** Review kinds answered from the request itself, never stored. */
+  private async virtual(req: Request, res: Response, info: ResourceInfo, user: UserInfo): Promise<boolean> {
+    const reviews = ["SelfSubjectReview", "SelfSubjectAccessReview", "SelfSubjectRulesReview", "SubjectAccessReview", "TokenReview"];
+    if (!reviews.includes(info.kind)) return false;
+    if (req.method !== "POST") throw new ApiError(405, "MethodNotAllowed", `the server does not allow this method on the requested resource`);
+    const raw = await readBody(req);
+    let body: Obj = {};
+    const type = String(req.headers["content-type"] ?? "");
+    if (type.startsWith("application/json") && raw.length) body = JSON.parse(raw.toString()) as Obj;
+    const apiVersion = info.group ? `${info.group}/${info.version}` : info.version;
+    const out: Obj = { kind: info.kind, apiVersion, metadata: { creationTimestamp: null }, spec: body.spec ?? {} };
+    // Authorization allows every authenticated user until RBAC is enforced.
+    if (info.kind === "SelfSubjectReview") { delete out.spec; out.status = { userInfo: { username: user.username, groups: user.groups } }; }
+    else if (info.kind === "SelfSubjectRulesReview") out.status = { resourceRules: [{ verbs: ["*"], apiGroups: ["*"], resources: ["*"] }], nonResourceRules: [{ verbs: ["*"], nonResourceURLs: ["*"] }], incomplete: false };
+    else if (info.kind === "TokenReview") {
+      const u = this.tokens.get(body.spec?.token ?? "");
+      out.status = u ? { authenticated: true, user: { username: u.username, groups: u.groups } } : { authenticated: false };
+    } else out.status = { allowed: true, reason: "authorization is allow-all for authenticated users" };
+    sendJson(res, 201, out);
+    return true;
+  }
+}
+
+function ignoreExists(err: unknown): void {
+  if (!(err instanceof ApiError && err.reason === "AlreadyExists")) throw err;
+}

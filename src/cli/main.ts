@@ -1,0 +1,28 @@
+/** The `skiff` command: one binary, one subcommand per role. */
+import { serverCommand, serverUsage } from "./server-command.js";
+
+const usage = `Usage: skiff <command> [flags]
+
+Commands:
+  server    run the control plane (API server on SQLite or etcd)
+  version   print the version
+
+${serverUsage}`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "server": return serverCommand(rest);
+    case "version": {
+      const { VERSION_INFO } = await import("../apiserver/index.js");
+      process.stdout.write(`skiff ${VERSION_INFO.gitVersion}\n`);
+      return 0;
+    }
+    case undefined: case "help": case "--help": case "-h":
+      process.stdout.write(usage);
+      return command === undefined ? 1 : 0;
+    default:
+      process.stderr.write(`unknown command ${JSON.stringify(command)}\n\n${usage}`);
+      return 1;
+  }
+}

@@ -1,0 +1,63 @@
+/** `skiff server`: the control plane of a one-node cluster, in one process. */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { ApiServer, adminKubeconfig, ensurePki } from "../apiserver/index.js";
+import { openStore } from "../storage/index.js";
+
+export const serverUsage = `Usage: skiff server [flags]
+
+Flags:
+  --data-dir DIR               state, certificates and kubeconfig (default ./data)
+  --bind-address ADDR          address to serve the API on (default 127.0.0.1)
+  --port N                     HTTPS port (default 6443; 0 picks a free one)
+  --datastore-endpoint URL     http://host:2379 for etcd, sqlite://path for SQLite (default: SQLite in the data dir)
+  --write-kubeconfig FILE      where to write the admin kubeconfig (default DATA_DIR/kubeconfig.yaml)
+`;
+
+function log(msg: string, fields: Record<string, unknown> = {}): void {
+  process.stderr.write(JSON.stringify({ time: new Date().toISOString(), component: "apiserver", msg, ...fields }) + "\n");
+}
+
+export async function serverCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      "data-dir": { type: "string", default: "data" },
+      "bind-address": { type: "string", default: "127.0.0.1" },
+      port: { type: "string", default: "6443" },
+      "datastore-endpoint": { type: "string" },
+      "write-kubeconfig": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(serverUsage);
+    return 0;
+  }
+  const dataDir = resolve(values["data-dir"]!);
+  mkdirSync(dataDir, { recursive: true });
+  const bind = values["bind-address"]!;
+  const pki = await ensurePki(join(dataDir, "tls"), bind === "0.0.0.0" || bind === "::" ? [] : [bind]);
+  const store = openStore({ dataDir, datastoreEndpoint: values["datastore-endpoint"] });
+  const server = new ApiServer({ store, pki, bindAddress: bind, port: Number(values.port), log });
+  await server.start();
+  const kubeconfig = resolve(values["write-kubeconfig"] ?? join(dataDir, "kubeconfig.yaml"));
+  writeFileSync(kubeconfig, adminKubeconfig(pki, server.url), { mode: 0o600 });
+  const backend = values["datastore-endpoint"]?.startsWith("http") ? `etcd at ${values["datastore-endpoint"]}` : "SQLite";
+  log("serving", { url: server.url, datastore: backend, kubeconfig });
+  process.stdout.write(`Skiff API server listening on ${server.url} (datastore: ${backend})\n`);
+  process.stdout.write(`Point kubectl at it:\n  export KUBECONFIG=${kubeconfig}\n  kubectl get namespaces\n`);
+
+  await new Promise<void>((done) => {
+    const stop = (signal: string) => {
+      log("stopping", { signal });
+      done();
+    };
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+  });
+  await server.stop();
+  await store.close();
+  return 0;
+}
