@@ -175,7 +175,15 @@ const defaulters: Record<string, (o: Obj) => void> = {
     setIfMissing(o.spec, "finalizers", ["kubernetes"]);
     o.metadata.labels = { ...(o.metadata.labels ?? {}), "kubernetes.io/metadata.name": o.metadata.name };
   },
-  Secret(o) { setIfMissing(o, "type", "Opaque"); },
+  Secret(o) {
+    setIfMissing(o, "type", "Opaque");
+    // stringData is write-only: it lands in data, base64-encoded, and is never stored.
+    if (o.stringData && typeof o.stringData === "object") {
+      o.data ??= {};
+      for (const [k, v] of Object.entries(o.stringData)) o.data[k] = Buffer.from(String(v)).toString("base64");
+      delete o.stringData;
+    }
+  },
   ServiceAccount() {},
   PersistentVolume(o) {
     o.spec ??= {};

@@ -37,6 +37,7 @@ export function checkUnknownFields(info: ResourceInfo, body: Obj): string[] {
       return;
     }
     for (const [k, v] of Object.entries(value as Obj)) {
+      if (k.startsWith("$")) continue; // strategic merge patch directives
       const child = path ? `${path}.${k}` : k;
       if (s.properties && k in s.properties) walk(v, s.properties[k], child);
       else if (s.additionalProperties && typeof s.additionalProperties === "object") walk(v, s.additionalProperties, child);

@@ -13,6 +13,7 @@ import { isStoreError } from "../storage/index.js";
 import { decodeBody, mediaType, readBody, sendJson, wantsTable, type Request, type Response } from "./http.js";
 import { serverSideApply } from "./apply.js";
 import { checkUnknownFields } from "./field-validation.js";
+import { decodeProtobufObject } from "./protobuf/decode.js";
 import { parseRV, type DeleteOptions, type ObjectStore, type Obj, type ObjectEvent } from "./registry/object-store.js";
 
 export interface ResourceRequest {
@@ -89,7 +90,6 @@ export class ResourceHandler {
     const type = mediaType(req);
     if (type && type !== "application/json" && type !== "application/yaml" && type !== "*/*") {
       if (type === "application/vnd.kubernetes.protobuf") {
-        const { decodeProtobufObject } = await import("./protobuf/decode.js");
         return decodeProtobufObject(await readBody(req));
       }
       throw new ApiError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);

@@ -14,7 +14,8 @@ import { ResourceCatalog } from "./catalog.js";
 import {
   aggregatedDiscovery, legacyApiGroup, legacyApiGroupList, legacyApiVersions, legacyResourceList, wantsAggregated,
 } from "./discovery.js";
-import { readBody, sendError, sendJson, type Request, type Response } from "./http.js";
+import { decodeProtobufObject } from "./protobuf/decode.js";
+import { decodeBody, readBody, sendError, sendJson, type Request, type Response } from "./http.js";
 import { OpenApiV3 } from "./openapi.js";
 import type { Pki } from "./pki.js";
 import { ObjectStore, type Obj } from "./registry/object-store.js";
@@ -245,7 +246,8 @@ export class ApiServer {
     const raw = await readBody(req);
     let body: Obj = {};
     const type = String(req.headers["content-type"] ?? "");
-    if (type.startsWith("application/json") && raw.length) body = JSON.parse(raw.toString()) as Obj;
+    if (type.startsWith("application/vnd.kubernetes.protobuf")) body = decodeProtobufObject(raw);
+    else if (raw.length) body = decodeBody(raw, "application/json") as Obj;
     const apiVersion = info.group ? `${info.group}/${info.version}` : info.version;
     const out: Obj = { kind: info.kind, apiVersion, metadata: { creationTimestamp: null }, spec: body.spec ?? {} };
     // Authorization allows every authenticated user until RBAC is enforced.

@@ -169,14 +169,13 @@ export class ObjectStore {
       throw invalid(info.kind, info.group, "", [{ type: "FieldValueRequired", field: "metadata.name", detail: "name or generateName is required" }]);
     }
     this.validate(info, obj);
+    const key = this.key(info, m.namespace, m.name);
+    // Checked before admission so that a taken name is AlreadyExists, not an allocation error.
+    if (await this.store.get(key)) throw alreadyExists(info.resource, info.group, m.name);
     await this.admission.admit?.(info, obj, undefined, opts);
     m.managedFields = updateManagedFields(undefined, obj, opts.fieldManager, groupVersion(info), opts.applied ? "Apply" : "Update", opts.subresource, opts.applied);
     if (!m.managedFields.length) delete m.managedFields;
-    const key = this.key(info, m.namespace, m.name);
-    if (opts.dryRun) {
-      if (await this.store.get(key)) throw alreadyExists(info.resource, info.group, m.name);
-      return obj;
-    }
+    if (opts.dryRun) return obj;
     try {
       const kv = await this.store.create(key, encode(obj));
       m.resourceVersion = String(kv.modRevision);
