@@ -179,8 +179,8 @@ const printers: Record<string, Printer> = {
     },
   },
   CronJob: {
-    columns: [["Schedule"], ["Timezone"], ["Suspend", "boolean"], ["Active", "integer"], ["Last Schedule"], ["Age"], ["Containers", "string", 1], ["Images", "string", 1], ["Selector", "string", 1]],
-    row: (o, now) => [o.spec?.schedule ?? "", none(o.spec?.timeZone), Boolean(o.spec?.suspend), (o.status?.active ?? []).length, o.status?.lastScheduleTime ? age(o.status.lastScheduleTime, now) : "<none>", age(o.metadata.creationTimestamp, now), containers(o.spec?.jobTemplate?.spec?.template?.spec), images(o.spec?.jobTemplate?.spec?.template?.spec), selectorText(o.spec?.jobTemplate?.spec?.selector)],
+    columns: [["Schedule"], ["Timezone"], ["Suspend"], ["Active", "integer"], ["Last Schedule"], ["Age"], ["Containers", "string", 1], ["Images", "string", 1], ["Selector", "string", 1]],
+    row: (o, now) => [o.spec?.schedule ?? "", none(o.spec?.timeZone), o.spec?.suspend ? "True" : "False", (o.status?.active ?? []).length, o.status?.lastScheduleTime ? age(o.status.lastScheduleTime, now) : "<none>", age(o.metadata.creationTimestamp, now), containers(o.spec?.jobTemplate?.spec?.template?.spec), images(o.spec?.jobTemplate?.spec?.template?.spec), selectorText(o.spec?.jobTemplate?.spec?.selector)],
   },
   Service: {
     columns: [["Type"], ["Cluster-IP"], ["External-IP"], ["Port(s)"], ["Age"], ["Selector", "string", 1]],

@@ -1,0 +1,45 @@
+/** Runs the real /usr/bin/kubectl against a test server, with a private cache directory. */
+import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface KubectlResult { code: number; stdout: string; stderr: string }
+
+export function kubectlFor(kubeconfig: string) {
+  const cacheDir = mkdtempSync(join(tmpdir(), "skiff-kubectl-cache-"));
+  const run = (args: string[], opts: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<KubectlResult> =>
+    new Promise((resolve) => {
+      const child = execFile("/usr/bin/kubectl", ["--kubeconfig", kubeconfig, "--cache-dir", cacheDir, ...args], {
+        timeout: opts.timeoutMs ?? 60_000, env: { ...process.env, HOME: cacheDir, ...opts.env }, maxBuffer: 32 * 1024 * 1024,
+      }, (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      });
+      if (opts.input !== undefined) child.stdin!.end(opts.input);
+    });
+  /** Runs kubectl and fails with its output when it exits non-zero. */
+  const ok = async (args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<string> => {
+    const r = await run(args, opts);
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    return r.stdout;
+  };
+  return { run, ok, cacheDir };
+}
+
+/** Polls until check returns a truthy value or the time is up (then throws its last error). */
+export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+      last = new Error("condition not met");
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw last;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Starts the built `skiff server` on a temporary data directory and a free
+ * port, for tests that drive it as a user would. `await using` stops it.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
+
+export interface RunningServer extends AsyncDisposable {
+  url: string;
+  kubeconfig: string;
+  dataDir: string;
+  process: ChildProcess;
+  /** Stops the server the hard way (SIGKILL), as a crash would. */
+  kill(): Promise<void>;
+  /** Stops it with SIGTERM and waits for a clean exit. */
+  stop(): Promise<number | null>;
+}
+
+export async function startServer(options: { dataDir?: string; datastoreEndpoint?: string; keepDataDir?: boolean } = {}): Promise<RunningServer> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "skiff-test-"));
+  const args = [join(repoRoot, "bin/skiff.js"), "server", "--data-dir", dataDir, "--port", "0"];
+  if (options.datastoreEndpoint) args.push("--datastore-endpoint", options.datastoreEndpoint);
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => { stderr += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`skiff server did not start in 30s:\n${stderr}`)), 30_000);
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (https:\/\/\S+)/.exec(out);
+      if (m) { clearTimeout(timer); resolve(m[1]!); }
+    });
+    void exited.then((code) => { clearTimeout(timer); reject(new Error(`skiff server exited with ${code}:\n${stderr}`)); });
+  });
+  let stopped = false;
+  const server: RunningServer = {
+    url, dataDir, kubeconfig: join(dataDir, "kubeconfig.yaml"), process: child,
+    async kill() {
+      if (stopped) return;
+      stopped = true;
+      child.kill("SIGKILL");
+      await exited;
+    },
+    async stop() {
+      if (stopped) return exited;
+      stopped = true;
+      child.kill("SIGTERM");
+      return exited;
+    },
+    async [Symbol.asyncDispose]() {
+      await server.stop();
+      if (!options.keepDataDir && !options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return server;
+}
