@@ -275,6 +275,8 @@ export class ResourceHandler {
       from = parseRV(rv);
     }
     res.writeHead(200, { "content-type": "application/json", "cache-control": "no-cache, private" });
+    // Watchers wait for the headers before anything else; HTTP/1.1 holds them until the first write.
+    (res as { flushHeaders?: () => void }).flushHeaders?.();
     const write = (text: string) => { if (!res.writableEnded) (res as { write(s: string): boolean }).write(text); };
     for (const obj of initial) write(encode({ type: "ADDED", object: obj }));
     let lastRV = from;

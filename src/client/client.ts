@@ -82,23 +82,23 @@ export class Client {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  get<T extends KubeObject>(r: ResourceRef, namespace: string | undefined, name: string): Promise<T> {
+  get<T extends KubeObject = KubeObject>(r: ResourceRef, namespace: string | undefined, name: string): Promise<T> {
     return this.request<T>("GET", this.path(r, namespace, name));
   }
 
-  list<T extends KubeObject>(r: ResourceRef, namespace?: string, params: ListParams = {}): Promise<KubeList<T>> {
+  list<T extends KubeObject = KubeObject>(r: ResourceRef, namespace?: string, params: ListParams = {}): Promise<KubeList<T>> {
     return this.request<KubeList<T>>("GET", this.path(r, namespace) + query({ ...params }));
   }
 
-  create<T extends KubeObject>(r: ResourceRef, namespace: string | undefined, obj: T): Promise<T> {
+  create<T extends KubeObject = KubeObject>(r: ResourceRef, namespace: string | undefined, obj: KubeObject): Promise<T> {
     return this.request<T>("POST", this.path(r, namespace), obj);
   }
 
-  update<T extends KubeObject>(r: ResourceRef, namespace: string | undefined, obj: T, subresource?: string): Promise<T> {
+  update<T extends KubeObject = KubeObject>(r: ResourceRef, namespace: string | undefined, obj: KubeObject, subresource?: string): Promise<T> {
     return this.request<T>("PUT", this.path(r, namespace, obj.metadata.name, subresource), obj);
   }
 
-  patch<T extends KubeObject>(r: ResourceRef, namespace: string | undefined, name: string, patch: unknown,
+  patch<T extends KubeObject = KubeObject>(r: ResourceRef, namespace: string | undefined, name: string, patch: unknown,
     type: "merge" | "json" | "strategic" = "merge", subresource?: string): Promise<T> {
     const ct = { merge: "application/merge-patch+json", json: "application/json-patch+json", strategic: "application/strategic-merge-patch+json" }[type];
     return this.request<T>("PATCH", this.path(r, namespace, name, subresource), patch, ct);

@@ -1,0 +1,212 @@
+/** Object semantics of the API server, checked over HTTPS as a client sees them. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { KubeObject, WatchEventOf } from "../../../src/client/index.js";
+import { startControlPlane } from "../../helpers/control-plane.js";
+import { eventually } from "../../helpers/kubectl.js";
+
+const cm = { group: "", version: "v1", resource: "configmaps", namespaced: true };
+const pods = { group: "", version: "v1", resource: "pods", namespaced: true };
+const ns = { group: "", version: "v1", resource: "namespaces", namespaced: false };
+const deployments = { group: "apps", version: "v1", resource: "deployments", namespaced: true };
+const services = { group: "", version: "v1", resource: "services", namespaced: true };
+
+const isCode = (code: number) => (e: unknown) => (e as { code?: number }).code === code;
+type Obj = KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function deployment(name: string, replicas = 1): KubeObject {
+  return {
+    metadata: { name },
+    spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "c", image: "busybox:1.36" }] } } },
+  };
+}
+
+describe("API semantics", () => {
+  it("fills metadata and defaults on create, refuses a stale update and keeps the RV on a no-op", async () => {
+    await using cp = await startControlPlane();
+    const c = cp.client;
+    const d = await c.create<Obj>(deployments, "default", deployment("web"));
+    assert.match(d.metadata.uid as string, /^[0-9a-f-]{36}$/);
+    assert.match(d.metadata.creationTimestamp as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.equal(d.metadata.generation, 1);
+    assert.deepEqual(d.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "25%", maxSurge: "25%" } });
+    assert.equal(d.spec.revisionHistoryLimit, 10);
+    assert.equal(d.spec.progressDeadlineSeconds, 600);
+    const c0 = d.spec.template.spec.containers[0];
+    assert.equal(c0.imagePullPolicy, "IfNotPresent");
+    assert.equal(c0.terminationMessagePath, "/dev/termination-log");
+    assert.equal(d.spec.template.spec.restartPolicy, "Always");
+    assert.equal(d.spec.template.spec.dnsPolicy, "ClusterFirst");
+    assert.equal(d.spec.template.spec.schedulerName, "default-scheduler");
+
+    const same = await c.update<Obj>(deployments, "default", d);
+    assert.equal(same.metadata.resourceVersion, d.metadata.resourceVersion, "a no-op update keeps the resourceVersion");
+    const labelled = await c.patch<Obj>(deployments, "default", "web", { metadata: { labels: { x: "y" } } });
+    assert.equal(labelled.metadata.generation, 1, "metadata changes do not bump generation");
+    const scaled = await c.patch<Obj>(deployments, "default", "web", { spec: { replicas: 3 } });
+    assert.equal(scaled.metadata.generation, 2, "spec changes bump generation");
+    await assert.rejects(c.update(deployments, "default", d), isCode(409));
+    await assert.rejects(c.patch(deployments, "default", "web", { metadata: { resourceVersion: d.metadata.resourceVersion }, spec: { replicas: 9 } }), isCode(409));
+  });
+
+  it("writes spec and status apart through the status subresource", async () => {
+    await using cp = await startControlPlane();
+    const c = cp.client;
+    const d = await c.create<Obj>(deployments, "default", { ...deployment("split"), status: { replicas: 7 } } as KubeObject);
+    assert.equal(d.status, undefined, "status given on create is dropped");
+    const withStatus = await c.update<Obj>(deployments, "default", { ...d, spec: { ...d.spec, replicas: 5 }, status: { replicas: 2, observedGeneration: 1 } } as KubeObject, "status");
+    assert.equal(withStatus.status.replicas, 2);
+    assert.equal(withStatus.spec.replicas, 1, "a status write leaves spec alone");
+    const main = await c.update<Obj>(deployments, "default", { ...withStatus, status: { replicas: 99 } } as KubeObject);
+    assert.equal(main.status.replicas, 2, "a main-resource write leaves status alone");
+    const scale = await c.request<Obj>("GET", "/apis/apps/v1/namespaces/default/deployments/split/scale");
+    assert.equal(scale.kind, "Scale");
+    assert.equal(scale.status.selector, "app=split");
+  });
+
+  it("lists in pages with continue tokens and label and field selectors", async () => {
+    await using cp = await startControlPlane();
+    const c = cp.client;
+    for (let i = 0; i < 7; i++) await c.create(cm, "default", { metadata: { name: `p${i}`, labels: { parity: i % 2 ? "odd" : "even" } } });
+    const page1 = await c.list(cm, "default", { limit: 3 });
+    assert.deepEqual(page1.items.map((i) => i.metadata.name), ["p0", "p1", "p2"]);
+    assert.ok(page1.metadata.continue);
+    assert.equal((page1.metadata as { remainingItemCount?: number }).remainingItemCount, 4);
+    const page2 = await c.list(cm, "default", { limit: 3, continue: page1.metadata.continue });
+    assert.deepEqual(page2.items.map((i) => i.metadata.name), ["p3", "p4", "p5"]);
+    const page3 = await c.list(cm, "default", { limit: 3, continue: page2.metadata.continue });
+    assert.deepEqual(page3.items.map((i) => i.metadata.name), ["p6"]);
+    assert.equal(page3.metadata.continue, undefined);
+    assert.deepEqual((await c.list(cm, "default", { labelSelector: "parity in (odd)" })).items.map((i) => i.metadata.name), ["p1", "p3", "p5"]);
+    assert.deepEqual((await c.list(cm, "default", { labelSelector: "parity!=odd", limit: 2 })).items.map((i) => i.metadata.name), ["p0", "p2"]);
+    assert.deepEqual((await c.list(cm, "default", { fieldSelector: "metadata.name=p4" })).items.map((i) => i.metadata.name), ["p4"]);
+    await assert.rejects(c.list(cm, "default", { fieldSelector: "spec.nodeName=x" }), isCode(400));
+    await c.create(pods, "default", { metadata: { name: "on-n1" }, spec: { nodeName: "n1", containers: [{ name: "c", image: "busybox" }] } });
+    await c.create(pods, "default", { metadata: { name: "unbound" }, spec: { containers: [{ name: "c", image: "busybox" }] } });
+    assert.deepEqual((await c.list(pods, undefined, { fieldSelector: "spec.nodeName=n1,status.phase!=Succeeded" })).items.map((i) => i.metadata.name), ["on-n1"]);
+  });
+
+  it("watches: synthetic ADDED from 0, changes only after N, selector transitions, and 410 once compacted", async () => {
+    await using cp = await startControlPlane();
+    const c = cp.client;
+    const a = await c.create(cm, "default", { metadata: { name: "a", labels: { w: "1" } } });
+    const collect = (params: Record<string, string>, until: (e: WatchEventOf<KubeObject>[]) => boolean) => {
+      const events: WatchEventOf<KubeObject>[] = [];
+      const abort = new AbortController();
+      const done = c.watch(cm, "default", params, (e) => { events.push(e); if (until(events)) abort.abort(); }, abort.signal);
+      return { events, done, abort };
+    };
+    const fromZero = collect({ resourceVersion: "0", labelSelector: "w=1" }, (e) => e.length >= 3);
+    const fromNow = collect({ resourceVersion: a.metadata.resourceVersion! }, (e) => e.length >= 3);
+    await new Promise((r) => setTimeout(r, 200));
+    await c.create(cm, "default", { metadata: { name: "b", labels: { w: "1" } } });
+    await c.patch(cm, "default", "a", { metadata: { labels: { w: "2" } } });
+    await c.delete(cm, "default", "b");
+    await eventually(() => fromZero.events.length >= 3 && fromNow.events.length >= 3);
+    fromZero.abort.abort();
+    fromNow.abort.abort();
+    assert.deepEqual(fromZero.events.map((e) => [e.type, e.object.metadata.name]), [["ADDED", "a"], ["ADDED", "b"], ["DELETED", "a"]]);
+    assert.deepEqual(fromNow.events.map((e) => [e.type, e.object.metadata.name]), [["ADDED", "b"], ["MODIFIED", "a"], ["DELETED", "b"]]);
+
+    await cp.store.compact(await cp.store.currentRevision());
+    const expired = collect({ resourceVersion: a.metadata.resourceVersion! }, (e) => e.length >= 1);
+    await eventually(() => expired.events.length >= 1);
+    expired.abort.abort();
+    assert.equal(expired.events[0]!.type, "ERROR");
+    assert.equal((expired.events[0]!.object as unknown as { code: number; reason: string }).code, 410);
+    assert.equal((expired.events[0]!.object as unknown as { reason: string }).reason, "Expired");
+  });
+
+  it("holds objects with finalizers until the last one is removed, and deletes pods gracefully", async () => {
+    await using cp = await startControlPlane();
+    const c = cp.client;
+    await c.create(cm, "default", { metadata: { name: "held", finalizers: ["example.com/hold"] } });
+    await c.delete(cm, "default", "held");
+    const marked = await c.get(cm, "default", "held");
+    assert.ok(marked.metadata.deletionTimestamp, "deletionTimestamp is set");
+    await c.patch(cm, "default", "held", { metadata: { finalizers: null } });
+    await assert.rejects(c.get(cm, "default", "held"), isCode(404));
+
+    await c.create(pods, "default", { metadata: { name: "running" }, spec: { nodeName: "n1", containers: [{ name: "c", image: "busybox" }] } });
+    await c.delete(pods, "default", "running");
+    const terminating = await c.get(pods, "default", "running");
+    assert.equal(terminating.metadata.deletionGracePeriodSeconds, 30);
+    await c.delete(pods, "default", "running", { gracePeriodSeconds: 0 });
+    await assert.rejects(c.get(pods, "default", "running"), isCode(404));
+    await c.create(pods, "default", { metadata: { name: "pending" }, spec: { containers: [{ name: "c", image: "busybox" }] } });
+    await c.delete(pods, "default", "pending");
+    await assert.rejects(c.get(pods, "default", "pending"), isCode(404), "an unscheduled pod goes at once");
+  });
+
+  it("marks a deleted namespace Terminating and refuses new content in it", async () => {
+    await using cp = await startControlPlane();
+    const c = cp.client;
+    await c.create(ns, undefined, { metadata: { name: "doomed" } });
+    await c.delete(ns, undefined, "doomed");
+    const n = await c.get<Obj>(ns, undefined, "doomed");
+    assert.equal(n.status.phase, "Terminating");
+    await assert.rejects(c.create(cm, "doomed", { metadata: { name: "late" } }), isCode(403));
+    await assert.rejects(c.create(cm, "nowhere", { metadata: { name: "x" } }), isCode(404));
+  });
+
+  it("allocates ClusterIPs and NodePorts once and releases them on delete", async () => {
+    await using cp = await startControlPlane();
+    const c = cp.client;
+    const svc = (name: string, extra: Record<string, unknown> = {}) => ({ metadata: { name }, spec: { ports: [{ port: 80 }], selector: { app: name }, ...extra } });
+    const a = await c.create<Obj>(services, "default", svc("a", { type: "NodePort" }));
+    const b = await c.create<Obj>(services, "default", svc("b", { type: "NodePort" }));
+    assert.notEqual(a.spec.clusterIP, b.spec.clusterIP);
+    assert.match(a.spec.clusterIP, /^10\.96\.\d+\.\d+$/);
+    assert.notEqual(a.spec.ports[0].nodePort, b.spec.ports[0].nodePort);
+    assert.equal(a.spec.ports[0].targetPort, 80);
+    await assert.rejects(c.create(services, "default", svc("c", { clusterIP: a.spec.clusterIP })), isCode(422));
+    await assert.rejects(c.create(services, "default", svc("d", { type: "NodePort", ports: [{ port: 80, nodePort: a.spec.ports[0].nodePort }] })), isCode(422));
+    await assert.rejects(c.patch(services, "default", "a", { spec: { clusterIP: "10.96.200.200" } }), isCode(422), "clusterIP is immutable");
+    await c.delete(services, "default", "a");
+    const reuse = await c.create<Obj>(services, "default", svc("e", { clusterIP: a.spec.clusterIP, type: "NodePort", ports: [{ port: 80, nodePort: a.spec.ports[0].nodePort }] }));
+    assert.equal(reuse.spec.clusterIP, a.spec.clusterIP, "a released address can be taken again");
+    const headless = await c.create<Obj>(services, "default", svc("h", { clusterIP: "None" }));
+    assert.equal(headless.spec.clusterIP, "None");
+  });
+
+  it("dry-run writes return the result and store nothing", async () => {
+    await using cp = await startControlPlane();
+    const c = cp.client;
+    const created = await c.request<Obj>("POST", "/api/v1/namespaces/default/configmaps?dryRun=All", { metadata: { name: "dry" }, data: { a: "1" } });
+    assert.equal(created.data.a, "1");
+    await assert.rejects(c.get(cm, "default", "dry"), isCode(404));
+    await c.create(cm, "default", { metadata: { name: "wet" }, data: { a: "1" } });
+    await c.request("PATCH", "/api/v1/namespaces/default/configmaps/wet?dryRun=All", { data: { a: "2" } }, "application/merge-patch+json");
+    await c.request("DELETE", "/api/v1/namespaces/default/configmaps/wet?dryRun=All");
+    assert.equal((await c.get<Obj>(cm, "default", "wet")).data.a, "1");
+  });
+
+  it("serves custom resources once their CRD is established, validating and pruning by its schema", async () => {
+    await using cp = await startControlPlane();
+    const c = cp.client;
+    const crds = { group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions", namespaced: false };
+    await c.create(crds, undefined, {
+      metadata: { name: "widgets.example.com" },
+      spec: {
+        group: "example.com", scope: "Namespaced", names: { plural: "widgets", singular: "widget", kind: "Widget" },
+        versions: [{ name: "v1", served: true, storage: true, subresources: { status: {}, scale: { specReplicasPath: ".spec.size", statusReplicasPath: ".status.size" } },
+          schema: { openAPIV3Schema: { type: "object", properties: { spec: { type: "object", required: ["size"], properties: { size: { type: "integer", minimum: 1 } } }, status: { type: "object", properties: { size: { type: "integer" } } } } } } }],
+      },
+    });
+    const crd = await eventually(async () => {
+      const o = await c.get<Obj>(crds, undefined, "widgets.example.com");
+      return (o.status?.conditions ?? []).some((x: Obj) => x.type === "Established" && x.status === "True") ? o : undefined;
+    });
+    assert.ok(crd);
+    const widgets = { group: "example.com", version: "v1", resource: "widgets", namespaced: true };
+    const w = await c.create<Obj>(widgets, "default", { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w" }, spec: { size: 2, extra: "pruned" } } as KubeObject);
+    assert.deepEqual(w.spec, { size: 2 }, "unknown fields are pruned");
+    await assert.rejects(c.create(widgets, "default", { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "bad" }, spec: { size: 0 } } as KubeObject), isCode(422));
+    await assert.rejects(c.create(widgets, "default", { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "bad" }, spec: {} } as KubeObject), isCode(422));
+    const scaled = await c.request<Obj>("PATCH", "/apis/example.com/v1/namespaces/default/widgets/w/scale", { spec: { replicas: 4 } }, "application/merge-patch+json");
+    assert.equal(scaled.spec.replicas, 4);
+    assert.equal((await c.get<Obj>(widgets, "default", "w")).spec.size, 4);
+    await c.delete(crds, undefined, "widgets.example.com");
+    await assert.rejects(c.list(widgets, "default"), isCode(404), "the resource goes with its CRD");
+  });
+});
