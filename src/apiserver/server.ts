@@ -16,6 +16,7 @@ import {
 } from "./discovery.js";
 import { decodeProtobufObject } from "./protobuf/decode.js";
 import { decodeBody, readBody, sendError, sendJson, type Request, type Response } from "./http.js";
+import { ApiMetrics } from "./metrics.js";
 import { OpenApiV3 } from "./openapi.js";
 import type { Pki } from "./pki.js";
 import { ObjectStore, type Obj } from "./registry/object-store.js";
@@ -26,6 +27,8 @@ export interface ApiServerOptions {
   pki: Pki;
   bindAddress?: string;
   port?: number;
+  /** How often old revisions are compacted away (default 5 minutes; 0 disables). */
+  compactionIntervalMs?: number;
   /** Extra bearer tokens accepted, mapped to their user. */
   tokens?: Map<string, UserInfo>;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
@@ -48,6 +51,8 @@ export class ApiServer {
   private readonly handler: ResourceHandler;
   private server?: Http2SecureServer;
   private readonly tokens: Map<string, UserInfo>;
+  private readonly metrics = new ApiMetrics();
+  private compactor?: NodeJS.Timeout;
   url = "";
 
   constructor(private readonly options: ApiServerOptions) {
@@ -153,12 +158,32 @@ export class ApiServer {
       this.server!.once("error", reject);
       this.server!.listen(this.options.port ?? 6443, this.options.bindAddress ?? "127.0.0.1", () => resolve());
     });
+    this.startCompactor();
     const addr = this.server.address() as AddressInfo;
     const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
     this.url = `https://${host}:${addr.port}`;
   }
 
+  /**
+   * Keeps one interval of history: each tick compacts to the revision seen at
+   * the previous tick, as upstream's apiserver does every five minutes.
+   */
+  private startCompactor(): void {
+    const interval = this.options.compactionIntervalMs ?? 5 * 60_000;
+    if (!interval) return;
+    let previous = 0;
+    this.compactor = setInterval(() => {
+      void (async () => {
+        const current = await this.options.store.currentRevision();
+        if (previous > 0) await this.options.store.compact(previous);
+        previous = current;
+      })().catch((err) => this.options.log?.("compaction failed", { err: String(err) }));
+    }, interval);
+    this.compactor.unref();
+  }
+
   async stop(): Promise<void> {
+    clearInterval(this.compactor);
     const server = this.server;
     if (!server) return;
     await new Promise<void>((resolve) => {
@@ -200,12 +225,22 @@ export class ApiServer {
       if (path === "/version") return sendJson(res, 200, VERSION_INFO);
       const user = this.authenticate(req);
       if (!user) throw new ApiError(401, "Unauthorized", "Unauthorized");
+      if (path === "/metrics") {
+        const body = this.metrics.render({ skiff_storage_revision: await this.options.store.currentRevision() });
+        res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+        res.end(body);
+        return;
+      }
       await this.route(req, res, path, url.searchParams, user);
     } catch (err) {
       const apiErr = err instanceof ApiError ? err : internalError(err);
       if (!(err instanceof ApiError)) this.options.log?.("request failed", { method: req.method, url: req.url, err: String((err as Error)?.stack ?? err) });
       sendError(res, apiErr);
     } finally {
+      const parts = url.pathname.split("/");
+      const resource = parts[1] === "api" ? parts[parts[3] === "namespaces" && parts.length > 5 ? 5 : 3] : parts[1] === "apis" ? parts[parts[4] === "namespaces" && parts.length > 6 ? 6 : 4] : "";
+      const verb = url.searchParams.get("watch") === "true" ? "WATCH" : req.method ?? "";
+      this.metrics.observe(verb, resource ?? "", res.statusCode, (Date.now() - started) / 1000);
       if (process.env.SKIFF_LOG_REQUESTS) this.options.log?.("request", { method: req.method, url: req.url, code: res.statusCode, ms: Date.now() - started });
     }
   }

@@ -9,6 +9,7 @@ import {
   ApiError, alreadyExists, badRequest, conflict, expired, invalid, notFound, type FieldError,
 } from "../../api/errors.js";
 import { applyDefaults } from "../../api/defaults.js";
+import { convertFromStorage, convertToStorage } from "../../api/conversion.js";
 import { groupVersion, hasSubresource, type ResourceInfo } from "../../api/resources.js";
 import { matchesLabels, parseFieldSelector, parseLabelSelector, type FieldRequirement, type Requirement } from "../../api/selectors.js";
 import { validateObject, validateUpdate } from "../../api/validation.js";
@@ -127,10 +128,15 @@ export class ObjectStore {
   }
 
   /** Stored objects keep their own apiVersion; a read through another version relabels it. */
-  private present(info: ResourceInfo, obj: Obj): Obj {
+  private present(info: ResourceInfo, stored: Obj): Obj {
+    const obj = convertFromStorage(info.kind, info.group, info.version, stored);
     obj.apiVersion = groupVersion(info);
     obj.kind = info.kind;
     return obj;
+  }
+
+  private toStorage(info: ResourceInfo, obj: Obj): Obj {
+    return convertToStorage(info.kind, info.group, info.version, obj);
   }
 
   private checkName(info: ResourceInfo, name: string | undefined): void {
@@ -183,7 +189,7 @@ export class ObjectStore {
     if (!m.managedFields.length) delete m.managedFields;
     if (opts.dryRun) return obj;
     try {
-      const kv = await this.store.create(key, encode(obj));
+      const kv = await this.store.create(key, encode(this.toStorage(info, obj)));
       m.resourceVersion = String(kv.modRevision);
     } catch (err) {
       this.admission.deleted?.(info, obj);
@@ -290,7 +296,7 @@ export class ObjectStore {
     }
     if (opts.dryRun) return obj;
     delete m.resourceVersion;
-    const kv = await this.store.update(this.key(info, cm.namespace, name), encode(obj), readRevision);
+    const kv = await this.store.update(this.key(info, cm.namespace, name), encode(this.toStorage(info, obj)), readRevision);
     m.resourceVersion = String(kv.modRevision);
     this.admission.stored?.(info, obj, current);
     return obj;
@@ -329,7 +335,7 @@ export class ObjectStore {
         if (marked) {
           if (options.dryRun || sameObject(marked, current)) return { object: marked, finished: false };
           delete marked.metadata.resourceVersion;
-          const updated = await this.store.update(key, encode(marked), kv.modRevision);
+          const updated = await this.store.update(key, encode(this.toStorage(info, marked)), kv.modRevision);
           marked.metadata.resourceVersion = String(updated.modRevision);
           this.admission.stored?.(info, marked, current);
           return { object: marked, finished: false };

@@ -169,6 +169,29 @@ describe("API semantics", () => {
     assert.equal(headless.spec.clusterIP, "None");
   });
 
+  it("deletes a collection by label and counts requests in /metrics", async () => {
+    await using cp = await startControlPlane();
+    const c = cp.client;
+    for (const [name, keep] of [["x1", "no"], ["x2", "no"], ["x3", "yes"]]) await c.create(cm, "default", { metadata: { name, labels: { keep } } });
+    const deleted = await c.request<Obj>("DELETE", "/api/v1/namespaces/default/configmaps?labelSelector=keep%3Dno");
+    assert.deepEqual(deleted.items.map((i: Obj) => i.metadata.name), ["x1", "x2"]);
+    assert.deepEqual((await c.list(cm, "default")).items.map((i) => i.metadata.name).filter((n) => n!.startsWith("x")), ["x3"]);
+    // /metrics is Prometheus text, so it is read raw rather than through the JSON client.
+    const { request } = await import("node:https");
+    const text = await new Promise<string>((resolve, reject) => {
+      const cfg = cp.client.config;
+      const req = request(new URL("/metrics", cfg.server), { ca: cfg.ca, cert: cfg.cert, key: cfg.key }, (res) => {
+        let body = "";
+        res.on("data", (d) => (body += d));
+        res.on("end", () => resolve(body));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    assert.match(text, /^apiserver_request_total\{verb="POST",resource="configmaps",code="201"\} 3$/m);
+    assert.match(text, /^process_resident_memory_bytes \d+$/m);
+  });
+
   it("dry-run writes return the result and store nothing", async () => {
     await using cp = await startControlPlane();
     const c = cp.client;
