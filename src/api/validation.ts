@@ -4,6 +4,7 @@
  * means valid.
  */
 import type { FieldError } from "./errors.js";
+import { jsonEqual } from "./json-equal.js";
 import { labelSelectorRequirements, matchesLabels } from "./selectors.js";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form JSON inside this module
@@ -282,7 +283,7 @@ export function validateObject(kind: string, obj: Obj, namespaced: boolean): Fie
 
 const immutable = (field: string, value: unknown): FieldError => ({ type: "FieldValueInvalid", field, value, detail: "field is immutable" });
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const same = jsonEqual;
 
 /** Rules that compare an update with the object it replaces. */
 export function validateUpdate(kind: string, obj: Obj, old: Obj): FieldError[] {

@@ -211,16 +211,19 @@ export class ResourceHandler {
   }
 
   private async list(req: Request, res: Response, r: ResourceRequest): Promise<void> {
-    const result = await this.objects.list(r.info, r.namespace, this.listOptions(r));
+    const table = wantsTable(req.headers.accept);
+    const result = await this.objects.list(r.info, r.namespace, { ...this.listOptions(r), raw: !table });
     const metadata: Obj = { resourceVersion: result.resourceVersion };
     if (result.continue) metadata.continue = result.continue;
     if (result.remainingItemCount !== undefined) metadata.remainingItemCount = result.remainingItemCount;
-    if (wantsTable(req.headers.accept)) {
-      const table = this.table(r, result.items, r.query.get("includeObject") ?? "Metadata");
-      table.metadata = metadata;
-      return sendJson(res, 200, table);
+    if (table) {
+      const t = this.table(r, result.items, r.query.get("includeObject") ?? "Metadata");
+      t.metadata = metadata;
+      return sendJson(res, 200, t);
     }
-    sendJson(res, 200, { kind: `${r.info.kind}List`, apiVersion: groupVersion(r.info), metadata, items: result.items });
+    const head = { kind: `${r.info.kind}List`, apiVersion: groupVersion(r.info), metadata };
+    if (result.rawItems) return sendJson(res, 200, `${JSON.stringify(head).slice(0, -1)},"items":[${result.rawItems.join(",")}]}`);
+    sendJson(res, 200, { ...head, items: result.items });
   }
 
   private table(r: ResourceRequest, items: Obj[], include: string, withColumns = true): Table {

@@ -52,6 +52,7 @@ export class ApiServer {
   private server?: Http2SecureServer;
   private readonly tokens: Map<string, UserInfo>;
   private readonly metrics = new ApiMetrics();
+  private readonly certUsers = new WeakMap<object, UserInfo | null>();
   private compactor?: NodeJS.Timeout;
   url = "";
 
@@ -199,17 +200,20 @@ export class ApiServer {
     const auth = req.headers.authorization;
     if (typeof auth === "string" && auth.startsWith("Bearer ")) return this.tokens.get(auth.slice(7).trim());
     const socket = ((req as { stream?: { session?: { socket?: unknown } } }).stream?.session?.socket ?? req.socket) as TLSSocket;
-    if (socket?.authorized) {
-      const raw = socket.getPeerCertificate?.()?.raw;
-      if (raw) {
-        const subject = new X509Certificate(raw).subject;
-        const fields = subject.split("\n").map((l) => l.split("=") as [string, string]);
-        const cn = fields.find(([k]) => k === "CN")?.[1];
-        const groups = fields.filter(([k]) => k === "O").map(([, v]) => v);
-        if (cn) return { username: cn, groups: [...groups, "system:authenticated"] };
-      }
+    if (!socket?.authorized) return undefined;
+    // A connection's client certificate never changes; parse it once per connection.
+    const known = this.certUsers.get(socket);
+    if (known !== undefined) return known ?? undefined;
+    let user: UserInfo | null = null;
+    const raw = socket.getPeerCertificate?.()?.raw;
+    if (raw) {
+      const fields = new X509Certificate(raw).subject.split("\n").map((l) => l.split("=") as [string, string]);
+      const cn = fields.find(([k]) => k === "CN")?.[1];
+      const groups = fields.filter(([k]) => k === "O").map(([, v]) => v);
+      if (cn) user = { username: cn, groups: [...groups, "system:authenticated"] };
     }
-    return undefined;
+    this.certUsers.set(socket, user);
+    return user ?? undefined;
   }
 
   private async serve(req: Request, res: Response): Promise<void> {

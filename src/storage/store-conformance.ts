@@ -63,6 +63,7 @@ export function runStoreConformance(name: string, open: () => Promise<Store>): v
       assert.deepEqual(page2.items.map((i) => i.value), ["c", "d"], "the second page reads at the first page's revision");
       assert.equal(page2.more, false);
       assert.equal(await store.count(p), 4);
+      assert.equal(await store.count(p, p + "b\0"), 2, "count from a start key");
     });
 
     it("lists as of an older revision", async () => {

@@ -51,8 +51,8 @@ export interface WatchHandlers {
 export interface Store {
   get(key: string): Promise<KeyValue | undefined>;
   list(prefix: string, options?: ListOptions): Promise<ListResult>;
-  /** Number of keys under a prefix at the current revision. */
-  count(prefix: string): Promise<number>;
+  /** Number of keys under a prefix at the current revision, from startKey (inclusive) when given. */
+  count(prefix: string, startKey?: string): Promise<number>;
   /** Fails with KeyExists when the key is present. */
   create(key: string, value: string): Promise<KeyValue>;
   /** Fails with NotFound when absent and Conflict when modRevision differs from expected. */

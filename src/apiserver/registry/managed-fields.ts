@@ -4,6 +4,7 @@
  * A manager owns the fields it set; a write by one manager takes the fields it
  * changed away from the others. Server-side apply reads the same sets.
  */
+import { canonicalJson } from "../../api/json-equal.js";
 import { listStrategy } from "../../api/patch/strategic-merge-patch.js";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form JSON
@@ -49,7 +50,7 @@ export function leafFields(obj: unknown, subresource?: string): Map<string, stri
         return;
       }
     }
-    out.set(path.join("\u0001"), JSON.stringify(v));
+    out.set(path.join("\u0001"), canonicalJson(v));
   };
   walk(obj, [], []);
   return out;

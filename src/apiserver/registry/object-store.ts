@@ -9,6 +9,7 @@ import {
   ApiError, alreadyExists, badRequest, conflict, expired, invalid, notFound, type FieldError,
 } from "../../api/errors.js";
 import { applyDefaults } from "../../api/defaults.js";
+import { jsonEqual } from "../../api/json-equal.js";
 import { convertFromStorage, convertToStorage } from "../../api/conversion.js";
 import { groupVersion, hasSubresource, type ResourceInfo } from "../../api/resources.js";
 import { matchesLabels, parseFieldSelector, parseLabelSelector, type FieldRequirement, type Requirement } from "../../api/selectors.js";
@@ -35,10 +36,14 @@ export interface ListOptions {
   continue?: string;
   resourceVersion?: string;
   resourceVersionMatch?: string;
+  /** Ask for rawItems when the list needs no parsing (no selector, no conversion). */
+  raw?: boolean;
 }
 
 export interface ListResult {
   items: Obj[];
+  /** With ListOptions.raw and no selector: the items as served JSON text, unparsed. */
+  rawItems?: string[];
   resourceVersion: string;
   continue?: string;
   remainingItemCount?: number;
@@ -82,18 +87,27 @@ function decode(kv: KeyValue): Obj {
   return obj;
 }
 
+/**
+ * Stored form: no resourceVersion (the store's revision is the truth), and
+ * apiVersion, kind and metadata first, so that a list can splice the
+ * resourceVersion into stored text without parsing it (see rawItem).
+ */
 function encode(obj: Obj): string {
-  const rv = obj.metadata.resourceVersion;
-  delete obj.metadata.resourceVersion;
-  const text = JSON.stringify(obj);
-  if (rv !== undefined) obj.metadata.resourceVersion = rv;
-  return text;
+  const { apiVersion, kind, metadata, ...rest } = obj;
+  const { resourceVersion: _rv, ...meta } = metadata;
+  return JSON.stringify({ apiVersion, kind, metadata: meta, ...rest });
+}
+
+/** The served JSON of a stored value, or undefined when it needs decoding (another version, say). */
+function rawItem(kv: KeyValue, head: string): string | undefined {
+  if (!kv.value.startsWith(head) || kv.value[head.length] === "}") return undefined;
+  return `${head}"resourceVersion":"${kv.modRevision}",${kv.value.slice(head.length)}`;
 }
 
 /** Everything but metadata and status, the part whose change bumps generation. */
-function specOf(obj: Obj): string {
+function specOf(obj: Obj): Obj {
   const { metadata: _m, status: _s, ...rest } = obj;
-  return JSON.stringify(rest);
+  return rest;
 }
 
 /** Equality for no-op detection: managedFields timestamps and resourceVersion do not count. */
@@ -104,7 +118,7 @@ function sameObject(a: Obj, b: Obj): boolean {
     c.metadata.managedFields = (o.metadata.managedFields ?? []).map((f: Obj) => ({ ...f, time: undefined }));
     return c;
   };
-  return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
+  return jsonEqual(strip(a), strip(b));
 }
 
 export class ObjectStore {
@@ -277,7 +291,7 @@ export class ObjectStore {
     if (cm.deletionTimestamp && (m.finalizers ?? []).some((f: string) => !(cm.finalizers ?? []).includes(f))) {
       throw invalid(info.kind, info.group, name, [{ type: "FieldValueForbidden", field: "metadata.finalizers", detail: "no new finalizers can be added if the object is being deleted" }]);
     }
-    if (specOf(obj) !== specOf(current) && ("spec" in obj || info.crd)) m.generation = (cm.generation ?? 0) + 1;
+    if (!jsonEqual(specOf(obj), specOf(current)) && ("spec" in obj || info.crd)) m.generation = (cm.generation ?? 0) + 1;
     this.validate(info, obj, current);
     await this.admission.admit?.(info, obj, current, opts);
     delete m.resourceVersion;
@@ -430,23 +444,32 @@ export class ObjectStore {
         }
         return { items, resourceVersion: String(page.revision) };
       }
+      const filtered = sel.labels.length > 0 || sel.fields.length > 0;
+      const head = `{"apiVersion":${JSON.stringify(groupVersion(info))},"kind":${JSON.stringify(info.kind)},"metadata":{`;
+      const raw: string[] | undefined = opts.raw && !filtered ? [] : undefined;
+      const count = () => (raw ? raw.length : items.length);
+      const result = (extra: Partial<ListResult> = {}): ListResult => ({ items, rawItems: raw, resourceVersion: String(revision), ...extra });
       for (;;) {
-        const page = await this.store.list(prefix, { revision, limit: limit ? Math.max(limit - items.length, 1) * (sel.labels.length || sel.fields.length ? 4 : 1) : 0, startKey });
+        const page = await this.store.list(prefix, { revision, limit: limit ? Math.max(limit - count(), 1) * (filtered ? 4 : 1) : 0, startKey });
         revision = page.revision;
         let lastKey: string | undefined;
         for (const kv of page.items) {
           lastKey = kv.key;
-          const obj = decode(kv);
-          if (!this.matches(info, sel, obj)) continue;
-          items.push(this.present(info, obj));
-          if (limit && items.length === limit) {
+          const text = raw && rawItem(kv, head);
+          if (raw) raw.push(text || JSON.stringify(this.present(info, decode(kv))));
+          else {
+            const obj = decode(kv);
+            if (!this.matches(info, sel, obj)) continue;
+            items.push(this.present(info, obj));
+          }
+          if (limit && count() === limit) {
             const more = kv !== page.items[page.items.length - 1] || page.more;
-            if (!more) return { items, resourceVersion: String(revision) };
-            const remaining = await this.remainingCount(prefix, kv.key, sel);
-            return { items, resourceVersion: String(revision), continue: encodeContinue(revision, kv.key + "\0"), remainingItemCount: remaining };
+            if (!more) return result();
+            const remaining = filtered ? undefined : await this.store.count(prefix, kv.key + "\0");
+            return result({ continue: encodeContinue(revision, kv.key + "\0"), remainingItemCount: remaining });
           }
         }
-        if (!page.more || !lastKey) return { items, resourceVersion: String(revision) };
+        if (!page.more || !lastKey) return result();
         startKey = lastKey + "\0";
       }
     } catch (err) {
@@ -456,13 +479,6 @@ export class ObjectStore {
       if (isStoreError(err, "FutureRevision")) throw new ApiError(504, "Timeout", `Too large resource version: ${opts.resourceVersion}, current: ${err.currentRevision}`);
       throw err;
     }
-  }
-
-  /** Upstream reports remainingItemCount only when no selector filters the list. */
-  private async remainingCount(prefix: string, lastKey: string, sel: Selection): Promise<number | undefined> {
-    if (sel.labels.length || sel.fields.length) return undefined;
-    const rest = await this.store.list(prefix, { startKey: lastKey + "\0" });
-    return rest.items.length;
   }
 
   currentRevision(): Promise<number> {

@@ -56,9 +56,9 @@ export class EtcdStore implements Store {
     }
   }
 
-  async count(prefix: string): Promise<number> {
+  async count(prefix: string, startKey?: string): Promise<number> {
     const res = await this.client.kv.range({
-      key: Buffer.from(prefix), range_end: Buffer.from(prefixEnd(prefix)), count_only: true,
+      key: Buffer.from(startKey && startKey > prefix ? startKey : prefix), range_end: Buffer.from(prefixEnd(prefix)), count_only: true,
     });
     return Number(res.count);
   }

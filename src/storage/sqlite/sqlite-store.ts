@@ -7,8 +7,8 @@ import {
 
 /**
  * The embedded backend: an append-only log whose row id is the global revision
- * (the model kine proved), plus a table of current values so that gets and
- * current lists are plain index lookups. WAL mode with synchronous=NORMAL: a
+ * (the model kine proved), plus a small index of each key's current revision,
+ * so that gets and current lists are index lookups and values are stored once. WAL mode with synchronous=NORMAL: a
  * committed transaction survives a crash of the process (not of the kernel).
  *
  * One process owns the file; its watchers are fed in-process after each commit.
@@ -65,6 +65,7 @@ class SqliteWatcher implements Watcher {
 export class SqliteStore implements Store {
   private readonly db: DB;
   private readonly watchers = new Set<SqliteWatcher>();
+  private pending: { run: () => WatchEvent; resolve: (kv: KeyValue) => void; reject: (err: unknown) => void }[] = [];
   private readonly stmt: Record<string, Statement>;
   private compactRevision: number;
 
@@ -73,6 +74,9 @@ export class SqliteStore implements Store {
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("busy_timeout = 5000");
+    this.db.pragma("cache_size = -65536");
+    this.db.pragma("mmap_size = 268435456");
+    this.db.pragma("temp_store = MEMORY");
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS log (
         rev INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -87,18 +91,17 @@ export class SqliteStore implements Store {
       CREATE TABLE IF NOT EXISTS current (
         key TEXT PRIMARY KEY,
         rev INTEGER NOT NULL,
-        create_rev INTEGER NOT NULL,
-        value TEXT NOT NULL
+        create_rev INTEGER NOT NULL
       ) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     `);
     const p = (sql: string) => this.db.prepare(sql);
     this.stmt = {
-      get: p("SELECT key, rev, create_rev, value FROM current WHERE key = ?"),
+      get: p("SELECT c.key, c.rev, c.create_rev, l.value FROM current c JOIN log l ON l.rev = c.rev WHERE c.key = ?"),
       insertLog: p("INSERT INTO log (key, create_rev, prev_rev, deleted, value) VALUES (?, ?, ?, ?, ?)"),
-      upsertCurrent: p("INSERT INTO current (key, rev, create_rev, value) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET rev = excluded.rev, create_rev = excluded.create_rev, value = excluded.value"),
+      upsertCurrent: p("INSERT INTO current (key, rev, create_rev) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET rev = excluded.rev, create_rev = excluded.create_rev"),
       deleteCurrent: p("DELETE FROM current WHERE key = ?"),
-      listCurrent: p("SELECT key, rev, create_rev, value FROM current WHERE key >= ? AND key < ? ORDER BY key LIMIT ?"),
+      listCurrent: p("SELECT c.key, c.rev, c.create_rev, l.value FROM current c JOIN log l ON l.rev = c.rev WHERE c.key >= ? AND c.key < ? ORDER BY c.key LIMIT ?"),
       countCurrent: p("SELECT COUNT(*) AS n FROM current WHERE key >= ? AND key < ?"),
       listAt: p(`SELECT key, rev, create_rev, deleted, value FROM (
                    SELECT key, MAX(rev) AS rev, create_rev, deleted, value FROM log
@@ -153,49 +156,81 @@ export class SqliteStore implements Store {
     return { items: rows.map(SqliteStore.kv), revision: at, more };
   }
 
-  async count(prefix: string): Promise<number> {
-    return (this.stmt.countCurrent.get(prefix, prefixEnd(prefix)) as { n: number }).n;
+  async count(prefix: string, startKey?: string): Promise<number> {
+    const start = startKey && startKey > prefix ? startKey : prefix;
+    return (this.stmt.countCurrent.get(start, prefixEnd(prefix)) as { n: number }).n;
   }
 
-  private readonly writeTx = (key: string, value: string | undefined, expected: number | undefined, mode: "create" | "update" | "delete") =>
-    this.db.transaction((): WatchEvent => {
-      const cur = this.stmt.get.get(key) as CurrentRow | undefined;
-      if (mode === "create") {
-        if (cur) throw new StoreError("KeyExists", `key ${key} already exists`);
-      } else {
-        if (!cur) throw new StoreError("NotFound", `key ${key} not found`);
-        if (expected !== undefined && expected !== cur.rev) {
-          throw new StoreError("Conflict", `key ${key} has revision ${cur.rev}, expected ${expected}`);
-        }
+  /** One write, checked and applied inside the caller's transaction. */
+  private applyWrite(key: string, value: string | undefined, expected: number | undefined, mode: "create" | "update" | "delete"): WatchEvent {
+    const cur = this.stmt.get.get(key) as CurrentRow | undefined;
+    if (mode === "create") {
+      if (cur) throw new StoreError("KeyExists", `key ${key} already exists`);
+    } else {
+      if (!cur) throw new StoreError("NotFound", `key ${key} not found`);
+      if (expected !== undefined && expected !== cur.rev) {
+        throw new StoreError("Conflict", `key ${key} has revision ${cur.rev}, expected ${expected}`);
       }
-      const prevRev = cur ? cur.rev : (this.lastRevOf(key) ?? 0);
-      // AUTOINCREMENT hands out the sequence plus one, and nothing else writes inside this transaction.
-      const createRev = cur?.create_rev ?? this.rev() + 1;
-      if (mode === "delete") {
-        const info = this.stmt.insertLog.run(key, createRev, prevRev, 1, cur!.value);
-        const rev = Number(info.lastInsertRowid);
-        this.stmt.deleteCurrent.run(key);
-        const prev = SqliteStore.kv(cur!);
-        return { type: "DELETED", kv: { ...prev, modRevision: rev }, prevKv: prev };
-      }
-      const info = this.stmt.insertLog.run(key, createRev, prevRev, 0, value!);
+    }
+    const prevRev = cur ? cur.rev : (this.lastRevOf(key) ?? 0);
+    // AUTOINCREMENT hands out the sequence plus one, and nothing else writes inside this transaction.
+    const createRev = cur?.create_rev ?? this.rev() + 1;
+    if (mode === "delete") {
+      const info = this.stmt.insertLog.run(key, createRev, prevRev, 1, cur!.value);
       const rev = Number(info.lastInsertRowid);
-      this.stmt.upsertCurrent.run(key, rev, createRev, value!);
-      const kv = { key, value: value!, createRevision: createRev, modRevision: rev };
-      return mode === "create" ? { type: "ADDED", kv } : { type: "MODIFIED", kv, prevKv: SqliteStore.kv(cur!) };
-    })();
+      this.stmt.deleteCurrent.run(key);
+      const prev = SqliteStore.kv(cur!);
+      return { type: "DELETED", kv: { ...prev, modRevision: rev }, prevKv: prev };
+    }
+    const info = this.stmt.insertLog.run(key, createRev, prevRev, 0, value!);
+    const rev = Number(info.lastInsertRowid);
+    this.stmt.upsertCurrent.run(key, rev, createRev);
+    const kv = { key, value: value!, createRevision: createRev, modRevision: rev };
+    return mode === "create" ? { type: "ADDED", kv } : { type: "MODIFIED", kv, prevKv: SqliteStore.kv(cur!) };
+  }
 
   private lastRevOf(key: string): number | undefined {
     const row = this.stmt.prevOf.get(key, Number.MAX_SAFE_INTEGER) as LogRow | undefined;
     return row?.rev;
   }
 
-  private commit(key: string, value: string | undefined, expected: number | undefined, mode: "create" | "update" | "delete"): KeyValue {
-    const event = this.writeTx(key, value, expected, mode);
-    for (const w of this.watchers) {
-      if (key >= w.start && key < w.end) w.push(event);
+  /**
+   * Group commit: writes that arrive in the same turn of the event loop share
+   * one transaction. Each is checked in order as if alone; one that fails its
+   * check fails alone. Nobody hears of a write before its transaction commits.
+   */
+  private commit(key: string, value: string | undefined, expected: number | undefined, mode: "create" | "update" | "delete"): Promise<KeyValue> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ run: () => this.applyWrite(key, value, expected, mode), resolve, reject });
+      if (this.pending.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    let results: ({ event: WatchEvent } | { error: unknown })[];
+    try {
+      results = this.db.transaction(() => batch.map((w) => {
+        try {
+          return { event: w.run() };
+        } catch (error) {
+          if (error instanceof StoreError) return { error };
+          throw error;
+        }
+      }))();
+    } catch (error) {
+      for (const w of batch) w.reject(error);
+      return;
     }
-    return event.kv;
+    for (const [i, r] of results.entries()) {
+      if ("error" in r) {
+        batch[i]!.reject(r.error);
+        continue;
+      }
+      for (const w of this.watchers) if (r.event.kv.key >= w.start && r.event.kv.key < w.end) w.push(r.event);
+      batch[i]!.resolve(r.event.kv);
+    }
   }
 
   async create(key: string, value: string): Promise<KeyValue> {
@@ -248,6 +283,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.pending.length) this.flush();
     for (const w of [...this.watchers]) w.fail(new Error("store closed"));
     this.db.close();
   }
