@@ -36,21 +36,28 @@ export class EtcdStore implements Store {
     return res.kvs[0] && EtcdStore.kv(res.kvs[0]);
   }
 
+  /**
+   * Reads in pages of at most PAGE keys at one revision, so that a large list
+   * never exceeds gRPC's message limit and the result is still one snapshot.
+   */
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
-    const start = options.startKey && options.startKey > prefix ? options.startKey : prefix;
-    const revision = options.revision ?? 0;
+    const PAGE = 1000;
+    const end = Buffer.from(prefixEnd(prefix));
+    let start = options.startKey && options.startKey > prefix ? options.startKey : prefix;
+    let revision = options.revision ?? 0;
+    const want = options.limit ?? 0;
+    const items: KeyValue[] = [];
     try {
-      const res = await this.client.kv.range({
-        key: Buffer.from(start),
-        range_end: Buffer.from(prefixEnd(prefix)),
-        limit: options.limit ?? 0,
-        revision,
-      });
-      return {
-        items: res.kvs.map((kv) => EtcdStore.kv(kv)),
-        revision: revision > 0 ? revision : Number(res.header.revision),
-        more: res.more,
-      };
+      for (;;) {
+        const limit = want ? Math.min(PAGE, want - items.length) : PAGE;
+        const res = await this.client.kv.range({ key: Buffer.from(start), range_end: end, limit, revision });
+        if (!revision) revision = Number(res.header.revision);
+        for (const kv of res.kvs) items.push(EtcdStore.kv(kv));
+        const last = items[items.length - 1];
+        if (!res.more || !last) return { items, revision, more: false };
+        if (want && items.length >= want) return { items, revision, more: true };
+        start = last.key + "\0";
+      }
     } catch (err) {
       return EtcdStore.mapError(err, revision);
     }
