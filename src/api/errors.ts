@@ -2,7 +2,7 @@
 export type StatusReason =
   | "BadRequest" | "Unauthorized" | "Forbidden" | "NotFound" | "AlreadyExists" | "Conflict"
   | "Gone" | "Expired" | "Invalid" | "MethodNotAllowed" | "NotAcceptable" | "UnsupportedMediaType"
-  | "RequestEntityTooLarge" | "TooManyRequests" | "InternalError" | "Timeout";
+  | "RequestEntityTooLarge" | "TooManyRequests" | "InternalError" | "Timeout" | "ServiceUnavailable";
 
 export interface StatusCause { reason?: string; message: string; field?: string }
 

@@ -1,6 +1,8 @@
 /**
- * Unknown-field detection for fieldValidation=Strict and Warn: every field of a
- * request body that the kind's schema does not declare, as a dotted path.
+ * Unknown fields: detection for fieldValidation=Strict and Warn (every field
+ * of a request body that the kind's schema does not declare, as a dotted
+ * path), and pruning, since a built-in kind keeps only the fields it declares,
+ * as upstream's decoding into typed structs does.
  */
 import type { ResourceInfo } from "../api/resources.js";
 import { loadBuiltinSchemas, schemaName } from "./openapi.js";
@@ -8,6 +10,15 @@ import { loadBuiltinSchemas, schemaName } from "./openapi.js";
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- schemas and bodies are free-form JSON
 
 export function checkUnknownFields(info: ResourceInfo, body: Obj): string[] {
+  return walkUnknown(info, body, false);
+}
+
+/** Removes the fields a built-in kind does not declare, in place. Custom resources prune by their own schema. */
+export function pruneUnknownFields(info: ResourceInfo, obj: Obj): void {
+  if (!info.crd) walkUnknown(info, obj, true);
+}
+
+function walkUnknown(info: ResourceInfo, body: Obj, prune: boolean): string[] {
   const schemas = loadBuiltinSchemas();
   const resolve = (s: Obj | undefined): Obj | undefined => {
     let cur = s;
@@ -41,7 +52,10 @@ export function checkUnknownFields(info: ResourceInfo, body: Obj): string[] {
       const child = path ? `${path}.${k}` : k;
       if (s.properties && k in s.properties) walk(v, s.properties[k], child);
       else if (s.additionalProperties && typeof s.additionalProperties === "object") walk(v, s.additionalProperties, child);
-      else if (s.properties) unknown.push(child);
+      else if (s.properties) {
+        unknown.push(child);
+        if (prune) delete (value as Obj)[k];
+      }
     }
   };
   walk(body, root, "");

@@ -12,6 +12,7 @@ import { tablePrinter, type Table } from "../api/tables.js";
 import { isStoreError } from "../storage/index.js";
 import { decodeBody, mediaType, readBody, sendJson, wantsTable, type Request, type Response } from "./http.js";
 import { serverSideApply } from "./apply.js";
+import { duplicateFields } from "./duplicate-fields.js";
 import { checkUnknownFields } from "./field-validation.js";
 import { decodeProtobufObject } from "./protobuf/decode.js";
 import { parseRV, type DeleteOptions, type ObjectStore, type Obj, type ObjectEvent } from "./registry/object-store.js";
@@ -44,7 +45,8 @@ export class ResourceHandler {
     if (sub === "scale") return this.scale(req, res, r);
     if (sub === "binding") return this.binding(req, res, r);
     if (sub === "eviction") return this.eviction(req, res, r);
-    if (sub && sub !== "status") throw new ApiError(501, "InternalError" as never, `subresource ${sub} is not served yet`);
+    if (sub === "log" || sub === "exec" || sub === "attach" || sub === "portforward") return this.streaming(r);
+    if (sub && sub !== "status") throw methodNotAllowed(method, `${r.info.resource}/${sub}`);
     switch (method) {
       case "GET":
         if (boolParam(r.query, "watch")) return this.watch(req, res, r);
@@ -74,29 +76,31 @@ export class ResourceHandler {
   }
 
   /** fieldValidation=Strict refuses unknown fields (400), Warn reports them in a Warning header. */
-  private fieldValidation(res: Response, r: ResourceRequest, body: Obj): void {
+  private fieldValidation(res: Response, r: ResourceRequest, body: Obj, jsonText?: string): void {
     const mode = r.query.get("fieldValidation") ?? "Warn";
     if (mode === "Ignore") return;
-    const unknown = checkUnknownFields(r.info, body);
-    if (!unknown.length) return;
-    if (mode === "Strict") {
-      const list = unknown.map((u) => `unknown field "${u}"`);
-      throw badRequest(`strict decoding error: ${list.join(", ")}`);
-    }
-    res.setHeader("warning", unknown.map((u) => `299 - "unknown field \\"${u}\\""`).join(", "));
+    const problems = [
+      ...checkUnknownFields(r.info, body).map((u) => `unknown field "${u}"`),
+      ...(jsonText ? duplicateFields(jsonText) : []).map((d) => `duplicate field "${d}"`),
+    ];
+    if (!problems.length) return;
+    if (mode === "Strict") throw badRequest(`strict decoding error: ${problems.join(", ")}`);
+    res.setHeader("warning", problems.map((p) => `299 - ${JSON.stringify(p)}`).join(", "));
   }
 
-  private async readObject(req: Request, r: ResourceRequest): Promise<Obj> {
+  /** The request's object, and its JSON text when it came as JSON (for duplicate-field checks). */
+  private async readObject(req: Request): Promise<{ obj: Obj; text?: string }> {
     const type = mediaType(req);
     if (type && type !== "application/json" && type !== "application/yaml" && type !== "*/*") {
       if (type === "application/vnd.kubernetes.protobuf") {
-        return decodeProtobufObject(await readBody(req));
+        return { obj: decodeProtobufObject(await readBody(req)) };
       }
       throw new ApiError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
     }
-    const body = decodeBody(await readBody(req), type || "application/json");
+    const raw = await readBody(req);
+    const body = decodeBody(raw, type || "application/json");
     if (!body || typeof body !== "object" || Array.isArray(body)) throw badRequest("the body of the request was not a JSON object");
-    return body as Obj;
+    return { obj: body as Obj, text: type === "application/yaml" ? undefined : raw.toString("utf8") };
   }
 
   private checkKind(r: ResourceRequest, obj: Obj): void {
@@ -106,17 +110,17 @@ export class ResourceHandler {
   }
 
   private async create(req: Request, res: Response, r: ResourceRequest): Promise<void> {
-    const obj = await this.readObject(req, r);
+    const { obj, text } = await this.readObject(req);
     this.checkKind(r, obj);
-    this.fieldValidation(res, r, obj);
+    this.fieldValidation(res, r, obj, text);
     const created = await this.objects.create(r.info, r.namespace, obj, this.writeOptions(r, req.headers["user-agent"]));
     this.send(req, res, r, 201, created);
   }
 
   private async update(req: Request, res: Response, r: ResourceRequest): Promise<void> {
-    const obj = await this.readObject(req, r);
+    const { obj, text } = await this.readObject(req);
     this.checkKind(r, obj);
-    this.fieldValidation(res, r, obj);
+    this.fieldValidation(res, r, obj, text);
     const allowCreate = ["Endpoints", "Lease", "Node", "Event"].includes(r.info.kind) || Boolean(r.info.crd);
     const result = await this.objects.update(r.info, r.namespace, r.name!, obj, { ...this.writeOptions(r, req.headers["user-agent"]), allowCreate: allowCreate && !r.subresource });
     this.send(req, res, r, result.created ? 201 : 200, result.object);
@@ -130,17 +134,19 @@ export class ResourceHandler {
     if (type === "application/strategic-merge-patch+json" && r.info.crd) {
       throw new ApiError(415, "UnsupportedMediaType", "strategic merge patch is not supported for custom resources; use a JSON merge patch");
     }
-    const patch = decodeBody(await readBody(req), type);
+    const raw = await readBody(req);
+    const patch = decodeBody(raw, type);
+    const jsonText = type === "application/apply-patch+yaml" && !raw.toString("utf8").trimStart().startsWith("{") ? undefined : raw.toString("utf8");
     const opts = this.writeOptions(r, req.headers["user-agent"]);
     if (type === "application/apply-patch+yaml") {
       if (!r.query.get("fieldManager")) throw new ApiError(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch");
       if (!patch || typeof patch !== "object" || Array.isArray(patch)) throw badRequest("apply patch must be an object");
-      this.fieldValidation(res, r, patch as Obj);
+      this.fieldValidation(res, r, patch as Obj, jsonText);
       const result = await serverSideApply(this.objects, r.info, r.namespace, r.name!, patch as Obj, { ...opts, force: boolParam(r.query, "force") });
       return this.send(req, res, r, result.created ? 201 : 200, result.object);
     }
     if (type !== "application/json-patch+json" && patch && typeof patch === "object" && !Array.isArray(patch)) {
-      this.fieldValidation(res, r, patch as Obj);
+      this.fieldValidation(res, r, patch as Obj, jsonText);
     }
     const result = await this.objects.guaranteedUpdate(r.info, r.namespace, r.name!, (current) => {
       const base = current!;
@@ -346,6 +352,14 @@ export class ResourceHandler {
       return updated;
     }, { ...opts, subresource: undefined });
     sendJson(res, 200, toScale(result.object));
+  }
+
+  /** Logs, exec, attach and port-forward are served by the pod's kubelet, as upstream proxies them. */
+  private async streaming(r: ResourceRequest): Promise<never> {
+    const pod = await this.objects.get(r.info, r.namespace, r.name!);
+    const node = pod.spec?.nodeName;
+    if (!node) throw new ApiError(400, "BadRequest", `pod ${r.name} does not have a host assigned`);
+    throw new ApiError(503, "ServiceUnavailable", `no kubelet serves node "${node}": pods/${r.subresource} is proxied to the node's kubelet, which this server does not run yet`);
   }
 
   private async binding(req: Request, res: Response, r: ResourceRequest): Promise<void> {

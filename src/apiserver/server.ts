@@ -151,8 +151,9 @@ export class ApiServer {
       requestCert: true, rejectUnauthorized: false,
     }, (req, res) => void this.serve(req, res));
     this.server.on("upgrade", (req, socket) => {
-      // Streaming subresources (exec, attach, port-forward) arrive with the kubelet; answer plainly until then.
-      const body = JSON.stringify(new ApiError(400, "BadRequest", `upgrade requests are not supported yet: ${req.url}`).toStatus());
+      // WebSocket exec, attach and port-forward go to the kubelet; refusing the upgrade
+      // makes kubectl retry as a plain request, which gets the reason.
+      const body = JSON.stringify(new ApiError(400, "BadRequest", `upgrade requests are served by the kubelet: ${req.url}`).toStatus());
       socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
     });
     await new Promise<void>((resolve, reject) => {

@@ -17,6 +17,7 @@ import { validateObject, validateUpdate } from "../../api/validation.js";
 import { type KeyValue, type Store, type WatchEvent, isStoreError } from "../../storage/index.js";
 import { selectableField, strategies } from "./strategies.js";
 import { updateManagedFields } from "./managed-fields.js";
+import { pruneUnknownFields } from "../field-validation.js";
 
 export type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- Kubernetes objects are free-form JSON here
 
@@ -185,6 +186,7 @@ export class ObjectStore {
     m.uid = randomUUID();
     m.creationTimestamp = now();
     m.generation = 1;
+    pruneUnknownFields(info, obj);
     delete m.resourceVersion;
     delete m.deletionTimestamp;
     delete m.deletionGracePeriodSeconds;
@@ -287,6 +289,7 @@ export class ObjectStore {
     if (m.managedFields === undefined && cm.managedFields) m.managedFields = cm.managedFields;
     obj.apiVersion = groupVersion(info);
     obj.kind = info.kind;
+    pruneUnknownFields(info, obj);
     applyDefaults(info.kind, obj);
     if (cm.deletionTimestamp && (m.finalizers ?? []).some((f: string) => !(cm.finalizers ?? []).includes(f))) {
       throw invalid(info.kind, info.group, name, [{ type: "FieldValueForbidden", field: "metadata.finalizers", detail: "no new finalizers can be added if the object is being deleted" }]);

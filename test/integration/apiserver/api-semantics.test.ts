@@ -192,6 +192,17 @@ describe("API semantics", () => {
     assert.match(text, /^process_resident_memory_bytes \d+$/m);
   });
 
+  it("reports unknown and duplicate fields by fieldValidation mode", async () => {
+    await using cp = await startControlPlane();
+    const c = cp.client;
+    const body = '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup","name":"dup"},"data":{"a":"1"},"bogus":true}';
+    await assert.rejects(c.request("POST", "/api/v1/namespaces/default/configmaps?fieldValidation=Strict", body), (e: { code?: number; message?: string }) =>
+      e.code === 400 && /strict decoding error: unknown field "bogus", duplicate field "metadata.name"/.test(e.message ?? ""));
+    const warned = await c.request<Obj>("POST", "/api/v1/namespaces/default/configmaps?fieldValidation=Warn", body);
+    assert.equal(warned.bogus, undefined, "unknown fields are dropped");
+    await c.request("POST", "/api/v1/namespaces/default/configmaps?fieldValidation=Ignore", body.replace('"dup","name":"dup"', '"ignored"'));
+  });
+
   it("dry-run writes return the result and store nothing", async () => {
     await using cp = await startControlPlane();
     const c = cp.client;
