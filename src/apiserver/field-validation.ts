@@ -15,7 +15,21 @@ export function checkUnknownFields(info: ResourceInfo, body: Obj): string[] {
 
 /** Removes the fields a built-in kind does not declare, in place. Custom resources prune by their own schema. */
 export function pruneUnknownFields(info: ResourceInfo, obj: Obj): void {
-  if (!info.crd) walkUnknown(info, obj, true);
+  if (info.crd) return;
+  walkUnknown(info, obj, true);
+  dropNulls(obj);
+}
+
+/** A null member of a built-in kind means "unset", as decoding into upstream's types makes it. */
+function dropNulls(v: unknown): void {
+  if (Array.isArray(v)) {
+    for (const x of v) dropNulls(x);
+  } else if (v !== null && typeof v === "object") {
+    for (const [k, x] of Object.entries(v)) {
+      if (x === null) delete (v as Obj)[k];
+      else dropNulls(x);
+    }
+  }
 }
 
 function walkUnknown(info: ResourceInfo, body: Obj, prune: boolean): string[] {

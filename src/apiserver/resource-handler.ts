@@ -46,7 +46,8 @@ export class ResourceHandler {
     if (sub === "binding") return this.binding(req, res, r);
     if (sub === "eviction") return this.eviction(req, res, r);
     if (sub === "log" || sub === "exec" || sub === "attach" || sub === "portforward") return this.streaming(r);
-    if (sub && sub !== "status") throw methodNotAllowed(method, `${r.info.resource}/${sub}`);
+    if (sub === "finalize" && method !== "PUT") throw methodNotAllowed(method, `${r.info.resource}/${sub}`);
+    if (sub && sub !== "status" && sub !== "finalize") throw methodNotAllowed(method, `${r.info.resource}/${sub}`);
     switch (method) {
       case "GET":
         if (boolParam(r.query, "watch")) return this.watch(req, res, r);
@@ -377,7 +378,7 @@ export class ResourceHandler {
       const cond = { type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: now };
       if (idx >= 0) conds[idx] = cond; else conds.push(cond);
       return pod!;
-    }, { ...this.writeOptions(r, req.headers["user-agent"]), subresource: "status" });
+    }, { ...this.writeOptions(r, req.headers["user-agent"]), subresource: "binding" });
     sendJson(res, 201, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 });
   }
 

@@ -303,7 +303,7 @@ export class ApiServer {
     if (!info) throw pathNotFound();
     if (namespace !== undefined && !info.namespaced) throw pathNotFound();
     if (await this.virtual(req, res, info, user)) return;
-    await this.handler.handle(req, res, { info, namespace, name, subresource: subresource === "finalize" ? "status" : subresource, query, user: user.username });
+    await this.handler.handle(req, res, { info, namespace, name, subresource, query, user: user.username });
   }
 
   /** Review kinds answered from the request itself, never stored. */

@@ -3,6 +3,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ApiServer, adminKubeconfig, ensurePki } from "../apiserver/index.js";
+import { Client, loadKubeconfig } from "../client/index.js";
+import { ControllerManager } from "../controllers/manager.js";
+import { SimNodes } from "../kubelet/runtime/sim/sim-nodes.js";
+import { Scheduler } from "../scheduler/scheduler.js";
 import { openStore } from "../storage/index.js";
 
 export const serverUsage = `Usage: skiff server [flags]
@@ -13,11 +17,17 @@ Flags:
   --port N                     HTTPS port (default 6443; 0 picks a free one)
   --datastore-endpoint URL     http://host:2379 for etcd, sqlite://path for SQLite (default: SQLite in the data dir)
   --write-kubeconfig FILE      where to write the admin kubeconfig (default DATA_DIR/kubeconfig.yaml)
+  --sim-nodes N                register N simulated nodes that run pods without running anything (default 0)
+  --disable-controllers        run the API server alone, without scheduler and controllers
 `;
 
-function log(msg: string, fields: Record<string, unknown> = {}): void {
-  process.stderr.write(JSON.stringify({ time: new Date().toISOString(), component: "apiserver", msg, ...fields }) + "\n");
+function componentLog(component: string) {
+  return (msg: string, fields: Record<string, unknown> = {}): void => {
+    process.stderr.write(JSON.stringify({ time: new Date().toISOString(), component, msg, ...fields }) + "\n");
+  };
 }
+
+const log = componentLog("apiserver");
 
 export async function serverCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -28,6 +38,8 @@ export async function serverCommand(argv: string[]): Promise<number> {
       port: { type: "string", default: "6443" },
       "datastore-endpoint": { type: "string" },
       "write-kubeconfig": { type: "string" },
+      "sim-nodes": { type: "string", default: "0" },
+      "disable-controllers": { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -49,6 +61,24 @@ export async function serverCommand(argv: string[]): Promise<number> {
   process.stdout.write(`Skiff API server listening on ${server.url} (datastore: ${backend})\n`);
   process.stdout.write(`Point kubectl at it:\n  export KUBECONFIG=${kubeconfig}\n  kubectl get namespaces\n`);
 
+  const components = new AbortController();
+  const running: Promise<void>[] = [];
+  if (!values["disable-controllers"]) {
+    const client = new Client(loadKubeconfig(kubeconfig));
+    const manager = new ControllerManager(client, { log: componentLog("controller-manager") });
+    manager.start(components.signal);
+    const scheduler = new Scheduler(client, { log: componentLog("scheduler") });
+    scheduler.start(components.signal);
+    running.push(manager.ready, scheduler.ready);
+    const simCount = Number(values["sim-nodes"]);
+    if (simCount > 0) {
+      const sim = new SimNodes(client, { count: simCount, log: componentLog("sim") });
+      running.push(sim.start(components.signal));
+    }
+    await Promise.all(running);
+    log("components ready", { controllers: true, scheduler: true, simNodes: simCount });
+  }
+
   await new Promise<void>((done) => {
     const stop = (signal: string) => {
       log("stopping", { signal });
@@ -57,6 +87,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
+  components.abort();
   await server.stop();
   await store.close();
   return 0;

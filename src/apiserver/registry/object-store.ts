@@ -266,8 +266,13 @@ export class ObjectStore {
     if (info.namespaced && obj.metadata.namespace !== undefined && obj.metadata.namespace !== current.metadata.namespace) {
       throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
     }
-    if (opts.subresource === "status") {
+    if (opts.subresource === "binding") {
+      // pods/binding: the server's own write of spec.nodeName and the PodScheduled condition.
+    } else if (opts.subresource === "status") {
       obj = { ...current, status: obj.status };
+    } else if (opts.subresource === "finalize") {
+      // A namespace's finalize writes only spec.finalizers, as upstream.
+      obj = { ...current, spec: { ...(current.spec ?? {}), finalizers: obj.spec?.finalizers ?? [] } };
     } else if (hasSubresource(info, "status")) {
       obj.status = current.status;
       if (obj.status === undefined) delete obj.status;
@@ -295,7 +300,7 @@ export class ObjectStore {
       throw invalid(info.kind, info.group, name, [{ type: "FieldValueForbidden", field: "metadata.finalizers", detail: "no new finalizers can be added if the object is being deleted" }]);
     }
     if (!jsonEqual(specOf(obj), specOf(current)) && ("spec" in obj || info.crd)) m.generation = (cm.generation ?? 0) + 1;
-    this.validate(info, obj, current);
+    this.validate(info, obj, opts.subresource === "binding" ? undefined : current);
     await this.admission.admit?.(info, obj, current, opts);
     delete m.resourceVersion;
     m.managedFields = updateManagedFields(current, obj, opts.fieldManager, groupVersion(info), opts.applied ? "Apply" : "Update", opts.subresource, opts.applied);
@@ -304,7 +309,7 @@ export class ObjectStore {
     if (sameObject(obj, current)) return current;
     if ((m.finalizers ?? []).length === 0) delete m.finalizers;
     // The last finalizer of an object being deleted went away: the delete completes now.
-    if (m.deletionTimestamp && !(m.finalizers ?? []).length && this.gracePeriodOver(obj)) {
+    if (m.deletionTimestamp && !(m.finalizers ?? []).length && this.gracePeriodOver(obj) && !(obj.kind === "Namespace" && (obj.spec?.finalizers ?? []).length)) {
       if (opts.dryRun) return obj;
       const gone = await this.store.delete(this.key(info, cm.namespace, name), readRevision);
       this.admission.deleted?.(info, obj);
@@ -379,6 +384,7 @@ export class ObjectStore {
     if (policy === "Orphan" && !finalizers.includes("orphan")) finalizers.push("orphan");
     if (policy === "Foreground" && !finalizers.includes("foregroundDeletion")) finalizers.push("foregroundDeletion");
     if (info.kind === "Namespace" && !info.group) {
+      if (!(obj.spec?.finalizers ?? []).length && !finalizers.length) return undefined;
       m.deletionTimestamp ??= now();
       m.deletionGracePeriodSeconds ??= 0;
       obj.status = { ...(obj.status ?? {}), phase: "Terminating" };

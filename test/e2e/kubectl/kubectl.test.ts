@@ -89,7 +89,7 @@ describe("kubectl against skiff server", () => {
     await kubectl.ok(["apply", "-f", fixture("app.yaml")]);
     const deploy = await kubectl.ok(["get", "deploy", "-n", "shop"]);
     assert.match(deploy, /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$/m);
-    assert.match(deploy, /^web\s+0\/2\s+0\s+0\s+\d+s$/m);
+    assert.match(deploy, /^web\s+\d\/2\s+\d\s+\d\s+\d+s$/m);
     const wide = await kubectl.ok(["get", "deploy", "web", "-n", "shop", "-o", "wide"]);
     assert.match(wide, /CONTAINERS\s+IMAGES\s+SELECTOR/);
     assert.match(wide, /web,sidecar\s+busybox:1\.36,busybox:1\.36\s+app=web/);
@@ -105,7 +105,7 @@ describe("kubectl against skiff server", () => {
     assert.match(await kubectl.ok(["get", "deploy", "web", "-n", "shop", "--show-labels"]), /app=web,tier=front$/m);
     assert.match(await kubectl.ok(["get", "job", "migrate", "-n", "shop"]), /^NAME\s+STATUS\s+COMPLETIONS\s+DURATION\s+AGE$/m);
     assert.match(await kubectl.ok(["get", "cronjob", "report", "-n", "shop"]), /^report\s+\*\/5 \* \* \* \*\s+<none>\s+False\s+0\s+<none>\s+\d+s$/m);
-    const none = await kubectl.run(["get", "pods", "-n", "shop"]);
+    const none = await kubectl.run(["get", "statefulsets", "-n", "shop"]);
     assert.match(none.stderr, /No resources found in shop namespace\./);
   });
 
@@ -134,7 +134,8 @@ describe("kubectl against skiff server", () => {
     await kubectl.ok(["patch", "deployment", "api", "-p", '{"spec":{"template":{"spec":{"containers":[{"name":"busybox","image":"busybox:1.37"}]}}}}']);
     await kubectl.ok(["patch", "deployment", "api", "--type=merge", "-p", '{"spec":{"minReadySeconds":5}}']);
     await kubectl.ok(["patch", "deployment", "api", "--type=json", "-p", '[{"op":"replace","path":"/spec/revisionHistoryLimit","value":3}]']);
-    assert.match(await kubectl.ok(["patch", "deployment", "api", "--type=merge", "-p", '{"spec":{"minReadySeconds":5}}']), /patched \(no change\)/);
+    await kubectl.ok(["create", "configmap", "steady", "--from-literal=k=v"]);
+    assert.match(await kubectl.ok(["patch", "configmap", "steady", "--type=merge", "-p", '{"data":{"k":"v"}}']), /patched \(no change\)/);
     assert.match(await kubectl.ok(["scale", "deployment", "api", "--replicas=4"]), /deployment\.apps\/api scaled/);
     await kubectl.ok(["scale", "deployment", "api", "--current-replicas=4", "--replicas=5"]);
     const d = JSON.parse(await kubectl.ok(["get", "deploy", "api", "-o", "json"]));

@@ -1,0 +1,56 @@
+/**
+ * What every controller shares: informers to read, a work queue of keys, and a
+ * level-triggered reconcile(key) run by workers (CONVENTIONS.md, 6).
+ */
+import type { Client, EventRecorder, InformerFactory, KubeObject } from "../client/index.js";
+
+/** A Kubernetes object as controllers handle it: typed metadata, free-form JSON elsewhere. */
+export type Obj = KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- controllers work on free-form JSON
+/** A free-form JSON member (a condition, a status). */
+export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface ControllerContext {
+  client: Client;
+  informers: InformerFactory;
+  recorder: EventRecorder;
+  log: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export interface Controller {
+  readonly name: string;
+  /** Registers informers and handlers; called before the informers start. */
+  init(ctx: ControllerContext): void;
+  /** Runs until the signal aborts. */
+  run(signal: AbortSignal): Promise<void>;
+}
+
+export const keyOf = (o: KubeObject) => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : String(o.metadata.name));
+
+export function splitKey(key: string): [string | undefined, string] {
+  const i = key.indexOf("/");
+  return i < 0 ? [undefined, key] : [key.slice(0, i), key.slice(i + 1)];
+}
+
+/** The ownerReference with controller: true, if any. */
+export function controllerOf(o: KubeObject): { kind: string; name: string; uid: string; apiVersion: string } | undefined {
+  const refs = (o.metadata.ownerReferences ?? []) as { kind: string; name: string; uid: string; apiVersion: string; controller?: boolean }[];
+  return refs.find((r) => r.controller);
+}
+
+export const nowTime = () => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+
+export function isPodReady(p: Obj): boolean {
+  return (p.status?.conditions ?? []).some((c: Json) => c.type === "Ready" && c.status === "True");
+}
+
+/** Ready for at least minReadySeconds. */
+export function isPodAvailable(p: Obj, minReadySeconds: number, now = Date.now()): boolean {
+  const ready = (p.status?.conditions ?? []).find((c: Json) => c.type === "Ready" && c.status === "True");
+  if (!ready) return false;
+  if (!minReadySeconds) return true;
+  return Date.parse(ready.lastTransitionTime ?? 0) + minReadySeconds * 1000 <= now;
+}
+
+export function isPodActive(p: Obj): boolean {
+  return !p.metadata.deletionTimestamp && p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed";
+}

@@ -1,0 +1,223 @@
+/**
+ * The Deployment controller: one ReplicaSet per pod template (named by the
+ * template's hash), revisions in annotations, rolling updates within
+ * maxSurge and maxUnavailable, Recreate, pause, history cleanup, and status
+ * with the Available and Progressing conditions, as `kubectl rollout` reads them.
+ */
+import { jsonEqual } from "../../api/json-equal.js";
+import { Resources, WorkQueue, runWorkers, type Informer } from "../../client/index.js";
+import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, keyOf, nowTime, splitKey } from "../controller.js";
+import { DESIRED_REPLICAS, HASH_LABEL, MAX_REPLICAS, REVISION, revisionOf, surgeAndUnavailable, templateHash, templateWithoutHash } from "./util.js";
+
+export class DeploymentController implements Controller {
+  readonly name = "deployment";
+  private readonly queue = new WorkQueue();
+  private ctx!: ControllerContext;
+  private deployments!: Informer<Obj>;
+  private sets!: Informer<Obj>;
+
+  init(ctx: ControllerContext): void {
+    this.ctx = ctx;
+    this.deployments = ctx.informers.informer<Obj>(Resources.deployments);
+    this.sets = ctx.informers.informer<Obj>(Resources.replicasets);
+    this.deployments.addEventHandler({ add: (d) => this.queue.add(keyOf(d)), update: (_o, d) => this.queue.add(keyOf(d)), delete: (d) => this.queue.add(keyOf(d)) });
+    const owner = (rs: Obj) => { const ref = controllerOf(rs); return ref?.kind === "Deployment" ? `${rs.metadata.namespace}/${ref.name}` : undefined; };
+    this.sets.addEventHandler({
+      add: (rs) => { const k = owner(rs); if (k) this.queue.add(k); },
+      update: (_o, rs) => { const k = owner(rs); if (k) this.queue.add(k); },
+      delete: (rs) => { const k = owner(rs); if (k) this.queue.add(k); },
+    });
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    signal.addEventListener("abort", () => this.queue.shutDown());
+    await runWorkers(this.queue, 5, (key) => this.sync(key), (key, err) => this.ctx.log("sync deployment failed", { key, err: String(err) }));
+  }
+
+  private ownedSets(d: Obj): Obj[] {
+    const [ns] = splitKey(keyOf(d));
+    return this.sets.list(ns).filter((rs) => controllerOf(rs)?.uid === d.metadata.uid);
+  }
+
+  private async sync(key: string): Promise<number | void> {
+    const d = this.deployments.get(key);
+    if (!d || d.metadata.deletionTimestamp) return;
+    const sets = this.ownedSets(d);
+    let newRS = sets.find((rs) => jsonEqual(templateWithoutHash(rs.spec?.template), templateWithoutHash(d.spec?.template)));
+    const old = sets.filter((rs) => rs !== newRS);
+    const maxRevision = Math.max(0, ...old.map(revisionOf));
+    if (d.spec?.paused) return this.syncStatus(d, newRS, old);
+    if (!newRS) {
+      newRS = await this.createNewReplicaSet(d, old, maxRevision + 1);
+      if (!newRS) return;
+    } else if (revisionOf(newRS) <= maxRevision) {
+      // A rollback: the old template's set becomes the newest revision again.
+      newRS = await this.annotate(newRS, { [REVISION]: String(maxRevision + 1) });
+    }
+    // kubectl's rollout history and undo read the revision on the Deployment itself.
+    const revision = String(revisionOf(newRS));
+    if ((d.metadata.annotations as Record<string, string> | undefined)?.[REVISION] !== revision) {
+      await this.ctx.client.patch(Resources.deployments, d.metadata.namespace, d.metadata.name!, { metadata: { annotations: { [REVISION]: revision } } });
+      return;
+    }
+    if (d.spec?.strategy?.type === "Recreate") await this.recreate(d, newRS, old);
+    else await this.rollingUpdate(d, newRS, old);
+    await this.cleanup(d, old);
+    return this.syncStatus(d, newRS, old);
+  }
+
+  private async createNewReplicaSet(d: Obj, old: Obj[], revision: number): Promise<Obj | undefined> {
+    const hash = templateHash(d.spec.template, d.status?.collisionCount ?? 0);
+    const template = structuredClone(d.spec.template);
+    template.metadata ??= {};
+    template.metadata.labels = { ...(template.metadata.labels ?? {}), [HASH_LABEL]: hash };
+    const selector = structuredClone(d.spec.selector ?? {});
+    selector.matchLabels = { ...(selector.matchLabels ?? {}), [HASH_LABEL]: hash };
+    const { maxSurge } = surgeAndUnavailable(d);
+    const replicas = d.spec?.strategy?.type === "Recreate" ? 0 : this.newReplicaCount(d, 0, old);
+    const rs = {
+      metadata: {
+        name: `${d.metadata.name}-${hash}`,
+        labels: template.metadata.labels,
+        annotations: { [DESIRED_REPLICAS]: String(d.spec.replicas ?? 1), [MAX_REPLICAS]: String((d.spec.replicas ?? 1) + maxSurge), [REVISION]: String(revision) },
+        ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name: d.metadata.name, uid: d.metadata.uid, controller: true, blockOwnerDeletion: true }],
+      },
+      spec: { replicas, minReadySeconds: d.spec.minReadySeconds ?? 0, selector, template },
+    };
+    try {
+      const created = await this.ctx.client.create<Obj>(Resources.replicasets, d.metadata.namespace, rs);
+      if (replicas > 0) this.ctx.recorder.event(d, "Normal", "ScalingReplicaSet", `Scaled up replica set ${created.metadata.name} from 0 to ${replicas}`);
+      return created;
+    } catch (err) {
+      if ((err as { code?: number }).code === 409) {
+        // A set of that name exists with another template: count the collision and try another name next time.
+        await this.ctx.client.update(Resources.deployments, d.metadata.namespace, { ...d, status: { ...(d.status ?? {}), collisionCount: (d.status?.collisionCount ?? 0) + 1 } }, "status").catch(() => undefined);
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  /** How many replicas the new set may have now, within maxSurge. */
+  private newReplicaCount(d: Obj, current: number, old: Obj[]): number {
+    const want = d.spec?.replicas ?? 1;
+    const { maxSurge } = surgeAndUnavailable(d);
+    const total = current + old.reduce((n, rs) => n + (rs.spec?.replicas ?? 0), 0);
+    const room = want + maxSurge - total;
+    return Math.max(current, Math.min(want, current + Math.max(0, room)));
+  }
+
+  private async scale(d: Obj, rs: Obj, replicas: number): Promise<Obj> {
+    const from = rs.spec?.replicas ?? 0;
+    if (from === replicas) return rs;
+    const { maxSurge } = surgeAndUnavailable(d);
+    const updated = await this.ctx.client.update<Obj>(Resources.replicasets, rs.metadata.namespace, {
+      ...rs,
+      metadata: { ...rs.metadata, annotations: { ...(rs.metadata.annotations ?? {}), [DESIRED_REPLICAS]: String(d.spec.replicas ?? 1), [MAX_REPLICAS]: String((d.spec.replicas ?? 1) + maxSurge) } },
+      spec: { ...rs.spec, replicas },
+    });
+    this.ctx.recorder.event(d, "Normal", "ScalingReplicaSet", `Scaled ${replicas > from ? "up" : "down"} replica set ${rs.metadata.name} from ${from} to ${replicas}`);
+    return updated;
+  }
+
+  private async annotate(rs: Obj, annotations: Record<string, string>): Promise<Obj> {
+    return this.ctx.client.update<Obj>(Resources.replicasets, rs.metadata.namespace, { ...rs, metadata: { ...rs.metadata, annotations: { ...(rs.metadata.annotations ?? {}), ...annotations } } });
+  }
+
+  private async recreate(d: Obj, newRS: Obj, old: Obj[]): Promise<void> {
+    for (const rs of old) if ((rs.spec?.replicas ?? 0) > 0) await this.scale(d, rs, 0);
+    const oldPods = old.reduce((n, rs) => n + (rs.status?.replicas ?? 0), 0);
+    if (oldPods === 0) await this.scale(d, newRS, d.spec?.replicas ?? 1);
+  }
+
+  private async rollingUpdate(d: Obj, newRS: Obj, old: Obj[]): Promise<void> {
+    const want = d.spec?.replicas ?? 1;
+    const { maxUnavailable } = surgeAndUnavailable(d);
+    // Scale up the new set as far as maxSurge allows.
+    const target = this.newReplicaCount(d, newRS.spec?.replicas ?? 0, old);
+    if (target !== (newRS.spec?.replicas ?? 0)) newRS = await this.scale(d, newRS, target);
+    if ((newRS.spec?.replicas ?? 0) > want) newRS = await this.scale(d, newRS, want);
+    // Scale down old sets without going under want - maxUnavailable available pods.
+    const all = [newRS, ...old];
+    const totalSpec = all.reduce((n, rs) => n + (rs.spec?.replicas ?? 0), 0);
+    const minAvailable = want - maxUnavailable;
+    const newUnavailable = (newRS.spec?.replicas ?? 0) - (newRS.status?.availableReplicas ?? 0);
+    let room = totalSpec - minAvailable - Math.max(0, newUnavailable);
+    // Old pods that are not available cost nothing to remove: take them first.
+    const oldest = [...old].sort((a, b) => revisionOf(a) - revisionOf(b));
+    for (const rs of oldest) {
+      const spec = rs.spec?.replicas ?? 0;
+      const unhealthy = spec - (rs.status?.availableReplicas ?? 0);
+      if (spec > 0 && unhealthy > 0) {
+        const cut = Math.min(unhealthy, spec);
+        await this.scale(d, rs, spec - cut);
+        rs.spec = { ...rs.spec, replicas: spec - cut };
+      }
+    }
+    const available = all.reduce((n, rs) => n + (rs.status?.availableReplicas ?? 0), 0);
+    room = Math.min(room, available - minAvailable);
+    for (const rs of oldest) {
+      if (room <= 0) break;
+      const spec = rs.spec?.replicas ?? 0;
+      if (spec === 0) continue;
+      const cut = Math.min(spec, room);
+      await this.scale(d, rs, spec - cut);
+      room -= cut;
+    }
+  }
+
+  private async cleanup(d: Obj, old: Obj[]): Promise<void> {
+    const limit = d.spec?.revisionHistoryLimit ?? 10;
+    const idle = old.filter((rs) => (rs.spec?.replicas ?? 0) === 0 && (rs.status?.replicas ?? 0) === 0 && !rs.metadata.deletionTimestamp)
+      .sort((a, b) => revisionOf(a) - revisionOf(b));
+    for (const rs of idle.slice(0, Math.max(0, idle.length - limit))) {
+      await this.ctx.client.delete(Resources.replicasets, rs.metadata.namespace, rs.metadata.name!).catch(() => undefined);
+    }
+  }
+
+  private async syncStatus(d: Obj, newRS: Obj | undefined, old: Obj[]): Promise<number | void> {
+    const all = newRS ? [newRS, ...old] : old;
+    const sum = (f: (rs: Obj) => number) => all.reduce((n, rs) => n + f(rs), 0);
+    const want = d.spec?.replicas ?? 1;
+    const { maxUnavailable } = surgeAndUnavailable(d);
+    const replicas = sum((rs) => rs.status?.replicas ?? 0);
+    const available = sum((rs) => rs.status?.availableReplicas ?? 0);
+    const updated = newRS?.status?.replicas ?? 0;
+    const status: Record<string, any> = { // eslint-disable-line @typescript-eslint/no-explicit-any
+      observedGeneration: d.metadata.generation,
+      replicas, updatedReplicas: updated,
+      readyReplicas: sum((rs) => rs.status?.readyReplicas ?? 0),
+      availableReplicas: available,
+      unavailableReplicas: Math.max(0, want - available),
+    };
+    if (d.status?.collisionCount) status.collisionCount = d.status.collisionCount;
+    for (const k of ["replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "unavailableReplicas"]) if (!status[k]) delete status[k];
+    const conditions: Json[] = structuredClone(d.status?.conditions ?? []);
+    const setCondition = (type: string, value: string, reason: string, message: string) => {
+      const now = nowTime();
+      const i = conditions.findIndex((c) => c.type === type);
+      const prev = conditions[i];
+      const changed = !prev || prev.status !== value;
+      const c = { type, status: value, lastUpdateTime: prev && prev.reason === reason && !changed ? prev.lastUpdateTime : now, lastTransitionTime: changed ? now : prev!.lastTransitionTime, reason, message };
+      if (i >= 0) conditions[i] = c; else conditions.push(c);
+    };
+    if (available >= want - maxUnavailable) setCondition("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.");
+    else setCondition("Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.");
+    const complete = newRS && updated === want && replicas === want && available >= want && (newRS.status?.observedGeneration ?? 0) >= (newRS.metadata.generation ?? 0);
+    if (d.spec?.paused) setCondition("Progressing", "Unknown", "DeploymentPaused", "Deployment is paused");
+    else if (complete) setCondition("Progressing", "True", "NewReplicaSetAvailable", `ReplicaSet "${newRS!.metadata.name}" has successfully progressed.`);
+    else if (newRS) setCondition("Progressing", "True", "ReplicaSetUpdated", `ReplicaSet "${newRS.metadata.name}" is progressing.`);
+    status.conditions = conditions.sort((a, b) => (a.type === "Available" ? -1 : b.type === "Available" ? 1 : 0));
+    const strip = (s: Json | undefined) => { const c = structuredClone(s ?? {}); for (const x of c.conditions ?? []) { delete x.lastUpdateTime; delete x.lastTransitionTime; } return c; };
+    if (!jsonEqual(strip(status), strip(d.status))) {
+      try {
+        await this.ctx.client.update(Resources.deployments, d.metadata.namespace, { ...d, status }, "status");
+      } catch (err) {
+        if ((err as { code?: number }).code !== 404 && (err as { code?: number }).code !== 409) throw err;
+        if ((err as { code?: number }).code === 409) this.queue.add(keyOf(d));
+      }
+    }
+    // During a rollout with minReadySeconds, availability changes by the clock alone.
+    if (!complete && (d.spec?.minReadySeconds ?? 0) > 0) return (d.spec.minReadySeconds as number) * 1000;
+  }
+}

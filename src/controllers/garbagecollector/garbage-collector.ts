@@ -1,0 +1,142 @@
+/**
+ * The garbage collector over the kinds that own and are owned in the
+ * workload chain: a dependent whose owners are all gone is deleted
+ * (background propagation); an owner marked with the foregroundDeletion
+ * finalizer waits until its dependents are gone; the orphan finalizer
+ * releases dependents and then the owner.
+ */
+import type { KubeObject, ResourceRef, Informer } from "../../client/index.js";
+import { Resources, WorkQueue, runWorkers } from "../../client/index.js";
+import { type Controller, type ControllerContext, type Obj, keyOf } from "../controller.js";
+
+/** Kinds watched as owners and as dependents, with where each lives. */
+const KINDS: Record<string, ResourceRef> = {
+  Deployment: Resources.deployments,
+  ReplicaSet: Resources.replicasets,
+  StatefulSet: Resources.statefulsets,
+  DaemonSet: Resources.daemonsets,
+  Job: Resources.jobs,
+  CronJob: Resources.cronjobs,
+  ReplicationController: Resources.replicationcontrollers,
+  Pod: Resources.pods,
+  ControllerRevision: Resources.controllerrevisions,
+  Service: Resources.services,
+  EndpointSlice: Resources.endpointslices,
+};
+
+interface OwnerRef { kind: string; name: string; uid: string; blockOwnerDeletion?: boolean }
+
+export class GarbageCollector implements Controller {
+  readonly name = "garbagecollector";
+  private readonly queue = new WorkQueue();
+  private ctx!: ControllerContext;
+  private readonly informers = new Map<string, Informer<Obj>>();
+  /** uid -> kind/namespace/name of every object seen, to answer "does this owner exist?". */
+  private readonly byUid = new Map<string, { kind: string; key: string }>();
+  /** owner uid -> dependents' queue keys. */
+  private readonly dependents = new Map<string, Set<string>>();
+
+  init(ctx: ControllerContext): void {
+    this.ctx = ctx;
+    for (const [kind, ref] of Object.entries(KINDS)) {
+      const inf = ctx.informers.informer<Obj>(ref);
+      this.informers.set(kind, inf);
+      const item = (o: KubeObject) => `${kind}|${keyOf(o)}`;
+      const track = (o: Obj) => {
+        this.byUid.set(String(o.metadata.uid), { kind, key: keyOf(o) });
+        for (const r of (o.metadata.ownerReferences ?? []) as OwnerRef[]) {
+          if (!this.dependents.has(r.uid)) this.dependents.set(r.uid, new Set());
+          this.dependents.get(r.uid)!.add(item(o));
+        }
+      };
+      inf.addEventHandler({
+        add: (o) => { track(o); this.queue.add(item(o)); },
+        update: (_old, o) => { track(o); this.queue.add(item(o)); },
+        delete: (o) => {
+          this.byUid.delete(String(o.metadata.uid));
+          for (const dep of this.dependents.get(String(o.metadata.uid)) ?? []) this.queue.add(dep);
+          this.dependents.delete(String(o.metadata.uid));
+        },
+      });
+    }
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    signal.addEventListener("abort", () => this.queue.shutDown());
+    await runWorkers(this.queue, 4, (key) => this.sync(key), (key, err) => this.ctx.log("garbage collection failed", { key, err: String(err) }));
+  }
+
+  private lookup(item: string): { kind: string; obj: Obj | undefined } {
+    const [kind, key] = item.split("|") as [string, string];
+    return { kind, obj: this.informers.get(kind)?.get(key) };
+  }
+
+  private liveDependents(owner: Obj): Obj[] {
+    return [...(this.dependents.get(String(owner.metadata.uid)) ?? [])].map((d) => this.lookup(d).obj).filter((o): o is Obj => o !== undefined)
+      .filter((o) => ((o.metadata.ownerReferences ?? []) as OwnerRef[]).some((r) => r.uid === owner.metadata.uid));
+  }
+
+  private async sync(item: string): Promise<number | void> {
+    const { kind, obj } = this.lookup(item);
+    if (!obj) return;
+    const finalizers: string[] = (obj.metadata.finalizers as string[] | undefined) ?? [];
+    if (obj.metadata.deletionTimestamp && finalizers.includes("foregroundDeletion")) return this.foreground(kind, obj);
+    if (obj.metadata.deletionTimestamp && finalizers.includes("orphan")) return this.orphan(kind, obj);
+    const refs = (obj.metadata.ownerReferences ?? []) as OwnerRef[];
+    if (!refs.length) return;
+    // An owner that is gone, or known by another uid, no longer owns anything.
+    const alive = refs.filter((r) => this.byUid.has(r.uid) || !KINDS[r.kind]);
+    if (alive.length === refs.length) {
+      // An owner being deleted in the foreground waits for us: go with it.
+      const waiting = refs.some((r) => {
+        const o = this.byUid.get(r.uid);
+        const owner = o && this.informers.get(o.kind)?.get(o.key);
+        return owner?.metadata.deletionTimestamp && ((owner.metadata.finalizers as string[] | undefined) ?? []).includes("foregroundDeletion");
+      });
+      if (waiting) await this.remove(kind, obj, "Foreground");
+      return;
+    }
+    if (alive.length > 0) {
+      const remaining = refs.filter((r) => alive.includes(r));
+      await this.ctx.client.patch(KINDS[kind]!, obj.metadata.namespace, obj.metadata.name!, { metadata: { ownerReferences: remaining, resourceVersion: obj.metadata.resourceVersion } }).catch(ignoreGone);
+      return;
+    }
+    await this.remove(kind, obj, "Background");
+  }
+
+  private async remove(kind: string, obj: Obj, policy: string): Promise<void> {
+    await this.ctx.client.request("DELETE", this.ctx.client.path(KINDS[kind]!, obj.metadata.namespace, obj.metadata.name), {
+      propagationPolicy: policy, preconditions: { uid: obj.metadata.uid },
+    }).catch(ignoreGone);
+  }
+
+  private async foreground(kind: string, owner: Obj): Promise<number | void> {
+    const deps = this.liveDependents(owner);
+    for (const d of deps) {
+      const dk = this.byUid.get(String(d.metadata.uid))?.kind;
+      if (dk && !d.metadata.deletionTimestamp) await this.remove(dk, d, "Foreground");
+    }
+    if (deps.length) return 1000;
+    await this.dropFinalizer(kind, owner, "foregroundDeletion");
+  }
+
+  private async orphan(kind: string, owner: Obj): Promise<void> {
+    for (const d of this.liveDependents(owner)) {
+      const dk = this.byUid.get(String(d.metadata.uid))?.kind;
+      if (!dk) continue;
+      const refs = ((d.metadata.ownerReferences ?? []) as OwnerRef[]).filter((r) => r.uid !== owner.metadata.uid);
+      await this.ctx.client.patch(KINDS[dk]!, d.metadata.namespace, d.metadata.name!, { metadata: { ownerReferences: refs.length ? refs : null } }).catch(ignoreGone);
+    }
+    await this.dropFinalizer(kind, owner, "orphan");
+  }
+
+  private async dropFinalizer(kind: string, obj: Obj, finalizer: string): Promise<void> {
+    const finalizers = ((obj.metadata.finalizers as string[] | undefined) ?? []).filter((f) => f !== finalizer);
+    await this.ctx.client.patch(KINDS[kind]!, obj.metadata.namespace, obj.metadata.name!, { metadata: { finalizers: finalizers.length ? finalizers : null, resourceVersion: obj.metadata.resourceVersion } }).catch(ignoreGone);
+  }
+}
+
+function ignoreGone(err: unknown): void {
+  const code = (err as { code?: number }).code;
+  if (code !== 404 && code !== 409) throw err;
+}

@@ -1,0 +1,41 @@
+/**
+ * The controller manager: one shared informer factory, the controllers that
+ * use it, started once the caches are filled.
+ */
+import { EventRecorder, InformerFactory, type Client } from "../client/index.js";
+import type { Controller, ControllerContext } from "./controller.js";
+import { DeploymentController } from "./deployment/deployment-controller.js";
+import { GarbageCollector } from "./garbagecollector/garbage-collector.js";
+import { NamespaceController } from "./namespace/namespace-controller.js";
+import { ReplicaSetController } from "./replicaset/replicaset-controller.js";
+import { ServiceAccountController } from "./serviceaccount/serviceaccount-controller.js";
+
+export function defaultControllers(): Controller[] {
+  return [new NamespaceController(), new ServiceAccountController(), new GarbageCollector(), new ReplicaSetController(), new DeploymentController()];
+}
+
+export class ControllerManager {
+  private readonly controllers: Controller[];
+  private readonly informers: InformerFactory;
+  private done?: Promise<void>;
+  /** Resolves when every cache has synced and the controllers run. */
+  ready!: Promise<void>;
+
+  constructor(private readonly client: Client, private readonly options: { controllers?: Controller[]; log?: ControllerContext["log"] } = {}) {
+    this.controllers = options.controllers ?? defaultControllers();
+    this.informers = new InformerFactory(client);
+  }
+
+  start(signal: AbortSignal): void {
+    const log = this.options.log ?? (() => undefined);
+    const ctx: ControllerContext = { client: this.client, informers: this.informers, recorder: new EventRecorder(this.client, "controller-manager"), log };
+    for (const c of this.controllers) c.init(ctx);
+    this.informers.start(signal);
+    this.ready = this.informers.waitForCacheSync();
+    this.done = this.ready.then(() => Promise.all(this.controllers.map((c) => c.run(signal)))).then(() => undefined);
+  }
+
+  async stopped(): Promise<void> {
+    await this.done;
+  }
+}

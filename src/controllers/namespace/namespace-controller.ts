@@ -1,0 +1,58 @@
+/**
+ * The namespace controller: a namespace being deleted has everything in it
+ * deleted, resource by resource as discovery lists them, and then its
+ * `kubernetes` finalizer removed so the API server lets it go.
+ */
+import { Resources, WorkQueue, runWorkers, type Informer, type ResourceRef } from "../../client/index.js";
+import { type Controller, type ControllerContext, type Obj, keyOf } from "../controller.js";
+
+interface ApiResource { name: string; namespaced: boolean; verbs: string[] }
+
+export class NamespaceController implements Controller {
+  readonly name = "namespace";
+  private readonly queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 10_000 });
+  private ctx!: ControllerContext;
+  private namespaces!: Informer<Obj>;
+
+  init(ctx: ControllerContext): void {
+    this.ctx = ctx;
+    this.namespaces = ctx.informers.informer<Obj>(Resources.namespaces);
+    this.namespaces.addEventHandler({ add: (n) => this.queue.add(keyOf(n)), update: (_o, n) => this.queue.add(keyOf(n)) });
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    signal.addEventListener("abort", () => this.queue.shutDown());
+    await runWorkers(this.queue, 2, (key) => this.sync(key), (key, err) => this.ctx.log("namespace cleanup failed", { key, err: String(err) }));
+  }
+
+  /** Every namespaced resource that can be listed and deleted, from discovery. */
+  private async resources(): Promise<ResourceRef[]> {
+    const out: ResourceRef[] = [];
+    const core = await this.ctx.client.request<{ resources: ApiResource[] }>("GET", "/api/v1");
+    for (const r of core.resources) if (r.namespaced && !r.name.includes("/") && r.verbs.includes("delete") && r.verbs.includes("list")) out.push({ group: "", version: "v1", resource: r.name, namespaced: true });
+    const groups = await this.ctx.client.request<{ groups: { name: string; preferredVersion: { version: string } }[] }>("GET", "/apis");
+    for (const g of groups.groups) {
+      const list = await this.ctx.client.request<{ resources: ApiResource[] }>("GET", `/apis/${g.name}/${g.preferredVersion.version}`);
+      for (const r of list.resources) if (r.namespaced && !r.name.includes("/") && r.verbs.includes("delete") && r.verbs.includes("list")) out.push({ group: g.name, version: g.preferredVersion.version, resource: r.name, namespaced: true });
+    }
+    return out;
+  }
+
+  private async sync(name: string): Promise<number | void> {
+    const ns = this.namespaces.get(name);
+    if (!ns?.metadata.deletionTimestamp || !(ns.spec?.finalizers ?? []).includes("kubernetes")) return;
+    let remaining = 0;
+    for (const r of await this.resources()) {
+      const list = await this.ctx.client.list(r, name);
+      for (const item of list.items) {
+        remaining++;
+        if (item.metadata.deletionTimestamp) continue;
+        await this.ctx.client.request("DELETE", this.ctx.client.path(r, name, item.metadata.name), { propagationPolicy: "Background", ...(r.resource === "pods" ? { gracePeriodSeconds: 0 } : {}) })
+          .catch((err) => { if ((err as { code?: number }).code !== 404) throw err; });
+      }
+    }
+    if (remaining > 0) return 500;
+    const finalizers = (ns.spec.finalizers as string[]).filter((f) => f !== "kubernetes");
+    await this.ctx.client.request("PUT", `/api/v1/namespaces/${encodeURIComponent(name)}/finalize`, { ...ns, spec: { ...ns.spec, finalizers } });
+  }
+}

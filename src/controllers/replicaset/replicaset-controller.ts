@@ -1,0 +1,144 @@
+/**
+ * The ReplicaSet controller: keeps spec.replicas active pods matching the
+ * set, created from its template and owned by it, and reports their counts.
+ */
+import { labelSelectorRequirements, matchesLabels } from "../../api/selectors.js";
+import { Resources, WorkQueue, runWorkers, type Informer } from "../../client/index.js";
+import {
+  type Controller, type ControllerContext, type Obj, controllerOf, isPodActive, isPodAvailable, isPodReady, keyOf, splitKey,
+} from "../controller.js";
+import { Expectations } from "./expectations.js";
+
+/** Pods created or deleted in one sync at most, as upstream's burstReplicas. */
+const BURST = 500;
+
+export class ReplicaSetController implements Controller {
+  readonly name = "replicaset";
+  private readonly queue = new WorkQueue();
+  private readonly expectations = new Expectations();
+  private ctx!: ControllerContext;
+  private sets!: Informer<Obj>;
+  private pods!: Informer<Obj>;
+
+  init(ctx: ControllerContext): void {
+    this.ctx = ctx;
+    this.sets = ctx.informers.informer<Obj>(Resources.replicasets);
+    this.pods = ctx.informers.informer<Obj>(Resources.pods);
+    this.sets.addEventHandler({
+      add: (rs) => this.queue.add(keyOf(rs)),
+      update: (_o, rs) => this.queue.add(keyOf(rs)),
+      delete: (rs) => { this.expectations.forget(keyOf(rs)); this.queue.add(keyOf(rs)); },
+    });
+    const ownerKey = (p: Obj) => {
+      const ref = controllerOf(p);
+      return ref?.kind === "ReplicaSet" ? `${p.metadata.namespace}/${ref.name}` : undefined;
+    };
+    this.pods.addEventHandler({
+      add: (p) => { const k = ownerKey(p); if (k) { this.expectations.creationObserved(k); this.queue.add(k); } },
+      update: (o, p) => {
+        const k = ownerKey(p);
+        if (k) this.queue.add(k);
+        const ok = ownerKey(o);
+        if (ok && ok !== k) this.queue.add(ok);
+        if (k && p.metadata.deletionTimestamp && !o.metadata.deletionTimestamp) this.expectations.deletionObserved(k);
+      },
+      delete: (p) => { const k = ownerKey(p); if (k) { if (!p.metadata.deletionTimestamp) this.expectations.deletionObserved(k); this.queue.add(k); } },
+    });
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    signal.addEventListener("abort", () => this.queue.shutDown());
+    await runWorkers(this.queue, 5, (key) => this.sync(key), (key, err) => this.ctx.log("sync replicaset failed", { key, err: String(err) }));
+  }
+
+  private async sync(key: string): Promise<number | void> {
+    const rs = this.sets.get(key);
+    if (!rs) { this.expectations.forget(key); return; }
+    const [namespace] = splitKey(key);
+    const owned = this.pods.list(namespace).filter((p) => controllerOf(p)?.uid === rs.metadata.uid);
+    const active = owned.filter(isPodActive);
+    if (!rs.metadata.deletionTimestamp && this.expectations.satisfied(key)) await this.manageReplicas(rs, key, active);
+    return this.updateStatus(rs, owned.filter(isPodActive));
+  }
+
+  private async manageReplicas(rs: Obj, key: string, active: Obj[]): Promise<void> {
+    const want = rs.spec?.replicas ?? 1;
+    const diff = want - active.length;
+    const ns = rs.metadata.namespace as string;
+    if (diff > 0) {
+      const n = Math.min(diff, BURST);
+      this.expectations.expect(key, n, 0);
+      // Slow start, as upstream: batches of 1, 2, 4, ... so a failing template fails cheaply.
+      let created = 0;
+      for (let batch = 1; created < n; batch *= 2) {
+        const size = Math.min(batch, n - created);
+        const results = await Promise.allSettled(Array.from({ length: size }, () => this.createPod(rs)));
+        const failed = results.filter((r) => r.status === "rejected");
+        created += size;
+        if (failed.length) {
+          this.expectations.lower(key, failed.length + (n - created), 0);
+          const reason = (failed[0] as PromiseRejectedResult).reason;
+          this.ctx.recorder.event(rs, "Warning", "FailedCreate", `Error creating: ${reason instanceof Error ? reason.message : String(reason)}`);
+          throw reason;
+        }
+      }
+    } else if (diff < 0) {
+      const victims = [...active].sort(deletionOrder).slice(0, Math.min(-diff, BURST));
+      this.expectations.expect(key, 0, victims.length);
+      await Promise.all(victims.map(async (p) => {
+        try {
+          await this.ctx.client.delete(Resources.pods, ns, p.metadata.name!);
+          this.ctx.recorder.event(rs, "Normal", "SuccessfulDelete", `Deleted pod: ${p.metadata.name}`);
+        } catch (err) {
+          this.expectations.lower(key, 0, 1);
+          if ((err as { code?: number }).code !== 404) throw err;
+        }
+      }));
+    }
+  }
+
+  private async createPod(rs: Obj): Promise<void> {
+    const t = structuredClone(rs.spec.template ?? {});
+    const pod = {
+      metadata: {
+        generateName: `${rs.metadata.name}-`,
+        labels: t.metadata?.labels, annotations: t.metadata?.annotations,
+        ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: rs.metadata.name, uid: rs.metadata.uid, controller: true, blockOwnerDeletion: true }],
+      },
+      spec: t.spec,
+    };
+    const created = await this.ctx.client.create(Resources.pods, rs.metadata.namespace, pod);
+    this.ctx.recorder.event(rs, "Normal", "SuccessfulCreate", `Created pod: ${created.metadata.name}`);
+  }
+
+  private async updateStatus(rs: Obj, active: Obj[]): Promise<number | void> {
+    const minReady = rs.spec?.minReadySeconds ?? 0;
+    const labels = rs.spec?.template?.metadata?.labels ?? {};
+    const reqs = labelSelectorRequirements({ matchLabels: labels });
+    const status: Record<string, any> = { // eslint-disable-line @typescript-eslint/no-explicit-any
+      replicas: active.length,
+      fullyLabeledReplicas: active.filter((p) => matchesLabels(reqs, p.metadata.labels)).length,
+      readyReplicas: active.filter(isPodReady).length,
+      availableReplicas: active.filter((p) => isPodAvailable(p, minReady)).length,
+      observedGeneration: rs.metadata.generation,
+    };
+    if (rs.status?.conditions) status.conditions = rs.status.conditions;
+    const old = rs.status ?? {};
+    const same = ["replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas", "observedGeneration"].every((k) => (old[k] ?? 0) === (status[k] ?? 0));
+    if (!same) {
+      try {
+        await this.ctx.client.update(Resources.replicasets, rs.metadata.namespace, { ...rs, status }, "status");
+      } catch (err) {
+        if ((err as { code?: number }).code !== 404) throw err;
+      }
+    }
+    // Pods that are ready but not yet available need another look once minReadySeconds pass.
+    if (minReady && status.readyReplicas !== status.availableReplicas) return minReady * 1000;
+  }
+}
+
+/** Upstream's deletion preference: unscheduled, then pending, then not ready, then the newest. */
+function deletionOrder(a: Obj, b: Obj): number {
+  const rank = (p: Obj) => (!p.spec?.nodeName ? 0 : p.status?.phase === "Pending" ? 1 : !isPodReady(p) ? 2 : 3);
+  return rank(a) - rank(b) || Date.parse(String(b.metadata.creationTimestamp)) - Date.parse(String(a.metadata.creationTimestamp));
+}

@@ -1,0 +1,31 @@
+/** The ServiceAccount controller: every active namespace has a `default` ServiceAccount. */
+import { Resources, WorkQueue, runWorkers, type Informer } from "../../client/index.js";
+import { type Controller, type ControllerContext, type Obj, keyOf } from "../controller.js";
+
+export class ServiceAccountController implements Controller {
+  readonly name = "serviceaccount";
+  private readonly queue = new WorkQueue();
+  private ctx!: ControllerContext;
+  private namespaces!: Informer<Obj>;
+  private accounts!: Informer<Obj>;
+
+  init(ctx: ControllerContext): void {
+    this.ctx = ctx;
+    this.namespaces = ctx.informers.informer<Obj>(Resources.namespaces);
+    this.accounts = ctx.informers.informer<Obj>(Resources.serviceaccounts);
+    this.namespaces.addEventHandler({ add: (n) => this.queue.add(keyOf(n)), update: (_o, n) => this.queue.add(keyOf(n)) });
+    this.accounts.addEventHandler({ delete: (sa) => { if (sa.metadata.name === "default") this.queue.add(String(sa.metadata.namespace)); } });
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    signal.addEventListener("abort", () => this.queue.shutDown());
+    await runWorkers(this.queue, 1, (key) => this.sync(key), (key, err) => this.ctx.log("serviceaccount sync failed", { key, err: String(err) }));
+  }
+
+  private async sync(ns: string): Promise<void> {
+    const n = this.namespaces.get(ns);
+    if (!n || n.metadata.deletionTimestamp || this.accounts.get(`${ns}/default`)) return;
+    await this.ctx.client.create(Resources.serviceaccounts, ns, { metadata: { name: "default" } })
+      .catch((err) => { const c = (err as { code?: number }).code; if (c !== 409 && c !== 403) throw err; });
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The scheduling framework's extension points, as upstream's: filter plugins
+ * say whether a pod fits a node, score plugins rank the nodes that fit. Both
+ * return values, never throw, for the normal "does not fit" outcome.
+ */
+import { milliCPU, parseQuantity } from "../api/quantity.js";
+
+export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- pods and nodes are free-form JSON here
+
+export type Code = "Success" | "Unschedulable" | "UnschedulableAndUnresolvable" | "Error";
+
+export interface Status { code: Code; reasons: string[] }
+
+export const success: Status = { code: "Success", reasons: [] };
+export const unschedulable = (...reasons: string[]): Status => ({ code: "Unschedulable", reasons });
+export const unresolvable = (...reasons: string[]): Status => ({ code: "UnschedulableAndUnresolvable", reasons });
+
+/** What the scheduler knows of one node: the node and the pods it has (bound or assumed). */
+export class NodeInfo {
+  readonly pods = new Map<string, Json>();
+  requested = { milliCPU: 0, memory: 0, pods: 0 };
+
+  constructor(public node: Json) {}
+
+  get name(): string { return this.node.metadata.name; }
+
+  allocatable(): { milliCPU: number; memory: number; pods: number } {
+    const a = this.node.status?.allocatable ?? this.node.status?.capacity ?? {};
+    return { milliCPU: milliCPU(a.cpu ?? "0"), memory: parseQuantity(a.memory ?? "0"), pods: Number(a.pods ?? 110) };
+  }
+
+  addPod(key: string, pod: Json): void {
+    if (this.pods.has(key)) this.removePod(key);
+    this.pods.set(key, pod);
+    const r = podRequests(pod);
+    this.requested = { milliCPU: this.requested.milliCPU + r.milliCPU, memory: this.requested.memory + r.memory, pods: this.requested.pods + 1 };
+  }
+
+  removePod(key: string): void {
+    const pod = this.pods.get(key);
+    if (!pod) return;
+    this.pods.delete(key);
+    const r = podRequests(pod);
+    this.requested = { milliCPU: this.requested.milliCPU - r.milliCPU, memory: this.requested.memory - r.memory, pods: this.requested.pods - 1 };
+  }
+}
+
+/** A pod's effective requests: the sum of its containers, or its largest init container if larger. */
+export function podRequests(pod: Json): { milliCPU: number; memory: number } {
+  const sum = { milliCPU: 0, memory: 0 };
+  for (const c of pod.spec?.containers ?? []) {
+    sum.milliCPU += milliCPU(c.resources?.requests?.cpu ?? "0");
+    sum.memory += parseQuantity(c.resources?.requests?.memory ?? "0");
+  }
+  for (const c of pod.spec?.initContainers ?? []) {
+    sum.milliCPU = Math.max(sum.milliCPU, milliCPU(c.resources?.requests?.cpu ?? "0"));
+    sum.memory = Math.max(sum.memory, parseQuantity(c.resources?.requests?.memory ?? "0"));
+  }
+  return sum;
+}
+
+/** Filter: may the pod run on the node? */
+export interface FilterPlugin {
+  readonly name: string;
+  filter(pod: Json, node: NodeInfo): Status;
+}
+
+/** Score: how good is the node for the pod, 0 to 100. Only nodes that passed every filter are scored. */
+export interface ScorePlugin {
+  readonly name: string;
+  readonly weight: number;
+  score(pod: Json, node: NodeInfo): number;
+}
