@@ -1,18 +1,22 @@
 /** The `skiff` command: one binary, one subcommand per role. */
 import { serverCommand, serverUsage } from "./server-command.js";
+import { simCommand, simUsage } from "./sim-command.js";
 
 const usage = `Usage: skiff <command> [flags]
 
 Commands:
-  server    run the control plane (API server on SQLite or etcd)
+  server    run the control plane (API server on SQLite or etcd, scheduler, controllers)
+  sim       add simulated nodes to a running cluster
   version   print the version
 
-${serverUsage}`;
+${serverUsage}
+${simUsage}`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case "server": return serverCommand(rest);
+    case "sim": return simCommand(rest);
     case "version": {
       const { VERSION_INFO } = await import("../apiserver/index.js");
       process.stdout.write(`skiff ${VERSION_INFO.gitVersion}\n`);

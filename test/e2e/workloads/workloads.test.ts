@@ -1,0 +1,123 @@
+/**
+ * Workloads as a kubectl user sees them on `skiff server --sim-nodes 3`:
+ * the scheduler, the controllers and simulated nodes together.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { eventually, kubectlFor } from "../../helpers/kubectl.js";
+import { startServer, type RunningServer } from "../../helpers/skiff-server.js";
+
+describe("workloads on simulated nodes", () => {
+  let server: RunningServer;
+  let kubectl: ReturnType<typeof kubectlFor>;
+  const json = async (args: string[]) => JSON.parse(await kubectl.ok([...args, "-o", "json"]));
+  before(async () => {
+    server = await startServer({ simNodes: 3 });
+    kubectl = kubectlFor(server.kubeconfig);
+    await eventually(async () => (await kubectl.ok(["get", "nodes"])).match(/\sReady\s/g)?.length === 3, 30_000);
+  });
+  after(async () => { await server[Symbol.asyncDispose](); });
+
+  it("rolls a Deployment out, updates it, and rolls it back to the earlier ReplicaSet", async () => {
+    await kubectl.ok(["create", "deployment", "web", "--image=nginx:1.27", "--replicas=3"]);
+    assert.match(await kubectl.ok(["rollout", "status", "deployment/web", "--timeout=60s"]), /deployment "web" successfully rolled out/);
+    const pods = await json(["get", "pods", "-l", "app=web"]);
+    assert.equal(pods.items.length, 3);
+    for (const p of pods.items) {
+      assert.equal(p.status.phase, "Running");
+      assert.match(p.spec.nodeName, /^sim-node-\d$/);
+      assert.match(p.status.podIP, /^10\.244\.\d+\.\d+$/);
+    }
+    assert.match(await kubectl.ok(["get", "deployment", "web"]), /^web\s+3\/3\s+3\s+3\s+\d+s$/m);
+
+    await kubectl.ok(["set", "image", "deployment/web", "nginx=nginx:1.28"]);
+    await kubectl.ok(["rollout", "status", "deployment/web", "--timeout=60s"]);
+    const sets = await json(["get", "rs", "-l", "app=web"]);
+    assert.equal(sets.items.length, 2);
+    const byImage = new Map(sets.items.map((rs: { spec: { replicas: number; template: { spec: { containers: { image: string }[] } } } }) => [rs.spec.template.spec.containers[0]!.image, rs.spec.replicas]));
+    assert.deepEqual(Object.fromEntries(byImage), { "nginx:1.27": 0, "nginx:1.28": 3 });
+    const history = await kubectl.ok(["rollout", "history", "deployment/web"]);
+    assert.match(history, /^1\s+<none>$/m);
+    assert.match(history, /^2\s+<none>$/m);
+
+    assert.match(await kubectl.ok(["rollout", "undo", "deployment/web"]), /deployment\.apps\/web rolled back/);
+    await kubectl.ok(["rollout", "status", "deployment/web", "--timeout=60s"]);
+    const after = await json(["get", "rs", "-l", "app=web"]);
+    assert.equal(after.items.length, 2, "the rollback reuses the first ReplicaSet");
+    const history2 = await kubectl.ok(["rollout", "history", "deployment/web"]);
+    assert.match(history2, /^2\s+<none>$/m);
+    assert.match(history2, /^3\s+<none>$/m);
+    assert.doesNotMatch(history2, /^1\s/m);
+    const d = await json(["get", "deployment", "web"]);
+    assert.equal(d.spec.template.spec.containers[0].image, "nginx:1.27");
+
+    await kubectl.ok(["scale", "deployment/web", "--replicas=5"]);
+    await kubectl.ok(["rollout", "status", "deployment/web", "--timeout=60s"]);
+    assert.equal((await json(["get", "pods", "-l", "app=web"])).items.filter((p: { status: { phase: string } }) => p.status.phase === "Running").length, 5);
+    await kubectl.ok(["scale", "deployment/web", "--replicas=1"]);
+    await eventually(async () => (await json(["get", "pods", "-l", "app=web"])).items.length === 1, 30_000);
+  });
+
+  it("reports a pod that fits nowhere with upstream's FailedScheduling message", async () => {
+    await kubectl.ok(["run", "huge", "--image=busybox", "--overrides", JSON.stringify({ spec: { containers: [{ name: "huge", image: "busybox", resources: { requests: { cpu: "1000" } } }] } })]);
+    const description = await eventually(async () => {
+      const out = await kubectl.ok(["describe", "pod", "huge"]);
+      return /FailedScheduling/.test(out) ? out : undefined;
+    }, 30_000);
+    assert.match(description ?? "", /0\/3 nodes are available: 3 Insufficient cpu\./);
+    const pod = await json(["get", "pod", "huge"]);
+    const cond = pod.status.conditions.find((c: { type: string }) => c.type === "PodScheduled");
+    assert.equal(cond.status, "False");
+    assert.equal(cond.reason, "Unschedulable");
+    await kubectl.ok(["delete", "pod", "huge"]);
+  });
+
+  it("cordons, drains through evictions, and uncordons a node", async () => {
+    await kubectl.ok(["create", "deployment", "spread", "--image=busybox", "--replicas=6"]);
+    await kubectl.ok(["rollout", "status", "deployment/spread", "--timeout=60s"]);
+    assert.match(await kubectl.ok(["cordon", "sim-node-0"]), /node\/sim-node-0 cordoned/);
+    assert.match(await kubectl.ok(["get", "node", "sim-node-0"]), /Ready,SchedulingDisabled/);
+    const drained = await kubectl.ok(["drain", "sim-node-0", "--ignore-daemonsets", "--timeout=60s"]);
+    assert.match(drained, /node\/sim-node-0 drained/);
+    await kubectl.ok(["rollout", "status", "deployment/spread", "--timeout=60s"]);
+    const pods = await json(["get", "pods", "-l", "app=spread"]);
+    assert.ok(pods.items.every((p: { spec: { nodeName: string } }) => p.spec.nodeName !== "sim-node-0"), "no pod is left on the drained node");
+    assert.match(await kubectl.ok(["uncordon", "sim-node-0"]), /node\/sim-node-0 uncordoned/);
+    await kubectl.ok(["delete", "deployment", "spread"]);
+  });
+
+  it("deletes dependents in the background, in the foreground, or orphans them", async () => {
+    await kubectl.ok(["create", "deployment", "bg", "--image=busybox", "--replicas=2"]);
+    await kubectl.ok(["rollout", "status", "deployment/bg", "--timeout=60s"]);
+    await kubectl.ok(["delete", "deployment", "bg"]);
+    await eventually(async () => (await json(["get", "rs,pods", "-l", "app=bg"])).items.length === 0, 30_000);
+
+    await kubectl.ok(["create", "deployment", "fg", "--image=busybox", "--replicas=2"]);
+    await kubectl.ok(["rollout", "status", "deployment/fg", "--timeout=60s"]);
+    assert.match(await kubectl.ok(["delete", "deployment", "fg", "--cascade=foreground", "--timeout=60s"]), /deployment\.apps "fg" deleted/);
+    assert.equal((await json(["get", "rs,pods", "-l", "app=fg"])).items.length, 0, "foreground deletion returns once the dependents are gone");
+
+    await kubectl.ok(["create", "deployment", "orph", "--image=busybox", "--replicas=2"]);
+    await kubectl.ok(["rollout", "status", "deployment/orph", "--timeout=60s"]);
+    await kubectl.ok(["delete", "deployment", "orph", "--cascade=orphan"]);
+    const left = await json(["get", "rs", "-l", "app=orph"]);
+    assert.equal(left.items.length, 1, "the ReplicaSet stays");
+    assert.equal(left.items[0].metadata.ownerReferences, undefined, "and no longer has an owner");
+    assert.equal((await json(["get", "pods", "-l", "app=orph"])).items.length, 2);
+  });
+
+  it("deleting a namespace removes everything in it, then the namespace", async () => {
+    await kubectl.ok(["create", "namespace", "doomed"]);
+    await kubectl.ok(["create", "deployment", "d", "-n", "doomed", "--image=busybox", "--replicas=2"]);
+    await kubectl.ok(["create", "configmap", "c", "-n", "doomed", "--from-literal=a=b"]);
+    await kubectl.ok(["rollout", "status", "deployment/d", "-n", "doomed", "--timeout=60s"]);
+    assert.match(await kubectl.ok(["delete", "namespace", "doomed", "--timeout=60s"]), /namespace "doomed" deleted/);
+    const gone = await kubectl.run(["get", "namespace", "doomed"]);
+    assert.match(gone.stderr, /namespaces "doomed" not found/);
+  });
+
+  it("gives every namespace a default ServiceAccount", async () => {
+    await kubectl.ok(["create", "namespace", "accounts"]);
+    await eventually(async () => (await kubectl.run(["get", "serviceaccount", "default", "-n", "accounts"])).code === 0, 10_000);
+  });
+});
