@@ -8,10 +8,16 @@ import type { IncomingMessage } from "node:http";
 import { ApiError, type Status, type StatusReason } from "../api/errors.js";
 import type { ClientConfig } from "./kubeconfig.js";
 
+export interface OwnerReference { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }
+
 export type KubeObject = {
   apiVersion?: string;
   kind?: string;
-  metadata: { name?: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string>; [k: string]: unknown };
+  metadata: {
+    name?: string; generateName?: string; namespace?: string; uid?: string; resourceVersion?: string; generation?: number;
+    creationTimestamp?: string; deletionTimestamp?: string; labels?: Record<string, string>; annotations?: Record<string, string>;
+    ownerReferences?: OwnerReference[]; finalizers?: string[]; [k: string]: unknown;
+  };
   [k: string]: unknown;
 };
 

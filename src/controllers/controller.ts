@@ -3,6 +3,7 @@
  * level-triggered reconcile(key) run by workers (CONVENTIONS.md, 6).
  */
 import type { Client, EventRecorder, InformerFactory, KubeObject } from "../client/index.js";
+import type { OwnerReference } from "../client/client.js";
 
 /** A Kubernetes object as controllers handle it: typed metadata, free-form JSON elsewhere. */
 export type Obj = KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- controllers work on free-form JSON
@@ -53,4 +54,9 @@ export function isPodAvailable(p: Obj, minReadySeconds: number, now = Date.now()
 
 export function isPodActive(p: Obj): boolean {
   return !p.metadata.deletionTimestamp && p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed";
+}
+
+/** The ownerReference a controller puts on what it creates. */
+export function controllerRef(owner: KubeObject, apiVersion: string, kind: string): OwnerReference {
+  return { apiVersion, kind, name: owner.metadata.name!, uid: owner.metadata.uid!, controller: true, blockOwnerDeletion: true };
 }

@@ -6,7 +6,7 @@
  */
 import { jsonEqual } from "../../api/json-equal.js";
 import { Resources, WorkQueue, runWorkers, type Informer } from "../../client/index.js";
-import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, keyOf, nowTime, splitKey } from "../controller.js";
+import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, keyOf, nowTime, splitKey } from "../controller.js";
 import { DESIRED_REPLICAS, HASH_LABEL, MAX_REPLICAS, REVISION, revisionOf, surgeAndUnavailable, templateHash, templateWithoutHash } from "./util.js";
 
 export class DeploymentController implements Controller {
@@ -80,7 +80,7 @@ export class DeploymentController implements Controller {
         name: `${d.metadata.name}-${hash}`,
         labels: template.metadata.labels,
         annotations: { [DESIRED_REPLICAS]: String(d.spec.replicas ?? 1), [MAX_REPLICAS]: String((d.spec.replicas ?? 1) + maxSurge), [REVISION]: String(revision) },
-        ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name: d.metadata.name, uid: d.metadata.uid, controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [controllerRef(d, "apps/v1", "Deployment")],
       },
       spec: { replicas, minReadySeconds: d.spec.minReadySeconds ?? 0, selector, template },
     };

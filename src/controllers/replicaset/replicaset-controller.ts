@@ -5,7 +5,7 @@
 import { labelSelectorRequirements, matchesLabels } from "../../api/selectors.js";
 import { Resources, WorkQueue, runWorkers, type Informer } from "../../client/index.js";
 import {
-  type Controller, type ControllerContext, type Obj, controllerOf, isPodActive, isPodAvailable, isPodReady, keyOf, splitKey,
+  type Controller, type ControllerContext, type Obj, controllerOf, controllerRef, isPodActive, isPodAvailable, isPodReady, keyOf, splitKey,
 } from "../controller.js";
 import { Expectations } from "./expectations.js";
 
@@ -103,7 +103,7 @@ export class ReplicaSetController implements Controller {
       metadata: {
         generateName: `${rs.metadata.name}-`,
         labels: t.metadata?.labels, annotations: t.metadata?.annotations,
-        ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: rs.metadata.name, uid: rs.metadata.uid, controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [controllerRef(rs, "apps/v1", "ReplicaSet")],
       },
       spec: t.spec,
     };

@@ -116,6 +116,33 @@ describe("workloads on simulated nodes", () => {
     assert.match(gone.stderr, /namespaces "doomed" not found/);
   });
 
+  it("runs a Job to completion, and an Indexed Job once per index", async () => {
+    await kubectl.ok(["create", "job", "once", "--image=busybox", "--", "true"]);
+    assert.match(await kubectl.ok(["wait", "--for=condition=complete", "job/once", "--timeout=60s"]), /job\.batch\/once condition met/);
+    assert.match(await kubectl.ok(["get", "job", "once"]), /^once\s+Complete\s+1\/1\s+\d+s\s+\d+s$/m);
+    const indexed = { apiVersion: "batch/v1", kind: "Job", metadata: { name: "indexed" }, spec: { completions: 3, parallelism: 2, completionMode: "Indexed", template: { spec: { restartPolicy: "Never", containers: [{ name: "w", image: "busybox" }] } } } };
+    await kubectl.ok(["apply", "-f", "-"], { input: JSON.stringify(indexed) });
+    await kubectl.ok(["wait", "--for=condition=complete", "job/indexed", "--timeout=60s"]);
+    const job = await json(["get", "job", "indexed"]);
+    assert.equal(job.status.succeeded, 3);
+    assert.equal(job.status.completedIndexes, "0,1,2");
+    const indexes = (await json(["get", "pods", "-l", "job-name=indexed"])).items.map((p: { metadata: { annotations: Record<string, string> } }) => p.metadata.annotations["batch.kubernetes.io/job-completion-index"]).sort();
+    assert.deepEqual(indexes, ["0", "1", "2"]);
+  });
+
+  it("starts a CronJob's Job at the scheduled minute and records it", async () => {
+    await kubectl.ok(["create", "cronjob", "tick", "--image=busybox", "--schedule=* * * * *", "--", "date"]);
+    const job = await eventually(async () => {
+      const jobs = await json(["get", "jobs"]);
+      return jobs.items.find((j: { metadata: { ownerReferences?: { name: string }[] } }) => j.metadata.ownerReferences?.[0]?.name === "tick");
+    }, 75_000, 1000);
+    await kubectl.ok(["wait", "--for=condition=complete", `job/${job.metadata.name}`, "--timeout=60s"]);
+    const cj = await eventually(async () => { const c = await json(["get", "cronjob", "tick"]); return c.status?.lastSuccessfulTime ? c : undefined; }, 30_000);
+    assert.ok(cj.status.lastScheduleTime);
+    assert.match(await kubectl.ok(["get", "cronjob", "tick"]), /^tick\s+\* \* \* \* \*\s+<none>\s+False\s+0\s+\d+s\s+\d+s$/m);
+    await kubectl.ok(["delete", "cronjob", "tick"]);
+  });
+
   it("gives every namespace a default ServiceAccount", async () => {
     await kubectl.ok(["create", "namespace", "accounts"]);
     await eventually(async () => (await kubectl.run(["get", "serviceaccount", "default", "-n", "accounts"])).code === 0, 10_000);

@@ -1,0 +1,128 @@
+/**
+ * The CronJob controller: at each scheduled time it creates a Job from the
+ * template (named after the scheduled minute, so a time is never run twice),
+ * honouring suspend, concurrencyPolicy and startingDeadlineSeconds, keeps
+ * status.active and the last schedule and success times, and prunes finished
+ * Jobs beyond the history limits.
+ */
+import { Resources, WorkQueue, runWorkers, type Informer } from "../../client/index.js";
+import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, keyOf, splitKey } from "../controller.js";
+import { missedTimes, nextAfter, parseSchedule } from "./schedule.js";
+
+const iso = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+function jobFinished(job: Obj): "Complete" | "Failed" | undefined {
+  const c = (job.status?.conditions ?? []).find((x: Json) => (x.type === "Complete" || x.type === "Failed") && x.status === "True");
+  return c?.type;
+}
+
+export class CronJobController implements Controller {
+  readonly name = "cronjob";
+  private readonly queue = new WorkQueue();
+  private ctx!: ControllerContext;
+  private cronjobs!: Informer<Obj>;
+  private jobs!: Informer<Obj>;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  init(ctx: ControllerContext): void {
+    this.ctx = ctx;
+    this.cronjobs = ctx.informers.informer<Obj>(Resources.cronjobs);
+    this.jobs = ctx.informers.informer<Obj>(Resources.jobs);
+    this.cronjobs.addEventHandler({ add: (c) => this.queue.add(keyOf(c)), update: (_o, c) => this.queue.add(keyOf(c)) });
+    const owner = (j: Obj) => { const r = controllerOf(j); return r?.kind === "CronJob" ? `${j.metadata.namespace}/${r.name}` : undefined; };
+    this.jobs.addEventHandler({
+      add: (j) => { const k = owner(j); if (k) this.queue.add(k); },
+      update: (_o, j) => { const k = owner(j); if (k) this.queue.add(k); },
+      delete: (j) => { const k = owner(j); if (k) this.queue.add(k); },
+    });
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    signal.addEventListener("abort", () => this.queue.shutDown());
+    await runWorkers(this.queue, 2, (key) => this.sync(key), (key, err) => this.ctx.log("sync cronjob failed", { key, err: String(err) }));
+  }
+
+  private async sync(key: string): Promise<number | void> {
+    const cj = this.cronjobs.get(key);
+    if (!cj || cj.metadata.deletionTimestamp) return;
+    const [ns] = splitKey(key);
+    const jobs = this.jobs.list(ns).filter((j) => controllerOf(j)?.uid === cj.metadata.uid);
+    const active = jobs.filter((j) => !jobFinished(j));
+    const status: Json = structuredClone(cj.status ?? {});
+    const successes = jobs.filter((j) => jobFinished(j) === "Complete").map((j) => j.status?.completionTime).filter(Boolean).sort();
+    if (successes.length) status.lastSuccessfulTime = successes[successes.length - 1];
+
+    let schedule;
+    try {
+      schedule = parseSchedule(cj.spec.schedule, cj.spec.timeZone);
+    } catch (err) {
+      this.ctx.recorder.event(cj, "Warning", "UnparseableSchedule", `unparseable schedule: ${JSON.stringify(cj.spec.schedule)} : ${(err as Error).message}`);
+      return;
+    }
+    const now = this.now();
+    const since = Date.parse(status.lastScheduleTime ?? cj.metadata.creationTimestamp!);
+    const due = missedTimes(schedule, since, now);
+    const latest = due[due.length - 1];
+    const deadline = cj.spec.startingDeadlineSeconds;
+    if (latest !== undefined && !cj.spec.suspend && (deadline === undefined || latest + deadline * 1000 >= now)) {
+      const policy = cj.spec.concurrencyPolicy ?? "Allow";
+      if (policy === "Forbid" && active.length) {
+        this.ctx.recorder.event(cj, "Normal", "JobAlreadyActive", "Not starting job because prior execution is running and concurrency policy is Forbid");
+      } else {
+        if (policy === "Replace") {
+          for (const j of active) {
+            await this.ctx.client.request("DELETE", this.ctx.client.path(Resources.jobs, ns, j.metadata.name), { propagationPolicy: "Background" }).catch(() => undefined);
+            this.ctx.recorder.event(cj, "Normal", "SuccessfulDelete", `Deleted job ${j.metadata.name}`);
+          }
+        }
+        const job = await this.createJob(cj, latest);
+        if (job) active.push(job);
+        status.lastScheduleTime = iso(latest);
+      }
+    } else if (latest !== undefined && deadline !== undefined && latest + deadline * 1000 < now) {
+      this.ctx.recorder.event(cj, "Warning", "MissSchedule", `Missed scheduled time to start a job: ${iso(latest)}`);
+      status.lastScheduleTime = iso(latest);
+    }
+    status.active = active.filter((j) => !jobFinished(j)).map((j) => ({ kind: "Job", namespace: ns, name: j.metadata.name, uid: j.metadata.uid, apiVersion: "batch/v1", resourceVersion: j.metadata.resourceVersion }));
+    if (!status.active.length) delete status.active;
+    await this.prune(cj, jobs);
+    if (JSON.stringify(status) !== JSON.stringify(cj.status ?? {})) {
+      await this.ctx.client.update(Resources.cronjobs, ns, { ...cj, status }, "status").catch((err) => { if ((err as { code?: number }).code !== 409) throw err; this.queue.add(key); });
+    }
+    const next = nextAfter(schedule, now);
+    return next === undefined ? undefined : Math.max(100, next - now + 100);
+  }
+
+  private async createJob(cj: Obj, scheduled: number): Promise<Obj | undefined> {
+    const template = structuredClone(cj.spec.jobTemplate ?? {});
+    const name = `${cj.metadata.name}-${Math.floor(scheduled / 60_000)}`;
+    try {
+      const job = await this.ctx.client.create<Obj>(Resources.jobs, cj.metadata.namespace, {
+        metadata: {
+          name, labels: template.metadata?.labels,
+          annotations: { ...(template.metadata?.annotations ?? {}), "batch.kubernetes.io/cronjob-scheduled-timestamp": iso(scheduled) },
+          ownerReferences: [controllerRef(cj, "batch/v1", "CronJob")],
+        },
+        spec: template.spec,
+      });
+      this.ctx.recorder.event(cj, "Normal", "SuccessfulCreate", `Created job ${name}`);
+      return job;
+    } catch (err) {
+      if ((err as { code?: number }).code === 409) return undefined; // this time already ran
+      this.ctx.recorder.event(cj, "Warning", "FailedCreate", `Error creating job: ${(err as Error).message}`);
+      throw err;
+    }
+  }
+
+  private async prune(cj: Obj, jobs: Obj[]): Promise<void> {
+    const byStart = (a: Obj, b: Obj) => Date.parse(a.metadata.creationTimestamp!) - Date.parse(b.metadata.creationTimestamp!);
+    for (const [outcome, limit] of [["Complete", cj.spec.successfulJobsHistoryLimit ?? 3], ["Failed", cj.spec.failedJobsHistoryLimit ?? 1]] as const) {
+      const finished = jobs.filter((j) => jobFinished(j) === outcome && !j.metadata.deletionTimestamp).sort(byStart);
+      for (const j of finished.slice(0, Math.max(0, finished.length - limit))) {
+        await this.ctx.client.request("DELETE", this.ctx.client.path(Resources.jobs, cj.metadata.namespace, j.metadata.name), { propagationPolicy: "Background" }).catch(() => undefined);
+        this.ctx.recorder.event(cj, "Normal", "SuccessfulDelete", `Deleted job ${j.metadata.name}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The Job controller: runs pods until spec.completions succeed (NonIndexed,
+ * or one per index when Indexed) with at most spec.parallelism at a time,
+ * fails the Job past backoffLimit or activeDeadlineSeconds, honours suspend,
+ * and deletes finished Jobs after ttlSecondsAfterFinished.
+ */
+import { Resources, WorkQueue, runWorkers, type Informer } from "../../client/index.js";
+import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, isPodActive, isPodReady, keyOf, nowTime, splitKey } from "../controller.js";
+import { Expectations } from "../replicaset/expectations.js";
+
+const INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index";
+
+export class JobController implements Controller {
+  readonly name = "job";
+  private readonly queue = new WorkQueue();
+  private readonly expectations = new Expectations();
+  private ctx!: ControllerContext;
+  private jobs!: Informer<Obj>;
+  private pods!: Informer<Obj>;
+
+  init(ctx: ControllerContext): void {
+    this.ctx = ctx;
+    this.jobs = ctx.informers.informer<Obj>(Resources.jobs);
+    this.pods = ctx.informers.informer<Obj>(Resources.pods);
+    this.jobs.addEventHandler({ add: (j) => this.queue.add(keyOf(j)), update: (_o, j) => this.queue.add(keyOf(j)), delete: (j) => this.expectations.forget(keyOf(j)) });
+    const owner = (p: Obj) => { const r = controllerOf(p); return r?.kind === "Job" ? `${p.metadata.namespace}/${r.name}` : undefined; };
+    this.pods.addEventHandler({
+      add: (p) => { const k = owner(p); if (k) { this.expectations.creationObserved(k); this.queue.add(k); } },
+      update: (_o, p) => { const k = owner(p); if (k) this.queue.add(k); },
+      delete: (p) => { const k = owner(p); if (k) { this.expectations.deletionObserved(k); this.queue.add(k); } },
+    });
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    signal.addEventListener("abort", () => this.queue.shutDown());
+    await runWorkers(this.queue, 5, (key) => this.sync(key), (key, err) => this.ctx.log("sync job failed", { key, err: String(err) }));
+  }
+
+  private finished(job: Obj): { type: string; time?: string } | undefined {
+    const c = (job.status?.conditions ?? []).find((x: Json) => (x.type === "Complete" || x.type === "Failed") && x.status === "True");
+    return c && { type: c.type, time: c.lastTransitionTime };
+  }
+
+  private async sync(key: string): Promise<number | void> {
+    const job = this.jobs.get(key);
+    if (!job || job.metadata.deletionTimestamp) return;
+    const [ns] = splitKey(key);
+    const pods = this.pods.list(ns).filter((p) => controllerOf(p)?.uid === job.metadata.uid);
+    const done = this.finished(job);
+    if (done) return this.expireAfterTTL(job, done.time);
+    const spec = job.spec ?? {};
+    const succeededPods = pods.filter((p) => p.status?.phase === "Succeeded");
+    const failed = pods.filter((p) => p.status?.phase === "Failed").length;
+    const active = pods.filter(isPodActive);
+    const indexed = spec.completionMode === "Indexed";
+    const succeededIndexes = new Set(succeededPods.map((p) => Number(p.metadata.annotations?.[INDEX_ANNOTATION])));
+    const succeeded = indexed ? succeededIndexes.size : succeededPods.length;
+    const completions: number | undefined = spec.completions;
+    const status: Json = { ...(job.status ?? {}) };
+    status.startTime ??= spec.suspend ? undefined : nowTime();
+    const conditions: Json[] = [...(status.conditions ?? [])];
+    const addCondition = (type: string, reason: string, message: string) => {
+      const t = nowTime();
+      conditions.push({ type, status: "True", lastProbeTime: t, lastTransitionTime: t, reason, message });
+    };
+    const deadline = spec.activeDeadlineSeconds !== undefined && status.startTime && Date.parse(status.startTime) + spec.activeDeadlineSeconds * 1000 <= Date.now();
+    let outcome: "Complete" | "Failed" | undefined;
+    if (completions !== undefined ? succeeded >= completions : succeeded > 0 && active.length === 0) {
+      outcome = "Complete";
+      addCondition("SuccessCriteriaMet", "CompletionsReached", "Reached expected number of succeeded pods");
+      addCondition("Complete", "CompletionsReached", "Reached expected number of succeeded pods");
+      status.completionTime = nowTime();
+    } else if (failed > (spec.backoffLimit ?? 6)) {
+      outcome = "Failed";
+      addCondition("FailureTarget", "BackoffLimitExceeded", "Job has reached the specified backoff limit");
+      addCondition("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit");
+    } else if (deadline) {
+      outcome = "Failed";
+      addCondition("FailureTarget", "DeadlineExceeded", "Job was active longer than specified deadline");
+      addCondition("Failed", "DeadlineExceeded", "Job was active longer than specified deadline");
+    }
+    if (outcome) {
+      await Promise.all(active.map((p) => this.ctx.client.delete(Resources.pods, ns, p.metadata.name!).catch(() => undefined)));
+      this.ctx.recorder.event(job, outcome === "Complete" ? "Normal" : "Warning", outcome === "Complete" ? "Completed" : conditions[conditions.length - 1]!.reason, outcome === "Complete" ? "Job completed" : conditions[conditions.length - 1]!.message);
+    } else if (spec.suspend) {
+      await Promise.all(active.map((p) => this.ctx.client.delete(Resources.pods, ns, p.metadata.name!).catch(() => undefined)));
+    } else if (this.expectations.satisfied(key)) {
+      const remaining = completions === undefined ? (succeeded > 0 ? 0 : spec.parallelism ?? 1) : completions - succeeded;
+      const want = Math.max(0, Math.min(spec.parallelism ?? 1, remaining));
+      const diff = want - active.length;
+      if (diff > 0) {
+        const busy = new Set([...active.map((p) => Number(p.metadata.annotations?.[INDEX_ANNOTATION])), ...succeededIndexes]);
+        const indexes: (number | undefined)[] = [];
+        for (let i = 0; indexes.length < diff && (!indexed || i < (completions ?? 0)); i++) {
+          if (!indexed) { indexes.push(undefined); continue; }
+          if (!busy.has(i)) indexes.push(i);
+        }
+        this.expectations.expect(key, indexes.length, 0);
+        await Promise.all(indexes.map((i) => this.createPod(job, i).catch((err) => { this.expectations.lower(key, 1, 0); throw err; })));
+      }
+    }
+    status.conditions = conditions.length ? conditions : undefined;
+    status.active = outcome ? undefined : active.length || undefined;
+    status.succeeded = succeeded || undefined;
+    status.failed = failed || undefined;
+    status.ready = outcome ? undefined : active.filter(isPodReady).length;
+    if (indexed) status.completedIndexes = [...succeededIndexes].sort((a, b) => a - b).join(",") || undefined;
+    if (spec.suspend && !conditions.some((c) => c.type === "Suspended")) addCondition("Suspended", "JobSuspended", "Job suspended");
+    for (const k of Object.keys(status)) if (status[k] === undefined) delete status[k];
+    if (JSON.stringify(status) !== JSON.stringify(job.status ?? {})) {
+      await this.ctx.client.update(Resources.jobs, ns, { ...job, status }, "status").catch((err) => { if ((err as { code?: number }).code !== 409) throw err; this.queue.add(key); });
+    }
+    if (!outcome && spec.activeDeadlineSeconds !== undefined && status.startTime) {
+      return Math.max(100, Date.parse(status.startTime) + spec.activeDeadlineSeconds * 1000 - Date.now());
+    }
+  }
+
+  private async createPod(job: Obj, index: number | undefined): Promise<void> {
+    const t = structuredClone(job.spec.template ?? {});
+    const annotations = { ...(t.metadata?.annotations ?? {}) };
+    const labels = { ...(t.metadata?.labels ?? {}) };
+    const spec = t.spec ?? {};
+    if (index !== undefined) {
+      annotations[INDEX_ANNOTATION] = String(index);
+      labels[INDEX_ANNOTATION] = String(index);
+      spec.hostname ??= `${job.metadata.name}-${index}`;
+    }
+    const created = await this.ctx.client.create(Resources.pods, job.metadata.namespace, {
+      metadata: {
+        generateName: index !== undefined ? `${job.metadata.name}-${index}-` : `${job.metadata.name}-`,
+        labels, annotations,
+        ownerReferences: [controllerRef(job, "batch/v1", "Job")],
+      },
+      spec,
+    });
+    this.ctx.recorder.event(job, "Normal", "SuccessfulCreate", `Created pod: ${created.metadata.name}`);
+  }
+
+  private async expireAfterTTL(job: Obj, finishedAt: string | undefined): Promise<number | void> {
+    const ttl = job.spec?.ttlSecondsAfterFinished;
+    if (ttl === undefined || !finishedAt) return;
+    const due = Date.parse(finishedAt) + ttl * 1000 - Date.now();
+    if (due > 0) return due;
+    await this.ctx.client.request("DELETE", this.ctx.client.path(Resources.jobs, job.metadata.namespace, job.metadata.name), { propagationPolicy: "Background", preconditions: { uid: job.metadata.uid } }).catch(() => undefined);
+  }
+}
