@@ -143,6 +143,22 @@ describe("workloads on simulated nodes", () => {
     await kubectl.ok(["delete", "cronjob", "tick"]);
   });
 
+  it("lists a Service's ready pods in its Endpoints and EndpointSlice", async () => {
+    await kubectl.ok(["create", "deployment", "api", "--image=busybox", "--replicas=3", "--port=8080"]);
+    await kubectl.ok(["rollout", "status", "deployment/api", "--timeout=60s"]);
+    await kubectl.ok(["expose", "deployment", "api", "--port=80", "--target-port=8080"]);
+    const ips = (await json(["get", "pods", "-l", "app=api"])).items.map((p: { status: { podIP: string } }) => p.status.podIP).sort();
+    const ep = await eventually(async () => { const e = await json(["get", "endpoints", "api"]); return e.subsets?.[0]?.addresses?.length === 3 ? e : undefined; }, 20_000);
+    assert.deepEqual(ep.subsets[0].addresses.map((a: { ip: string }) => a.ip).sort(), ips);
+    assert.deepEqual(ep.subsets[0].ports, [{ port: 8080, protocol: "TCP" }]);
+    const slices = await json(["get", "endpointslices", "-l", "kubernetes.io/service-name=api"]);
+    assert.equal(slices.items.length, 1);
+    assert.deepEqual(slices.items[0].endpoints.map((e: { addresses: string[] }) => e.addresses[0]).sort(), ips);
+    assert.ok(slices.items[0].endpoints.every((e: { conditions: { ready: boolean } }) => e.conditions.ready));
+    await kubectl.ok(["scale", "deployment/api", "--replicas=1"]);
+    await eventually(async () => (await json(["get", "endpoints", "api"])).subsets?.[0]?.addresses?.length === 1, 20_000);
+  });
+
   it("gives every namespace a default ServiceAccount", async () => {
     await kubectl.ok(["create", "namespace", "accounts"]);
     await eventually(async () => (await kubectl.run(["get", "serviceaccount", "default", "-n", "accounts"])).code === 0, 10_000);
