@@ -13,6 +13,7 @@ export const Resources = {
   endpoints: core("endpoints"),
   serviceaccounts: core("serviceaccounts"),
   configmaps: core("configmaps"),
+  persistentvolumeclaims: core("persistentvolumeclaims"),
   replicationcontrollers: core("replicationcontrollers"),
   deployments: of("apps", "v1", "deployments"),
   replicasets: of("apps", "v1", "replicasets"),

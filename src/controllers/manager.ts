@@ -5,16 +5,18 @@
 import { EventRecorder, InformerFactory, type Client } from "../client/index.js";
 import type { Controller, ControllerContext } from "./controller.js";
 import { CronJobController } from "./cronjob/cronjob-controller.js";
+import { DaemonSetController } from "./daemonset/daemonset-controller.js";
 import { DeploymentController } from "./deployment/deployment-controller.js";
 import { EndpointsController } from "./endpoints/endpoints-controller.js";
 import { GarbageCollector } from "./garbagecollector/garbage-collector.js";
 import { JobController } from "./job/job-controller.js";
 import { NamespaceController } from "./namespace/namespace-controller.js";
 import { ReplicaSetController } from "./replicaset/replicaset-controller.js";
+import { StatefulSetController } from "./statefulset/statefulset-controller.js";
 import { ServiceAccountController } from "./serviceaccount/serviceaccount-controller.js";
 
 export function defaultControllers(): Controller[] {
-  return [new NamespaceController(), new ServiceAccountController(), new GarbageCollector(), new ReplicaSetController(), new DeploymentController(), new JobController(), new CronJobController(), new EndpointsController()];
+  return [new NamespaceController(), new ServiceAccountController(), new GarbageCollector(), new ReplicaSetController(), new DeploymentController(), new JobController(), new CronJobController(), new EndpointsController(), new StatefulSetController(), new DaemonSetController()];
 }
 
 export class ControllerManager {

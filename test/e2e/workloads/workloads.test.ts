@@ -4,8 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { Client, Resources, loadKubeconfig } from "../../../src/client/index.js";
 import { eventually, kubectlFor } from "../../helpers/kubectl.js";
-import { startServer, type RunningServer } from "../../helpers/skiff-server.js";
+import { repoRoot, startServer, type RunningServer } from "../../helpers/skiff-server.js";
 
 describe("workloads on simulated nodes", () => {
   let server: RunningServer;
@@ -157,6 +160,50 @@ describe("workloads on simulated nodes", () => {
     assert.ok(slices.items[0].endpoints.every((e: { conditions: { ready: boolean } }) => e.conditions.ready));
     await kubectl.ok(["scale", "deployment/api", "--replicas=1"]);
     await eventually(async () => (await json(["get", "endpoints", "api"])).subsets?.[0]?.addresses?.length === 1, 20_000);
+  });
+
+  it("scales a StatefulSet up in order and down in reverse, with stable names", async () => {
+    const client = new Client(loadKubeconfig(server.kubeconfig));
+    const order: string[] = [];
+    const abort = new AbortController();
+    const rv = (await client.list(Resources.pods, "default")).metadata.resourceVersion;
+    const watching = client.watch(Resources.pods, "default", { resourceVersion: rv, labelSelector: "app=db" }, (e) => {
+      if (e.type === "ADDED" || e.type === "DELETED") order.push(`${e.type} ${e.object.metadata.name}`);
+    }, abort.signal);
+    try {
+      const sts = { apiVersion: "apps/v1", kind: "StatefulSet", metadata: { name: "db" }, spec: { serviceName: "db", replicas: 3, selector: { matchLabels: { app: "db" } }, template: { metadata: { labels: { app: "db" } }, spec: { containers: [{ name: "db", image: "busybox" }] } } } };
+      await kubectl.ok(["apply", "-f", "-"], { input: JSON.stringify(sts) });
+      await kubectl.ok(["rollout", "status", "statefulset/db", "--timeout=60s"]);
+      assert.match(await kubectl.ok(["get", "statefulset", "db"]), /^db\s+3\/3\s+\d+s$/m);
+      const pods = await json(["get", "pods", "-l", "app=db"]);
+      assert.deepEqual(pods.items.map((p: { metadata: { name: string } }) => p.metadata.name).sort(), ["db-0", "db-1", "db-2"]);
+      assert.equal(pods.items.find((p: { metadata: { name: string } }) => p.metadata.name === "db-1").spec.hostname, "db-1");
+      await kubectl.ok(["scale", "statefulset/db", "--replicas=1"]);
+      await eventually(async () => (await json(["get", "pods", "-l", "app=db"])).items.length === 1, 30_000);
+      await eventually(() => order.length === 5);
+      assert.deepEqual(order, ["ADDED db-0", "ADDED db-1", "ADDED db-2", "DELETED db-2", "DELETED db-1"]);
+    } finally {
+      abort.abort();
+      await watching.catch(() => undefined);
+      client.close();
+    }
+  });
+
+  it("runs a DaemonSet pod on every node, a new node included", async () => {
+    const ds = { apiVersion: "apps/v1", kind: "DaemonSet", metadata: { name: "agent" }, spec: { selector: { matchLabels: { app: "agent" } }, template: { metadata: { labels: { app: "agent" } }, spec: { containers: [{ name: "a", image: "busybox" }] } } } };
+    await kubectl.ok(["apply", "-f", "-"], { input: JSON.stringify(ds) });
+    await kubectl.ok(["rollout", "status", "daemonset/agent", "--timeout=60s"]);
+    const nodesOf = async () => (await json(["get", "pods", "-l", "app=agent"])).items.filter((p: { status: { phase: string } }) => p.status.phase === "Running").map((p: { spec: { nodeName: string } }) => p.spec.nodeName).sort();
+    assert.deepEqual(await nodesOf(), ["sim-node-0", "sim-node-1", "sim-node-2"]);
+    const extra = spawn(process.execPath, [join(repoRoot, "bin/skiff.js"), "sim", "--nodes", "1", "--prefix", "extra", "--kubeconfig", server.kubeconfig], { stdio: "ignore" });
+    try {
+      await eventually(async () => (await nodesOf()).includes("extra-0"), 30_000);
+      assert.match(await kubectl.ok(["get", "daemonset", "agent"]), /^agent\s+4\s+4\s+4\s+4\s+4\s+<none>\s+\d+s$/m);
+    } finally {
+      extra.kill("SIGTERM");
+      await kubectl.ok(["delete", "daemonset", "agent"]);
+      await kubectl.ok(["delete", "node", "extra-0"]);
+    }
   });
 
   it("gives every namespace a default ServiceAccount", async () => {

@@ -1,0 +1,142 @@
+/**
+ * The DaemonSet controller: one pod on every node that the pod's node
+ * selector, affinity and tolerations admit, pinned there by node affinity on
+ * metadata.name (the scheduler binds it, as upstream); rolling updates
+ * replace old pods node by node within maxUnavailable.
+ */
+import { Resources, WorkQueue, runWorkers, type Informer } from "../../client/index.js";
+import { NodeInfo } from "../../scheduler/framework.js";
+import { NodeAffinity } from "../../scheduler/plugins/node-affinity.js";
+import { TaintToleration } from "../../scheduler/plugins/taint-toleration.js";
+import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, isPodAvailable, isPodReady, keyOf, splitKey } from "../controller.js";
+import { REVISION_HASH_LABEL, ensureRevision, revisionHash } from "../revisions.js";
+import { scaledValue } from "../deployment/util.js";
+
+/** The tolerations upstream adds to every daemon pod, so daemons survive node trouble. */
+const DAEMON_TOLERATIONS = [
+  { key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute" },
+  { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute" },
+  { key: "node.kubernetes.io/disk-pressure", operator: "Exists", effect: "NoSchedule" },
+  { key: "node.kubernetes.io/memory-pressure", operator: "Exists", effect: "NoSchedule" },
+  { key: "node.kubernetes.io/pid-pressure", operator: "Exists", effect: "NoSchedule" },
+  { key: "node.kubernetes.io/unschedulable", operator: "Exists", effect: "NoSchedule" },
+];
+
+export class DaemonSetController implements Controller {
+  readonly name = "daemonset";
+  private readonly queue = new WorkQueue();
+  private ctx!: ControllerContext;
+  private sets!: Informer<Obj>;
+  private pods!: Informer<Obj>;
+  private nodes!: Informer<Obj>;
+  private revisions!: Informer<Obj>;
+  private readonly affinity = new NodeAffinity();
+  private readonly taints = new TaintToleration();
+
+  init(ctx: ControllerContext): void {
+    this.ctx = ctx;
+    this.sets = ctx.informers.informer<Obj>(Resources.daemonsets);
+    this.pods = ctx.informers.informer<Obj>(Resources.pods);
+    this.nodes = ctx.informers.informer<Obj>(Resources.nodes);
+    this.revisions = ctx.informers.informer<Obj>(Resources.controllerrevisions);
+    this.sets.addEventHandler({ add: (s) => this.queue.add(keyOf(s)), update: (_o, s) => this.queue.add(keyOf(s)) });
+    const all = () => { for (const s of this.sets.list()) this.queue.add(keyOf(s)); };
+    this.nodes.addEventHandler({ add: all, update: all, delete: all });
+    const owner = (p: Obj) => { const r = controllerOf(p); return r?.kind === "DaemonSet" ? `${p.metadata.namespace}/${r.name}` : undefined; };
+    this.pods.addEventHandler({
+      add: (p) => { const k = owner(p); if (k) this.queue.add(k); },
+      update: (_o, p) => { const k = owner(p); if (k) this.queue.add(k); },
+      delete: (p) => { const k = owner(p); if (k) this.queue.add(k); },
+    });
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    signal.addEventListener("abort", () => this.queue.shutDown());
+    await runWorkers(this.queue, 2, (key) => this.sync(key), (key, err) => this.ctx.log("sync daemonset failed", { key, err: String(err) }));
+  }
+
+  private podSpecFor(set: Obj, node: string): Json {
+    const spec: Json = structuredClone(set.spec.template?.spec ?? {});
+    const tolerations: Json[] = spec.tolerations ?? [];
+    for (const t of DAEMON_TOLERATIONS) if (!tolerations.some((x) => x.key === t.key && x.effect === t.effect)) tolerations.push(t);
+    spec.tolerations = tolerations;
+    const required = { nodeSelectorTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: [node] }] }] };
+    spec.affinity = { ...(spec.affinity ?? {}), nodeAffinity: { ...(spec.affinity?.nodeAffinity ?? {}), requiredDuringSchedulingIgnoredDuringExecution: required } };
+    return spec;
+  }
+
+  private eligible(set: Obj, node: Obj): boolean {
+    const probe = { metadata: {}, spec: { ...(set.spec.template?.spec ?? {}), tolerations: [...(set.spec.template?.spec?.tolerations ?? []), ...DAEMON_TOLERATIONS] } };
+    const info = new NodeInfo(node);
+    return this.affinity.filter(probe, info).code === "Success" && this.taints.filter(probe, info).code === "Success";
+  }
+
+  private async sync(key: string): Promise<void> {
+    const set = this.sets.get(key);
+    if (!set || set.metadata.deletionTimestamp) return;
+    const [ns] = splitKey(key);
+    const hash = revisionHash(set.spec.template);
+    await ensureRevision(this.ctx.client, set, "DaemonSet", this.revisions.list(ns).filter((r) => controllerOf(r)?.uid === set.metadata.uid));
+    const byNode = new Map<string, Obj[]>();
+    for (const p of this.pods.list(ns)) {
+      if (controllerOf(p)?.uid !== set.metadata.uid || p.metadata.deletionTimestamp) continue;
+      const node = p.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchFields?.[0]?.values?.[0] ?? p.spec?.nodeName;
+      byNode.set(node, [...(byNode.get(node) ?? []), p]);
+    }
+    const nodes = this.nodes.list();
+    const wanted = nodes.filter((n) => this.eligible(set, n));
+    let misscheduled = 0;
+    for (const n of wanted) {
+      const name = n.metadata.name!;
+      const mine = byNode.get(name) ?? [];
+      if (mine.length === 0) await this.createPod(set, name, hash);
+      for (const extra of mine.slice(1)) await this.ctx.client.delete(Resources.pods, ns, extra.metadata.name!).catch(() => undefined);
+    }
+    const wantedNames = new Set(wanted.map((n) => n.metadata.name));
+    for (const [node, pods] of byNode) {
+      if (wantedNames.has(node)) continue;
+      misscheduled += pods.length;
+      for (const p of pods) await this.ctx.client.delete(Resources.pods, ns, p.metadata.name!).catch(() => undefined);
+    }
+    // Rolling update: old pods go, at most maxUnavailable of the set unavailable at once.
+    const live = [...byNode.entries()].filter(([n]) => wantedNames.has(n)).flatMap(([, ps]) => ps.slice(0, 1));
+    if ((set.spec?.updateStrategy?.type ?? "RollingUpdate") === "RollingUpdate") {
+      const maxUnavailable = Math.max(1, scaledValue(set.spec?.updateStrategy?.rollingUpdate?.maxUnavailable ?? 1, wanted.length, true));
+      let unavailable = wanted.length - live.filter((p) => isPodAvailable(p, set.spec?.minReadySeconds ?? 0)).length;
+      for (const p of live) {
+        if (unavailable >= maxUnavailable) break;
+        if (p.metadata.labels?.[REVISION_HASH_LABEL] === hash) continue;
+        await this.ctx.client.delete(Resources.pods, ns, p.metadata.name!).catch(() => undefined);
+        unavailable++;
+      }
+    }
+    const status: Json = {
+      currentNumberScheduled: live.length,
+      numberMisscheduled: misscheduled,
+      desiredNumberScheduled: wanted.length,
+      numberReady: live.filter(isPodReady).length,
+      observedGeneration: set.metadata.generation,
+      updatedNumberScheduled: live.filter((p) => p.metadata.labels?.[REVISION_HASH_LABEL] === hash).length,
+      numberAvailable: live.filter((p) => isPodAvailable(p, set.spec?.minReadySeconds ?? 0)).length,
+    };
+    status.numberUnavailable = Math.max(0, wanted.length - status.numberAvailable);
+    for (const k of ["numberAvailable", "numberUnavailable", "updatedNumberScheduled"]) if (!status[k]) delete status[k];
+    if (JSON.stringify(status) !== JSON.stringify(set.status ?? {})) {
+      await this.ctx.client.update(Resources.daemonsets, ns, { ...set, status }, "status").catch((err) => { if ((err as { code?: number }).code !== 409) throw err; this.queue.add(key); });
+    }
+  }
+
+  private async createPod(set: Obj, node: string, hash: string): Promise<void> {
+    const t = set.spec.template ?? {};
+    await this.ctx.client.create(Resources.pods, set.metadata.namespace, {
+      metadata: {
+        generateName: `${set.metadata.name}-`,
+        labels: { ...(t.metadata?.labels ?? {}), [REVISION_HASH_LABEL]: hash, "pod-template-generation": String(set.metadata.generation ?? 1) },
+        annotations: t.metadata?.annotations,
+        ownerReferences: [controllerRef(set, "apps/v1", "DaemonSet")],
+      },
+      spec: this.podSpecFor(set, node),
+    });
+    this.ctx.recorder.event(set, "Normal", "SuccessfulCreate", `Created pod on node ${node}`);
+  }
+}

@@ -1,0 +1,26 @@
+/** ControllerRevisions: the template history that StatefulSets and DaemonSets keep, as upstream. */
+import { createHash } from "node:crypto";
+import { canonicalJson } from "../api/json-equal.js";
+import { Resources, type Client } from "../client/index.js";
+import { type Obj, controllerRef } from "./controller.js";
+
+export const REVISION_HASH_LABEL = "controller-revision-hash";
+
+/** A short hash of a template, as the revision's name suffix and the pods' controller-revision-hash. */
+export function revisionHash(template: unknown): string {
+  return createHash("sha256").update(canonicalJson(template)).digest("hex").slice(0, 10);
+}
+
+/** Makes sure a ControllerRevision exists for the owner's current template; returns its name. */
+export async function ensureRevision(client: Client, owner: Obj, kind: string, existing: Obj[]): Promise<string> {
+  const hash = revisionHash(owner.spec.template);
+  const name = `${owner.metadata.name}-${hash}`;
+  if (existing.some((r) => r.metadata.name === name)) return name;
+  const revision = Math.max(0, ...existing.map((r) => Number(r.revision ?? 0))) + 1;
+  await client.create(Resources.controllerrevisions, owner.metadata.namespace, {
+    metadata: { name, labels: { ...(owner.spec.selector?.matchLabels ?? {}), [REVISION_HASH_LABEL]: hash }, ownerReferences: [controllerRef(owner, "apps/v1", kind)] },
+    data: { spec: { template: { ...owner.spec.template, $patch: "replace" } } },
+    revision,
+  }).catch((err) => { if ((err as { code?: number }).code !== 409) throw err; });
+  return name;
+}

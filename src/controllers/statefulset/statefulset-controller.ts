@@ -1,0 +1,142 @@
+/**
+ * The StatefulSet controller: pods with stable names (<set>-<ordinal>),
+ * hostnames under the governing Service, PersistentVolumeClaims from the
+ * claim templates, created in order and removed in reverse (OrderedReady) or
+ * all at once (Parallel), and rolling updates from the highest ordinal down
+ * to the partition.
+ */
+import { Resources, WorkQueue, runWorkers, type Informer } from "../../client/index.js";
+import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, isPodAvailable, isPodReady, keyOf, splitKey } from "../controller.js";
+import { REVISION_HASH_LABEL, ensureRevision, revisionHash } from "../revisions.js";
+
+const ordinalOf = (setName: string, pod: Obj) => {
+  const m = new RegExp(`^${setName.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-(\\d+)$`).exec(pod.metadata.name!);
+  return m ? Number(m[1]) : -1;
+};
+
+export class StatefulSetController implements Controller {
+  readonly name = "statefulset";
+  private readonly queue = new WorkQueue();
+  private ctx!: ControllerContext;
+  private sets!: Informer<Obj>;
+  private pods!: Informer<Obj>;
+  private revisions!: Informer<Obj>;
+
+  init(ctx: ControllerContext): void {
+    this.ctx = ctx;
+    this.sets = ctx.informers.informer<Obj>(Resources.statefulsets);
+    this.pods = ctx.informers.informer<Obj>(Resources.pods);
+    this.revisions = ctx.informers.informer<Obj>(Resources.controllerrevisions);
+    this.sets.addEventHandler({ add: (s) => this.queue.add(keyOf(s)), update: (_o, s) => this.queue.add(keyOf(s)) });
+    const owner = (p: Obj) => { const r = controllerOf(p); return r?.kind === "StatefulSet" ? `${p.metadata.namespace}/${r.name}` : undefined; };
+    this.pods.addEventHandler({
+      add: (p) => { const k = owner(p); if (k) this.queue.add(k); },
+      update: (_o, p) => { const k = owner(p); if (k) this.queue.add(k); },
+      delete: (p) => { const k = owner(p); if (k) this.queue.add(k); },
+    });
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    signal.addEventListener("abort", () => this.queue.shutDown());
+    await runWorkers(this.queue, 4, (key) => this.sync(key), (key, err) => this.ctx.log("sync statefulset failed", { key, err: String(err) }));
+  }
+
+  private async sync(key: string): Promise<number | void> {
+    const set = this.sets.get(key);
+    if (!set || set.metadata.deletionTimestamp) return;
+    const [ns] = splitKey(key);
+    const name = set.metadata.name!;
+    const replicas: number = set.spec?.replicas ?? 1;
+    const parallel = set.spec?.podManagementPolicy === "Parallel";
+    const updateRevision = revisionHash(set.spec.template);
+    await ensureRevision(this.ctx.client, set, "StatefulSet", this.revisions.list(ns).filter((r) => controllerOf(r)?.uid === set.metadata.uid));
+    const pods = new Map<number, Obj>();
+    for (const p of this.pods.list(ns)) if (controllerOf(p)?.uid === set.metadata.uid) pods.set(ordinalOf(name, p), p);
+    const healthy = (p: Obj | undefined) => p !== undefined && !p.metadata.deletionTimestamp && p.status?.phase === "Running" && isPodReady(p);
+
+    // Create what is missing, in order: under OrderedReady, wait for each predecessor to be Running and Ready.
+    for (let i = 0; i < replicas; i++) {
+      const p = pods.get(i);
+      if (!p) {
+        await this.createPod(set, i, updateRevision);
+        if (!parallel) return this.updateStatus(set, pods, updateRevision);
+        continue;
+      }
+      if (p.status?.phase === "Failed" || p.status?.phase === "Succeeded") {
+        await this.ctx.client.delete(Resources.pods, ns, p.metadata.name!).catch(() => undefined);
+        if (!parallel) return this.updateStatus(set, pods, updateRevision);
+      }
+      if (!parallel && !healthy(p)) return this.updateStatus(set, pods, updateRevision);
+    }
+    // Remove ordinals past replicas, the highest first.
+    const extra = [...pods.keys()].filter((i) => i >= replicas).sort((a, b) => b - a);
+    for (const i of extra) {
+      const p = pods.get(i)!;
+      if (!p.metadata.deletionTimestamp) {
+        await this.ctx.client.delete(Resources.pods, ns, p.metadata.name!).catch(() => undefined);
+        this.ctx.recorder.event(set, "Normal", "SuccessfulDelete", `delete Pod ${p.metadata.name} in StatefulSet ${name} successful`);
+      }
+      if (!parallel) return this.updateStatus(set, pods, updateRevision);
+    }
+    // Rolling update: the highest ordinal on an old revision goes first, down to the partition.
+    if ((set.spec?.updateStrategy?.type ?? "RollingUpdate") === "RollingUpdate") {
+      const partition = set.spec?.updateStrategy?.rollingUpdate?.partition ?? 0;
+      for (let i = replicas - 1; i >= partition; i--) {
+        const p = pods.get(i);
+        if (!p || p.metadata.labels?.[REVISION_HASH_LABEL] === updateRevision) continue;
+        if (p.metadata.deletionTimestamp) break;
+        await this.ctx.client.delete(Resources.pods, ns, p.metadata.name!).catch(() => undefined);
+        break;
+      }
+    }
+    return this.updateStatus(set, pods, updateRevision);
+  }
+
+  private async createPod(set: Obj, ordinal: number, revision: string): Promise<void> {
+    const ns = set.metadata.namespace!;
+    const name = `${set.metadata.name}-${ordinal}`;
+    const t = structuredClone(set.spec.template ?? {});
+    const spec: Json = t.spec ?? {};
+    spec.hostname = name;
+    if (set.spec.serviceName) spec.subdomain = set.spec.serviceName;
+    for (const claim of set.spec.volumeClaimTemplates ?? []) {
+      const claimName = `${claim.metadata.name}-${name}`;
+      await this.ctx.client.create(Resources.persistentvolumeclaims, ns, {
+        metadata: { name: claimName, labels: { ...(set.spec.selector?.matchLabels ?? {}) } },
+        spec: claim.spec,
+      }).catch((err) => { if ((err as { code?: number }).code !== 409) throw err; });
+      spec.volumes = [...(spec.volumes ?? []).filter((v: Json) => v.name !== claim.metadata.name), { name: claim.metadata.name, persistentVolumeClaim: { claimName } }];
+    }
+    await this.ctx.client.create(Resources.pods, ns, {
+      metadata: {
+        name,
+        labels: { ...(t.metadata?.labels ?? {}), [REVISION_HASH_LABEL]: revision, "statefulset.kubernetes.io/pod-name": name, "apps.kubernetes.io/pod-index": String(ordinal) },
+        annotations: t.metadata?.annotations,
+        ownerReferences: [controllerRef(set, "apps/v1", "StatefulSet")],
+      },
+      spec,
+    }).catch((err) => { if ((err as { code?: number }).code !== 409) throw err; });
+    this.ctx.recorder.event(set, "Normal", "SuccessfulCreate", `create Pod ${name} in StatefulSet ${set.metadata.name} successful`);
+  }
+
+  private async updateStatus(set: Obj, pods: Map<number, Obj>, updateRevision: string): Promise<void> {
+    const live = [...pods.values()].filter((p) => !p.metadata.deletionTimestamp);
+    const updated = live.filter((p) => p.metadata.labels?.[REVISION_HASH_LABEL] === updateRevision).length;
+    const name = set.metadata.name!;
+    const status: Json = {
+      observedGeneration: set.metadata.generation,
+      replicas: live.length,
+      readyReplicas: live.filter(isPodReady).length,
+      availableReplicas: live.filter((p) => isPodAvailable(p, set.spec?.minReadySeconds ?? 0)).length,
+      currentReplicas: updated === live.length ? live.length : live.length - updated,
+      updatedReplicas: updated,
+      currentRevision: updated === live.length ? `${name}-${updateRevision}` : set.status?.currentRevision ?? `${name}-${updateRevision}`,
+      updateRevision: `${name}-${updateRevision}`,
+      collisionCount: set.status?.collisionCount ?? 0,
+    };
+    for (const k of ["readyReplicas", "availableReplicas", "currentReplicas", "updatedReplicas"]) if (!status[k]) delete status[k];
+    if (JSON.stringify(status) === JSON.stringify(set.status ?? {})) return;
+    await this.ctx.client.update(Resources.statefulsets, set.metadata.namespace, { ...set, status }, "status")
+      .catch((err) => { if ((err as { code?: number }).code !== 409 && (err as { code?: number }).code !== 404) throw err; this.queue.add(keyOf(set)); });
+  }
+}
