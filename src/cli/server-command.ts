@@ -19,6 +19,7 @@ Flags:
   --write-kubeconfig FILE      where to write the admin kubeconfig (default DATA_DIR/kubeconfig.yaml)
   --sim-nodes N                register N simulated nodes that run pods without running anything (default 0)
   --disable-controllers        run the API server alone, without scheduler and controllers
+  --node-monitor-grace-period S  seconds a node may go without renewing its Lease before it is Unknown (default 40)
 `;
 
 function componentLog(component: string) {
@@ -40,6 +41,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
       "write-kubeconfig": { type: "string" },
       "sim-nodes": { type: "string", default: "0" },
       "disable-controllers": { type: "boolean", default: false },
+      "node-monitor-grace-period": { type: "string", default: "40" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -65,7 +67,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const running: Promise<void>[] = [];
   if (!values["disable-controllers"]) {
     const client = new Client(loadKubeconfig(kubeconfig));
-    const manager = new ControllerManager(client, { log: componentLog("controller-manager") });
+    const manager = new ControllerManager(client, { log: componentLog("controller-manager"), nodeMonitorGracePeriodMs: Number(values["node-monitor-grace-period"]) * 1000 });
     manager.start(components.signal);
     const scheduler = new Scheduler(client, { log: componentLog("scheduler") });
     scheduler.start(components.signal);

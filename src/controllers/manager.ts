@@ -11,12 +11,18 @@ import { EndpointsController } from "./endpoints/endpoints-controller.js";
 import { GarbageCollector } from "./garbagecollector/garbage-collector.js";
 import { JobController } from "./job/job-controller.js";
 import { NamespaceController } from "./namespace/namespace-controller.js";
+import { NodeLifecycleController } from "./nodelifecycle/node-lifecycle-controller.js";
+import { PodGCController } from "./podgc/pod-gc-controller.js";
 import { ReplicaSetController } from "./replicaset/replicaset-controller.js";
 import { StatefulSetController } from "./statefulset/statefulset-controller.js";
 import { ServiceAccountController } from "./serviceaccount/serviceaccount-controller.js";
 
-export function defaultControllers(): Controller[] {
-  return [new NamespaceController(), new ServiceAccountController(), new GarbageCollector(), new ReplicaSetController(), new DeploymentController(), new JobController(), new CronJobController(), new EndpointsController(), new StatefulSetController(), new DaemonSetController()];
+export interface ControllerOptions {
+  nodeMonitorGracePeriodMs?: number;
+}
+
+export function defaultControllers(options: ControllerOptions = {}): Controller[] {
+  return [new NodeLifecycleController({ gracePeriodMs: options.nodeMonitorGracePeriodMs }), new PodGCController(), new NamespaceController(), new ServiceAccountController(), new GarbageCollector(), new ReplicaSetController(), new DeploymentController(), new JobController(), new CronJobController(), new EndpointsController(), new StatefulSetController(), new DaemonSetController()];
 }
 
 export class ControllerManager {
@@ -26,8 +32,8 @@ export class ControllerManager {
   /** Resolves when every cache has synced and the controllers run. */
   ready!: Promise<void>;
 
-  constructor(private readonly client: Client, private readonly options: { controllers?: Controller[]; log?: ControllerContext["log"] } = {}) {
-    this.controllers = options.controllers ?? defaultControllers();
+  constructor(private readonly client: Client, private readonly options: { controllers?: Controller[]; log?: ControllerContext["log"] } & ControllerOptions = {}) {
+    this.controllers = options.controllers ?? defaultControllers(options);
     this.informers = new InformerFactory(client);
   }
 

@@ -21,11 +21,12 @@ export interface RunningServer extends AsyncDisposable {
   stop(): Promise<number | null>;
 }
 
-export async function startServer(options: { dataDir?: string; datastoreEndpoint?: string; keepDataDir?: boolean; simNodes?: number } = {}): Promise<RunningServer> {
+export async function startServer(options: { dataDir?: string; datastoreEndpoint?: string; keepDataDir?: boolean; simNodes?: number; args?: string[] } = {}): Promise<RunningServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "skiff-test-"));
   const args = [join(repoRoot, "bin/skiff.js"), "server", "--data-dir", dataDir, "--port", "0"];
   if (options.datastoreEndpoint) args.push("--datastore-endpoint", options.datastoreEndpoint);
   if (options.simNodes) args.push("--sim-nodes", String(options.simNodes));
+  args.push(...(options.args ?? []));
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => { stderr += d.toString(); });

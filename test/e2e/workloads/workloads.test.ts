@@ -15,7 +15,7 @@ describe("workloads on simulated nodes", () => {
   let kubectl: ReturnType<typeof kubectlFor>;
   const json = async (args: string[]) => JSON.parse(await kubectl.ok([...args, "-o", "json"]));
   before(async () => {
-    server = await startServer({ simNodes: 3 });
+    server = await startServer({ simNodes: 3, args: ["--node-monitor-grace-period", "15"] });
     kubectl = kubectlFor(server.kubeconfig);
     await eventually(async () => (await kubectl.ok(["get", "nodes"])).match(/\sReady\s/g)?.length === 3, 30_000);
   });
@@ -203,6 +203,34 @@ describe("workloads on simulated nodes", () => {
       extra.kill("SIGTERM");
       await kubectl.ok(["delete", "daemonset", "agent"]);
       await kubectl.ok(["delete", "node", "extra-0"]);
+    }
+  });
+
+  it("moves the pods of a node that stops heartbeating to other nodes", async () => {
+    const flaky = spawn(process.execPath, [join(repoRoot, "bin/skiff.js"), "sim", "--nodes", "1", "--prefix", "flaky", "--kubeconfig", server.kubeconfig], { stdio: "ignore" });
+    try {
+      await eventually(async () => /^flaky-0\s+Ready\s/m.test(await kubectl.ok(["get", "nodes"])), 30_000);
+      for (const n of ["sim-node-0", "sim-node-1", "sim-node-2"]) await kubectl.ok(["cordon", n]);
+      const deploy = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "mobile" }, spec: { replicas: 2, selector: { matchLabels: { app: "mobile" } }, template: { metadata: { labels: { app: "mobile" } }, spec: {
+        tolerations: [{ key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute", tolerationSeconds: 2 }],
+        containers: [{ name: "m", image: "busybox" }] } } } };
+      await kubectl.ok(["apply", "-f", "-"], { input: JSON.stringify(deploy) });
+      await kubectl.ok(["rollout", "status", "deployment/mobile", "--timeout=60s"]);
+      const before = await json(["get", "pods", "-l", "app=mobile"]);
+      assert.ok(before.items.every((p: { spec: { nodeName: string } }) => p.spec.nodeName === "flaky-0"));
+      for (const n of ["sim-node-0", "sim-node-1", "sim-node-2"]) await kubectl.ok(["uncordon", n]);
+      flaky.kill("SIGKILL");
+      await eventually(async () => /^flaky-0\s+NotReady\s/m.test(await kubectl.ok(["get", "nodes"])), 60_000, 1000);
+      const node = await json(["get", "node", "flaky-0"]);
+      assert.ok(node.spec.taints.some((t: { key: string; effect: string }) => t.key === "node.kubernetes.io/unreachable" && t.effect === "NoExecute"));
+      await eventually(async () => {
+        const pods = (await json(["get", "pods", "-l", "app=mobile"])).items.filter((p: { metadata: { deletionTimestamp?: string }; status: { phase: string } }) => !p.metadata.deletionTimestamp && p.status.phase === "Running");
+        return pods.length === 2 && pods.every((p: { spec: { nodeName: string } }) => p.spec.nodeName.startsWith("sim-node-"));
+      }, 60_000, 500);
+    } finally {
+      flaky.kill("SIGKILL");
+      await kubectl.run(["delete", "deployment", "mobile"]);
+      await kubectl.run(["delete", "node", "flaky-0"]);
     }
   });
 
