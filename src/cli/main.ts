@@ -1,22 +1,28 @@
 /** The `skiff` command: one binary, one subcommand per role. */
 import { serverCommand, serverUsage } from "./server-command.js";
 import { simCommand, simUsage } from "./sim-command.js";
+import { componentCommand, componentUsage } from "./component-commands.js";
 
 const usage = `Usage: skiff <command> [flags]
 
 Commands:
   server    run the control plane (API server on SQLite or etcd, scheduler, controllers)
+  controller-manager  run the controllers alone against an API server (leader-elected)
+  scheduler           run the scheduler alone against an API server (leader-elected)
   sim       add simulated nodes to a running cluster
   version   print the version
 
 ${serverUsage}
-${simUsage}`;
+${simUsage}
+${componentUsage}`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case "server": return serverCommand(rest);
     case "sim": return simCommand(rest);
+    case "controller-manager": return componentCommand("controller-manager", rest);
+    case "scheduler": return componentCommand("scheduler", rest);
     case "version": {
       const { VERSION_INFO } = await import("../apiserver/index.js");
       process.stdout.write(`skiff ${VERSION_INFO.gitVersion}\n`);

@@ -1,9 +1,11 @@
 /** `skiff server`: the control plane of a one-node cluster, in one process. */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ApiServer, adminKubeconfig, ensurePki } from "../apiserver/index.js";
 import { Client, loadKubeconfig } from "../client/index.js";
+import { componentLog, runElected } from "./component-commands.js";
 import { ControllerManager } from "../controllers/manager.js";
 import { SimNodes } from "../kubelet/runtime/sim/sim-nodes.js";
 import { Scheduler } from "../scheduler/scheduler.js";
@@ -21,12 +23,6 @@ Flags:
   --disable-controllers        run the API server alone, without scheduler and controllers
   --node-monitor-grace-period S  seconds a node may go without renewing its Lease before it is Unknown (default 40)
 `;
-
-function componentLog(component: string) {
-  return (msg: string, fields: Record<string, unknown> = {}): void => {
-    process.stderr.write(JSON.stringify({ time: new Date().toISOString(), component, msg, ...fields }) + "\n");
-  };
-}
 
 const log = componentLog("apiserver");
 
@@ -64,21 +60,21 @@ export async function serverCommand(argv: string[]): Promise<number> {
   process.stdout.write(`Point kubectl at it:\n  export KUBECONFIG=${kubeconfig}\n  kubectl get namespaces\n`);
 
   const components = new AbortController();
-  const running: Promise<void>[] = [];
   if (!values["disable-controllers"]) {
+    // The built-in components take part in leader election like any other, so a
+    // separately run controller manager or scheduler never acts alongside them.
     const client = new Client(loadKubeconfig(kubeconfig));
-    const manager = new ControllerManager(client, { log: componentLog("controller-manager"), nodeMonitorGracePeriodMs: Number(values["node-monitor-grace-period"]) * 1000 });
-    manager.start(components.signal);
-    const scheduler = new Scheduler(client, { log: componentLog("scheduler") });
-    scheduler.start(components.signal);
-    running.push(manager.ready, scheduler.ready);
+    // A stable identity lets a restarted server take its Lease back at once.
+    const election = { elect: true, identity: `skiff-server_${hostname()}_${new URL(server.url).port}`, leaseMs: 15_000, renewMs: 10_000, retryMs: 2_000 };
+    void runElected(client, "kube-controller-manager", election, components.signal, (leading) => {
+      new ControllerManager(client, { log: componentLog("controller-manager"), nodeMonitorGracePeriodMs: Number(values["node-monitor-grace-period"]) * 1000 }).start(leading);
+    }, componentLog("controller-manager"));
+    void runElected(client, "kube-scheduler", election, components.signal, (leading) => {
+      new Scheduler(client, { log: componentLog("scheduler") }).start(leading);
+    }, componentLog("scheduler"));
     const simCount = Number(values["sim-nodes"]);
-    if (simCount > 0) {
-      const sim = new SimNodes(client, { count: simCount, log: componentLog("sim") });
-      running.push(sim.start(components.signal));
-    }
-    await Promise.all(running);
-    log("components ready", { controllers: true, scheduler: true, simNodes: simCount });
+    if (simCount > 0) await new SimNodes(client, { count: simCount, log: componentLog("sim") }).start(components.signal);
+    log("components started", { controllers: true, scheduler: true, simNodes: simCount });
   }
 
   await new Promise<void>((done) => {

@@ -5,3 +5,4 @@ export { WorkQueue, runWorkers } from "./workqueue.js";
 export { InformerFactory } from "./informer-factory.js";
 export { EventRecorder } from "./event-recorder.js";
 export { Resources } from "./resources.js";
+export { LeaderElector, type LeaderElectionOptions } from "./leader-election.js";
