@@ -18,6 +18,8 @@ export const unresolvable = (...reasons: string[]): Status => ({ code: "Unschedu
 /** What the scheduler knows of one node: the node and the pods it has (bound or assumed). */
 export class NodeInfo {
   readonly pods = new Map<string, Json>();
+  /** The pods here with required anti-affinity terms, which every incoming pod must respect. */
+  readonly podsWithAntiAffinity = new Map<string, Json>();
   requested = { milliCPU: 0, memory: 0, pods: 0 };
 
   constructor(public node: Json) {}
@@ -32,6 +34,7 @@ export class NodeInfo {
   addPod(key: string, pod: Json): void {
     if (this.pods.has(key)) this.removePod(key);
     this.pods.set(key, pod);
+    if (pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length) this.podsWithAntiAffinity.set(key, pod);
     const r = podRequests(pod);
     this.requested = { milliCPU: this.requested.milliCPU + r.milliCPU, memory: this.requested.memory + r.memory, pods: this.requested.pods + 1 };
   }
@@ -40,6 +43,7 @@ export class NodeInfo {
     const pod = this.pods.get(key);
     if (!pod) return;
     this.pods.delete(key);
+    this.podsWithAntiAffinity.delete(key);
     const r = podRequests(pod);
     this.requested = { milliCPU: this.requested.milliCPU - r.milliCPU, memory: this.requested.memory - r.memory, pods: this.requested.pods - 1 };
   }
@@ -59,15 +63,28 @@ export function podRequests(pod: Json): { milliCPU: number; memory: number } {
   return sum;
 }
 
-/** Filter: may the pod run on the node? */
+/** What plugins may read of the whole cluster during one scheduling cycle. */
+export interface Snapshot {
+  nodes(): NodeInfo[];
+}
+
+/** Data a plugin computes once per pod in preFilter and reads in filter and score. */
+export type CycleState = Map<string, unknown>;
+
+/**
+ * Filter: may the pod run on the node? preFilter, when present, runs once per
+ * pod before the nodes are filtered, to precompute what filter needs.
+ */
 export interface FilterPlugin {
   readonly name: string;
-  filter(pod: Json, node: NodeInfo): Status;
+  preFilter?(pod: Json, snapshot: Snapshot, state: CycleState): void;
+  filter(pod: Json, node: NodeInfo, state: CycleState): Status;
 }
 
 /** Score: how good is the node for the pod, 0 to 100. Only nodes that passed every filter are scored. */
 export interface ScorePlugin {
   readonly name: string;
   readonly weight: number;
-  score(pod: Json, node: NodeInfo): number;
+  preScore?(pod: Json, snapshot: Snapshot, state: CycleState): void;
+  score(pod: Json, node: NodeInfo, state: CycleState): number;
 }

@@ -6,8 +6,11 @@
  * is added or changes or a pod goes away.
  */
 import { EventRecorder, InformerFactory, Resources, type Client, type Informer } from "../client/index.js";
-import { type FilterPlugin, type Json, NodeInfo, type ScorePlugin, type Status } from "./framework.js";
+import { type CycleState, type FilterPlugin, type Json, NodeInfo, type ScorePlugin, type Snapshot, type Status } from "./framework.js";
+import { InterPodAffinity } from "./plugins/inter-pod-affinity.js";
 import { NodeAffinity } from "./plugins/node-affinity.js";
+import { NodePorts } from "./plugins/node-ports.js";
+import { PodTopologySpread } from "./plugins/pod-topology-spread.js";
 import { NodeName } from "./plugins/node-name.js";
 import { BalancedAllocation, NodeResourcesFit } from "./plugins/node-resources-fit.js";
 import { NodeUnschedulable } from "./plugins/node-unschedulable.js";
@@ -41,8 +44,10 @@ export class Scheduler {
     const fit = new NodeResourcesFit();
     const taints = new TaintToleration();
     const affinity = new NodeAffinity();
-    this.filters = [new NodeUnschedulable(), new NodeName(), taints, affinity, fit];
-    this.scorers = [fit, new BalancedAllocation(), taints, affinity];
+    const podAffinity = new InterPodAffinity();
+    const spread = new PodTopologySpread();
+    this.filters = [new NodeUnschedulable(), new NodeName(), taints, affinity, new NodePorts(), fit, spread, podAffinity];
+    this.scorers = [fit, new BalancedAllocation(), taints, affinity, podAffinity, spread];
     this.informers = new InformerFactory(client);
     this.recorder = new EventRecorder(client, "default-scheduler");
     this.name = options.schedulerName ?? "default-scheduler";
@@ -136,17 +141,21 @@ export class Scheduler {
   schedule(pod: Json): { node?: string; reasons: Map<string, number>; total: number } {
     const reasons = new Map<string, number>();
     let best: { name: string; score: number }[] = [];
+    const state: CycleState = new Map();
+    const snapshot: Snapshot = { nodes: () => [...this.nodes.values()] };
+    for (const f of this.filters) f.preFilter?.(pod, snapshot, state);
+    for (const s of this.scorers) s.preScore?.(pod, snapshot, state);
     for (const info of this.nodes.values()) {
       let status: Status | undefined;
       for (const f of this.filters) {
-        const s = f.filter(pod, info);
+        const s = f.filter(pod, info, state);
         if (s.code !== "Success") { status = s; break; }
       }
       if (status) {
         for (const r of status.reasons) reasons.set(r, (reasons.get(r) ?? 0) + 1);
         continue;
       }
-      const score = this.scorers.reduce((n, s) => n + s.weight * s.score(pod, info), 0);
+      const score = this.scorers.reduce((n, s) => n + s.weight * s.score(pod, info, state), 0);
       if (!best.length || score > best[0]!.score) best = [{ name: info.name, score }];
       else if (score === best[0]!.score) best.push({ name: info.name, score });
     }

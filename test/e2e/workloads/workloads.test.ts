@@ -234,6 +234,38 @@ describe("workloads on simulated nodes", () => {
     }
   });
 
+  it("places pods by affinity, anti-affinity and topology spread", async () => {
+    const deploy = (name: string, replicas: number, spec: Record<string, unknown>) => JSON.stringify({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name }, spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { ...spec, containers: [{ name: "c", image: "busybox" }] } } } });
+    const placed = async (app: string) => (await json(["get", "pods", "-l", `app=${app}`])).items.filter((p: { spec: { nodeName?: string } }) => p.spec.nodeName).map((p: { spec: { nodeName: string } }) => p.spec.nodeName).sort();
+    const antiAffinity = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: "solo" } }, topologyKey: "kubernetes.io/hostname" }] } };
+    await kubectl.ok(["apply", "-f", "-"], { input: deploy("solo", 4, { affinity: antiAffinity }) });
+    await eventually(async () => (await placed("solo")).length === 3, 30_000);
+    assert.deepEqual(await placed("solo"), ["sim-node-0", "sim-node-1", "sim-node-2"], "one per node");
+    const pending = (await json(["get", "pods", "-l", "app=solo"])).items.find((p: { spec: { nodeName?: string } }) => !p.spec.nodeName);
+    const message = await eventually(async () => (await json(["get", "pod", pending.metadata.name])).status.conditions?.find((c: { type: string }) => c.type === "PodScheduled")?.message, 30_000);
+    assert.equal(message, "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules.");
+    await kubectl.ok(["delete", "deployment", "solo"]);
+
+    await kubectl.ok(["apply", "-f", "-"], { input: deploy("cache", 1, {}) });
+    await eventually(async () => (await placed("cache")).length === 1, 30_000);
+    const affinity = { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: "cache" } }, topologyKey: "kubernetes.io/hostname" }] } };
+    await kubectl.ok(["apply", "-f", "-"], { input: deploy("near", 3, { affinity }) });
+    await eventually(async () => (await placed("near")).length === 3, 30_000);
+    const cacheNode = (await placed("cache"))[0];
+    assert.deepEqual(await placed("near"), [cacheNode, cacheNode, cacheNode], "all beside the cache");
+
+    await kubectl.ok(["label", "node", "sim-node-0", "topology.kubernetes.io/zone=a"]);
+    await kubectl.ok(["label", "node", "sim-node-1", "topology.kubernetes.io/zone=a"]);
+    await kubectl.ok(["label", "node", "sim-node-2", "topology.kubernetes.io/zone=b"]);
+    const spread = { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { app: "spread-z" } } }] };
+    await kubectl.ok(["apply", "-f", "-"], { input: deploy("spread-z", 4, spread) });
+    await eventually(async () => (await placed("spread-z")).length === 4, 30_000);
+    const zones = (await placed("spread-z")).map((n: string) => (n === "sim-node-2" ? "b" : "a"));
+    assert.equal(zones.filter((z: string) => z === "a").length, 2);
+    assert.equal(zones.filter((z: string) => z === "b").length, 2);
+    for (const d of ["cache", "near", "spread-z"]) await kubectl.ok(["delete", "deployment", d]);
+  });
+
   it("gives every namespace a default ServiceAccount", async () => {
     await kubectl.ok(["create", "namespace", "accounts"]);
     await eventually(async () => (await kubectl.run(["get", "serviceaccount", "default", "-n", "accounts"])).code === 0, 10_000);

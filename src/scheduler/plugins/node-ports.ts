@@ -1,0 +1,21 @@
+import { type FilterPlugin, type Json, type NodeInfo, success, unschedulable } from "../framework.js";
+
+export const NodePortsReason = "node(s) didn't have free ports for the requested pod ports";
+
+const hostPorts = (pod: Json): string[] =>
+  (pod.spec?.containers ?? []).flatMap((c: Json) => (c.ports ?? []).filter((p: Json) => p.hostPort).map((p: Json) => `${p.protocol ?? "TCP"}/${p.hostIP || "0.0.0.0"}/${p.hostPort}`));
+
+/** NodePorts: a hostPort can be taken once per node (per protocol and address). */
+export class NodePorts implements FilterPlugin {
+  readonly name = "NodePorts";
+  filter(pod: Json, node: NodeInfo) {
+    const wanted = hostPorts(pod);
+    if (!wanted.length) return success;
+    const used = new Set([...node.pods.values()].flatMap(hostPorts));
+    const clash = wanted.some((w) => {
+      const [proto, ip, port] = w.split("/");
+      return used.has(w) || (ip === "0.0.0.0" ? [...used].some((u) => u.startsWith(`${proto}/`) && u.endsWith(`/${port}`)) : used.has(`${proto}/0.0.0.0/${port}`));
+    });
+    return clash ? unschedulable(NodePortsReason) : success;
+  }
+}
