@@ -22,13 +22,19 @@ export class NodeInfo {
   readonly podsWithAntiAffinity = new Map<string, Json>();
   requested = { milliCPU: 0, memory: 0, pods: 0 };
 
+  private cachedAllocatable?: { of: Json; value: { milliCPU: number; memory: number; pods: number } };
+
   constructor(public node: Json) {}
 
   get name(): string { return this.node.metadata.name; }
 
+  /** Allocatable resources, parsed once per version of the node object. */
   allocatable(): { milliCPU: number; memory: number; pods: number } {
+    if (this.cachedAllocatable?.of === this.node) return this.cachedAllocatable.value;
     const a = this.node.status?.allocatable ?? this.node.status?.capacity ?? {};
-    return { milliCPU: milliCPU(a.cpu ?? "0"), memory: parseQuantity(a.memory ?? "0"), pods: Number(a.pods ?? 110) };
+    const value = { milliCPU: milliCPU(a.cpu ?? "0"), memory: parseQuantity(a.memory ?? "0"), pods: Number(a.pods ?? 110) };
+    this.cachedAllocatable = { of: this.node, value };
+    return value;
   }
 
   addPod(key: string, pod: Json): void {
@@ -49,8 +55,12 @@ export class NodeInfo {
   }
 }
 
+const requestsCache = new WeakMap<object, { milliCPU: number; memory: number }>();
+
 /** A pod's effective requests: the sum of its containers, or its largest init container if larger. */
 export function podRequests(pod: Json): { milliCPU: number; memory: number } {
+  const cached = requestsCache.get(pod);
+  if (cached) return cached;
   const sum = { milliCPU: 0, memory: 0 };
   for (const c of pod.spec?.containers ?? []) {
     sum.milliCPU += milliCPU(c.resources?.requests?.cpu ?? "0");
@@ -60,6 +70,7 @@ export function podRequests(pod: Json): { milliCPU: number; memory: number } {
     sum.milliCPU = Math.max(sum.milliCPU, milliCPU(c.resources?.requests?.cpu ?? "0"));
     sum.memory = Math.max(sum.memory, parseQuantity(c.resources?.requests?.memory ?? "0"));
   }
+  requestsCache.set(pod, sum);
   return sum;
 }
 

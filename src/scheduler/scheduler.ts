@@ -38,6 +38,9 @@ export class Scheduler {
   private pods!: Informer<Json & { metadata: { name: string } }>;
   private readonly recorder: EventRecorder;
   private readonly name: string;
+  private nextStart = 0;
+  private binding = 0;
+  private bindingDone?: () => void;
   ready!: Promise<void>;
 
   constructor(private readonly client: Client, private readonly options: SchedulerOptions = {}) {
@@ -145,7 +148,15 @@ export class Scheduler {
     const snapshot: Snapshot = { nodes: () => [...this.nodes.values()] };
     for (const f of this.filters) f.preFilter?.(pod, snapshot, state);
     for (const s of this.scorers) s.preScore?.(pod, snapshot, state);
-    for (const info of this.nodes.values()) {
+    // Like upstream's percentageOfNodesToScore: in a large cluster, stop after enough
+    // feasible nodes, starting where the last search stopped so every node gets its turn.
+    const all = [...this.nodes.values()];
+    const n = all.length;
+    const enough = n < 100 ? n : Math.max(100, Math.floor((n * Math.max(5, 50 - n / 125)) / 100));
+    let feasible = 0;
+    let visited = 0;
+    for (; visited < n && feasible < enough; visited++) {
+      const info = all[(this.nextStart + visited) % n]!;
       let status: Status | undefined;
       for (const f of this.filters) {
         const s = f.filter(pod, info, state);
@@ -155,10 +166,12 @@ export class Scheduler {
         for (const r of status.reasons) reasons.set(r, (reasons.get(r) ?? 0) + 1);
         continue;
       }
+      feasible++;
       const score = this.scorers.reduce((n, s) => n + s.weight * s.score(pod, info, state), 0);
       if (!best.length || score > best[0]!.score) best = [{ name: info.name, score }];
       else if (score === best[0]!.score) best.push({ name: info.name, score });
     }
+    this.nextStart = n ? (this.nextStart + visited) % n : 0;
     const pick = best.length ? best[Math.floor(Math.random() * best.length)]!.name : undefined;
     return { node: pick, reasons, total: this.nodes.size };
   }
@@ -167,17 +180,32 @@ export class Scheduler {
     const key = keyOf(pod);
     const result = this.schedule(pod);
     if (!result.node) return this.failed(pod, result.reasons, result.total);
-    // Assume the pod onto the node at once, so the next pod sees the space taken.
+    // Assume the pod onto the node at once, so the next pod sees the space taken, and
+    // bind in the background (upstream's binding cycle), a bounded number at a time.
     this.nodes.get(result.node)?.addPod(key, { ...pod, spec: { ...pod.spec, nodeName: result.node } });
     this.placed.set(key, result.node);
+    while (this.binding >= 64) await new Promise<void>((r) => (this.bindingDone = r));
+    this.binding++;
+    void this.bind(pod, key, result.node).catch((err) => {
+      this.options.log?.("binding failed", { pod: key, err: String(err) });
+      this.unschedulable.add(key);
+    }).finally(() => {
+      this.binding--;
+      const done = this.bindingDone;
+      this.bindingDone = undefined;
+      done?.();
+    });
+  }
+
+  private async bind(pod: Json, key: string, node: string): Promise<void> {
     try {
       await this.client.request("POST", `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/binding`, {
         apiVersion: "v1", kind: "Binding", metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace, uid: pod.metadata.uid },
-        target: { apiVersion: "v1", kind: "Node", name: result.node },
+        target: { apiVersion: "v1", kind: "Node", name: node },
       });
-      this.recorder.event(pod as never, "Normal", "Scheduled", `Successfully assigned ${key} to ${result.node}`);
+      this.recorder.event(pod as never, "Normal", "Scheduled", `Successfully assigned ${key} to ${node}`);
     } catch (err) {
-      this.nodes.get(result.node)?.removePod(key);
+      this.nodes.get(node)?.removePod(key);
       this.placed.delete(key);
       if ((err as { code?: number }).code !== 404 && (err as { code?: number }).code !== 409) throw err;
     }

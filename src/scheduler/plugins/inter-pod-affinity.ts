@@ -7,7 +7,19 @@ export const ExistingAntiAffinityReason = "node(s) didn't satisfy existing pods 
 
 interface Term { reqs: Requirement[]; namespaces: Set<string>; topologyKey: string }
 
+const termsCache = new WeakMap<object, Map<string, (Term & { weight: number })[]>>();
+
+/** A pod's affinity terms of one kind, parsed once per pod object. */
 function termsOf(pod: Json, kind: "podAffinity" | "podAntiAffinity", mode: "required" | "preferred"): (Term & { weight: number })[] {
+  let perPod = termsCache.get(pod);
+  if (!perPod) termsCache.set(pod, (perPod = new Map()));
+  const key = `${kind}/${mode}`;
+  let terms = perPod.get(key);
+  if (!terms) perPod.set(key, (terms = parseTerms(pod, kind, mode)));
+  return terms;
+}
+
+function parseTerms(pod: Json, kind: "podAffinity" | "podAntiAffinity", mode: "required" | "preferred"): (Term & { weight: number })[] {
   const a = pod.spec?.affinity?.[kind];
   const raw: Json[] = mode === "required"
     ? a?.requiredDuringSchedulingIgnoredDuringExecution ?? []
@@ -30,6 +42,8 @@ interface State {
   anti: Map<string, number>[];
   /** "key=value" domains that existing pods' required anti-affinity forbids to this pod */
   forbidden: Set<string>;
+  /** the topology keys that appear in forbidden */
+  forbiddenKeys: string[];
   preferred: { domains: Map<string, number>; key: string }[];
 }
 
@@ -48,7 +62,7 @@ export class InterPodAffinity implements FilterPlugin, ScorePlugin {
     const preferred = [...termsOf(pod, "podAffinity", "preferred").map((t) => ({ ...t, sign: 1 })), ...termsOf(pod, "podAntiAffinity", "preferred").map((t) => ({ ...t, sign: -1 }))];
     const s: State = {
       affinity: req.map(() => new Map()), affinityAnyMatch: req.map(() => false), anti: anti.map(() => new Map()),
-      forbidden: new Set(), preferred: preferred.map((t) => ({ domains: new Map(), key: t.topologyKey })),
+      forbidden: new Set(), forbiddenKeys: [], preferred: preferred.map((t) => ({ domains: new Map(), key: t.topologyKey })),
     };
     // Without terms of its own, only existing pods' anti-affinity concerns this pod.
     const own = req.length + anti.length + preferred.length > 0;
@@ -75,6 +89,7 @@ export class InterPodAffinity implements FilterPlugin, ScorePlugin {
         }
       }
     }
+    s.forbiddenKeys = [...new Set([...s.forbidden].map((f) => f.slice(0, f.indexOf("="))))];
     state.set(this.name, s);
     state.set(`${this.name}/terms`, { req, anti });
   }
@@ -95,7 +110,7 @@ export class InterPodAffinity implements FilterPlugin, ScorePlugin {
       const d = domain(node.node, t.topologyKey);
       if (d !== undefined && (s.anti[i]!.get(d) ?? 0) > 0) return unschedulable(AntiAffinityReason);
     }
-    for (const key of new Set([...s.forbidden].map((f) => f.split("=")[0]!))) {
+    for (const key of s.forbiddenKeys) {
       const d = domain(node.node, key);
       if (d !== undefined && s.forbidden.has(`${key}=${d}`)) return unschedulable(ExistingAntiAffinityReason);
     }

@@ -2,8 +2,17 @@ import { type FilterPlugin, type Json, type NodeInfo, success, unschedulable } f
 
 export const NodePortsReason = "node(s) didn't have free ports for the requested pod ports";
 
-const hostPorts = (pod: Json): string[] =>
-  (pod.spec?.containers ?? []).flatMap((c: Json) => (c.ports ?? []).filter((p: Json) => p.hostPort).map((p: Json) => `${p.protocol ?? "TCP"}/${p.hostIP || "0.0.0.0"}/${p.hostPort}`));
+const cache = new WeakMap<object, string[]>();
+
+/** The host ports a pod asks for, as protocol/address/port, computed once per pod object. */
+function hostPorts(pod: Json): string[] {
+  let ports = cache.get(pod);
+  if (!ports) {
+    ports = (pod.spec?.containers ?? []).flatMap((c: Json) => (c.ports ?? []).filter((p: Json) => p.hostPort).map((p: Json) => `${p.protocol ?? "TCP"}/${p.hostIP || "0.0.0.0"}/${p.hostPort}`));
+    cache.set(pod, ports!);
+  }
+  return ports!;
+}
 
 /** NodePorts: a hostPort can be taken once per node (per protocol and address). */
 export class NodePorts implements FilterPlugin {
