@@ -7,7 +7,7 @@ import { applyJsonPatch } from "../api/patch/json-patch.js";
 import { applyMergePatch } from "../api/patch/merge-patch.js";
 import { applyStrategicMergePatch } from "../api/patch/strategic-merge-patch.js";
 import { groupVersion, hasSubresource, type ResourceInfo } from "../api/resources.js";
-import { formatLabelSelector } from "../api/selectors.js";
+import { formatLabelSelector, labelSelectorRequirements, matchesLabels } from "../api/selectors.js";
 import { tablePrinter, type Table } from "../api/tables.js";
 import { isStoreError } from "../storage/index.js";
 import { decodeBody, mediaType, readBody, sendJson, wantsTable, type Request, type Response } from "./http.js";
@@ -36,7 +36,8 @@ function boolParam(q: URLSearchParams, name: string): boolean {
 }
 
 export class ResourceHandler {
-  constructor(private readonly objects: ObjectStore) {}
+  /** budgets: where PodDisruptionBudgets live, for the eviction subresource. */
+  constructor(private readonly objects: ObjectStore, private readonly budgets?: ResourceInfo) {}
 
   async handle(req: Request, res: Response, r: ResourceRequest): Promise<void> {
     const method = req.method ?? "GET";
@@ -158,7 +159,7 @@ export class ResourceHandler {
       const out = next as Obj;
       if (!out || typeof out !== "object" || Array.isArray(out)) throw badRequest("the patch did not produce an object");
       // A resourceVersion in the patch is a precondition; otherwise the write follows what it read.
-      const pinned = (patch as Obj)?.metadata?.resourceVersion ?? (Array.isArray(patch) ? undefined : undefined);
+      const pinned = Array.isArray(patch) ? undefined : (patch as Obj)?.metadata?.resourceVersion;
       out.metadata ??= {};
       if (pinned === undefined && out.metadata.resourceVersion === base.metadata.resourceVersion) delete out.metadata.resourceVersion;
       return out;
@@ -385,6 +386,23 @@ export class ResourceHandler {
   private async eviction(req: Request, res: Response, r: ResourceRequest): Promise<void> {
     if (req.method !== "POST") throw methodNotAllowed(req.method ?? "", "pods/eviction");
     const body = decodeBody(await readBody(req), "application/json") as Obj;
+    const pod = await this.objects.get(r.info, r.namespace, r.name!);
+    if (this.budgets && pod.status?.phase !== "Succeeded" && pod.status?.phase !== "Failed" && !pod.metadata.deletionTimestamp) {
+      // Each budget that covers the pod must allow one more disruption; taking it is a
+      // guarded write, so two evictions never spend the same allowance.
+      const pdbs = (await this.objects.list(this.budgets, r.namespace)).items
+        .filter((b) => matchesLabels(labelSelectorRequirements(b.spec?.selector ?? {}), pod.metadata.labels));
+      for (const pdb of pdbs) {
+        await this.objects.guaranteedUpdate(this.budgets, r.namespace, pdb.metadata.name, (cur) => {
+          if ((cur!.status?.disruptionsAllowed ?? 0) < 1) {
+            throw new ApiError(429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget.", {
+              causes: [{ reason: "DisruptionBudget", message: `The disruption budget ${pdb.metadata.name} needs ${cur!.status?.desiredHealthy ?? 0} healthy pods and has ${cur!.status?.currentHealthy ?? 0} currently` }],
+            });
+          }
+          return { ...cur!, status: { ...cur!.status, disruptionsAllowed: cur!.status.disruptionsAllowed - 1 } };
+        }, { subresource: "status", fieldManager: "skiff-apiserver" });
+      }
+    }
     await this.objects.delete(r.info, r.namespace, r.name!, body.deleteOptions ?? {});
     sendJson(res, 201, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 });
   }

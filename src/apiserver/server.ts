@@ -65,7 +65,7 @@ export class ApiServer {
     this.admission.onCrdStored = (crd) => this.crdStored(crd);
     this.admission.orphanDependents = (owner) => this.orphanDependents(owner);
     this.openapi = new OpenApiV3(this.catalog);
-    this.handler = new ResourceHandler(this.objects);
+    this.handler = new ResourceHandler(this.objects, this.catalog.lookup("policy", "v1", "poddisruptionbudgets"));
     this.tokens = new Map(options.tokens ?? []);
     this.tokens.set(options.pki.adminToken, { username: "admin", groups: ["system:masters", "system:authenticated"] });
   }

@@ -6,6 +6,7 @@ import { EventRecorder, InformerFactory, type Client } from "../client/index.js"
 import type { Controller, ControllerContext } from "./controller.js";
 import { CronJobController } from "./cronjob/cronjob-controller.js";
 import { DaemonSetController } from "./daemonset/daemonset-controller.js";
+import { DisruptionController } from "./disruption/disruption-controller.js";
 import { DeploymentController } from "./deployment/deployment-controller.js";
 import { EndpointsController } from "./endpoints/endpoints-controller.js";
 import { GarbageCollector } from "./garbagecollector/garbage-collector.js";
@@ -22,7 +23,7 @@ export interface ControllerOptions {
 }
 
 export function defaultControllers(options: ControllerOptions = {}): Controller[] {
-  return [new NodeLifecycleController({ gracePeriodMs: options.nodeMonitorGracePeriodMs }), new PodGCController(), new NamespaceController(), new ServiceAccountController(), new GarbageCollector(), new ReplicaSetController(), new DeploymentController(), new JobController(), new CronJobController(), new EndpointsController(), new StatefulSetController(), new DaemonSetController()];
+  return [new NodeLifecycleController({ gracePeriodMs: options.nodeMonitorGracePeriodMs }), new PodGCController(), new NamespaceController(), new ServiceAccountController(), new GarbageCollector(), new ReplicaSetController(), new DeploymentController(), new JobController(), new CronJobController(), new EndpointsController(), new StatefulSetController(), new DaemonSetController(), new DisruptionController()];
 }
 
 export class ControllerManager {

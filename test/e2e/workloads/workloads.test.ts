@@ -266,6 +266,28 @@ describe("workloads on simulated nodes", () => {
     for (const d of ["cache", "near", "spread-z"]) await kubectl.ok(["delete", "deployment", d]);
   });
 
+  it("refuses an eviction that a PodDisruptionBudget forbids, and allows it with room", async () => {
+    await kubectl.ok(["create", "deployment", "guarded", "--image=busybox", "--replicas=2"]);
+    await kubectl.ok(["rollout", "status", "deployment/guarded", "--timeout=60s"]);
+    await kubectl.ok(["create", "poddisruptionbudget", "guard", "--selector=app=guarded", "--min-available=2"]);
+    await eventually(async () => (await json(["get", "pdb", "guard"])).status?.expectedPods === 2, 20_000);
+    assert.match(await kubectl.ok(["get", "pdb", "guard"]), /^guard\s+2\s+N\/A\s+0\s+\d+s$/m);
+    const client = new Client(loadKubeconfig(server.kubeconfig));
+    try {
+      const victim = (await json(["get", "pods", "-l", "app=guarded"])).items[0].metadata.name;
+      const evict = () => client.request("POST", `/api/v1/namespaces/default/pods/${victim}/eviction`, { apiVersion: "policy/v1", kind: "Eviction", metadata: { name: victim, namespace: "default" } });
+      await assert.rejects(evict(), (e: { code?: number; message?: string }) => e.code === 429 && /violate the pod's disruption budget/.test(e.message ?? ""));
+      await kubectl.ok(["scale", "deployment/guarded", "--replicas=3"]);
+      await eventually(async () => (await json(["get", "pdb", "guard"])).status?.disruptionsAllowed === 1, 30_000);
+      await evict();
+      await eventually(async () => (await kubectl.run(["get", "pod", victim])).code !== 0, 20_000);
+    } finally {
+      client.close();
+      await kubectl.ok(["delete", "deployment", "guarded"]);
+      await kubectl.ok(["delete", "pdb", "guard"]);
+    }
+  });
+
   it("gives every namespace a default ServiceAccount", async () => {
     await kubectl.ok(["create", "namespace", "accounts"]);
     await eventually(async () => (await kubectl.run(["get", "serviceaccount", "default", "-n", "accounts"])).code === 0, 10_000);

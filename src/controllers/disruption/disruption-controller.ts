@@ -1,0 +1,57 @@
+/**
+ * The disruption controller: each PodDisruptionBudget's status says how many
+ * of its pods are healthy, how many must stay so, and so how many may be
+ * evicted now (disruptionsAllowed), which the eviction subresource reads.
+ */
+import { labelSelectorRequirements, matchesLabels } from "../../api/selectors.js";
+import { Resources, WorkQueue, runWorkers, type Informer } from "../../client/index.js";
+import { scaledValue } from "../deployment/util.js";
+import { type Controller, type ControllerContext, type Json, type Obj, isPodReady, keyOf, nowTime, splitKey } from "../controller.js";
+
+export class DisruptionController implements Controller {
+  readonly name = "disruption";
+  private readonly queue = new WorkQueue();
+  private ctx!: ControllerContext;
+  private budgets!: Informer<Obj>;
+  private pods!: Informer<Obj>;
+
+  init(ctx: ControllerContext): void {
+    this.ctx = ctx;
+    this.budgets = ctx.informers.informer<Obj>({ group: "policy", version: "v1", resource: "poddisruptionbudgets", namespaced: true });
+    this.pods = ctx.informers.informer<Obj>(Resources.pods);
+    this.budgets.addEventHandler({ add: (b) => this.queue.add(keyOf(b)), update: (_o, b) => this.queue.add(keyOf(b)) });
+    const touch = (p: Obj) => { for (const b of this.budgets.list(p.metadata.namespace)) this.queue.add(keyOf(b)); };
+    this.pods.addEventHandler({ add: touch, update: (_o, p) => touch(p), delete: touch });
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    signal.addEventListener("abort", () => this.queue.shutDown());
+    await runWorkers(this.queue, 2, (key) => this.sync(key), (key, err) => this.ctx.log("sync poddisruptionbudget failed", { key, err: String(err) }));
+  }
+
+  private async sync(key: string): Promise<void> {
+    const pdb = this.budgets.get(key);
+    if (!pdb) return;
+    const [ns] = splitKey(key);
+    const reqs = labelSelectorRequirements(pdb.spec?.selector ?? {});
+    const pods = this.pods.list(ns).filter((p) => !p.metadata.deletionTimestamp && matchesLabels(reqs, p.metadata.labels)
+      && p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed");
+    const expected = pods.length;
+    const healthy = pods.filter(isPodReady).length;
+    const desired = pdb.spec?.minAvailable !== undefined
+      ? scaledValue(pdb.spec.minAvailable, expected, true)
+      : Math.max(0, expected - scaledValue(pdb.spec?.maxUnavailable ?? 0, expected, true));
+    const allowed = Math.max(0, healthy - desired);
+    const previous = (pdb.status?.conditions ?? []).find((c: Json) => c.type === "DisruptionAllowed");
+    const value = allowed > 0 ? "True" : "False";
+    const condition = {
+      type: "DisruptionAllowed", status: value, observedGeneration: pdb.metadata.generation,
+      reason: allowed > 0 ? "SufficientPods" : "InsufficientPods", message: "",
+      lastTransitionTime: previous?.status === value ? previous.lastTransitionTime : nowTime(),
+    };
+    const status: Json = { observedGeneration: pdb.metadata.generation, disruptionsAllowed: allowed, currentHealthy: healthy, desiredHealthy: desired, expectedPods: expected, conditions: [condition] };
+    if (JSON.stringify(status) === JSON.stringify(pdb.status ?? {})) return;
+    await this.ctx.client.update({ group: "policy", version: "v1", resource: "poddisruptionbudgets", namespaced: true }, ns, { ...pdb, status }, "status")
+      .catch((err) => { if ((err as { code?: number }).code !== 409 && (err as { code?: number }).code !== 404) throw err; this.queue.add(key); });
+  }
+}
