@@ -268,6 +268,16 @@ const printers: Record<string, Printer> = {
       return [`${ref.kind}/${ref.name}`, targets, o.spec?.minReplicas ?? 1, o.spec?.maxReplicas ?? 0, o.status?.currentReplicas ?? 0, age(o.metadata.creationTimestamp, now)];
     },
   },
+  ResourceQuota: {
+    columns: [["Age"], ["Request"], ["Limit"]],
+    row: (o, now) => {
+      const hard: Record<string, string> = o.status?.hard ?? o.spec?.hard ?? {};
+      const used: Record<string, string> = o.status?.used ?? {};
+      const fmt = (names: string[]) => names.sort().map((n) => `${n}: ${used[n] ?? "0"}/${hard[n]}`).join(", ");
+      const names = Object.keys(hard);
+      return [age(o.metadata.creationTimestamp, now), fmt(names.filter((n) => !n.startsWith("limits."))), fmt(names.filter((n) => n.startsWith("limits.")))];
+    },
+  },
   PriorityClass: { columns: [["Value", "integer"], ["Global-Default", "boolean"], ["Age"], ["PreemptionPolicy", "string"]], row: (o, now) => [o.value ?? 0, Boolean(o.globalDefault), age(o.metadata.creationTimestamp, now), o.preemptionPolicy ?? "PreemptLowerPriority"] },
   ControllerRevision: { columns: [["Controller"], ["Revision", "integer"], ["Age"]], row: (o, now) => { const c = (o.metadata.ownerReferences ?? []).find((r: Obj) => r.controller); return [c ? `${String(c.apiVersion).split("/")[0]}/${c.name}`.replace(/^v1\//, "") : "<none>", o.revision ?? 0, age(o.metadata.creationTimestamp, now)]; } },
   CustomResourceDefinition: { columns: [["Created At", "date"]], row: (o) => [o.metadata.creationTimestamp] },

@@ -14,7 +14,8 @@ import { JobController } from "./job/job-controller.js";
 import { NamespaceController } from "./namespace/namespace-controller.js";
 import { NodeLifecycleController } from "./nodelifecycle/node-lifecycle-controller.js";
 import { PodGCController } from "./podgc/pod-gc-controller.js";
-import { ReplicaSetController } from "./replicaset/replicaset-controller.js";
+import { ReplicaSetController, replicationControllerKind } from "./replicaset/replicaset-controller.js";
+import { ResourceQuotaController } from "./resourcequota/resourcequota-controller.js";
 import { StatefulSetController } from "./statefulset/statefulset-controller.js";
 import { ServiceAccountController } from "./serviceaccount/serviceaccount-controller.js";
 
@@ -23,7 +24,7 @@ export interface ControllerOptions {
 }
 
 export function defaultControllers(options: ControllerOptions = {}): Controller[] {
-  return [new NodeLifecycleController({ gracePeriodMs: options.nodeMonitorGracePeriodMs }), new PodGCController(), new NamespaceController(), new ServiceAccountController(), new GarbageCollector(), new ReplicaSetController(), new DeploymentController(), new JobController(), new CronJobController(), new EndpointsController(), new StatefulSetController(), new DaemonSetController(), new DisruptionController()];
+  return [new NodeLifecycleController({ gracePeriodMs: options.nodeMonitorGracePeriodMs }), new PodGCController(), new NamespaceController(), new ServiceAccountController(), new GarbageCollector(), new ReplicaSetController(), new ReplicaSetController(replicationControllerKind), new DeploymentController(), new JobController(), new CronJobController(), new EndpointsController(), new StatefulSetController(), new DaemonSetController(), new DisruptionController(), new ResourceQuotaController()];
 }
 
 export class ControllerManager {

@@ -1,9 +1,10 @@
 /**
  * The ReplicaSet controller: keeps spec.replicas active pods matching the
  * set, created from its template and owned by it, and reports their counts.
+ * The same code, given another kind, is the ReplicationController controller.
  */
 import { labelSelectorRequirements, matchesLabels } from "../../api/selectors.js";
-import { Resources, WorkQueue, runWorkers, type Informer } from "../../client/index.js";
+import { Resources, WorkQueue, runWorkers, type Informer, type ResourceRef } from "../../client/index.js";
 import {
   type Controller, type ControllerContext, type Obj, controllerOf, controllerRef, isPodActive, isPodAvailable, isPodReady, keyOf, splitKey,
 } from "../controller.js";
@@ -12,17 +13,26 @@ import { Expectations } from "./expectations.js";
 /** Pods created or deleted in one sync at most, as upstream's burstReplicas. */
 const BURST = 500;
 
+export interface ReplicaSetKind { name: string; kind: string; apiVersion: string; resource: ResourceRef }
+
+export const replicaSetKind: ReplicaSetKind = { name: "replicaset", kind: "ReplicaSet", apiVersion: "apps/v1", resource: Resources.replicasets };
+export const replicationControllerKind: ReplicaSetKind = { name: "replicationcontroller", kind: "ReplicationController", apiVersion: "v1", resource: Resources.replicationcontrollers };
+
 export class ReplicaSetController implements Controller {
-  readonly name = "replicaset";
+  readonly name: string;
   private readonly queue = new WorkQueue();
   private readonly expectations = new Expectations();
   private ctx!: ControllerContext;
   private sets!: Informer<Obj>;
   private pods!: Informer<Obj>;
 
+  constructor(private readonly kind: ReplicaSetKind = replicaSetKind) {
+    this.name = kind.name;
+  }
+
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
-    this.sets = ctx.informers.informer<Obj>(Resources.replicasets);
+    this.sets = ctx.informers.informer<Obj>(this.kind.resource);
     this.pods = ctx.informers.informer<Obj>(Resources.pods);
     this.sets.addEventHandler({
       add: (rs) => this.queue.add(keyOf(rs)),
@@ -31,7 +41,7 @@ export class ReplicaSetController implements Controller {
     });
     const ownerKey = (p: Obj) => {
       const ref = controllerOf(p);
-      return ref?.kind === "ReplicaSet" ? `${p.metadata.namespace}/${ref.name}` : undefined;
+      return ref?.kind === this.kind.kind ? `${p.metadata.namespace}/${ref.name}` : undefined;
     };
     this.pods.addEventHandler({
       add: (p) => { const k = ownerKey(p); if (k) { this.expectations.creationObserved(k); this.queue.add(k); } },
@@ -48,7 +58,7 @@ export class ReplicaSetController implements Controller {
 
   async run(signal: AbortSignal): Promise<void> {
     signal.addEventListener("abort", () => this.queue.shutDown());
-    await runWorkers(this.queue, 5, (key) => this.sync(key), (key, err) => this.ctx.log("sync replicaset failed", { key, err: String(err) }));
+    await runWorkers(this.queue, 5, (key) => this.sync(key), (key, err) => this.ctx.log(`sync ${this.kind.name} failed`, { key, err: String(err) }));
   }
 
   private async sync(key: string): Promise<number | void> {
@@ -103,7 +113,7 @@ export class ReplicaSetController implements Controller {
       metadata: {
         generateName: `${rs.metadata.name}-`,
         labels: t.metadata?.labels, annotations: t.metadata?.annotations,
-        ownerReferences: [controllerRef(rs, "apps/v1", "ReplicaSet")],
+        ownerReferences: [controllerRef(rs, this.kind.apiVersion, this.kind.kind)],
       },
       spec: t.spec,
     };
@@ -127,7 +137,7 @@ export class ReplicaSetController implements Controller {
     const same = ["replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas", "observedGeneration"].every((k) => (old[k] ?? 0) === (status[k] ?? 0));
     if (!same) {
       try {
-        await this.ctx.client.update(Resources.replicasets, rs.metadata.namespace, { ...rs, status }, "status");
+        await this.ctx.client.update(this.kind.resource, rs.metadata.namespace, { ...rs, status }, "status");
       } catch (err) {
         if ((err as { code?: number }).code !== 404) throw err;
       }

@@ -288,6 +288,20 @@ describe("workloads on simulated nodes", () => {
     }
   });
 
+  it("counts a namespace's usage in its ResourceQuota, and runs ReplicationControllers", async () => {
+    await kubectl.ok(["create", "namespace", "metered"]);
+    await kubectl.ok(["create", "quota", "q", "-n", "metered", "--hard=pods=10,configmaps=5,requests.cpu=4"]);
+    const rc = { apiVersion: "v1", kind: "ReplicationController", metadata: { name: "legacy" }, spec: { replicas: 2, template: { metadata: { labels: { app: "legacy" } }, spec: { containers: [{ name: "c", image: "busybox", resources: { requests: { cpu: "250m" } } }] } } } };
+    await kubectl.ok(["apply", "-n", "metered", "-f", "-"], { input: JSON.stringify(rc) });
+    await kubectl.ok(["create", "configmap", "c1", "-n", "metered", "--from-literal=a=b"]);
+    const q = await eventually(async () => { const o = await json(["get", "quota", "q", "-n", "metered"]); return o.status?.used?.pods === "2" ? o : undefined; }, 30_000);
+    assert.equal(q.status.used["requests.cpu"], "500m");
+    assert.ok(Number(q.status.used.configmaps) >= 1);
+    assert.deepEqual(q.status.hard, { pods: "10", configmaps: "5", "requests.cpu": "4" });
+    assert.match(await kubectl.ok(["get", "rc", "legacy", "-n", "metered"]), /^legacy\s+2\s+2\s+\d\s+\d+s$/m);
+    await kubectl.ok(["delete", "namespace", "metered", "--timeout=60s"]);
+  });
+
   it("gives every namespace a default ServiceAccount", async () => {
     await kubectl.ok(["create", "namespace", "accounts"]);
     await eventually(async () => (await kubectl.run(["get", "serviceaccount", "default", "-n", "accounts"])).code === 0, 10_000);
