@@ -206,7 +206,23 @@ export class DeploymentController implements Controller {
     const complete = newRS && updated === want && replicas === want && available >= want && (newRS.status?.observedGeneration ?? 0) >= (newRS.metadata.generation ?? 0);
     if (d.spec?.paused) setCondition("Progressing", "Unknown", "DeploymentPaused", "Deployment is paused");
     else if (complete) setCondition("Progressing", "True", "NewReplicaSetAvailable", `ReplicaSet "${newRS!.metadata.name}" has successfully progressed.`);
-    else if (newRS) setCondition("Progressing", "True", "ReplicaSetUpdated", `ReplicaSet "${newRS.metadata.name}" is progressing.`);
+    else if (newRS) {
+      // Progress is any change of the counts; without it for progressDeadlineSeconds the rollout has failed.
+      const prev = conditions.find((c) => c.type === "Progressing");
+      const counts = (s: Json | undefined) => ["replicas", "updatedReplicas", "readyReplicas", "availableReplicas"].map((k) => s?.[k] ?? 0).join("/");
+      const progressed = counts(status) !== counts(d.status) || prev?.reason === "NewReplicaSetCreated" || !prev;
+      const deadline = d.spec?.progressDeadlineSeconds;
+      const since = Date.parse(prev?.lastUpdateTime ?? "") || Date.now();
+      if (prev?.reason === "ProgressDeadlineExceeded" && !progressed) {
+        // stays failed until something moves
+      } else if (!progressed && deadline !== undefined && since + deadline * 1000 <= Date.now()) {
+        setCondition("Progressing", "False", "ProgressDeadlineExceeded", `ReplicaSet "${newRS.metadata.name}" has timed out progressing.`);
+        this.ctx.recorder.event(d, "Warning", "ProgressDeadlineExceeded", `Deployment "${d.metadata.name}" has timed out progressing.`);
+      } else {
+        setCondition("Progressing", "True", "ReplicaSetUpdated", `ReplicaSet "${newRS.metadata.name}" is progressing.`);
+        if (progressed) conditions.find((c) => c.type === "Progressing")!.lastUpdateTime = nowTime();
+      }
+    }
     status.conditions = conditions.sort((a, b) => (a.type === "Available" ? -1 : b.type === "Available" ? 1 : 0));
     const strip = (s: Json | undefined) => { const c = structuredClone(s ?? {}); for (const x of c.conditions ?? []) { delete x.lastUpdateTime; delete x.lastTransitionTime; } return c; };
     if (!jsonEqual(strip(status), strip(d.status))) {
@@ -217,7 +233,10 @@ export class DeploymentController implements Controller {
         if ((err as { code?: number }).code === 409) this.queue.add(keyOf(d));
       }
     }
-    // During a rollout with minReadySeconds, availability changes by the clock alone.
-    if (!complete && (d.spec?.minReadySeconds ?? 0) > 0) return (d.spec.minReadySeconds as number) * 1000;
+    // During a rollout, availability (minReadySeconds) and the progress deadline change by the clock alone.
+    if (!complete && !d.spec?.paused) {
+      const waits = [(d.spec?.minReadySeconds ?? 0) * 1000, (d.spec?.progressDeadlineSeconds ?? 0) * 1000].filter((w) => w > 0);
+      if (waits.length) return Math.min(...waits, 30_000);
+    }
   }
 }

@@ -61,6 +61,17 @@ describe("workloads on simulated nodes", () => {
     await eventually(async () => (await json(["get", "pods", "-l", "app=web"])).items.length === 1, 30_000);
   });
 
+  it("fails a rollout that makes no progress within progressDeadlineSeconds", async () => {
+    const stuck = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "stuck" }, spec: { replicas: 1, progressDeadlineSeconds: 3, selector: { matchLabels: { app: "stuck" } }, template: { metadata: { labels: { app: "stuck" } }, spec: { containers: [{ name: "c", image: "busybox", resources: { requests: { cpu: "999" } } }] } } } };
+    await kubectl.ok(["apply", "-f", "-"], { input: JSON.stringify(stuck) });
+    const r = await kubectl.run(["rollout", "status", "deployment/stuck", "--timeout=60s"]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /deployment "stuck" exceeded its progress deadline/);
+    const cond = (await json(["get", "deployment", "stuck"])).status.conditions.find((c: { type: string }) => c.type === "Progressing");
+    assert.equal(cond.reason, "ProgressDeadlineExceeded");
+    await kubectl.ok(["delete", "deployment", "stuck"]);
+  });
+
   it("reports a pod that fits nowhere with upstream's FailedScheduling message", async () => {
     await kubectl.ok(["run", "huge", "--image=busybox", "--overrides", JSON.stringify({ spec: { containers: [{ name: "huge", image: "busybox", resources: { requests: { cpu: "1000" } } }] } })]);
     const description = await eventually(async () => {
