@@ -2,7 +2,7 @@
  * What every controller shares: informers to read, a work queue of keys, and a
  * level-triggered reconcile(key) run by workers (CONVENTIONS.md, 6).
  */
-import type { Client, EventRecorder, InformerFactory, KubeObject } from "../client/index.js";
+import { runWorkers, type Client, type EventRecorder, type Informer, type InformerFactory, type KubeObject, type WorkQueue } from "../client/index.js";
 import type { OwnerReference } from "../client/client.js";
 
 /** A Kubernetes object as controllers handle it: typed metadata, free-form JSON elsewhere. */
@@ -59,4 +59,19 @@ export function isPodActive(p: Obj): boolean {
 /** The ownerReference a controller puts on what it creates. */
 export function controllerRef(owner: KubeObject, apiVersion: string, kind: string): OwnerReference {
   return { apiVersion, kind, name: owner.metadata.name!, uid: owner.metadata.uid!, controller: true, blockOwnerDeletion: true };
+}
+
+/** Enqueues the key of the owning `kind` whenever an object it controls is added, changed or deleted. */
+export function enqueueOwner(informer: Informer<Obj>, kind: string, queue: WorkQueue): void {
+  const owner = (o: Obj) => {
+    const ref = controllerOf(o);
+    if (ref?.kind === kind) queue.add(`${o.metadata.namespace}/${ref.name}`);
+  };
+  informer.addEventHandler({ add: owner, update: (_o, n) => owner(n), delete: owner });
+}
+
+/** Runs a controller's workers over its queue until the signal aborts. */
+export function runQueue(queue: WorkQueue, signal: AbortSignal, workers: number, sync: (key: string) => Promise<number | void>, ctx: ControllerContext, what: string): Promise<void> {
+  signal.addEventListener("abort", () => queue.shutDown());
+  return runWorkers(queue, workers, sync, (key, err) => ctx.log(`sync ${what} failed`, { key, err: String(err) }));
 }

@@ -5,8 +5,8 @@
  * status.active and the last schedule and success times, and prunes finished
  * Jobs beyond the history limits.
  */
-import { Resources, WorkQueue, runWorkers, type Informer } from "../../client/index.js";
-import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, keyOf, splitKey } from "../controller.js";
+import { Resources, WorkQueue, type Informer } from "../../client/index.js";
+import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, keyOf, splitKey, runQueue, enqueueOwner } from "../controller.js";
 import { missedTimes, nextAfter, parseSchedule } from "./schedule.js";
 
 const iso = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -30,17 +30,11 @@ export class CronJobController implements Controller {
     this.cronjobs = ctx.informers.informer<Obj>(Resources.cronjobs);
     this.jobs = ctx.informers.informer<Obj>(Resources.jobs);
     this.cronjobs.addEventHandler({ add: (c) => this.queue.add(keyOf(c)), update: (_o, c) => this.queue.add(keyOf(c)) });
-    const owner = (j: Obj) => { const r = controllerOf(j); return r?.kind === "CronJob" ? `${j.metadata.namespace}/${r.name}` : undefined; };
-    this.jobs.addEventHandler({
-      add: (j) => { const k = owner(j); if (k) this.queue.add(k); },
-      update: (_o, j) => { const k = owner(j); if (k) this.queue.add(k); },
-      delete: (j) => { const k = owner(j); if (k) this.queue.add(k); },
-    });
+    enqueueOwner(this.jobs, "CronJob", this.queue);
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    signal.addEventListener("abort", () => this.queue.shutDown());
-    await runWorkers(this.queue, 2, (key) => this.sync(key), (key, err) => this.ctx.log("sync cronjob failed", { key, err: String(err) }));
+  run(signal: AbortSignal): Promise<void> {
+    return runQueue(this.queue, signal, 2, (key) => this.sync(key), this.ctx, "cronjob");
   }
 
   private async sync(key: string): Promise<number | void> {

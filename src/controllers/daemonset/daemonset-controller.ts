@@ -4,11 +4,11 @@
  * metadata.name (the scheduler binds it, as upstream); rolling updates
  * replace old pods node by node within maxUnavailable.
  */
-import { Resources, WorkQueue, runWorkers, type Informer } from "../../client/index.js";
+import { Resources, WorkQueue, type Informer } from "../../client/index.js";
 import { NodeInfo } from "../../scheduler/framework.js";
 import { NodeAffinity } from "../../scheduler/plugins/node-affinity.js";
 import { TaintToleration } from "../../scheduler/plugins/taint-toleration.js";
-import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, isPodAvailable, isPodReady, keyOf, splitKey } from "../controller.js";
+import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, isPodAvailable, isPodReady, keyOf, splitKey, runQueue, enqueueOwner } from "../controller.js";
 import { REVISION_HASH_LABEL, ensureRevision, revisionHash } from "../revisions.js";
 import { scaledValue } from "../deployment/util.js";
 
@@ -42,17 +42,11 @@ export class DaemonSetController implements Controller {
     this.sets.addEventHandler({ add: (s) => this.queue.add(keyOf(s)), update: (_o, s) => this.queue.add(keyOf(s)) });
     const all = () => { for (const s of this.sets.list()) this.queue.add(keyOf(s)); };
     this.nodes.addEventHandler({ add: all, update: all, delete: all });
-    const owner = (p: Obj) => { const r = controllerOf(p); return r?.kind === "DaemonSet" ? `${p.metadata.namespace}/${r.name}` : undefined; };
-    this.pods.addEventHandler({
-      add: (p) => { const k = owner(p); if (k) this.queue.add(k); },
-      update: (_o, p) => { const k = owner(p); if (k) this.queue.add(k); },
-      delete: (p) => { const k = owner(p); if (k) this.queue.add(k); },
-    });
+    enqueueOwner(this.pods, "DaemonSet", this.queue);
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    signal.addEventListener("abort", () => this.queue.shutDown());
-    await runWorkers(this.queue, 2, (key) => this.sync(key), (key, err) => this.ctx.log("sync daemonset failed", { key, err: String(err) }));
+  run(signal: AbortSignal): Promise<void> {
+    return runQueue(this.queue, signal, 2, (key) => this.sync(key), this.ctx, "daemonset");
   }
 
   private podSpecFor(set: Obj, node: string): Json {

@@ -5,8 +5,8 @@
  * with the Available and Progressing conditions, as `kubectl rollout` reads them.
  */
 import { jsonEqual } from "../../api/json-equal.js";
-import { Resources, WorkQueue, runWorkers, type Informer } from "../../client/index.js";
-import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, keyOf, nowTime, splitKey } from "../controller.js";
+import { Resources, WorkQueue, type Informer } from "../../client/index.js";
+import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, keyOf, nowTime, splitKey, runQueue, enqueueOwner } from "../controller.js";
 import { DESIRED_REPLICAS, HASH_LABEL, MAX_REPLICAS, REVISION, revisionOf, surgeAndUnavailable, templateHash, templateWithoutHash } from "./util.js";
 
 export class DeploymentController implements Controller {
@@ -21,17 +21,11 @@ export class DeploymentController implements Controller {
     this.deployments = ctx.informers.informer<Obj>(Resources.deployments);
     this.sets = ctx.informers.informer<Obj>(Resources.replicasets);
     this.deployments.addEventHandler({ add: (d) => this.queue.add(keyOf(d)), update: (_o, d) => this.queue.add(keyOf(d)), delete: (d) => this.queue.add(keyOf(d)) });
-    const owner = (rs: Obj) => { const ref = controllerOf(rs); return ref?.kind === "Deployment" ? `${rs.metadata.namespace}/${ref.name}` : undefined; };
-    this.sets.addEventHandler({
-      add: (rs) => { const k = owner(rs); if (k) this.queue.add(k); },
-      update: (_o, rs) => { const k = owner(rs); if (k) this.queue.add(k); },
-      delete: (rs) => { const k = owner(rs); if (k) this.queue.add(k); },
-    });
+    enqueueOwner(this.sets, "Deployment", this.queue);
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    signal.addEventListener("abort", () => this.queue.shutDown());
-    await runWorkers(this.queue, 5, (key) => this.sync(key), (key, err) => this.ctx.log("sync deployment failed", { key, err: String(err) }));
+  run(signal: AbortSignal): Promise<void> {
+    return runQueue(this.queue, signal, 5, (key) => this.sync(key), this.ctx, "deployment");
   }
 
   private ownedSets(d: Obj): Obj[] {

@@ -4,9 +4,9 @@
  * evicted now (disruptionsAllowed), which the eviction subresource reads.
  */
 import { labelSelectorRequirements, matchesLabels } from "../../api/selectors.js";
-import { Resources, WorkQueue, runWorkers, type Informer } from "../../client/index.js";
+import { Resources, WorkQueue, type Informer } from "../../client/index.js";
 import { scaledValue } from "../deployment/util.js";
-import { type Controller, type ControllerContext, type Json, type Obj, isPodReady, keyOf, nowTime, splitKey } from "../controller.js";
+import { type Controller, type ControllerContext, type Json, type Obj, isPodReady, keyOf, nowTime, splitKey, runQueue } from "../controller.js";
 
 export class DisruptionController implements Controller {
   readonly name = "disruption";
@@ -24,9 +24,8 @@ export class DisruptionController implements Controller {
     this.pods.addEventHandler({ add: touch, update: (_o, p) => touch(p), delete: touch });
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    signal.addEventListener("abort", () => this.queue.shutDown());
-    await runWorkers(this.queue, 2, (key) => this.sync(key), (key, err) => this.ctx.log("sync poddisruptionbudget failed", { key, err: String(err) }));
+  run(signal: AbortSignal): Promise<void> {
+    return runQueue(this.queue, signal, 2, (key) => this.sync(key), this.ctx, "poddisruptionbudget");
   }
 
   private async sync(key: string): Promise<void> {

@@ -6,8 +6,8 @@
  */
 import { matchesLabels, labelSelectorRequirements } from "../../api/selectors.js";
 import { jsonEqual } from "../../api/json-equal.js";
-import { Resources, WorkQueue, runWorkers, type Informer } from "../../client/index.js";
-import { type Controller, type ControllerContext, type Json, type Obj, controllerRef, isPodReady, keyOf, splitKey } from "../controller.js";
+import { Resources, WorkQueue, type Informer } from "../../client/index.js";
+import { type Controller, type ControllerContext, type Json, type Obj, controllerRef, isPodReady, keyOf, splitKey, runQueue } from "../controller.js";
 
 const MANAGED_BY = "endpointslice-controller.k8s.io";
 
@@ -36,9 +36,8 @@ export class EndpointsController implements Controller {
     this.pods.addEventHandler({ add: touch, update: (o, p) => { touch(o); touch(p); }, delete: touch });
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    signal.addEventListener("abort", () => this.queue.shutDown());
-    await runWorkers(this.queue, 4, (key) => this.sync(key), (key, err) => this.ctx.log("sync endpoints failed", { key, err: String(err) }));
+  run(signal: AbortSignal): Promise<void> {
+    return runQueue(this.queue, signal, 4, (key) => this.sync(key), this.ctx, "endpoints");
   }
 
   private async sync(key: string): Promise<void> {

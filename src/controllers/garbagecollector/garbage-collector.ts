@@ -6,8 +6,8 @@
  * releases dependents and then the owner.
  */
 import type { KubeObject, ResourceRef, Informer } from "../../client/index.js";
-import { Resources, WorkQueue, runWorkers } from "../../client/index.js";
-import { type Controller, type ControllerContext, type Obj, keyOf } from "../controller.js";
+import { Resources, WorkQueue } from "../../client/index.js";
+import { type Controller, type ControllerContext, type Obj, keyOf, runQueue } from "../controller.js";
 
 /** Kinds watched as owners and as dependents, with where each lives. */
 const KINDS: Record<string, ResourceRef> = {
@@ -61,9 +61,8 @@ export class GarbageCollector implements Controller {
     }
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    signal.addEventListener("abort", () => this.queue.shutDown());
-    await runWorkers(this.queue, 4, (key) => this.sync(key), (key, err) => this.ctx.log("garbage collection failed", { key, err: String(err) }));
+  run(signal: AbortSignal): Promise<void> {
+    return runQueue(this.queue, signal, 4, (key) => this.sync(key), this.ctx, "garbage collection");
   }
 
   private lookup(item: string): { kind: string; obj: Obj | undefined } {

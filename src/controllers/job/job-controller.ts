@@ -4,8 +4,8 @@
  * fails the Job past backoffLimit or activeDeadlineSeconds, honours suspend,
  * and deletes finished Jobs after ttlSecondsAfterFinished.
  */
-import { Resources, WorkQueue, runWorkers, type Informer } from "../../client/index.js";
-import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, isPodActive, isPodReady, keyOf, nowTime, splitKey } from "../controller.js";
+import { Resources, WorkQueue, type Informer } from "../../client/index.js";
+import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, isPodActive, isPodReady, keyOf, nowTime, splitKey, runQueue } from "../controller.js";
 import { Expectations } from "../replicaset/expectations.js";
 
 const INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index";
@@ -31,9 +31,8 @@ export class JobController implements Controller {
     });
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    signal.addEventListener("abort", () => this.queue.shutDown());
-    await runWorkers(this.queue, 5, (key) => this.sync(key), (key, err) => this.ctx.log("sync job failed", { key, err: String(err) }));
+  run(signal: AbortSignal): Promise<void> {
+    return runQueue(this.queue, signal, 5, (key) => this.sync(key), this.ctx, "job");
   }
 
   private finished(job: Obj): { type: string; time?: string } | undefined {

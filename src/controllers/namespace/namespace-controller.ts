@@ -3,8 +3,8 @@
  * deleted, resource by resource as discovery lists them, and then its
  * `kubernetes` finalizer removed so the API server lets it go.
  */
-import { Resources, WorkQueue, runWorkers, type Informer, type ResourceRef } from "../../client/index.js";
-import { type Controller, type ControllerContext, type Obj, keyOf } from "../controller.js";
+import { Resources, WorkQueue, type Informer, type ResourceRef } from "../../client/index.js";
+import { type Controller, type ControllerContext, type Obj, keyOf, runQueue } from "../controller.js";
 
 interface ApiResource { name: string; namespaced: boolean; verbs: string[] }
 
@@ -20,9 +20,8 @@ export class NamespaceController implements Controller {
     this.namespaces.addEventHandler({ add: (n) => this.queue.add(keyOf(n)), update: (_o, n) => this.queue.add(keyOf(n)) });
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    signal.addEventListener("abort", () => this.queue.shutDown());
-    await runWorkers(this.queue, 2, (key) => this.sync(key), (key, err) => this.ctx.log("namespace cleanup failed", { key, err: String(err) }));
+  run(signal: AbortSignal): Promise<void> {
+    return runQueue(this.queue, signal, 2, (key) => this.sync(key), this.ctx, "namespace");
   }
 
   /** Every namespaced resource that can be listed and deleted, from discovery. */

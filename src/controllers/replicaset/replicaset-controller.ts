@@ -4,9 +4,9 @@
  * The same code, given another kind, is the ReplicationController controller.
  */
 import { labelSelectorRequirements, matchesLabels } from "../../api/selectors.js";
-import { Resources, WorkQueue, runWorkers, type Informer, type ResourceRef } from "../../client/index.js";
+import { Resources, WorkQueue, type Informer, type ResourceRef } from "../../client/index.js";
 import {
-  type Controller, type ControllerContext, type Obj, controllerOf, controllerRef, isPodActive, isPodAvailable, isPodReady, keyOf, splitKey,
+  type Controller, type ControllerContext, type Obj, controllerOf, controllerRef, isPodActive, isPodAvailable, isPodReady, keyOf, runQueue, splitKey,
 } from "../controller.js";
 import { Expectations } from "./expectations.js";
 
@@ -56,9 +56,8 @@ export class ReplicaSetController implements Controller {
     });
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    signal.addEventListener("abort", () => this.queue.shutDown());
-    await runWorkers(this.queue, 5, (key) => this.sync(key), (key, err) => this.ctx.log(`sync ${this.kind.name} failed`, { key, err: String(err) }));
+  run(signal: AbortSignal): Promise<void> {
+    return runQueue(this.queue, signal, 5, (key) => this.sync(key), this.ctx, this.kind.name);
   }
 
   private async sync(key: string): Promise<number | void> {

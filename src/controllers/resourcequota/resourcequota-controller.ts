@@ -4,8 +4,8 @@
  * requests and limits of its non-terminal pods).
  */
 import { milliCPU, parseQuantity } from "../../api/quantity.js";
-import { Resources, WorkQueue, runWorkers, type Informer, type ResourceRef } from "../../client/index.js";
-import { type Controller, type ControllerContext, type Json, type Obj, keyOf, splitKey } from "../controller.js";
+import { Resources, WorkQueue, type Informer, type ResourceRef } from "../../client/index.js";
+import { type Controller, type ControllerContext, type Json, type Obj, keyOf, splitKey, runQueue } from "../controller.js";
 
 const quotas: ResourceRef = { group: "", version: "v1", resource: "resourcequotas", namespaced: true };
 
@@ -46,9 +46,8 @@ export class ResourceQuotaController implements Controller {
     }
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    signal.addEventListener("abort", () => this.queue.shutDown());
-    await runWorkers(this.queue, 2, (key) => this.sync(key), (key, err) => this.ctx.log("sync resourcequota failed", { key, err: String(err) }));
+  run(signal: AbortSignal): Promise<void> {
+    return runQueue(this.queue, signal, 2, (key) => this.sync(key), this.ctx, "resourcequota");
   }
 
   private async sync(key: string): Promise<void> {

@@ -1,6 +1,6 @@
 /** The ServiceAccount controller: every active namespace has a `default` ServiceAccount. */
-import { Resources, WorkQueue, runWorkers, type Informer } from "../../client/index.js";
-import { type Controller, type ControllerContext, type Obj, keyOf } from "../controller.js";
+import { Resources, WorkQueue, type Informer } from "../../client/index.js";
+import { type Controller, type ControllerContext, type Obj, keyOf, runQueue } from "../controller.js";
 
 export class ServiceAccountController implements Controller {
   readonly name = "serviceaccount";
@@ -17,9 +17,8 @@ export class ServiceAccountController implements Controller {
     this.accounts.addEventHandler({ delete: (sa) => { if (sa.metadata.name === "default") this.queue.add(String(sa.metadata.namespace)); } });
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    signal.addEventListener("abort", () => this.queue.shutDown());
-    await runWorkers(this.queue, 1, (key) => this.sync(key), (key, err) => this.ctx.log("serviceaccount sync failed", { key, err: String(err) }));
+  run(signal: AbortSignal): Promise<void> {
+    return runQueue(this.queue, signal, 1, (key) => this.sync(key), this.ctx, "serviceaccount");
   }
 
   private async sync(ns: string): Promise<void> {

@@ -5,8 +5,8 @@
  * all at once (Parallel), and rolling updates from the highest ordinal down
  * to the partition.
  */
-import { Resources, WorkQueue, runWorkers, type Informer } from "../../client/index.js";
-import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, isPodAvailable, isPodReady, keyOf, splitKey } from "../controller.js";
+import { Resources, WorkQueue, type Informer } from "../../client/index.js";
+import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, isPodAvailable, isPodReady, keyOf, splitKey, runQueue, enqueueOwner } from "../controller.js";
 import { REVISION_HASH_LABEL, ensureRevision, revisionHash } from "../revisions.js";
 
 const ordinalOf = (setName: string, pod: Obj) => {
@@ -28,17 +28,11 @@ export class StatefulSetController implements Controller {
     this.pods = ctx.informers.informer<Obj>(Resources.pods);
     this.revisions = ctx.informers.informer<Obj>(Resources.controllerrevisions);
     this.sets.addEventHandler({ add: (s) => this.queue.add(keyOf(s)), update: (_o, s) => this.queue.add(keyOf(s)) });
-    const owner = (p: Obj) => { const r = controllerOf(p); return r?.kind === "StatefulSet" ? `${p.metadata.namespace}/${r.name}` : undefined; };
-    this.pods.addEventHandler({
-      add: (p) => { const k = owner(p); if (k) this.queue.add(k); },
-      update: (_o, p) => { const k = owner(p); if (k) this.queue.add(k); },
-      delete: (p) => { const k = owner(p); if (k) this.queue.add(k); },
-    });
+    enqueueOwner(this.pods, "StatefulSet", this.queue);
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    signal.addEventListener("abort", () => this.queue.shutDown());
-    await runWorkers(this.queue, 4, (key) => this.sync(key), (key, err) => this.ctx.log("sync statefulset failed", { key, err: String(err) }));
+  run(signal: AbortSignal): Promise<void> {
+    return runQueue(this.queue, signal, 4, (key) => this.sync(key), this.ctx, "statefulset");
   }
 
   private async sync(key: string): Promise<number | void> {
