@@ -28,7 +28,7 @@ it("a second controller manager takes over when the leader dies", async () => {
     await eventually(async () => (await holder()) === "first", 20_000);
     start("second");
     await client.create(Resources.deployments, "default", deployment("before"));
-    await eventually(async () => (await replicaSetsOf("before")) === 1, 20_000);
+    await eventually(async () => (await replicaSetsOf("before")) === 1, 60_000);
     assert.equal(await holder(), "first", "the leader keeps its Lease while it lives");
 
     first.kill("SIGKILL");
@@ -36,7 +36,7 @@ it("a second controller manager takes over when the leader dies", async () => {
     await eventually(async () => (await holder()) === "second", 20_000, 200);
     assert.ok(Date.now() - killedAt < 15_000, "the other candidate takes over within 15 s");
     await client.create(Resources.deployments, "default", deployment("after"));
-    await eventually(async () => (await replicaSetsOf("after")) === 1, 20_000);
+    await eventually(async () => (await replicaSetsOf("after")) === 1, 60_000);
     const lease = await client.get<KubeObject & { spec: { leaseTransitions: number } }>(Resources.leases, "kube-system", "kube-controller-manager");
     assert.equal(lease.spec.leaseTransitions, 1);
   } finally {
