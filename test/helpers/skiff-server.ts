@@ -31,6 +31,10 @@ export async function startServer(options: { dataDir?: string; datastoreEndpoint
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => { stderr += d.toString(); });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  // A test or benchmark that dies must not leave its server behind.
+  const reap = () => child.kill("SIGKILL");
+  process.once("exit", reap);
+  void exited.then(() => process.off("exit", reap));
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";
     const timer = setTimeout(() => reject(new Error(`skiff server did not start in 30s:\n${stderr}`)), 30_000);
