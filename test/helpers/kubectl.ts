@@ -1,6 +1,6 @@
 /** Runs the real /usr/bin/kubectl against a test server, with a private cache directory. */
 import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -8,6 +8,7 @@ export interface KubectlResult { code: number; stdout: string; stderr: string }
 
 export function kubectlFor(kubeconfig: string) {
   const cacheDir = mkdtempSync(join(tmpdir(), "skiff-kubectl-cache-"));
+  process.once("exit", () => rmSync(cacheDir, { recursive: true, force: true }));
   const run = (args: string[], opts: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<KubectlResult> =>
     new Promise((resolve) => {
       const child = execFile("/usr/bin/kubectl", ["--kubeconfig", kubeconfig, "--cache-dir", cacheDir, ...args], {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -21,7 +21,10 @@ describe("kubectl against skiff server", () => {
     server = await startServer();
     kubectl = kubectlFor(server.kubeconfig);
   });
-  after(async () => { await server[Symbol.asyncDispose](); });
+  after(async () => {
+    await server[Symbol.asyncDispose]();
+    rmSync(scratch, { recursive: true, force: true });
+  });
 
   it("reports version 1.32 and serves discovery", async () => {
     const version = await kubectl.ok(["version"]);
