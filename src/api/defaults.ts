@@ -149,7 +149,7 @@ const defaulters: Record<string, (o: Obj) => void> = {
     setIfMissing(o.spec, "suspend", false);
     setIfMissing(o.spec, "successfulJobsHistoryLimit", 3);
     setIfMissing(o.spec, "failedJobsHistoryLimit", 1);
-    if (o.spec.jobTemplate?.spec) defaultJobSpec(o.spec.jobTemplate.spec, false);
+    if (o.spec.jobTemplate?.spec) defaultJobSpec(o.spec.jobTemplate.spec);
   },
   Service(o) {
     o.spec ??= {};
@@ -227,7 +227,7 @@ const defaulters: Record<string, (o: Obj) => void> = {
   },
 };
 
-function defaultJobSpec(spec: Obj, isJob = true): void {
+function defaultJobSpec(spec: Obj): void {
   if (spec.completions === undefined && spec.parallelism === undefined) {
     spec.completions = 1;
     spec.parallelism = 1;
@@ -237,7 +237,6 @@ function defaultJobSpec(spec: Obj, isJob = true): void {
   setIfMissing(spec, "completionMode", "NonIndexed");
   setIfMissing(spec, "suspend", false);
   setIfMissing(spec, "podReplacementPolicy", "TerminatingOrFailed");
-  if (isJob) setIfMissing(spec, "manualSelector", undefined);
   defaultTemplate(spec.template);
 }
 

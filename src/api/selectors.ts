@@ -109,14 +109,3 @@ export function parseFieldSelector(text: string): FieldRequirement[] {
     return { field: m[1]!, op: m[2] === "!=" ? "!=" : "=", value: m[3]! };
   });
 }
-
-/** Reads a dotted field path such as `spec.nodeName` from an object. */
-export function fieldValue(obj: unknown, path: string): string | undefined {
-  let cur: unknown = obj;
-  for (const part of path.split(".")) {
-    if (cur === null || typeof cur !== "object") return undefined;
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  if (cur === undefined || cur === null) return undefined;
-  return typeof cur === "object" ? JSON.stringify(cur) : String(cur);
-}

@@ -16,6 +16,7 @@ import { duplicateFields } from "./duplicate-fields.js";
 import { checkUnknownFields } from "./field-validation.js";
 import { decodeProtobufObject } from "./protobuf/decode.js";
 import { parseRV, type DeleteOptions, type ObjectStore, type Obj, type ObjectEvent } from "./registry/object-store.js";
+import { rfc3339 } from "../api/time.js";
 
 export interface ResourceRequest {
   info: ResourceInfo;
@@ -374,7 +375,7 @@ export class ResourceHandler {
       pod!.spec.nodeName = node;
       pod!.status ??= {};
       const conds: Obj[] = (pod!.status.conditions ??= []);
-      const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+      const now = rfc3339();
       const idx = conds.findIndex((c) => c.type === "PodScheduled");
       const cond = { type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: now };
       if (idx >= 0) conds[idx] = cond; else conds.push(cond);

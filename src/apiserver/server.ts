@@ -21,6 +21,7 @@ import { OpenApiV3 } from "./openapi.js";
 import type { Pki } from "./pki.js";
 import { ObjectStore, type Obj } from "./registry/object-store.js";
 import { ResourceHandler } from "./resource-handler.js";
+import { rfc3339 } from "../api/time.js";
 
 export interface ApiServerOptions {
   store: Store;
@@ -129,7 +130,7 @@ export class ApiServer {
     if (established) return;
     // The names are accepted and the resource served at once; record that in the CRD's status.
     const info = this.info("apiextensions.k8s.io", "v1", "customresourcedefinitions");
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+    const now = rfc3339();
     const spec = crd.spec;
     void this.objects.guaranteedUpdate(info, undefined, crd.metadata.name, (cur) => ({
       ...cur!,

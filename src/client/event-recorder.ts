@@ -5,8 +5,9 @@
 import { randomBytes } from "node:crypto";
 import type { Client, KubeObject } from "./client.js";
 import { Resources } from "./resources.js";
+import { rfc3339 } from "../api/time.js";
 
-const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+const now = () => rfc3339();
 
 export class EventRecorder {
   private readonly recent = new Map<string, { name: string; count: number }>();

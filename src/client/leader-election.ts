@@ -8,6 +8,7 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Client, KubeObject } from "./client.js";
 import { Resources } from "./resources.js";
+import { microTime } from "../api/time.js";
 
 export interface LeaderElectionOptions {
   name: string;
@@ -20,7 +21,6 @@ export interface LeaderElectionOptions {
 
 type Lease = KubeObject & { spec?: { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number } };
 
-const microTime = (t = Date.now()) => new Date(t).toISOString().replace("Z", "000Z");
 const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((r) => {
   const t = setTimeout(r, ms);
   signal.addEventListener("abort", () => { clearTimeout(t); r(); }, { once: true });

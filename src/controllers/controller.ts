@@ -4,6 +4,7 @@
  */
 import { runWorkers, type Client, type EventRecorder, type Informer, type InformerFactory, type KubeObject, type WorkQueue } from "../client/index.js";
 import type { OwnerReference } from "../client/client.js";
+import { rfc3339 } from "../api/time.js";
 
 /** A Kubernetes object as controllers handle it: typed metadata, free-form JSON elsewhere. */
 export type Obj = KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- controllers work on free-form JSON
@@ -38,7 +39,7 @@ export function controllerOf(o: KubeObject): { kind: string; name: string; uid: 
   return refs.find((r) => r.controller);
 }
 
-export const nowTime = () => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+export const nowTime = () => rfc3339();
 
 export function isPodReady(p: Obj): boolean {
   return (p.status?.conditions ?? []).some((c: Json) => c.type === "Ready" && c.status === "True");

@@ -15,6 +15,7 @@ import { NodeName } from "./plugins/node-name.js";
 import { BalancedAllocation, NodeResourcesFit } from "./plugins/node-resources-fit.js";
 import { NodeUnschedulable } from "./plugins/node-unschedulable.js";
 import { TaintToleration } from "./plugins/taint-toleration.js";
+import { rfc3339 } from "../api/time.js";
 
 export interface SchedulerOptions {
   schedulerName?: string;
@@ -22,7 +23,6 @@ export interface SchedulerOptions {
 }
 
 const keyOf = (p: Json) => `${p.metadata.namespace}/${p.metadata.name}`;
-const nowTime = () => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
 
 export class Scheduler {
   private readonly filters: FilterPlugin[];
@@ -219,7 +219,7 @@ export class Scheduler {
     const conditions: Json[] = (pod.status?.conditions ?? []).filter((c: Json) => c.type !== "PodScheduled");
     const prev = (pod.status?.conditions ?? []).find((c: Json) => c.type === "PodScheduled");
     if (prev?.message === message) return;
-    conditions.push({ type: "PodScheduled", status: "False", lastProbeTime: null, lastTransitionTime: nowTime(), reason: "Unschedulable", message });
+    conditions.push({ type: "PodScheduled", status: "False", lastProbeTime: null, lastTransitionTime: rfc3339(), reason: "Unschedulable", message });
     await this.client.patch(Resources.pods, pod.metadata.namespace, pod.metadata.name, { status: { conditions } }, "merge", "status").catch(() => undefined);
   }
 }

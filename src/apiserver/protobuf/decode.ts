@@ -6,6 +6,7 @@
 import { ApiError, badRequest } from "../../api/errors.js";
 import { messages } from "./schema.js";
 import { readFields, type WireField } from "./wire.js";
+import { rfc3339 } from "../../api/time.js";
 
 type Obj = Record<string, unknown>;
 
@@ -52,7 +53,7 @@ function scalar(type: string, f: WireField): unknown {
       const t = decodeMessageRaw(asBuffer(f));
       const seconds = Number(num(t, 1));
       if (!seconds) return undefined;
-      return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+      return rfc3339(seconds * 1000);
     }
     case "quantity": return str(decodeMessageRaw(asBuffer(f)), 1);
     case "intstr": {

@@ -6,6 +6,7 @@
  */
 import { canonicalJson } from "../../api/json-equal.js";
 import { listStrategy } from "../../api/patch/strategic-merge-patch.js";
+import { rfc3339 } from "../../api/time.js";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form JSON
 
@@ -81,7 +82,6 @@ export function fromFieldsV1(fields: Obj | undefined): Set<string> {
   return out;
 }
 
-const nowTime = () => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
 
 /**
  * The managedFields after a write of `next` over `prev` by manager: the manager
@@ -113,7 +113,7 @@ export function updateManagedFields(prev: Obj | undefined, next: Obj, manager: s
   if (mineSet.size === 0) return kept;
   const unchanged = mine && operation === "Update" && changed.size === 0;
   const entry: ManagedFieldsEntry = {
-    manager, operation, apiVersion, time: unchanged ? mine!.time : nowTime(), fieldsType: "FieldsV1", fieldsV1: toFieldsV1(mineSet),
+    manager, operation, apiVersion, time: unchanged ? mine!.time : rfc3339(), fieldsType: "FieldsV1", fieldsV1: toFieldsV1(mineSet),
   };
   if (sub) entry.subresource = sub;
   const position = entries.findIndex((e) => e === mine);

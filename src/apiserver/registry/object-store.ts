@@ -18,6 +18,7 @@ import { type KeyValue, type Store, type WatchEvent, isStoreError } from "../../
 import { selectableField, strategies } from "./strategies.js";
 import { updateManagedFields } from "./managed-fields.js";
 import { pruneUnknownFields } from "../field-validation.js";
+import { rfc3339 } from "../../api/time.js";
 
 export type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- Kubernetes objects are free-form JSON here
 
@@ -80,7 +81,7 @@ export interface Admission {
 
 export interface Selection { labels: Requirement[]; fields: FieldRequirement[] }
 
-const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+const now = () => rfc3339();
 
 function decode(kv: KeyValue): Obj {
   const obj = JSON.parse(kv.value) as Obj;
@@ -396,7 +397,7 @@ export class ObjectStore {
       if (grace > 0 || finalizers.length) {
         const g = Math.max(0, grace);
         if (!m.deletionTimestamp || g < (m.deletionGracePeriodSeconds ?? Infinity)) {
-          m.deletionTimestamp = new Date(Date.now() + g * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+          m.deletionTimestamp = rfc3339(Date.now() + g * 1000);
           m.deletionGracePeriodSeconds = g;
         }
         if (finalizers.length) m.finalizers = finalizers;

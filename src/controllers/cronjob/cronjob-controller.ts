@@ -8,8 +8,7 @@
 import { Resources, WorkQueue, type Informer } from "../../client/index.js";
 import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, keyOf, splitKey, runQueue, enqueueOwner } from "../controller.js";
 import { missedTimes, nextAfter, parseSchedule } from "./schedule.js";
-
-const iso = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, "Z");
+import { rfc3339 } from "../../api/time.js";
 
 function jobFinished(job: Obj): "Complete" | "Failed" | undefined {
   const c = (job.status?.conditions ?? []).find((x: Json) => (x.type === "Complete" || x.type === "Failed") && x.status === "True");
@@ -72,11 +71,11 @@ export class CronJobController implements Controller {
         }
         const job = await this.createJob(cj, latest);
         if (job) active.push(job);
-        status.lastScheduleTime = iso(latest);
+        status.lastScheduleTime = rfc3339(latest);
       }
     } else if (latest !== undefined && deadline !== undefined && latest + deadline * 1000 < now) {
-      this.ctx.recorder.event(cj, "Warning", "MissSchedule", `Missed scheduled time to start a job: ${iso(latest)}`);
-      status.lastScheduleTime = iso(latest);
+      this.ctx.recorder.event(cj, "Warning", "MissSchedule", `Missed scheduled time to start a job: ${rfc3339(latest)}`);
+      status.lastScheduleTime = rfc3339(latest);
     }
     status.active = active.filter((j) => !jobFinished(j)).map((j) => ({ kind: "Job", namespace: ns, name: j.metadata.name, uid: j.metadata.uid, apiVersion: "batch/v1", resourceVersion: j.metadata.resourceVersion }));
     if (!status.active.length) delete status.active;
@@ -95,7 +94,7 @@ export class CronJobController implements Controller {
       const job = await this.ctx.client.create<Obj>(Resources.jobs, cj.metadata.namespace, {
         metadata: {
           name, labels: template.metadata?.labels,
-          annotations: { ...(template.metadata?.annotations ?? {}), "batch.kubernetes.io/cronjob-scheduled-timestamp": iso(scheduled) },
+          annotations: { ...(template.metadata?.annotations ?? {}), "batch.kubernetes.io/cronjob-scheduled-timestamp": rfc3339(scheduled) },
           ownerReferences: [controllerRef(cj, "batch/v1", "CronJob")],
         },
         spec: template.spec,

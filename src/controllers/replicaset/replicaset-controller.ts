@@ -138,7 +138,10 @@ export class ReplicaSetController implements Controller {
       try {
         await this.ctx.client.update(this.kind.resource, rs.metadata.namespace, { ...rs, status }, "status");
       } catch (err) {
-        if ((err as { code?: number }).code !== 404) throw err;
+        const code = (err as { code?: number }).code;
+        // A conflict means the cache is behind a write (the deployment controller scaling, say): look again.
+        if (code === 409) this.queue.add(keyOf(rs));
+        else if (code !== 404) throw err;
       }
     }
     // Pods that are ready but not yet available need another look once minReadySeconds pass.

@@ -6,6 +6,7 @@
  * success after a while.
  */
 import { InformerFactory, Resources, type Client, type Informer, type KubeObject } from "../../../client/index.js";
+import { microTime, rfc3339 } from "../../../api/time.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- pods are free-form JSON here
 type Pod = KubeObject & Json;
@@ -21,8 +22,7 @@ export interface SimNodesOptions {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
-const nowTime = () => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
-const microTime = () => new Date().toISOString().replace("Z", "000Z");
+const nowTime = () => rfc3339();
 
 export class SimNodes {
   readonly names: string[];

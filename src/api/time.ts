@@ -1,0 +1,8 @@
+/** Kubernetes' wire forms of time: metav1.Time (RFC 3339, seconds) and MicroTime (microseconds). */
+export function rfc3339(ms: number = Date.now()): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+export function microTime(ms: number = Date.now()): string {
+  return new Date(ms).toISOString().replace("Z", "000Z");
+}
