@@ -19,6 +19,8 @@ export class ServerAdmission implements Admission {
   readonly nodePorts = new RangeAllocator(30000, 32767, "nodePort");
   /** Set by the server once storage is open; CRD writes register resources through it. */
   onCrdStored?: (crd: Obj) => void;
+  /** Set by the server: orphaning needs every resource of the catalog. */
+  orphanDependents?: (owner: Obj) => Promise<boolean>;
 
   constructor(
     private readonly catalog: ResourceCatalog,

@@ -64,6 +64,7 @@ export class ApiServer {
     });
     this.objects = new ObjectStore(options.store, this.admission);
     this.admission.onCrdStored = (crd) => this.crdStored(crd);
+    this.admission.orphanDependents = (owner) => this.orphanDependents(owner);
     this.openapi = new OpenApiV3(this.catalog);
     this.handler = new ResourceHandler(this.objects, this.catalog.lookup("policy", "v1", "poddisruptionbudgets"));
     this.tokens = new Map(options.tokens ?? []);
@@ -90,6 +91,33 @@ export class ApiServer {
       metadata: { name: "kubernetes", labels: { component: "apiserver", provider: "kubernetes" } },
       spec: { clusterIP: "10.96.0.1", ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: this.options.port ?? 6443 }], sessionAffinity: "None", type: "ClusterIP" },
     }, { fieldManager: "skiff-apiserver" }).catch(ignoreExists);
+  }
+
+  /**
+   * Orphaning done at delete time: every object in the owner's namespace (or
+   * anywhere, for a cluster-scoped owner) loses its ownerReference to it.
+   */
+  private async orphanDependents(owner: Obj): Promise<boolean> {
+    const seen = new Set<string>();
+    for (const info of this.catalog.all()) {
+      if (seen.has(info.storagePrefix) || !info.verbs.includes("list")) continue;
+      seen.add(info.storagePrefix);
+      const namespace = info.namespaced ? owner.metadata.namespace : undefined;
+      if (owner.metadata.namespace && !info.namespaced) continue;
+      const list = await this.objects.list(info, namespace);
+      for (const item of list.items) {
+        if (!(item.metadata.ownerReferences ?? []).some((r: Obj) => r.uid === owner.metadata.uid)) continue;
+        await this.objects.guaranteedUpdate(info, item.metadata.namespace, item.metadata.name, (cur) => {
+          const refs = (cur!.metadata.ownerReferences ?? []).filter((r: Obj) => r.uid !== owner.metadata.uid);
+          if (refs.length) cur!.metadata.ownerReferences = refs;
+          else delete cur!.metadata.ownerReferences;
+          return cur!;
+        }, { fieldManager: "skiff-garbage-collector" }).catch((err) => {
+          if (!(err instanceof ApiError && err.reason === "NotFound")) throw err;
+        });
+      }
+    }
+    return true;
   }
 
   private crdStored(crd: Obj): void {

@@ -71,6 +71,12 @@ export interface Admission {
   deleted?(info: ResourceInfo, obj: Obj): void;
   /** Called after a create or update was stored. */
   stored?(info: ResourceInfo, obj: Obj, old: Obj | undefined): void;
+  /**
+   * Removes the owner's ownerReferences from its dependents, for a delete with
+   * propagationPolicy Orphan. Returns false when it cannot, and the "orphan"
+   * finalizer is then left for a garbage collector.
+   */
+  orphanDependents?(owner: Obj): Promise<boolean>;
 }
 
 export interface Selection { labels: Requirement[]; fields: FieldRequirement[] }
@@ -343,8 +349,11 @@ export class ObjectStore {
       if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
         throw conflict(info.resource, info.group, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
       }
-      // Orphan and Foreground leave a finalizer that the garbage collector acts on.
-      const marked = this.markForDeletion(info, current, options);
+      let opts = options;
+      if (options.propagationPolicy === "Orphan" && !options.dryRun && await this.admission.orphanDependents?.(current)) {
+        opts = { ...options, propagationPolicy: undefined };
+      }
+      const marked = this.markForDeletion(info, current, opts);
       try {
         if (marked) {
           if (options.dryRun || sameObject(marked, current)) return { object: marked, finished: false };
