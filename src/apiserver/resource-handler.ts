@@ -3,6 +3,7 @@
  * deletecollection, and the status, scale, binding and eviction subresources.
  */
 import { ApiError, badRequest, methodNotAllowed, notFound } from "../api/errors.js";
+import type { KubeletProxy } from "./kubelet-proxy.js";
 import { applyJsonPatch } from "../api/patch/json-patch.js";
 import { applyMergePatch } from "../api/patch/merge-patch.js";
 import { applyStrategicMergePatch } from "../api/patch/strategic-merge-patch.js";
@@ -38,7 +39,7 @@ function boolParam(q: URLSearchParams, name: string): boolean {
 
 export class ResourceHandler {
   /** budgets: where PodDisruptionBudgets live, for the eviction subresource. */
-  constructor(private readonly objects: ObjectStore, private readonly budgets?: ResourceInfo) {}
+  constructor(private readonly objects: ObjectStore, private readonly budgets?: ResourceInfo, private readonly kubelets?: KubeletProxy) {}
 
   async handle(req: Request, res: Response, r: ResourceRequest): Promise<void> {
     const method = req.method ?? "GET";
@@ -47,6 +48,7 @@ export class ResourceHandler {
     if (sub === "scale") return this.scale(req, res, r);
     if (sub === "binding") return this.binding(req, res, r);
     if (sub === "eviction") return this.eviction(req, res, r);
+    if (sub === "log" && this.kubelets && method === "GET") return this.kubelets.log(r.namespace!, r.name!, r.query, res);
     if (sub === "log" || sub === "exec" || sub === "attach" || sub === "portforward") return this.streaming(r);
     if (sub === "finalize" && method !== "PUT") throw methodNotAllowed(method, `${r.info.resource}/${sub}`);
     if (sub && sub !== "status" && sub !== "finalize") throw methodNotAllowed(method, `${r.info.resource}/${sub}`);
@@ -362,7 +364,8 @@ export class ResourceHandler {
     const pod = await this.objects.get(r.info, r.namespace, r.name!);
     const node = pod.spec?.nodeName;
     if (!node) throw new ApiError(400, "BadRequest", `pod ${r.name} does not have a host assigned`);
-    throw new ApiError(503, "ServiceUnavailable", `no kubelet serves node "${node}": pods/${r.subresource} is proxied to the node's kubelet, which this server does not run yet`);
+    if (r.subresource === "exec" || r.subresource === "attach") throw new ApiError(400, "BadRequest", `pods/${r.subresource} needs a WebSocket upgrade (v5.channel.k8s.io)`);
+    throw new ApiError(400, "BadRequest", `pods/${r.subresource} is not supported by this server yet`);
   }
 
   private async binding(req: Request, res: Response, r: ResourceRequest): Promise<void> {

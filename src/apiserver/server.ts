@@ -3,6 +3,9 @@
  * discovery, OpenAPI and the resource handlers.
  */
 import { X509Certificate } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { KubeletProxy } from "./kubelet-proxy.js";
 import { createSecureServer, type Http2SecureServer } from "node:http2";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
@@ -47,6 +50,7 @@ const NAMESPACES_INFO_KEY = { group: "", version: "v1", resource: "namespaces" }
 export class ApiServer {
   readonly catalog = new ResourceCatalog();
   readonly objects: ObjectStore;
+  private readonly kubelets: KubeletProxy;
   readonly admission: ServerAdmission;
   private readonly openapi: OpenApiV3;
   private readonly handler: ResourceHandler;
@@ -66,7 +70,8 @@ export class ApiServer {
     this.admission.onCrdStored = (crd) => this.crdStored(crd);
     this.admission.orphanDependents = (owner) => this.orphanDependents(owner);
     this.openapi = new OpenApiV3(this.catalog);
-    this.handler = new ResourceHandler(this.objects, this.catalog.lookup("policy", "v1", "poddisruptionbudgets"));
+    this.kubelets = new KubeletProxy(options.pki, (kind, ns, name) => this.objects.get(this.catalog.lookup("", "v1", kind)!, ns, name));
+    this.handler = new ResourceHandler(this.objects, this.catalog.lookup("policy", "v1", "poddisruptionbudgets"), this.kubelets);
     this.tokens = new Map(options.tokens ?? []);
     this.tokens.set(options.pki.adminToken, { username: "admin", groups: ["system:masters", "system:authenticated"] });
   }
@@ -151,8 +156,14 @@ export class ApiServer {
       allowHTTP1: true, cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert,
       requestCert: true, rejectUnauthorized: false,
     }, (req, res) => void this.serve(req, res));
-    this.server.on("upgrade", (req, socket) => {
-      // WebSocket exec, attach and port-forward go to the kubelet; refusing the upgrade
+    this.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const url = new URL(req.url ?? "/", "https://skiff");
+      const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/.exec(url.pathname);
+      if (m && this.authenticate(req as unknown as Request)) {
+        this.kubelets.exec(req, socket, head, decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), url.searchParams);
+        return;
+      }
+      // Attach and port-forward are not served yet; refusing the upgrade
       // makes kubectl retry as a plain request, which gets the reason.
       const body = JSON.stringify(new ApiError(400, "BadRequest", `upgrade requests are served by the kubelet: ${req.url}`).toStatus());
       socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);

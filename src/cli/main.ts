@@ -2,6 +2,7 @@
 import { serverCommand, serverUsage } from "./server-command.js";
 import { simCommand, simUsage } from "./sim-command.js";
 import { componentCommand, componentUsage } from "./component-commands.js";
+import { imagesCommand, killallCommand, nodeUsage } from "./node-commands.js";
 
 const usage = `Usage: skiff <command> [flags]
 
@@ -10,17 +11,22 @@ Commands:
   controller-manager  run the controllers alone against an API server (leader-elected)
   scheduler           run the scheduler alone against an API server (leader-elected)
   sim       add simulated nodes to a running cluster
+  images    build, import and list the node's container images
+  killall   remove every pod the node runs, with its mounts and network
   version   print the version
 
 ${serverUsage}
 ${simUsage}
-${componentUsage}`;
+${componentUsage}
+${nodeUsage}`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case "server": return serverCommand(rest);
     case "sim": return simCommand(rest);
+    case "images": return imagesCommand(rest);
+    case "killall": return killallCommand(rest);
     case "controller-manager": return componentCommand("controller-manager", rest);
     case "scheduler": return componentCommand("scheduler", rest);
     case "version": {

@@ -1,9 +1,11 @@
 /** `skiff server`: the control plane of a one-node cluster, in one process. */
+import { setMaxListeners } from "node:events";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ApiServer, adminKubeconfig, ensurePki } from "../apiserver/index.js";
+import { ApiServer, VERSION_INFO, adminKubeconfig, ensurePki } from "../apiserver/index.js";
+import { chooseRuntime, startAgent, type RuntimeChoice } from "../kubelet/agent.js";
 import { Client, loadKubeconfig } from "../client/index.js";
 import { componentLog, runElected } from "./component-commands.js";
 import { ControllerManager } from "../controllers/manager.js";
@@ -22,6 +24,10 @@ Flags:
   --sim-nodes N                register N simulated nodes that run pods without running anything (default 0)
   --disable-controllers        run the API server alone, without scheduler and controllers
   --node-monitor-grace-period S  seconds a node may go without renewing its Lease before it is Unknown (default 40)
+  --runtime auto|cri|none      the local node's container runtime (default auto: cri where containerd and root are available)
+  --node-name NAME             the local node's name (default the host name)
+  --kubelet-port N             the kubelet's HTTPS port on the node address (default 10250; 0 picks a free one)
+  --pod-bridge NAME            the Linux bridge of the node's pod network (default skiff0)
 `;
 
 const log = componentLog("apiserver");
@@ -38,6 +44,10 @@ export async function serverCommand(argv: string[]): Promise<number> {
       "sim-nodes": { type: "string", default: "0" },
       "disable-controllers": { type: "boolean", default: false },
       "node-monitor-grace-period": { type: "string", default: "40" },
+      runtime: { type: "string", default: "auto" },
+      "node-name": { type: "string" },
+      "kubelet-port": { type: "string", default: "10250" },
+      "pod-bridge": { type: "string", default: "skiff0" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -60,6 +70,8 @@ export async function serverCommand(argv: string[]): Promise<number> {
   process.stdout.write(`Point kubectl at it:\n  export KUBECONFIG=${kubeconfig}\n  kubectl get namespaces\n`);
 
   const components = new AbortController();
+  // Every informer and loop of the in-process components listens on this one signal.
+  setMaxListeners(0, components.signal);
   if (!values["disable-controllers"]) {
     // The built-in components take part in leader election like any other, so a
     // separately run controller manager or scheduler never acts alongside them.
@@ -76,6 +88,14 @@ export async function serverCommand(argv: string[]): Promise<number> {
     if (simCount > 0) await new SimNodes(client, { count: simCount, log: componentLog("sim") }).start(components.signal);
     log("components started", { controllers: true, scheduler: true, simNodes: simCount });
   }
+  const runtime = values.runtime as RuntimeChoice;
+  if (!["auto", "cri", "none"].includes(runtime)) throw new Error(`--runtime must be auto, cri or none, not ${JSON.stringify(runtime)}`);
+  const agentLog = componentLog("kubelet");
+  const agent = await startAgent(new Client(loadKubeconfig(kubeconfig)), {
+    dataDir, runtime, nodeName: values["node-name"], kubeletPort: Number(values["kubelet-port"]), bridge: values["pod-bridge"]!,
+    tls: { caCert: pki.caCert, serverCert: pki.serverCert, serverKey: pki.serverKey }, kubeletVersion: VERSION_INFO.gitVersion, log: agentLog,
+  }, components.signal);
+  process.stdout.write(agent ? `Node ${agent.kubelet.nodeName} runs pods with ${agent.runtime}\n` : `${chooseRuntime(runtime).reason}\n`);
 
   await new Promise<void>((done) => {
     const stop = (signal: string) => {
@@ -86,6 +106,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
   components.abort();
+  await agent?.stop();
   await server.stop();
   await store.close();
   return 0;

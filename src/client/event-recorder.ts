@@ -14,13 +14,14 @@ export class EventRecorder {
 
   constructor(private readonly client: Client, private readonly component: string, private readonly host?: string) {}
 
-  event(obj: KubeObject, type: "Normal" | "Warning", reason: string, message: string): void {
-    void this.record(obj, type, reason, message).catch(() => undefined);
+  /** fieldPath names the part of the object, e.g. `spec.containers{web}` for a pod's container. */
+  event(obj: KubeObject, type: "Normal" | "Warning", reason: string, message: string, fieldPath?: string): void {
+    void this.record(obj, type, reason, message, fieldPath).catch(() => undefined);
   }
 
-  private async record(obj: KubeObject, type: string, reason: string, message: string): Promise<void> {
+  private async record(obj: KubeObject, type: string, reason: string, message: string, fieldPath?: string): Promise<void> {
     const ns = obj.metadata.namespace || "default";
-    const key = `${ns}/${obj.metadata.uid}/${reason}/${message}`;
+    const key = `${ns}/${obj.metadata.uid}/${fieldPath ?? ""}/${reason}/${message}`;
     const seen = this.recent.get(key);
     if (seen) {
       seen.count++;
@@ -37,7 +38,7 @@ export class EventRecorder {
     const t = now();
     await this.client.create(Resources.events, ns, {
       metadata: { name, namespace: ns },
-      involvedObject: { kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name, uid: obj.metadata.uid, apiVersion: obj.apiVersion, resourceVersion: obj.metadata.resourceVersion },
+      involvedObject: { kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name, uid: obj.metadata.uid, apiVersion: obj.apiVersion, resourceVersion: obj.metadata.resourceVersion, ...(fieldPath ? { fieldPath } : {}) },
       reason, message, type, count: 1, firstTimestamp: t, lastTimestamp: t,
       source: { component: this.component, ...(this.host ? { host: this.host } : {}) },
       reportingComponent: this.component, reportingInstance: this.host ?? "",

@@ -12,6 +12,7 @@ import { EndpointsController } from "./endpoints/endpoints-controller.js";
 import { GarbageCollector } from "./garbagecollector/garbage-collector.js";
 import { JobController } from "./job/job-controller.js";
 import { NamespaceController } from "./namespace/namespace-controller.js";
+import { NodeIpamController } from "./nodeipam/node-ipam-controller.js";
 import { NodeLifecycleController } from "./nodelifecycle/node-lifecycle-controller.js";
 import { PodGCController } from "./podgc/pod-gc-controller.js";
 import { ReplicaSetController, replicationControllerKind } from "./replicaset/replicaset-controller.js";
@@ -24,7 +25,7 @@ export interface ControllerOptions {
 }
 
 export function defaultControllers(options: ControllerOptions = {}): Controller[] {
-  return [new NodeLifecycleController({ gracePeriodMs: options.nodeMonitorGracePeriodMs }), new PodGCController(), new NamespaceController(), new ServiceAccountController(), new GarbageCollector(), new ReplicaSetController(), new ReplicaSetController(replicationControllerKind), new DeploymentController(), new JobController(), new CronJobController(), new EndpointsController(), new StatefulSetController(), new DaemonSetController(), new DisruptionController(), new ResourceQuotaController()];
+  return [new NodeIpamController(), new NodeLifecycleController({ gracePeriodMs: options.nodeMonitorGracePeriodMs }), new PodGCController(), new NamespaceController(), new ServiceAccountController(), new GarbageCollector(), new ReplicaSetController(), new ReplicaSetController(replicationControllerKind), new DeploymentController(), new JobController(), new CronJobController(), new EndpointsController(), new StatefulSetController(), new DaemonSetController(), new DisruptionController(), new ResourceQuotaController()];
 }
 
 export class ControllerManager {

@@ -21,9 +21,19 @@ export interface RunningServer extends AsyncDisposable {
   stop(): Promise<number | null>;
 }
 
-export async function startServer(options: { dataDir?: string; datastoreEndpoint?: string; keepDataDir?: boolean; simNodes?: number; args?: string[] } = {}): Promise<RunningServer> {
+export interface ServerOptions {
+  dataDir?: string;
+  datastoreEndpoint?: string;
+  keepDataDir?: boolean;
+  simNodes?: number;
+  /** The local node's runtime; tests of the control plane run without one (default "none"). */
+  runtime?: "none" | "cri";
+  args?: string[];
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "skiff-test-"));
-  const args = [join(repoRoot, "bin/skiff.js"), "server", "--data-dir", dataDir, "--port", "0"];
+  const args = [join(repoRoot, "bin/skiff.js"), "server", "--data-dir", dataDir, "--port", "0", "--runtime", options.runtime ?? "none"];
   if (options.datastoreEndpoint) args.push("--datastore-endpoint", options.datastoreEndpoint);
   if (options.simNodes) args.push("--sim-nodes", String(options.simNodes));
   args.push(...(options.args ?? []));

@@ -1,0 +1,117 @@
+/**
+ * pods/log and pods/exec, proxied to the kubelet of the pod's node as
+ * upstream's API server does: logs as a plain stream; exec over WebSocket
+ * (kubectl v1.32 offers v5.channel.k8s.io: one byte of channel, then data;
+ * 1 stdout, 2 stderr, 3 the final Status).
+ */
+import { request, type RequestOptions } from "node:https";
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
+import { ApiError } from "../api/errors.js";
+import type { Pki } from "./pki.js";
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- pods and nodes as stored
+
+export interface KubeletTarget { host: string; port: number; pod: Obj }
+
+export class KubeletProxy {
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (offered) => ["v5.channel.k8s.io", "v4.channel.k8s.io"].find((p) => offered.has(p)) ?? false,
+  });
+
+  constructor(private readonly pki: Pki, private readonly lookup: (kind: "pods" | "nodes", namespace: string | undefined, name: string) => Promise<Obj>) {}
+
+  async target(namespace: string, podName: string): Promise<KubeletTarget> {
+    const pod = await this.lookup("pods", namespace, podName);
+    const nodeName = pod.spec?.nodeName;
+    if (!nodeName) throw new ApiError(400, "BadRequest", `pod ${podName} does not have a host assigned`);
+    const node = await this.lookup("nodes", undefined, nodeName).catch(() => undefined);
+    const host = node?.status?.addresses?.find((a: Obj) => a.type === "InternalIP")?.address;
+    const port = node?.status?.daemonEndpoints?.kubeletEndpoint?.Port;
+    if (!host || !port) throw new ApiError(503, "ServiceUnavailable", `no kubelet serves node "${nodeName}" (simulated nodes have none): pods/log and pods/exec need a node with a kubelet`);
+    return { host, port, pod };
+  }
+
+  static containerName(pod: Obj, asked: string | null): string {
+    if (asked) return asked;
+    const names: string[] = (pod.spec?.containers ?? []).map((c: Obj) => c.name);
+    if (names.length === 1) return names[0]!;
+    throw new ApiError(400, "BadRequest", `a container name must be specified for pod ${pod.metadata.name}, choose one of: [${names.join(" ")}]`);
+  }
+
+  private call(t: KubeletTarget, method: string, path: string): Promise<IncomingMessage> {
+    const options: RequestOptions = {
+      host: t.host, port: t.port, method, path,
+      ca: this.pki.caCert, cert: this.pki.adminCert, key: this.pki.adminKey,
+      // The kubelet's certificate comes from the cluster CA; its names need not include the node address.
+      checkServerIdentity: () => undefined,
+    };
+    return new Promise((resolve, reject) => {
+      const req = request(options, resolve);
+      req.once("error", (err) => reject(new ApiError(503, "ServiceUnavailable", `error dialing the kubelet at ${t.host}:${t.port}: ${err.message}`)));
+      req.end();
+    });
+  }
+
+  private async errorFrom(res: IncomingMessage): Promise<ApiError> {
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString().trim();
+    return new ApiError(res.statusCode === 404 ? 404 : 400, res.statusCode === 404 ? "NotFound" : "BadRequest", text || `kubelet answered ${res.statusCode}`);
+  }
+
+  /** Streams the container's log to the client. */
+  async log(namespace: string, podName: string, query: URLSearchParams, out: { writeHead(code: number, headers: Record<string, string>): unknown; flushHeaders?(): void; write(b: Buffer): unknown; end(): unknown; once(e: "close", f: () => void): unknown }): Promise<void> {
+    const t = await this.target(namespace, podName);
+    const container = KubeletProxy.containerName(t.pod, query.get("container"));
+    const q = new URLSearchParams();
+    for (const k of ["follow", "tailLines", "timestamps", "sinceSeconds", "sinceTime", "previous", "limitBytes"]) if (query.has(k)) q.set(k, query.get(k)!);
+    const res = await this.call(t, "GET", `/containerLogs/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(container)}?${q}`);
+    if (res.statusCode !== 200) throw await this.errorFrom(res);
+    out.writeHead(200, { "content-type": "text/plain" });
+    out.flushHeaders?.();
+    out.once("close", () => res.destroy());
+    for await (const chunk of res) out.write(chunk as Buffer);
+    out.end();
+  }
+
+  /** Answers kubectl's WebSocket exec upgrade; the command runs through the kubelet. */
+  exec(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string, query: URLSearchParams): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => void this.runExec(ws, namespace, podName, query));
+  }
+
+  private async runExec(ws: WebSocket, namespace: string, podName: string, query: URLSearchParams): Promise<void> {
+    const send = (channel: number, data: Buffer | string) => ws.send(Buffer.concat([Buffer.from([channel]), Buffer.isBuffer(data) ? data : Buffer.from(data)]));
+    const finish = (status: Obj) => { send(3, JSON.stringify({ metadata: {}, ...status })); ws.close(1000); };
+    try {
+      const command = query.getAll("command");
+      if (!command.length) throw new ApiError(400, "BadRequest", "you must specify at least 1 command");
+      if (query.get("tty") === "true" || query.get("stdin") === "true") {
+        throw new ApiError(400, "BadRequest", "interactive exec (stdin or a terminal) is not supported by this server yet; run the command without -i/-t");
+      }
+      const t = await this.target(namespace, podName);
+      if (t.pod.status?.phase === "Succeeded" || t.pod.status?.phase === "Failed") throw new ApiError(400, "BadRequest", `cannot exec into a container in a completed pod; current phase is ${t.pod.status.phase}`);
+      const container = KubeletProxy.containerName(t.pod, query.get("container"));
+      const q = new URLSearchParams();
+      for (const c of command) q.append("command", c);
+      const res = await this.call(t, "POST", `/run/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(container)}?${q}`);
+      if (res.statusCode !== 200) throw await this.errorFrom(res);
+      const chunks: Buffer[] = [];
+      for await (const c of res) chunks.push(c as Buffer);
+      const r = JSON.parse(Buffer.concat(chunks).toString()) as { stdout: string; stderr: string; exitCode: number };
+      if (query.get("stdout") !== "false" && r.stdout) send(1, Buffer.from(r.stdout, "base64"));
+      if (query.get("stderr") !== "false" && r.stderr) send(2, Buffer.from(r.stderr, "base64"));
+      if (r.exitCode === 0) finish({ status: "Success" });
+      else finish({
+        status: "Failure", reason: "NonZeroExitCode",
+        message: `command terminated with non-zero exit code: error executing command [${command.join(" ")}], exit code ${r.exitCode}`,
+        details: { causes: [{ reason: "ExitCode", message: String(r.exitCode) }] },
+      });
+    } catch (err) {
+      const e = err instanceof ApiError ? err : new ApiError(500, "InternalError", String((err as Error).message ?? err));
+      finish({ status: "Failure", message: e.message, reason: e.reason, code: e.code });
+    }
+  }
+}

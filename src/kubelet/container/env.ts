@@ -1,0 +1,145 @@
+/**
+ * A container's environment, resolved as upstream's kubelet does: the
+ * Service variables first (so the container's own can override them), then
+ * envFrom, then env with valueFrom and $(VAR) references.
+ */
+import { parseQuantity } from "../../api/quantity.js";
+import type { Json, Pod } from "../types.js";
+
+export interface EnvSources {
+  configMap(namespace: string, name: string): Json | undefined;
+  secret(namespace: string, name: string): Json | undefined;
+  services(namespace: string): Json[];
+}
+
+export class EnvError extends Error {}
+
+const envName = (svc: string) => svc.toUpperCase().replace(/-/g, "_");
+
+/** The Docker-links style variables for every Service with a ClusterIP. */
+export function serviceEnv(services: Json[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const svc of services) {
+    const ip = svc.spec?.clusterIP;
+    if (!ip || ip === "None") continue;
+    const name = envName(svc.metadata.name);
+    const ports: Json[] = svc.spec.ports ?? [];
+    if (!ports.length) continue;
+    env[`${name}_SERVICE_HOST`] = ip;
+    env[`${name}_SERVICE_PORT`] = String(ports[0]!.port);
+    for (const p of ports) if (p.name) env[`${name}_SERVICE_PORT_${envName(p.name)}`] = String(p.port);
+    const first = ports[0]!;
+    const proto = (first.protocol ?? "TCP").toLowerCase();
+    env[`${name}_PORT`] = `${proto}://${ip}:${first.port}`;
+    for (const p of ports) {
+      const pr = (p.protocol ?? "TCP");
+      const prefix = `${name}_PORT_${p.port}_${pr}`;
+      env[prefix] = `${pr.toLowerCase()}://${ip}:${p.port}`;
+      env[`${prefix}_PROTO`] = pr.toLowerCase();
+      env[`${prefix}_PORT`] = String(p.port);
+      env[`${prefix}_ADDR`] = ip;
+    }
+  }
+  return env;
+}
+
+/** Expands $(VAR) from the variables so far; $$ escapes, unknown references stay as written. */
+export function expand(value: string, vars: Record<string, string>): string {
+  return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name: string | undefined) => {
+    if (m === "$$") return "$";
+    return name !== undefined && name in vars ? vars[name]! : m;
+  });
+}
+
+export function fieldRefValue(pod: Pod, fieldPath: string): string {
+  const m = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath);
+  if (m) return String((pod.metadata as Json)[m[1]!]?.[m[2]!] ?? "");
+  switch (fieldPath) {
+    case "metadata.name": return pod.metadata.name ?? "";
+    case "metadata.namespace": return pod.metadata.namespace ?? "";
+    case "metadata.uid": return String(pod.metadata.uid ?? "");
+    case "spec.nodeName": return pod.spec.nodeName ?? "";
+    case "spec.serviceAccountName": return pod.spec.serviceAccountName ?? "";
+    case "status.hostIP": return pod.status?.hostIP ?? "";
+    case "status.hostIPs": return (pod.status?.hostIPs ?? []).map((i: Json) => i.ip).join(",");
+    case "status.podIP": return pod.status?.podIP ?? "";
+    case "status.podIPs": return (pod.status?.podIPs ?? []).map((i: Json) => i.ip).join(",");
+    case "metadata.labels": return formatMap(pod.metadata.labels);
+    case "metadata.annotations": return formatMap(pod.metadata.annotations);
+    default: throw new EnvError(`unsupported fieldPath: ${fieldPath}`);
+  }
+}
+
+export function formatMap(m: Record<string, string> | undefined): string {
+  return Object.keys(m ?? {}).sort().map((k) => `${k}=${JSON.stringify(m![k])}`).join("\n");
+}
+
+/** limits.cpu and friends, in units of the divisor; an unset limit is the node's allocatable. */
+export function resourceFieldValue(container: Json, ref: Json, nodeAllocatable: Json): string {
+  const [kind, resource] = String(ref.resource).split(".") as [string, string];
+  const set = container.resources?.[kind]?.[resource];
+  const raw = set ?? (kind === "limits" ? nodeAllocatable[resource] : undefined) ?? "0";
+  const divisor = parseQuantity(String(ref.divisor ?? (resource === "cpu" ? "1" : "1")));
+  const value = parseQuantity(String(raw)) / (divisor || 1);
+  return String(Math.ceil(value));
+}
+
+export function containerEnv(pod: Pod, container: Json, sources: EnvSources, podIP: string, nodeAllocatable: Json): { key: string; value: string }[] {
+  const ns = pod.metadata.namespace as string;
+  const viewed: Pod = { ...pod, status: { ...pod.status, podIP, podIPs: podIP ? [{ ip: podIP }] : [] } };
+  const vars: Record<string, string> = {};
+  const services = pod.spec.enableServiceLinks === false
+    ? []
+    : sources.services(ns);
+  const master = ns === "default" ? [] : sources.services("default").filter((s) => s.metadata.name === "kubernetes");
+  Object.assign(vars, serviceEnv([...master, ...services]));
+  for (const from of container.envFrom ?? []) {
+    const prefix = from.prefix ?? "";
+    const ref = from.configMapRef ?? from.secretRef;
+    const obj = from.configMapRef ? sources.configMap(ns, ref.name) : sources.secret(ns, ref.name);
+    if (!obj) {
+      if (ref.optional) continue;
+      throw new EnvError(`${from.configMapRef ? "configmap" : "secret"} "${ref.name}" not found`);
+    }
+    const data: Record<string, string> = from.configMapRef ? { ...obj.data } : decodeSecret(obj);
+    for (const [k, v] of Object.entries(data)) vars[prefix + k] = v;
+  }
+  for (const e of container.env ?? []) {
+    if (e.valueFrom) {
+      const v = valueFrom(viewed, container, e, sources, nodeAllocatable);
+      if (v !== undefined) vars[e.name] = v;
+    } else {
+      vars[e.name] = expand(e.value ?? "", vars);
+    }
+  }
+  return Object.entries(vars).map(([key, value]) => ({ key, value }));
+}
+
+function valueFrom(pod: Pod, container: Json, e: Json, sources: EnvSources, alloc: Json): string | undefined {
+  const ns = pod.metadata.namespace as string;
+  const vf = e.valueFrom;
+  if (vf.fieldRef) return fieldRefValue(pod, vf.fieldRef.fieldPath);
+  if (vf.resourceFieldRef) {
+    const target = vf.resourceFieldRef.containerName ? (pod.spec.containers ?? []).find((c: Json) => c.name === vf.resourceFieldRef.containerName) ?? container : container;
+    return resourceFieldValue(target, vf.resourceFieldRef, alloc);
+  }
+  const ref = vf.configMapKeyRef ?? vf.secretKeyRef;
+  if (ref) {
+    const isConfigMap = Boolean(vf.configMapKeyRef);
+    const obj = isConfigMap ? sources.configMap(ns, ref.name) : sources.secret(ns, ref.name);
+    const data = obj ? (isConfigMap ? { ...obj.data } : decodeSecret(obj)) : undefined;
+    if (!data || !(ref.key in data)) {
+      if (ref.optional) return undefined;
+      throw new EnvError(obj ? `couldn't find key ${ref.key} in ${isConfigMap ? "ConfigMap" : "Secret"} ${ns}/${ref.name}` : `${isConfigMap ? "configmap" : "secret"} "${ref.name}" not found`);
+    }
+    return data[ref.key];
+  }
+  return undefined;
+}
+
+export function decodeSecret(secret: Json): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(secret.data ?? {})) out[k] = Buffer.from(String(v), "base64").toString("utf8");
+  for (const [k, v] of Object.entries(secret.stringData ?? {})) out[k] = String(v);
+  return out;
+}

@@ -1,0 +1,302 @@
+/**
+ * The kubelet: registers its node and keeps its Lease, watches the pods
+ * bound to it, and runs each through the container runtime with one worker
+ * per pod (never two syncs of a pod at once). A relist of the runtime every
+ * second (upstream's PLEG) notices containers that exit; the status of every
+ * pod is reported when it changes. State lives in the runtime, so a restarted
+ * kubelet adopts the containers that are running instead of restarting them.
+ */
+import { join } from "node:path";
+import { mkdirSync } from "node:fs";
+import { EventRecorder, Informer, InformerFactory, Resources, type Client, type KubeObject } from "../client/index.js";
+import { jsonEqual } from "../api/json-equal.js";
+import { microTime, rfc3339 } from "../api/time.js";
+import { ProberManager } from "./prober/prober-manager.js";
+import { RuntimeManager, type PodState, type Recorder } from "./kuberuntime/runtime-manager.js";
+import type { ContainerRuntime } from "./kuberuntime/runtime.js";
+import { generatePodStatus } from "./status/generate.js";
+import { hostResources, nodeLabels, nodeStatus } from "./node-status.js";
+import { VolumeManager } from "./volume/volumes.js";
+import { Labels, podKey, type Json, type Logger, type Pod } from "./types.js";
+
+export interface KubeletOptions {
+  nodeName: string;
+  /** The kubelet's directory: pods/, logs/ under it. */
+  rootDir: string;
+  runtime: ContainerRuntime;
+  /** The node's address; when unset, the one onPodCIDR returns. */
+  nodeIP?: string;
+  /** Sets up the pod network for the node's pod CIDR and returns the node address to report. */
+  onPodCIDR?: (podCIDR: string) => Promise<string>;
+  kubeletPort: number;
+  clusterDNS?: string[];
+  clusterDomain?: string;
+  kubeletVersion: string;
+  log: Logger;
+}
+
+export class Kubelet {
+  readonly informers: InformerFactory;
+  pods!: Informer<Pod>;
+  private readonly states = new Map<string, PodState>();
+  private readonly podsByUid = new Map<string, Pod>();
+  private readonly workers = new Map<string, { running: boolean; again: boolean }>();
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  private readonly lastStatus = new Map<string, Json>();
+  private readonly recorderImpl: EventRecorder;
+  readonly manager: RuntimeManager;
+  private readonly volumes: VolumeManager;
+  private readonly prober: ProberManager;
+  nodeIP = "";
+  private node?: Json;
+  private signal!: AbortSignal;
+  private relistState = new Map<string, string>();
+
+  constructor(private readonly client: Client, readonly options: KubeletOptions) {
+    this.informers = new InformerFactory(client);
+    this.recorderImpl = new EventRecorder(client, "kubelet", options.nodeName);
+    const recorder: Recorder = { event: (pod, type, reason, message, fieldPath) => this.recorderImpl.event({ ...pod, kind: "Pod", apiVersion: "v1" } as KubeObject, type, reason, message, fieldPath) };
+    const cms = this.informers.informer<Json & KubeObject>(Resources.configmaps);
+    const secrets = this.informers.informer<Json & KubeObject>(Resources.secrets);
+    const services = this.informers.informer<Json & KubeObject>(Resources.services);
+    const pvcs = this.informers.informer<Json & KubeObject>(Resources.persistentvolumeclaims);
+    const pvs = this.informers.informer<Json & KubeObject>(Resources.persistentvolumes);
+    const sources = {
+      configMap: (ns: string, name: string) => cms.get(`${ns}/${name}`),
+      secret: (ns: string, name: string) => secrets.get(`${ns}/${name}`),
+      services: (ns: string) => services.list(ns),
+      persistentVolumeClaim: (ns: string, name: string) => pvcs.get(`${ns}/${name}`),
+      persistentVolume: (name: string) => pvs.get(name),
+    };
+    const allocatable = () => hostResources(options.rootDir).allocatable;
+    this.volumes = new VolumeManager(join(options.rootDir, "pods"), sources, allocatable);
+    this.prober = new ProberManager(options.runtime, {
+      onResult: (pod) => this.enqueue(String(pod.metadata.uid)),
+      unhealthy: (pod, container, kind, output) => recorder.event(pod, "Warning", "Unhealthy", `${kind[0]!.toUpperCase()}${kind.slice(1)} probe failed: ${output}`, `spec.containers{${container}}`),
+    });
+    this.manager = new RuntimeManager(options.runtime, this.volumes, sources, this.prober, recorder, {
+      logsDir: join(options.rootDir, "logs"),
+      dns: { clusterDNS: options.clusterDNS ?? ["10.96.0.10"], clusterDomain: options.clusterDomain ?? "cluster.local" },
+      nodeAllocatable: allocatable,
+      log: options.log,
+    });
+    // A changed ConfigMap or Secret reaches the volumes that show it at the pod's next sync.
+    const touch = (o: KubeObject) => { for (const p of this.pods?.list(o.metadata.namespace) ?? []) this.enqueue(String(p.metadata.uid)); };
+    cms.addEventHandler({ update: (_a, b) => touch(b), add: touch });
+    secrets.addEventHandler({ update: (_a, b) => touch(b), add: touch });
+  }
+
+  get nodeName(): string { return this.options.nodeName; }
+
+  async start(signal: AbortSignal): Promise<void> {
+    this.signal = signal;
+    mkdirSync(join(this.options.rootDir, "pods"), { recursive: true });
+    this.nodeIP = this.options.nodeIP ?? "";
+    await this.registerNode();
+    await this.renewLease().catch(() => undefined);
+    const lease = setInterval(() => void this.renewLease().catch(() => undefined), 10_000);
+    if (this.options.onPodCIDR) {
+      const cidr = await this.waitForPodCIDR(signal);
+      if (!cidr) { clearInterval(lease); return; }
+      const ip = await this.options.onPodCIDR(cidr);
+      if (!this.options.nodeIP) this.nodeIP = ip;
+    }
+    await this.updateNodeStatus();
+    const status = setInterval(() => void this.updateNodeStatus().catch((err) => this.options.log("node status update failed", { err: String(err) })), 10_000);
+    this.pods = new Informer<Pod>(this.client, Resources.pods, { fieldSelector: `spec.nodeName=${this.options.nodeName}` });
+    this.pods.addEventHandler({
+      add: (p) => this.track(p),
+      update: (_o, p) => this.track(p),
+      delete: (p) => { this.podsByUid.delete(String(p.metadata.uid)); this.enqueue(String(p.metadata.uid)); },
+    });
+    void this.pods.run(signal);
+    this.informers.start(signal);
+    await Promise.all([this.pods.hasSynced, this.informers.waitForCacheSync()]);
+    const relist = setInterval(() => void this.relist().catch((err) => this.options.log("relist failed", { err: String(err) })), 1000);
+    const resync = setInterval(() => { for (const uid of this.podsByUid.keys()) this.enqueue(uid); }, 10_000);
+    await this.relist().catch(() => undefined);
+    signal.addEventListener("abort", () => {
+      clearInterval(lease); clearInterval(status); clearInterval(relist); clearInterval(resync);
+      for (const t of this.retryTimers.values()) clearTimeout(t);
+      this.prober.stopAll();
+    }, { once: true });
+    this.options.log("kubelet started", { node: this.options.nodeName, nodeIP: this.nodeIP, runtime: this.options.runtime.name });
+  }
+
+  private track(p: Pod): void {
+    const uid = String(p.metadata.uid);
+    this.podsByUid.set(uid, p);
+    this.enqueue(uid);
+  }
+
+  podByName(namespace: string, name: string): Pod | undefined {
+    return this.pods?.get(`${namespace}/${name}`);
+  }
+
+  private async registerNode(): Promise<void> {
+    const name = this.options.nodeName;
+    const node = { metadata: { name, labels: nodeLabels(name), annotations: { "skiff.dev/runtime": this.options.runtime.name } }, spec: {} };
+    try {
+      await this.client.create(Resources.nodes, undefined, node as KubeObject);
+      this.options.log("node registered", { node: name });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 409) throw err;
+      await this.client.patch(Resources.nodes, undefined, name, { metadata: { labels: node.metadata.labels } });
+    }
+    await this.updateNodeStatus(false);
+  }
+
+  private async waitForPodCIDR(signal: AbortSignal): Promise<string | undefined> {
+    let logged = false;
+    while (!signal.aborted) {
+      const node = await this.client.get<Json & KubeObject>(Resources.nodes, undefined, this.options.nodeName).catch(() => undefined);
+      if (node?.spec?.podCIDR) return node.spec.podCIDR;
+      if (!logged) { this.options.log("waiting for the node's pod CIDR from the node IPAM controller"); logged = true; }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    return undefined;
+  }
+
+  private async updateNodeStatus(ready = true): Promise<void> {
+    const images = await this.options.runtime.listImages().catch(() => []);
+    const runtimeOk = await this.options.runtime.version().then(() => true, () => false);
+    const ok = ready && runtimeOk && Boolean(this.nodeIP);
+    const status = nodeStatus({
+      nodeName: this.options.nodeName, nodeIP: this.nodeIP, dataDir: this.options.rootDir, kubeletPort: this.options.kubeletPort,
+      runtimeVersion: this.options.runtime.name, kubeletVersion: this.options.kubeletVersion,
+      ready: ok ? { ok, message: "kubelet is posting ready status" } : { ok, message: runtimeOk ? "container runtime network not ready: waiting for the node's pod CIDR" : "container runtime is down" },
+      images: images.map((i) => ({ names: [...i.repoTags, ...i.repoDigests], sizeBytes: i.size })),
+      previous: this.node?.status,
+    });
+    this.node = await this.client.patch<Json & KubeObject>(Resources.nodes, undefined, this.options.nodeName, { status }, "merge", "status");
+  }
+
+  private async renewLease(): Promise<void> {
+    const name = this.options.nodeName;
+    const spec = { holderIdentity: name, leaseDurationSeconds: 40, renewTime: microTime() };
+    try {
+      await this.client.patch(Resources.leases, "kube-node-lease", name, { spec }, "merge");
+    } catch (err) {
+      if ((err as { code?: number }).code !== 404) throw err;
+      await this.client.create(Resources.leases, "kube-node-lease", { metadata: { name }, spec });
+    }
+  }
+
+  /** Upstream's PLEG: compares the runtime's containers with the last look, and wakes the pods that changed. */
+  private async relist(): Promise<void> {
+    const [containers, sandboxes] = await Promise.all([this.options.runtime.listContainers(), this.options.runtime.listPodSandbox()]);
+    const now = new Map<string, string>();
+    for (const c of containers) now.set(`c/${c.id}`, `${c.labels[Labels.podUid]}/${c.state}`);
+    for (const s of sandboxes) now.set(`s/${s.id}`, `${s.labels[Labels.podUid]}/${s.state}`);
+    const changed = new Set<string>();
+    for (const [id, v] of now) if (this.relistState.get(id) !== v) changed.add(v.split("/")[0]!);
+    for (const [id, v] of this.relistState) if (!now.has(id)) changed.add(v.split("/")[0]!);
+    this.relistState = now;
+    // Sandboxes of pods the API no longer has (deleted while the kubelet was away) are cleaned up.
+    for (const v of now.values()) {
+      const uid = v.split("/")[0]!;
+      if (uid && !this.podsByUid.has(uid)) changed.add(uid);
+    }
+    for (const uid of changed) if (uid && uid !== "undefined") this.enqueue(uid);
+  }
+
+  enqueue(uid: string): void {
+    if (!this.signal || this.signal.aborted) return;
+    const w = this.workers.get(uid);
+    if (w?.running) { w.again = true; return; }
+    const worker = w ?? { running: false, again: false };
+    this.workers.set(uid, worker);
+    worker.running = true;
+    void (async () => {
+      do {
+        worker.again = false;
+        try {
+          await this.syncPod(uid);
+        } catch (err) {
+          this.options.log("pod sync failed", { uid, pod: this.podsByUid.get(uid) ? podKey(this.podsByUid.get(uid)!) : undefined, err: String((err as Error).message ?? err) });
+          this.retry(uid, 2000);
+        }
+      } while (worker.again && !this.signal.aborted);
+      worker.running = false;
+      if (!this.podsByUid.has(uid) && !this.states.has(uid)) this.workers.delete(uid);
+    })();
+  }
+
+  private retry(uid: string, ms: number): void {
+    if (this.retryTimers.has(uid)) return;
+    this.retryTimers.set(uid, setTimeout(() => { this.retryTimers.delete(uid); this.enqueue(uid); }, ms));
+  }
+
+  private async syncPod(uid: string): Promise<void> {
+    const pod = this.podsByUid.get(uid);
+    if (!pod) {
+      // Gone from the API: nothing of it may stay on the node.
+      await this.manager.removePod(uid);
+      this.states.delete(uid);
+      this.lastStatus.delete(uid);
+      return;
+    }
+    let state = this.states.get(uid);
+    if (!state) {
+      state = { waiting: new Map(), startTime: pod.status?.startTime ?? rfc3339() };
+      this.states.set(uid, state);
+    }
+    if (pod.metadata.deletionTimestamp) {
+      if (state.killing) return;
+      state.killing = true;
+      try {
+        const rt = await this.manager.killPod(pod, this.manager.gracePeriod(pod));
+        await this.pushStatus(pod, rt, state).catch(() => undefined);
+        await this.manager.removePod(uid);
+        // The containers are gone: the API object may go now (upstream's kubelet makes this final delete).
+        await this.client.delete(Resources.pods, pod.metadata.namespace, pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid } }).catch((err) => {
+          if ((err as { code?: number }).code !== 404 && (err as { code?: number }).code !== 409) throw err;
+        });
+      } finally {
+        state.killing = false;
+      }
+      return;
+    }
+    const phase = pod.status?.phase;
+    if (phase === "Succeeded" || phase === "Failed") {
+      // Terminal pods keep their containers (for logs) but no longer hold a sandbox or address.
+      const rt = await this.manager.podStatus(uid);
+      if (rt.sandboxes.some((s) => s.state === "SANDBOX_READY") || rt.containers.some((c) => c.state === "CONTAINER_RUNNING")) await this.manager.killPod(pod, this.manager.gracePeriod(pod));
+      return;
+    }
+    let syncError: unknown;
+    try {
+      await this.manager.syncPod(pod, state);
+    } catch (err) {
+      syncError = err;
+    }
+    const rt = await this.manager.podStatus(uid);
+    const status = await this.pushStatus(pod, rt, state);
+    if (status.phase === "Succeeded" || status.phase === "Failed") {
+      await this.manager.killPod(pod, 0);
+    } else if (state.waiting.size > 0 || (pod.spec.initContainers?.length && status.conditions?.find((c: Json) => c.type === "Initialized")?.status !== "True")) {
+      // Back-offs and init containers move on with time, not with an event.
+      this.retry(uid, 1000);
+    }
+    if (syncError) throw syncError;
+  }
+
+  private async pushStatus(pod: Pod, rt: Awaited<ReturnType<RuntimeManager["podStatus"]>>, state: PodState): Promise<Json> {
+    const uid = String(pod.metadata.uid);
+    const status = generatePodStatus({
+      pod, rt, state, prober: this.prober, hostIP: this.nodeIP, runtimeName: this.options.runtime.name,
+      terminationMessage: (c, spec) => this.manager.terminationMessage(c, spec, this.volumes.podDir(uid)),
+    });
+    const previous = this.lastStatus.get(uid) ?? pod.status;
+    if (jsonEqual(stripTimes(previous), stripTimes(status))) return status;
+    await this.client.patch(Resources.pods, pod.metadata.namespace, pod.metadata.name!, { status }, "merge", "status");
+    this.lastStatus.set(uid, status);
+    return status;
+  }
+}
+
+/** Status compared without condition timestamps, which only move with a real change. */
+function stripTimes(s: Json | undefined): Json | undefined {
+  if (!s) return s;
+  return { ...s, conditions: (s.conditions ?? []).map((c: Json) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message })) };
+}

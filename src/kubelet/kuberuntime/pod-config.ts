@@ -1,0 +1,173 @@
+/** Translation of a pod and its containers into the runtime's sandbox and container configurations. */
+import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { milliCPU, parseQuantity } from "../../api/quantity.js";
+import { Labels, type Json, type Pod } from "../types.js";
+import type { ContainerConfig, Mount, PodSandboxConfig, PortMapping } from "./runtime.js";
+
+export interface DnsSettings { clusterDNS: string[]; clusterDomain: string; hostResolvConf?: string }
+
+/** The pod's resolv.conf, by dnsPolicy as upstream writes it. */
+export function podDnsConfig(pod: Pod, dns: DnsSettings): { servers: string[]; searches: string[]; options: string[] } {
+  let policy = pod.spec.dnsPolicy ?? "ClusterFirst";
+  if (policy === "ClusterFirst" && pod.spec.hostNetwork) policy = "Default";
+  const host = hostResolv(dns.hostResolvConf ?? "/etc/resolv.conf");
+  let servers: string[] = [], searches: string[] = [], options: string[] = [];
+  if (policy === "Default") ({ servers, searches, options } = host);
+  else if (policy === "ClusterFirst" || policy === "ClusterFirstWithHostNet") {
+    const ns = pod.metadata.namespace;
+    servers = dns.clusterDNS;
+    searches = [`${ns}.svc.${dns.clusterDomain}`, `svc.${dns.clusterDomain}`, dns.clusterDomain, ...host.searches];
+    options = ["ndots:5"];
+  }
+  const extra = pod.spec.dnsConfig ?? {};
+  servers = [...servers, ...(extra.nameservers ?? [])];
+  searches = [...new Set([...searches, ...(extra.searches ?? [])])].slice(0, 32);
+  for (const o of extra.options ?? []) {
+    options = options.filter((x) => x.split(":")[0] !== o.name);
+    options.push(o.value !== undefined ? `${o.name}:${o.value}` : o.name);
+  }
+  return { servers, searches, options };
+}
+
+function hostResolv(path: string): { servers: string[]; searches: string[]; options: string[] } {
+  const out = { servers: [] as string[], searches: [] as string[], options: [] as string[] };
+  let text = "";
+  try { text = readFileSync(path, "utf8"); } catch { return out; }
+  for (const line of text.split("\n")) {
+    const [key, ...rest] = line.trim().split(/\s+/);
+    if (key === "nameserver" && rest[0]) out.servers.push(rest[0]);
+    else if (key === "search") out.searches = rest;
+    else if (key === "options") out.options = rest;
+  }
+  return out;
+}
+
+export function qosClass(pod: Pod): string {
+  if (pod.status?.qosClass) return pod.status.qosClass;
+  let requests = 0, limits = 0, guaranteed = true;
+  for (const c of [...(pod.spec.initContainers ?? []), ...(pod.spec.containers ?? [])]) {
+    const r = c.resources ?? {};
+    for (const res of ["cpu", "memory"]) {
+      if (r.requests?.[res]) requests++;
+      if (r.limits?.[res]) limits++;
+      if (!r.limits?.[res] || (r.requests?.[res] && r.requests[res] !== r.limits[res])) guaranteed = false;
+    }
+  }
+  if (requests === 0 && limits === 0) return "BestEffort";
+  return guaranteed ? "Guaranteed" : "Burstable";
+}
+
+export function sandboxConfig(pod: Pod, attempt: number, logsDir: string, dns: DnsSettings): PodSandboxConfig {
+  const m = pod.metadata;
+  const portMappings: PortMapping[] = [];
+  for (const c of pod.spec.containers ?? []) {
+    for (const p of c.ports ?? []) {
+      if (p.hostPort) portMappings.push({ protocol: p.protocol ?? "TCP", containerPort: p.containerPort, hostPort: p.hostPort, hostIp: p.hostIP ?? "" });
+    }
+  }
+  const hostname = (pod.spec.hostname ?? m.name ?? "").slice(0, 63).replace(/[-.]+$/, "");
+  const qos = qosClass(pod).toLowerCase();
+  return {
+    metadata: { name: m.name!, uid: String(m.uid), namespace: m.namespace!, attempt },
+    hostname: pod.spec.hostNetwork ? "" : hostname,
+    logDirectory: join(logsDir, `${m.namespace}_${m.name}_${m.uid}`),
+    dnsConfig: podDnsConfig(pod, dns),
+    portMappings,
+    labels: { [Labels.podName]: m.name!, [Labels.podNamespace]: m.namespace!, [Labels.podUid]: String(m.uid) },
+    annotations: {},
+    linux: {
+      // Pods of a QoS class share a parent cgroup, as upstream's kubepods hierarchy.
+      cgroupParent: `/skiff/${qos === "guaranteed" ? "" : qos + "/"}pod${m.uid}`,
+      securityContext: {
+        namespaceOptions: { network: pod.spec.hostNetwork ? "NODE" : "POD", pid: pod.spec.hostPID ? "NODE" : pod.spec.shareProcessNamespace ? "POD" : "CONTAINER", ipc: pod.spec.hostIPC ? "NODE" : "POD" },
+      },
+      sysctls: Object.fromEntries((pod.spec.securityContext?.sysctls ?? []).map((s: Json) => [s.name, s.value])),
+    },
+  };
+}
+
+/** CPU shares from the request, a CFS quota from the limit, the memory limit: upstream's conversion. */
+export function linuxResources(container: Json): NonNullable<NonNullable<ContainerConfig["linux"]>["resources"]> {
+  const r = container.resources ?? {};
+  const out: NonNullable<NonNullable<ContainerConfig["linux"]>["resources"]> = {};
+  const reqCpu = r.requests?.cpu ?? r.limits?.cpu;
+  out.cpuShares = reqCpu ? Math.max(2, Math.floor((milliCPU(reqCpu) * 1024) / 1000)) : 2;
+  if (r.limits?.cpu) {
+    out.cpuPeriod = 100_000;
+    out.cpuQuota = Math.max(1000, Math.floor((milliCPU(r.limits.cpu) * 100_000) / 1000));
+  }
+  if (r.limits?.memory) out.memoryLimitInBytes = Math.floor(parseQuantity(r.limits.memory));
+  return out;
+}
+
+export interface ContainerConfigInput {
+  pod: Pod;
+  container: Json;
+  kind: "init" | "regular";
+  attempt: number;
+  env: { key: string; value: string }[];
+  volumePaths: Map<string, string>;
+  etcHosts?: string;
+  terminationMessageFile: string;
+}
+
+export function containerConfig(input: ContainerConfigInput): ContainerConfig {
+  const { pod, container: c, attempt, env } = input;
+  const vars = Object.fromEntries(env.map((e) => [e.key, e.value]));
+  const expandAll = (xs: string[] | undefined) => xs?.map((x) => x.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, n?: string) => (m === "$$" ? "$" : n !== undefined && n in vars ? vars[n]! : m)));
+  const mounts: Mount[] = [];
+  for (const vm of c.volumeMounts ?? []) {
+    const host = input.volumePaths.get(vm.name);
+    if (!host) throw new Error(`volume "${vm.name}" is not set up`);
+    mounts.push({
+      containerPath: vm.mountPath, hostPath: vm.subPath ? join(host, vm.subPath) : host, readonly: Boolean(vm.readOnly),
+      propagation: vm.mountPropagation === "Bidirectional" ? "PROPAGATION_BIDIRECTIONAL" : vm.mountPropagation === "HostToContainer" ? "PROPAGATION_HOST_TO_CONTAINER" : "PROPAGATION_PRIVATE",
+    });
+  }
+  const mounted = new Set(mounts.map((m) => m.containerPath));
+  if (input.etcHosts && !mounted.has("/etc/hosts")) mounts.push({ containerPath: "/etc/hosts", hostPath: input.etcHosts });
+  const tmp = c.terminationMessagePath ?? "/dev/termination-log";
+  if (tmp && !mounted.has(tmp)) mounts.push({ containerPath: tmp, hostPath: input.terminationMessageFile });
+  const sc = { ...(pod.spec.securityContext ?? {}), ...(c.securityContext ?? {}) };
+  return {
+    metadata: { name: c.name, attempt },
+    image: { image: c.image },
+    command: expandAll(c.command),
+    args: expandAll(c.args),
+    workingDir: c.workingDir ?? "",
+    envs: env,
+    mounts,
+    labels: { [Labels.podName]: pod.metadata.name!, [Labels.podNamespace]: pod.metadata.namespace!, [Labels.podUid]: String(pod.metadata.uid), [Labels.containerName]: c.name },
+    annotations: { [Labels.restartCount]: String(attempt), [Labels.terminationMessagePath]: tmp, [Labels.containerKind]: input.kind },
+    logPath: join(c.name, `${attempt}.log`),
+    stdin: Boolean(c.stdin),
+    stdinOnce: Boolean(c.stdinOnce),
+    tty: Boolean(c.tty),
+    linux: {
+      resources: linuxResources(c),
+      securityContext: {
+        privileged: Boolean(sc.privileged),
+        ...(sc.runAsUser !== undefined ? { runAsUser: { value: sc.runAsUser } } : {}),
+        ...(sc.runAsGroup !== undefined ? { runAsGroup: { value: sc.runAsGroup } } : {}),
+        readonlyRootfs: Boolean(sc.readOnlyRootFilesystem),
+        capabilities: { addCapabilities: sc.capabilities?.add ?? [], dropCapabilities: sc.capabilities?.drop ?? [] },
+        namespaceOptions: { network: pod.spec.hostNetwork ? "NODE" : "POD", pid: pod.spec.hostPID ? "NODE" : pod.spec.shareProcessNamespace ? "POD" : "CONTAINER", ipc: pod.spec.hostIPC ? "NODE" : "POD" },
+        noNewPrivs: sc.allowPrivilegeEscalation === false,
+      },
+    },
+  };
+}
+
+/** The pod's /etc/hosts, as upstream's kubelet writes it. */
+export function etcHosts(pod: Pod, podIP: string, clusterDomain: string): string {
+  const lines = ["# Kubernetes-managed hosts file.", "127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback", "fe00::0\tip6-localnet", "fe00::0\tip6-mcastprefix", "fe00::1\tip6-allnodes", "fe00::2\tip6-allrouters"];
+  const hostname = pod.spec.hostname ?? pod.metadata.name;
+  if (podIP) {
+    lines.push(pod.spec.subdomain
+      ? `${podIP}\t${hostname}.${pod.spec.subdomain}.${pod.metadata.namespace}.svc.${clusterDomain}\t${hostname}`
+      : `${podIP}\t${hostname}`);
+  }
+  for (const ha of pod.spec.hostAliases ?? []) lines.push(`${ha.ip}\t${(ha.hostnames ?? []).join("\t")}`);
+  return lines.join("\n") + "\n";
+}

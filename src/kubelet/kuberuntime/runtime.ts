@@ -1,0 +1,19 @@
+/**
+ * What the kubelet needs of a container runtime: CRI's RuntimeService and
+ * ImageService, as CriClient speaks them to containerd. The process runtime
+ * implements the same surface with host processes, so nothing above this
+ * interface knows which runtime it drives.
+ */
+import type { CriClient } from "../runtime/cri/cri-client.js";
+
+export type ContainerRuntime = Pick<CriClient,
+  | "version" | "runPodSandbox" | "stopPodSandbox" | "removePodSandbox" | "podSandboxStatus" | "listPodSandbox"
+  | "createContainer" | "startContainer" | "stopContainer" | "removeContainer" | "listContainers" | "containerStatus"
+  | "execSync" | "containerStats" | "listImages" | "imageStatus" | "pullImage"> & {
+  /** Short name for node status and logs: "containerd://1.6.20", "process://…". */
+  readonly name: string;
+  /** Streams an exec session when the runtime can (an upgrade URL on its streaming server); undefined when it cannot. */
+  exec?: CriClient["exec"];
+};
+
+export type { ContainerConfig, ContainerStatus, PodSandboxConfig, PodSandboxStatus, Mount, PortMapping } from "../runtime/cri/cri-client.js";

@@ -1,0 +1,272 @@
+/**
+ * The kubelet with real containers: `skiff server --runtime cri` runs pods
+ * through its own containerd, runc and CNI, and kubectl sees them as on
+ * upstream Kubernetes. Needs root and Debian's containerd, runc and
+ * containernetworking-plugins (installed by .ci/run).
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { criUnavailableReason } from "../../../src/kubelet/runtime/cri/containerd.js";
+import { BUSYBOX_IMAGE } from "../../../src/kubelet/images/build.js";
+import { eventually, kubectlFor } from "../../helpers/kubectl.js";
+import { repoRoot, startServer, type RunningServer } from "../../helpers/skiff-server.js";
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- kubectl's JSON output
+
+const unavailable = criUnavailableReason();
+const BRIDGE = "skiffe2e0";
+
+function podYaml(name: string, spec: string, extra = ""): string {
+  return `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}${extra}}
+spec:
+${spec.split("\n").map((l) => `  ${l}`).join("\n")}
+`;
+}
+
+describe("kubelet with containerd", { skip: unavailable ?? false }, () => {
+  let server: RunningServer;
+  let kubectl: ReturnType<typeof kubectlFor>;
+  const dataDir = mkdtempSync(join(tmpdir(), "skiff-kubelet-"));
+  const hostDir = mkdtempSync(join(tmpdir(), "skiff-kubelet-host-"));
+  const start = () => startServer({ dataDir, runtime: "cri", args: ["--kubelet-port", "0", "--pod-bridge", BRIDGE, "--node-name", "e2e-node"] });
+  const json = async (args: string[]): Promise<Json> => JSON.parse(await kubectl.ok([...args, "-o", "json"]));
+  const apply = (yaml: string) => kubectl.ok(["apply", "-f", "-"], { input: yaml });
+  const pod = (name: string) => json(["get", "pod", name]);
+  const containerStatus = async (name: string) => (await pod(name)).status.containerStatuses?.[0] ?? {};
+  const events = async (name: string) => (await json(["get", "events", "--field-selector", `involvedObject.name=${name}`])).items as Json[];
+
+  before(async () => {
+    server = await start();
+    kubectl = kubectlFor(server.kubeconfig);
+    await eventually(async () => /\sReady\s/.test(await kubectl.ok(["get", "node", "e2e-node"])), 60_000, 250);
+  });
+  after(async () => {
+    await server?.stop();
+    execFileSync(process.execPath, [join(repoRoot, "bin/skiff.js"), "killall", "--data-dir", dataDir, "--pod-bridge", BRIDGE], { stdio: "ignore" });
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(hostDir, { recursive: true, force: true });
+  });
+
+  it("registers the node with the host's capacity, its runtime and an address on the pod bridge", async () => {
+    const node = await json(["get", "node", "e2e-node"]);
+    assert.match(node.status.nodeInfo.containerRuntimeVersion, /^containerd:\/\//);
+    assert.equal(node.metadata.labels["kubernetes.io/os"], "linux");
+    assert.ok(Number(node.status.capacity.cpu) >= 1);
+    assert.match(node.status.capacity.memory, /^\d+Ki$/);
+    assert.match(node.spec.podCIDR, /^10\.244\.\d+\.0\/24$/);
+    const ip = node.status.addresses.find((a: Json) => a.type === "InternalIP").address;
+    assert.equal(ip, node.spec.podCIDR.replace(/0\/24$/, "1"));
+    assert.ok(node.status.images.some((i: Json) => i.names.includes(BUSYBOX_IMAGE)));
+  });
+
+  it("runs a Deployment of web servers that reach each other by pod IP, with logs and exec", async () => {
+    await apply(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        image: ${BUSYBOX_IMAGE}
+        command: ["sh", "-c", "echo serving as $(hostname); mkdir -p /www; echo hello from $(hostname) > /www/index.html; exec httpd -f -p 8080 -h /www"]
+        readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 1}
+`);
+    assert.match(await kubectl.ok(["rollout", "status", "deployment/web", "--timeout=90s"]), /successfully rolled out/);
+    const pods = (await json(["get", "pods", "-l", "app=web"])).items as Json[];
+    assert.equal(pods.length, 2);
+    for (const p of pods) {
+      assert.equal(p.status.phase, "Running");
+      assert.match(p.status.podIP, /^10\.244\.\d+\.\d+$/);
+      assert.match(p.status.containerStatuses[0].containerID, /^containerd:\/\/[0-9a-f]{64}$/);
+      assert.equal(p.status.qosClass, "BestEffort");
+    }
+    const [a, b] = pods as [Json, Json];
+    assert.match(await kubectl.ok(["logs", a.metadata.name]), new RegExp(`^serving as ${a.metadata.name}$`, "m"));
+    const body = await kubectl.ok(["exec", a.metadata.name, "--", "wget", "-qO-", `http://${b.status.podIP}:8080/`]);
+    assert.equal(body.trim(), `hello from ${b.metadata.name}`);
+    const failed = await kubectl.run(["exec", a.metadata.name, "--", "sh", "-c", "echo to-stderr >&2; exit 3"]);
+    assert.equal(failed.code, 3);
+    assert.match(failed.stderr, /to-stderr/);
+    const reasons = (await events(a.metadata.name)).map((e) => e.reason);
+    for (const r of ["Scheduled", "Pulled", "Created", "Started"]) assert.ok(reasons.includes(r), `event ${r} in ${reasons}`);
+    await kubectl.ok(["delete", "deployment", "web"]);
+  });
+
+  it("streams logs with -f until the container ends, and honours --tail and --timestamps", async () => {
+    await apply(podYaml("counter", `restartPolicy: Never
+containers:
+- name: count
+  image: ${BUSYBOX_IMAGE}
+  command: ["sh", "-c", "for i in 1 2 3 4 5 6; do echo line $i; sleep 0.5; done"]`));
+    await eventually(async () => (await pod("counter")).status.phase === "Running", 30_000, 200);
+    const followed = await kubectl.ok(["logs", "-f", "counter"]);
+    assert.equal(followed, "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\n");
+    await eventually(async () => (await pod("counter")).status.phase === "Succeeded", 30_000, 200);
+    assert.equal(await kubectl.ok(["logs", "counter", "--tail=2"]), "line 5\nline 6\n");
+    assert.match(await kubectl.ok(["logs", "counter", "--tail=1", "--timestamps"]), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z line 6\n$/);
+    const st = await containerStatus("counter");
+    assert.equal(st.state.terminated.reason, "Completed");
+    assert.equal(st.state.terminated.exitCode, 0);
+    await kubectl.ok(["delete", "pod", "counter"]);
+  });
+
+  it("backs a crashing container off with growing delays (CrashLoopBackOff)", async () => {
+    await apply(podYaml("crasher", `containers:
+- name: crash
+  image: ${BUSYBOX_IMAGE}
+  command: ["sh", "-c", "echo crashing; exit 2"]`));
+    const first = await eventually(async () => {
+      const st = await containerStatus("crasher");
+      return st.state?.waiting?.reason === "CrashLoopBackOff" ? st : undefined;
+    }, 30_000, 200);
+    assert.equal(first.lastState.terminated.exitCode, 2);
+    assert.equal(first.lastState.terminated.reason, "Error");
+    assert.match(first.state.waiting.message, /^back-off 10s restarting failed container=crash pod=crasher_default\(/);
+    const later = await eventually(async () => {
+      const st = await containerStatus("crasher");
+      return /^back-off 20s/.test(st.state?.waiting?.message ?? "") ? st : undefined;
+    }, 40_000, 250);
+    assert.ok(later.restartCount >= 2);
+    assert.match(await kubectl.ok(["get", "pod", "crasher"]), /crasher\s+0\/1\s+CrashLoopBackOff\s+\d+ \(\d+s ago\)/);
+    assert.ok((await events("crasher")).some((e) => e.reason === "BackOff" && /Back-off restarting failed container crash/.test(e.message)));
+    assert.match(await kubectl.ok(["logs", "crasher", "--previous"]), /crashing/);
+    await kubectl.ok(["delete", "pod", "crasher", "--wait=false"]);
+  });
+
+  it("restarts a container whose liveness probe fails and keeps a pod whose readiness fails out of Ready", async () => {
+    await apply(podYaml("liveness", `containers:
+- name: app
+  image: ${BUSYBOX_IMAGE}
+  command: ["sh", "-c", "touch /tmp/healthy; sleep 2; rm /tmp/healthy; sleep 600"]
+  livenessProbe: {exec: {command: ["cat", "/tmp/healthy"]}, periodSeconds: 1, failureThreshold: 2}`));
+    await apply(podYaml("unready", `containers:
+- name: app
+  image: ${BUSYBOX_IMAGE}
+  command: ["sleep", "600"]
+  readinessProbe: {exec: {command: ["false"]}, periodSeconds: 1}`));
+    await eventually(async () => (await containerStatus("liveness")).restartCount >= 1, 40_000, 250);
+    const ev = await events("liveness");
+    assert.ok(ev.some((e) => e.reason === "Unhealthy" && /^Liveness probe failed: cat: can't open '\/tmp\/healthy'/.test(e.message)), JSON.stringify(ev.map((e) => e.message)));
+    assert.ok(ev.some((e) => e.reason === "Killing" && e.message === "Container app failed liveness probe, will be restarted"));
+    const unready = await pod("unready");
+    assert.equal(unready.status.phase, "Running");
+    assert.equal(unready.status.containerStatuses[0].ready, false);
+    assert.equal(unready.status.conditions.find((c: Json) => c.type === "Ready").status, "False");
+    assert.ok((await events("unready")).some((e) => e.reason === "Unhealthy" && e.message.startsWith("Readiness probe failed")));
+    await kubectl.ok(["delete", "pod", "liveness", "unready", "--grace-period=1"]);
+  });
+
+  it("reports OOMKilled for a container over its memory limit", async () => {
+    await apply(podYaml("oom", `restartPolicy: Never
+containers:
+- name: hog
+  image: ${BUSYBOX_IMAGE}
+  command: ["dd", "if=/dev/zero", "of=/dev/null", "bs=128M", "count=4"]
+  resources: {limits: {memory: 32Mi}}`));
+    const st = await eventually(async () => { const s = await containerStatus("oom"); return s.state?.terminated ? s : undefined; }, 30_000, 200);
+    assert.equal(st.state.terminated.reason, "OOMKilled");
+    assert.equal(st.state.terminated.exitCode, 137);
+    assert.equal((await pod("oom")).status.phase, "Failed");
+    await kubectl.ok(["delete", "pod", "oom"]);
+  });
+
+  it("gives containers ConfigMap and Secret values in env and files, and follows a ConfigMap change", async () => {
+    await kubectl.ok(["create", "configmap", "settings", "--from-literal=colour=blue", "--from-literal=size=large"]);
+    await kubectl.ok(["create", "secret", "generic", "creds", "--from-literal=password=s3cret"]);
+    await apply(podYaml("configured", `initContainers:
+- name: prepare
+  image: ${BUSYBOX_IMAGE}
+  command: ["sh", "-c", "echo prepared > /work/ready"]
+  volumeMounts: [{name: work, mountPath: /work}]
+containers:
+- name: app
+  image: ${BUSYBOX_IMAGE}
+  command: ["sleep", "600"]
+  env:
+  - {name: COLOUR, valueFrom: {configMapKeyRef: {name: settings, key: colour}}}
+  - {name: PASSWORD, valueFrom: {secretKeyRef: {name: creds, key: password}}}
+  - {name: MY_POD, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+  - {name: GREETING, value: "pod $(MY_POD) is $(COLOUR)"}
+  envFrom: [{prefix: CFG_, configMapRef: {name: settings}}]
+  volumeMounts:
+  - {name: config, mountPath: /etc/config}
+  - {name: secret, mountPath: /etc/secret, readOnly: true}
+  - {name: work, mountPath: /work}
+  - {name: info, mountPath: /etc/podinfo}
+volumes:
+- {name: config, configMap: {name: settings}}
+- {name: secret, secret: {secretName: creds}}
+- {name: work, emptyDir: {}}
+- {name: info, downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]}}`, ", labels: {tier: backend}"));
+    await eventually(async () => (await pod("configured")).status.phase === "Running", 60_000, 200);
+    const env = await kubectl.ok(["exec", "configured", "-c", "app", "--", "env"]);
+    assert.match(env, /^COLOUR=blue$/m);
+    assert.match(env, /^PASSWORD=s3cret$/m);
+    assert.match(env, /^GREETING=pod configured is blue$/m);
+    assert.match(env, /^CFG_size=large$/m);
+    assert.match(env, /^KUBERNETES_SERVICE_HOST=10\.96\.0\.1$/m);
+    const cat = (path: string) => kubectl.ok(["exec", "configured", "-c", "app", "--", "cat", path]);
+    assert.equal(await cat("/etc/config/colour"), "blue");
+    assert.equal(await cat("/etc/secret/password"), "s3cret");
+    assert.equal(await cat("/work/ready"), "prepared\n");
+    assert.equal(await cat("/etc/podinfo/labels"), 'tier="backend"');
+    const init = (await pod("configured")).status.initContainerStatuses[0];
+    assert.equal(init.state.terminated.reason, "Completed");
+    await kubectl.ok(["patch", "configmap", "settings", "-p", '{"data":{"colour":"green"}}']);
+    await eventually(async () => (await cat("/etc/config/colour")) === "green", 30_000, 500);
+    await kubectl.ok(["delete", "pod", "configured", "--grace-period=1"]);
+  });
+
+  it("runs preStop and sends SIGTERM on deletion, within the grace period", async () => {
+    await apply(podYaml("graceful", `terminationGracePeriodSeconds: 20
+containers:
+- name: app
+  image: ${BUSYBOX_IMAGE}
+  command: ["sh", "-c", "trap 'echo got-sigterm >> /host/out; exit 0' TERM; while :; do sleep 0.2; done"]
+  lifecycle: {preStop: {exec: {command: ["sh", "-c", "echo prestop >> /host/out"]}}}
+  volumeMounts: [{name: host, mountPath: /host}]
+volumes:
+- {name: host, hostPath: {path: ${hostDir}, type: Directory}}`));
+    await eventually(async () => (await pod("graceful")).status.phase === "Running", 30_000, 200);
+    const started = Date.now();
+    await kubectl.ok(["delete", "pod", "graceful"]);
+    assert.ok(Date.now() - started < 15_000, "the pod went once its process exited, well within the grace period");
+    assert.equal(readFileSync(join(hostDir, "out"), "utf8"), "prestop\ngot-sigterm\n");
+  });
+
+  it("completes a Job through real containers", async () => {
+    await kubectl.ok(["create", "job", "once", `--image=${BUSYBOX_IMAGE}`, "--", "sh", "-c", "echo job done"]);
+    await kubectl.ok(["wait", "--for=condition=complete", "job/once", "--timeout=60s"]);
+    assert.equal(await kubectl.ok(["logs", "job/once"]), "job done\n");
+    await kubectl.ok(["delete", "job", "once"]);
+  });
+
+  it("adopts running containers after a restart instead of restarting them", async () => {
+    await apply(podYaml("survivor", `containers:
+- name: app
+  image: ${BUSYBOX_IMAGE}
+  command: ["sleep", "600"]`));
+    const before = await eventually(async () => { const s = await containerStatus("survivor"); return s.state?.running ? s : undefined; }, 30_000, 200);
+    await server.stop();
+    server = await start();
+    kubectl = kubectlFor(server.kubeconfig);
+    await eventually(async () => /\sReady\s/.test(await kubectl.ok(["get", "node", "e2e-node"])), 60_000, 250);
+    await new Promise((r) => setTimeout(r, 3000));
+    const afterRestart = await containerStatus("survivor");
+    assert.equal(afterRestart.containerID, before.containerID);
+    assert.equal(afterRestart.restartCount, 0);
+    assert.equal(afterRestart.state.running.startedAt, before.state.running.startedAt);
+    assert.equal(await kubectl.ok(["exec", "survivor", "--", "echo", "still here"]), "still here\n");
+    await kubectl.ok(["delete", "pod", "survivor", "--grace-period=1"]);
+  });
+});
