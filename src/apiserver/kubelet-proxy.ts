@@ -1,13 +1,13 @@
 /**
  * pods/log and pods/exec, proxied to the kubelet of the pod's node as
- * upstream's API server does: logs as a plain stream; exec over WebSocket
- * (kubectl v1.32 offers v5.channel.k8s.io: one byte of channel, then data;
- * 1 stdout, 2 stderr, 3 the final Status).
+ * upstream's API server does: logs as a plain stream; exec as a WebSocket
+ * session relayed from the kubelet (see api/exec-streams).
  */
 import { request, type RequestOptions } from "node:https";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { WebSocketServer, type WebSocket } from "ws";
+import { WebSocket, WebSocketServer } from "ws";
+import { EXEC_PROTOCOLS, relayExecFrames } from "../api/exec-streams.js";
 import { ApiError } from "../api/errors.js";
 import type { Pki } from "./pki.js";
 
@@ -18,7 +18,7 @@ export interface KubeletTarget { host: string; port: number; pod: Obj }
 export class KubeletProxy {
   private readonly wss = new WebSocketServer({
     noServer: true,
-    handleProtocols: (offered) => ["v5.channel.k8s.io", "v4.channel.k8s.io"].find((p) => offered.has(p)) ?? false,
+    handleProtocols: (offered) => EXEC_PROTOCOLS.find((p) => offered.has(p)) ?? false,
   });
 
   constructor(private readonly pki: Pki, private readonly lookup: (kind: "pods" | "nodes", namespace: string | undefined, name: string) => Promise<Obj>) {}
@@ -77,41 +77,41 @@ export class KubeletProxy {
     out.end();
   }
 
-  /** Answers kubectl's WebSocket exec upgrade; the command runs through the kubelet. */
+  /** Answers kubectl's WebSocket exec upgrade with a session relayed from the pod's kubelet. */
   exec(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string, query: URLSearchParams): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => void this.runExec(ws, namespace, podName, query));
+    void this.openExec(namespace, podName, query).then(
+      (upstream) => this.wss.handleUpgrade(req, socket, head, (ws) => relayExecFrames(ws, upstream)),
+      (err) => this.wss.handleUpgrade(req, socket, head, (ws) => void this.failExec(ws, err)),
+    );
   }
 
-  private async runExec(ws: WebSocket, namespace: string, podName: string, query: URLSearchParams): Promise<void> {
-    const send = (channel: number, data: Buffer | string) => ws.send(Buffer.concat([Buffer.from([channel]), Buffer.isBuffer(data) ? data : Buffer.from(data)]));
-    const finish = (status: Obj) => { send(3, JSON.stringify({ metadata: {}, ...status })); ws.close(1000); };
-    try {
-      const command = query.getAll("command");
-      if (!command.length) throw new ApiError(400, "BadRequest", "you must specify at least 1 command");
-      if (query.get("tty") === "true" || query.get("stdin") === "true") {
-        throw new ApiError(400, "BadRequest", "interactive exec (stdin or a terminal) is not supported by this server yet; run the command without -i/-t");
-      }
-      const t = await this.target(namespace, podName);
-      if (t.pod.status?.phase === "Succeeded" || t.pod.status?.phase === "Failed") throw new ApiError(400, "BadRequest", `cannot exec into a container in a completed pod; current phase is ${t.pod.status.phase}`);
-      const container = KubeletProxy.containerName(t.pod, query.get("container"));
-      const q = new URLSearchParams();
-      for (const c of command) q.append("command", c);
-      const res = await this.call(t, "POST", `/run/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(container)}?${q}`);
-      if (res.statusCode !== 200) throw await this.errorFrom(res);
-      const chunks: Buffer[] = [];
-      for await (const c of res) chunks.push(c as Buffer);
-      const r = JSON.parse(Buffer.concat(chunks).toString()) as { stdout: string; stderr: string; exitCode: number };
-      if (query.get("stdout") !== "false" && r.stdout) send(1, Buffer.from(r.stdout, "base64"));
-      if (query.get("stderr") !== "false" && r.stderr) send(2, Buffer.from(r.stderr, "base64"));
-      if (r.exitCode === 0) finish({ status: "Success" });
-      else finish({
-        status: "Failure", reason: "NonZeroExitCode",
-        message: `command terminated with non-zero exit code: error executing command [${command.join(" ")}], exit code ${r.exitCode}`,
-        details: { causes: [{ reason: "ExitCode", message: String(r.exitCode) }] },
+  private async openExec(namespace: string, podName: string, query: URLSearchParams): Promise<WebSocket> {
+    const command = query.getAll("command");
+    if (!command.length) throw new ApiError(400, "BadRequest", "you must specify at least 1 command");
+    const t = await this.target(namespace, podName);
+    if (t.pod.status?.phase === "Succeeded" || t.pod.status?.phase === "Failed") throw new ApiError(400, "BadRequest", `cannot exec into a container in a completed pod; current phase is ${t.pod.status.phase}`);
+    const container = KubeletProxy.containerName(t.pod, query.get("container"));
+    const q = new URLSearchParams();
+    for (const c of command) q.append("command", c);
+    for (const k of ["stdin", "stdout", "stderr", "tty"]) if (query.has(k)) q.set(k, query.get(k)!);
+    const url = `wss://${t.host}:${t.port}/exec/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(container)}?${q}`;
+    const ws = new WebSocket(url, ["v4.channel.k8s.io"], { ca: this.pki.caCert, cert: this.pki.adminCert, key: this.pki.adminKey, checkServerIdentity: (() => undefined) as unknown as () => boolean });
+    return new Promise((resolve, reject) => {
+      ws.once("open", () => resolve(ws));
+      ws.once("unexpected-response", (_req, res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => reject(new ApiError(res.statusCode === 404 ? 404 : 400, res.statusCode === 404 ? "NotFound" : "BadRequest", Buffer.concat(chunks).toString().trim() || `kubelet answered ${res.statusCode}`)));
       });
-    } catch (err) {
-      const e = err instanceof ApiError ? err : new ApiError(500, "InternalError", String((err as Error).message ?? err));
-      finish({ status: "Failure", message: e.message, reason: e.reason, code: e.code });
-    }
+      ws.once("error", (err) => reject(new ApiError(503, "ServiceUnavailable", `error dialing the kubelet at ${t.host}:${t.port}: ${err.message}`)));
+    });
   }
+
+  private failExec(ws: WebSocket, err: unknown): void {
+    const e = err instanceof ApiError ? err : new ApiError(500, "InternalError", String((err as Error).message ?? err));
+    ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ metadata: {}, status: "Failure", message: e.message, reason: e.reason, code: e.code }))]));
+    ws.close(1000);
+  }
+
 }
+

@@ -79,7 +79,10 @@ export async function serverCommand(argv: string[]): Promise<number> {
     // A stable identity lets a restarted server take its Lease back at once.
     const election = { elect: true, identity: `skiff-server_${hostname()}_${new URL(server.url).port}`, leaseMs: 15_000, renewMs: 10_000, retryMs: 2_000 };
     void runElected(client, "kube-controller-manager", election, components.signal, (leading) => {
-      new ControllerManager(client, { log: componentLog("controller-manager"), nodeMonitorGracePeriodMs: Number(values["node-monitor-grace-period"]) * 1000 }).start(leading);
+      new ControllerManager(client, {
+        log: componentLog("controller-manager"), nodeMonitorGracePeriodMs: Number(values["node-monitor-grace-period"]) * 1000,
+        localStorageDir: values.runtime === "none" ? undefined : join(dataDir, "storage"),
+      }).start(leading);
     }, componentLog("controller-manager"));
     void runElected(client, "kube-scheduler", election, components.signal, (leading) => {
       new Scheduler(client, { log: componentLog("scheduler") }).start(leading);

@@ -18,14 +18,18 @@ import { PodGCController } from "./podgc/pod-gc-controller.js";
 import { ReplicaSetController, replicationControllerKind } from "./replicaset/replicaset-controller.js";
 import { ResourceQuotaController } from "./resourcequota/resourcequota-controller.js";
 import { StatefulSetController } from "./statefulset/statefulset-controller.js";
+import { LocalPathProvisioner } from "./volume/local-path-provisioner.js";
 import { ServiceAccountController } from "./serviceaccount/serviceaccount-controller.js";
 
 export interface ControllerOptions {
   nodeMonitorGracePeriodMs?: number;
+  /** Where the local-path provisioner keeps volumes; without it, no provisioner runs. */
+  localStorageDir?: string;
 }
 
 export function defaultControllers(options: ControllerOptions = {}): Controller[] {
-  return [new NodeIpamController(), new NodeLifecycleController({ gracePeriodMs: options.nodeMonitorGracePeriodMs }), new PodGCController(), new NamespaceController(), new ServiceAccountController(), new GarbageCollector(), new ReplicaSetController(), new ReplicaSetController(replicationControllerKind), new DeploymentController(), new JobController(), new CronJobController(), new EndpointsController(), new StatefulSetController(), new DaemonSetController(), new DisruptionController(), new ResourceQuotaController()];
+  return [new NodeIpamController(), new NodeLifecycleController({ gracePeriodMs: options.nodeMonitorGracePeriodMs }), new PodGCController(), new NamespaceController(), new ServiceAccountController(), new GarbageCollector(), new ReplicaSetController(), new ReplicaSetController(replicationControllerKind), new DeploymentController(), new JobController(), new CronJobController(), new EndpointsController(), new StatefulSetController(), new DaemonSetController(), new DisruptionController(), new ResourceQuotaController(),
+    ...(options.localStorageDir ? [new LocalPathProvisioner(options.localStorageDir)] : [])];
 }
 
 export class ControllerManager {

@@ -11,7 +11,7 @@ import { buildBuiltinImages, importImageDir } from "./images/build.js";
 import { Kubelet } from "./kubelet.js";
 import type { ContainerRuntime } from "./kuberuntime/runtime.js";
 import { Containerd, criUnavailableReason } from "./runtime/cri/containerd.js";
-import { ensureBridge, gatewayOf, writeCniConfig } from "./runtime/cri/cni.js";
+import { ensureBridge, gatewayOf, rememberIpForward, writeCniConfig } from "./runtime/cri/cni.js";
 import { KubeletServer, type KubeletServerTls } from "./server/kubelet-server.js";
 import type { Logger } from "./types.js";
 
@@ -61,6 +61,7 @@ export async function startAgent(client: Client, options: AgentOptions, signal: 
     nodeName, rootDir: join(agentDir, "kubelet"), runtime, kubeletPort: options.kubeletPort, kubeletVersion: options.kubeletVersion, log: options.log,
     onPodCIDR: async (podCIDR) => {
       const net = { bridge: options.bridge, podCIDR, gateway: gatewayOf(podCIDR) };
+      rememberIpForward(join(agentDir, "ip_forward.orig"));
       ensureBridge(net);
       writeCniConfig(containerd.paths.cniConfDir, join(agentDir, "cni", "ipam"), net);
       // The kubelet's API listens on the node address only, never on the machine's other interfaces.

@@ -1,16 +1,18 @@
 /**
  * The kubelet's own HTTPS API, which the API server proxies `pods/log` and
  * `pods/exec` to (upstream's paths): `/containerLogs/{ns}/{pod}/{container}`
- * and `/run/{ns}/{pod}/{container}` for a command's output. Clients must show
- * a certificate from the cluster CA.
+ * and `/exec/{ns}/{pod}/{container}` over WebSocket. Clients must show a
+ * certificate from the cluster CA.
  */
 import { createServer, type Server } from "node:https";
+import type { Duplex } from "node:stream";
+import { WebSocket, WebSocketServer } from "ws";
+import { EXEC_PROTOCOLS, relayExecFrames } from "../../api/exec-streams.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { writeLog } from "../logs/logs.js";
 import type { Kubelet } from "../kubelet.js";
-import { Labels, type Json } from "../types.js";
-import { restartCountOf } from "../kuberuntime/runtime-manager.js";
+import type { Json } from "../types.js";
 
 export interface KubeletServerTls { caCert: string; serverCert: string; serverKey: string }
 
@@ -22,12 +24,16 @@ function fail(res: ServerResponse, code: number, message: string): void {
 export class KubeletServer {
   private server?: Server;
   port = 0;
+  private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => EXEC_PROTOCOLS.find((p) => offered.has(p)) ?? false });
 
   constructor(private readonly kubelet: Kubelet, private readonly tls: KubeletServerTls) {}
 
   async start(port: number, host = "0.0.0.0"): Promise<number> {
     this.server = createServer({ cert: this.tls.serverCert, key: this.tls.serverKey, ca: this.tls.caCert, requestCert: true, rejectUnauthorized: true }, (req, res) => {
       this.serve(req, res).catch((err) => { if (!res.headersSent) fail(res, 500, String((err as Error).message ?? err)); else res.end(); });
+    });
+    this.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.upgrade(req, socket, head).catch((err) => socket.end(`HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${String((err as Error).message ?? err)}`));
     });
     await new Promise<void>((resolve, reject) => { this.server!.once("error", reject); this.server!.listen(port, host, () => resolve()); });
     this.port = (this.server.address() as AddressInfo).port;
@@ -60,8 +66,30 @@ export class KubeletServer {
     const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
     if (url.pathname === "/healthz") { res.writeHead(200, { "content-type": "text/plain" }); res.end("ok"); return; }
     if (parts[0] === "containerLogs" && parts.length === 4 && req.method === "GET") return this.logs(req, res, parts[1]!, parts[2]!, parts[3]!, url.searchParams);
-    if (parts[0] === "run" && parts.length === 4 && req.method === "POST") return this.run(res, parts[1]!, parts[2]!, parts[3]!, url.searchParams);
     fail(res, 404, "404 page not found");
+  }
+
+  /**
+   * `/exec/{ns}/{pod}/{container}` over WebSocket: the runtime's streaming
+   * server runs the session; the kubelet relays it, so clients need to reach
+   * only the kubelet.
+   */
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? "/", "https://kubelet");
+    const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+    const refuse = (code: number, text: string): void => void socket.end(`HTTP/1.1 ${code} ${code === 404 ? "Not Found" : "Bad Request"}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+    if (parts[0] !== "exec" || parts.length !== 4) return refuse(404, "404 page not found");
+    const runtime = this.kubelet.options.runtime;
+    if (!runtime.exec) return refuse(400, `the ${runtime.name} runtime cannot stream exec sessions`);
+    const found = await this.container(parts[1]!, parts[2]!, parts[3]!, false);
+    if ("error" in found) return refuse(found.code ?? 404, found.error!);
+    if (found.c.state !== "CONTAINER_RUNNING") return refuse(400, `container ${parts[3]} is not running`);
+    const q = url.searchParams;
+    const flag = (k: string) => q.get(k) === "true" || q.get(k) === "1";
+    const target = await runtime.exec(found.c.id, q.getAll("command"), { tty: flag("tty"), stdin: flag("stdin"), stdout: q.get("stdout") !== "false", stderr: flag("stderr") && !flag("tty") });
+    const upstream = new WebSocket(target.replace(/^http/, "ws"), ["v4.channel.k8s.io"]);
+    await new Promise<void>((resolve, reject) => { upstream.once("open", () => resolve()); upstream.once("error", reject); });
+    this.wss.handleUpgrade(req, socket, head, (client) => relayExecFrames(client, upstream));
   }
 
   private async logs(req: IncomingMessage, res: ServerResponse, ns: string, podName: string, containerName: string, q: URLSearchParams): Promise<void> {
@@ -88,13 +116,5 @@ export class KubeletServer {
     res.end();
   }
 
-  private async run(res: ServerResponse, ns: string, podName: string, containerName: string, q: URLSearchParams): Promise<void> {
-    const found = await this.container(ns, podName, containerName, false);
-    if ("error" in found) return fail(res, found.code ?? 404, found.error!);
-    if (found.c.state !== "CONTAINER_RUNNING") return fail(res, 400, `container ${containerName} is not running`);
-    const cmd = q.getAll("command");
-    const r = await this.kubelet.options.runtime.execSync(found.c.id, cmd, Number(q.get("timeout") ?? 0));
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ stdout: r.stdout.toString("base64"), stderr: r.stderr.toString("base64"), exitCode: r.exitCode, restartCount: restartCountOf(found.c), container: found.c.labels[Labels.containerName] }));
-  }
 }
+

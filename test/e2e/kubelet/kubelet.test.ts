@@ -5,7 +5,7 @@
  * containernetworking-plugins (installed by .ci/run).
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -249,6 +249,50 @@ volumes:
     await kubectl.ok(["wait", "--for=condition=complete", "job/once", "--timeout=60s"]);
     assert.equal(await kubectl.ok(["logs", "job/once"]), "job done\n");
     await kubectl.ok(["delete", "job", "once"]);
+  });
+
+  it("keeps a PersistentVolumeClaim's data across pods, and removes the volume with the claim", async () => {
+    await apply(`apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data}
+spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+`);
+    const claim = await eventually(async () => { const c = await json(["get", "pvc", "data"]); return c.status?.phase === "Bound" ? c : undefined; }, 30_000, 200);
+    assert.equal(claim!.spec.storageClassName, "local-path");
+    const mountData = (name: string, command: string) => podYaml(name, `restartPolicy: Never
+containers:
+- {name: c, image: ${BUSYBOX_IMAGE}, command: ["sh", "-c", "${command}"], volumeMounts: [{name: d, mountPath: /data}]}
+volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]`);
+    await apply(mountData("writer", "echo persisted > /data/file"));
+    await eventually(async () => (await pod("writer")).status.phase === "Succeeded", 30_000, 200);
+    await kubectl.ok(["delete", "pod", "writer"]);
+    await apply(mountData("reader", "cat /data/file"));
+    await eventually(async () => (await pod("reader")).status.phase === "Succeeded", 30_000, 200);
+    assert.equal(await kubectl.ok(["logs", "reader"]), "persisted\n");
+    await kubectl.ok(["delete", "pod", "reader"]);
+    await kubectl.ok(["delete", "pvc", "data"]);
+    await eventually(async () => (await json(["get", "pv"])).items.length === 0, 30_000, 200);
+  });
+
+  it("feeds stdin with exec -i and drives a shell through a terminal with exec -it", async () => {
+    await apply(podYaml("shell", `containers:
+- {name: sh, image: ${BUSYBOX_IMAGE}, command: ["sleep", "600"]}`));
+    await eventually(async () => (await pod("shell")).status.phase === "Running", 30_000, 200);
+    assert.equal(await kubectl.ok(["exec", "-i", "shell", "--", "head", "-n", "1"], { input: "from stdin\nmore\n" }), "from stdin\n");
+    // `script` gives kubectl a pseudo-terminal, as a user's shell would.
+    const cmd = `/usr/bin/kubectl --kubeconfig ${server.kubeconfig} --cache-dir ${kubectl.cacheDir} exec -it shell -- sh`;
+    const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
+      const child = spawn("script", ["-qfec", cmd, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
+      let text = "";
+      child.stdout.on("data", (d: Buffer) => { text += d.toString(); });
+      child.stderr.on("data", (d: Buffer) => { text += d.toString(); });
+      child.once("exit", (code) => resolve({ code, text }));
+      setTimeout(() => child.stdin.write("echo tty=$(tty) sum=$((6*7))\n"), 1500);
+      setTimeout(() => child.stdin.end("exit 3\n"), 2500);
+    });
+    assert.match(out.text, /tty=\/dev\/pts\/\d+ sum=42/);
+    assert.equal(out.code, 3);
+    await kubectl.ok(["delete", "pod", "shell", "--grace-period=1"]);
   });
 
   it("adopts running containers after a restart instead of restarting them", async () => {

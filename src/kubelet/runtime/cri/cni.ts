@@ -6,7 +6,7 @@
  * decision 5).
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export interface PodNetwork { bridge: string; podCIDR: string; gateway: string }
@@ -56,4 +56,20 @@ export function removeBridge(bridge: string): void {
 export function writeCniConfig(confDir: string, ipamDataDir: string, net: PodNetwork): void {
   mkdirSync(confDir, { recursive: true });
   writeFileSync(join(confDir, "10-skiff.conflist"), cniConflist(net, ipamDataDir));
+}
+
+const IP_FORWARD = "/proc/sys/net/ipv4/ip_forward";
+
+/**
+ * The bridge plugin turns IPv4 forwarding on (pods need it); the value it had
+ * before is kept in the data directory so that `skiff killall` restores it.
+ */
+export function rememberIpForward(stateFile: string): void {
+  if (existsSync(stateFile)) return;
+  try { writeFileSync(stateFile, readFileSync(IP_FORWARD, "utf8")); } catch { /* not readable: nothing to restore */ }
+}
+
+export function restoreIpForward(stateFile: string): void {
+  if (!existsSync(stateFile)) return;
+  try { writeFileSync(IP_FORWARD, readFileSync(stateFile, "utf8")); } catch { /* not writable */ }
 }
