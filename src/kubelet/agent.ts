@@ -2,7 +2,7 @@
  * The node agent a `skiff server` (or later `skiff agent`) runs: picks the
  * runtime the machine supports, starts Skiff's containerd and the pod network
  * for the cri runtime, imports the built-in images, and runs the kubelet and
- * its HTTPS server.
+ * its HTTPS server, the cluster DNS and the Service proxy.
  */
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,9 @@ import type { ContainerRuntime } from "./kuberuntime/runtime.js";
 import { Containerd, criUnavailableReason } from "./runtime/cri/containerd.js";
 import { ensureBridge, gatewayOf, rememberIpForward, writeCniConfig } from "./runtime/cri/cni.js";
 import { KubeletServer, type KubeletServerTls } from "./server/kubelet-server.js";
+import { ClusterDns } from "../dns/cluster-dns.js";
+import { CLUSTER_DNS_IP, ensureKubeDnsService } from "../dns/kube-dns-service.js";
+import { NftablesProxier, TABLE, nftAvailable } from "../proxy/nftables-proxier.js";
 import type { Logger } from "./types.js";
 
 export type RuntimeChoice = "auto" | "cri" | "none";
@@ -25,6 +28,8 @@ export interface AgentOptions {
   bridge: string;
   tls: KubeletServerTls;
   kubeletVersion: string;
+  /** Port of the cluster DNS server on the node address (default 53). */
+  dnsPort?: number;
   log: Logger;
 }
 
@@ -41,6 +46,23 @@ export function chooseRuntime(choice: RuntimeChoice): { runtime: "cri" | "none";
   if (!why) return { runtime: "cri", reason: "containerd, runc and the CNI plugins are installed and Skiff runs as root" };
   if (choice === "cri") throw new Error(`--runtime cri is not possible here: ${why}`);
   return { runtime: "none", reason: `the cri runtime is not possible here (${why}); pods bound to this node stay Pending` };
+}
+
+/** Cluster DNS on the node address behind the kube-dns Service, and the Service rules in the kernel. */
+async function startNodeNetworking(client: Client, kubelet: Kubelet, options: AgentOptions, signal: AbortSignal): Promise<{ dns?: ClusterDns }> {
+  const dns = new ClusterDns(client, { log: options.log });
+  await dns.start(signal);
+  const port = await dns.listen(kubelet.nodeIP, options.dnsPort ?? 53);
+  await ensureKubeDnsService(client, kubelet.nodeName, kubelet.nodeIP, port);
+  options.log("cluster DNS serving", { address: `${kubelet.nodeIP}:${port}`, service: `${CLUSTER_DNS_IP}:53` });
+  if (!nftAvailable()) {
+    options.log("no Service rules: nft is not installed (Debian package nftables); ClusterIPs do not answer");
+    return { dns };
+  }
+  const proxier = new NftablesProxier(client, { nodeName: kubelet.nodeName, nodeIPs: [kubelet.nodeIP], bridge: options.bridge, log: options.log });
+  await proxier.start(signal);
+  options.log("service proxy programming nftables", { table: `ip ${TABLE}` });
+  return { dns };
 }
 
 export async function startAgent(client: Client, options: AgentOptions, signal: AbortSignal): Promise<RunningAgent | undefined> {
@@ -72,10 +94,16 @@ export async function startAgent(client: Client, options: AgentOptions, signal: 
   });
   const server = new KubeletServer(kubelet, options.tls);
   await kubelet.start(signal);
+  // Pods run without Services rather than not at all: a networking failure is reported, not fatal.
+  const network = await startNodeNetworking(client, kubelet, options, signal).catch((err) => {
+    options.log("cluster DNS and Service proxy failed to start", { err: String((err as Error).message ?? err) });
+    return {} as { dns?: ClusterDns };
+  });
   return {
     kubelet,
     runtime: runtime.name,
     async stop() {
+      await network.dns?.stop();
       await server.stop();
       cri.close();
       // containerd stops; the shims and so the containers live on, for the next start to adopt.

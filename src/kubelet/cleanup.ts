@@ -1,14 +1,16 @@
 /**
  * Removes everything a node's runtime left on the machine (what k3s's
  * killall script does): every pod sandbox and container of Skiff's
- * containerd, the mounts under the data directory, the pod bridge, the pods'
- * cgroups, and IPv4 forwarding as it was before the node started. For a node being taken down, and for tests.
+ * containerd, the Service rules, the mounts under the data directory, the pod
+ * bridge, the pods' cgroups, and IPv4 forwarding as it was before the node
+ * started. For a node being taken down, and for tests.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, rmdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Containerd } from "./runtime/cri/containerd.js";
 import { removeBridge, restoreIpForward } from "./runtime/cri/cni.js";
+import { cleanupProxyRules } from "../proxy/nftables-proxier.js";
 import type { Logger } from "./types.js";
 
 export async function cleanupNode(dataDir: string, bridge: string, log: Logger): Promise<void> {
@@ -35,6 +37,7 @@ export async function cleanupNode(dataDir: string, bridge: string, log: Logger):
     .map((m) => m.replace(/\\040/g, " ")).filter((m) => m === dataDir || m.startsWith(dataDir + "/")).sort((a, b) => b.length - a.length);
   for (const m of mounts) spawnSync("umount", ["-l", m]);
   if (mounts.length) log("unmounted", { count: mounts.length });
+  cleanupProxyRules();
   removeBridge(bridge);
   restoreIpForward(join(dataDir, "agent", "ip_forward.orig"));
   for (const controller of existsSync("/sys/fs/cgroup") ? readdirSync("/sys/fs/cgroup") : []) removeEmptyTree(join("/sys/fs/cgroup", controller, "skiff"));

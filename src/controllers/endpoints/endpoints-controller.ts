@@ -75,6 +75,8 @@ export class EndpointsController implements Controller {
   private async writeSlice(svc: Obj, ns: string, name: string, pods: Obj[], ready: Obj[], ports: Json[]): Promise<void> {
     const endpoints = pods.map((p) => ({
       addresses: [p.status.podIP],
+      // A pod that names this Service as its subdomain is found by its hostname in DNS.
+      ...(p.spec?.hostname && p.spec?.subdomain === name ? { hostname: p.spec.hostname } : {}),
       conditions: { ready: ready.includes(p), serving: isPodReady(p), terminating: Boolean(p.metadata.deletionTimestamp) },
       nodeName: p.spec?.nodeName,
       targetRef: { kind: "Pod", namespace: ns, name: p.metadata.name, uid: p.metadata.uid },
