@@ -28,6 +28,8 @@ export interface ProxierOptions {
   bridge: string;
   serviceCIDR?: string;
   clusterCIDR?: string;
+  /** The nftables table (default skiff-proxy). */
+  table?: string;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -133,11 +135,12 @@ export class NftablesProxier {
       }
     }
     const vmap = (name: string, type: string, elements: string[]) => `  map ${name} {\n    type ${type} : verdict\n${elements.length ? `    elements = { ${elements.join(",\n      ")} }\n` : ""}  }`;
+    const table = this.options.table ?? TABLE;
     const nodeIPs = this.options.nodeIPs.length ? `{ ${this.options.nodeIPs.join(", ")} }` : "";
     return [
-      `table ip ${TABLE}`,
-      `delete table ip ${TABLE}`,
-      `table ip ${TABLE} {`,
+      `table ip ${table}`,
+      `delete table ip ${table}`,
+      `table ip ${table} {`,
       vmap("cluster-ips", "ipv4_addr . inet_proto . inet_service", clusterIPs),
       vmap("node-ports", "inet_proto . inet_service", nodePorts),
       ...sets,
@@ -189,6 +192,6 @@ export class NftablesProxier {
 }
 
 /** Removes the proxy's table (`skiff killall`, or a node leaving). */
-export function cleanupProxyRules(): void {
-  spawnSync("nft", ["delete", "table", "ip", TABLE]);
+export function cleanupProxyRules(table = TABLE): void {
+  spawnSync("nft", ["delete", "table", "ip", table]);
 }
