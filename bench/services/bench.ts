@@ -78,6 +78,9 @@ async function main(): Promise<void> {
 
   if (process.getuid?.() === 0 && nftAvailable()) {
     const proxier = new NftablesProxier(client, { nodeName: "bench", nodeIPs: [], bridge: "skiffbench0", table: "skiff-proxy-bench" });
+    // The bench's table rejects pod traffic of other bridges: it must not outlive the bench.
+    process.once("exit", () => cleanupProxyRules("skiff-proxy-bench"));
+    for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => process.exit(130));
     const started = performance.now();
     await proxier.start(abort.signal);
     const synced = proxier.syncs;

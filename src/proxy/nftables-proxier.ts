@@ -47,6 +47,8 @@ export class NftablesProxier {
   private readonly slices: Informer<Obj>;
   private timer?: NodeJS.Timeout;
   private lastRuleset = "";
+  /** The last table applied, split into everything but the Service chains, and those chains by name. */
+  private applied?: { head: string; chains: Map<string, string> };
   /** Bridged traffic goes through netfilter only with br_netfilter; without it every service connection is masqueraded. */
   private readonly masqueradeAll: boolean;
   syncs = 0;
@@ -74,23 +76,41 @@ export class NftablesProxier {
     this.timer = setTimeout(() => { this.timer = undefined; this.sync(); }, 20);
   }
 
+  /**
+   * Applies the table. When only the insides of Service chains changed (an
+   * endpoint came or went, the maps and sets being the same), just those
+   * chains are flushed and refilled, in one transaction; anything else
+   * replaces the whole table.
+   */
   sync(): void {
     const ruleset = this.ruleset();
     if (ruleset === this.lastRuleset) return;
-    const r = spawnSync("nft", ["-f", "-"], { input: ruleset, encoding: "utf8" });
+    const table = this.options.table ?? TABLE;
+    const next = splitServiceChains(ruleset);
+    let script = ruleset;
+    const prev = this.applied;
+    if (prev && prev.head === next.head && prev.chains.size === next.chains.size && [...next.chains.keys()].every((k) => prev.chains.has(k))) {
+      script = [...next.chains].filter(([name, body]) => prev.chains.get(name) !== body)
+        .map(([name, body]) => `flush chain ip ${table} ${name}\ntable ip ${table} {\n  chain ${name} {\n${body}\n  }\n}\n`).join("");
+    }
+    const r = spawnSync("nft", ["-f", "-"], { input: script, encoding: "utf8" });
     if (r.status !== 0) {
       this.options.log?.("nft failed", { err: r.stderr.trim() });
+      // The next attempt starts from nothing known: a whole table.
+      this.applied = undefined;
+      this.lastRuleset = "";
       clearTimeout(this.timer);
       this.timer = setTimeout(() => { this.timer = undefined; this.sync(); }, 1000);
       return;
     }
     this.lastRuleset = ruleset;
+    this.applied = next;
     this.syncs++;
   }
 
-  private endpointsOf(svc: Obj, portName: string | undefined, protocol: string, local: boolean): Endpoint[] {
+  private endpointsOf(slices: Obj[], portName: string | undefined, protocol: string, local: boolean): Endpoint[] {
     const out: Endpoint[] = [];
-    for (const slice of this.slices.list(svc.metadata.namespace, `kubernetes.io/service-name=${svc.metadata.name}`)) {
+    for (const slice of slices) {
       const port = (slice.ports ?? []).find((p: Json) => (p.name ?? "") === (portName ?? "") && (p.protocol ?? "TCP") === protocol);
       if (!port?.port) continue;
       for (const e of slice.endpoints ?? []) {
@@ -110,6 +130,12 @@ export class NftablesProxier {
     const sets: string[] = [];
     const clusterIPs: string[] = [];
     const nodePorts: string[] = [];
+    // One pass over the slices, grouped by Service, instead of a selector match per Service.
+    const slicesOf = new Map<string, Obj[]>();
+    for (const sl of this.slices.list()) {
+      const key = `${sl.metadata.namespace}/${sl.metadata.labels?.["kubernetes.io/service-name"]}`;
+      slicesOf.set(key, [...(slicesOf.get(key) ?? []), sl]);
+    }
     for (const svc of this.services.list()) {
       const ip = svc.spec?.clusterIP;
       if (!ip || ip === "None" || svc.spec.type === "ExternalName") continue;
@@ -118,8 +144,9 @@ export class NftablesProxier {
         if (proto === "SCTP") continue;
         const l4 = proto.toLowerCase();
         const id = chainId(`${svc.metadata.namespace}/${svc.metadata.name}/${sp.name ?? ""}/${proto}`);
-        const internal = this.endpointsOf(svc, sp.name, proto, svc.spec.internalTrafficPolicy === "Local");
-        const external = this.endpointsOf(svc, sp.name, proto, svc.spec.externalTrafficPolicy === "Local");
+        const own = slicesOf.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? [];
+        const internal = this.endpointsOf(own, sp.name, proto, svc.spec.internalTrafficPolicy === "Local");
+        const external = this.endpointsOf(own, sp.name, proto, svc.spec.externalTrafficPolicy === "Local");
         const affinity = svc.spec.sessionAffinity === "ClientIP" ? svc.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800 : 0;
         const comment = `${svc.metadata.namespace}/${svc.metadata.name}:${sp.name ?? sp.port}`;
         if (internal.length) {
@@ -166,29 +193,44 @@ export class NftablesProxier {
     ].join("\n");
   }
 
+  /**
+   * One chain per Service port. Without session affinity the endpoint is
+   * picked and translated by one rule (a numgen-indexed map of address and
+   * port), so the table holds a chain per Service rather than per endpoint:
+   * nft's load time grows with the number of chains.
+   */
   private serviceChain(name: string, id: string, endpoints: Endpoint[], affinity: number, comment: string, sets: string[]): string {
     const lines: string[] = [`  chain ${name} {`, `    # ${comment.replace(/[^\w./:-]/g, "")}`];
+    // A pod reaching itself through its Service (hairpin) must not see its own address as the source.
+    lines.push(`    ip saddr { ${[...new Set(endpoints.map((e) => e.ip))].join(", ")} } meta mark set meta mark | ${MASQ_MARK}`);
+    if (this.masqueradeAll) lines.push(`    meta mark set meta mark | ${MASQ_MARK}`);
+    if (!affinity) {
+      const target = endpoints.length === 1
+        ? `${endpoints[0]!.ip} . ${endpoints[0]!.port}`
+        : `numgen random mod ${endpoints.length} map { ${endpoints.map((e, i) => `${i} : ${e.ip} . ${e.port}`).join(", ")} }`;
+      lines.push(`    meta l4proto { tcp, udp } dnat ip addr . port to ${target}`, `  }`);
+      return lines.join("\n");
+    }
+    // With ClientIP affinity a client returns to the endpoint it had, remembered in a timed set per endpoint.
     const epChain = (i: number) => `${name}-ep${i}`;
     const out: string[] = [];
     endpoints.forEach((ep, i) => {
-      const body = [`  chain ${epChain(i)} {`];
-      // A pod reaching itself through its Service (hairpin) must not see its own address as the source.
-      body.push(`    ip saddr ${ep.ip} meta mark set meta mark | ${MASQ_MARK}`);
-      if (this.masqueradeAll) body.push(`    meta mark set meta mark | ${MASQ_MARK}`);
-      if (affinity) {
-        sets.push(`  set aff-${id}-${i} {\n    type ipv4_addr\n    flags dynamic,timeout\n    timeout ${affinity}s\n  }`);
-        body.push(`    update @aff-${id}-${i} { ip saddr }`);
-        lines.push(`    ip saddr @aff-${id}-${i} goto ${epChain(i)}`);
-      }
-      body.push(`    meta l4proto { tcp, udp } dnat to ${ep.ip}:${ep.port}`);
-      body.push(`  }`);
-      out.push(body.join("\n"));
+      sets.push(`  set aff-${id}-${i} {\n    type ipv4_addr\n    flags dynamic,timeout\n    timeout ${affinity}s\n  }`);
+      lines.push(`    ip saddr @aff-${id}-${i} goto ${epChain(i)}`);
+      out.push([`  chain ${epChain(i)} {`, `    update @aff-${id}-${i} { ip saddr }`, `    meta l4proto { tcp, udp } dnat to ${ep.ip}:${ep.port}`, `  }`].join("\n"));
     });
-    if (endpoints.length === 1) lines.push(`    goto ${epChain(0)}`);
-    else lines.push(`    numgen random mod ${endpoints.length} vmap { ${endpoints.map((_, i) => `${i} : goto ${epChain(i)}`).join(", ")} }`);
-    lines.push(`  }`);
+    lines.push(`    numgen random mod ${endpoints.length} vmap { ${endpoints.map((_, i) => `${i} : goto ${epChain(i)}`).join(", ")} }`, `  }`);
     return [lines.join("\n"), ...out].join("\n");
   }
+}
+
+const SERVICE_CHAIN = /^ {2}chain ((?:svc|ext)-[0-9a-fx]+(?:-ep\d+)?) \{\n([\s\S]*?)\n {2}\}\n?/gm;
+
+/** The ruleset without its per-Service chains, and those chains' bodies by name. */
+export function splitServiceChains(ruleset: string): { head: string; chains: Map<string, string> } {
+  const chains = new Map<string, string>();
+  const head = ruleset.replace(SERVICE_CHAIN, (_m, name: string, body: string) => { chains.set(name, body); return ""; });
+  return { head, chains };
 }
 
 /** Removes the proxy's table (`skiff killall`, or a node leaving). */
