@@ -16,6 +16,7 @@ import { KubeletServer, type KubeletServerTls } from "./server/kubelet-server.js
 import { ClusterDns } from "../dns/cluster-dns.js";
 import { CLUSTER_DNS_IP, ensureKubeDnsService } from "../dns/kube-dns-service.js";
 import { NftablesProxier, TABLE, nftAvailable } from "../proxy/nftables-proxier.js";
+import { ServiceLB } from "../proxy/service-lb.js";
 import type { Logger } from "./types.js";
 
 export type RuntimeChoice = "auto" | "cri" | "none";
@@ -61,6 +62,7 @@ async function startNodeNetworking(client: Client, kubelet: Kubelet, options: Ag
   }
   const proxier = new NftablesProxier(client, { nodeName: kubelet.nodeName, nodeIPs: [kubelet.nodeIP], bridge: options.bridge, log: options.log });
   await proxier.start(signal);
+  await new ServiceLB(client, [kubelet.nodeIP], options.log).start(signal);
   options.log("service proxy programming nftables", { table: `ip ${TABLE}` });
   return { dns };
 }

@@ -52,3 +52,10 @@ it("changes only the Service's chain when an endpoint changes", () => {
   assert.deepEqual([...after.chains.keys()], [...before.chains.keys()]);
   assert.notEqual([...after.chains.values()][0], [...before.chains.values()][0]);
 });
+
+it("answers a LoadBalancer Service's port on the addresses in its status", () => {
+  const lb = { ...svc("lb", { clusterIP: "10.96.0.23", type: "LoadBalancer", port: { nodePort: 30081 } }), status: { loadBalancer: { ingress: [{ ip: "10.244.0.1" }] } } };
+  const rs = proxierOver([lb], [slice("lb", [["10.244.0.5", true]])]).ruleset();
+  assert.match(rs, /10\.244\.0\.1 \. tcp \. 80 : goto ext-[0-9a-f]+/);
+  assert.match(rs, /tcp \. 30081 : goto ext-/);
+});

@@ -130,6 +130,7 @@ export class NftablesProxier {
     const sets: string[] = [];
     const clusterIPs: string[] = [];
     const nodePorts: string[] = [];
+    const loadBalancers: string[] = [];
     // One pass over the slices, grouped by Service, instead of a selector match per Service.
     const slicesOf = new Map<string, Obj[]>();
     for (const sl of this.slices.list()) {
@@ -153,8 +154,12 @@ export class NftablesProxier {
           clusterIPs.push(`${ip} . ${l4} . ${sp.port} : goto svc-${id}`);
           chains.push(this.serviceChain(`svc-${id}`, id, internal, affinity, comment, sets));
         }
-        if (sp.nodePort && (svc.spec.type === "NodePort" || svc.spec.type === "LoadBalancer") && external.length) {
-          nodePorts.push(`${l4} . ${sp.nodePort} : goto ext-${id}`);
+        const isLB = svc.spec.type === "LoadBalancer" && !svc.spec.loadBalancerClass;
+        const lbIPs: string[] = isLB ? (svc.status?.loadBalancer?.ingress ?? []).map((i: Json) => i.ip).filter(Boolean) : [];
+        if (((sp.nodePort && (svc.spec.type === "NodePort" || svc.spec.type === "LoadBalancer")) || lbIPs.length) && external.length) {
+          if (sp.nodePort) nodePorts.push(`${l4} . ${sp.nodePort} : goto ext-${id}`);
+          // ServiceLB: the Service's own port on the addresses its status names (this node's).
+          for (const lb of new Set(lbIPs)) loadBalancers.push(`${lb} . ${l4} . ${sp.port} : goto ext-${id}`);
           const extId = `${id}x`;
           chains.push(`  chain ext-${id} {\n    ip saddr != ${clusterCIDR} meta mark set meta mark | ${MASQ_MARK}\n    goto svc-${extId}\n  }`);
           chains.push(this.serviceChain(`svc-${extId}`, extId, external, affinity, comment, sets));
@@ -170,9 +175,11 @@ export class NftablesProxier {
       `table ip ${table} {`,
       vmap("cluster-ips", "ipv4_addr . inet_proto . inet_service", clusterIPs),
       vmap("node-ports", "inet_proto . inet_service", nodePorts),
+      vmap("load-balancers", "ipv4_addr . inet_proto . inet_service", loadBalancers),
       ...sets,
       `  chain services {`,
       `    ip daddr . meta l4proto . th dport vmap @cluster-ips`,
+      `    ip daddr . meta l4proto . th dport vmap @load-balancers`,
       ...(nodeIPs ? [`    ip daddr ${nodeIPs} meta l4proto . th dport vmap @node-ports`] : []),
       `  }`,
       `  chain nat-prerouting {\n    type nat hook prerouting priority -100; policy accept;\n    jump services\n  }`,

@@ -116,6 +116,16 @@ describe("services, cluster DNS and the proxy", { skip: unavailable ?? false }, 
     assert.ok(pods.includes(fromPod[0]!));
   });
 
+  it("exposes a LoadBalancer Service on the node address and reports it in its status", async () => {
+    await kubectl.ok(["expose", "deployment", "web", "--name=web-lb", "--type=LoadBalancer", "--port=8081", "--target-port=8080"]);
+    const svc = await eventually(async () => { const s = await json(["get", "service", "web-lb"]); return s.status?.loadBalancer?.ingress?.length ? s : undefined; }, 20_000, 200);
+    assert.deepEqual(svc!.status.loadBalancer.ingress.map((i: Json) => i.ip), [nodeIP]);
+    assert.match(await kubectl.ok(["get", "service", "web-lb"]), new RegExp(`web-lb\\s+LoadBalancer\\s+\\S+\\s+${nodeIP.replace(/\./g, "\\.")}\\s+8081:3\\d{4}/TCP`));
+    const pods = await readyPods("web");
+    const body = await eventually(async () => (await httpGet(`http://${nodeIP}:8081/`)).trim(), 10_000, 200);
+    assert.ok(pods.includes(body!));
+  });
+
   it("keeps a client on one pod with sessionAffinity ClientIP", async () => {
     await kubectl.ok(["patch", "service", "web", "-p", '{"spec":{"sessionAffinity":"ClientIP"}}']);
     await new Promise((r) => setTimeout(r, 500));
