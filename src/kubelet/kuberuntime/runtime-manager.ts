@@ -232,7 +232,8 @@ export class RuntimeManager {
           if (name !== host) continue;
           let { username, password } = a;
           if (!username && a.auth) [username, password] = Buffer.from(a.auth, "base64").toString().split(/:(.*)/s);
-          return { username, password, serverAddress: name };
+          // The credentials are chosen by host here; containerd would try to parse a bare host:port as a URL.
+          return { username, password };
         }
       } catch { /* a malformed secret gives no credentials */ }
     }

@@ -5,19 +5,30 @@
  * containernetworking-plugins (installed by .ci/run).
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { criUnavailableReason } from "../../../src/kubelet/runtime/cri/containerd.js";
-import { BUSYBOX_IMAGE } from "../../../src/kubelet/images/build.js";
+import { BUSYBOX_IMAGE, buildImageArchive } from "../../../src/kubelet/images/build.js";
 import { eventually, kubectlFor } from "../../helpers/kubectl.js";
 import { repoRoot, startServer, type RunningServer } from "../../helpers/skiff-server.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- kubectl's JSON output
 
 const unavailable = criUnavailableReason();
+const registryMissing = ["docker-registry", "skopeo"].filter((b) => spawnSync("sh", ["-c", `command -v ${b}`]).status !== 0).map((b) => `${b} is not installed`)[0];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
 const BRIDGE = "skiffe2e0";
 
 function podYaml(name: string, spec: string, extra = ""): string {
@@ -293,6 +304,39 @@ volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]`);
     assert.match(out.text, /tty=\/dev\/pts\/\d+ sum=42/);
     assert.equal(out.code, 3);
     await kubectl.ok(["delete", "pod", "shell", "--grace-period=1"]);
+  });
+
+  it("pulls from a registry with imagePullSecrets, and reports ErrImagePull and ImagePullBackOff", { skip: registryMissing ?? false }, async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), "skiff-registry-"));
+    // A real registry (Debian's docker-registry) on loopback, with basic authentication.
+    const hash = execFileSync("python3", ["-c", "import crypt; print(crypt.crypt('s3cret', '$2b$05$abcdefghijklmnopqrstuv'))"], { encoding: "utf8" }).trim();
+    writeFileSync(join(dir, "htpasswd"), `puller:${hash}\n`);
+    writeFileSync(join(dir, "config.yml"), `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:${port}\nauth:\n  htpasswd:\n    realm: skiff-test\n    path: ${dir}/htpasswd\n`);
+    const registry = spawn("docker-registry", ["serve", join(dir, "config.yml")], { stdio: "ignore" });
+    try {
+      await eventually(async () => (await fetch(`http://127.0.0.1:${port}/v2/`)).status === 401, 10_000, 100);
+      const archive = join(dir, "image.tar");
+      buildImageArchive(archive, [{ name: "skiff.local/busybox:static", cmd: ["sh"] }]);
+      execFileSync("skopeo", ["copy", "--dest-tls-verify=false", "--dest-creds=puller:s3cret", `oci-archive:${archive}`, `docker://127.0.0.1:${port}/tools/busybox:v1`], { stdio: "ignore" });
+      const image = `127.0.0.1:${port}/tools/busybox:v1`;
+      await kubectl.ok(["run", "nocreds", `--image=${image}`, "--", "sleep", "600"]);
+      const backoff = await eventually(async () => { const st = await containerStatus("nocreds"); return st.state?.waiting?.reason === "ImagePullBackOff" ? st : undefined; }, 30_000, 200);
+      assert.match(backoff!.state.waiting.message, /Back-off pulling image/);
+      const failed = (await events("nocreds")).filter((e) => e.reason === "Failed").map((e) => e.message);
+      assert.ok(failed.includes("Error: ErrImagePull"));
+      assert.ok(failed.some((m) => m.startsWith(`Failed to pull image "${image}"`) && /401 Unauthorized/.test(m)), failed.join("\n"));
+      await kubectl.ok(["delete", "pod", "nocreds", "--grace-period=0", "--force"]);
+
+      await kubectl.ok(["create", "secret", "docker-registry", "regcred", `--docker-server=127.0.0.1:${port}`, "--docker-username=puller", "--docker-password=s3cret"]);
+      await kubectl.ok(["run", "withcreds", `--image=${image}`, "--overrides", JSON.stringify({ spec: { imagePullSecrets: [{ name: "regcred" }] } }), "--", "sleep", "600"]);
+      await eventually(async () => (await pod("withcreds")).status.phase === "Running", 30_000, 200);
+      assert.ok((await events("withcreds")).some((e) => e.reason === "Pulled" && e.message.startsWith(`Successfully pulled image "${image}"`)));
+      await kubectl.ok(["delete", "pod", "withcreds", "--grace-period=1"]);
+    } finally {
+      registry.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("adopts running containers after a restart instead of restarting them", async () => {
