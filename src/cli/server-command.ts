@@ -24,7 +24,8 @@ Flags:
   --sim-nodes N                register N simulated nodes that run pods without running anything (default 0)
   --disable-controllers        run the API server alone, without scheduler and controllers
   --node-monitor-grace-period S  seconds a node may go without renewing its Lease before it is Unknown (default 40)
-  --runtime auto|cri|none      the local node's container runtime (default auto: cri where containerd and root are available)
+  --runtime auto|cri|process|none  the local node's container runtime (default auto: cri where containerd and root
+                               are available, else process: containers as host processes)
   --node-name NAME             the local node's name (default the host name)
   --kubelet-port N             the kubelet's HTTPS port on the node address (default 10250; 0 picks a free one)
   --pod-bridge NAME            the Linux bridge of the node's pod network (default skiff0)
@@ -92,7 +93,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     log("components started", { controllers: true, scheduler: true, simNodes: simCount });
   }
   const runtime = values.runtime as RuntimeChoice;
-  if (!["auto", "cri", "none"].includes(runtime)) throw new Error(`--runtime must be auto, cri or none, not ${JSON.stringify(runtime)}`);
+  if (!["auto", "cri", "process", "none"].includes(runtime)) throw new Error(`--runtime must be auto, cri, process or none, not ${JSON.stringify(runtime)}`);
   const agentLog = componentLog("kubelet");
   const agent = await startAgent(new Client(loadKubeconfig(kubeconfig)), {
     dataDir, runtime, nodeName: values["node-name"], kubeletPort: Number(values["kubelet-port"]), bridge: values["pod-bridge"]!,

@@ -10,6 +10,7 @@ import type { Client } from "../client/index.js";
 import { buildBuiltinImages, importImageDir } from "./images/build.js";
 import { Kubelet } from "./kubelet.js";
 import type { ContainerRuntime } from "./kuberuntime/runtime.js";
+import { ProcessRuntime } from "./runtime/process/process-runtime.js";
 import { Containerd, criUnavailableReason } from "./runtime/cri/containerd.js";
 import { ensureBridge, gatewayOf, rememberIpForward, writeCniConfig } from "./runtime/cri/cni.js";
 import { KubeletServer, type KubeletServerTls } from "./server/kubelet-server.js";
@@ -19,7 +20,7 @@ import { NftablesProxier, TABLE, nftAvailable } from "../proxy/nftables-proxier.
 import { ServiceLB } from "../proxy/service-lb.js";
 import type { Logger } from "./types.js";
 
-export type RuntimeChoice = "auto" | "cri" | "none";
+export type RuntimeChoice = "auto" | "cri" | "process" | "none";
 
 export interface AgentOptions {
   dataDir: string;
@@ -41,12 +42,34 @@ export interface RunningAgent {
 }
 
 /** Which runtime runs here and why, in words for the user. */
-export function chooseRuntime(choice: RuntimeChoice): { runtime: "cri" | "none"; reason: string } {
+export function chooseRuntime(choice: RuntimeChoice): { runtime: "cri" | "process" | "none"; reason: string } {
   if (choice === "none") return { runtime: "none", reason: "--runtime none: no kubelet on this node" };
+  if (choice === "process") return { runtime: "process", reason: "--runtime process: containers run as host processes (no images, isolation or volumes)" };
   const why = criUnavailableReason();
   if (!why) return { runtime: "cri", reason: "containerd, runc and the CNI plugins are installed and Skiff runs as root" };
   if (choice === "cri") throw new Error(`--runtime cri is not possible here: ${why}`);
-  return { runtime: "none", reason: `the cri runtime is not possible here (${why}); pods bound to this node stay Pending` };
+  return { runtime: "process", reason: `the cri runtime is not possible here (${why}); containers run as host processes (no images, isolation or volumes)` };
+}
+
+/** The process runtime's node: the node address is loopback, where the kubelet's API listens too; no cluster DNS or Service rules. */
+async function startProcessAgent(client: Client, options: AgentOptions, signal: AbortSignal): Promise<RunningAgent> {
+  const runtime = new ProcessRuntime("127.0.0.1");
+  const nodeName = (options.nodeName ?? hostname()).toLowerCase();
+  const kubelet = new Kubelet(client, {
+    nodeName, rootDir: join(options.dataDir, "agent", "kubelet"), runtime, nodeIP: "127.0.0.1", kubeletPort: options.kubeletPort,
+    kubeletVersion: options.kubeletVersion, log: options.log,
+  });
+  const server = new KubeletServer(kubelet, options.tls);
+  kubelet.options.kubeletPort = await server.start(options.kubeletPort, "127.0.0.1");
+  await kubelet.start(signal);
+  options.log("no cluster DNS or Service proxy with the process runtime: pods share the host network");
+  return {
+    kubelet, runtime: runtime.name,
+    async stop() {
+      await server.stop();
+      await runtime.stopAll();
+    },
+  };
 }
 
 /** Cluster DNS on the node address behind the kube-dns Service, and the Service rules in the kernel. */
@@ -71,6 +94,7 @@ export async function startAgent(client: Client, options: AgentOptions, signal: 
   const choice = chooseRuntime(options.runtime);
   options.log("runtime chosen", { runtime: choice.runtime, reason: choice.reason });
   if (choice.runtime === "none") return undefined;
+  if (choice.runtime === "process") return startProcessAgent(client, options, signal);
   const agentDir = join(options.dataDir, "agent");
   const containerd = new Containerd(options.dataDir, options.log);
   const imagesDir = join(agentDir, "images");

@@ -27,7 +27,7 @@ export interface ServerOptions {
   keepDataDir?: boolean;
   simNodes?: number;
   /** The local node's runtime; tests of the control plane run without one (default "none"). */
-  runtime?: "none" | "cri";
+  runtime?: "none" | "cri" | "process";
   args?: string[];
 }
 

@@ -1,0 +1,100 @@
+/**
+ * The process runtime (`skiff server --runtime process`): containers are host
+ * processes, with the kubelet's statuses, restarts, probes, logs and graceful
+ * termination. Needs no containerd and no root.
+ */
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { eventually, kubectlFor } from "../../helpers/kubectl.js";
+import { startServer, type RunningServer } from "../../helpers/skiff-server.js";
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- kubectl's JSON output
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+describe("the process runtime", { skip: existsSync("/bin/busybox") ? false : "busybox is not installed" }, () => {
+  let server: RunningServer;
+  let kubectl: ReturnType<typeof kubectlFor>;
+  const scratch = mkdtempSync(join(tmpdir(), "skiff-process-"));
+  const json = async (args: string[]): Promise<Json> => JSON.parse(await kubectl.ok([...args, "-o", "json"]));
+  const pod = (name: string) => json(["get", "pod", name]);
+  const status = async (name: string) => (await pod(name)).status.containerStatuses?.[0] ?? {};
+  const apply = (yaml: string) => kubectl.ok(["apply", "-f", "-"], { input: yaml });
+
+  before(async () => {
+    server = await startServer({ runtime: "process", args: ["--kubelet-port", "0", "--node-name", "proc-node"] });
+    kubectl = kubectlFor(server.kubeconfig);
+    await eventually(async () => /\sReady\s/.test(await kubectl.ok(["get", "node", "proc-node"])), 30_000, 200);
+  });
+  after(async () => {
+    await server?.[Symbol.asyncDispose]();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it("runs a container's command as a host process on the node's address, with logs", async () => {
+    const node = await json(["get", "node", "proc-node"]);
+    assert.equal(node.status.nodeInfo.containerRuntimeVersion, "process://0.1");
+    await kubectl.ok(["run", "hello", "--image=unused", "--env=WHO=skiff", "--command", "--", "sh", "-c", "echo hello $WHO; sleep 600"]);
+    await eventually(async () => (await pod("hello")).status.phase === "Running", 20_000, 200);
+    const p = await pod("hello");
+    assert.equal(p.status.podIP, "127.0.0.1");
+    assert.equal(p.status.hostIP, "127.0.0.1");
+    assert.match(p.status.containerStatuses[0].containerID, /^process:\/\//);
+    await eventually(async () => (await kubectl.ok(["logs", "hello"])) === "hello skiff\n", 10_000, 200);
+  });
+
+  it("refuses a container without a command with a clear reason", async () => {
+    await kubectl.ok(["run", "nocommand", "--image=nginx:1.27"]);
+    const st = await eventually(async () => { const s = await status("nocommand"); return s.state?.waiting?.reason === "CreateContainerError" ? s : undefined; }, 20_000, 200);
+    assert.match(st!.state.waiting.message, /process runtime .* needs its command/);
+    const events = (await json(["get", "events", "--field-selector", "involvedObject.name=nocommand"])).items as Json[];
+    assert.ok(events.some((e) => e.reason === "Failed" && /needs its command/.test(e.message)));
+  });
+
+  it("restarts a crashing process with back-off", async () => {
+    await kubectl.ok(["run", "crash", "--image=unused", "--command", "--", "sh", "-c", "exit 4"]);
+    const st = await eventually(async () => { const s = await status("crash"); return s.state?.waiting?.reason === "CrashLoopBackOff" ? s : undefined; }, 30_000, 200);
+    assert.equal(st!.lastState.terminated.exitCode, 4);
+    assert.ok(st!.restartCount >= 1);
+  });
+
+  it("probes a host-network server and reports it Ready", async () => {
+    const port = await freePort();
+    writeFileSync(join(scratch, "index.html"), "ok\n");
+    await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  containers:
+  - name: web
+    image: unused
+    command: ["busybox", "httpd", "-f", "-p", "127.0.0.1:${port}", "-h", "${scratch}"]
+    readinessProbe: {httpGet: {path: /, port: ${port}}, periodSeconds: 1}
+    livenessProbe: {tcpSocket: {port: ${port}}, periodSeconds: 1}
+`);
+    await eventually(async () => (await status("web")).ready === true, 30_000, 200);
+  });
+
+  it("runs a Job to completion and terminates gracefully with SIGTERM", async () => {
+    await kubectl.ok(["create", "job", "once", "--image=unused", "--", "sh", "-c", "echo done"]);
+    await kubectl.ok(["wait", "--for=condition=complete", "job/once", "--timeout=60s"]);
+    assert.equal(await kubectl.ok(["logs", "job/once"]), "done\n");
+    const out = join(scratch, "term");
+    await kubectl.ok(["run", "graceful", "--image=unused", "--command", "--", "sh", "-c", `trap 'echo got-sigterm > ${out}; exit 0' TERM; while :; do sleep 0.2; done`]);
+    await eventually(async () => (await pod("graceful")).status.phase === "Running", 20_000, 200);
+    await new Promise((r) => setTimeout(r, 500));
+    await kubectl.ok(["delete", "pod", "graceful"]);
+    assert.equal(readFileSync(out, "utf8"), "got-sigterm\n");
+  });
+});
