@@ -7,13 +7,13 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { criUnavailableReason } from "../../../src/kubelet/runtime/cri/containerd.js";
 import { BUSYBOX_IMAGE, buildImageArchive } from "../../../src/kubelet/images/build.js";
 import { eventually, kubectlFor } from "../../helpers/kubectl.js";
+import { freePort } from "../../helpers/net.js";
 import { repoRoot, startServer, type RunningServer } from "../../helpers/skiff-server.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- kubectl's JSON output
@@ -21,14 +21,6 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 const unavailable = criUnavailableReason();
 const registryMissing = ["docker-registry", "skopeo"].filter((b) => spawnSync("sh", ["-c", `command -v ${b}`]).status !== 0).map((b) => `${b} is not installed`)[0];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 const BRIDGE = "skiffe2e0";
 
 function podYaml(name: string, spec: string, extra = ""): string {
