@@ -73,7 +73,7 @@ export class NftablesProxier {
   /** Changes arriving together are applied together (a rollout touches many slices at once). */
   private schedule(): void {
     if (this.timer) return;
-    this.timer = setTimeout(() => { this.timer = undefined; this.sync(); }, 20);
+    this.timer = setTimeout(() => { this.timer = undefined; this.sync(); }, 5);
   }
 
   /**
