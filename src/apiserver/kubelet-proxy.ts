@@ -98,11 +98,7 @@ export class KubeletProxy {
     const ws = new WebSocket(url, ["v4.channel.k8s.io"], { ca: this.pki.caCert, cert: this.pki.adminCert, key: this.pki.adminKey, checkServerIdentity: (() => undefined) as unknown as () => boolean });
     return new Promise((resolve, reject) => {
       ws.once("open", () => resolve(ws));
-      ws.once("unexpected-response", (_req, res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => reject(new ApiError(res.statusCode === 404 ? 404 : 400, res.statusCode === 404 ? "NotFound" : "BadRequest", Buffer.concat(chunks).toString().trim() || `kubelet answered ${res.statusCode}`)));
-      });
+      ws.once("unexpected-response", (_req, res) => void this.errorFrom(res).then(reject));
       ws.once("error", (err) => reject(new ApiError(503, "ServiceUnavailable", `error dialing the kubelet at ${t.host}:${t.port}: ${err.message}`)));
     });
   }

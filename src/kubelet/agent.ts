@@ -103,7 +103,8 @@ export async function startAgent(client: Client, options: AgentOptions, signal: 
   const imported = importImageDir(containerd.paths.socket, imagesDir);
   options.log("images imported", { files: imported });
   const version = await cri.version();
-  const runtime: ContainerRuntime = Object.assign(Object.create(cri) as ContainerRuntime, { name: `${version.runtimeName}://${version.runtimeVersion}` });
+  cri.name = `${version.runtimeName}://${version.runtimeVersion}`;
+  const runtime: ContainerRuntime = cri;
   const nodeName = (options.nodeName ?? hostname()).toLowerCase();
   const kubelet = new Kubelet(client, {
     nodeName, rootDir: join(agentDir, "kubelet"), runtime, kubeletPort: options.kubeletPort, kubeletVersion: options.kubeletVersion, log: options.log,

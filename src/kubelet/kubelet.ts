@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { mkdirSync } from "node:fs";
 import { EventRecorder, Informer, InformerFactory, Resources, type Client, type KubeObject } from "../client/index.js";
 import { jsonEqual } from "../api/json-equal.js";
-import { microTime, rfc3339 } from "../api/time.js";
+import { rfc3339 } from "../api/time.js";
+import { renewNodeLease } from "./node-lease.js";
 import { ProberManager } from "./prober/prober-manager.js";
 import { RuntimeManager, type PodState, type Recorder } from "./kuberuntime/runtime-manager.js";
 import type { ContainerRuntime } from "./kuberuntime/runtime.js";
@@ -171,16 +172,10 @@ export class Kubelet {
     this.node = await this.client.patch<Json & KubeObject>(Resources.nodes, undefined, this.options.nodeName, { status }, "merge", "status");
   }
 
-  private async renewLease(): Promise<void> {
-    const name = this.options.nodeName;
-    const spec = { holderIdentity: name, leaseDurationSeconds: 40, renewTime: microTime() };
-    try {
-      await this.client.patch(Resources.leases, "kube-node-lease", name, { spec }, "merge");
-    } catch (err) {
-      if ((err as { code?: number }).code !== 404) throw err;
-      await this.client.create(Resources.leases, "kube-node-lease", { metadata: { name }, spec });
-    }
+  private renewLease(): Promise<void> {
+    return renewNodeLease(this.client, this.options.nodeName);
   }
+
 
   /** Upstream's PLEG: compares the runtime's containers with the last look, and wakes the pods that changed. */
   private async relist(): Promise<void> {

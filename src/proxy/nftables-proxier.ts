@@ -10,7 +10,7 @@
  * decision 5). Every change replaces the table in one atomic `nft -f`
  * transaction; connections already tracked keep their translation.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { InformerFactory, Resources, type Client, type Informer, type KubeObject } from "../client/index.js";
@@ -46,6 +46,7 @@ export class NftablesProxier {
   private readonly services: Informer<Obj>;
   private readonly slices: Informer<Obj>;
   private timer?: NodeJS.Timeout;
+  private syncing = false;
   private lastRuleset = "";
   /** The last table applied, split into everything but the Service chains, and those chains by name. */
   private applied?: { head: string; chains: Map<string, string> };
@@ -66,23 +67,35 @@ export class NftablesProxier {
   async start(signal: AbortSignal): Promise<void> {
     this.informers.start(signal);
     await this.informers.waitForCacheSync();
-    this.sync();
+    await this.sync();
     signal.addEventListener("abort", () => clearTimeout(this.timer), { once: true });
   }
 
   /** Changes arriving together are applied together (a rollout touches many slices at once). */
   private schedule(): void {
     if (this.timer) return;
-    this.timer = setTimeout(() => { this.timer = undefined; this.sync(); }, 5);
+    this.timer = setTimeout(() => { this.timer = undefined; void this.sync(); }, 5);
   }
 
   /**
    * Applies the table. When only the insides of Service chains changed (an
    * endpoint came or went, the maps and sets being the same), just those
    * chains are flushed and refilled, in one transaction; anything else
-   * replaces the whole table.
+   * replaces the whole table. nft runs as a child process, not blocking the
+   * event loop (which, in `skiff server`, the API server shares); changes
+   * arriving meanwhile are applied by the next round.
    */
-  sync(): void {
+  async sync(): Promise<void> {
+    if (this.syncing) return this.schedule();
+    this.syncing = true;
+    try {
+      await this.apply();
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  private async apply(): Promise<void> {
     const ruleset = this.ruleset();
     if (ruleset === this.lastRuleset) return;
     const table = this.options.table ?? TABLE;
@@ -93,14 +106,14 @@ export class NftablesProxier {
       script = [...next.chains].filter(([name, body]) => prev.chains.get(name) !== body)
         .map(([name, body]) => `flush chain ip ${table} ${name}\ntable ip ${table} {\n  chain ${name} {\n${body}\n  }\n}\n`).join("");
     }
-    const r = spawnSync("nft", ["-f", "-"], { input: script, encoding: "utf8" });
+    const r = await runNft(script);
     if (r.status !== 0) {
       this.options.log?.("nft failed", { err: r.stderr.trim() });
       // The next attempt starts from nothing known: a whole table.
       this.applied = undefined;
       this.lastRuleset = "";
       clearTimeout(this.timer);
-      this.timer = setTimeout(() => { this.timer = undefined; this.sync(); }, 1000);
+      this.timer = setTimeout(() => { this.timer = undefined; void this.sync(); }, 1000);
       return;
     }
     this.lastRuleset = ruleset;
@@ -238,6 +251,18 @@ export function splitServiceChains(ruleset: string): { head: string; chains: Map
   const chains = new Map<string, string>();
   const head = ruleset.replace(SERVICE_CHAIN, (_m, name: string, body: string) => { chains.set(name, body); return ""; });
   return { head, chains };
+}
+
+/** Runs `nft -f -` with the script on its standard input. */
+function runNft(script: string): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn("nft", ["-f", "-"], { stdio: ["pipe", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
+    child.once("error", (err) => resolve({ status: null, stderr: err.message }));
+    child.once("close", (status) => resolve({ status, stderr }));
+    child.stdin.end(script);
+  });
 }
 
 /** Removes the proxy's table (`skiff killall`, or a node leaving). */

@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import { milliCPU, parseQuantity } from "../../api/quantity.js";
+import { expand } from "../container/env.js";
 import { Labels, type Json, type Pod } from "../types.js";
 import type { ContainerConfig, Mount, PodSandboxConfig, PortMapping } from "./runtime.js";
 
@@ -115,7 +116,7 @@ export interface ContainerConfigInput {
 export function containerConfig(input: ContainerConfigInput): ContainerConfig {
   const { pod, container: c, attempt, env } = input;
   const vars = Object.fromEntries(env.map((e) => [e.key, e.value]));
-  const expandAll = (xs: string[] | undefined) => xs?.map((x) => x.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, n?: string) => (m === "$$" ? "$" : n !== undefined && n in vars ? vars[n]! : m)));
+  const expandAll = (xs: string[] | undefined) => xs?.map((x) => expand(x, vars));
   const mounts: Mount[] = [];
   for (const vm of c.volumeMounts ?? []) {
     const host = input.volumePaths.get(vm.name);

@@ -49,6 +49,8 @@ export const restartCountOf = (c: ContainerStatus) => Number(c.annotations?.[Lab
 export class RuntimeManager {
   readonly backoff = new Backoff();
   private readonly pullBackoff = new Backoff(10_000, 300_000);
+  /** When each container's last image pull failed, for ImagePullBackOff. */
+  private readonly pullFailures = new Map<string, number>();
 
   constructor(
     readonly runtime: ContainerRuntime,
@@ -85,6 +87,7 @@ export class RuntimeManager {
     let sandbox = rt.sandboxes[0];
     const sandboxReady = sandbox?.state === "SANDBOX_READY";
 
+    let volumePaths: Map<string, string> | undefined;
     if (!sandboxReady) {
       // A pod whose containers all finished for good does not get a new sandbox.
       if (sandbox && this.allDone(pod, rt)) return;
@@ -92,7 +95,7 @@ export class RuntimeManager {
       if (sandbox) await this.runtime.stopPodSandbox(sandbox.id).catch(() => undefined);
       const attempt = sandbox ? sandbox.metadata.attempt + 1 : 0;
       try {
-        this.volumes.setUp(pod);
+        volumePaths = this.volumes.setUp(pod);
       } catch (err) {
         if (err instanceof VolumeError) {
           this.recorder.event(pod, "Warning", "FailedMount", `MountVolume.SetUp failed for volume "${err.volume}" : ${err.message}`);
@@ -118,7 +121,7 @@ export class RuntimeManager {
       state.podIP = sandbox!.network?.ip ?? "";
     }
     const sandboxId = sandbox!.id;
-    const volumePaths = this.volumes.setUp(pod);
+    volumePaths ??= this.volumes.setUp(pod);
     mkdirSync(this.volumes.podDir(uid), { recursive: true });
     const hostsFile = join(this.volumes.podDir(uid), "etc-hosts");
     if (!pod.spec.hostNetwork) writeFileSync(hostsFile, etcHosts(pod, state.podIP ?? "", this.options.dns.clusterDomain));
@@ -215,8 +218,6 @@ export class RuntimeManager {
       return false;
     }
   }
-
-  private readonly pullFailures = new Map<string, number>();
 
   /** Registry credentials from the pod's imagePullSecrets (dockerconfigjson), matched by registry host. */
   private authFor(pod: Pod, image: string): { username?: string; password?: string; auth?: string; serverAddress?: string } | undefined {

@@ -111,6 +111,8 @@ type Callback<T> = (err: grpc.ServiceError | null, res: T) => void;
 type Stub = Record<string, (req: unknown, meta: grpc.Metadata, opts: grpc.CallOptions, cb: Callback<unknown>) => void>;
 
 export class CriClient {
+  /** How node status names the runtime, e.g. containerd://1.6.20 (set once its version is known). */
+  name = "cri";
   private readonly runtime: Stub;
   private readonly images: Stub;
 

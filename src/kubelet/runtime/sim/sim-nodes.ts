@@ -6,7 +6,8 @@
  * success after a while.
  */
 import { InformerFactory, Resources, type Client, type Informer, type KubeObject } from "../../../client/index.js";
-import { microTime, rfc3339 } from "../../../api/time.js";
+import { rfc3339 } from "../../../api/time.js";
+import { renewNodeLease } from "../../node-lease.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- pods are free-form JSON here
 type Pod = KubeObject & Json;
@@ -71,16 +72,9 @@ export class SimNodes {
   }
 
   private async renewLeases(): Promise<void> {
-    await Promise.all(this.names.map(async (name) => {
-      const spec = { holderIdentity: name, leaseDurationSeconds: 40, renewTime: microTime() };
-      try {
-        await this.client.patch(Resources.leases, "kube-node-lease", name, { spec }, "merge");
-      } catch (err) {
-        if ((err as { code?: number }).code !== 404) return;
-        await this.client.create(Resources.leases, "kube-node-lease", { metadata: { name }, spec }).catch(() => undefined);
-      }
-    }));
+    await Promise.all(this.names.map((name) => renewNodeLease(this.client, name).catch(() => undefined)));
   }
+
 
   async start(signal: AbortSignal): Promise<void> {
     await Promise.all(this.names.map((n, i) => this.register(n, i)));
