@@ -46,7 +46,7 @@ export class NftablesProxier {
   private readonly services: Informer<Obj>;
   private readonly slices: Informer<Obj>;
   private timer?: NodeJS.Timeout;
-  private syncing = false;
+  private running?: Promise<void>;
   private lastRuleset = "";
   /** The last table applied, split into everything but the Service chains, and those chains by name. */
   private applied?: { head: string; chains: Map<string, string> };
@@ -86,13 +86,10 @@ export class NftablesProxier {
    * arriving meanwhile are applied by the next round.
    */
   async sync(): Promise<void> {
-    if (this.syncing) return this.schedule();
-    this.syncing = true;
-    try {
-      await this.apply();
-    } finally {
-      this.syncing = false;
-    }
+    // One nft at a time: a round waits for the one in flight, then applies what is current.
+    while (this.running) await this.running;
+    this.running = this.apply().finally(() => { this.running = undefined; });
+    return this.running;
   }
 
   private async apply(): Promise<void> {
