@@ -1,7 +1,7 @@
 /**
  * The server's built-in admission: namespace lifecycle, Service address
- * allocation, CustomResourceDefinition registration and custom resource
- * schema validation with pruning.
+ * allocation, the default IngressClass, CustomResourceDefinition
+ * registration and custom resource schema validation with pruning.
  */
 import { ApiError, invalid, notFound, type FieldError } from "../api/errors.js";
 import type { ResourceInfo } from "../api/resources.js";
@@ -21,6 +21,8 @@ export class ServerAdmission implements Admission {
   onCrdStored?: (crd: Obj) => void;
   /** Set by the server: orphaning needs every resource of the catalog. */
   orphanDependents?: (owner: Obj) => Promise<boolean>;
+  /** Set by the server: the IngressClasses, for the DefaultIngressClass plugin. */
+  ingressClasses?: () => Promise<Obj[]>;
 
   constructor(
     private readonly catalog: ResourceCatalog,
@@ -42,6 +44,19 @@ export class ServerAdmission implements Admission {
     if (info.namespaced && !old) await this.checkNamespace(obj.metadata.namespace);
     if (info.crd) this.validateCustom(info, obj);
     if (info.kind === "Service" && info.group === "" && opts.subresource !== "status") this.allocateService(obj, old, Boolean(opts.dryRun));
+    if (info.kind === "Ingress" && info.group === "networking.k8s.io" && !old) await this.defaultIngressClass(obj);
+  }
+
+  /**
+   * As upstream's DefaultIngressClass plugin: a new Ingress that names no
+   * class (nor the legacy annotation) gets the default IngressClass, the
+   * newest if several are marked.
+   */
+  private async defaultIngressClass(ing: Obj): Promise<void> {
+    if (ing.spec?.ingressClassName || ing.metadata.annotations?.["kubernetes.io/ingress.class"] || !this.ingressClasses) return;
+    const defaults = (await this.ingressClasses()).filter((c) => c.metadata.annotations?.["ingressclass.kubernetes.io/is-default-class"] === "true")
+      .sort((a, b) => String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)) || String(a.metadata.name).localeCompare(String(b.metadata.name)));
+    if (defaults[0]) (ing.spec ??= {}).ingressClassName = defaults[0].metadata.name;
   }
 
   private async checkNamespace(name: string): Promise<void> {

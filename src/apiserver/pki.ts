@@ -54,6 +54,24 @@ async function issue(ca: { cert: x509.X509Certificate; key: CryptoKey }, name: s
   return { cert: cert.toString("pem") + "\n", key: await keyPem(keys.privateKey) };
 }
 
+/**
+ * A self-signed serving certificate, for a listener that must answer TLS
+ * before it has a certificate of its own (the ingress's fallback, as
+ * ingress-nginx's "Fake Certificate").
+ */
+export async function selfSignedCertificate(commonName: string, dnsNames: string[] = []): Promise<{ cert: string; key: string }> {
+  const keys = await crypto.subtle.generateKey(alg, true, ["sign", "verify"]) as CryptoKeyPair;
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(), name: `CN=${commonName}`, notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + YEAR),
+    signingAlgorithm: alg, keys,
+    extensions: [
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      ...(dnsNames.length ? [new x509.SubjectAlternativeNameExtension(dnsNames.map((value) => ({ type: "dns" as const, value })))] : []),
+    ],
+  });
+  return { cert: cert.toString("pem") + "\n", key: await keyPem(keys.privateKey) };
+}
+
 /** Loads the PKI from dir, creating what is missing. extraSans are added to the serving certificate. */
 export async function ensurePki(dir: string, extraSans: string[] = []): Promise<Pki> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -8,6 +8,7 @@ import type { Duplex } from "node:stream";
 import { KubeletProxy } from "./kubelet-proxy.js";
 import { createSecureServer, type Http2SecureServer } from "node:http2";
 import type { AddressInfo } from "node:net";
+import { networkInterfaces } from "node:os";
 import type { TLSSocket } from "node:tls";
 import { ApiError, internalError, pathNotFound } from "../api/errors.js";
 import type { ResourceInfo } from "../api/resources.js";
@@ -69,6 +70,7 @@ export class ApiServer {
     this.objects = new ObjectStore(options.store, this.admission);
     this.admission.onCrdStored = (crd) => this.crdStored(crd);
     this.admission.orphanDependents = (owner) => this.orphanDependents(owner);
+    this.admission.ingressClasses = async () => (await this.objects.list(this.info("networking.k8s.io", "v1", "ingressclasses"), undefined)).items;
     this.openapi = new OpenApiV3(this.catalog);
     this.kubelets = new KubeletProxy(options.pki, (kind, ns, name) => this.objects.get(this.catalog.lookup("", "v1", kind)!, ns, name));
     this.handler = new ResourceHandler(this.objects, this.catalog.lookup("policy", "v1", "poddisruptionbudgets"), this.kubelets);
@@ -96,6 +98,33 @@ export class ApiServer {
       metadata: { name: "kubernetes", labels: { component: "apiserver", provider: "kubernetes" } },
       spec: { clusterIP: "10.96.0.1", ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: this.options.port ?? 6443 }], sessionAffinity: "None", type: "ClusterIP" },
     }, { fieldManager: "skiff-apiserver" }).catch(ignoreExists);
+  }
+
+  /**
+   * The `kubernetes` Service's endpoints name this server, as upstream's
+   * endpoint reconciler writes them: the address it serves on (a host address
+   * when it serves on all of them) and its actual port.
+   */
+  private async reconcileKubernetesEndpoints(bound: string, port: number): Promise<void> {
+    const ip = bound === "0.0.0.0" || bound === "::" ? advertiseAddress() : bound;
+    const fieldManager = "skiff-apiserver";
+    const services = this.info("", "v1", "services");
+    await this.objects.guaranteedUpdate(services, "default", "kubernetes", (svc) => {
+      if (svc!.spec.ports?.[0]?.targetPort !== port) svc!.spec.ports[0].targetPort = port;
+      return svc!;
+    }, { fieldManager });
+    const upsert = (info: ResourceInfo, obj: Obj) => this.objects.guaranteedUpdate(info, "default", "kubernetes",
+      (cur) => ({ ...obj, metadata: { ...(cur?.metadata ?? {}), ...obj.metadata } }), { fieldManager, allowCreate: true });
+    await upsert(this.info("", "v1", "endpoints"), {
+      metadata: { name: "kubernetes", labels: { "endpointslice.kubernetes.io/skip-mirror": "true" } },
+      subsets: [{ addresses: [{ ip }], ports: [{ name: "https", port, protocol: "TCP" }] }],
+    });
+    await upsert(this.info("discovery.k8s.io", "v1", "endpointslices"), {
+      metadata: { name: "kubernetes", labels: { "kubernetes.io/service-name": "kubernetes" } },
+      addressType: "IPv4",
+      endpoints: [{ addresses: [ip], conditions: { ready: true } }],
+      ports: [{ name: "https", port, protocol: "TCP" }],
+    });
   }
 
   /**
@@ -174,6 +203,7 @@ export class ApiServer {
     });
     this.startCompactor();
     const addr = this.server.address() as AddressInfo;
+    await this.reconcileKubernetesEndpoints(addr.address, addr.port).catch((err) => this.options.log?.("kubernetes endpoints not written", { err: String(err) }));
     const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
     this.url = `https://${host}:${addr.port}`;
   }
@@ -344,4 +374,12 @@ export class ApiServer {
 
 function ignoreExists(err: unknown): void {
   if (!(err instanceof ApiError && err.reason === "AlreadyExists")) throw err;
+}
+
+/** The host's first non-loopback IPv4 address, for a server bound to all of them. */
+function advertiseAddress(): string {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  }
+  return "127.0.0.1";
 }

@@ -29,6 +29,9 @@ Flags:
   --node-name NAME             the local node's name (default the host name)
   --kubelet-port N             the kubelet's HTTPS port on the node address (default 10250; 0 picks a free one)
   --pod-bridge NAME            the Linux bridge of the node's pod network (default skiff0)
+  --ingress-http-port N        the built-in ingress controller's HTTP port on the node (default 80; 0 picks a free one)
+  --ingress-https-port N       its HTTPS port (default 443; 0 picks a free one)
+  --disable-ingress            run no ingress controller (IngressClass skiff)
 `;
 
 const log = componentLog("apiserver");
@@ -49,6 +52,9 @@ export async function serverCommand(argv: string[]): Promise<number> {
       "node-name": { type: "string" },
       "kubelet-port": { type: "string", default: "10250" },
       "pod-bridge": { type: "string", default: "skiff0" },
+      "ingress-http-port": { type: "string", default: "80" },
+      "ingress-https-port": { type: "string", default: "443" },
+      "disable-ingress": { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -98,6 +104,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const agent = await startAgent(new Client(loadKubeconfig(kubeconfig)), {
     dataDir, runtime, nodeName: values["node-name"], kubeletPort: Number(values["kubelet-port"]), bridge: values["pod-bridge"]!,
     tls: { caCert: pki.caCert, serverCert: pki.serverCert, serverKey: pki.serverKey }, kubeletVersion: VERSION_INFO.gitVersion, log: agentLog,
+    ingress: values["disable-ingress"] ? undefined : { httpPort: Number(values["ingress-http-port"]), httpsPort: Number(values["ingress-https-port"]) },
   }, components.signal);
   process.stdout.write(agent ? `Node ${agent.kubelet.nodeName} runs pods with ${agent.runtime}\n` : `${chooseRuntime(runtime).reason}\n`);
 

@@ -27,5 +27,7 @@ export const Resources = {
   cronjobs: of("batch", "v1", "cronjobs"),
   leases: of("coordination.k8s.io", "v1", "leases"),
   endpointslices: of("discovery.k8s.io", "v1", "endpointslices"),
+  ingresses: of("networking.k8s.io", "v1", "ingresses"),
+  ingressclasses: of("networking.k8s.io", "v1", "ingressclasses", false),
   priorityclasses: of("scheduling.k8s.io", "v1", "priorityclasses", false),
 } as const;

@@ -1,7 +1,9 @@
 /**
  * Cluster DNS (the part of CoreDNS's kubernetes plugin that pods rely on),
- * answered from informers: A records for Services (`web.default.svc.cluster.local`),
- * one A record per ready endpoint for headless Services, endpoints by hostname
+ * answered from informers: A and AAAA records for Services
+ * (`web.default.svc.cluster.local`) by the family of their addresses (so an
+ * IPv4-only Service answers AAAA with no records, not NXDOMAIN), one record
+ * per ready endpoint for headless Services, endpoints by hostname
  * (`web-0.web.default.svc.cluster.local`), SRV for named ports, CNAME for
  * ExternalName, PTR for ClusterIPs and endpoints, NXDOMAIN for names that do
  * not exist. Other names go to the host's resolvers.
@@ -121,18 +123,19 @@ export class ClusterDns {
     const svc = this.services.get(`${ns}/${svcName}`);
     if (!svc) return { rcode: "NXDOMAIN", answers: [] };
     const rest = parts.slice(0, -2);
-    const a = (ip: string): Answer => ({ name, type: "A", ttl: TTL, class: "IN", data: ip });
+    const family = (ip: string) => (ip.includes(":") ? "AAAA" : "A");
+    const addresses = (ips: string[]): Answer[] => ips.filter((ip) => type === "ANY" || type === family(ip))
+      .map((ip) => ({ name, type: family(ip), ttl: TTL, class: "IN", data: ip }) as Answer);
     if (rest.length === 0) {
       if (svc.spec.type === "ExternalName") {
         return { rcode: "NOERROR", answers: [{ name, type: "CNAME", ttl: TTL, class: "IN", data: String(svc.spec.externalName).replace(/\.$/, "") }] };
       }
-      const ips = this.serviceAddresses(svc);
-      return { rcode: "NOERROR", answers: type === "A" || type === "ANY" ? ips.map(a) : [] };
+      return { rcode: "NOERROR", answers: addresses(this.serviceAddresses(svc)) };
     }
     if (rest.length === 1 && !rest[0]!.startsWith("_")) {
       const ep = this.endpoints(svc).find((e) => e.hostname === rest[0] || e.addresses?.[0]?.replace(/\./g, "-") === rest[0]);
       if (!ep) return { rcode: "NXDOMAIN", answers: [] };
-      return { rcode: "NOERROR", answers: type === "A" || type === "ANY" ? [a(ep.addresses[0])] : [] };
+      return { rcode: "NOERROR", answers: addresses([ep.addresses[0]]) };
     }
     if (rest.length === 2 && rest[0]!.startsWith("_") && rest[1]!.startsWith("_")) {
       const portName = rest[0]!.slice(1);
@@ -154,7 +157,7 @@ export class ClusterDns {
   }
 
   private serviceAddresses(svc: Obj): string[] {
-    if (svc.spec.clusterIP && svc.spec.clusterIP !== "None") return [svc.spec.clusterIP];
+    if (svc.spec.clusterIP && svc.spec.clusterIP !== "None") return svc.spec.clusterIPs?.length ? svc.spec.clusterIPs : [svc.spec.clusterIP];
     return this.endpoints(svc).map((e) => e.addresses[0]);
   }
 

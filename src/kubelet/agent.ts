@@ -18,6 +18,8 @@ import { ClusterDns } from "../dns/cluster-dns.js";
 import { CLUSTER_DNS_IP, ensureKubeDnsService } from "../dns/kube-dns-service.js";
 import { NftablesProxier, TABLE, nftAvailable } from "../proxy/nftables-proxier.js";
 import { ServiceLB } from "../proxy/service-lb.js";
+import { loopbackAlias, UserspaceProxier } from "../proxy/userspace-proxier.js";
+import { IngressController } from "../ingress/ingress-controller.js";
 import type { Logger } from "./types.js";
 
 export type RuntimeChoice = "auto" | "cri" | "process" | "none";
@@ -32,6 +34,8 @@ export interface AgentOptions {
   kubeletVersion: string;
   /** Port of the cluster DNS server on the node address (default 53). */
   dnsPort?: number;
+  /** The built-in ingress controller's ports (0 picks free ones); absent, no ingress controller. */
+  ingress?: { httpPort: number; httpsPort: number };
   log: Logger;
 }
 
@@ -51,18 +55,26 @@ export function chooseRuntime(choice: RuntimeChoice): { runtime: "cri" | "proces
   return { runtime: "process", reason: `the cri runtime is not possible here (${why}); containers run as host processes (no images, isolation or volumes)` };
 }
 
-/** The process runtime's node: the node address is loopback, where the kubelet's API listens too; no cluster DNS or Service rules. */
+/**
+ * The process runtime's node: the node address is loopback, where the
+ * kubelet's API listens too. Services are relayed in user space on loopback
+ * aliases of their ClusterIPs, which the pods' Service variables name; there
+ * is no cluster DNS (pods use the host's resolver).
+ */
 async function startProcessAgent(client: Client, options: AgentOptions, signal: AbortSignal): Promise<RunningAgent> {
   const runtime = new ProcessRuntime("127.0.0.1");
   const nodeName = (options.nodeName ?? hostname()).toLowerCase();
   const kubelet = new Kubelet(client, {
     nodeName, rootDir: join(options.dataDir, "agent", "kubelet"), runtime, nodeIP: "127.0.0.1", kubeletPort: options.kubeletPort,
-    kubeletVersion: options.kubeletVersion, log: options.log,
+    kubeletVersion: options.kubeletVersion, log: options.log, serviceAddress: loopbackAlias,
   });
   const server = new KubeletServer(kubelet, options.tls);
   kubelet.options.kubeletPort = await server.start(options.kubeletPort, "127.0.0.1");
   await kubelet.start(signal);
-  options.log("no cluster DNS or Service proxy with the process runtime: pods share the host network");
+  await new UserspaceProxier(client, { nodeName, nodeIPs: ["127.0.0.1"], log: options.log }).start(signal);
+  await new ServiceLB(client, ["127.0.0.1"], options.log).start(signal);
+  options.log("service proxy relaying in user space on loopback aliases of the ClusterIPs (10.96.x.y at 127.96.x.y); no cluster DNS with the process runtime");
+  await startIngress(client, "127.0.0.1", options, signal);
   return {
     kubelet, runtime: runtime.name,
     async stop() {
@@ -70,6 +82,16 @@ async function startProcessAgent(client: Client, options: AgentOptions, signal: 
       await runtime.stopAll();
     },
   };
+}
+
+/** The ingress controller listens on the node address and on loopback, for a user on this machine. */
+async function startIngress(client: Client, nodeIP: string, options: AgentOptions, signal: AbortSignal): Promise<void> {
+  if (!options.ingress) return;
+  const ingress = new IngressController(client, {
+    listenAddresses: [...new Set([nodeIP, "127.0.0.1"])], statusAddresses: [nodeIP],
+    httpPort: options.ingress.httpPort, httpsPort: options.ingress.httpsPort, log: options.log,
+  });
+  await ingress.start(signal).catch((err) => options.log("ingress controller failed to start", { err: String((err as Error).message ?? err) }));
 }
 
 /** Cluster DNS on the node address behind the kube-dns Service, and the Service rules in the kernel. */
@@ -126,6 +148,7 @@ export async function startAgent(client: Client, options: AgentOptions, signal: 
     options.log("cluster DNS and Service proxy failed to start", { err: String((err as Error).message ?? err) });
     return {} as { dns?: ClusterDns };
   });
+  await startIngress(client, kubelet.nodeIP, options, signal);
   return {
     kubelet,
     runtime: runtime.name,

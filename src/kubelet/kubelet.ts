@@ -32,6 +32,8 @@ export interface KubeletOptions {
   kubeletPort: number;
   clusterDNS?: string[];
   clusterDomain?: string;
+  /** Where pods reach a ClusterIP, when not at the address itself (the process runtime's loopback aliases). */
+  serviceAddress?: (clusterIP: string) => string;
   kubeletVersion: string;
   log: Logger;
 }
@@ -65,7 +67,10 @@ export class Kubelet {
     const sources = {
       configMap: (ns: string, name: string) => cms.get(`${ns}/${name}`),
       secret: (ns: string, name: string) => secrets.get(`${ns}/${name}`),
-      services: (ns: string) => services.list(ns),
+      services: (ns: string) => {
+        const map = options.serviceAddress;
+        return map ? services.list(ns).map((svc) => ({ ...svc, spec: { ...svc.spec, clusterIP: svc.spec?.clusterIP && map(svc.spec.clusterIP) } })) : services.list(ns);
+      },
       persistentVolumeClaim: (ns: string, name: string) => pvcs.get(`${ns}/${name}`),
       persistentVolume: (name: string) => pvs.get(name),
     };

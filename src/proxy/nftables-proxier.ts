@@ -14,6 +14,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { InformerFactory, Resources, type Client, type Informer, type KubeObject } from "../client/index.js";
+import { readyEndpoints, slicesByService, type Endpoint } from "./service-endpoints.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects as JSON
 type Obj = KubeObject & Json;
@@ -33,7 +34,6 @@ export interface ProxierOptions {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
-interface Endpoint { ip: string; port: number; nodeName?: string }
 
 const chainId = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 12);
 
@@ -118,20 +118,6 @@ export class NftablesProxier {
     this.syncs++;
   }
 
-  private endpointsOf(slices: Obj[], portName: string | undefined, protocol: string, local: boolean): Endpoint[] {
-    const out: Endpoint[] = [];
-    for (const slice of slices) {
-      const port = (slice.ports ?? []).find((p: Json) => (p.name ?? "") === (portName ?? "") && (p.protocol ?? "TCP") === protocol);
-      if (!port?.port) continue;
-      for (const e of slice.endpoints ?? []) {
-        if (e.conditions?.ready === false || !e.addresses?.length) continue;
-        if (local && e.nodeName !== this.options.nodeName) continue;
-        out.push({ ip: e.addresses[0], port: port.port, nodeName: e.nodeName });
-      }
-    }
-    return out.sort((a, b) => (a.ip + a.port).localeCompare(b.ip + b.port));
-  }
-
   /** The whole table, as text for `nft -f`. */
   ruleset(): string {
     const serviceCIDR = this.options.serviceCIDR ?? "10.96.0.0/16";
@@ -142,11 +128,7 @@ export class NftablesProxier {
     const nodePorts: string[] = [];
     const loadBalancers: string[] = [];
     // One pass over the slices, grouped by Service, instead of a selector match per Service.
-    const slicesOf = new Map<string, Obj[]>();
-    for (const sl of this.slices.list()) {
-      const key = `${sl.metadata.namespace}/${sl.metadata.labels?.["kubernetes.io/service-name"]}`;
-      slicesOf.set(key, [...(slicesOf.get(key) ?? []), sl]);
-    }
+    const slicesOf = slicesByService(this.slices.list());
     for (const svc of this.services.list()) {
       const ip = svc.spec?.clusterIP;
       if (!ip || ip === "None" || svc.spec.type === "ExternalName") continue;
@@ -156,8 +138,9 @@ export class NftablesProxier {
         const l4 = proto.toLowerCase();
         const id = chainId(`${svc.metadata.namespace}/${svc.metadata.name}/${sp.name ?? ""}/${proto}`);
         const own = slicesOf.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? [];
-        const internal = this.endpointsOf(own, sp.name, proto, svc.spec.internalTrafficPolicy === "Local");
-        const external = this.endpointsOf(own, sp.name, proto, svc.spec.externalTrafficPolicy === "Local");
+        const node = this.options.nodeName;
+        const internal = readyEndpoints(own, sp.name, proto, svc.spec.internalTrafficPolicy === "Local" ? node : undefined);
+        const external = readyEndpoints(own, sp.name, proto, svc.spec.externalTrafficPolicy === "Local" ? node : undefined);
         const affinity = svc.spec.sessionAffinity === "ClientIP" ? svc.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800 : 0;
         const comment = `${svc.metadata.namespace}/${svc.metadata.name}:${sp.name ?? sp.port}`;
         if (internal.length) {

@@ -84,7 +84,8 @@ export class EndpointsController implements Controller {
     const mine = this.slices.list(ns, `kubernetes.io/service-name=${name},endpointslice.kubernetes.io/managed-by=${MANAGED_BY}`);
     const [slice, ...extra] = mine;
     for (const e of extra) await this.ctx.client.delete(Resources.endpointslices, ns, e.metadata.name!).catch(() => undefined);
-    const desired = { addressType: "IPv4", endpoints, ports };
+    // An unnamed port has the name "" in a slice, as upstream writes it (kubectl describe dereferences it).
+    const desired = { addressType: "IPv4", endpoints, ports: ports.map((p) => ({ name: "", ...p })) };
     if (slice && jsonEqual({ addressType: slice.addressType, endpoints: slice.endpoints ?? [], ports: slice.ports ?? [] }, desired)) return;
     const metadata = {
       labels: { ...(svc.metadata.labels ?? {}), "kubernetes.io/service-name": name, "endpointslice.kubernetes.io/managed-by": MANAGED_BY },

@@ -1,10 +1,10 @@
 /**
  * The process runtime (`skiff server --runtime process`): containers are host
  * processes, with the kubelet's statuses, restarts, probes, logs and graceful
- * termination. Needs no containerd and no root.
+ * termination, and Services relayed in user space. Needs no containerd and no root.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -87,5 +87,44 @@ spec:
     await new Promise((r) => setTimeout(r, 500));
     await kubectl.ok(["delete", "pod", "graceful"]);
     assert.equal(readFileSync(out, "utf8"), "got-sigterm\n");
+  });
+
+  it("relays Services in user space: the ClusterIP's loopback alias from pods, the NodePort on the node address", async () => {
+    const port = await freePort();
+    mkdirSync(join(scratch, "svc"));
+    writeFileSync(join(scratch, "svc", "index.html"), "relayed\n");
+    await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: backend, labels: {app: backend}}
+spec:
+  containers:
+  - name: web
+    image: unused
+    command: ["busybox", "httpd", "-f", "-p", "127.0.0.1:${port}", "-h", "${join(scratch, "svc")}"]
+    readinessProbe: {httpGet: {path: /, port: ${port}}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: backend}
+spec: {type: NodePort, selector: {app: backend}, ports: [{port: 8080, targetPort: ${port}}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: nobody}
+spec: {selector: {app: nobody}, ports: [{port: 8081}]}
+`);
+    await eventually(async () => (await status("backend")).ready === true, 30_000, 200);
+    const svc = await json(["get", "service", "backend"]);
+    const alias = `127.${svc.spec.clusterIP.split(".").slice(1).join(".")}`;
+    await kubectl.ok(["run", "caller", "--image=unused", "--restart=Never", "--command", "--", "sh", "-c",
+      "echo $BACKEND_SERVICE_HOST:$BACKEND_SERVICE_PORT; busybox wget -qO- http://$BACKEND_SERVICE_HOST:$BACKEND_SERVICE_PORT/"]);
+    await eventually(async () => (await pod("caller")).status.phase === "Succeeded", 20_000, 200);
+    assert.equal(await kubectl.ok(["logs", "caller"]), `${alias}:8080\nrelayed\n`);
+    const nodePort = svc.spec.ports[0].nodePort as number;
+    assert.equal(await (await fetch(`http://127.0.0.1:${nodePort}/`)).text(), "relayed\n");
+    // A Service without a ready endpoint refuses at once.
+    const nobody = await json(["get", "service", "nobody"]);
+    const refused = await fetch(`http://127.${nobody.spec.clusterIP.split(".").slice(1).join(".")}:8081/`).then(() => "answered", (err: Error) => String((err.cause as Error | undefined)?.message ?? err));
+    assert.match(refused, /ECONNRESET|ECONNREFUSED|socket/);
   });
 });

@@ -6,14 +6,19 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { get } from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, get, type ServerResponse } from "node:http";
+import { get as httpsGet } from "node:https";
+import type { TLSSocket } from "node:tls";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { criUnavailableReason } from "../../../src/kubelet/runtime/cri/containerd.js";
 import { BUSYBOX_IMAGE } from "../../../src/kubelet/images/build.js";
 import { nftAvailable, TABLE } from "../../../src/proxy/nftables-proxier.js";
+import { selfSignedCertificate } from "../../../src/apiserver/pki.js";
+import WebSocket, { WebSocketServer } from "ws";
+import { freePort } from "../../helpers/net.js";
 import { eventually, kubectlFor } from "../../helpers/kubectl.js";
 import { repoRoot, startServer, type RunningServer } from "../../helpers/skiff-server.js";
 
@@ -34,16 +39,16 @@ spec:
       containers:
       - name: web
         image: ${BUSYBOX_IMAGE}
-        command: ["sh", "-c", "mkdir -p /www; hostname > /www/index.html; touch /tmp/ready; exec httpd -f -p 8080 -h /www"]
+        command: ["sh", "-c", "mkdir -p /www/api; hostname > /www/index.html; hostname > /www/api/index.html; touch /tmp/ready; exec httpd -f -p 8080 -h /www"]
         readinessProbe: {exec: {command: ["cat", "/tmp/ready"]}, periodSeconds: 1}
 ${extra}`;
 
-function httpGet(url: string): Promise<string> {
+function httpGet(url: string, headers: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = get(url, { timeout: 5000 }, (res) => {
+    const req = get(url, { timeout: 5000, headers }, (res) => {
       let body = "";
       res.on("data", (d: Buffer) => { body += d.toString(); });
-      res.on("end", () => resolve(body));
+      res.on("end", () => resolve(res.statusCode === 200 ? body : `${res.statusCode} ${body}`));
     });
     req.on("timeout", () => req.destroy(new Error("timeout")));
     req.on("error", reject);
@@ -54,6 +59,7 @@ describe("services, cluster DNS and the proxy", { skip: unavailable ?? false }, 
   let server: RunningServer;
   let kubectl: ReturnType<typeof kubectlFor>;
   let nodeIP = "";
+  let ingressPorts = { http: 0, https: 0 };
   const dataDir = mkdtempSync(join(tmpdir(), "skiff-services-"));
   const json = async (args: string[]): Promise<Json> => JSON.parse(await kubectl.ok([...args, "-o", "json"]));
   const apply = (yaml: string) => kubectl.ok(["apply", "-f", "-"], { input: yaml });
@@ -68,7 +74,9 @@ describe("services, cluster DNS and the proxy", { skip: unavailable ?? false }, 
     .filter((p) => p.status.conditions?.some((c: Json) => c.type === "Ready" && c.status === "True") && !p.metadata.deletionTimestamp).map((p) => p.metadata.name as string);
 
   before(async () => {
-    server = await startServer({ dataDir, runtime: "cri", args: ["--kubelet-port", "0", "--pod-bridge", BRIDGE, "--node-name", "svc-node"] });
+    ingressPorts = { http: await freePort(), https: await freePort() };
+    server = await startServer({ dataDir, runtime: "cri", args: ["--kubelet-port", "0", "--pod-bridge", BRIDGE, "--node-name", "svc-node",
+      "--ingress-http-port", String(ingressPorts.http), "--ingress-https-port", String(ingressPorts.https)] });
     kubectl = kubectlFor(server.kubeconfig);
     await eventually(async () => /\sReady\s/.test(await kubectl.ok(["get", "node", "svc-node"])), 60_000, 250);
     nodeIP = (await json(["get", "node", "svc-node"])).status.addresses.find((a: Json) => a.type === "InternalIP").address;
@@ -176,8 +184,114 @@ spec: {type: ExternalName, externalName: search.example.com}
     assert.match(await lookup("search.default.svc.cluster.local", "cname"), /canonical name = search\.example\.com/);
     const svcIP = (await json(["get", "service", "web"])).spec.clusterIP as string;
     assert.match(await lookup("web.default.svc.cluster.local"), new RegExp(`Address: ${svcIP.replace(/\./g, "\\.")}`));
+    const aaaa = await lookup("web.default.svc.cluster.local", "aaaa");
+    assert.doesNotMatch(aaaa, /NXDOMAIN|Address: /, "an IPv4 Service has no AAAA record, and its name exists");
     assert.match(await lookup(svcIP.split(".").reverse().join(".") + ".in-addr.arpa", "ptr"), /name = web\.default\.svc\.cluster\.local/);
     assert.match(await lookup("nothere.default.svc.cluster.local"), /NXDOMAIN/);
+  });
+
+  it("routes Ingresses by host and path, with TLS from a Secret, streaming and WebSockets passed through", async () => {
+    await apply(web("api", 1));
+    await kubectl.ok(["expose", "deployment", "api", "--port=80", "--target-port=8080"]);
+    const tls = await selfSignedCertificate("a.test", ["a.test"]);
+    writeFileSync(join(dataDir, "a.crt"), tls.cert);
+    writeFileSync(join(dataDir, "a.key"), tls.key);
+    await kubectl.ok(["create", "secret", "tls", "a-tls", `--cert=${join(dataDir, "a.crt")}`, `--key=${join(dataDir, "a.key")}`]);
+    // A WebSocket and streaming backend on the node, behind a Service without selector and an EndpointSlice of its own.
+    let release = () => {};
+    const backend = createServer((_req, res: ServerResponse) => {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.write("first\n");
+      release = () => res.end("last\n");
+    });
+    new WebSocketServer({ server: backend }).on("connection", (ws) => ws.on("message", (m) => ws.send(`echo:${m.toString()}`)));
+    await new Promise<void>((r) => backend.listen(0, nodeIP, r));
+    const backendPort = (backend.address() as { port: number }).port;
+    try {
+      await apply(`apiVersion: v1
+kind: Service
+metadata: {name: live}
+spec: {ports: [{name: http, port: 80, targetPort: ${backendPort}}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: live-1, labels: {kubernetes.io/service-name: live}}
+addressType: IPv4
+endpoints: [{addresses: ["${nodeIP}"]}]
+ports: [{name: http, port: ${backendPort}, protocol: TCP}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: shop}
+spec:
+  tls: [{hosts: [a.test], secretName: a-tls}]
+  rules:
+  - host: a.test
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+      - {path: /api, pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}}
+  - host: b.test
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}}
+  - http:
+      paths:
+      - {path: /live, pathType: Prefix, backend: {service: {name: live, port: {name: http}}}}
+`);
+      await kubectl.ok(["rollout", "status", "deployment/api", "--timeout=90s"]);
+      const ing = await eventually(async () => { const i = await json(["get", "ingress", "shop"]); return i.status?.loadBalancer?.ingress?.length ? i : undefined; }, 20_000, 200);
+      assert.equal(ing!.spec.ingressClassName, "skiff", "the default IngressClass was filled in");
+      assert.deepEqual(ing!.status.loadBalancer.ingress, [{ ip: nodeIP }]);
+      assert.match(await kubectl.ok(["get", "ingress", "shop"]), new RegExp(`shop\\s+skiff\\s+a\\.test,b\\.test\\s+${nodeIP.replace(/\./g, "\\.")}\\s+80, 443`));
+      const webPods = await readyPods("web");
+      const [apiPod] = await readyPods("api");
+      const at = (host: string, path: string) => httpGet(`http://127.0.0.1:${ingressPorts.http}${path}`, { host }).then((b) => b.trim());
+      assert.ok(webPods.includes(await at("a.test", "/")), "a.test/ reaches web");
+      assert.equal(await at("a.test", "/api/"), apiPod, "a.test/api reaches api");
+      assert.equal(await at("b.test", "/"), apiPod, "b.test/ reaches api");
+      assert.match(await at("c.test", "/"), /^404 /, "an unknown host finds no route");
+      assert.ok(webPods.includes(await at("a.test", "/")), "the node address answers too");
+      assert.ok(webPods.includes((await httpGet(`http://${nodeIP}:${ingressPorts.http}/`, { host: "a.test" })).trim()));
+
+      // TLS: the Secret's certificate, chosen by SNI and trusted as the client's CA.
+      const secure = await new Promise<{ body: string; cn: string }>((resolve, reject) => {
+        httpsGet({ host: "127.0.0.1", port: ingressPorts.https, path: "/api/", servername: "a.test", headers: { host: "a.test" }, ca: tls.cert, timeout: 5000 }, (res) => {
+          const cn = String((res.socket as TLSSocket).getPeerCertificate().subject.CN);
+          let body = "";
+          res.on("data", (d: Buffer) => { body += d.toString(); });
+          res.on("end", () => resolve({ body: body.trim(), cn }));
+        }).on("error", reject);
+      });
+      assert.deepEqual(secure, { body: apiPod, cn: "a.test" });
+
+      // A streamed response reaches the client before it ends.
+      const streamed = await new Promise<string[]>((resolve, reject) => {
+        const chunks: string[] = [];
+        get({ host: "127.0.0.1", port: ingressPorts.http, path: "/live/stream" }, (res) => {
+          res.on("data", (d: Buffer) => { chunks.push(d.toString()); if (chunks.length === 1) release(); });
+          res.on("end", () => resolve(chunks));
+        }).on("error", reject);
+      });
+      assert.equal(streamed[0], "first\n");
+      assert.equal(streamed.join(""), "first\nlast\n");
+
+      const ws = new WebSocket(`ws://127.0.0.1:${ingressPorts.http}/live/socket`);
+      const reply = await new Promise<string>((resolve, reject) => {
+        ws.once("open", () => ws.send("hello"));
+        ws.once("message", (m) => resolve(m.toString()));
+        ws.once("error", reject);
+      });
+      ws.close();
+      assert.equal(reply, "echo:hello");
+
+      // A change applies without a restart.
+      await kubectl.ok(["patch", "ingress", "shop", "--type=json", "-p", '[{"op":"add","path":"/spec/rules/0/host","value":"c.test"}]']);
+      await eventually(async () => webPods.includes(await at("c.test", "/")), 10_000, 100);
+    } finally {
+      backend.closeAllConnections();
+      backend.close();
+    }
   });
 
   it("refuses an unallocated service address at once instead of routing it out", async () => {
