@@ -5,7 +5,7 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ApiServer, VERSION_INFO, adminKubeconfig, ensurePki } from "../apiserver/index.js";
-import { chooseRuntime, startAgent, type RuntimeChoice } from "../kubelet/agent.js";
+import { chooseRuntime, startAgent, type ProxyModeChoice, type RuntimeChoice } from "../kubelet/agent.js";
 import { Client, loadKubeconfig } from "../client/index.js";
 import { componentLog, runElected } from "./component-commands.js";
 import { ControllerManager } from "../controllers/manager.js";
@@ -29,6 +29,8 @@ Flags:
   --node-name NAME             the local node's name (default the host name)
   --kubelet-port N             the kubelet's HTTPS port on the node address (default 10250; 0 picks a free one)
   --pod-bridge NAME            the Linux bridge of the node's pod network (default skiff0)
+  --proxy-mode auto|nftables|iptables  how Services are programmed in the kernel (default auto: nftables where nft
+                               is installed, else iptables)
   --ingress-http-port N        the built-in ingress controller's HTTP port on the node (default 80; 0 picks a free one)
   --ingress-https-port N       its HTTPS port (default 443; 0 picks a free one)
   --disable-ingress            run no ingress controller (IngressClass skiff)
@@ -52,6 +54,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
       "node-name": { type: "string" },
       "kubelet-port": { type: "string", default: "10250" },
       "pod-bridge": { type: "string", default: "skiff0" },
+      "proxy-mode": { type: "string", default: "auto" },
       "ingress-http-port": { type: "string", default: "80" },
       "ingress-https-port": { type: "string", default: "443" },
       "disable-ingress": { type: "boolean", default: false },
@@ -100,10 +103,12 @@ export async function serverCommand(argv: string[]): Promise<number> {
   }
   const runtime = values.runtime as RuntimeChoice;
   if (!["auto", "cri", "process", "none"].includes(runtime)) throw new Error(`--runtime must be auto, cri, process or none, not ${JSON.stringify(runtime)}`);
+  if (!["auto", "nftables", "iptables"].includes(values["proxy-mode"]!)) throw new Error(`--proxy-mode must be auto, nftables or iptables, not ${JSON.stringify(values["proxy-mode"])}`);
   const agentLog = componentLog("kubelet");
   const agent = await startAgent(new Client(loadKubeconfig(kubeconfig)), {
     dataDir, runtime, nodeName: values["node-name"], kubeletPort: Number(values["kubelet-port"]), bridge: values["pod-bridge"]!,
     tls: { caCert: pki.caCert, serverCert: pki.serverCert, serverKey: pki.serverKey }, kubeletVersion: VERSION_INFO.gitVersion, log: agentLog,
+    proxyMode: values["proxy-mode"] as ProxyModeChoice,
     ingress: values["disable-ingress"] ? undefined : { httpPort: Number(values["ingress-http-port"]), httpsPort: Number(values["ingress-https-port"]) },
   }, components.signal);
   process.stdout.write(agent ? `Node ${agent.kubelet.nodeName} runs pods with ${agent.runtime}\n` : `${chooseRuntime(runtime).reason}\n`);

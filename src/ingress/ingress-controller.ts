@@ -18,7 +18,7 @@ import { selfSignedCertificate } from "../apiserver/pki.js";
 import { jsonEqual } from "../api/json-equal.js";
 import { EventRecorder, InformerFactory, Resources, type Client, type Informer, type KubeObject } from "../client/index.js";
 import { RouteTable, type Backend } from "./routes.js";
-import { readyEndpoints, type Endpoint } from "../proxy/service-endpoints.js";
+import { readyEndpoints, type Endpoint } from "../proxy/service-ports.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects as JSON
 type Obj = KubeObject & Json;

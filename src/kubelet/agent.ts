@@ -17,6 +17,7 @@ import { KubeletServer, type KubeletServerTls } from "./server/kubelet-server.js
 import { ClusterDns } from "../dns/cluster-dns.js";
 import { CLUSTER_DNS_IP, ensureKubeDnsService } from "../dns/kube-dns-service.js";
 import { NftablesProxier, TABLE, nftAvailable } from "../proxy/nftables-proxier.js";
+import { IptablesProxier, iptablesAvailable } from "../proxy/iptables-proxier.js";
 import { ServiceLB } from "../proxy/service-lb.js";
 import { loopbackAlias, UserspaceProxier } from "../proxy/userspace-proxier.js";
 import { IngressController } from "../ingress/ingress-controller.js";
@@ -34,6 +35,8 @@ export interface AgentOptions {
   kubeletVersion: string;
   /** Port of the cluster DNS server on the node address (default 53). */
   dnsPort?: number;
+  /** The kernel proxier (default auto: nftables, else iptables). */
+  proxyMode?: ProxyModeChoice;
   /** The built-in ingress controller's ports (0 picks free ones); absent, no ingress controller. */
   ingress?: { httpPort: number; httpsPort: number };
   log: Logger;
@@ -94,6 +97,19 @@ async function startIngress(client: Client, nodeIP: string, options: AgentOption
   await ingress.start(signal).catch((err) => options.log("ingress controller failed to start", { err: String((err as Error).message ?? err) }));
 }
 
+export type ProxyModeChoice = "auto" | "nftables" | "iptables";
+
+/** nftables where nft is installed, iptables where only iptables is, as kube-proxy prefers them here. */
+export function proxyMode(choice: ProxyModeChoice): { mode?: "nftables" | "iptables"; reason: string } {
+  const nft = nftAvailable();
+  const ipt = iptablesAvailable();
+  if (choice === "nftables") return nft ? { mode: "nftables", reason: `--proxy-mode nftables (table ip ${TABLE})` } : { reason: "--proxy-mode nftables but nft is not installed (Debian package nftables)" };
+  if (choice === "iptables") return ipt ? { mode: "iptables", reason: "--proxy-mode iptables (SKIFF-* chains)" } : { reason: "--proxy-mode iptables but iptables-restore is not installed (Debian package iptables)" };
+  if (nft) return { mode: "nftables", reason: `nft is installed (table ip ${TABLE})` };
+  if (ipt) return { mode: "iptables", reason: "nft is not installed, iptables is (SKIFF-* chains)" };
+  return { reason: "neither nft nor iptables-restore is installed (Debian packages nftables or iptables)" };
+}
+
 /** Cluster DNS on the node address behind the kube-dns Service, and the Service rules in the kernel. */
 async function startNodeNetworking(client: Client, kubelet: Kubelet, options: AgentOptions, signal: AbortSignal): Promise<{ dns?: ClusterDns }> {
   const dns = new ClusterDns(client, { log: options.log });
@@ -101,14 +117,16 @@ async function startNodeNetworking(client: Client, kubelet: Kubelet, options: Ag
   const port = await dns.listen(kubelet.nodeIP, options.dnsPort ?? 53);
   await ensureKubeDnsService(client, kubelet.nodeName, kubelet.nodeIP, port);
   options.log("cluster DNS serving", { address: `${kubelet.nodeIP}:${port}`, service: `${CLUSTER_DNS_IP}:53` });
-  if (!nftAvailable()) {
-    options.log("no Service rules: nft is not installed (Debian package nftables); ClusterIPs do not answer");
+  const mode = proxyMode(options.proxyMode ?? "auto");
+  if (!mode.mode) {
+    options.log(`no Service rules: ${mode.reason}; ClusterIPs do not answer`);
     return { dns };
   }
-  const proxier = new NftablesProxier(client, { nodeName: kubelet.nodeName, nodeIPs: [kubelet.nodeIP], bridge: options.bridge, log: options.log });
+  const proxierOptions = { nodeName: kubelet.nodeName, nodeIPs: [kubelet.nodeIP], bridge: options.bridge, log: options.log };
+  const proxier = mode.mode === "nftables" ? new NftablesProxier(client, proxierOptions) : new IptablesProxier(client, proxierOptions);
   await proxier.start(signal);
   await new ServiceLB(client, [kubelet.nodeIP], options.log).start(signal);
-  options.log("service proxy programming nftables", { table: `ip ${TABLE}` });
+  options.log("service proxy programming the kernel", { mode: mode.mode, reason: mode.reason });
   return { dns };
 }
 

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { Containerd } from "./runtime/cri/containerd.js";
 import { removeBridge, restoreIpForward } from "./runtime/cri/cni.js";
 import { cleanupProxyRules } from "../proxy/nftables-proxier.js";
+import { cleanupIptablesRules } from "../proxy/iptables-proxier.js";
 import type { Logger } from "./types.js";
 
 export async function cleanupNode(dataDir: string, bridge: string, log: Logger): Promise<void> {
@@ -38,6 +39,7 @@ export async function cleanupNode(dataDir: string, bridge: string, log: Logger):
   for (const m of mounts) spawnSync("umount", ["-l", m]);
   if (mounts.length) log("unmounted", { count: mounts.length });
   cleanupProxyRules();
+  cleanupIptablesRules();
   removeBridge(bridge);
   restoreIpForward(join(dataDir, "agent", "ip_forward.orig"));
   for (const controller of existsSync("/sys/fs/cgroup") ? readdirSync("/sys/fs/cgroup") : []) removeEmptyTree(join("/sys/fs/cgroup", controller, "skiff"));

@@ -1,28 +1,12 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import { NftablesProxier, splitServiceChains } from "./nftables-proxier.js";
+import { proxierOver, slice, svc } from "./test-fixtures.js";
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects as JSON
-
-/** A proxier over fixed Services and EndpointSlices (no API server, no kernel). */
-function proxierOver(services: Json[], slices: Json[]): NftablesProxier {
-  const p = Object.create(NftablesProxier.prototype) as Json;
-  p.options = { nodeName: "node-a", nodeIPs: ["10.244.0.1"], bridge: "skiff0" };
-  p.masqueradeAll = false;
-  p.services = { list: () => services };
-  p.slices = { list: () => slices };
-  return p as NftablesProxier;
-}
-
-const svc = (name: string, spec: Json) => ({ metadata: { name, namespace: "default" }, spec: { ports: [{ name: "http", port: 80, protocol: "TCP", ...spec.port }], ...spec } });
-const slice = (svcName: string, eps: [string, boolean, string?][]) => ({
-  metadata: { name: `${svcName}-x`, namespace: "default", labels: { "kubernetes.io/service-name": svcName } },
-  endpoints: eps.map(([ip, ready, nodeName]) => ({ addresses: [ip], conditions: { ready }, nodeName: nodeName ?? "node-a" })),
-  ports: [{ name: "http", port: 8080, protocol: "TCP" }],
-});
+const over = (services: object[], slices: object[]) => proxierOver(NftablesProxier, services, slices);
 
 it("sends a ClusterIP to its ready endpoints only, picked at random", () => {
-  const rs = proxierOver([svc("web", { clusterIP: "10.96.0.20" })], [slice("web", [["10.244.0.5", true], ["10.244.0.6", true], ["10.244.0.7", false]])]).ruleset();
+  const rs = over([svc("web", { clusterIP: "10.96.0.20" })], [slice("web", [["10.244.0.5", true], ["10.244.0.6", true], ["10.244.0.7", false]])]).ruleset();
   assert.match(rs, /10\.96\.0\.20 \. tcp \. 80 : goto svc-[0-9a-f]+/);
   assert.match(rs, /dnat ip addr \. port to numgen random mod 2 map \{ 0 : 10\.244\.0\.5 \. 8080, 1 : 10\.244\.0\.6 \. 8080 \}/);
   assert.doesNotMatch(rs, /10\.244\.0\.7/);
@@ -30,12 +14,12 @@ it("sends a ClusterIP to its ready endpoints only, picked at random", () => {
 });
 
 it("gives a Service without ready endpoints no rule, so the reject answers", () => {
-  const rs = proxierOver([svc("empty", { clusterIP: "10.96.0.21" })], [slice("empty", [["10.244.0.5", false]])]).ruleset();
+  const rs = over([svc("empty", { clusterIP: "10.96.0.21" })], [slice("empty", [["10.244.0.5", false]])]).ruleset();
   assert.doesNotMatch(rs, /10\.96\.0\.21/);
 });
 
 it("keeps a NodePort with externalTrafficPolicy Local to this node's endpoints", () => {
-  const rs = proxierOver([svc("np", { clusterIP: "10.96.0.22", type: "NodePort", externalTrafficPolicy: "Local", port: { nodePort: 30080 } })],
+  const rs = over([svc("np", { clusterIP: "10.96.0.22", type: "NodePort", externalTrafficPolicy: "Local", port: { nodePort: 30080 } })],
     [slice("np", [["10.244.0.5", true], ["10.244.1.5", true, "node-b"]])]).ruleset();
   assert.match(rs, /tcp \. 30080 : goto ext-/);
   const { chains } = splitServiceChains(rs);
@@ -46,8 +30,8 @@ it("keeps a NodePort with externalTrafficPolicy Local to this node's endpoints",
 
 it("changes only the Service's chain when an endpoint changes", () => {
   const services = [svc("web", { clusterIP: "10.96.0.20" })];
-  const before = splitServiceChains(proxierOver(services, [slice("web", [["10.244.0.5", true], ["10.244.0.6", true]])]).ruleset());
-  const after = splitServiceChains(proxierOver(services, [slice("web", [["10.244.0.5", true], ["10.244.0.8", true]])]).ruleset());
+  const before = splitServiceChains(over(services, [slice("web", [["10.244.0.5", true], ["10.244.0.6", true]])]).ruleset());
+  const after = splitServiceChains(over(services, [slice("web", [["10.244.0.5", true], ["10.244.0.8", true]])]).ruleset());
   assert.equal(after.head, before.head);
   assert.deepEqual([...after.chains.keys()], [...before.chains.keys()]);
   assert.notEqual([...after.chains.values()][0], [...before.chains.values()][0]);
@@ -55,7 +39,7 @@ it("changes only the Service's chain when an endpoint changes", () => {
 
 it("answers a LoadBalancer Service's port on the addresses in its status", () => {
   const lb = { ...svc("lb", { clusterIP: "10.96.0.23", type: "LoadBalancer", port: { nodePort: 30081 } }), status: { loadBalancer: { ingress: [{ ip: "10.244.0.1" }] } } };
-  const rs = proxierOver([lb], [slice("lb", [["10.244.0.5", true]])]).ruleset();
+  const rs = over([lb], [slice("lb", [["10.244.0.5", true]])]).ruleset();
   assert.match(rs, /10\.244\.0\.1 \. tcp \. 80 : goto ext-[0-9a-f]+/);
   assert.match(rs, /tcp \. 30081 : goto ext-/);
 });

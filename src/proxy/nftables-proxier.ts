@@ -10,91 +10,39 @@
  * decision 5). Every change replaces the table in one atomic `nft -f`
  * transaction; connections already tracked keep their translation.
  */
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { createHash } from "node:crypto";
-import { InformerFactory, Resources, type Client, type Informer, type KubeObject } from "../client/index.js";
-import { readyEndpoints, slicesByService, type Endpoint } from "./service-endpoints.js";
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects as JSON
-type Obj = KubeObject & Json;
+import { spawnSync } from "node:child_process";
+import { MASQ_MARK, Proxier, runWithInput, type ProxierOptions } from "./proxier.js";
+import type { Endpoint } from "./service-ports.js";
 
 export const TABLE = "skiff-proxy";
-const MASQ_MARK = "0x4000";
 
-export interface ProxierOptions {
-  nodeName: string;
-  nodeIPs: string[];
-  /** The bridge that carries this node's pods. */
-  bridge: string;
-  serviceCIDR?: string;
-  clusterCIDR?: string;
+export interface NftablesProxierOptions extends ProxierOptions {
   /** The nftables table (default skiff-proxy). */
   table?: string;
-  log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
-
-
-const chainId = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 12);
 
 export function nftAvailable(): boolean {
   return spawnSync("nft", ["--version"]).status === 0;
 }
 
-export class NftablesProxier {
-  private readonly informers: InformerFactory;
-  private readonly services: Informer<Obj>;
-  private readonly slices: Informer<Obj>;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+export class NftablesProxier extends Proxier<NftablesProxierOptions> {
   private lastRuleset = "";
   /** The last table applied, split into everything but the Service chains, and those chains by name. */
   private applied?: { head: string; chains: Map<string, string> };
-  /** Bridged traffic goes through netfilter only with br_netfilter; without it every service connection is masqueraded. */
-  private readonly masqueradeAll: boolean;
-  syncs = 0;
-
-  constructor(client: Client, private readonly options: ProxierOptions) {
-    this.informers = new InformerFactory(client);
-    this.services = this.informers.informer<Obj>(Resources.services);
-    this.slices = this.informers.informer<Obj>(Resources.endpointslices);
-    const brnf = "/proc/sys/net/bridge/bridge-nf-call-iptables";
-    this.masqueradeAll = !(existsSync(brnf) && readFileSync(brnf, "utf8").trim() === "1");
-    const changed = () => this.schedule();
-    for (const inf of [this.services, this.slices]) inf.addEventHandler({ add: changed, update: changed, delete: changed });
-  }
-
-  async start(signal: AbortSignal): Promise<void> {
-    this.informers.start(signal);
-    await this.informers.waitForCacheSync();
-    await this.sync();
-    signal.addEventListener("abort", () => clearTimeout(this.timer), { once: true });
-  }
-
-  /** Changes arriving together are applied together (a rollout touches many slices at once). */
-  private schedule(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => { this.timer = undefined; void this.sync(); }, 5);
+  protected forget(): void {
+    this.applied = undefined;
+    this.lastRuleset = "";
   }
 
   /**
    * Applies the table. When only the insides of Service chains changed (an
    * endpoint came or went, the maps and sets being the same), just those
    * chains are flushed and refilled, in one transaction; anything else
-   * replaces the whole table. nft runs as a child process, not blocking the
-   * event loop (which, in `skiff server`, the API server shares); changes
-   * arriving meanwhile are applied by the next round.
+   * replaces the whole table.
    */
-  async sync(): Promise<void> {
-    // One nft at a time: a round waits for the one in flight, then applies what is current.
-    while (this.running) await this.running;
-    this.running = this.apply().finally(() => { this.running = undefined; });
-    return this.running;
-  }
-
-  private async apply(): Promise<void> {
+  protected async apply(): Promise<boolean> {
     const ruleset = this.ruleset();
-    if (ruleset === this.lastRuleset) return;
+    if (ruleset === this.lastRuleset) return true;
     const table = this.options.table ?? TABLE;
     const next = splitServiceChains(ruleset);
     let script = ruleset;
@@ -103,19 +51,14 @@ export class NftablesProxier {
       script = [...next.chains].filter(([name, body]) => prev.chains.get(name) !== body)
         .map(([name, body]) => `flush chain ip ${table} ${name}\ntable ip ${table} {\n  chain ${name} {\n${body}\n  }\n}\n`).join("");
     }
-    const r = await runNft(script);
+    const r = await runWithInput("nft", ["-f", "-"], script);
     if (r.status !== 0) {
       this.options.log?.("nft failed", { err: r.stderr.trim() });
-      // The next attempt starts from nothing known: a whole table.
-      this.applied = undefined;
-      this.lastRuleset = "";
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => { this.timer = undefined; void this.sync(); }, 1000);
-      return;
+      return false;
     }
     this.lastRuleset = ruleset;
     this.applied = next;
-    this.syncs++;
+    return true;
   }
 
   /** The whole table, as text for `nft -f`. */
@@ -127,36 +70,20 @@ export class NftablesProxier {
     const clusterIPs: string[] = [];
     const nodePorts: string[] = [];
     const loadBalancers: string[] = [];
-    // One pass over the slices, grouped by Service, instead of a selector match per Service.
-    const slicesOf = slicesByService(this.slices.list());
-    for (const svc of this.services.list()) {
-      const ip = svc.spec?.clusterIP;
-      if (!ip || ip === "None" || svc.spec.type === "ExternalName") continue;
-      for (const sp of svc.spec.ports ?? []) {
-        const proto = (sp.protocol ?? "TCP") as string;
-        if (proto === "SCTP") continue;
-        const l4 = proto.toLowerCase();
-        const id = chainId(`${svc.metadata.namespace}/${svc.metadata.name}/${sp.name ?? ""}/${proto}`);
-        const own = slicesOf.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? [];
-        const node = this.options.nodeName;
-        const internal = readyEndpoints(own, sp.name, proto, svc.spec.internalTrafficPolicy === "Local" ? node : undefined);
-        const external = readyEndpoints(own, sp.name, proto, svc.spec.externalTrafficPolicy === "Local" ? node : undefined);
-        const affinity = svc.spec.sessionAffinity === "ClientIP" ? svc.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800 : 0;
-        const comment = `${svc.metadata.namespace}/${svc.metadata.name}:${sp.name ?? sp.port}`;
-        if (internal.length) {
-          clusterIPs.push(`${ip} . ${l4} . ${sp.port} : goto svc-${id}`);
-          chains.push(this.serviceChain(`svc-${id}`, id, internal, affinity, comment, sets));
-        }
-        const isLB = svc.spec.type === "LoadBalancer" && !svc.spec.loadBalancerClass;
-        const lbIPs: string[] = isLB ? (svc.status?.loadBalancer?.ingress ?? []).map((i: Json) => i.ip).filter(Boolean) : [];
-        if (((sp.nodePort && (svc.spec.type === "NodePort" || svc.spec.type === "LoadBalancer")) || lbIPs.length) && external.length) {
-          if (sp.nodePort) nodePorts.push(`${l4} . ${sp.nodePort} : goto ext-${id}`);
-          // ServiceLB: the Service's own port on the addresses its status names (this node's).
-          for (const lb of new Set(lbIPs)) loadBalancers.push(`${lb} . ${l4} . ${sp.port} : goto ext-${id}`);
-          const extId = `${id}x`;
-          chains.push(`  chain ext-${id} {\n    ip saddr != ${clusterCIDR} meta mark set meta mark | ${MASQ_MARK}\n    goto svc-${extId}\n  }`);
-          chains.push(this.serviceChain(`svc-${extId}`, extId, external, affinity, comment, sets));
-        }
+    for (const sp of this.ports()) {
+      const l4 = sp.protocol.toLowerCase();
+      const { id } = sp;
+      if (sp.internal.length) {
+        clusterIPs.push(`${sp.clusterIP} . ${l4} . ${sp.port} : goto svc-${id}`);
+        chains.push(this.serviceChain(`svc-${id}`, id, sp.internal, sp.affinitySeconds, sp.name, sets));
+      }
+      if ((sp.nodePort || sp.loadBalancerIPs.length) && sp.external.length) {
+        if (sp.nodePort) nodePorts.push(`${l4} . ${sp.nodePort} : goto ext-${id}`);
+        // ServiceLB: the Service's own port on the addresses its status names (this node's).
+        for (const lb of sp.loadBalancerIPs) loadBalancers.push(`${lb} . ${l4} . ${sp.port} : goto ext-${id}`);
+        const extId = `${id}x`;
+        chains.push(`  chain ext-${id} {\n    ip saddr != ${clusterCIDR} meta mark set meta mark | ${MASQ_MARK}\n    goto svc-${extId}\n  }`);
+        chains.push(this.serviceChain(`svc-${extId}`, extId, sp.external, sp.affinitySeconds, sp.name, sets));
       }
     }
     const vmap = (name: string, type: string, elements: string[]) => `  map ${name} {\n    type ${type} : verdict\n${elements.length ? `    elements = { ${elements.join(",\n      ")} }\n` : ""}  }`;
@@ -231,18 +158,6 @@ export function splitServiceChains(ruleset: string): { head: string; chains: Map
   const chains = new Map<string, string>();
   const head = ruleset.replace(SERVICE_CHAIN, (_m, name: string, body: string) => { chains.set(name, body); return ""; });
   return { head, chains };
-}
-
-/** Runs `nft -f -` with the script on its standard input. */
-function runNft(script: string): Promise<{ status: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn("nft", ["-f", "-"], { stdio: ["pipe", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
-    child.once("error", (err) => resolve({ status: null, stderr: err.message }));
-    child.once("close", (status) => resolve({ status, stderr }));
-    child.stdin.end(script);
-  });
 }
 
 /** Removes the proxy's table (`skiff killall`, or a node leaving). */

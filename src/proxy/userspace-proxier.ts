@@ -12,7 +12,7 @@
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { InformerFactory, Resources, type Client, type Informer, type KubeObject } from "../client/index.js";
-import { readyEndpoints, slicesByService, type Endpoint } from "./service-endpoints.js";
+import { servicePorts, type Endpoint } from "./service-ports.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects as JSON
 type Obj = KubeObject & Json;
@@ -77,26 +77,15 @@ export class UserspaceProxier {
 
   async sync(): Promise<void> {
     const wanted = new Map<string, string>();
-    const slicesOf = slicesByService(this.slices.list());
     const seenTargets = new Set<string>();
-    for (const svc of this.services.list()) {
-      const ip = svc.spec?.clusterIP;
-      if (!ip || ip === "None" || svc.spec.type === "ExternalName") continue;
-      const own = slicesOf.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? [];
-      const affinitySeconds = svc.spec.sessionAffinity === "ClientIP" ? svc.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800 : 0;
-      for (const sp of svc.spec.ports ?? []) {
-        if ((sp.protocol ?? "TCP") !== "TCP") continue;
-        const id = `${svc.metadata.namespace}/${svc.metadata.name}:${sp.name ?? sp.port}`;
-        const node = this.options.nodeName;
-        this.setTarget(`${id}/internal`, readyEndpoints(own, sp.name, "TCP", svc.spec.internalTrafficPolicy === "Local" ? node : undefined), affinitySeconds);
-        this.setTarget(`${id}/external`, readyEndpoints(own, sp.name, "TCP", svc.spec.externalTrafficPolicy === "Local" ? node : undefined), affinitySeconds);
-        seenTargets.add(`${id}/internal`).add(`${id}/external`);
-        wanted.set(`${loopbackAlias(ip)}:${sp.port}`, `${id}/internal`);
-        if (sp.nodePort) for (const nodeIP of this.options.nodeIPs) wanted.set(`${nodeIP}:${sp.nodePort}`, `${id}/external`);
-        if (svc.spec.type === "LoadBalancer" && !svc.spec.loadBalancerClass) {
-          for (const ing of svc.status?.loadBalancer?.ingress ?? []) if (ing.ip) wanted.set(`${ing.ip}:${sp.port}`, `${id}/external`);
-        }
-      }
+    for (const sp of servicePorts(this.services.list(), this.slices.list(), this.options.nodeName)) {
+      if (sp.protocol !== "TCP") continue;
+      this.setTarget(`${sp.id}/internal`, sp.internal, sp.affinitySeconds);
+      this.setTarget(`${sp.id}/external`, sp.external, sp.affinitySeconds);
+      seenTargets.add(`${sp.id}/internal`).add(`${sp.id}/external`);
+      wanted.set(`${loopbackAlias(sp.clusterIP)}:${sp.port}`, `${sp.id}/internal`);
+      if (sp.nodePort) for (const nodeIP of this.options.nodeIPs) wanted.set(`${nodeIP}:${sp.nodePort}`, `${sp.id}/external`);
+      for (const lb of sp.loadBalancerIPs) wanted.set(`${lb}:${sp.port}`, `${sp.id}/external`);
     }
     for (const key of this.targets.keys()) if (!seenTargets.has(key)) this.targets.delete(key);
     for (const [address, entry] of this.listeners) {
@@ -124,7 +113,7 @@ export class UserspaceProxier {
       await new Promise<void>((resolve, reject) => { server.once("error", reject); server.listen(port, host, () => { server.off("error", reject); resolve(); }); });
     } catch (err) {
       if (this.listeners.get(address)?.server === server) this.listeners.delete(address);
-      this.options.log?.("userspace proxy cannot listen", { address, service: target, err: (err as Error).message });
+      this.options.log?.("userspace proxy cannot listen", { address, err: (err as Error).message });
     }
   }
 

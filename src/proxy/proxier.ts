@@ -1,0 +1,101 @@
+/**
+ * What the kernel proxiers (nftables, iptables) share: informers over
+ * Services and EndpointSlices, changes arriving together applied together,
+ * one kernel update at a time, and a failed update retried from scratch.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { InformerFactory, Resources, type Client, type Informer, type KubeObject } from "../client/index.js";
+import { servicePorts, type ServicePort } from "./service-ports.js";
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects as JSON
+export type Obj = KubeObject & Json;
+
+export interface ProxierOptions {
+  nodeName: string;
+  nodeIPs: string[];
+  /** The bridge that carries this node's pods. */
+  bridge: string;
+  serviceCIDR?: string;
+  clusterCIDR?: string;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export const MASQ_MARK = "0x4000";
+
+export abstract class Proxier<O extends ProxierOptions = ProxierOptions> {
+  protected readonly informers: InformerFactory;
+  protected readonly services: Informer<Obj>;
+  protected readonly slices: Informer<Obj>;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  /** Kernel updates applied, for tests and benchmarks. */
+  syncs = 0;
+  /** Bridged traffic goes through netfilter only with br_netfilter; without it every service connection is masqueraded. */
+  protected readonly masqueradeAll: boolean;
+
+  constructor(client: Client, protected readonly options: O) {
+    const brnf = "/proc/sys/net/bridge/bridge-nf-call-iptables";
+    this.masqueradeAll = !(existsSync(brnf) && readFileSync(brnf, "utf8").trim() === "1");
+    this.informers = new InformerFactory(client);
+    this.services = this.informers.informer<Obj>(Resources.services);
+    this.slices = this.informers.informer<Obj>(Resources.endpointslices);
+    const changed = () => this.schedule(5);
+    for (const inf of [this.services, this.slices]) inf.addEventHandler({ add: changed, update: changed, delete: changed });
+  }
+
+  /** Resolves once the kernel holds the rules for what the caches hold. */
+  async start(signal: AbortSignal): Promise<void> {
+    this.informers.start(signal);
+    await this.informers.waitForCacheSync();
+    await this.sync();
+    signal.addEventListener("abort", () => clearTimeout(this.timer), { once: true });
+  }
+
+  /** Changes arriving together are applied together (a rollout touches many slices at once). */
+  private schedule(delayMs: number): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => { this.timer = undefined; void this.sync(); }, delayMs);
+  }
+
+  /**
+   * Applies what is current. The kernel tool runs as a child process, not
+   * blocking the event loop (which, in `skiff server`, the API server
+   * shares); a round waits for the one in flight, and changes arriving
+   * meanwhile are applied by the next round.
+   */
+  async sync(): Promise<void> {
+    while (this.running) await this.running;
+    this.running = this.apply().then((ok) => {
+      if (ok) { this.syncs++; return; }
+      this.forget();
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.schedule(1000);
+    }).finally(() => { this.running = undefined; });
+    return this.running;
+  }
+
+  /** The Service ports as this node sees them. */
+  protected ports(): ServicePort[] {
+    return servicePorts(this.services.list(), this.slices.list(), this.options.nodeName);
+  }
+
+  /** Programs the kernel; false when that failed. */
+  protected abstract apply(): Promise<boolean>;
+
+  /** After a failure, what was applied is unknown: the next round rewrites everything. */
+  protected abstract forget(): void;
+}
+
+/** Runs a kernel tool with a script on its standard input, without blocking the event loop. */
+export function runWithInput(cmd: string, args: string[], input: string): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ["pipe", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
+    child.once("error", (err) => resolve({ status: null, stderr: err.message }));
+    child.once("close", (status) => resolve({ status, stderr }));
+    child.stdin.end(input);
+  });
+}

@@ -1,0 +1,77 @@
+/**
+ * The iptables proxier, for machines without nftables (`--proxy-mode
+ * iptables`): a ClusterIP by name balanced over ready pods, a NodePort on the
+ * node address, an unallocated service address refused, and the SKIFF chains
+ * removed by `skiff killall`. Real containers, so root and Debian's
+ * containerd, runc, CNI plugins and iptables are needed.
+ */
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { criUnavailableReason } from "../../../src/kubelet/runtime/cri/containerd.js";
+import { BUSYBOX_IMAGE } from "../../../src/kubelet/images/build.js";
+import { iptablesAvailable } from "../../../src/proxy/iptables-proxier.js";
+import { eventually, kubectlFor } from "../../helpers/kubectl.js";
+import { repoRoot, startServer, type RunningServer } from "../../helpers/skiff-server.js";
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- kubectl's JSON output
+
+const unavailable = criUnavailableReason() ?? (iptablesAvailable() ? null : "iptables is not installed");
+const BRIDGE = "skiffipt0";
+
+describe("services through the iptables proxier", { skip: unavailable ?? false }, () => {
+  let server: RunningServer;
+  let kubectl: ReturnType<typeof kubectlFor>;
+  const dataDir = mkdtempSync(join(tmpdir(), "skiff-iptables-"));
+  const json = async (args: string[]): Promise<Json> => JSON.parse(await kubectl.ok([...args, "-o", "json"]));
+  const sh = (script: string) => kubectl.run(["exec", "client", "--", "sh", "-c", script]);
+  const natChains = () => (spawnSync("iptables-save", ["-t", "nat"], { encoding: "utf8" }).stdout ?? "").match(/^:SKIFF-\S+/gm) ?? [];
+
+  before(async () => {
+    server = await startServer({ dataDir, runtime: "cri", args: ["--kubelet-port", "0", "--pod-bridge", BRIDGE, "--node-name", "ipt-node", "--proxy-mode", "iptables", "--disable-ingress"] });
+    kubectl = kubectlFor(server.kubeconfig);
+    await eventually(async () => /\sReady\s/.test(await kubectl.ok(["get", "node", "ipt-node"])), 60_000, 250);
+    await kubectl.ok(["create", "deployment", "web", `--image=${BUSYBOX_IMAGE}`, "--replicas=2", "--", "sh", "-c", "mkdir -p /www; hostname > /www/index.html; exec httpd -f -p 8080 -h /www"]);
+    await kubectl.ok(["expose", "deployment", "web", "--port=80", "--target-port=8080", "--type=NodePort"]);
+    await kubectl.ok(["run", "client", `--image=${BUSYBOX_IMAGE}`, "--", "sleep", "3600"]);
+    await kubectl.ok(["rollout", "status", "deployment/web", "--timeout=90s"]);
+    await kubectl.ok(["wait", "--for=condition=Ready", "pod/client", "--timeout=60s"]);
+  });
+  after(async () => {
+    await server?.stop();
+    execFileSync(process.execPath, [join(repoRoot, "bin/skiff.js"), "killall", "--data-dir", dataDir, "--pod-bridge", BRIDGE], { stdio: "ignore" });
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("balances a Service's name over its pods, and answers its NodePort on the node address", async () => {
+    const pods = ((await json(["get", "pods", "-l", "app=web"])).items as Json[]).map((p) => p.metadata.name as string).sort();
+    const seen = await eventually(async () => {
+      const r = await sh("for i in $(seq 1 30); do wget -qO- http://web.default.svc.cluster.local/; done");
+      const hosts = new Set(r.stdout.trim().split("\n").filter(Boolean));
+      return hosts.size === 2 ? [...hosts].sort() : undefined;
+    }, 20_000, 500);
+    assert.deepEqual(seen, pods);
+    const node = await json(["get", "node", "ipt-node"]);
+    const nodeIP = node.status.addresses.find((a: Json) => a.type === "InternalIP").address;
+    const nodePort = (await json(["get", "service", "web"])).spec.ports[0].nodePort;
+    const r = await sh(`wget -qO- http://${nodeIP}:${nodePort}/`);
+    assert.ok(pods.includes(r.stdout.trim()), r.stdout + r.stderr);
+    assert.ok(natChains().some((c) => c.startsWith(":SKIFF-SVC-")));
+  });
+
+  it("refuses an unallocated service address at once", async () => {
+    const r = await sh("wget -qO- http://10.96.250.250/");
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /Connection refused/);
+  });
+
+  it("removes its chains with skiff killall", async () => {
+    await server.stop();
+    execFileSync(process.execPath, [join(repoRoot, "bin/skiff.js"), "killall", "--data-dir", dataDir, "--pod-bridge", BRIDGE], { stdio: "ignore" });
+    assert.deepEqual(natChains(), []);
+    assert.doesNotMatch(spawnSync("iptables-save", ["-t", "filter"], { encoding: "utf8" }).stdout ?? "", /SKIFF-/);
+  });
+});
