@@ -180,4 +180,12 @@ export function cleanupIptablesRules(): void {
     const text = [`*${table}`, ...ours.map((c) => `:${c} - [0:0]`), ...ours.map((c) => `-X ${c}`), "COMMIT", ""].join("\n");
     spawnSync("iptables-restore", ["--noflush", "-w", "5"], { input: text });
   }
+  // iptables-nft made the nat and filter tables for our jumps; left empty and accepting, they are removed too.
+  for (const table of ["nat", "filter"]) {
+    const listed = spawnSync("nft", ["list", "table", "ip", table], { encoding: "utf8" });
+    if (listed.status !== 0) continue;
+    const lines = listed.stdout.split("\n").map((l) => l.trim()).filter(Boolean);
+    const onlyEmptyChains = lines.every((l) => /^(table ip \w+ \{|chain \w+ \{|\}|type \w+ hook \w+ priority [\w-]+; policy accept;)$/.test(l));
+    if (onlyEmptyChains) spawnSync("nft", ["delete", "table", "ip", table]);
+  }
 }
