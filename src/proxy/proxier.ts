@@ -29,6 +29,9 @@ export abstract class Proxier<O extends ProxierOptions = ProxierOptions> {
   protected readonly slices: Informer<Obj>;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  /** The Services (`namespace/name`) whose Service or slices changed since the last round, or all of them. */
+  private changed: Set<string> | "all" = "all";
+  private started = false;
   /** Kernel updates applied, for tests and benchmarks. */
   syncs = 0;
   /** Bridged traffic goes through netfilter only with br_netfilter; without it every service connection is masqueraded. */
@@ -40,19 +43,27 @@ export abstract class Proxier<O extends ProxierOptions = ProxierOptions> {
     this.informers = new InformerFactory(client);
     this.services = this.informers.informer<Obj>(Resources.services);
     this.slices = this.informers.informer<Obj>(Resources.endpointslices);
-    const changed = () => this.schedule(5);
-    for (const inf of [this.services, this.slices]) inf.addEventHandler({ add: changed, update: changed, delete: changed });
+    const touch = (key: string) => {
+      if (this.changed !== "all") this.changed.add(key);
+      // Before the caches are whole, a round would program a partial table.
+      if (this.started) this.schedule(1);
+    };
+    const service = (o: Obj) => touch(`${o.metadata.namespace}/${o.metadata.name}`);
+    const slice = (o: Obj) => touch(`${o.metadata.namespace}/${o.metadata.labels?.["kubernetes.io/service-name"]}`);
+    this.services.addEventHandler({ add: service, update: (_old, o) => service(o), delete: service });
+    this.slices.addEventHandler({ add: slice, update: (old, o) => { slice(old); slice(o); }, delete: slice });
   }
 
   /** Resolves once the kernel holds the rules for what the caches hold. */
   async start(signal: AbortSignal): Promise<void> {
     this.informers.start(signal);
     await this.informers.waitForCacheSync();
+    this.started = true;
     await this.sync();
     signal.addEventListener("abort", () => clearTimeout(this.timer), { once: true });
   }
 
-  /** Changes arriving together are applied together (a rollout touches many slices at once). */
+  /** Changes arriving together (a rollout touches many slices at once) are applied together, after the round in flight. */
   private schedule(delayMs: number): void {
     if (this.timer) return;
     this.timer = setTimeout(() => { this.timer = undefined; void this.sync(); }, delayMs);
@@ -66,8 +77,11 @@ export abstract class Proxier<O extends ProxierOptions = ProxierOptions> {
    */
   async sync(): Promise<void> {
     while (this.running) await this.running;
-    this.running = this.apply().then((ok) => {
+    const changed = this.changed;
+    this.changed = new Set();
+    this.running = this.apply(changed).then((ok) => {
       if (ok) { this.syncs++; return; }
+      this.changed = "all";
       this.forget();
       clearTimeout(this.timer);
       this.timer = undefined;
@@ -81,8 +95,8 @@ export abstract class Proxier<O extends ProxierOptions = ProxierOptions> {
     return servicePorts(this.services.list(), this.slices.list(), this.options.nodeName);
   }
 
-  /** Programs the kernel; false when that failed. */
-  protected abstract apply(): Promise<boolean>;
+  /** Programs the kernel for what changed (the Services by key); false when that failed. */
+  protected abstract apply(changed: Set<string> | "all"): Promise<boolean>;
 
   /** After a failure, what was applied is unknown: the next round rewrites everything. */
   protected abstract forget(): void;
@@ -96,6 +110,8 @@ export function runWithInput(cmd: string, args: string[], input: string): Promis
     child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
     child.once("error", (err) => resolve({ status: null, stderr: err.message }));
     child.once("close", (status) => resolve({ status, stderr }));
+    // A tool that exits before reading all its input must not take the process down with EPIPE.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(input);
   });
 }

@@ -41,7 +41,7 @@ export function readyEndpoints(slices: Obj[], portName: string | undefined, prot
       out.push({ ip: e.addresses[0], port: port.port, nodeName: e.nodeName });
     }
   }
-  return out.sort((a, b) => (a.ip + a.port).localeCompare(b.ip + b.port));
+  return out.sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : a.port - b.port));
 }
 
 /** One port of one Service, as every proxier programs it. */
@@ -66,30 +66,32 @@ export interface ServicePort {
 
 /** Every TCP and UDP port of the Services with a ClusterIP, with its endpoints as seen from nodeName. */
 export function servicePorts(services: Obj[], slices: Obj[], nodeName: string): ServicePort[] {
-  const out: ServicePort[] = [];
   const slicesOf = slicesByService(slices);
-  for (const svc of services) {
-    const ip = svc.spec?.clusterIP;
-    if (!ip || ip === "None" || svc.spec.type === "ExternalName") continue;
-    const own = slicesOf.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? [];
-    const affinitySeconds = svc.spec.sessionAffinity === "ClientIP" ? svc.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800 : 0;
-    const exposed = svc.spec.type === "NodePort" || svc.spec.type === "LoadBalancer";
-    const isLB = svc.spec.type === "LoadBalancer" && !svc.spec.loadBalancerClass;
-    const loadBalancerIPs: string[] = isLB ? [...new Set<string>((svc.status?.loadBalancer?.ingress ?? []).map((i: Json) => i.ip).filter(Boolean))] : [];
-    for (const sp of svc.spec.ports ?? []) {
-      const protocol = sp.protocol ?? "TCP";
-      if (protocol !== "TCP" && protocol !== "UDP") continue;
-      out.push({
-        id: createHash("sha256").update(`${svc.metadata.namespace}/${svc.metadata.name}/${sp.name ?? ""}/${protocol}`).digest("hex").slice(0, 12),
-        name: `${svc.metadata.namespace}/${svc.metadata.name}:${sp.name ?? sp.port}`,
-        clusterIP: ip, protocol, port: sp.port,
-        nodePort: exposed && sp.nodePort ? sp.nodePort : undefined,
-        loadBalancerIPs,
-        internal: readyEndpoints(own, sp.name, protocol, svc.spec.internalTrafficPolicy === "Local" ? nodeName : undefined),
-        external: readyEndpoints(own, sp.name, protocol, svc.spec.externalTrafficPolicy === "Local" ? nodeName : undefined),
-        affinitySeconds,
-      });
-    }
+  return services.flatMap((svc) => servicePortsOf(svc, slicesOf.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? [], nodeName));
+}
+
+/** One Service's ports, given its slices; none for a headless or ExternalName Service. */
+export function servicePortsOf(svc: Obj, own: Obj[], nodeName: string): ServicePort[] {
+  const ip = svc.spec?.clusterIP;
+  if (!ip || ip === "None" || svc.spec.type === "ExternalName") return [];
+  const out: ServicePort[] = [];
+  const affinitySeconds = svc.spec.sessionAffinity === "ClientIP" ? svc.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800 : 0;
+  const exposed = svc.spec.type === "NodePort" || svc.spec.type === "LoadBalancer";
+  const isLB = svc.spec.type === "LoadBalancer" && !svc.spec.loadBalancerClass;
+  const loadBalancerIPs: string[] = isLB ? [...new Set<string>((svc.status?.loadBalancer?.ingress ?? []).map((i: Json) => i.ip).filter(Boolean))] : [];
+  for (const sp of svc.spec.ports ?? []) {
+    const protocol = sp.protocol ?? "TCP";
+    if (protocol !== "TCP" && protocol !== "UDP") continue;
+    out.push({
+      id: createHash("sha256").update(`${svc.metadata.namespace}/${svc.metadata.name}/${sp.name ?? ""}/${protocol}`).digest("hex").slice(0, 12),
+      name: `${svc.metadata.namespace}/${svc.metadata.name}:${sp.name ?? sp.port}`,
+      clusterIP: ip, protocol, port: sp.port,
+      nodePort: exposed && sp.nodePort ? sp.nodePort : undefined,
+      loadBalancerIPs,
+      internal: readyEndpoints(own, sp.name, protocol, svc.spec.internalTrafficPolicy === "Local" ? nodeName : undefined),
+      external: readyEndpoints(own, sp.name, protocol, svc.spec.externalTrafficPolicy === "Local" ? nodeName : undefined),
+      affinitySeconds,
+    });
   }
   return out;
 }

@@ -13,7 +13,7 @@ export function proxierOver<T extends object>(cls: { prototype: T }, services: J
   const p = Object.create(cls.prototype) as Json;
   p.options = { nodeName: "node-a", nodeIPs: ["10.244.0.1"], bridge: "skiff0" };
   p.masqueradeAll = false;
-  p.services = { list: () => services };
+  p.services = { list: () => services, get: (key: string) => services.find((o) => `${o.metadata.namespace}/${o.metadata.name}` === key) };
   p.slices = { list: () => slices };
   return p as T;
 }

@@ -98,6 +98,13 @@ describe("services, cluster DNS and the proxy", { skip: unavailable ?? false }, 
     assert.equal(seen.length, 30);
     assert.deepEqual([...new Set(seen)].sort(), pods.sort(), "every replica answered");
     assert.deepEqual([...new Set(await hits("http://web/", 6))].every((h) => pods.includes(h)), true, "the search path finds the short name");
+    // Hairpin: a pod reaching itself through its own Service is answered (not dropped for its own source address).
+    const self = pods[0]!;
+    await eventually(async () => {
+      const r = await kubectl.run(["exec", self, "--", "sh", "-c", "for i in $(seq 1 10); do wget -qO- http://web/ || exit 1; done"]);
+      assert.equal(r.code, 0, `every request from ${self} through its Service was answered: ${r.stderr}`);
+      return r.stdout.split("\n").includes(self) || undefined;
+    }, 30_000, 100);
   });
 
   it("sends traffic to new pods once they are Ready, and none to a pod that turns not Ready", async () => {
