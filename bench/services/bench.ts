@@ -7,8 +7,13 @@
  *   one endpoint change with them in place (from the API write to the
  *   Service's chain refilled in the kernel), checked against the kernel;
  * - DNS queries answered per second by the cluster DNS for Service names,
- *   with the load from a worker thread on UDP over loopback.
- * The table is removed at the end. Nothing here asserts a time.
+ *   with the load from a worker thread on UDP over loopback;
+ * - with containerd as well, HTTP requests per second and latency through a
+ *   ClusterIP against the same pod addressed directly, from the node, each
+ *   request on a new connection (so each is translated anew), on a
+ *   `skiff server --runtime cri` of its own (bridge skiffbench1; its pods,
+ *   bridge and rules are removed at the end).
+ * The tables are removed at the end. Nothing here asserts a time.
  */
 import { spawnSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
@@ -17,7 +22,14 @@ import { parseArgs } from "node:util";
 import { Client, Resources, loadKubeconfig, type KubeObject } from "../../src/client/index.js";
 import { ClusterDns } from "../../src/dns/cluster-dns.js";
 import { NftablesProxier, cleanupProxyRules, nftAvailable } from "../../src/proxy/nftables-proxier.js";
-import { startServer } from "../../test/helpers/skiff-server.js";
+import { repoRoot, startServer } from "../../test/helpers/skiff-server.js";
+import { eventually, kubectlFor } from "../../test/helpers/kubectl.js";
+import { criUnavailableReason } from "../../src/kubelet/runtime/cri/containerd.js";
+import { BUSYBOX_IMAGE } from "../../src/kubelet/images/build.js";
+import { get } from "node:http";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const { values } = parseArgs({ options: { services: { type: "string", default: "1000" }, endpoints: { type: "string", default: "10" }, seconds: { type: "string", default: "5" } } });
 const SERVICES = Number(values.services);
@@ -121,4 +133,54 @@ async function main(): Promise<void> {
   client.close();
 }
 
+/** Requests per second and latency percentiles of GETs to url, each on a new connection, `concurrency` at a time. */
+async function load(url: string, seconds: number, concurrency: number): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const end = performance.now() + seconds * 1000;
+  const one = () => new Promise<void>((resolve) => {
+    const t = performance.now();
+    get(url, { agent: false }, (res) => {
+      res.resume();
+      res.on("end", () => { latencies.push(performance.now() - t); resolve(); });
+    }).on("error", () => { errors++; resolve(); });
+  });
+  await Promise.all(Array.from({ length: concurrency }, async () => { while (performance.now() < end) await one(); }));
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
+  return { rps: latencies.length / seconds, p50: pct(0.5), p99: pct(0.99), errors };
+}
+
+/** ClusterIP against direct, on a node with real containers. */
+async function throughput(seconds: number): Promise<void> {
+  const why = criUnavailableReason();
+  if (why) { console.log(`throughput: skipped (${why})`); return; }
+  const dataDir = mkdtempSync(join(tmpdir(), "skiff-bench-"));
+  const bridge = "skiffbench1";
+  const server = await startServer({ dataDir, runtime: "cri", args: ["--kubelet-port", "0", "--pod-bridge", bridge, "--node-name", "bench-node", "--disable-ingress"] });
+  try {
+    const kubectl = kubectlFor(server.kubeconfig);
+    await eventually(async () => /\sReady\s/.test(await kubectl.ok(["get", "node", "bench-node"])), 60_000, 250);
+    await kubectl.ok(["create", "deployment", "web", `--image=${BUSYBOX_IMAGE}`, "--", "sh", "-c", "mkdir -p /www; echo ok > /www/index.html; exec httpd -f -p 8080 -h /www"]);
+    await kubectl.ok(["expose", "deployment", "web", "--port=80", "--target-port=8080"]);
+    await kubectl.ok(["rollout", "status", "deployment/web", "--timeout=90s"]);
+    const podIP = (await kubectl.ok(["get", "pods", "-l", "app=web", "-o", "jsonpath={.items[0].status.podIP}"])).trim();
+    const clusterIP = (await kubectl.ok(["get", "service", "web", "-o", "jsonpath={.spec.clusterIP}"])).trim();
+    await eventually(async () => (await load(`http://${clusterIP}/`, 0.2, 1)).errors === 0, 10_000, 200);
+    const concurrency = 16;
+    await load(`http://${podIP}:8080/`, 1, concurrency); // warm-up
+    const direct = await load(`http://${podIP}:8080/`, seconds, concurrency);
+    const viaService = await load(`http://${clusterIP}/`, seconds, concurrency);
+    const fmt = (r: typeof direct) => `${Math.round(r.rps)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms${r.errors ? `, ${r.errors} errors` : ""}`;
+    console.log(`throughput: pod directly ${fmt(direct)}`);
+    console.log(`throughput: through its ClusterIP ${fmt(viaService)} (${(viaService.rps / direct.rps).toFixed(2)} of direct; ${concurrency} at a time, a new connection each, ${seconds} s each)`);
+  } finally {
+    await server.stop();
+    spawnSync(process.execPath, [join(repoRoot, "bin/skiff.js"), "killall", "--data-dir", dataDir, "--pod-bridge", bridge], { stdio: "ignore" });
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 await main();
+if (process.getuid?.() === 0) await throughput(Number(values.seconds));
+else console.log("throughput: skipped (needs root and containerd)");

@@ -14,7 +14,7 @@ it("spreads a ClusterIP over its ready endpoints with falling probabilities", ()
   assert.match(text, /-j DNAT --to-destination 10\.244\.0\.5:8080/);
   assert.doesNotMatch(text, /10\.244\.0\.9/);
   assert.match(text, /-A SKIFF-REJECT -d 10\.96\.0\.0\/16 -p tcp -j REJECT --reject-with tcp-reset/);
-  assert.match(text, /-A SKIFF-REJECT -d 10\.244\.0\.0\/16 ! -o skiff0 -j REJECT/);
+  assert.match(text, /\*mangle\n:SKIFF-POD-GUARD - \[0:0\]\n-A SKIFF-POD-GUARD -o lo -j RETURN\n-A SKIFF-POD-GUARD -d 10\.244\.0\.0\/16 ! -o skiff0 -j DROP/);
 });
 
 it("gives a Service without ready endpoints no rule, so the reject answers", () => {

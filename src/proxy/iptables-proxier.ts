@@ -5,8 +5,8 @@
  * picks an endpoint with `statistic` rules of falling probability (or, with
  * ClientIP affinity, the one `recent` remembers for the client) and DNATs to
  * it; NodePorts on the node's addresses, load balancer addresses, hairpin
- * masquerade, and the same rejects as the nftables proxier for the service
- * range and for pod addresses off this node's bridge. Each sync is one
+ * masquerade, and as the nftables proxier the service range rejected and pod
+ * addresses kept to this node's bridge. Each sync is one
  * `iptables-restore --noflush` transaction that rewrites only SKIFF chains.
  */
 import { spawnSync } from "node:child_process";
@@ -19,6 +19,7 @@ const NODEPORTS = "SKIFF-NODEPORTS";
 const POSTROUTING = "SKIFF-POSTROUTING";
 const MARK_MASQ = "SKIFF-MARK-MASQ";
 const REJECT = "SKIFF-REJECT";
+const POD_GUARD = "SKIFF-POD-GUARD";
 
 /** The jumps from the built-in chains into ours, as [table, chain, target]. */
 const HOOKS: [string, string, string][] = [
@@ -27,6 +28,7 @@ const HOOKS: [string, string, string][] = [
   ["nat", "POSTROUTING", POSTROUTING],
   ["filter", "FORWARD", REJECT],
   ["filter", "OUTPUT", REJECT],
+  ["mangle", "POSTROUTING", POD_GUARD],
 ];
 
 export function iptablesAvailable(): boolean {
@@ -113,7 +115,12 @@ export class IptablesProxier extends Proxier {
       `-A ${REJECT} -o lo -j RETURN`,
       `-A ${REJECT} -d ${serviceCIDR} -p tcp -j REJECT --reject-with tcp-reset`,
       `-A ${REJECT} -d ${serviceCIDR} -j REJECT --reject-with icmp-port-unreachable`,
-      `-A ${REJECT} -d ${clusterCIDR} ! -o ${this.options.bridge} -j REJECT --reject-with icmp-net-unreachable`,
+      "COMMIT",
+      // Pod addresses leave by the node's bridge or not at all; checked after routing, when a Service's DNAT has re-routed.
+      "*mangle",
+      `:${POD_GUARD} - [0:0]`,
+      `-A ${POD_GUARD} -o lo -j RETURN`,
+      `-A ${POD_GUARD} -d ${clusterCIDR} ! -o ${this.options.bridge} -j DROP`,
       "COMMIT",
       "",
     ].join("\n");
@@ -173,15 +180,15 @@ export function cleanupIptablesRules(): void {
   for (const [table, hook, target] of HOOKS) {
     while (spawnSync("iptables", ["-w", "5", "-t", table, "-D", hook, "-j", target]).status === 0) { /* every copy */ }
   }
-  for (const table of ["nat", "filter"]) {
+  for (const table of ["nat", "filter", "mangle"]) {
     const saved = spawnSync("iptables-save", ["-t", table], { encoding: "utf8" }).stdout ?? "";
     const ours = [...saved.matchAll(/^:(SKIFF-[A-Z0-9-]+) /gm)].map((m) => m[1]!);
     if (!ours.length) continue;
     const text = [`*${table}`, ...ours.map((c) => `:${c} - [0:0]`), ...ours.map((c) => `-X ${c}`), "COMMIT", ""].join("\n");
     spawnSync("iptables-restore", ["--noflush", "-w", "5"], { input: text });
   }
-  // iptables-nft made the nat and filter tables for our jumps; left empty and accepting, they are removed too.
-  for (const table of ["nat", "filter"]) {
+  // iptables-nft made the tables for our jumps; left empty and accepting, they are removed too.
+  for (const table of ["nat", "filter", "mangle"]) {
     const listed = spawnSync("nft", ["list", "table", "ip", table], { encoding: "utf8" });
     if (listed.status !== 0) continue;
     const lines = listed.stdout.split("\n").map((l) => l.trim()).filter(Boolean);

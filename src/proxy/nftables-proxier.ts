@@ -5,8 +5,8 @@
  * ready endpoint at random (or the client's previous one, with
  * sessionAffinity ClientIP) and DNATs to it. Traffic for the service range
  * that no rule claimed (an unallocated address, a Service without ready
- * endpoints) is rejected at once, and traffic for pod addresses that are not
- * on this node's bridge never leaves by the default route (DESIGN.md,
+ * endpoints) is rejected at once, and traffic for pod addresses that would
+ * leave by another interface than this node's bridge is dropped (DESIGN.md,
  * decision 5). Only the Services that changed are rebuilt; an endpoint
  * change refills just their chains, other changes replace the table, each in
  * one atomic `nft -f` transaction; connections already tracked keep their
@@ -191,10 +191,12 @@ export class NftablesProxier extends Proxier<NftablesProxierOptions> {
       `    oifname "lo" return`,
       `    ip daddr ${serviceCIDR} meta l4proto tcp reject with tcp reset`,
       `    ip daddr ${serviceCIDR} reject with icmp type port-unreachable`,
-      `    ip daddr ${clusterCIDR} oifname != "${this.options.bridge}" reject with icmp type net-unreachable`,
       `  }`,
       `  chain filter-forward {\n    type filter hook forward priority 0; policy accept;\n    jump reject-strays\n  }`,
       `  chain filter-output {\n    type filter hook output priority 0; policy accept;\n    jump reject-strays\n  }`,
+      // Pod addresses leave by the node's bridge or not at all. Checked after routing: in the output hook the
+      // interface is still the one chosen before a Service's DNAT re-routed the packet.
+      `  chain filter-postrouting {\n    type filter hook postrouting priority 0; policy accept;\n    ip daddr ${clusterCIDR} oifname != { "lo", "${this.options.bridge}" } drop\n  }`,
       ...all.flatMap((f) => [...f.chains].map(([name, body]) => `  chain ${name} {\n${body}\n  }`)),
       `}`,
       "",

@@ -59,6 +59,9 @@ describe("services through the iptables proxier", { skip: unavailable ?? false }
     const nodePort = (await json(["get", "service", "web"])).spec.ports[0].nodePort;
     const r = await sh(`wget -qO- http://${nodeIP}:${nodePort}/`);
     assert.ok(pods.includes(r.stdout.trim()), r.stdout + r.stderr);
+    const clusterIP = (await json(["get", "service", "web"])).spec.clusterIP;
+    const fromNode = await (await fetch(`http://${clusterIP}/`)).text();
+    assert.ok(pods.includes(fromNode.trim()), "the node reaches the ClusterIP");
     assert.ok(natChains().some((c) => c.startsWith(":SKIFF-SVC-")));
   });
 

@@ -121,7 +121,7 @@ describe("services, cluster DNS and the proxy", { skip: unavailable ?? false }, 
     await kubectl.ok(["exec", sick!, "--", "touch", "/tmp/ready"]);
   });
 
-  it("answers a NodePort on the node address", async () => {
+  it("answers a NodePort on the node address, and the ClusterIP from the node itself", async () => {
     const svc = await json(["get", "service", "web"]);
     const port = svc.spec.ports[0].nodePort;
     assert.ok(port >= 30000 && port <= 32767);
@@ -129,6 +129,7 @@ describe("services, cluster DNS and the proxy", { skip: unavailable ?? false }, 
     assert.ok(pods.includes((await httpGet(`http://${nodeIP}:${port}/`)).trim()));
     const fromPod = await hits(`http://${nodeIP}:${port}/`, 1);
     assert.ok(pods.includes(fromPod[0]!));
+    assert.ok(pods.includes((await httpGet(`http://${svc.spec.clusterIP}/`)).trim()), "the node reaches the ClusterIP");
   });
 
   it("exposes a LoadBalancer Service on the node address and reports it in its status", async () => {
