@@ -9,6 +9,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { createServer, get, type ServerResponse } from "node:http";
 import { get as httpsGet } from "node:https";
 import type { TLSSocket } from "node:tls";
+import { connect, type Socket } from "node:net";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -60,6 +61,7 @@ describe("services, cluster DNS and the proxy", { skip: unavailable ?? false }, 
   let kubectl: ReturnType<typeof kubectlFor>;
   let nodeIP = "";
   let ingressPorts = { http: 0, https: 0 };
+  let serverArgs: string[] = [];
   const dataDir = mkdtempSync(join(tmpdir(), "skiff-services-"));
   const json = async (args: string[]): Promise<Json> => JSON.parse(await kubectl.ok([...args, "-o", "json"]));
   const apply = (yaml: string) => kubectl.ok(["apply", "-f", "-"], { input: yaml });
@@ -75,8 +77,9 @@ describe("services, cluster DNS and the proxy", { skip: unavailable ?? false }, 
 
   before(async () => {
     ingressPorts = { http: await freePort(), https: await freePort() };
-    server = await startServer({ dataDir, runtime: "cri", args: ["--kubelet-port", "0", "--pod-bridge", BRIDGE, "--node-name", "svc-node",
-      "--ingress-http-port", String(ingressPorts.http), "--ingress-https-port", String(ingressPorts.https)] });
+    serverArgs = ["--kubelet-port", "0", "--pod-bridge", BRIDGE, "--node-name", "svc-node",
+      "--ingress-http-port", String(ingressPorts.http), "--ingress-https-port", String(ingressPorts.https)];
+    server = await startServer({ dataDir, runtime: "cri", args: serverArgs });
     kubectl = kubectlFor(server.kubeconfig);
     await eventually(async () => /\sReady\s/.test(await kubectl.ok(["get", "node", "svc-node"])), 60_000, 250);
     nodeIP = (await json(["get", "node", "svc-node"])).status.addresses.find((a: Json) => a.type === "InternalIP").address;
@@ -308,6 +311,34 @@ spec:
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /Connection refused/);
     assert.ok(Date.now() - started < 5000);
+  });
+
+  it("converges after a restart without cutting an established connection through a ClusterIP", async () => {
+    await kubectl.ok(["create", "deployment", "echo", `--image=${BUSYBOX_IMAGE}`, "--", "nc", "-ll", "-p", "9000", "-e", "cat"]);
+    await kubectl.ok(["expose", "deployment", "echo", "--port=9000"]);
+    await kubectl.ok(["rollout", "status", "deployment/echo", "--timeout=90s"]);
+    const clusterIP = (await json(["get", "service", "echo"])).spec.clusterIP as string;
+    let received = "";
+    const socket = await eventually(() => new Promise<Socket | undefined>((resolve) => {
+      const s = connect(9000, clusterIP, () => resolve(s));
+      s.on("error", () => resolve(undefined));
+    }), 10_000, 200);
+    socket!.on("data", (d: Buffer) => { received += d.toString(); });
+    socket!.write("before\n");
+    await eventually(() => received === "before\n" || undefined, 5_000, 50);
+    await server.stop();
+    server = await startServer({ dataDir, runtime: "cri", args: serverArgs });
+    await eventually(async () => /\sReady\s/.test(await kubectl.ok(["get", "node", "svc-node"])), 60_000, 250);
+    // The restarted proxy has rewritten its table by the time a new Service answers.
+    await kubectl.ok(["expose", "deployment", "echo", "--name=echo-after", "--port=9001", "--target-port=9000"]);
+    const after = (await json(["get", "service", "echo-after"])).spec.clusterIP as string;
+    await eventually(() => new Promise<boolean | undefined>((resolve) => {
+      const s = connect(9001, after, () => { s.destroy(); resolve(true); });
+      s.on("error", () => resolve(undefined));
+    }), 30_000, 200);
+    socket!.write("after\n");
+    await eventually(() => received === "before\nafter\n" || undefined, 5_000, 50);
+    socket!.destroy();
   });
 
   it("removes its rules with skiff killall", async () => {
