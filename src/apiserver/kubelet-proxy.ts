@@ -1,7 +1,7 @@
 /**
- * pods/log and pods/exec, proxied to the kubelet of the pod's node as
- * upstream's API server does: logs as a plain stream; exec as a WebSocket
- * session relayed from the kubelet (see api/exec-streams).
+ * pods/log, pods/exec and pods/attach, proxied to the kubelet of the pod's
+ * node as upstream's API server does: logs as a plain stream; exec and attach
+ * as WebSocket sessions relayed from the kubelet (see api/exec-streams).
  */
 import { request, type RequestOptions } from "node:https";
 import type { IncomingMessage } from "node:http";
@@ -77,24 +77,24 @@ export class KubeletProxy {
     out.end();
   }
 
-  /** Answers kubectl's WebSocket exec upgrade with a session relayed from the pod's kubelet. */
-  exec(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string, query: URLSearchParams): void {
-    void this.openExec(namespace, podName, query).then(
+  /** Answers kubectl's WebSocket exec or attach upgrade with a session relayed from the pod's kubelet. */
+  stream(kind: "exec" | "attach", req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string, query: URLSearchParams): void {
+    void this.openStream(kind, namespace, podName, query).then(
       (upstream) => this.wss.handleUpgrade(req, socket, head, (ws) => relayExecFrames(ws, upstream)),
       (err) => this.wss.handleUpgrade(req, socket, head, (ws) => void this.failExec(ws, err)),
     );
   }
 
-  private async openExec(namespace: string, podName: string, query: URLSearchParams): Promise<WebSocket> {
+  private async openStream(kind: "exec" | "attach", namespace: string, podName: string, query: URLSearchParams): Promise<WebSocket> {
     const command = query.getAll("command");
-    if (!command.length) throw new ApiError(400, "BadRequest", "you must specify at least 1 command");
+    if (kind === "exec" && !command.length) throw new ApiError(400, "BadRequest", "you must specify at least 1 command");
     const t = await this.target(namespace, podName);
-    if (t.pod.status?.phase === "Succeeded" || t.pod.status?.phase === "Failed") throw new ApiError(400, "BadRequest", `cannot exec into a container in a completed pod; current phase is ${t.pod.status.phase}`);
+    if (t.pod.status?.phase === "Succeeded" || t.pod.status?.phase === "Failed") throw new ApiError(400, "BadRequest", `cannot ${kind === "exec" ? "exec into" : "attach to"} a container in a completed pod; current phase is ${t.pod.status.phase}`);
     const container = KubeletProxy.containerName(t.pod, query.get("container"));
     const q = new URLSearchParams();
     for (const c of command) q.append("command", c);
     for (const k of ["stdin", "stdout", "stderr", "tty"]) if (query.has(k)) q.set(k, query.get(k)!);
-    const url = `wss://${t.host}:${t.port}/exec/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(container)}?${q}`;
+    const url = `wss://${t.host}:${t.port}/${kind}/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(container)}?${q}`;
     const ws = new WebSocket(url, ["v4.channel.k8s.io"], { ca: this.pki.caCert, cert: this.pki.adminCert, key: this.pki.adminKey, checkServerIdentity: (() => undefined) as unknown as () => boolean });
     return new Promise((resolve, reject) => {
       ws.once("open", () => resolve(ws));

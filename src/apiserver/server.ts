@@ -187,12 +187,12 @@ export class ApiServer {
     }, (req, res) => void this.serve(req, res));
     this.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(req.url ?? "/", "https://skiff");
-      const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/.exec(url.pathname);
+      const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach)$/.exec(url.pathname);
       if (m && this.authenticate(req as unknown as Request)) {
-        this.kubelets.exec(req, socket, head, decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), url.searchParams);
+        this.kubelets.stream(m[3] as "exec" | "attach", req, socket, head, decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), url.searchParams);
         return;
       }
-      // Attach and port-forward are not served yet; refusing the upgrade
+      // Port-forward is not served yet; refusing the upgrade
       // makes kubectl retry as a plain request, which gets the reason.
       const body = JSON.stringify(new ApiError(400, "BadRequest", `upgrade requests are served by the kubelet: ${req.url}`).toStatus());
       socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);

@@ -14,6 +14,8 @@ export type ContainerRuntime = Pick<CriClient,
   readonly name: string;
   /** Streams an exec session when the runtime can (an upgrade URL on its streaming server); undefined when it cannot. */
   exec?: CriClient["exec"];
+  /** Streams the container's own standard streams, likewise. */
+  attach?: CriClient["attach"];
 };
 
 export type { ContainerConfig, ContainerStatus, PodSandboxConfig, PodSandboxStatus, Mount, PortMapping } from "../runtime/cri/cri-client.js";

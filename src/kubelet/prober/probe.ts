@@ -1,9 +1,10 @@
-/** One probe, run once: exec in the container, an HTTP GET, or a TCP connect, against the pod's address. */
+/** One probe, run once: exec in the container, an HTTP GET, a TCP connect or a gRPC health check, against the pod's address. */
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { connect } from "node:net";
 import type { Json } from "../types.js";
 import type { ContainerRuntime } from "../kuberuntime/runtime.js";
+import { grpcHealthCheck } from "./grpc-health.js";
 
 export interface ProbeResult { ok: boolean; output: string }
 
@@ -58,6 +59,6 @@ export async function runProbe(probe: Json, ctx: { runtime: ContainerRuntime; co
       sock.once("error", (err) => resolve({ ok: false, output: `dial tcp ${host}:${port}: ${err.message}` }));
     });
   }
-  if (probe.grpc) return { ok: false, output: "grpc probes are not supported by this kubelet yet" };
+  if (probe.grpc) return grpcHealthCheck(ctx.podIP, Number(probe.grpc.port), probe.grpc.service ?? "", timeoutS * 1000);
   return { ok: false, output: "probe has no handler" };
 }

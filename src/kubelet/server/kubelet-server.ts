@@ -70,7 +70,7 @@ export class KubeletServer {
   }
 
   /**
-   * `/exec/{ns}/{pod}/{container}` over WebSocket: the runtime's streaming
+   * `/exec/{ns}/{pod}/{container}` and `/attach/...` over WebSocket: the runtime's streaming
    * server runs the session; the kubelet relays it, so clients need to reach
    * only the kubelet.
    */
@@ -78,15 +78,17 @@ export class KubeletServer {
     const url = new URL(req.url ?? "/", "https://kubelet");
     const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
     const refuse = (code: number, text: string): void => void socket.end(`HTTP/1.1 ${code} ${code === 404 ? "Not Found" : "Bad Request"}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
-    if (parts[0] !== "exec" || parts.length !== 4) return refuse(404, "404 page not found");
+    const kind = parts[0];
+    if ((kind !== "exec" && kind !== "attach") || parts.length !== 4) return refuse(404, "404 page not found");
     const runtime = this.kubelet.options.runtime;
-    if (!runtime.exec) return refuse(400, `the ${runtime.name} runtime cannot stream exec sessions`);
+    if (!runtime[kind]) return refuse(400, `the ${runtime.name} runtime cannot stream ${kind} sessions`);
     const found = await this.container(parts[1]!, parts[2]!, parts[3]!, false);
     if ("error" in found) return refuse(found.code ?? 404, found.error!);
     if (found.c.state !== "CONTAINER_RUNNING") return refuse(400, `container ${parts[3]} is not running`);
     const q = url.searchParams;
     const flag = (k: string) => q.get(k) === "true" || q.get(k) === "1";
-    const target = await runtime.exec(found.c.id, q.getAll("command"), { tty: flag("tty"), stdin: flag("stdin"), stdout: q.get("stdout") !== "false", stderr: flag("stderr") && !flag("tty") });
+    const streams = { tty: flag("tty"), stdin: flag("stdin"), stdout: q.get("stdout") !== "false", stderr: flag("stderr") && !flag("tty") };
+    const target = kind === "exec" ? await runtime.exec!(found.c.id, q.getAll("command"), streams) : await runtime.attach!(found.c.id, streams);
     const upstream = new WebSocket(target.replace(/^http/, "ws"), ["v4.channel.k8s.io"]);
     await new Promise<void>((resolve, reject) => { upstream.once("open", () => resolve()); upstream.once("error", reject); });
     this.wss.handleUpgrade(req, socket, head, (client) => relayExecFrames(client, upstream));

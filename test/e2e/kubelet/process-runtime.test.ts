@@ -8,6 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { Server as GrpcServer, ServerCredentials } from "@grpc/grpc-js";
+import { decodeHealthCheckRequest, decodeHealthCheckResponse, encodeHealthCheckRequest, encodeHealthCheckResponse, HEALTH_CHECK_PATH } from "../../../src/kubelet/prober/grpc-health.js";
 import { eventually, kubectlFor } from "../../helpers/kubectl.js";
 import { freePort } from "../../helpers/net.js";
 import { startServer, type RunningServer } from "../../helpers/skiff-server.js";
@@ -126,5 +128,39 @@ spec: {selector: {app: nobody}, ports: [{port: 8081}]}
     const nobody = await json(["get", "service", "nobody"]);
     const refused = await fetch(`http://127.${nobody.spec.clusterIP.split(".").slice(1).join(".")}:8081/`).then(() => "answered", (err: Error) => String((err.cause as Error | undefined)?.message ?? err));
     assert.match(refused, /ECONNRESET|ECONNREFUSED|socket/);
+  });
+
+  it("probes with the gRPC health protocol and reports the answer", async () => {
+    let serving = 1;
+    const health = new GrpcServer();
+    health.addService({
+      Check: {
+        path: HEALTH_CHECK_PATH, requestStream: false, responseStream: false,
+        requestSerialize: encodeHealthCheckRequest, requestDeserialize: decodeHealthCheckRequest,
+        responseSerialize: encodeHealthCheckResponse, responseDeserialize: decodeHealthCheckResponse,
+      },
+    }, {
+      Check: (call: { request: string }, done: (err: null, status: number) => void) => done(null, call.request === "web" ? serving : 3),
+    });
+    const port = await new Promise<number>((resolve, reject) => health.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    try {
+      await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: grpc}
+spec:
+  containers:
+  - name: app
+    image: unused
+    command: ["sleep", "600"]
+    readinessProbe: {grpc: {port: ${port}, service: web}, periodSeconds: 1}
+`);
+      await eventually(async () => (await status("grpc")).ready === true, 30_000, 200);
+      serving = 2;
+      await eventually(async () => (await status("grpc")).ready === false, 15_000, 200);
+      const events = (await json(["get", "events", "--field-selector", "involvedObject.name=grpc"])).items as Json[];
+      assert.ok(events.some((e) => e.reason === "Unhealthy" && /Readiness probe failed: service unhealthy \(responded with "NOT_SERVING"\)/.test(e.message)), JSON.stringify(events.map((e) => e.message)));
+    } finally {
+      health.forceShutdown();
+    }
   });
 });

@@ -169,6 +169,9 @@ export class CriClient {
   async exec(id: string, cmd: string[], opts: { tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }): Promise<string> {
     return (await this.call<{ url: string }>(this.runtime, "Exec", { containerId: id, cmd, ...opts })).url;
   }
+  async attach(id: string, opts: { tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }): Promise<string> {
+    return (await this.call<{ url: string }>(this.runtime, "Attach", { containerId: id, ...opts })).url;
+  }
   async containerStats(id: string): Promise<ContainerStats> {
     return (await this.call<{ stats: ContainerStats }>(this.runtime, "ContainerStats", { containerId: id })).stats;
   }
