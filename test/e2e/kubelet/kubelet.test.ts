@@ -298,6 +298,19 @@ volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]`);
     await kubectl.ok(["delete", "pod", "shell", "--grace-period=1"]);
   });
 
+  it("attaches to a running container's output, and runs a one-off pod with kubectl run -i --rm", async () => {
+    await kubectl.ok(["run", "ticker", `--image=${BUSYBOX_IMAGE}`, "--", "sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.3; done"]);
+    await kubectl.ok(["wait", "--for=condition=Ready", "pod/ticker", "--timeout=60s"]);
+    // kubectl attach streams until interrupted; the timeout ends it.
+    const attached = await kubectl.run(["attach", "ticker"], { timeoutMs: 3000 });
+    assert.match(attached.stdout, /tick \d+\ntick \d+\n/);
+    const once = await kubectl.run(["run", "once", `--image=${BUSYBOX_IMAGE}`, "--restart=Never", "-i", "--rm", "--", "sh", "-c", "read x; echo got $x"], { input: "hello\n" });
+    assert.equal(once.code, 0, once.stderr);
+    assert.match(once.stdout, /^got hello\npod "once" deleted\n?$/);
+    await eventually(async () => !(await kubectl.ok(["get", "pods", "-o", "name"])).includes("pod/once"), 30_000, 200);
+    await kubectl.ok(["delete", "pod", "ticker", "--grace-period=1"]);
+  });
+
   it("pulls from a registry with imagePullSecrets, and reports ErrImagePull and ImagePullBackOff", { skip: registryMissing ?? false }, async () => {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), "skiff-registry-"));
