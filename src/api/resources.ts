@@ -139,6 +139,11 @@ export const builtinResources: ResourceInfo[] = [
   ...define("storage.k8s.io", ["v1"], [{ kind: "StorageClass", cluster: true, short: ["sc"] }]),
   ...define("scheduling.k8s.io", ["v1"], [{ kind: "PriorityClass", cluster: true, short: ["pc"] }]),
   ...define("apiextensions.k8s.io", ["v1"], [{ kind: "CustomResourceDefinition", cluster: true, short: ["crd", "crds"], sub: [status] }]),
+  // Served from the kubelets' summaries, as metrics-server serves them upstream (kubectl top).
+  ...define("metrics.k8s.io", ["v1beta1"], [
+    { kind: "NodeMetrics", resource: "nodes", cluster: true, verbs: ["get", "list"], storage: "/registry/metrics.k8s.io/nodes" },
+    { kind: "PodMetrics", resource: "pods", verbs: ["get", "list"], storage: "/registry/metrics.k8s.io/pods" },
+  ]),
   ...define("authentication.k8s.io", ["v1"], [
     { kind: "SelfSubjectReview", cluster: true, verbs: ["create"] },
     { kind: "TokenReview", cluster: true, verbs: ["create"] },
@@ -153,6 +158,7 @@ export const builtinResources: ResourceInfo[] = [
 /** Kinds that are answered by the server and never stored. */
 export const virtualKinds = new Set([
   "Binding", "SelfSubjectReview", "TokenReview", "SelfSubjectAccessReview", "SelfSubjectRulesReview", "SubjectAccessReview",
+  "NodeMetrics", "PodMetrics",
 ]);
 
 export function groupVersion(r: { group: string; version: string }): string {

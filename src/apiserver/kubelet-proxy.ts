@@ -34,6 +34,18 @@ export class KubeletProxy {
     return { host, port, pod };
   }
 
+  /** The node's kubelet summary (`/stats/summary`); fails for a node without a kubelet. */
+  async summary(node: Obj): Promise<Obj> {
+    const host = node.status?.addresses?.find((a: Obj) => a.type === "InternalIP")?.address;
+    const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
+    if (!host || !port) throw new ApiError(503, "ServiceUnavailable", `no kubelet serves node "${node.metadata?.name}"`);
+    const res = await this.call({ host, port, pod: {} }, "GET", "/stats/summary");
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    if (res.statusCode !== 200) throw new ApiError(503, "ServiceUnavailable", `kubelet answered ${res.statusCode}`);
+    return JSON.parse(Buffer.concat(chunks).toString()) as Obj;
+  }
+
   static containerName(pod: Obj, asked: string | null): string {
     if (asked) return asked;
     const names: string[] = (pod.spec?.containers ?? []).map((c: Obj) => c.name);

@@ -14,6 +14,7 @@ import { ApiError, internalError, pathNotFound } from "../api/errors.js";
 import type { ResourceInfo } from "../api/resources.js";
 import type { Store } from "../storage/index.js";
 import { ServerAdmission } from "./admission.js";
+import { ResourceMetrics } from "./resource-metrics.js";
 import { ResourceCatalog } from "./catalog.js";
 import {
   aggregatedDiscovery, legacyApiGroup, legacyApiGroupList, legacyApiVersions, legacyResourceList, wantsAggregated,
@@ -53,6 +54,7 @@ export class ApiServer {
   readonly objects: ObjectStore;
   private readonly kubelets: KubeletProxy;
   readonly admission: ServerAdmission;
+  private readonly resourceMetrics: ResourceMetrics;
   private readonly openapi: OpenApiV3;
   private readonly handler: ResourceHandler;
   private server?: Http2SecureServer;
@@ -73,6 +75,10 @@ export class ApiServer {
     this.admission.ingressClasses = async () => (await this.objects.list(this.info("networking.k8s.io", "v1", "ingressclasses"), undefined)).items;
     this.openapi = new OpenApiV3(this.catalog);
     this.kubelets = new KubeletProxy(options.pki, (kind, ns, name) => this.objects.get(this.catalog.lookup("", "v1", kind)!, ns, name));
+    this.resourceMetrics = new ResourceMetrics(this.kubelets, {
+      nodes: async () => (await this.objects.list(this.info("", "v1", "nodes"), undefined)).items,
+      pods: async (ns) => (await this.objects.list(this.info("", "v1", "pods"), ns)).items,
+    });
     this.handler = new ResourceHandler(this.objects, this.catalog.lookup("policy", "v1", "poddisruptionbudgets"), this.kubelets);
     this.tokens = new Map(options.tokens ?? []);
     this.tokens.set(options.pki.adminToken, { username: "admin", groups: ["system:masters", "system:authenticated"] });
@@ -345,6 +351,10 @@ export class ApiServer {
     if (!info) throw pathNotFound();
     if (namespace !== undefined && !info.namespaced) throw pathNotFound();
     if (await this.virtual(req, res, info, user)) return;
+    if (info.group === "metrics.k8s.io") {
+      if (req.method !== "GET" || query.get("watch") === "true") throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+      return sendJson(res, 200, await this.resourceMetrics.get(info.resource as "nodes" | "pods", namespace, name, query));
+    }
     await this.handler.handle(req, res, { info, namespace, name, subresource, query, user: user.username });
   }
 

@@ -6,6 +6,7 @@
  * pod is reported when it changes. State lives in the runtime, so a restarted
  * kubelet adopts the containers that are running instead of restarting them.
  */
+import { StatsProvider } from "./stats/summary.js";
 import { join } from "node:path";
 import { mkdirSync } from "node:fs";
 import { EventRecorder, Informer, InformerFactory, Resources, type Client, type KubeObject } from "../client/index.js";
@@ -48,6 +49,7 @@ export class Kubelet {
   private readonly lastStatus = new Map<string, Json>();
   private readonly recorderImpl: EventRecorder;
   readonly manager: RuntimeManager;
+  readonly stats: StatsProvider;
   private readonly volumes: VolumeManager;
   private readonly prober: ProberManager;
   nodeIP = "";
@@ -76,6 +78,7 @@ export class Kubelet {
     };
     const allocatable = () => hostResources(options.rootDir).allocatable;
     this.volumes = new VolumeManager(join(options.rootDir, "pods"), sources, allocatable);
+    this.stats = new StatsProvider(options.runtime, options.nodeName);
     this.prober = new ProberManager(options.runtime, {
       onResult: (pod) => this.enqueue(String(pod.metadata.uid)),
       unhealthy: (pod, container, kind, output) => recorder.event(pod, "Warning", "Unhealthy", `${kind[0]!.toUpperCase()}${kind.slice(1)} probe failed: ${output}`, `spec.containers{${container}}`),
@@ -116,6 +119,7 @@ export class Kubelet {
       delete: (p) => { this.podsByUid.delete(String(p.metadata.uid)); this.enqueue(String(p.metadata.uid)); },
     });
     void this.pods.run(signal);
+    this.stats.start(signal);
     this.informers.start(signal);
     await Promise.all([this.pods.hasSynced, this.informers.waitForCacheSync()]);
     const relist = setInterval(() => void this.relist().catch((err) => this.options.log("relist failed", { err: String(err) })), 1000);

@@ -1,7 +1,8 @@
 /**
- * The kubelet's own HTTPS API, which the API server proxies `pods/log` and
- * `pods/exec` to (upstream's paths): `/containerLogs/{ns}/{pod}/{container}`
- * and `/exec/{ns}/{pod}/{container}` over WebSocket. Clients must show a
+ * The kubelet's own HTTPS API, which the API server proxies `pods/log`,
+ * `pods/exec` and `pods/attach` to (upstream's paths):
+ * `/containerLogs/{ns}/{pod}/{container}`, `/exec/...` and `/attach/...` over
+ * WebSocket, and `/stats/summary` for resource metrics. Clients must show a
  * certificate from the cluster CA.
  */
 import { createServer, type Server } from "node:https";
@@ -66,6 +67,11 @@ export class KubeletServer {
     const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
     if (url.pathname === "/healthz") { res.writeHead(200, { "content-type": "text/plain" }); res.end("ok"); return; }
     if (parts[0] === "containerLogs" && parts.length === 4 && req.method === "GET") return this.logs(req, res, parts[1]!, parts[2]!, parts[3]!, url.searchParams);
+    if (url.pathname === "/stats/summary" && req.method === "GET") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(await this.kubelet.stats.summary()));
+      return;
+    }
     fail(res, 404, "404 page not found");
   }
 

@@ -311,6 +311,23 @@ volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]`);
     await kubectl.ok(["delete", "pod", "ticker", "--grace-period=1"]);
   });
 
+  it("reports CPU and memory of nodes and pods to kubectl top", async () => {
+    await kubectl.ok(["run", "burn", `--image=${BUSYBOX_IMAGE}`, "--", "sh", "-c", "while true; do :; done"]);
+    await kubectl.ok(["wait", "--for=condition=Ready", "pod/burn", "--timeout=60s"]);
+    // Rates need two samples, taken 10 s apart.
+    const line = await eventually(async () => /^burn\s+(\d+)m\s+(\d+)Mi/m.exec((await kubectl.run(["top", "pod", "burn"])).stdout), 40_000, 1000);
+    assert.ok(Number(line![1]) >= 500, `a busy loop uses most of a core: ${line![0]}`);
+    const node = await kubectl.ok(["top", "node"]);
+    assert.match(node, /^NAME\s+CPU\(cores\)\s+CPU\(%\)\s+MEMORY\(bytes\)\s+MEMORY\(%\)/);
+    const [, cores] = /^e2e-node\s+(\d+)m\s+\d+%\s+\d+Mi\s+\d+%/m.exec(node) ?? [];
+    assert.ok(Number(cores) >= 500, node);
+    const metrics = JSON.parse(await kubectl.ok(["get", "--raw", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/burn"]));
+    assert.equal(metrics.kind, "PodMetrics");
+    assert.match(metrics.containers[0].usage.cpu, /^\d+n$/);
+    assert.match(metrics.containers[0].usage.memory, /^\d+Ki$/);
+    await kubectl.ok(["delete", "pod", "burn", "--grace-period=1"]);
+  });
+
   it("pulls from a registry with imagePullSecrets, and reports ErrImagePull and ImagePullBackOff", { skip: registryMissing ?? false }, async () => {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), "skiff-registry-"));

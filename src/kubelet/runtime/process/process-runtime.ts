@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
 import type { Container, ContainerConfig, ContainerState, ContainerStats, ContainerStatus, Image, PodSandbox, PodSandboxConfig, PodSandboxStatus } from "../cri/cri-client.js";
 import type { ContainerRuntime } from "../../kuberuntime/runtime.js";
@@ -162,9 +162,23 @@ export class ProcessRuntime implements ContainerRuntime {
     });
   }
 
+  /** CPU time and resident memory of the container's process (its own, not its children's), from /proc. */
   async containerStats(cid: string): Promise<ContainerStats> {
     const c = this.get(cid);
-    return { attributes: { id: cid, metadata: c.status.metadata } };
+    const attributes = { id: cid, metadata: c.status.metadata };
+    const pid = c.child?.pid;
+    if (!pid) return { attributes };
+    try {
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th of them.
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const ticks = Number(f[11]) + Number(f[12]);
+      const rss = Number(readFileSync(`/proc/${pid}/statm`, "utf8").split(" ")[1]) * 4096;
+      const now = Date.now() * 1e6;
+      return { attributes, cpu: { timestamp: now, usageCoreNanoSeconds: { value: ticks * 1e7 } }, memory: { timestamp: now, workingSetBytes: { value: rss }, rssBytes: { value: rss } } };
+    } catch {
+      return { attributes };
+    }
   }
 
   /** No image store: every image "is present", since nothing is pulled or unpacked. */
