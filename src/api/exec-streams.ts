@@ -8,6 +8,8 @@ import { WebSocket } from "ws";
 
 /** Newest first; containerd's streaming server speaks v4. */
 export const EXEC_PROTOCOLS = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
+/** Port forwarding: a SPDY/3.1 byte stream in binary messages, whose boundaries mean nothing. */
+export const PORT_FORWARD_PROTOCOL = "SPDY/3.1+portforward.k8s.io";
 export const CLOSE_CHANNEL = 255;
 
 /** Passes frames both ways until either side closes; v5's close signal has no v4 frame and is dropped. */

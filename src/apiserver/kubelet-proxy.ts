@@ -4,6 +4,7 @@
  * as WebSocket sessions relayed from the kubelet (see api/exec-streams).
  */
 import { request, type RequestOptions } from "node:https";
+import { connect as tlsConnect } from "node:tls";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
@@ -90,6 +91,37 @@ export class KubeletProxy {
   }
 
   /** Answers kubectl's WebSocket exec or attach upgrade with a session relayed from the pod's kubelet. */
+  /**
+   * Port forwarding's WebSocket carries SPDY under a subprotocol that WebSocket
+   * libraries refuse (its "/" is not a token character), so the upgrade is
+   * passed to the kubelet as it came and the two connections are spliced, as
+   * upstream's upgrade-aware proxy does.
+   */
+  portForward(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string): void {
+    const refuse = (err: unknown) => {
+      const e = err instanceof ApiError ? err : new ApiError(500, "InternalError", String((err as Error).message ?? err));
+      const body = JSON.stringify(e.toStatus());
+      socket.end(`HTTP/1.1 ${e.code} ${e.reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    };
+    void this.target(namespace, podName).then((t) => {
+      if (t.pod.status?.phase !== "Running") throw new ApiError(400, "BadRequest", `pod ${podName} is not running; current phase is ${t.pod.status?.phase}`);
+      const kubelet = tlsConnect({ host: t.host, port: t.port, ca: this.pki.caCert, cert: this.pki.adminCert, key: this.pki.adminKey, checkServerIdentity: () => undefined }, () => {
+        const lines = [`GET /portForward/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)} HTTP/1.1`, `Host: ${t.host}:${t.port}`];
+        for (let i = 0; i < req.rawHeaders.length; i += 2) {
+          if (/^(host|authorization)$/i.test(req.rawHeaders[i]!)) continue;
+          lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+        }
+        kubelet.write(lines.join("\r\n") + "\r\n\r\n");
+        if (head.length) kubelet.write(head);
+        kubelet.pipe(socket);
+        socket.pipe(kubelet);
+      });
+      kubelet.once("error", (err) => refuse(new ApiError(503, "ServiceUnavailable", `error dialing the kubelet at ${t.host}:${t.port}: ${err.message}`)));
+      socket.once("close", () => kubelet.destroy());
+      kubelet.once("close", () => socket.destroy());
+    }).catch(refuse);
+  }
+
   stream(kind: "exec" | "attach", req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string, query: URLSearchParams): void {
     void this.openStream(kind, namespace, podName, query).then(
       (upstream) => this.wss.handleUpgrade(req, socket, head, (ws) => relayExecFrames(ws, upstream)),
@@ -107,7 +139,11 @@ export class KubeletProxy {
     for (const c of command) q.append("command", c);
     for (const k of ["stdin", "stdout", "stderr", "tty"]) if (query.has(k)) q.set(k, query.get(k)!);
     const url = `wss://${t.host}:${t.port}/${kind}/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(container)}?${q}`;
-    const ws = new WebSocket(url, ["v4.channel.k8s.io"], { ca: this.pki.caCert, cert: this.pki.adminCert, key: this.pki.adminKey, checkServerIdentity: (() => undefined) as unknown as () => boolean });
+    return this.dial(t, url, "v4.channel.k8s.io");
+  }
+
+  private dial(t: KubeletTarget, url: string, protocol: string): Promise<WebSocket> {
+    const ws = new WebSocket(url, [protocol], { ca: this.pki.caCert, cert: this.pki.adminCert, key: this.pki.adminKey, checkServerIdentity: (() => undefined) as unknown as () => boolean });
     return new Promise((resolve, reject) => {
       ws.once("open", () => resolve(ws));
       ws.once("unexpected-response", (_req, res) => void this.errorFrom(res).then(reject));

@@ -62,6 +62,7 @@ export class ApiServer {
   private readonly metrics = new ApiMetrics();
   private readonly certUsers = new WeakMap<object, UserInfo | null>();
   private compactor?: NodeJS.Timeout;
+  private readonly sockets = new Set<TLSSocket>();
   url = "";
 
   constructor(private readonly options: ApiServerOptions) {
@@ -191,15 +192,20 @@ export class ApiServer {
       allowHTTP1: true, cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert,
       requestCert: true, rejectUnauthorized: false,
     }, (req, res) => void this.serve(req, res));
+    // close() leaves HTTP/1.1 keep-alive connections open (upgrades, clients in this very process); stop() ends them.
+    this.server.on("secureConnection", (socket: TLSSocket) => {
+      this.sockets.add(socket);
+      socket.once("close", () => this.sockets.delete(socket));
+    });
     this.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(req.url ?? "/", "https://skiff");
-      const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach)$/.exec(url.pathname);
+      const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)$/.exec(url.pathname);
       if (m && this.authenticate(req as unknown as Request)) {
-        this.kubelets.stream(m[3] as "exec" | "attach", req, socket, head, decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), url.searchParams);
+        if (m[3] === "portforward") this.kubelets.portForward(req, socket, head, decodeURIComponent(m[1]!), decodeURIComponent(m[2]!));
+        else this.kubelets.stream(m[3] as "exec" | "attach", req, socket, head, decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), url.searchParams);
         return;
       }
-      // Port-forward is not served yet; refusing the upgrade
-      // makes kubectl retry as a plain request, which gets the reason.
+      // Anything else (SPDY's POST upgrades) is refused; kubectl then reports the reason.
       const body = JSON.stringify(new ApiError(400, "BadRequest", `upgrade requests are served by the kubelet: ${req.url}`).toStatus());
       socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
     });
@@ -243,6 +249,7 @@ export class ApiServer {
       s.closeAllConnections?.();
       setTimeout(resolve, 2000).unref();
     });
+    for (const socket of this.sockets) socket.destroy();
   }
 
   private authenticate(req: Request): UserInfo | undefined {

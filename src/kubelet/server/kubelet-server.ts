@@ -8,7 +8,8 @@
 import { createServer, type Server } from "node:https";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
-import { EXEC_PROTOCOLS, relayExecFrames } from "../../api/exec-streams.js";
+import { EXEC_PROTOCOLS, PORT_FORWARD_PROTOCOL, relayExecFrames } from "../../api/exec-streams.js";
+import { servePortForward } from "./port-forward.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { writeLog } from "../logs/logs.js";
@@ -27,7 +28,13 @@ export class KubeletServer {
   port = 0;
   private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => EXEC_PROTOCOLS.find((p) => offered.has(p)) ?? false });
 
-  constructor(private readonly kubelet: Kubelet, private readonly tls: KubeletServerTls) {}
+  private readonly portForwards = new WeakSet<IncomingMessage>();
+
+  constructor(private readonly kubelet: Kubelet, private readonly tls: KubeletServerTls) {
+    this.wss.on("headers", (headers: string[], req: IncomingMessage) => {
+      if (this.portForwards.has(req)) headers.push(`Sec-WebSocket-Protocol: ${PORT_FORWARD_PROTOCOL}`);
+    });
+  }
 
   async start(port: number, host = "0.0.0.0"): Promise<number> {
     this.server = createServer({ cert: this.tls.serverCert, key: this.tls.serverKey, ca: this.tls.caCert, requestCert: true, rejectUnauthorized: true }, (req, res) => {
@@ -85,6 +92,7 @@ export class KubeletServer {
     const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
     const refuse = (code: number, text: string): void => void socket.end(`HTTP/1.1 ${code} ${code === 404 ? "Not Found" : "Bad Request"}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
     const kind = parts[0];
+    if (kind === "portForward" && parts.length === 3) return this.portForward(req, socket, head, parts[1]!, parts[2]!, refuse);
     if ((kind !== "exec" && kind !== "attach") || parts.length !== 4) return refuse(404, "404 page not found");
     const runtime = this.kubelet.options.runtime;
     if (!runtime[kind]) return refuse(400, `the ${runtime.name} runtime cannot stream ${kind} sessions`);
@@ -98,6 +106,21 @@ export class KubeletServer {
     const upstream = new WebSocket(target.replace(/^http/, "ws"), ["v4.channel.k8s.io"]);
     await new Promise<void>((resolve, reject) => { upstream.once("open", () => resolve()); upstream.once("error", reject); });
     this.wss.handleUpgrade(req, socket, head, (client) => relayExecFrames(client, upstream));
+  }
+
+  /** `/portForward/{ns}/{pod}`: SPDY in WebSocket, each stream pair a TCP connection to the pod's address. */
+  private async portForward(req: IncomingMessage, socket: Duplex, head: Buffer, ns: string, podName: string, refuse: (code: number, text: string) => void): Promise<void> {
+    const pod = this.kubelet.pods.get(`${ns}/${podName}`);
+    const podIP = pod?.status?.podIP;
+    if (!pod || !podIP) return refuse(404, `pod ${ns}/${podName} not found on this node, or without an address yet`);
+    if (!String(req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim()).includes(PORT_FORWARD_PROTOCOL)) {
+      return refuse(400, `port forwarding needs the WebSocket subprotocol ${PORT_FORWARD_PROTOCOL}`);
+    }
+    // The subprotocol's "/" is not a token character, so ws would refuse the handshake: it is taken out of the
+    // request here and put back into the answer (see the "headers" listener).
+    delete req.headers["sec-websocket-protocol"];
+    this.portForwards.add(req);
+    this.wss.handleUpgrade(req, socket, head, (ws) => servePortForward(ws, podIP, podName));
   }
 
   private async logs(req: IncomingMessage, res: ServerResponse, ns: string, podName: string, containerName: string, q: URLSearchParams): Promise<void> {

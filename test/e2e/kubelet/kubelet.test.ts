@@ -6,6 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { connect } from "node:net";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -326,6 +328,31 @@ volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]`);
     assert.match(metrics.containers[0].usage.cpu, /^\d+n$/);
     assert.match(metrics.containers[0].usage.memory, /^\d+Ki$/);
     await kubectl.ok(["delete", "pod", "burn", "--grace-period=1"]);
+  });
+
+  it("forwards local ports to a pod with kubectl port-forward, both ways and in bulk", async () => {
+    await kubectl.ok(["run", "echo", `--image=${BUSYBOX_IMAGE}`, "--", "nc", "-ll", "-p", "9000", "-e", "cat"]);
+    await kubectl.ok(["wait", "--for=condition=Ready", "pod/echo", "--timeout=60s"]);
+    const localPort = await freePort();
+    const forward = spawn("/usr/bin/kubectl", ["--kubeconfig", server.kubeconfig, "--cache-dir", kubectl.cacheDir, "port-forward", "pod/echo", `${localPort}:9000`], { stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      let said = "";
+      forward.stdout.on("data", (d: Buffer) => { said += d.toString(); });
+      await eventually(() => said.includes(`Forwarding from 127.0.0.1:${localPort} -> 9000`) || undefined, 20_000, 100);
+      // Two connections at once, 2 MiB each, echoed back whole: SPDY streams, flow control and the splice hold.
+      const roundTrip = () => new Promise<boolean>((resolve, reject) => {
+        const data = randomBytes(2 * 1024 * 1024);
+        const chunks: Buffer[] = [];
+        let n = 0;
+        const sock = connect(localPort, "127.0.0.1", () => sock.write(data));
+        sock.on("data", (d: Buffer) => { chunks.push(d); n += d.length; if (n >= data.length) { sock.destroy(); resolve(Buffer.concat(chunks).equals(data)); } });
+        sock.on("error", reject);
+      });
+      assert.deepEqual(await Promise.all([roundTrip(), roundTrip()]), [true, true]);
+    } finally {
+      forward.kill();
+    }
+    await kubectl.ok(["delete", "pod", "echo", "--grace-period=1"]);
   });
 
   it("pulls from a registry with imagePullSecrets, and reports ErrImagePull and ImagePullBackOff", { skip: registryMissing ?? false }, async () => {
