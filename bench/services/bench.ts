@@ -22,7 +22,7 @@ import { parseArgs } from "node:util";
 import { Client, Resources, loadKubeconfig, type KubeObject } from "../../src/client/index.js";
 import { ClusterDns } from "../../src/dns/cluster-dns.js";
 import { NftablesProxier, cleanupProxyRules, nftAvailable } from "../../src/proxy/nftables-proxier.js";
-import { repoRoot, startServer } from "../../test/helpers/skiff-server.js";
+import { killall, startServer } from "../../test/helpers/skiff-server.js";
 import { eventually, kubectlFor } from "../../test/helpers/kubectl.js";
 import { criUnavailableReason } from "../../src/kubelet/runtime/cri/containerd.js";
 import { BUSYBOX_IMAGE } from "../../src/kubelet/images/build.js";
@@ -186,7 +186,7 @@ async function throughput(seconds: number): Promise<void> {
     console.log(`throughput: through its ClusterIP ${fmt(viaService)} (${(viaService.rps / direct.rps).toFixed(2)} of direct; ${concurrency} at a time, a new connection each, ${seconds} one-second windows each, in turn)`);
   } finally {
     await server.stop();
-    spawnSync(process.execPath, [join(repoRoot, "bin/skiff.js"), "killall", "--data-dir", dataDir, "--pod-bridge", bridge], { stdio: "ignore" });
+    killall(dataDir, bridge);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -2,7 +2,7 @@
  * Starts the built `skiff server` on a temporary data directory and a free
  * port, for tests that drive it as a user would. `await using` stops it.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -76,4 +76,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     },
   };
   return server;
+}
+
+/** `skiff killall` for a test's node: its pods, mounts, bridge and rules go; the server must be stopped first. */
+export function killall(dataDir: string, bridge: string): void {
+  execFileSync(process.execPath, [join(repoRoot, "bin/skiff.js"), "killall", "--data-dir", dataDir, "--pod-bridge", bridge], { stdio: "ignore" });
 }

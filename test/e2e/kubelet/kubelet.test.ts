@@ -16,7 +16,7 @@ import { criUnavailableReason } from "../../../src/kubelet/runtime/cri/container
 import { BUSYBOX_IMAGE, buildImageArchive } from "../../../src/kubelet/images/build.js";
 import { eventually, kubectlFor } from "../../helpers/kubectl.js";
 import { freePort } from "../../helpers/net.js";
-import { repoRoot, startServer, type RunningServer } from "../../helpers/skiff-server.js";
+import { killall, startServer, type RunningServer } from "../../helpers/skiff-server.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- kubectl's JSON output
 
@@ -53,7 +53,7 @@ describe("kubelet with containerd", { skip: unavailable ?? false }, () => {
   });
   after(async () => {
     await server?.stop();
-    execFileSync(process.execPath, [join(repoRoot, "bin/skiff.js"), "killall", "--data-dir", dataDir, "--pod-bridge", BRIDGE], { stdio: "ignore" });
+    killall(dataDir, BRIDGE);
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(hostDir, { recursive: true, force: true });
   });

@@ -6,7 +6,7 @@
  * containerd, runc, CNI plugins and iptables are needed.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +15,7 @@ import { criUnavailableReason } from "../../../src/kubelet/runtime/cri/container
 import { BUSYBOX_IMAGE } from "../../../src/kubelet/images/build.js";
 import { iptablesAvailable } from "../../../src/proxy/iptables-proxier.js";
 import { eventually, kubectlFor } from "../../helpers/kubectl.js";
-import { repoRoot, startServer, type RunningServer } from "../../helpers/skiff-server.js";
+import { killall, startServer, type RunningServer } from "../../helpers/skiff-server.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- kubectl's JSON output
 
@@ -42,7 +42,7 @@ describe("services through the iptables proxier", { skip: unavailable ?? false }
   });
   after(async () => {
     await server?.stop();
-    execFileSync(process.execPath, [join(repoRoot, "bin/skiff.js"), "killall", "--data-dir", dataDir, "--pod-bridge", BRIDGE], { stdio: "ignore" });
+    killall(dataDir, BRIDGE);
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -73,7 +73,7 @@ describe("services through the iptables proxier", { skip: unavailable ?? false }
 
   it("removes its chains with skiff killall", async () => {
     await server.stop();
-    execFileSync(process.execPath, [join(repoRoot, "bin/skiff.js"), "killall", "--data-dir", dataDir, "--pod-bridge", BRIDGE], { stdio: "ignore" });
+    killall(dataDir, BRIDGE);
     assert.deepEqual(natChains(), []);
     assert.doesNotMatch(spawnSync("iptables-save", ["-t", "filter"], { encoding: "utf8" }).stdout ?? "", /SKIFF-/);
   });

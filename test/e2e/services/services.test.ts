@@ -5,7 +5,7 @@
  * root and Debian's containerd, runc, CNI plugins and nftables are needed.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createServer, get, type ServerResponse } from "node:http";
 import { get as httpsGet } from "node:https";
 import type { TLSSocket } from "node:tls";
@@ -21,7 +21,7 @@ import { selfSignedCertificate } from "../../../src/apiserver/pki.js";
 import WebSocket, { WebSocketServer } from "ws";
 import { freePort } from "../../helpers/net.js";
 import { eventually, kubectlFor } from "../../helpers/kubectl.js";
-import { repoRoot, startServer, type RunningServer } from "../../helpers/skiff-server.js";
+import { killall, startServer, type RunningServer } from "../../helpers/skiff-server.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- kubectl's JSON output
 
@@ -91,7 +91,7 @@ describe("services, cluster DNS and the proxy", { skip: unavailable ?? false }, 
   });
   after(async () => {
     await server?.stop();
-    execFileSync(process.execPath, [join(repoRoot, "bin/skiff.js"), "killall", "--data-dir", dataDir, "--pod-bridge", BRIDGE], { stdio: "ignore" });
+    killall(dataDir, BRIDGE);
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -344,7 +344,7 @@ spec:
   it("removes its rules with skiff killall", async () => {
     assert.equal(spawnSync("nft", ["list", "table", "ip", TABLE]).status, 0);
     await server.stop();
-    execFileSync(process.execPath, [join(repoRoot, "bin/skiff.js"), "killall", "--data-dir", dataDir, "--pod-bridge", BRIDGE], { stdio: "ignore" });
+    killall(dataDir, BRIDGE);
     assert.notEqual(spawnSync("nft", ["list", "table", "ip", TABLE]).status, 0, "the proxy's table is gone");
     assert.notEqual(spawnSync("ip", ["link", "show", BRIDGE]).status, 0, "the pod bridge is gone");
   });
