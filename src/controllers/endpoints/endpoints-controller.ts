@@ -2,7 +2,7 @@
  * The Endpoints and EndpointSlice controllers in one: for every Service with
  * a selector, the addresses of its pods (ready ones apart from the others),
  * with the Service's target ports resolved, written as an Endpoints object
- * and as an EndpointSlice labelled with the Service's name.
+ * and as EndpointSlices of at most 100 endpoints labelled with the Service's name.
  */
 import { matchesLabels, labelSelectorRequirements } from "../../api/selectors.js";
 import { jsonEqual } from "../../api/json-equal.js";
@@ -81,19 +81,57 @@ export class EndpointsController implements Controller {
       nodeName: p.spec?.nodeName,
       targetRef: { kind: "Pod", namespace: ns, name: p.metadata.name, uid: p.metadata.uid },
     }));
-    const mine = this.slices.list(ns, `kubernetes.io/service-name=${name},endpointslice.kubernetes.io/managed-by=${MANAGED_BY}`);
-    const [slice, ...extra] = mine;
-    for (const e of extra) await this.ctx.client.delete(Resources.endpointslices, ns, e.metadata.name!).catch(() => undefined);
+    const mine = this.slices.list(ns, `kubernetes.io/service-name=${name},endpointslice.kubernetes.io/managed-by=${MANAGED_BY}`)
+      .sort((a, b) => String(a.metadata.name).localeCompare(String(b.metadata.name)));
     // An unnamed port has the name "" in a slice, as upstream writes it (kubectl describe dereferences it).
-    const desired = { addressType: "IPv4", endpoints, ports: ports.map((p) => ({ name: "", ...p })) };
-    if (slice && jsonEqual({ addressType: slice.addressType, endpoints: slice.endpoints ?? [], ports: slice.ports ?? [] }, desired)) return;
+    const slicePorts = ports.map((p) => ({ name: "", ...p }));
     const metadata = {
       labels: { ...(svc.metadata.labels ?? {}), "kubernetes.io/service-name": name, "endpointslice.kubernetes.io/managed-by": MANAGED_BY },
       ownerReferences: [controllerRef(svc, "v1", "Service")],
     };
-    if (slice) await this.ctx.client.update(Resources.endpointslices, ns, { ...slice, ...desired, metadata: { ...slice.metadata, ...metadata } });
-    else await this.ctx.client.create(Resources.endpointslices, ns, { metadata: { generateName: `${name}-`, ...metadata }, ...desired });
+    const plan = packSlices(mine, endpoints);
+    // An empty slice stays only when it is the Service's one slice.
+    const keepEmpty = plan.every((p) => !p.endpoints.length) ? plan[0]!.slice : undefined;
+    for (const { slice, endpoints: members } of plan) {
+      const desired = { addressType: "IPv4", endpoints: members, ports: slicePorts };
+      if (slice && !members.length && slice !== keepEmpty) {
+        await this.ctx.client.delete(Resources.endpointslices, ns, slice.metadata.name!).catch(() => undefined);
+        continue;
+      }
+      if (slice && jsonEqual({ addressType: slice.addressType, endpoints: slice.endpoints ?? [], ports: slice.ports ?? [] }, desired)) continue;
+      if (slice) await this.ctx.client.update(Resources.endpointslices, ns, { ...slice, ...desired, metadata: { ...slice.metadata, ...metadata } });
+      else await this.ctx.client.create(Resources.endpointslices, ns, { metadata: { generateName: `${name}-`, ...metadata }, ...desired });
+    }
   }
+}
+
+/** Upstream's --max-endpoints-per-slice default. */
+export const MAX_ENDPOINTS_PER_SLICE = 100;
+
+/**
+ * Spreads endpoints over slices of at most 100, as upstream's reconciler
+ * does: an endpoint stays in the slice that holds it, new ones fill the
+ * slices with room, then new slices. The caller deletes the slices left empty
+ * but one when all are (a Service without endpoints keeps its slice).
+ */
+export function packSlices<S extends Json>(existing: S[], endpoints: Json[]): { slice?: S; endpoints: Json[] }[] {
+  const idOf = (e: Json) => String(e.targetRef?.uid ?? e.addresses?.[0]);
+  const wanted = new Map(endpoints.map((e) => [idOf(e), e]));
+  const placed = new Set<string>();
+  const plan: { slice?: S; endpoints: Json[] }[] = existing.map((slice) => {
+    const kept: Json[] = [];
+    for (const e of slice.endpoints ?? []) {
+      const id = idOf(e);
+      const now = wanted.get(id);
+      if (now && !placed.has(id) && kept.length < MAX_ENDPOINTS_PER_SLICE) { kept.push(now); placed.add(id); }
+    }
+    return { slice, endpoints: kept };
+  });
+  const rest = endpoints.filter((e) => !placed.has(idOf(e)));
+  for (const p of plan) while (p.endpoints.length < MAX_ENDPOINTS_PER_SLICE && rest.length) p.endpoints.push(rest.shift()!);
+  while (rest.length) plan.push({ endpoints: rest.splice(0, MAX_ENDPOINTS_PER_SLICE) });
+  if (!plan.length) plan.push({ endpoints: [] });
+  return plan;
 }
 
 /** A Service port's targetPort as a number: given, or the named container port of the pods. */

@@ -173,6 +173,20 @@ describe("workloads on simulated nodes", () => {
     await eventually(async () => (await json(["get", "endpoints", "api"])).subsets?.[0]?.addresses?.length === 1, 20_000);
   });
 
+  it("splits a Service's endpoints into EndpointSlices of at most 100", async () => {
+    await kubectl.ok(["create", "deployment", "big", "--image=busybox", "--replicas=150", "--port=8080"]);
+    await kubectl.ok(["expose", "deployment", "big", "--port=80", "--target-port=8080"]);
+    await kubectl.ok(["rollout", "status", "deployment/big", "--timeout=90s"]);
+    const sizes = async () => ((await json(["get", "endpointslices", "-l", "kubernetes.io/service-name=big"])).items as { endpoints?: unknown[] }[])
+      .map((s) => s.endpoints?.length ?? 0).sort((x, y) => y - x);
+    assert.deepEqual(await eventually(async () => { const s = await sizes(); return s.reduce((n, k) => n + k, 0) === 150 ? s : undefined; }, 30_000, 250), [100, 50]);
+    await kubectl.ok(["scale", "deployment/big", "--replicas=40"]);
+    // Endpoints stay in the slices that held them (no reshuffle), and no slice is left empty.
+    const after = await eventually(async () => { const s = await sizes(); return s.reduce((n, k) => n + k, 0) === 40 ? s : undefined; }, 30_000, 250);
+    assert.ok(after!.length <= 2 && after!.every((n) => n > 0), String(after));
+    await kubectl.ok(["delete", "deployment", "big"]);
+  });
+
   it("scales a StatefulSet up in order and down in reverse, with stable names", async () => {
     const client = new Client(loadKubeconfig(server.kubeconfig));
     const order: string[] = [];
