@@ -44,3 +44,11 @@ export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** Exposes Deployment `web` (port 80 to 8080, NodePort) and starts pod `client` to call it from, both ready. */
+export async function exposeWebWithClient(kubectl: ReturnType<typeof kubectlFor>, image: string): Promise<void> {
+  await kubectl.ok(["expose", "deployment", "web", "--port=80", "--target-port=8080", "--type=NodePort"]);
+  await kubectl.ok(["run", "client", `--image=${image}`, "--", "sleep", "3600"]);
+  await kubectl.ok(["rollout", "status", "deployment/web", "--timeout=90s"]);
+  await kubectl.ok(["wait", "--for=condition=Ready", "pod/client", "--timeout=60s"]);
+}

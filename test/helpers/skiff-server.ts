@@ -82,3 +82,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 export function killall(dataDir: string, bridge: string): void {
   execFileSync(process.execPath, [join(repoRoot, "bin/skiff.js"), "killall", "--data-dir", dataDir, "--pod-bridge", bridge], { stdio: "ignore" });
 }
+
+/** The end of a suite with a real node: the server stopped, its node cleaned up, its data directory removed. */
+export async function removeNode(server: RunningServer | undefined, dataDir: string, bridge: string): Promise<void> {
+  await server?.stop();
+  killall(dataDir, bridge);
+  rmSync(dataDir, { recursive: true, force: true });
+}

@@ -7,15 +7,15 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { criUnavailableReason } from "../../../src/kubelet/runtime/cri/containerd.js";
 import { BUSYBOX_IMAGE } from "../../../src/kubelet/images/build.js";
 import { iptablesAvailable } from "../../../src/proxy/iptables-proxier.js";
-import { eventually, kubectlFor } from "../../helpers/kubectl.js";
-import { killall, startServer, type RunningServer } from "../../helpers/skiff-server.js";
+import { eventually, exposeWebWithClient, kubectlFor } from "../../helpers/kubectl.js";
+import { killall, removeNode, startServer, type RunningServer } from "../../helpers/skiff-server.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- kubectl's JSON output
 
@@ -35,16 +35,9 @@ describe("services through the iptables proxier", { skip: unavailable ?? false }
     kubectl = kubectlFor(server.kubeconfig);
     await eventually(async () => /\sReady\s/.test(await kubectl.ok(["get", "node", "ipt-node"])), 60_000, 250);
     await kubectl.ok(["create", "deployment", "web", `--image=${BUSYBOX_IMAGE}`, "--replicas=2", "--", "sh", "-c", "mkdir -p /www; hostname > /www/index.html; exec httpd -f -p 8080 -h /www"]);
-    await kubectl.ok(["expose", "deployment", "web", "--port=80", "--target-port=8080", "--type=NodePort"]);
-    await kubectl.ok(["run", "client", `--image=${BUSYBOX_IMAGE}`, "--", "sleep", "3600"]);
-    await kubectl.ok(["rollout", "status", "deployment/web", "--timeout=90s"]);
-    await kubectl.ok(["wait", "--for=condition=Ready", "pod/client", "--timeout=60s"]);
+    await exposeWebWithClient(kubectl, BUSYBOX_IMAGE);
   });
-  after(async () => {
-    await server?.stop();
-    killall(dataDir, BRIDGE);
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => removeNode(server, dataDir, BRIDGE));
 
   it("balances a Service's name over its pods, and answers its NodePort on the node address", async () => {
     const pods = ((await json(["get", "pods", "-l", "app=web"])).items as Json[]).map((p) => p.metadata.name as string).sort();

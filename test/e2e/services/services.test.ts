@@ -10,7 +10,7 @@ import { createServer, get, type ServerResponse } from "node:http";
 import { get as httpsGet } from "node:https";
 import type { TLSSocket } from "node:tls";
 import { connect, type Socket } from "node:net";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -20,8 +20,8 @@ import { nftAvailable, TABLE } from "../../../src/proxy/nftables-proxier.js";
 import { selfSignedCertificate } from "../../../src/apiserver/pki.js";
 import WebSocket, { WebSocketServer } from "ws";
 import { freePort } from "../../helpers/net.js";
-import { eventually, kubectlFor } from "../../helpers/kubectl.js";
-import { killall, startServer, type RunningServer } from "../../helpers/skiff-server.js";
+import { eventually, exposeWebWithClient, kubectlFor } from "../../helpers/kubectl.js";
+import { killall, removeNode, startServer, type RunningServer } from "../../helpers/skiff-server.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- kubectl's JSON output
 
@@ -84,16 +84,9 @@ describe("services, cluster DNS and the proxy", { skip: unavailable ?? false }, 
     await eventually(async () => /\sReady\s/.test(await kubectl.ok(["get", "node", "svc-node"])), 60_000, 250);
     nodeIP = (await json(["get", "node", "svc-node"])).status.addresses.find((a: Json) => a.type === "InternalIP").address;
     await apply(web("web", 3));
-    await kubectl.ok(["expose", "deployment", "web", "--port=80", "--target-port=8080", "--type=NodePort"]);
-    await kubectl.ok(["run", "client", `--image=${BUSYBOX_IMAGE}`, "--", "sleep", "3600"]);
-    await kubectl.ok(["rollout", "status", "deployment/web", "--timeout=90s"]);
-    await kubectl.ok(["wait", "--for=condition=Ready", "pod/client", "--timeout=60s"]);
+    await exposeWebWithClient(kubectl, BUSYBOX_IMAGE);
   });
-  after(async () => {
-    await server?.stop();
-    killall(dataDir, BRIDGE);
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => removeNode(server, dataDir, BRIDGE));
 
   it("balances requests to a Service's name over all its ready pods", async () => {
     const pods = await readyPods("web");
