@@ -1,12 +1,14 @@
 /**
  * The Job controller: runs pods until spec.completions succeed (NonIndexed,
  * or one per index when Indexed) with at most spec.parallelism at a time,
- * fails the Job past backoffLimit or activeDeadlineSeconds, honours suspend,
+ * fails the Job past backoffLimit or activeDeadlineSeconds or as its
+ * podFailurePolicy says (FailJob, Ignore, Count), honours suspend,
  * and deletes finished Jobs after ttlSecondsAfterFinished.
  */
 import { Resources, WorkQueue, type Informer } from "../../client/index.js";
 import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, isPodActive, isPodReady, keyOf, nowTime, splitKey, runQueue } from "../controller.js";
 import { Expectations } from "../replicaset/expectations.js";
+import { matchPodFailurePolicy } from "./pod-failure-policy.js";
 
 const INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index";
 
@@ -49,7 +51,10 @@ export class JobController implements Controller {
     if (done) return this.expireAfterTTL(job, done.time);
     const spec = job.spec ?? {};
     const succeededPods = pods.filter((p) => p.status?.phase === "Succeeded");
-    const failed = pods.filter((p) => p.status?.phase === "Failed").length;
+    // podFailurePolicy: a failed pod may fail the whole Job, or not count against backoffLimit at all.
+    const failures = pods.filter((p) => p.status?.phase === "Failed").map((p) => ({ pod: p, match: matchPodFailurePolicy(spec.podFailurePolicy, p) }));
+    const failJob = failures.find((f) => f.match?.action === "FailJob")?.match;
+    const failed = failures.filter((f) => f.match?.action !== "Ignore").length;
     const active = pods.filter(isPodActive);
     const indexed = spec.completionMode === "Indexed";
     const succeededIndexes = new Set(succeededPods.map((p) => Number(p.metadata.annotations?.[INDEX_ANNOTATION])));
@@ -69,6 +74,10 @@ export class JobController implements Controller {
       addCondition("SuccessCriteriaMet", "CompletionsReached", "Reached expected number of succeeded pods");
       addCondition("Complete", "CompletionsReached", "Reached expected number of succeeded pods");
       status.completionTime = nowTime();
+    } else if (failJob) {
+      outcome = "Failed";
+      addCondition("FailureTarget", "PodFailurePolicy", failJob.message);
+      addCondition("Failed", "PodFailurePolicy", failJob.message);
     } else if (failed > (spec.backoffLimit ?? 6)) {
       outcome = "Failed";
       addCondition("FailureTarget", "BackoffLimitExceeded", "Job has reached the specified backoff limit");

@@ -171,4 +171,28 @@ spec:
     assert.ok(Number(line![1]) >= 500, line![0]);
     await kubectl.ok(["delete", "pod", "spin", "--grace-period=1"]);
   });
+
+  it("fails a Job at once when a pod's exit code matches a FailJob rule of its podFailurePolicy", async () => {
+    await apply(`apiVersion: batch/v1
+kind: Job
+metadata: {name: doomed}
+spec:
+  backoffLimit: 6
+  podFailurePolicy:
+    rules:
+    - action: FailJob
+      onExitCodes: {containerName: main, operator: In, values: [42]}
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - {name: main, image: unused, command: ["sh", "-c", "exit 42"]}
+`);
+    await kubectl.ok(["wait", "--for=condition=Failed", "job/doomed", "--timeout=60s"]);
+    const job = await json(["get", "job", "doomed"]);
+    const failed = (job.status.conditions as Json[]).find((c) => c.type === "Failed")!;
+    assert.equal(failed.reason, "PodFailurePolicy");
+    assert.match(failed.message, /^Container main for pod default\/doomed-\w+ failed with exit code 42 matching FailJob rule at index 0$/);
+    assert.equal(job.status.failed, 1, "no retry after the FailJob rule matched");
+  });
 });
