@@ -10,6 +10,7 @@ import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
 import { EXEC_PROTOCOLS, relayExecFrames } from "../api/exec-streams.js";
 import { ApiError } from "../api/errors.js";
+import { refuseUpgrade } from "../api/upgrade-refusal.js";
 import type { Pki } from "./pki.js";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- pods and nodes as stored
@@ -29,18 +30,12 @@ export class KubeletProxy {
     const nodeName = pod.spec?.nodeName;
     if (!nodeName) throw new ApiError(400, "BadRequest", `pod ${podName} does not have a host assigned`);
     const node = await this.lookup("nodes", undefined, nodeName).catch(() => undefined);
-    const host = node?.status?.addresses?.find((a: Obj) => a.type === "InternalIP")?.address;
-    const port = node?.status?.daemonEndpoints?.kubeletEndpoint?.Port;
-    if (!host || !port) throw new ApiError(503, "ServiceUnavailable", `no kubelet serves node "${nodeName}" (simulated nodes have none): pods/log and pods/exec need a node with a kubelet`);
-    return { host, port, pod };
+    return { ...kubeletOf(node, nodeName), pod };
   }
 
   /** The node's kubelet summary (`/stats/summary`); fails for a node without a kubelet. */
   async summary(node: Obj): Promise<Obj> {
-    const host = node.status?.addresses?.find((a: Obj) => a.type === "InternalIP")?.address;
-    const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
-    if (!host || !port) throw new ApiError(503, "ServiceUnavailable", `no kubelet serves node "${node.metadata?.name}"`);
-    const res = await this.call({ host, port, pod: {} }, "GET", "/stats/summary");
+    const res = await this.call({ ...kubeletOf(node, node.metadata?.name), pod: {} }, "GET", "/stats/summary");
     const chunks: Buffer[] = [];
     for await (const c of res) chunks.push(c as Buffer);
     if (res.statusCode !== 200) throw new ApiError(503, "ServiceUnavailable", `kubelet answered ${res.statusCode}`);
@@ -90,7 +85,6 @@ export class KubeletProxy {
     out.end();
   }
 
-  /** Answers kubectl's WebSocket exec or attach upgrade with a session relayed from the pod's kubelet. */
   /**
    * Port forwarding's WebSocket carries SPDY under a subprotocol that WebSocket
    * libraries refuse (its "/" is not a token character), so the upgrade is
@@ -100,8 +94,7 @@ export class KubeletProxy {
   portForward(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string): void {
     const refuse = (err: unknown) => {
       const e = err instanceof ApiError ? err : new ApiError(500, "InternalError", String((err as Error).message ?? err));
-      const body = JSON.stringify(e.toStatus());
-      socket.end(`HTTP/1.1 ${e.code} ${e.reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      refuseUpgrade(socket, e.code, JSON.stringify(e.toStatus()), "application/json");
     };
     void this.target(namespace, podName).then((t) => {
       if (t.pod.status?.phase !== "Running") throw new ApiError(400, "BadRequest", `pod ${podName} is not running; current phase is ${t.pod.status?.phase}`);
@@ -122,6 +115,7 @@ export class KubeletProxy {
     }).catch(refuse);
   }
 
+  /** Answers kubectl's WebSocket exec or attach upgrade with a session relayed from the pod's kubelet. */
   stream(kind: "exec" | "attach", req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string, query: URLSearchParams): void {
     void this.openStream(kind, namespace, podName, query).then(
       (upstream) => this.wss.handleUpgrade(req, socket, head, (ws) => relayExecFrames(ws, upstream)),
@@ -139,11 +133,7 @@ export class KubeletProxy {
     for (const c of command) q.append("command", c);
     for (const k of ["stdin", "stdout", "stderr", "tty"]) if (query.has(k)) q.set(k, query.get(k)!);
     const url = `wss://${t.host}:${t.port}/${kind}/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(container)}?${q}`;
-    return this.dial(t, url, "v4.channel.k8s.io");
-  }
-
-  private dial(t: KubeletTarget, url: string, protocol: string): Promise<WebSocket> {
-    const ws = new WebSocket(url, [protocol], { ca: this.pki.caCert, cert: this.pki.adminCert, key: this.pki.adminKey, checkServerIdentity: (() => undefined) as unknown as () => boolean });
+    const ws = new WebSocket(url, ["v4.channel.k8s.io"], { ca: this.pki.caCert, cert: this.pki.adminCert, key: this.pki.adminKey, checkServerIdentity: (() => undefined) as unknown as () => boolean });
     return new Promise((resolve, reject) => {
       ws.once("open", () => resolve(ws));
       ws.once("unexpected-response", (_req, res) => void this.errorFrom(res).then(reject));
@@ -159,3 +149,10 @@ export class KubeletProxy {
 
 }
 
+/** Where a node's kubelet listens: its InternalIP and the port in daemonEndpoints. */
+function kubeletOf(node: Obj | undefined, nodeName: string): { host: string; port: number } {
+  const host = node?.status?.addresses?.find((a: Obj) => a.type === "InternalIP")?.address;
+  const port = node?.status?.daemonEndpoints?.kubeletEndpoint?.Port;
+  if (!host || !port) throw new ApiError(503, "ServiceUnavailable", `no kubelet serves node "${nodeName}" (simulated nodes have none): pods/log, exec, attach, port-forward and metrics need a node with a kubelet`);
+  return { host, port };
+}

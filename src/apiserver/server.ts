@@ -11,6 +11,7 @@ import type { AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 import type { TLSSocket } from "node:tls";
 import { ApiError, internalError, pathNotFound } from "../api/errors.js";
+import { refuseUpgrade } from "../api/upgrade-refusal.js";
 import type { ResourceInfo } from "../api/resources.js";
 import type { Store } from "../storage/index.js";
 import { ServerAdmission } from "./admission.js";
@@ -206,8 +207,7 @@ export class ApiServer {
         return;
       }
       // Anything else (SPDY's POST upgrades) is refused; kubectl then reports the reason.
-      const body = JSON.stringify(new ApiError(400, "BadRequest", `upgrade requests are served by the kubelet: ${req.url}`).toStatus());
-      socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      refuseUpgrade(socket, 400, JSON.stringify(new ApiError(400, "BadRequest", `upgrade requests are served by the kubelet: ${req.url}`).toStatus()), "application/json");
     });
     await new Promise<void>((resolve, reject) => {
       this.server!.once("error", reject);

@@ -17,6 +17,7 @@ import type { Duplex } from "node:stream";
 import { selfSignedCertificate } from "../apiserver/pki.js";
 import { jsonEqual } from "../api/json-equal.js";
 import { EventRecorder, InformerFactory, Resources, type Client, type Informer, type KubeObject } from "../client/index.js";
+import { refuseUpgrade } from "../api/upgrade-refusal.js";
 import { RouteTable, type Backend } from "./routes.js";
 import { readyEndpoints, type Endpoint } from "../proxy/service-ports.js";
 
@@ -242,7 +243,7 @@ export class IngressController {
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, tls: boolean): void {
     const { endpoint, status, message } = this.route(req);
     if (!endpoint) {
-      socket.end(`HTTP/1.1 ${status} ${status === 404 ? "Not Found" : "Service Unavailable"}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${message}\n`);
+      refuseUpgrade(socket, status, `${message}\n`);
       return;
     }
     const upstream: Socket = connect(endpoint.port, endpoint.ip, () => {

@@ -9,6 +9,7 @@ import { createServer, type Server } from "node:https";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
 import { EXEC_PROTOCOLS, PORT_FORWARD_PROTOCOL, relayExecFrames } from "../../api/exec-streams.js";
+import { refuseUpgrade } from "../../api/upgrade-refusal.js";
 import { servePortForward } from "./port-forward.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -90,7 +91,7 @@ export class KubeletServer {
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? "/", "https://kubelet");
     const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
-    const refuse = (code: number, text: string): void => void socket.end(`HTTP/1.1 ${code} ${code === 404 ? "Not Found" : "Bad Request"}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+    const refuse = (code: number, text: string): void => refuseUpgrade(socket, code, text);
     const kind = parts[0];
     if (kind === "portForward" && parts.length === 3) return this.portForward(req, socket, head, parts[1]!, parts[2]!, refuse);
     if ((kind !== "exec" && kind !== "attach") || parts.length !== 4) return refuse(404, "404 page not found");
