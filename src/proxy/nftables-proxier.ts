@@ -89,8 +89,7 @@ export class NftablesProxier extends Proxier<NftablesProxierOptions> {
   plan(changed: Set<string> | "all"): { script: string; line?: string; applied: Applied } {
     const prev = this.applied?.fragments;
     if (changed === "all" || !prev) {
-      const fragments = new Map<string, Fragment>();
-      for (const svc of this.services.list()) fragments.set(`${svc.metadata.namespace}/${svc.metadata.name}`, this.fragment(svc, this.slicesOf(svc)));
+      const fragments = this.allFragments();
       const table = this.assemble(fragments.values());
       const script = table === this.lastTable && prev ? "" : table;
       this.lastTable = table;
@@ -132,10 +131,20 @@ export class NftablesProxier extends Proxier<NftablesProxierOptions> {
     return this.slices.list(svc.metadata.namespace).filter((sl) => sl.metadata.labels?.["kubernetes.io/service-name"] === svc.metadata.name);
   }
 
+  /** Every Service's fragment, the slices grouped in one pass rather than looked up per Service. */
+  private allFragments(): Map<string, Fragment> {
+    const slicesOf = slicesByService(this.slices.list());
+    const fragments = new Map<string, Fragment>();
+    for (const svc of this.services.list()) {
+      const key = `${svc.metadata.namespace}/${svc.metadata.name}`;
+      fragments.set(key, this.fragment(svc, slicesOf.get(key) ?? []));
+    }
+    return fragments;
+  }
+
   /** The whole table, as text for `nft -f`. */
   ruleset(): string {
-    const slicesOf = slicesByService(this.slices.list());
-    return this.assemble(this.services.list().map((svc) => this.fragment(svc, slicesOf.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? [])));
+    return this.assemble(this.allFragments().values());
   }
 
   private fragment(svc: Obj, slices: Obj[]): Fragment {
