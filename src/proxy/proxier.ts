@@ -1,7 +1,8 @@
 /**
- * What the kernel proxiers (nftables, iptables) share: informers over
- * Services and EndpointSlices, changes arriving together applied together,
- * one kernel update at a time, and a failed update retried from scratch.
+ * What the proxiers (nftables, iptables, the userspace relay) share:
+ * informers over Services and EndpointSlices, changes arriving together
+ * applied together, one update at a time, and a failed update retried from
+ * scratch.
  */
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -11,19 +12,23 @@ import { servicePorts, type ServicePort } from "./service-ports.js";
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects as JSON
 export type Obj = KubeObject & Json;
 
-export interface ProxierOptions {
+export interface BaseProxierOptions {
   nodeName: string;
   nodeIPs: string[];
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+/** The kernel proxiers' options. */
+export interface ProxierOptions extends BaseProxierOptions {
   /** The bridge that carries this node's pods. */
   bridge: string;
   serviceCIDR?: string;
   clusterCIDR?: string;
-  log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
 export const MASQ_MARK = "0x4000";
 
-export abstract class Proxier<O extends ProxierOptions = ProxierOptions> {
+export abstract class Proxier<O extends BaseProxierOptions = ProxierOptions> {
   protected readonly informers: InformerFactory;
   protected readonly services: Informer<Obj>;
   protected readonly slices: Informer<Obj>;

@@ -11,22 +11,13 @@
  * connections at once. UDP and SCTP are not relayed.
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
-import { InformerFactory, Resources, type Client, type Informer, type KubeObject } from "../client/index.js";
-import { servicePorts, type Endpoint } from "./service-ports.js";
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects as JSON
-type Obj = KubeObject & Json;
+import { Proxier, type BaseProxierOptions } from "./proxier.js";
+import type { Endpoint } from "./service-ports.js";
 
 /** Where the userspace proxy answers a ClusterIP: the same last three octets in 127.0.0.0/8. */
 export function loopbackAlias(clusterIP: string): string {
   const m = /^\d+\.(\d+\.\d+\.\d+)$/.exec(clusterIP);
   return m ? `127.${m[1]}` : clusterIP;
-}
-
-export interface UserspaceProxierOptions {
-  nodeName: string;
-  nodeIPs: string[];
-  log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
 /** One Service port's targets, shared by every address it is answered on. */
@@ -36,27 +27,13 @@ interface Target {
   affinity: Map<string, { endpoint: Endpoint; until: number }>;
 }
 
-export class UserspaceProxier {
-  private readonly informers: InformerFactory;
-  private readonly services: Informer<Obj>;
-  private readonly slices: Informer<Obj>;
+export class UserspaceProxier extends Proxier<BaseProxierOptions> {
   private readonly listeners = new Map<string, { server: Server; target: string }>();
   private readonly targets = new Map<string, Target>();
-  private timer?: NodeJS.Timeout;
 
-  constructor(client: Client, private readonly options: UserspaceProxierOptions) {
-    this.informers = new InformerFactory(client);
-    this.services = this.informers.informer<Obj>(Resources.services);
-    this.slices = this.informers.informer<Obj>(Resources.endpointslices);
-    const changed = () => this.schedule();
-    for (const inf of [this.services, this.slices]) inf.addEventHandler({ add: changed, update: changed, delete: changed });
-  }
-
-  async start(signal: AbortSignal): Promise<void> {
-    this.informers.start(signal);
-    await this.informers.waitForCacheSync();
-    await this.sync();
-    signal.addEventListener("abort", () => { clearTimeout(this.timer); this.stop(); }, { once: true });
+  override async start(signal: AbortSignal): Promise<void> {
+    signal.addEventListener("abort", () => this.stop(), { once: true });
+    await super.start(signal);
   }
 
   /** Stops listening; relayed connections already open run to their end. */
@@ -65,20 +42,14 @@ export class UserspaceProxier {
     this.listeners.clear();
   }
 
-  /** The addresses answered now, as `address:port`. */
-  addresses(): string[] {
-    return [...this.listeners.keys()];
-  }
+  /** Nothing is remembered outside this process: every round listens for what is wanted. */
+  protected forget(): void {}
 
-  private schedule(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => { this.timer = undefined; void this.sync(); }, 5);
-  }
-
-  async sync(): Promise<void> {
+  /** Opens the listeners now wanted and closes the others; the targets behind them change in place. */
+  protected async apply(): Promise<boolean> {
     const wanted = new Map<string, string>();
     const seenTargets = new Set<string>();
-    for (const sp of servicePorts(this.services.list(), this.slices.list(), this.options.nodeName)) {
+    for (const sp of this.ports()) {
       if (sp.protocol !== "TCP") continue;
       this.setTarget(`${sp.id}/internal`, sp.internal, sp.affinitySeconds);
       this.setTarget(`${sp.id}/external`, sp.external, sp.affinitySeconds);
@@ -94,6 +65,7 @@ export class UserspaceProxier {
       this.listeners.delete(address);
     }
     await Promise.all([...wanted].filter(([address]) => !this.listeners.has(address)).map(([address, target]) => this.listen(address, target)));
+    return true;
   }
 
   private setTarget(key: string, endpoints: Endpoint[], affinitySeconds: number): void {
