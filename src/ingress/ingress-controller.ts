@@ -53,6 +53,8 @@ export class IngressController {
   private readonly upstream = new Agent({ keepAlive: true, maxSockets: 512 });
   private readonly contexts = new Map<string, { version: string; context: SecureContext }>();
   private readonly roundRobin = new Map<string, number>();
+  /** Ready endpoints by backend, worked out once per change of Services or slices rather than per request. */
+  private readonly endpoints = new Map<string, Endpoint[]>();
   private readonly syncedGeneration = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   ports = { http: 0, https: 0 };
@@ -67,6 +69,8 @@ export class IngressController {
     this.recorder = new EventRecorder(client, "skiff-ingress-controller");
     const changed = () => this.schedule();
     for (const inf of [this.ingresses, this.classes]) inf.addEventHandler({ add: changed, update: changed, delete: changed });
+    const stale = () => this.endpoints.clear();
+    for (const inf of [this.services, this.slices]) inf.addEventHandler({ add: stale, update: stale, delete: stale });
   }
 
   async start(signal: AbortSignal): Promise<void> {
@@ -182,13 +186,16 @@ export class IngressController {
 
   /** A ready endpoint of the backend's Service port, taken in turn. */
   private endpointFor(b: Backend): Endpoint | undefined {
-    const svc = this.services.get(`${b.namespace}/${b.service}`);
-    const sp = (svc?.spec?.ports as Json[] | undefined)?.find((p) => (typeof b.port === "number" ? p.port === b.port : p.name === b.port));
-    if (!sp) return undefined;
-    const slices = this.slices.list(b.namespace).filter((sl) => sl.metadata.labels?.["kubernetes.io/service-name"] === b.service);
-    const targets = readyEndpoints(slices, sp.name, "TCP");
-    if (!targets.length) return undefined;
     const key = `${b.namespace}/${b.service}:${b.port}`;
+    let targets = this.endpoints.get(key);
+    if (!targets) {
+      const svc = this.services.get(`${b.namespace}/${b.service}`);
+      const sp = (svc?.spec?.ports as Json[] | undefined)?.find((p) => (typeof b.port === "number" ? p.port === b.port : p.name === b.port));
+      const slices = sp ? this.slices.list(b.namespace).filter((sl) => sl.metadata.labels?.["kubernetes.io/service-name"] === b.service) : [];
+      targets = sp ? readyEndpoints(slices, sp.name, "TCP") : [];
+      this.endpoints.set(key, targets);
+    }
+    if (!targets.length) return undefined;
     const n = this.roundRobin.get(key) ?? 0;
     this.roundRobin.set(key, n + 1);
     return targets[n % targets.length];
