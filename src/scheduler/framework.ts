@@ -4,6 +4,7 @@
  * return values, never throw, for the normal "does not fit" outcome.
  */
 import { milliCPU, parseQuantity } from "../api/quantity.js";
+import type { TopologyCounts } from "./topology-counts.js";
 
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- pods and nodes are free-form JSON here
 
@@ -15,6 +16,12 @@ export const success: Status = { code: "Success", reasons: [] };
 export const unschedulable = (...reasons: string[]): Status => ({ code: "Unschedulable", reasons });
 export const unresolvable = (...reasons: string[]): Status => ({ code: "UnschedulableAndUnresolvable", reasons });
 
+/** Told of every pod placed on or taken off a node (the scheduler's incremental counts). */
+export interface PodObserver {
+  podAdded(info: NodeInfo, pod: Json): void;
+  podRemoved(info: NodeInfo, pod: Json): void;
+}
+
 /** What the scheduler knows of one node: the node and the pods it has (bound or assumed). */
 export class NodeInfo {
   readonly pods = new Map<string, Json>();
@@ -24,7 +31,7 @@ export class NodeInfo {
 
   private cachedAllocatable?: { of: Json; value: { milliCPU: number; memory: number; pods: number } };
 
-  constructor(public node: Json) {}
+  constructor(public node: Json, private readonly observer?: PodObserver) {}
 
   get name(): string { return this.node.metadata.name; }
 
@@ -43,6 +50,7 @@ export class NodeInfo {
     if (pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length) this.podsWithAntiAffinity.set(key, pod);
     const r = podRequests(pod);
     this.requested = { milliCPU: this.requested.milliCPU + r.milliCPU, memory: this.requested.memory + r.memory, pods: this.requested.pods + 1 };
+    this.observer?.podAdded(this, pod);
   }
 
   removePod(key: string): void {
@@ -52,6 +60,7 @@ export class NodeInfo {
     this.podsWithAntiAffinity.delete(key);
     const r = podRequests(pod);
     this.requested = { milliCPU: this.requested.milliCPU - r.milliCPU, memory: this.requested.memory - r.memory, pods: this.requested.pods - 1 };
+    this.observer?.podRemoved(this, pod);
   }
 }
 
@@ -77,6 +86,8 @@ export function podRequests(pod: Json): { milliCPU: number; memory: number } {
 /** What plugins may read of the whole cluster during one scheduling cycle. */
 export interface Snapshot {
   nodes(): NodeInfo[];
+  /** Matching pods per topology domain, kept incrementally. */
+  topology: TopologyCounts;
 }
 
 /** Data a plugin computes once per pod in preFilter and reads in filter and score. */

@@ -1,13 +1,14 @@
 /**
- * The scheduler: pending pods that name this scheduler are taken one at a
- * time, filtered and scored against a snapshot of the nodes, assumed onto the
- * best node and bound through pods/binding. A pod that fits nowhere gets a
- * FailedScheduling event and PodScheduled=False, and is retried when a node
- * is added or changes or a pod goes away.
+ * The scheduler: pending pods that name this scheduler are taken from the
+ * scheduling queue highest priority first, filtered and scored against the
+ * scheduler's view of the nodes, assumed onto the best node and bound through
+ * pods/binding. A pod that fits nowhere may preempt pods of lower priority;
+ * otherwise it gets a FailedScheduling event and PodScheduled=False, and is
+ * retried (after its backoff) when a node is added or changes or a pod goes.
  */
 import { EventRecorder, InformerFactory, Resources, type Client, type Informer } from "../client/index.js";
 import { type CycleState, type FilterPlugin, type Json, NodeInfo, type ScorePlugin, type Snapshot, type Status } from "./framework.js";
-import { InterPodAffinity } from "./plugins/inter-pod-affinity.js";
+import { InterPodAffinity, termsOf } from "./plugins/inter-pod-affinity.js";
 import { NodeAffinity } from "./plugins/node-affinity.js";
 import { NodePorts } from "./plugins/node-ports.js";
 import { PodTopologySpread } from "./plugins/pod-topology-spread.js";
@@ -15,11 +16,15 @@ import { NodeName } from "./plugins/node-name.js";
 import { BalancedAllocation, NodeResourcesFit } from "./plugins/node-resources-fit.js";
 import { NodeUnschedulable } from "./plugins/node-unschedulable.js";
 import { TaintToleration } from "./plugins/taint-toleration.js";
+import { DefaultPreemption, priorityOf, type Candidate } from "./preemption.js";
+import { SchedulingQueue, type QueueOptions } from "./queue.js";
+import { TopologyCounts } from "./topology-counts.js";
 import { rfc3339 } from "../api/time.js";
 
 export interface SchedulerOptions {
   schedulerName?: string;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  queue?: QueueOptions;
 }
 
 const keyOf = (p: Json) => `${p.metadata.namespace}/${p.metadata.name}`;
@@ -30,12 +35,15 @@ export class Scheduler {
   private readonly nodes = new Map<string, NodeInfo>();
   /** Where each bound or assumed pod is accounted. */
   private readonly placed = new Map<string, string>();
-  private readonly active: string[] = [];
-  private readonly queued = new Set<string>();
-  private readonly unschedulable = new Set<string>();
-  private wake?: () => void;
+  private readonly queue: SchedulingQueue;
+  private readonly topology: TopologyCounts;
+  private readonly snapshot: Snapshot;
+  private readonly preemption: DefaultPreemption;
+  /** node -> pods nominated to it (pending, waiting for their victims to go) */
+  private readonly nominated = new Map<string, Map<string, Json>>();
+  private readonly nominatedTo = new Map<string, string>();
   private readonly informers: InformerFactory;
-  private pods!: Informer<Json & { metadata: { name: string } }>;
+  private pods!: Informer<Json & { metadata: Json & { name: string } }>;
   private readonly recorder: EventRecorder;
   private readonly name: string;
   private nextStart = 0;
@@ -51,26 +59,18 @@ export class Scheduler {
     const spread = new PodTopologySpread();
     this.filters = [new NodeUnschedulable(), new NodeName(), taints, affinity, new NodePorts(), fit, spread, podAffinity];
     this.scorers = [fit, new BalancedAllocation(), taints, affinity, podAffinity, spread];
+    this.preemption = new DefaultPreemption(this.filters);
+    this.queue = new SchedulingQueue(options.queue);
+    this.topology = new TopologyCounts(() => this.nodes.values(), (p) => termsOf(p, "podAntiAffinity", "required"));
+    this.snapshot = { nodes: () => [...this.nodes.values()], topology: this.topology };
     this.informers = new InformerFactory(client);
     this.recorder = new EventRecorder(client, "default-scheduler");
     this.name = options.schedulerName ?? "default-scheduler";
   }
 
-  private enqueue(key: string): void {
-    if (this.queued.has(key)) return;
-    this.queued.add(key);
-    this.active.push(key);
-    this.wake?.();
-  }
-
-  /** Something changed that could make a waiting pod fit: give them all another try. */
-  private retryUnschedulable(): void {
-    for (const key of this.unschedulable) this.enqueue(key);
-    this.unschedulable.clear();
-  }
-
   private account(p: Json): void {
     const key = keyOf(p);
+    this.nominate(key, p.spec?.nodeName || p.metadata.deletionTimestamp ? undefined : p.status?.nominatedNodeName, p);
     const node = p.spec?.nodeName;
     const was = this.placed.get(key);
     const terminal = p.status?.phase === "Succeeded" || p.status?.phase === "Failed";
@@ -86,9 +86,35 @@ export class Scheduler {
 
   private unaccount(p: Json): void {
     const key = keyOf(p);
+    this.nominate(key, undefined, p);
     const was = this.placed.get(key);
     if (was) this.nodes.get(was)?.removePod(key);
     this.placed.delete(key);
+  }
+
+  /** Pods nominated to a node by preemption hold their place there against pods of lower priority. */
+  private nominate(key: string, node: string | undefined, p: Json): void {
+    const was = this.nominatedTo.get(key);
+    if (was === node) { if (node) this.nominated.get(node)!.set(key, p); return; }
+    if (was) { this.nominated.get(was)?.delete(key); if (!this.nominated.get(was)?.size) this.nominated.delete(was); this.nominatedTo.delete(key); }
+    if (node) {
+      if (!this.nominated.has(node)) this.nominated.set(node, new Map());
+      this.nominated.get(node)!.set(key, p);
+      this.nominatedTo.set(key, node);
+    }
+  }
+
+  /** The node as the pod must see it: with the pods nominated there that matter more, as if already placed. */
+  private withNominated(pod: Json, info: NodeInfo): NodeInfo {
+    const waiting = this.nominated.get(info.name);
+    if (!waiting) return info;
+    const key = keyOf(pod);
+    const ahead = [...waiting].filter(([k, p]) => k !== key && priorityOf(p) >= priorityOf(pod));
+    if (!ahead.length) return info;
+    const view = new NodeInfo(info.node);
+    for (const [k, p] of info.pods) view.addPod(k, p);
+    for (const [k, p] of ahead) view.addPod(k, p);
+    return view;
   }
 
   private mine(p: Json): boolean {
@@ -99,55 +125,81 @@ export class Scheduler {
   start(signal: AbortSignal): void {
     const nodes = this.informers.informer<Json & { metadata: { name: string } }>(Resources.nodes);
     this.pods = this.informers.informer(Resources.pods);
+    const retry = () => this.queue.moveAllToActiveOrBackoff();
     nodes.addEventHandler({
-      add: (n) => {
-        const info = new NodeInfo(n);
-        this.nodes.set(n.metadata.name, info);
-        for (const [key, node] of this.placed) if (node === n.metadata.name) { const p = this.pods.get(key); if (p) info.addPod(key, p); }
-        this.retryUnschedulable();
-      },
-      update: (_o, n) => { const info = this.nodes.get(n.metadata.name); if (info) info.node = n; this.retryUnschedulable(); },
-      delete: (n) => { this.nodes.delete(n.metadata.name); },
+      add: (n) => { this.addNode(n); retry(); },
+      update: (o, n) => { this.updateNode(o, n); retry(); },
+      delete: (n) => this.removeNode(n.metadata.name),
     });
     this.pods.addEventHandler({
-      add: (p) => { this.account(p); if (this.mine(p)) this.enqueue(keyOf(p)); },
-      update: (_o, p) => { this.account(p); if (this.mine(p) && !this.unschedulable.has(keyOf(p))) this.enqueue(keyOf(p)); },
-      delete: (p) => { this.unaccount(p); this.unschedulable.delete(keyOf(p)); this.retryUnschedulable(); },
+      add: (p) => { this.account(p); if (this.mine(p)) this.queue.add(keyOf(p), priorityOf(p)); },
+      update: (o, p) => {
+        this.account(p);
+        const key = keyOf(p);
+        if (!this.mine(p)) this.queue.forget(key);
+        // A waiting pod's own status updates (its condition, its nomination) do not retry it; a changed spec or labels do.
+        else if (!this.queue.isUnschedulable(key) || JSON.stringify(o.spec) !== JSON.stringify(p.spec) || JSON.stringify(o.metadata.labels) !== JSON.stringify(p.metadata.labels)) this.queue.add(key, priorityOf(p));
+        if (o.metadata.deletionTimestamp === undefined && p.metadata.deletionTimestamp) retry();
+      },
+      delete: (p) => { this.unaccount(p); this.queue.forget(keyOf(p)); retry(); },
     });
     this.informers.start(signal);
     this.ready = this.informers.waitForCacheSync();
-    signal.addEventListener("abort", () => this.wake?.());
+    signal.addEventListener("abort", () => this.queue.close());
     void this.ready.then(() => this.loop(signal));
+  }
+
+  private addNode(n: Json): void {
+    const info = new NodeInfo(n, this.topology);
+    this.nodes.set(n.metadata.name, info);
+    this.topology.nodeChanged(info, 1);
+    for (const [key, node] of this.placed) if (node === n.metadata.name) { const p = this.pods.get(key); if (p) info.addPod(key, p); }
+  }
+
+  private updateNode(old: Json, n: Json): void {
+    const info = this.nodes.get(n.metadata.name);
+    if (!info) return this.addNode(n);
+    if (JSON.stringify(old.metadata.labels ?? {}) === JSON.stringify(n.metadata.labels ?? {})) { info.node = n; return; }
+    // New labels move the node's pods between topology domains: count them out and back in.
+    const pods = [...info.pods];
+    for (const [key] of pods) info.removePod(key);
+    this.topology.nodeChanged(info, -1);
+    info.node = n;
+    this.topology.nodeChanged(info, 1);
+    for (const [key, p] of pods) info.addPod(key, p);
+  }
+
+  private removeNode(name: string): void {
+    const info = this.nodes.get(name);
+    if (!info) return;
+    for (const key of [...info.pods.keys()]) info.removePod(key);
+    this.topology.nodeChanged(info, -1);
+    this.nodes.delete(name);
   }
 
   private async loop(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      const key = this.active.shift();
-      if (key === undefined) {
-        await new Promise<void>((r) => (this.wake = r));
-        this.wake = undefined;
-        continue;
-      }
-      this.queued.delete(key);
+      const key = await this.queue.pop();
+      if (key === undefined) return;
       const pod = this.pods.get(key);
-      if (!pod || !this.mine(pod) || this.placed.has(key)) continue;
+      if (!pod || !this.mine(pod) || this.placed.has(key)) { this.queue.forget(key); continue; }
       try {
         await this.scheduleOne(pod);
       } catch (err) {
         this.options.log?.("scheduling failed", { pod: key, err: String(err) });
-        this.unschedulable.add(key);
+        this.queue.retryLater(key);
       }
     }
   }
 
   /** Filters and scores every node; returns the best node, or the reasons none fits. */
-  schedule(pod: Json): { node?: string; reasons: Map<string, number>; total: number } {
+  schedule(pod: Json): { node?: string; reasons: Map<string, number>; statuses: Map<string, Status>; total: number } {
     const reasons = new Map<string, number>();
+    const statuses = new Map<string, Status>();
     let best: { name: string; score: number }[] = [];
     const state: CycleState = new Map();
-    const snapshot: Snapshot = { nodes: () => [...this.nodes.values()] };
-    for (const f of this.filters) f.preFilter?.(pod, snapshot, state);
-    for (const s of this.scorers) s.preScore?.(pod, snapshot, state);
+    for (const f of this.filters) f.preFilter?.(pod, this.snapshot, state);
+    for (const s of this.scorers) s.preScore?.(pod, this.snapshot, state);
     // Like upstream's percentageOfNodesToScore: in a large cluster, stop after enough
     // feasible nodes, starting where the last search stopped so every node gets its turn.
     const all = [...this.nodes.values()];
@@ -157,29 +209,36 @@ export class Scheduler {
     let visited = 0;
     for (; visited < n && feasible < enough; visited++) {
       const info = all[(this.nextStart + visited) % n]!;
+      const view = this.withNominated(pod, info);
       let status: Status | undefined;
       for (const f of this.filters) {
-        const s = f.filter(pod, info, state);
+        const s = f.filter(pod, view, state);
         if (s.code !== "Success") { status = s; break; }
       }
       if (status) {
+        statuses.set(info.name, status);
         for (const r of status.reasons) reasons.set(r, (reasons.get(r) ?? 0) + 1);
         continue;
       }
       feasible++;
-      const score = this.scorers.reduce((n, s) => n + s.weight * s.score(pod, info, state), 0);
+      const score = this.scorers.reduce((n, s) => n + s.weight * s.score(pod, view, state), 0);
       if (!best.length || score > best[0]!.score) best = [{ name: info.name, score }];
       else if (score === best[0]!.score) best.push({ name: info.name, score });
     }
     this.nextStart = n ? (this.nextStart + visited) % n : 0;
     const pick = best.length ? best[Math.floor(Math.random() * best.length)]!.name : undefined;
-    return { node: pick, reasons, total: this.nodes.size };
+    return { node: pick, reasons, statuses, total: this.nodes.size };
   }
 
   private async scheduleOne(pod: Json): Promise<void> {
     const key = keyOf(pod);
     const result = this.schedule(pod);
-    if (!result.node) return this.failed(pod, result.reasons, result.total);
+    if (!result.node) {
+      const preemption = this.preemption.preempt(pod, this.snapshot, result.statuses);
+      if (preemption.candidate) await this.evict(pod, preemption.candidate);
+      return this.failed(pod, result.reasons, result.total, preemption.candidate ? undefined : preemption.message);
+    }
+    this.queue.forget(key);
     // Assume the pod onto the node at once, so the next pod sees the space taken, and
     // bind in the background (upstream's binding cycle), a bounded number at a time.
     this.nodes.get(result.node)?.addPod(key, { ...pod, spec: { ...pod.spec, nodeName: result.node } });
@@ -188,7 +247,7 @@ export class Scheduler {
     this.binding++;
     void this.bind(pod, key, result.node).catch((err) => {
       this.options.log?.("binding failed", { pod: key, err: String(err) });
-      this.unschedulable.add(key);
+      this.queue.retryLater(key);
     }).finally(() => {
       this.binding--;
       const done = this.bindingDone;
@@ -211,10 +270,30 @@ export class Scheduler {
     }
   }
 
-  private async failed(pod: Json, reasons: Map<string, number>, total: number): Promise<void> {
+  /**
+   * Preemption's outcome: the victims are marked with a DisruptionTarget
+   * condition and deleted (with their grace period), and the pod is
+   * nominated to the node; it is retried as the victims go.
+   */
+  private async evict(pod: Json, { node, victims }: Candidate): Promise<void> {
+    const schedulerName = pod.spec?.schedulerName ?? this.name;
+    await Promise.all(victims.map(async (v) => {
+      const conditions = [...(v.status?.conditions ?? []).filter((c: Json) => c.type !== "DisruptionTarget"),
+        { type: "DisruptionTarget", status: "True", lastProbeTime: null, lastTransitionTime: rfc3339(), reason: "PreemptionByScheduler", message: `${schedulerName}: preempting to accommodate a higher priority pod` }];
+      await this.client.patch(Resources.pods, v.metadata.namespace, v.metadata.name, { status: { conditions } }, "strategic", "status").catch(() => undefined);
+      await this.client.delete(Resources.pods, v.metadata.namespace, v.metadata.name).catch((err) => { if ((err as { code?: number }).code !== 404) throw err; });
+      this.recorder.event({ ...v, kind: "Pod", apiVersion: "v1" } as never, "Normal", "Preempted", `Preempted by pod ${pod.metadata.uid} on node ${node.name}`);
+    }));
+    this.nominate(keyOf(pod), node.name, pod);
+    if (pod.status?.nominatedNodeName !== node.name) {
+      await this.client.patch(Resources.pods, pod.metadata.namespace, pod.metadata.name, { status: { nominatedNodeName: node.name } }, "merge", "status").catch(() => undefined);
+    }
+  }
+
+  private async failed(pod: Json, reasons: Map<string, number>, total: number, preemption?: string): Promise<void> {
     const parts = [...reasons].map(([r, n]) => `${n} ${r}`).sort();
-    const message = `0/${total} nodes are available${parts.length ? `: ${parts.join(", ")}` : ""}.`;
-    this.unschedulable.add(keyOf(pod));
+    const message = `0/${total} nodes are available${parts.length ? `: ${parts.join(", ")}` : ""}.${preemption ? ` preemption: ${preemption}` : ""}`;
+    this.queue.failed(keyOf(pod));
     this.recorder.event(pod as never, "Warning", "FailedScheduling", message);
     const conditions: Json[] = (pod.status?.conditions ?? []).filter((c: Json) => c.type !== "PodScheduled");
     const prev = (pod.status?.conditions ?? []).find((c: Json) => c.type === "PodScheduled");

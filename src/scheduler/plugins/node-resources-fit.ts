@@ -1,4 +1,4 @@
-import { type FilterPlugin, type Json, type NodeInfo, type ScorePlugin, podRequests, success, unschedulable } from "../framework.js";
+import { type FilterPlugin, type Json, type NodeInfo, type ScorePlugin, podRequests, success, unresolvable, unschedulable } from "../framework.js";
 
 /**
  * NodeResourcesFit: requests against allocatable (cpu, memory, pod count),
@@ -17,7 +17,10 @@ export class NodeResourcesFit implements FilterPlugin, ScorePlugin {
     if (node.requested.pods + 1 > alloc.pods) reasons.push("Too many pods");
     if (req.milliCPU > 0 && node.requested.milliCPU + req.milliCPU > alloc.milliCPU) reasons.push("Insufficient cpu");
     if (req.memory > 0 && node.requested.memory + req.memory > alloc.memory) reasons.push("Insufficient memory");
-    return reasons.length ? unschedulable(...reasons) : success;
+    if (!reasons.length) return success;
+    // A request beyond what the node has at all: evicting pods there cannot help (upstream's Unresolvable).
+    const never = req.milliCPU > alloc.milliCPU || req.memory > alloc.memory;
+    return never ? unresolvable(...reasons) : unschedulable(...reasons);
   }
 
   score(pod: Json, node: NodeInfo): number {

@@ -1,17 +1,23 @@
-import { labelSelectorRequirements, matchesLabels } from "../../api/selectors.js";
+import { labelSelectorRequirements } from "../../api/selectors.js";
+import { type Selector, selectorMatches } from "../topology-counts.js";
 import { type CycleState, type FilterPlugin, type Json, type NodeInfo, type ScorePlugin, type Snapshot, success, unresolvable, unschedulable } from "../framework.js";
 import { NodeAffinity } from "./node-affinity.js";
 
 export const SpreadReason = "node(s) didn't match pod topology spread constraints";
 export const MissingLabelReason = "node(s) didn't match pod topology spread constraints (missing required label)";
 
-interface Counted { c: Json; counts: Map<string, number>; min: number; selfMatch: boolean }
+interface Counted { c: Json; counts: Map<string, number>; min: number; max: number; selfMatch: boolean }
+
+/** Whether node affinity narrows the nodes whose pods count (upstream's nodeAffinityPolicy Honor). */
+const narrowsNodes = (pod: Json) => Object.keys(pod.spec?.nodeSelector ?? {}).length > 0
+  || Boolean(pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution);
 
 /**
  * PodTopologySpread: the number of matching pods per topology domain may
  * differ from the least-populated eligible domain by at most maxSkew (a
  * filter under DoNotSchedule, a score under ScheduleAnyway); minDomains
- * counts missing domains as empty.
+ * counts missing domains as empty. Without node affinity every node is
+ * eligible and the counts come from the scheduler's incremental ones.
  */
 export class PodTopologySpread implements FilterPlugin, ScorePlugin {
   readonly name = "PodTopologySpread";
@@ -21,20 +27,17 @@ export class PodTopologySpread implements FilterPlugin, ScorePlugin {
   private count(pod: Json, snapshot: Snapshot, which: "DoNotSchedule" | "ScheduleAnyway"): Counted[] {
     const constraints: Json[] = (pod.spec?.topologySpreadConstraints ?? []).filter((c: Json) => (c.whenUnsatisfiable ?? "DoNotSchedule") === which);
     if (!constraints.length) return [];
-    const eligible = snapshot.nodes().filter((n) => this.affinity.filter(pod, n).code === "Success");
+    const eligible = narrowsNodes(pod) ? snapshot.nodes().filter((n) => this.affinity.filter(pod, n).code === "Success") : undefined;
     return constraints.map((c) => {
-      const reqs = labelSelectorRequirements(c.labelSelector ?? {});
-      const counts = new Map<string, number>();
-      for (const n of eligible) {
-        const d = n.node.metadata?.labels?.[c.topologyKey];
-        if (d === undefined) continue;
-        let k = counts.get(d) ?? 0;
-        for (const p of n.pods.values()) if (p.metadata.namespace === pod.metadata.namespace && matchesLabels(reqs, p.metadata?.labels)) k++;
-        counts.set(d, k);
-      }
-      const values = [...counts.values()];
-      const min = values.length < (c.minDomains ?? 1) ? 0 : values.length ? Math.min(...values) : 0;
-      return { c, counts, min, selfMatch: matchesLabels(reqs, pod.metadata?.labels) };
+      const selector: Selector = { reqs: labelSelectorRequirements(c.labelSelector ?? {}), namespaces: new Set([pod.metadata.namespace]), topologyKey: c.topologyKey };
+      const { counts, domains } = eligible ? countAmong(eligible, selector) : { counts: snapshot.topology.counts(selector), domains: snapshot.topology.domains(c.topologyKey).size };
+      // counts holds only domains with matching pods: if some domain has none, the minimum is 0.
+      let min = 0;
+      let max = 0;
+      for (const v of counts.values()) max = Math.max(max, v);
+      if (counts.size >= domains && counts.size) min = Math.min(...counts.values());
+      if (domains < (c.minDomains ?? 1)) min = 0;
+      return { c, counts, min, max, selfMatch: selectorMatches(selector, pod) };
     });
   }
 
@@ -59,12 +62,25 @@ export class PodTopologySpread implements FilterPlugin, ScorePlugin {
     const counted = (state.get(`${this.name}/score`) as Counted[] | undefined) ?? [];
     if (!counted.length) return 0;
     let score = 0;
-    for (const { c, counts, min } of counted) {
+    for (const { c, counts, min, max: most } of counted) {
       const d = node.node.metadata?.labels?.[c.topologyKey];
-      const max = Math.max(min + 1, ...counts.values());
+      const max = Math.max(min + 1, most);
       score += d === undefined ? 0 : 100 * (1 - ((counts.get(d) ?? 0) - min) / (max - min || 1));
     }
     return Math.round(score / counted.length);
   }
 }
 
+
+/** The slow path: matching pods per domain over the given nodes only. */
+function countAmong(nodes: NodeInfo[], selector: Selector): { counts: Map<string, number>; domains: number } {
+  const counts = new Map<string, number>();
+  const domains = new Set<string>();
+  for (const n of nodes) {
+    const d = n.node.metadata?.labels?.[selector.topologyKey];
+    if (d === undefined) continue;
+    domains.add(d);
+    for (const p of n.pods.values()) if (selectorMatches(selector, p)) counts.set(d, (counts.get(d) ?? 0) + 1);
+  }
+  return { counts, domains: domains.size };
+}

@@ -268,7 +268,7 @@ describe("workloads on simulated nodes", () => {
     assert.deepEqual(await placed("solo"), ["sim-node-0", "sim-node-1", "sim-node-2"], "one per node");
     const pending = (await json(["get", "pods", "-l", "app=solo"])).items.find((p: { spec: { nodeName?: string } }) => !p.spec.nodeName);
     const message = await eventually(async () => (await json(["get", "pod", pending.metadata.name])).status.conditions?.find((c: { type: string }) => c.type === "PodScheduled")?.message, 30_000);
-    assert.equal(message, "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules.");
+    assert.equal(message, "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.");
     await kubectl.ok(["delete", "deployment", "solo"]);
 
     await kubectl.ok(["apply", "-f", "-"], { input: deploy("cache", 1, {}) });

@@ -1,0 +1,117 @@
+/**
+ * DefaultPreemption, upstream's PostFilter: when a pod fits nowhere, find a
+ * node where evicting pods of lower priority would let it fit, evicting as
+ * few and as unimportant pods as possible. Victims are chosen by removing
+ * every lower-priority pod from the node, then taking back ("reprieving")
+ * the most important ones while the pod still fits.
+ */
+import { type CycleState, type FilterPlugin, type Json, type NodeInfo, type Snapshot, type Status } from "./framework.js";
+
+export const NoVictimsReason = "No preemption victims found for incoming pod";
+export const NotHelpfulReason = "Preemption is not helpful for scheduling";
+
+/** Upstream evaluates at least this many candidate nodes (or 10% of the cluster), then stops. */
+const MIN_CANDIDATES = 100;
+
+export const priorityOf = (p: Json): number => p.spec?.priority ?? 0;
+
+export interface Candidate { node: NodeInfo; victims: Json[] }
+
+export type PreemptionOutcome =
+  | { candidate: Candidate }
+  | { candidate?: undefined; message: string };
+
+export class DefaultPreemption {
+  constructor(private readonly filters: FilterPlugin[]) {}
+
+  /**
+   * Looks for the best node to preempt on. statuses: each node's filter
+   * status from the failed cycle (nodes absent from it passed).
+   */
+  preempt(pod: Json, snapshot: Snapshot, statuses: Map<string, Status>): PreemptionOutcome {
+    if (pod.spec?.preemptionPolicy === "Never") return { message: "not eligible due to preemptionPolicy=Never." };
+    const nominated = pod.status?.nominatedNodeName;
+    if (nominated) {
+      const info = snapshot.nodes().find((n) => n.name === nominated);
+      // Victims already on their way out there: wait for them rather than preempt more.
+      if (info && [...info.pods.values()].some((p) => p.metadata.deletionTimestamp && priorityOf(p) < priorityOf(pod))) {
+        return { message: "not eligible due to a terminating pod on the nominated node." };
+      }
+    }
+    const nodes = snapshot.nodes();
+    const reasons = new Map<string, number>();
+    const count = (r: string) => reasons.set(r, (reasons.get(r) ?? 0) + 1);
+    const wanted = Math.max(MIN_CANDIDATES, Math.floor(nodes.length / 10));
+    const candidates: Candidate[] = [];
+    const offset = nodes.length ? Math.floor(Math.random() * nodes.length) : 0;
+    for (let i = 0; i < nodes.length && candidates.length < wanted; i++) {
+      const info = nodes[(offset + i) % nodes.length]!;
+      const status = statuses.get(info.name);
+      if (status?.code === "UnschedulableAndUnresolvable") { count(NotHelpfulReason); continue; }
+      const victims = this.victimsOn(pod, info, snapshot);
+      if (victims) candidates.push({ node: info, victims });
+      else count(NoVictimsReason);
+    }
+    const best = pickCandidate(candidates);
+    if (best) return { candidate: best };
+    const parts = [...reasons].map(([r, n]) => `${n} ${r}`).sort();
+    return { message: `0/${nodes.length} nodes are available: ${parts.join(", ")}.` };
+  }
+
+  /** The fewest, least important pods to evict from the node for the pod to fit; undefined if none would do. */
+  private victimsOn(pod: Json, info: NodeInfo, snapshot: Snapshot): Json[] | undefined {
+    const lower = [...info.pods.entries()].filter(([, p]) => priorityOf(p) < priorityOf(pod) && !p.metadata.deletionTimestamp);
+    if (!lower.length) return undefined;
+    for (const [key] of lower) info.removePod(key);
+    const victims: Json[] = [];
+    try {
+      if (!this.fits(pod, info, snapshot)) return undefined;
+      // Most important first: the ones worth keeping are tried back first.
+      lower.sort(([, a], [, b]) => priorityOf(b) - priorityOf(a) || startOf(a) - startOf(b));
+      for (const [key, p] of lower) {
+        info.addPod(key, p);
+        if (this.fits(pod, info, snapshot)) continue;
+        info.removePod(key);
+        victims.push(p);
+      }
+      return victims;
+    } finally {
+      for (const [key, p] of lower) if (!info.pods.has(key)) info.addPod(key, p);
+    }
+  }
+
+  private fits(pod: Json, info: NodeInfo, snapshot: Snapshot): boolean {
+    const state: CycleState = new Map();
+    for (const f of this.filters) f.preFilter?.(pod, snapshot, state);
+    return this.filters.every((f) => f.filter(pod, info, state).code === "Success");
+  }
+}
+
+const startOf = (p: Json): number => Date.parse(p.status?.startTime ?? p.metadata?.creationTimestamp ?? "") || 0;
+
+/**
+ * Upstream's order: the lowest highest-priority victim, then the smallest sum
+ * of victims' priorities, then the fewest victims, then the latest start of
+ * the most important victim.
+ */
+export function pickCandidate(candidates: Candidate[]): Candidate | undefined {
+  const rank = (c: Candidate) => {
+    const top = Math.max(...c.victims.map(priorityOf));
+    const important = c.victims.filter((v) => priorityOf(v) === top);
+    return {
+      top,
+      sum: c.victims.reduce((n, v) => n + priorityOf(v) + 2 ** 31, 0),
+      count: c.victims.length,
+      start: Math.min(...important.map(startOf)),
+    };
+  };
+  let best: { c: Candidate; r: ReturnType<typeof rank> } | undefined;
+  for (const c of candidates) {
+    const r = rank(c);
+    if (!best) { best = { c, r }; continue; }
+    const b = best.r;
+    const better = r.top !== b.top ? r.top < b.top : r.sum !== b.sum ? r.sum < b.sum : r.count !== b.count ? r.count < b.count : r.start > b.start;
+    if (better) best = { c, r };
+  }
+  return best?.c;
+}
