@@ -58,7 +58,7 @@ function defaultTemplate(template: Obj | undefined): void {
   if (template) defaultPodSpec(template.spec);
 }
 
-/** The admission plugins ServiceAccount, DefaultTolerationSeconds and Priority, for pods only. */
+/** The admission plugins ServiceAccount and DefaultTolerationSeconds, for pods only (Priority needs the PriorityClasses: see the server's admission). */
 function admitPod(pod: Obj): void {
   const spec = pod.spec ?? {};
   if (!spec.serviceAccountName) spec.serviceAccountName = spec.serviceAccount || "default";
@@ -69,8 +69,6 @@ function admitPod(pod: Obj): void {
       spec.tolerations.push({ key, operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 });
     }
   }
-  setIfMissing(spec, "priority", 0);
-  setIfMissing(spec, "preemptionPolicy", "PreemptLowerPriority");
 }
 
 const defaulters: Record<string, (o: Obj) => void> = {

@@ -1,6 +1,6 @@
 /**
  * The server's built-in admission: namespace lifecycle, Service address
- * allocation, the default IngressClass, CustomResourceDefinition
+ * allocation, the default IngressClass, pod priority, resource quotas, CustomResourceDefinition
  * registration and custom resource schema validation with pruning.
  */
 import { ApiError, invalid, notFound, type FieldError } from "../api/errors.js";
@@ -9,6 +9,8 @@ import { cidrRange, ipToNumber, numberToIp, RangeAllocator } from "./registry/al
 import type { Admission, Obj, WriteOptions } from "./registry/object-store.js";
 import type { ResourceCatalog } from "./catalog.js";
 import { validateAndPrune } from "./structural-schema.js";
+import type { PriorityAdmission } from "./priority-admission.js";
+import type { QuotaAdmission } from "./quota-admission.js";
 
 export interface NamespaceLookup {
   (name: string): Promise<Obj | undefined>;
@@ -23,6 +25,10 @@ export class ServerAdmission implements Admission {
   orphanDependents?: (owner: Obj) => Promise<boolean>;
   /** Set by the server: the IngressClasses, for the DefaultIngressClass plugin. */
   ingressClasses?: () => Promise<Obj[]>;
+  /** Set by the server: the Priority plugin, over the PriorityClasses. */
+  priority?: PriorityAdmission;
+  /** Set by the server: ResourceQuota enforcement. */
+  quota?: QuotaAdmission;
 
   constructor(
     private readonly catalog: ResourceCatalog,
@@ -45,6 +51,10 @@ export class ServerAdmission implements Admission {
     if (info.crd) this.validateCustom(info, obj);
     if (info.kind === "Service" && info.group === "" && opts.subresource !== "status") this.allocateService(obj, old, Boolean(opts.dryRun));
     if (info.kind === "Ingress" && info.group === "networking.k8s.io" && !old) await this.defaultIngressClass(obj);
+    if (info.kind === "Pod" && info.group === "" && !opts.subresource) await this.priority?.admitPod(obj, old);
+    if (info.kind === "PriorityClass" && info.group === "scheduling.k8s.io") await this.priority?.admitClass(obj, old);
+    // Last: only an object every other step accepted is charged to its quotas.
+    if (info.namespaced && !old && !opts.subresource) await this.quota?.admit(info, obj, Boolean(opts.dryRun));
   }
 
   /**
@@ -138,6 +148,7 @@ export class ServerAdmission implements Admission {
 
   stored(info: ResourceInfo, obj: Obj, old: Obj | undefined): void {
     if (info.kind === "CustomResourceDefinition" && info.group === "apiextensions.k8s.io") this.onCrdStored?.(obj);
+    if (info.kind === "PriorityClass" && info.group === "scheduling.k8s.io") this.priority?.stored(obj);
     if (info.kind === "Service" && info.group === "" && old) {
       // Ports or the address given up by an update go back to the pool.
       const kept = new Set((obj.spec?.ports ?? []).map((p: Obj) => p.nodePort));
@@ -152,6 +163,7 @@ export class ServerAdmission implements Admission {
       for (const p of obj.spec?.ports ?? []) if (p.nodePort) this.nodePorts.release(p.nodePort);
     }
     if (info.kind === "CustomResourceDefinition" && info.group === "apiextensions.k8s.io") this.catalog.removeCustomResource(obj.metadata.name);
+    if (info.kind === "PriorityClass" && info.group === "scheduling.k8s.io") this.priority?.deleted(obj);
   }
 
   private releaseIP(ip: string | undefined): void {

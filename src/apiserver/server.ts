@@ -10,10 +10,12 @@ import { createSecureServer, type Http2SecureServer } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 import type { TLSSocket } from "node:tls";
-import { ApiError, internalError, pathNotFound } from "../api/errors.js";
+import { ApiError, internalError, notFound, pathNotFound } from "../api/errors.js";
 import { refuseUpgrade } from "../api/upgrade-refusal.js";
 import type { ResourceInfo } from "../api/resources.js";
 import type { Store } from "../storage/index.js";
+import { QuotaAdmission } from "./quota-admission.js";
+import { PriorityAdmission, SYSTEM_PRIORITY_CLASSES } from "./priority-admission.js";
 import { ServerAdmission } from "./admission.js";
 import { ResourceMetrics } from "./resource-metrics.js";
 import { ResourceCatalog } from "./catalog.js";
@@ -75,6 +77,17 @@ export class ApiServer {
     this.admission.onCrdStored = (crd) => this.crdStored(crd);
     this.admission.orphanDependents = (owner) => this.orphanDependents(owner);
     this.admission.ingressClasses = async () => (await this.objects.list(this.info("networking.k8s.io", "v1", "ingressclasses"), undefined)).items;
+    const quotas = this.info("", "v1", "resourcequotas");
+    this.admission.quota = new QuotaAdmission({
+      list: async (ns) => (await this.objects.list(quotas, ns)).items,
+      charge: async (quota, update) => {
+        await this.objects.guaranteedUpdate(quotas, quota.metadata.namespace, quota.metadata.name, (cur) => {
+          if (!cur) throw notFound("resourcequotas", "", quota.metadata.name);
+          return { ...cur, status: { ...cur.status, hard: cur.status?.hard ?? cur.spec?.hard, used: update(cur.status?.used ?? {}) } };
+        }, { subresource: "status", fieldManager: "resourcequota-admission" });
+      },
+    });
+    this.admission.priority = new PriorityAdmission(async () => (await this.objects.list(this.info("scheduling.k8s.io", "v1", "priorityclasses"), undefined)).items);
     this.openapi = new OpenApiV3(this.catalog);
     this.kubelets = new KubeletProxy(options.pki, (kind, ns, name) => this.objects.get(this.catalog.lookup("", "v1", kind)!, ns, name));
     this.resourceMetrics = new ResourceMetrics(this.kubelets, {
@@ -101,6 +114,11 @@ export class ApiServer {
     const ns = this.info("", "v1", "namespaces");
     for (const name of ["default", "kube-system", "kube-public", "kube-node-lease"]) {
       await this.objects.create(ns, undefined, { metadata: { name } }, { fieldManager: "skiff-apiserver" }).catch(ignoreExists);
+    }
+    for (const pc of SYSTEM_PRIORITY_CLASSES) {
+      await this.objects.create(this.info("scheduling.k8s.io", "v1", "priorityclasses"), undefined, {
+        metadata: { name: pc.name }, value: pc.value, description: pc.description,
+      }, { fieldManager: "skiff-apiserver" }).catch(ignoreExists);
     }
     await this.objects.create(this.info("", "v1", "services"), "default", {
       metadata: { name: "kubernetes", labels: { component: "apiserver", provider: "kubernetes" } },

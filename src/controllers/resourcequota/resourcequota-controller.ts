@@ -3,28 +3,29 @@
  * status.used counts what its namespace holds (object counts, and the
  * requests and limits of its non-terminal pods).
  */
-import { milliCPU, parseQuantity } from "../../api/quantity.js";
+import { formatAmount, usageOf } from "../../api/resource-quota.js";
 import { Resources, WorkQueue, type Informer, type ResourceRef } from "../../client/index.js";
-import { type Controller, type ControllerContext, type Json, type Obj, keyOf, splitKey, runQueue } from "../controller.js";
+import { type Controller, type ControllerContext, type Obj, keyOf, splitKey, runQueue } from "../controller.js";
 
 const quotas: ResourceRef = { group: "", version: "v1", resource: "resourcequotas", namespaced: true };
 
-/** Object counts a quota can name, and where those objects live. */
-const COUNTED: Record<string, ResourceRef> = {
-  pods: Resources.pods, services: Resources.services, configmaps: Resources.configmaps,
-  secrets: { group: "", version: "v1", resource: "secrets", namespaced: true },
-  persistentvolumeclaims: Resources.persistentvolumeclaims, replicationcontrollers: Resources.replicationcontrollers,
-  "count/deployments.apps": Resources.deployments, "count/replicasets.apps": Resources.replicasets,
-  "count/statefulsets.apps": Resources.statefulsets, "count/jobs.batch": Resources.jobs, "count/cronjobs.batch": Resources.cronjobs,
-};
+/** The resources whose objects a quota can count. */
+const COUNTED: ResourceRef[] = [
+  Resources.pods, Resources.services, Resources.configmaps, { group: "", version: "v1", resource: "secrets", namespaced: true },
+  Resources.persistentvolumeclaims, Resources.replicationcontrollers, quotas,
+  Resources.deployments, Resources.replicasets, Resources.statefulsets, Resources.jobs, Resources.cronjobs,
+];
 
-function formatCPU(milli: number): string {
-  return milli % 1000 === 0 ? String(milli / 1000) : `${milli}m`;
-}
-
-function formatMemory(bytes: number): string {
-  for (const [suffix, size] of [["Gi", 2 ** 30], ["Mi", 2 ** 20], ["Ki", 2 ** 10]] as const) if (bytes >= size && bytes % size === 0) return `${bytes / size}${suffix}`;
-  return String(bytes);
+/** Which resource's objects a quota name counts. */
+function sourceOf(name: string): ResourceRef | undefined {
+  if (name.startsWith("count/")) {
+    const [resource, ...group] = name.slice("count/".length).split(".");
+    return COUNTED.find((r) => r.resource === resource && r.group === group.join("."));
+  }
+  if (/^(requests\.|limits\.)?(cpu|memory)$/.test(name)) return Resources.pods;
+  if (name.startsWith("services.")) return Resources.services;
+  if (name === "requests.storage") return Resources.persistentvolumeclaims;
+  return COUNTED.find((r) => r.group === "" && r.resource === name);
 }
 
 export class ResourceQuotaController implements Controller {
@@ -32,17 +33,19 @@ export class ResourceQuotaController implements Controller {
   private readonly queue = new WorkQueue();
   private ctx!: ControllerContext;
   private quotas!: Informer<Obj>;
-  private readonly counted = new Map<string, Informer<Obj>>();
+  private readonly counted = new Map<ResourceRef, Informer<Obj>>();
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
     this.quotas = ctx.informers.informer<Obj>(quotas);
-    this.quotas.addEventHandler({ add: (q) => this.queue.add(keyOf(q)), update: (_o, q) => this.queue.add(keyOf(q)) });
+    // Only a change of the limits calls for a recount: status.used is also written by the quota admission.
+    this.quotas.addEventHandler({ add: (q) => this.queue.add(keyOf(q)), update: (o, q) => { if (JSON.stringify(o.spec?.hard) !== JSON.stringify(q.spec?.hard)) this.queue.add(keyOf(q)); } });
     const touch = (o: Obj) => { for (const q of this.quotas.list(o.metadata.namespace)) this.queue.add(keyOf(q)); };
-    for (const [name, ref] of Object.entries(COUNTED)) {
-      const inf = ctx.informers.informer<Obj>(ref);
-      this.counted.set(name, inf);
-      inf.addEventHandler({ add: touch, update: (_o, n) => touch(n), delete: touch });
+    for (const ref of COUNTED) {
+      const inf = ref === quotas ? this.quotas : ctx.informers.informer<Obj>(ref);
+      this.counted.set(ref, inf);
+      if (ref === quotas) inf.addEventHandler({ add: touch, delete: touch });
+      else inf.addEventHandler({ add: touch, update: (_o, n) => touch(n), delete: touch });
     }
   }
 
@@ -56,16 +59,11 @@ export class ResourceQuotaController implements Controller {
     const [ns] = splitKey(key);
     const hard: Record<string, string> = quota.spec?.hard ?? {};
     const used: Record<string, string> = {};
-    const pods = (this.counted.get("pods")?.list(ns) ?? []).filter((p) => p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed");
-    const sum = (which: "requests" | "limits", resource: string) => pods.reduce((n, p) => n + (p.spec?.containers ?? [])
-      .reduce((m: number, c: Json) => m + (resource === "cpu" ? milliCPU(c.resources?.[which]?.cpu ?? "0") : parseQuantity(c.resources?.[which]?.memory ?? "0")), 0), 0);
     for (const name of Object.keys(hard)) {
-      if (name === "pods") used[name] = String(pods.length);
-      else if (COUNTED[name]) used[name] = String(this.counted.get(name)?.list(ns).length ?? 0);
-      else if (name === "cpu" || name === "requests.cpu") used[name] = formatCPU(sum("requests", "cpu"));
-      else if (name === "memory" || name === "requests.memory") used[name] = formatMemory(sum("requests", "memory"));
-      else if (name === "limits.cpu") used[name] = formatCPU(sum("limits", "cpu"));
-      else if (name === "limits.memory") used[name] = formatMemory(sum("limits", "memory"));
+      const ref = sourceOf(name);
+      if (!ref) continue;
+      const objects = this.counted.get(ref)?.list(ns) ?? [];
+      used[name] = formatAmount(name, objects.reduce((n, o) => n + (usageOf(ref.group, ref.resource, o).get(name) ?? 0), 0));
     }
     const status = { hard, used };
     if (JSON.stringify(status) === JSON.stringify(quota.status ?? {})) return;

@@ -1,0 +1,81 @@
+/**
+ * Upstream's ResourceQuota admission: a new object that would take its
+ * namespace past a quota's hard limits is refused (403, "exceeded quota"),
+ * and an accepted one is charged to the quota's status.used at once, so the
+ * next create sees it before the ResourceQuota controller recounts. Creates
+ * in one namespace are admitted one at a time.
+ */
+import { ApiError } from "../api/errors.js";
+import type { ResourceInfo } from "../api/resources.js";
+import { REQUIRED_BY_QUOTA, formatAmount, quotaAmount, usageOf } from "../api/resource-quota.js";
+import type { Obj } from "./registry/object-store.js";
+
+export interface QuotaStore {
+  list(namespace: string): Promise<Obj[]>;
+  /** Rewrites status.used of the latest version of a quota (retried on conflict). */
+  charge(quota: Obj, update: (used: Record<string, string>) => Record<string, string>): Promise<void>;
+}
+
+export class QuotaAdmission {
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly store: QuotaStore) {}
+
+  async admit(info: ResourceInfo, obj: Obj, dryRun: boolean): Promise<void> {
+    const ns: string = obj.metadata.namespace;
+    const usage = usageOf(info.group, info.resource, obj);
+    if (!usage.size) return;
+    const previous = this.queues.get(ns) ?? Promise.resolve();
+    const turn = previous.then(() => this.check(info, obj, usage, dryRun));
+    const settled = turn.catch(() => undefined);
+    this.queues.set(ns, settled);
+    void settled.then(() => { if (this.queues.get(ns) === settled) this.queues.delete(ns); });
+    await turn;
+  }
+
+  private async check(info: ResourceInfo, obj: Obj, usage: Map<string, number>, dryRun: boolean): Promise<void> {
+    const quotas = (await this.store.list(obj.metadata.namespace)).sort((a, b) => String(a.metadata.name).localeCompare(String(b.metadata.name)));
+    const charges: { quota: Obj; names: string[] }[] = [];
+    for (const quota of quotas) {
+      const hard: Record<string, string> = quota.spec?.hard ?? {};
+      const names = Object.keys(hard).filter((n) => usage.has(n)).sort();
+      if (!names.length) continue;
+      if (info.resource === "pods" && info.group === "") this.requireRequests(obj, quota, names);
+      const used: Record<string, string> = quota.status?.used ?? {};
+      const unknown = names.filter((n) => used[n] === undefined);
+      if (unknown.length) throw this.forbidden(info, obj, `status unknown for quota: ${quota.metadata.name}, resources: ${unknown.join(",")}`);
+      const exceeded = names.filter((n) => quotaAmount(n, used[n]) + usage.get(n)! > quotaAmount(n, hard[n]));
+      if (exceeded.length) {
+        const list = (f: (n: string) => string) => exceeded.map((n) => `${n}=${f(n)}`).join(",");
+        throw this.forbidden(info, obj, `exceeded quota: ${quota.metadata.name}, requested: ${list((n) => formatAmount(n, usage.get(n)!))}, used: ${list((n) => used[n]!)}, limited: ${list((n) => hard[n]!)}`);
+      }
+      charges.push({ quota, names });
+    }
+    if (dryRun) return;
+    for (const { quota, names } of charges) {
+      await this.store.charge(quota, (used) => {
+        const next = { ...used };
+        for (const n of names) next[n] = formatAmount(n, quotaAmount(n, used[n]) + usage.get(n)!);
+        return next;
+      });
+    }
+  }
+
+  /** A quota on cpu or memory needs every container to say how much it asks for. */
+  private requireRequests(pod: Obj, quota: Obj, names: string[]): void {
+    const missing: string[] = [];
+    for (const n of names) {
+      const need = REQUIRED_BY_QUOTA[n];
+      if (!need) continue;
+      const without = (pod.spec?.containers ?? []).filter((c: Obj) => c.resources?.[need[0]]?.[need[1]] === undefined).map((c: Obj) => c.name);
+      if (without.length) missing.push(`${n} for: ${without.join(",")}`);
+    }
+    if (missing.length) throw this.forbidden({ resource: "pods" } as ResourceInfo, pod, `failed quota: ${quota.metadata.name}: must specify ${missing.join("; ")}`);
+  }
+
+  private forbidden(info: ResourceInfo, obj: Obj, reason: string): ApiError {
+    const name = obj.metadata?.name ?? "";
+    const kind = info.group ? `${info.resource}.${info.group}` : info.resource;
+    return new ApiError(403, "Forbidden", `${kind} "${name}" is forbidden: ${reason}`, { name, group: info.group || undefined, kind: info.resource });
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * ResourceQuota enforcement at admission, as a kubectl user meets it on
+ * `skiff server --sim-nodes 1`.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { eventually, kubectlFor } from "../../helpers/kubectl.js";
+import { startServer, type RunningServer } from "../../helpers/skiff-server.js";
+
+describe("resource quotas", () => {
+  let server: RunningServer;
+  let kubectl: ReturnType<typeof kubectlFor>;
+  const json = async (args: string[]) => JSON.parse(await kubectl.ok([...args, "-o", "json"]));
+  const pod = (name: string, resources: Record<string, unknown>) => JSON.stringify({
+    apiVersion: "v1", kind: "Pod", metadata: { name }, spec: { containers: [{ name: "c", image: "busybox", resources }] },
+  });
+  const counted = (ns: string, quota: string) => eventually(async () => (await json(["get", "quota", quota, "-n", ns])).status?.used, 15_000);
+  before(async () => {
+    server = await startServer({ simNodes: 1 });
+    kubectl = kubectlFor(server.kubeconfig);
+  });
+  after(async () => { await server[Symbol.asyncDispose](); });
+
+  it("refuses a pod beyond the quota with upstream's message, and counts it back when one goes", async () => {
+    await kubectl.ok(["create", "namespace", "team-a"]);
+    await kubectl.ok(["create", "quota", "compute", "--hard=pods=2,requests.cpu=1,limits.cpu=2", "-n", "team-a"]);
+    await counted("team-a", "compute");
+    const sized = { requests: { cpu: "500m" }, limits: { cpu: "1" } };
+    await kubectl.ok(["apply", "-n", "team-a", "-f", "-"], { input: pod("a", sized) });
+    await kubectl.ok(["apply", "-n", "team-a", "-f", "-"], { input: pod("b", sized) });
+    const refused = await kubectl.run(["apply", "-n", "team-a", "-f", "-"], { input: pod("c", sized) });
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /pods "c" is forbidden: exceeded quota: compute, requested: limits\.cpu=1,pods=1,requests\.cpu=500m, used: limits\.cpu=2,pods=2,requests\.cpu=1, limited: limits\.cpu=2,pods=2,requests\.cpu=1/);
+    assert.match(await kubectl.ok(["describe", "quota", "compute", "-n", "team-a"]), /pods\s+2\s+2/);
+
+    const unsized = await kubectl.run(["apply", "-n", "team-a", "-f", "-"], { input: pod("d", {}) });
+    assert.match(unsized.stderr, /pods "d" is forbidden: failed quota: compute: must specify limits\.cpu for: c; requests\.cpu for: c/);
+
+    await kubectl.ok(["delete", "pod", "a", "-n", "team-a", "--grace-period=0", "--force"]);
+    await eventually(async () => (await kubectl.run(["apply", "-n", "team-a", "-f", "-"], { input: pod("c", sized) })).code === 0, 15_000);
+    assert.deepEqual((await json(["get", "pods", "-n", "team-a"])).items.map((p: { metadata: { name: string } }) => p.metadata.name).sort(), ["b", "c"]);
+  });
+
+  it("admits exactly the quota's worth of concurrent creates", async () => {
+    await kubectl.ok(["create", "namespace", "team-b"]);
+    await kubectl.ok(["create", "quota", "objects", "--hard=configmaps=3,count/deployments.apps=1", "-n", "team-b"]);
+    await counted("team-b", "objects");
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => kubectl.run(["create", "configmap", `cm-${i}`, "-n", "team-b"])));
+    assert.equal(results.filter((r) => r.code === 0).length, 3);
+    for (const r of results.filter((x) => x.code !== 0)) assert.match(r.stderr, /exceeded quota: objects, requested: configmaps=1, used: configmaps=3, limited: configmaps=3/);
+    assert.equal((await json(["get", "configmaps", "-n", "team-b"])).items.filter((c: { metadata: { name: string } }) => c.metadata.name.startsWith("cm-")).length, 3);
+    await kubectl.ok(["create", "deployment", "one", "--image=busybox", "-n", "team-b"]);
+    const second = await kubectl.run(["create", "deployment", "two", "--image=busybox", "-n", "team-b"]);
+    assert.match(second.stderr, /deployments\.apps "two" is forbidden: exceeded quota: objects, requested: count\/deployments\.apps=1/);
+    const used = (await counted("team-b", "objects"));
+    assert.equal(used["count/deployments.apps"], "1");
+  });
+});
