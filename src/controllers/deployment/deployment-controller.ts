@@ -7,7 +7,7 @@
 import { jsonEqual } from "../../api/json-equal.js";
 import { Resources, WorkQueue, type Informer } from "../../client/index.js";
 import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, keyOf, nowTime, splitKey, runQueue, enqueueOwner } from "../controller.js";
-import { DESIRED_REPLICAS, HASH_LABEL, MAX_REPLICAS, REVISION, revisionOf, surgeAndUnavailable, templateHash, templateWithoutHash } from "./util.js";
+import { DESIRED_REPLICAS, HASH_LABEL, MAX_REPLICAS, REVISION, proportionalSizes, revisionOf, surgeAndUnavailable, templateHash, templateWithoutHash } from "./util.js";
 
 export class DeploymentController implements Controller {
   readonly name = "deployment";
@@ -40,6 +40,10 @@ export class DeploymentController implements Controller {
     let newRS = sets.find((rs) => jsonEqual(templateWithoutHash(rs.spec?.template), templateWithoutHash(d.spec?.template)));
     const old = sets.filter((rs) => rs !== newRS);
     const maxRevision = Math.max(0, ...old.map(revisionOf));
+    if (this.isScalingEvent(d, sets)) {
+      await this.resize(d, newRS, old);
+      return this.syncStatus(d, newRS, old);
+    }
     if (d.spec?.paused) return this.syncStatus(d, newRS, old);
     if (!newRS) {
       newRS = await this.createNewReplicaSet(d, old, maxRevision + 1);
@@ -58,6 +62,35 @@ export class DeploymentController implements Controller {
     else await this.rollingUpdate(d, newRS, old);
     await this.cleanup(d, old);
     return this.syncStatus(d, newRS, old);
+  }
+
+  /** The Deployment was resized: some set with replicas was last sized for another count (upstream's isScalingEvent). */
+  private isScalingEvent(d: Obj, sets: Obj[]): boolean {
+    const want = String(d.spec?.replicas ?? 1);
+    return sets.some((rs) => (rs.spec?.replicas ?? 0) > 0 && (rs.metadata.annotations as Record<string, string> | undefined)?.[DESIRED_REPLICAS] !== want);
+  }
+
+  /**
+   * A resize, as upstream's scale(): one active set takes the whole count; a
+   * saturated new set means the old ones go to zero; mid-rollout the change is
+   * shared among the active sets in proportion (proportionalSizes).
+   */
+  private async resize(d: Obj, newRS: Obj | undefined, old: Obj[]): Promise<void> {
+    const want = d.spec?.replicas ?? 1;
+    const active = [...(newRS ? [newRS] : []), ...old].filter((rs) => (rs.spec?.replicas ?? 0) > 0);
+    if (active.length <= 1) {
+      const target = active[0] ?? newRS ?? [...old].sort((a, b) => revisionOf(b) - revisionOf(a))[0];
+      if (target) await this.scale(d, target, want);
+      return;
+    }
+    const desired = (rs: Obj) => (rs.metadata.annotations as Record<string, string> | undefined)?.[DESIRED_REPLICAS];
+    if (newRS && newRS.spec?.replicas === want && desired(newRS) === String(want) && newRS.status?.availableReplicas === want) {
+      for (const rs of old) if ((rs.spec?.replicas ?? 0) > 0) await this.scale(d, rs, 0);
+      return;
+    }
+    if (d.spec?.strategy?.type === "Recreate") return;
+    const sizes = proportionalSizes(d, active);
+    for (const rs of active) await this.scale(d, rs, sizes.get(rs.metadata.name!) ?? rs.spec?.replicas ?? 0);
   }
 
   private async createNewReplicaSet(d: Obj, old: Obj[], revision: number): Promise<Obj | undefined> {
@@ -101,16 +134,19 @@ export class DeploymentController implements Controller {
     return Math.max(current, Math.min(want, current + Math.max(0, room)));
   }
 
+  /** Sizes a set, and marks it with the Deployment size it was sized for (so a later resize is seen as one). */
   private async scale(d: Obj, rs: Obj, replicas: number): Promise<Obj> {
     const from = rs.spec?.replicas ?? 0;
-    if (from === replicas) return rs;
     const { maxSurge } = surgeAndUnavailable(d);
+    const annotations = (rs.metadata.annotations ?? {}) as Record<string, string>;
+    const marked = annotations[DESIRED_REPLICAS] === String(d.spec.replicas ?? 1) && annotations[MAX_REPLICAS] === String((d.spec.replicas ?? 1) + maxSurge);
+    if (from === replicas && marked) return rs;
     const updated = await this.ctx.client.update<Obj>(Resources.replicasets, rs.metadata.namespace, {
       ...rs,
       metadata: { ...rs.metadata, annotations: { ...(rs.metadata.annotations ?? {}), [DESIRED_REPLICAS]: String(d.spec.replicas ?? 1), [MAX_REPLICAS]: String((d.spec.replicas ?? 1) + maxSurge) } },
       spec: { ...rs.spec, replicas },
     });
-    this.ctx.recorder.event(d, "Normal", "ScalingReplicaSet", `Scaled ${replicas > from ? "up" : "down"} replica set ${rs.metadata.name} from ${from} to ${replicas}`);
+    if (from !== replicas) this.ctx.recorder.event(d, "Normal", "ScalingReplicaSet", `Scaled ${replicas > from ? "up" : "down"} replica set ${rs.metadata.name} from ${from} to ${replicas}`);
     return updated;
   }
 
@@ -131,25 +167,27 @@ export class DeploymentController implements Controller {
     const target = this.newReplicaCount(d, newRS.spec?.replicas ?? 0, old);
     if (target !== (newRS.spec?.replicas ?? 0)) newRS = await this.scale(d, newRS, target);
     if ((newRS.spec?.replicas ?? 0) > want) newRS = await this.scale(d, newRS, want);
-    // Scale down old sets without going under want - maxUnavailable available pods.
+    // Scale down old sets without going under want - maxUnavailable available pods (upstream's reconcileOldReplicaSets).
     const all = [newRS, ...old];
     const totalSpec = all.reduce((n, rs) => n + (rs.spec?.replicas ?? 0), 0);
     const minAvailable = want - maxUnavailable;
     const newUnavailable = (newRS.spec?.replicas ?? 0) - (newRS.status?.availableReplicas ?? 0);
-    let room = totalSpec - minAvailable - Math.max(0, newUnavailable);
-    // Old pods that are not available cost nothing to remove: take them first.
+    let maxScaledDown = totalSpec - minAvailable - newUnavailable;
+    if (maxScaledDown <= 0) return;
+    // Old pods that are not available cost nothing to remove: take them first, within that bound.
     const oldest = [...old].sort((a, b) => revisionOf(a) - revisionOf(b));
     for (const rs of oldest) {
+      if (maxScaledDown <= 0) break;
       const spec = rs.spec?.replicas ?? 0;
       const unhealthy = spec - (rs.status?.availableReplicas ?? 0);
-      if (spec > 0 && unhealthy > 0) {
-        const cut = Math.min(unhealthy, spec);
-        await this.scale(d, rs, spec - cut);
-        rs.spec = { ...rs.spec, replicas: spec - cut };
-      }
+      if (spec === 0 || unhealthy <= 0) continue;
+      const cut = Math.min(unhealthy, maxScaledDown);
+      await this.scale(d, rs, spec - cut);
+      rs.spec = { ...rs.spec, replicas: spec - cut };
+      maxScaledDown -= cut;
     }
     const available = all.reduce((n, rs) => n + (rs.status?.availableReplicas ?? 0), 0);
-    room = Math.min(room, available - minAvailable);
+    let room = available - minAvailable;
     for (const rs of oldest) {
       if (room <= 0) break;
       const spec = rs.spec?.replicas ?? 0;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { scaledValue, surgeAndUnavailable, templateHash, templateWithoutHash } from "./util.js";
+import { proportionalSizes, scaledValue, surgeAndUnavailable, templateHash, templateWithoutHash } from "./util.js";
 
 describe("deployment helpers", () => {
   it("rounds surge up and unavailability down, as upstream", () => {
@@ -19,5 +19,18 @@ describe("deployment helpers", () => {
     assert.notEqual(templateHash(a), templateHash(a, 1), "a collision count gives another name");
     assert.match(templateHash(a), /^[bcdfghjklmnpqrstvwxz2456789]{5,10}$/);
     assert.deepEqual(templateWithoutHash({ metadata: { labels: { app: "web", "pod-template-hash": "x" } } }), { metadata: { labels: { app: "web" } } });
+  });
+  it("shares a resize among the active ReplicaSets in proportion, as upstream's documented example", () => {
+    // 10 replicas, maxSurge 3, stuck mid-rollout with 8 old and 5 new; scaled to 15.
+    const d = { metadata: {}, spec: { replicas: 15, strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 3, maxUnavailable: 2 } } }, status: { replicas: 13 } };
+    const rs = (name: string, replicas: number, created: string) => ({ metadata: { name, creationTimestamp: created, annotations: { "deployment.kubernetes.io/max-replicas": "13" } }, spec: { replicas } });
+    const sets = [rs("old", 8, "2026-01-01T00:00:00Z"), rs("new", 5, "2026-01-02T00:00:00Z")];
+    assert.deepEqual(Object.fromEntries(proportionalSizes(d, sets)), { old: 11, new: 7 });
+    // And back down to 5: the same proportions, never below zero.
+    const down = { ...d, spec: { ...d.spec, replicas: 5 } };
+    const after = [rs("old", 11, "2026-01-01T00:00:00Z"), rs("new", 7, "2026-01-02T00:00:00Z")].map((s) => ({ ...s, metadata: { ...s.metadata, annotations: { "deployment.kubernetes.io/max-replicas": "18" } } }));
+    const sizes = proportionalSizes(down, after);
+    assert.equal(sizes.get("old")! + sizes.get("new")!, 8, "5 replicas plus the surge of 3");
+    assert.deepEqual(Object.fromEntries(sizes), { old: 5, new: 3 });
   });
 });

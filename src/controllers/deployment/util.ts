@@ -54,3 +54,53 @@ export function surgeAndUnavailable(d: Obj): { maxSurge: number; maxUnavailable:
   if (maxSurge === 0 && maxUnavailable === 0) maxUnavailable = 1;
   return { maxSurge, maxUnavailable: Math.min(maxUnavailable, replicas) };
 }
+
+const specReplicas = (rs: Obj): number => rs.spec?.replicas ?? 0;
+const created = (rs: Obj): number => Date.parse(rs.metadata.creationTimestamp ?? "") || 0;
+
+/**
+ * Upstream's proportional scaling: when a Deployment is resized while several
+ * ReplicaSets have replicas (mid-rollout), the difference is shared among them
+ * in proportion to their sizes (as measured against the max-replicas each was
+ * last scaled for), the largest first; the leftover goes to the largest.
+ * Returns the new size of each active set, by name.
+ */
+export function proportionalSizes(d: Obj, active: Obj[]): Map<string, number> {
+  const replicas = d.spec?.replicas ?? 1;
+  const allowed = replicas > 0 ? replicas + surgeAndUnavailable(d).maxSurge : 0;
+  const current = active.reduce((n, rs) => n + specReplicas(rs), 0);
+  const toAdd = allowed - current;
+  // Scaling up favours newer sets among equals, scaling down older ones.
+  const sorted = [...active].sort((a, b) => specReplicas(b) - specReplicas(a) || (toAdd > 0 ? created(b) - created(a) : created(a) - created(b)));
+  const sizes = new Map<string, number>();
+  let added = 0;
+  for (const rs of sorted) {
+    const proportion = toAdd === 0 ? 0 : proportionOf(rs, d, toAdd, added);
+    sizes.set(rs.metadata.name!, specReplicas(rs) + proportion);
+    added += proportion;
+  }
+  if (sorted.length && toAdd !== 0) {
+    const largest = sorted[0]!.metadata.name!;
+    sizes.set(largest, Math.max(0, sizes.get(largest)! + toAdd - added));
+  }
+  return sizes;
+}
+
+function proportionOf(rs: Obj, d: Obj, toAdd: number, added: number): number {
+  if (specReplicas(rs) === 0 || toAdd === added) return 0;
+  const allowed = toAdd - added;
+  const fraction = fractionOf(rs, d);
+  return toAdd > 0 ? Math.min(fraction, allowed) : Math.max(fraction, allowed);
+}
+
+/** How many replicas the set gains (or loses) at the Deployment's new size, rounded half away from zero. */
+function fractionOf(rs: Obj, d: Obj): number {
+  const replicas = d.spec?.replicas ?? 1;
+  if (replicas === 0) return -specReplicas(rs);
+  const maxNow = replicas + surgeAndUnavailable(d).maxSurge;
+  let maxBefore = Number((rs.metadata.annotations as Record<string, string> | undefined)?.[MAX_REPLICAS] ?? 0) || 0;
+  if (!maxBefore) maxBefore = d.status?.replicas ?? 0;
+  if (!maxBefore) return 0;
+  const size = (specReplicas(rs) * maxNow) / maxBefore;
+  return Math.sign(size) * Math.round(Math.abs(size)) - specReplicas(rs);
+}

@@ -61,6 +61,26 @@ describe("workloads on simulated nodes", () => {
     await eventually(async () => (await json(["get", "pods", "-l", "app=web"])).items.length === 1, 30_000);
   });
 
+  it("shares a resize mid-rollout among the ReplicaSets in proportion, as upstream", async () => {
+    const spec = (cpu: string) => ({ replicas: 10, strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 3, maxUnavailable: 2 } }, selector: { matchLabels: { app: "prop" } },
+      template: { metadata: { labels: { app: "prop" } }, spec: { containers: [{ name: "c", image: "busybox", resources: { requests: { cpu } } }] } } });
+    const apply = (cpu: string) => kubectl.ok(["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "prop" }, spec: spec(cpu) }) });
+    await apply("10m");
+    await kubectl.ok(["rollout", "status", "deployment/prop", "--timeout=60s"]);
+    // A new template whose pods can never be scheduled: the rollout stops at 8 old and 5 new.
+    await apply("1000");
+    const sizes = async () => Object.fromEntries((await json(["get", "rs", "-l", "app=prop"])).items
+      .map((rs: { spec: { replicas: number; template: { spec: { containers: { resources: { requests: { cpu: string } } }[] } } } }) => [rs.spec.template.spec.containers[0]!.resources.requests.cpu === "10m" ? "old" : "new", rs.spec.replicas]));
+    await eventually(async () => { const s = await sizes(); return s.old === 8 && s.new === 5; }, 30_000);
+    assert.deepEqual(await sizes(), { old: 8, new: 5 }, "and stays there");
+    await kubectl.ok(["scale", "deployment/prop", "--replicas=15"]);
+    await eventually(async () => { const s = await sizes(); return s.old === 11 && s.new === 7; }, 30_000);
+    const events = await kubectl.ok(["get", "events", "--field-selector", "involvedObject.name=prop,reason=ScalingReplicaSet"]);
+    assert.match(events, /Scaled up replica set prop-\w+ from 8 to 11/);
+    assert.match(events, /Scaled up replica set prop-\w+ from 5 to 7/);
+    await kubectl.ok(["delete", "deployment", "prop"]);
+  });
+
   it("fails a rollout that makes no progress within progressDeadlineSeconds", async () => {
     const stuck = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "stuck" }, spec: { replicas: 1, progressDeadlineSeconds: 3, selector: { matchLabels: { app: "stuck" } }, template: { metadata: { labels: { app: "stuck" } }, spec: { containers: [{ name: "c", image: "busybox", resources: { requests: { cpu: "999" } } }] } } } };
     await kubectl.ok(["apply", "-f", "-"], { input: JSON.stringify(stuck) });
