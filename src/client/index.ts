@@ -6,3 +6,4 @@ export { InformerFactory } from "./informer-factory.js";
 export { EventRecorder } from "./event-recorder.js";
 export { Resources } from "./resources.js";
 export { LeaderElector, type LeaderElectionOptions } from "./leader-election.js";
+export { discoverResources, type DiscoveredResource } from "./discovery.js";

@@ -3,10 +3,8 @@
  * deleted, resource by resource as discovery lists them, and then its
  * `kubernetes` finalizer removed so the API server lets it go.
  */
-import { Resources, WorkQueue, type Informer, type ResourceRef } from "../../client/index.js";
+import { Resources, WorkQueue, discoverResources, type Informer, type ResourceRef } from "../../client/index.js";
 import { type Controller, type ControllerContext, type Obj, keyOf, runQueue } from "../controller.js";
-
-interface ApiResource { name: string; namespaced: boolean; verbs: string[] }
 
 export class NamespaceController implements Controller {
   readonly name = "namespace";
@@ -26,15 +24,7 @@ export class NamespaceController implements Controller {
 
   /** Every namespaced resource that can be listed and deleted, from discovery. */
   private async resources(): Promise<ResourceRef[]> {
-    const out: ResourceRef[] = [];
-    const core = await this.ctx.client.request<{ resources: ApiResource[] }>("GET", "/api/v1");
-    for (const r of core.resources) if (r.namespaced && !r.name.includes("/") && r.verbs.includes("delete") && r.verbs.includes("list")) out.push({ group: "", version: "v1", resource: r.name, namespaced: true });
-    const groups = await this.ctx.client.request<{ groups: { name: string; preferredVersion: { version: string } }[] }>("GET", "/apis");
-    for (const g of groups.groups) {
-      const list = await this.ctx.client.request<{ resources: ApiResource[] }>("GET", `/apis/${g.name}/${g.preferredVersion.version}`);
-      for (const r of list.resources) if (r.namespaced && !r.name.includes("/") && r.verbs.includes("delete") && r.verbs.includes("list")) out.push({ group: g.name, version: g.preferredVersion.version, resource: r.name, namespaced: true });
-    }
-    return out;
+    return (await discoverResources(this.ctx.client)).filter((r) => r.namespaced && r.verbs.includes("delete") && r.verbs.includes("list"));
   }
 
   private async sync(name: string): Promise<number | void> {
