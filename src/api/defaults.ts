@@ -119,6 +119,9 @@ const defaulters: Record<string, (o: Obj) => void> = {
     o.spec.persistentVolumeClaimRetentionPolicy ??= {};
     setIfMissing(o.spec.persistentVolumeClaimRetentionPolicy, "whenDeleted", "Retain");
     setIfMissing(o.spec.persistentVolumeClaimRetentionPolicy, "whenScaled", "Retain");
+    o.spec.persistentVolumeClaimRetentionPolicy ??= {};
+    setIfMissing(o.spec.persistentVolumeClaimRetentionPolicy, "whenDeleted", "Retain");
+    setIfMissing(o.spec.persistentVolumeClaimRetentionPolicy, "whenScaled", "Retain");
     for (const t of o.spec.volumeClaimTemplates ?? []) {
       t.spec ??= {};
       setIfMissing(t.spec, "volumeMode", "Filesystem");

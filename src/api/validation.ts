@@ -110,7 +110,8 @@ function validateContainers(path: string, containers: Obj[] | undefined, require
   return errs;
 }
 
-export function validatePodSpec(path: string, spec: Obj | undefined): FieldError[] {
+/** claimVolumes: names a StatefulSet's volumeClaimTemplates add to its pods' volumes. */
+export function validatePodSpec(path: string, spec: Obj | undefined, claimVolumes: string[] = []): FieldError[] {
   if (!spec) return [required(path)];
   const errs = [
     ...validateContainers(`${path}.containers`, spec.containers, true),
@@ -122,7 +123,7 @@ export function validatePodSpec(path: string, spec: Obj | undefined): FieldError
   if (!["ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"].includes(spec.dnsPolicy)) {
     errs.push({ type: "FieldValueNotSupported", field: `${path}.dnsPolicy`, value: spec.dnsPolicy, detail: 'supported values: "ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"' });
   }
-  const volumes = new Set<string>();
+  const volumes = new Set<string>(claimVolumes);
   for (const [i, v] of (spec.volumes ?? []).entries()) {
     if (!v.name) errs.push(required(`${path}.volumes[${i}].name`));
     else if (volumes.has(v.name)) errs.push({ type: "FieldValueDuplicate", field: `${path}.volumes[${i}].name`, value: v.name });
@@ -136,7 +137,7 @@ export function validatePodSpec(path: string, spec: Obj | undefined): FieldError
   return errs.map((e) => ((e.type as string) === "FieldValueNotFound" ? { ...e, type: "FieldValueInvalid", detail: "volume not found" } as FieldError : e));
 }
 
-function validateSelectorAndTemplate(spec: Obj, opts: { selectorRequired: boolean }): FieldError[] {
+function validateSelectorAndTemplate(spec: Obj, opts: { selectorRequired: boolean; claimVolumes?: string[] }): FieldError[] {
   const errs: FieldError[] = [];
   const sel = spec.selector;
   if (!sel || (Object.keys(sel.matchLabels ?? {}).length === 0 && (sel.matchExpressions ?? []).length === 0)) {
@@ -149,7 +150,7 @@ function validateSelectorAndTemplate(spec: Obj, opts: { selectorRequired: boolea
   if (sel && errs.length === 0 && !matchesLabels(labelSelectorRequirements(sel), template.metadata?.labels)) {
     errs.push(bad("spec.template.metadata.labels", template.metadata?.labels ?? {}, "`selector` does not match template `labels`"));
   }
-  errs.push(...validatePodSpec("spec.template.spec", template.spec));
+  errs.push(...validatePodSpec("spec.template.spec", template.spec, opts.claimVolumes));
   return errs;
 }
 
@@ -182,7 +183,9 @@ const validators: Record<string, (o: Obj) => FieldError[]> = {
     return errs;
   },
   ReplicaSet: (o) => [...nonNegative("spec.replicas", o.spec?.replicas), ...validateSelectorAndTemplate(o.spec ?? {}, { selectorRequired: true })],
-  StatefulSet: (o) => [...nonNegative("spec.replicas", o.spec?.replicas), ...validateSelectorAndTemplate(o.spec ?? {}, { selectorRequired: true })],
+  StatefulSet: (o) => [...nonNegative("spec.replicas", o.spec?.replicas), ...validateSelectorAndTemplate(o.spec ?? {}, {
+    selectorRequired: true, claimVolumes: (o.spec?.volumeClaimTemplates ?? []).map((t: Obj) => t.metadata?.name),
+  })],
   DaemonSet: (o) => validateSelectorAndTemplate(o.spec ?? {}, { selectorRequired: true }),
   Job(o) {
     const s = o.spec ?? {};

@@ -3,7 +3,9 @@
  * hostnames under the governing Service, PersistentVolumeClaims from the
  * claim templates, created in order and removed in reverse (OrderedReady) or
  * all at once (Parallel), and rolling updates from the highest ordinal down
- * to the partition.
+ * to the partition. The claims' owners follow persistentVolumeClaimRetentionPolicy:
+ * owned by the set when whenDeleted is Delete, by their condemned pod when
+ * whenScaled is Delete, so the garbage collector removes them with it.
  */
 import { Resources, WorkQueue, type Informer } from "../../client/index.js";
 import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, isPodAvailable, isPodReady, keyOf, splitKey, runQueue, enqueueOwner } from "../controller.js";
@@ -21,12 +23,14 @@ export class StatefulSetController implements Controller {
   private sets!: Informer<Obj>;
   private pods!: Informer<Obj>;
   private revisions!: Informer<Obj>;
+  private claims!: Informer<Obj>;
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
     this.sets = ctx.informers.informer<Obj>(Resources.statefulsets);
     this.pods = ctx.informers.informer<Obj>(Resources.pods);
     this.revisions = ctx.informers.informer<Obj>(Resources.controllerrevisions);
+    this.claims = ctx.informers.informer<Obj>(Resources.persistentvolumeclaims);
     this.sets.addEventHandler({ add: (s) => this.queue.add(keyOf(s)), update: (_o, s) => this.queue.add(keyOf(s)) });
     enqueueOwner(this.pods, "StatefulSet", this.queue);
   }
@@ -62,6 +66,8 @@ export class StatefulSetController implements Controller {
       }
       if (!parallel && !healthy(p)) return this.updateStatus(set, pods, updateRevision);
     }
+    // Claims get their owners before any pod is removed, so that a condemned pod takes its claims along.
+    await this.claimOwners(set, pods, replicas);
     // Remove ordinals past replicas, the highest first.
     const extra = [...pods.keys()].filter((i) => i >= replicas).sort((a, b) => b - a);
     for (const i of extra) {
@@ -86,6 +92,27 @@ export class StatefulSetController implements Controller {
     return this.updateStatus(set, pods, updateRevision);
   }
 
+  /** The owners a claim should have under the retention policy (upstream's updateClaimOwnerRefs). */
+  private async claimOwners(set: Obj, pods: Map<number, Obj>, replicas: number): Promise<void> {
+    const policy = set.spec?.persistentVolumeClaimRetentionPolicy ?? {};
+    const ns = set.metadata.namespace!;
+    for (const [ordinal, pod] of pods) {
+      for (const template of set.spec.volumeClaimTemplates ?? []) {
+        const claim = this.claims.get(`${ns}/${template.metadata.name}-${pod.metadata.name}`);
+        if (!claim || claim.metadata.deletionTimestamp) continue;
+        const others = ((claim.metadata.ownerReferences ?? []) as Json[]).filter((r) => r.uid !== set.metadata.uid && r.uid !== pod.metadata.uid);
+        const wanted = [...others];
+        if (policy.whenDeleted === "Delete") wanted.push(ownerRef(set, "apps/v1", "StatefulSet"));
+        if (policy.whenScaled === "Delete" && ordinal >= replicas) wanted.push(ownerRef(pod, "v1", "Pod"));
+        const current = (claim.metadata.ownerReferences ?? []) as Json[];
+        if (JSON.stringify(current.map((r) => r.uid).sort()) === JSON.stringify(wanted.map((r) => r.uid).sort())) continue;
+        await this.ctx.client.patch(Resources.persistentvolumeclaims, ns, claim.metadata.name!, {
+          metadata: { ownerReferences: wanted.length ? wanted : null, resourceVersion: claim.metadata.resourceVersion },
+        }).catch((err) => { if ((err as { code?: number }).code !== 404 && (err as { code?: number }).code !== 409) throw err; this.queue.add(keyOf(set)); });
+      }
+    }
+  }
+
   private async createPod(set: Obj, ordinal: number, revision: string): Promise<void> {
     const ns = set.metadata.namespace!;
     const name = `${set.metadata.name}-${ordinal}`;
@@ -96,7 +123,10 @@ export class StatefulSetController implements Controller {
     for (const claim of set.spec.volumeClaimTemplates ?? []) {
       const claimName = `${claim.metadata.name}-${name}`;
       await this.ctx.client.create(Resources.persistentvolumeclaims, ns, {
-        metadata: { name: claimName, labels: { ...(set.spec.selector?.matchLabels ?? {}) } },
+        metadata: {
+          name: claimName, labels: { ...(set.spec.selector?.matchLabels ?? {}) },
+          ...(set.spec.persistentVolumeClaimRetentionPolicy?.whenDeleted === "Delete" ? { ownerReferences: [ownerRef(set, "apps/v1", "StatefulSet")] } : {}),
+        },
         spec: claim.spec,
       }).catch((err) => { if ((err as { code?: number }).code !== 409) throw err; });
       spec.volumes = [...(spec.volumes ?? []).filter((v: Json) => v.name !== claim.metadata.name), { name: claim.metadata.name, persistentVolumeClaim: { claimName } }];
@@ -133,4 +163,9 @@ export class StatefulSetController implements Controller {
     await this.ctx.client.update(Resources.statefulsets, set.metadata.namespace, { ...set, status }, "status")
       .catch((err) => { if ((err as { code?: number }).code !== 409 && (err as { code?: number }).code !== 404) throw err; this.queue.add(keyOf(set)); });
   }
+}
+
+/** A plain (non-controller) owner reference, as upstream puts on retained-or-deleted claims. */
+function ownerRef(owner: Obj, apiVersion: string, kind: string): { apiVersion: string; kind: string; name: string; uid: string } {
+  return { apiVersion, kind, name: owner.metadata.name!, uid: owner.metadata.uid! };
 }
