@@ -91,7 +91,8 @@ export async function serverCommand(argv: string[]): Promise<number> {
     void runElected(client, "kube-controller-manager", election, components.signal, (leading) => {
       new ControllerManager(client, {
         log: componentLog("controller-manager"), nodeMonitorGracePeriodMs: Number(values["node-monitor-grace-period"]) * 1000,
-        localStorageDir: values.runtime === "none" ? undefined : join(dataDir, "storage"),
+        // Simulated nodes get volumes too (made, never mounted), so claims bind there as on real nodes.
+        localStorageDir: values.runtime === "none" && !Number(values["sim-nodes"]) ? undefined : join(dataDir, "storage"),
       }).start(leading);
     }, componentLog("controller-manager"));
     void runElected(client, "kube-scheduler", election, components.signal, (leading) => {

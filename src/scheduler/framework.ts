@@ -99,7 +99,8 @@ export type CycleState = Map<string, unknown>;
  */
 export interface FilterPlugin {
   readonly name: string;
-  preFilter?(pod: Json, snapshot: Snapshot, state: CycleState): void;
+  /** A status other than success rejects the pod for every node at once. */
+  preFilter?(pod: Json, snapshot: Snapshot, state: CycleState): Status | void;
   filter(pod: Json, node: NodeInfo, state: CycleState): Status;
 }
 

@@ -16,6 +16,7 @@ import { NodeName } from "./plugins/node-name.js";
 import { BalancedAllocation, NodeResourcesFit } from "./plugins/node-resources-fit.js";
 import { NodeUnschedulable } from "./plugins/node-unschedulable.js";
 import { TaintToleration } from "./plugins/taint-toleration.js";
+import { SELECTED_NODE, VolumeBinding } from "./plugins/volume-binding.js";
 import { DefaultPreemption, priorityOf, type Candidate } from "./preemption.js";
 import { SchedulingQueue, type QueueOptions } from "./queue.js";
 import { TopologyCounts } from "./topology-counts.js";
@@ -25,6 +26,20 @@ export interface SchedulerOptions {
   schedulerName?: string;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   queue?: QueueOptions;
+}
+
+/** How long a pod waits for its delayed claims to be provisioned before it is tried again. */
+const BIND_TIMEOUT_MS = 60_000;
+
+interface ScheduleResult {
+  node?: string;
+  /** filter reasons, with how many nodes gave each */
+  reasons: Map<string, number>;
+  statuses: Map<string, Status>;
+  total: number;
+  state: CycleState;
+  /** a preFilter rejected the pod for every node: why */
+  rejected?: string;
 }
 
 const keyOf = (p: Json) => `${p.metadata.namespace}/${p.metadata.name}`;
@@ -39,6 +54,10 @@ export class Scheduler {
   private readonly topology: TopologyCounts;
   private readonly snapshot: Snapshot;
   private readonly preemption: DefaultPreemption;
+  private readonly volumeBinding: VolumeBinding;
+  private claims?: Informer<Json & { metadata: { name: string } }>;
+  private volumes?: Informer<Json & { metadata: { name: string } }>;
+  private storageClasses?: Informer<Json & { metadata: { name: string } }>;
   /** node -> pods nominated to it (pending, waiting for their victims to go) */
   private readonly nominated = new Map<string, Map<string, Json>>();
   private readonly nominatedTo = new Map<string, string>();
@@ -57,7 +76,12 @@ export class Scheduler {
     const affinity = new NodeAffinity();
     const podAffinity = new InterPodAffinity();
     const spread = new PodTopologySpread();
-    this.filters = [new NodeUnschedulable(), new NodeName(), taints, affinity, new NodePorts(), fit, spread, podAffinity];
+    this.volumeBinding = new VolumeBinding({
+      claim: (ns, name) => this.claims?.get(`${ns}/${name}`),
+      volume: (name) => this.volumes?.get(name),
+      storageClass: (name) => this.storageClasses?.get(name),
+    });
+    this.filters = [new NodeUnschedulable(), new NodeName(), taints, affinity, new NodePorts(), fit, this.volumeBinding, spread, podAffinity];
     this.scorers = [fit, new BalancedAllocation(), taints, affinity, podAffinity, spread];
     this.preemption = new DefaultPreemption(this.filters);
     this.queue = new SchedulingQueue(options.queue);
@@ -131,6 +155,11 @@ export class Scheduler {
       update: (o, n) => { this.updateNode(o, n); retry(); },
       delete: (n) => this.removeNode(n.metadata.name),
     });
+    // Storage that appears or changes may let a waiting pod's claims fit.
+    this.claims = this.informers.informer(Resources.persistentvolumeclaims);
+    this.volumes = this.informers.informer(Resources.persistentvolumes);
+    this.storageClasses = this.informers.informer(Resources.storageclasses);
+    for (const inf of [this.claims, this.volumes, this.storageClasses]) inf.addEventHandler({ add: retry, update: retry });
     this.pods.addEventHandler({
       add: (p) => { this.account(p); if (this.mine(p)) this.queue.add(keyOf(p), priorityOf(p)); },
       update: (o, p) => {
@@ -193,12 +222,18 @@ export class Scheduler {
   }
 
   /** Filters and scores every node; returns the best node, or the reasons none fits. */
-  schedule(pod: Json): { node?: string; reasons: Map<string, number>; statuses: Map<string, Status>; total: number } {
+  schedule(pod: Json): ScheduleResult {
     const reasons = new Map<string, number>();
     const statuses = new Map<string, Status>();
     let best: { name: string; score: number }[] = [];
     const state: CycleState = new Map();
-    for (const f of this.filters) f.preFilter?.(pod, this.snapshot, state);
+    for (const f of this.filters) {
+      const rejected = f.preFilter?.(pod, this.snapshot, state);
+      if (rejected && rejected.code !== "Success") {
+        for (const name of this.nodes.keys()) statuses.set(name, rejected);
+        return { reasons, statuses, total: this.nodes.size, state, rejected: rejected.reasons.join(", ") };
+      }
+    }
     for (const s of this.scorers) s.preScore?.(pod, this.snapshot, state);
     // Like upstream's percentageOfNodesToScore: in a large cluster, stop after enough
     // feasible nodes, starting where the last search stopped so every node gets its turn.
@@ -227,7 +262,7 @@ export class Scheduler {
     }
     this.nextStart = n ? (this.nextStart + visited) % n : 0;
     const pick = best.length ? best[Math.floor(Math.random() * best.length)]!.name : undefined;
-    return { node: pick, reasons, statuses, total: this.nodes.size };
+    return { node: pick, reasons, statuses, total: this.nodes.size, state };
   }
 
   private async scheduleOne(pod: Json): Promise<void> {
@@ -236,7 +271,7 @@ export class Scheduler {
     if (!result.node) {
       const preemption = this.preemption.preempt(pod, this.snapshot, result.statuses);
       if (preemption.candidate) await this.evict(pod, preemption.candidate);
-      return this.failed(pod, result.reasons, result.total, preemption.candidate ? undefined : preemption.message);
+      return this.failed(pod, result, preemption.candidate ? undefined : preemption.message);
     }
     this.queue.forget(key);
     // Assume the pod onto the node at once, so the next pod sees the space taken, and
@@ -245,7 +280,8 @@ export class Scheduler {
     this.placed.set(key, result.node);
     while (this.binding >= 64) await new Promise<void>((r) => (this.bindingDone = r));
     this.binding++;
-    void this.bind(pod, key, result.node).catch((err) => {
+    const delayedClaims = (result.state.get(this.volumeBinding.name) as { delayed: Json[] } | undefined)?.delayed ?? [];
+    void this.bind(pod, key, result.node, delayedClaims).catch((err) => {
       this.options.log?.("binding failed", { pod: key, err: String(err) });
       this.queue.retryLater(key);
     }).finally(() => {
@@ -256,8 +292,9 @@ export class Scheduler {
     });
   }
 
-  private async bind(pod: Json, key: string, node: string): Promise<void> {
+  private async bind(pod: Json, key: string, node: string, delayedClaims: Json[]): Promise<void> {
     try {
+      if (delayedClaims.length) await this.provisionFor(node, delayedClaims);
       await this.client.request("POST", `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/binding`, {
         apiVersion: "v1", kind: "Binding", metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace, uid: pod.metadata.uid },
         target: { apiVersion: "v1", kind: "Node", name: node },
@@ -290,9 +327,28 @@ export class Scheduler {
     }
   }
 
-  private async failed(pod: Json, reasons: Map<string, number>, total: number, preemption?: string): Promise<void> {
-    const parts = [...reasons].map(([r, n]) => `${n} ${r}`).sort();
-    const message = `0/${total} nodes are available${parts.length ? `: ${parts.join(", ")}` : ""}.${preemption ? ` preemption: ${preemption}` : ""}`;
+  /**
+   * Upstream's PreBind for claims that wait for their first consumer: each is
+   * marked with the chosen node, and the pod is bound once the provisioner
+   * has bound them all.
+   */
+  private async provisionFor(node: string, claims: Json[]): Promise<void> {
+    for (const c of claims) {
+      if (c.metadata.annotations?.[SELECTED_NODE] === node) continue;
+      await this.client.patch(Resources.persistentvolumeclaims, c.metadata.namespace, c.metadata.name, { metadata: { annotations: { [SELECTED_NODE]: node } } });
+    }
+    const deadline = Date.now() + BIND_TIMEOUT_MS;
+    const bound = () => claims.every((c) => this.claims?.get(`${c.metadata.namespace}/${c.metadata.name}`)?.spec?.volumeName);
+    while (!bound()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for the volumes of ${claims.map((c) => c.metadata.name).join(", ")} to be provisioned`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  private async failed(pod: Json, result: ScheduleResult, preemption?: string): Promise<void> {
+    const parts = [...result.reasons].map(([r, n]) => `${n} ${r}`).sort();
+    const detail = result.rejected ?? parts.join(", ");
+    const message = `0/${result.total} nodes are available${detail ? `: ${detail}` : ""}.${preemption ? ` preemption: ${preemption}` : ""}`;
     this.queue.failed(keyOf(pod));
     this.recorder.event(pod as never, "Warning", "FailedScheduling", message);
     const conditions: Json[] = (pod.status?.conditions ?? []).filter((c: Json) => c.type !== "PodScheduled");

@@ -1,8 +1,11 @@
 /**
  * The built-in local-path provisioner (as k3s ships one): the default
  * StorageClass `local-path`, a hostPath PersistentVolume in the node's
- * storage directory for every claim of that class, bound to its claim at
- * once; the volume and its data go with the claim (reclaim policy Delete).
+ * storage directory for every claim of that class; the volume and its data go
+ * with the claim (reclaim policy Delete). The class waits for the first
+ * consumer (WaitForFirstConsumer): the scheduler picks the pod's node, marks
+ * the claim with it, and the volume is made there, tied to that node by its
+ * nodeAffinity. Claims of an Immediate class are provisioned at once.
  * Claims without a class get the default one, as upstream's retroactive
  * default StorageClass assignment does.
  */
@@ -15,6 +18,7 @@ import { runQueue, type Controller, type ControllerContext, type Obj } from "../
 export const LOCAL_PATH_CLASS = "local-path";
 const PROVISIONER = "skiff.dev/local-path";
 const DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class";
+const SELECTED_NODE = "volume.kubernetes.io/selected-node";
 
 export class LocalPathProvisioner implements Controller {
   readonly name = "local-path-provisioner";
@@ -22,6 +26,9 @@ export class LocalPathProvisioner implements Controller {
   private claims!: Informer<Obj>;
   private volumes!: Informer<Obj>;
   private classes!: Informer<Obj>;
+  private nodes!: Informer<Obj>;
+  /** claims already told they wait for a consumer (one event each) */
+  private readonly waiting = new Set<string>();
   private readonly queue = new WorkQueue();
 
   /** storageDir: where volumes live on the node (DATA_DIR/storage). */
@@ -32,6 +39,7 @@ export class LocalPathProvisioner implements Controller {
     this.claims = ctx.informers.informer<Obj>(Resources.persistentvolumeclaims);
     this.volumes = ctx.informers.informer<Obj>(Resources.persistentvolumes);
     this.classes = ctx.informers.informer<Obj>(Resources.storageclasses);
+    this.nodes = ctx.informers.informer<Obj>(Resources.nodes);
     const enqueue = (o: Obj) => this.queue.add(`claim/${o.metadata.namespace}/${o.metadata.name}`);
     this.claims.addEventHandler({ add: enqueue, update: (_a, b) => enqueue(b), delete: (o) => this.queue.add(`gone/${o.metadata.uid}`) });
     this.classes.addEventHandler({ add: () => { for (const c of this.claims.list()) enqueue(c); } });
@@ -49,7 +57,7 @@ export class LocalPathProvisioner implements Controller {
     await this.ctx.client.create(Resources.storageclasses, undefined, {
       apiVersion: "storage.k8s.io/v1", kind: "StorageClass",
       metadata: { name: LOCAL_PATH_CLASS, annotations: { [DEFAULT_CLASS_ANNOTATION]: "true" } },
-      provisioner: PROVISIONER, reclaimPolicy: "Delete", volumeBindingMode: "Immediate",
+      provisioner: PROVISIONER, reclaimPolicy: "Delete", volumeBindingMode: "WaitForFirstConsumer",
     } as Obj).catch((err) => { if ((err as { code?: number }).code !== 409) throw err; });
   }
 
@@ -73,7 +81,17 @@ export class LocalPathProvisioner implements Controller {
     if (cls?.provisioner !== PROVISIONER) return;
     const pvName = `pvc-${claim.metadata.uid}`;
     if (claim.status?.phase === "Bound") return;
+    const node = claim.metadata.annotations?.[SELECTED_NODE] as string | undefined;
+    if (cls.volumeBindingMode === "WaitForFirstConsumer" && !node) {
+      if (!this.waiting.has(claim.metadata.uid!)) {
+        this.waiting.add(claim.metadata.uid!);
+        this.ctx.recorder.event({ ...claim, kind: "PersistentVolumeClaim", apiVersion: "v1" }, "Normal", "WaitForFirstConsumer", "waiting for first consumer to be created before binding");
+      }
+      return;
+    }
+    this.waiting.delete(claim.metadata.uid!);
     if (!this.volumes.get(pvName)) {
+      const hostname = node ? this.nodes.get(node)?.metadata.labels?.["kubernetes.io/hostname"] ?? node : undefined;
       const path = join(this.storageDir, `${pvName}_${ns}_${name}`);
       await this.ctx.client.create(Resources.persistentvolumes, undefined, {
         apiVersion: "v1", kind: "PersistentVolume",
@@ -85,6 +103,7 @@ export class LocalPathProvisioner implements Controller {
           storageClassName: cls.metadata.name,
           volumeMode: claim.spec.volumeMode ?? "Filesystem",
           hostPath: { path, type: "DirectoryOrCreate" },
+          ...(hostname ? { nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [hostname] }] }] } } } : {}),
           claimRef: { apiVersion: "v1", kind: "PersistentVolumeClaim", namespace: ns, name, uid: claim.metadata.uid, resourceVersion: claim.metadata.resourceVersion },
         },
       } as Obj).catch((err) => { if ((err as { code?: number }).code !== 409) throw err; });

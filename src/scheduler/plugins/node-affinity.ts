@@ -15,7 +15,8 @@ function matchExpression(labels: Record<string, string>, e: Json): boolean {
   }
 }
 
-function matchTerm(node: Json, term: Json): boolean {
+/** Whether a node matches one NodeSelectorTerm (also used for PersistentVolumes' node affinity). */
+export function matchTerm(node: Json, term: Json): boolean {
   const labels = node.metadata?.labels ?? {};
   const byLabel = (term.matchExpressions ?? []).every((e: Json) => matchExpression(labels, e));
   const byField = (term.matchFields ?? []).every((e: Json) => matchExpression({ "metadata.name": node.metadata.name }, e));

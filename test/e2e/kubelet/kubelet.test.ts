@@ -262,14 +262,21 @@ kind: PersistentVolumeClaim
 metadata: {name: data}
 spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
 `);
-    const claim = await eventually(async () => { const c = await json(["get", "pvc", "data"]); return c.status?.phase === "Bound" ? c : undefined; }, 30_000, 200);
-    assert.equal(claim!.spec.storageClassName, "local-path");
+    // The default class waits for the first pod, as k3s's local-path does.
+    const waiting = await eventually(async () => { const out = await kubectl.ok(["describe", "pvc", "data"]); return /WaitForFirstConsumer/.test(out) ? out : undefined; }, 30_000, 200);
+    assert.match(waiting!, /Status:\s+Pending/);
     const mountData = (name: string, command: string) => podYaml(name, `restartPolicy: Never
 containers:
 - {name: c, image: ${BUSYBOX_IMAGE}, command: ["sh", "-c", "${command}"], volumeMounts: [{name: d, mountPath: /data}]}
 volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]`);
     await apply(mountData("writer", "echo persisted > /data/file"));
     await eventually(async () => (await pod("writer")).status.phase === "Succeeded", 30_000, 200);
+    const claim = await json(["get", "pvc", "data"]);
+    assert.equal(claim.status.phase, "Bound");
+    assert.equal(claim.spec.storageClassName, "local-path");
+    const pv = await json(["get", "pv", claim.spec.volumeName]);
+    const node = (await pod("writer")).spec.nodeName;
+    assert.deepEqual(pv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0], { key: "kubernetes.io/hostname", operator: "In", values: [node] }, "the volume is tied to the pod's node");
     await kubectl.ok(["delete", "pod", "writer"]);
     await apply(mountData("reader", "cat /data/file"));
     await eventually(async () => (await pod("reader")).status.phase === "Succeeded", 30_000, 200);

@@ -234,6 +234,34 @@ describe("workloads on simulated nodes", () => {
     }
   });
 
+  it("keeps or deletes a StatefulSet's claims as its persistentVolumeClaimRetentionPolicy says", async () => {
+    const sts = (name: string, policy: Record<string, string>) => JSON.stringify({
+      apiVersion: "apps/v1", kind: "StatefulSet", metadata: { name },
+      spec: {
+        serviceName: name, replicas: 3, selector: { matchLabels: { app: name } }, persistentVolumeClaimRetentionPolicy: policy,
+        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "c", image: "busybox", volumeMounts: [{ name: "data", mountPath: "/data" }] }] } },
+        volumeClaimTemplates: [{ metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Mi" } } } }],
+      },
+    });
+    const claims = async (app: string) => (await json(["get", "pvc", "-l", `app=${app}`])).items.map((c: { metadata: { name: string } }) => c.metadata.name).sort();
+    await kubectl.ok(["apply", "-f", "-"], { input: sts("vault", { whenScaled: "Delete", whenDeleted: "Retain" }) });
+    await kubectl.ok(["apply", "-f", "-"], { input: sts("keeper", { whenScaled: "Retain", whenDeleted: "Delete" }) });
+    await kubectl.ok(["rollout", "status", "statefulset/vault", "--timeout=60s"]);
+    await kubectl.ok(["rollout", "status", "statefulset/keeper", "--timeout=60s"]);
+    assert.deepEqual(await claims("vault"), ["data-vault-0", "data-vault-1", "data-vault-2"]);
+
+    await kubectl.ok(["scale", "statefulset/vault", "--replicas=1"]);
+    await kubectl.ok(["scale", "statefulset/keeper", "--replicas=1"]);
+    await eventually(async () => JSON.stringify(await claims("vault")) === JSON.stringify(["data-vault-0"]), 30_000);
+    await eventually(async () => (await json(["get", "pods", "-l", "app=keeper"])).items.length === 1, 30_000);
+    assert.deepEqual(await claims("keeper"), ["data-keeper-0", "data-keeper-1", "data-keeper-2"], "whenScaled: Retain keeps the claims of removed pods");
+
+    await kubectl.ok(["delete", "statefulset", "vault", "keeper"]);
+    await eventually(async () => (await claims("keeper")).length === 0, 30_000);
+    assert.deepEqual(await claims("vault"), ["data-vault-0"], "whenDeleted: Retain keeps the claims after the set");
+    await kubectl.ok(["delete", "pvc", "-l", "app=vault"]);
+  });
+
   it("runs a DaemonSet pod on every node, a new node included", async () => {
     const ds = { apiVersion: "apps/v1", kind: "DaemonSet", metadata: { name: "agent" }, spec: { selector: { matchLabels: { app: "agent" } }, template: { metadata: { labels: { app: "agent" } }, spec: { containers: [{ name: "a", image: "busybox" }] } } } };
     await kubectl.ok(["apply", "-f", "-"], { input: JSON.stringify(ds) });
@@ -309,6 +337,31 @@ describe("workloads on simulated nodes", () => {
     assert.equal(zones.filter((z: string) => z === "a").length, 2);
     assert.equal(zones.filter((z: string) => z === "b").length, 2);
     for (const d of ["cache", "near", "spread-z"]) await kubectl.ok(["delete", "deployment", d]);
+  });
+
+  it("places pods with their volumes: missing claims, a volume tied to a node, claims made for the chosen node", async () => {
+    const withClaim = (name: string, claim: string) => JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name },
+      spec: { containers: [{ name: "c", image: "busybox", volumeMounts: [{ name: "d", mountPath: "/d" }] }], volumes: [{ name: "d", persistentVolumeClaim: { claimName: claim } }] } });
+    await kubectl.ok(["apply", "-f", "-"], { input: withClaim("lost", "nope") });
+    const message = await eventually(async () => (await json(["get", "pod", "lost"])).status.conditions?.find((c: { type: string }) => c.type === "PodScheduled")?.message, 30_000);
+    assert.equal(message, '0/3 nodes are available: persistentvolumeclaim "nope" not found. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.');
+    // The claim appearing lets the pod go (a claim added retries waiting pods); the default class makes its volume on that pod's node.
+    await kubectl.ok(["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "nope" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Mi" } } } }) });
+    const lost = await eventually(async () => { const p = await json(["get", "pod", "lost"]); return p.status.phase === "Running" ? p : undefined; }, 30_000);
+    const claim = await json(["get", "pvc", "nope"]);
+    assert.equal(claim.metadata.annotations["volume.kubernetes.io/selected-node"], lost.spec.nodeName);
+    const pv = await json(["get", "pv", claim.spec.volumeName]);
+    assert.deepEqual(pv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values, [lost.spec.nodeName]);
+
+    // A volume that only one node can reach draws the pod there.
+    await kubectl.ok(["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "PersistentVolume", metadata: { name: "pinned" }, spec: {
+      capacity: { storage: "1Mi" }, accessModes: ["ReadWriteOnce"], storageClassName: "", hostPath: { path: "/tmp/pinned" },
+      nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["sim-node-2"] }] }] } } } }) });
+    await kubectl.ok(["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "pinned" }, spec: { storageClassName: "", volumeName: "pinned", accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Mi" } } } }) });
+    for (const name of ["pinned-a", "pinned-b", "pinned-c"]) await kubectl.ok(["apply", "-f", "-"], { input: withClaim(name, "pinned") });
+    await eventually(async () => (await json(["get", "pods", "pinned-a", "pinned-b", "pinned-c"])).items.every((p: { spec: { nodeName?: string } }) => p.spec.nodeName), 30_000);
+    assert.deepEqual((await json(["get", "pods", "pinned-a", "pinned-b", "pinned-c"])).items.map((p: { spec: { nodeName: string } }) => p.spec.nodeName), ["sim-node-2", "sim-node-2", "sim-node-2"]);
+    await kubectl.ok(["delete", "pod", "lost", "pinned-a", "pinned-b", "pinned-c", "--wait=false"]);
   });
 
   it("refuses an eviction that a PodDisruptionBudget forbids, and allows it with room", async () => {
