@@ -234,7 +234,8 @@ function defaultJobSpec(spec: Obj): void {
     spec.parallelism = 1;
   }
   setIfMissing(spec, "parallelism", 1);
-  setIfMissing(spec, "backoffLimit", 6);
+  // With a limit per index, the Job-wide limit only applies when given.
+  setIfMissing(spec, "backoffLimit", spec.backoffLimitPerIndex !== undefined ? 2147483647 : 6);
   setIfMissing(spec, "completionMode", "NonIndexed");
   setIfMissing(spec, "suspend", false);
   setIfMissing(spec, "podReplacementPolicy", "TerminatingOrFailed");

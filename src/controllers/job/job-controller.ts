@@ -2,15 +2,19 @@
  * The Job controller: runs pods until spec.completions succeed (NonIndexed,
  * or one per index when Indexed) with at most spec.parallelism at a time,
  * fails the Job past backoffLimit or activeDeadlineSeconds or as its
- * podFailurePolicy says (FailJob, Ignore, Count), honours suspend,
+ * podFailurePolicy says (FailJob, FailIndex, Ignore, Count); an Indexed Job
+ * with backoffLimitPerIndex retries each index alone and records failedIndexes
+ * (failing as a whole past maxFailedIndexes, or at the end); honours suspend,
  * and deletes finished Jobs after ttlSecondsAfterFinished.
  */
 import { Resources, WorkQueue, type Informer } from "../../client/index.js";
 import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, isPodActive, isPodReady, keyOf, nowTime, splitKey, runQueue } from "../controller.js";
 import { Expectations } from "../replicaset/expectations.js";
 import { matchPodFailurePolicy } from "./pod-failure-policy.js";
+import { formatIndexes } from "./indexes.js";
 
 const INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index";
+const INDEX_FAILURE_COUNT = "batch.kubernetes.io/job-index-failure-count";
 
 export class JobController implements Controller {
   readonly name = "job";
@@ -59,6 +63,21 @@ export class JobController implements Controller {
     const indexed = spec.completionMode === "Indexed";
     const succeededIndexes = new Set(succeededPods.map((p) => Number(p.metadata.annotations?.[INDEX_ANNOTATION])));
     const succeeded = indexed ? succeededIndexes.size : succeededPods.length;
+    // backoffLimitPerIndex: an index that failed more often than allowed (or by a FailIndex rule) is not retried.
+    const perIndex = indexed && spec.backoffLimitPerIndex !== undefined;
+    const failuresByIndex = new Map<number, number>();
+    const failedIndexes = new Set<number>();
+    if (indexed) {
+      for (const f of failures) {
+        if (f.match?.action === "Ignore") continue;
+        const i = Number(f.pod.metadata.annotations?.[INDEX_ANNOTATION]);
+        failuresByIndex.set(i, (failuresByIndex.get(i) ?? 0) + 1);
+        if (perIndex && f.match?.action === "FailIndex") failedIndexes.add(i);
+      }
+      if (perIndex) for (const [i, n] of failuresByIndex) if (n > spec.backoffLimitPerIndex) failedIndexes.add(i);
+      for (const i of succeededIndexes) failedIndexes.delete(i);
+    }
+    const settled = succeededIndexes.size + failedIndexes.size;
     const completions: number | undefined = spec.completions;
     const status: Json = { ...(job.status ?? {}) };
     status.startTime ??= spec.suspend ? undefined : nowTime();
@@ -69,15 +88,23 @@ export class JobController implements Controller {
     };
     const deadline = spec.activeDeadlineSeconds !== undefined && status.startTime && Date.parse(status.startTime) + spec.activeDeadlineSeconds * 1000 <= Date.now();
     let outcome: "Complete" | "Failed" | undefined;
-    if (completions !== undefined ? succeeded >= completions : succeeded > 0 && active.length === 0) {
+    if (failJob) {
+      outcome = "Failed";
+      addCondition("FailureTarget", "PodFailurePolicy", failJob.message);
+      addCondition("Failed", "PodFailurePolicy", failJob.message);
+    } else if (perIndex && spec.maxFailedIndexes !== undefined && failedIndexes.size > spec.maxFailedIndexes) {
+      outcome = "Failed";
+      addCondition("FailureTarget", "MaxFailedIndexesExceeded", "Job has exceeded the specified maximal number of failed indexes");
+      addCondition("Failed", "MaxFailedIndexesExceeded", "Job has exceeded the specified maximal number of failed indexes");
+    } else if (perIndex && failedIndexes.size && settled >= (completions ?? 0) && !active.some((p) => !failedIndexes.has(Number(p.metadata.annotations?.[INDEX_ANNOTATION])))) {
+      outcome = "Failed";
+      addCondition("FailureTarget", "FailedIndexes", "Job has failed indexes");
+      addCondition("Failed", "FailedIndexes", "Job has failed indexes");
+    } else if (completions !== undefined ? succeeded >= completions : succeeded > 0 && active.length === 0) {
       outcome = "Complete";
       addCondition("SuccessCriteriaMet", "CompletionsReached", "Reached expected number of succeeded pods");
       addCondition("Complete", "CompletionsReached", "Reached expected number of succeeded pods");
       status.completionTime = nowTime();
-    } else if (failJob) {
-      outcome = "Failed";
-      addCondition("FailureTarget", "PodFailurePolicy", failJob.message);
-      addCondition("Failed", "PodFailurePolicy", failJob.message);
     } else if (failed > (spec.backoffLimit ?? 6)) {
       outcome = "Failed";
       addCondition("FailureTarget", "BackoffLimitExceeded", "Job has reached the specified backoff limit");
@@ -93,18 +120,18 @@ export class JobController implements Controller {
     } else if (spec.suspend) {
       await Promise.all(active.map((p) => this.ctx.client.delete(Resources.pods, ns, p.metadata.name!).catch(() => undefined)));
     } else if (this.expectations.satisfied(key)) {
-      const remaining = completions === undefined ? (succeeded > 0 ? 0 : spec.parallelism ?? 1) : completions - succeeded;
+      const remaining = completions === undefined ? (succeeded > 0 ? 0 : spec.parallelism ?? 1) : completions - succeeded - failedIndexes.size;
       const want = Math.max(0, Math.min(spec.parallelism ?? 1, remaining));
       const diff = want - active.length;
       if (diff > 0) {
-        const busy = new Set([...active.map((p) => Number(p.metadata.annotations?.[INDEX_ANNOTATION])), ...succeededIndexes]);
+        const busy = new Set([...active.map((p) => Number(p.metadata.annotations?.[INDEX_ANNOTATION])), ...succeededIndexes, ...failedIndexes]);
         const indexes: (number | undefined)[] = [];
         for (let i = 0; indexes.length < diff && (!indexed || i < (completions ?? 0)); i++) {
           if (!indexed) { indexes.push(undefined); continue; }
           if (!busy.has(i)) indexes.push(i);
         }
         this.expectations.expect(key, indexes.length, 0);
-        await Promise.all(indexes.map((i) => this.createPod(job, i).catch((err) => { this.expectations.lower(key, 1, 0); throw err; })));
+        await Promise.all(indexes.map((i) => this.createPod(job, i, i === undefined ? 0 : failuresByIndex.get(i) ?? 0).catch((err) => { this.expectations.lower(key, 1, 0); throw err; })));
       }
     }
     status.conditions = conditions.length ? conditions : undefined;
@@ -112,7 +139,8 @@ export class JobController implements Controller {
     status.succeeded = succeeded || undefined;
     status.failed = failed || undefined;
     status.ready = outcome ? undefined : active.filter(isPodReady).length;
-    if (indexed) status.completedIndexes = [...succeededIndexes].sort((a, b) => a - b).join(",") || undefined;
+    if (indexed) status.completedIndexes = formatIndexes(succeededIndexes);
+    if (perIndex) status.failedIndexes = formatIndexes(failedIndexes) ?? "";
     if (spec.suspend && !conditions.some((c) => c.type === "Suspended")) addCondition("Suspended", "JobSuspended", "Job suspended");
     for (const k of Object.keys(status)) if (status[k] === undefined) delete status[k];
     if (JSON.stringify(status) !== JSON.stringify(job.status ?? {})) {
@@ -123,7 +151,7 @@ export class JobController implements Controller {
     }
   }
 
-  private async createPod(job: Obj, index: number | undefined): Promise<void> {
+  private async createPod(job: Obj, index: number | undefined, indexFailures: number): Promise<void> {
     const t = structuredClone(job.spec.template ?? {});
     const annotations = { ...(t.metadata?.annotations ?? {}) };
     const labels = { ...(t.metadata?.labels ?? {}) };
@@ -131,6 +159,12 @@ export class JobController implements Controller {
     if (index !== undefined) {
       annotations[INDEX_ANNOTATION] = String(index);
       labels[INDEX_ANNOTATION] = String(index);
+      if (job.spec.backoffLimitPerIndex !== undefined) annotations[INDEX_FAILURE_COUNT] = String(indexFailures);
+      // Each container learns its index from the annotation, as upstream's pods do.
+      for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])] as Json[]) {
+        if ((c.env ?? []).some((e: Json) => e.name === "JOB_COMPLETION_INDEX")) continue;
+        c.env = [...(c.env ?? []), { name: "JOB_COMPLETION_INDEX", valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${INDEX_ANNOTATION}']` } } }];
+      }
       spec.hostname ??= `${job.metadata.name}-${index}`;
     }
     const created = await this.ctx.client.create(Resources.pods, job.metadata.namespace, {

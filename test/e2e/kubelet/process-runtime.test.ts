@@ -195,4 +195,33 @@ spec:
     assert.match(failed.message, /^Container main for pod default\/doomed-\w+ failed with exit code 42 matching FailJob rule at index 0$/);
     assert.equal(job.status.failed, 1, "no retry after the FailJob rule matched");
   });
+
+  it("retries each index of an Indexed Job alone with backoffLimitPerIndex, and records the failed ones", async () => {
+    await apply(`apiVersion: batch/v1
+kind: Job
+metadata: {name: per-index}
+spec:
+  completionMode: Indexed
+  completions: 4
+  parallelism: 4
+  backoffLimitPerIndex: 1
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - {name: main, image: unused, command: ["sh", "-c", "test $JOB_COMPLETION_INDEX != 2"]}
+`);
+    await kubectl.ok(["wait", "--for=condition=Failed", "job/per-index", "--timeout=60s"]);
+    const job = await json(["get", "job", "per-index"]);
+    const failed = (job.status.conditions as Json[]).find((c) => c.type === "Failed")!;
+    assert.equal(failed.reason, "FailedIndexes");
+    assert.equal(failed.message, "Job has failed indexes");
+    assert.equal(job.status.completedIndexes, "0-1,3");
+    assert.equal(job.status.failedIndexes, "2");
+    assert.equal(job.status.failed, 2, "index 2 ran twice: once, and once more within its limit of 1");
+    const retry = (await json(["get", "pods", "-l", "batch.kubernetes.io/job-completion-index=2"])).items
+      .map((p: Json) => p.metadata.annotations["batch.kubernetes.io/job-index-failure-count"]).sort();
+    assert.deepEqual(retry, ["0", "1"]);
+    await kubectl.ok(["delete", "job", "per-index"]);
+  });
 });
