@@ -6,7 +6,7 @@
 import { labelSelectorRequirements, matchesLabels } from "../../api/selectors.js";
 import { Resources, WorkQueue, type Informer, type ResourceRef } from "../../client/index.js";
 import {
-  type Controller, type ControllerContext, type Obj, controllerOf, controllerRef, isPodActive, isPodAvailable, isPodReady, keyOf, runQueue, splitKey,
+  type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, isPodActive, isPodAvailable, isPodReady, keyOf, nowTime, runQueue, splitKey,
 } from "../controller.js";
 import { Expectations } from "./expectations.js";
 
@@ -66,8 +66,18 @@ export class ReplicaSetController implements Controller {
     const [namespace] = splitKey(key);
     const owned = this.pods.list(namespace).filter((p) => controllerOf(p)?.uid === rs.metadata.uid);
     const active = owned.filter(isPodActive);
-    if (!rs.metadata.deletionTimestamp && this.expectations.satisfied(key)) await this.manageReplicas(rs, key, active);
-    return this.updateStatus(rs, owned.filter(isPodActive));
+    let failure: { reason: string; message: string } | undefined;
+    if (!rs.metadata.deletionTimestamp && this.expectations.satisfied(key)) {
+      try {
+        await this.manageReplicas(rs, key, active);
+      } catch (err) {
+        // Shown as upstream does, on the set (ReplicaFailure), then retried with backoff.
+        failure = { reason: (rs.spec?.replicas ?? 1) > active.length ? "FailedCreate" : "FailedDelete", message: err instanceof Error ? err.message : String(err) };
+        await this.updateStatus(rs, owned.filter(isPodActive), failure);
+        throw err;
+      }
+    }
+    return this.updateStatus(rs, owned.filter(isPodActive), failure);
   }
 
   private async manageReplicas(rs: Obj, key: string, active: Obj[]): Promise<void> {
@@ -120,7 +130,7 @@ export class ReplicaSetController implements Controller {
     this.ctx.recorder.event(rs, "Normal", "SuccessfulCreate", `Created pod: ${created.metadata.name}`);
   }
 
-  private async updateStatus(rs: Obj, active: Obj[]): Promise<number | void> {
+  private async updateStatus(rs: Obj, active: Obj[], failure?: { reason: string; message: string }): Promise<number | void> {
     const minReady = rs.spec?.minReadySeconds ?? 0;
     const labels = rs.spec?.template?.metadata?.labels ?? {};
     const reqs = labelSelectorRequirements({ matchLabels: labels });
@@ -131,9 +141,15 @@ export class ReplicaSetController implements Controller {
       availableReplicas: active.filter((p) => isPodAvailable(p, minReady)).length,
       observedGeneration: rs.metadata.generation,
     };
-    if (rs.status?.conditions) status.conditions = rs.status.conditions;
+    const others = ((rs.status?.conditions ?? []) as Json[]).filter((c) => c.type !== "ReplicaFailure");
+    const previous = ((rs.status?.conditions ?? []) as Json[]).find((c) => c.type === "ReplicaFailure");
+    const conditions = failure
+      ? [...others, previous?.reason === failure.reason && previous.message === failure.message ? previous : { type: "ReplicaFailure", status: "True", lastTransitionTime: nowTime(), ...failure }]
+      : others;
+    if (conditions.length) status.conditions = conditions;
     const old = rs.status ?? {};
-    const same = ["replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas", "observedGeneration"].every((k) => (old[k] ?? 0) === (status[k] ?? 0));
+    const same = ["replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas", "observedGeneration"].every((k) => (old[k] ?? 0) === (status[k] ?? 0))
+      && JSON.stringify(old.conditions ?? []) === JSON.stringify(conditions);
     if (!same) {
       try {
         await this.ctx.client.update(this.kind.resource, rs.metadata.namespace, { ...rs, status }, "status");

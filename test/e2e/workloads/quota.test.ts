@@ -55,4 +55,24 @@ describe("resource quotas", () => {
     const used = (await counted("team-b", "objects"));
     assert.equal(used["count/deployments.apps"], "1");
   });
+
+  it("shows a ReplicaSet held back by a quota with upstream's ReplicaFailure condition and FailedCreate events", async () => {
+    await kubectl.ok(["create", "namespace", "team-c"]);
+    await kubectl.ok(["create", "quota", "two-pods", "--hard=pods=2", "-n", "team-c"]);
+    await counted("team-c", "two-pods");
+    await kubectl.ok(["create", "deployment", "web", "--image=busybox", "--replicas=3", "-n", "team-c"]);
+    const cond = await eventually(async () => {
+      const sets = (await json(["get", "rs", "-n", "team-c"])).items;
+      return sets[0]?.status?.conditions?.find((c: { type: string }) => c.type === "ReplicaFailure");
+    }, 30_000);
+    assert.equal(cond.status, "True");
+    assert.equal(cond.reason, "FailedCreate");
+    assert.match(cond.message, /^pods "web-\w+-\w+" is forbidden: exceeded quota: two-pods, requested: pods=1, used: pods=2, limited: pods=2$/);
+    assert.match(await kubectl.ok(["get", "events", "-n", "team-c", "--field-selector", "reason=FailedCreate"]), /Error creating: pods "web-\w+-\w+" is forbidden: exceeded quota: two-pods/);
+    assert.equal((await json(["get", "pods", "-n", "team-c"])).items.length, 2);
+    // More room: the third pod comes, and the condition goes.
+    await kubectl.ok(["patch", "quota", "two-pods", "-n", "team-c", "--type=merge", "-p", JSON.stringify({ spec: { hard: { pods: "3" } } })]);
+    await eventually(async () => (await json(["get", "pods", "-n", "team-c"])).items.length === 3, 30_000);
+    await eventually(async () => !(await json(["get", "rs", "-n", "team-c"])).items[0].status.conditions?.length, 30_000);
+  });
 });
