@@ -16,6 +16,8 @@ export type ContainerRuntime = Pick<CriClient,
   exec?: CriClient["exec"];
   /** Streams the container's own standard streams, likewise. */
   attach?: CriClient["attach"];
+  /** Forwards ports from inside a sandbox's network, likewise. */
+  portForward?: CriClient["portForward"];
 };
 
 export type { ContainerConfig, ContainerStatus, PodSandboxConfig, PodSandboxStatus, Mount, PortMapping } from "../runtime/cri/cri-client.js";

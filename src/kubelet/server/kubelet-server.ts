@@ -8,9 +8,10 @@
 import { createServer, type Server } from "node:https";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
-import { EXEC_PROTOCOLS, PORT_FORWARD_PROTOCOL, relayExecFrames } from "../../api/exec-streams.js";
+import { EXEC_PROTOCOLS, PORT_FORWARD_PROTOCOL } from "../../api/exec-streams.js";
+import { openRuntimeExec, openRuntimePortForward, relayToRuntime } from "./runtime-streams.js";
 import { refuseUpgrade } from "../../api/upgrade-refusal.js";
-import { servePortForward } from "./port-forward.js";
+import { dialAddress, servePortForward, type PortDialer } from "./port-forward.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { writeLog } from "../logs/logs.js";
@@ -104,9 +105,8 @@ export class KubeletServer {
     const flag = (k: string) => q.get(k) === "true" || q.get(k) === "1";
     const streams = { tty: flag("tty"), stdin: flag("stdin"), stdout: q.get("stdout") !== "false", stderr: flag("stderr") && !flag("tty") };
     const target = kind === "exec" ? await runtime.exec!(found.c.id, q.getAll("command"), streams) : await runtime.attach!(found.c.id, streams);
-    const upstream = new WebSocket(target.replace(/^http/, "ws"), ["v4.channel.k8s.io"]);
-    await new Promise<void>((resolve, reject) => { upstream.once("open", () => resolve()); upstream.once("error", reject); });
-    this.wss.handleUpgrade(req, socket, head, (client) => relayExecFrames(client, upstream));
+    const session = await openRuntimeExec(target, streams);
+    this.wss.handleUpgrade(req, socket, head, (client) => relayToRuntime(client, session));
   }
 
   /** `/portForward/{ns}/{pod}`: SPDY in WebSocket, each stream pair a TCP connection to the pod's address. */
@@ -121,7 +121,27 @@ export class KubeletServer {
     // request here and put back into the answer (see the "headers" listener).
     delete req.headers["sec-websocket-protocol"];
     this.portForwards.add(req);
-    this.wss.handleUpgrade(req, socket, head, (ws) => servePortForward(ws, podIP, podName));
+    const dial = await this.portDialer(pod, podIP);
+    this.wss.handleUpgrade(req, socket, head, (ws) => servePortForward(ws, podName, dial));
+  }
+
+  /**
+   * How forwarded connections reach the pod: through the runtime when it can
+   * (from inside the pod's network, loopback included, as upstream), else to
+   * the pod's address.
+   */
+  private async portDialer(pod: Json, podIP: string): Promise<PortDialer> {
+    const runtime = this.kubelet.options.runtime;
+    const sandbox = runtime.portForward ? (await this.kubelet.manager.podStatus(String(pod.metadata.uid))).sandboxes.find((sb) => sb.state === "SANDBOX_READY") : undefined;
+    if (!runtime.portForward || !sandbox) return dialAddress(podIP);
+    return async (port) => {
+      const { session, data, error } = await openRuntimePortForward(await runtime.portForward!(sandbox.id, [port]), port);
+      error.end();
+      let failure = "";
+      error.on("data", (d: Buffer) => (failure += d.toString()));
+      data.once("close", () => session.end());
+      return { stream: data, failure: () => failure };
+    };
   }
 
   private async logs(req: IncomingMessage, res: ServerResponse, ns: string, podName: string, containerName: string, q: URLSearchParams): Promise<void> {

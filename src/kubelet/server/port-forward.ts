@@ -4,55 +4,31 @@
  * subprotocol `SPDY/3.1+portforward.k8s.io`, in which each forwarded
  * connection is a pair of streams sharing a `requestid` and naming the pod's
  * `port`: `streamtype: error` and `streamtype: data`. The data stream is
- * spliced with a TCP connection to the pod's address (so a server that
- * listens on the pod's loopback only is not reached, unlike upstream, which
- * enters the pod's network namespace); a failure is written to the error
- * stream. SPDY framing and header compression are spdy-transport's.
+ * spliced with a connection into the pod: through the runtime's own port
+ * forwarding where it has one (containerd dials from inside the pod's network
+ * namespace, so servers on the pod's loopback are reached, as upstream), else
+ * to the pod's address; a failure is written to the error stream. SPDY framing and header compression are spdy-transport's (see spdy.ts).
  */
 import { connect } from "node:net";
-import spdy from "spdy-transport";
+import type { Duplex } from "node:stream";
 import type { SpdyStream } from "spdy-transport";
 import { createWebSocketStream, type WebSocket } from "ws";
+import { spdySession } from "./spdy.js";
 
-/**
- * spdy-transport takes every SYN_STREAM for an HTTP request and refuses one
- * without `:method` and `:path`; Kubernetes' streams carry only their own
- * headers. This session's parser is given the two before that check.
- */
-function acceptStreamsWithoutHttpHeaders(session: object): void {
-  type Kvs = (buffer: unknown, callback: (err: Error | null, headers?: Record<string, string>) => void) => void;
-  const parser = (session as { _spdyState?: { parser?: { parseKVs?: Kvs } } })._spdyState?.parser;
-  const parseKVs = parser?.parseKVs;
-  if (!parser || !parseKVs) throw new Error("spdy-transport changed: its parser is not where port forwarding expects it");
-  parser.parseKVs = function (buffer, callback) {
-    parseKVs.call(this, buffer, (err, headers) => {
-      if (!err && headers?.streamtype !== undefined) {
-        headers[":method"] ??= "POST";
-        headers[":path"] ??= "/";
-      }
-      callback(err, headers);
-    });
-  };
+/** A forwarded connection's far end: the stream, and what went wrong if it ended early. */
+export type PortDialer = (port: number) => Promise<{ stream: Duplex; failure: () => string }>;
+
+/** Dials the pod's address (the process runtime's pods, or when the runtime cannot forward). */
+export function dialAddress(podIP: string): PortDialer {
+  return (port) => new Promise((resolve, reject) => {
+    const socket = connect(port, podIP);
+    socket.once("connect", () => resolve({ stream: socket, failure: () => "" }));
+    socket.once("error", reject);
+  });
 }
 
-/**
- * kubectl's SPDY (Go's spdystream) never sends WINDOW_UPDATE, and does not
- * enforce windows either, so a sender that honours the 64 KiB initial window
- * stalls after it: this session's streams get the largest send window.
- */
-function sendWithoutFlowControl(session: object): void {
-  interface Side { setMax(n: number): void; updateMax(n: number): void }
-  const state = (session as { _spdyState?: { streamWindow?: { send?: Side }; window?: { send?: Side } } })._spdyState;
-  if (!state?.streamWindow?.send || !state.window?.send) throw new Error("spdy-transport changed: its flow-control windows are not where port forwarding expects them");
-  const largest = 2 ** 31 - 1;
-  state.streamWindow.send.setMax(largest);
-  state.window.send.updateMax(largest);
-}
-
-export function servePortForward(ws: WebSocket, podIP: string, podName: string): void {
-  const session = spdy.connection.create(createWebSocketStream(ws), { protocol: "spdy", isServer: true });
-  acceptStreamsWithoutHttpHeaders(session);
-  sendWithoutFlowControl(session);
+export function servePortForward(ws: WebSocket, podName: string, dial: PortDialer): void {
+  const session = spdySession(createWebSocketStream(ws), true);
   const errorStreams = new Map<string, SpdyStream>();
   session.on("stream", (stream) => {
     const { streamtype: type, requestid: id = "", port: portText = "" } = stream.headers;
@@ -67,14 +43,14 @@ export function servePortForward(ws: WebSocket, podIP: string, podName: string):
     }
     const port = Number(portText);
     if (type !== "data" || !(port > 0 && port < 65536)) { stream.end(); return; }
-    const target = connect(port, podIP);
-    target.on("error", (err) => {
-      errorStreams.get(id)?.end(`error forwarding port ${port} to pod ${podName}: ${err.message}`);
-      stream.end();
-    });
-    stream.on("error", () => target.destroy());
-    stream.on("close", () => target.destroy());
-    stream.pipe(target).pipe(stream);
+    const report = (reason: string) => errorStreams.get(id)?.end(`error forwarding port ${port} to pod ${podName}: ${reason}`);
+    dial(port).then(({ stream: target, failure }) => {
+      target.on("error", (err) => { report(err.message); stream.end(); });
+      target.once("end", () => { const f = failure(); if (f) report(f); });
+      stream.on("error", () => target.destroy());
+      stream.on("close", () => target.destroy());
+      stream.pipe(target).pipe(stream);
+    }, (err: Error) => { report(err.message); stream.end(); });
   });
   session.on("error", () => ws.terminate());
 }

@@ -291,6 +291,9 @@ volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]`);
 - {name: sh, image: ${BUSYBOX_IMAGE}, command: ["sleep", "600"]}`));
     await eventually(async () => (await pod("shell")).status.phase === "Running", 30_000, 200);
     assert.equal(await kubectl.ok(["exec", "-i", "shell", "--", "head", "-n", "1"], { input: "from stdin\nmore\n" }), "from stdin\n");
+    // The end of kubectl's input reaches the process (stdin closed through SPDY), so `cat` ends by itself.
+    assert.equal(await kubectl.ok(["exec", "-i", "shell", "--", "cat"], { input: "all of it\n" }), "all of it\n");
+    assert.equal((await kubectl.ok(["exec", "-i", "shell", "--", "wc", "-c"], { input: "x".repeat(200_000) })).trim(), "200000");
     // `script` gives kubectl a pseudo-terminal, as a user's shell would.
     const cmd = `/usr/bin/kubectl --kubeconfig ${server.kubeconfig} --cache-dir ${kubectl.cacheDir} exec -it shell -- sh`;
     const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
@@ -360,6 +363,20 @@ volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]`);
       forward.kill();
     }
     await kubectl.ok(["delete", "pod", "echo", "--grace-period=1"]);
+
+    // A server on the pod's own loopback is reached too: the runtime forwards from inside the pod's network.
+    await apply(podYaml("loopback", `containers:
+- {name: web, image: ${BUSYBOX_IMAGE}, command: ["sh", "-c", "mkdir -p /www && echo loopback-only > /www/index.html && exec httpd -f -p 127.0.0.1:9001 -h /www"]}`));
+    await eventually(async () => (await pod("loopback")).status.phase === "Running", 30_000, 200);
+    const port2 = await freePort();
+    const forward2 = spawn("/usr/bin/kubectl", ["--kubeconfig", server.kubeconfig, "--cache-dir", kubectl.cacheDir, "port-forward", "pod/loopback", `${port2}:9001`], { stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      const body = await eventually(async () => { try { return await (await fetch(`http://127.0.0.1:${port2}/`)).text(); } catch { return undefined; } }, 20_000, 200);
+      assert.equal(body, "loopback-only\n");
+    } finally {
+      forward2.kill();
+    }
+    await kubectl.ok(["delete", "pod", "loopback", "--grace-period=1"]);
   });
 
   it("pulls from a registry with imagePullSecrets, and reports ErrImagePull and ImagePullBackOff", { skip: registryMissing ?? false }, async () => {

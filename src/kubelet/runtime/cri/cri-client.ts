@@ -172,6 +172,10 @@ export class CriClient {
   async attach(id: string, opts: { tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }): Promise<string> {
     return (await this.call<{ url: string }>(this.runtime, "Attach", { containerId: id, ...opts })).url;
   }
+  /** An upgrade URL on the runtime's streaming server for forwarding ports of the sandbox (from inside its network). */
+  async portForward(podSandboxId: string, ports: number[]): Promise<string> {
+    return (await this.call<{ url: string }>(this.runtime, "PortForward", { podSandboxId, port: ports })).url;
+  }
   async containerStats(id: string): Promise<ContainerStats> {
     return (await this.call<{ stats: ContainerStats }>(this.runtime, "ContainerStats", { containerId: id })).stats;
   }

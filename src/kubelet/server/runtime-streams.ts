@@ -1,0 +1,102 @@
+/**
+ * Exec, attach and port-forward sessions relayed to the runtime's streaming
+ * server (containerd's), the way upstream's kubelet proxies them: SPDY/3.1
+ * to the runtime, whatever the client spoke to the kubelet. SPDY carries
+ * what v4's WebSocket channels cannot: closing stdin (the stream's FIN), so
+ * `kubectl exec -i` of a command that reads to the end of its input ends;
+ * and port-forward through the runtime reaches servers bound to the pod's
+ * own loopback, since the runtime dials from inside the pod's network.
+ */
+import type { SpdyConnection, SpdyStream } from "spdy-transport";
+import { WebSocket } from "ws";
+import { CLOSE_CHANNEL } from "../../api/exec-streams.js";
+import { dialSpdy, openStream } from "./spdy.js";
+
+export interface ExecStreams { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }
+
+export interface RuntimeExec {
+  session: SpdyConnection;
+  error: SpdyStream;
+  stdin?: SpdyStream;
+  stdout?: SpdyStream;
+  stderr?: SpdyStream;
+  resize?: SpdyStream;
+}
+
+/** Opens the session and its streams (remotecommand v4: error, then stdin, stdout, stderr, resize as asked). */
+export async function openRuntimeExec(url: string, s: ExecStreams): Promise<RuntimeExec> {
+  const session = await dialSpdy(url, "v4.channel.k8s.io");
+  const open = (type: string, wanted: boolean) => (wanted ? openStream(session, { streamtype: type }) : Promise.resolve(undefined));
+  try {
+    const [error, stdin, stdout, stderr, resize] = await Promise.all([
+      open("error", true), open("stdin", s.stdin), open("stdout", s.stdout), open("stderr", s.stderr && !s.tty), open("resize", s.tty),
+    ]);
+    return { session, error: error!, stdin, stdout, stderr, resize };
+  } catch (err) {
+    session.end();
+    throw err;
+  }
+}
+
+/** How long the output may still drain once the runtime has reported how the process ended. */
+const DRAIN_MS = 1000;
+
+/**
+ * Relays a client's channel frames (0 stdin, 4 resize, and v5's 255 close
+ * signal) to the runtime's streams, and its stdout, stderr and final status
+ * back as channels 1, 2 and 3, until the runtime ends the session.
+ */
+export function relayToRuntime(client: WebSocket, rt: RuntimeExec): void {
+  const v5 = client.protocol === "v5.channel.k8s.io";
+  client.on("message", (data: Buffer) => {
+    const payload = data.subarray(1);
+    if (data[0] === 0) rt.stdin?.write(payload);
+    else if (data[0] === 4) rt.resize?.write(payload);
+    else if (data[0] === CLOSE_CHANNEL && v5 && payload[0] === 0) rt.stdin?.end();
+  });
+  const send = (channel: number, chunk: Buffer) => { if (client.readyState === WebSocket.OPEN) client.send(Buffer.concat([Buffer.from([channel]), chunk])); };
+  const ended = (stream: SpdyStream | undefined) => new Promise<void>((resolve) => {
+    if (!stream) return resolve();
+    stream.once("end", () => resolve());
+    stream.once("close", () => resolve());
+    stream.once("error", () => resolve());
+  });
+  rt.stdout?.on("data", (d: Buffer) => send(1, d));
+  rt.stderr?.on("data", (d: Buffer) => send(2, d));
+  const status: Buffer[] = [];
+  rt.error.on("data", (d: Buffer) => status.push(d));
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    if (status.length) send(3, Buffer.concat(status));
+    if (client.readyState === WebSocket.OPEN) client.close(1000);
+    rt.session.end();
+  };
+  const output = Promise.all([ended(rt.stdout), ended(rt.stderr)]);
+  void ended(rt.error).then(() => Promise.race([output, new Promise((r) => setTimeout(r, DRAIN_MS))])).then(finish);
+  rt.session.on("error", finish);
+  client.once("close", () => { finished = true; rt.session.end(); });
+  client.once("error", () => { finished = true; rt.session.end(); });
+  for (const s of [rt.stdin, rt.resize]) s?.on("error", () => undefined);
+  for (const s of [rt.stdin, rt.resize, rt.stdout, rt.stderr, rt.error]) s?.resume?.();
+  // The streams we only write to or only read from: the read side of stdin and resize carries nothing.
+}
+
+/**
+ * One forwarded connection through the runtime (portforward.k8s.io): an
+ * error and a data stream naming the port, in a session of its own, since
+ * each CRI PortForward URL serves one session.
+ */
+export async function openRuntimePortForward(url: string, port: number): Promise<{ session: SpdyConnection; data: SpdyStream; error: SpdyStream }> {
+  const session = await dialSpdy(url, "portforward.k8s.io");
+  try {
+    const headers = (type: string) => ({ streamtype: type, port: String(port), requestid: "0" });
+    const error = await openStream(session, headers("error"));
+    const data = await openStream(session, headers("data"));
+    return { session, data, error };
+  } catch (err) {
+    session.end();
+    throw err;
+  }
+}
