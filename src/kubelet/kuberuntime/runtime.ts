@@ -4,6 +4,7 @@
  * implements the same surface with host processes, so nothing above this
  * interface knows which runtime it drives.
  */
+import type { Readable, Writable } from "node:stream";
 import type { CriClient } from "../runtime/cri/cri-client.js";
 
 export type ContainerRuntime = Pick<CriClient,
@@ -18,6 +19,18 @@ export type ContainerRuntime = Pick<CriClient,
   attach?: CriClient["attach"];
   /** Forwards ports from inside a sandbox's network, likewise. */
   portForward?: CriClient["portForward"];
+  /** Runs an exec session's command with pipes the kubelet streams itself (runtimes without a streaming server). */
+  execStream?(containerId: string, cmd: string[], opts: { stdin: boolean }): Promise<ExecProcess>;
 };
+
+/** A command run for an exec session, its standard streams as pipes. */
+export interface ExecProcess {
+  stdin?: Writable;
+  stdout: Readable;
+  stderr: Readable;
+  /** Resolves with the exit code; rejects when the command could not start. */
+  exited: Promise<number>;
+  kill(): void;
+}
 
 export type { ContainerConfig, ContainerStatus, PodSandboxConfig, PodSandboxStatus, Mount, PortMapping } from "../runtime/cri/cri-client.js";

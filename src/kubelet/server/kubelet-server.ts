@@ -9,7 +9,7 @@ import { createServer, type Server } from "node:https";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
 import { EXEC_PROTOCOLS, PORT_FORWARD_PROTOCOL } from "../../api/exec-streams.js";
-import { openRuntimeExec, openRuntimePortForward, relayToRuntime } from "./runtime-streams.js";
+import { openRuntimeExec, openRuntimePortForward, relayToProcess, relayToRuntime } from "./runtime-streams.js";
 import { refuseUpgrade } from "../../api/upgrade-refusal.js";
 import { dialAddress, servePortForward, type PortDialer } from "./port-forward.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -97,13 +97,21 @@ export class KubeletServer {
     if (kind === "portForward" && parts.length === 3) return this.portForward(req, socket, head, parts[1]!, parts[2]!, refuse);
     if ((kind !== "exec" && kind !== "attach") || parts.length !== 4) return refuse(404, "404 page not found");
     const runtime = this.kubelet.options.runtime;
-    if (!runtime[kind]) return refuse(400, `the ${runtime.name} runtime cannot stream ${kind} sessions`);
-    const found = await this.container(parts[1]!, parts[2]!, parts[3]!, false);
-    if ("error" in found) return refuse(found.code ?? 404, found.error!);
-    if (found.c.state !== "CONTAINER_RUNNING") return refuse(400, `container ${parts[3]} is not running`);
     const q = url.searchParams;
     const flag = (k: string) => q.get(k) === "true" || q.get(k) === "1";
     const streams = { tty: flag("tty"), stdin: flag("stdin"), stdout: q.get("stdout") !== "false", stderr: flag("stderr") && !flag("tty") };
+    const ownExec = kind === "exec" && !runtime.exec && runtime.execStream;
+    if (!runtime[kind] && !ownExec) return refuse(400, `the ${runtime.name} runtime cannot stream ${kind} sessions`);
+    if (ownExec && streams.tty) return refuse(400, `the ${runtime.name} runtime cannot give exec a terminal (tty): run without -t`);
+    const found = await this.container(parts[1]!, parts[2]!, parts[3]!, false);
+    if ("error" in found) return refuse(found.code ?? 404, found.error!);
+    if (found.c.state !== "CONTAINER_RUNNING") return refuse(400, `container ${parts[3]} is not running`);
+    if (ownExec) {
+      const command = q.getAll("command");
+      const proc = await runtime.execStream!(found.c.id, command, { stdin: streams.stdin });
+      this.wss.handleUpgrade(req, socket, head, (client) => relayToProcess(client, proc, command));
+      return;
+    }
     const target = kind === "exec" ? await runtime.exec!(found.c.id, q.getAll("command"), streams) : await runtime.attach!(found.c.id, streams);
     const session = await openRuntimeExec(target, streams);
     this.wss.handleUpgrade(req, socket, head, (client) => relayToRuntime(client, session));

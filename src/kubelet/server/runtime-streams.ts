@@ -10,6 +10,7 @@
 import type { SpdyConnection, SpdyStream } from "spdy-transport";
 import { WebSocket } from "ws";
 import { CLOSE_CHANNEL } from "../../api/exec-streams.js";
+import type { ExecProcess } from "../kuberuntime/runtime.js";
 import { dialSpdy, openStream } from "./spdy.js";
 
 export interface ExecStreams { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }
@@ -79,8 +80,8 @@ export function relayToRuntime(client: WebSocket, rt: RuntimeExec): void {
   client.once("close", () => { finished = true; rt.session.end(); });
   client.once("error", () => { finished = true; rt.session.end(); });
   for (const s of [rt.stdin, rt.resize]) s?.on("error", () => undefined);
-  for (const s of [rt.stdin, rt.resize, rt.stdout, rt.stderr, rt.error]) s?.resume?.();
-  // The streams we only write to or only read from: the read side of stdin and resize carries nothing.
+  // stdin and resize are only written to; their read side must flow for their end to come.
+  for (const s of [rt.stdin, rt.resize]) s?.resume();
 }
 
 /**
@@ -99,4 +100,32 @@ export async function openRuntimePortForward(url: string, port: number): Promise
     session.end();
     throw err;
   }
+}
+
+/** The final status of an exec session, as upstream's kubelet writes it on channel 3. */
+export function execStatus(exitCode: number, cmd: string[]): object {
+  if (exitCode === 0) return { metadata: {}, status: "Success" };
+  return {
+    metadata: {}, status: "Failure", reason: "NonZeroExitCode",
+    message: `command terminated with non-zero exit code: error executing command [${cmd.join(" ")}], exit code ${exitCode}`,
+    details: { causes: [{ reason: "ExitCode", message: String(exitCode) }] },
+  };
+}
+
+/** Relays a client's channels to a command the kubelet runs itself (the process runtime's exec). */
+export function relayToProcess(client: WebSocket, proc: ExecProcess, cmd: string[]): void {
+  const v5 = client.protocol === "v5.channel.k8s.io";
+  const send = (channel: number, chunk: Buffer) => { if (client.readyState === WebSocket.OPEN) client.send(Buffer.concat([Buffer.from([channel]), chunk])); };
+  client.on("message", (data: Buffer) => {
+    if (data[0] === 0) proc.stdin?.write(data.subarray(1));
+    else if (data[0] === CLOSE_CHANNEL && v5 && data[1] === 0) proc.stdin?.end();
+  });
+  proc.stdout.on("data", (d: Buffer) => send(1, d));
+  proc.stderr.on("data", (d: Buffer) => send(2, d));
+  const drained = Promise.all([proc.stdout, proc.stderr].map((s) => new Promise<void>((r) => { s.once("end", () => r()); s.once("close", () => r()); })));
+  proc.exited.then(
+    async (code) => { await drained; send(3, Buffer.from(JSON.stringify(execStatus(code, cmd)))); },
+    (err: Error) => send(3, Buffer.from(JSON.stringify({ metadata: {}, status: "Failure", reason: "InternalError", code: 500, message: `Internal error occurred: error executing command in container: ${err.message}` }))),
+  ).finally(() => { if (client.readyState === WebSocket.OPEN) client.close(1000); });
+  client.once("close", () => proc.kill());
 }

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -223,5 +224,27 @@ spec:
       .map((p: Json) => p.metadata.annotations["batch.kubernetes.io/job-index-failure-count"]).sort();
     assert.deepEqual(retry, ["0", "1"]);
     await kubectl.ok(["delete", "job", "per-index"]);
+  });
+
+  it("runs kubectl exec as a host process with the container's environment and directory", async () => {
+    await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: host-shell}
+spec:
+  containers:
+  - {name: main, image: unused, command: ["sleep", "600"], workingDir: /tmp, env: [{name: GREETING, value: hello}]}
+`);
+    await eventually(async () => (await pod("host-shell")).status.phase === "Running", 20_000, 200);
+    assert.equal(await kubectl.ok(["exec", "host-shell", "--", "sh", "-c", "echo $GREETING from $(pwd)"]), "hello from /tmp\n");
+    assert.equal(await kubectl.ok(["exec", "-i", "host-shell", "--", "cat"], { input: "piped through\n" }), "piped through\n");
+    const failed = await kubectl.run(["exec", "host-shell", "--", "sh", "-c", "echo oops >&2; exit 3"]);
+    assert.equal(failed.code, 3);
+    assert.match(failed.stderr, /oops/);
+    assert.match(failed.stderr, /command terminated with exit code 3/);
+    // With a terminal (script gives kubectl one), the refusal is clear.
+    const cmd = `/usr/bin/kubectl --kubeconfig ${server.kubeconfig} --cache-dir ${kubectl.cacheDir} exec -it host-shell -- sh`;
+    const tty = spawnSync("script", ["-qfec", cmd, "/dev/null"], { input: "", encoding: "utf8", timeout: 20_000 });
+    assert.match(tty.stdout, /cannot give exec a terminal \(tty\): run without -t/);
+    await kubectl.ok(["delete", "pod", "host-shell", "--grace-period=1"]);
   });
 });

@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
 import type { Container, ContainerConfig, ContainerState, ContainerStats, ContainerStatus, Image, PodSandbox, PodSandboxConfig, PodSandboxStatus } from "../cri/cri-client.js";
-import type { ContainerRuntime } from "../../kuberuntime/runtime.js";
+import type { ContainerRuntime, ExecProcess } from "../../kuberuntime/runtime.js";
 
 interface ProcContainer {
   status: ContainerStatus;
@@ -150,9 +150,8 @@ export class ProcessRuntime implements ContainerRuntime {
   async execSync(cid: string, cmd: string[], timeoutSeconds: number): Promise<{ stdout: Buffer; stderr: Buffer; exitCode: number }> {
     const c = this.get(cid);
     if (c.status.state !== "CONTAINER_RUNNING") throw new ProcessRuntimeError(`ExecSync: container ${cid} is not running`);
-    const env = { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", ...Object.fromEntries((c.config.envs ?? []).map((e) => [e.key, e.value])) };
     return new Promise((resolve) => {
-      const child = spawn(cmd[0]!, cmd.slice(1), { cwd: c.config.workingDir || "/", env, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(cmd[0]!, cmd.slice(1), { cwd: c.config.workingDir || "/", env: this.execEnv(c), stdio: ["ignore", "pipe", "pipe"] });
       const out: Buffer[] = [], err: Buffer[] = [];
       child.stdout.on("data", (d: Buffer) => out.push(d));
       child.stderr.on("data", (d: Buffer) => err.push(d));
@@ -160,6 +159,28 @@ export class ProcessRuntime implements ContainerRuntime {
       child.once("error", (e) => { clearTimeout(timer); resolve({ stdout: Buffer.alloc(0), stderr: Buffer.from(e.message), exitCode: 127 }); });
       child.once("close", (code, signal) => { clearTimeout(timer); resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), exitCode: code ?? 128 + (SIGNALS[signal ?? "SIGKILL"] ?? 9) }); });
     });
+  }
+
+  /**
+   * An exec session streamed by the kubelet itself (the process runtime has no
+   * streaming server): the command as a host process with the container's
+   * environment and working directory, its standard streams as pipes.
+   */
+  async execStream(cid: string, cmd: string[], opts: { stdin: boolean }): Promise<ExecProcess> {
+    const c = this.get(cid);
+    if (c.status.state !== "CONTAINER_RUNNING") throw new ProcessRuntimeError(`Exec: container ${cid} is not running`);
+    const child = spawn(cmd[0]!, cmd.slice(1), { cwd: c.config.workingDir || "/", env: this.execEnv(c), stdio: [opts.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
+    const exited = new Promise<number>((resolve, reject) => {
+      child.once("error", reject);
+      child.once("close", (code, signal) => resolve(code ?? 128 + (SIGNALS[signal ?? "SIGKILL"] ?? 9)));
+    });
+    child.stdin?.on("error", () => undefined);
+    exited.catch(() => undefined); // the relay reports a failed start; until then it must not count as unhandled
+    return { stdin: child.stdin ?? undefined, stdout: child.stdout!, stderr: child.stderr!, exited, kill: () => child.kill("SIGKILL") };
+  }
+
+  private execEnv(c: { config: { envs?: { key: string; value: string }[] } }): Record<string, string> {
+    return { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", ...Object.fromEntries((c.config.envs ?? []).map((e) => [e.key, e.value])) };
   }
 
   /** CPU time and resident memory of the container's process (its own, not its children's), from /proc. */
