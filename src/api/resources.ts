@@ -138,6 +138,9 @@ export const builtinResources: ResourceInfo[] = [
   ]),
   ...define("storage.k8s.io", ["v1"], [{ kind: "StorageClass", cluster: true, short: ["sc"] }]),
   ...define("scheduling.k8s.io", ["v1"], [{ kind: "PriorityClass", cluster: true, short: ["pc"] }]),
+  ...define("certificates.k8s.io", ["v1"], [
+    { kind: "CertificateSigningRequest", cluster: true, short: ["csr"], sub: [status, { name: "approval", verbs: ["get", "patch", "update"] }] },
+  ]),
   ...define("apiextensions.k8s.io", ["v1"], [{ kind: "CustomResourceDefinition", cluster: true, short: ["crd", "crds"], sub: [status] }]),
   // Served from the kubelets' summaries, as metrics-server serves them upstream (kubectl top).
   ...define("metrics.k8s.io", ["v1beta1"], [

@@ -278,6 +278,11 @@ const printers: Record<string, Printer> = {
       return [age(o.metadata.creationTimestamp, now), fmt(names.filter((n) => !n.startsWith("limits."))), fmt(names.filter((n) => n.startsWith("limits.")))];
     },
   },
+  CertificateSigningRequest: {
+    columns: [["Age"], ["SignerName", "string"], ["Requestor", "string"], ["RequestedDuration", "string"], ["Condition", "string"]],
+    row: (o, now) => [age(o.metadata.creationTimestamp, now), o.spec?.signerName ?? "", o.spec?.username ?? "",
+      o.spec?.expirationSeconds ? `${Math.round(o.spec.expirationSeconds / 3600)}h` : "<none>", csrCondition(o)],
+  },
   PriorityClass: { columns: [["Value", "integer"], ["Global-Default", "boolean"], ["Age"], ["PreemptionPolicy", "string"]], row: (o, now) => [o.value ?? 0, Boolean(o.globalDefault), age(o.metadata.creationTimestamp, now), o.preemptionPolicy ?? "PreemptLowerPriority"] },
   ControllerRevision: { columns: [["Controller"], ["Revision", "integer"], ["Age"]], row: (o, now) => { const c = (o.metadata.ownerReferences ?? []).find((r: Obj) => r.controller); return [c ? `${String(c.apiVersion).split("/")[0]}/${c.name}`.replace(/^v1\//, "") : "<none>", o.revision ?? 0, age(o.metadata.creationTimestamp, now)]; } },
   CustomResourceDefinition: { columns: [["Created At", "date"]], row: (o) => [o.metadata.creationTimestamp] },
@@ -343,4 +348,11 @@ export function tablePrinter(info: ResourceInfo): { columns: TableColumnDefiniti
     return { columns, row: (o, now) => { const cells = printer.row(o, now); const isDefault = cells.pop(); return [isDefault ? `${o.metadata.name} (default)` : o.metadata.name, ...cells]; } };
   }
   return { columns, row: (o, now) => [o.metadata.name, ...printer.row(o, now)] };
+}
+
+/** kubectl's CSR condition column: Approved or Denied (or Failed), then Issued once signed, else Pending. */
+function csrCondition(o: Obj): string {
+  const types = ((o.status?.conditions ?? []) as Obj[]).filter((c) => c.status !== "False").map((c) => String(c.type));
+  if (o.status?.certificate) types.push("Issued");
+  return types.length ? types.join(",") : "Pending";
 }

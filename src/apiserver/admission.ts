@@ -53,7 +53,8 @@ export class ServerAdmission implements Admission {
     if (info.kind === "Ingress" && info.group === "networking.k8s.io" && !old) await this.defaultIngressClass(obj);
     if (info.kind === "Pod" && info.group === "" && !opts.subresource) await this.priority?.admitPod(obj, old);
     if (info.kind === "PriorityClass" && info.group === "scheduling.k8s.io") await this.priority?.admitClass(obj, old);
-    // Last: only an object every other step accepted is charged to its quotas.
+    if (info.kind === "CertificateSigningRequest" && info.group === "certificates.k8s.io" && !old) recordRequester(obj, opts);
+        // Last: only an object every other step accepted is charged to its quotas.
     if (info.namespaced && !old && !opts.subresource) await this.quota?.admit(info, obj, Boolean(opts.dryRun));
   }
 
@@ -170,4 +171,13 @@ export class ServerAdmission implements Admission {
     const n = ipToNumber(ip ?? "");
     if (n !== undefined) this.clusterIPs.release(n);
   }
+}
+
+/** A new CertificateSigningRequest records who asked (spec.username, groups, uid), as upstream's strategy does; clients cannot choose. */
+function recordRequester(csr: Obj, opts: WriteOptions): void {
+  csr.spec ??= {};
+  csr.spec.username = opts.user?.username ?? "";
+  csr.spec.groups = opts.user?.groups ?? [];
+  delete csr.spec.uid;
+  delete csr.status;
 }

@@ -4,7 +4,7 @@
  * certificate (CN admin, O system:masters). Existing files are reused, so a
  * restarted server keeps its identity and old kubeconfigs keep working.
  */
-import { webcrypto, randomBytes } from "node:crypto";
+import { createHash, webcrypto, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -24,6 +24,52 @@ export interface Pki {
   adminKey: string;
   /** Bearer token accepted for the admin, also written to the data directory. */
   adminToken: string;
+  /** The secret of the node join token: agents that present it act as nodes. */
+  nodeToken: string;
+  /** Signs a PKCS#10 request as the cluster CA (the CSR signer's job): a client or serving certificate for a year. */
+  sign(csrPem: string, usage: "server" | "client"): Promise<string>;
+}
+
+/** The join token agents are given: the CA's fingerprint (so they can trust the server on first contact) and the secret, as k3s's. */
+export function joinToken(pki: Pki): string {
+  return `K10${caFingerprint(pki.caCert)}::node:${pki.nodeToken}`;
+}
+
+/** SHA-256 of the CA certificate as served at /cacerts. */
+export function caFingerprint(caPem: string): string {
+  return createHash("sha256").update(caPem).digest("hex");
+}
+
+/** Splits a join token into the CA fingerprint and the secret. */
+export function parseJoinToken(token: string): { caHash?: string; secret: string } {
+  const m = /^K10([0-9a-f]{64})::node:(.+)$/.exec(token.trim());
+  return m ? { caHash: m[1], secret: m[2]! } : { secret: token.trim() };
+}
+
+/**
+ * A key and a certificate request for a kubelet's serving certificate
+ * (CN system:node:NAME, O system:nodes, the node's addresses as SANs), as
+ * the kubelet's certificate manager makes them.
+ */
+export async function kubeletServingRequest(nodeName: string, ips: string[], dnsNames: string[]): Promise<{ csr: string; key: string }> {
+  const keys = await crypto.subtle.generateKey(alg, true, ["sign", "verify"]) as CryptoKeyPair;
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: `CN=system:node:${nodeName}, O=system:nodes`, keys, signingAlgorithm: alg,
+    extensions: [new x509.SubjectAlternativeNameExtension([...dnsNames.map((value) => ({ type: "dns" as const, value })), ...ips.map((value) => ({ type: "ip" as const, value }))])],
+  });
+  return { csr: csr.toString("pem") + "\n", key: await keyPem(keys.privateKey) };
+}
+
+/** What a certificate request asks for: its subject and alternative names. */
+export function describeRequest(csrPem: string): { commonName?: string; organizations: string[]; dnsNames: string[]; ips: string[] } {
+  const req = new x509.Pkcs10CertificateRequest(csrPem);
+  const names = requestedNames(req);
+  return {
+    commonName: req.subjectName.getField("CN")[0],
+    organizations: req.subjectName.getField("O"),
+    dnsNames: names.filter((n) => n.type === "dns").map((n) => n.value),
+    ips: names.filter((n) => n.type === "ip").map((n) => n.value),
+  };
 }
 
 async function keyPem(key: CryptoKey): Promise<string> {
@@ -37,6 +83,31 @@ async function importKey(pem: string): Promise<CryptoKey> {
 }
 
 const serial = () => randomBytes(8).toString("hex").replace(/^[89a-f]/, "1");
+
+/** The subject alternative names a request asks for. */
+function requestedNames(req: x509.Pkcs10CertificateRequest): x509.JsonGeneralName[] {
+  const ext = req.getExtension("2.5.29.17");
+  return ext ? new x509.SubjectAlternativeNameExtension(ext.rawData).names.toJSON() : [];
+}
+
+/** A certificate for the key and subject of a PKCS#10 request, with the SANs it asks for. */
+async function signRequest(ca: { cert: x509.X509Certificate; key: CryptoKey }, csrPem: string, usage: "server" | "client"): Promise<string> {
+  const req = new x509.Pkcs10CertificateRequest(csrPem);
+  if (!(await req.verify())) throw new Error("the request's signature does not match its key");
+  const names = requestedNames(req);
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+    new x509.ExtendedKeyUsageExtension([usage === "server" ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
+    await x509.AuthorityKeyIdentifierExtension.create(ca.cert.publicKey as unknown as CryptoKey),
+    ...(names.length ? [new x509.SubjectAlternativeNameExtension(names)] : []),
+  ];
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(), subject: req.subject, issuer: ca.cert.subject, notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + YEAR),
+    signingAlgorithm: alg, publicKey: await req.publicKey.export(alg, ["verify"], crypto), signingKey: ca.key, extensions,
+  });
+  return cert.toString("pem") + "\n";
+}
 
 async function issue(ca: { cert: x509.X509Certificate; key: CryptoKey }, name: string, usage: "server" | "client", sans: x509.JsonGeneralName[] = []) {
   const keys = await crypto.subtle.generateKey(alg, true, ["sign", "verify"]) as CryptoKeyPair;
@@ -119,6 +190,7 @@ export async function ensurePki(dir: string, extraSans: string[] = []): Promise<
     writeFileSync(file("admin.crt"), a.cert);
   }
   if (!existsSync(file("admin.token"))) writeFileSync(file("admin.token"), randomBytes(24).toString("hex") + "\n", { mode: 0o600 });
+  if (!existsSync(file("node.token"))) writeFileSync(file("node.token"), randomBytes(24).toString("hex") + "\n", { mode: 0o600 });
   return {
     caCert: caCertPem,
     serverCert: readFileSync(file("serving.crt"), "utf8"),
@@ -126,6 +198,8 @@ export async function ensurePki(dir: string, extraSans: string[] = []): Promise<
     adminCert: readFileSync(file("admin.crt"), "utf8"),
     adminKey: readFileSync(file("admin.key"), "utf8"),
     adminToken: readFileSync(file("admin.token"), "utf8").trim(),
+    nodeToken: readFileSync(file("node.token"), "utf8").trim(),
+    sign: (csrPem, usage) => signRequest(ca, csrPem, usage),
   };
 }
 

@@ -26,6 +26,8 @@ export interface ResourceRequest {
   subresource?: string;
   query: URLSearchParams;
   user: string;
+  /** The requester's groups (a CertificateSigningRequest records them). */
+  groups?: string[];
 }
 
 const PATCH_TYPES = new Set([
@@ -51,7 +53,7 @@ export class ResourceHandler {
     if (sub === "log" && this.kubelets && method === "GET") return this.kubelets.log(r.namespace!, r.name!, r.query, res);
     if (sub === "log" || sub === "exec" || sub === "attach" || sub === "portforward") return this.streaming(r);
     if (sub === "finalize" && method !== "PUT") throw methodNotAllowed(method, `${r.info.resource}/${sub}`);
-    if (sub && sub !== "status" && sub !== "finalize") throw methodNotAllowed(method, `${r.info.resource}/${sub}`);
+    if (sub && sub !== "status" && sub !== "finalize" && sub !== "approval") throw methodNotAllowed(method, `${r.info.resource}/${sub}`);
     switch (method) {
       case "GET":
         if (boolParam(r.query, "watch")) return this.watch(req, res, r);
@@ -77,7 +79,7 @@ export class ResourceHandler {
     const dryRun = r.query.getAll("dryRun");
     if (dryRun.some((d) => d !== "All")) throw badRequest(`Invalid dry run value: ${dryRun.join(",")}`);
     const fm = r.query.get("fieldManager") ?? managerFromUserAgent(userAgent);
-    return { dryRun: dryRun.length > 0, fieldManager: fm, subresource: r.subresource };
+    return { dryRun: dryRun.length > 0, fieldManager: fm, subresource: r.subresource, user: { username: r.user, groups: r.groups ?? [] } };
   }
 
   /** fieldValidation=Strict refuses unknown fields (400), Warn reports them in a Warning header. */

@@ -97,6 +97,8 @@ export class ApiServer {
     this.handler = new ResourceHandler(this.objects, this.catalog.lookup("policy", "v1", "poddisruptionbudgets"), this.kubelets);
     this.tokens = new Map(options.tokens ?? []);
     this.tokens.set(options.pki.adminToken, { username: "admin", groups: ["system:masters", "system:authenticated"] });
+    // Agents joining with the node token act as nodes (they register, renew Leases, report pods and request serving certificates).
+    this.tokens.set(options.pki.nodeToken, { username: "system:node-bootstrap", groups: ["system:nodes", "system:authenticated"] });
   }
 
   info(group: string, version: string, resource: string): ResourceInfo {
@@ -301,6 +303,12 @@ export class ApiServer {
         return;
       }
       if (path === "/version") return sendJson(res, 200, VERSION_INFO);
+      // The CA, for agents to check against their join token before trusting this server (as k3s's /cacerts).
+      if (path === "/cacerts") {
+        res.writeHead(200, { "content-type": "application/x-pem-file" });
+        res.end(this.options.pki.caCert);
+        return;
+      }
       const user = this.authenticate(req);
       if (!user) throw new ApiError(401, "Unauthorized", "Unauthorized");
       if (path === "/metrics") {
@@ -380,7 +388,7 @@ export class ApiServer {
       if (req.method !== "GET" || query.get("watch") === "true") throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
       return sendJson(res, 200, await this.resourceMetrics.get(info.resource as "nodes" | "pods", namespace, name, query));
     }
-    await this.handler.handle(req, res, { info, namespace, name, subresource, query, user: user.username });
+    await this.handler.handle(req, res, { info, namespace, name, subresource, query, user: user.username, groups: user.groups });
   }
 
   /** Review kinds answered from the request itself, never stored. */

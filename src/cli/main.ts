@@ -1,5 +1,6 @@
 /** The `skiff` command: one binary, one subcommand per role. */
 import { serverCommand, serverUsage } from "./server-command.js";
+import { agentCommand, agentUsage } from "./agent-command.js";
 import { simCommand, simUsage } from "./sim-command.js";
 import { componentCommand, componentUsage } from "./component-commands.js";
 import { imagesCommand, killallCommand, nodeUsage } from "./node-commands.js";
@@ -8,6 +9,7 @@ const usage = `Usage: skiff <command> [flags]
 
 Commands:
   server    run the control plane (API server on SQLite or etcd, scheduler, controllers)
+  agent     join a further node to a cluster (with the server's node token)
   controller-manager  run the controllers alone against an API server (leader-elected)
   scheduler           run the scheduler alone against an API server (leader-elected)
   sim       add simulated nodes to a running cluster
@@ -16,6 +18,7 @@ Commands:
   version   print the version
 
 ${serverUsage}
+${agentUsage}
 ${simUsage}
 ${componentUsage}
 ${nodeUsage}`;
@@ -24,6 +27,7 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case "server": return serverCommand(rest);
+    case "agent": return agentCommand(rest);
     case "sim": return simCommand(rest);
     case "images": return imagesCommand(rest);
     case "killall": return killallCommand(rest);

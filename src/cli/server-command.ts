@@ -5,6 +5,7 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ApiServer, VERSION_INFO, adminKubeconfig, ensurePki } from "../apiserver/index.js";
+import { joinToken } from "../apiserver/pki.js";
 import { chooseRuntime, startAgent, type ProxyModeChoice, type RuntimeChoice } from "../kubelet/agent.js";
 import { Client, loadKubeconfig } from "../client/index.js";
 import { componentLog, runElected } from "./component-commands.js";
@@ -78,6 +79,10 @@ export async function serverCommand(argv: string[]): Promise<number> {
   log("serving", { url: server.url, datastore: backend, kubeconfig });
   process.stdout.write(`Skiff API server listening on ${server.url} (datastore: ${backend})\n`);
   process.stdout.write(`Point kubectl at it:\n  export KUBECONFIG=${kubeconfig}\n  kubectl get namespaces\n`);
+  // The join token, as k3s keeps it: further nodes join with `skiff agent --server URL --token TOKEN`.
+  const nodeTokenFile = join(dataDir, "node-token");
+  writeFileSync(nodeTokenFile, joinToken(pki) + "\n", { mode: 0o600 });
+  process.stdout.write(`Join another node:\n  skiff agent --server ${server.url} --token $(cat ${nodeTokenFile})\n`);
 
   const components = new AbortController();
   // Every informer and loop of the in-process components listens on this one signal.
@@ -93,6 +98,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
         log: componentLog("controller-manager"), nodeMonitorGracePeriodMs: Number(values["node-monitor-grace-period"]) * 1000,
         // Simulated nodes get volumes too (made, never mounted), so claims bind there as on real nodes.
         localStorageDir: values.runtime === "none" && !Number(values["sim-nodes"]) ? undefined : join(dataDir, "storage"),
+        signer: pki.sign,
       }).start(leading);
     }, componentLog("controller-manager"));
     void runElected(client, "kube-scheduler", election, components.signal, (leading) => {

@@ -20,16 +20,21 @@ import { ResourceQuotaController } from "./resourcequota/resourcequota-controlle
 import { StatefulSetController } from "./statefulset/statefulset-controller.js";
 import { LocalPathProvisioner } from "./volume/local-path-provisioner.js";
 import { ServiceAccountController } from "./serviceaccount/serviceaccount-controller.js";
+import { CsrApprover } from "./certificates/csr-approver.js";
+import { CsrSigner, type Signer } from "./certificates/csr-signer.js";
 
 export interface ControllerOptions {
   nodeMonitorGracePeriodMs?: number;
   /** Where the local-path provisioner keeps volumes; without it, no provisioner runs. */
   localStorageDir?: string;
+  /** Signs with the cluster CA; given where the CA key is (skiff server), the CSR approver and signer run. */
+  signer?: Signer;
 }
 
 export function defaultControllers(options: ControllerOptions = {}): Controller[] {
   return [new NodeIpamController(), new NodeLifecycleController({ gracePeriodMs: options.nodeMonitorGracePeriodMs }), new PodGCController(), new NamespaceController(), new ServiceAccountController(), new GarbageCollector(), new ReplicaSetController(), new ReplicaSetController(replicationControllerKind), new DeploymentController(), new JobController(), new CronJobController(), new EndpointsController(), new StatefulSetController(), new DaemonSetController(), new DisruptionController(), new ResourceQuotaController(),
-    ...(options.localStorageDir ? [new LocalPathProvisioner(options.localStorageDir)] : [])];
+    ...(options.localStorageDir ? [new LocalPathProvisioner(options.localStorageDir)] : []),
+    ...(options.signer ? [new CsrApprover(), new CsrSigner(options.signer)] : [])];
 }
 
 export class ControllerManager {

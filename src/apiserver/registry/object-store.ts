@@ -27,6 +27,8 @@ export interface WriteOptions {
   fieldManager?: string;
   /** "status" or "scale" when the write came through a subresource. */
   subresource?: string;
+  /** Who writes (set for requests from clients). */
+  user?: { username: string; groups: string[] };
   /** Server-side apply: the fields the applier now owns (its write is recorded as an Apply). */
   applied?: Set<string>;
 }
@@ -271,6 +273,9 @@ export class ObjectStore {
       // pods/binding: the server's own write of spec.nodeName and the PodScheduled condition.
     } else if (opts.subresource === "status") {
       obj = { ...current, status: obj.status };
+    } else if (opts.subresource === "approval") {
+      // A CertificateSigningRequest's approval writes only its conditions, as upstream.
+      obj = { ...current, status: { ...(current.status ?? {}), conditions: obj.status?.conditions } };
     } else if (opts.subresource === "finalize") {
       // A namespace's finalize writes only spec.finalizers, as upstream.
       obj = { ...current, spec: { ...(current.spec ?? {}), finalizers: obj.spec?.finalizers ?? [] } };

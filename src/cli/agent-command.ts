@@ -1,0 +1,84 @@
+/** `skiff agent`: a further node joining a cluster with the server's node token. */
+import { setMaxListeners } from "node:events";
+import { mkdirSync } from "node:fs";
+import { hostname } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { VERSION_INFO } from "../apiserver/index.js";
+import { parseJoinToken } from "../apiserver/pki.js";
+import { Client } from "../client/index.js";
+import { chooseRuntime, startAgent, type ProxyModeChoice, type RuntimeChoice } from "../kubelet/agent.js";
+import { fetchTrustedCA, servingCertificate } from "../kubelet/bootstrap.js";
+import { componentLog } from "./component-commands.js";
+
+export const agentUsage = `Usage: skiff agent --server URL --token TOKEN [flags]
+
+Flags:
+  --server URL                 the API server to join (https://HOST:PORT)
+  --token TOKEN                the join token, as the server's DATA_DIR/node-token holds it (K10<CA sha256>::node:<secret>)
+  --data-dir DIR               the node's state: certificates, pods, images (default ./agent-data)
+  --node-name NAME             the node's name (default the host name)
+  --node-ip ADDR               an address of this node to put in the kubelet's serving certificate
+  --runtime auto|cri|process   the container runtime (default auto: cri where containerd and root are available)
+  --kubelet-port N             the kubelet's HTTPS port (default 10250; 0 picks a free one)
+  --pod-bridge NAME            the Linux bridge of the node's pod network (default skiff0)
+  --proxy-mode auto|nftables|iptables  how Services are programmed in the kernel (default auto)
+`;
+
+export async function agentCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      server: { type: "string" },
+      token: { type: "string" },
+      "data-dir": { type: "string", default: "agent-data" },
+      "node-name": { type: "string" },
+      "node-ip": { type: "string" },
+      runtime: { type: "string", default: "auto" },
+      "kubelet-port": { type: "string", default: "10250" },
+      "pod-bridge": { type: "string", default: "skiff0" },
+      "proxy-mode": { type: "string", default: "auto" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) { process.stdout.write(agentUsage); return 0; }
+  if (!values.server || !values.token) { process.stderr.write(`--server and --token are required\n\n${agentUsage}`); return 1; }
+  const runtime = values.runtime as RuntimeChoice;
+  if (!["auto", "cri", "process"].includes(runtime)) throw new Error(`--runtime must be auto, cri or process, not ${JSON.stringify(runtime)}`);
+  const log = componentLog("agent");
+  const dataDir = resolve(values["data-dir"]!);
+  mkdirSync(dataDir, { recursive: true });
+  const nodeName = (values["node-name"] ?? hostname()).toLowerCase();
+  const { caHash, secret } = parseJoinToken(values.token);
+  const components = new AbortController();
+  setMaxListeners(0, components.signal);
+  try {
+    const caCert = await fetchTrustedCA(values.server, caHash);
+    const client = new Client({ server: values.server, ca: caCert, token: secret });
+    // The token must be the node token: a request with it tells.
+    await client.request("GET", "/api/v1/nodes?limit=1").catch((err: Error & { code?: number }) => {
+      throw new Error(err.code === 401 ? `the server refused the token: it is not this cluster's node token` : `cannot talk to ${values.server}: ${err.message}`);
+    });
+    const ips = ["127.0.0.1", ...(values["node-ip"] ? [values["node-ip"]] : [])];
+    const serving = await servingCertificate(client, join(dataDir, "agent", "tls"), nodeName, ips, [hostname(), nodeName], log, components.signal);
+    const agent = await startAgent(client, {
+      dataDir, runtime, nodeName, kubeletPort: Number(values["kubelet-port"]), bridge: values["pod-bridge"]!,
+      tls: { caCert, serverCert: serving.cert, serverKey: serving.key }, kubeletVersion: VERSION_INFO.gitVersion, log: componentLog("kubelet"),
+      proxyMode: values["proxy-mode"] as ProxyModeChoice,
+    }, components.signal);
+    if (!agent) throw new Error(chooseRuntime(runtime).reason);
+    process.stdout.write(`Node ${agent.kubelet.nodeName} joined ${values.server} and runs pods with ${agent.runtime}\n`);
+    await new Promise<void>((done) => {
+      process.once("SIGINT", () => done());
+      process.once("SIGTERM", () => done());
+    });
+    log("stopping");
+    components.abort();
+    await agent.stop();
+    return 0;
+  } catch (err) {
+    components.abort();
+    process.stderr.write(`skiff agent: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
