@@ -92,9 +92,9 @@ export class SchedulingQueue {
     this.activate(key);
   }
 
-  /** Whether the pod waits in the unschedulable set (its own status updates must not requeue it). */
-  isUnschedulable(key: string): boolean {
-    return this.unschedulable.has(key);
+  /** Whether the pod waits anywhere in the queue (its own status updates must not hurry it). */
+  has(key: string): boolean {
+    return this.inActive.has(key) || this.backoff.has(key) || this.unschedulable.has(key);
   }
 
   /** The pod could not be placed: it waits until the cluster changes. */

@@ -166,8 +166,8 @@ export class Scheduler {
         this.account(p);
         const key = keyOf(p);
         if (!this.mine(p)) this.queue.forget(key);
-        // A waiting pod's own status updates (its condition, its nomination) do not retry it; a changed spec or labels do.
-        else if (!this.queue.isUnschedulable(key) || JSON.stringify(o.spec) !== JSON.stringify(p.spec) || JSON.stringify(o.metadata.labels) !== JSON.stringify(p.metadata.labels)) this.queue.add(key, priorityOf(p));
+        // A waiting pod's own status updates (its condition, its nomination) leave it where it waits; a changed spec or labels retry it now.
+        else if (!this.queue.has(key) || JSON.stringify(o.spec) !== JSON.stringify(p.spec) || JSON.stringify(o.metadata.labels) !== JSON.stringify(p.metadata.labels)) this.queue.add(key, priorityOf(p));
         if (o.metadata.deletionTimestamp === undefined && p.metadata.deletionTimestamp) retry();
       },
       delete: (p) => { this.unaccount(p); this.queue.forget(keyOf(p)); retry(); },

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { labelSelectorRequirements } from "../api/selectors.js";
-import { NodeInfo, type CycleState, type Json, type Snapshot } from "./framework.js";
+import { NodeInfo, type CycleState, type FilterPlugin, type Json, type Snapshot } from "./framework.js";
 import { InterPodAffinity, termsOf } from "./plugins/inter-pod-affinity.js";
 import { PodTopologySpread } from "./plugins/pod-topology-spread.js";
 import { DefaultPreemption } from "./preemption.js";
@@ -19,6 +19,13 @@ function cluster(zones: string[]) {
   const snapshot: Snapshot = { nodes: () => [...nodes.values()], topology };
   return { nodes, topology, snapshot };
 }
+
+/** The nodes a filter plugin lets a pod onto. */
+const fitting = (plugin: FilterPlugin, nodes: Map<string, NodeInfo>, snapshot: Snapshot) => (p: Json) => [...nodes.values()].filter((n) => {
+  const state: CycleState = new Map();
+  plugin.preFilter?.(p, snapshot, state);
+  return plugin.filter(p, n, state).code === "Success";
+}).map((n) => n.name);
 
 const pod = (name: string, labels: Json, spec: Json = {}): Json => ({ metadata: { name, namespace: "default", labels }, spec: { containers: [{ name: "c" }], ...spec } });
 
@@ -43,12 +50,7 @@ describe("incremental topology counts", () => {
     const { nodes, snapshot } = cluster(["a", "b"]);
     const anti = { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: "web" } }, topologyKey: "zone" }] } } };
     nodes.get("n0")!.addPod("default/w0", pod("w0", { app: "web" }, anti));
-    const plugin = new InterPodAffinity();
-    const fits = (p: Json) => [...nodes.values()].filter((n) => {
-      const state: CycleState = new Map();
-      plugin.preFilter(p, snapshot, state);
-      return plugin.filter(p, n, state).code === "Success";
-    }).map((n) => n.name);
+    const fits = fitting(new InterPodAffinity(), nodes, snapshot);
     assert.deepEqual(fits(pod("w1", { app: "web" }, anti)), ["n1"]);
     assert.deepEqual(fits(pod("plain", { app: "web" })), ["n1"], "w0's own term forbids zone a to any web pod");
     assert.deepEqual(fits(pod("other", { app: "db" })), ["n0", "n1"]);
@@ -59,12 +61,7 @@ describe("incremental topology counts", () => {
   it("let PodTopologySpread keep the skew within maxSkew", () => {
     const { nodes, snapshot } = cluster(["a", "b", "c"]);
     const spread = { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { app: "web" } } }] };
-    const plugin = new PodTopologySpread();
-    const fits = (p: Json) => [...nodes.values()].filter((n) => {
-      const state: CycleState = new Map();
-      plugin.preFilter(p, snapshot, state);
-      return plugin.filter(p, n, state).code === "Success";
-    }).map((n) => n.name);
+    const fits = fitting(new PodTopologySpread(), nodes, snapshot);
     nodes.get("n0")!.addPod("default/w0", pod("w0", { app: "web" }, spread));
     assert.deepEqual(fits(pod("w1", { app: "web" }, spread)), ["n1", "n2"]);
     nodes.get("n1")!.addPod("default/w1", pod("w1", { app: "web" }, spread));
