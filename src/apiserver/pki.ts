@@ -26,8 +26,8 @@ export interface Pki {
   adminToken: string;
   /** The secret of the node join token: agents that present it act as nodes. */
   nodeToken: string;
-  /** Signs a PKCS#10 request as the cluster CA (the CSR signer's job): a client or serving certificate for a year. */
-  sign(csrPem: string, usage: "server" | "client"): Promise<string>;
+  /** Signs a PKCS#10 request as the cluster CA (the CSR signer's job): a client or serving certificate for a year, or less if asked. */
+  sign(csrPem: string, usage: "server" | "client", expirationSeconds?: number): Promise<string>;
 }
 
 /** The join token agents are given: the CA's fingerprint (so they can trust the server on first contact) and the secret, as k3s's. */
@@ -91,7 +91,7 @@ function requestedNames(req: x509.Pkcs10CertificateRequest): x509.JsonGeneralNam
 }
 
 /** A certificate for the key and subject of a PKCS#10 request, with the SANs it asks for. */
-async function signRequest(ca: { cert: x509.X509Certificate; key: CryptoKey }, csrPem: string, usage: "server" | "client"): Promise<string> {
+async function signRequest(ca: { cert: x509.X509Certificate; key: CryptoKey }, csrPem: string, usage: "server" | "client", expirationSeconds?: number): Promise<string> {
   const req = new x509.Pkcs10CertificateRequest(csrPem);
   if (!(await req.verify())) throw new Error("the request's signature does not match its key");
   const names = requestedNames(req);
@@ -103,8 +103,10 @@ async function signRequest(ca: { cert: x509.X509Certificate; key: CryptoKey }, c
     ...(names.length ? [new x509.SubjectAlternativeNameExtension(names)] : []),
   ];
   const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial(), subject: req.subject, issuer: ca.cert.subject, notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + YEAR),
-    signingAlgorithm: alg, publicKey: await req.publicKey.export(alg, ["verify"], crypto), signingKey: ca.key, extensions,
+    serialNumber: serial(), subject: req.subject, issuer: ca.cert.subject, notBefore: new Date(Date.now() - 3600_000),
+    // As upstream: the requested duration if shorter than the signer's (a year), never under 10 minutes.
+    notAfter: new Date(Date.now() + Math.min(YEAR, expirationSeconds ? Math.max(600, expirationSeconds) * 1000 : YEAR)),
+    signingAlgorithm: alg, publicKey: await req.publicKey.export(crypto), signingKey: ca.key, extensions,
   });
   return cert.toString("pem") + "\n";
 }
@@ -199,7 +201,7 @@ export async function ensurePki(dir: string, extraSans: string[] = []): Promise<
     adminKey: readFileSync(file("admin.key"), "utf8"),
     adminToken: readFileSync(file("admin.token"), "utf8").trim(),
     nodeToken: readFileSync(file("node.token"), "utf8").trim(),
-    sign: (csrPem, usage) => signRequest(ca, csrPem, usage),
+    sign: (csrPem, usage, expirationSeconds) => signRequest(ca, csrPem, usage, expirationSeconds),
   };
 }
 

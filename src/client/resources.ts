@@ -30,4 +30,5 @@ export const Resources = {
   ingresses: of("networking.k8s.io", "v1", "ingresses"),
   ingressclasses: of("networking.k8s.io", "v1", "ingressclasses", false),
   priorityclasses: of("scheduling.k8s.io", "v1", "priorityclasses", false),
+  poddisruptionbudgets: of("policy", "v1", "poddisruptionbudgets"),
 } as const;

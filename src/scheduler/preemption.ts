@@ -3,8 +3,11 @@
  * node where evicting pods of lower priority would let it fit, evicting as
  * few and as unimportant pods as possible. Victims are chosen by removing
  * every lower-priority pod from the node, then taking back ("reprieving")
- * the most important ones while the pod still fits.
+ * the most important ones while the pod still fits, those whose eviction a
+ * PodDisruptionBudget forbids first; the node whose victims break the
+ * fewest budgets wins.
  */
+import { labelSelectorRequirements, matchesLabels } from "../api/selectors.js";
 import { type CycleState, type FilterPlugin, type Json, type NodeInfo, type Snapshot, type Status } from "./framework.js";
 
 export const NoVictimsReason = "No preemption victims found for incoming pod";
@@ -15,14 +18,15 @@ const MIN_CANDIDATES = 100;
 
 export const priorityOf = (p: Json): number => p.spec?.priority ?? 0;
 
-export interface Candidate { node: NodeInfo; victims: Json[] }
+export interface Candidate { node: NodeInfo; victims: Json[]; pdbViolations: number }
 
 export type PreemptionOutcome =
   | { candidate: Candidate }
   | { candidate?: undefined; message: string };
 
 export class DefaultPreemption {
-  constructor(private readonly filters: FilterPlugin[]) {}
+  /** budgets: the cluster's PodDisruptionBudgets. */
+  constructor(private readonly filters: FilterPlugin[], private readonly budgets: () => Json[] = () => []) {}
 
   /**
    * Looks for the best node to preempt on. statuses: each node's filter
@@ -48,8 +52,8 @@ export class DefaultPreemption {
       const info = nodes[(offset + i) % nodes.length]!;
       const status = statuses.get(info.name);
       if (status?.code === "UnschedulableAndUnresolvable") { count(NotHelpfulReason); continue; }
-      const victims = this.victimsOn(pod, info, snapshot);
-      if (victims) candidates.push({ node: info, victims });
+      const chosen = this.victimsOn(pod, info, snapshot);
+      if (chosen) candidates.push({ node: info, ...chosen });
       else count(NoVictimsReason);
     }
     const best = pickCandidate(candidates);
@@ -59,22 +63,26 @@ export class DefaultPreemption {
   }
 
   /** The fewest, least important pods to evict from the node for the pod to fit; undefined if none would do. */
-  private victimsOn(pod: Json, info: NodeInfo, snapshot: Snapshot): Json[] | undefined {
+  private victimsOn(pod: Json, info: NodeInfo, snapshot: Snapshot): { victims: Json[]; pdbViolations: number } | undefined {
     const lower = [...info.pods.entries()].filter(([, p]) => priorityOf(p) < priorityOf(pod) && !p.metadata.deletionTimestamp);
     if (!lower.length) return undefined;
     for (const [key] of lower) info.removePod(key);
     const victims: Json[] = [];
+    let pdbViolations = 0;
     try {
       if (!this.fits(pod, info, snapshot)) return undefined;
-      // Most important first: the ones worth keeping are tried back first.
+      // Most important first: the ones worth keeping are tried back first, those a budget protects before the rest.
       lower.sort(([, a], [, b]) => priorityOf(b) - priorityOf(a) || startOf(a) - startOf(b));
-      for (const [key, p] of lower) {
+      const violating = violatingBudgets(lower.map(([, p]) => p), this.budgets());
+      const ordered = [...lower.filter(([, p]) => violating.has(p)), ...lower.filter(([, p]) => !violating.has(p))];
+      for (const [key, p] of ordered) {
         info.addPod(key, p);
         if (this.fits(pod, info, snapshot)) continue;
         info.removePod(key);
         victims.push(p);
+        if (violating.has(p)) pdbViolations++;
       }
-      return victims;
+      return { victims, pdbViolations };
     } finally {
       for (const [key, p] of lower) if (!info.pods.has(key)) info.addPod(key, p);
     }
@@ -90,9 +98,29 @@ export class DefaultPreemption {
 const startOf = (p: Json): number => Date.parse(p.status?.startTime ?? p.metadata?.creationTimestamp ?? "") || 0;
 
 /**
- * Upstream's order: the lowest highest-priority victim, then the smallest sum
- * of victims' priorities, then the fewest victims, then the latest start of
- * the most important victim.
+ * The pods whose eviction, together with the ones before them, would take a
+ * PodDisruptionBudget below zero disruptions allowed (upstream's
+ * filterPodsWithPDBViolation).
+ */
+function violatingBudgets(pods: Json[], budgets: Json[]): Set<Json> {
+  const violating = new Set<Json>();
+  const allowed = budgets.map((b) => b.status?.disruptionsAllowed ?? 0);
+  for (const p of pods) {
+    budgets.forEach((b, i) => {
+      if (b.metadata.namespace !== p.metadata.namespace || !b.spec?.selector) return;
+      if (!matchesLabels(labelSelectorRequirements(b.spec.selector), p.metadata.labels)) return;
+      if (b.status?.disruptedPods?.[p.metadata.name]) return;
+      allowed[i]--;
+      if (allowed[i] < 0) violating.add(p);
+    });
+  }
+  return violating;
+}
+
+/**
+ * Upstream's order: the fewest PodDisruptionBudgets broken, then the lowest
+ * highest-priority victim, the smallest sum of victims' priorities, the
+ * fewest victims, and the latest start of the most important victim.
  */
 export function pickCandidate(candidates: Candidate[]): Candidate | undefined {
   const rank = (c: Candidate) => {
@@ -110,7 +138,8 @@ export function pickCandidate(candidates: Candidate[]): Candidate | undefined {
     const r = rank(c);
     if (!best) { best = { c, r }; continue; }
     const b = best.r;
-    const better = r.top !== b.top ? r.top < b.top : r.sum !== b.sum ? r.sum < b.sum : r.count !== b.count ? r.count < b.count : r.start > b.start;
+    const better = c.pdbViolations !== best.c.pdbViolations ? c.pdbViolations < best.c.pdbViolations
+      : r.top !== b.top ? r.top < b.top : r.sum !== b.sum ? r.sum < b.sum : r.count !== b.count ? r.count < b.count : r.start > b.start;
     if (better) best = { c, r };
   }
   return best?.c;

@@ -58,6 +58,7 @@ export class Scheduler {
   private claims?: Informer<Json & { metadata: { name: string } }>;
   private volumes?: Informer<Json & { metadata: { name: string } }>;
   private storageClasses?: Informer<Json & { metadata: { name: string } }>;
+  private budgets?: Informer<Json & { metadata: { name: string } }>;
   /** node -> pods nominated to it (pending, waiting for their victims to go) */
   private readonly nominated = new Map<string, Map<string, Json>>();
   private readonly nominatedTo = new Map<string, string>();
@@ -83,7 +84,7 @@ export class Scheduler {
     });
     this.filters = [new NodeUnschedulable(), new NodeName(), taints, affinity, new NodePorts(), fit, this.volumeBinding, spread, podAffinity];
     this.scorers = [fit, new BalancedAllocation(), taints, affinity, podAffinity, spread];
-    this.preemption = new DefaultPreemption(this.filters);
+    this.preemption = new DefaultPreemption(this.filters, () => this.budgets?.list() ?? []);
     this.queue = new SchedulingQueue(options.queue);
     this.topology = new TopologyCounts(() => this.nodes.values(), (p) => termsOf(p, "podAntiAffinity", "required"));
     this.snapshot = { nodes: () => [...this.nodes.values()], topology: this.topology };
@@ -160,6 +161,7 @@ export class Scheduler {
     this.volumes = this.informers.informer(Resources.persistentvolumes);
     this.storageClasses = this.informers.informer(Resources.storageclasses);
     for (const inf of [this.claims, this.volumes, this.storageClasses]) inf.addEventHandler({ add: retry, update: retry });
+    this.budgets = this.informers.informer(Resources.poddisruptionbudgets);
     this.pods.addEventHandler({
       add: (p) => { this.account(p); if (this.mine(p)) this.queue.add(keyOf(p), priorityOf(p)); },
       update: (o, p) => {

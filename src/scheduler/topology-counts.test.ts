@@ -88,6 +88,18 @@ describe("preemption", () => {
     assert.equal(nodes.get("n1")!.requested.milliCPU, 2000);
   });
 
+  it("prefers victims whose eviction no PodDisruptionBudget forbids", () => {
+    const { nodes, snapshot } = cluster(["a", "b"]);
+    nodes.get("n0")!.addPod("default/db", { ...cpu("db", 2000, 5), metadata: { name: "db", namespace: "default", labels: { app: "db" } } });
+    nodes.get("n1")!.addPod("default/web", cpu("web", 2000, 10));
+    const statuses = new Map([["n0", { code: "Unschedulable" as const, reasons: ["Insufficient cpu"] }], ["n1", { code: "Unschedulable" as const, reasons: ["Insufficient cpu"] }]]);
+    assert.equal(new DefaultPreemption([new NodeResourcesFit()]).preempt(cpu("big", 1000, 1000), snapshot, statuses).candidate?.node.name, "n0", "without budgets the least important victim goes");
+    const budget = { metadata: { name: "db", namespace: "default" }, spec: { selector: { matchLabels: { app: "db" } } }, status: { disruptionsAllowed: 0 } };
+    const outcome = new DefaultPreemption([new NodeResourcesFit()], () => [budget]).preempt(cpu("big", 1000, 1000), snapshot, statuses);
+    assert.equal(outcome.candidate?.node.name, "n1");
+    assert.equal(outcome.candidate?.pdbViolations, 0);
+  });
+
   it("explains why it cannot help", () => {
     const { nodes, snapshot } = cluster(["a"]);
     nodes.get("n0")!.addPod("default/x", cpu("x", 2000, 2000));

@@ -106,6 +106,13 @@ const groups: Record<string, MessageSchema> = {
   TypedLocalObjectReference: { 1: "apiGroup:string", 2: "kind:string", 3: "name:string" },
   IngressServiceBackend: { 1: "name:string", 2: "port:ServiceBackendPort" },
   ServiceBackendPort: { 1: "name:string", 2: "number:int" },
+  // kubectl certificate approve|deny sends the whole request back to the approval subresource.
+  CertificateSigningRequest: { 1: "metadata:ObjectMeta", 2: "spec:CertificateSigningRequestSpec", 3: "status:CertificateSigningRequestStatus" },
+  CertificateSigningRequestSpec: {
+    1: "request:bytes", 2: "username:string", 3: "uid:string", 4: "groups:[]string", 5: "usages:[]string", 7: "signerName:string", 8: "expirationSeconds:int",
+  },
+  CertificateSigningRequestStatus: { 1: "conditions:[]CertificateSigningRequestCondition", 2: "certificate:bytes" },
+  CertificateSigningRequestCondition: { 1: "type:string", 2: "reason:string", 3: "message:string", 4: "lastUpdateTime:time", 5: "lastTransitionTime:time", 6: "status:string" },
   PriorityClass: { 1: "metadata:ObjectMeta", 2: "value:int!", 3: "globalDefault:bool", 4: "description:string", 5: "preemptionPolicy:string" },
   Role: { 1: "metadata:ObjectMeta", 2: "rules:[]PolicyRule" },
   ClusterRole: { 1: "metadata:ObjectMeta", 2: "rules:[]PolicyRule" },

@@ -17,7 +17,7 @@ export class DisruptionController implements Controller {
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
-    this.budgets = ctx.informers.informer<Obj>({ group: "policy", version: "v1", resource: "poddisruptionbudgets", namespaced: true });
+    this.budgets = ctx.informers.informer<Obj>(Resources.poddisruptionbudgets);
     this.pods = ctx.informers.informer<Obj>(Resources.pods);
     this.budgets.addEventHandler({ add: (b) => this.queue.add(keyOf(b)), update: (_o, b) => this.queue.add(keyOf(b)) });
     const touch = (p: Obj) => { for (const b of this.budgets.list(p.metadata.namespace)) this.queue.add(keyOf(b)); };
@@ -50,7 +50,7 @@ export class DisruptionController implements Controller {
     };
     const status: Json = { observedGeneration: pdb.metadata.generation, disruptionsAllowed: allowed, currentHealthy: healthy, desiredHealthy: desired, expectedPods: expected, conditions: [condition] };
     if (JSON.stringify(status) === JSON.stringify(pdb.status ?? {})) return;
-    await this.ctx.client.update({ group: "policy", version: "v1", resource: "poddisruptionbudgets", namespaced: true }, ns, { ...pdb, status }, "status")
+    await this.ctx.client.update(Resources.poddisruptionbudgets, ns, { ...pdb, status }, "status")
       .catch((err) => { if ((err as { code?: number }).code !== 409 && (err as { code?: number }).code !== 404) throw err; this.queue.add(key); });
   }
 }

@@ -3,7 +3,7 @@
  * drives a real server on a temporary data directory.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -244,5 +244,47 @@ describe("kubectl against skiff server", () => {
     } finally {
       anonymous.close();
     }
+  });
+
+  it("issues a user's client certificate through a CertificateSigningRequest that kubectl approves", async () => {
+    const key = join(scratch, "jane.key");
+    const request = join(scratch, "jane.csr");
+    execFileSync("openssl", ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", request, "-subj", "/CN=jane/O=developers"], { stdio: "ignore" });
+    await kubectl.ok(["apply", "-f", "-"], { input: JSON.stringify({
+      apiVersion: "certificates.k8s.io/v1", kind: "CertificateSigningRequest", metadata: { name: "jane" },
+      spec: { request: readFileSync(request).toString("base64"), signerName: "kubernetes.io/kube-apiserver-client", expirationSeconds: 86400, usages: ["client auth"] },
+    }) });
+    assert.match(await kubectl.ok(["get", "csr", "jane"]), /^jane\s+\S+\s+kubernetes\.io\/kube-apiserver-client\s+admin\s+24h\s+Pending$/m);
+    assert.match(await kubectl.ok(["certificate", "approve", "jane"]), /certificatesigningrequest\.certificates\.k8s\.io\/jane approved/);
+    const issued = await eventually(async () => {
+      const csr = JSON.parse(await kubectl.ok(["get", "csr", "jane", "-o", "json"]));
+      return csr.status?.certificate as string | undefined;
+    }, 15_000, 200);
+    assert.match(await kubectl.ok(["get", "csr", "jane"]), /\sApproved,Issued$/m);
+    const cert = join(scratch, "jane.crt");
+    writeFileSync(cert, Buffer.from(issued!, "base64"));
+    // The certificate authenticates jane (and her group) to the server.
+    const janeConfig = join(scratch, "jane.kubeconfig");
+    writeFileSync(janeConfig, [
+      "apiVersion: v1", "kind: Config", "current-context: jane",
+      `clusters: [{name: skiff, cluster: {server: "${server.url}", certificate-authority: "${join(server.dataDir, "tls", "ca.crt")}"}}]`,
+      `users: [{name: jane, user: {client-certificate: "${cert}", client-key: "${key}"}}]`,
+      "contexts: [{name: jane, context: {cluster: skiff, user: jane}}]", "",
+    ].join("\n"));
+    const whoami = await kubectlFor(janeConfig).ok(["auth", "whoami"]);
+    assert.match(whoami, /^Username\s+jane$/m);
+    assert.match(whoami, /^Groups\s+\[developers system:authenticated\]$/m);
+    const expiry = execFileSync("openssl", ["x509", "-noout", "-enddate", "-in", cert], { encoding: "utf8" });
+    const days = (Date.parse(expiry.replace("notAfter=", "").trim()) - Date.now()) / 86400_000;
+    assert.ok(days > 0.9 && days <= 1.01, `valid for the day asked, not the signer's year: ${expiry}`);
+
+    // A request that a signer must refuse fails with upstream's reason; denied ones are never signed.
+    await kubectl.ok(["apply", "-f", "-"], { input: JSON.stringify({
+      apiVersion: "certificates.k8s.io/v1", kind: "CertificateSigningRequest", metadata: { name: "serving-for-a-user" },
+      spec: { request: readFileSync(request).toString("base64"), signerName: "kubernetes.io/kubelet-serving", usages: ["server auth"] },
+    }) });
+    await kubectl.ok(["certificate", "approve", "serving-for-a-user"]);
+    const failed = await eventually(async () => JSON.parse(await kubectl.ok(["get", "csr", "serving-for-a-user", "-o", "json"])).status?.conditions?.find((c: { type: string }) => c.type === "Failed"), 15_000, 200);
+    assert.equal(failed.message, "subject must be system:node:NAME in organization system:nodes");
   });
 });
