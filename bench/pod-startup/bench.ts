@@ -13,7 +13,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Client, Resources, loadKubeconfig, type KubeObject } from "../../src/client/index.js";
-import { criUnavailableReason } from "../../src/kubelet/runtime/cri/containerd.js";
+import { containerdPaths, criUnavailableReason } from "../../src/kubelet/runtime/cri/containerd.js";
+import { CriClient } from "../../src/kubelet/runtime/cri/cri-client.js";
 import { killall, repoRoot, startServer } from "../../test/helpers/skiff-server.js";
 
 const { values } = parseArgs({ options: { pods: { type: "string", default: "100" }, rate: { type: "string", default: "5" }, runtime: { type: "string" } } });
@@ -68,10 +69,12 @@ function report(label: string, latencies: number[], count: number): void {
   console.log(`${label.padEnd(34)} ${String(latencies.length).padStart(3)}/${count} Running and Ready   p50 ${ms(percentile(latencies, 50)).padStart(8)}   p99 ${ms(percentile(latencies, 99)).padStart(8)}   slowest ${ms(last).padStart(8)}`);
 }
 
-async function deleteAll(client: Client): Promise<void> {
+/** Deletes the pods and waits until they are gone, from the API and (cri) from containerd, so rounds do not overlap. */
+async function deleteAll(client: Client, cri?: CriClient): Promise<void> {
   await client.request("DELETE", `/api/v1/namespaces/${NS}/pods?labelSelector=bench%3Dstartup`, { gracePeriodSeconds: 0 });
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + 180_000;
   while ((await client.list(Resources.pods, NS)).items.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+  while (cri && (await cri.listPodSandbox()).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
 }
 
 async function runtimeRound(runtime: "cri" | "process"): Promise<void> {
@@ -86,6 +89,7 @@ async function runtimeRound(runtime: "cri" | "process"): Promise<void> {
   agent.stderr!.on("data", (d: Buffer) => { agentLog = (agentLog + d.toString()).slice(-4000); });
   const reap = () => agent.kill("SIGKILL");
   process.once("exit", reap);
+  let cri: CriClient | undefined;
   try {
     for (;;) {
       const node = await client.get<Pod>(Resources.nodes, undefined, "bench-agent").catch(() => undefined);
@@ -95,17 +99,19 @@ async function runtimeRound(runtime: "cri" | "process"): Promise<void> {
       await new Promise((r) => setTimeout(r, 20));
     }
     console.log(`${runtime}: agent start to node Ready             ${ms(performance.now() - t0)} (including the CSR for its serving certificate${runtime === "cri" ? ", containerd's start and the image import" : ""})`);
+    if (runtime === "cri") cri = new CriClient(containerdPaths(agentDir).socket);
     await client.create(Resources.namespaces, undefined, { metadata: { name: NS } });
     // The namespace's default ServiceAccount comes from a controller; pods wait for nothing else.
     while (!(await client.list(Resources.serviceaccounts, NS)).items.length) await new Promise((r) => setTimeout(r, 50));
     await startPods(client, runtime, "warm", 1);
-    await deleteAll(client);
+    await deleteAll(client, cri);
     report(`${runtime}: ${PODS} pods at ${RATE}/s`, await startPods(client, runtime, "paced", PODS, RATE), PODS);
-    await deleteAll(client);
+    await deleteAll(client, cri);
     report(`${runtime}: burst of ${PODS}`, await startPods(client, runtime, "burst", PODS), PODS);
-    await deleteAll(client);
+    await deleteAll(client, cri);
   } finally {
     process.off("exit", reap);
+    cri?.close();
     agent.kill("SIGTERM");
     await new Promise((r) => agent.once("exit", r));
     client.close();

@@ -25,7 +25,7 @@ import {
 import { decodeProtobufObject } from "./protobuf/decode.js";
 import { decodeBody, readBody, sendError, sendJson, type Request, type Response } from "./http.js";
 import { ApiMetrics } from "./metrics.js";
-import { OpenApiV3 } from "./openapi.js";
+import { OpenApiV3, openApiV2 } from "./openapi.js";
 import type { Pki } from "./pki.js";
 import { ObjectStore, type Obj } from "./registry/object-store.js";
 import { ResourceHandler } from "./resource-handler.js";
@@ -337,6 +337,12 @@ export class ApiServer {
       const aggregated = wantsAggregated(accept);
       if (aggregated) return sendJson(res, 200, aggregatedDiscovery(this.catalog, path === "/api", aggregated), aggregated);
       return sendJson(res, 200, path === "/api" ? legacyApiVersions(req.headers.host ?? "127.0.0.1:6443") : legacyApiGroupList(this.catalog));
+    }
+    if (path === "/openapi/v2") {
+      const doc = openApiV2(String(accept ?? "").includes("protobuf"), VERSION_INFO.gitVersion);
+      res.writeHead(200, { "content-type": doc.contentType });
+      res.end(doc.body);
+      return;
     }
     if (path === "/openapi/v3") return sendJson(res, 200, this.openapi.root());
     if (path.startsWith("/openapi/v3/")) {

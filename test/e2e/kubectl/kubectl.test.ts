@@ -287,4 +287,17 @@ describe("kubectl against skiff server", () => {
     const failed = await eventually(async () => JSON.parse(await kubectl.ok(["get", "csr", "serving-for-a-user", "-o", "json"])).status?.conditions?.find((c: { type: string }) => c.type === "Failed"), 15_000, 200);
     assert.equal(failed.message, "subject must be system:node:NAME in organization system:nodes");
   });
+
+  it("applies a List, as kubectl get -o yaml writes one, and applies it again after an edit", async () => {
+    const list = (value: string) => JSON.stringify({ apiVersion: "v1", kind: "List", items: ["first", "second"].map((name) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: `listed-${name}` }, data: { value } })) });
+    const first = await kubectl.ok(["apply", "-f", "-"], { input: list("one") });
+    assert.match(first, /configmap\/listed-first created/);
+    assert.match(first, /configmap\/listed-second created/);
+    const exported = await kubectl.ok(["get", "configmap", "listed-first", "listed-second", "-o", "yaml"]);
+    assert.match(exported, /^kind: List$/m);
+    const edited = await kubectl.ok(["apply", "-f", "-"], { input: exported.replace(/value: one/g, "value: two") });
+    assert.match(edited, /configmap\/listed-first configured/);
+    assert.equal(await kubectl.ok(["get", "configmap", "listed-second", "-o", "jsonpath={.data.value}"]), "two");
+    await kubectl.ok(["delete", "configmap", "listed-first", "listed-second"]);
+  });
 });
