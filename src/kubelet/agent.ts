@@ -140,7 +140,7 @@ export async function startAgent(client: Client, options: AgentOptions, signal: 
   const imagesDir = join(agentDir, "images");
   buildBuiltinImages(imagesDir);
   const cri = await containerd.start();
-  const imported = importImageDir(containerd.paths.socket, imagesDir);
+  const imported = await importImageDir(containerd.paths.socket, imagesDir);
   options.log("images imported", { files: imported });
   const version = await cri.version();
   cri.name = `${version.runtimeName}://${version.runtimeVersion}`;

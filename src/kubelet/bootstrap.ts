@@ -49,7 +49,8 @@ export async function servingCertificate(client: Client, dir: string, nodeName: 
     spec: { request: Buffer.from(csr).toString("base64"), signerName: "kubernetes.io/kubelet-serving", usages: ["digital signature", "server auth"] },
   } as KubeObject);
   log("asked for the kubelet's serving certificate", { csr: name });
-  for (let waited = 0; !signal.aborted; waited += 500) {
+  // The server's approver and signer answer within milliseconds; a person approving by hand takes longer.
+  for (let waited = 0, step = 25; !signal.aborted; waited += step, step = waited < 2000 ? 25 : 500) {
     const obj = await client.get<KubeObject & { status?: { certificate?: string; conditions?: { type: string; message?: string }[] } }>(csrs, undefined, name);
     const refused = obj.status?.conditions?.find((c) => c.type === "Denied" || c.type === "Failed");
     if (refused) throw new Error(`the serving certificate request ${name} was ${refused.type.toLowerCase()}: ${refused.message ?? ""}`);
@@ -59,8 +60,8 @@ export async function servingCertificate(client: Client, dir: string, nodeName: 
       writeFileSync(certFile, cert);
       return { cert, key };
     }
-    if (waited && waited % 10_000 === 0) log("waiting for the serving certificate request to be approved and signed", { csr: name, hint: `kubectl certificate approve ${name}` });
-    await new Promise((r) => setTimeout(r, 500));
+    if (waited >= 10_000 && waited % 10_000 < step) log("waiting for the serving certificate request to be approved and signed", { csr: name, hint: `kubectl certificate approve ${name}` });
+    await new Promise((r) => setTimeout(r, step));
   }
   throw new Error("stopped while waiting for the serving certificate");
 }

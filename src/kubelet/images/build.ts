@@ -6,7 +6,7 @@
  * does).
  */
 import { createHash } from "node:crypto";
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -114,10 +114,15 @@ export function importImageArchive(socket: string, file: string): string {
   return run("ctr", ["--address", socket, "--namespace", "k8s.io", "images", "import", "--no-unpack=false", file]);
 }
 
-/** Every archive in the node's images folder (k3s's agent/images convention), imported at start. */
-export function importImageDir(socket: string, dir: string): string[] {
+/** Every archive in the node's images folder (k3s's agent/images convention), imported at start, all at once (node Ready waits on it). */
+export async function importImageDir(socket: string, dir: string): Promise<string[]> {
   if (!existsSync(dir)) return [];
   const files = readdirSync(dir).filter((f) => /\.(tar|oci|docker)$/.test(f)).map((f) => join(dir, f));
-  for (const f of files) importImageArchive(socket, f);
+  await Promise.all(files.map((f) => new Promise<void>((resolve, reject) => {
+    execFile("ctr", ["--address", socket, "--namespace", "k8s.io", "images", "import", "--no-unpack=false", f], (err, _out, stderr) => {
+      if (err) reject(new Error(`ctr images import ${f} failed: ${stderr || err.message}`));
+      else resolve();
+    });
+  })));
   return files;
 }
