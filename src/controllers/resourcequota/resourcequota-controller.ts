@@ -9,6 +9,8 @@ import { type Controller, type ControllerContext, type Obj, keyOf, splitKey, run
 
 const quotas: ResourceRef = { group: "", version: "v1", resource: "resourcequotas", namespaced: true };
 
+const RESYNC_MS = 5 * 60_000;
+
 /** The resources whose objects a quota can count. */
 const COUNTED: ResourceRef[] = [
   Resources.pods, Resources.services, Resources.configmaps, { group: "", version: "v1", resource: "secrets", namespaced: true },
@@ -40,17 +42,25 @@ export class ResourceQuotaController implements Controller {
     this.quotas = ctx.informers.informer<Obj>(quotas);
     // Only a change of the limits calls for a recount: status.used is also written by the quota admission.
     this.quotas.addEventHandler({ add: (q) => this.queue.add(keyOf(q)), update: (o, q) => { if (JSON.stringify(o.spec?.hard) !== JSON.stringify(q.spec?.hard)) this.queue.add(keyOf(q)); } });
+    // As upstream's replenishment: creates are charged by the admission, so only what gives usage back (a delete,
+    // a pod finishing, a smaller request) calls for a recount. Recounting on creates would race the admission's
+    // charges with informers that have not seen the new objects yet, and let concurrent creates overshoot.
     const touch = (o: Obj) => { for (const q of this.quotas.list(o.metadata.namespace)) this.queue.add(keyOf(q)); };
     for (const ref of COUNTED) {
       const inf = ref === quotas ? this.quotas : ctx.informers.informer<Obj>(ref);
       this.counted.set(ref, inf);
-      if (ref === quotas) inf.addEventHandler({ add: touch, delete: touch });
-      else inf.addEventHandler({ add: touch, update: (_o, n) => touch(n), delete: touch });
+      const usage = (o: Obj) => JSON.stringify([...usageOf(ref.group, ref.resource, o)]);
+      if (ref === quotas) inf.addEventHandler({ delete: touch });
+      else inf.addEventHandler({ update: (o, n) => { if (usage(o) !== usage(n)) touch(n); }, delete: touch });
     }
   }
 
-  run(signal: AbortSignal): Promise<void> {
-    return runQueue(this.queue, signal, 2, (key) => this.sync(key), this.ctx, "resourcequota");
+  async run(signal: AbortSignal): Promise<void> {
+    // A full recount now and then, as upstream's resync, mends any drift.
+    const resync = setInterval(() => { for (const q of this.quotas.list()) this.queue.add(keyOf(q)); }, RESYNC_MS);
+    signal.addEventListener("abort", () => clearInterval(resync), { once: true });
+    await runQueue(this.queue, signal, 2, (key) => this.sync(key), this.ctx, "resourcequota");
+    clearInterval(resync);
   }
 
   private async sync(key: string): Promise<void> {

@@ -145,6 +145,8 @@ export class KubeletServer {
     return async (port) => {
       const { session, data, error } = await openRuntimePortForward(await runtime.portForward!(sandbox.id, [port]), port);
       error.end();
+      error.on("error", () => undefined);
+      session.on("error", () => data.destroy());
       let failure = "";
       error.on("data", (d: Buffer) => (failure += d.toString()));
       data.once("close", () => session.end());

@@ -79,7 +79,8 @@ export function relayToRuntime(client: WebSocket, rt: RuntimeExec): void {
   rt.session.on("error", finish);
   client.once("close", () => { finished = true; rt.session.end(); });
   client.once("error", () => { finished = true; rt.session.end(); });
-  for (const s of [rt.stdin, rt.resize]) s?.on("error", () => undefined);
+  // A stream reset by either side ends the session (above); it must not take the kubelet down.
+  for (const s of [rt.stdin, rt.resize, rt.stdout, rt.stderr, rt.error]) s?.on("error", () => undefined);
   // stdin and resize are only written to; their read side must flow for their end to come.
   for (const s of [rt.stdin, rt.resize]) s?.resume();
 }
