@@ -7,7 +7,7 @@
  */
 import { createServer, type Server } from "node:https";
 import type { Duplex } from "node:stream";
-import { WebSocket, WebSocketServer } from "ws";
+import { WebSocketServer } from "ws";
 import { EXEC_PROTOCOLS, PORT_FORWARD_PROTOCOL } from "../../api/exec-streams.js";
 import { openRuntimeExec, openRuntimePortForward, relayToProcess, relayToRuntime } from "./runtime-streams.js";
 import { refuseUpgrade } from "../../api/upgrade-refusal.js";
@@ -86,8 +86,8 @@ export class KubeletServer {
 
   /**
    * `/exec/{ns}/{pod}/{container}` and `/attach/...` over WebSocket: the runtime's streaming
-   * server runs the session; the kubelet relays it, so clients need to reach
-   * only the kubelet.
+   * server runs the session and the kubelet relays it over SPDY, so clients need to reach
+   * only the kubelet; a runtime without one (process) has the kubelet run exec itself.
    */
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? "/", "https://kubelet");
@@ -117,7 +117,7 @@ export class KubeletServer {
     this.wss.handleUpgrade(req, socket, head, (client) => relayToRuntime(client, session));
   }
 
-  /** `/portForward/{ns}/{pod}`: SPDY in WebSocket, each stream pair a TCP connection to the pod's address. */
+  /** `/portForward/{ns}/{pod}`: SPDY in WebSocket, each stream pair a connection into the pod (through the runtime where it can). */
   private async portForward(req: IncomingMessage, socket: Duplex, head: Buffer, ns: string, podName: string, refuse: (code: number, text: string) => void): Promise<void> {
     const pod = this.kubelet.pods.get(`${ns}/${podName}`);
     const podIP = pod?.status?.podIP;
