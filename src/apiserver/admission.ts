@@ -150,6 +150,7 @@ export class ServerAdmission implements Admission {
   stored(info: ResourceInfo, obj: Obj, old: Obj | undefined): void {
     if (info.kind === "CustomResourceDefinition" && info.group === "apiextensions.k8s.io") this.onCrdStored?.(obj);
     if (info.kind === "PriorityClass" && info.group === "scheduling.k8s.io") this.priority?.stored(obj);
+    if (info.kind === "ResourceQuota" && info.group === "") this.quota?.stored(obj);
     if (info.kind === "Service" && info.group === "" && old) {
       // Ports or the address given up by an update go back to the pool.
       const kept = new Set((obj.spec?.ports ?? []).map((p: Obj) => p.nodePort));
@@ -165,6 +166,7 @@ export class ServerAdmission implements Admission {
     }
     if (info.kind === "CustomResourceDefinition" && info.group === "apiextensions.k8s.io") this.catalog.removeCustomResource(obj.metadata.name);
     if (info.kind === "PriorityClass" && info.group === "scheduling.k8s.io") this.priority?.deleted(obj);
+    if (info.kind === "ResourceQuota" && info.group === "") this.quota?.deleted(obj);
   }
 
   private releaseIP(ip: string | undefined): void {

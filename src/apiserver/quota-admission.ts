@@ -3,7 +3,9 @@
  * namespace past a quota's hard limits is refused (403, "exceeded quota"),
  * and an accepted one is charged to the quota's status.used at once, so the
  * next create sees it before the ResourceQuota controller recounts. Creates
- * in one namespace are admitted one at a time.
+ * that a quota of their namespace limits are admitted one at a time; the
+ * others pass at once: which resources each namespace's quotas name is kept
+ * in memory (loaded once, kept current by this server's own quota writes).
  */
 import { ApiError } from "../api/errors.js";
 import type { ResourceInfo } from "../api/resources.js";
@@ -11,20 +13,45 @@ import { REQUIRED_BY_QUOTA, formatAmount, quotaAmount, usageOf } from "../api/re
 import type { Obj } from "./registry/object-store.js";
 
 export interface QuotaStore {
-  list(namespace: string): Promise<Obj[]>;
+  /** The quotas of a namespace, or of every namespace. */
+  list(namespace?: string): Promise<Obj[]>;
   /** Rewrites status.used of the latest version of a quota (retried on conflict). */
   charge(quota: Obj, update: (used: Record<string, string>) => Record<string, string>): Promise<void>;
 }
 
 export class QuotaAdmission {
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** namespace -> quota name -> the resource names its hard limits cover */
+  private limited?: Promise<Map<string, Map<string, string[]>>>;
 
   constructor(private readonly store: QuotaStore) {}
+
+  private limits(): Promise<Map<string, Map<string, string[]>>> {
+    this.limited ??= this.store.list().then((all) => {
+      const m = new Map<string, Map<string, string[]>>();
+      for (const q of all) this.record(m, q);
+      return m;
+    });
+    return this.limited;
+  }
+
+  private record(m: Map<string, Map<string, string[]>>, quota: Obj): void {
+    const ns: string = quota.metadata.namespace;
+    if (!m.has(ns)) m.set(ns, new Map());
+    m.get(ns)!.set(quota.metadata.name, Object.keys(quota.spec?.hard ?? {}));
+  }
+
+  /** A ResourceQuota written or deleted through this server. */
+  stored(quota: Obj): void { void this.limited?.then((m) => this.record(m, quota)); }
+  deleted(quota: Obj): void { void this.limited?.then((m) => m.get(quota.metadata.namespace)?.delete(quota.metadata.name)); }
 
   async admit(info: ResourceInfo, obj: Obj, dryRun: boolean): Promise<void> {
     const ns: string = obj.metadata.namespace;
     const usage = usageOf(info.group, info.resource, obj);
     if (!usage.size) return;
+    // Most namespaces have no quota on what is created: those creates need not wait in line.
+    const quotas = (await this.limits()).get(ns);
+    if (!quotas || ![...quotas.values()].some((names) => names.some((n) => usage.has(n)))) return;
     const previous = this.queues.get(ns) ?? Promise.resolve();
     const turn = previous.then(() => this.check(info, obj, usage, dryRun));
     const settled = turn.catch(() => undefined);
