@@ -42,6 +42,9 @@ interface ScheduleResult {
   rejected?: string;
 }
 
+/** What of a node the filters read: its labels, spec (taints, unschedulable) and resources. */
+const schedulingView = (n: Json) => JSON.stringify([n.metadata.labels, n.spec, n.status?.allocatable, n.status?.capacity]);
+
 const keyOf = (p: Json) => `${p.metadata.namespace}/${p.metadata.name}`;
 
 export class Scheduler {
@@ -153,7 +156,8 @@ export class Scheduler {
     const retry = () => this.queue.moveAllToActiveOrBackoff();
     nodes.addEventHandler({
       add: (n) => { this.addNode(n); retry(); },
-      update: (o, n) => { this.updateNode(o, n); retry(); },
+      // Heartbeats rewrite node status often; only what the filters read can make a waiting pod fit.
+      update: (o, n) => { this.updateNode(o, n); if (schedulingView(o) !== schedulingView(n)) retry(); },
       delete: (n) => this.removeNode(n.metadata.name),
     });
     // Storage that appears or changes may let a waiting pod's claims fit.
@@ -270,6 +274,7 @@ export class Scheduler {
   private async scheduleOne(pod: Json): Promise<void> {
     const key = keyOf(pod);
     const result = this.schedule(pod);
+    if (!result.node && !result.total) return this.failed(pod, result);
     if (!result.node) {
       const preemption = this.preemption.preempt(pod, this.snapshot, result.statuses);
       if (preemption.candidate) await this.evict(pod, preemption.candidate);
@@ -350,7 +355,8 @@ export class Scheduler {
   private async failed(pod: Json, result: ScheduleResult, preemption?: string): Promise<void> {
     const parts = [...result.reasons].map(([r, n]) => `${n} ${r}`).sort();
     const detail = result.rejected ?? parts.join(", ");
-    const message = `0/${result.total} nodes are available${detail ? `: ${detail}` : ""}.${preemption ? ` preemption: ${preemption}` : ""}`;
+    const message = !result.total ? "no nodes available to schedule pods"
+      : `0/${result.total} nodes are available${detail ? `: ${detail}` : ""}.${preemption ? ` preemption: ${preemption}` : ""}`;
     this.queue.failed(keyOf(pod));
     this.recorder.event(pod as never, "Warning", "FailedScheduling", message);
     const conditions: Json[] = (pod.status?.conditions ?? []).filter((c: Json) => c.type !== "PodScheduled");
