@@ -1,2 +1,2 @@
 export { ApiServer, VERSION_INFO, type ApiServerOptions, type UserInfo } from "./server.js";
-export { ensurePki, adminKubeconfig, selfSignedCertificate, type Pki } from "./pki.js";
+export { ensurePki, adminKubeconfig, selfSignedCertificate, type Pki } from "../pki/index.js";

@@ -11,7 +11,7 @@ import { WebSocket, WebSocketServer } from "ws";
 import { EXEC_PROTOCOLS, relayExecFrames } from "../api/exec-streams.js";
 import { ApiError } from "../api/errors.js";
 import { refuseUpgrade } from "../api/upgrade-refusal.js";
-import type { Pki } from "./pki.js";
+import type { Pki } from "../pki/index.js";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- pods and nodes as stored
 

@@ -26,7 +26,7 @@ import { decodeProtobufObject } from "./protobuf/decode.js";
 import { decodeBody, readBody, sendError, sendJson, type Request, type Response } from "./http.js";
 import { ApiMetrics } from "./metrics.js";
 import { OpenApiV3, openApiV2 } from "./openapi.js";
-import type { Pki } from "./pki.js";
+import type { Pki } from "../pki/index.js";
 import { ObjectStore, type Obj } from "./registry/object-store.js";
 import { ResourceHandler } from "./resource-handler.js";
 import { rfc3339 } from "../api/time.js";

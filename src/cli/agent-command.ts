@@ -5,7 +5,7 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { VERSION_INFO } from "../apiserver/index.js";
-import { parseJoinToken } from "../apiserver/pki.js";
+import { parseJoinToken } from "../pki/index.js";
 import { Client } from "../client/index.js";
 import { chooseRuntime, startAgent, type ProxyModeChoice, type RuntimeChoice } from "../kubelet/agent.js";
 import { fetchTrustedCA, servingCertificate } from "../kubelet/bootstrap.js";

@@ -5,7 +5,7 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ApiServer, VERSION_INFO, adminKubeconfig, ensurePki } from "../apiserver/index.js";
-import { joinToken } from "../apiserver/pki.js";
+import { joinToken } from "../pki/index.js";
 import { chooseRuntime, startAgent, type ProxyModeChoice, type RuntimeChoice } from "../kubelet/agent.js";
 import { Client, loadKubeconfig } from "../client/index.js";
 import { componentLog, runElected } from "./component-commands.js";

@@ -14,7 +14,7 @@ import { createServer as createHttpsServer } from "node:https";
 import { connect, type Socket } from "node:net";
 import { createSecureContext, type SecureContext } from "node:tls";
 import type { Duplex } from "node:stream";
-import { selfSignedCertificate } from "../apiserver/pki.js";
+import { selfSignedCertificate } from "../pki/index.js";
 import { jsonEqual } from "../api/json-equal.js";
 import { EventRecorder, InformerFactory, Resources, type Client, type Informer, type KubeObject } from "../client/index.js";
 import { refuseUpgrade } from "../api/upgrade-refusal.js";

@@ -11,7 +11,7 @@ import { X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { get } from "node:https";
 import { join } from "node:path";
-import { caFingerprint, kubeletServingRequest } from "../apiserver/pki.js";
+import { caFingerprint, kubeletServingRequest } from "../pki/index.js";
 import type { Client, KubeObject } from "../client/index.js";
 import type { Logger } from "./types.js";
 

@@ -7,7 +7,7 @@
  * for `kubectl certificate approve` or `deny`.
  */
 import { WorkQueue, type Informer } from "../../client/index.js";
-import { describeRequest } from "../../apiserver/pki.js";
+import { describeRequest } from "../../pki/index.js";
 import { type Controller, type ControllerContext, type Obj, runQueue } from "../controller.js";
 import { KUBELET_SERVING, conditionOf, csrs, requestPem } from "./csr.js";
 

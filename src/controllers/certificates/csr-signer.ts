@@ -10,7 +10,7 @@
  */
 import { WorkQueue, type Informer } from "../../client/index.js";
 import { type Controller, type ControllerContext, type Obj, runQueue } from "../controller.js";
-import { describeRequest } from "../../apiserver/pki.js";
+import { describeRequest } from "../../pki/index.js";
 import { KUBELET_SERVING, conditionOf, csrs, requestPem } from "./csr.js";
 
 export type Signer = (csrPem: string, usage: "server" | "client", expirationSeconds?: number) => Promise<string>;

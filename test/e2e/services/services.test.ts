@@ -17,7 +17,7 @@ import { after, before, describe, it } from "node:test";
 import { criUnavailableReason } from "../../../src/kubelet/runtime/cri/containerd.js";
 import { BUSYBOX_IMAGE } from "../../../src/kubelet/images/build.js";
 import { nftAvailable, TABLE } from "../../../src/proxy/nftables-proxier.js";
-import { selfSignedCertificate } from "../../../src/apiserver/pki.js";
+import { selfSignedCertificate } from "../../../src/pki/index.js";
 import WebSocket, { WebSocketServer } from "ws";
 import { freePort } from "../../helpers/net.js";
 import { eventually, exposeWebWithClient, kubectlFor } from "../../helpers/kubectl.js";

@@ -1,0 +1,38 @@
+/**
+ * Admission as upstream's admission.Interface: an ordered chain of plugins,
+ * each with upstream's name. Mutating plugins run before schema and strategy
+ * validation and may change the object; validating plugins run after it and
+ * may only refuse. A plugin refuses by throwing an ApiError (403 Forbidden or
+ * 422 Invalid, as upstream's plugin does).
+ */
+import type { ResourceInfo } from "../../api/resources.js";
+import type { UserInfo } from "../authentication/user-info.js";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- admission sees every kind; plugins narrow to kubernetes-types types
+export type AdmissionObject = Record<string, any>;
+
+export type Operation = "CREATE" | "UPDATE" | "DELETE" | "CONNECT";
+
+export interface AdmissionAttributes {
+  info: ResourceInfo;
+  operation: Operation;
+  /** The object being written (mutating plugins may change it); the object being deleted on DELETE. */
+  object: AdmissionObject;
+  /** The stored object, on UPDATE and DELETE. */
+  oldObject?: AdmissionObject;
+  namespace: string;
+  name: string;
+  /** "" for the main resource; "status", "binding", "eviction", "token", "approval", ... */
+  subresource: string;
+  user: UserInfo;
+  dryRun: boolean;
+}
+
+export interface AdmissionPlugin {
+  /** Upstream's plugin name, e.g. "NamespaceLifecycle". */
+  readonly name: string;
+  /** Mutating phase: may change attrs.object. */
+  admit?(attrs: AdmissionAttributes): void | Promise<void>;
+  /** Validating phase: may only refuse. */
+  validate?(attrs: AdmissionAttributes): void | Promise<void>;
+}

@@ -1,0 +1,4 @@
+export {
+  ensurePki, adminKubeconfig, selfSignedCertificate, joinToken, caFingerprint, parseJoinToken,
+  kubeletServingRequest, describeRequest, type Pki,
+} from "./pki.js";
