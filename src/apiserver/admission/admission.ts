@@ -26,6 +26,8 @@ export interface AdmissionAttributes {
   subresource: string;
   user: UserInfo;
   dryRun: boolean;
+  /** Adds a warning the client is shown (a `Warning: 299` header), as upstream's warning.AddWarning. */
+  addWarning(text: string): void;
 }
 
 export interface AdmissionPlugin {
