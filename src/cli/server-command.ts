@@ -81,7 +81,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
   process.stdout.write(`Point kubectl at it:\n  export KUBECONFIG=${kubeconfig}\n  kubectl get namespaces\n`);
   // The join token, as k3s keeps it: further nodes join with `skiff agent --server URL --token TOKEN`.
   const nodeTokenFile = join(dataDir, "node-token");
-  writeFileSync(nodeTokenFile, joinToken(pki) + "\n", { mode: 0o600 });
+  writeFileSync(nodeTokenFile, joinToken(pki, pki.nodeToken) + "\n", { mode: 0o600 });
   process.stdout.write(`Join another node:\n  skiff agent --server ${server.url} --token $(cat ${nodeTokenFile})\n`);
 
   const components = new AbortController();
