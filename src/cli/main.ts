@@ -4,12 +4,14 @@ import { agentCommand, agentUsage } from "./agent-command.js";
 import { simCommand, simUsage } from "./sim-command.js";
 import { componentCommand, componentUsage } from "./component-commands.js";
 import { imagesCommand, killallCommand, nodeUsage } from "./node-commands.js";
+import { tokenCommand, tokenUsage } from "./token-command.js";
 
 const usage = `Usage: skiff <command> [flags]
 
 Commands:
   server    run the control plane (API server on SQLite or etcd, scheduler, controllers)
-  agent     join a further node to a cluster (with the server's node token)
+  agent     join a further node to a cluster (with a bootstrap token: the server's node-token)
+  token     create, list and delete bootstrap tokens for joining nodes
   controller-manager  run the controllers alone against an API server (leader-elected)
   scheduler           run the scheduler alone against an API server (leader-elected)
   sim       add simulated nodes to a running cluster
@@ -19,6 +21,7 @@ Commands:
 
 ${serverUsage}
 ${agentUsage}
+${tokenUsage}
 ${simUsage}
 ${componentUsage}
 ${nodeUsage}`;
@@ -28,6 +31,7 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "server": return serverCommand(rest);
     case "agent": return agentCommand(rest);
+    case "token": return tokenCommand(rest);
     case "sim": return simCommand(rest);
     case "images": return imagesCommand(rest);
     case "killall": return killallCommand(rest);

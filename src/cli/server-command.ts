@@ -5,7 +5,8 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ApiServer, VERSION_INFO, adminKubeconfig, ensurePki } from "../apiserver/index.js";
-import { joinToken } from "../pki/index.js";
+import { ensureJoinToken } from "./join-token.js";
+import { issueClientCertificate } from "../pki/index.js";
 import { chooseRuntime, startAgent, type ProxyModeChoice, type RuntimeChoice } from "../kubelet/agent.js";
 import { Client, loadKubeconfig } from "../client/index.js";
 import { componentLog, runElected } from "./component-commands.js";
@@ -80,8 +81,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
   process.stdout.write(`Skiff API server listening on ${server.url} (datastore: ${backend})\n`);
   process.stdout.write(`Point kubectl at it:\n  export KUBECONFIG=${kubeconfig}\n  kubectl get namespaces\n`);
   // The join token, as k3s keeps it: further nodes join with `skiff agent --server URL --token TOKEN`.
-  const nodeTokenFile = join(dataDir, "node-token");
-  writeFileSync(nodeTokenFile, joinToken(pki, pki.nodeToken) + "\n", { mode: 0o600 });
+  const nodeTokenFile = await ensureJoinToken(new Client(loadKubeconfig(kubeconfig)), pki, dataDir);
   process.stdout.write(`Join another node:\n  skiff agent --server ${server.url} --token $(cat ${nodeTokenFile})\n`);
 
   const components = new AbortController();
@@ -112,8 +112,15 @@ export async function serverCommand(argv: string[]): Promise<number> {
   if (!["auto", "cri", "process", "none"].includes(runtime)) throw new Error(`--runtime must be auto, cri, process or none, not ${JSON.stringify(runtime)}`);
   if (!["auto", "nftables", "iptables"].includes(values["proxy-mode"]!)) throw new Error(`--proxy-mode must be auto, nftables or iptables, not ${JSON.stringify(values["proxy-mode"])}`);
   const agentLog = componentLog("kubelet");
-  const agent = await startAgent(new Client(loadKubeconfig(kubeconfig)), {
-    dataDir, runtime, nodeName: values["node-name"], kubeletPort: Number(values["kubelet-port"]), bridge: values["pod-bridge"]!,
+  // The server's own node is system:node:NAME like any other, its certificate issued straight from the CA;
+  // its proxy, DNS and ingress keep the admin's client until they have identities of their own.
+  const nodeName = (values["node-name"] ?? hostname()).toLowerCase();
+  const nodeIdentity = runtime === "none" ? undefined : await issueClientCertificate(pki, `system:node:${nodeName}`, ["system:nodes"]);
+  const adminClient = new Client(loadKubeconfig(kubeconfig));
+  const nodeClient = nodeIdentity ? new Client({ server: server.url, ca: pki.caCert, cert: nodeIdentity.cert, key: nodeIdentity.key }) : adminClient;
+  const agent = await startAgent(nodeClient, {
+    addonClient: adminClient,
+    dataDir, runtime, nodeName, kubeletPort: Number(values["kubelet-port"]), bridge: values["pod-bridge"]!,
     tls: { caCert: pki.caCert, serverCert: pki.serverCert, serverKey: pki.serverKey }, kubeletVersion: VERSION_INFO.gitVersion, log: agentLog,
     proxyMode: values["proxy-mode"] as ProxyModeChoice,
     ingress: values["disable-ingress"] ? undefined : { httpPort: Number(values["ingress-http-port"]), httpsPort: Number(values["ingress-https-port"]) },

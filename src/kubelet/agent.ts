@@ -40,6 +40,12 @@ export interface AgentOptions {
   /** The built-in ingress controller's ports (0 picks free ones); absent, no ingress controller. */
   ingress?: { httpPort: number; httpsPort: number };
   log: Logger;
+  /**
+   * The client of the node's Service proxy, cluster DNS and ingress controller,
+   * which need more than a node's rights (endpoint slices, the kube-dns Service,
+   * Ingress TLS Secrets); default the kubelet's.
+   */
+  addonClient?: Client;
 }
 
 export interface RunningAgent {
@@ -65,6 +71,7 @@ export function chooseRuntime(choice: RuntimeChoice): { runtime: "cri" | "proces
  * is no cluster DNS (pods use the host's resolver).
  */
 async function startProcessAgent(client: Client, options: AgentOptions, signal: AbortSignal): Promise<RunningAgent> {
+  const addons = options.addonClient ?? client;
   const runtime = new ProcessRuntime("127.0.0.1");
   const nodeName = (options.nodeName ?? hostname()).toLowerCase();
   const kubelet = new Kubelet(client, {
@@ -74,10 +81,10 @@ async function startProcessAgent(client: Client, options: AgentOptions, signal: 
   const server = new KubeletServer(kubelet, options.tls);
   kubelet.options.kubeletPort = await server.start(options.kubeletPort, "127.0.0.1");
   await kubelet.start(signal);
-  await new UserspaceProxier(client, { nodeName, nodeIPs: ["127.0.0.1"], log: options.log }).start(signal);
-  await new ServiceLB(client, ["127.0.0.1"], options.log).start(signal);
+  await new UserspaceProxier(addons, { nodeName, nodeIPs: ["127.0.0.1"], log: options.log }).start(signal);
+  await new ServiceLB(addons, ["127.0.0.1"], options.log).start(signal);
   options.log("service proxy relaying in user space on loopback aliases of the ClusterIPs (10.96.x.y at 127.96.x.y); no cluster DNS with the process runtime");
-  await startIngress(client, "127.0.0.1", options, signal);
+  await startIngress(addons, "127.0.0.1", options, signal);
   return {
     kubelet, runtime: runtime.name,
     async stop() {
@@ -162,11 +169,11 @@ export async function startAgent(client: Client, options: AgentOptions, signal: 
   const server = new KubeletServer(kubelet, options.tls);
   await kubelet.start(signal);
   // Pods run without Services rather than not at all: a networking failure is reported, not fatal.
-  const network = await startNodeNetworking(client, kubelet, options, signal).catch((err) => {
+  const network = await startNodeNetworking(options.addonClient ?? client, kubelet, options, signal).catch((err) => {
     options.log("cluster DNS and Service proxy failed to start", { err: String((err as Error).message ?? err) });
     return {} as { dns?: ClusterDns };
   });
-  await startIngress(client, kubelet.nodeIP, options, signal);
+  await startIngress(options.addonClient ?? client, kubelet.nodeIP, options, signal);
   return {
     kubelet,
     runtime: runtime.name,
