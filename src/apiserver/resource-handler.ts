@@ -18,6 +18,7 @@ import { checkUnknownFields } from "./field-validation.js";
 import { decodeProtobufObject } from "./protobuf/decode.js";
 import { parseRV, type DeleteOptions, type ObjectStore, type Obj, type ObjectEvent } from "./registry/object-store.js";
 import { rfc3339 } from "../api/time.js";
+import type { UserInfo } from "./authentication/user-info.js";
 
 export interface ResourceRequest {
   info: ResourceInfo;
@@ -25,9 +26,7 @@ export interface ResourceRequest {
   name?: string;
   subresource?: string;
   query: URLSearchParams;
-  user: string;
-  /** The requester's groups (a CertificateSigningRequest records them). */
-  groups?: string[];
+  user: UserInfo;
 }
 
 const PATCH_TYPES = new Set([
@@ -79,7 +78,7 @@ export class ResourceHandler {
     const dryRun = r.query.getAll("dryRun");
     if (dryRun.some((d) => d !== "All")) throw badRequest(`Invalid dry run value: ${dryRun.join(",")}`);
     const fm = r.query.get("fieldManager") ?? managerFromUserAgent(userAgent);
-    return { dryRun: dryRun.length > 0, fieldManager: fm, subresource: r.subresource, user: { username: r.user, groups: r.groups ?? [] } };
+    return { dryRun: dryRun.length > 0, fieldManager: fm, subresource: r.subresource, user: r.user };
   }
 
   /** fieldValidation=Strict refuses unknown fields (400), Warn reports them in a Warning header. */

@@ -19,6 +19,7 @@ import { selectableField, strategies } from "./strategies.js";
 import { updateManagedFields } from "./managed-fields.js";
 import { pruneUnknownFields } from "../field-validation.js";
 import { rfc3339 } from "../../api/time.js";
+import type { UserInfo } from "../authentication/user-info.js";
 
 export type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- Kubernetes objects are free-form JSON here
 
@@ -28,7 +29,7 @@ export interface WriteOptions {
   /** "status" or "scale" when the write came through a subresource. */
   subresource?: string;
   /** Who writes (set for requests from clients). */
-  user?: { username: string; groups: string[] };
+  user?: UserInfo;
   /** Server-side apply: the fields the applier now owns (its write is recorded as an Apply). */
   applied?: Set<string>;
 }
