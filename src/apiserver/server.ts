@@ -13,9 +13,16 @@ import { ApiError, internalError, notFound, pathNotFound } from "../api/errors.j
 import { refuseUpgrade } from "../api/upgrade-refusal.js";
 import type { ResourceInfo } from "../api/resources.js";
 import type { Store } from "../storage/index.js";
-import { QuotaAdmission } from "./quota-admission.js";
-import { PriorityAdmission, SYSTEM_PRIORITY_CLASSES } from "./priority-admission.js";
-import { ServerAdmission } from "./admission.js";
+import { SYSTEM_PRIORITY_CLASSES } from "./admission/plugins/priority.js";
+import { recommendedAdmission } from "./admission/recommended-plugins.js";
+import type { AdmissionChain } from "./admission/chain.js";
+import { ServiceAllocations } from "./registry/core/services/service-allocations.js";
+import { WatchCache } from "./registry/watch-cache.js";
+import { EstablishingController } from "./apiextensions/establishing-controller.js";
+import type { Namespace, ResourceQuota as ResourceQuotaObject } from "kubernetes-types/core/v1.js";
+import type { IngressClass } from "kubernetes-types/networking/v1.js";
+import type { PriorityClass } from "kubernetes-types/scheduling/v1.js";
+import type { StorageClass } from "kubernetes-types/storage/v1.js";
 import { ResourceMetrics } from "./resource-metrics.js";
 import { ResourceCatalog } from "./catalog.js";
 import {
@@ -60,13 +67,15 @@ export const VERSION_INFO = {
   gitTreeState: "clean", buildDate: "2026-11-23T00:00:00Z", goVersion: `node${process.versions.node}`, compiler: "tsc", platform: `${process.platform}/${process.arch === "x64" ? "amd64" : process.arch}`,
 };
 
-const NAMESPACES_INFO_KEY = { group: "", version: "v1", resource: "namespaces" };
-
 export class ApiServer {
   readonly catalog = new ResourceCatalog();
   readonly objects: ObjectStore;
   private readonly kubelets: KubeletProxy;
-  readonly admission: ServerAdmission;
+  readonly admission: AdmissionChain;
+  private readonly services: ServiceAllocations;
+  private readonly caches: WatchCache<unknown>[] = [];
+  private readonly crds: WatchCache;
+  private readonly establishing: EstablishingController;
   private readonly resourceMetrics: ResourceMetrics;
   private readonly openapi: OpenApiV3;
   private readonly handler: ResourceHandler;
@@ -79,25 +88,47 @@ export class ApiServer {
   url = "";
 
   constructor(private readonly options: ApiServerOptions) {
-    const nsInfo = this.catalog.lookup(NAMESPACES_INFO_KEY.group, NAMESPACES_INFO_KEY.version, NAMESPACES_INFO_KEY.resource)!;
-    this.admission = new ServerAdmission(this.catalog, async (name) => {
-      try { return await this.objects.get(nsInfo, undefined, name); } catch { return undefined; }
+    this.services = new ServiceAllocations();
+    // The chain reads caches that read the store that runs the chain: bound once all exist.
+    this.objects = new ObjectStore(options.store, {
+      admission: { admit: (a) => this.admission.admit(a), validate: (a) => this.admission.validate(a) },
+      hooks: { Service: this.services },
     });
-    this.objects = new ObjectStore(options.store, this.admission);
-    this.admission.onCrdStored = (crd) => this.crdStored(crd);
-    this.admission.orphanDependents = (owner) => this.orphanDependents(owner);
-    this.admission.ingressClasses = async () => (await this.objects.list(this.info("networking.k8s.io", "v1", "ingressclasses"), undefined)).items;
+    const cache = <T = Obj>(group: string, version: string, resource: string) => {
+      const c = new WatchCache<T>(this.objects, this.info(group, version, resource), { log: options.log });
+      this.caches.push(c as WatchCache<unknown>);
+      return c;
+    };
+    const namespaces = cache<Namespace>("", "v1", "namespaces");
+    const priorityClasses = cache<PriorityClass>("scheduling.k8s.io", "v1", "priorityclasses");
+    const ingressClasses = cache<IngressClass>("networking.k8s.io", "v1", "ingressclasses");
+    const storageClasses = cache<StorageClass>("storage.k8s.io", "v1", "storageclasses");
+    const quotaCache = cache<ResourceQuotaObject>("", "v1", "resourcequotas");
+    this.crds = cache("apiextensions.k8s.io", "v1", "customresourcedefinitions");
+    // The catalog follows the CRDs' watch, so every server serves what any server registered.
+    this.crds.onChange((type, crd) => {
+      if (type === "DELETED" || crd.metadata.deletionTimestamp) this.catalog.removeCustomResource(crd.metadata.name);
+      else this.catalog.setCustomResource(crd);
+    });
     const quotas = this.info("", "v1", "resourcequotas");
-    this.admission.quota = new QuotaAdmission({
-      list: async (ns) => (await this.objects.list(quotas, ns)).items,
-      charge: async (quota, update) => {
-        await this.objects.guaranteedUpdate(quotas, quota.metadata.namespace, quota.metadata.name, (cur) => {
-          if (!cur) throw notFound("resourcequotas", "", quota.metadata.name);
-          return { ...cur, status: { ...cur.status, hard: cur.status?.hard ?? cur.spec?.hard, used: update(cur.status?.used ?? {}) } };
-        }, { subresource: "status", fieldManager: "resourcequota-admission" });
+    this.admission = recommendedAdmission({
+      getNamespace: (name) => namespaces.getFresh(undefined, name),
+      getPriorityClass: (name) => priorityClasses.getFresh(undefined, name),
+      priorityClasses: () => priorityClasses.list(),
+      ingressClasses: () => ingressClasses.list(),
+      storageClasses: () => storageClasses.list(),
+      quotas: {
+        list: async (ns) => (await this.objects.list(quotas, ns)).items,
+        cached: (ns) => quotaCache.list(ns),
+        charge: async (quota, update) => {
+          await this.objects.guaranteedUpdate(quotas, quota.metadata.namespace, quota.metadata.name, (cur) => {
+            if (!cur) throw notFound("resourcequotas", "", quota.metadata.name);
+            return { ...cur, status: { ...cur.status, hard: cur.status?.hard ?? cur.spec?.hard, used: update(cur.status?.used ?? {}) } };
+          }, { subresource: "status", fieldManager: "resourcequota-admission" });
+        },
       },
     });
-    this.admission.priority = new PriorityAdmission(async () => (await this.objects.list(this.info("scheduling.k8s.io", "v1", "priorityclasses"), undefined)).items);
+    this.establishing = new EstablishingController(this.objects, this.info("apiextensions.k8s.io", "v1", "customresourcedefinitions"), this.crds, options.log);
     this.openapi = new OpenApiV3(this.catalog);
     this.kubelets = new KubeletProxy(options.pki, (kind, ns, name) => this.objects.get(this.catalog.lookup("", "v1", kind)!, ns, name));
     this.resourceMetrics = new ResourceMetrics(this.kubelets, {
@@ -121,10 +152,10 @@ export class ApiServer {
 
   /** Loads what storage holds (CRDs, allocated addresses) and creates the built-in objects. */
   private async bootstrap(): Promise<void> {
-    const crds = await this.objects.list(this.info("apiextensions.k8s.io", "v1", "customresourcedefinitions"), undefined);
-    for (const crd of crds.items) if (!crd.metadata.deletionTimestamp) this.catalog.setCustomResource(crd);
+    await Promise.all(this.caches.map((c) => c.start()));
+    this.establishing.start();
     const services = await this.objects.list(this.info("", "v1", "services"), undefined);
-    for (const svc of services.items) this.admission.recordService(svc);
+    for (const svc of services.items) this.services.recordService(svc);
     const ns = this.info("", "v1", "namespaces");
     for (const name of ["default", "kube-system", "kube-public", "kube-node-lease"]) {
       await this.objects.create(ns, undefined, { metadata: { name } }, { fieldManager: "skiff-apiserver" }).catch(ignoreExists);
@@ -165,57 +196,6 @@ export class ApiServer {
       endpoints: [{ addresses: [ip], conditions: { ready: true } }],
       ports: [{ name: "https", port, protocol: "TCP" }],
     });
-  }
-
-  /**
-   * Orphaning done at delete time: every object in the owner's namespace (or
-   * anywhere, for a cluster-scoped owner) loses its ownerReference to it.
-   */
-  private async orphanDependents(owner: Obj): Promise<boolean> {
-    const seen = new Set<string>();
-    for (const info of this.catalog.all()) {
-      if (seen.has(info.storagePrefix) || !info.verbs.includes("list")) continue;
-      seen.add(info.storagePrefix);
-      const namespace = info.namespaced ? owner.metadata.namespace : undefined;
-      if (owner.metadata.namespace && !info.namespaced) continue;
-      const list = await this.objects.list(info, namespace);
-      for (const item of list.items) {
-        if (!(item.metadata.ownerReferences ?? []).some((r: Obj) => r.uid === owner.metadata.uid)) continue;
-        await this.objects.guaranteedUpdate(info, item.metadata.namespace, item.metadata.name, (cur) => {
-          const refs = (cur!.metadata.ownerReferences ?? []).filter((r: Obj) => r.uid !== owner.metadata.uid);
-          if (refs.length) cur!.metadata.ownerReferences = refs;
-          else delete cur!.metadata.ownerReferences;
-          return cur!;
-        }, { fieldManager: "skiff-garbage-collector" }).catch((err) => {
-          if (!(err instanceof ApiError && err.reason === "NotFound")) throw err;
-        });
-      }
-    }
-    return true;
-  }
-
-  private crdStored(crd: Obj): void {
-    if (crd.metadata.deletionTimestamp) {
-      this.catalog.removeCustomResource(crd.metadata.name);
-      return;
-    }
-    this.catalog.setCustomResource(crd);
-    const established = (crd.status?.conditions ?? []).some((c: Obj) => c.type === "Established" && c.status === "True");
-    if (established) return;
-    // The names are accepted and the resource served at once; record that in the CRD's status.
-    const info = this.info("apiextensions.k8s.io", "v1", "customresourcedefinitions");
-    const now = rfc3339();
-    const spec = crd.spec;
-    void this.objects.guaranteedUpdate(info, undefined, crd.metadata.name, (cur) => ({
-      ...cur!,
-      status: {
-        conditions: [
-          { type: "NamesAccepted", status: "True", lastTransitionTime: now, reason: "NoConflicts", message: "no conflicts found" },
-          { type: "Established", status: "True", lastTransitionTime: now, reason: "InitialNamesAccepted", message: "the initial names have been accepted" },
-        ],
-        acceptedNames: spec.names, storedVersions: (spec.versions ?? []).filter((v: Obj) => v.storage).map((v: Obj) => v.name),
-      },
-    }), { subresource: "status", fieldManager: "skiff-apiextensions" }).catch((err) => this.options.log?.("failed to mark CRD established", { crd: crd.metadata.name, err: String(err) }));
   }
 
   async start(): Promise<void> {
@@ -262,6 +242,7 @@ export class ApiServer {
 
   async stop(): Promise<void> {
     clearInterval(this.compactor);
+    for (const c of this.caches) c.stop();
     const server = this.server;
     if (!server) return;
     await new Promise<void>((resolve) => {
