@@ -52,7 +52,7 @@ export async function evaluatePodsInNamespace(c: NamespacePodsCheck, namespace: 
         seen.podCount++;
       }
     }
-    if (c.now() > deadline) {
+    if (c.now() >= deadline) {
       checked = i + 1;
       break;
     }
