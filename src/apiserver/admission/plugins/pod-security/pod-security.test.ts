@@ -5,6 +5,7 @@ import type { Container, Namespace, Pod, PodSpec } from "kubernetes-types/core/v
 import { ApiError } from "../../../../api/errors.js";
 import { builtinResources } from "../../../../api/resources.js";
 import type { AdmissionAttributes, AdmissionObject, Operation } from "../../admission.js";
+import { PodSecurityMetrics } from "./metrics.js";
 import { PodSecurity, type PodSecurityOptions } from "./pod-security.js";
 
 const BARE_POD_RESTRICTED =
@@ -453,4 +454,30 @@ describe("PodSecurity: namespaces", () => {
 
 it("refuses invalid defaults at construction", () => {
   assert.throws(() => new PodSecurity({ getNamespace: async () => undefined, listPods: async () => [], defaults: { enforce: "nope" } }), /defaults\.enforce/);
+});
+
+it("counts evaluations, exemptions and errors with upstream's metric names and labels", async () => {
+  const metrics = new PodSecurityMetrics();
+  const namespaces = [
+    namespace("ns", { "pod-security.kubernetes.io/enforce": "baseline", "pod-security.kubernetes.io/warn": "restricted", "pod-security.kubernetes.io/warn-version": "v1.40" }),
+    namespace("open"),
+    namespace("bad", { "pod-security.kubernetes.io/audit": "x" }),
+  ];
+  const { run } = plugin({ namespaces, options: { metrics, exemptions: { usernames: ["root"] } } });
+  await run({ object: pod("a") }); // baseline allows, restricted:v1.40 warns
+  await run({ object: pod("b", { hostPID: true }) }); // baseline denies
+  await run({ namespace: "open", object: pod("c") }); // privileged everywhere
+  await run({ user: { username: "root", groups: [] }, object: pod("d") });
+  await run({ namespace: "bad", object: pod("e") });
+  const text = metrics.render();
+  const lines = text.split("\n").filter((l) => l && !l.startsWith("#"));
+  assert.deepEqual(lines, [
+    `pod_security_evaluations_total{decision="allow",policy_level="baseline",policy_version="latest",mode="enforce",request_operation="create",resource="pod",subresource=""} 1`,
+    `pod_security_evaluations_total{decision="deny",policy_level="restricted",policy_version="future",mode="warn",request_operation="create",resource="pod",subresource=""} 1`,
+    `pod_security_evaluations_total{decision="deny",policy_level="baseline",policy_version="latest",mode="enforce",request_operation="create",resource="pod",subresource=""} 1`,
+    `pod_security_evaluations_total{decision="allow",policy_level="privileged",policy_version="latest",mode="enforce",request_operation="create",resource="pod",subresource=""} 2`,
+    `pod_security_exemptions_total{request_operation="create",resource="pod",subresource=""} 1`,
+    `pod_security_errors_total{fatal="false",request_operation="create",resource="pod",subresource=""} 1`,
+  ]);
+  assert.match(text, /# HELP pod_security_evaluations_total \[ALPHA\] Number of policy evaluations that occurred, not counting ignored or exempt requests\.\n# TYPE pod_security_evaluations_total counter/);
 });

@@ -26,6 +26,7 @@ import {
 import {
   DEFAULT_NAMESPACE_MAX_PODS_TO_CHECK, DEFAULT_NAMESPACE_POD_CHECK_TIMEOUT_MS, evaluatePodsInNamespace,
 } from "./namespace-pods.js";
+import { NOOP_RECORDER, type PodSecurityRecorder } from "./metrics.js";
 import { extractPodSpec, hasPodSpec } from "./pod-spec-extractor.js";
 import { isSignificantPodUpdate } from "./pod-update.js";
 
@@ -55,6 +56,8 @@ export interface PodSecurityOptions {
    * audit log is built elsewhere.
    */
   recordAuditAnnotations?(attrs: AdmissionAttributes, annotations: Record<string, string>): void;
+  /** Upstream's pod_security_* counters (a PodSecurityMetrics); none by default. */
+  metrics?: PodSecurityRecorder;
   /** Bounds of the namespace dry run (upstream: 3000 pods, 1 s). */
   namespaceMaxPodsToCheck?: number;
   namespacePodCheckTimeoutMs?: number;
@@ -81,6 +84,7 @@ export class PodSecurity implements AdmissionPlugin {
   private readonly exemptNamespaces: Set<string>;
   private readonly exemptUsers: Set<string>;
   private readonly exemptRuntimeClasses: Set<string>;
+  private readonly metrics: PodSecurityRecorder;
 
   constructor(private readonly opts: PodSecurityOptions) {
     this.defaultPolicy = defaultsToPolicy(opts.defaults);
@@ -88,6 +92,7 @@ export class PodSecurity implements AdmissionPlugin {
     this.exemptNamespaces = new Set(opts.exemptions?.namespaces ?? []);
     this.exemptUsers = new Set(opts.exemptions?.usernames ?? []);
     this.exemptRuntimeClasses = new Set(opts.exemptions?.runtimeClasses ?? []);
+    this.metrics = opts.metrics ?? NOOP_RECORDER;
   }
 
   async validate(attrs: AdmissionAttributes): Promise<void> {
@@ -141,20 +146,25 @@ export class PodSecurity implements AdmissionPlugin {
 
   private async validatePod(attrs: AdmissionAttributes): Promise<Response> {
     if (IGNORED_POD_SUBRESOURCES.has(attrs.subresource)) return allowed();
-    if (this.exemptNamespace(attrs.namespace)) return allowed({ [EXEMPTION_REASON_ANNOTATION]: "namespace" });
-    if (this.exemptUser(attrs.user.username)) return allowed({ [EXEMPTION_REASON_ANNOTATION]: "user" });
+    const exemption = this.exemption(attrs);
+    if (exemption) return exemption;
 
     let namespace: Namespace | undefined;
     try {
       namespace = await this.opts.getNamespace(attrs.namespace);
     } catch (err) {
+      this.metrics.recordError(true, attrs);
       const e = new ApiError(500, "InternalError", `Internal error occurred: failed to lookup namespace ${attrs.namespace}`);
       return { ...allowed({ error: `${e.message}: ${err instanceof Error ? err.message : String(err)}` }), error: e };
     }
     // Upstream would answer 500 here; NamespaceLifecycle refuses such a pod first, with this 404.
-    if (!namespace) return { ...allowed(), error: notFound("namespaces", "", attrs.namespace) };
+    if (!namespace) {
+      this.metrics.recordError(true, attrs);
+      return { ...allowed(), error: notFound("namespaces", "", attrs.namespace) };
+    }
     const { policy, errors } = policyToEvaluate(namespace.metadata?.labels, this.defaultPolicy);
     if (!errors.length && policy.enforce.level === "privileged" && policy.warn.level === "privileged" && policy.audit.level === "privileged") {
+      this.metrics.recordEvaluation("allow", policy.enforce, "enforce", attrs);
       return allowed({ [ENFORCED_POLICY_ANNOTATION]: levelVersionString({ level: "privileged", version: "latest" }) });
     }
 
@@ -165,17 +175,21 @@ export class PodSecurity implements AdmissionPlugin {
 
   private async validatePodController(attrs: AdmissionAttributes): Promise<Response> {
     if (attrs.subresource !== "") return allowed();
-    if (this.exemptNamespace(attrs.namespace)) return allowed({ [EXEMPTION_REASON_ANNOTATION]: "namespace" });
-    if (this.exemptUser(attrs.user.username)) return allowed({ [EXEMPTION_REASON_ANNOTATION]: "user" });
+    const exemption = this.exemption(attrs);
+    if (exemption) return exemption;
 
     // Templates are never refused, so a failed lookup only leaves a trace in the audit log.
     let namespace: Namespace | undefined;
     try {
       namespace = await this.opts.getNamespace(attrs.namespace);
     } catch (err) {
+      this.metrics.recordError(true, attrs);
       return allowed({ error: `failed to lookup namespace ${attrs.namespace}: ${err instanceof Error ? err.message : String(err)}` });
     }
-    if (!namespace) return allowed({ error: `failed to lookup namespace ${attrs.namespace}: namespaces "${attrs.namespace}" not found` });
+    if (!namespace) {
+      this.metrics.recordError(true, attrs);
+      return allowed({ error: `failed to lookup namespace ${attrs.namespace}: namespaces "${attrs.namespace}" not found` });
+    }
     const { policy, errors } = policyToEvaluate(namespace.metadata?.labels, this.defaultPolicy);
     if (!errors.length && policy.warn.level === "privileged" && policy.audit.level === "privileged") return allowed();
 
@@ -186,9 +200,15 @@ export class PodSecurity implements AdmissionPlugin {
 
   /** Upstream's EvaluatePod: enforce (pods only), then audit, then warn (unless refused), reusing equal evaluations. */
   private evaluatePod(attrs: AdmissionAttributes, policy: Policy, policyError: string | undefined, meta: ObjectMeta, spec: PodSpec, enforce: boolean): Response {
-    if (this.exemptRuntimeClass(spec.runtimeClassName)) return allowed({ [EXEMPTION_REASON_ANNOTATION]: "runtimeClass" });
+    if (this.exemptRuntimeClass(spec.runtimeClassName)) {
+      this.metrics.recordExemption(attrs);
+      return allowed({ [EXEMPTION_REASON_ANNOTATION]: "runtimeClass" });
+    }
     const response = allowed();
-    if (policyError) response.auditAnnotations.error = `Failed to parse policy: ${policyError}`;
+    if (policyError) {
+      response.auditAnnotations.error = `Failed to parse policy: ${policyError}`;
+      this.metrics.recordError(false, attrs);
+    }
 
     const cache = new Map<string, AggregateCheckResult>();
     const evaluate = (lv: LevelVersion) => {
@@ -202,17 +222,30 @@ export class PodSecurity implements AdmissionPlugin {
       response.auditAnnotations[ENFORCED_POLICY_ANNOTATION] = levelVersionString(policy.enforce);
       const r = evaluate(policy.enforce);
       if (!r.allowed) response.error = forbiddenError(attrs, `violates PodSecurity ${JSON.stringify(levelVersionString(policy.enforce))}: ${forbiddenDetail(r)}`);
+      this.metrics.recordEvaluation(r.allowed ? "allow" : "deny", policy.enforce, "enforce", attrs);
     }
     const audit = evaluate(policy.audit);
     if (!audit.allowed) {
       response.auditAnnotations[AUDIT_VIOLATIONS_ANNOTATION] = `would violate PodSecurity ${JSON.stringify(levelVersionString(policy.audit))}: ${forbiddenDetail(audit)}`;
+      this.metrics.recordEvaluation("deny", policy.audit, "audit", attrs);
     }
     // A request that is refused gets the error, not warnings as well.
     if (!response.error) {
       const warn = evaluate(policy.warn);
-      if (!warn.allowed) response.warnings.push(`would violate PodSecurity ${JSON.stringify(levelVersionString(policy.warn))}: ${forbiddenDetail(warn)}`);
+      if (!warn.allowed) {
+        response.warnings.push(`would violate PodSecurity ${JSON.stringify(levelVersionString(policy.warn))}: ${forbiddenDetail(warn)}`);
+        this.metrics.recordEvaluation("deny", policy.warn, "warn", attrs);
+      }
     }
     return response;
+  }
+
+  /** A namespace or user exemption, as upstream checks them before reading the namespace. */
+  private exemption(attrs: AdmissionAttributes): Response | undefined {
+    const reason = this.exemptNamespace(attrs.namespace) ? "namespace" : this.exemptUser(attrs.user.username) ? "user" : undefined;
+    if (!reason) return undefined;
+    this.metrics.recordExemption(attrs);
+    return allowed({ [EXEMPTION_REASON_ANNOTATION]: reason });
   }
 
   private exemptNamespace(ns: string): boolean {
