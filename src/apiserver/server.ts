@@ -19,7 +19,7 @@ import type { AdmissionChain } from "./admission/chain.js";
 import { ServiceAllocations } from "./registry/core/services/service-allocations.js";
 import { WatchCache } from "./registry/watch-cache.js";
 import { EstablishingController } from "./apiextensions/establishing-controller.js";
-import type { Namespace, ResourceQuota as ResourceQuotaObject } from "kubernetes-types/core/v1.js";
+import type { Namespace, Pod, ResourceQuota as ResourceQuotaObject } from "kubernetes-types/core/v1.js";
 import type { IngressClass } from "kubernetes-types/networking/v1.js";
 import type { PriorityClass } from "kubernetes-types/scheduling/v1.js";
 import type { StorageClass } from "kubernetes-types/storage/v1.js";
@@ -113,6 +113,7 @@ export class ApiServer {
     const quotas = this.info("", "v1", "resourcequotas");
     this.admission = recommendedAdmission({
       getNamespace: (name) => namespaces.getFresh(undefined, name),
+      listPods: async (ns) => (await this.objects.list(this.info("", "v1", "pods"), ns)).items as Pod[],
       getPriorityClass: (name) => priorityClasses.getFresh(undefined, name),
       priorityClasses: () => priorityClasses.list(),
       ingressClasses: () => ingressClasses.list(),

@@ -4,7 +4,7 @@
  * policy stages go just before ResourceQuota, which stays last so that only
  * an object every other step accepted is charged.
  */
-import type { Namespace, ResourceQuota as ResourceQuotaObject } from "kubernetes-types/core/v1.js";
+import type { Namespace, Pod, ResourceQuota as ResourceQuotaObject } from "kubernetes-types/core/v1.js";
 import type { IngressClass } from "kubernetes-types/networking/v1.js";
 import type { PriorityClass } from "kubernetes-types/scheduling/v1.js";
 import type { StorageClass } from "kubernetes-types/storage/v1.js";
@@ -15,11 +15,13 @@ import { DefaultStorageClass } from "./plugins/default-storage-class.js";
 import { DefaultTolerationSeconds } from "./plugins/default-toleration-seconds.js";
 import { NamespaceLifecycle } from "./plugins/namespace-lifecycle.js";
 import { Priority } from "./plugins/priority.js";
+import { PodSecurity } from "./plugins/pod-security/index.js";
 import { ResourceQuota } from "./plugins/resource-quota.js";
 
 /** What the plugins read: caches that follow watches, with storage behind them. */
 export interface AdmissionDependencies {
   getNamespace(name: string): Promise<Namespace | undefined>;
+  listPods(namespace: string): Promise<Pod[]>;
   getPriorityClass(name: string): Promise<PriorityClass | undefined>;
   priorityClasses(): PriorityClass[];
   ingressClasses(): IngressClass[];
@@ -31,11 +33,14 @@ export interface AdmissionDependencies {
   };
   /** Plugins other components add at their place in the order (webhooks, policies). */
   extra?: { beforeQuota?: AdmissionPlugin[] };
+  /** Where plugins' audit annotations go (the audit log). */
+  recordAuditAnnotations?: (attrs: import("./admission.js").AdmissionAttributes, annotations: Record<string, string>) => void;
 }
 
 export function recommendedAdmission(deps: AdmissionDependencies): AdmissionChain {
   return new AdmissionChain([
     new NamespaceLifecycle({ getNamespace: deps.getNamespace }),
+    new PodSecurity({ getNamespace: deps.getNamespace, listPods: deps.listPods, recordAuditAnnotations: deps.recordAuditAnnotations }),
     new Priority({ getClass: deps.getPriorityClass, classes: deps.priorityClasses }),
     new DefaultTolerationSeconds(),
     new DefaultStorageClass({ storageClasses: deps.storageClasses }),
