@@ -139,3 +139,27 @@ describe("node authorizer", () => {
     assert.equal(authz.authorize(attrs({ resource: "secrets", namespace: "storage", name: "csi-node" })).decision, "NoOpinion");
   });
 });
+
+describe("node authorizer graph from watch caches", () => {
+  it("follows ADDED, MODIFIED and DELETED events of pods and PVs", async () => {
+    const { followNodeGraph } = await import("./graph-populator.js");
+    type H = (type: "ADDED" | "MODIFIED" | "DELETED", obj: Record<string, unknown>, old: undefined) => void;
+    const handlers: Record<string, H> = {};
+    const source = (k: string) => ({ onChange: (h: H) => { handlers[k] = h; } });
+    const graph = new NodeGraph();
+    followNodeGraph(graph, { pods: source("pods"), persistentVolumes: source("pvs") });
+    const authz = new NodeAuthorizer(graph);
+    const pvGet = () => authz.authorize(attrs({ resource: "persistentvolumes", name: "pv-data" })).decision;
+    handlers.pods!("ADDED", webPod as Record<string, unknown>, undefined);
+    assert.equal(pvGet(), "NoOpinion");
+    handlers.pvs!("ADDED", pv as Record<string, unknown>, undefined);
+    assert.equal(pvGet(), "Allow");
+    handlers.pods!("MODIFIED", pod("web", "b") as Record<string, unknown>, undefined);
+    assert.equal(pvGet(), "NoOpinion");
+    handlers.pods!("MODIFIED", webPod as Record<string, unknown>, undefined);
+    handlers.pvs!("DELETED", pv as Record<string, unknown>, undefined);
+    assert.equal(pvGet(), "NoOpinion");
+    handlers.pods!("DELETED", webPod as Record<string, unknown>, undefined);
+    assert.equal(graph.hasNode("a"), false);
+  });
+});
