@@ -9,7 +9,7 @@ import { createSecureServer, type Http2SecureServer } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 import type { TLSSocket } from "node:tls";
-import { ApiError, internalError, notFound, pathNotFound } from "../api/errors.js";
+import { ApiError, internalError, isNotFound, notFound, pathNotFound } from "../api/errors.js";
 import { refuseUpgrade } from "../api/upgrade-refusal.js";
 import type { ResourceInfo } from "../api/resources.js";
 import type { Store } from "../storage/index.js";
@@ -19,7 +19,7 @@ import type { AdmissionChain } from "./admission/chain.js";
 import { ServiceAllocations } from "./registry/core/services/service-allocations.js";
 import { WatchCache } from "./registry/watch-cache.js";
 import { EstablishingController } from "./apiextensions/establishing-controller.js";
-import type { Namespace, Pod, ResourceQuota as ResourceQuotaObject } from "kubernetes-types/core/v1.js";
+import type { Namespace, Node, Pod, ResourceQuota as ResourceQuotaObject, Secret } from "kubernetes-types/core/v1.js";
 import type { IngressClass } from "kubernetes-types/networking/v1.js";
 import type { PriorityClass } from "kubernetes-types/scheduling/v1.js";
 import type { StorageClass } from "kubernetes-types/storage/v1.js";
@@ -39,10 +39,12 @@ import { rfc3339 } from "../api/time.js";
 import { RequestAuthenticator, type AuthenticatableRequest } from "./authentication/request-authenticator.js";
 import { StaticTokenAuthenticator } from "./authentication/static-token.js";
 import { impersonate, wantsImpersonation } from "./authentication/impersonation.js";
-import { AUTHENTICATED_GROUP, MASTERS_GROUP, NODES_GROUP, type UserInfo } from "./authentication/user-info.js";
+import { AUTHENTICATED_GROUP, MASTERS_GROUP, type UserInfo } from "./authentication/user-info.js";
 import type { Attributes, Authorizer, AuthorizerResult, RuleResolver } from "./authorization/authorizer.js";
 import { forbidden } from "./authorization/forbidden.js";
 import { UnionAuthorizer } from "./authorization/union-authorizer.js";
+import { NodeAuthorizer, NodeGraph, followNodeGraph } from "./authorization/node/index.js";
+import { BootstrapTokenAuthenticator } from "./authentication/bootstrap-token.js";
 import { parseRequestInfo, type RequestInfo } from "./request-info.js";
 import { reviewResources } from "./registry/review-resources.js";
 
@@ -105,6 +107,11 @@ export class ApiServer {
     const storageClasses = cache<StorageClass>("storage.k8s.io", "v1", "storageclasses");
     const quotaCache = cache<ResourceQuotaObject>("", "v1", "resourcequotas");
     this.crds = cache("apiextensions.k8s.io", "v1", "customresourcedefinitions");
+    // Node identity: the Node authorizer's graph follows pods and PVs; NodeRestriction reads pods and nodes.
+    const pods = cache<Pod>("", "v1", "pods");
+    const nodes = cache<Node>("", "v1", "nodes");
+    const nodeGraph = new NodeGraph();
+    followNodeGraph(nodeGraph, { pods, persistentVolumes: cache("", "v1", "persistentvolumes") });
     // The catalog follows the CRDs' watch, so every server serves what any server registered.
     this.crds.onChange((type, crd) => {
       if (type === "DELETED" || crd.metadata.deletionTimestamp) this.catalog.removeCustomResource(crd.metadata.name);
@@ -118,6 +125,9 @@ export class ApiServer {
       priorityClasses: () => priorityClasses.list(),
       ingressClasses: () => ingressClasses.list(),
       storageClasses: () => storageClasses.list(),
+      getPod: (ns, name) => pods.getFresh(ns, name),
+      getNode: (name) => nodes.getFresh(undefined, name),
+      authorizer: { authorize: (a) => this.authorizer.authorize(a) },
       quotas: {
         list: async (ns) => (await this.objects.list(quotas, ns)).items,
         cached: (ns) => quotaCache.list(ns),
@@ -139,10 +149,10 @@ export class ApiServer {
     this.handler = new ResourceHandler(this.objects, this.catalog.lookup("policy", "v1", "poddisruptionbudgets"), this.kubelets);
     const tokens = new Map(options.tokens ?? []);
     tokens.set(options.pki.adminToken, { username: "admin", groups: [MASTERS_GROUP, AUTHENTICATED_GROUP] });
-    // Agents joining with the node token act as nodes (they register, renew Leases, report pods and request serving certificates).
-    tokens.set(options.pki.nodeToken, { username: "system:node-bootstrap", groups: [NODES_GROUP, AUTHENTICATED_GROUP] });
-    this.authenticator = new RequestAuthenticator({ tokens: [new StaticTokenAuthenticator(tokens)], anonymous: options.anonymousAuth });
-    this.authorizer = new UnionAuthorizer([new AuthenticatedAllowed()]);
+    // Joining nodes authenticate with bootstrap tokens (kube-system Secrets), read from storage: they are rare.
+    const bootstrapTokens = new BootstrapTokenAuthenticator({ getSecret: (ns, name) => this.objects.get(this.info("", "v1", "secrets"), ns, name).then((s) => s as Secret, (err) => { if (isNotFound(err)) return undefined; throw err; }) });
+    this.authenticator = new RequestAuthenticator({ tokens: [new StaticTokenAuthenticator(tokens), bootstrapTokens], anonymous: options.anonymousAuth });
+    this.authorizer = new UnionAuthorizer([new NodeAuthorizer(nodeGraph), new AuthenticatedAllowed()]);
   }
 
   info(group: string, version: string, resource: string): ResourceInfo {

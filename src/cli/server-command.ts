@@ -76,12 +76,13 @@ export async function serverCommand(argv: string[]): Promise<number> {
   await server.start();
   const kubeconfig = resolve(values["write-kubeconfig"] ?? join(dataDir, "kubeconfig.yaml"));
   writeFileSync(kubeconfig, adminKubeconfig(pki, server.url), { mode: 0o600 });
+  // The join token, as k3s keeps it: further nodes join with `skiff agent --server URL --token TOKEN`
+  // (written before the server says it listens, so whoever waits for that finds it).
+  const nodeTokenFile = await ensureJoinToken(new Client(loadKubeconfig(kubeconfig)), pki, dataDir);
   const backend = values["datastore-endpoint"]?.startsWith("http") ? `etcd at ${values["datastore-endpoint"]}` : "SQLite";
   log("serving", { url: server.url, datastore: backend, kubeconfig });
   process.stdout.write(`Skiff API server listening on ${server.url} (datastore: ${backend})\n`);
   process.stdout.write(`Point kubectl at it:\n  export KUBECONFIG=${kubeconfig}\n  kubectl get namespaces\n`);
-  // The join token, as k3s keeps it: further nodes join with `skiff agent --server URL --token TOKEN`.
-  const nodeTokenFile = await ensureJoinToken(new Client(loadKubeconfig(kubeconfig)), pki, dataDir);
   process.stdout.write(`Join another node:\n  skiff agent --server ${server.url} --token $(cat ${nodeTokenFile})\n`);
 
   const components = new AbortController();
