@@ -24,6 +24,20 @@ import { CsrApprover } from "./certificates/csr-approver.js";
 import { CsrSigner, type Signer } from "./certificates/csr-signer.js";
 import { TokenCleaner } from "./bootstrap/token-cleaner.js";
 
+/**
+ * The service account each controller acts as, named as upstream's (its
+ * system:controller:<name> role is written for that account).
+ */
+export const CONTROLLER_SERVICE_ACCOUNTS: Record<string, string> = {
+  csrsigning: "certificate-controller", csrapproving: "certificate-controller", resourcequota: "resourcequota-controller",
+  daemonset: "daemon-set-controller", garbagecollector: "generic-garbage-collector", job: "job-controller",
+  serviceaccount: "service-account-controller", podgc: "pod-garbage-collector", nodelifecycle: "node-controller",
+  nodeipam: "node-controller", cronjob: "cronjob-controller", namespace: "namespace-controller", disruption: "disruption-controller",
+  statefulset: "statefulset-controller", deployment: "deployment-controller", endpoints: "endpoint-controller",
+  replicaset: "replicaset-controller", replicationcontroller: "replication-controller",
+  "local-path-provisioner": "local-path-provisioner",
+};
+
 export interface ControllerOptions {
   nodeMonitorGracePeriodMs?: number;
   /** Where the local-path provisioner keeps volumes; without it, no provisioner runs. */
@@ -45,17 +59,28 @@ export class ControllerManager {
   /** Resolves when every cache has synced and the controllers run. */
   ready!: Promise<void>;
 
-  constructor(private readonly client: Client, private readonly options: { controllers?: Controller[]; log?: ControllerContext["log"] } & ControllerOptions = {}) {
+  constructor(private readonly client: Client, private readonly options: {
+    controllers?: Controller[];
+    log?: ControllerContext["log"];
+    /** Each controller's client (its service account's credentials); without it every controller uses the manager's client. */
+    clientFor?: (serviceAccount: string) => Promise<Client>;
+  } & ControllerOptions = {}) {
     this.controllers = options.controllers ?? defaultControllers(options);
     this.informers = new InformerFactory(client);
   }
 
   start(signal: AbortSignal): void {
     const log = this.options.log ?? (() => undefined);
-    const ctx: ControllerContext = { client: this.client, informers: this.informers, recorder: new EventRecorder(this.client, "controller-manager"), log };
-    for (const c of this.controllers) c.init(ctx);
-    this.informers.start(signal);
-    this.ready = this.informers.waitForCacheSync();
+    this.ready = (async () => {
+      const clientFor = this.options.clientFor;
+      const clients = await Promise.all(this.controllers.map((c) => clientFor ? clientFor(CONTROLLER_SERVICE_ACCOUNTS[c.name] ?? `${c.name}-controller`) : this.client));
+      this.controllers.forEach((c, i) => {
+        const client = clients[i]!;
+        c.init({ client, informers: this.informers, recorder: new EventRecorder(client, "controller-manager"), log });
+      });
+      this.informers.start(signal);
+      await this.informers.waitForCacheSync();
+    })();
     this.done = this.ready.then(() => Promise.all(this.controllers.map((c) => c.run(signal)))).then(() => undefined);
   }
 

@@ -33,7 +33,7 @@ export function kubeletClientRequest(nodeName: string): Promise<{ csr: string; k
 }
 
 /** A client certificate (CN commonName, O organizations) signed by the cluster CA, valid a year. */
-export async function issueClientCertificate(pki: Pki, commonName: string, organizations: string[]): Promise<{ cert: string; key: string }> {
+export async function issueClientCertificate(pki: Pki, commonName: string, organizations: string[] = []): Promise<{ cert: string; key: string }> {
   const { csr, key } = await clientCertificateRequest(commonName, organizations);
   return { cert: await pki.sign(csr, "client"), key };
 }
