@@ -68,6 +68,7 @@ describe("skiff agent", { skip: existsSync("/bin/busybox") ? false : "busybox is
     const id = m[1]!;
     agent = runAgent(["--server", server.url, "--token", token, "--data-dir", agentDir, "--runtime", "process", "--node-name", "agent-1", "--kubelet-port", "0", "--pod-bridge", "skiff-agent0"]);
     await eventually(async () => /^agent-1\s+Ready\s/m.test(await kubectl.ok(["get", "nodes"])), 30_000, 200);
+    await eventually(() => /joined/.test(agent!.output()) || undefined, 30_000, 200);
     assert.match(agent.output(), /Node agent-1 joined https:\/\/127\.0\.0\.1:\d+ and runs pods with process/);
 
     // The bootstrap token asked for the node's client certificate; the node itself for its serving certificate.
