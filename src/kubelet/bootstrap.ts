@@ -16,7 +16,7 @@ import { X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { get } from "node:https";
 import { join } from "node:path";
-import { caFingerprint, kubeletClientRequest, kubeletServingRequest } from "../pki/index.js";
+import { caFingerprint, clientCertificateRequest, kubeletClientRequest, kubeletServingRequest } from "../pki/index.js";
 import type { Client, KubeObject } from "../client/index.js";
 import type { Logger } from "./types.js";
 
@@ -56,6 +56,26 @@ export async function clientCertificate(bootstrap: () => Client, dir: string, no
   const { csr, key } = await kubeletClientRequest(nodeName);
   const cert = await requestCertificate(bootstrap(), `node-csr-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, csr,
     "kubernetes.io/kube-apiserver-client-kubelet", ["digital signature", "client auth"], "client", log, signal);
+  writeFileSync(keyFile, key, { mode: 0o600 });
+  writeFileSync(certFile, cert);
+  return { cert, key };
+}
+
+/**
+ * The node's Service proxy's client key and certificate (system:kube-proxy),
+ * asked for by the node itself from the kube-apiserver-client signer, as k3s
+ * hands its agents a kube-proxy certificate: upstream runs kube-proxy as a
+ * DaemonSet under its own service account, a Skiff agent runs it in-process.
+ */
+export async function proxyCertificate(client: Client, dir: string, log: Logger, signal: AbortSignal): Promise<{ cert: string; key: string }> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const certFile = join(dir, "kube-proxy.crt");
+  const keyFile = join(dir, "kube-proxy.key");
+  const have = kept(certFile, keyFile, 86400_000);
+  if (have) return have;
+  const { csr, key } = await clientCertificateRequest("system:kube-proxy", []);
+  const cert = await requestCertificate(client, `proxy-csr-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, csr,
+    "kubernetes.io/kube-apiserver-client", ["digital signature", "client auth"], "kube-proxy client", log, signal);
   writeFileSync(keyFile, key, { mode: 0o600 });
   writeFileSync(certFile, cert);
   return { cert, key };

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { clientCertificateRequest, describeRequest, kubeletServingRequest } from "../../pki/index.js";
 import type { Obj } from "../controller.js";
-import { notAutoApprovableServing, notKubeletClient, recognize } from "./csr-approver.js";
+import { notAutoApprovableProxy, notAutoApprovableServing, notKubeletClient, recognize } from "./csr-approver.js";
 
 const csrOf = (pem: string, spec: Record<string, unknown>): Obj => ({ metadata: { name: "csr" }, spec: { request: Buffer.from(pem).toString("base64"), ...spec } });
 const parsed = (csr: Obj) => describeRequest(Buffer.from(csr.spec.request, "base64").toString());
@@ -52,6 +52,25 @@ describe("csr approver rules", async () => {
     it(`kubelet serving: ${what}`, () => {
       const csr = csrOf(pem, spec);
       assert.equal(notAutoApprovableServing(csr, parsed(csr)), want);
+    });
+  }
+});
+
+describe("csr approver: a node's kube-proxy certificate", async () => {
+  const proxy = (await clientCertificateRequest("system:kube-proxy", [])).csr;
+  const proxyInGroup = (await clientCertificateRequest("system:kube-proxy", ["system:masters"])).csr;
+  const spec = { signerName: "kubernetes.io/kube-apiserver-client", usages: ["digital signature", "client auth"], username: "system:node:a", groups: ["system:nodes", "system:authenticated"] };
+  const cases: [string, string, Record<string, unknown>, string | undefined][] = [
+    ["asked by a node", proxy, spec, undefined],
+    ["asked by a bootstrap token", proxy, { ...spec, username: "system:bootstrap:abcdef", groups: ["system:bootstrappers"] }, "not requested by a node"],
+    ["with a group", proxyInGroup, spec, "subject is not system:kube-proxy without groups"],
+    ["server usages", proxy, { ...spec, usages: ["server auth"] }, "usages other than client"],
+    ["another signer", proxy, { ...spec, signerName: "kubernetes.io/kube-apiserver-client-kubelet" }, "not a kube-apiserver-client certificate"],
+  ];
+  for (const [what, pem, s, want] of cases) {
+    it(what, () => {
+      const csr = csrOf(pem, s);
+      assert.equal(notAutoApprovableProxy(csr, parsed(csr)), want);
     });
   }
 });

@@ -13,7 +13,9 @@
  * kubernetes.io/kubelet-serving, asked by the node itself (requester
  * `system:node:NAME` in system:nodes, the same name as the subject), server
  * usages and only DNS names and IP addresses. Anything else waits for
- * `kubectl certificate approve` or `deny`.
+ * `kubectl certificate approve` or `deny`. So are a node's requests for its
+ * Service proxy's client certificate (system:kube-proxy), which k3s gives
+ * its agents too.
  */
 import { WorkQueue, type Informer } from "../../client/index.js";
 import { describeRequest } from "../../pki/index.js";
@@ -49,6 +51,23 @@ export function notAutoApprovableServing(csr: Obj, req: Parsed): string | undefi
   if (!req.commonName?.startsWith("system:node:") || req.organizations.join() !== "system:nodes") return "subject is not system:node:NAME in system:nodes";
   if (csr.spec?.username !== req.commonName) return "requested by another user than the subject";
   if (!req.dnsNames.length && !req.ips.length) return "no DNS names or IP addresses";
+  return undefined;
+}
+
+/**
+ * Why the approver will not approve a node's kube-proxy client request on its
+ * own (undefined: it will). Skiff's agents run the Service proxy in-process,
+ * so, as k3s hands its agents a kube-proxy certificate, a node may get one
+ * for CN system:kube-proxy (no groups, no alternative names, client usages)
+ * from the kube-apiserver-client signer.
+ */
+export function notAutoApprovableProxy(csr: Obj, req: Parsed): string | undefined {
+  if (csr.spec?.signerName !== "kubernetes.io/kube-apiserver-client") return "not a kube-apiserver-client certificate";
+  if (req.commonName !== "system:kube-proxy" || req.organizations.length) return "subject is not system:kube-proxy without groups";
+  if (req.dnsNames.length || req.ips.length) return "alternative names";
+  if (!String(csr.spec?.username ?? "").startsWith("system:node:") || !(csr.spec?.groups ?? []).includes("system:nodes")) return "not requested by a node";
+  const usages = [...new Set<string>(csr.spec?.usages ?? [])];
+  if (!sameSet(usages, ["digital signature", "client auth"]) && !sameSet(usages, ["digital signature", "key encipherment", "client auth"])) return "usages other than client";
   return undefined;
 }
 
@@ -97,6 +116,7 @@ export class CsrApprover implements Controller {
       if (!notAutoApprovableServing(csr, req)) await this.approve(csr, "Auto approving kubelet serving certificate of the node it names.");
       return;
     }
+    if (!notAutoApprovableProxy(csr, req)) return this.approve(csr, `Auto approving kube-proxy client certificate of node ${String(csr.spec.username).slice(12)}.`);
     const tried: string[] = [];
     for (const r of recognize(csr, req)) {
       tried.push(r.subresource);

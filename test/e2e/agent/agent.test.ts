@@ -75,6 +75,8 @@ describe("skiff agent", { skip: existsSync("/bin/busybox") ? false : "busybox is
     const csrs = await kubectl.ok(["get", "csr"]);
     assert.match(csrs, new RegExp(`^node-csr-\\w+\\s+\\S+\\s+kubernetes\\.io/kube-apiserver-client-kubelet\\s+system:bootstrap:${id}\\s+<none>\\s+Approved,Issued$`, "m"));
     assert.match(csrs, /^csr-agent-1-\w+\s+\S+\s+kubernetes\.io\/kubelet-serving\s+system:node:agent-1\s+<none>\s+Approved,Issued$/m);
+    // And for its Service proxy's identity, system:kube-proxy, as k3s gives its agents.
+    assert.match(csrs, /^proxy-csr-\w+\s+\S+\s+kubernetes\.io\/kube-apiserver-client\s+system:node:agent-1\s+<none>\s+Approved,Issued$/m);
     const items: Json[] = (await json(["get", "csr"])).items;
     const client = items.find((c) => c.spec.signerName === "kubernetes.io/kube-apiserver-client-kubelet")!;
     assert.deepEqual(client.spec.groups, ["system:bootstrappers", "system:authenticated"]);
@@ -95,7 +97,7 @@ describe("skiff agent", { skip: existsSync("/bin/busybox") ? false : "busybox is
     assert.equal(await agent.exited, 0);
     agent = runAgent(["--server", server.url, "--token", token, "--data-dir", agentDir, "--runtime", "process", "--node-name", "agent-1", "--kubelet-port", "0", "--pod-bridge", "skiff-agent0"]);
     await eventually(() => /joined/.test(agent!.output()) || undefined, 30_000, 200);
-    assert.equal((await json(["get", "csr"])).items.length, 2);
+    assert.equal((await json(["get", "csr"])).items.length, 3);
   });
 
   it("lists the join token and makes new ones that cannot read secrets", async () => {
