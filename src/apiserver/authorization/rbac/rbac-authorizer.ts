@@ -18,6 +18,8 @@ import { ruleAllows } from "./rule-matching.js";
 export interface Grant {
   /** `ClusterRoleBinding "cluster-admin" of ClusterRole "cluster-admin" to Group "system:masters"`. */
   source: string;
+  /** `RBAC: allowed by <source>`, built once rather than per request. */
+  reason: string;
   rules: readonly PolicyRule[];
 }
 
@@ -48,8 +50,9 @@ export class RbacAuthorizer implements Authorizer, RuleResolver {
   private clusterIndex: BindingIndex<ClusterRoleBinding> = { bindings: [], bySubject: new Map() };
   private namespaceIndexes = new Map<string, BindingIndex<RoleBinding>>();
   private users = new Map<string, UserGrants>();
-  /** Authenticators that cache identities hand the same UserInfo again: no key to build then. */
-  private byIdentity = new WeakMap<UserInfo, UserGrants>();
+  /** The last identity seen: a client's requests come in runs, and an authenticator that caches identities hands the same UserInfo again. */
+  private lastUser?: UserInfo;
+  private lastGrants?: UserGrants;
 
   constructor(options: RbacAuthorizerOptions) {
     this.policy = options.policy;
@@ -59,13 +62,13 @@ export class RbacAuthorizer implements Authorizer, RuleResolver {
     const g = this.grantsOf(attrs.user);
     const cluster = g.cluster;
     for (const grant of cluster.grants) {
-      for (const rule of grant.rules) if (ruleAllows(attrs, rule)) return { decision: "Allow", reason: `RBAC: allowed by ${grant.source}` };
+      for (const rule of grant.rules) if (ruleAllows(attrs, rule)) return { decision: "Allow", reason: grant.reason };
     }
     let errors = cluster.errors;
     if (attrs.namespace) {
       const local = this.namespaceGrants(g, attrs.user, attrs.namespace);
       for (const grant of local.grants) {
-        for (const rule of grant.rules) if (ruleAllows(attrs, rule)) return { decision: "Allow", reason: `RBAC: allowed by ${grant.source}` };
+        for (const rule of grant.rules) if (ruleAllows(attrs, rule)) return { decision: "Allow", reason: grant.reason };
       }
       if (local.errors.length) errors = [...errors, ...local.errors];
     }
@@ -133,13 +136,13 @@ export class RbacAuthorizer implements Authorizer, RuleResolver {
     this.clusterIndex = { bindings, bySubject: indexSubjects(bindings, "") };
     this.namespaceIndexes = new Map();
     this.users = new Map();
-    this.byIdentity = new WeakMap();
+    this.lastUser = undefined;
+    this.lastGrants = undefined;
   }
 
   private grantsOf(user: UserInfo): UserGrants {
     this.reindex();
-    const known = this.byIdentity.get(user);
-    if (known && known.generation === this.indexedAt) return known;
+    if (user === this.lastUser && this.lastGrants) return this.lastGrants;
     const key = userKey(user);
     let g = this.users.get(key);
     if (!g) {
@@ -147,7 +150,8 @@ export class RbacAuthorizer implements Authorizer, RuleResolver {
       g = { generation: this.indexedAt, cluster: this.resolve(this.clusterIndex, user, ""), namespaces: new Map() };
       this.users.set(key, g);
     }
-    this.byIdentity.set(user, g);
+    this.lastUser = user;
+    this.lastGrants = g;
     return g;
   }
 
@@ -188,7 +192,7 @@ export class RbacAuthorizer implements Authorizer, RuleResolver {
       const source = namespace
         ? `RoleBinding ${JSON.stringify(`${name}/${namespace}`)} of ${binding.roleRef.kind} ${JSON.stringify(binding.roleRef.name)} to ${describeSubject(subject, namespace)}`
         : `ClusterRoleBinding ${JSON.stringify(name)} of ${binding.roleRef.kind} ${JSON.stringify(binding.roleRef.name)} to ${describeSubject(subject, "")}`;
-      grants.push({ source, rules });
+      grants.push({ source, reason: `RBAC: allowed by ${source}`, rules });
     }
     return { grants, errors };
   }
