@@ -83,6 +83,10 @@ describe("escalation prevention", () => {
     forbids(() => confirmRoleWrite({ user: jane, authorizer: rbac, resolver: rbac, kind: "ClusterRole", namespace: "", obj }),
       `clusterroles.rbac.authorization.k8s.io "agg" is forbidden: must have cluster-admin privileges to use the aggregationRule`);
     confirmRoleWrite({ user: user("root"), authorizer: rbac, resolver: rbac, kind: "ClusterRole", namespace: "", obj });
+    const plain = { metadata: { name: "agg" }, rules: [] };
+    forbids(() => confirmRoleWrite({ user: jane, authorizer: rbac, resolver: rbac, kind: "ClusterRole", namespace: "", obj: plain, old: obj }),
+      `clusterroles.rbac.authorization.k8s.io "agg" is forbidden: must have cluster-admin privileges to use the aggregationRule`);
+    confirmRoleWrite({ user: jane, authorizer: rbac, resolver: rbac, kind: "ClusterRole", namespace: "", obj: plain, old: plain });
   });
 
   it("an update touching only ownerReferences and finalizers passes", () => {

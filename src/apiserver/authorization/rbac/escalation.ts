@@ -97,6 +97,10 @@ export function isOnlyMutatingGCFields(obj: { metadata?: object }, old: { metada
   return jsonEqual(strip(old, obj), strip(obj, obj));
 }
 
+function hasAggregationRule(role: ClusterRole | undefined): boolean {
+  return (role?.aggregationRule?.clusterRoleSelectors ?? []).length > 0;
+}
+
 export interface RoleWrite {
   user: UserInfo;
   /** The chain of authorizers (for `escalate`) and the RBAC rules (for what the user holds). */
@@ -118,11 +122,10 @@ export function confirmRoleWrite(w: RoleWrite): void {
   if (isOnlyMutatingGCFields(w.obj, w.old)) return;
   const why = confirmNoEscalation(w.user, w.namespace, w.obj.rules ?? [], w.resolver);
   if (why) throw forbiddenError(resource, RBAC_GROUP, name, why);
-  if (w.kind === "ClusterRole") {
-    const rule = (w.obj as ClusterRole).aggregationRule;
-    const oldRule = (w.old as ClusterRole | undefined)?.aggregationRule;
-    const changed = w.old ? !jsonEqual(rule, oldRule) : rule !== undefined;
-    if (changed && rule && confirmNoEscalation(w.user, w.namespace, FULL_AUTHORITY, w.resolver)) {
+  // An aggregationRule can gather anything (and keeps a role from being tightened), so setting one, or
+  // writing a role that has or had one, takes every permission, as upstream.
+  if (w.kind === "ClusterRole" && (hasAggregationRule(w.obj as ClusterRole) || hasAggregationRule(w.old as ClusterRole | undefined))) {
+    if (confirmNoEscalation(w.user, w.namespace, FULL_AUTHORITY, w.resolver)) {
       throw forbiddenError(resource, RBAC_GROUP, name, "must have cluster-admin privileges to use the aggregationRule");
     }
   }
