@@ -83,6 +83,7 @@ describe("bootstrap reconciler", () => {
   it("creates everything once, then changes nothing", () => withStore(async (objects, catalog) => {
     const first = await new BootstrapReconciler({ objects, catalog }).reconcile();
     assert.equal(first.created.length, total);
+    for (const ns of ["kube-system", "kube-public"]) assert.ok(await objects.get(catalog.lookup("", "v1", "namespaces")!, undefined, ns), `namespace ${ns}`);
     const rev = await objects.currentRevision();
     const second = await new BootstrapReconciler({ objects, catalog }).reconcile();
     assert.deepEqual(second, { created: [], updated: [], recreated: [], protected: [] });

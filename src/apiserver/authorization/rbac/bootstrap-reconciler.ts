@@ -80,6 +80,18 @@ export class BootstrapReconciler {
     return summary;
   }
 
+  /** As upstream's RoleModifier: a namespaced role's namespace (kube-system, kube-public) is created when missing. */
+  private async ensureNamespace(name: string): Promise<void> {
+    const info = this.options.catalog.lookup("", "v1", "namespaces");
+    if (!info) return;
+    try {
+      await this.options.objects.get(info, undefined, name);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await this.options.objects.create(info, undefined, { metadata: { name } }).catch((e: unknown) => { if (!isAlreadyExists(e)) throw e; });
+    }
+  }
+
   private info(resource: string): ResourceInfo {
     const info = this.options.catalog.lookup(RBAC_GROUP, "v1", resource);
     if (!info) throw new Error(`rbac bootstrap: ${resource}.${RBAC_GROUP}/v1 is not in the resource catalog`);
@@ -99,6 +111,7 @@ export class BootstrapReconciler {
           if (!isNotFound(err)) throw err;
         }
         if (!existing) {
+          if (ns) await this.ensureNamespace(ns);
           await objects.create(info, ns, structuredClone(expected));
           return "created";
         }

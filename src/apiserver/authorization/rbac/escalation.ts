@@ -166,3 +166,6 @@ export function escalationError(fn: () => void): ApiError | undefined {
     throw err;
   }
 }
+
+/** The binding check under the name the registry's wiring uses. */
+export const confirmCanBind = confirmBindingWrite;
