@@ -10,6 +10,8 @@ import { ObjectStore } from "../../../src/apiserver/registry/object-store.js";
 import { RbacAuthorization, forbidden } from "../../../src/apiserver/authorization/rbac/index.js";
 import type { Attributes } from "../../../src/apiserver/authorization/authorizer.js";
 import type { KubeObject } from "../../../src/client/index.js";
+import { ControllerManager } from "../../../src/controllers/manager.js";
+import { ClusterRoleAggregationController } from "../../../src/controllers/clusterroleaggregation/clusterrole-aggregation-controller.js";
 import { startControlPlane } from "../../helpers/control-plane.js";
 import { eventually } from "../../helpers/kubectl.js";
 
@@ -45,6 +47,33 @@ describe("RBAC on a shared store", () => {
       await eventually(() => servers.every((s) => s.authorizer.authorize(jane).decision === "NoOpinion"));
     } finally {
       for (const s of servers) s.stop();
+    }
+  });
+
+  it("view, edit and admin are aggregated from the bootstrap pieces and grant what upstream's do", async () => {
+    await using cp = await startControlPlane();
+    const rbac = new RbacAuthorization({ objects: new ObjectStore(cp.store), catalog: new ResourceCatalog() });
+    const abort = new AbortController();
+    const manager = new ControllerManager(cp.client, { controllers: [new ClusterRoleAggregationController()] });
+    try {
+      await rbac.start();
+      manager.start(abort.signal);
+      await manager.ready;
+      for (const [role, who] of [["view", "viewer"], ["edit", "editor"], ["admin", "adminer"]] as const) {
+        await cp.client.create(rolebindings, "default", { metadata: { name: who }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role }, subjects: [{ kind: "User", name: who, apiGroup: "rbac.authorization.k8s.io" }] } as KubeObject);
+      }
+      const can = (who: string, verb: string, resource: string, apiGroup = "") =>
+        rbac.authorizer.authorize({ ...attrs(who, ["system:authenticated"], verb, resource, "default"), apiGroup }).decision === "Allow";
+      await eventually(() => can("viewer", "list", "pods") && can("editor", "create", "deployments", "apps") && can("adminer", "create", "rolebindings", "rbac.authorization.k8s.io"));
+      assert.equal(can("viewer", "get", "secrets"), false, "view does not read secrets");
+      assert.equal(can("viewer", "create", "pods"), false);
+      assert.equal(can("editor", "get", "secrets"), true);
+      assert.equal(can("editor", "create", "rolebindings", "rbac.authorization.k8s.io"), false, "edit does not grant RBAC");
+      assert.equal(can("adminer", "list", "pods"), true, "admin holds edit and view");
+    } finally {
+      abort.abort();
+      await manager.stopped();
+      rbac.stop();
     }
   });
 });
