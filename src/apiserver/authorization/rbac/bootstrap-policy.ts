@@ -15,10 +15,11 @@ export const BOOTSTRAPPING_VALUE = "rbac-defaults";
 export const AUTOUPDATE_ANNOTATION = "rbac.authorization.kubernetes.io/autoupdate";
 const RBAC_GROUP = "rbac.authorization.k8s.io";
 
-/** Identities Skiff's own components use, bound to their `skiff:` roles. */
-export const SKIFF_INGRESS_CONTROLLER_USER = "skiff:ingress-controller";
-export const SKIFF_LOCAL_PATH_PROVISIONER_USER = "skiff:local-path-provisioner";
-export const SKIFF_CSR_SIGNER_USER = "skiff:csr-signer";
+/**
+ * The user Skiff's node add-ons act as (cluster DNS, the load-balancer and
+ * ingress controllers), as k3s runs its helpers as system:k3s-controller.
+ */
+export const SKIFF_CONTROLLER_USER = "system:skiff-controller";
 
 const CORE = "";
 const list = (s: string) => (s ? s.split(" ") : []);
@@ -423,11 +424,17 @@ function controllerRoles(): ClusterRole[] {
 /** Skiff's own components, as k3s adds roles for its own. */
 function skiffClusterRoles(): ClusterRole[] {
   return [
-    clusterRole("skiff:ingress-controller", [
+    clusterRole(SKIFF_CONTROLLER_USER, [
+      // The ingress controller: its IngressClass, the Ingresses' routes and status, TLS Secrets, backends' endpoints.
       rule(READ, "networking.k8s.io", "ingresses ingressclasses"),
-      rule("update", "networking.k8s.io", "ingresses/status"),
-      rule(READ, CORE, "services secrets"),
+      rule("create", "networking.k8s.io", "ingressclasses"),
+      rule("patch update", "networking.k8s.io", "ingresses/status"),
+      rule(READ, CORE, "services endpoints secrets nodes"),
       rule(READ, "discovery.k8s.io", "endpointslices"),
+      // Cluster DNS publishes its own kube-dns Service and its endpoints; the load balancer writes Services' status.
+      rule("create", CORE, "services"),
+      rule("create get update", "discovery.k8s.io", "endpointslices"),
+      rule("patch update", CORE, "services/status"),
       eventsRule(),
     ]),
     clusterRole("skiff:local-path-provisioner", [
@@ -469,9 +476,12 @@ export function bootstrapClusterRoleBindings(): ClusterRoleBinding[] {
       const name = r.metadata!.name!;
       return clusterRoleBinding(name, name, [serviceAccount("kube-system", name.slice("system:controller:".length))]);
     }),
-    clusterRoleBinding("skiff:ingress-controller", "skiff:ingress-controller", [user(SKIFF_INGRESS_CONTROLLER_USER)]),
-    clusterRoleBinding("skiff:local-path-provisioner", "skiff:local-path-provisioner", [user(SKIFF_LOCAL_PATH_PROVISIONER_USER)]),
-    clusterRoleBinding("skiff:csr-signer", "skiff:csr-signer", [user(SKIFF_CSR_SIGNER_USER)]),
+    clusterRoleBinding(SKIFF_CONTROLLER_USER, SKIFF_CONTROLLER_USER, [user(SKIFF_CONTROLLER_USER)]),
+    // Controllers of the controller manager act as their service accounts (CONTROLLER_SERVICE_ACCOUNTS).
+    clusterRoleBinding("skiff:local-path-provisioner", "skiff:local-path-provisioner", [serviceAccount("kube-system", "local-path-provisioner")]),
+    clusterRoleBinding("skiff:csr-signer", "skiff:csr-signer", [serviceAccount("kube-system", "certificate-controller")]),
+    // Skiff's endpoints controller writes Endpoints and EndpointSlices both, the work of two upstream controllers.
+    clusterRoleBinding("skiff:endpoint-controller-slices", "system:controller:endpointslice-controller", [serviceAccount("kube-system", "endpoint-controller")]),
   ];
 }
 

@@ -13,7 +13,7 @@ import type { ApiError } from "../../../api/errors.js";
 import { jsonEqual } from "../../../api/json-equal.js";
 import { MASTERS_GROUP, type UserInfo } from "../../authentication/user-info.js";
 import type { Attributes, Authorizer } from "../authorizer.js";
-import { forbiddenError } from "./forbidden-message.js";
+import { forbiddenError } from "../forbidden.js";
 import { compactRules, compactString, covers, goQuoteList } from "./rule-matching.js";
 
 const RBAC_GROUP = "rbac.authorization.k8s.io";

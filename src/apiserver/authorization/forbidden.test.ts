@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { forbidden } from "./forbidden-message.js";
-import { pathAttrs, resourceAttrs, user } from "./rbac-fixtures.js";
+import { forbidden } from "./forbidden.js";
+import { pathAttrs, resourceAttrs, user } from "./rbac/rbac-fixtures.js";
 
 describe("Forbidden message", () => {
   const jane = user("jane", "system:authenticated");
