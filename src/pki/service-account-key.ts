@@ -42,7 +42,11 @@ export function serviceAccountKeyFromPem(pem: string): ServiceAccountKey {
   const keyId = keyIdFromPublicKey(publicKey);
   return {
     algorithm: "RS256", keyId, privateKey, publicKey,
-    publicJwk: async () => ({ use: "sig", ...(await exportJWK(publicKey)), kid: keyId, alg: "RS256" }),
+    publicJwk: async () => {
+      const { kty, n, e } = await exportJWK(publicKey);
+      // Members in the order upstream's go-jose writes them.
+      return { use: "sig", kty, kid: keyId, alg: "RS256", n, e };
+    },
   };
 }
 
