@@ -99,6 +99,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
         // Simulated nodes get volumes too (made, never mounted), so claims bind there as on real nodes.
         localStorageDir: values.runtime === "none" && !Number(values["sim-nodes"]) ? undefined : join(dataDir, "storage"),
         signer: pki.sign,
+        rootCaPem: pki.caCert,
       }).start(leading);
     }, componentLog("controller-manager"));
     void runElected(client, "kube-scheduler", election, components.signal, (leading) => {
