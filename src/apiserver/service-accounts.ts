@@ -6,10 +6,9 @@
  */
 import type { TokenRequest } from "kubernetes-types/authentication/v1.js";
 import type { Node, Pod, Secret, ServiceAccount } from "kubernetes-types/core/v1.js";
-import type { ServiceAccountKey } from "../pki/index.js";
 import { ServiceAccountAdmission } from "./admission/plugins/service-account.js";
 import { OpenIdMetadata } from "./authentication/openid-metadata.js";
-import { SERVICE_ACCOUNT_ISSUER } from "./authentication/service-account-claims.js";
+import { SERVICE_ACCOUNT_ISSUER, type ServiceAccountKey } from "../pki/index.js";
 import { ServiceAccountTokenAuthenticator, type ServiceAccountTokenGetters } from "./authentication/service-account-token.js";
 import { createTokenRequest, type TokenRequestCall } from "./registry/core/serviceaccounts/token-request.js";
 

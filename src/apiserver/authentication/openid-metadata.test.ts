@@ -2,10 +2,9 @@ import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { describe, it } from "node:test";
 import { importJWK, compactVerify } from "jose";
-import { serviceAccountKeyFromPem } from "../../pki/index.js";
 import type { Response } from "../http.js";
 import { OpenIdMetadata } from "./openid-metadata.js";
-import { boundClaims, signServiceAccountToken } from "./service-account-claims.js";
+import { boundClaims, serviceAccountKeyFromPem, signServiceAccountToken } from "../../pki/index.js";
 
 const key = serviceAccountKeyFromPem(generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }) as string);
 

@@ -7,9 +7,8 @@
  * may read them, as for any non-resource path.
  */
 import type { JSONWebKeySet } from "jose";
-import type { ServiceAccountKey } from "../../pki/index.js";
 import { sendJson, type Response } from "../http.js";
-import { SERVICE_ACCOUNT_ISSUER } from "./service-account-claims.js";
+import { SERVICE_ACCOUNT_ISSUER, type ServiceAccountKey } from "../../pki/index.js";
 
 export const OPENID_CONFIG_PATH = "/.well-known/openid-configuration";
 export const JWKS_PATH = "/openid/v1/jwks";

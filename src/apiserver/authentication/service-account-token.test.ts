@@ -5,8 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import type { Node, Pod, Secret, ServiceAccount } from "kubernetes-types/core/v1.js";
-import { ensureServiceAccountKey, keyIdFromPublicKey, serviceAccountKeyFromPem } from "../../pki/index.js";
-import { boundClaims, legacyClaims, signServiceAccountToken, LEGACY_ISSUER } from "./service-account-claims.js";
+import {
+  boundClaims, ensureServiceAccountKey, keyIdFromPublicKey, legacyClaims, serviceAccountKeyFromPem, signServiceAccountToken, LEGACY_ISSUER,
+} from "../../pki/index.js";
 import { InvalidTokenError, ServiceAccountTokenAuthenticator, type ServiceAccountTokenGetters } from "./service-account-token.js";
 
 const key = serviceAccountKeyFromPem(generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }) as string);

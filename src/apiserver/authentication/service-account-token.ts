@@ -19,7 +19,7 @@ import { ApiError } from "../../api/errors.js";
 import { AUTHENTICATED_GROUP, SERVICE_ACCOUNTS_GROUP, type TokenAuthenticator, type UserInfo } from "./user-info.js";
 import {
   LEGACY_ISSUER, SERVICE_ACCOUNT_ISSUER, serviceAccountUsername, type BoundPrivateClaims,
-} from "./service-account-claims.js";
+} from "../../pki/index.js";
 
 /** Upstream's user.Info extra keys for service accounts. */
 export const POD_NAME_KEY = "authentication.kubernetes.io/pod-name";

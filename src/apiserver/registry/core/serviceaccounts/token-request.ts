@@ -8,10 +8,9 @@ import type { TokenRequest } from "kubernetes-types/authentication/v1.js";
 import type { Node, Pod, Secret } from "kubernetes-types/core/v1.js";
 import { ApiError, badRequest, invalid, notFound, type FieldError } from "../../../../api/errors.js";
 import { rfc3339 } from "../../../../api/time.js";
-import type { ServiceAccountKey } from "../../../../pki/index.js";
 import {
-  boundClaims, signServiceAccountToken, EXPIRATION_EXTENSION_SECONDS, SERVICE_ACCOUNT_ISSUER, WARN_ONLY_BOUND_TOKEN_EXPIRATION_SECONDS,
-} from "../../../authentication/service-account-claims.js";
+  boundClaims, signServiceAccountToken, type ServiceAccountKey, EXPIRATION_EXTENSION_SECONDS, SERVICE_ACCOUNT_ISSUER, WARN_ONLY_BOUND_TOKEN_EXPIRATION_SECONDS,
+} from "../../../../pki/index.js";
 import type { ServiceAccountTokenGetters } from "../../../authentication/service-account-token.js";
 import type { UserInfo } from "../../../authentication/user-info.js";
 

@@ -8,8 +8,9 @@
 import { randomUUID } from "node:crypto";
 import { CompactSign } from "jose";
 import type { Node, Pod, Secret, ServiceAccount } from "kubernetes-types/core/v1.js";
-import type { ServiceAccountKey } from "../../pki/index.js";
-import { SERVICE_ACCOUNT_PREFIX } from "./user-info.js";
+import type { ServiceAccountKey } from "./service-account-key.js";
+/** Upstream's ServiceAccountUsernamePrefix. */
+const SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:";
 
 /** The issuer of bound tokens (upstream's --service-account-issuer as kubeadm sets it). */
 export const SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local";
