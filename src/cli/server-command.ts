@@ -100,6 +100,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
         localStorageDir: values.runtime === "none" && !Number(values["sim-nodes"]) ? undefined : join(dataDir, "storage"),
         signer: pki.sign,
         rootCaPem: pki.caCert,
+        serviceAccountKey: pki.serviceAccountKey,
       }).start(leading);
     }, componentLog("controller-manager"));
     void runElected(client, "kube-scheduler", election, components.signal, (leading) => {

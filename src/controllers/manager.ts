@@ -23,6 +23,8 @@ import { ServiceAccountController } from "./serviceaccount/serviceaccount-contro
 import { CsrApprover } from "./certificates/csr-approver.js";
 import { CsrSigner, type Signer } from "./certificates/csr-signer.js";
 import { RootCaCertPublisher } from "./rootcacertpublisher/root-ca-cert-publisher.js";
+import { TokensController } from "./serviceaccount/tokens-controller.js";
+import type { ServiceAccountKey } from "../pki/index.js";
 
 export interface ControllerOptions {
   nodeMonitorGracePeriodMs?: number;
@@ -32,13 +34,16 @@ export interface ControllerOptions {
   signer?: Signer;
   /** The cluster CA (PEM); given, the root-ca-cert-publisher puts it into every namespace as ConfigMap kube-root-ca.crt. */
   rootCaPem?: string;
+  /** The service-account signing key; given, the tokens controller fills kubernetes.io/service-account-token Secrets. */
+  serviceAccountKey?: ServiceAccountKey;
 }
 
 export function defaultControllers(options: ControllerOptions = {}): Controller[] {
   return [new NodeIpamController(), new NodeLifecycleController({ gracePeriodMs: options.nodeMonitorGracePeriodMs }), new PodGCController(), new NamespaceController(), new ServiceAccountController(), new GarbageCollector(), new ReplicaSetController(), new ReplicaSetController(replicationControllerKind), new DeploymentController(), new JobController(), new CronJobController(), new EndpointsController(), new StatefulSetController(), new DaemonSetController(), new DisruptionController(), new ResourceQuotaController(),
     ...(options.localStorageDir ? [new LocalPathProvisioner(options.localStorageDir)] : []),
     ...(options.signer ? [new CsrApprover(), new CsrSigner(options.signer)] : []),
-    ...(options.rootCaPem ? [new RootCaCertPublisher(options.rootCaPem)] : [])];
+    ...(options.rootCaPem ? [new RootCaCertPublisher(options.rootCaPem)] : []),
+    ...(options.serviceAccountKey ? [new TokensController(options.serviceAccountKey, options.rootCaPem)] : [])];
 }
 
 export class ControllerManager {
