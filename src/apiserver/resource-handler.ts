@@ -18,6 +18,7 @@ import { checkUnknownFields } from "./field-validation.js";
 import { decodeProtobufObject } from "./protobuf/decode.js";
 import { parseRV, type DeleteOptions, type ObjectStore, type Obj, type ObjectEvent } from "./registry/object-store.js";
 import { rfc3339 } from "../api/time.js";
+import type { UserInfo } from "./authentication/user-info.js";
 
 export interface ResourceRequest {
   info: ResourceInfo;
@@ -25,9 +26,9 @@ export interface ResourceRequest {
   name?: string;
   subresource?: string;
   query: URLSearchParams;
-  user: string;
-  /** The requester's groups (a CertificateSigningRequest records them). */
-  groups?: string[];
+  user: UserInfo;
+  /** Warnings for the client (unknown fields, admission's), sent as `Warning: 299` headers. */
+  warnings?: string[];
 }
 
 const PATCH_TYPES = new Set([
@@ -43,7 +44,8 @@ export class ResourceHandler {
   /** budgets: where PodDisruptionBudgets live, for the eviction subresource. */
   constructor(private readonly objects: ObjectStore, private readonly budgets?: ResourceInfo, private readonly kubelets?: KubeletProxy) {}
 
-  async handle(req: Request, res: Response, r: ResourceRequest): Promise<void> {
+  async handle(req: Request, res: Response, request: ResourceRequest): Promise<void> {
+    const r = { ...request, warnings: request.warnings ?? [] };
     const method = req.method ?? "GET";
     const sub = r.subresource;
     if (sub && !hasSubresource(r.info, sub)) throw notFound(r.info.resource, r.info.group, r.name ?? "");
@@ -79,7 +81,7 @@ export class ResourceHandler {
     const dryRun = r.query.getAll("dryRun");
     if (dryRun.some((d) => d !== "All")) throw badRequest(`Invalid dry run value: ${dryRun.join(",")}`);
     const fm = r.query.get("fieldManager") ?? managerFromUserAgent(userAgent);
-    return { dryRun: dryRun.length > 0, fieldManager: fm, subresource: r.subresource, user: { username: r.user, groups: r.groups ?? [] } };
+    return { dryRun: dryRun.length > 0, fieldManager: fm, subresource: r.subresource, user: r.user, warnings: r.warnings };
   }
 
   /** fieldValidation=Strict refuses unknown fields (400), Warn reports them in a Warning header. */
@@ -92,7 +94,8 @@ export class ResourceHandler {
     ];
     if (!problems.length) return;
     if (mode === "Strict") throw badRequest(`strict decoding error: ${problems.join(", ")}`);
-    res.setHeader("warning", problems.map((p) => `299 - ${JSON.stringify(p)}`).join(", "));
+    void res;
+    r.warnings?.push(...problems);
   }
 
   /** The request's object, and its JSON text when it came as JSON (for duplicate-field checks). */
@@ -187,6 +190,8 @@ export class ResourceHandler {
       propagationPolicy: body.propagationPolicy ?? (q.get("propagationPolicy") as DeleteOptions["propagationPolicy"]) ?? undefined,
       preconditions: body.preconditions,
       dryRun: (body.dryRun ?? q.getAll("dryRun")).length > 0,
+      user: r.user,
+      warnings: r.warnings,
     };
     if (body.orphanDependents === true && !options.propagationPolicy) options.propagationPolicy = "Orphan";
     if (options.propagationPolicy && !["Background", "Foreground", "Orphan"].includes(options.propagationPolicy)) {
@@ -256,6 +261,7 @@ export class ResourceHandler {
   }
 
   private send(req: Request, res: Response, r: ResourceRequest, code: number, obj: Obj): void {
+    sendWarnings(res, r.warnings);
     if (wantsTable(req.headers.accept)) {
       const t = this.table(r, [obj], r.query.get("includeObject") ?? "Metadata");
       t.metadata = { resourceVersion: obj.metadata?.resourceVersion };
@@ -393,6 +399,7 @@ export class ResourceHandler {
     if (req.method !== "POST") throw methodNotAllowed(req.method ?? "", "pods/eviction");
     const body = decodeBody(await readBody(req), "application/json") as Obj;
     const pod = await this.objects.get(r.info, r.namespace, r.name!);
+    await this.objects.admitSubresource(r.info, "eviction", { apiVersion: "policy/v1", kind: "Eviction", ...body }, pod, this.writeOptions(r, req.headers["user-agent"]));
     if (this.budgets && pod.status?.phase !== "Succeeded" && pod.status?.phase !== "Failed" && !pod.metadata.deletionTimestamp) {
       // Each budget that covers the pod must allow one more disruption; taking it is a
       // guarded write, so two evictions never spend the same allowance.
@@ -409,7 +416,7 @@ export class ResourceHandler {
         }, { subresource: "status", fieldManager: "skiff-apiserver" });
       }
     }
-    await this.objects.delete(r.info, r.namespace, r.name!, body.deleteOptions ?? {});
+    await this.objects.delete(r.info, r.namespace, r.name!, { ...(body.deleteOptions ?? {}), user: r.user });
     sendJson(res, 201, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 });
   }
 }
@@ -453,6 +460,12 @@ function setReplicas(info: ResourceInfo, o: Obj, n: number): void {
   let cur = o;
   for (const p of parts.slice(0, -1)) cur = (cur[p] ??= {});
   cur[parts[parts.length - 1]!] = n;
+}
+
+/** Warnings as upstream sends them: one `299 - "text"` value each. */
+function sendWarnings(res: Response, warnings: string[] | undefined): void {
+  if (!warnings?.length || res.headersSent) return;
+  res.setHeader("warning", warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(", "));
 }
 
 /** Upstream names an unnamed writer after its user agent's program, e.g. "kubectl". */

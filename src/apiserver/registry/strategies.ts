@@ -6,9 +6,14 @@ import { randomUUID } from "node:crypto";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form JSON inside this module
 
+export interface StrategyContext {
+  /** Who creates the object. */
+  user: { username: string; uid?: string; groups: string[]; extra?: Record<string, string[]> };
+}
+
 export interface Strategy {
-  /** Called after defaulting and metadata on create, before validation. */
-  prepareForCreate?(obj: Obj): void;
+  /** Called after defaulting, metadata and mutating admission on create, before validation. */
+  prepareForCreate?(obj: Obj, ctx: StrategyContext): void;
   /** Extra fields accepted in `fieldSelector` besides metadata.name and metadata.namespace. */
   fieldSelectors?: string[];
 }
@@ -72,6 +77,18 @@ export const strategies: Record<string, Strategy> = {
   PodDisruptionBudget: { prepareForCreate: clearStatus },
   Ingress: { prepareForCreate(o) { o.status = { loadBalancer: {} }; } },
   CustomResourceDefinition: { prepareForCreate: clearStatus },
+  CertificateSigningRequest: {
+    // Who asked is recorded by the server, as upstream's strategy does; clients cannot choose it, nor a status.
+    prepareForCreate(o, ctx) {
+      o.spec ??= {};
+      o.spec.username = ctx.user.username;
+      o.spec.groups = ctx.user.groups;
+      if (ctx.user.uid) o.spec.uid = ctx.user.uid; else delete o.spec.uid;
+      if (ctx.user.extra && Object.keys(ctx.user.extra).length) o.spec.extra = ctx.user.extra; else delete o.spec.extra;
+      delete o.status;
+    },
+    fieldSelectors: ["spec.signerName"],
+  },
 };
 
 /** Reads a field for a field selector; `source` on events means its component. */
