@@ -1,12 +1,12 @@
 /**
  * Workload identity on the server, put together once from the signing key
- * and a way to read objects: the token authenticator, TokenRequest, the
- * ServiceAccount admission plugin and issuer discovery share one key, one
- * issuer and one set of API audiences, so what one issues the others accept.
+ * and a way to read objects: the token authenticator, TokenRequest and
+ * issuer discovery share one key, one issuer and one set of API audiences,
+ * so what one issues the others accept. (The ServiceAccount admission plugin
+ * sits in the admission chain: admission/plugins/service-account.ts.)
  */
 import type { TokenRequest } from "kubernetes-types/authentication/v1.js";
 import type { Node, Pod, Secret, ServiceAccount } from "kubernetes-types/core/v1.js";
-import { ServiceAccountAdmission } from "./admission/plugins/service-account.js";
 import { OpenIdMetadata } from "./authentication/openid-metadata.js";
 import { SERVICE_ACCOUNT_ISSUER, type ServiceAccountKey } from "../pki/index.js";
 import { ServiceAccountTokenAuthenticator, type ServiceAccountTokenGetters } from "./authentication/service-account-token.js";
@@ -33,7 +33,6 @@ export interface ServiceAccountsOptions {
 
 export class ServiceAccounts {
   readonly authenticator: ServiceAccountTokenAuthenticator;
-  readonly admission: ServiceAccountAdmission;
   readonly openid: OpenIdMetadata;
   private readonly getters: ServiceAccountTokenGetters;
   private readonly issuer: string;
@@ -53,7 +52,6 @@ export class ServiceAccounts {
       ...this.getters, keys: [options.key.publicKey], issuers: [this.issuer], apiAudiences: this.apiAudiences,
       markLegacyTokenUsed: options.markLegacyTokenUsed,
     });
-    this.admission = new ServiceAccountAdmission({ getServiceAccount: this.getters.getServiceAccount });
     this.openid = new OpenIdMetadata({
       issuer: this.issuer, keys: [options.key],
       jwksUri: options.jwksUri ?? (() => OpenIdMetadata.defaultJwksUri(options.externalAddress())),
