@@ -19,7 +19,7 @@ import type { AdmissionChain } from "./admission/chain.js";
 import { ServiceAllocations } from "./registry/core/services/service-allocations.js";
 import { WatchCache } from "./registry/watch-cache.js";
 import { EstablishingController } from "./apiextensions/establishing-controller.js";
-import type { Namespace, Pod, ResourceQuota as ResourceQuotaObject } from "kubernetes-types/core/v1.js";
+import type { Namespace, Node, Pod, ResourceQuota as ResourceQuotaObject, Secret, ServiceAccount } from "kubernetes-types/core/v1.js";
 import type { IngressClass } from "kubernetes-types/networking/v1.js";
 import type { PriorityClass } from "kubernetes-types/scheduling/v1.js";
 import type { StorageClass } from "kubernetes-types/storage/v1.js";
@@ -47,6 +47,8 @@ import { forbidden } from "./authorization/forbidden.js";
 import { UnionAuthorizer } from "./authorization/union-authorizer.js";
 import { parseRequestInfo, type RequestInfo } from "./request-info.js";
 import { reviewResources } from "./registry/review-resources.js";
+import { ServiceAccounts } from "./service-accounts.js";
+import { LEGACY_TOKEN_LAST_USED_LABEL } from "./authentication/service-account-token.js";
 
 export interface ApiServerOptions {
   store: Store;
@@ -85,6 +87,7 @@ export class ApiServer {
   private readonly authenticator: RequestAuthenticator;
   readonly authorizer: UnionAuthorizer;
   private readonly rbac: RbacAuthorization;
+  private readonly serviceAccounts: ServiceAccounts;
   private readonly metrics = new ApiMetrics();
   private compactor?: NodeJS.Timeout;
   private readonly sockets = new Set<TLSSocket>();
@@ -108,6 +111,22 @@ export class ApiServer {
     const ingressClasses = cache<IngressClass>("networking.k8s.io", "v1", "ingressclasses");
     const storageClasses = cache<StorageClass>("storage.k8s.io", "v1", "storageclasses");
     const quotaCache = cache<ResourceQuotaObject>("", "v1", "resourcequotas");
+    // Service-account tokens are checked against these on every request that bears one.
+    const bound = {
+      serviceaccounts: cache<ServiceAccount>("", "v1", "serviceaccounts"), pods: cache<Pod>("", "v1", "pods"),
+      secrets: cache<Secret>("", "v1", "secrets"), nodes: cache<Node>("", "v1", "nodes"),
+    };
+    this.serviceAccounts = new ServiceAccounts({
+      key: options.pki.serviceAccountKey,
+      get: (resource, ns, name) => bound[resource].getFresh(ns, name),
+      externalAddress: () => externalAddress(this.url),
+      markLegacyTokenUsed: async (secret, date) => {
+        await this.objects.guaranteedUpdate(this.info("", "v1", "secrets"), secret.metadata!.namespace, secret.metadata!.name!, (cur) => {
+          cur!.metadata.labels = { ...cur!.metadata.labels, [LEGACY_TOKEN_LAST_USED_LABEL]: date };
+          return cur!;
+        }, { fieldManager: "skiff-apiserver" });
+      },
+    });
     this.crds = cache("apiextensions.k8s.io", "v1", "customresourcedefinitions");
     // The catalog follows the CRDs' watch, so every server serves what any server registered.
     this.crds.onChange((type, crd) => {
@@ -117,6 +136,7 @@ export class ApiServer {
     const quotas = this.info("", "v1", "resourcequotas");
     this.admission = recommendedAdmission({
       getNamespace: (name) => namespaces.getFresh(undefined, name),
+      getServiceAccount: (ns, name) => bound.serviceaccounts.getFresh(ns, name),
       listPods: async (ns) => (await this.objects.list(this.info("", "v1", "pods"), ns)).items as Pod[],
       getPriorityClass: (name) => priorityClasses.getFresh(undefined, name),
       priorityClasses: () => priorityClasses.list(),
@@ -141,11 +161,12 @@ export class ApiServer {
       pods: async (ns) => (await this.objects.list(this.info("", "v1", "pods"), ns)).items,
     });
     this.handler = new ResourceHandler(this.objects, this.catalog.lookup("policy", "v1", "poddisruptionbudgets"), this.kubelets);
+    this.handler.tokenRequests = (call, addWarning) => this.serviceAccounts.tokenRequest(call, addWarning);
     const tokens = new Map(options.tokens ?? []);
     tokens.set(options.pki.adminToken, { username: "admin", groups: [MASTERS_GROUP, AUTHENTICATED_GROUP] });
     // Agents joining with the node token act as nodes (they register, renew Leases, report pods and request serving certificates).
     tokens.set(options.pki.nodeToken, { username: "system:node-bootstrap", groups: [NODES_GROUP, AUTHENTICATED_GROUP] });
-    this.authenticator = new RequestAuthenticator({ tokens: [new StaticTokenAuthenticator(tokens)], anonymous: options.anonymousAuth });
+    this.authenticator = new RequestAuthenticator({ tokens: [new StaticTokenAuthenticator(tokens), this.serviceAccounts.authenticator], anonymous: options.anonymousAuth });
     this.authorizer = new UnionAuthorizer([this.rbac.authorizer]);
   }
 
@@ -368,6 +389,7 @@ export class ApiServer {
       return;
     }
     if (path === "/version") return sendJson(res, 200, VERSION_INFO);
+    if (await this.serviceAccounts.openid.serve(req.method, path, res)) return;
     if (path === "/metrics") {
       const body = this.metrics.render({ skiff_storage_revision: await this.options.store.currentRevision() });
       res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
@@ -427,6 +449,12 @@ function requestAttributes(info: RequestInfo, user: UserInfo): Attributes {
 
 function ignoreExists(err: unknown): void {
   if (!(err instanceof ApiError && err.reason === "AlreadyExists")) throw err;
+}
+
+/** host:port clients reach a server at, from the URL it listens on (upstream's ExternalAddress). */
+function externalAddress(url: string): string {
+  const u = new URL(url);
+  return u.hostname === "0.0.0.0" || u.hostname === "[::]" ? `${advertiseAddress()}:${u.port}` : u.host;
 }
 
 /** The host's first non-loopback IPv4 address, for a server bound to all of them. */
