@@ -18,7 +18,10 @@ import { checkUnknownFields } from "./field-validation.js";
 import { decodeProtobufObject } from "./protobuf/decode.js";
 import { parseRV, type DeleteOptions, type ObjectStore, type Obj, type ObjectEvent } from "./registry/object-store.js";
 import { rfc3339 } from "../api/time.js";
+import { strategies } from "./registry/strategies.js";
 import type { UserInfo } from "./authentication/user-info.js";
+import type { TokenRequest } from "kubernetes-types/authentication/v1.js";
+import type { TokenRequestCall } from "./registry/core/serviceaccounts/token-request.js";
 
 export interface ResourceRequest {
   info: ResourceInfo;
@@ -41,6 +44,9 @@ function boolParam(q: URLSearchParams, name: string): boolean {
 }
 
 export class ResourceHandler {
+  /** serviceaccounts/token: issues a TokenRequest (see registry/core/serviceaccounts/token-request.ts). */
+  tokenRequests?: (call: TokenRequestCall, addWarning: (text: string) => void) => Promise<TokenRequest>;
+
   /** budgets: where PodDisruptionBudgets live, for the eviction subresource. */
   constructor(private readonly objects: ObjectStore, private readonly budgets?: ResourceInfo, private readonly kubelets?: KubeletProxy) {}
 
@@ -52,6 +58,7 @@ export class ResourceHandler {
     if (sub === "scale") return this.scale(req, res, r);
     if (sub === "binding") return this.binding(req, res, r);
     if (sub === "eviction") return this.eviction(req, res, r);
+    if (sub === "token") return this.tokenRequest(req, res, r);
     if (sub === "log" && this.kubelets && method === "GET") return this.kubelets.log(r.namespace!, r.name!, r.query, res);
     if (sub === "log" || sub === "exec" || sub === "attach" || sub === "portforward") return this.streaming(r);
     if (sub === "finalize" && method !== "PUT") throw methodNotAllowed(method, `${r.info.resource}/${sub}`);
@@ -131,7 +138,7 @@ export class ResourceHandler {
     const { obj, text } = await this.readObject(req);
     this.checkKind(r, obj);
     this.fieldValidation(res, r, obj, text);
-    const allowCreate = ["Endpoints", "Lease", "Node", "Event"].includes(r.info.kind) || Boolean(r.info.crd);
+    const allowCreate = Boolean(strategies[r.info.kind]?.allowCreateOnUpdate) || Boolean(r.info.crd);
     const result = await this.objects.update(r.info, r.namespace, r.name!, obj, { ...this.writeOptions(r, req.headers["user-agent"]), allowCreate: allowCreate && !r.subresource });
     this.send(req, res, r, result.created ? 201 : 200, result.object);
   }
@@ -374,6 +381,14 @@ export class ResourceHandler {
     if (!node) throw new ApiError(400, "BadRequest", `pod ${r.name} does not have a host assigned`);
     if (r.subresource === "exec" || r.subresource === "attach") throw new ApiError(400, "BadRequest", `pods/${r.subresource} needs a WebSocket upgrade (v5.channel.k8s.io)`);
     throw new ApiError(400, "BadRequest", `pods/${r.subresource} is not supported by this server yet`);
+  }
+
+  private async tokenRequest(req: Request, res: Response, r: ResourceRequest): Promise<void> {
+    if (req.method !== "POST" || !this.tokenRequests) throw methodNotAllowed(req.method ?? "", `${r.info.resource}/token`);
+    const { obj } = await this.readObject(req);
+    const out = await this.tokenRequests({ namespace: r.namespace!, name: r.name!, body: obj, user: r.user }, (w) => r.warnings?.push(w));
+    sendWarnings(res, r.warnings);
+    sendJson(res, 201, out);
   }
 
   private async binding(req: Request, res: Response, r: ResourceRequest): Promise<void> {

@@ -19,7 +19,7 @@ import type { AdmissionChain } from "./admission/chain.js";
 import { ServiceAllocations } from "./registry/core/services/service-allocations.js";
 import { WatchCache } from "./registry/watch-cache.js";
 import { EstablishingController } from "./apiextensions/establishing-controller.js";
-import type { Namespace, Node, Pod, ResourceQuota as ResourceQuotaObject, Secret } from "kubernetes-types/core/v1.js";
+import type { Namespace, Node, Pod, ResourceQuota as ResourceQuotaObject, Secret, ServiceAccount } from "kubernetes-types/core/v1.js";
 import type { IngressClass } from "kubernetes-types/networking/v1.js";
 import type { PriorityClass } from "kubernetes-types/scheduling/v1.js";
 import type { StorageClass } from "kubernetes-types/storage/v1.js";
@@ -40,13 +40,17 @@ import { RequestAuthenticator, type AuthenticatableRequest } from "./authenticat
 import { StaticTokenAuthenticator } from "./authentication/static-token.js";
 import { impersonate, wantsImpersonation } from "./authentication/impersonation.js";
 import { AUTHENTICATED_GROUP, MASTERS_GROUP, type UserInfo } from "./authentication/user-info.js";
-import type { Attributes, Authorizer, AuthorizerResult, RuleResolver } from "./authorization/authorizer.js";
+import type { Attributes } from "./authorization/authorizer.js";
+import { RbacAuthorization } from "./authorization/rbac/index.js";
+import { rbacEscalationHooks } from "./registry/rbac/escalation-hooks.js";
 import { forbidden } from "./authorization/forbidden.js";
 import { UnionAuthorizer } from "./authorization/union-authorizer.js";
 import { NodeAuthorizer, NodeGraph, followNodeGraph } from "./authorization/node/index.js";
 import { BootstrapTokenAuthenticator } from "./authentication/bootstrap-token.js";
 import { parseRequestInfo, type RequestInfo } from "./request-info.js";
 import { reviewResources } from "./registry/review-resources.js";
+import { ServiceAccounts } from "./service-accounts.js";
+import { LEGACY_TOKEN_LAST_USED_LABEL } from "./authentication/service-account-token.js";
 
 export interface ApiServerOptions {
   store: Store;
@@ -84,6 +88,8 @@ export class ApiServer {
   private server?: Http2SecureServer;
   private readonly authenticator: RequestAuthenticator;
   readonly authorizer: UnionAuthorizer;
+  private readonly rbac: RbacAuthorization;
+  private readonly serviceAccounts: ServiceAccounts;
   private readonly metrics = new ApiMetrics();
   private compactor?: NodeJS.Timeout;
   private readonly sockets = new Set<TLSSocket>();
@@ -94,8 +100,9 @@ export class ApiServer {
     // The chain reads caches that read the store that runs the chain: bound once all exist.
     this.objects = new ObjectStore(options.store, {
       admission: { admit: (a) => this.admission.admit(a), validate: (a) => this.admission.validate(a) },
-      hooks: { Service: this.services },
+      hooks: { Service: this.services, ...rbacEscalationHooks({ authorize: (a) => this.authorizer.authorize(a) }, { policyRulesFor: (u, ns) => this.rbac.authorizer.policyRulesFor(u, ns), getRoleReferenceRules: (ref, ns) => this.rbac.authorizer.getRoleReferenceRules(ref, ns) }) },
     });
+    this.rbac = new RbacAuthorization({ objects: this.objects, catalog: this.catalog, log: options.log });
     const cache = <T = Obj>(group: string, version: string, resource: string) => {
       const c = new WatchCache<T>(this.objects, this.info(group, version, resource), { log: options.log });
       this.caches.push(c as WatchCache<unknown>);
@@ -106,10 +113,25 @@ export class ApiServer {
     const ingressClasses = cache<IngressClass>("networking.k8s.io", "v1", "ingressclasses");
     const storageClasses = cache<StorageClass>("storage.k8s.io", "v1", "storageclasses");
     const quotaCache = cache<ResourceQuotaObject>("", "v1", "resourcequotas");
+    // Service-account tokens are checked against these on every request that bears one.
+    const bound = {
+      serviceaccounts: cache<ServiceAccount>("", "v1", "serviceaccounts"), pods: cache<Pod>("", "v1", "pods"),
+      secrets: cache<Secret>("", "v1", "secrets"), nodes: cache<Node>("", "v1", "nodes"),
+    };
+    this.serviceAccounts = new ServiceAccounts({
+      key: options.pki.serviceAccountKey,
+      get: (resource, ns, name) => bound[resource].getFresh(ns, name),
+      externalAddress: () => externalAddress(this.url),
+      markLegacyTokenUsed: async (secret, date) => {
+        await this.objects.guaranteedUpdate(this.info("", "v1", "secrets"), secret.metadata!.namespace, secret.metadata!.name!, (cur) => {
+          cur!.metadata.labels = { ...cur!.metadata.labels, [LEGACY_TOKEN_LAST_USED_LABEL]: date };
+          return cur!;
+        }, { fieldManager: "skiff-apiserver" });
+      },
+    });
     this.crds = cache("apiextensions.k8s.io", "v1", "customresourcedefinitions");
     // Node identity: the Node authorizer's graph follows pods and PVs; NodeRestriction reads pods and nodes.
-    const pods = cache<Pod>("", "v1", "pods");
-    const nodes = cache<Node>("", "v1", "nodes");
+    const { pods, nodes } = bound;
     const nodeGraph = new NodeGraph();
     followNodeGraph(nodeGraph, { pods, persistentVolumes: cache("", "v1", "persistentvolumes") });
     // The catalog follows the CRDs' watch, so every server serves what any server registered.
@@ -120,6 +142,7 @@ export class ApiServer {
     const quotas = this.info("", "v1", "resourcequotas");
     this.admission = recommendedAdmission({
       getNamespace: (name) => namespaces.getFresh(undefined, name),
+      getServiceAccount: (ns, name) => bound.serviceaccounts.getFresh(ns, name),
       listPods: async (ns) => (await this.objects.list(this.info("", "v1", "pods"), ns)).items as Pod[],
       getPriorityClass: (name) => priorityClasses.getFresh(undefined, name),
       priorityClasses: () => priorityClasses.list(),
@@ -147,12 +170,14 @@ export class ApiServer {
       pods: async (ns) => (await this.objects.list(this.info("", "v1", "pods"), ns)).items,
     });
     this.handler = new ResourceHandler(this.objects, this.catalog.lookup("policy", "v1", "poddisruptionbudgets"), this.kubelets);
+    this.handler.tokenRequests = (call, addWarning) => this.serviceAccounts.tokenRequest(call, addWarning);
     const tokens = new Map(options.tokens ?? []);
     tokens.set(options.pki.adminToken, { username: "admin", groups: [MASTERS_GROUP, AUTHENTICATED_GROUP] });
-    // Joining nodes authenticate with bootstrap tokens (kube-system Secrets), read from storage: they are rare.
-    const bootstrapTokens = new BootstrapTokenAuthenticator({ getSecret: (ns, name) => this.objects.get(this.info("", "v1", "secrets"), ns, name).then((s) => s as Secret, (err) => { if (isNotFound(err)) return undefined; throw err; }) });
-    this.authenticator = new RequestAuthenticator({ tokens: [new StaticTokenAuthenticator(tokens), bootstrapTokens], anonymous: options.anonymousAuth });
-    this.authorizer = new UnionAuthorizer([new NodeAuthorizer(nodeGraph), new AuthenticatedAllowed()]);
+    // Joining nodes authenticate with bootstrap tokens (kube-system Secrets).
+    const bootstrapTokens = new BootstrapTokenAuthenticator({ getSecret: (ns, name) => bound.secrets.getFresh(ns, name) });
+    this.authenticator = new RequestAuthenticator({ tokens: [new StaticTokenAuthenticator(tokens), bootstrapTokens, this.serviceAccounts.authenticator], anonymous: options.anonymousAuth });
+    // The Node authorizer first, as upstream's --authorization-mode=Node,RBAC.
+    this.authorizer = new UnionAuthorizer([new NodeAuthorizer(nodeGraph), this.rbac.authorizer]);
   }
 
   info(group: string, version: string, resource: string): ResourceInfo {
@@ -165,6 +190,8 @@ export class ApiServer {
   private async bootstrap(): Promise<void> {
     await Promise.all(this.caches.map((c) => c.start()));
     this.establishing.start();
+    // The bootstrap policy reconciled and the RBAC cache filled before the first request (upstream's rbac/bootstrap-roles hook).
+    await this.rbac.start();
     const services = await this.objects.list(this.info("", "v1", "services"), undefined);
     for (const svc of services.items) this.services.recordService(svc);
     const ns = this.info("", "v1", "namespaces");
@@ -254,6 +281,7 @@ export class ApiServer {
   async stop(): Promise<void> {
     clearInterval(this.compactor);
     for (const c of this.caches) c.stop();
+    this.rbac.stop();
     const server = this.server;
     if (!server) return;
     await new Promise<void>((resolve) => {
@@ -371,6 +399,7 @@ export class ApiServer {
       return;
     }
     if (path === "/version") return sendJson(res, 200, VERSION_INFO);
+    if (await this.serviceAccounts.openid.serve(req.method, path, res)) return;
     if (path === "/metrics") {
       const body = this.metrics.render({ skiff_storage_revision: await this.options.store.currentRevision() });
       res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
@@ -428,24 +457,14 @@ function requestAttributes(info: RequestInfo, user: UserInfo): Attributes {
   };
 }
 
-/**
- * Until RBAC is wired in: every authenticated user may do everything, and
- * anonymous requests only what upstream's system:public-info-viewer allows.
- */
-class AuthenticatedAllowed implements Authorizer, RuleResolver {
-  authorize(attrs: Attributes): AuthorizerResult {
-    if (attrs.user.groups.includes(AUTHENTICATED_GROUP)) return { decision: "Allow", reason: "" };
-    const publicInfo = !attrs.resourceRequest && attrs.verb === "get" && /^\/(healthz|livez|readyz|version)(\/.*)?$/.test(attrs.path);
-    return { decision: publicInfo ? "Allow" : "NoOpinion", reason: "" };
-  }
-
-  rulesFor(user: UserInfo): ReturnType<RuleResolver["rulesFor"]> {
-    if (!user.groups.includes(AUTHENTICATED_GROUP)) return { resourceRules: [], nonResourceRules: [], incomplete: false };
-    return { resourceRules: [{ verbs: ["*"], apiGroups: ["*"], resources: ["*"] }], nonResourceRules: [{ verbs: ["*"], nonResourceURLs: ["*"] }], incomplete: false };
-  }
-}
 function ignoreExists(err: unknown): void {
   if (!(err instanceof ApiError && err.reason === "AlreadyExists")) throw err;
+}
+
+/** host:port clients reach a server at, from the URL it listens on (upstream's ExternalAddress). */
+function externalAddress(url: string): string {
+  const u = new URL(url);
+  return u.hostname === "0.0.0.0" || u.hostname === "[::]" ? `${advertiseAddress()}:${u.port}` : u.host;
 }
 
 /** The host's first non-loopback IPv4 address, for a server bound to all of them. */

@@ -11,6 +11,7 @@ import { chooseRuntime, startAgent, type ProxyModeChoice, type RuntimeChoice } f
 import { Client, loadKubeconfig } from "../client/index.js";
 import { componentLog, runElected } from "./component-commands.js";
 import { ControllerManager } from "../controllers/manager.js";
+import { ServiceAccountCredentials } from "../controllers/service-account-credentials.js";
 import { SimNodes } from "../kubelet/runtime/sim/sim-nodes.js";
 import { Scheduler } from "../scheduler/scheduler.js";
 import { openStore } from "../storage/index.js";
@@ -95,12 +96,18 @@ export async function serverCommand(argv: string[]): Promise<number> {
     const schedulerClient = await componentClient(pki, server.url, "system:kube-scheduler");
     // A stable identity lets a restarted server take its Lease back at once.
     const election = { elect: true, identity: `skiff-server_${hostname()}_${new URL(server.url).port}`, leaseMs: 15_000, renewMs: 10_000, retryMs: 2_000 };
+    // Each controller acts as its own service account, as upstream's --use-service-account-credentials.
+    const credentials = new ServiceAccountCredentials(client, componentLog("controller-manager"));
+    components.signal.addEventListener("abort", () => credentials.stop(), { once: true });
     void runElected(client, "kube-controller-manager", election, components.signal, (leading) => {
       new ControllerManager(client, {
+        clientFor: (name) => credentials.clientFor(name),
         log: componentLog("controller-manager"), nodeMonitorGracePeriodMs: Number(values["node-monitor-grace-period"]) * 1000,
         // Simulated nodes get volumes too (made, never mounted), so claims bind there as on real nodes.
         localStorageDir: values.runtime === "none" && !Number(values["sim-nodes"]) ? undefined : join(dataDir, "storage"),
         signer: pki.sign,
+        rootCaPem: pki.caCert,
+        serviceAccountKey: pki.serviceAccountKey,
       }).start(leading);
     }, componentLog("controller-manager"));
     void runElected(schedulerClient, "kube-scheduler", election, components.signal, (leading) => {

@@ -23,6 +23,10 @@ import { ServiceAccountController } from "./serviceaccount/serviceaccount-contro
 import { CsrApprover } from "./certificates/csr-approver.js";
 import { CsrSigner, type Signer } from "./certificates/csr-signer.js";
 import { TokenCleaner } from "./bootstrap/token-cleaner.js";
+import { RootCaCertPublisher } from "./rootcacertpublisher/root-ca-cert-publisher.js";
+import { TokensController } from "./serviceaccount/tokens-controller.js";
+import type { ServiceAccountKey } from "../pki/index.js";
+import { ClusterRoleAggregationController } from "./clusterroleaggregation/clusterrole-aggregation-controller.js";
 
 /**
  * The service account each controller acts as, named as upstream's (its
@@ -35,7 +39,10 @@ export const CONTROLLER_SERVICE_ACCOUNTS: Record<string, string> = {
   nodeipam: "node-controller", cronjob: "cronjob-controller", namespace: "namespace-controller", disruption: "disruption-controller",
   statefulset: "statefulset-controller", deployment: "deployment-controller", endpoints: "endpoint-controller",
   replicaset: "replicaset-controller", replicationcontroller: "replication-controller",
-  "local-path-provisioner": "local-path-provisioner",
+  "local-path-provisioner": "local-path-provisioner", "clusterrole-aggregation": "clusterrole-aggregation-controller",
+  "root-ca-cert-publisher": "root-ca-cert-publisher", tokencleaner: "token-cleaner",
+  // Upstream's tokens controller writes token Secrets with the manager's own identity (its role allows just that).
+  "serviceaccount-token": "",
 };
 
 export interface ControllerOptions {
@@ -44,12 +51,18 @@ export interface ControllerOptions {
   localStorageDir?: string;
   /** Signs with the cluster CA; given where the CA key is (skiff server), the CSR approver and signer run. */
   signer?: Signer;
+  /** The cluster CA (PEM); given, the root-ca-cert-publisher puts it into every namespace as ConfigMap kube-root-ca.crt. */
+  rootCaPem?: string;
+  /** The service-account signing key; given, the tokens controller fills kubernetes.io/service-account-token Secrets. */
+  serviceAccountKey?: ServiceAccountKey;
 }
 
 export function defaultControllers(options: ControllerOptions = {}): Controller[] {
-  return [new NodeIpamController(), new NodeLifecycleController({ gracePeriodMs: options.nodeMonitorGracePeriodMs }), new PodGCController(), new NamespaceController(), new ServiceAccountController(), new GarbageCollector(), new ReplicaSetController(), new ReplicaSetController(replicationControllerKind), new DeploymentController(), new JobController(), new CronJobController(), new EndpointsController(), new StatefulSetController(), new DaemonSetController(), new DisruptionController(), new ResourceQuotaController(), new TokenCleaner(),
+  return [new NodeIpamController(), new NodeLifecycleController({ gracePeriodMs: options.nodeMonitorGracePeriodMs }), new PodGCController(), new NamespaceController(), new ServiceAccountController(), new GarbageCollector(), new ReplicaSetController(), new ReplicaSetController(replicationControllerKind), new DeploymentController(), new JobController(), new CronJobController(), new EndpointsController(), new StatefulSetController(), new DaemonSetController(), new DisruptionController(), new ResourceQuotaController(), new TokenCleaner(), new ClusterRoleAggregationController(),
     ...(options.localStorageDir ? [new LocalPathProvisioner(options.localStorageDir)] : []),
-    ...(options.signer ? [new CsrApprover(), new CsrSigner(options.signer)] : [])];
+    ...(options.signer ? [new CsrApprover(), new CsrSigner(options.signer)] : []),
+    ...(options.rootCaPem ? [new RootCaCertPublisher(options.rootCaPem)] : []),
+    ...(options.serviceAccountKey ? [new TokensController(options.serviceAccountKey, options.rootCaPem)] : [])];
 }
 
 export class ControllerManager {
@@ -73,7 +86,7 @@ export class ControllerManager {
     const log = this.options.log ?? (() => undefined);
     this.ready = (async () => {
       const clientFor = this.options.clientFor;
-      const clients = await Promise.all(this.controllers.map((c) => clientFor ? clientFor(CONTROLLER_SERVICE_ACCOUNTS[c.name] ?? `${c.name}-controller`) : this.client));
+      const clients = await Promise.all(this.controllers.map((c) => clientFor && CONTROLLER_SERVICE_ACCOUNTS[c.name] !== "" ? clientFor(CONTROLLER_SERVICE_ACCOUNTS[c.name] ?? `${c.name}-controller`) : this.client));
       this.controllers.forEach((c, i) => {
         const client = clients[i]!;
         c.init({ client, informers: this.informers, recorder: new EventRecorder(client, "controller-manager"), log });

@@ -4,7 +4,7 @@
  * policy stages go just before ResourceQuota, which stays last so that only
  * an object every other step accepted is charged.
  */
-import type { Node, Namespace, Pod, ResourceQuota as ResourceQuotaObject } from "kubernetes-types/core/v1.js";
+import type { Namespace, Node, Pod, ResourceQuota as ResourceQuotaObject, ServiceAccount } from "kubernetes-types/core/v1.js";
 import type { IngressClass } from "kubernetes-types/networking/v1.js";
 import type { PriorityClass } from "kubernetes-types/scheduling/v1.js";
 import type { StorageClass } from "kubernetes-types/storage/v1.js";
@@ -22,10 +22,12 @@ import { CertificateApproval } from "./plugins/certificate-approval.js";
 import { CertificateSigning } from "./plugins/certificate-signing.js";
 import { CertificateSubjectRestriction } from "./plugins/certificate-subject-restriction.js";
 import type { Authorizer } from "../authorization/authorizer.js";
+import { ServiceAccountAdmission } from "./plugins/service-account.js";
 
 /** What the plugins read: caches that follow watches, with storage behind them. */
 export interface AdmissionDependencies {
   getNamespace(name: string): Promise<Namespace | undefined>;
+  getServiceAccount(namespace: string, name: string): Promise<ServiceAccount | undefined>;
   listPods(namespace: string): Promise<Pod[]>;
   getPriorityClass(name: string): Promise<PriorityClass | undefined>;
   priorityClasses(): PriorityClass[];
@@ -50,6 +52,7 @@ export interface AdmissionDependencies {
 export function recommendedAdmission(deps: AdmissionDependencies): AdmissionChain {
   return new AdmissionChain([
     new NamespaceLifecycle({ getNamespace: deps.getNamespace }),
+    new ServiceAccountAdmission({ getServiceAccount: deps.getServiceAccount }),
     new NodeRestriction({ getPod: deps.getPod, getNode: deps.getNode }),
     new PodSecurity({ getNamespace: deps.getNamespace, listPods: deps.listPods, recordAuditAnnotations: deps.recordAuditAnnotations }),
     new Priority({ getClass: deps.getPriorityClass, classes: deps.priorityClasses }),
