@@ -67,8 +67,10 @@ describe("skiff agent", { skip: existsSync("/bin/busybox") ? false : "busybox is
     assert.ok(m, `node-token holds ${token.slice(0, 70)}...`);
     const id = m[1]!;
     agent = runAgent(["--server", server.url, "--token", token, "--data-dir", agentDir, "--runtime", "process", "--node-name", "agent-1", "--kubelet-port", "0", "--pod-bridge", "skiff-agent0"]);
-    await eventually(async () => /^agent-1\s+Ready\s/m.test(await kubectl.ok(["get", "nodes"])), 30_000, 200);
-    await eventually(() => /joined/.test(agent!.output()) || undefined, 30_000, 200);
+    await eventually(async () => /^agent-1\s+Ready\s/m.test(await kubectl.ok(["get", "nodes"])), 30_000, 200)
+      .catch((err: Error) => { throw new Error(`${err.message}; the agent said:\n${agent!.output()}`); });
+    await eventually(() => /joined/.test(agent!.output()) || undefined, 30_000, 200)
+      .catch((err: Error) => { throw new Error(`${err.message}; the agent said:\n${agent!.output()}`); });
     assert.match(agent.output(), /Node agent-1 joined https:\/\/127\.0\.0\.1:\d+ and runs pods with process/);
 
     // The bootstrap token asked for the node's client certificate; the node itself for its serving certificate.
@@ -84,7 +86,8 @@ describe("skiff agent", { skip: existsSync("/bin/busybox") ? false : "busybox is
     const serving = items.find((c) => c.spec.signerName === "kubernetes.io/kubelet-serving")!;
     assert.deepEqual(serving.spec.groups, ["system:nodes", "system:authenticated"]);
 
-    await kubectl.ok(["run", "greeter", "--image=unused", "--command", "--", "sh", "-c", "echo hello from the agent; sleep 600"]);
+    // The process runtime mounts no volumes, so no service-account token either.
+    await kubectl.ok(["run", "greeter", "--image=unused", `--overrides={"spec":{"automountServiceAccountToken":false}}`, "--command", "--", "sh", "-c", "echo hello from the agent; sleep 600"]);
     await eventually(async () => (await json(["get", "pod", "greeter"])).status.phase === "Running", 30_000, 200);
     assert.equal((await json(["get", "pod", "greeter"])).spec.nodeName, "agent-1");
     // Logs and exec go from the API server to the agent's kubelet, which shows the certificate the cluster CA signed.

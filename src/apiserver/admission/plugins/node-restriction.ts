@@ -18,7 +18,7 @@ import { notFound } from "../../../api/errors.js";
 import { jsonEqual } from "../../../api/json-equal.js";
 import type { AdmissionAttributes, AdmissionObject, AdmissionPlugin } from "../admission.js";
 import { nodeIdentity } from "../../authorization/node/node-authorizer.js";
-import { podConfigMapNames, podSecretNames } from "../../authorization/node/references.js";
+import { podConfigMapNames, podSecretNames } from "../../../api/pod-references.js";
 import { admissionForbidden } from "./forbidden.js";
 
 type Maybe<T> = T | undefined | Promise<T | undefined>;

@@ -14,7 +14,7 @@
  * update is "remove what the old version contributed, add the new".
  */
 import type { PersistentVolume, Pod } from "kubernetes-types/core/v1.js";
-import { podClaimNames, podConfigMapNames, podSecretNames, pvKubeletSecretNames } from "./references.js";
+import { podClaimNames, podConfigMapNames, podSecretNames, pvKubeletSecretNames } from "../../../api/pod-references.js";
 
 export type VertexType = "secret" | "configmap" | "persistentvolumeclaim" | "persistentvolume" | "serviceaccount" | "pod";
 
