@@ -244,7 +244,7 @@ export class ObjectStore {
       const current = this.present(info, decode(kv));
       const desired = await mutate(structuredClone(current));
       try {
-        return { object: await this.commitUpdate(info, current, desired, kv.modRevision, opts), created: false };
+        return { object: await this.commitUpdate(info, current, desired, kv.modRevision, opts, kv.stale), created: false };
       } catch (err) {
         const pinned = desired.metadata?.resourceVersion !== undefined && desired.metadata.resourceVersion !== "";
         if (isStoreError(err, "Conflict") && !pinned && attempt < 5) continue;
@@ -256,7 +256,7 @@ export class ObjectStore {
   }
 
   /** Turns a desired object into the stored one and writes it, guarded by the revision it was read at. */
-  private async commitUpdate(info: ResourceInfo, current: Obj, input: Obj, readRevision: number, opts: WriteOptions): Promise<Obj> {
+  private async commitUpdate(info: ResourceInfo, current: Obj, input: Obj, readRevision: number, opts: WriteOptions, stale?: boolean): Promise<Obj> {
     const name = current.metadata.name as string;
     if (!input || typeof input !== "object" || Array.isArray(input)) throw badRequest("the body of the request was not a JSON object");
     let obj = structuredClone(input);
@@ -312,7 +312,8 @@ export class ObjectStore {
     m.managedFields = updateManagedFields(current, obj, opts.fieldManager, groupVersion(info), opts.applied ? "Apply" : "Update", opts.subresource, opts.applied);
     if (!m.managedFields.length) delete m.managedFields;
     m.resourceVersion = cm.resourceVersion;
-    if (sameObject(obj, current)) return current;
+    // A stale value (read through an old encryption key) is rewritten even when unchanged, as upstream.
+    if (sameObject(obj, current) && !stale) return current;
     if ((m.finalizers ?? []).length === 0) delete m.finalizers;
     // The last finalizer of an object being deleted went away: the delete completes now.
     if (m.deletionTimestamp && !(m.finalizers ?? []).length && this.gracePeriodOver(obj) && !(obj.kind === "Namespace" && (obj.spec?.finalizers ?? []).length)) {
