@@ -12,7 +12,8 @@ import { componentLog, runElected } from "./component-commands.js";
 import { ControllerManager } from "../controllers/manager.js";
 import { SimNodes } from "../kubelet/runtime/sim/sim-nodes.js";
 import { Scheduler } from "../scheduler/scheduler.js";
-import { openStore } from "../storage/index.js";
+import { encryptStore, ensureSecretsEncryptionConfig, openStore } from "../storage/index.js";
+import { builtinResources } from "../api/resources.js";
 
 export const serverUsage = `Usage: skiff server [flags]
 
@@ -35,6 +36,10 @@ Flags:
   --ingress-http-port N        the built-in ingress controller's HTTP port on the node (default 80; 0 picks a free one)
   --ingress-https-port N       its HTTPS port (default 443; 0 picks a free one)
   --disable-ingress            run no ingress controller (IngressClass skiff)
+  --secrets-encryption         encrypt Secrets at rest with an aescbc key made on first start
+                               (DATA_DIR/tls/encryption-config.json, as k3s)
+  --encryption-provider-config FILE  an EncryptionConfiguration (apiserver.config.k8s.io/v1) saying which
+                               resources are encrypted and with which providers (aescbc, aesgcm, identity)
 `;
 
 const log = componentLog("apiserver");
@@ -59,6 +64,8 @@ export async function serverCommand(argv: string[]): Promise<number> {
       "ingress-http-port": { type: "string", default: "80" },
       "ingress-https-port": { type: "string", default: "443" },
       "disable-ingress": { type: "boolean", default: false },
+      "secrets-encryption": { type: "boolean", default: false },
+      "encryption-provider-config": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -70,7 +77,9 @@ export async function serverCommand(argv: string[]): Promise<number> {
   mkdirSync(dataDir, { recursive: true });
   const bind = values["bind-address"]!;
   const pki = await ensurePki(join(dataDir, "tls"), bind === "0.0.0.0" || bind === "::" ? [] : [bind]);
-  const store = openStore({ dataDir, datastoreEndpoint: values["datastore-endpoint"] });
+  const encryptionConfig = values["encryption-provider-config"] ?? (values["secrets-encryption"] ? ensureSecretsEncryptionConfig(join(dataDir, "tls", "encryption-config.json")) : undefined);
+  const backing = openStore({ dataDir, datastoreEndpoint: values["datastore-endpoint"] });
+  const store = encryptionConfig ? encryptStore(backing, resolve(encryptionConfig), builtinResources) : backing;
   const server = new ApiServer({ store, pki, bindAddress: bind, port: Number(values.port), log });
   await server.start();
   const kubeconfig = resolve(values["write-kubeconfig"] ?? join(dataDir, "kubeconfig.yaml"));
