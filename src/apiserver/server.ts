@@ -30,6 +30,7 @@ import type { Pki } from "../pki/index.js";
 import { ObjectStore, type Obj } from "./registry/object-store.js";
 import { ResourceHandler } from "./resource-handler.js";
 import { rfc3339 } from "../api/time.js";
+import type { Auditor } from "./audit/index.js";
 
 export interface ApiServerOptions {
   store: Store;
@@ -41,6 +42,8 @@ export interface ApiServerOptions {
   /** Extra bearer tokens accepted, mapped to their user. */
   tokens?: Map<string, UserInfo>;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** --audit-policy-file with --audit-log-path: every request goes through it (see src/apiserver/audit). */
+  audit?: Auditor;
 }
 
 export interface UserInfo { username: string; uid?: string; groups: string[] }

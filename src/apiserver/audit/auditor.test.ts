@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
+import { connect, createServer as createHttp2Server } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { Auditor, microNow, sourceIPs, type AuditRequest } from "./auditor.js";
@@ -221,4 +222,25 @@ describe("Auditor: observe() on a real response", () => {
     assert.deepEqual(events.map((e) => [e.stage, e.responseStatus?.code]), [["RequestReceived", undefined], ["ResponseStarted", 200], ["ResponseComplete", 200]]);
     assert.equal(events[2]!.responseObject, undefined);
   });
+});
+
+it("Auditor: observe() on an http2 response keeps the body once (its end() writes through write())", async () => {
+  const { auditor, events } = newAuditor([{ level: "RequestResponse" }]);
+  const server = createHttp2Server((_req, res) => {
+    auditor.begin(resourceRequest()).observe(res);
+    const text = JSON.stringify({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: "gone", reason: "NotFound", code: 404 });
+    res.writeHead(404, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+    res.end(text);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const client = connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  await new Promise<void>((resolve) => {
+    const req = client.request({ ":path": "/api/v1/namespaces/default/secrets/s" });
+    req.on("data", () => {});
+    req.on("end", resolve);
+  });
+  client.close();
+  await new Promise<void>((r) => server.close(() => r()));
+  assert.deepEqual(events.at(-1)!.responseStatus, { metadata: {}, status: "Failure", message: "gone", reason: "NotFound", code: 404 });
+  assert.equal((events.at(-1)!.responseObject as { message: string }).message, "gone");
 });

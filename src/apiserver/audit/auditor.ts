@@ -205,17 +205,38 @@ class RequestAudit implements AuditContext {
     const writeHead = res.writeHead.bind(res);
     const write = res.write.bind(res);
     const end = res.end.bind(res);
-    res.writeHead = (...args: unknown[]) => { this.responseStarted(Number(args[0])); return writeHead(...args); };
-    res.write = (...args: unknown[]) => { this.responseStarted(res.statusCode); capture(args[0], args[1]); return write(...args); };
-    res.end = (...args: unknown[]) => { this.responseStarted(res.statusCode); capture(args[0], args[1]); return end(...args); };
+    // Headers given to writeHead are not visible to getHeader afterwards, so the content type is noted here.
+    let contentType = "";
+    res.writeHead = (...args: unknown[]) => {
+      this.responseStarted(Number(args[0]));
+      const headers = args.find((x) => x && typeof x === "object");
+      if (headers && !Array.isArray(headers)) {
+        const entry = Object.entries(headers).find(([k]) => k.toLowerCase() === "content-type");
+        if (entry) contentType = String(entry[1]);
+      }
+      return writeHead(...args);
+    };
+    // http2's end(chunk) writes the chunk through this.write: it must not be kept twice.
+    let ending = false;
+    res.write = (...args: unknown[]) => { this.responseStarted(res.statusCode); if (!ending) capture(args[0], args[1]); return write(...args); };
+    res.end = (...args: unknown[]) => {
+      this.responseStarted(res.statusCode);
+      capture(args[0], args[1]);
+      ending = true;
+      try {
+        return end(...args);
+      } finally {
+        ending = false;
+      }
+    };
     let finished = false;
-    res.once("finish", () => { finished = true; this.complete(res.statusCode, this.parseBody(res, chunks)); });
+    res.once("finish", () => { finished = true; this.complete(res.statusCode, this.parseBody(contentType || res.getHeader("content-type"), chunks)); });
     // A watch ends when its client goes away: that is its ResponseComplete.
-    res.once("close", () => { if (!finished) this.complete(this.startedSent ? res.statusCode : 0, this.parseBody(res, chunks)); });
+    res.once("close", () => { if (!finished) this.complete(this.startedSent ? res.statusCode : 0, this.parseBody(contentType || res.getHeader("content-type"), chunks)); });
   }
 
-  private parseBody(res: ObservableResponse, chunks: Buffer[]): unknown {
-    if (!chunks.length || !String(res.getHeader("content-type") ?? "").includes("json")) return undefined;
+  private parseBody(contentType: unknown, chunks: Buffer[]): unknown {
+    if (!chunks.length || !String(contentType ?? "").includes("json")) return undefined;
     const text = Buffer.concat(chunks).toString("utf8");
     if (!levelAtLeast(this.config.level, "RequestResponse") && !text.includes('"kind":"Status"')) return undefined;
     try {
