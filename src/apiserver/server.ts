@@ -30,7 +30,7 @@ import type { Pki } from "../pki/index.js";
 import { ObjectStore, type Obj } from "./registry/object-store.js";
 import { ResourceHandler } from "./resource-handler.js";
 import { rfc3339 } from "../api/time.js";
-import type { Auditor } from "./audit/index.js";
+import { auditRequestFrom, type Auditor } from "./audit/index.js";
 
 export interface ApiServerOptions {
   store: Store;
@@ -313,6 +313,8 @@ export class ApiServer {
         return;
       }
       const user = this.authenticate(req);
+      // Audit: the event begins once the request is authenticated (or failed to be), then follows the response.
+      this.options.audit?.begin(auditRequestFrom(req, user)).observe(res);
       if (!user) throw new ApiError(401, "Unauthorized", "Unauthorized");
       if (path === "/metrics") {
         const body = this.metrics.render({ skiff_storage_revision: await this.options.store.currentRevision() });
