@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import { connect, createServer as createHttp2Server } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { Auditor, microNow, sourceIPs, type AuditRequest } from "./auditor.js";
+import { Auditor, auditContextOf, microNow, sourceIPs, type AuditRequest } from "./auditor.js";
 import type { AuditAttributes } from "./policy.js";
 import type { Event, Policy, PolicyRule } from "./types.js";
 
@@ -146,6 +146,20 @@ describe("Auditor: events", () => {
     assert.deepEqual(healthz.events[1]!.user, {});
     assert.equal(healthz.events[1]!.objectRef, undefined);
     assert.equal(healthz.events[1]!.verb, "get");
+  });
+
+  it("a context is found from the request and response observe() was given, when audited", () => {
+    const { auditor } = newAuditor([{ level: "None", verbs: ["list"] }, { level: "Metadata" }]);
+    const fakeRes = () => ({ statusCode: 200, headers: {} as Record<string, string>, setHeader(n: string, v: string) { this.headers[n] = v; }, getHeader(n: string) { return this.headers[n]; }, writeHead() {}, write() {}, end() {}, once() {} });
+    const [req, res] = [{}, fakeRes()];
+    const ctx = auditor.begin(resourceRequest());
+    ctx.observe(res, req);
+    assert.equal(auditContextOf(req), ctx);
+    assert.equal(auditContextOf(res), ctx);
+    const [req2, res2] = [{}, fakeRes()];
+    auditor.begin(resourceRequest({ verb: "list" })).observe(res2, req2);
+    assert.equal(auditContextOf(req2), undefined);
+    assert.equal(res2.headers["Audit-Id"], "4f8c2c56-1a4e-4e0b-9a53-0f6bd1d6a2f1");
   });
 
   it("microNow is RFC 3339 with microseconds; sourceIPs as upstream's", () => {

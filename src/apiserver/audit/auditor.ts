@@ -56,8 +56,19 @@ export interface AuditContext {
   complete(code: number, body?: unknown): void;
   /** The handler threw unexpectedly: sends Panic with a 500 status. */
   panic(err: unknown): void;
-  /** Sets the Audit-Id header and calls responseStarted and complete from the response itself, capturing a JSON body when needed. */
-  observe(res: ObservableResponse): void;
+  /**
+   * Sets the Audit-Id header and calls responseStarted and complete from the response itself, capturing a JSON
+   * body when needed. The context is then found from the response, and from req when given (auditContextOf).
+   */
+  observe(res: ObservableResponse, req?: object): void;
+}
+
+/** Each request's audit context, found from its request or response, as upstream finds it in the request's context. */
+const contexts = new WeakMap<object, AuditContext>();
+
+/** The audit context of a request or response that observe() was given; undefined when the request is not audited. */
+export function auditContextOf(reqOrRes: object): AuditContext | undefined {
+  return contexts.get(reqOrRes);
 }
 
 export interface AuditorOptions {
@@ -180,10 +191,12 @@ class RequestAudit implements AuditContext {
     this.send("Panic");
   }
 
-  observe(res: ObservableResponse): void {
+  observe(res: ObservableResponse, req?: object): void {
     if (!res.getHeader("Audit-Id")) res.setHeader("Audit-Id", this.auditID);
     const ev = this.event;
     if (!ev) return;
+    contexts.set(res, this);
+    if (req) contexts.set(req, this);
     // A body matters whole at RequestResponse; below that only a Status (errors, deletes) does, and a Status is
     // small, so a large body stops being kept. A stream's body is never kept.
     const whole = levelAtLeast(ev.level, "RequestResponse");

@@ -3,7 +3,7 @@
  * decides each request's level, the Auditor follows the request through its
  * stages, a backend writes the events.
  */
-export { Auditor, microNow, sourceIPs, type AuditBackend, type AuditContext, type AuditRequest, type AuditorOptions, type ObservableResponse } from "./auditor.js";
+export { Auditor, auditContextOf, microNow, sourceIPs, type AuditBackend, type AuditContext, type AuditRequest, type AuditorOptions, type ObservableResponse } from "./auditor.js";
 export { LogBackend, type LogBackendOptions } from "./log-backend.js";
 export { PolicyEvaluator, loadPolicy, validatePolicy, type AuditAttributes, type RequestAuditConfig } from "./policy.js";
 export type { Event, EventUser, GroupResources, Level, ObjectReference, Policy, PolicyRule, ResponseStatus, Stage } from "./types.js";
