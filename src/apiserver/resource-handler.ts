@@ -16,6 +16,7 @@ import { serverSideApply } from "./apply.js";
 import { duplicateFields } from "./duplicate-fields.js";
 import { checkUnknownFields } from "./field-validation.js";
 import { decodeProtobufObject } from "./protobuf/decode.js";
+import { auditContextOf } from "./audit/index.js";
 import { parseRV, type DeleteOptions, type ObjectStore, type Obj, type ObjectEvent } from "./registry/object-store.js";
 import { rfc3339 } from "../api/time.js";
 
@@ -100,13 +101,16 @@ export class ResourceHandler {
     const type = mediaType(req);
     if (type && type !== "application/json" && type !== "application/yaml" && type !== "*/*") {
       if (type === "application/vnd.kubernetes.protobuf") {
-        return { obj: decodeProtobufObject(await readBody(req)) };
+        const obj = decodeProtobufObject(await readBody(req));
+        auditContextOf(req)?.setRequestObject(obj); // audit: the request object (upstream's LogRequestObject)
+        return { obj };
       }
       throw new ApiError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
     }
     const raw = await readBody(req);
     const body = decodeBody(raw, type || "application/json");
     if (!body || typeof body !== "object" || Array.isArray(body)) throw badRequest("the body of the request was not a JSON object");
+    auditContextOf(req)?.setRequestObject(body); // audit: the request object (upstream's LogRequestObject)
     return { obj: body as Obj, text: type === "application/yaml" ? undefined : raw.toString("utf8") };
   }
 
@@ -143,6 +147,7 @@ export class ResourceHandler {
     }
     const raw = await readBody(req);
     const patch = decodeBody(raw, type);
+    auditContextOf(req)?.setRequestObject(patch); // audit: the patch is the request object (upstream's LogRequestPatch)
     const jsonText = type === "application/apply-patch+yaml" && !raw.toString("utf8").trimStart().startsWith("{") ? undefined : raw.toString("utf8");
     const opts = this.writeOptions(r, req.headers["user-agent"]);
     if (type === "application/apply-patch+yaml") {

@@ -314,7 +314,7 @@ export class ApiServer {
       }
       const user = this.authenticate(req);
       // Audit: the event begins once the request is authenticated (or failed to be), then follows the response.
-      this.options.audit?.begin(auditRequestFrom(req, user)).observe(res);
+      this.options.audit?.begin(auditRequestFrom(req, user)).observe(res, req);
       if (!user) throw new ApiError(401, "Unauthorized", "Unauthorized");
       if (path === "/metrics") {
         const body = this.metrics.render({ skiff_storage_revision: await this.options.store.currentRevision() });

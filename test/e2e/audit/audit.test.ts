@@ -44,13 +44,21 @@ describe("audit log", () => {
     assert.ok(ev.user.groups?.includes("system:masters"));
     assert.deepEqual(ev.sourceIPs, ["127.0.0.1"]);
     assert.match(ev.userAgent ?? "", /^kubectl\//);
-    assert.deepEqual(ev.objectRef, { resource: "configmaps", namespace: "default", apiVersion: "v1" });
+    assert.deepEqual(ev.objectRef, { resource: "configmaps", namespace: "default", name: "audited", apiVersion: "v1" }, "the name from the request object");
     assert.equal(ev.responseStatus?.code, 201);
     const obj = ev.responseObject as { data: Record<string, string>; metadata: { managedFields?: unknown } };
     assert.deepEqual(obj.data, { colour: "blue" });
+    assert.deepEqual((ev.requestObject as { data: unknown }).data, { colour: "blue" }, "kubectl's protobuf body, decoded");
     assert.equal(obj.metadata.managedFields, undefined, "omitManagedFields");
     assert.match(ev.requestReceivedTimestamp, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
     assert.ok(ev.stageTimestamp >= ev.requestReceivedTimestamp);
+  });
+
+  it("logs a patch as the request object", async () => {
+    await kubectl.ok(["patch", "configmap", "audited", "-p", '{"data":{"colour":"red"}}']);
+    const ev = await find((e) => e.verb === "patch" && e.objectRef?.name === "audited" && e.stage === "ResponseComplete");
+    assert.deepEqual(ev.requestObject, { data: { colour: "red" } });
+    assert.deepEqual((ev.responseObject as { data: unknown }).data, { colour: "red" });
   });
 
   it("logs secrets by metadata only: the value never reaches the log", async () => {
