@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { kubectlFor } from "../../helpers/kubectl.js";
-import { startServer } from "../../helpers/skiff-server.js";
+import { execFileSync } from "node:child_process";
+import { repoRoot, startServer } from "../../helpers/skiff-server.js";
 import { SqliteStore, loadEncryptionConfiguration } from "../../../src/storage/index.js";
 
 const dataDir = mkdtempSync(join(tmpdir(), "skiff-e2e-encryption-"));
@@ -66,5 +67,38 @@ describe("secrets encryption at rest", () => {
     } finally {
       await store.close();
     }
+  });
+
+  it("skiff secrets-encrypt status shows the keys; reencrypt rewrites every secret under the active one", async () => {
+    const skiff = (...args: string[]) => execFileSync(process.execPath, [join(repoRoot, "bin/skiff.js"), "secrets-encrypt", ...args, "--data-dir", dataDir], { encoding: "utf8" });
+    const rotated = join(dataDir, "rotated.yaml");
+    const before = loadEncryptionConfiguration(rotated);
+    const third = join(dataDir, "third.yaml");
+    writeFileSync(third, JSON.stringify({
+      ...before, resources: [{ resources: ["secrets"], providers: [{ aescbc: { keys: [{ name: "third", secret: randomBytes(32).toString("base64") }] } }, ...before.resources[0]!.providers] }],
+    }), { mode: 0o600 });
+    const status = skiff("status", "--encryption-provider-config", third);
+    assert.match(status, /^Encryption Status: Enabled\n/);
+    assert.match(status, /^ \*\s+AES-CBC\s+third$/m);
+    assert.match(status, /^\s+AES-GCM\s+second$/m);
+    assert.match(status, /^\s+Identity\s+-$/m);
+    {
+      await using server = await startServer({ dataDir, args: ["--encryption-provider-config", third] });
+      const kubectl = kubectlFor(server.kubeconfig);
+      await kubectl.ok(["create", "namespace", "other"]);
+      await kubectl.ok(["create", "secret", "generic", "t", "-n", "other", "--from-literal=x=y"]);
+      assert.match(skiff("reencrypt"), /^\d+ secrets rewritten$/m);
+      const read = await kubectl.ok(["get", "secret", "s", "-o", "jsonpath={.data.password}"]);
+      assert.equal(Buffer.from(read, "base64").toString(), password);
+    }
+    const store = new SqliteStore(join(dataDir, "state.db"));
+    try {
+      for (const key of ["/registry/secrets/default/s", "/registry/secrets/other/t"]) {
+        assert.match((await store.get(key))!.value, /^k8s:enc:aescbc:v1:third:/, key);
+      }
+    } finally {
+      await store.close();
+    }
+    assert.match(execFileSync(process.execPath, [join(repoRoot, "bin/skiff.js"), "secrets-encrypt", "status", "--data-dir", join(dataDir, "nowhere")], { encoding: "utf8" }), /Disabled, no configuration file found/);
   });
 });
