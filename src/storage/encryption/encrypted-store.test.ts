@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { builtinResources } from "../../api/resources.js";
 import { ObjectStore } from "../../apiserver/registry/object-store.js";
+import { EtcdStore } from "../etcd/etcd-store.js";
 import { SqliteStore } from "../sqlite/sqlite-store.js";
 import { runStoreConformance } from "../store-conformance.js";
 import type { Store, WatchEvent } from "../store.js";
@@ -24,6 +25,10 @@ const freshSqlite = () => new SqliteStore(join(dir, `store-${n++}.db`));
 // Every conformance key is under /registry/, so "*.*" encrypts all of them; the plaintext value must never
 // reach the backend, which the suite cannot see, so one backend in the middle checks it.
 runStoreConformance("sqlite, encrypted", async () => new EncryptedStore(new PlaintextTrap(freshSqlite()), [{ prefixes: ["/registry/"], transformers: [newKey, oldKey] }]));
+// Encrypted values are binary strings: etcd must keep every byte too (CI names a local etcd, as for its own suite).
+if (process.env.SKIFF_TEST_ETCD) {
+  runStoreConformance("etcd, encrypted", async () => new EncryptedStore(new PlaintextTrap(new EtcdStore([process.env.SKIFF_TEST_ETCD!])), [{ prefixes: ["/registry/"], transformers: [oldKey, newKey] }]));
+}
 runStoreConformance("sqlite, encrypted with aescbc", async () => new EncryptedStore(freshSqlite(), [{ prefixes: ["/registry/"], transformers: [oldKey] }]));
 
 describe("EncryptedStore", () => {
