@@ -172,5 +172,5 @@ function auditorFrom(values: Record<string, string | boolean | undefined>): { au
     path: path === "-" ? "-" : resolve(path), maxAgeDays: number("audit-log-maxage"), maxBackups: number("audit-log-maxbackup"),
     maxSizeMB: number("audit-log-maxsize"), log: componentLog("audit"),
   });
-  return { auditor: new Auditor({ policy, backend }), backend };
+  return { auditor: new Auditor({ policy, backend, log: componentLog("audit") }), backend };
 }

@@ -162,6 +162,22 @@ describe("Auditor: events", () => {
     assert.equal(res2.headers["Audit-Id"], "4f8c2c56-1a4e-4e0b-9a53-0f6bd1d6a2f1");
   });
 
+  it("a backend that fails RequestReceived fails the request; later failures are reported, not thrown", () => {
+    const logged: string[] = [];
+    let fail = true;
+    const auditor = new Auditor({
+      policy: { apiVersion: "audit.k8s.io/v1", kind: "Policy", rules: [{ level: "Metadata" }] },
+      backend: { processEvent: () => { if (fail) throw new Error("disk full"); } },
+      log: (msg, fields) => logged.push(`${msg} ${fields?.stage}`),
+    });
+    assert.throws(() => auditor.begin(resourceRequest()), /disk full/);
+    fail = false;
+    const ctx = auditor.begin(resourceRequest());
+    fail = true;
+    ctx.complete(200);
+    assert.deepEqual(logged, ["audit event dropped ResponseComplete"]);
+  });
+
   it("microNow is RFC 3339 with microseconds; sourceIPs as upstream's", () => {
     assert.match(microNow(), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
     assert.deepEqual(sourceIPs({}, "::ffff:127.0.0.1"), ["127.0.0.1"]);

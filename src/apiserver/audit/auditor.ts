@@ -77,6 +77,8 @@ export interface AuditorOptions {
   /** Microsecond RFC 3339 "now"; tests pass a fixed clock. */
   now?: () => string;
   newID?: () => string;
+  /** Where a backend's failure after RequestReceived is reported (it cannot fail a response already under way). */
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
 const MAX_USER_AGENT = 1024;
@@ -95,7 +97,7 @@ export class Auditor {
 
   begin(request: AuditRequest): AuditContext {
     const config = this.evaluator.evaluate(request.attributes);
-    return new RequestAudit(request, config, request.auditID || this.newID(), this.now, this.options.backend);
+    return new RequestAudit(request, config, request.auditID || this.newID(), this.now, this.options.backend, this.options.log);
   }
 }
 
@@ -110,6 +112,7 @@ class RequestAudit implements AuditContext {
     readonly auditID: string,
     private readonly now: () => string,
     private readonly backend: AuditBackend,
+    private readonly log?: AuditorOptions["log"],
     private readonly longRunning = request.longRunning ?? false,
   ) {
     if (config.level === "None") return;
@@ -264,7 +267,13 @@ class RequestAudit implements AuditContext {
     if (this.config.omitStages.includes(stage)) return;
     ev.stage = stage;
     ev.stageTimestamp = stage === "RequestReceived" ? ev.requestReceivedTimestamp : this.now();
-    this.backend.processEvent(ordered(ev));
+    // RequestReceived that cannot be stored fails the request (begin throws), as upstream; later stages are reported.
+    if (stage === "RequestReceived") return this.backend.processEvent(ordered(ev));
+    try {
+      this.backend.processEvent(ordered(ev));
+    } catch (err) {
+      this.log?.("audit event dropped", { auditID: ev.auditID, stage, err: String(err) });
+    }
   }
 }
 

@@ -18,7 +18,7 @@ function event(i: number, pad = 0): Event {
 
 describe("audit LogBackend", () => {
   it("appends one JSON event a line to a 0600 file", () => {
-    const path = join(dir, "audit.log");
+    const path = join(dir, "made", "audit.log");
     const backend = new LogBackend({ path });
     backend.processEvent(event(1));
     backend.processEvent(event(2));

@@ -5,7 +5,7 @@
  * the file is renamed NAME-<UTC time>.EXT and a new one begun; backups beyond
  * maxBackups or older than maxAge days are removed (0: keep them).
  */
-import { closeSync, fstatSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, extname, join } from "node:path";
 import type { AuditBackend } from "./auditor.js";
 import type { Event } from "./types.js";
@@ -61,6 +61,8 @@ export class LogBackend implements AuditBackend {
   }
 
   private open(): number {
+    // As upstream, the log's directory is made when missing.
+    mkdirSync(dirname(this.options.path), { recursive: true, mode: 0o700 });
     this.fd = openSync(this.options.path, "a", 0o600);
     this.size = fstatSync(this.fd).size;
     return this.fd;
