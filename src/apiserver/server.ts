@@ -51,6 +51,7 @@ import { parseRequestInfo, type RequestInfo } from "./request-info.js";
 import { reviewResources } from "./registry/review-resources.js";
 import { ServiceAccounts } from "./service-accounts.js";
 import { LEGACY_TOKEN_LAST_USED_LABEL } from "./authentication/service-account-token.js";
+import { auditContextOf, auditRequestFrom, type AuditContext, type Auditor } from "./audit/index.js";
 
 export interface ApiServerOptions {
   store: Store;
@@ -64,6 +65,8 @@ export interface ApiServerOptions {
   /** Upstream's --anonymous-auth (default true). */
   anonymousAuth?: boolean;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** --audit-policy-file with --audit-log-path: every request goes through it (see src/apiserver/audit). */
+  audit?: Auditor;
 }
 
 export type { UserInfo };
@@ -144,6 +147,7 @@ export class ApiServer {
       getNamespace: (name) => namespaces.getFresh(undefined, name),
       getServiceAccount: (ns, name) => bound.serviceaccounts.getFresh(ns, name),
       listPods: async (ns) => (await this.objects.list(this.info("", "v1", "pods"), ns)).items as Pod[],
+      recordAuditAnnotations: (attrs, annotations) => { for (const [k, v] of Object.entries(annotations)) attrs.addAuditAnnotation?.(k, v); },
       getPriorityClass: (name) => priorityClasses.getFresh(undefined, name),
       priorityClasses: () => priorityClasses.list(),
       ingressClasses: () => ingressClasses.list(),
@@ -299,14 +303,22 @@ export class ApiServer {
    * info from the normalised path, authentication, impersonation,
    * authorization. Throws 400, 401 or 403.
    */
-  private async admitRequest(req: Request | IncomingMessage, method: string, url: URL): Promise<{ info: RequestInfo; user: UserInfo }> {
+  private async admitRequest(req: Request | IncomingMessage, method: string, url: URL, res?: Response): Promise<{ info: RequestInfo; user: UserInfo }> {
+    const socket = ((req as { stream?: { session?: { socket?: unknown } } }).stream?.session?.socket ?? req.socket) as TLSSocket | undefined;
+    let authenticated: UserInfo | undefined;
+    try {
+      authenticated = await this.authenticator.authenticate({ headers: req.headers, socket } as AuthenticatableRequest);
+    } finally {
+      // The audit event begins once the request is authenticated (or failed to be), then follows the response.
+      if (res) this.options.audit?.begin(auditRequestFrom(req, authenticated)).observe(res, req);
+    }
+    const audit = auditContextOf(req);
     // The raw path, not url.pathname: WHATWG URL parsing resolves `..` and `%2e%2e` segments, and they must be refused, not followed.
     const rawPath = (req.url ?? "/").split("?")[0]!.split("#")[0]!;
     const info = parseRequestInfo(method, rawPath, url.searchParams);
-    const socket = ((req as { stream?: { session?: { socket?: unknown } } }).stream?.session?.socket ?? req.socket) as TLSSocket | undefined;
-    const authenticated = await this.authenticator.authenticate({ headers: req.headers, socket } as AuthenticatableRequest);
     const user = wantsImpersonation(req.headers) ? impersonate(req.headers, authenticated, this.authorizer) : authenticated;
-    this.authorize(requestAttributes(info, user));
+    if (user !== authenticated) audit?.impersonated(user);
+    this.authorize(requestAttributes(info, user), audit);
     // Exec, attach and port-forward by WebSocket are GETs that start processes: upstream asks for create as well.
     if (info.resource === "pods" && info.verb === "get" && ["exec", "attach", "portforward"].includes(info.subresource)) {
       this.authorize({ ...requestAttributes(info, user), verb: "create" });
@@ -314,8 +326,10 @@ export class ApiServer {
     return { info, user };
   }
 
-  private authorize(attrs: Attributes): void {
+  private authorize(attrs: Attributes, audit?: AuditContext): void {
     const r = this.authorizer.authorize(attrs);
+    audit?.annotate("authorization.k8s.io/decision", r.decision === "Allow" ? "allow" : "forbid");
+    if (r.reason) audit?.annotate("authorization.k8s.io/reason", r.reason);
     if (r.decision !== "Allow") throw forbidden(attrs, r.reason);
   }
 
@@ -350,7 +364,7 @@ export class ApiServer {
         res.end(this.options.pki.caCert);
         return;
       }
-      const admitted = await this.admitRequest(req, req.method ?? "GET", url);
+      const admitted = await this.admitRequest(req, req.method ?? "GET", url, res);
       info = admitted.info;
       await this.route(req, res, info, url.searchParams, admitted.user);
     } catch (err) {

@@ -443,6 +443,8 @@ function skiffClusterRoles(): ClusterRole[] {
       rule("create delete get list watch", CORE, "persistentvolumes"),
       rule("get list update watch", CORE, "persistentvolumeclaims"),
       rule(READ, "storage.k8s.io", "storageclasses"),
+      // It makes its own StorageClass (local-path) on first start.
+      rule("create", "storage.k8s.io", "storageclasses"),
       rule("get", CORE, "nodes"),
       eventsRule(),
     ]),
