@@ -65,6 +65,24 @@ export function validateLabels(field: string, labels: Record<string, unknown> | 
   return errs;
 }
 
+/** ConfigMap and Secret data may hold at most 1 MiB in all (upstream's MaxSecretSize). */
+export const MAX_DATA_SIZE = 1024 * 1024;
+
+const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
+
+/** A key of ConfigMap or Secret data: a file name in a volume, so no '/', and not '.' or '..'. */
+export function configKey(field: string, key: string): FieldError[] {
+  const errs: FieldError[] = [];
+  if (key.length > 253) errs.push(bad(field, key, "must be no more than 253 characters"));
+  if (!CONFIG_KEY.test(key)) {
+    errs.push(bad(field, key, "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"));
+  }
+  if (key === ".") errs.push(bad(field, key, "must not be '.'"));
+  else if (key === "..") errs.push(bad(field, key, "must not be '..'"));
+  else if (key.startsWith("..")) errs.push(bad(field, key, "must not start with '..'"));
+  return errs;
+}
+
 /** Names that must be DNS labels rather than subdomains. */
 const labelNamedKinds = new Set(["Namespace", "Service"]);
 
@@ -238,17 +256,32 @@ const validators: Record<string, (o: Obj) => FieldError[]> = {
   },
   ConfigMap(o) {
     const errs: FieldError[] = [];
-    for (const k of [...Object.keys(o.data ?? {}), ...Object.keys(o.binaryData ?? {})]) {
-      if (!/^[-._a-zA-Z0-9]+$/.test(k)) errs.push(bad("data", k, "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"));
+    const data: Obj = o.data ?? {};
+    const binary: Obj = o.binaryData ?? {};
+    let total = 0;
+    for (const [k, v] of Object.entries(data)) {
+      errs.push(...configKey(`data[${k}]`, k));
+      if (Object.hasOwn(binary, k)) errs.push(bad(`data[${k}]`, k, "duplicate of key present in binaryData"));
+      if (typeof v === "string") total += Buffer.byteLength(v);
     }
+    for (const [k, v] of Object.entries(binary)) {
+      errs.push(...configKey(`binaryData[${k}]`, k));
+      if (Object.hasOwn(data, k)) errs.push(bad(`binaryData[${k}]`, k, "duplicate of key present in data"));
+      if (typeof v === "string") total += Buffer.byteLength(v, "base64");
+    }
+    // Upstream names the whole object with an empty path, which prints as "[]".
+    if (total > MAX_DATA_SIZE) errs.push({ type: "FieldValueTooLong", field: "[]", detail: `must have at most ${MAX_DATA_SIZE} bytes` });
     return errs;
   },
   Secret(o) {
     const errs: FieldError[] = [];
+    let total = 0;
     for (const [k, v] of Object.entries(o.data ?? {})) {
-      if (!/^[-._a-zA-Z0-9]+$/.test(k)) errs.push(bad("data", k, "a valid config key must consist of alphanumeric characters, '-', '_' or '.'"));
+      errs.push(...configKey(`data[${k}]`, k));
       if (typeof v !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) errs.push(bad(`data[${k}]`, "<secret contents redacted>", "illegal base64 data"));
+      else total += Buffer.byteLength(v, "base64");
     }
+    if (total > MAX_DATA_SIZE) errs.push({ type: "FieldValueTooLong", field: "data", detail: `must have at most ${MAX_DATA_SIZE} bytes` });
     return errs;
   },
   Ingress(o) {

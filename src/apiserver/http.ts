@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { parse as parseYaml } from "yaml";
 import { ApiError, badRequest } from "../api/errors.js";
+import { refuseDeepJson, valueTooDeep } from "./json-depth.js";
 
 export type Request = IncomingMessage | Http2ServerRequest;
 export type Response = ServerResponse | Http2ServerResponse;
@@ -29,13 +30,18 @@ export function mediaType(req: Request): string {
 export function decodeBody(body: Buffer, type: string): unknown {
   const text = body.toString("utf8");
   if (type === "application/apply-patch+yaml" || type === "application/yaml") {
+    let value: unknown;
     try {
-      return parseYaml(text, { uniqueKeys: false, maxAliasCount: 100 });
+      value = parseYaml(text, { uniqueKeys: false, maxAliasCount: 100 });
     } catch (err) {
       throw badRequest(`error decoding YAML: ${(err as Error).message.split("\n")[0]}`);
     }
+    // Past the parser, every walk recurses: a deep (or, through aliases, cyclic) value stops here.
+    if (valueTooDeep(value)) throw badRequest("error decoding YAML: exceeded max depth");
+    return value;
   }
   if (text.trim() === "") throw badRequest("the request body is empty");
+  refuseDeepJson(text, "couldn't get version/kind; json parse error: ");
   try {
     return JSON.parse(text);
   } catch (err) {
