@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { parse as parseYaml } from "yaml";
 import { ApiError, badRequest } from "../api/errors.js";
-import { refuseDeepJson, valueTooDeep } from "./json-depth.js";
+import { refuseDeepJson, valueTooDeep, yamlTextTooDeep } from "./json-depth.js";
 
 export type Request = IncomingMessage | Http2ServerRequest;
 export type Response = ServerResponse | Http2ServerResponse;
@@ -30,6 +30,7 @@ export function mediaType(req: Request): string {
 export function decodeBody(body: Buffer, type: string): unknown {
   const text = body.toString("utf8");
   if (type === "application/apply-patch+yaml" || type === "application/yaml") {
+    if (yamlTextTooDeep(text)) throw badRequest("error decoding YAML: exceeded max depth");
     let value: unknown;
     try {
       value = parseYaml(text, { uniqueKeys: false, maxAliasCount: 100 });

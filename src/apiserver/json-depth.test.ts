@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { jsonTextTooDeep, valueTooDeep } from "./json-depth.js";
+import { jsonTextTooDeep, valueTooDeep, yamlTextTooDeep } from "./json-depth.js";
 
 it("measures the nesting of JSON text without parsing it, strings aside", () => {
   const nest = (n: number) => "[".repeat(n) + "]".repeat(n);
@@ -20,4 +20,17 @@ it("measures the nesting of a decoded value without recursion, and calls a cycle
   const cyclic: Record<string, unknown> = {};
   cyclic.self = cyclic;
   assert.equal(valueTooDeep(cyclic), true);
+});
+
+it("bounds YAML nesting on the text, block and flow, before the parser recurses", () => {
+  const block = (n: number) => Array.from({ length: n }, (_, i) => `${" ".repeat(i)}a:`).join("\n") + " 1";
+  assert.equal(yamlTextTooDeep(block(3), 3), false);
+  assert.equal(yamlTextTooDeep(block(4), 3), true);
+  assert.equal(yamlTextTooDeep("a:\n  b: 1\nc:\n  d: 2\n", 2), false);
+  assert.equal(yamlTextTooDeep("- - - x", 3), true);
+  assert.equal(yamlTextTooDeep("a: [[1]]", 3), false);
+  assert.equal(yamlTextTooDeep("a: [[[1]]]", 3), true);
+  assert.equal(yamlTextTooDeep("a: '[[[[[['  # [[[[[[", 2), false);
+  assert.equal(yamlTextTooDeep("[".repeat(100_000)), true);
+  assert.equal(yamlTextTooDeep("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: x\n    args: [a, b]\n"), false);
 });

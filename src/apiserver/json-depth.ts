@@ -34,6 +34,54 @@ export function jsonTextTooDeep(text: string, max = MAX_DEPTH): boolean {
   return false;
 }
 
+/**
+ * The yaml parser recurses several frames a level and gives out near 800
+ * levels (and a stack overflow inside it has been seen to take the process
+ * down), so YAML text gets a bound of its own, checked on the text.
+ */
+export const MAX_YAML_DEPTH = 256;
+
+/**
+ * Whether YAML text may nest deeper than max: block nesting by the stack of
+ * indentations (and "- " entries opening a sequence on one line), flow nesting
+ * by brackets outside quotes and comments. It may overcount (a bracket inside
+ * a plain scalar), never undercount, and no real document comes near the bound.
+ */
+export function yamlTextTooDeep(text: string, max = MAX_YAML_DEPTH): boolean {
+  const indents: number[] = [];
+  let flow = 0;
+  for (const line of text.split("\n")) {
+    const indent = line.length - line.trimStart().length;
+    let rest = line.slice(indent);
+    if (rest === "" || rest.startsWith("#")) continue;
+    if (flow === 0) {
+      while (indents.length && indents[indents.length - 1]! >= indent) indents.pop();
+      indents.push(indent);
+    }
+    let dashes = 0;
+    while (/^-(\s|$)/.test(rest)) {
+      dashes++;
+      rest = rest.slice(1).trimStart();
+    }
+    let quote = "";
+    for (let i = 0; i < rest.length; i++) {
+      const c = rest[i]!;
+      if (quote) {
+        if (c === "\\" && quote === '"') i++;
+        else if (c === quote) quote = "";
+        continue;
+      }
+      if (c === '"' || c === "'") quote = c;
+      else if (c === "#" && (i === 0 || /\s/.test(rest[i - 1]!))) break;
+      else if (c === "[" || c === "{") flow++;
+      else if ((c === "]" || c === "}") && flow > 0) flow--;
+      if (indents.length + dashes + flow > max) return true;
+    }
+    if (indents.length + dashes + flow > max) return true;
+  }
+  return false;
+}
+
 /** Whether a decoded value (from YAML or protobuf) nests deeper than max; iterative, for the same reason. */
 export function valueTooDeep(value: unknown, max = MAX_DEPTH): boolean {
   const stack: [unknown, number][] = [[value, 0]];

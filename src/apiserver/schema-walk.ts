@@ -82,7 +82,10 @@ export function walkSchema(value: unknown, schema: Obj | undefined, visitor: Sch
   if (visitor.visit?.(value, r, at) === false) return;
   if (value === null || typeof value !== "object") return;
   const s = r.schema;
-  if (s["x-kubernetes-preserve-unknown-fields"] || (r.resolved && FREE_FORM.has(r.resolved))) return;
+  if (r.resolved && FREE_FORM.has(r.resolved)) return;
+  // Preserved unknown fields: the declared properties are still walked, the rest is free.
+  const preserve = Boolean(s["x-kubernetes-preserve-unknown-fields"]);
+  if (preserve && !s.properties) return;
   if (Array.isArray(value)) {
     value.forEach((v, i) => walkSchema(v, s.items, visitor, { path: `${at.path}[${i}]`, fields: at.fields, struct: at.struct, parent: value, key: i }));
     return;
@@ -96,7 +99,7 @@ export function walkSchema(value: unknown, schema: Obj | undefined, visitor: Sch
       walkSchema(v, s.properties[k], visitor, { path, fields: at.fields ? `${at.fields}.${k}` : k, struct, parent: value as Obj, key: k });
     } else if (s.additionalProperties && typeof s.additionalProperties === "object") {
       walkSchema(v, s.additionalProperties, visitor, { path, fields: at.fields, struct: at.struct, parent: value as Obj, key: k });
-    } else if (s.properties) {
+    } else if (s.properties && !preserve) {
       visitor.unknown?.(value as Obj, k, { path, fields: at.fields, struct, parent: value as Obj, key: k });
     }
   }

@@ -26,6 +26,12 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:
 const INT32 = [-(2 ** 31), 2 ** 31 - 1] as const;
 const INT64 = [-(2 ** 63), 2 ** 63] as const;
 
+const CUSTOM_RESOURCE: Obj = {
+  type: "object",
+  properties: { apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { $ref: `#/components/schemas/${META}.ObjectMeta` } },
+  "x-kubernetes-preserve-unknown-fields": true,
+};
+
 /** How the caller got the object; it decides the error's shape, as upstream's handlers differ. */
 export type TypeCheckSource =
   | { from: "body" }
@@ -37,8 +43,8 @@ export type TypeCheckSource =
  * 400 BadRequest for a request body, 422 Invalid on `patch` for a patch's result.
  */
 export function checkTypes(info: ResourceInfo, obj: unknown, source: TypeCheckSource = { from: "body" }): void {
-  if (info.crd) return;
-  const schema = rootSchema(info);
+  // A custom resource's own schema checks the rest; its apiVersion, kind and metadata are the API's.
+  const schema = info.crd ? CUSTOM_RESOURCE : rootSchema(info);
   if (!schema) return;
   const problem = firstTypeError(obj, schema);
   if (problem === undefined) return;
@@ -139,7 +145,11 @@ function base64Error(s: string): string | undefined {
 }
 
 function checkValue(value: unknown, r: Resolved, at: WalkContext, visit: (v: unknown, r: Resolved, at: WalkContext) => boolean): string | undefined {
-  if (value === null || value === undefined) return undefined; // Go leaves a null as the zero value
+  if (value === null || value === undefined) {
+    // Go leaves a null as the zero value: a member is as good as absent, a list element is its type's zero.
+    if (at.parent && !Array.isArray(at.parent)) delete (at.parent as Obj)[at.key as string];
+    return undefined;
+  }
   const s = r.schema;
   const name = r.declared ?? r.resolved;
   if (name && FREE_FORM.has(name)) return undefined;
