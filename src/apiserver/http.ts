@@ -10,15 +10,31 @@ export type Response = ServerResponse | Http2ServerResponse;
 
 const MAX_BODY = 3 * 1024 * 1024;
 
-export async function readBody(req: Request): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new ApiError(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728");
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+/**
+ * The request body, at most MAX_BODY bytes. Over the limit the rest is read
+ * and dropped rather than left unread (or the stream destroyed), so that a
+ * kept-alive connection stays in step for the client's next request.
+ */
+export function readBody(req: Request): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.resume();
+      reject(new ApiError(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728"));
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks));
+    req.on("data", onData);
+    req.once("end", onEnd);
+    req.once("error", reject);
+  });
 }
 
 export function mediaType(req: Request): string {

@@ -280,7 +280,9 @@ describe("API server fuzzing", () => {
       for (; sent < COUNT && Date.now() - started < TIME_BUDGET_MS; sent++) {
         const req = nextRequest(r, existing);
         req.body = spliceDeep(req.body);
+        const t0 = Date.now();
         const answer = await http.send(req);
+        if (process.env.SKIFF_FUZZ_VERBOSE) console.log(`#${sent} ${Date.now() - t0}ms ${answer.status} ${req.method} ${req.path} [${req.type}] ${req.note.slice(0, 200)} :: ${answer.text.slice(0, 200)}`);
         statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
         if (answer.status === "dropped" || answer.status >= 500 || answer.status < 200) {
           failures.push(`#${sent} ${req.method} ${req.path} [${req.type}] ${req.note}\n  body: ${req.body.slice(0, 300)}\n  answer: ${answer.status} ${answer.text.slice(0, 500)}`);
