@@ -65,6 +65,9 @@ export function validateLabels(field: string, labels: Record<string, unknown> | 
   return errs;
 }
 
+/** Annotations, keys and values together, may hold at most 256 KiB (upstream's TotalAnnotationSizeLimitB). */
+export const MAX_ANNOTATIONS_SIZE = 256 * 1024;
+
 /** ConfigMap and Secret data may hold at most 1 MiB in all (upstream's MaxSecretSize). */
 export const MAX_DATA_SIZE = 1024 * 1024;
 
@@ -95,7 +98,12 @@ export function validateObjectMeta(kind: string, obj: Obj, namespaced: boolean):
   else if (kind !== "Event" && kind !== "CustomResourceDefinition") errs.push(...dns1123Subdomain("metadata.name", m.name));
   if (namespaced && !m.namespace) errs.push(required("metadata.namespace"));
   errs.push(...validateLabels("metadata.labels", m.labels));
-  for (const k of Object.keys(m.annotations ?? {})) errs.push(...qualifiedName("metadata.annotations", k.toLowerCase()));
+  let annotationBytes = 0;
+  for (const [k, v] of Object.entries(m.annotations ?? {})) {
+    errs.push(...qualifiedName("metadata.annotations", k.toLowerCase()));
+    annotationBytes += Buffer.byteLength(k) + (typeof v === "string" ? Buffer.byteLength(v) : 0);
+  }
+  if (annotationBytes > MAX_ANNOTATIONS_SIZE) errs.push({ type: "FieldValueTooLong", field: "metadata.annotations", detail: `must have at most ${MAX_ANNOTATIONS_SIZE} bytes` });
   for (const [i, f] of (m.finalizers ?? []).entries()) {
     if (typeof f !== "string" || !f) errs.push(bad(`metadata.finalizers[${i}]`, f, "name must be a non-empty string"));
   }
