@@ -86,6 +86,24 @@ export function configKey(field: string, key: string): FieldError[] {
   return errs;
 }
 
+/** An Ingress backend: a Service by name (a DNS-1035 label) and port (a name or a number, not both), or a resource. */
+function ingressBackend(path: string, b: Obj): FieldError[] {
+  const errs: FieldError[] = [];
+  if (b.service && b.resource) return [bad(path, "", "cannot set both service and resource backends")];
+  if (!b.service) return b.resource ? [] : [required(path, "one of service or resource is required")];
+  const svc = b.service;
+  if (!svc.name) errs.push(required(`${path}.service.name`));
+  else errs.push(...dns1035Label(`${path}.service.name`, String(svc.name)));
+  const port = svc.port ?? {};
+  if (port.name && port.number) errs.push(bad(`${path}.service.port`, port.name, "cannot set both port name & port number"));
+  else if (port.number !== undefined && (typeof port.number !== "number" || port.number < 1 || port.number > 65535)) {
+    errs.push(bad(`${path}.service.port.number`, port.number, "must be between 1 and 65535, inclusive"));
+  } else if (port.name !== undefined && (String(port.name).length > 15 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(String(port.name)) || !/[a-z]/.test(String(port.name)))) {
+    errs.push(bad(`${path}.service.port.name`, port.name, "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)"));
+  } else if (!port.name && !port.number) errs.push(required(`${path}.service.port`, "port name or number is required"));
+  return errs;
+}
+
 /** Names that must be DNS labels rather than subdomains. */
 const labelNamedKinds = new Set(["Namespace", "Service"]);
 
@@ -294,12 +312,21 @@ const validators: Record<string, (o: Obj) => FieldError[]> = {
   },
   Ingress(o) {
     const errs: FieldError[] = [];
+    if (o.spec?.defaultBackend) errs.push(...ingressBackend("spec.defaultBackend", o.spec.defaultBackend));
     for (const [i, r] of (o.spec?.rules ?? []).entries()) {
+      if (typeof r.host === "string" && r.host !== "") {
+        const host = r.host.startsWith("*.") ? r.host.slice(2) : r.host;
+        if (/^[\d.]+$/.test(r.host) || r.host.includes(":")) errs.push(bad(`spec.rules[${i}].host`, r.host, "must be a DNS name, not an IP address"));
+        else errs.push(...dns1123Subdomain(`spec.rules[${i}].host`, host).map((e) => ({ ...e, value: r.host })));
+      }
       for (const [j, p] of (r.http?.paths ?? []).entries()) {
+        const at = `spec.rules[${i}].http.paths[${j}]`;
         if (!["Exact", "Prefix", "ImplementationSpecific"].includes(p.pathType)) {
-          errs.push({ type: "FieldValueNotSupported", field: `spec.rules[${i}].http.paths[${j}].pathType`, value: p.pathType, detail: 'supported values: "Exact", "ImplementationSpecific", "Prefix"' });
+          errs.push({ type: "FieldValueNotSupported", field: `${at}.pathType`, value: p.pathType, detail: 'supported values: "Exact", "ImplementationSpecific", "Prefix"' });
         }
-        if (!p.backend) errs.push(required(`spec.rules[${i}].http.paths[${j}].backend`));
+        if ((p.pathType === "Exact" || p.pathType === "Prefix") && !String(p.path ?? "").startsWith("/")) errs.push(bad(`${at}.path`, p.path ?? "", "must be an absolute path"));
+        if (!p.backend) errs.push(required(`${at}.backend`));
+        else errs.push(...ingressBackend(`${at}.backend`, p.backend));
       }
     }
     return errs;

@@ -37,7 +37,11 @@ function prng(seed: number) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
+  // A copy, so that a table's objects are never shared (and mutated, or nested in themselves).
+  const pick = <T>(xs: readonly T[]): T => {
+    const x = xs[int(xs.length)]!;
+    return x && typeof x === "object" ? structuredClone(x) : x;
+  };
   return { next, int, pick, chance: (p: number) => next() < p };
 }
 type Rng = ReturnType<typeof prng>;
@@ -127,7 +131,7 @@ function containers(v: Json, path: (string | number)[] = [], out: { path: (strin
 function mutate(r: Rng, obj: Obj, kind: Kind): string {
   const meta = (): Obj => (obj.metadata && typeof obj.metadata === "object" && !Array.isArray(obj.metadata) ? obj.metadata : (obj.metadata = {}));
   const spots = containers(obj);
-  const { node, path } = r.pick(spots);
+  const { node, path } = spots[r.int(spots.length)]!;
   const keys: (string | number)[] = Array.isArray(node) ? node.map((_, i) => i) : Object.keys(node);
   const key: string | number = keys.length && r.chance(0.8) ? r.pick(keys) : Array.isArray(node) ? node.length : r.pick(["extra", "image", "replicas", "data", "x"]);
   const set = (v: Json) => { (node as Record<string | number, Json>)[key] = v; };
@@ -204,7 +208,7 @@ function jsonPatch(r: Rng, obj: Obj): Json {
 
 function strategicDirectives(r: Rng, patch: Obj): void {
   const spots = containers(patch).filter((c) => !Array.isArray(c.node)) as { node: Obj }[];
-  const { node } = r.pick(spots);
+  const { node } = spots[r.int(spots.length)]!;
   r.pick([
     () => { node.$patch = r.pick<Json>(["delete", "replace", "merge", "nonsense", 5]); },
     () => { node["$setElementOrder/containers"] = r.pick<Json>([[{ name: "c" }], [{ name: 5 }], "x", [null]]); },
@@ -215,21 +219,31 @@ function strategicDirectives(r: Rng, patch: Obj): void {
 }
 
 function nextRequest(r: Rng, existing: Map<string, Obj>): Sent {
-  const k = r.pick(kinds);
+  const k = kinds[r.int(kinds.length)]!;
   const name = r.pick(k.names ?? NAMES);
   const obj = structuredClone(k.seed(name));
   const notes: string[] = [];
-  const mutations = r.chance(0.15) ? 0 : 1 + r.int(3);
+  const mutations = r.chance(0.3) ? 0 : 1 + r.int(2);
   for (let i = 0; i < mutations; i++) notes.push(mutate(r, obj, k));
   const stored = existing.get(`${k.kind}/${name}`);
   const base = collection(k);
-  const op = stored ? r.pick(["create", "update", "update", "patch", "patch", "patch", "status", "garbage"]) : r.pick(["create", "create", "create", "patch", "garbage"]);
+  const op = stored ? r.pick(["create", "update", "update", "patch", "patch", "patch", "status", "garbage", "delete"]) : r.pick(["create", "create", "create", "patch", "garbage"]);
   const note = `${op} ${k.kind}/${name}: ${notes.join("; ") || "no mutation"}`;
   if (op === "garbage") {
     const body = r.pick(["{", "[]", "null", "\"x\"", "{\"a\":}", "\u0000\u0001", "a: b: c", "&a [*a, *a]", "---\n- a\n- b", "{\"kind\":\"Pod\",\"apiVersion\":\"v1\"".repeat(3), "[".repeat(100_000), "{\"a\":".repeat(20_000)]);
     const type = r.pick(["application/json", "application/yaml", "application/vnd.kubernetes.protobuf", "text/plain", ...PATCH_TYPES]);
     const method = r.pick(["POST", "PUT", "PATCH"]);
     return { method, path: method === "POST" ? base : `${base}/${name}`, type, body, note: `${note} (${type} garbage)` };
+  }
+  if (op === "delete") {
+    // DeleteOptions as a body, in the query, or both; some of them wrong.
+    const options = r.pick<Json>([{}, { gracePeriodSeconds: 0 }, { gracePeriodSeconds: "abc" }, { gracePeriodSeconds: -5 }, { propagationPolicy: r.pick(["Foreground", "Orphan", "Sideways", 5]) },
+      { preconditions: r.pick<Json>([{ uid: "nope" }, { resourceVersion: "1" }, "x", 5]) }, { dryRun: r.pick<Json>([["All"], ["Nope"], "All", 5]) }, { orphanDependents: r.pick<Json>([true, "yes"]) }, null, 5, "x", [1]]);
+    const query = r.pick(["", "?gracePeriodSeconds=0", "?gracePeriodSeconds=abc", "?propagationPolicy=Nope", "?dryRun=All", "?gracePeriodSeconds=99999999999999999999"]);
+    const body = r.chance(0.3) ? "" : JSON.stringify(options);
+    // (Not of CRDs: that would take the Widget CRD, and the custom resource under test, with it.)
+    if (r.chance(0.1) && k.kind !== "CustomResourceDefinition") return { method: "DELETE", path: `${base}${query}`, type: "application/json", body, note: `deletecollection ${k.kind}: ${body}` };
+    return { method: "DELETE", path: `${base}/${name}${query}`, type: "application/json", body, note: `delete ${k.kind}/${name}: ${body}` };
   }
   if (op === "create") return { method: "POST", path: base, type: r.chance(0.1) ? "application/yaml" : "application/json", body: JSON.stringify(obj), note };
   if (op === "update" || op === "status") {
@@ -308,13 +322,17 @@ describe("API server fuzzing", () => {
       // Everything stored reads back: kubectl decodes into its typed structs (describe), lists parse.
       const kubectl = kubectlFor(cp.kubeconfig);
       const resources = ["pods", "deployments", "services", "configmaps", "secrets", "jobs", "ingresses", "customresourcedefinitions", `widgets.${CRD_GROUP}`];
+      const trace = (what: string) => { if (process.env.SKIFF_FUZZ_VERBOSE) console.log(`checking ${what}`); };
       for (const res of resources) {
-        const listed = await kubectl.run(["get", res, "-A", "-o", "json"]);
+        trace(res);
+        const listed = await kubectl.run(["get", res, "-A", "-o", "json"], { timeoutMs: 20_000 });
         assert.equal(listed.code, 0, `kubectl get ${res} -A -o json (${replay}): ${listed.stderr}`);
         assert.doesNotThrow(() => JSON.parse(listed.stdout), `kubectl get ${res} -o json printed JSON`);
-        const table = await kubectl.run(["get", res, "-A"]);
+        trace(`${res} table`);
+        const table = await kubectl.run(["get", res, "-A"], { timeoutMs: 20_000 });
         assert.equal(table.code, 0, `kubectl get ${res} -A (${replay}): ${table.stderr}`);
-        const described = await kubectl.run(res === "customresourcedefinitions" ? ["describe", res] : ["describe", res, "-n", NS]);
+        trace(`${res} describe`);
+        const described = await kubectl.run(res === "customresourcedefinitions" ? ["describe", res] : ["describe", res, "-n", NS], { timeoutMs: 20_000 });
         assert.equal(described.code, 0, `kubectl describe ${res} (${replay}): ${described.stderr}`);
       }
 
@@ -339,6 +357,7 @@ describe("API server fuzzing", () => {
         ["widgets", () => custom.listNamespacedCustomObject({ group: CRD_GROUP, version: "v1", namespace, plural: "widgets" }) as Promise<{ items: unknown[] }>],
       ];
       for (const [what, list] of lists) {
+        trace(`client-node ${what}`);
         const result = await list().catch((err: unknown) => assert.fail(`@kubernetes/client-node lists ${what} (${replay}): ${String(err)}`));
         assert.ok(Array.isArray(result.items), `${what} list has items`);
       }
