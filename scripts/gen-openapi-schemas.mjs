@@ -105,6 +105,39 @@ for (const file of files(root)) {
 
 // Aliases (Time, Quantity, MicroTime) become schemas of their own, as upstream has them.
 for (const [name, s] of Object.entries(aliases)) if (!schemas[name]) schemas[name] = s;
+
+// kubernetes-types has one `number` for every Go integer and float, and one `string`
+// for base64 bytes. @kubernetes/client-node (generated from upstream's OpenAPI) keeps each
+// field's format: int64, double, byte. Without it (a production install), fields stay int32.
+await addFormats();
+
+async function addFormats() {
+  let models;
+  try {
+    models = await import("@kubernetes/client-node");
+  } catch {
+    console.warn("@kubernetes/client-node not found: integer fields are all int32 in generated/schemas.json");
+    return;
+  }
+  const cap = (s) => s.charAt(0).toUpperCase() + s.slice(1);
+  for (const [name, schema] of Object.entries(schemas)) {
+    const parts = name.split(".");
+    const kind = parts[parts.length - 1];
+    const version = parts[parts.length - 2];
+    const group = name.startsWith("io.k8s.api.") ? parts[3] : name.includes("apiextensions") ? "apiextensions" : "";
+    const model = [group && `${cap(group)}${cap(version)}${kind}`, `${cap(version)}${kind}`].map((m) => m && models[m]).find((m) => m?.getAttributeTypeMap);
+    if (!model || !schema.properties) continue;
+    for (const attr of model.getAttributeTypeMap()) {
+      const prop = schema.properties[attr.baseName];
+      if (!prop || !["int64", "double", "byte"].includes(attr.format)) continue;
+      const leaf = prop.type === "array" ? prop.items : prop.type === "object" && prop.additionalProperties ? prop.additionalProperties : prop;
+      if (!leaf || typeof leaf !== "object") continue;
+      if (attr.format === "byte" && leaf.type === "string") leaf.format = "byte";
+      if (attr.format === "int64" && leaf.type === "integer") leaf.format = "int64";
+      if (attr.format === "double" && leaf.type === "integer") Object.assign(leaf, { type: "number", format: "double" });
+    }
+  }
+}
 const out = join(dirname(new URL(import.meta.url).pathname), "..", "generated");
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, "schemas.json"), JSON.stringify(schemas));

@@ -65,6 +65,45 @@ export function validateLabels(field: string, labels: Record<string, unknown> | 
   return errs;
 }
 
+/** Annotations, keys and values together, may hold at most 256 KiB (upstream's TotalAnnotationSizeLimitB). */
+export const MAX_ANNOTATIONS_SIZE = 256 * 1024;
+
+/** ConfigMap and Secret data may hold at most 1 MiB in all (upstream's MaxSecretSize). */
+export const MAX_DATA_SIZE = 1024 * 1024;
+
+const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
+
+/** A key of ConfigMap or Secret data: a file name in a volume, so no '/', and not '.' or '..'. */
+export function configKey(field: string, key: string): FieldError[] {
+  const errs: FieldError[] = [];
+  if (key.length > 253) errs.push(bad(field, key, "must be no more than 253 characters"));
+  if (!CONFIG_KEY.test(key)) {
+    errs.push(bad(field, key, "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"));
+  }
+  if (key === ".") errs.push(bad(field, key, "must not be '.'"));
+  else if (key === "..") errs.push(bad(field, key, "must not be '..'"));
+  else if (key.startsWith("..")) errs.push(bad(field, key, "must not start with '..'"));
+  return errs;
+}
+
+/** An Ingress backend: a Service by name (a DNS-1035 label) and port (a name or a number, not both), or a resource. */
+function ingressBackend(path: string, b: Obj): FieldError[] {
+  const errs: FieldError[] = [];
+  if (b.service && b.resource) return [bad(path, "", "cannot set both service and resource backends")];
+  if (!b.service) return b.resource ? [] : [required(path, "one of service or resource is required")];
+  const svc = b.service;
+  if (!svc.name) errs.push(required(`${path}.service.name`));
+  else errs.push(...dns1035Label(`${path}.service.name`, String(svc.name)));
+  const port = svc.port ?? {};
+  if (port.name && port.number) errs.push(bad(`${path}.service.port`, port.name, "cannot set both port name & port number"));
+  else if (port.number !== undefined && (typeof port.number !== "number" || port.number < 1 || port.number > 65535)) {
+    errs.push(bad(`${path}.service.port.number`, port.number, "must be between 1 and 65535, inclusive"));
+  } else if (port.name !== undefined && (String(port.name).length > 15 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(String(port.name)) || !/[a-z]/.test(String(port.name)))) {
+    errs.push(bad(`${path}.service.port.name`, port.name, "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)"));
+  } else if (!port.name && !port.number) errs.push(required(`${path}.service.port`, "port name or number is required"));
+  return errs;
+}
+
 /** Names that must be DNS labels rather than subdomains. */
 const labelNamedKinds = new Set(["Namespace", "Service"]);
 /** RBAC names are path segments upstream (ValidateRBACName), so `system:node` is valid; the store itself refuses '/', '%', '.' and '..'. */
@@ -79,7 +118,12 @@ export function validateObjectMeta(kind: string, obj: Obj, namespaced: boolean):
   else if (kind !== "Event" && kind !== "CustomResourceDefinition" && !pathSegmentNamedKinds.has(kind)) errs.push(...dns1123Subdomain("metadata.name", m.name));
   if (namespaced && !m.namespace) errs.push(required("metadata.namespace"));
   errs.push(...validateLabels("metadata.labels", m.labels));
-  for (const k of Object.keys(m.annotations ?? {})) errs.push(...qualifiedName("metadata.annotations", k.toLowerCase()));
+  let annotationBytes = 0;
+  for (const [k, v] of Object.entries(m.annotations ?? {})) {
+    errs.push(...qualifiedName("metadata.annotations", k.toLowerCase()));
+    annotationBytes += Buffer.byteLength(k) + (typeof v === "string" ? Buffer.byteLength(v) : 0);
+  }
+  if (annotationBytes > MAX_ANNOTATIONS_SIZE) errs.push({ type: "FieldValueTooLong", field: "metadata.annotations", detail: `must have at most ${MAX_ANNOTATIONS_SIZE} bytes` });
   for (const [i, f] of (m.finalizers ?? []).entries()) {
     if (typeof f !== "string" || !f) errs.push(bad(`metadata.finalizers[${i}]`, f, "name must be a non-empty string"));
   }
@@ -240,27 +284,51 @@ const validators: Record<string, (o: Obj) => FieldError[]> = {
   },
   ConfigMap(o) {
     const errs: FieldError[] = [];
-    for (const k of [...Object.keys(o.data ?? {}), ...Object.keys(o.binaryData ?? {})]) {
-      if (!/^[-._a-zA-Z0-9]+$/.test(k)) errs.push(bad("data", k, "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"));
+    const data: Obj = o.data ?? {};
+    const binary: Obj = o.binaryData ?? {};
+    let total = 0;
+    for (const [k, v] of Object.entries(data)) {
+      errs.push(...configKey(`data[${k}]`, k));
+      if (Object.hasOwn(binary, k)) errs.push(bad(`data[${k}]`, k, "duplicate of key present in binaryData"));
+      if (typeof v === "string") total += Buffer.byteLength(v);
     }
+    for (const [k, v] of Object.entries(binary)) {
+      errs.push(...configKey(`binaryData[${k}]`, k));
+      if (Object.hasOwn(data, k)) errs.push(bad(`binaryData[${k}]`, k, "duplicate of key present in data"));
+      if (typeof v === "string") total += Buffer.byteLength(v, "base64");
+    }
+    // Upstream names the whole object with an empty path, which prints as "[]".
+    if (total > MAX_DATA_SIZE) errs.push({ type: "FieldValueTooLong", field: "[]", detail: `must have at most ${MAX_DATA_SIZE} bytes` });
     return errs;
   },
   Secret(o) {
     const errs: FieldError[] = [];
+    let total = 0;
     for (const [k, v] of Object.entries(o.data ?? {})) {
-      if (!/^[-._a-zA-Z0-9]+$/.test(k)) errs.push(bad("data", k, "a valid config key must consist of alphanumeric characters, '-', '_' or '.'"));
+      errs.push(...configKey(`data[${k}]`, k));
       if (typeof v !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) errs.push(bad(`data[${k}]`, "<secret contents redacted>", "illegal base64 data"));
+      else total += Buffer.byteLength(v, "base64");
     }
+    if (total > MAX_DATA_SIZE) errs.push({ type: "FieldValueTooLong", field: "data", detail: `must have at most ${MAX_DATA_SIZE} bytes` });
     return errs;
   },
   Ingress(o) {
     const errs: FieldError[] = [];
+    if (o.spec?.defaultBackend) errs.push(...ingressBackend("spec.defaultBackend", o.spec.defaultBackend));
     for (const [i, r] of (o.spec?.rules ?? []).entries()) {
+      if (typeof r.host === "string" && r.host !== "") {
+        const host = r.host.startsWith("*.") ? r.host.slice(2) : r.host;
+        if (/^[\d.]+$/.test(r.host) || r.host.includes(":")) errs.push(bad(`spec.rules[${i}].host`, r.host, "must be a DNS name, not an IP address"));
+        else errs.push(...dns1123Subdomain(`spec.rules[${i}].host`, host).map((e) => ({ ...e, value: r.host })));
+      }
       for (const [j, p] of (r.http?.paths ?? []).entries()) {
+        const at = `spec.rules[${i}].http.paths[${j}]`;
         if (!["Exact", "Prefix", "ImplementationSpecific"].includes(p.pathType)) {
-          errs.push({ type: "FieldValueNotSupported", field: `spec.rules[${i}].http.paths[${j}].pathType`, value: p.pathType, detail: 'supported values: "Exact", "ImplementationSpecific", "Prefix"' });
+          errs.push({ type: "FieldValueNotSupported", field: `${at}.pathType`, value: p.pathType, detail: 'supported values: "Exact", "ImplementationSpecific", "Prefix"' });
         }
-        if (!p.backend) errs.push(required(`spec.rules[${i}].http.paths[${j}].backend`));
+        if ((p.pathType === "Exact" || p.pathType === "Prefix") && !String(p.path ?? "").startsWith("/")) errs.push(bad(`${at}.path`, p.path ?? "", "must be an absolute path"));
+        if (!p.backend) errs.push(required(`${at}.backend`));
+        else errs.push(...ingressBackend(`${at}.backend`, p.backend));
       }
     }
     return errs;

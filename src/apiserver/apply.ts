@@ -47,6 +47,9 @@ export async function serverSideApply(
   opts: WriteOptions & { force: boolean },
 ): Promise<{ object: Obj; created: boolean }> {
   const manager = opts.fieldManager!;
+  if (patch.apiVersion !== groupVersion(info)) {
+    throw new ApiError(400, "BadRequest", `Incorrect version specified in apply patch. Specified patch version: ${typeof patch.apiVersion === "string" ? patch.apiVersion : ""}, expected: ${groupVersion(info)}`);
+  }
   if (patch.kind && patch.kind !== info.kind) throw new ApiError(400, "BadRequest", `the object provided is unrecognized (must be of type ${info.kind}): ${patch.kind}`);
   if (patch.metadata?.name && patch.metadata.name !== name) throw new ApiError(400, "BadRequest", `the name of the object (${patch.metadata.name}) does not match the name on the URL (${name})`);
   const applied = new Set(leafFields(patch, opts.subresource).keys());

@@ -3,21 +3,38 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { parse as parseYaml } from "yaml";
 import { ApiError, badRequest } from "../api/errors.js";
+import { refuseDeepJson, valueTooDeep, yamlTextTooDeep } from "./json-depth.js";
 
 export type Request = IncomingMessage | Http2ServerRequest;
 export type Response = ServerResponse | Http2ServerResponse;
 
 const MAX_BODY = 3 * 1024 * 1024;
 
-export async function readBody(req: Request): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new ApiError(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728");
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+/**
+ * The request body, at most MAX_BODY bytes. Over the limit the rest is read
+ * and dropped rather than left unread (or the stream destroyed), so that a
+ * kept-alive connection stays in step for the client's next request.
+ */
+export function readBody(req: Request): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.resume();
+      reject(new ApiError(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728"));
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks));
+    req.on("data", onData);
+    req.once("end", onEnd);
+    req.once("error", reject);
+  });
 }
 
 export function mediaType(req: Request): string {
@@ -29,13 +46,19 @@ export function mediaType(req: Request): string {
 export function decodeBody(body: Buffer, type: string): unknown {
   const text = body.toString("utf8");
   if (type === "application/apply-patch+yaml" || type === "application/yaml") {
+    if (yamlTextTooDeep(text)) throw badRequest("error decoding YAML: exceeded max depth");
+    let value: unknown;
     try {
-      return parseYaml(text, { uniqueKeys: false, maxAliasCount: 100 });
+      value = parseYaml(text, { uniqueKeys: false, maxAliasCount: 100 });
     } catch (err) {
       throw badRequest(`error decoding YAML: ${(err as Error).message.split("\n")[0]}`);
     }
+    // Past the parser, every walk recurses: a deep (or, through aliases, cyclic) value stops here.
+    if (valueTooDeep(value)) throw badRequest("error decoding YAML: exceeded max depth");
+    return value;
   }
   if (text.trim() === "") throw badRequest("the request body is empty");
+  refuseDeepJson(text, "couldn't get version/kind; json parse error: ");
   try {
     return JSON.parse(text);
   } catch (err) {

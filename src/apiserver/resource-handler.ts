@@ -15,6 +15,7 @@ import { decodeBody, mediaType, readBody, sendJson, wantsTable, type Request, ty
 import { serverSideApply } from "./apply.js";
 import { duplicateFields } from "./duplicate-fields.js";
 import { checkUnknownFields } from "./field-validation.js";
+import { checkTypes } from "./type-check.js";
 import { decodeProtobufObject } from "./protobuf/decode.js";
 import { auditContextOf } from "./audit/index.js";
 import { parseRV, type DeleteOptions, type ObjectStore, type Obj, type ObjectEvent } from "./registry/object-store.js";
@@ -135,6 +136,7 @@ export class ResourceHandler {
 
   private async create(req: Request, res: Response, r: ResourceRequest): Promise<void> {
     const { obj, text } = await this.readObject(req);
+    checkTypes(r.info, obj);
     this.checkKind(r, obj);
     this.fieldValidation(res, r, obj, text);
     const created = await this.objects.create(r.info, r.namespace, obj, this.writeOptions(r, req.headers["user-agent"]));
@@ -143,6 +145,7 @@ export class ResourceHandler {
 
   private async update(req: Request, res: Response, r: ResourceRequest): Promise<void> {
     const { obj, text } = await this.readObject(req);
+    checkTypes(r.info, obj);
     this.checkKind(r, obj);
     this.fieldValidation(res, r, obj, text);
     const allowCreate = Boolean(strategies[r.info.kind]?.allowCreateOnUpdate) || Boolean(r.info.crd);
@@ -166,6 +169,7 @@ export class ResourceHandler {
     if (type === "application/apply-patch+yaml") {
       if (!r.query.get("fieldManager")) throw new ApiError(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch");
       if (!patch || typeof patch !== "object" || Array.isArray(patch)) throw badRequest("apply patch must be an object");
+      checkTypes(r.info, patch);
       this.fieldValidation(res, r, patch as Obj, jsonText);
       const result = await serverSideApply(this.objects, r.info, r.namespace, r.name!, patch as Obj, { ...opts, force: boolParam(r.query, "force") });
       return this.send(req, res, r, result.created ? 201 : 200, result.object);
@@ -181,6 +185,7 @@ export class ResourceHandler {
       else next = applyStrategicMergePatch(base, patch);
       const out = next as Obj;
       if (!out || typeof out !== "object" || Array.isArray(out)) throw badRequest("the patch did not produce an object");
+      checkTypes(r.info, out, { from: "patch", quoted: JSON.stringify(type === "application/strategic-merge-patch+json" ? patch : out) });
       // A resourceVersion in the patch is a precondition; otherwise the write follows what it read.
       const pinned = Array.isArray(patch) ? undefined : (patch as Obj)?.metadata?.resourceVersion;
       out.metadata ??= {};

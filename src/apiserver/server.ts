@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 import type { TLSSocket } from "node:tls";
 import { ApiError, internalError, isNotFound, notFound, pathNotFound } from "../api/errors.js";
+import { storageErrorStatus } from "./storage-errors.js";
 import { refuseUpgrade } from "../api/upgrade-refusal.js";
 import type { ResourceInfo } from "../api/resources.js";
 import type { Store } from "../storage/index.js";
@@ -368,7 +369,7 @@ export class ApiServer {
       info = admitted.info;
       await this.route(req, res, info, url.searchParams, admitted.user);
     } catch (err) {
-      const apiErr = err instanceof ApiError ? err : internalError(err);
+      const apiErr = err instanceof ApiError ? err : storageErrorStatus(err) ?? internalError(err);
       if (!(err instanceof ApiError)) this.options.log?.("request failed", { method: req.method, url: req.url, err: String((err as Error)?.stack ?? err) });
       sendError(res, apiErr);
     } finally {

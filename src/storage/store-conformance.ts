@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it, before, after } from "node:test";
-import { type Store, type WatchEvent, isStoreError } from "./store.js";
+import { MAX_REQUEST_BYTES, type Store, type WatchEvent, isStoreError } from "./store.js";
 
 /**
  * The one behaviour suite every Store backend must pass. Each test works under
@@ -22,6 +22,16 @@ export function runStoreConformance(name: string, open: () => Promise<Store>): v
       await assert.rejects(store.create(p + "a", "two"), (e) => isStoreError(e, "KeyExists"));
       assert.equal((await store.get(p + "a"))?.value, "one");
       assert.equal(await store.get(p + "missing"), undefined);
+    });
+
+    it("refuses a write over etcd's request limit (1.5 MiB) on every backend", async () => {
+      const p = prefix();
+      const tooLarge = (e: unknown) => isStoreError(e, "RequestTooLarge") && /request is too large/.test((e as Error).message);
+      await assert.rejects(store.create(p + "big", "x".repeat(MAX_REQUEST_BYTES)), tooLarge);
+      assert.equal(await store.get(p + "big"), undefined);
+      const a = await store.create(p + "a", "x".repeat(MAX_REQUEST_BYTES - 1024));
+      await assert.rejects(store.update(p + "a", "y".repeat(MAX_REQUEST_BYTES), a.modRevision), tooLarge);
+      assert.equal((await store.get(p + "a"))?.modRevision, a.modRevision);
     });
 
     it("updates only with the expected revision", async () => {

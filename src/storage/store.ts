@@ -79,7 +79,7 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export type StoreErrorCode = "KeyExists" | "NotFound" | "Conflict" | "Compacted" | "FutureRevision";
+export type StoreErrorCode = "KeyExists" | "NotFound" | "Conflict" | "Compacted" | "FutureRevision" | "RequestTooLarge";
 
 export class StoreError extends Error {
   constructor(
@@ -99,4 +99,18 @@ export function isStoreError(err: unknown, code: StoreErrorCode): err is StoreEr
 /** The end of the key range that holds every key starting with prefix. */
 export function prefixEnd(prefix: string): string {
   return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
+
+/**
+ * The largest write a store takes: etcd's default --max-request-bytes (1.5 MiB),
+ * applied to SQLite too, so that an object that one backend stores the other
+ * would not refuse later (on a move to etcd, or to a second API server).
+ */
+export const MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
+
+/** Refuses a write over MAX_REQUEST_BYTES with etcd's own message. */
+export function checkRequestSize(key: string, value: string): void {
+  if (Buffer.byteLength(key) + Buffer.byteLength(value) > MAX_REQUEST_BYTES) {
+    throw new StoreError("RequestTooLarge", "etcdserver: request is too large");
+  }
 }

@@ -3,6 +3,7 @@
  * object it encodes, with the wire schemas in schema.ts. Go writes zero values
  * of non-pointer fields; they are dropped here, as JSON's omitempty would.
  */
+import { valueTooDeep } from "../json-depth.js";
 import { ApiError, badRequest } from "../../api/errors.js";
 import { messages } from "./schema.js";
 import { readFields, type WireField } from "./wire.js";
@@ -136,6 +137,7 @@ export function decodeProtobufObject(body: Buffer): Obj {
       throw new ApiError(415, "UnsupportedMediaType", `protobuf request bodies of kind ${JSON.stringify(kind)} are not supported; send application/json`);
     }
     const obj = decodeMessage(kind, buf(unknown, 2));
+    if (valueTooDeep(obj)) throw badRequest("unable to decode protobuf body: exceeded max depth");
     return { apiVersion, kind, ...obj };
   } catch (err) {
     if (err instanceof ApiError) throw err;

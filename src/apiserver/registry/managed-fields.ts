@@ -73,10 +73,11 @@ export function toFieldsV1(paths: Iterable<string>): Obj {
 
 export function fromFieldsV1(fields: Obj | undefined): Set<string> {
   const out = new Set<string>();
-  const walk = (node: Obj, path: string[]) => {
-    const keys = Object.keys(node).filter((k) => k !== ".");
+  const walk = (node: unknown, path: string[]) => {
+    // A client may write managedFields itself: anything but an object is a leaf.
+    const keys = node && typeof node === "object" && !Array.isArray(node) ? Object.keys(node).filter((k) => k !== ".") : [];
     if (keys.length === 0 && path.length) out.add(path.join("\u0001"));
-    for (const k of keys) walk(node[k], [...path, k]);
+    for (const k of keys) walk((node as Obj)[k], [...path, k]);
   };
   walk(fields ?? {}, []);
   return out;

@@ -18,6 +18,7 @@ import { type KeyValue, type Store, type WatchEvent, isStoreError } from "../../
 import { selectableField, strategies } from "./strategies.js";
 import { updateManagedFields } from "./managed-fields.js";
 import { pruneUnknownFields } from "../field-validation.js";
+import { checkTypes } from "../type-check.js";
 import { rfc3339 } from "../../api/time.js";
 import type { UserInfo } from "../authentication/user-info.js";
 import type { AdmissionAttributes, Operation } from "../admission/admission.js";
@@ -219,6 +220,7 @@ export class ObjectStore {
   }
 
   async create(info: ResourceInfo, namespace: string | undefined, input: Obj, opts: WriteOptions = {}): Promise<Obj> {
+    checkTypes(info, input); // every writer's object, apply and subresources included, is of its kind's types
     const obj = structuredClone(input);
     obj.metadata ??= {};
     const m = obj.metadata;
@@ -311,6 +313,7 @@ export class ObjectStore {
   private async commitUpdate(info: ResourceInfo, current: Obj, input: Obj, readRevision: number, opts: WriteOptions, stale?: boolean): Promise<Obj> {
     const name = current.metadata.name as string;
     if (!input || typeof input !== "object" || Array.isArray(input)) throw badRequest("the body of the request was not a JSON object");
+    checkTypes(info, input); // as in create
     let obj = structuredClone(input);
     obj.metadata ??= {};
     const rv = obj.metadata.resourceVersion;

@@ -1,7 +1,7 @@
 import { Etcd3, type IKeyValue } from "etcd3";
 import {
   type KeyValue, type ListOptions, type ListResult, type Store, type WatchHandlers,
-  type Watcher, StoreError, prefixEnd,
+  type Watcher, StoreError, checkRequestSize, prefixEnd,
 } from "../store.js";
 
 /**
@@ -71,6 +71,7 @@ export class EtcdStore implements Store {
   }
 
   async create(key: string, value: string): Promise<KeyValue> {
+    checkRequestSize(key, value);
     const k = Buffer.from(key);
     const res = await this.client.kv.txn({
       compare: [{ key: k, target: "Create", result: "Equal", create_revision: 0 }],
@@ -82,6 +83,7 @@ export class EtcdStore implements Store {
   }
 
   async update(key: string, value: string, expectedModRevision: number): Promise<KeyValue> {
+    checkRequestSize(key, value);
     const k = Buffer.from(key);
     const res = await this.client.kv.txn({
       compare: [{ key: k, target: "Mod", result: "Equal", mod_revision: expectedModRevision }],

@@ -2,7 +2,7 @@ import Database from "better-sqlite3";
 import type { Database as DB, Statement } from "better-sqlite3";
 import {
   type KeyValue, type ListOptions, type ListResult, type Store, type WatchEvent,
-  type WatchHandlers, type Watcher, StoreError, prefixEnd,
+  type WatchHandlers, type Watcher, StoreError, checkRequestSize, prefixEnd,
 } from "../store.js";
 
 /**
@@ -234,10 +234,12 @@ export class SqliteStore implements Store {
   }
 
   async create(key: string, value: string): Promise<KeyValue> {
+    checkRequestSize(key, value);
     return this.commit(key, value, undefined, "create");
   }
 
   async update(key: string, value: string, expectedModRevision: number): Promise<KeyValue> {
+    checkRequestSize(key, value);
     return this.commit(key, value, expectedModRevision, "update");
   }
 
