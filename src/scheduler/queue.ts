@@ -64,6 +64,9 @@ export class SchedulingQueue {
   private readonly inActive = new Map<string, Entry>();
   /** key -> when its backoff ends. */
   private readonly backoff = new Map<string, number>();
+  /** Move requests so far, and the count when each in-flight pod was popped. */
+  private moveRequests = 0;
+  private readonly poppedAtMove = new Map<string, number>();
   /** key -> when it became unschedulable. */
   private readonly unschedulable = new Map<string, number>();
   private readonly attempts = new Map<string, { count: number; lastFailure: number }>();
@@ -97,17 +100,26 @@ export class SchedulingQueue {
     return this.inActive.has(key) || this.backoff.has(key) || this.unschedulable.has(key);
   }
 
-  /** The pod could not be placed: it waits until the cluster changes. */
+  /**
+   * The pod could not be placed: it waits until the cluster changes. If the
+   * cluster changed while it was being tried (a move request came after it
+   * was popped, as upstream's moveRequestCycle tracks), that change may be
+   * what it needed: it goes to its backoff instead, not to wait for another.
+   */
   failed(key: string): void {
     const a = this.attempts.get(key) ?? { count: 0, lastFailure: 0 };
     this.attempts.set(key, { count: a.count + 1, lastFailure: this.now() });
     this.inActive.delete(key);
-    this.unschedulable.set(key, this.now());
+    const poppedAt = this.poppedAtMove.get(key);
+    this.poppedAtMove.delete(key);
+    if (poppedAt !== undefined && poppedAt < this.moveRequests) this.backoff.set(key, this.backoffEnd(key));
+    else this.unschedulable.set(key, this.now());
     this.arm();
   }
 
   /** Binding failed for a reason other than the pod's fit: retry after its backoff. */
   retryLater(key: string): void {
+    this.poppedAtMove.delete(key);
     const a = this.attempts.get(key) ?? { count: 0, lastFailure: 0 };
     this.attempts.set(key, { count: a.count + 1, lastFailure: this.now() });
     this.inActive.delete(key);
@@ -117,6 +129,7 @@ export class SchedulingQueue {
 
   /** Something changed that could make unschedulable pods fit: back to active, or to backoff if theirs has not ended. */
   moveAllToActiveOrBackoff(): void {
+    this.moveRequests++;
     const now = this.now();
     for (const key of this.unschedulable.keys()) {
       const end = this.backoffEnd(key);
@@ -129,6 +142,7 @@ export class SchedulingQueue {
 
   /** The pod was scheduled, deleted, or is no longer this scheduler's. */
   forget(key: string): void {
+    this.poppedAtMove.delete(key);
     this.inActive.delete(key);
     this.backoff.delete(key);
     this.unschedulable.delete(key);
@@ -144,6 +158,7 @@ export class SchedulingQueue {
       if (e) {
         if (this.inActive.get(e.key) !== e) continue;
         this.inActive.delete(e.key);
+        this.poppedAtMove.set(e.key, this.moveRequests);
         return e.key;
       }
       await new Promise<void>((r) => (this.wake = r));
