@@ -51,11 +51,11 @@ export interface RunningAgent {
 /** Which runtime runs here and why, in words for the user. */
 export function chooseRuntime(choice: RuntimeChoice): { runtime: "cri" | "process" | "none"; reason: string } {
   if (choice === "none") return { runtime: "none", reason: "--runtime none: no kubelet on this node" };
-  if (choice === "process") return { runtime: "process", reason: "--runtime process: containers run as host processes (no images, isolation or volumes)" };
+  if (choice === "process") return { runtime: "process", reason: "--runtime process: containers run as host processes (no images or isolation; volumes as links under SKIFF_CONTAINER_ROOT)" };
   const why = criUnavailableReason();
   if (!why) return { runtime: "cri", reason: "containerd, runc and the CNI plugins are installed and Skiff runs as root" };
   if (choice === "cri") throw new Error(`--runtime cri is not possible here: ${why}`);
-  return { runtime: "process", reason: `the cri runtime is not possible here (${why}); containers run as host processes (no images, isolation or volumes)` };
+  return { runtime: "process", reason: `the cri runtime is not possible here (${why}); containers run as host processes (no images or isolation; volumes as links under SKIFF_CONTAINER_ROOT)` };
 }
 
 /**
@@ -65,7 +65,7 @@ export function chooseRuntime(choice: RuntimeChoice): { runtime: "cri" | "proces
  * is no cluster DNS (pods use the host's resolver).
  */
 async function startProcessAgent(client: Client, options: AgentOptions, signal: AbortSignal): Promise<RunningAgent> {
-  const runtime = new ProcessRuntime("127.0.0.1");
+  const runtime = new ProcessRuntime("127.0.0.1", join(options.dataDir, "agent", "process"));
   const nodeName = (options.nodeName ?? hostname()).toLowerCase();
   const kubelet = new Kubelet(client, {
     nodeName, rootDir: join(options.dataDir, "agent", "kubelet"), runtime, nodeIP: "127.0.0.1", kubeletPort: options.kubeletPort,
