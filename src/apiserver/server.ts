@@ -30,6 +30,8 @@ import type { Pki } from "../pki/index.js";
 import { ObjectStore, type Obj } from "./registry/object-store.js";
 import { ResourceHandler } from "./resource-handler.js";
 import { rfc3339 } from "../api/time.js";
+import type { Server as NetServer } from "node:net";
+import { listenAlso } from "./extra-listener.js";
 
 export interface ApiServerOptions {
   store: Store;
@@ -258,7 +260,23 @@ export class ApiServer {
     this.compactor.unref();
   }
 
+  private readonly extraListeners: NetServer[] = [];
+
+  /**
+   * Serves also on address and names it in the `kubernetes` Service's
+   * endpoints (upstream's advertise address), with a serving certificate that
+   * names it: the node's pod-network gateway, known only once the node's
+   * bridge is up, so that pods reach a server on loopback at 10.96.0.1.
+   */
+  async advertise(address: string, serving?: { cert: string; key: string }): Promise<void> {
+    if (serving) this.server!.setSecureContext({ cert: serving.cert, key: serving.key, ca: this.options.pki.caCert });
+    const addr = this.server!.address() as AddressInfo;
+    if (!["0.0.0.0", "::", address].includes(addr.address)) this.extraListeners.push(await listenAlso(this.server!, address, addr.port));
+    await this.reconcileKubernetesEndpoints(address, addr.port);
+  }
+
   async stop(): Promise<void> {
+    for (const l of this.extraListeners.splice(0)) l.close();
     clearInterval(this.compactor);
     const server = this.server;
     if (!server) return;

@@ -69,7 +69,8 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const dataDir = resolve(values["data-dir"]!);
   mkdirSync(dataDir, { recursive: true });
   const bind = values["bind-address"]!;
-  const pki = await ensurePki(join(dataDir, "tls"), bind === "0.0.0.0" || bind === "::" ? [] : [bind]);
+  const servedSans = bind === "0.0.0.0" || bind === "::" ? [] : [bind];
+  const pki = await ensurePki(join(dataDir, "tls"), servedSans);
   const store = openStore({ dataDir, datastoreEndpoint: values["datastore-endpoint"] });
   const server = new ApiServer({ store, pki, bindAddress: bind, port: Number(values.port), log });
   await server.start();
@@ -98,7 +99,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
         log: componentLog("controller-manager"), nodeMonitorGracePeriodMs: Number(values["node-monitor-grace-period"]) * 1000,
         // Simulated nodes get volumes too (made, never mounted), so claims bind there as on real nodes.
         localStorageDir: values.runtime === "none" && !Number(values["sim-nodes"]) ? undefined : join(dataDir, "storage"),
-        signer: pki.sign,
+        signer: pki.sign, rootCaCert: pki.caCert,
       }).start(leading);
     }, componentLog("controller-manager"));
     void runElected(client, "kube-scheduler", election, components.signal, (leading) => {
@@ -116,6 +117,12 @@ export async function serverCommand(argv: string[]): Promise<number> {
     dataDir, runtime, nodeName: values["node-name"], kubeletPort: Number(values["kubelet-port"]), bridge: values["pod-bridge"]!,
     tls: { caCert: pki.caCert, serverCert: pki.serverCert, serverKey: pki.serverKey }, kubeletVersion: VERSION_INFO.gitVersion, log: agentLog,
     proxyMode: values["proxy-mode"] as ProxyModeChoice,
+    // Pods reach a server on loopback through the node's pod-network gateway, as k3s names the node IP.
+    onNodeAddress: isLoopback(bind) ? async (address) => {
+      const renewed = await ensurePki(join(dataDir, "tls"), [...servedSans, address]);
+      await server.advertise(address, { cert: renewed.serverCert, key: renewed.serverKey });
+      log("serving pods", { address, service: "https://10.96.0.1:443" });
+    } : undefined,
     ingress: values["disable-ingress"] ? undefined : { httpPort: Number(values["ingress-http-port"]), httpsPort: Number(values["ingress-https-port"]) },
   }, components.signal);
   process.stdout.write(agent ? `Node ${agent.kubelet.nodeName} runs pods with ${agent.runtime}\n` : `${chooseRuntime(runtime).reason}\n`);
@@ -133,4 +140,8 @@ export async function serverCommand(argv: string[]): Promise<number> {
   await server.stop();
   await store.close();
   return 0;
+}
+
+function isLoopback(address: string): boolean {
+  return address === "localhost" || address === "::1" || /^127\./.test(address);
 }

@@ -37,6 +37,12 @@ export interface AgentOptions {
   dnsPort?: number;
   /** The kernel proxier (default auto: nftables, else iptables). */
   proxyMode?: ProxyModeChoice;
+  /**
+   * Called with the node's address on the pod network (the bridge's gateway)
+   * once the bridge is up and before any pod runs, so that the API server can
+   * serve there and name it as the `kubernetes` Service's endpoint.
+   */
+  onNodeAddress?: (address: string) => Promise<void>;
   /** The built-in ingress controller's ports (0 picks free ones); absent, no ingress controller. */
   ingress?: { httpPort: number; httpsPort: number };
   log: Logger;
@@ -153,6 +159,8 @@ export async function startAgent(client: Client, options: AgentOptions, signal: 
       rememberIpForward(join(agentDir, "ip_forward.orig"));
       ensureBridge(net);
       writeCniConfig(containerd.paths.cniConfDir, join(agentDir, "cni", "ipam"), net);
+      // Pods without the API server still run: a failure here is reported, not fatal.
+      await options.onNodeAddress?.(net.gateway).catch((err) => options.log("the API server cannot be reached from pods", { address: net.gateway, err: String((err as Error).message ?? err) }));
       // The kubelet's API listens on the node address only, never on the machine's other interfaces.
       kubelet.options.kubeletPort = await server.start(options.kubeletPort, net.gateway);
       options.log("pod network ready", { bridge: net.bridge, podCIDR, nodeIP: net.gateway, kubeletPort: kubelet.options.kubeletPort });
