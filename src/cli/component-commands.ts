@@ -73,7 +73,7 @@ export async function componentCommand(which: "controller-manager" | "scheduler"
     leaseMs: seconds("leader-elect-lease-duration"), renewMs: seconds("leader-elect-renew-deadline"), retryMs: seconds("leader-elect-retry-period"),
   }, abort.signal, (leading) => {
     if (which === "scheduler") new Scheduler(client, { log }).start(leading);
-    else new ControllerManager(client, { log, nodeMonitorGracePeriodMs: seconds("node-monitor-grace-period"), rootCaCert: client.config.ca }).start(leading);
+    else new ControllerManager(client, { log, nodeMonitorGracePeriodMs: seconds("node-monitor-grace-period") }).start(leading);
   }, log);
   client.close();
   return 0;

@@ -99,7 +99,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
         log: componentLog("controller-manager"), nodeMonitorGracePeriodMs: Number(values["node-monitor-grace-period"]) * 1000,
         // Simulated nodes get volumes too (made, never mounted), so claims bind there as on real nodes.
         localStorageDir: values.runtime === "none" && !Number(values["sim-nodes"]) ? undefined : join(dataDir, "storage"),
-        signer: pki.sign, rootCaCert: pki.caCert,
+        signer: pki.sign,
       }).start(leading);
     }, componentLog("controller-manager"));
     void runElected(client, "kube-scheduler", election, components.signal, (leading) => {

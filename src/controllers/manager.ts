@@ -22,7 +22,6 @@ import { LocalPathProvisioner } from "./volume/local-path-provisioner.js";
 import { ServiceAccountController } from "./serviceaccount/serviceaccount-controller.js";
 import { CsrApprover } from "./certificates/csr-approver.js";
 import { CsrSigner, type Signer } from "./certificates/csr-signer.js";
-import { RootCaCertPublisher } from "./rootcacertpublisher/root-ca-cert-publisher.js";
 
 export interface ControllerOptions {
   nodeMonitorGracePeriodMs?: number;
@@ -30,15 +29,12 @@ export interface ControllerOptions {
   localStorageDir?: string;
   /** Signs with the cluster CA; given where the CA key is (skiff server), the CSR approver and signer run. */
   signer?: Signer;
-  /** The cluster CA (upstream's --root-ca-file); given, every namespace gets it in the kube-root-ca.crt ConfigMap. */
-  rootCaCert?: string;
 }
 
 export function defaultControllers(options: ControllerOptions = {}): Controller[] {
   return [new NodeIpamController(), new NodeLifecycleController({ gracePeriodMs: options.nodeMonitorGracePeriodMs }), new PodGCController(), new NamespaceController(), new ServiceAccountController(), new GarbageCollector(), new ReplicaSetController(), new ReplicaSetController(replicationControllerKind), new DeploymentController(), new JobController(), new CronJobController(), new EndpointsController(), new StatefulSetController(), new DaemonSetController(), new DisruptionController(), new ResourceQuotaController(),
     ...(options.localStorageDir ? [new LocalPathProvisioner(options.localStorageDir)] : []),
-    ...(options.signer ? [new CsrApprover(), new CsrSigner(options.signer)] : []),
-    ...(options.rootCaCert ? [new RootCaCertPublisher(options.rootCaCert)] : [])];
+    ...(options.signer ? [new CsrApprover(), new CsrSigner(options.signer)] : [])];
 }
 
 export class ControllerManager {
