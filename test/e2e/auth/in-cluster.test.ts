@@ -8,7 +8,8 @@
  * Run under `flock /tmp/skiff-cri.lock`.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync } from "node:fs";
 import { connect } from "node:tls";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -28,9 +29,29 @@ const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 const VOLUME = "kube-api-access-e2e";
 
 /**
+ * The host's openssl, run in a pod from a read-only hostPath of /usr through
+ * its own dynamic loader. busybox's wget cannot be the client: its built-in
+ * TLS sends no signature_algorithms, so an OpenSSL 3 server (Node's) finds no
+ * shared cipher, and it cannot verify a certificate anyway. openssl does both
+ * jobs as a client library in a pod would: TLS verified with the pod's ca.crt
+ * and the Service's name, then the HTTP request with the pod's token.
+ */
+function hostOpenssl(): { loader: string; libDir: string } | undefined {
+  if (!existsSync("/usr/bin/openssl")) return undefined;
+  const lines = execFileSync("ldd", ["/usr/bin/openssl"], { encoding: "utf8" }).split("\n");
+  const loader = lines.map((l) => /^\s*(\/\S*ld-linux\S*)/.exec(l)?.[1]).find(Boolean);
+  const libssl = lines.map((l) => /libssl\S*\s+=>\s+(\S+)/.exec(l)?.[1]).find(Boolean);
+  if (!loader || !libssl) return undefined;
+  const real = { loader: realpathSync(loader), libDir: dirname(realpathSync(libssl)) };
+  return real.loader.startsWith("/usr/") && real.libDir.startsWith("/usr/") ? real : undefined;
+}
+const openssl = hostOpenssl();
+
+/**
  * A pod of service account `sa` with upstream's kube-api-access volume written
  * out, so that it holds with or without the ServiceAccount admission plugin
- * (which leaves a pod alone that already mounts the path).
+ * (which leaves a pod alone that already mounts the path), and the host's /usr
+ * at /host/usr for openssl.
  */
 const clientPod = (name: string, sa: string) => `apiVersion: v1
 kind: Pod
@@ -42,7 +63,9 @@ spec:
   - name: c
     image: ${BUSYBOX_IMAGE}
     command: ["sleep", "3600"]
-    volumeMounts: [{name: ${VOLUME}, mountPath: ${SA_DIR}, readOnly: true}]
+    volumeMounts:
+    - {name: ${VOLUME}, mountPath: ${SA_DIR}, readOnly: true}
+    - {name: host-usr, mountPath: /host/usr, readOnly: true}
   volumes:
   - name: ${VOLUME}
     projected:
@@ -51,11 +74,38 @@ spec:
       - serviceAccountToken: {expirationSeconds: 3607, path: token}
       - configMap: {name: kube-root-ca.crt, items: [{key: ca.crt, path: ca.crt}]}
       - downwardAPI: {items: [{path: namespace, fieldRef: {apiVersion: v1, fieldPath: metadata.namespace}}]}
+  - name: host-usr
+    hostPath: {path: /usr, type: Directory}
 `;
 
-/** What busybox's wget gets for a path of the API server, with the pod's token. Its TLS does not verify (it has no CA option): ca.crt is checked from the test. */
-const inPodGet = (base: string, path: string) =>
-  `wget -q -O - --no-check-certificate --header "Authorization: Bearer $(cat ${SA_DIR}/token)" ${base}${path} 2>&1`;
+/**
+ * A shell command for the pod: GET path from host:port over TLS verified with
+ * the pod's ca.crt against the name (or IP) the client dialled, with the
+ * pod's token. Prints the raw HTTP response; fails when verification fails.
+ */
+function inPodGet(host: string, port: string, path: string, verify: "hostname" | "ip"): string {
+  const o = openssl!;
+  const run = `OPENSSL_CONF=/dev/null /host${o.loader} --library-path /host${o.libDir} /host/usr/bin/openssl`;
+  return `printf 'GET ${path} HTTP/1.1\\r\\nHost: ${host}\\r\\nAuthorization: Bearer %s\\r\\nAccept: application/json\\r\\nConnection: close\\r\\n\\r\\n' "$(cat ${SA_DIR}/token)" | ` +
+    `${run} s_client -quiet -connect ${host}:${port} -servername kubernetes.default.svc -verify_${verify} ${host} -CAfile ${SA_DIR}/ca.crt -verify_return_error`;
+}
+
+/** Status code and body of a raw HTTP/1.1 response (chunked or not). */
+function parseHttp(raw: string): { status: number; body: string } {
+  const split = raw.indexOf("\r\n\r\n");
+  const head = raw.slice(0, split), rest = raw.slice(split + 4);
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
+  if (!/transfer-encoding:\s*chunked/i.test(head)) return { status, body: rest };
+  let body = "", at = 0;
+  for (;;) {
+    const nl = rest.indexOf("\r\n", at);
+    const size = parseInt(rest.slice(at, nl), 16);
+    if (!size) break;
+    body += rest.slice(nl + 2, nl + 2 + size);
+    at = nl + 2 + size + 2;
+  }
+  return { status, body };
+}
 
 /** The subject names a server presents, checked against a CA as a client in a pod would. */
 function verifiedConnect(host: string, port: number, ca: string, servername?: string): Promise<string> {
@@ -141,33 +191,40 @@ describe("in-cluster access to the API server", { skip: unavailable ?? false }, 
     assert.equal(env, "10.96.0.1:443");
   });
 
-  it("lists pods through https://kubernetes.default.svc and $KUBERNETES_SERVICE_HOST when RBAC allows it", async (t) => {
+  it("lists pods through https://kubernetes.default.svc and $KUBERNETES_SERVICE_HOST, verified with ca.crt, when RBAC allows it", async (t) => {
     if (!tokenRequestServed) { t.skip("TokenRequest (serviceaccounts/token) is not served yet"); return; }
+    if (!openssl) { t.skip("no openssl on this machine to run in the pod"); return; }
     await running("reader");
-    for (const base of ["https://kubernetes.default.svc", "https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT"]) {
+    const targets: [string, string, "hostname" | "ip"][] = [["kubernetes.default.svc", "443", "hostname"], ["$KUBERNETES_SERVICE_HOST", "$KUBERNETES_SERVICE_PORT", "ip"]];
+    for (const [host, port, verify] of targets) {
       // The first request may come before the proxy's rules for the Service: retried a little, then the last answer is told.
-      const get = () => sh("reader", inPodGet(base, "/api/v1/namespaces/default/pods"));
-      const r = (await eventually(async () => { const x = await get(); return x.code === 0 ? x : undefined; }, 20_000, 500).catch(get))!;
-      assert.equal(r.code, 0, `${base}: ${r.stdout}${r.stderr}`);
-      const list = JSON.parse(r.stdout) as Json;
+      const get = () => sh("reader", inPodGet(host, port, "/api/v1/namespaces/default/pods", verify));
+      const r = (await eventually(async () => { const x = await get(); return x.code === 0 && parseHttp(x.stdout).status === 200 ? x : undefined; }, 20_000, 500).catch(get))!;
+      const { status, body } = parseHttp(r.stdout);
+      assert.equal(status, 200, `${host}: ${r.stdout.slice(0, 300)} ${r.stderr}`);
+      const list = JSON.parse(body) as Json;
       assert.equal(list.kind, "PodList");
-      assert.ok(list.items.some((p: Json) => p.metadata.name === "reader"), base);
+      assert.ok(list.items.some((p: Json) => p.metadata.name === "reader"), host);
     }
+    // The same client refuses a server whose certificate does not name what it dialled: the check above is a real one.
+    const wrong = await sh("reader", inPodGet("kubernetes.default.svc", "443", "/api/v1/namespaces/default/pods", "hostname").replace("-verify_hostname kubernetes.default.svc", "-verify_hostname not-the-apiserver.example"));
+    assert.notEqual(wrong.code, 0);
   });
 
   it("is Forbidden (403) for a service account without a binding, once RBAC decides", async (t) => {
     if (!tokenRequestServed) { t.skip("TokenRequest (serviceaccounts/token) is not served yet"); return; }
-    // Before RBAC is enforced every authenticated user may do everything; SubjectAccessReview says so truthfully.
+    if (!openssl) { t.skip("no openssl on this machine to run in the pod"); return; }
+    // Before RBAC is enforced every authenticated user may do everything, and SubjectAccessReview says so truthfully.
     const canI = await kubectl.run(["auth", "can-i", "list", "pods", "--as=system:serviceaccount:default:nobody"]);
     if (canI.stdout.trim() !== "no") { t.skip("RBAC is not enforced yet (can-i says yes for an unbound service account)"); return; }
     await apply(clientPod("nobody", "nobody"));
     await running("nobody");
-    const r = await sh("nobody", inPodGet("https://kubernetes.default.svc", "/api/v1/namespaces/default/pods"));
-    assert.notEqual(r.code, 0);
-    assert.match(r.stdout + r.stderr, /403 Forbidden/);
-    // The body is upstream's Status, seen with a client that shows it: the API server's own words for the account.
-    const status = await sh("nobody", `wget -q -S -O - --no-check-certificate --header "Authorization: Bearer $(cat ${SA_DIR}/token)" https://kubernetes.default.svc/api/v1/namespaces/default/pods 2>&1; true`);
-    assert.match(status.stdout, /403/);
+    const r = await sh("nobody", inPodGet("kubernetes.default.svc", "443", "/api/v1/namespaces/default/pods", "hostname"));
+    const { status, body } = parseHttp(r.stdout);
+    assert.equal(status, 403, r.stdout.slice(0, 300));
+    const st = JSON.parse(body) as Json;
+    assert.equal(st.reason, "Forbidden");
+    assert.equal(st.message, 'pods is forbidden: User "system:serviceaccount:default:nobody" cannot list resource "pods" in API group "" in the namespace "default"');
   });
 
   it("serves @kubernetes/client-node's loadFromCluster from the volume the kubelet wrote", async (t) => {
