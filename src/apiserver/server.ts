@@ -6,8 +6,9 @@ import { X509Certificate } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { KubeletProxy } from "./kubelet-proxy.js";
+import { listenAlso } from "./extra-listener.js";
 import { createSecureServer, type Http2SecureServer } from "node:http2";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Server as NetServer } from "node:net";
 import { networkInterfaces } from "node:os";
 import type { TLSSocket } from "node:tls";
 import { ApiError, internalError, notFound, pathNotFound } from "../api/errors.js";
@@ -30,8 +31,6 @@ import type { Pki } from "../pki/index.js";
 import { ObjectStore, type Obj } from "./registry/object-store.js";
 import { ResourceHandler } from "./resource-handler.js";
 import { rfc3339 } from "../api/time.js";
-import type { Server as NetServer } from "node:net";
-import { listenAlso } from "./extra-listener.js";
 
 export interface ApiServerOptions {
   store: Store;

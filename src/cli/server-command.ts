@@ -39,6 +39,10 @@ Flags:
 
 const log = componentLog("apiserver");
 
+function isLoopback(address: string): boolean {
+  return address === "localhost" || address === "::1" || /^127\./.test(address);
+}
+
 export async function serverCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -140,8 +144,4 @@ export async function serverCommand(argv: string[]): Promise<number> {
   await server.stop();
   await store.close();
   return 0;
-}
-
-function isLoopback(address: string): boolean {
-  return address === "localhost" || address === "::1" || /^127\./.test(address);
 }

@@ -131,9 +131,10 @@ export class Kubelet {
     const relist = setInterval(() => void this.relist().catch((err) => this.options.log("relist failed", { err: String(err) })), 1000);
     const resync = setInterval(() => { for (const uid of this.podsByUid.keys()) this.enqueue(uid); }, 10_000);
     const tokenCleanup = setInterval(() => this.tokens.cleanup(), 60_000);
+    signal.addEventListener("abort", () => clearInterval(tokenCleanup), { once: true });
     await this.relist().catch(() => undefined);
     signal.addEventListener("abort", () => {
-      clearInterval(lease); clearInterval(status); clearInterval(relist); clearInterval(resync); clearInterval(tokenCleanup);
+      clearInterval(lease); clearInterval(status); clearInterval(relist); clearInterval(resync);
       for (const t of this.retryTimers.values()) clearTimeout(t);
       this.prober.stopAll();
     }, { once: true });
