@@ -172,7 +172,8 @@ export async function ensurePki(dir: string, extraSans: string[] = []): Promise<
   }
   const ca = { cert: new x509.X509Certificate(caCertPem), key: caKey };
 
-  const wanted = ["127.0.0.1", "::1", "10.96.0.1", ...extraSans];
+  // 127.96.0.1: where the process runtime's userspace proxy answers 10.96.0.1 (its loopback alias).
+  const wanted = ["127.0.0.1", "::1", "10.96.0.1", "127.96.0.1", ...extraSans];
   const dns = ["localhost", hostname(), "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"];
   // A certificate is reissued only when it lacks a wanted name, and keeps the
   // names it had: an address added after start (the pod network's gateway)

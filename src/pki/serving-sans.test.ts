@@ -13,7 +13,7 @@ describe("the serving certificate's names", () => {
   it("names the kubernetes Service and an address added later, which a restart keeps", async () => {
     const first = await ensurePki(dir, ["127.0.0.1"]);
     const names = (pem: string) => new X509Certificate(pem).subjectAltName ?? "";
-    for (const n of ["IP Address:10.96.0.1", "DNS:kubernetes.default.svc", "DNS:kubernetes.default.svc.cluster.local"]) assert.ok(names(first.serverCert).includes(n), n);
+    for (const n of ["IP Address:10.96.0.1", "IP Address:127.96.0.1", "DNS:kubernetes.default.svc", "DNS:kubernetes.default.svc.cluster.local"]) assert.ok(names(first.serverCert).includes(n), n);
     assert.ok(!names(first.serverCert).includes("10.244.0.1"));
     const added = await ensurePki(dir, ["127.0.0.1", "10.244.0.1"]);
     assert.ok(names(added.serverCert).includes("IP Address:10.244.0.1"));
