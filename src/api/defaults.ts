@@ -58,17 +58,11 @@ function defaultTemplate(template: Obj | undefined): void {
   if (template) defaultPodSpec(template.spec);
 }
 
-/** The admission plugins ServiceAccount and DefaultTolerationSeconds, for pods only (Priority needs the PriorityClasses: see the server's admission). */
+/** The service account's name, until the ServiceAccount admission plugin defaults it. */
 function admitPod(pod: Obj): void {
   const spec = pod.spec ?? {};
   if (!spec.serviceAccountName) spec.serviceAccountName = spec.serviceAccount || "default";
   spec.serviceAccount = spec.serviceAccountName;
-  spec.tolerations ??= [];
-  for (const key of ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]) {
-    if (!spec.tolerations.some((t: Obj) => t.key === key || (!t.key && t.operator === "Exists"))) {
-      spec.tolerations.push({ key, operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 });
-    }
-  }
 }
 
 const defaulters: Record<string, (o: Obj) => void> = {

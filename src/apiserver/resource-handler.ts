@@ -16,8 +16,13 @@ import { serverSideApply } from "./apply.js";
 import { duplicateFields } from "./duplicate-fields.js";
 import { checkUnknownFields } from "./field-validation.js";
 import { decodeProtobufObject } from "./protobuf/decode.js";
+import { auditContextOf } from "./audit/index.js";
 import { parseRV, type DeleteOptions, type ObjectStore, type Obj, type ObjectEvent } from "./registry/object-store.js";
 import { rfc3339 } from "../api/time.js";
+import { strategies } from "./registry/strategies.js";
+import type { UserInfo } from "./authentication/user-info.js";
+import type { TokenRequest } from "kubernetes-types/authentication/v1.js";
+import type { TokenRequestCall } from "./registry/core/serviceaccounts/token-request.js";
 
 export interface ResourceRequest {
   info: ResourceInfo;
@@ -25,9 +30,11 @@ export interface ResourceRequest {
   name?: string;
   subresource?: string;
   query: URLSearchParams;
-  user: string;
-  /** The requester's groups (a CertificateSigningRequest records them). */
-  groups?: string[];
+  user: UserInfo;
+  /** Warnings for the client (unknown fields, admission's), sent as `Warning: 299` headers. */
+  warnings?: string[];
+  /** Annotates the request's audit event, when it is audited. */
+  auditAnnotate?: (key: string, value: string) => void;
 }
 
 const PATCH_TYPES = new Set([
@@ -40,16 +47,22 @@ function boolParam(q: URLSearchParams, name: string): boolean {
 }
 
 export class ResourceHandler {
+  /** serviceaccounts/token: issues a TokenRequest (see registry/core/serviceaccounts/token-request.ts). */
+  tokenRequests?: (call: TokenRequestCall, addWarning: (text: string) => void) => Promise<TokenRequest>;
+
   /** budgets: where PodDisruptionBudgets live, for the eviction subresource. */
   constructor(private readonly objects: ObjectStore, private readonly budgets?: ResourceInfo, private readonly kubelets?: KubeletProxy) {}
 
-  async handle(req: Request, res: Response, r: ResourceRequest): Promise<void> {
+  async handle(req: Request, res: Response, request: ResourceRequest): Promise<void> {
+    const audit = auditContextOf(req);
+    const r = { ...request, warnings: request.warnings ?? [], auditAnnotate: audit ? (k: string, v: string) => audit.annotate(k, v) : undefined };
     const method = req.method ?? "GET";
     const sub = r.subresource;
     if (sub && !hasSubresource(r.info, sub)) throw notFound(r.info.resource, r.info.group, r.name ?? "");
     if (sub === "scale") return this.scale(req, res, r);
     if (sub === "binding") return this.binding(req, res, r);
     if (sub === "eviction") return this.eviction(req, res, r);
+    if (sub === "token") return this.tokenRequest(req, res, r);
     if (sub === "log" && this.kubelets && method === "GET") return this.kubelets.log(r.namespace!, r.name!, r.query, res);
     if (sub === "log" || sub === "exec" || sub === "attach" || sub === "portforward") return this.streaming(r);
     if (sub === "finalize" && method !== "PUT") throw methodNotAllowed(method, `${r.info.resource}/${sub}`);
@@ -79,7 +92,7 @@ export class ResourceHandler {
     const dryRun = r.query.getAll("dryRun");
     if (dryRun.some((d) => d !== "All")) throw badRequest(`Invalid dry run value: ${dryRun.join(",")}`);
     const fm = r.query.get("fieldManager") ?? managerFromUserAgent(userAgent);
-    return { dryRun: dryRun.length > 0, fieldManager: fm, subresource: r.subresource, user: { username: r.user, groups: r.groups ?? [] } };
+    return { dryRun: dryRun.length > 0, fieldManager: fm, subresource: r.subresource, user: r.user, warnings: r.warnings, auditAnnotate: r.auditAnnotate };
   }
 
   /** fieldValidation=Strict refuses unknown fields (400), Warn reports them in a Warning header. */
@@ -92,7 +105,8 @@ export class ResourceHandler {
     ];
     if (!problems.length) return;
     if (mode === "Strict") throw badRequest(`strict decoding error: ${problems.join(", ")}`);
-    res.setHeader("warning", problems.map((p) => `299 - ${JSON.stringify(p)}`).join(", "));
+    void res;
+    r.warnings?.push(...problems);
   }
 
   /** The request's object, and its JSON text when it came as JSON (for duplicate-field checks). */
@@ -100,13 +114,16 @@ export class ResourceHandler {
     const type = mediaType(req);
     if (type && type !== "application/json" && type !== "application/yaml" && type !== "*/*") {
       if (type === "application/vnd.kubernetes.protobuf") {
-        return { obj: decodeProtobufObject(await readBody(req)) };
+        const obj = decodeProtobufObject(await readBody(req));
+        auditContextOf(req)?.setRequestObject(obj); // audit: the request object (upstream's LogRequestObject)
+        return { obj };
       }
       throw new ApiError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
     }
     const raw = await readBody(req);
     const body = decodeBody(raw, type || "application/json");
     if (!body || typeof body !== "object" || Array.isArray(body)) throw badRequest("the body of the request was not a JSON object");
+    auditContextOf(req)?.setRequestObject(body); // audit: the request object (upstream's LogRequestObject)
     return { obj: body as Obj, text: type === "application/yaml" ? undefined : raw.toString("utf8") };
   }
 
@@ -128,7 +145,7 @@ export class ResourceHandler {
     const { obj, text } = await this.readObject(req);
     this.checkKind(r, obj);
     this.fieldValidation(res, r, obj, text);
-    const allowCreate = ["Endpoints", "Lease", "Node", "Event"].includes(r.info.kind) || Boolean(r.info.crd);
+    const allowCreate = Boolean(strategies[r.info.kind]?.allowCreateOnUpdate) || Boolean(r.info.crd);
     const result = await this.objects.update(r.info, r.namespace, r.name!, obj, { ...this.writeOptions(r, req.headers["user-agent"]), allowCreate: allowCreate && !r.subresource });
     this.send(req, res, r, result.created ? 201 : 200, result.object);
   }
@@ -143,6 +160,7 @@ export class ResourceHandler {
     }
     const raw = await readBody(req);
     const patch = decodeBody(raw, type);
+    auditContextOf(req)?.setRequestObject(patch); // audit: the patch is the request object (upstream's LogRequestPatch)
     const jsonText = type === "application/apply-patch+yaml" && !raw.toString("utf8").trimStart().startsWith("{") ? undefined : raw.toString("utf8");
     const opts = this.writeOptions(r, req.headers["user-agent"]);
     if (type === "application/apply-patch+yaml") {
@@ -187,6 +205,9 @@ export class ResourceHandler {
       propagationPolicy: body.propagationPolicy ?? (q.get("propagationPolicy") as DeleteOptions["propagationPolicy"]) ?? undefined,
       preconditions: body.preconditions,
       dryRun: (body.dryRun ?? q.getAll("dryRun")).length > 0,
+      user: r.user,
+      warnings: r.warnings,
+      auditAnnotate: r.auditAnnotate,
     };
     if (body.orphanDependents === true && !options.propagationPolicy) options.propagationPolicy = "Orphan";
     if (options.propagationPolicy && !["Background", "Foreground", "Orphan"].includes(options.propagationPolicy)) {
@@ -256,6 +277,7 @@ export class ResourceHandler {
   }
 
   private send(req: Request, res: Response, r: ResourceRequest, code: number, obj: Obj): void {
+    sendWarnings(res, r.warnings);
     if (wantsTable(req.headers.accept)) {
       const t = this.table(r, [obj], r.query.get("includeObject") ?? "Metadata");
       t.metadata = { resourceVersion: obj.metadata?.resourceVersion };
@@ -370,6 +392,14 @@ export class ResourceHandler {
     throw new ApiError(400, "BadRequest", `pods/${r.subresource} is not supported by this server yet`);
   }
 
+  private async tokenRequest(req: Request, res: Response, r: ResourceRequest): Promise<void> {
+    if (req.method !== "POST" || !this.tokenRequests) throw methodNotAllowed(req.method ?? "", `${r.info.resource}/token`);
+    const { obj } = await this.readObject(req);
+    const out = await this.tokenRequests({ namespace: r.namespace!, name: r.name!, body: obj, user: r.user }, (w) => r.warnings?.push(w));
+    sendWarnings(res, r.warnings);
+    sendJson(res, 201, out);
+  }
+
   private async binding(req: Request, res: Response, r: ResourceRequest): Promise<void> {
     if (req.method !== "POST") throw methodNotAllowed(req.method ?? "", "pods/binding");
     const body = decodeBody(await readBody(req), "application/json") as Obj;
@@ -393,6 +423,7 @@ export class ResourceHandler {
     if (req.method !== "POST") throw methodNotAllowed(req.method ?? "", "pods/eviction");
     const body = decodeBody(await readBody(req), "application/json") as Obj;
     const pod = await this.objects.get(r.info, r.namespace, r.name!);
+    await this.objects.admitSubresource(r.info, "eviction", { apiVersion: "policy/v1", kind: "Eviction", ...body }, pod, this.writeOptions(r, req.headers["user-agent"]));
     if (this.budgets && pod.status?.phase !== "Succeeded" && pod.status?.phase !== "Failed" && !pod.metadata.deletionTimestamp) {
       // Each budget that covers the pod must allow one more disruption; taking it is a
       // guarded write, so two evictions never spend the same allowance.
@@ -409,7 +440,7 @@ export class ResourceHandler {
         }, { subresource: "status", fieldManager: "skiff-apiserver" });
       }
     }
-    await this.objects.delete(r.info, r.namespace, r.name!, body.deleteOptions ?? {});
+    await this.objects.delete(r.info, r.namespace, r.name!, { ...(body.deleteOptions ?? {}), user: r.user });
     sendJson(res, 201, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 });
   }
 }
@@ -453,6 +484,12 @@ function setReplicas(info: ResourceInfo, o: Obj, n: number): void {
   let cur = o;
   for (const p of parts.slice(0, -1)) cur = (cur[p] ??= {});
   cur[parts[parts.length - 1]!] = n;
+}
+
+/** Warnings as upstream sends them: one `299 - "text"` value each. */
+function sendWarnings(res: Response, warnings: string[] | undefined): void {
+  if (!warnings?.length || res.headersSent) return;
+  res.setHeader("warning", warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(", "));
 }
 
 /** Upstream names an unnamed writer after its user agent's program, e.g. "kubectl". */

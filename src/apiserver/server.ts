@@ -2,7 +2,6 @@
  * The API server: HTTPS (HTTP/2 and HTTP/1.1), authentication, routing to
  * discovery, OpenAPI and the resource handlers.
  */
-import { X509Certificate } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { KubeletProxy } from "./kubelet-proxy.js";
@@ -15,9 +14,16 @@ import { ApiError, internalError, notFound, pathNotFound } from "../api/errors.j
 import { refuseUpgrade } from "../api/upgrade-refusal.js";
 import type { ResourceInfo } from "../api/resources.js";
 import type { Store } from "../storage/index.js";
-import { QuotaAdmission } from "./quota-admission.js";
-import { PriorityAdmission, SYSTEM_PRIORITY_CLASSES } from "./priority-admission.js";
-import { ServerAdmission } from "./admission.js";
+import { SYSTEM_PRIORITY_CLASSES } from "./admission/plugins/priority.js";
+import { recommendedAdmission } from "./admission/recommended-plugins.js";
+import type { AdmissionChain } from "./admission/chain.js";
+import { ServiceAllocations } from "./registry/core/services/service-allocations.js";
+import { WatchCache } from "./registry/watch-cache.js";
+import { EstablishingController } from "./apiextensions/establishing-controller.js";
+import type { Namespace, Node, Pod, ResourceQuota as ResourceQuotaObject, Secret, ServiceAccount } from "kubernetes-types/core/v1.js";
+import type { IngressClass } from "kubernetes-types/networking/v1.js";
+import type { PriorityClass } from "kubernetes-types/scheduling/v1.js";
+import type { StorageClass } from "kubernetes-types/storage/v1.js";
 import { ResourceMetrics } from "./resource-metrics.js";
 import { ResourceCatalog } from "./catalog.js";
 import {
@@ -31,6 +37,20 @@ import type { Pki } from "../pki/index.js";
 import { ObjectStore, type Obj } from "./registry/object-store.js";
 import { ResourceHandler } from "./resource-handler.js";
 import { rfc3339 } from "../api/time.js";
+import { RequestAuthenticator, type AuthenticatableRequest } from "./authentication/request-authenticator.js";
+import { StaticTokenAuthenticator } from "./authentication/static-token.js";
+import { impersonate, wantsImpersonation } from "./authentication/impersonation.js";
+import { AUTHENTICATED_GROUP, MASTERS_GROUP, NODES_GROUP, type UserInfo } from "./authentication/user-info.js";
+import type { Attributes } from "./authorization/authorizer.js";
+import { RbacAuthorization } from "./authorization/rbac/index.js";
+import { rbacEscalationHooks } from "./registry/rbac/escalation-hooks.js";
+import { forbidden } from "./authorization/forbidden.js";
+import { UnionAuthorizer } from "./authorization/union-authorizer.js";
+import { parseRequestInfo, type RequestInfo } from "./request-info.js";
+import { reviewResources } from "./registry/review-resources.js";
+import { ServiceAccounts } from "./service-accounts.js";
+import { LEGACY_TOKEN_LAST_USED_LABEL } from "./authentication/service-account-token.js";
+import { auditContextOf, auditRequestFrom, type AuditContext, type Auditor } from "./audit/index.js";
 
 export interface ApiServerOptions {
   store: Store;
@@ -41,54 +61,104 @@ export interface ApiServerOptions {
   compactionIntervalMs?: number;
   /** Extra bearer tokens accepted, mapped to their user. */
   tokens?: Map<string, UserInfo>;
+  /** Upstream's --anonymous-auth (default true). */
+  anonymousAuth?: boolean;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** --audit-policy-file with --audit-log-path: every request goes through it (see src/apiserver/audit). */
+  audit?: Auditor;
 }
 
-export interface UserInfo { username: string; uid?: string; groups: string[] }
+export type { UserInfo };
 
 export const VERSION_INFO = {
   major: "1", minor: "32", gitVersion: "v1.32.0-skiff", gitCommit: "0000000000000000000000000000000000000000",
   gitTreeState: "clean", buildDate: "2026-11-23T00:00:00Z", goVersion: `node${process.versions.node}`, compiler: "tsc", platform: `${process.platform}/${process.arch === "x64" ? "amd64" : process.arch}`,
 };
 
-const NAMESPACES_INFO_KEY = { group: "", version: "v1", resource: "namespaces" };
-
 export class ApiServer {
   readonly catalog = new ResourceCatalog();
   readonly objects: ObjectStore;
   private readonly kubelets: KubeletProxy;
-  readonly admission: ServerAdmission;
+  readonly admission: AdmissionChain;
+  private readonly services: ServiceAllocations;
+  private readonly caches: WatchCache<unknown>[] = [];
+  private readonly crds: WatchCache;
+  private readonly establishing: EstablishingController;
   private readonly resourceMetrics: ResourceMetrics;
   private readonly openapi: OpenApiV3;
   private readonly handler: ResourceHandler;
   private server?: Http2SecureServer;
-  private readonly tokens: Map<string, UserInfo>;
+  private readonly authenticator: RequestAuthenticator;
+  readonly authorizer: UnionAuthorizer;
+  private readonly rbac: RbacAuthorization;
+  private readonly serviceAccounts: ServiceAccounts;
   private readonly metrics = new ApiMetrics();
-  private readonly certUsers = new WeakMap<object, UserInfo | null>();
   private compactor?: NodeJS.Timeout;
   private readonly sockets = new Set<TLSSocket>();
   url = "";
 
   constructor(private readonly options: ApiServerOptions) {
-    const nsInfo = this.catalog.lookup(NAMESPACES_INFO_KEY.group, NAMESPACES_INFO_KEY.version, NAMESPACES_INFO_KEY.resource)!;
-    this.admission = new ServerAdmission(this.catalog, async (name) => {
-      try { return await this.objects.get(nsInfo, undefined, name); } catch { return undefined; }
+    this.services = new ServiceAllocations();
+    // The chain reads caches that read the store that runs the chain: bound once all exist.
+    this.objects = new ObjectStore(options.store, {
+      admission: { admit: (a) => this.admission.admit(a), validate: (a) => this.admission.validate(a) },
+      hooks: { Service: this.services, ...rbacEscalationHooks({ authorize: (a) => this.authorizer.authorize(a) }, { policyRulesFor: (u, ns) => this.rbac.authorizer.policyRulesFor(u, ns), getRoleReferenceRules: (ref, ns) => this.rbac.authorizer.getRoleReferenceRules(ref, ns) }) },
     });
-    this.objects = new ObjectStore(options.store, this.admission);
-    this.admission.onCrdStored = (crd) => this.crdStored(crd);
-    this.admission.orphanDependents = (owner) => this.orphanDependents(owner);
-    this.admission.ingressClasses = async () => (await this.objects.list(this.info("networking.k8s.io", "v1", "ingressclasses"), undefined)).items;
-    const quotas = this.info("", "v1", "resourcequotas");
-    this.admission.quota = new QuotaAdmission({
-      list: async (ns) => (await this.objects.list(quotas, ns)).items,
-      charge: async (quota, update) => {
-        await this.objects.guaranteedUpdate(quotas, quota.metadata.namespace, quota.metadata.name, (cur) => {
-          if (!cur) throw notFound("resourcequotas", "", quota.metadata.name);
-          return { ...cur, status: { ...cur.status, hard: cur.status?.hard ?? cur.spec?.hard, used: update(cur.status?.used ?? {}) } };
-        }, { subresource: "status", fieldManager: "resourcequota-admission" });
+    this.rbac = new RbacAuthorization({ objects: this.objects, catalog: this.catalog, log: options.log });
+    const cache = <T = Obj>(group: string, version: string, resource: string) => {
+      const c = new WatchCache<T>(this.objects, this.info(group, version, resource), { log: options.log });
+      this.caches.push(c as WatchCache<unknown>);
+      return c;
+    };
+    const namespaces = cache<Namespace>("", "v1", "namespaces");
+    const priorityClasses = cache<PriorityClass>("scheduling.k8s.io", "v1", "priorityclasses");
+    const ingressClasses = cache<IngressClass>("networking.k8s.io", "v1", "ingressclasses");
+    const storageClasses = cache<StorageClass>("storage.k8s.io", "v1", "storageclasses");
+    const quotaCache = cache<ResourceQuotaObject>("", "v1", "resourcequotas");
+    // Service-account tokens are checked against these on every request that bears one.
+    const bound = {
+      serviceaccounts: cache<ServiceAccount>("", "v1", "serviceaccounts"), pods: cache<Pod>("", "v1", "pods"),
+      secrets: cache<Secret>("", "v1", "secrets"), nodes: cache<Node>("", "v1", "nodes"),
+    };
+    this.serviceAccounts = new ServiceAccounts({
+      key: options.pki.serviceAccountKey,
+      get: (resource, ns, name) => bound[resource].getFresh(ns, name),
+      externalAddress: () => externalAddress(this.url),
+      markLegacyTokenUsed: async (secret, date) => {
+        await this.objects.guaranteedUpdate(this.info("", "v1", "secrets"), secret.metadata!.namespace, secret.metadata!.name!, (cur) => {
+          cur!.metadata.labels = { ...cur!.metadata.labels, [LEGACY_TOKEN_LAST_USED_LABEL]: date };
+          return cur!;
+        }, { fieldManager: "skiff-apiserver" });
       },
     });
-    this.admission.priority = new PriorityAdmission(async () => (await this.objects.list(this.info("scheduling.k8s.io", "v1", "priorityclasses"), undefined)).items);
+    this.crds = cache("apiextensions.k8s.io", "v1", "customresourcedefinitions");
+    // The catalog follows the CRDs' watch, so every server serves what any server registered.
+    this.crds.onChange((type, crd) => {
+      if (type === "DELETED" || crd.metadata.deletionTimestamp) this.catalog.removeCustomResource(crd.metadata.name);
+      else this.catalog.setCustomResource(crd);
+    });
+    const quotas = this.info("", "v1", "resourcequotas");
+    this.admission = recommendedAdmission({
+      getNamespace: (name) => namespaces.getFresh(undefined, name),
+      getServiceAccount: (ns, name) => bound.serviceaccounts.getFresh(ns, name),
+      listPods: async (ns) => (await this.objects.list(this.info("", "v1", "pods"), ns)).items as Pod[],
+      recordAuditAnnotations: (attrs, annotations) => { for (const [k, v] of Object.entries(annotations)) attrs.addAuditAnnotation?.(k, v); },
+      getPriorityClass: (name) => priorityClasses.getFresh(undefined, name),
+      priorityClasses: () => priorityClasses.list(),
+      ingressClasses: () => ingressClasses.list(),
+      storageClasses: () => storageClasses.list(),
+      quotas: {
+        list: async (ns) => (await this.objects.list(quotas, ns)).items,
+        cached: (ns) => quotaCache.list(ns),
+        charge: async (quota, update) => {
+          await this.objects.guaranteedUpdate(quotas, quota.metadata.namespace, quota.metadata.name, (cur) => {
+            if (!cur) throw notFound("resourcequotas", "", quota.metadata.name);
+            return { ...cur, status: { ...cur.status, hard: cur.status?.hard ?? cur.spec?.hard, used: update(cur.status?.used ?? {}) } };
+          }, { subresource: "status", fieldManager: "resourcequota-admission" });
+        },
+      },
+    });
+    this.establishing = new EstablishingController(this.objects, this.info("apiextensions.k8s.io", "v1", "customresourcedefinitions"), this.crds, options.log);
     this.openapi = new OpenApiV3(this.catalog);
     this.kubelets = new KubeletProxy(options.pki, (kind, ns, name) => this.objects.get(this.catalog.lookup("", "v1", kind)!, ns, name));
     this.resourceMetrics = new ResourceMetrics(this.kubelets, {
@@ -96,10 +166,13 @@ export class ApiServer {
       pods: async (ns) => (await this.objects.list(this.info("", "v1", "pods"), ns)).items,
     });
     this.handler = new ResourceHandler(this.objects, this.catalog.lookup("policy", "v1", "poddisruptionbudgets"), this.kubelets);
-    this.tokens = new Map(options.tokens ?? []);
-    this.tokens.set(options.pki.adminToken, { username: "admin", groups: ["system:masters", "system:authenticated"] });
+    this.handler.tokenRequests = (call, addWarning) => this.serviceAccounts.tokenRequest(call, addWarning);
+    const tokens = new Map(options.tokens ?? []);
+    tokens.set(options.pki.adminToken, { username: "admin", groups: [MASTERS_GROUP, AUTHENTICATED_GROUP] });
     // Agents joining with the node token act as nodes (they register, renew Leases, report pods and request serving certificates).
-    this.tokens.set(options.pki.nodeToken, { username: "system:node-bootstrap", groups: ["system:nodes", "system:authenticated"] });
+    tokens.set(options.pki.nodeToken, { username: "system:node-bootstrap", groups: [NODES_GROUP, AUTHENTICATED_GROUP] });
+    this.authenticator = new RequestAuthenticator({ tokens: [new StaticTokenAuthenticator(tokens), this.serviceAccounts.authenticator], anonymous: options.anonymousAuth });
+    this.authorizer = new UnionAuthorizer([this.rbac.authorizer]);
   }
 
   info(group: string, version: string, resource: string): ResourceInfo {
@@ -110,10 +183,12 @@ export class ApiServer {
 
   /** Loads what storage holds (CRDs, allocated addresses) and creates the built-in objects. */
   private async bootstrap(): Promise<void> {
-    const crds = await this.objects.list(this.info("apiextensions.k8s.io", "v1", "customresourcedefinitions"), undefined);
-    for (const crd of crds.items) if (!crd.metadata.deletionTimestamp) this.catalog.setCustomResource(crd);
+    await Promise.all(this.caches.map((c) => c.start()));
+    this.establishing.start();
+    // The bootstrap policy reconciled and the RBAC cache filled before the first request (upstream's rbac/bootstrap-roles hook).
+    await this.rbac.start();
     const services = await this.objects.list(this.info("", "v1", "services"), undefined);
-    for (const svc of services.items) this.admission.recordService(svc);
+    for (const svc of services.items) this.services.recordService(svc);
     const ns = this.info("", "v1", "namespaces");
     for (const name of ["default", "kube-system", "kube-public", "kube-node-lease"]) {
       await this.objects.create(ns, undefined, { metadata: { name } }, { fieldManager: "skiff-apiserver" }).catch(ignoreExists);
@@ -156,57 +231,6 @@ export class ApiServer {
     });
   }
 
-  /**
-   * Orphaning done at delete time: every object in the owner's namespace (or
-   * anywhere, for a cluster-scoped owner) loses its ownerReference to it.
-   */
-  private async orphanDependents(owner: Obj): Promise<boolean> {
-    const seen = new Set<string>();
-    for (const info of this.catalog.all()) {
-      if (seen.has(info.storagePrefix) || !info.verbs.includes("list")) continue;
-      seen.add(info.storagePrefix);
-      const namespace = info.namespaced ? owner.metadata.namespace : undefined;
-      if (owner.metadata.namespace && !info.namespaced) continue;
-      const list = await this.objects.list(info, namespace);
-      for (const item of list.items) {
-        if (!(item.metadata.ownerReferences ?? []).some((r: Obj) => r.uid === owner.metadata.uid)) continue;
-        await this.objects.guaranteedUpdate(info, item.metadata.namespace, item.metadata.name, (cur) => {
-          const refs = (cur!.metadata.ownerReferences ?? []).filter((r: Obj) => r.uid !== owner.metadata.uid);
-          if (refs.length) cur!.metadata.ownerReferences = refs;
-          else delete cur!.metadata.ownerReferences;
-          return cur!;
-        }, { fieldManager: "skiff-garbage-collector" }).catch((err) => {
-          if (!(err instanceof ApiError && err.reason === "NotFound")) throw err;
-        });
-      }
-    }
-    return true;
-  }
-
-  private crdStored(crd: Obj): void {
-    if (crd.metadata.deletionTimestamp) {
-      this.catalog.removeCustomResource(crd.metadata.name);
-      return;
-    }
-    this.catalog.setCustomResource(crd);
-    const established = (crd.status?.conditions ?? []).some((c: Obj) => c.type === "Established" && c.status === "True");
-    if (established) return;
-    // The names are accepted and the resource served at once; record that in the CRD's status.
-    const info = this.info("apiextensions.k8s.io", "v1", "customresourcedefinitions");
-    const now = rfc3339();
-    const spec = crd.spec;
-    void this.objects.guaranteedUpdate(info, undefined, crd.metadata.name, (cur) => ({
-      ...cur!,
-      status: {
-        conditions: [
-          { type: "NamesAccepted", status: "True", lastTransitionTime: now, reason: "NoConflicts", message: "no conflicts found" },
-          { type: "Established", status: "True", lastTransitionTime: now, reason: "InitialNamesAccepted", message: "the initial names have been accepted" },
-        ],
-        acceptedNames: spec.names, storedVersions: (spec.versions ?? []).filter((v: Obj) => v.storage).map((v: Obj) => v.name),
-      },
-    }), { subresource: "status", fieldManager: "skiff-apiextensions" }).catch((err) => this.options.log?.("failed to mark CRD established", { crd: crd.metadata.name, err: String(err) }));
-  }
-
   async start(): Promise<void> {
     await this.bootstrap();
     const { pki } = this.options;
@@ -219,17 +243,7 @@ export class ApiServer {
       this.sockets.add(socket);
       socket.once("close", () => this.sockets.delete(socket));
     });
-    this.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const url = new URL(req.url ?? "/", "https://skiff");
-      const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)$/.exec(url.pathname);
-      if (m && this.authenticate(req as unknown as Request)) {
-        if (m[3] === "portforward") this.kubelets.portForward(req, socket, head, decodeURIComponent(m[1]!), decodeURIComponent(m[2]!));
-        else this.kubelets.stream(m[3] as "exec" | "attach", req, socket, head, decodeURIComponent(m[1]!), decodeURIComponent(m[2]!), url.searchParams);
-        return;
-      }
-      // Anything else (SPDY's POST upgrades) is refused; kubectl then reports the reason.
-      refuseUpgrade(socket, 400, JSON.stringify(new ApiError(400, "BadRequest", `upgrade requests are served by the kubelet: ${req.url}`).toStatus()), "application/json");
-    });
+    this.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(req, socket, head));
     await new Promise<void>((resolve, reject) => {
       this.server!.once("error", reject);
       this.server!.listen(this.options.port ?? 6443, this.options.bindAddress ?? "127.0.0.1", () => resolve());
@@ -277,6 +291,8 @@ export class ApiServer {
   async stop(): Promise<void> {
     for (const l of this.extraListeners.splice(0)) l.close();
     clearInterval(this.compactor);
+    for (const c of this.caches) c.stop();
+    this.rbac.stop();
     const server = this.server;
     if (!server) return;
     await new Promise<void>((resolve) => {
@@ -289,67 +305,128 @@ export class ApiServer {
     for (const socket of this.sockets) socket.destroy();
   }
 
-  private authenticate(req: Request): UserInfo | undefined {
-    const auth = req.headers.authorization;
-    if (typeof auth === "string" && auth.startsWith("Bearer ")) return this.tokens.get(auth.slice(7).trim());
-    const socket = ((req as { stream?: { session?: { socket?: unknown } } }).stream?.session?.socket ?? req.socket) as TLSSocket;
-    if (!socket?.authorized) return undefined;
-    // A connection's client certificate never changes; parse it once per connection.
-    const known = this.certUsers.get(socket);
-    if (known !== undefined) return known ?? undefined;
-    let user: UserInfo | null = null;
-    const raw = socket.getPeerCertificate?.()?.raw;
-    if (raw) {
-      const fields = new X509Certificate(raw).subject.split("\n").map((l) => l.split("=") as [string, string]);
-      const cn = fields.find(([k]) => k === "CN")?.[1];
-      const groups = fields.filter(([k]) => k === "O").map(([, v]) => v);
-      if (cn) user = { username: cn, groups: [...groups, "system:authenticated"] };
+  /**
+   * The front of the chain, shared by plain and upgrade requests: request
+   * info from the normalised path, authentication, impersonation,
+   * authorization. Throws 400, 401 or 403.
+   */
+  private async admitRequest(req: Request | IncomingMessage, method: string, url: URL, res?: Response): Promise<{ info: RequestInfo; user: UserInfo }> {
+    const socket = ((req as { stream?: { session?: { socket?: unknown } } }).stream?.session?.socket ?? req.socket) as TLSSocket | undefined;
+    let authenticated: UserInfo | undefined;
+    try {
+      authenticated = await this.authenticator.authenticate({ headers: req.headers, socket } as AuthenticatableRequest);
+    } finally {
+      // The audit event begins once the request is authenticated (or failed to be), then follows the response.
+      if (res) this.options.audit?.begin(auditRequestFrom(req, authenticated)).observe(res, req);
     }
-    this.certUsers.set(socket, user);
-    return user ?? undefined;
+    const audit = auditContextOf(req);
+    // The raw path, not url.pathname: WHATWG URL parsing resolves `..` and `%2e%2e` segments, and they must be refused, not followed.
+    const rawPath = (req.url ?? "/").split("?")[0]!.split("#")[0]!;
+    const info = parseRequestInfo(method, rawPath, url.searchParams);
+    const user = wantsImpersonation(req.headers) ? impersonate(req.headers, authenticated, this.authorizer) : authenticated;
+    if (user !== authenticated) audit?.impersonated(user);
+    this.authorize(requestAttributes(info, user), audit);
+    // Exec, attach and port-forward by WebSocket are GETs that start processes: upstream asks for create as well.
+    if (info.resource === "pods" && info.verb === "get" && ["exec", "attach", "portforward"].includes(info.subresource)) {
+      this.authorize({ ...requestAttributes(info, user), verb: "create" });
+    }
+    return { info, user };
+  }
+
+  private authorize(attrs: Attributes, audit?: AuditContext): void {
+    const r = this.authorizer.authorize(attrs);
+    audit?.annotate("authorization.k8s.io/decision", r.decision === "Allow" ? "allow" : "forbid");
+    if (r.reason) audit?.annotate("authorization.k8s.io/reason", r.reason);
+    if (r.decision !== "Allow") throw forbidden(attrs, r.reason);
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? "/", "https://skiff");
+    let info: RequestInfo;
+    try {
+      ({ info } = await this.admitRequest(req, req.method ?? "GET", url));
+    } catch (err) {
+      const e = err instanceof ApiError ? err : internalError(err);
+      refuseUpgrade(socket, e.code, JSON.stringify(e.toStatus()), "application/json");
+      return;
+    }
+    const streaming = info.apiGroup === "" && info.resource === "pods" && info.namespace && info.name && ["exec", "attach", "portforward"].includes(info.subresource);
+    if (streaming && info.parts.length === 3) {
+      if (info.subresource === "portforward") this.kubelets.portForward(req, socket, head, info.namespace, info.name);
+      else this.kubelets.stream(info.subresource as "exec" | "attach", req, socket, head, info.namespace, info.name, url.searchParams);
+      return;
+    }
+    // Anything else (SPDY's POST upgrades) is refused; kubectl then reports the reason.
+    refuseUpgrade(socket, 400, JSON.stringify(new ApiError(400, "BadRequest", `upgrade requests are served by the kubelet: ${req.url}`).toStatus()), "application/json");
   }
 
   private async serve(req: Request, res: Response): Promise<void> {
     const started = Date.now();
     const url = new URL(req.url ?? "/", "https://skiff");
+    let info: RequestInfo | undefined;
     try {
-      const path = url.pathname.replace(/\/+$/, "") || "/";
-      if (path === "/healthz" || path === "/livez" || path === "/readyz") {
-        res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
-        res.end("ok");
-        return;
-      }
-      if (path === "/version") return sendJson(res, 200, VERSION_INFO);
-      // The CA, for agents to check against their join token before trusting this server (as k3s's /cacerts).
-      if (path === "/cacerts") {
+      // The CA, for agents to check against their join token before trusting this server (as k3s's /cacerts): public.
+      if (url.pathname === "/cacerts") {
         res.writeHead(200, { "content-type": "application/x-pem-file" });
         res.end(this.options.pki.caCert);
         return;
       }
-      const user = this.authenticate(req);
-      if (!user) throw new ApiError(401, "Unauthorized", "Unauthorized");
-      if (path === "/metrics") {
-        const body = this.metrics.render({ skiff_storage_revision: await this.options.store.currentRevision() });
-        res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
-        res.end(body);
-        return;
-      }
-      await this.route(req, res, path, url.searchParams, user);
+      const admitted = await this.admitRequest(req, req.method ?? "GET", url, res);
+      info = admitted.info;
+      await this.route(req, res, info, url.searchParams, admitted.user);
     } catch (err) {
       const apiErr = err instanceof ApiError ? err : internalError(err);
       if (!(err instanceof ApiError)) this.options.log?.("request failed", { method: req.method, url: req.url, err: String((err as Error)?.stack ?? err) });
       sendError(res, apiErr);
     } finally {
-      const parts = url.pathname.split("/");
-      const resource = parts[1] === "api" ? parts[parts[3] === "namespaces" && parts.length > 5 ? 5 : 3] : parts[1] === "apis" ? parts[parts[4] === "namespaces" && parts.length > 6 ? 6 : 4] : "";
-      const verb = url.searchParams.get("watch") === "true" ? "WATCH" : req.method ?? "";
-      this.metrics.observe(verb, resource ?? "", res.statusCode, (Date.now() - started) / 1000);
+      const verb = info?.verb === "watch" ? "WATCH" : req.method ?? "";
+      this.metrics.observe(verb, info?.resource ?? "", res.statusCode, (Date.now() - started) / 1000);
       if (process.env.SKIFF_LOG_REQUESTS) this.options.log?.("request", { method: req.method, url: req.url, code: res.statusCode, ms: Date.now() - started });
     }
   }
 
-  private async route(req: Request, res: Response, path: string, query: URLSearchParams, user: UserInfo): Promise<void> {
+  private async route(req: Request, res: Response, ri: RequestInfo, query: URLSearchParams, user: UserInfo): Promise<void> {
+    if (!ri.isResourceRequest) return this.nonResource(req, res, ri, query);
+    const info = this.catalog.lookup(ri.apiGroup, ri.apiVersion, ri.resource);
+    if (!info) throw pathNotFound();
+    // A namespace's own path names it as the request's namespace (upstream's RequestInfo); anything else in a namespace must be namespaced.
+    const ownNamespace = info.group === "" && info.resource === "namespaces";
+    const namespace = ownNamespace ? undefined : ri.namespace || undefined;
+    if (namespace !== undefined && !info.namespaced) throw pathNotFound();
+    const [, name, subresource, ...extra] = ri.parts;
+    if (extra.length) throw pathNotFound();
+    if (query.get("watch") === "true" || ri.verb === "watch") query.set("watch", "true");
+    const review = reviewResources[`${info.group}/${info.resource}`];
+    if (review) {
+      if (req.method !== "POST" || name) throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+      const body = await this.readReviewBody(req);
+      const answer = await review(body, { user, namespace: ri.namespace, authorizer: this.authorizer, rules: this.authorizer, authenticateToken: (t) => this.authenticator.authenticateToken(t) });
+      return sendJson(res, 201, answer);
+    }
+    if (info.group === "metrics.k8s.io") {
+      if (req.method !== "GET" || query.get("watch") === "true") throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+      return sendJson(res, 200, await this.resourceMetrics.get(info.resource as "nodes" | "pods", namespace, name, query));
+    }
+    await this.handler.handle(req, res, { info, namespace, name, subresource, query, user });
+  }
+
+  /** Discovery, OpenAPI, health, version and metrics. */
+  private async nonResource(req: Request, res: Response, ri: RequestInfo, query: URLSearchParams): Promise<void> {
+    const path = ri.path;
     const accept = req.headers.accept;
+    if (path === "/healthz" || path === "/livez" || path === "/readyz") {
+      res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+      res.end("ok");
+      return;
+    }
+    if (path === "/version") return sendJson(res, 200, VERSION_INFO);
+    if (await this.serviceAccounts.openid.serve(req.method, path, res)) return;
+    if (path === "/metrics") {
+      const body = this.metrics.render({ skiff_storage_revision: await this.options.store.currentRevision() });
+      res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+      res.end(body);
+      return;
+    }
     if (path === "/api" || path === "/apis") {
       const aggregated = wantsAggregated(accept);
       if (aggregated) return sendJson(res, 200, aggregatedDiscovery(this.catalog, path === "/api", aggregated), aggregated);
@@ -369,77 +446,46 @@ export class ApiServer {
       res.end(doc.body);
       return;
     }
-    const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
-    let group: string;
-    let version: string;
-    let rest: string[];
-    if (parts[0] === "api") {
-      if (parts.length < 2) throw pathNotFound();
-      [group, version, rest] = ["", parts[1]!, parts.slice(2)];
-    } else if (parts[0] === "apis") {
-      if (parts.length === 2) {
-        const g = legacyApiGroup(this.catalog, parts[1]!);
-        if (!g) throw pathNotFound();
-        return sendJson(res, 200, g);
-      }
-      if (parts.length < 3) throw pathNotFound();
-      [group, version, rest] = [parts[1]!, parts[2]!, parts.slice(3)];
-    } else {
-      throw pathNotFound();
+    if (ri.apiPrefix === "apis" && ri.apiGroup && !ri.apiVersion) {
+      const g = legacyApiGroup(this.catalog, ri.apiGroup);
+      if (!g) throw pathNotFound();
+      return sendJson(res, 200, g);
     }
-    if (rest.length === 0) {
-      const list = legacyResourceList(this.catalog, group, version);
+    if (ri.apiPrefix && ri.apiVersion) {
+      const list = legacyResourceList(this.catalog, ri.apiGroup, ri.apiVersion);
       if (!list) throw pathNotFound();
       return sendJson(res, 200, list);
     }
-    if (rest[0] === "watch") {
-      rest = rest.slice(1);
-      query.set("watch", "true");
-    }
-    let namespace: string | undefined;
-    if (rest[0] === "namespaces" && rest.length >= 3 && !(rest.length === 3 && (rest[2] === "status" || rest[2] === "finalize") && group === "")) {
-      namespace = rest[1];
-      rest = rest.slice(2);
-    }
-    const [resource, name, subresource, ...extra] = rest;
-    if (extra.length) throw pathNotFound();
-    const info = this.catalog.lookup(group, version, resource!);
-    if (!info) throw pathNotFound();
-    if (namespace !== undefined && !info.namespaced) throw pathNotFound();
-    if (await this.virtual(req, res, info, user)) return;
-    if (info.group === "metrics.k8s.io") {
-      if (req.method !== "GET" || query.get("watch") === "true") throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
-      return sendJson(res, 200, await this.resourceMetrics.get(info.resource as "nodes" | "pods", namespace, name, query));
-    }
-    await this.handler.handle(req, res, { info, namespace, name, subresource, query, user: user.username, groups: user.groups });
+    throw pathNotFound();
   }
 
-  /** Review kinds answered from the request itself, never stored. */
-  private async virtual(req: Request, res: Response, info: ResourceInfo, user: UserInfo): Promise<boolean> {
-    const reviews = ["SelfSubjectReview", "SelfSubjectAccessReview", "SelfSubjectRulesReview", "SubjectAccessReview", "TokenReview"];
-    if (!reviews.includes(info.kind)) return false;
-    if (req.method !== "POST") throw new ApiError(405, "MethodNotAllowed", `the server does not allow this method on the requested resource`);
+  private async readReviewBody(req: Request): Promise<Obj> {
     const raw = await readBody(req);
-    let body: Obj = {};
     const type = String(req.headers["content-type"] ?? "");
-    if (type.startsWith("application/vnd.kubernetes.protobuf")) body = decodeProtobufObject(raw);
-    else if (raw.length) body = decodeBody(raw, "application/json") as Obj;
-    const apiVersion = info.group ? `${info.group}/${info.version}` : info.version;
-    const out: Obj = { kind: info.kind, apiVersion, metadata: { creationTimestamp: null }, spec: body.spec ?? {} };
-    // Authorization allows every authenticated user until RBAC is enforced.
-    if (info.kind === "SelfSubjectReview") { delete out.spec; out.status = { userInfo: { username: user.username, groups: user.groups } }; }
-    else if (info.kind === "SelfSubjectRulesReview") out.status = { resourceRules: [{ verbs: ["*"], apiGroups: ["*"], resources: ["*"] }], nonResourceRules: [{ verbs: ["*"], nonResourceURLs: ["*"] }], incomplete: false };
-    else if (info.kind === "TokenReview") {
-      const u = this.tokens.get(body.spec?.token ?? "");
-      out.status = u ? { authenticated: true, user: { username: u.username, groups: u.groups } } : { authenticated: false };
-    } else out.status = { allowed: true, reason: "authorization is allow-all for authenticated users" };
-    sendJson(res, 201, out);
-    return true;
+    if (type.startsWith("application/vnd.kubernetes.protobuf")) return decodeProtobufObject(raw);
+    if (!raw.length) return {};
+    const body = decodeBody(raw, "application/json");
+    if (!body || typeof body !== "object" || Array.isArray(body)) throw new ApiError(400, "BadRequest", "the body of the request was not a JSON object");
+    return body as Obj;
   }
+}
+
+/** The authorization attributes of a request. */
+function requestAttributes(info: RequestInfo, user: UserInfo): Attributes {
+  return {
+    user, verb: info.verb, resourceRequest: info.isResourceRequest, path: info.path, apiGroup: info.apiGroup, apiVersion: info.apiVersion,
+    resource: info.resource, subresource: info.subresource, namespace: info.namespace, name: info.name,
+  };
 }
 
 function ignoreExists(err: unknown): void {
   if (!(err instanceof ApiError && err.reason === "AlreadyExists")) throw err;
+}
+
+/** host:port clients reach a server at, from the URL it listens on (upstream's ExternalAddress). */
+function externalAddress(url: string): string {
+  const u = new URL(url);
+  return u.hostname === "0.0.0.0" || u.hostname === "[::]" ? `${advertiseAddress()}:${u.port}` : u.host;
 }
 
 /** The host's first non-loopback IPv4 address, for a server bound to all of them. */

@@ -4,6 +4,7 @@ import { agentCommand, agentUsage } from "./agent-command.js";
 import { simCommand, simUsage } from "./sim-command.js";
 import { componentCommand, componentUsage } from "./component-commands.js";
 import { imagesCommand, killallCommand, nodeUsage } from "./node-commands.js";
+import { secretsEncryptCommand, secretsEncryptUsage } from "./secrets-encrypt-command.js";
 
 const usage = `Usage: skiff <command> [flags]
 
@@ -15,13 +16,15 @@ Commands:
   sim       add simulated nodes to a running cluster
   images    build, import and list the node's container images
   killall   remove every pod the node runs, with its mounts and network
+  secrets-encrypt status|reencrypt  Secrets' encryption at rest: its keys, and rewriting Secrets under the active one
   version   print the version
 
 ${serverUsage}
 ${agentUsage}
 ${simUsage}
 ${componentUsage}
-${nodeUsage}`;
+${nodeUsage}
+${secretsEncryptUsage}`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -31,6 +34,7 @@ export async function main(argv: string[]): Promise<number> {
     case "sim": return simCommand(rest);
     case "images": return imagesCommand(rest);
     case "killall": return killallCommand(rest);
+    case "secrets-encrypt": return secretsEncryptCommand(rest);
     case "controller-manager": return componentCommand("controller-manager", rest);
     case "scheduler": return componentCommand("scheduler", rest);
     case "version": {

@@ -5,14 +5,17 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ApiServer, VERSION_INFO, adminKubeconfig, ensurePki } from "../apiserver/index.js";
-import { joinToken } from "../pki/index.js";
+import { Auditor, LogBackend, loadPolicy } from "../apiserver/audit/index.js";
+import { issueClientCertificate, joinToken, type Pki } from "../pki/index.js";
 import { chooseRuntime, startAgent, type ProxyModeChoice, type RuntimeChoice } from "../kubelet/agent.js";
 import { Client, loadKubeconfig } from "../client/index.js";
 import { componentLog, runElected } from "./component-commands.js";
 import { ControllerManager } from "../controllers/manager.js";
+import { ServiceAccountCredentials } from "../controllers/service-account-credentials.js";
 import { SimNodes } from "../kubelet/runtime/sim/sim-nodes.js";
 import { Scheduler } from "../scheduler/scheduler.js";
-import { openStore } from "../storage/index.js";
+import { encryptStore, ensureSecretsEncryptionConfig, openStore } from "../storage/index.js";
+import { builtinResources } from "../api/resources.js";
 
 export const serverUsage = `Usage: skiff server [flags]
 
@@ -35,6 +38,15 @@ Flags:
   --ingress-http-port N        the built-in ingress controller's HTTP port on the node (default 80; 0 picks a free one)
   --ingress-https-port N       its HTTPS port (default 443; 0 picks a free one)
   --disable-ingress            run no ingress controller (IngressClass skiff)
+  --secrets-encryption         encrypt Secrets at rest with an aescbc key made on first start
+                               (DATA_DIR/tls/encryption-config.json, as k3s)
+  --encryption-provider-config FILE  an EncryptionConfiguration (apiserver.config.k8s.io/v1) saying which
+                               resources are encrypted and with which providers (aescbc, aesgcm, identity)
+  --audit-policy-file FILE     an audit Policy (audit.k8s.io/v1): which requests are logged, at which level
+  --audit-log-path FILE        where audit events go, one JSON Event a line ("-" for stdout); with a policy
+  --audit-log-maxage DAYS      days to keep rotated audit logs (default 0: no limit)
+  --audit-log-maxbackup N      rotated audit logs to keep (default 0: no limit)
+  --audit-log-maxsize MB       size at which the audit log is rotated (default 0: 100 MB)
 `;
 
 const log = componentLog("apiserver");
@@ -63,6 +75,13 @@ export async function serverCommand(argv: string[]): Promise<number> {
       "ingress-http-port": { type: "string", default: "80" },
       "ingress-https-port": { type: "string", default: "443" },
       "disable-ingress": { type: "boolean", default: false },
+      "secrets-encryption": { type: "boolean", default: false },
+      "encryption-provider-config": { type: "string" },
+      "audit-policy-file": { type: "string" },
+      "audit-log-path": { type: "string" },
+      "audit-log-maxage": { type: "string", default: "0" },
+      "audit-log-maxbackup": { type: "string", default: "0" },
+      "audit-log-maxsize": { type: "string", default: "0" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -75,8 +94,11 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const bind = values["bind-address"]!;
   const servedSans = bind === "0.0.0.0" || bind === "::" ? [] : [bind];
   const pki = await ensurePki(join(dataDir, "tls"), servedSans);
-  const store = openStore({ dataDir, datastoreEndpoint: values["datastore-endpoint"] });
-  const server = new ApiServer({ store, pki, bindAddress: bind, port: Number(values.port), log });
+  const encryptionConfig = values["encryption-provider-config"] ?? (values["secrets-encryption"] ? ensureSecretsEncryptionConfig(join(dataDir, "tls", "encryption-config.json")) : undefined);
+  const backing = openStore({ dataDir, datastoreEndpoint: values["datastore-endpoint"] });
+  const store = encryptionConfig ? encryptStore(backing, resolve(encryptionConfig), builtinResources) : backing;
+  const audit = auditorFrom(values);
+  const server = new ApiServer({ store, pki, bindAddress: bind, port: Number(values.port), log, audit: audit?.auditor });
   await server.start();
   const kubeconfig = resolve(values["write-kubeconfig"] ?? join(dataDir, "kubeconfig.yaml"));
   writeFileSync(kubeconfig, adminKubeconfig(pki, server.url), { mode: 0o600 });
@@ -95,30 +117,44 @@ export async function serverCommand(argv: string[]): Promise<number> {
   if (!values["disable-controllers"]) {
     // The built-in components take part in leader election like any other, so a
     // separately run controller manager or scheduler never acts alongside them.
-    const client = new Client(loadKubeconfig(kubeconfig));
+    const client = await componentClient(pki, server.url, "system:kube-controller-manager");
+    const schedulerClient = await componentClient(pki, server.url, "system:kube-scheduler");
     // A stable identity lets a restarted server take its Lease back at once.
     const election = { elect: true, identity: `skiff-server_${hostname()}_${new URL(server.url).port}`, leaseMs: 15_000, renewMs: 10_000, retryMs: 2_000 };
+    // Each controller acts as its own service account, as upstream's --use-service-account-credentials.
+    const credentials = new ServiceAccountCredentials(client, componentLog("controller-manager"));
+    components.signal.addEventListener("abort", () => credentials.stop(), { once: true });
     void runElected(client, "kube-controller-manager", election, components.signal, (leading) => {
       new ControllerManager(client, {
+        clientFor: (name) => credentials.clientFor(name),
         log: componentLog("controller-manager"), nodeMonitorGracePeriodMs: Number(values["node-monitor-grace-period"]) * 1000,
         // Simulated nodes get volumes too (made, never mounted), so claims bind there as on real nodes.
         localStorageDir: values.runtime === "none" && !Number(values["sim-nodes"]) ? undefined : join(dataDir, "storage"),
         signer: pki.sign,
+        rootCaPem: pki.caCert,
+        serviceAccountKey: pki.serviceAccountKey,
       }).start(leading);
     }, componentLog("controller-manager"));
-    void runElected(client, "kube-scheduler", election, components.signal, (leading) => {
-      new Scheduler(client, { log: componentLog("scheduler") }).start(leading);
+    void runElected(schedulerClient, "kube-scheduler", election, components.signal, (leading) => {
+      new Scheduler(schedulerClient, { log: componentLog("scheduler") }).start(leading);
     }, componentLog("scheduler"));
     const simCount = Number(values["sim-nodes"]);
-    if (simCount > 0) await new SimNodes(client, { count: simCount, log: componentLog("sim") }).start(components.signal);
+    // Simulated nodes stand for many kubelets at once; like KWOK they act with the admin's credentials.
+    if (simCount > 0) await new SimNodes(new Client(loadKubeconfig(kubeconfig)), { count: simCount, log: componentLog("sim") }).start(components.signal);
     log("components started", { controllers: true, scheduler: true, simNodes: simCount });
   }
   const runtime = values.runtime as RuntimeChoice;
   if (!["auto", "cri", "process", "none"].includes(runtime)) throw new Error(`--runtime must be auto, cri, process or none, not ${JSON.stringify(runtime)}`);
   if (!["auto", "nftables", "iptables"].includes(values["proxy-mode"]!)) throw new Error(`--proxy-mode must be auto, nftables or iptables, not ${JSON.stringify(values["proxy-mode"])}`);
   const agentLog = componentLog("kubelet");
-  const agent = await startAgent(new Client(loadKubeconfig(kubeconfig)), {
-    dataDir, runtime, nodeName: values["node-name"], kubeletPort: Number(values["kubelet-port"]), bridge: values["pod-bridge"]!,
+  const nodeName = (values["node-name"] ?? hostname()).toLowerCase();
+  const agentClients = {
+    kubelet: await componentClient(pki, server.url, `system:node:${nodeName}`, ["system:nodes"]),
+    proxy: await componentClient(pki, server.url, "system:kube-proxy"),
+    addons: await componentClient(pki, server.url, "system:skiff-controller"),
+  };
+  const agent = await startAgent(agentClients, {
+    dataDir, runtime, nodeName, kubeletPort: Number(values["kubelet-port"]), bridge: values["pod-bridge"]!,
     tls: { caCert: pki.caCert, serverCert: pki.serverCert, serverKey: pki.serverKey }, kubeletVersion: VERSION_INFO.gitVersion, log: agentLog,
     proxyMode: values["proxy-mode"] as ProxyModeChoice,
     // Pods reach a server on loopback through the node's pod-network gateway, as k3s names the node IP.
@@ -143,5 +179,30 @@ export async function serverCommand(argv: string[]): Promise<number> {
   await agent?.stop();
   await server.stop();
   await store.close();
+  audit?.backend.close();
   return 0;
+}
+
+/** A client that acts as one of the cluster's components, with a client certificate from the cluster CA. */
+async function componentClient(pki: Pki, server: string, commonName: string, organizations: string[] = []): Promise<Client> {
+  const { cert, key } = await issueClientCertificate(pki, commonName, organizations);
+  return new Client({ server, ca: pki.caCert, cert, key });
+}
+
+/** As upstream, requests are audited only with both a policy and a log path. */
+function auditorFrom(values: Record<string, string | boolean | undefined>): { auditor: Auditor; backend: LogBackend } | undefined {
+  const policyFile = values["audit-policy-file"] as string | undefined;
+  const path = values["audit-log-path"] as string | undefined;
+  if (!policyFile || !path) return undefined;
+  const number = (flag: string) => {
+    const n = Number(values[flag]);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--${flag} must be a whole number, not ${JSON.stringify(values[flag])}`);
+    return n;
+  };
+  const policy = loadPolicy(resolve(policyFile));
+  const backend = new LogBackend({
+    path: path === "-" ? "-" : resolve(path), maxAgeDays: number("audit-log-maxage"), maxBackups: number("audit-log-maxbackup"),
+    maxSizeMB: number("audit-log-maxsize"), log: componentLog("audit"),
+  });
+  return { auditor: new Auditor({ policy, backend, log: componentLog("audit") }), backend };
 }

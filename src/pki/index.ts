@@ -2,3 +2,12 @@ export {
   ensurePki, adminKubeconfig, selfSignedCertificate, joinToken, caFingerprint, parseJoinToken,
   kubeletServingRequest, describeRequest, type Pki,
 } from "./pki.js";
+export { issueClientCertificate } from "./client-certificate.js";
+export {
+  ensureServiceAccountKey, serviceAccountKeyFromPem, keyIdFromPublicKey, SERVICE_ACCOUNT_KEY_FILE, type ServiceAccountKey,
+} from "./service-account-key.js";
+export {
+  boundClaims, legacyClaims, signServiceAccountToken, serviceAccountUsername,
+  SERVICE_ACCOUNT_ISSUER, LEGACY_ISSUER, WARN_ONLY_BOUND_TOKEN_EXPIRATION_SECONDS, EXPIRATION_EXTENSION_SECONDS,
+  type BoundTokenClaims, type BoundPrivateClaims, type LegacyTokenClaims, type BoundClaimsInput, type ObjectRef,
+} from "./service-account-claims.js";

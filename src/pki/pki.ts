@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import * as x509 from "@peculiar/x509";
+import { ensureServiceAccountKey, type ServiceAccountKey } from "./service-account-key.js";
 
 const crypto = webcrypto as unknown as Crypto;
 x509.cryptoProvider.set(crypto);
@@ -28,6 +29,8 @@ export interface Pki {
   nodeToken: string;
   /** Signs a PKCS#10 request as the cluster CA (the CSR signer's job): a client or serving certificate for a year, or less if asked. */
   sign(csrPem: string, usage: "server" | "client", expirationSeconds?: number): Promise<string>;
+  /** Signs and verifies service-account tokens (service-account.key beside the CA). */
+  serviceAccountKey: ServiceAccountKey;
 }
 
 /** The join token agents are given: the CA's fingerprint (so they can trust the server on first contact) and the secret, as k3s's. */
@@ -208,6 +211,7 @@ export async function ensurePki(dir: string, extraSans: string[] = []): Promise<
     adminToken: readFileSync(file("admin.token"), "utf8").trim(),
     nodeToken: readFileSync(file("node.token"), "utf8").trim(),
     sign: (csrPem, usage, expirationSeconds) => signRequest(ca, csrPem, usage, expirationSeconds),
+    serviceAccountKey: ensureServiceAccountKey(dir),
   };
 }
 

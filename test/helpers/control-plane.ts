@@ -26,6 +26,8 @@ export async function startControlPlane(): Promise<ControlPlane> {
   const kubeconfig = join(dir, "kubeconfig.yaml");
   writeFileSync(kubeconfig, adminKubeconfig(pki, server.url));
   const client = new Client(loadKubeconfig(kubeconfig));
+  // No controller manager runs here: make the `default` ServiceAccount its serviceaccount controller would, so pods pass the ServiceAccount admission plugin.
+  await client.create({ group: "", version: "v1", resource: "serviceaccounts", namespaced: true }, "default", { metadata: { name: "default" } });
   return {
     server, store, client, kubeconfig,
     async [Symbol.asyncDispose]() {

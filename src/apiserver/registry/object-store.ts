@@ -19,6 +19,9 @@ import { selectableField, strategies } from "./strategies.js";
 import { updateManagedFields } from "./managed-fields.js";
 import { pruneUnknownFields } from "../field-validation.js";
 import { rfc3339 } from "../../api/time.js";
+import type { UserInfo } from "../authentication/user-info.js";
+import type { AdmissionAttributes, Operation } from "../admission/admission.js";
+import { validateAndPrune } from "../structural-schema.js";
 
 export type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- Kubernetes objects are free-form JSON here
 
@@ -28,9 +31,13 @@ export interface WriteOptions {
   /** "status" or "scale" when the write came through a subresource. */
   subresource?: string;
   /** Who writes (set for requests from clients). */
-  user?: { username: string; groups: string[] };
+  user?: UserInfo;
   /** Server-side apply: the fields the applier now owns (its write is recorded as an Apply). */
   applied?: Set<string>;
+  /** Where admission's warnings for the client are collected. */
+  warnings?: string[];
+  /** Annotates the request's audit event. */
+  auditAnnotate?: (key: string, value: string) => void;
 }
 
 export interface ListOptions {
@@ -58,6 +65,10 @@ export interface DeleteOptions {
   propagationPolicy?: "Background" | "Foreground" | "Orphan";
   preconditions?: { uid?: string; resourceVersion?: string };
   dryRun?: boolean;
+  /** Who deletes (set for requests from clients), for admission. */
+  user?: UserInfo;
+  warnings?: string[];
+  auditAnnotate?: (key: string, value: string) => void;
 }
 
 export interface ObjectEvent {
@@ -65,21 +76,33 @@ export interface ObjectEvent {
   object: Obj;
 }
 
-/** Hooks a server plugs in around writes (address allocation, namespace checks, CRD registration). */
-export interface Admission {
-  /** May mutate obj; throws ApiError to refuse. Called for creates and updates, old set on update. */
-  admit?(info: ResourceInfo, obj: Obj, old: Obj | undefined, opts: WriteOptions): Promise<void>;
-  /** Called after an object is gone from storage. */
-  deleted?(info: ResourceInfo, obj: Obj): void;
-  /** Called after a create or update was stored. */
-  stored?(info: ResourceInfo, obj: Obj, old: Obj | undefined): void;
-  /**
-   * Removes the owner's ownerReferences from its dependents, for a delete with
-   * propagationPolicy Orphan. Returns false when it cannot, and the "orphan"
-   * finalizer is then left for a garbage collector.
-   */
-  orphanDependents?(owner: Obj): Promise<boolean>;
+/** The admission chain as the store runs it: mutating before validation, validating after it. */
+export interface WriteAdmission {
+  admit(attrs: AdmissionAttributes): Promise<void>;
+  validate(attrs: AdmissionAttributes): Promise<void>;
 }
+
+/**
+ * What a resource's registry does around storage beyond the generic
+ * semantics, keyed by kind like the strategies: allocations taken before a
+ * write (given back when the write fails) and released after a delete.
+ */
+export interface StorageHooks {
+  /** Before a create or update is stored; returns how to undo what it took if the write then fails. */
+  beforeWrite?(obj: Obj, old: Obj | undefined, opts: WriteOptions): (() => void) | void;
+  /** After an update was stored. */
+  afterUpdate?(obj: Obj, old: Obj): void;
+  /** After an object left storage. */
+  afterDelete?(obj: Obj): void;
+}
+
+export interface ObjectStoreOptions {
+  admission?: WriteAdmission;
+  hooks?: Record<string, StorageHooks>;
+}
+
+/** Writes the server makes on its own behalf (bootstrap objects, the kubernetes Service) pass admission as this user, as upstream's loopback client. */
+export const APISERVER_USER: UserInfo = { username: "system:apiserver", groups: ["system:masters", "system:authenticated"] };
 
 export interface Selection { labels: Requirement[]; fields: FieldRequirement[] }
 
@@ -126,10 +149,33 @@ function sameObject(a: Obj, b: Obj): boolean {
 }
 
 export class ObjectStore {
-  constructor(
-    private readonly store: Store,
-    private readonly admission: Admission = {},
-  ) {}
+  private readonly admission?: WriteAdmission;
+  private readonly hooks: Record<string, StorageHooks>;
+
+  constructor(private readonly store: Store, options: ObjectStoreOptions = {}) {
+    this.admission = options.admission;
+    this.hooks = options.hooks ?? {};
+  }
+
+  private attributes(info: ResourceInfo, operation: Operation, obj: Obj, old: Obj | undefined, opts: WriteOptions & { dryRun?: boolean }): AdmissionAttributes {
+    return {
+      info, operation, object: obj, oldObject: old, namespace: obj.metadata?.namespace ?? old?.metadata?.namespace ?? "",
+      name: obj.metadata?.name ?? old?.metadata?.name ?? "", subresource: opts.subresource ?? "", user: opts.user ?? APISERVER_USER,
+      dryRun: Boolean(opts.dryRun), addWarning: (text) => { opts.warnings?.push(text); }, addAuditAnnotation: opts.auditAnnotate,
+    };
+  }
+
+  /**
+   * Admission for a subresource that creates something apart from the
+   * object (an eviction, a token): the registry of that subresource calls it
+   * with what is being created.
+   */
+  async admitSubresource(info: ResourceInfo, subresource: string, obj: Obj, parent: Obj, opts: WriteOptions): Promise<void> {
+    if (!this.admission) return;
+    const attrs = { ...this.attributes(info, "CREATE", obj, undefined, { ...opts, subresource }), namespace: parent.metadata.namespace ?? "", name: parent.metadata.name };
+    await this.admission.admit(attrs);
+    await this.admission.validate(attrs);
+  }
 
   key(info: ResourceInfo, namespace: string | undefined, name = ""): string {
     return info.namespaced ? `${info.storagePrefix}/${namespace ? `${namespace}/${name}` : ""}` : `${info.storagePrefix}/${name}`;
@@ -166,6 +212,8 @@ export class ObjectStore {
 
   private validate(info: ResourceInfo, obj: Obj, old?: Obj): void {
     const errs: FieldError[] = validateObject(info.kind, obj, info.namespaced);
+    // A custom resource is checked against its CRD's schema, and loses the fields the schema does not declare.
+    if (info.crd?.schema) errs.push(...validateAndPrune(obj, info.crd.schema as Obj, info.crd.preserveUnknownFields));
     if (old) errs.push(...validateUpdate(info.kind, obj, old));
     if (errs.length) throw invalid(info.kind, info.group, obj.metadata?.name ?? "", errs);
   }
@@ -195,27 +243,31 @@ export class ObjectStore {
     delete m.deletionGracePeriodSeconds;
     delete m.selfLink;
     applyDefaults(info.kind, obj);
-    strategies[info.kind]?.prepareForCreate?.(obj);
+    const attrs = this.attributes(info, "CREATE", obj, undefined, opts);
+    await this.admission?.admit(attrs);
+    // What mutating admission added (volumes, tolerations) is defaulted like the rest, and the strategy has the last word.
+    applyDefaults(info.kind, obj);
+    strategies[info.kind]?.prepareForCreate?.(obj, { user: opts.user ?? APISERVER_USER });
     if (!m.name) {
       throw invalid(info.kind, info.group, "", [{ type: "FieldValueRequired", field: "metadata.name", detail: "name or generateName is required" }]);
     }
     this.validate(info, obj);
     const key = this.key(info, m.namespace, m.name);
-    // Checked before admission so that a taken name is AlreadyExists, not an allocation error.
+    // Checked before validating admission and allocations, so that a taken name is AlreadyExists, not a quota or allocation error.
     if (await this.store.get(key)) throw alreadyExists(info.resource, info.group, m.name);
-    await this.admission.admit?.(info, obj, undefined, opts);
+    await this.admission?.validate(attrs);
     m.managedFields = updateManagedFields(undefined, obj, opts.fieldManager, groupVersion(info), opts.applied ? "Apply" : "Update", opts.subresource, opts.applied);
     if (!m.managedFields.length) delete m.managedFields;
-    if (opts.dryRun) return obj;
+    const undo = this.hooks[info.kind]?.beforeWrite?.(obj, undefined, opts);
+    if (opts.dryRun) { undo?.(); return obj; }
     try {
       const kv = await this.store.create(key, encode(this.toStorage(info, obj)));
       m.resourceVersion = String(kv.modRevision);
     } catch (err) {
-      this.admission.deleted?.(info, obj);
+      undo?.();
       if (isStoreError(err, "KeyExists")) throw alreadyExists(info.resource, info.group, m.name);
       throw err;
     }
-    this.admission.stored?.(info, obj, undefined);
     return obj;
   }
 
@@ -244,7 +296,7 @@ export class ObjectStore {
       const current = this.present(info, decode(kv));
       const desired = await mutate(structuredClone(current));
       try {
-        return { object: await this.commitUpdate(info, current, desired, kv.modRevision, opts), created: false };
+        return { object: await this.commitUpdate(info, current, desired, kv.modRevision, opts, kv.stale), created: false };
       } catch (err) {
         const pinned = desired.metadata?.resourceVersion !== undefined && desired.metadata.resourceVersion !== "";
         if (isStoreError(err, "Conflict") && !pinned && attempt < 5) continue;
@@ -256,7 +308,7 @@ export class ObjectStore {
   }
 
   /** Turns a desired object into the stored one and writes it, guarded by the revision it was read at. */
-  private async commitUpdate(info: ResourceInfo, current: Obj, input: Obj, readRevision: number, opts: WriteOptions): Promise<Obj> {
+  private async commitUpdate(info: ResourceInfo, current: Obj, input: Obj, readRevision: number, opts: WriteOptions, stale?: boolean): Promise<Obj> {
     const name = current.metadata.name as string;
     if (!input || typeof input !== "object" || Array.isArray(input)) throw badRequest("the body of the request was not a JSON object");
     let obj = structuredClone(input);
@@ -269,16 +321,13 @@ export class ObjectStore {
     if (info.namespaced && obj.metadata.namespace !== undefined && obj.metadata.namespace !== current.metadata.namespace) {
       throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
     }
+    const subresourceUpdate = opts.subresource ? strategies[info.kind]?.subresourceUpdates?.[opts.subresource] : undefined;
     if (opts.subresource === "binding") {
       // pods/binding: the server's own write of spec.nodeName and the PodScheduled condition.
     } else if (opts.subresource === "status") {
       obj = { ...current, status: obj.status };
-    } else if (opts.subresource === "approval") {
-      // A CertificateSigningRequest's approval writes only its conditions, as upstream.
-      obj = { ...current, status: { ...(current.status ?? {}), conditions: obj.status?.conditions } };
-    } else if (opts.subresource === "finalize") {
-      // A namespace's finalize writes only spec.finalizers, as upstream.
-      obj = { ...current, spec: { ...(current.spec ?? {}), finalizers: obj.spec?.finalizers ?? [] } };
+    } else if (subresourceUpdate) {
+      obj = subresourceUpdate(current, obj);
     } else if (hasSubresource(info, "status")) {
       obj.status = current.status;
       if (obj.status === undefined) delete obj.status;
@@ -302,38 +351,43 @@ export class ObjectStore {
     obj.kind = info.kind;
     pruneUnknownFields(info, obj);
     applyDefaults(info.kind, obj);
+    const attrs = this.attributes(info, "UPDATE", obj, current, opts);
+    await this.admission?.admit(attrs);
+    applyDefaults(info.kind, obj);
     if (cm.deletionTimestamp && (m.finalizers ?? []).some((f: string) => !(cm.finalizers ?? []).includes(f))) {
       throw invalid(info.kind, info.group, name, [{ type: "FieldValueForbidden", field: "metadata.finalizers", detail: "no new finalizers can be added if the object is being deleted" }]);
     }
     if (!jsonEqual(specOf(obj), specOf(current)) && ("spec" in obj || info.crd)) m.generation = (cm.generation ?? 0) + 1;
     this.validate(info, obj, opts.subresource === "binding" ? undefined : current);
-    await this.admission.admit?.(info, obj, current, opts);
+    await this.admission?.validate(attrs);
     delete m.resourceVersion;
     m.managedFields = updateManagedFields(current, obj, opts.fieldManager, groupVersion(info), opts.applied ? "Apply" : "Update", opts.subresource, opts.applied);
     if (!m.managedFields.length) delete m.managedFields;
     m.resourceVersion = cm.resourceVersion;
-    if (sameObject(obj, current)) return current;
+    // A stale value (read through an old encryption key) is rewritten even when unchanged, as upstream.
+    if (sameObject(obj, current) && !stale) return current;
     if ((m.finalizers ?? []).length === 0) delete m.finalizers;
     // The last finalizer of an object being deleted went away: the delete completes now.
-    if (m.deletionTimestamp && !(m.finalizers ?? []).length && this.gracePeriodOver(obj) && !(obj.kind === "Namespace" && (obj.spec?.finalizers ?? []).length)) {
+    if (m.deletionTimestamp && !(m.finalizers ?? []).length && (strategies[info.kind]?.readyToDelete?.(obj) ?? true)) {
       if (opts.dryRun) return obj;
       const gone = await this.store.delete(this.key(info, cm.namespace, name), readRevision);
-      this.admission.deleted?.(info, obj);
+      this.hooks[info.kind]?.afterDelete?.(obj);
       obj.metadata.resourceVersion = String(gone.modRevision);
       return obj;
     }
-    if (opts.dryRun) return obj;
+    const undo = this.hooks[info.kind]?.beforeWrite?.(obj, current, opts);
+    if (opts.dryRun) { undo?.(); return obj; }
     delete m.resourceVersion;
-    const kv = await this.store.update(this.key(info, cm.namespace, name), encode(this.toStorage(info, obj)), readRevision);
+    let kv: KeyValue;
+    try {
+      kv = await this.store.update(this.key(info, cm.namespace, name), encode(this.toStorage(info, obj)), readRevision);
+    } catch (err) {
+      undo?.();
+      throw err;
+    }
     m.resourceVersion = String(kv.modRevision);
-    this.admission.stored?.(info, obj, current);
+    this.hooks[info.kind]?.afterUpdate?.(obj, current);
     return obj;
-  }
-
-  private gracePeriodOver(obj: Obj): boolean {
-    // Pods wait for their kubelet (grace period 0) before they leave storage.
-    if (obj.kind !== "Pod" || !obj.spec?.nodeName) return true;
-    return obj.metadata.deletionGracePeriodSeconds === 0;
   }
 
   /** PUT: replace the object (or a subresource's part of it) as given. */
@@ -354,23 +408,24 @@ export class ObjectStore {
       if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
         throw conflict(info.resource, info.group, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
       }
-      let opts = options;
-      if (options.propagationPolicy === "Orphan" && !options.dryRun && await this.admission.orphanDependents?.(current)) {
-        opts = { ...options, propagationPolicy: undefined };
+      if (attempt === 0 && this.admission) {
+        const attrs = this.attributes(info, "DELETE", current, current, { dryRun: options.dryRun, user: options.user, warnings: options.warnings, auditAnnotate: options.auditAnnotate });
+        await this.admission.admit(attrs);
+        await this.admission.validate(attrs);
       }
-      const marked = this.markForDeletion(info, current, opts);
+      // Orphaning is the garbage collector's: the orphan finalizer tells it to release the dependents first.
+      const marked = this.markForDeletion(info, current, options);
       try {
         if (marked) {
           if (options.dryRun || sameObject(marked, current)) return { object: marked, finished: false };
           delete marked.metadata.resourceVersion;
           const updated = await this.store.update(key, encode(this.toStorage(info, marked)), kv.modRevision);
           marked.metadata.resourceVersion = String(updated.modRevision);
-          this.admission.stored?.(info, marked, current);
           return { object: marked, finished: false };
         }
         if (options.dryRun) return { object: current, finished: true };
         const gone = await this.store.delete(key, kv.modRevision);
-        this.admission.deleted?.(info, current);
+        this.hooks[info.kind]?.afterDelete?.(current);
         current.metadata.resourceVersion = String(gone.modRevision);
         return { object: current, finished: true };
       } catch (err) {
@@ -381,7 +436,7 @@ export class ObjectStore {
     }
   }
 
-  /** The object to store instead of deleting now (finalizers, graceful pods, namespaces), or undefined. */
+  /** The object to store instead of deleting now (finalizers, or the kind's own graceful deletion), or undefined. */
   private markForDeletion(info: ResourceInfo, current: Obj, options: DeleteOptions): Obj | undefined {
     const obj = structuredClone(current);
     const m = obj.metadata;
@@ -389,26 +444,8 @@ export class ObjectStore {
     const policy = options.propagationPolicy;
     if (policy === "Orphan" && !finalizers.includes("orphan")) finalizers.push("orphan");
     if (policy === "Foreground" && !finalizers.includes("foregroundDeletion")) finalizers.push("foregroundDeletion");
-    if (info.kind === "Namespace" && !info.group) {
-      if (!(obj.spec?.finalizers ?? []).length && !finalizers.length) return undefined;
-      m.deletionTimestamp ??= now();
-      m.deletionGracePeriodSeconds ??= 0;
-      obj.status = { ...(obj.status ?? {}), phase: "Terminating" };
-      if (finalizers.length) m.finalizers = finalizers;
-      return obj;
-    }
-    if (info.kind === "Pod" && !info.group && obj.spec?.nodeName && !["Succeeded", "Failed"].includes(obj.status?.phase)) {
-      const grace = options.gracePeriodSeconds ?? obj.spec.terminationGracePeriodSeconds ?? 30;
-      if (grace > 0 || finalizers.length) {
-        const g = Math.max(0, grace);
-        if (!m.deletionTimestamp || g < (m.deletionGracePeriodSeconds ?? Infinity)) {
-          m.deletionTimestamp = rfc3339(Date.now() + g * 1000);
-          m.deletionGracePeriodSeconds = g;
-        }
-        if (finalizers.length) m.finalizers = finalizers;
-        return obj;
-      }
-    }
+    const graceful = strategies[info.kind]?.beginGracefulDelete?.(obj, finalizers, options.gracePeriodSeconds, now());
+    if (graceful !== undefined) return graceful ? obj : undefined;
     if (finalizers.length === 0) return undefined;
     m.finalizers = finalizers;
     m.deletionTimestamp ??= now();

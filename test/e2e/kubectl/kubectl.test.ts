@@ -235,14 +235,19 @@ describe("kubectl against skiff server", () => {
     }
   });
 
-  it("refuses requests without credentials", async () => {
+  it("treats requests without credentials as system:anonymous, and refuses a bad token", async () => {
     const { Client, loadKubeconfig } = await import("../../../src/client/index.js");
     const cfg = loadKubeconfig(server.kubeconfig);
     const anonymous = new Client({ server: cfg.server, ca: cfg.ca });
+    const badToken = new Client({ server: cfg.server, ca: cfg.ca, token: "not-a-token" });
     try {
-      await assert.rejects(anonymous.request("GET", "/api/v1/namespaces"), (e: { code?: number }) => e.code === 401);
+      await assert.rejects(anonymous.request("GET", "/api/v1/namespaces"), (e: { code?: number; message?: string }) =>
+        e.code === 403 && /namespaces is forbidden: User "system:anonymous" cannot list resource "namespaces" in API group "" at the cluster scope/.test(e.message ?? ""));
+      assert.deepEqual(await anonymous.request("GET", "/version").then((v) => typeof (v as { gitVersion?: string }).gitVersion), "string");
+      await assert.rejects(badToken.request("GET", "/version"), (e: { code?: number }) => e.code === 401);
     } finally {
       anonymous.close();
+      badToken.close();
     }
   });
 

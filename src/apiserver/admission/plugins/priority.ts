@@ -5,8 +5,9 @@
  * exist from the start; user classes stay at or below 1,000,000,000 and at
  * most one is the global default.
  */
-import { ApiError, invalid, type FieldError } from "../api/errors.js";
-import type { Obj } from "./registry/object-store.js";
+import type { PriorityClass } from "kubernetes-types/scheduling/v1.js";
+import { ApiError, invalid, type FieldError } from "../../../api/errors.js";
+import type { AdmissionAttributes, AdmissionObject as Obj, AdmissionPlugin } from "../admission.js";
 
 export const SYSTEM_PRIORITY_CLASSES = [
   { name: "system-node-critical", value: 2000001000, description: "Used for system critical pods that must not be moved from their current node." },
@@ -15,25 +16,32 @@ export const SYSTEM_PRIORITY_CLASSES = [
 
 const HIGHEST_USER_DEFINABLE_PRIORITY = 1_000_000_000;
 
-export class PriorityAdmission {
-  /** name -> class, loaded on first use and kept current by stored() and deleted(). */
-  private classes?: Map<string, Obj>;
+export interface PriorityOptions {
+  /** The class of that name, looked up in storage when the cache has not seen it yet. */
+  getClass(name: string): Promise<PriorityClass | undefined>;
+  /** Every class the cache holds. */
+  classes(): PriorityClass[];
+}
 
-  constructor(private readonly list: () => Promise<Obj[]>) {}
+export class Priority implements AdmissionPlugin {
+  readonly name = "Priority";
 
-  private async all(): Promise<Map<string, Obj>> {
-    if (!this.classes) {
-      const items = await this.list();
-      this.classes ??= new Map(items.map((c) => [c.metadata.name, c]));
+  constructor(private readonly options: PriorityOptions) {}
+
+  async admit(a: AdmissionAttributes): Promise<void> {
+    if (a.info.group === "" && a.info.resource === "pods" && !a.subresource && (a.operation === "CREATE" || a.operation === "UPDATE")) {
+      await this.admitPod(a.object, a.oldObject);
     }
-    return this.classes;
   }
 
-  stored(pc: Obj): void { this.classes?.set(pc.metadata.name, pc); }
-  deleted(pc: Obj): void { this.classes?.delete(pc.metadata.name); }
+  async validate(a: AdmissionAttributes): Promise<void> {
+    if (a.info.group === "scheduling.k8s.io" && a.info.resource === "priorityclasses" && (a.operation === "CREATE" || a.operation === "UPDATE")) {
+      await this.admitClass(a.object, a.oldObject);
+    }
+  }
 
   /** A new pod: priority and preemptionPolicy from its class. */
-  async admitPod(pod: Obj, old: Obj | undefined): Promise<void> {
+  private async admitPod(pod: Obj, old: Obj | undefined): Promise<void> {
     const spec = (pod.spec ??= {});
     if (old) {
       // Updates keep what creation settled (the fields are immutable).
@@ -42,14 +50,13 @@ export class PriorityAdmission {
       if (old.spec?.priorityClassName !== undefined) spec.priorityClassName ??= old.spec.priorityClassName;
       return;
     }
-    const classes = await this.all();
-    let pc: Obj | undefined;
+    let pc: PriorityClass | undefined;
     if (spec.priorityClassName) {
-      pc = classes.get(spec.priorityClassName);
+      pc = await this.options.getClass(spec.priorityClassName);
       if (!pc) throw forbidden(pod, `no PriorityClass with name ${spec.priorityClassName} was found`);
     } else {
-      pc = [...classes.values()].filter((c) => c.globalDefault).sort((a, b) => (a.value ?? 0) - (b.value ?? 0))[0];
-      if (pc) spec.priorityClassName = pc.metadata.name;
+      pc = this.options.classes().filter((c) => c.globalDefault).sort((a, b) => (a.value ?? 0) - (b.value ?? 0))[0];
+      if (pc) spec.priorityClassName = pc.metadata!.name;
     }
     const priority = pc?.value ?? 0;
     const policy = pc?.preemptionPolicy ?? "PreemptLowerPriority";
@@ -64,7 +71,7 @@ export class PriorityAdmission {
   }
 
   /** A PriorityClass written: the reserved names and values, one global default. */
-  async admitClass(pc: Obj, old: Obj | undefined): Promise<void> {
+  private async admitClass(pc: Obj, old: Obj | undefined): Promise<void> {
     const errs: FieldError[] = [];
     const name: string = pc.metadata.name;
     const system = SYSTEM_PRIORITY_CLASSES.find((c) => c.name === name);
@@ -81,8 +88,8 @@ export class PriorityAdmission {
     }
     if (errs.length) throw invalid("PriorityClass", "scheduling.k8s.io", name, errs);
     if (pc.globalDefault) {
-      const other = [...(await this.all()).values()].find((c) => c.globalDefault && c.metadata.name !== name);
-      if (other) throw new ApiError(403, "Forbidden", `priorityclasses.scheduling.k8s.io "${name}" is forbidden: PriorityClass ${other.metadata.name} is already marked as default. Only one default can exist`, { name, group: "scheduling.k8s.io", kind: "priorityclasses" });
+      const other = this.options.classes().find((c) => c.globalDefault && c.metadata?.name !== name);
+      if (other) throw new ApiError(403, "Forbidden", `priorityclasses.scheduling.k8s.io "${name}" is forbidden: PriorityClass ${other.metadata?.name} is already marked as default. Only one default can exist`, { name, group: "scheduling.k8s.io", kind: "priorityclasses" });
     }
   }
 }

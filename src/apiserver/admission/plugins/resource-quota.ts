@@ -4,54 +4,59 @@
  * and an accepted one is charged to the quota's status.used at once, so the
  * next create sees it before the ResourceQuota controller recounts. Creates
  * that a quota of their namespace limits are admitted one at a time; the
- * others pass at once: which resources each namespace's quotas name is kept
- * in memory (loaded once, kept current by this server's own quota writes).
+ * others pass at once: which resources each namespace's quotas name is read
+ * from a cache that follows the quotas' watch.
  */
-import { ApiError } from "../api/errors.js";
-import type { ResourceInfo } from "../api/resources.js";
-import { REQUIRED_BY_QUOTA, formatAmount, quotaAmount, usageOf } from "../api/resource-quota.js";
-import type { Obj } from "./registry/object-store.js";
+import type { ResourceQuota as ResourceQuotaObject } from "kubernetes-types/core/v1.js";
+import { ApiError } from "../../../api/errors.js";
+import type { ResourceInfo } from "../../../api/resources.js";
+import { REQUIRED_BY_QUOTA, formatAmount, quotaAmount, usageOf } from "../../../api/resource-quota.js";
+import type { AdmissionAttributes, AdmissionObject as Obj, AdmissionPlugin } from "../admission.js";
 
 export interface QuotaStore {
-  /** The quotas of a namespace, or of every namespace. */
-  list(namespace?: string): Promise<Obj[]>;
+  /** The quotas of a namespace, read from storage. */
+  list(namespace: string): Promise<Obj[]>;
+  /** The quotas of a namespace that the cache holds. */
+  cached(namespace: string): ResourceQuotaObject[];
   /** Rewrites status.used of the latest version of a quota (retried on conflict). */
   charge(quota: Obj, update: (used: Record<string, string>) => Record<string, string>): Promise<void>;
 }
 
-export class QuotaAdmission {
+/** How long a namespace found without quotas in storage is believed to have none while the cache catches up, as upstream's live-lookup TTL. */
+const LIVE_LOOKUP_TTL_MS = 30_000;
+
+export class ResourceQuota implements AdmissionPlugin {
+  readonly name = "ResourceQuota";
   private readonly queues = new Map<string, Promise<unknown>>();
-  /** namespace -> quota name -> the resource names its hard limits cover */
-  private limited?: Promise<Map<string, Map<string, string[]>>>;
+  private readonly liveLookups = new Map<string, { expiry: number; quotas: Obj[] }>();
 
   constructor(private readonly store: QuotaStore) {}
 
-  private limits(): Promise<Map<string, Map<string, string[]>>> {
-    this.limited ??= this.store.list().then((all) => {
-      const m = new Map<string, Map<string, string[]>>();
-      for (const q of all) this.record(m, q);
-      return m;
-    });
-    return this.limited;
+  // Last in the chain: only an object every other step accepted is charged to its quotas.
+  async validate(a: AdmissionAttributes): Promise<void> {
+    if (a.operation !== "CREATE" || a.subresource || !a.info.namespaced) return;
+    await this.charge(a.info, a.object, a.dryRun);
   }
 
-  private record(m: Map<string, Map<string, string[]>>, quota: Obj): void {
-    const ns: string = quota.metadata.namespace;
-    if (!m.has(ns)) m.set(ns, new Map());
-    m.get(ns)!.set(quota.metadata.name, Object.keys(quota.spec?.hard ?? {}));
+  /** The quotas of a namespace: the cache's, or (when it has none) storage's, remembered for a while. */
+  private async quotasOf(ns: string): Promise<Obj[]> {
+    const cached = this.store.cached(ns);
+    if (cached.length) return cached;
+    const live = this.liveLookups.get(ns);
+    if (live && live.expiry > Date.now()) return live.quotas;
+    const quotas = await this.store.list(ns);
+    this.liveLookups.set(ns, { expiry: Date.now() + LIVE_LOOKUP_TTL_MS, quotas });
+    if (this.liveLookups.size > 4096) this.liveLookups.delete(this.liveLookups.keys().next().value!);
+    return quotas;
   }
 
-  /** A ResourceQuota written or deleted through this server. */
-  stored(quota: Obj): void { void this.limited?.then((m) => this.record(m, quota)); }
-  deleted(quota: Obj): void { void this.limited?.then((m) => m.get(quota.metadata.namespace)?.delete(quota.metadata.name)); }
-
-  async admit(info: ResourceInfo, obj: Obj, dryRun: boolean): Promise<void> {
+  private async charge(info: ResourceInfo, obj: Obj, dryRun: boolean): Promise<void> {
     const ns: string = obj.metadata.namespace;
     const usage = usageOf(info.group, info.resource, obj);
     if (!usage.size) return;
     // Most namespaces have no quota on what is created: those creates need not wait in line.
-    const quotas = (await this.limits()).get(ns);
-    if (!quotas || ![...quotas.values()].some((names) => names.some((n) => usage.has(n)))) return;
+    const quotas = await this.quotasOf(ns);
+    if (!quotas.some((q) => Object.keys(q.spec?.hard ?? {}).some((n) => usage.has(n)))) return;
     const previous = this.queues.get(ns) ?? Promise.resolve();
     const turn = previous.then(() => this.check(info, obj, usage, dryRun));
     const settled = turn.catch(() => undefined);

@@ -1,0 +1,54 @@
+/**
+ * The admission plugins the server runs, in upstream's order
+ * (pkg/kubeapiserver/options/plugins.go AllOrderedPlugins); the webhook and
+ * policy stages go just before ResourceQuota, which stays last so that only
+ * an object every other step accepted is charged.
+ */
+import type { Namespace, Pod, ResourceQuota as ResourceQuotaObject, ServiceAccount } from "kubernetes-types/core/v1.js";
+import type { IngressClass } from "kubernetes-types/networking/v1.js";
+import type { PriorityClass } from "kubernetes-types/scheduling/v1.js";
+import type { StorageClass } from "kubernetes-types/storage/v1.js";
+import type { AdmissionObject, AdmissionPlugin } from "./admission.js";
+import { AdmissionChain } from "./chain.js";
+import { DefaultIngressClass } from "./plugins/default-ingress-class.js";
+import { DefaultStorageClass } from "./plugins/default-storage-class.js";
+import { DefaultTolerationSeconds } from "./plugins/default-toleration-seconds.js";
+import { NamespaceLifecycle } from "./plugins/namespace-lifecycle.js";
+import { Priority } from "./plugins/priority.js";
+import { PodSecurity } from "./plugins/pod-security/index.js";
+import { ResourceQuota } from "./plugins/resource-quota.js";
+import { ServiceAccountAdmission } from "./plugins/service-account.js";
+
+/** What the plugins read: caches that follow watches, with storage behind them. */
+export interface AdmissionDependencies {
+  getNamespace(name: string): Promise<Namespace | undefined>;
+  getServiceAccount(namespace: string, name: string): Promise<ServiceAccount | undefined>;
+  listPods(namespace: string): Promise<Pod[]>;
+  getPriorityClass(name: string): Promise<PriorityClass | undefined>;
+  priorityClasses(): PriorityClass[];
+  ingressClasses(): IngressClass[];
+  storageClasses(): StorageClass[];
+  quotas: {
+    list(namespace: string): Promise<AdmissionObject[]>;
+    cached(namespace: string): ResourceQuotaObject[];
+    charge(quota: AdmissionObject, update: (used: Record<string, string>) => Record<string, string>): Promise<void>;
+  };
+  /** Plugins other components add at their place in the order (webhooks, policies). */
+  extra?: { beforeQuota?: AdmissionPlugin[] };
+  /** Where plugins' audit annotations go (the audit log). */
+  recordAuditAnnotations?: (attrs: import("./admission.js").AdmissionAttributes, annotations: Record<string, string>) => void;
+}
+
+export function recommendedAdmission(deps: AdmissionDependencies): AdmissionChain {
+  return new AdmissionChain([
+    new NamespaceLifecycle({ getNamespace: deps.getNamespace }),
+    new ServiceAccountAdmission({ getServiceAccount: deps.getServiceAccount }),
+    new PodSecurity({ getNamespace: deps.getNamespace, listPods: deps.listPods, recordAuditAnnotations: deps.recordAuditAnnotations }),
+    new Priority({ getClass: deps.getPriorityClass, classes: deps.priorityClasses }),
+    new DefaultTolerationSeconds(),
+    new DefaultStorageClass({ storageClasses: deps.storageClasses }),
+    new DefaultIngressClass({ ingressClasses: deps.ingressClasses }),
+    ...(deps.extra?.beforeQuota ?? []),
+    new ResourceQuota(deps.quotas),
+  ]);
+}

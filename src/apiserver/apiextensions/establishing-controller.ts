@@ -1,0 +1,59 @@
+/**
+ * Upstream's CRD establishing controller, which runs inside the API server:
+ * a CustomResourceDefinition whose names are accepted is marked
+ * NamesAccepted and Established in its status, and its storedVersions
+ * recorded, once the server serves it (the catalog follows the same watch).
+ */
+import { rfc3339 } from "../../api/time.js";
+import type { ResourceInfo } from "../../api/resources.js";
+import type { Obj, ObjectStore } from "../registry/object-store.js";
+import type { WatchCache } from "../registry/watch-cache.js";
+
+export class EstablishingController {
+  private readonly pending = new Set<string>();
+
+  constructor(
+    private readonly objects: ObjectStore,
+    private readonly info: ResourceInfo,
+    private readonly crds: WatchCache,
+    private readonly log?: (msg: string, fields?: Record<string, unknown>) => void,
+  ) {}
+
+  start(): void {
+    this.crds.onChange((type, crd) => { if (type !== "DELETED") this.enqueue(crd); });
+    for (const crd of this.crds.list()) this.enqueue(crd);
+  }
+
+  private enqueue(crd: Obj): void {
+    if (crd.metadata.deletionTimestamp || established(crd) || this.pending.has(crd.metadata.name)) return;
+    this.pending.add(crd.metadata.name);
+    void this.establish(crd.metadata.name)
+      .catch((err) => this.log?.("failed to mark CRD established", { crd: crd.metadata.name, err: String(err) }))
+      .finally(() => this.pending.delete(crd.metadata.name));
+  }
+
+  /** Idempotent: another server may have written the same conditions first. */
+  private async establish(name: string): Promise<void> {
+    const now = rfc3339();
+    await this.objects.guaranteedUpdate(this.info, undefined, name, (cur) => {
+      if (!cur || established(cur)) return cur!;
+      const spec = cur.spec;
+      return {
+        ...cur,
+        status: {
+          ...(cur.status ?? {}),
+          conditions: [
+            { type: "NamesAccepted", status: "True", lastTransitionTime: now, reason: "NoConflicts", message: "no conflicts found" },
+            { type: "Established", status: "True", lastTransitionTime: now, reason: "InitialNamesAccepted", message: "the initial names have been accepted" },
+          ],
+          acceptedNames: spec.names,
+          storedVersions: (spec.versions ?? []).filter((v: Obj) => v.storage).map((v: Obj) => v.name),
+        },
+      };
+    }, { subresource: "status", fieldManager: "skiff-apiextensions" });
+  }
+}
+
+function established(crd: Obj): boolean {
+  return (crd.status?.conditions ?? []).some((c: Obj) => c.type === "Established" && c.status === "True");
+}
