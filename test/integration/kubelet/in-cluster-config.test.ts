@@ -17,6 +17,7 @@ import { serviceAccountTokenSource } from "../../../src/kubelet/token/token-sour
 import type { Json, Pod } from "../../../src/kubelet/types.js";
 import { VolumeManager, type TokenSource } from "../../../src/kubelet/volume/volumes.js";
 import { startControlPlane, type ControlPlane } from "../../helpers/control-plane.js";
+import { eventually } from "../../helpers/kubectl.js";
 
 const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 const VOLUME = "kube-api-access-test";
@@ -44,6 +45,16 @@ describe("a projected kube-api-access volume and client-node's loadFromCluster",
     const ca = cp.client.config.ca!;
     await cp.client.create(Resources.configmaps, "default", { metadata: { name: "kube-root-ca.crt" }, data: { "ca.crt": ca } } as KubeObject);
     await cp.client.create(Resources.serviceaccounts, "default", { metadata: { name: "app" } } as KubeObject);
+    // RBAC: the account may list pods (a Role of its own: `view` is filled by the aggregation controller, which does not run here).
+    await cp.client.request("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles", {
+      apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "pod-reader" },
+      rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }],
+    });
+    await cp.client.request("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings", {
+      apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name: "app-pod-reader" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "pod-reader" },
+      subjects: [{ kind: "ServiceAccount", name: "app", namespace: "default" }],
+    });
     pod = await cp.client.create<Pod>(Resources.pods, "default", {
       metadata: { name: "app" },
       spec: { serviceAccountName: "app", volumes: [kubeApiAccess], containers: [{ name: "c", image: "x", volumeMounts: [{ name: VOLUME, mountPath: SA_DIR }] }] },
@@ -90,7 +101,9 @@ describe("a projected kube-api-access volume and client-node's loadFromCluster",
 
   it("reads a token the kubelet's token manager got through TokenRequest", async (t) => {
     const tokens = new TokenManager({ requestToken: (ns, n, tr) => cp.client.request("POST", cp.client.path(Resources.serviceaccounts, ns, n, "token"), { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", ...tr }) });
-    const r = await listFromCluster("tokenrequest", serviceAccountTokenSource(tokens));
+    // The binding reaches the authorizer through its watch: the first tries may be Forbidden.
+    let attempt = 0;
+    const r = await eventually(async () => listFromCluster(`tokenrequest-${++attempt}`, serviceAccountTokenSource(tokens)), 10_000, 200);
     if (r.failed.some((m) => /failed to fetch token: .*(could not find|not found|does not allow this method)/i.test(m))) { t.skip(`TokenRequest is not served yet: ${r.failed[0]}`); return; }
     assert.deepEqual(r, { pods: ["app"], failed: [] });
   });
