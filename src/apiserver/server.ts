@@ -5,8 +5,9 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { KubeletProxy } from "./kubelet-proxy.js";
+import { listenAlso } from "./extra-listener.js";
 import { createSecureServer, type Http2SecureServer } from "node:http2";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Server as NetServer } from "node:net";
 import { networkInterfaces } from "node:os";
 import type { TLSSocket } from "node:tls";
 import { ApiError, internalError, isNotFound, notFound, pathNotFound } from "../api/errors.js";
@@ -283,7 +284,23 @@ export class ApiServer {
     this.compactor.unref();
   }
 
+  private readonly extraListeners: NetServer[] = [];
+
+  /**
+   * Serves also on address and names it in the `kubernetes` Service's
+   * endpoints (upstream's advertise address), with a serving certificate that
+   * names it: the node's pod-network gateway, known only once the node's
+   * bridge is up, so that pods reach a server on loopback at 10.96.0.1.
+   */
+  async advertise(address: string, serving?: { cert: string; key: string }): Promise<void> {
+    if (serving) this.server!.setSecureContext({ cert: serving.cert, key: serving.key, ca: this.options.pki.caCert });
+    const addr = this.server!.address() as AddressInfo;
+    if (!["0.0.0.0", "::", address].includes(addr.address)) this.extraListeners.push(await listenAlso(this.server!, address, addr.port));
+    await this.reconcileKubernetesEndpoints(address, addr.port);
+  }
+
   async stop(): Promise<void> {
+    for (const l of this.extraListeners.splice(0)) l.close();
     clearInterval(this.compactor);
     for (const c of this.caches) c.stop();
     this.rbac.stop();

@@ -52,6 +52,10 @@ Flags:
 
 const log = componentLog("apiserver");
 
+function isLoopback(address: string): boolean {
+  return address === "localhost" || address === "::1" || /^127\./.test(address);
+}
+
 export async function serverCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -89,7 +93,8 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const dataDir = resolve(values["data-dir"]!);
   mkdirSync(dataDir, { recursive: true });
   const bind = values["bind-address"]!;
-  const pki = await ensurePki(join(dataDir, "tls"), bind === "0.0.0.0" || bind === "::" ? [] : [bind]);
+  const servedSans = bind === "0.0.0.0" || bind === "::" ? [] : [bind];
+  const pki = await ensurePki(join(dataDir, "tls"), servedSans);
   const encryptionConfig = values["encryption-provider-config"] ?? (values["secrets-encryption"] ? ensureSecretsEncryptionConfig(join(dataDir, "tls", "encryption-config.json")) : undefined);
   const backing = openStore({ dataDir, datastoreEndpoint: values["datastore-endpoint"] });
   const store = encryptionConfig ? encryptStore(backing, resolve(encryptionConfig), builtinResources) : backing;
@@ -153,6 +158,12 @@ export async function serverCommand(argv: string[]): Promise<number> {
     dataDir, runtime, nodeName, kubeletPort: Number(values["kubelet-port"]), bridge: values["pod-bridge"]!,
     tls: { caCert: pki.caCert, serverCert: pki.serverCert, serverKey: pki.serverKey }, kubeletVersion: VERSION_INFO.gitVersion, log: agentLog,
     proxyMode: values["proxy-mode"] as ProxyModeChoice,
+    // Pods reach a server on loopback through the node's pod-network gateway, as k3s names the node IP.
+    onNodeAddress: isLoopback(bind) ? async (address) => {
+      const renewed = await ensurePki(join(dataDir, "tls"), [...servedSans, address]);
+      await server.advertise(address, { cert: renewed.serverCert, key: renewed.serverKey });
+      log("serving pods", { address, service: "https://10.96.0.1:443" });
+    } : undefined,
     ingress: values["disable-ingress"] ? undefined : { httpPort: Number(values["ingress-http-port"]), httpsPort: Number(values["ingress-https-port"]) },
   }, components.signal);
   process.stdout.write(agent ? `Node ${agent.kubelet.nodeName} runs pods with ${agent.runtime}\n` : `${chooseRuntime(runtime).reason}\n`);

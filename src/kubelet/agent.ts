@@ -37,6 +37,12 @@ export interface AgentOptions {
   dnsPort?: number;
   /** The kernel proxier (default auto: nftables, else iptables). */
   proxyMode?: ProxyModeChoice;
+  /**
+   * Called with the node's address on the pod network (the bridge's gateway)
+   * once the bridge is up and before any pod runs, so that the API server can
+   * serve there and name it as the `kubernetes` Service's endpoint.
+   */
+  onNodeAddress?: (address: string) => Promise<void>;
   /** The built-in ingress controller's ports (0 picks free ones); absent, no ingress controller. */
   ingress?: { httpPort: number; httpsPort: number };
   log: Logger;
@@ -51,11 +57,11 @@ export interface RunningAgent {
 /** Which runtime runs here and why, in words for the user. */
 export function chooseRuntime(choice: RuntimeChoice): { runtime: "cri" | "process" | "none"; reason: string } {
   if (choice === "none") return { runtime: "none", reason: "--runtime none: no kubelet on this node" };
-  if (choice === "process") return { runtime: "process", reason: "--runtime process: containers run as host processes (no images, isolation or volumes)" };
+  if (choice === "process") return { runtime: "process", reason: "--runtime process: containers run as host processes (no images or isolation; volumes as links under SKIFF_CONTAINER_ROOT)" };
   const why = criUnavailableReason();
   if (!why) return { runtime: "cri", reason: "containerd, runc and the CNI plugins are installed and Skiff runs as root" };
   if (choice === "cri") throw new Error(`--runtime cri is not possible here: ${why}`);
-  return { runtime: "process", reason: `the cri runtime is not possible here (${why}); containers run as host processes (no images, isolation or volumes)` };
+  return { runtime: "process", reason: `the cri runtime is not possible here (${why}); containers run as host processes (no images or isolation; volumes as links under SKIFF_CONTAINER_ROOT)` };
 }
 
 /**
@@ -65,7 +71,7 @@ export function chooseRuntime(choice: RuntimeChoice): { runtime: "cri" | "proces
  * is no cluster DNS (pods use the host's resolver).
  */
 async function startProcessAgent(clients: AgentClients, options: AgentOptions, signal: AbortSignal): Promise<RunningAgent> {
-  const runtime = new ProcessRuntime("127.0.0.1");
+  const runtime = new ProcessRuntime("127.0.0.1", join(options.dataDir, "agent", "process"));
   const nodeName = (options.nodeName ?? hostname()).toLowerCase();
   const kubelet = new Kubelet(clients.kubelet, {
     nodeName, rootDir: join(options.dataDir, "agent", "kubelet"), runtime, nodeIP: "127.0.0.1", kubeletPort: options.kubeletPort,
@@ -162,6 +168,8 @@ export async function startAgent(client: Client | AgentClients, options: AgentOp
       rememberIpForward(join(agentDir, "ip_forward.orig"));
       ensureBridge(net);
       writeCniConfig(containerd.paths.cniConfDir, join(agentDir, "cni", "ipam"), net);
+      // Pods without the API server still run: a failure here is reported, not fatal.
+      await options.onNodeAddress?.(net.gateway).catch((err) => options.log("the API server cannot be reached from pods", { address: net.gateway, err: String((err as Error).message ?? err) }));
       // The kubelet's API listens on the node address only, never on the machine's other interfaces.
       kubelet.options.kubeletPort = await server.start(options.kubeletPort, net.gateway);
       options.log("pod network ready", { bridge: net.bridge, podCIDR, nodeIP: net.gateway, kubeletPort: kubelet.options.kubeletPort });

@@ -19,6 +19,8 @@ import type { ContainerRuntime } from "./kuberuntime/runtime.js";
 import { generatePodStatus } from "./status/generate.js";
 import { hostResources, nodeLabels, nodeStatus } from "./node-status.js";
 import { VolumeManager } from "./volume/volumes.js";
+import { TokenManager } from "./token/token-manager.js";
+import { serviceAccountTokenSource } from "./token/token-source.js";
 import { Labels, podKey, type Json, type Logger, type Pod } from "./types.js";
 import { ObjectWatchers, podReferences } from "./object-watchers.js";
 import type { Pod as PodObject } from "kubernetes-types/core/v1.js";
@@ -53,6 +55,7 @@ export class Kubelet {
   readonly manager: RuntimeManager;
   readonly stats: StatsProvider;
   private readonly volumes: VolumeManager;
+  readonly tokens: TokenManager;
   private readonly prober: ProberManager;
   nodeIP = "";
   private node?: Json;
@@ -87,7 +90,10 @@ export class Kubelet {
       persistentVolume: (name: string) => pvs.get(undefined, name, "volumes"),
     };
     const allocatable = () => hostResources(options.rootDir).allocatable;
-    this.volumes = new VolumeManager(join(options.rootDir, "pods"), sources, allocatable);
+    this.tokens = new TokenManager({
+      requestToken: (ns, name, tr) => client.request("POST", client.path(Resources.serviceaccounts, ns, name, "token"), { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", ...tr }),
+    });
+    this.volumes = new VolumeManager(join(options.rootDir, "pods"), sources, allocatable, serviceAccountTokenSource(this.tokens));
     this.stats = new StatsProvider(options.runtime, options.nodeName);
     this.prober = new ProberManager(options.runtime, {
       onResult: (pod) => this.enqueue(String(pod.metadata.uid)),
@@ -135,6 +141,8 @@ export class Kubelet {
     await Promise.all([this.pods.hasSynced, this.informers.waitForCacheSync()]);
     const relist = setInterval(() => void this.relist().catch((err) => this.options.log("relist failed", { err: String(err) })), 1000);
     const resync = setInterval(() => { for (const uid of this.podsByUid.keys()) this.enqueue(uid); }, 10_000);
+    const tokenCleanup = setInterval(() => this.tokens.cleanup(), 60_000);
+    signal.addEventListener("abort", () => clearInterval(tokenCleanup), { once: true });
     await this.relist().catch(() => undefined);
     signal.addEventListener("abort", () => {
       lease.stop(); clearInterval(status); clearInterval(relist); clearInterval(resync);
@@ -271,6 +279,7 @@ export class Kubelet {
     if (!pod) {
       // Gone from the API: nothing of it may stay on the node.
       await this.manager.removePod(uid);
+      this.tokens.deleteServiceAccountToken(uid);
       this.states.delete(uid);
       this.lastStatus.delete(uid);
       return;

@@ -186,10 +186,16 @@ export async function ensurePki(dir: string, extraSans: string[] = []): Promise<
   }
   const ca = { cert: new x509.X509Certificate(caCertPem), key: caKey };
 
-  const sans = ["127.0.0.1", "::1", "10.96.0.1", ...extraSans];
+  // 127.96.0.1: where the process runtime's userspace proxy answers 10.96.0.1 (its loopback alias).
+  const wanted = ["127.0.0.1", "::1", "10.96.0.1", "127.96.0.1", ...extraSans];
   const dns = ["localhost", hostname(), "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"];
-  const sanKey = JSON.stringify([...new Set(sans)].sort());
-  if (!existsSync(file("serving.crt")) || readFileSafe(file("serving.sans")) !== sanKey) {
+  // A certificate is reissued only when it lacks a wanted name, and keeps the
+  // names it had: an address added after start (the pod network's gateway)
+  // then survives a restart that asks for the first names only.
+  const had = parseSans(readFileSafe(file("serving.sans")));
+  const sans = [...new Set([...(had ?? []), ...wanted])].sort();
+  const sanKey = JSON.stringify(sans);
+  if (!existsSync(file("serving.crt")) || !had || wanted.some((n) => !had.includes(n))) {
     const general: x509.JsonGeneralName[] = [
       ...dns.map((value) => ({ type: "dns" as const, value })),
       ...[...new Set(sans)].filter((s) => /^[\d.]+$|:/.test(s)).map((value) => ({ type: "ip" as const, value })),
@@ -218,6 +224,10 @@ export async function ensurePki(dir: string, extraSans: string[] = []): Promise<
     sign: (csrPem, usage, expirationSeconds) => signRequest(ca, csrPem, usage, expirationSeconds),
     serviceAccountKey: ensureServiceAccountKey(dir),
   };
+}
+
+function parseSans(text: string | undefined): string[] | undefined {
+  try { return text ? (JSON.parse(text) as string[]) : undefined; } catch { return undefined; }
 }
 
 function readFileSafe(path: string): string | undefined {

@@ -118,11 +118,13 @@ export function containerConfig(input: ContainerConfigInput): ContainerConfig {
   const vars = Object.fromEntries(env.map((e) => [e.key, e.value]));
   const expandAll = (xs: string[] | undefined) => xs?.map((x) => expand(x, vars));
   const mounts: Mount[] = [];
+  // Upstream mounts the API's data (configMap, secret, downwardAPI, projected) read-only whatever the mount says.
+  const apiData = new Set((pod.spec.volumes ?? []).filter((v: Json) => v.configMap || v.secret || v.downwardAPI || v.projected).map((v: Json) => v.name));
   for (const vm of c.volumeMounts ?? []) {
     const host = input.volumePaths.get(vm.name);
     if (!host) throw new Error(`volume "${vm.name}" is not set up`);
     mounts.push({
-      containerPath: vm.mountPath, hostPath: vm.subPath ? join(host, vm.subPath) : host, readonly: Boolean(vm.readOnly),
+      containerPath: vm.mountPath, hostPath: vm.subPath ? join(host, vm.subPath) : host, readonly: Boolean(vm.readOnly) || apiData.has(vm.name),
       propagation: vm.mountPropagation === "Bidirectional" ? "PROPAGATION_BIDIRECTIONAL" : vm.mountPropagation === "HostToContainer" ? "PROPAGATION_HOST_TO_CONTAINER" : "PROPAGATION_PRIVATE",
     });
   }

@@ -12,7 +12,7 @@ import { containerEnv, EnvError, type EnvSources } from "../container/env.js";
 import { ProberManager } from "../prober/prober-manager.js";
 import { runProbe } from "../prober/probe.js";
 import { Labels, podDesc, type Json, type Logger, type Pod } from "../types.js";
-import { VolumeError, type VolumeManager } from "../volume/volumes.js";
+import type { VolumeManager } from "../volume/volumes.js";
 import { containerConfig, etcHosts, sandboxConfig, type DnsSettings } from "./pod-config.js";
 import type { ContainerRuntime, ContainerStatus, PodSandboxStatus } from "./runtime.js";
 
@@ -94,16 +94,7 @@ export class RuntimeManager {
       await this.killContainers(pod, rt, 0);
       if (sandbox) await this.runtime.stopPodSandbox(sandbox.id).catch(() => undefined);
       const attempt = sandbox ? sandbox.metadata.attempt + 1 : 0;
-      try {
-        volumePaths = this.volumes.setUp(pod);
-      } catch (err) {
-        if (err instanceof VolumeError) {
-          this.recorder.event(pod, "Warning", "FailedMount", `MountVolume.SetUp failed for volume "${err.volume}" : ${err.message}`);
-          state.waiting.clear();
-          throw err;
-        }
-        throw err;
-      }
+      volumePaths = await this.setUpVolumes(pod, state);
       const config = sandboxConfig(pod, attempt, this.options.logsDir, this.options.dns);
       mkdirSync(config.logDirectory!, { recursive: true });
       try {
@@ -121,7 +112,7 @@ export class RuntimeManager {
       state.podIP = sandbox!.network?.ip ?? "";
     }
     const sandboxId = sandbox!.id;
-    volumePaths ??= this.volumes.setUp(pod);
+    volumePaths ??= await this.setUpVolumes(pod, state);
     mkdirSync(this.volumes.podDir(uid), { recursive: true });
     const hostsFile = join(this.volumes.podDir(uid), "etc-hosts");
     if (!pod.spec.hostNetwork) writeFileSync(hostsFile, etcHosts(pod, state.podIP ?? "", this.options.dns.clusterDomain));
@@ -157,6 +148,22 @@ export class RuntimeManager {
       await this.startContainer(pod, c, "regular", sandboxId, rt, state, volumePaths, hostsFile);
     }
     this.prober.sync(pod, running, state.podIP ?? "");
+  }
+
+  /**
+   * Sets up or refreshes the pod's volumes; each failure is a FailedMount
+   * event (upstream's message) and a retry. Throws while a volume that a
+   * container mounts has never been set up, for nothing may start without it.
+   */
+  private async setUpVolumes(pod: Pod, state: PodState): Promise<Map<string, string>> {
+    const { paths, failed } = await this.volumes.setUp(pod);
+    for (const err of failed) this.recorder.event(pod, "Warning", "FailedMount", `MountVolume.SetUp failed for volume "${err.volume}" : ${err.message}`);
+    const missing = failed.find((err) => !paths.has(err.volume));
+    if (missing) {
+      state.waiting.clear();
+      throw missing;
+    }
+    return paths;
   }
 
   private inBackoff(pod: Pod, c: Json, latest: ContainerStatus, state: PodState): boolean {

@@ -5,10 +5,12 @@
  * rename, and each visible name is a link through `..data`. A container that
  * mounted the directory sees the change in place.
  */
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
-export interface Payload { [path: string]: { data: Buffer; mode: number } }
+/** A file of the volume: its bytes, its mode (set exactly, whatever the umask) and, when given, its owner. */
+export interface FileProjection { data: Buffer; mode: number; uid?: number; gid?: number }
+export interface Payload { [path: string]: FileProjection }
 
 const DATA = "..data";
 
@@ -17,11 +19,15 @@ export function writeAtomic(dir: string, payload: Payload): boolean {
   const current = join(dir, DATA);
   const previous = existsSync(current) ? readlinkSync(current) : undefined;
   if (previous && sameContents(join(dir, previous), payload)) return false;
-  const stamp = `..${new Date().toISOString().replace(/[:.]/g, "_")}.${process.pid}${Math.floor(Math.random() * 1e6)}`;
+  // Upstream's name for a payload directory: `..2006_01_02_15_04_05.` and a random suffix.
+  const stamp = `..${new Date().toISOString().slice(0, 19).replace(/[-T:]/g, "_")}.${String(Math.floor(Math.random() * 1e9)).padStart(9, "0")}`;
   const target = join(dir, stamp);
   for (const [path, file] of Object.entries(payload)) {
     mkdirSync(dirname(join(target, path)), { recursive: true });
-    writeFileSync(join(target, path), file.data, { mode: file.mode });
+    const full = join(target, path);
+    writeFileSync(full, file.data, { mode: file.mode });
+    chmodSync(full, file.mode);
+    if (file.uid !== undefined || file.gid !== undefined) chownSync(full, file.uid ?? -1, file.gid ?? -1);
   }
   mkdirSync(target, { recursive: true });
   const tmp = join(dir, "..data_tmp");
@@ -54,7 +60,8 @@ function sameContents(dir: string, payload: Payload): boolean {
     for (const [path, file] of Object.entries(payload)) {
       const full = join(dir, path);
       const st = lstatSync(full);
-      if ((st.mode & 0o777) !== file.mode) return false;
+      if ((st.mode & 0o7777) !== file.mode) return false;
+      if ((file.uid !== undefined && st.uid !== file.uid) || (file.gid !== undefined && st.gid !== file.gid)) return false;
       if (!file.data.equals(readFileSync(full))) return false;
     }
     return true;

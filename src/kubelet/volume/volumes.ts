@@ -1,44 +1,82 @@
 /**
- * The volume manager: each of a pod's volumes becomes a directory on the
- * node under `pods/<uid>/volumes/<plugin>/<name>` (upstream's layout), which
- * the runtime bind-mounts into the containers. ConfigMap, Secret, downward
- * API and projected volumes are rewritten atomically whenever their source
- * changes, so a mounted file follows the object.
+ * The volume manager: each of a pod's volumes that a container mounts becomes
+ * a directory on the node under `pods/<uid>/volumes/<plugin>/<name>`
+ * (upstream's layout), which the runtime bind-mounts into the containers.
+ * ConfigMap, Secret, downward API and projected volumes are rewritten
+ * atomically whenever their source changes (the pod's sync notices), so a
+ * mounted file follows the object; a projected service-account token is
+ * rewritten when the token manager refreshes it.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseQuantity } from "../../api/quantity.js";
-import { decodeSecret, fieldRefValue, formatMap, resourceFieldValue, type EnvSources } from "../container/env.js";
+import type { EnvSources } from "../container/env.js";
 import type { Json, Pod } from "../types.js";
-import { writeAtomic, type Payload } from "./atomic-writer.js";
+import { writeAtomic } from "./atomic-writer.js";
+import { VolumeError, volumePayload } from "./payload.js";
+
+export { VolumeError } from "./payload.js";
 
 export interface VolumeSources extends EnvSources {
   persistentVolumeClaim(namespace: string, name: string): Json | undefined;
   persistentVolume(name: string): Json | undefined;
 }
 
-export class VolumeError extends Error {
-  constructor(readonly volume: string, message: string) { super(message); }
+/** The service-account token of a projected source (the token manager's job); throws with upstream's message when it cannot. */
+export type TokenSource = (pod: Pod, source: Json) => Promise<string>;
+
+export interface VolumeSetUp {
+  /** Each usable volume's host path by name: set up now, or earlier and kept while a refresh fails. */
+  paths: Map<string, string>;
+  /** The volumes that failed this time; those missing from paths keep the pod's containers from starting. */
+  failed: VolumeError[];
 }
 
 export class VolumeManager {
-  constructor(private readonly podsDir: string, private readonly sources: VolumeSources, private readonly nodeAllocatable: () => Json) {}
+  constructor(private readonly podsDir: string, private readonly sources: VolumeSources, private readonly nodeAllocatable: () => Json,
+    private readonly serviceAccountToken: TokenSource = async () => { throw new Error("failed to fetch token: no token manager"); }) {}
 
   podDir(uid: string): string { return join(this.podsDir, uid); }
 
-  /** Sets up (or refreshes) every volume of the pod; returns each volume's host path by name. */
-  setUp(pod: Pod): Map<string, string> {
+  /**
+   * Sets up (or refreshes) every volume a container of the pod mounts, each
+   * on its own: one that fails is reported and retried at the next sync while
+   * the others are written (upstream ignores volumes no container mounts).
+   */
+  async setUp(pod: Pod): Promise<VolumeSetUp> {
+    const used = new Set<string>();
+    for (const c of [...(pod.spec.initContainers ?? []), ...(pod.spec.containers ?? [])]) {
+      for (const m of c.volumeMounts ?? []) used.add(m.name);
+      for (const d of c.volumeDevices ?? []) used.add(d.name);
+    }
     const paths = new Map<string, string>();
-    for (const v of pod.spec.volumes ?? []) paths.set(v.name, this.setUpVolume(pod, v));
-    return paths;
+    const failed: VolumeError[] = [];
+    for (const v of pod.spec.volumes ?? []) {
+      if (!used.has(v.name)) continue;
+      try {
+        paths.set(v.name, await this.setUpVolume(pod, v));
+      } catch (err) {
+        const e = err instanceof VolumeError ? err : new VolumeError(v.name, (err as Error).message, { cause: err });
+        failed.push(e);
+        // Once written, a volume stays as it was while a refresh fails, as upstream's does.
+        const dir = this.writtenDir(pod, v);
+        if (dir && existsSync(join(dir, "..data"))) paths.set(v.name, dir);
+      }
+    }
+    return { paths, failed };
   }
 
   private dir(pod: Pod, plugin: string, name: string): string {
     return join(this.podDir(String(pod.metadata.uid)), "volumes", plugin, name);
   }
 
-  private setUpVolume(pod: Pod, v: Json): string {
+  private writtenDir(pod: Pod, v: Json): string | undefined {
+    const plugin = v.configMap ? "configmap" : v.secret ? "secret" : v.downwardAPI ? "downward-api" : v.projected ? "projected" : undefined;
+    return plugin && this.dir(pod, `kubernetes.io~${plugin}`, v.name);
+  }
+
+  private async setUpVolume(pod: Pod, v: Json): Promise<string> {
     const ns = pod.metadata.namespace as string;
     if (v.emptyDir) {
       const dir = this.dir(pod, "kubernetes.io~empty-dir", v.name);
@@ -52,13 +90,11 @@ export class VolumeManager {
       return dir;
     }
     if (v.hostPath) return hostPath(v.name, v.hostPath);
-    if (v.configMap || v.secret || v.downwardAPI || v.projected) {
-      const plugin = v.configMap ? "configmap" : v.secret ? "secret" : v.downwardAPI ? "downward-api" : "projected";
-      const dir = this.dir(pod, `kubernetes.io~${plugin}`, v.name);
-      const payload = this.payload(pod, v);
-      if (payload) writeAtomic(dir, payload);
-      else mkdirSync(dir, { recursive: true });
-      return dir;
+    const written = this.writtenDir(pod, v);
+    if (written) {
+      const payload = await volumePayload(pod, v, { sources: this.sources, nodeAllocatable: this.nodeAllocatable, serviceAccountToken: this.serviceAccountToken });
+      writeAtomic(written, payload);
+      return written;
     }
     if (v.persistentVolumeClaim) {
       const claim = this.sources.persistentVolumeClaim(ns, v.persistentVolumeClaim.claimName);
@@ -72,39 +108,6 @@ export class VolumeManager {
       return path;
     }
     throw new VolumeError(v.name, `volume type of "${v.name}" is not supported by this kubelet`);
-  }
-
-  private payload(pod: Pod, v: Json): Payload | null {
-    const ns = pod.metadata.namespace as string;
-    if (v.configMap) return keyed(this.sources.configMap(ns, v.configMap.name), v.configMap, false, v.name, "configmap");
-    if (v.secret) return keyed(this.sources.secret(ns, v.secret.secretName), { ...v.secret, name: v.secret.secretName }, true, v.name, "secret");
-    if (v.downwardAPI) return this.downward(pod, v.downwardAPI.items ?? [], v.downwardAPI.defaultMode ?? 0o644);
-    const out: Payload = {};
-    const mode = v.projected.defaultMode ?? 0o644;
-    for (const src of v.projected.sources ?? []) {
-      let part: Payload | null = null;
-      if (src.configMap) part = keyed(this.sources.configMap(ns, src.configMap.name), { ...src.configMap, defaultMode: mode }, false, v.name, "configmap");
-      else if (src.secret) part = keyed(this.sources.secret(ns, src.secret.name), { ...src.secret, defaultMode: mode }, true, v.name, "secret");
-      else if (src.downwardAPI) part = this.downward(pod, src.downwardAPI.items ?? [], mode);
-      Object.assign(out, part ?? {});
-    }
-    return out;
-  }
-
-  private downward(pod: Pod, items: Json[], defaultMode: number): Payload {
-    const out: Payload = {};
-    for (const item of items) {
-      let value = "";
-      if (item.fieldRef) {
-        const fp = item.fieldRef.fieldPath as string;
-        value = fp === "metadata.labels" || fp === "metadata.annotations" ? formatMap((pod.metadata as Json)[fp.split(".")[1]!]) : fieldRefValue(pod, fp);
-      } else if (item.resourceFieldRef) {
-        const c = (pod.spec.containers ?? []).find((x: Json) => x.name === item.resourceFieldRef.containerName) ?? pod.spec.containers[0];
-        value = resourceFieldValue(c, item.resourceFieldRef, this.nodeAllocatable());
-      }
-      out[item.path] = { data: Buffer.from(value), mode: item.mode ?? defaultMode };
-    }
-    return out;
   }
 
   /** Unmounts what the kubelet mounted and removes the pod's directory. */
@@ -124,33 +127,6 @@ function readMounts(): string[] {
   } catch {
     return [];
   }
-}
-
-function keyed(obj: Json | undefined, ref: Json, secret: boolean, volume: string, kind: string): Payload | null {
-  if (!obj) {
-    if (ref.optional) return {};
-    throw new VolumeError(volume, `${kind} "${ref.name}" not found`);
-  }
-  const data: Record<string, Buffer> = {};
-  if (secret) for (const [k, v] of Object.entries(decodeSecret(obj))) data[k] = Buffer.from(v);
-  else {
-    for (const [k, v] of Object.entries(obj.data ?? {})) data[k] = Buffer.from(String(v));
-    for (const [k, v] of Object.entries(obj.binaryData ?? {})) data[k] = Buffer.from(String(v), "base64");
-  }
-  const mode = ref.defaultMode ?? 0o644;
-  const out: Payload = {};
-  if (ref.items?.length) {
-    for (const item of ref.items) {
-      if (!(item.key in data)) {
-        if (ref.optional) continue;
-        throw new VolumeError(volume, `configmap references non-existent config key: ${item.key}`);
-      }
-      out[item.path] = { data: data[item.key]!, mode: item.mode ?? mode };
-    }
-  } else {
-    for (const [k, v] of Object.entries(data)) out[k] = { data: v, mode };
-  }
-  return out;
 }
 
 function hostPath(volume: string, hp: Json): string {

@@ -247,4 +247,34 @@ spec:
     assert.match(tty.stdout, /cannot give exec a terminal \(tty\): run without -t/);
     await kubectl.ok(["delete", "pod", "host-shell", "--grace-period=1"]);
   });
+
+  it("shows a pod's volumes under SKIFF_CONTAINER_ROOT at their mount paths, and follows a ConfigMap change", async () => {
+    await kubectl.ok(["create", "configmap", "settings", "--from-literal=greeting=hello"]);
+    await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: reader, labels: {app: reader}}
+spec:
+  containers:
+  - name: c
+    image: unused
+    command: ["sh", "-c", "sleep 600"]
+    volumeMounts:
+    - {name: conf, mountPath: /etc/app}
+    - {name: info, mountPath: /etc/podinfo}
+  volumes:
+  - {name: conf, configMap: {name: settings}}
+  - name: info
+    projected:
+      sources:
+      - downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}, {path: namespace, fieldRef: {fieldPath: metadata.namespace}}]}
+`);
+    await eventually(async () => (await pod("reader")).status.phase === "Running", 20_000, 200);
+    const read = async (path: string) => (await kubectl.ok(["exec", "reader", "--", "sh", "-c", `cat "$SKIFF_CONTAINER_ROOT${path}"`]));
+    assert.equal(await read("/etc/app/greeting"), "hello");
+    assert.equal(await read("/etc/podinfo/labels"), 'app="reader"');
+    assert.equal(await read("/etc/podinfo/namespace"), "default");
+    await kubectl.ok(["create", "configmap", "settings", "--from-literal=greeting=bonjour", "--dry-run=client", "-o", "yaml"]).then((y) => kubectl.ok(["apply", "-f", "-"], { input: y }));
+    await eventually(async () => (await read("/etc/app/greeting")) === "bonjour", 30_000, 500);
+    await kubectl.ok(["delete", "pod", "reader", "--grace-period=1"]);
+  });
 });

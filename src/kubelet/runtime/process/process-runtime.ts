@@ -5,18 +5,30 @@
  * speaks the kubelet's runtime interface, so restart policies, back-off,
  * probes, hooks, logs and statuses work as with containerd. Its limits:
  * no images (the image name is only recorded), no isolation, the node's
- * network (the pod IP is the node address), no volumes, no streamed exec,
- * and its processes end with the kubelet instead of being adopted.
+ * network (the pod IP is the node address), no streamed exec, and its
+ * processes end with the kubelet instead of being adopted.
+ *
+ * Volumes without mounts: a host process cannot be given files at a path
+ * like /var/run/secrets/kubernetes.io/serviceaccount without root and a mount
+ * namespace, so each container gets a root directory of its own in which
+ * every mount's path is a symbolic link to the volume the kubelet wrote (the
+ * links follow the volume's atomic updates). The process finds it in
+ * `SKIFF_CONTAINER_ROOT`: `$SKIFF_CONTAINER_ROOT/var/run/secrets/
+ * kubernetes.io/serviceaccount/token` is its token, and
+ * `KubeConfig.loadFromCluster(process.env.SKIFF_CONTAINER_ROOT)` of
+ * @kubernetes/client-node reads it. Read-only mounts are not enforced.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, readFileSync, rmSync, symlinkSync, type WriteStream } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
 import type { Container, ContainerConfig, ContainerState, ContainerStats, ContainerStatus, Image, PodSandbox, PodSandboxConfig, PodSandboxStatus } from "../cri/cri-client.js";
 import type { ContainerRuntime, ExecProcess } from "../../kuberuntime/runtime.js";
 
 interface ProcContainer {
   status: ContainerStatus;
+  /** The directory in which the container's mounts appear as links (SKIFF_CONTAINER_ROOT). */
+  root: string;
   podSandboxId: string;
   config: ContainerConfig;
   logPath: string;
@@ -30,15 +42,16 @@ const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGT
 
 export class ProcessRuntimeError extends Error {}
 
-/** Mount targets the kubelet adds to every container; the process runtime goes without them. */
-const KUBELET_MOUNTS = new Set(["/etc/hosts"]);
+/** Where a process finds the paths its container mounts (see the top of this file). */
+export const CONTAINER_ROOT_ENV = "SKIFF_CONTAINER_ROOT";
 
 export class ProcessRuntime implements ContainerRuntime {
   readonly name = "process://0.1";
   private readonly sandboxes = new Map<string, PodSandboxStatus & { config: PodSandboxConfig }>();
   private readonly containers = new Map<string, ProcContainer>();
 
-  constructor(private readonly hostIP: string) {}
+  /** rootDir holds the containers' root directories. */
+  constructor(private readonly hostIP: string, private readonly rootDir: string) {}
 
   async version() { return { version: "0.1.0", runtimeName: "process", runtimeVersion: "0.1", runtimeApiVersion: "v1" }; }
 
@@ -79,12 +92,19 @@ export class ProcessRuntime implements ContainerRuntime {
     if (!config.command?.length) {
       throw new ProcessRuntimeError(`the process runtime runs a container as a host process and needs its command: container "${config.metadata.name}" has none (the image ${config.image.image} is not run)`);
     }
-    const volumes = (config.mounts ?? []).filter((m) => !KUBELET_MOUNTS.has(m.containerPath) && m.containerPath !== config.annotations?.["io.kubernetes.container.terminationMessagePath"]);
-    if (volumes.length) throw new ProcessRuntimeError(`the process runtime cannot mount volumes: container "${config.metadata.name}" mounts ${volumes.map((m) => m.containerPath).join(", ")}`);
     const cid = id();
+    const root = join(this.rootDir, cid);
+    for (const m of config.mounts ?? []) {
+      if (!isAbsolute(m.containerPath)) throw new ProcessRuntimeError(`CreateContainer: mount path ${JSON.stringify(m.containerPath)} of container "${config.metadata.name}" is not absolute`);
+      const link = join(root, m.containerPath);
+      mkdirSync(dirname(link), { recursive: true });
+      rmSync(link, { force: true });
+      symlinkSync(m.hostPath, link);
+    }
+    mkdirSync(root, { recursive: true });
     const logPath = isAbsolute(config.logPath ?? "") ? config.logPath! : join(sandboxConfig.logDirectory ?? "/tmp", config.logPath ?? `${config.metadata.name}.log`);
     this.containers.set(cid, {
-      podSandboxId, config, logPath,
+      podSandboxId, config, logPath, root,
       status: {
         id: cid, metadata: config.metadata, state: "CONTAINER_CREATED", createdAt: nowNs(), startedAt: 0, finishedAt: 0, exitCode: 0,
         image: config.image, imageRef: `process://${config.image.image}`, reason: "", message: "", labels: config.labels ?? {}, annotations: config.annotations ?? {}, logPath,
@@ -98,7 +118,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const [cmd, ...rest] = [...(c.config.command ?? []), ...(c.config.args ?? [])];
     mkdirSync(dirname(c.logPath), { recursive: true });
     const log = createWriteStream(c.logPath, { flags: "a" });
-    const env = { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", ...Object.fromEntries((c.config.envs ?? []).map((e) => [e.key, e.value])) };
+    const env = this.execEnv(c);
     // Its own process group, so that stopping the container stops everything it started.
     const child = spawn(cmd!, rest, { cwd: c.config.workingDir || "/", env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     c.child = child;
@@ -134,6 +154,9 @@ export class ProcessRuntime implements ContainerRuntime {
 
   async removeContainer(cid: string): Promise<void> {
     await this.stopContainer(cid, 0);
+    const c = this.containers.get(cid);
+    // Only the links go: rm does not follow them into the volumes.
+    if (c) rmSync(c.root, { recursive: true, force: true });
     this.containers.delete(cid);
   }
 
@@ -179,8 +202,8 @@ export class ProcessRuntime implements ContainerRuntime {
     return { stdin: child.stdin ?? undefined, stdout: child.stdout!, stderr: child.stderr!, exited, kill: () => child.kill("SIGKILL") };
   }
 
-  private execEnv(c: { config: { envs?: { key: string; value: string }[] } }): Record<string, string> {
-    return { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", ...Object.fromEntries((c.config.envs ?? []).map((e) => [e.key, e.value])) };
+  private execEnv(c: ProcContainer): Record<string, string> {
+    return { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", [CONTAINER_ROOT_ENV]: c.root, ...Object.fromEntries((c.config.envs ?? []).map((e) => [e.key, e.value])) };
   }
 
   /** CPU time and resident memory of the container's process (its own, not its children's), from /proc. */
