@@ -137,9 +137,8 @@ describe("in-cluster access to the API server", { skip: unavailable ?? false }, 
     await kubectl.ok(["create", "serviceaccount", "reader"]);
     await kubectl.ok(["create", "serviceaccount", "nobody"]);
     await kubectl.ok(["create", "rolebinding", "reader-view", "--clusterrole=view", "--serviceaccount=default:reader"]);
-    // The root-ca-cert-publisher puts kube-root-ca.crt in every namespace; until it lands on main, the test puts it there itself.
-    const published = await eventually(async () => (await kubectl.run(["get", "configmap", "kube-root-ca.crt"])).code === 0, 10_000, 250).catch(() => false);
-    if (!published) await kubectl.ok(["create", "configmap", "kube-root-ca.crt", `--from-file=ca.crt=${join(dataDir, "tls", "ca.crt")}`]);
+    // The root-ca-cert-publisher puts kube-root-ca.crt in every namespace.
+    await eventually(async () => (await kubectl.run(["get", "configmap", "kube-root-ca.crt"])).code === 0, 20_000, 250);
     // TokenRequest lands on main apart from this test's kubelet side; without it, the pod must say why it waits.
     tokenRequestServed = (await kubectl.run(["create", "token", "reader"])).code === 0;
     await apply(clientPod("reader", "reader"));

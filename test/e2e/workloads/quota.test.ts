@@ -45,7 +45,7 @@ describe("resource quotas", () => {
     await kubectl.ok(["create", "namespace", "team-b"]);
     // A namespace may hold ConfigMaps of its own (upstream's kube-root-ca.crt, put there by the root-ca-cert-publisher):
     // they count, so the quota leaves room for exactly three more.
-    await eventually(async () => (await kubectl.run(["get", "configmap", "kube-root-ca.crt", "-n", "team-b"])).code === 0, 3000).catch(() => undefined);
+    await eventually(async () => (await kubectl.run(["get", "configmap", "kube-root-ca.crt", "-n", "team-b"])).code === 0, 15_000).catch(() => undefined);
     const present = (await json(["get", "configmaps", "-n", "team-b"])).items.length as number;
     const limit = present + 3;
     await kubectl.ok(["create", "quota", "objects", `--hard=configmaps=${limit},count/deployments.apps=1`, "-n", "team-b"]);
