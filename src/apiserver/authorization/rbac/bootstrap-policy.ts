@@ -177,6 +177,7 @@ function systemClusterRoles(): ClusterRole[] {
     clusterRole("system:kube-dns", [rule("list watch", CORE, "endpoints services")]),
     clusterRole("system:persistent-volume-provisioner", [
       rule("create delete get list watch", CORE, "persistentvolumes"),
+      rule("patch update", CORE, "persistentvolumes/status"),
       rule("get list update watch", CORE, "persistentvolumeclaims"),
       rule(READ, "storage.k8s.io", "storageclasses"),
       rule("watch", CORE, "events"),
@@ -441,6 +442,7 @@ function skiffClusterRoles(): ClusterRole[] {
     ]),
     clusterRole("skiff:local-path-provisioner", [
       rule("create delete get list watch", CORE, "persistentvolumes"),
+      rule("patch update", CORE, "persistentvolumes/status"),
       rule("get list update watch", CORE, "persistentvolumeclaims"),
       rule(READ, "storage.k8s.io", "storageclasses"),
       // It makes its own StorageClass (local-path) on first start.
