@@ -157,7 +157,10 @@ export class ApiServer {
       pods: async (ns) => (await this.objects.list(this.info("", "v1", "pods"), ns)).items,
     });
     this.handler = new ResourceHandler(this.objects, this.catalog.lookup("policy", "v1", "poddisruptionbudgets"), this.kubelets);
-    this.handler.tokenRequests = (call, addWarning) => this.serviceAccounts.tokenRequest(call, addWarning);
+    this.handler.tokenRequests = (call, addWarning) => {
+      const attrs = (object: Obj) => ({ info: this.info("", "v1", "serviceaccounts"), operation: "CREATE" as const, object, namespace: call.namespace, name: call.name, subresource: "token", user: call.user!, dryRun: false, addWarning });
+      return this.serviceAccounts.tokenRequest({ ...call, admission: (phase, tr) => this.admission[phase](attrs(tr as Obj)) }, addWarning);
+    };
     const tokens = new Map(options.tokens ?? []);
     tokens.set(options.pki.adminToken, { username: "admin", groups: [MASTERS_GROUP, AUTHENTICATED_GROUP] });
     // Agents joining with the node token act as nodes (they register, renew Leases, report pods and request serving certificates).
