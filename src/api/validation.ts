@@ -67,6 +67,8 @@ export function validateLabels(field: string, labels: Record<string, unknown> | 
 
 /** Names that must be DNS labels rather than subdomains. */
 const labelNamedKinds = new Set(["Namespace", "Service"]);
+/** RBAC names are path segments upstream (ValidateRBACName), so `system:node` is valid; the store itself refuses '/', '%', '.' and '..'. */
+const pathSegmentNamedKinds = new Set(["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"]);
 
 export function validateObjectMeta(kind: string, obj: Obj, namespaced: boolean): FieldError[] {
   const m = obj.metadata ?? {};
@@ -74,7 +76,7 @@ export function validateObjectMeta(kind: string, obj: Obj, namespaced: boolean):
   if (!m.name) errs.push(required("metadata.name", "name or generateName is required"));
   else if (kind === "Service") errs.push(...dns1035Label("metadata.name", m.name));
   else if (labelNamedKinds.has(kind)) errs.push(...dns1123Label("metadata.name", m.name));
-  else if (kind !== "Event" && kind !== "CustomResourceDefinition") errs.push(...dns1123Subdomain("metadata.name", m.name));
+  else if (kind !== "Event" && kind !== "CustomResourceDefinition" && !pathSegmentNamedKinds.has(kind)) errs.push(...dns1123Subdomain("metadata.name", m.name));
   if (namespaced && !m.namespace) errs.push(required("metadata.namespace"));
   errs.push(...validateLabels("metadata.labels", m.labels));
   for (const k of Object.keys(m.annotations ?? {})) errs.push(...qualifiedName("metadata.annotations", k.toLowerCase()));

@@ -18,6 +18,7 @@ import { checkUnknownFields } from "./field-validation.js";
 import { decodeProtobufObject } from "./protobuf/decode.js";
 import { parseRV, type DeleteOptions, type ObjectStore, type Obj, type ObjectEvent } from "./registry/object-store.js";
 import { rfc3339 } from "../api/time.js";
+import { strategies } from "./registry/strategies.js";
 import type { UserInfo } from "./authentication/user-info.js";
 import type { TokenRequest } from "kubernetes-types/authentication/v1.js";
 import type { TokenRequestCall } from "./registry/core/serviceaccounts/token-request.js";
@@ -137,7 +138,7 @@ export class ResourceHandler {
     const { obj, text } = await this.readObject(req);
     this.checkKind(r, obj);
     this.fieldValidation(res, r, obj, text);
-    const allowCreate = ["Endpoints", "Lease", "Node", "Event"].includes(r.info.kind) || Boolean(r.info.crd);
+    const allowCreate = Boolean(strategies[r.info.kind]?.allowCreateOnUpdate) || Boolean(r.info.crd);
     const result = await this.objects.update(r.info, r.namespace, r.name!, obj, { ...this.writeOptions(r, req.headers["user-agent"]), allowCreate: allowCreate && !r.subresource });
     this.send(req, res, r, result.created ? 201 : 200, result.object);
   }

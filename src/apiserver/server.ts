@@ -40,7 +40,9 @@ import { RequestAuthenticator, type AuthenticatableRequest } from "./authenticat
 import { StaticTokenAuthenticator } from "./authentication/static-token.js";
 import { impersonate, wantsImpersonation } from "./authentication/impersonation.js";
 import { AUTHENTICATED_GROUP, MASTERS_GROUP, NODES_GROUP, type UserInfo } from "./authentication/user-info.js";
-import type { Attributes, Authorizer, AuthorizerResult, RuleResolver } from "./authorization/authorizer.js";
+import type { Attributes } from "./authorization/authorizer.js";
+import { RbacAuthorization } from "./authorization/rbac/index.js";
+import { rbacEscalationHooks } from "./registry/rbac/escalation-hooks.js";
 import { forbidden } from "./authorization/forbidden.js";
 import { UnionAuthorizer } from "./authorization/union-authorizer.js";
 import { parseRequestInfo, type RequestInfo } from "./request-info.js";
@@ -84,6 +86,7 @@ export class ApiServer {
   private server?: Http2SecureServer;
   private readonly authenticator: RequestAuthenticator;
   readonly authorizer: UnionAuthorizer;
+  private readonly rbac: RbacAuthorization;
   private readonly serviceAccounts: ServiceAccounts;
   private readonly metrics = new ApiMetrics();
   private compactor?: NodeJS.Timeout;
@@ -95,8 +98,9 @@ export class ApiServer {
     // The chain reads caches that read the store that runs the chain: bound once all exist.
     this.objects = new ObjectStore(options.store, {
       admission: { admit: (a) => this.admission.admit(a), validate: (a) => this.admission.validate(a) },
-      hooks: { Service: this.services },
+      hooks: { Service: this.services, ...rbacEscalationHooks({ authorize: (a) => this.authorizer.authorize(a) }, { policyRulesFor: (u, ns) => this.rbac.authorizer.policyRulesFor(u, ns), getRoleReferenceRules: (ref, ns) => this.rbac.authorizer.getRoleReferenceRules(ref, ns) }) },
     });
+    this.rbac = new RbacAuthorization({ objects: this.objects, catalog: this.catalog, log: options.log });
     const cache = <T = Obj>(group: string, version: string, resource: string) => {
       const c = new WatchCache<T>(this.objects, this.info(group, version, resource), { log: options.log });
       this.caches.push(c as WatchCache<unknown>);
@@ -166,7 +170,7 @@ export class ApiServer {
     // Agents joining with the node token act as nodes (they register, renew Leases, report pods and request serving certificates).
     tokens.set(options.pki.nodeToken, { username: "system:node-bootstrap", groups: [NODES_GROUP, AUTHENTICATED_GROUP] });
     this.authenticator = new RequestAuthenticator({ tokens: [new StaticTokenAuthenticator(tokens), this.serviceAccounts.authenticator], anonymous: options.anonymousAuth });
-    this.authorizer = new UnionAuthorizer([new AuthenticatedAllowed()]);
+    this.authorizer = new UnionAuthorizer([this.rbac.authorizer]);
   }
 
   info(group: string, version: string, resource: string): ResourceInfo {
@@ -179,6 +183,8 @@ export class ApiServer {
   private async bootstrap(): Promise<void> {
     await Promise.all(this.caches.map((c) => c.start()));
     this.establishing.start();
+    // The bootstrap policy reconciled and the RBAC cache filled before the first request (upstream's rbac/bootstrap-roles hook).
+    await this.rbac.start();
     const services = await this.objects.list(this.info("", "v1", "services"), undefined);
     for (const svc of services.items) this.services.recordService(svc);
     const ns = this.info("", "v1", "namespaces");
@@ -268,6 +274,7 @@ export class ApiServer {
   async stop(): Promise<void> {
     clearInterval(this.compactor);
     for (const c of this.caches) c.stop();
+    this.rbac.stop();
     const server = this.server;
     if (!server) return;
     await new Promise<void>((resolve) => {
@@ -443,22 +450,6 @@ function requestAttributes(info: RequestInfo, user: UserInfo): Attributes {
   };
 }
 
-/**
- * Until RBAC is wired in: every authenticated user may do everything, and
- * anonymous requests only what upstream's system:public-info-viewer allows.
- */
-class AuthenticatedAllowed implements Authorizer, RuleResolver {
-  authorize(attrs: Attributes): AuthorizerResult {
-    if (attrs.user.groups.includes(AUTHENTICATED_GROUP)) return { decision: "Allow", reason: "" };
-    const publicInfo = !attrs.resourceRequest && attrs.verb === "get" && /^\/(healthz|livez|readyz|version)(\/.*)?$/.test(attrs.path);
-    return { decision: publicInfo ? "Allow" : "NoOpinion", reason: "" };
-  }
-
-  rulesFor(user: UserInfo): ReturnType<RuleResolver["rulesFor"]> {
-    if (!user.groups.includes(AUTHENTICATED_GROUP)) return { resourceRules: [], nonResourceRules: [], incomplete: false };
-    return { resourceRules: [{ verbs: ["*"], apiGroups: ["*"], resources: ["*"] }], nonResourceRules: [{ verbs: ["*"], nonResourceURLs: ["*"] }], incomplete: false };
-  }
-}
 function ignoreExists(err: unknown): void {
   if (!(err instanceof ApiError && err.reason === "AlreadyExists")) throw err;
 }

@@ -5,11 +5,12 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ApiServer, VERSION_INFO, adminKubeconfig, ensurePki } from "../apiserver/index.js";
-import { joinToken } from "../pki/index.js";
+import { issueClientCertificate, joinToken, type Pki } from "../pki/index.js";
 import { chooseRuntime, startAgent, type ProxyModeChoice, type RuntimeChoice } from "../kubelet/agent.js";
 import { Client, loadKubeconfig } from "../client/index.js";
 import { componentLog, runElected } from "./component-commands.js";
 import { ControllerManager } from "../controllers/manager.js";
+import { ServiceAccountCredentials } from "../controllers/service-account-credentials.js";
 import { SimNodes } from "../kubelet/runtime/sim/sim-nodes.js";
 import { Scheduler } from "../scheduler/scheduler.js";
 import { openStore } from "../storage/index.js";
@@ -90,11 +91,16 @@ export async function serverCommand(argv: string[]): Promise<number> {
   if (!values["disable-controllers"]) {
     // The built-in components take part in leader election like any other, so a
     // separately run controller manager or scheduler never acts alongside them.
-    const client = new Client(loadKubeconfig(kubeconfig));
+    const client = await componentClient(pki, server.url, "system:kube-controller-manager");
+    const schedulerClient = await componentClient(pki, server.url, "system:kube-scheduler");
     // A stable identity lets a restarted server take its Lease back at once.
     const election = { elect: true, identity: `skiff-server_${hostname()}_${new URL(server.url).port}`, leaseMs: 15_000, renewMs: 10_000, retryMs: 2_000 };
+    // Each controller acts as its own service account, as upstream's --use-service-account-credentials.
+    const credentials = new ServiceAccountCredentials(client, componentLog("controller-manager"));
+    components.signal.addEventListener("abort", () => credentials.stop(), { once: true });
     void runElected(client, "kube-controller-manager", election, components.signal, (leading) => {
       new ControllerManager(client, {
+        clientFor: (name) => credentials.clientFor(name),
         log: componentLog("controller-manager"), nodeMonitorGracePeriodMs: Number(values["node-monitor-grace-period"]) * 1000,
         // Simulated nodes get volumes too (made, never mounted), so claims bind there as on real nodes.
         localStorageDir: values.runtime === "none" && !Number(values["sim-nodes"]) ? undefined : join(dataDir, "storage"),
@@ -103,19 +109,26 @@ export async function serverCommand(argv: string[]): Promise<number> {
         serviceAccountKey: pki.serviceAccountKey,
       }).start(leading);
     }, componentLog("controller-manager"));
-    void runElected(client, "kube-scheduler", election, components.signal, (leading) => {
-      new Scheduler(client, { log: componentLog("scheduler") }).start(leading);
+    void runElected(schedulerClient, "kube-scheduler", election, components.signal, (leading) => {
+      new Scheduler(schedulerClient, { log: componentLog("scheduler") }).start(leading);
     }, componentLog("scheduler"));
     const simCount = Number(values["sim-nodes"]);
-    if (simCount > 0) await new SimNodes(client, { count: simCount, log: componentLog("sim") }).start(components.signal);
+    // Simulated nodes stand for many kubelets at once; like KWOK they act with the admin's credentials.
+    if (simCount > 0) await new SimNodes(new Client(loadKubeconfig(kubeconfig)), { count: simCount, log: componentLog("sim") }).start(components.signal);
     log("components started", { controllers: true, scheduler: true, simNodes: simCount });
   }
   const runtime = values.runtime as RuntimeChoice;
   if (!["auto", "cri", "process", "none"].includes(runtime)) throw new Error(`--runtime must be auto, cri, process or none, not ${JSON.stringify(runtime)}`);
   if (!["auto", "nftables", "iptables"].includes(values["proxy-mode"]!)) throw new Error(`--proxy-mode must be auto, nftables or iptables, not ${JSON.stringify(values["proxy-mode"])}`);
   const agentLog = componentLog("kubelet");
-  const agent = await startAgent(new Client(loadKubeconfig(kubeconfig)), {
-    dataDir, runtime, nodeName: values["node-name"], kubeletPort: Number(values["kubelet-port"]), bridge: values["pod-bridge"]!,
+  const nodeName = (values["node-name"] ?? hostname()).toLowerCase();
+  const agentClients = {
+    kubelet: await componentClient(pki, server.url, `system:node:${nodeName}`, ["system:nodes"]),
+    proxy: await componentClient(pki, server.url, "system:kube-proxy"),
+    addons: await componentClient(pki, server.url, "system:skiff-controller"),
+  };
+  const agent = await startAgent(agentClients, {
+    dataDir, runtime, nodeName, kubeletPort: Number(values["kubelet-port"]), bridge: values["pod-bridge"]!,
     tls: { caCert: pki.caCert, serverCert: pki.serverCert, serverKey: pki.serverKey }, kubeletVersion: VERSION_INFO.gitVersion, log: agentLog,
     proxyMode: values["proxy-mode"] as ProxyModeChoice,
     ingress: values["disable-ingress"] ? undefined : { httpPort: Number(values["ingress-http-port"]), httpsPort: Number(values["ingress-https-port"]) },
@@ -135,4 +148,10 @@ export async function serverCommand(argv: string[]): Promise<number> {
   await server.stop();
   await store.close();
   return 0;
+}
+
+/** A client that acts as one of the cluster's components, with a client certificate from the cluster CA. */
+async function componentClient(pki: Pki, server: string, commonName: string, organizations: string[] = []): Promise<Client> {
+  const { cert, key } = await issueClientCertificate(pki, commonName, organizations);
+  return new Client({ server, ca: pki.caCert, cert, key });
 }

@@ -25,6 +25,24 @@ import { CsrSigner, type Signer } from "./certificates/csr-signer.js";
 import { RootCaCertPublisher } from "./rootcacertpublisher/root-ca-cert-publisher.js";
 import { TokensController } from "./serviceaccount/tokens-controller.js";
 import type { ServiceAccountKey } from "../pki/index.js";
+import { ClusterRoleAggregationController } from "./clusterroleaggregation/clusterrole-aggregation-controller.js";
+
+/**
+ * The service account each controller acts as, named as upstream's (its
+ * system:controller:<name> role is written for that account).
+ */
+export const CONTROLLER_SERVICE_ACCOUNTS: Record<string, string> = {
+  csrsigning: "certificate-controller", csrapproving: "certificate-controller", resourcequota: "resourcequota-controller",
+  daemonset: "daemon-set-controller", garbagecollector: "generic-garbage-collector", job: "job-controller",
+  serviceaccount: "service-account-controller", podgc: "pod-garbage-collector", nodelifecycle: "node-controller",
+  nodeipam: "node-controller", cronjob: "cronjob-controller", namespace: "namespace-controller", disruption: "disruption-controller",
+  statefulset: "statefulset-controller", deployment: "deployment-controller", endpoints: "endpoint-controller",
+  replicaset: "replicaset-controller", replicationcontroller: "replication-controller",
+  "local-path-provisioner": "local-path-provisioner", "clusterrole-aggregation": "clusterrole-aggregation-controller",
+  "root-ca-cert-publisher": "root-ca-cert-publisher",
+  // Upstream's tokens controller writes token Secrets with the manager's own identity (its role allows just that).
+  "serviceaccount-token": "",
+};
 
 export interface ControllerOptions {
   nodeMonitorGracePeriodMs?: number;
@@ -39,7 +57,7 @@ export interface ControllerOptions {
 }
 
 export function defaultControllers(options: ControllerOptions = {}): Controller[] {
-  return [new NodeIpamController(), new NodeLifecycleController({ gracePeriodMs: options.nodeMonitorGracePeriodMs }), new PodGCController(), new NamespaceController(), new ServiceAccountController(), new GarbageCollector(), new ReplicaSetController(), new ReplicaSetController(replicationControllerKind), new DeploymentController(), new JobController(), new CronJobController(), new EndpointsController(), new StatefulSetController(), new DaemonSetController(), new DisruptionController(), new ResourceQuotaController(),
+  return [new NodeIpamController(), new NodeLifecycleController({ gracePeriodMs: options.nodeMonitorGracePeriodMs }), new PodGCController(), new NamespaceController(), new ServiceAccountController(), new GarbageCollector(), new ReplicaSetController(), new ReplicaSetController(replicationControllerKind), new DeploymentController(), new JobController(), new CronJobController(), new EndpointsController(), new StatefulSetController(), new DaemonSetController(), new DisruptionController(), new ResourceQuotaController(), new ClusterRoleAggregationController(),
     ...(options.localStorageDir ? [new LocalPathProvisioner(options.localStorageDir)] : []),
     ...(options.signer ? [new CsrApprover(), new CsrSigner(options.signer)] : []),
     ...(options.rootCaPem ? [new RootCaCertPublisher(options.rootCaPem)] : []),
@@ -53,17 +71,28 @@ export class ControllerManager {
   /** Resolves when every cache has synced and the controllers run. */
   ready!: Promise<void>;
 
-  constructor(private readonly client: Client, private readonly options: { controllers?: Controller[]; log?: ControllerContext["log"] } & ControllerOptions = {}) {
+  constructor(private readonly client: Client, private readonly options: {
+    controllers?: Controller[];
+    log?: ControllerContext["log"];
+    /** Each controller's client (its service account's credentials); without it every controller uses the manager's client. */
+    clientFor?: (serviceAccount: string) => Promise<Client>;
+  } & ControllerOptions = {}) {
     this.controllers = options.controllers ?? defaultControllers(options);
     this.informers = new InformerFactory(client);
   }
 
   start(signal: AbortSignal): void {
     const log = this.options.log ?? (() => undefined);
-    const ctx: ControllerContext = { client: this.client, informers: this.informers, recorder: new EventRecorder(this.client, "controller-manager"), log };
-    for (const c of this.controllers) c.init(ctx);
-    this.informers.start(signal);
-    this.ready = this.informers.waitForCacheSync();
+    this.ready = (async () => {
+      const clientFor = this.options.clientFor;
+      const clients = await Promise.all(this.controllers.map((c) => clientFor && CONTROLLER_SERVICE_ACCOUNTS[c.name] !== "" ? clientFor(CONTROLLER_SERVICE_ACCOUNTS[c.name] ?? `${c.name}-controller`) : this.client));
+      this.controllers.forEach((c, i) => {
+        const client = clients[i]!;
+        c.init({ client, informers: this.informers, recorder: new EventRecorder(client, "controller-manager"), log });
+      });
+      this.informers.start(signal);
+      await this.informers.waitForCacheSync();
+    })();
     this.done = this.ready.then(() => Promise.all(this.controllers.map((c) => c.run(signal)))).then(() => undefined);
   }
 

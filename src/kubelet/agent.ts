@@ -64,20 +64,20 @@ export function chooseRuntime(choice: RuntimeChoice): { runtime: "cri" | "proces
  * aliases of their ClusterIPs, which the pods' Service variables name; there
  * is no cluster DNS (pods use the host's resolver).
  */
-async function startProcessAgent(client: Client, options: AgentOptions, signal: AbortSignal): Promise<RunningAgent> {
+async function startProcessAgent(clients: AgentClients, options: AgentOptions, signal: AbortSignal): Promise<RunningAgent> {
   const runtime = new ProcessRuntime("127.0.0.1");
   const nodeName = (options.nodeName ?? hostname()).toLowerCase();
-  const kubelet = new Kubelet(client, {
+  const kubelet = new Kubelet(clients.kubelet, {
     nodeName, rootDir: join(options.dataDir, "agent", "kubelet"), runtime, nodeIP: "127.0.0.1", kubeletPort: options.kubeletPort,
     kubeletVersion: options.kubeletVersion, log: options.log, serviceAddress: loopbackAlias,
   });
   const server = new KubeletServer(kubelet, options.tls);
   kubelet.options.kubeletPort = await server.start(options.kubeletPort, "127.0.0.1");
   await kubelet.start(signal);
-  await new UserspaceProxier(client, { nodeName, nodeIPs: ["127.0.0.1"], log: options.log }).start(signal);
-  await new ServiceLB(client, ["127.0.0.1"], options.log).start(signal);
+  await new UserspaceProxier(clients.proxy, { nodeName, nodeIPs: ["127.0.0.1"], log: options.log }).start(signal);
+  await new ServiceLB(clients.addons, ["127.0.0.1"], options.log).start(signal);
   options.log("service proxy relaying in user space on loopback aliases of the ClusterIPs (10.96.x.y at 127.96.x.y); no cluster DNS with the process runtime");
-  await startIngress(client, "127.0.0.1", options, signal);
+  await startIngress(clients.addons, "127.0.0.1", options, signal);
   return {
     kubelet, runtime: runtime.name,
     async stop() {
@@ -111,11 +111,11 @@ export function proxyMode(choice: ProxyModeChoice): { mode?: "nftables" | "iptab
 }
 
 /** Cluster DNS on the node address behind the kube-dns Service, and the Service rules in the kernel. */
-async function startNodeNetworking(client: Client, kubelet: Kubelet, options: AgentOptions, signal: AbortSignal): Promise<{ dns?: ClusterDns }> {
-  const dns = new ClusterDns(client, { log: options.log });
+async function startNodeNetworking(clients: AgentClients, kubelet: Kubelet, options: AgentOptions, signal: AbortSignal): Promise<{ dns?: ClusterDns }> {
+  const dns = new ClusterDns(clients.addons, { log: options.log });
   await dns.start(signal);
   const port = await dns.listen(kubelet.nodeIP, options.dnsPort ?? 53);
-  await ensureKubeDnsService(client, kubelet.nodeName, kubelet.nodeIP, port);
+  await ensureKubeDnsService(clients.addons, kubelet.nodeName, kubelet.nodeIP, port);
   options.log("cluster DNS serving", { address: `${kubelet.nodeIP}:${port}`, service: `${CLUSTER_DNS_IP}:53` });
   const mode = proxyMode(options.proxyMode ?? "auto");
   if (!mode.mode) {
@@ -123,18 +123,27 @@ async function startNodeNetworking(client: Client, kubelet: Kubelet, options: Ag
     return { dns };
   }
   const proxierOptions = { nodeName: kubelet.nodeName, nodeIPs: [kubelet.nodeIP], bridge: options.bridge, log: options.log };
-  const proxier = mode.mode === "nftables" ? new NftablesProxier(client, proxierOptions) : new IptablesProxier(client, proxierOptions);
+  const proxier = mode.mode === "nftables" ? new NftablesProxier(clients.proxy, proxierOptions) : new IptablesProxier(clients.proxy, proxierOptions);
   await proxier.start(signal);
-  await new ServiceLB(client, [kubelet.nodeIP], options.log).start(signal);
+  await new ServiceLB(clients.addons, [kubelet.nodeIP], options.log).start(signal);
   options.log("service proxy programming the kernel", { mode: mode.mode, reason: mode.reason });
   return { dns };
 }
 
-export async function startAgent(client: Client, options: AgentOptions, signal: AbortSignal): Promise<RunningAgent | undefined> {
+/**
+ * The identities a node's components act under: the kubelet as
+ * system:node:<name>, the Service proxy as system:kube-proxy, and Skiff's
+ * node add-ons (cluster DNS, the load-balancer and ingress controllers) as
+ * system:skiff-controller, as k3s runs its own helpers as system:k3s-controller.
+ */
+export interface AgentClients { kubelet: Client; proxy: Client; addons: Client }
+
+export async function startAgent(client: Client | AgentClients, options: AgentOptions, signal: AbortSignal): Promise<RunningAgent | undefined> {
+  const clients: AgentClients = "kubelet" in client ? client : { kubelet: client, proxy: client, addons: client };
   const choice = chooseRuntime(options.runtime);
   options.log("runtime chosen", { runtime: choice.runtime, reason: choice.reason });
   if (choice.runtime === "none") return undefined;
-  if (choice.runtime === "process") return startProcessAgent(client, options, signal);
+  if (choice.runtime === "process") return startProcessAgent(clients, options, signal);
   const agentDir = join(options.dataDir, "agent");
   const containerd = new Containerd(options.dataDir, options.log);
   const imagesDir = join(agentDir, "images");
@@ -146,7 +155,7 @@ export async function startAgent(client: Client, options: AgentOptions, signal: 
   cri.name = `${version.runtimeName}://${version.runtimeVersion}`;
   const runtime: ContainerRuntime = cri;
   const nodeName = (options.nodeName ?? hostname()).toLowerCase();
-  const kubelet = new Kubelet(client, {
+  const kubelet = new Kubelet(clients.kubelet, {
     nodeName, rootDir: join(agentDir, "kubelet"), runtime, kubeletPort: options.kubeletPort, kubeletVersion: options.kubeletVersion, log: options.log,
     onPodCIDR: async (podCIDR) => {
       const net = { bridge: options.bridge, podCIDR, gateway: gatewayOf(podCIDR) };
@@ -162,11 +171,11 @@ export async function startAgent(client: Client, options: AgentOptions, signal: 
   const server = new KubeletServer(kubelet, options.tls);
   await kubelet.start(signal);
   // Pods run without Services rather than not at all: a networking failure is reported, not fatal.
-  const network = await startNodeNetworking(client, kubelet, options, signal).catch((err) => {
+  const network = await startNodeNetworking(clients, kubelet, options, signal).catch((err) => {
     options.log("cluster DNS and Service proxy failed to start", { err: String((err as Error).message ?? err) });
     return {} as { dns?: ClusterDns };
   });
-  await startIngress(client, kubelet.nodeIP, options, signal);
+  await startIngress(clients.addons, kubelet.nodeIP, options, signal);
   return {
     kubelet,
     runtime: runtime.name,

@@ -102,11 +102,10 @@ export class Kubelet {
     mkdirSync(join(this.options.rootDir, "pods"), { recursive: true });
     this.nodeIP = this.options.nodeIP ?? "";
     await this.registerNode();
-    await this.renewLease().catch(() => undefined);
-    const lease = setInterval(() => void this.renewLease().catch(() => undefined), 10_000);
+    const lease = this.keepLease();
     if (this.options.onPodCIDR) {
       const cidr = await this.waitForPodCIDR(signal);
-      if (!cidr) { clearInterval(lease); return; }
+      if (!cidr) { lease.stop(); return; }
       const ip = await this.options.onPodCIDR(cidr);
       if (!this.options.nodeIP) this.nodeIP = ip;
     }
@@ -126,7 +125,7 @@ export class Kubelet {
     const resync = setInterval(() => { for (const uid of this.podsByUid.keys()) this.enqueue(uid); }, 10_000);
     await this.relist().catch(() => undefined);
     signal.addEventListener("abort", () => {
-      clearInterval(lease); clearInterval(status); clearInterval(relist); clearInterval(resync);
+      lease.stop(); clearInterval(status); clearInterval(relist); clearInterval(resync);
       for (const t of this.retryTimers.values()) clearTimeout(t);
       this.prober.stopAll();
     }, { once: true });
@@ -181,8 +180,27 @@ export class Kubelet {
     this.node = await this.client.patch<Json & KubeObject>(Resources.nodes, undefined, this.options.nodeName, { status }, "merge", "status");
   }
 
-  private renewLease(): Promise<void> {
-    return renewNodeLease(this.client, this.options.nodeName);
+  /**
+   * Renews the node's Lease every 10 s, as upstream's lease controller: a
+   * failed renewal is logged and retried after 200 ms, doubling up to 7 s, so
+   * a short outage of the API server does not make the node go Unknown.
+   */
+  private keepLease(): { stop(): void } {
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    let backoff = 200;
+    const renew = () => {
+      void renewNodeLease(this.client, this.options.nodeName).then(() => {
+        backoff = 200;
+        if (!stopped) timer = setTimeout(renew, 10_000);
+      }, (err) => {
+        this.options.log("failed to renew the node lease, will retry", { node: this.options.nodeName, retryMs: backoff, err: String((err as Error)?.message ?? err) });
+        if (!stopped) timer = setTimeout(renew, backoff);
+        backoff = Math.min(backoff * 2, 7000);
+      });
+    };
+    renew();
+    return { stop: () => { stopped = true; clearTimeout(timer); } };
   }
 
 

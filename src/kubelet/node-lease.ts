@@ -1,6 +1,7 @@
 /** The node heartbeat: the node's Lease in kube-node-lease, renewed (or created on first use). */
 import { microTime } from "../api/time.js";
 import { Resources, type Client } from "../client/index.js";
+import { isNotFound } from "../api/errors.js";
 
 export const NODE_LEASE_DURATION_SECONDS = 40;
 
@@ -9,7 +10,7 @@ export async function renewNodeLease(client: Client, nodeName: string): Promise<
   try {
     await client.patch(Resources.leases, "kube-node-lease", nodeName, { spec }, "merge");
   } catch (err) {
-    if ((err as { code?: number }).code !== 404) throw err;
+    if (!isNotFound(err)) throw err;
     await client.create(Resources.leases, "kube-node-lease", { metadata: { name: nodeName }, spec });
   }
 }

@@ -19,7 +19,7 @@ export class UnionAuthorizer implements Authorizer, RuleResolver {
       if (r.decision !== "NoOpinion") return r;
       if (r.reason) reasons.push(r.reason);
     }
-    return { decision: "NoOpinion", reason: reasons.join(", ") };
+    return { decision: "NoOpinion", reason: reasons.join("\n") };
   }
 
   rulesFor(user: UserInfo, namespace: string): ReturnType<RuleResolver["rulesFor"]> {

@@ -318,16 +318,13 @@ export class ObjectStore {
     if (info.namespaced && obj.metadata.namespace !== undefined && obj.metadata.namespace !== current.metadata.namespace) {
       throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
     }
+    const subresourceUpdate = opts.subresource ? strategies[info.kind]?.subresourceUpdates?.[opts.subresource] : undefined;
     if (opts.subresource === "binding") {
       // pods/binding: the server's own write of spec.nodeName and the PodScheduled condition.
     } else if (opts.subresource === "status") {
       obj = { ...current, status: obj.status };
-    } else if (opts.subresource === "approval") {
-      // A CertificateSigningRequest's approval writes only its conditions, as upstream.
-      obj = { ...current, status: { ...(current.status ?? {}), conditions: obj.status?.conditions } };
-    } else if (opts.subresource === "finalize") {
-      // A namespace's finalize writes only spec.finalizers, as upstream.
-      obj = { ...current, spec: { ...(current.spec ?? {}), finalizers: obj.spec?.finalizers ?? [] } };
+    } else if (subresourceUpdate) {
+      obj = subresourceUpdate(current, obj);
     } else if (hasSubresource(info, "status")) {
       obj.status = current.status;
       if (obj.status === undefined) delete obj.status;
@@ -367,7 +364,7 @@ export class ObjectStore {
     if (sameObject(obj, current)) return current;
     if ((m.finalizers ?? []).length === 0) delete m.finalizers;
     // The last finalizer of an object being deleted went away: the delete completes now.
-    if (m.deletionTimestamp && !(m.finalizers ?? []).length && this.gracePeriodOver(obj) && !(obj.kind === "Namespace" && (obj.spec?.finalizers ?? []).length)) {
+    if (m.deletionTimestamp && !(m.finalizers ?? []).length && (strategies[info.kind]?.readyToDelete?.(obj) ?? true)) {
       if (opts.dryRun) return obj;
       const gone = await this.store.delete(this.key(info, cm.namespace, name), readRevision);
       this.hooks[info.kind]?.afterDelete?.(obj);
@@ -387,12 +384,6 @@ export class ObjectStore {
     m.resourceVersion = String(kv.modRevision);
     this.hooks[info.kind]?.afterUpdate?.(obj, current);
     return obj;
-  }
-
-  private gracePeriodOver(obj: Obj): boolean {
-    // Pods wait for their kubelet (grace period 0) before they leave storage.
-    if (obj.kind !== "Pod" || !obj.spec?.nodeName) return true;
-    return obj.metadata.deletionGracePeriodSeconds === 0;
   }
 
   /** PUT: replace the object (or a subresource's part of it) as given. */
@@ -441,7 +432,7 @@ export class ObjectStore {
     }
   }
 
-  /** The object to store instead of deleting now (finalizers, graceful pods, namespaces), or undefined. */
+  /** The object to store instead of deleting now (finalizers, or the kind's own graceful deletion), or undefined. */
   private markForDeletion(info: ResourceInfo, current: Obj, options: DeleteOptions): Obj | undefined {
     const obj = structuredClone(current);
     const m = obj.metadata;
@@ -449,26 +440,8 @@ export class ObjectStore {
     const policy = options.propagationPolicy;
     if (policy === "Orphan" && !finalizers.includes("orphan")) finalizers.push("orphan");
     if (policy === "Foreground" && !finalizers.includes("foregroundDeletion")) finalizers.push("foregroundDeletion");
-    if (info.kind === "Namespace" && !info.group) {
-      if (!(obj.spec?.finalizers ?? []).length && !finalizers.length) return undefined;
-      m.deletionTimestamp ??= now();
-      m.deletionGracePeriodSeconds ??= 0;
-      obj.status = { ...(obj.status ?? {}), phase: "Terminating" };
-      if (finalizers.length) m.finalizers = finalizers;
-      return obj;
-    }
-    if (info.kind === "Pod" && !info.group && obj.spec?.nodeName && !["Succeeded", "Failed"].includes(obj.status?.phase)) {
-      const grace = options.gracePeriodSeconds ?? obj.spec.terminationGracePeriodSeconds ?? 30;
-      if (grace > 0 || finalizers.length) {
-        const g = Math.max(0, grace);
-        if (!m.deletionTimestamp || g < (m.deletionGracePeriodSeconds ?? Infinity)) {
-          m.deletionTimestamp = rfc3339(Date.now() + g * 1000);
-          m.deletionGracePeriodSeconds = g;
-        }
-        if (finalizers.length) m.finalizers = finalizers;
-        return obj;
-      }
-    }
+    const graceful = strategies[info.kind]?.beginGracefulDelete?.(obj, finalizers, options.gracePeriodSeconds, now());
+    if (graceful !== undefined) return graceful ? obj : undefined;
     if (finalizers.length === 0) return undefined;
     m.finalizers = finalizers;
     m.deletionTimestamp ??= now();

@@ -3,6 +3,7 @@
  * generated selectors, extra field selectors. Everything else is generic.
  */
 import { randomUUID } from "node:crypto";
+import { rfc3339 } from "../../api/time.js";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form JSON inside this module
 
@@ -16,6 +17,18 @@ export interface Strategy {
   prepareForCreate?(obj: Obj, ctx: StrategyContext): void;
   /** Extra fields accepted in `fieldSelector` besides metadata.name and metadata.namespace. */
   fieldSelectors?: string[];
+  /** A PUT of an absent object creates it (upstream's AllowCreateOnUpdate). */
+  allowCreateOnUpdate?: boolean;
+  /** Subresources that write only their part of the object: the object to store, from the current one and the request's. */
+  subresourceUpdates?: Record<string, (current: Obj, input: Obj) => Obj>;
+  /**
+   * The kind's own graceful deletion (upstream's BeforeDelete): marks obj in
+   * place and returns true to store it instead of deleting, false to delete
+   * now, or undefined to leave the decision to the finalizers.
+   */
+  beginGracefulDelete?(obj: Obj, finalizers: string[], gracePeriodSeconds: number | undefined, now: string): boolean | undefined;
+  /** Whether an object whose finalizers are all gone may leave storage now (a pod waits for its kubelet). */
+  readyToDelete?(obj: Obj): boolean;
 }
 
 const clearStatus = (o: Obj) => { delete o.status; };
@@ -42,6 +55,21 @@ export const strategies: Record<string, Strategy> = {
       o.status = { phase: "Pending", qosClass: qosClass(o.spec ?? {}) };
     },
     fieldSelectors: ["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "spec.hostNetwork", "status.phase", "status.podIP", "status.podIPs", "status.nominatedNodeName"],
+    // A pod bound to a node stays, marked, until its kubelet has stopped it and deletes it with grace period 0.
+    beginGracefulDelete(o, finalizers, gracePeriodSeconds) {
+      if (!o.spec?.nodeName || ["Succeeded", "Failed"].includes(o.status?.phase)) return undefined;
+      const grace = gracePeriodSeconds ?? o.spec.terminationGracePeriodSeconds ?? 30;
+      if (grace <= 0 && !finalizers.length) return undefined;
+      const m = o.metadata;
+      const g = Math.max(0, grace);
+      if (!m.deletionTimestamp || g < (m.deletionGracePeriodSeconds ?? Infinity)) {
+        m.deletionTimestamp = rfc3339(Date.now() + g * 1000);
+        m.deletionGracePeriodSeconds = g;
+      }
+      if (finalizers.length) m.finalizers = finalizers;
+      return true;
+    },
+    readyToDelete: (o) => !o.spec?.nodeName || o.metadata.deletionGracePeriodSeconds === 0,
   },
   Deployment: { prepareForCreate: clearStatus },
   ReplicaSet: { prepareForCreate: clearStatus, fieldSelectors: ["status.replicas"] },
@@ -65,10 +93,28 @@ export const strategies: Record<string, Strategy> = {
   },
   CronJob: { prepareForCreate: clearStatus },
   Service: { prepareForCreate(o) { o.status = { loadBalancer: {} }; } },
-  Namespace: { prepareForCreate(o) { o.status = { phase: "Active" }; }, fieldSelectors: ["status.phase"] },
-  Node: { fieldSelectors: ["spec.unschedulable"] },
+  Namespace: {
+    prepareForCreate(o) { o.status = { phase: "Active" }; },
+    fieldSelectors: ["status.phase"],
+    // A namespace is Terminating until the namespace controller has emptied it and cleared spec.finalizers.
+    beginGracefulDelete(o, finalizers, _grace, now) {
+      if (!(o.spec?.finalizers ?? []).length && !finalizers.length) return false;
+      o.metadata.deletionTimestamp ??= now;
+      o.metadata.deletionGracePeriodSeconds ??= 0;
+      o.status = { ...(o.status ?? {}), phase: "Terminating" };
+      if (finalizers.length) o.metadata.finalizers = finalizers;
+      return true;
+    },
+    readyToDelete: (o) => !(o.spec?.finalizers ?? []).length,
+    // A namespace's finalize writes only spec.finalizers, as upstream.
+    subresourceUpdates: { finalize: (cur, input) => ({ ...cur, spec: { ...(cur.spec ?? {}), finalizers: input.spec?.finalizers ?? [] } }) },
+  },
+  Node: { fieldSelectors: ["spec.unschedulable"], allowCreateOnUpdate: true },
+  Endpoints: { allowCreateOnUpdate: true },
+  Lease: { allowCreateOnUpdate: true },
   Secret: { fieldSelectors: ["type"] },
   Event: {
+    allowCreateOnUpdate: true,
     fieldSelectors: ["involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"],
   },
   PersistentVolumeClaim: { prepareForCreate(o) { o.status = { phase: "Pending" }; } },
@@ -88,6 +134,8 @@ export const strategies: Record<string, Strategy> = {
       delete o.status;
     },
     fieldSelectors: ["spec.signerName"],
+    // Approval writes only the conditions, as upstream.
+    subresourceUpdates: { approval: (cur, input) => ({ ...cur, status: { ...(cur.status ?? {}), conditions: input.status?.conditions } }) },
   },
 };
 

@@ -1,0 +1,102 @@
+/**
+ * Identity and access as a cluster administrator checks it, with the real
+ * kubectl: a user made from a CSR gets only what her Role grants, cannot
+ * grant herself more, and cannot approve her own admin certificate;
+ * impersonation needs the impersonate verb; `auth can-i` and `auth whoami`
+ * tell the truth; anonymous requests see only the public information.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { kubectlFor } from "../../helpers/kubectl.js";
+import { startServer, type RunningServer } from "../../helpers/skiff-server.js";
+import { userFromCsr } from "../../helpers/users.js";
+
+describe("identity and access", () => {
+  let server: RunningServer;
+  let admin: ReturnType<typeof kubectlFor>;
+  let jane: ReturnType<typeof kubectlFor>;
+  let scratch: string;
+
+  before(async () => {
+    server = await startServer();
+    admin = kubectlFor(server.kubeconfig);
+    scratch = mkdtempSync(join(tmpdir(), "skiff-access-"));
+    const kubeconfig = await userFromCsr(admin, { name: "jane", groups: ["developers"], dir: scratch, server: server.url, caFile: join(server.dataDir, "tls", "ca.crt") });
+    jane = kubectlFor(kubeconfig);
+    await admin.ok(["create", "namespace", "team"]);
+    await admin.ok(["-n", "team", "create", "role", "pod-reader", "--verb=get,list,watch", "--resource=pods"]);
+    await admin.ok(["-n", "team", "create", "rolebinding", "jane-reads-pods", "--role=pod-reader", "--user=jane"]);
+    await admin.ok(["-n", "team", "create", "secret", "generic", "db", "--from-literal=password=hunter2"]);
+  });
+
+  after(async () => {
+    await server?.[Symbol.asyncDispose]();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it("lets a user do what her Role grants, in its namespace only", async () => {
+    assert.match(await jane.ok(["-n", "team", "get", "pods"]), /No resources found in team namespace/);
+    assert.equal((await jane.ok(["auth", "can-i", "list", "pods", "-n", "team"])).trim(), "yes");
+    const other = await jane.run(["-n", "default", "get", "pods"]);
+    assert.notEqual(other.code, 0);
+    assert.match(other.stderr, /pods is forbidden: User "jane" cannot list resource "pods" in API group "" in the namespace "default"/);
+  });
+
+  it("refuses what her Role does not grant, with upstream's message", async () => {
+    const secrets = await jane.run(["-n", "team", "get", "secrets"]);
+    assert.match(secrets.stderr, /secrets is forbidden: User "jane" cannot list resource "secrets" in API group "" in the namespace "team"/);
+    const secret = await jane.run(["-n", "team", "get", "secret", "db"]);
+    assert.match(secret.stderr, /secrets "db" is forbidden: User "jane" cannot get resource "secrets" in API group "" in the namespace "team"/);
+    const create = await jane.run(["-n", "team", "run", "x", "--image=busybox"]);
+    assert.match(create.stderr, /pods is forbidden: User "jane" cannot create resource "pods"/);
+    assert.equal((await jane.run(["auth", "can-i", "create", "pods", "-n", "team"])).stdout.trim(), "no");
+  });
+
+  it("does not let a user grant herself cluster-admin or approve her own admin certificate", async () => {
+    const bind = await jane.run(["create", "clusterrolebinding", "jane-admin", "--clusterrole=cluster-admin", "--user=jane"]);
+    assert.notEqual(bind.code, 0);
+    assert.match(bind.stderr, /forbidden/i);
+    // Even allowed to create bindings, she may not bind a role with more than she holds.
+    await admin.ok(["create", "clusterrole", "binding-maker", "--verb=create,get,list", "--resource=clusterrolebindings,certificatesigningrequests"]);
+    await admin.ok(["create", "clusterrolebinding", "jane-makes-bindings", "--clusterrole=binding-maker", "--user=jane"]);
+    const escalate = await jane.run(["create", "clusterrolebinding", "jane-admin", "--clusterrole=cluster-admin", "--user=jane"]);
+    assert.notEqual(escalate.code, 0);
+    assert.match(escalate.stderr, /is attempting to grant RBAC permissions not currently held/);
+    // Approving needs the approve verb on the signer, which she lacks.
+    await admin.ok(["create", "clusterrole", "csr-approver-without-signer", "--verb=update", "--resource=certificatesigningrequests/approval"]);
+    await admin.ok(["create", "clusterrolebinding", "jane-approves", "--clusterrole=csr-approver-without-signer", "--user=jane"]);
+    const approve = await jane.run(["certificate", "approve", "user-jane"]);
+    assert.notEqual(approve.code, 0, approve.stdout);
+    assert.match(approve.stderr, /forbidden/i);
+  });
+
+  it("allows impersonation only with the impersonate verb", async () => {
+    assert.match(await admin.ok(["auth", "whoami", "--as=foo", "--as-group=bar"]), /^Username\s+foo$/m);
+    const r = await jane.run(["auth", "whoami", "--as=foo"]);
+    assert.match(r.stderr, /users "foo" is forbidden: User "jane" cannot impersonate resource "users" in API group "" at the cluster scope/);
+  });
+
+  it("answers can-i truthfully for others", async () => {
+    assert.equal((await admin.run(["auth", "can-i", "create", "pods", "--as=system:serviceaccount:default:nobody"])).stdout.trim(), "no");
+    assert.equal((await admin.run(["auth", "can-i", "list", "pods", "-n", "team", "--as=jane"])).stdout.trim(), "yes");
+    const list = await jane.ok(["auth", "can-i", "--list", "-n", "team"]);
+    assert.match(list, /^pods\s+\[\]\s+\[\]\s+\[get list watch\]$/m);
+    assert.match(list, /selfsubjectaccessreviews\.authorization\.k8s\.io/);
+  });
+
+  it("gives anonymous requests only the public information", async () => {
+    const { Client } = await import("../../../src/client/index.js");
+    const { readFileSync } = await import("node:fs");
+    const client = new Client({ server: server.url, ca: readFileSync(join(server.dataDir, "tls", "ca.crt"), "utf8") });
+    try {
+      assert.ok(await client.request("GET", "/version"));
+      await assert.rejects(client.request("GET", "/api/v1/namespaces/team/secrets"), (e: { code?: number }) => e.code === 403);
+      await assert.rejects(client.request("GET", "/apis"), (e: { code?: number }) => e.code === 403);
+    } finally {
+      client.close();
+    }
+  });
+});
