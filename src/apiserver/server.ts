@@ -61,6 +61,8 @@ export interface ApiServerOptions {
   tokens?: Map<string, UserInfo>;
   /** Upstream's --anonymous-auth (default true). */
   anonymousAuth?: boolean;
+  /** Upstream's --service-account-issuer, --api-audiences and --service-account-max-token-expiration. */
+  serviceAccounts?: { issuer?: string; apiAudiences?: string[]; maxTokenExpirationSeconds?: number };
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -117,6 +119,7 @@ export class ApiServer {
       secrets: cache<Secret>("", "v1", "secrets"), nodes: cache<Node>("", "v1", "nodes"),
     };
     this.serviceAccounts = new ServiceAccounts({
+      ...options.serviceAccounts,
       key: options.pki.serviceAccountKey,
       get: (resource, ns, name) => bound[resource].getFresh(ns, name),
       externalAddress: () => externalAddress(this.url),

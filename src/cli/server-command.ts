@@ -36,6 +36,9 @@ Flags:
   --ingress-http-port N        the built-in ingress controller's HTTP port on the node (default 80; 0 picks a free one)
   --ingress-https-port N       its HTTPS port (default 443; 0 picks a free one)
   --disable-ingress            run no ingress controller (IngressClass skiff)
+  --service-account-issuer URL  the iss of service-account tokens (default https://kubernetes.default.svc.cluster.local)
+  --api-audiences A,B          audiences a token must name to call the API (default the issuer)
+  --service-account-max-token-expiration DURATION  longest token TokenRequest issues, e.g. 24h (default: no maximum)
 `;
 
 const log = componentLog("apiserver");
@@ -60,6 +63,9 @@ export async function serverCommand(argv: string[]): Promise<number> {
       "ingress-http-port": { type: "string", default: "80" },
       "ingress-https-port": { type: "string", default: "443" },
       "disable-ingress": { type: "boolean", default: false },
+      "service-account-issuer": { type: "string" },
+      "api-audiences": { type: "string" },
+      "service-account-max-token-expiration": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -72,7 +78,13 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const bind = values["bind-address"]!;
   const pki = await ensurePki(join(dataDir, "tls"), bind === "0.0.0.0" || bind === "::" ? [] : [bind]);
   const store = openStore({ dataDir, datastoreEndpoint: values["datastore-endpoint"] });
-  const server = new ApiServer({ store, pki, bindAddress: bind, port: Number(values.port), log });
+  const maxExpiration = values["service-account-max-token-expiration"];
+  const serviceAccounts = {
+    issuer: values["service-account-issuer"],
+    apiAudiences: values["api-audiences"]?.split(",").map((a) => a.trim()).filter(Boolean),
+    maxTokenExpirationSeconds: maxExpiration ? durationSeconds(maxExpiration, "--service-account-max-token-expiration") : undefined,
+  };
+  const server = new ApiServer({ store, pki, bindAddress: bind, port: Number(values.port), log, serviceAccounts });
   await server.start();
   const kubeconfig = resolve(values["write-kubeconfig"] ?? join(dataDir, "kubeconfig.yaml"));
   writeFileSync(kubeconfig, adminKubeconfig(pki, server.url), { mode: 0o600 });
@@ -154,4 +166,11 @@ export async function serverCommand(argv: string[]): Promise<number> {
 async function componentClient(pki: Pki, server: string, commonName: string, organizations: string[] = []): Promise<Client> {
   const { cert, key } = await issueClientCertificate(pki, commonName, organizations);
   return new Client({ server, ca: pki.caCert, cert, key });
+}
+
+/** Go's time.ParseDuration for the units flags use (h, m, s), in whole seconds. */
+function durationSeconds(text: string, flag: string): number {
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(h|m|s)/g)];
+  if (!parts.length || parts.map((p) => p[0]).join("") !== text) throw new Error(`invalid value "${text}" for flag ${flag}: time: invalid duration "${text}"`);
+  return Math.floor(parts.reduce((sum, [, n, unit]) => sum + Number(n) * (unit === "h" ? 3600 : unit === "m" ? 60 : 1), 0));
 }

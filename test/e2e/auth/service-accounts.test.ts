@@ -150,3 +150,29 @@ describe("service accounts", () => {
     assert.deepEqual(jwks.keys.map((k: { kid: string; use: string; alg: string; kty: string }) => [k.kid, k.use, k.alg, k.kty]), [[kid, "sig", "RS256", "RSA"]]);
   });
 });
+
+describe("service-account flags of skiff server", () => {
+  it("--service-account-max-token-expiration shortens with a warning; --api-audiences accepts each audience", async () => {
+    await using server = await startServer({ args: ["--service-account-max-token-expiration", "24h", "--api-audiences", "https://kubernetes.default.svc.cluster.local,skiff"] });
+    const kubectl = kubectlFor(server.kubeconfig);
+    await eventually(async () => (await kubectl.run(["get", "serviceaccount", "default"])).code === 0, 20_000);
+    const long = await kubectl.run(["create", "token", "default", "--duration", "48h"]);
+    assert.equal(long.code, 0, long.stderr);
+    assert.match(long.stderr, /Warning: requested expiration of 172800 seconds shortened to 86400 seconds/);
+    const claims = JSON.parse(Buffer.from(long.stdout.trim().split(".")[1]!, "base64url").toString());
+    assert.equal(claims.exp - claims.iat, 86400);
+    assert.deepEqual(claims.aud, ["https://kubernetes.default.svc.cluster.local", "skiff"]);
+    const token = (await kubectl.ok(["create", "token", "default", "--audience", "skiff"])).trim();
+    const dir = mkdtempSync(join(tmpdir(), "skiff-e2e-sa-flags-"));
+    try {
+      const file = join(dir, "token.yaml");
+      writeFileSync(file, [
+        "apiVersion: v1", "kind: Config", "current-context: t",
+        `clusters: [{name: c, cluster: {server: "${server.url}", certificate-authority: "${join(server.dataDir, "tls", "ca.crt")}"}}]`,
+        `users: [{name: u, user: {token: "${token}"}}]`, "contexts: [{name: t, context: {cluster: c, user: u}}]", "",
+      ].join("\n"));
+      const who = JSON.parse(await kubectlFor(file).ok(["auth", "whoami", "-o", "json"]));
+      assert.equal(who.status.userInfo.username, "system:serviceaccount:default:default");
+    } finally { rmSync(dir, { recursive: true, force: true }); }
+  });
+});
