@@ -375,7 +375,7 @@ export class ApiServer {
     if (review) {
       if (req.method !== "POST" || name) throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
       const body = await this.readReviewBody(req);
-      const answer = await review(body, { user, namespace: ri.namespace, authorizer: this.authorizer, rules: this.authorizer, authenticateToken: (t) => this.authenticator.authenticateToken(t) });
+      const answer = await review(body, { user, namespace: ri.namespace, authorizer: this.authorizer, rules: this.authorizer, authenticateToken: (t, auds) => this.authenticator.authenticateToken(t, auds) });
       return sendJson(res, 201, answer);
     }
     if (info.group === "metrics.k8s.io") {

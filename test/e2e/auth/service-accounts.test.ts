@@ -71,6 +71,14 @@ describe("service accounts", () => {
     const r = await asToken(token).run(["auth", "whoami"]);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /Unauthorized/);
+    // A relying party asks TokenReview about its own audience.
+    const review = async (audiences?: string[]) => JSON.parse(await kubectl.ok(["create", "-o", "json", "-f", "-"], {
+      input: JSON.stringify({ apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token, audiences } }),
+    })).status;
+    const forVault = await review(["vault"]);
+    assert.equal(forVault.authenticated, true);
+    assert.equal(forVault.user.username, "system:serviceaccount:default:default");
+    assert.equal((await review()).authenticated, false);
   });
 
   it("pods get the kube-api-access volume; a token bound to a pod dies with it", async () => {
