@@ -28,7 +28,9 @@ export async function tokenReview(body: TokenReview, authenticate: (token: strin
     out.status = user ? { authenticated: true, user: apiUser(user), audiences: body.spec.audiences } : { authenticated: false };
   } catch (err) {
     if (!(err instanceof ApiError) || err.code !== 401) throw err;
-    out.status = { authenticated: false, error: err.message };
+    // Why the token failed (a service-account token's InvalidTokenError says), as upstream's status.error; the request itself only ever hears "Unauthorized".
+    const why = (err as { why?: unknown }).why;
+    out.status = { authenticated: false, error: typeof why === "string" ? why : err.message };
   }
   return out;
 }
