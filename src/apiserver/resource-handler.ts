@@ -16,6 +16,7 @@ import { serverSideApply } from "./apply.js";
 import { duplicateFields } from "./duplicate-fields.js";
 import { checkUnknownFields } from "./field-validation.js";
 import { decodeProtobufObject } from "./protobuf/decode.js";
+import { auditContextOf } from "./audit/index.js";
 import { parseRV, type DeleteOptions, type ObjectStore, type Obj, type ObjectEvent } from "./registry/object-store.js";
 import { rfc3339 } from "../api/time.js";
 import { strategies } from "./registry/strategies.js";
@@ -32,6 +33,8 @@ export interface ResourceRequest {
   user: UserInfo;
   /** Warnings for the client (unknown fields, admission's), sent as `Warning: 299` headers. */
   warnings?: string[];
+  /** Annotates the request's audit event, when it is audited. */
+  auditAnnotate?: (key: string, value: string) => void;
 }
 
 const PATCH_TYPES = new Set([
@@ -51,7 +54,8 @@ export class ResourceHandler {
   constructor(private readonly objects: ObjectStore, private readonly budgets?: ResourceInfo, private readonly kubelets?: KubeletProxy) {}
 
   async handle(req: Request, res: Response, request: ResourceRequest): Promise<void> {
-    const r = { ...request, warnings: request.warnings ?? [] };
+    const audit = auditContextOf(req);
+    const r = { ...request, warnings: request.warnings ?? [], auditAnnotate: audit ? (k: string, v: string) => audit.annotate(k, v) : undefined };
     const method = req.method ?? "GET";
     const sub = r.subresource;
     if (sub && !hasSubresource(r.info, sub)) throw notFound(r.info.resource, r.info.group, r.name ?? "");
@@ -88,7 +92,7 @@ export class ResourceHandler {
     const dryRun = r.query.getAll("dryRun");
     if (dryRun.some((d) => d !== "All")) throw badRequest(`Invalid dry run value: ${dryRun.join(",")}`);
     const fm = r.query.get("fieldManager") ?? managerFromUserAgent(userAgent);
-    return { dryRun: dryRun.length > 0, fieldManager: fm, subresource: r.subresource, user: r.user, warnings: r.warnings };
+    return { dryRun: dryRun.length > 0, fieldManager: fm, subresource: r.subresource, user: r.user, warnings: r.warnings, auditAnnotate: r.auditAnnotate };
   }
 
   /** fieldValidation=Strict refuses unknown fields (400), Warn reports them in a Warning header. */
@@ -110,13 +114,16 @@ export class ResourceHandler {
     const type = mediaType(req);
     if (type && type !== "application/json" && type !== "application/yaml" && type !== "*/*") {
       if (type === "application/vnd.kubernetes.protobuf") {
-        return { obj: decodeProtobufObject(await readBody(req)) };
+        const obj = decodeProtobufObject(await readBody(req));
+        auditContextOf(req)?.setRequestObject(obj); // audit: the request object (upstream's LogRequestObject)
+        return { obj };
       }
       throw new ApiError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
     }
     const raw = await readBody(req);
     const body = decodeBody(raw, type || "application/json");
     if (!body || typeof body !== "object" || Array.isArray(body)) throw badRequest("the body of the request was not a JSON object");
+    auditContextOf(req)?.setRequestObject(body); // audit: the request object (upstream's LogRequestObject)
     return { obj: body as Obj, text: type === "application/yaml" ? undefined : raw.toString("utf8") };
   }
 
@@ -153,6 +160,7 @@ export class ResourceHandler {
     }
     const raw = await readBody(req);
     const patch = decodeBody(raw, type);
+    auditContextOf(req)?.setRequestObject(patch); // audit: the patch is the request object (upstream's LogRequestPatch)
     const jsonText = type === "application/apply-patch+yaml" && !raw.toString("utf8").trimStart().startsWith("{") ? undefined : raw.toString("utf8");
     const opts = this.writeOptions(r, req.headers["user-agent"]);
     if (type === "application/apply-patch+yaml") {
@@ -199,6 +207,7 @@ export class ResourceHandler {
       dryRun: (body.dryRun ?? q.getAll("dryRun")).length > 0,
       user: r.user,
       warnings: r.warnings,
+      auditAnnotate: r.auditAnnotate,
     };
     if (body.orphanDependents === true && !options.propagationPolicy) options.propagationPolicy = "Orphan";
     if (options.propagationPolicy && !["Background", "Foreground", "Orphan"].includes(options.propagationPolicy)) {

@@ -9,7 +9,7 @@ import { createSecureServer, type Http2SecureServer } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 import type { TLSSocket } from "node:tls";
-import { ApiError, internalError, notFound, pathNotFound } from "../api/errors.js";
+import { ApiError, internalError, isNotFound, notFound, pathNotFound } from "../api/errors.js";
 import { refuseUpgrade } from "../api/upgrade-refusal.js";
 import type { ResourceInfo } from "../api/resources.js";
 import type { Store } from "../storage/index.js";
@@ -39,16 +39,19 @@ import { rfc3339 } from "../api/time.js";
 import { RequestAuthenticator, type AuthenticatableRequest } from "./authentication/request-authenticator.js";
 import { StaticTokenAuthenticator } from "./authentication/static-token.js";
 import { impersonate, wantsImpersonation } from "./authentication/impersonation.js";
-import { AUTHENTICATED_GROUP, MASTERS_GROUP, NODES_GROUP, type UserInfo } from "./authentication/user-info.js";
+import { AUTHENTICATED_GROUP, MASTERS_GROUP, type UserInfo } from "./authentication/user-info.js";
 import type { Attributes } from "./authorization/authorizer.js";
 import { RbacAuthorization } from "./authorization/rbac/index.js";
 import { rbacEscalationHooks } from "./registry/rbac/escalation-hooks.js";
 import { forbidden } from "./authorization/forbidden.js";
 import { UnionAuthorizer } from "./authorization/union-authorizer.js";
+import { NodeAuthorizer, NodeGraph, followNodeGraph } from "./authorization/node/index.js";
+import { BootstrapTokenAuthenticator } from "./authentication/bootstrap-token.js";
 import { parseRequestInfo, type RequestInfo } from "./request-info.js";
 import { reviewResources } from "./registry/review-resources.js";
 import { ServiceAccounts } from "./service-accounts.js";
 import { LEGACY_TOKEN_LAST_USED_LABEL } from "./authentication/service-account-token.js";
+import { auditContextOf, auditRequestFrom, type AuditContext, type Auditor } from "./audit/index.js";
 
 export interface ApiServerOptions {
   store: Store;
@@ -64,6 +67,8 @@ export interface ApiServerOptions {
   /** Upstream's --service-account-issuer, --api-audiences and --service-account-max-token-expiration. */
   serviceAccounts?: { issuer?: string; apiAudiences?: string[]; maxTokenExpirationSeconds?: number };
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** --audit-policy-file with --audit-log-path: every request goes through it (see src/apiserver/audit). */
+  audit?: Auditor;
 }
 
 export type { UserInfo };
@@ -131,6 +136,10 @@ export class ApiServer {
       },
     });
     this.crds = cache("apiextensions.k8s.io", "v1", "customresourcedefinitions");
+    // Node identity: the Node authorizer's graph follows pods and PVs; NodeRestriction reads pods and nodes.
+    const { pods, nodes } = bound;
+    const nodeGraph = new NodeGraph();
+    followNodeGraph(nodeGraph, { pods, persistentVolumes: cache("", "v1", "persistentvolumes") });
     // The catalog follows the CRDs' watch, so every server serves what any server registered.
     this.crds.onChange((type, crd) => {
       if (type === "DELETED" || crd.metadata.deletionTimestamp) this.catalog.removeCustomResource(crd.metadata.name);
@@ -141,10 +150,14 @@ export class ApiServer {
       getNamespace: (name) => namespaces.getFresh(undefined, name),
       getServiceAccount: (ns, name) => bound.serviceaccounts.getFresh(ns, name),
       listPods: async (ns) => (await this.objects.list(this.info("", "v1", "pods"), ns)).items as Pod[],
+      recordAuditAnnotations: (attrs, annotations) => { for (const [k, v] of Object.entries(annotations)) attrs.addAuditAnnotation?.(k, v); },
       getPriorityClass: (name) => priorityClasses.getFresh(undefined, name),
       priorityClasses: () => priorityClasses.list(),
       ingressClasses: () => ingressClasses.list(),
       storageClasses: () => storageClasses.list(),
+      getPod: (ns, name) => pods.getFresh(ns, name),
+      getNode: (name) => nodes.getFresh(undefined, name),
+      authorizer: { authorize: (a) => this.authorizer.authorize(a) },
       quotas: {
         list: async (ns) => (await this.objects.list(quotas, ns)).items,
         cached: (ns) => quotaCache.list(ns),
@@ -170,10 +183,11 @@ export class ApiServer {
     };
     const tokens = new Map(options.tokens ?? []);
     tokens.set(options.pki.adminToken, { username: "admin", groups: [MASTERS_GROUP, AUTHENTICATED_GROUP] });
-    // Agents joining with the node token act as nodes (they register, renew Leases, report pods and request serving certificates).
-    tokens.set(options.pki.nodeToken, { username: "system:node-bootstrap", groups: [NODES_GROUP, AUTHENTICATED_GROUP] });
-    this.authenticator = new RequestAuthenticator({ tokens: [new StaticTokenAuthenticator(tokens), this.serviceAccounts.authenticator], anonymous: options.anonymousAuth });
-    this.authorizer = new UnionAuthorizer([this.rbac.authorizer]);
+    // Joining nodes authenticate with bootstrap tokens (kube-system Secrets).
+    const bootstrapTokens = new BootstrapTokenAuthenticator({ getSecret: (ns, name) => bound.secrets.getFresh(ns, name) });
+    this.authenticator = new RequestAuthenticator({ tokens: [new StaticTokenAuthenticator(tokens), bootstrapTokens, this.serviceAccounts.authenticator], anonymous: options.anonymousAuth });
+    // The Node authorizer first, as upstream's --authorization-mode=Node,RBAC.
+    this.authorizer = new UnionAuthorizer([new NodeAuthorizer(nodeGraph), this.rbac.authorizer]);
   }
 
   info(group: string, version: string, resource: string): ResourceInfo {
@@ -295,14 +309,22 @@ export class ApiServer {
    * info from the normalised path, authentication, impersonation,
    * authorization. Throws 400, 401 or 403.
    */
-  private async admitRequest(req: Request | IncomingMessage, method: string, url: URL): Promise<{ info: RequestInfo; user: UserInfo }> {
+  private async admitRequest(req: Request | IncomingMessage, method: string, url: URL, res?: Response): Promise<{ info: RequestInfo; user: UserInfo }> {
+    const socket = ((req as { stream?: { session?: { socket?: unknown } } }).stream?.session?.socket ?? req.socket) as TLSSocket | undefined;
+    let authenticated: UserInfo | undefined;
+    try {
+      authenticated = await this.authenticator.authenticate({ headers: req.headers, socket } as AuthenticatableRequest);
+    } finally {
+      // The audit event begins once the request is authenticated (or failed to be), then follows the response.
+      if (res) this.options.audit?.begin(auditRequestFrom(req, authenticated)).observe(res, req);
+    }
+    const audit = auditContextOf(req);
     // The raw path, not url.pathname: WHATWG URL parsing resolves `..` and `%2e%2e` segments, and they must be refused, not followed.
     const rawPath = (req.url ?? "/").split("?")[0]!.split("#")[0]!;
     const info = parseRequestInfo(method, rawPath, url.searchParams);
-    const socket = ((req as { stream?: { session?: { socket?: unknown } } }).stream?.session?.socket ?? req.socket) as TLSSocket | undefined;
-    const authenticated = await this.authenticator.authenticate({ headers: req.headers, socket } as AuthenticatableRequest);
     const user = wantsImpersonation(req.headers) ? impersonate(req.headers, authenticated, this.authorizer) : authenticated;
-    this.authorize(requestAttributes(info, user));
+    if (user !== authenticated) audit?.impersonated(user);
+    this.authorize(requestAttributes(info, user), audit);
     // Exec, attach and port-forward by WebSocket are GETs that start processes: upstream asks for create as well.
     if (info.resource === "pods" && info.verb === "get" && ["exec", "attach", "portforward"].includes(info.subresource)) {
       this.authorize({ ...requestAttributes(info, user), verb: "create" });
@@ -310,8 +332,10 @@ export class ApiServer {
     return { info, user };
   }
 
-  private authorize(attrs: Attributes): void {
+  private authorize(attrs: Attributes, audit?: AuditContext): void {
     const r = this.authorizer.authorize(attrs);
+    audit?.annotate("authorization.k8s.io/decision", r.decision === "Allow" ? "allow" : "forbid");
+    if (r.reason) audit?.annotate("authorization.k8s.io/reason", r.reason);
     if (r.decision !== "Allow") throw forbidden(attrs, r.reason);
   }
 
@@ -346,7 +370,7 @@ export class ApiServer {
         res.end(this.options.pki.caCert);
         return;
       }
-      const admitted = await this.admitRequest(req, req.method ?? "GET", url);
+      const admitted = await this.admitRequest(req, req.method ?? "GET", url, res);
       info = admitted.info;
       await this.route(req, res, info, url.searchParams, admitted.user);
     } catch (err) {

@@ -1,21 +1,22 @@
-/** `skiff agent`: a further node joining a cluster with the server's node token. */
+/** `skiff agent`: a further node joining a cluster through TLS bootstrapping with a bootstrap token (the server's node-token). */
 import { setMaxListeners } from "node:events";
 import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { VERSION_INFO } from "../apiserver/index.js";
-import { parseJoinToken } from "../pki/index.js";
+import { parseBootstrapToken, parseJoinToken } from "../pki/index.js";
 import { Client } from "../client/index.js";
 import { chooseRuntime, startAgent, type ProxyModeChoice, type RuntimeChoice } from "../kubelet/agent.js";
-import { fetchTrustedCA, servingCertificate } from "../kubelet/bootstrap.js";
+import { clientCertificate, fetchTrustedCA, proxyCertificate, servingCertificate } from "../kubelet/bootstrap.js";
 import { componentLog } from "./component-commands.js";
 
 export const agentUsage = `Usage: skiff agent --server URL --token TOKEN [flags]
 
 Flags:
   --server URL                 the API server to join (https://HOST:PORT)
-  --token TOKEN                the join token, as the server's DATA_DIR/node-token holds it (K10<CA sha256>::node:<secret>)
+  --token TOKEN                the join token, as the server's DATA_DIR/node-token holds it or skiff token create
+                               prints it (K10<CA sha256>::<id>.<secret>: the CA's fingerprint and a bootstrap token)
   --data-dir DIR               the node's state: certificates, pods, images (default ./agent-data)
   --node-name NAME             the node's name (default the host name)
   --node-ip ADDR               an address of this node to put in the kubelet's serving certificate
@@ -54,14 +55,23 @@ export async function agentCommand(argv: string[]): Promise<number> {
   setMaxListeners(0, components.signal);
   try {
     const caCert = await fetchTrustedCA(values.server, caHash);
-    const client = new Client({ server: values.server, ca: caCert, token: secret });
-    // The token must be the node token: a request with it tells.
-    await client.request("GET", "/api/v1/nodes?limit=1").catch((err: Error & { code?: number }) => {
-      throw new Error(err.code === 401 ? `the server refused the token: it is not this cluster's node token` : `cannot talk to ${values.server}: ${err.message}`);
+    const tlsDir = join(dataDir, "agent", "tls");
+    // The bootstrap token is used only to ask for the node's client certificate; a kept one needs no token.
+    const bootstrap = () => {
+      if (!parseBootstrapToken(secret)) throw new Error("the token is not a bootstrap token (K10<CA sha256>::<id>.<secret>): take the server's DATA_DIR/node-token or run skiff token create");
+      return new Client({ server: values.server!, ca: caCert, token: secret });
+    };
+    const identity = await clientCertificate(bootstrap, tlsDir, nodeName, log, components.signal).catch((err: Error & { code?: number }) => {
+      throw new Error(err.code === 401 ? "the server refused the token: it is not one of this cluster's bootstrap tokens, or it expired" : err.code ? `cannot join through ${values.server}: ${err.message}` : err.message);
     });
+    // From here on the agent is system:node:NAME.
+    const client = new Client({ server: values.server, ca: caCert, cert: identity.cert, key: identity.key });
     const ips = ["127.0.0.1", ...(values["node-ip"] ? [values["node-ip"]] : [])];
-    const serving = await servingCertificate(client, join(dataDir, "agent", "tls"), nodeName, ips, [hostname(), nodeName], log, components.signal);
-    const agent = await startAgent(client, {
+    const serving = await servingCertificate(client, tlsDir, nodeName, ips, [hostname(), nodeName], log, components.signal);
+    const proxy = await proxyCertificate(client, tlsDir, log, components.signal);
+    const proxyClient = new Client({ server: values.server, ca: caCert, cert: proxy.cert, key: proxy.key });
+    // Cluster DNS and the load-balancer controller have no identity of their own on a joined node yet: they act as the node.
+    const agent = await startAgent({ kubelet: client, proxy: proxyClient, addons: client }, {
       dataDir, runtime, nodeName, kubeletPort: Number(values["kubelet-port"]), bridge: values["pod-bridge"]!,
       tls: { caCert, serverCert: serving.cert, serverKey: serving.key }, kubeletVersion: VERSION_INFO.gitVersion, log: componentLog("kubelet"),
       proxyMode: values["proxy-mode"] as ProxyModeChoice,

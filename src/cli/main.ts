@@ -4,33 +4,41 @@ import { agentCommand, agentUsage } from "./agent-command.js";
 import { simCommand, simUsage } from "./sim-command.js";
 import { componentCommand, componentUsage } from "./component-commands.js";
 import { imagesCommand, killallCommand, nodeUsage } from "./node-commands.js";
+import { tokenCommand, tokenUsage } from "./token-command.js";
+import { secretsEncryptCommand, secretsEncryptUsage } from "./secrets-encrypt-command.js";
 
 const usage = `Usage: skiff <command> [flags]
 
 Commands:
   server    run the control plane (API server on SQLite or etcd, scheduler, controllers)
-  agent     join a further node to a cluster (with the server's node token)
+  agent     join a further node to a cluster (with a bootstrap token: the server's node-token)
+  token     create, list and delete bootstrap tokens for joining nodes
   controller-manager  run the controllers alone against an API server (leader-elected)
   scheduler           run the scheduler alone against an API server (leader-elected)
   sim       add simulated nodes to a running cluster
   images    build, import and list the node's container images
   killall   remove every pod the node runs, with its mounts and network
+  secrets-encrypt status|reencrypt  Secrets' encryption at rest: its keys, and rewriting Secrets under the active one
   version   print the version
 
 ${serverUsage}
 ${agentUsage}
+${tokenUsage}
 ${simUsage}
 ${componentUsage}
-${nodeUsage}`;
+${nodeUsage}
+${secretsEncryptUsage}`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case "server": return serverCommand(rest);
     case "agent": return agentCommand(rest);
+    case "token": return tokenCommand(rest);
     case "sim": return simCommand(rest);
     case "images": return imagesCommand(rest);
     case "killall": return killallCommand(rest);
+    case "secrets-encrypt": return secretsEncryptCommand(rest);
     case "controller-manager": return componentCommand("controller-manager", rest);
     case "scheduler": return componentCommand("scheduler", rest);
     case "version": {

@@ -5,7 +5,9 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ApiServer, VERSION_INFO, adminKubeconfig, ensurePki } from "../apiserver/index.js";
-import { issueClientCertificate, joinToken, type Pki } from "../pki/index.js";
+import { Auditor, LogBackend, loadPolicy } from "../apiserver/audit/index.js";
+import { issueClientCertificate, type Pki } from "../pki/index.js";
+import { ensureJoinToken } from "./join-token.js";
 import { chooseRuntime, startAgent, type ProxyModeChoice, type RuntimeChoice } from "../kubelet/agent.js";
 import { Client, loadKubeconfig } from "../client/index.js";
 import { componentLog, runElected } from "./component-commands.js";
@@ -13,7 +15,8 @@ import { ControllerManager } from "../controllers/manager.js";
 import { ServiceAccountCredentials } from "../controllers/service-account-credentials.js";
 import { SimNodes } from "../kubelet/runtime/sim/sim-nodes.js";
 import { Scheduler } from "../scheduler/scheduler.js";
-import { openStore } from "../storage/index.js";
+import { encryptStore, ensureSecretsEncryptionConfig, openStore } from "../storage/index.js";
+import { builtinResources } from "../api/resources.js";
 
 export const serverUsage = `Usage: skiff server [flags]
 
@@ -36,6 +39,15 @@ Flags:
   --ingress-http-port N        the built-in ingress controller's HTTP port on the node (default 80; 0 picks a free one)
   --ingress-https-port N       its HTTPS port (default 443; 0 picks a free one)
   --disable-ingress            run no ingress controller (IngressClass skiff)
+  --secrets-encryption         encrypt Secrets at rest with an aescbc key made on first start
+                               (DATA_DIR/tls/encryption-config.json, as k3s)
+  --encryption-provider-config FILE  an EncryptionConfiguration (apiserver.config.k8s.io/v1) saying which
+                               resources are encrypted and with which providers (aescbc, aesgcm, identity)
+  --audit-policy-file FILE     an audit Policy (audit.k8s.io/v1): which requests are logged, at which level
+  --audit-log-path FILE        where audit events go, one JSON Event a line ("-" for stdout); with a policy
+  --audit-log-maxage DAYS      days to keep rotated audit logs (default 0: no limit)
+  --audit-log-maxbackup N      rotated audit logs to keep (default 0: no limit)
+  --audit-log-maxsize MB       size at which the audit log is rotated (default 0: 100 MB)
   --service-account-issuer URL  the iss of service-account tokens (default https://kubernetes.default.svc.cluster.local)
   --api-audiences A,B          audiences a token must name to call the API (default the issuer)
   --service-account-max-token-expiration DURATION  longest token TokenRequest issues, e.g. 24h (default: no maximum)
@@ -63,6 +75,13 @@ export async function serverCommand(argv: string[]): Promise<number> {
       "ingress-http-port": { type: "string", default: "80" },
       "ingress-https-port": { type: "string", default: "443" },
       "disable-ingress": { type: "boolean", default: false },
+      "secrets-encryption": { type: "boolean", default: false },
+      "encryption-provider-config": { type: "string" },
+      "audit-policy-file": { type: "string" },
+      "audit-log-path": { type: "string" },
+      "audit-log-maxage": { type: "string", default: "0" },
+      "audit-log-maxbackup": { type: "string", default: "0" },
+      "audit-log-maxsize": { type: "string", default: "0" },
       "service-account-issuer": { type: "string" },
       "api-audiences": { type: "string" },
       "service-account-max-token-expiration": { type: "string" },
@@ -77,24 +96,27 @@ export async function serverCommand(argv: string[]): Promise<number> {
   mkdirSync(dataDir, { recursive: true });
   const bind = values["bind-address"]!;
   const pki = await ensurePki(join(dataDir, "tls"), bind === "0.0.0.0" || bind === "::" ? [] : [bind]);
-  const store = openStore({ dataDir, datastoreEndpoint: values["datastore-endpoint"] });
+  const encryptionConfig = values["encryption-provider-config"] ?? (values["secrets-encryption"] ? ensureSecretsEncryptionConfig(join(dataDir, "tls", "encryption-config.json")) : undefined);
+  const backing = openStore({ dataDir, datastoreEndpoint: values["datastore-endpoint"] });
+  const store = encryptionConfig ? encryptStore(backing, resolve(encryptionConfig), builtinResources) : backing;
+  const audit = auditorFrom(values);
   const maxExpiration = values["service-account-max-token-expiration"];
   const serviceAccounts = {
     issuer: values["service-account-issuer"],
     apiAudiences: values["api-audiences"]?.split(",").map((a) => a.trim()).filter(Boolean),
     maxTokenExpirationSeconds: maxExpiration ? durationSeconds(maxExpiration, "--service-account-max-token-expiration") : undefined,
   };
-  const server = new ApiServer({ store, pki, bindAddress: bind, port: Number(values.port), log, serviceAccounts });
+  const server = new ApiServer({ store, pki, bindAddress: bind, port: Number(values.port), log, audit: audit?.auditor, serviceAccounts });
   await server.start();
   const kubeconfig = resolve(values["write-kubeconfig"] ?? join(dataDir, "kubeconfig.yaml"));
   writeFileSync(kubeconfig, adminKubeconfig(pki, server.url), { mode: 0o600 });
+  // The join token, as k3s keeps it: further nodes join with `skiff agent --server URL --token TOKEN`
+  // (written before the server says it listens, so whoever waits for that finds it).
+  const nodeTokenFile = await ensureJoinToken(new Client(loadKubeconfig(kubeconfig)), pki, dataDir);
   const backend = values["datastore-endpoint"]?.startsWith("http") ? `etcd at ${values["datastore-endpoint"]}` : "SQLite";
   log("serving", { url: server.url, datastore: backend, kubeconfig });
   process.stdout.write(`Skiff API server listening on ${server.url} (datastore: ${backend})\n`);
   process.stdout.write(`Point kubectl at it:\n  export KUBECONFIG=${kubeconfig}\n  kubectl get namespaces\n`);
-  // The join token, as k3s keeps it: further nodes join with `skiff agent --server URL --token TOKEN`.
-  const nodeTokenFile = join(dataDir, "node-token");
-  writeFileSync(nodeTokenFile, joinToken(pki) + "\n", { mode: 0o600 });
   process.stdout.write(`Join another node:\n  skiff agent --server ${server.url} --token $(cat ${nodeTokenFile})\n`);
 
   const components = new AbortController();
@@ -159,6 +181,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
   await agent?.stop();
   await server.stop();
   await store.close();
+  audit?.backend.close();
   return 0;
 }
 
@@ -166,6 +189,24 @@ export async function serverCommand(argv: string[]): Promise<number> {
 async function componentClient(pki: Pki, server: string, commonName: string, organizations: string[] = []): Promise<Client> {
   const { cert, key } = await issueClientCertificate(pki, commonName, organizations);
   return new Client({ server, ca: pki.caCert, cert, key });
+}
+
+/** As upstream, requests are audited only with both a policy and a log path. */
+function auditorFrom(values: Record<string, string | boolean | undefined>): { auditor: Auditor; backend: LogBackend } | undefined {
+  const policyFile = values["audit-policy-file"] as string | undefined;
+  const path = values["audit-log-path"] as string | undefined;
+  if (!policyFile || !path) return undefined;
+  const number = (flag: string) => {
+    const n = Number(values[flag]);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--${flag} must be a whole number, not ${JSON.stringify(values[flag])}`);
+    return n;
+  };
+  const policy = loadPolicy(resolve(policyFile));
+  const backend = new LogBackend({
+    path: path === "-" ? "-" : resolve(path), maxAgeDays: number("audit-log-maxage"), maxBackups: number("audit-log-maxbackup"),
+    maxSizeMB: number("audit-log-maxsize"), log: componentLog("audit"),
+  });
+  return { auditor: new Auditor({ policy, backend, log: componentLog("audit") }), backend };
 }
 
 /** Go's time.ParseDuration for the units flags use (h, m, s), in whole seconds. */

@@ -22,6 +22,7 @@ import { LocalPathProvisioner } from "./volume/local-path-provisioner.js";
 import { ServiceAccountController } from "./serviceaccount/serviceaccount-controller.js";
 import { CsrApprover } from "./certificates/csr-approver.js";
 import { CsrSigner, type Signer } from "./certificates/csr-signer.js";
+import { TokenCleaner } from "./bootstrap/token-cleaner.js";
 import { RootCaCertPublisher } from "./rootcacertpublisher/root-ca-cert-publisher.js";
 import { TokensController } from "./serviceaccount/tokens-controller.js";
 import type { ServiceAccountKey } from "../pki/index.js";
@@ -39,7 +40,7 @@ export const CONTROLLER_SERVICE_ACCOUNTS: Record<string, string> = {
   statefulset: "statefulset-controller", deployment: "deployment-controller", endpoints: "endpoint-controller",
   replicaset: "replicaset-controller", replicationcontroller: "replication-controller",
   "local-path-provisioner": "local-path-provisioner", "clusterrole-aggregation": "clusterrole-aggregation-controller",
-  "root-ca-cert-publisher": "root-ca-cert-publisher",
+  "root-ca-cert-publisher": "root-ca-cert-publisher", tokencleaner: "token-cleaner",
   // Upstream's tokens controller writes token Secrets with the manager's own identity (its role allows just that).
   "serviceaccount-token": "",
 };
@@ -57,7 +58,7 @@ export interface ControllerOptions {
 }
 
 export function defaultControllers(options: ControllerOptions = {}): Controller[] {
-  return [new NodeIpamController(), new NodeLifecycleController({ gracePeriodMs: options.nodeMonitorGracePeriodMs }), new PodGCController(), new NamespaceController(), new ServiceAccountController(), new GarbageCollector(), new ReplicaSetController(), new ReplicaSetController(replicationControllerKind), new DeploymentController(), new JobController(), new CronJobController(), new EndpointsController(), new StatefulSetController(), new DaemonSetController(), new DisruptionController(), new ResourceQuotaController(), new ClusterRoleAggregationController(),
+  return [new NodeIpamController(), new NodeLifecycleController({ gracePeriodMs: options.nodeMonitorGracePeriodMs }), new PodGCController(), new NamespaceController(), new ServiceAccountController(), new GarbageCollector(), new ReplicaSetController(), new ReplicaSetController(replicationControllerKind), new DeploymentController(), new JobController(), new CronJobController(), new EndpointsController(), new StatefulSetController(), new DaemonSetController(), new DisruptionController(), new ResourceQuotaController(), new TokenCleaner(), new ClusterRoleAggregationController(),
     ...(options.localStorageDir ? [new LocalPathProvisioner(options.localStorageDir)] : []),
     ...(options.signer ? [new CsrApprover(), new CsrSigner(options.signer)] : []),
     ...(options.rootCaPem ? [new RootCaCertPublisher(options.rootCaPem)] : []),

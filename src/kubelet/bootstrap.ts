@@ -1,17 +1,22 @@
 /**
- * How an agent joins a cluster it has only a token for (k3s's way, on the
- * Kubernetes API): it fetches the cluster CA from /cacerts and trusts it only
- * if it matches the token's fingerprint; it then talks to the API with the
- * token's secret, and asks for its kubelet's serving certificate through a
- * CertificateSigningRequest (signer kubernetes.io/kubelet-serving), which the
- * server approves and signs. The key and certificate are kept in the data
- * directory and reused while valid.
+ * How an agent joins a cluster it has only a token for: TLS bootstrapping,
+ * as the kubelet's (k3s's way of trusting the server first). It fetches the
+ * cluster CA from /cacerts and trusts it only if it matches the token's
+ * fingerprint; with the token's bootstrap credential `<id>.<secret>` it asks
+ * for its client certificate through a CertificateSigningRequest (signer
+ * kubernetes.io/kube-apiserver-client-kubelet, subject system:node:NAME in
+ * system:nodes), which the server's approver approves after a
+ * SubjectAccessReview and its signer signs. From then on it is
+ * `system:node:NAME`, and as that asks for its kubelet's serving certificate
+ * (signer kubernetes.io/kubelet-serving). Keys and certificates are kept in
+ * the data directory and reused while valid, so a restarted agent needs no
+ * token that still works.
  */
 import { X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { get } from "node:https";
 import { join } from "node:path";
-import { caFingerprint, kubeletServingRequest } from "../pki/index.js";
+import { caFingerprint, clientCertificateRequest, kubeletClientRequest, kubeletServingRequest } from "../pki/index.js";
 import type { Client, KubeObject } from "../client/index.js";
 import type { Logger } from "./types.js";
 
@@ -19,7 +24,7 @@ const csrs = { group: "certificates.k8s.io", version: "v1", resource: "certifica
 
 /** The server's CA, checked against the token's fingerprint before anything is sent to the server. */
 export async function fetchTrustedCA(server: string, caHash: string | undefined): Promise<string> {
-  if (!caHash) throw new Error("the token carries no CA fingerprint (expected K10<sha256>::node:<secret>, as the server's DATA_DIR/node-token holds)");
+  if (!caHash) throw new Error("the token carries no CA fingerprint (expected K10<sha256>::<id>.<secret>, as the server's DATA_DIR/node-token holds and skiff token create prints)");
   const pem = await new Promise<string>((resolve, reject) => {
     // Not yet trusted: the fingerprint below is what makes the answer trustworthy.
     get(new URL("/cacerts", server), { rejectUnauthorized: false }, (res) => {
@@ -32,36 +37,80 @@ export async function fetchTrustedCA(server: string, caHash: string | undefined)
   return pem;
 }
 
+/** A kept key and certificate, if both are there and the certificate is valid for longer than `margin` ms. */
+function kept(certFile: string, keyFile: string, margin: number): { cert: string; key: string } | undefined {
+  if (!existsSync(certFile) || !existsSync(keyFile)) return undefined;
+  const cert = readFileSync(certFile, "utf8");
+  if (Date.parse(new X509Certificate(cert).validTo) - Date.now() <= margin) return undefined;
+  return { cert, key: readFileSync(keyFile, "utf8") };
+}
+
+/** The kubelet's client key and certificate (system:node:NAME): from the data directory while valid, else through a CSR made with `bootstrap`. */
+export async function clientCertificate(bootstrap: () => Client, dir: string, nodeName: string, log: Logger, signal: AbortSignal): Promise<{ cert: string; key: string }> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const certFile = join(dir, "kubelet-client.crt");
+  const keyFile = join(dir, "kubelet-client.key");
+  // Renewed a day before it expires (the kubelet's rotation would do it earlier; a restart does it here).
+  const have = kept(certFile, keyFile, 86400_000);
+  if (have && new X509Certificate(have.cert).subject.split("\n").includes(`CN=system:node:${nodeName}`)) return have;
+  const { csr, key } = await kubeletClientRequest(nodeName);
+  const cert = await requestCertificate(bootstrap(), `node-csr-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, csr,
+    "kubernetes.io/kube-apiserver-client-kubelet", ["digital signature", "client auth"], "client", log, signal);
+  writeFileSync(keyFile, key, { mode: 0o600 });
+  writeFileSync(certFile, cert);
+  return { cert, key };
+}
+
+/**
+ * The node's Service proxy's client key and certificate (system:kube-proxy),
+ * asked for by the node itself from the kube-apiserver-client signer, as k3s
+ * hands its agents a kube-proxy certificate: upstream runs kube-proxy as a
+ * DaemonSet under its own service account, a Skiff agent runs it in-process.
+ */
+export async function proxyCertificate(client: Client, dir: string, log: Logger, signal: AbortSignal): Promise<{ cert: string; key: string }> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const certFile = join(dir, "kube-proxy.crt");
+  const keyFile = join(dir, "kube-proxy.key");
+  const have = kept(certFile, keyFile, 86400_000);
+  if (have) return have;
+  const { csr, key } = await clientCertificateRequest("system:kube-proxy", []);
+  const cert = await requestCertificate(client, `proxy-csr-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, csr,
+    "kubernetes.io/kube-apiserver-client", ["digital signature", "client auth"], "kube-proxy client", log, signal);
+  writeFileSync(keyFile, key, { mode: 0o600 });
+  writeFileSync(certFile, cert);
+  return { cert, key };
+}
+
 /** The kubelet's serving key and certificate: from the data directory while valid, else through a CSR. */
 export async function servingCertificate(client: Client, dir: string, nodeName: string, ips: string[], dnsNames: string[], log: Logger, signal: AbortSignal): Promise<{ cert: string; key: string }> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const certFile = join(dir, "kubelet-serving.crt");
   const keyFile = join(dir, "kubelet-serving.key");
-  if (existsSync(certFile) && existsSync(keyFile)) {
-    const cert = readFileSync(certFile, "utf8");
-    // Renewed a month before it expires.
-    if (Date.parse(new X509Certificate(cert).validTo) - Date.now() > 30 * 86400_000) return { cert, key: readFileSync(keyFile, "utf8") };
-  }
+  // Renewed a month before it expires.
+  const have = kept(certFile, keyFile, 30 * 86400_000);
+  if (have) return have;
   const { csr, key } = await kubeletServingRequest(nodeName, ips, dnsNames);
-  const name = `csr-${nodeName}-${Date.now().toString(36)}`;
+  const cert = await requestCertificate(client, `csr-${nodeName}-${Date.now().toString(36)}`, csr, "kubernetes.io/kubelet-serving", ["digital signature", "server auth"], "serving", log, signal);
+  writeFileSync(keyFile, key, { mode: 0o600 });
+  writeFileSync(certFile, cert);
+  return { cert, key };
+}
+
+/** Creates a CSR and waits for its certificate. */
+async function requestCertificate(client: Client, name: string, csr: string, signerName: string, usages: string[], what: string, log: Logger, signal: AbortSignal): Promise<string> {
   await client.create(csrs, undefined, {
     apiVersion: "certificates.k8s.io/v1", kind: "CertificateSigningRequest", metadata: { name },
-    spec: { request: Buffer.from(csr).toString("base64"), signerName: "kubernetes.io/kubelet-serving", usages: ["digital signature", "server auth"] },
+    spec: { request: Buffer.from(csr).toString("base64"), signerName, usages },
   } as KubeObject);
-  log("asked for the kubelet's serving certificate", { csr: name });
+  log(`asked for the kubelet's ${what} certificate`, { csr: name });
   // The server's approver and signer answer within milliseconds; a person approving by hand takes longer.
   for (let waited = 0, step = 25; !signal.aborted; waited += step, step = waited < 2000 ? 25 : 500) {
     const obj = await client.get<KubeObject & { status?: { certificate?: string; conditions?: { type: string; message?: string }[] } }>(csrs, undefined, name);
     const refused = obj.status?.conditions?.find((c) => c.type === "Denied" || c.type === "Failed");
-    if (refused) throw new Error(`the serving certificate request ${name} was ${refused.type.toLowerCase()}: ${refused.message ?? ""}`);
-    if (obj.status?.certificate) {
-      const cert = Buffer.from(obj.status.certificate, "base64").toString("utf8");
-      writeFileSync(keyFile, key, { mode: 0o600 });
-      writeFileSync(certFile, cert);
-      return { cert, key };
-    }
-    if (waited >= 10_000 && waited % 10_000 < step) log("waiting for the serving certificate request to be approved and signed", { csr: name, hint: `kubectl certificate approve ${name}` });
+    if (refused) throw new Error(`the ${what} certificate request ${name} was ${refused.type.toLowerCase()}: ${refused.message ?? ""}`);
+    if (obj.status?.certificate) return Buffer.from(obj.status.certificate, "base64").toString("utf8");
+    if (waited >= 10_000 && waited % 10_000 < step) log(`waiting for the ${what} certificate request to be approved and signed`, { csr: name, hint: `kubectl certificate approve ${name}` });
     await new Promise((r) => setTimeout(r, step));
   }
-  throw new Error("stopped while waiting for the serving certificate");
+  throw new Error(`stopped while waiting for the ${what} certificate`);
 }

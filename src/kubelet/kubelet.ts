@@ -20,6 +20,8 @@ import { generatePodStatus } from "./status/generate.js";
 import { hostResources, nodeLabels, nodeStatus } from "./node-status.js";
 import { VolumeManager } from "./volume/volumes.js";
 import { Labels, podKey, type Json, type Logger, type Pod } from "./types.js";
+import { ObjectWatchers, podReferences } from "./object-watchers.js";
+import type { Pod as PodObject } from "kubernetes-types/core/v1.js";
 
 export interface KubeletOptions {
   nodeName: string;
@@ -56,25 +58,33 @@ export class Kubelet {
   private node?: Json;
   private signal!: AbortSignal;
   private relistState = new Map<string, string>();
+  private objectWatchers!: Record<"cms" | "secrets" | "pvcs" | "pvs", ObjectWatchers<Json & KubeObject>>;
+  /** Stops the single-object watches; aborted with start's signal. */
+  private readonly objectsSignal = new AbortController();
 
   constructor(private readonly client: Client, readonly options: KubeletOptions) {
     this.informers = new InformerFactory(client);
     this.recorderImpl = new EventRecorder(client, "kubelet", options.nodeName);
     const recorder: Recorder = { event: (pod, type, reason, message, fieldPath) => this.recorderImpl.event({ ...pod, kind: "Pod", apiVersion: "v1" } as KubeObject, type, reason, message, fieldPath) };
-    const cms = this.informers.informer<Json & KubeObject>(Resources.configmaps);
-    const secrets = this.informers.informer<Json & KubeObject>(Resources.secrets);
+    // A node may read only what its pods use, one object at a time (the Node authorizer): each is watched alone.
+    // A changed ConfigMap or Secret reaches the volumes that show it at the pod's next sync.
+    const touch = (o: KubeObject) => { for (const p of this.pods?.list(o.metadata.namespace) ?? []) this.enqueue(String(p.metadata.uid)); };
+    const watchers = <T extends KubeObject>(r: typeof Resources.secrets) => new ObjectWatchers<T>(client, r, touch, this.objectsSignal.signal);
+    const cms = watchers<Json & KubeObject>(Resources.configmaps);
+    const secrets = watchers<Json & KubeObject>(Resources.secrets);
     const services = this.informers.informer<Json & KubeObject>(Resources.services);
-    const pvcs = this.informers.informer<Json & KubeObject>(Resources.persistentvolumeclaims);
-    const pvs = this.informers.informer<Json & KubeObject>(Resources.persistentvolumes);
+    const pvcs = watchers<Json & KubeObject>(Resources.persistentvolumeclaims);
+    const pvs = watchers<Json & KubeObject>(Resources.persistentvolumes);
+    this.objectWatchers = { cms, secrets, pvcs, pvs };
     const sources = {
-      configMap: (ns: string, name: string) => cms.get(`${ns}/${name}`),
-      secret: (ns: string, name: string) => secrets.get(`${ns}/${name}`),
+      configMap: (ns: string, name: string) => cms.get(ns, name),
+      secret: (ns: string, name: string) => secrets.get(ns, name),
       services: (ns: string) => {
         const map = options.serviceAddress;
         return map ? services.list(ns).map((svc) => ({ ...svc, spec: { ...svc.spec, clusterIP: svc.spec?.clusterIP && map(svc.spec.clusterIP) } })) : services.list(ns);
       },
-      persistentVolumeClaim: (ns: string, name: string) => pvcs.get(`${ns}/${name}`),
-      persistentVolume: (name: string) => pvs.get(name),
+      persistentVolumeClaim: (ns: string, name: string) => pvcs.get(ns, name),
+      persistentVolume: (name: string) => pvs.get(undefined, name, "volumes"),
     };
     const allocatable = () => hostResources(options.rootDir).allocatable;
     this.volumes = new VolumeManager(join(options.rootDir, "pods"), sources, allocatable);
@@ -89,16 +99,13 @@ export class Kubelet {
       nodeAllocatable: allocatable,
       log: options.log,
     });
-    // A changed ConfigMap or Secret reaches the volumes that show it at the pod's next sync.
-    const touch = (o: KubeObject) => { for (const p of this.pods?.list(o.metadata.namespace) ?? []) this.enqueue(String(p.metadata.uid)); };
-    cms.addEventHandler({ update: (_a, b) => touch(b), add: touch });
-    secrets.addEventHandler({ update: (_a, b) => touch(b), add: touch });
   }
 
   get nodeName(): string { return this.options.nodeName; }
 
   async start(signal: AbortSignal): Promise<void> {
     this.signal = signal;
+    signal.addEventListener("abort", () => this.objectsSignal.abort(), { once: true });
     mkdirSync(join(this.options.rootDir, "pods"), { recursive: true });
     this.nodeIP = this.options.nodeIP ?? "";
     await this.registerNode();
@@ -115,7 +122,12 @@ export class Kubelet {
     this.pods.addEventHandler({
       add: (p) => this.track(p),
       update: (_o, p) => this.track(p),
-      delete: (p) => { this.podsByUid.delete(String(p.metadata.uid)); this.enqueue(String(p.metadata.uid)); },
+      delete: (p) => {
+        const uid = String(p.metadata.uid);
+        this.podsByUid.delete(uid);
+        for (const w of Object.values(this.objectWatchers)) w.deletePod(uid);
+        this.enqueue(uid);
+      },
     });
     void this.pods.run(signal);
     this.stats.start(signal);
@@ -135,6 +147,11 @@ export class Kubelet {
   private track(p: Pod): void {
     const uid = String(p.metadata.uid);
     this.podsByUid.set(uid, p);
+    const refs = podReferences(p as PodObject);
+    const ns = p.metadata.namespace;
+    this.objectWatchers.secrets.setPod(uid, refs.secrets.map((n) => [ns, n]));
+    this.objectWatchers.cms.setPod(uid, refs.configMaps.map((n) => [ns, n]));
+    this.objectWatchers.pvcs.setPod(uid, refs.claims.map((n) => [ns, n]));
     this.enqueue(uid);
   }
 

@@ -33,9 +33,13 @@ export interface Pki {
   serviceAccountKey: ServiceAccountKey;
 }
 
-/** The join token agents are given: the CA's fingerprint (so they can trust the server on first contact) and the secret, as k3s's. */
-export function joinToken(pki: Pki): string {
-  return `K10${caFingerprint(pki.caCert)}::node:${pki.nodeToken}`;
+/**
+ * The join token agents are given: the CA's fingerprint (so they can trust the
+ * server on first contact) and a bootstrap token `<id>.<secret>`, as k3s's
+ * `K10<sha256>::<id>.<secret>` form.
+ */
+export function joinToken(pki: Pki, bootstrapToken: string): string {
+  return `K10${caFingerprint(pki.caCert)}::${bootstrapToken}`;
 }
 
 /** SHA-256 of the CA certificate as served at /cacerts. */
@@ -43,10 +47,17 @@ export function caFingerprint(caPem: string): string {
   return createHash("sha256").update(caPem).digest("hex");
 }
 
-/** Splits a join token into the CA fingerprint and the secret. */
+/**
+ * Splits a join token into the CA fingerprint and the credential: k3s's
+ * `K10<sha256>::<id>.<secret>`, its `K10<sha256>::<user>:<password>` form
+ * (user node or server, as older node-token files hold), or a bare token.
+ */
 export function parseJoinToken(token: string): { caHash?: string; secret: string } {
-  const m = /^K10([0-9a-f]{64})::node:(.+)$/.exec(token.trim());
-  return m ? { caHash: m[1], secret: m[2]! } : { secret: token.trim() };
+  const t = token.trim();
+  const m = /^K10([0-9a-f]{64})::(.+)$/.exec(t);
+  if (!m) return { secret: t };
+  const userPassword = /^(?:node|server):(.+)$/.exec(m[2]!);
+  return { caHash: m[1], secret: userPassword ? userPassword[1]! : m[2]! };
 }
 
 /**

@@ -4,6 +4,7 @@ import { SqliteStore } from "./sqlite/sqlite-store.js";
 import type { Store } from "./store.js";
 
 export * from "./store.js";
+export * from "./encryption/index.js";
 export { SqliteStore, EtcdStore };
 
 /**

@@ -10,6 +10,12 @@ export interface KeyValue {
   createRevision: number;
   /** Revision of the last write to this key; for a deletion event, the deletion's revision. */
   modRevision: number;
+  /**
+   * Set by an encrypting layer when the value was read through a transformer
+   * other than the one writes use (an old key, or identity): rewriting it
+   * unchanged would still change the stored bytes, so a no-op update must write.
+   */
+  stale?: boolean;
 }
 
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";

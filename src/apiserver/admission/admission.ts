@@ -28,6 +28,8 @@ export interface AdmissionAttributes {
   dryRun: boolean;
   /** Adds a warning the client is shown (a `Warning: 299` header), as upstream's warning.AddWarning. */
   addWarning(text: string): void;
+  /** Adds an annotation to the request's audit event (PodSecurity's audit level writes there). */
+  addAuditAnnotation?(key: string, value: string): void;
 }
 
 export interface AdmissionPlugin {

@@ -4,7 +4,7 @@
  * policy stages go just before ResourceQuota, which stays last so that only
  * an object every other step accepted is charged.
  */
-import type { Namespace, Pod, ResourceQuota as ResourceQuotaObject, ServiceAccount } from "kubernetes-types/core/v1.js";
+import type { Namespace, Node, Pod, ResourceQuota as ResourceQuotaObject, ServiceAccount } from "kubernetes-types/core/v1.js";
 import type { IngressClass } from "kubernetes-types/networking/v1.js";
 import type { PriorityClass } from "kubernetes-types/scheduling/v1.js";
 import type { StorageClass } from "kubernetes-types/storage/v1.js";
@@ -17,6 +17,11 @@ import { NamespaceLifecycle } from "./plugins/namespace-lifecycle.js";
 import { Priority } from "./plugins/priority.js";
 import { PodSecurity } from "./plugins/pod-security/index.js";
 import { ResourceQuota } from "./plugins/resource-quota.js";
+import { NodeRestriction } from "./plugins/node-restriction.js";
+import { CertificateApproval } from "./plugins/certificate-approval.js";
+import { CertificateSigning } from "./plugins/certificate-signing.js";
+import { CertificateSubjectRestriction } from "./plugins/certificate-subject-restriction.js";
+import type { Authorizer } from "../authorization/authorizer.js";
 import { ServiceAccountAdmission } from "./plugins/service-account.js";
 
 /** What the plugins read: caches that follow watches, with storage behind them. */
@@ -33,6 +38,11 @@ export interface AdmissionDependencies {
     cached(namespace: string): ResourceQuotaObject[];
     charge(quota: AdmissionObject, update: (used: Record<string, string>) => Record<string, string>): Promise<void>;
   };
+  /** NodeRestriction's reads. */
+  getPod(namespace: string, name: string): Promise<Pod | undefined>;
+  getNode(name: string): Promise<Node | undefined>;
+  /** The server's authorizer, for CertificateApproval and CertificateSigning. */
+  authorizer: Authorizer;
   /** Plugins other components add at their place in the order (webhooks, policies). */
   extra?: { beforeQuota?: AdmissionPlugin[] };
   /** Where plugins' audit annotations go (the audit log). */
@@ -43,10 +53,14 @@ export function recommendedAdmission(deps: AdmissionDependencies): AdmissionChai
   return new AdmissionChain([
     new NamespaceLifecycle({ getNamespace: deps.getNamespace }),
     new ServiceAccountAdmission({ getServiceAccount: deps.getServiceAccount }),
+    new NodeRestriction({ getPod: deps.getPod, getNode: deps.getNode }),
     new PodSecurity({ getNamespace: deps.getNamespace, listPods: deps.listPods, recordAuditAnnotations: deps.recordAuditAnnotations }),
     new Priority({ getClass: deps.getPriorityClass, classes: deps.priorityClasses }),
     new DefaultTolerationSeconds(),
     new DefaultStorageClass({ storageClasses: deps.storageClasses }),
+    new CertificateApproval({ authorizer: deps.authorizer }),
+    new CertificateSigning({ authorizer: deps.authorizer }),
+    new CertificateSubjectRestriction(),
     new DefaultIngressClass({ ingressClasses: deps.ingressClasses }),
     ...(deps.extra?.beforeQuota ?? []),
     new ResourceQuota(deps.quotas),

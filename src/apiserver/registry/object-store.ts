@@ -36,6 +36,8 @@ export interface WriteOptions {
   applied?: Set<string>;
   /** Where admission's warnings for the client are collected. */
   warnings?: string[];
+  /** Annotates the request's audit event. */
+  auditAnnotate?: (key: string, value: string) => void;
 }
 
 export interface ListOptions {
@@ -66,6 +68,7 @@ export interface DeleteOptions {
   /** Who deletes (set for requests from clients), for admission. */
   user?: UserInfo;
   warnings?: string[];
+  auditAnnotate?: (key: string, value: string) => void;
 }
 
 export interface ObjectEvent {
@@ -158,7 +161,7 @@ export class ObjectStore {
     return {
       info, operation, object: obj, oldObject: old, namespace: obj.metadata?.namespace ?? old?.metadata?.namespace ?? "",
       name: obj.metadata?.name ?? old?.metadata?.name ?? "", subresource: opts.subresource ?? "", user: opts.user ?? APISERVER_USER,
-      dryRun: Boolean(opts.dryRun), addWarning: (text) => { opts.warnings?.push(text); },
+      dryRun: Boolean(opts.dryRun), addWarning: (text) => { opts.warnings?.push(text); }, addAuditAnnotation: opts.auditAnnotate,
     };
   }
 
@@ -293,7 +296,7 @@ export class ObjectStore {
       const current = this.present(info, decode(kv));
       const desired = await mutate(structuredClone(current));
       try {
-        return { object: await this.commitUpdate(info, current, desired, kv.modRevision, opts), created: false };
+        return { object: await this.commitUpdate(info, current, desired, kv.modRevision, opts, kv.stale), created: false };
       } catch (err) {
         const pinned = desired.metadata?.resourceVersion !== undefined && desired.metadata.resourceVersion !== "";
         if (isStoreError(err, "Conflict") && !pinned && attempt < 5) continue;
@@ -305,7 +308,7 @@ export class ObjectStore {
   }
 
   /** Turns a desired object into the stored one and writes it, guarded by the revision it was read at. */
-  private async commitUpdate(info: ResourceInfo, current: Obj, input: Obj, readRevision: number, opts: WriteOptions): Promise<Obj> {
+  private async commitUpdate(info: ResourceInfo, current: Obj, input: Obj, readRevision: number, opts: WriteOptions, stale?: boolean): Promise<Obj> {
     const name = current.metadata.name as string;
     if (!input || typeof input !== "object" || Array.isArray(input)) throw badRequest("the body of the request was not a JSON object");
     let obj = structuredClone(input);
@@ -361,7 +364,8 @@ export class ObjectStore {
     m.managedFields = updateManagedFields(current, obj, opts.fieldManager, groupVersion(info), opts.applied ? "Apply" : "Update", opts.subresource, opts.applied);
     if (!m.managedFields.length) delete m.managedFields;
     m.resourceVersion = cm.resourceVersion;
-    if (sameObject(obj, current)) return current;
+    // A stale value (read through an old encryption key) is rewritten even when unchanged, as upstream.
+    if (sameObject(obj, current) && !stale) return current;
     if ((m.finalizers ?? []).length === 0) delete m.finalizers;
     // The last finalizer of an object being deleted went away: the delete completes now.
     if (m.deletionTimestamp && !(m.finalizers ?? []).length && (strategies[info.kind]?.readyToDelete?.(obj) ?? true)) {
@@ -405,7 +409,7 @@ export class ObjectStore {
         throw conflict(info.resource, info.group, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
       }
       if (attempt === 0 && this.admission) {
-        const attrs = this.attributes(info, "DELETE", current, current, { dryRun: options.dryRun, user: options.user, warnings: options.warnings });
+        const attrs = this.attributes(info, "DELETE", current, current, { dryRun: options.dryRun, user: options.user, warnings: options.warnings, auditAnnotate: options.auditAnnotate });
         await this.admission.admit(attrs);
         await this.admission.validate(attrs);
       }

@@ -1,32 +1,91 @@
 /**
- * Approves the serving certificates kubelets ask for when they join, as k3s
- * does for its agents (upstream leaves kubelet-serving requests to an admin
- * or a third-party approver): a request for kubernetes.io/kubelet-serving
- * from a node (group system:nodes) for `system:node:NAME` in `system:nodes`,
- * with server usages and only DNS names and IP addresses. Anything else waits
- * for `kubectl certificate approve` or `deny`.
+ * Approves the certificates nodes ask for, as upstream's csrapproving
+ * controller (pkg/controller/certificates/approver): a kubelet client
+ * certificate (signer kubernetes.io/kube-apiserver-client-kubelet, subject
+ * `system:node:NAME` in `system:nodes`, client usages, no alternative names)
+ * is approved when a SubjectAccessReview says its requester may create
+ * `certificatesigningrequests/selfnodeclient` (a node renewing its own: the
+ * requester is the subject) or `certificatesigningrequests/nodeclient` (a
+ * bootstrap token; the bootstrap policy gives that to system:bootstrappers).
+ *
+ * Kubelet serving certificates are approved too, as k3s does for its agents
+ * (upstream leaves them to an admin or a third-party approver): signer
+ * kubernetes.io/kubelet-serving, asked by the node itself (requester
+ * `system:node:NAME` in system:nodes, the same name as the subject), server
+ * usages and only DNS names and IP addresses. Anything else waits for
+ * `kubectl certificate approve` or `deny`. So are a node's requests for its
+ * Service proxy's client certificate (system:kube-proxy), which k3s gives
+ * its agents too.
  */
 import { WorkQueue, type Informer } from "../../client/index.js";
 import { describeRequest } from "../../pki/index.js";
 import { type Controller, type ControllerContext, type Obj, runQueue } from "../controller.js";
-import { KUBELET_SERVING, conditionOf, csrs, requestPem } from "./csr.js";
+import { KUBELET_CLIENT, KUBELET_SERVING, conditionOf, csrs, requestPem } from "./csr.js";
 
 const SERVING_USAGES = new Set(["digital signature", "key encipherment", "server auth"]);
+const subjectAccessReviews = { group: "authorization.k8s.io", version: "v1", resource: "subjectaccessreviews", namespaced: false };
 
-/** Why the approver will not approve a request on its own (undefined: it will). */
-export function notAutoApprovable(csr: Obj): string | undefined {
-  if (csr.spec?.signerName !== KUBELET_SERVING) return "not a kubelet serving certificate";
-  if (!(csr.spec?.groups ?? []).includes("system:nodes")) return "not requested by a node";
-  if (!(csr.spec?.usages ?? []).every((u: string) => SERVING_USAGES.has(u)) || !(csr.spec?.usages ?? []).includes("server auth")) return "usages other than serving";
-  try {
-    const req = describeRequest(requestPem(csr));
-    if (!req.commonName?.startsWith("system:node:") || req.organizations.join() !== "system:nodes") return "subject is not system:node:NAME in system:nodes";
-    if (!req.dnsNames.length && !req.ips.length) return "no DNS names or IP addresses";
-  } catch (err) {
-    return `unreadable request: ${(err as Error).message}`;
+/** A CSR's request as the approver reads it. */
+type Parsed = ReturnType<typeof describeRequest>;
+
+const sameSet = (a: string[], b: string[]) => a.length === b.length && b.every((x) => a.includes(x));
+
+/** Why a request is not a kubelet client certificate request (upstream's ValidateKubeletClientCSR), or undefined. */
+export function notKubeletClient(csr: Obj, req: Parsed): string | undefined {
+  if (csr.spec?.signerName !== KUBELET_CLIENT) return "not a kubelet client certificate";
+  if (req.organizations.length !== 1 || req.organizations[0] !== "system:nodes") return "subject organization is not system:nodes";
+  if (req.dnsNames.length || req.ips.length) return "dnsNames, emailAddresses, ipAddresses and uris are not allowed";
+  if (!req.commonName?.startsWith("system:node:")) return `subject common name does not begin with system:node:`;
+  const usages = [...new Set<string>(csr.spec?.usages ?? [])];
+  if (!sameSet(usages, ["digital signature", "key encipherment", "client auth"]) && !sameSet(usages, ["digital signature", "client auth"])) {
+    return "usages did not match [client auth digital signature key encipherment]";
   }
   return undefined;
 }
+
+/** Why the approver will not approve a serving request on its own (undefined: it will). */
+export function notAutoApprovableServing(csr: Obj, req: Parsed): string | undefined {
+  if (csr.spec?.signerName !== KUBELET_SERVING) return "not a kubelet serving certificate";
+  if (!(csr.spec?.groups ?? []).includes("system:nodes")) return "not requested by a node";
+  if (!(csr.spec?.usages ?? []).every((u: string) => SERVING_USAGES.has(u)) || !(csr.spec?.usages ?? []).includes("server auth")) return "usages other than serving";
+  if (!req.commonName?.startsWith("system:node:") || req.organizations.join() !== "system:nodes") return "subject is not system:node:NAME in system:nodes";
+  if (csr.spec?.username !== req.commonName) return "requested by another user than the subject";
+  if (!req.dnsNames.length && !req.ips.length) return "no DNS names or IP addresses";
+  return undefined;
+}
+
+/**
+ * Why the approver will not approve a node's kube-proxy client request on its
+ * own (undefined: it will). Skiff's agents run the Service proxy in-process,
+ * so, as k3s hands its agents a kube-proxy certificate, a node may get one
+ * for CN system:kube-proxy (no groups, no alternative names, client usages)
+ * from the kube-apiserver-client signer.
+ */
+export function notAutoApprovableProxy(csr: Obj, req: Parsed): string | undefined {
+  if (csr.spec?.signerName !== "kubernetes.io/kube-apiserver-client") return "not a kube-apiserver-client certificate";
+  if (req.commonName !== "system:kube-proxy" || req.organizations.length) return "subject is not system:kube-proxy without groups";
+  if (req.dnsNames.length || req.ips.length) return "alternative names";
+  if (!String(csr.spec?.username ?? "").startsWith("system:node:") || !(csr.spec?.groups ?? []).includes("system:nodes")) return "not requested by a node";
+  const usages = [...new Set<string>(csr.spec?.usages ?? [])];
+  if (!sameSet(usages, ["digital signature", "client auth"]) && !sameSet(usages, ["digital signature", "key encipherment", "client auth"])) return "usages other than client";
+  return undefined;
+}
+
+/** The kinds of kubelet client request, in upstream's order, with the permission each needs. */
+const RECOGNIZERS = [
+  { subresource: "selfnodeclient", recognize: (csr: Obj, req: Parsed) => csr.spec?.username === req.commonName && !notKubeletClient(csr, req),
+    message: "Auto approving self kubelet client certificate after SubjectAccessReview." },
+  { subresource: "nodeclient", recognize: (csr: Obj, req: Parsed) => !notKubeletClient(csr, req),
+    message: "Auto approving kubelet client certificate after SubjectAccessReview." },
+];
+
+/** The permissions a kubelet client request could be approved under, in the order they are tried. */
+export function recognize(csr: Obj, req: Parsed): { subresource: string; message: string }[] {
+  return RECOGNIZERS.filter((r) => r.recognize(csr, req)).map(({ subresource, message }) => ({ subresource, message }));
+}
+
+/** Retry a recognised request the review refused: the bootstrap policy may not be in place yet. */
+const RETRY_REFUSED_MS = 5000;
 
 export class CsrApprover implements Controller {
   readonly name = "csrapproving";
@@ -44,15 +103,47 @@ export class CsrApprover implements Controller {
     return runQueue(this.queue, signal, 1, (key) => this.sync(key), this.ctx, "certificate signing request approval");
   }
 
-  private async sync(name: string): Promise<void> {
+  private async sync(name: string): Promise<number | void> {
     const csr = this.requests.get(name);
-    if (!csr || conditionOf(csr, "Approved") || conditionOf(csr, "Denied") || notAutoApprovable(csr)) return;
+    if (!csr || csr.status?.certificate || conditionOf(csr, "Approved") || conditionOf(csr, "Denied")) return;
+    let req: Parsed;
+    try {
+      req = describeRequest(requestPem(csr));
+    } catch {
+      return; // Unreadable: the signer fails it, a person denies it.
+    }
+    if (csr.spec?.signerName === KUBELET_SERVING) {
+      if (!notAutoApprovableServing(csr, req)) await this.approve(csr, "Auto approving kubelet serving certificate of the node it names.");
+      return;
+    }
+    if (!notAutoApprovableProxy(csr, req)) return this.approve(csr, `Auto approving kube-proxy client certificate of node ${String(csr.spec.username).slice(12)}.`);
+    const tried: string[] = [];
+    for (const r of recognize(csr, req)) {
+      tried.push(r.subresource);
+      if (await this.allowed(csr, r.subresource)) return this.approve(csr, r.message);
+    }
+    if (tried.length) {
+      this.ctx.log("recognized a kubelet client certificate request but the subject access review did not allow it", { csr: name, tried });
+      return RETRY_REFUSED_MS;
+    }
+  }
+
+  /** Asks the API server whether the requester may create certificatesigningrequests/<subresource>. */
+  private async allowed(csr: Obj, subresource: string): Promise<boolean> {
+    const review = await this.ctx.client.create<Obj>(subjectAccessReviews, undefined, {
+      apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", metadata: {},
+      spec: {
+        user: csr.spec?.username, uid: csr.spec?.uid, groups: csr.spec?.groups, extra: csr.spec?.extra,
+        resourceAttributes: { group: "certificates.k8s.io", version: "*", resource: "certificatesigningrequests", subresource, verb: "create" },
+      },
+    });
+    return review.status?.allowed === true;
+  }
+
+  private async approve(csr: Obj, message: string): Promise<void> {
     const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
-    const conditions = [...(csr.status?.conditions ?? []), {
-      type: "Approved", status: "True", reason: "AutoApproved", message: "Auto approving kubelet serving certificate of a node that joined with the node token.",
-      lastUpdateTime: now, lastTransitionTime: now,
-    }];
+    const conditions = [...(csr.status?.conditions ?? []), { type: "Approved", status: "True", reason: "AutoApproved", message, lastUpdateTime: now, lastTransitionTime: now }];
     await this.ctx.client.update(csrs, undefined, { ...csr, status: { ...(csr.status ?? {}), conditions } }, "approval")
-      .catch((err) => { const c = (err as { code?: number }).code; if (c === 409) this.queue.add(name); else if (c !== 404) throw err; });
+      .catch((err) => { const c = (err as { code?: number }).code; if (c === 409) this.queue.add(csr.metadata.name!); else if (c !== 404) throw err; });
   }
 }

@@ -1,7 +1,8 @@
-/** What the CSR controllers share: the kubelet-serving signer's name and the request's conditions. */
+/** What the CSR controllers share: the kubelet signers' names and the request's conditions. */
 import type { Json, Obj } from "../controller.js";
 
 export const KUBELET_SERVING = "kubernetes.io/kubelet-serving";
+export const KUBELET_CLIENT = "kubernetes.io/kube-apiserver-client-kubelet";
 export const csrs = { group: "certificates.k8s.io", version: "v1", resource: "certificatesigningrequests", namespaced: false };
 
 export const conditionOf = (csr: Obj, type: string): Json | undefined =>

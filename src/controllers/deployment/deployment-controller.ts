@@ -55,7 +55,9 @@ export class DeploymentController implements Controller {
     // kubectl's rollout history and undo read the revision on the Deployment itself.
     const revision = String(revisionOf(newRS));
     if ((d.metadata.annotations as Record<string, string> | undefined)?.[REVISION] !== revision) {
-      await this.ctx.client.patch(Resources.deployments, d.metadata.namespace, d.metadata.name!, { metadata: { annotations: { [REVISION]: revision } } });
+      // An update of the cached copy, as upstream's controller writes it (its role allows update, not patch); a conflict requeues.
+      const annotations = { ...((d.metadata.annotations as Record<string, string> | undefined) ?? {}), [REVISION]: revision };
+      await this.ctx.client.update(Resources.deployments, d.metadata.namespace, { ...d, metadata: { ...d.metadata, annotations } });
       return;
     }
     if (d.spec?.strategy?.type === "Recreate") await this.recreate(d, newRS, old);

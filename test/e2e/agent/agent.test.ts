@@ -1,12 +1,14 @@
 /**
  * `skiff agent` joining a running server as a further node, as a user runs
- * it: with the server's node token, on the process runtime (so it runs
- * beside any other test's node), its kubelet's serving certificate obtained
- * through a CertificateSigningRequest.
+ * it: with the server's join token (a bootstrap token), on the process
+ * runtime (so it runs beside any other test's node). TLS bootstrapping: the
+ * bootstrap token gets the node its `system:node:NAME` client certificate
+ * through a kube-apiserver-client-kubelet CSR, and as that node it asks for
+ * its kubelet's serving certificate.
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -51,24 +53,41 @@ describe("skiff agent", { skip: existsSync("/bin/busybox") ? false : "busybox is
     const bad = runAgent(["--server", server.url, "--token", forged, "--data-dir", join(agentDir, "bad"), "--runtime", "process"]);
     assert.equal(await bad.exited, 1);
     assert.match(bad.output(), /the CA served by https:\/\/127\.0\.0\.1:\d+ does not match the token's fingerprint/);
-    const wrongSecret = runAgent(["--server", server.url, "--token", `${token.slice(0, 67)}::node:nope`, "--data-dir", join(agentDir, "bad"), "--runtime", "process"]);
+    const wrongSecret = runAgent(["--server", server.url, "--token", `${token.slice(0, 67)}::abcdef.0123456789abcdef`, "--data-dir", join(agentDir, "bad"), "--runtime", "process"]);
     assert.equal(await wrongSecret.exited, 1);
     assert.match(wrongSecret.output(), /the server refused the token/);
+    const oldForm = runAgent(["--server", server.url, "--token", `${token.slice(0, 67)}::node:0123456789abcdef0123456789abcdef`, "--data-dir", join(agentDir, "bad"), "--runtime", "process"]);
+    assert.equal(await oldForm.exited, 1);
+    assert.match(oldForm.output(), /the token is not a bootstrap token/);
   });
 
-  it("joins with the node token, gets a signed serving certificate, and runs pods that kubectl reaches", async () => {
+  it("joins through TLS bootstrapping, gets signed client and serving certificates, and runs pods that kubectl reaches", async () => {
     const token = readFileSync(join(server.dataDir, "node-token"), "utf8").trim();
-    assert.match(token, /^K10[0-9a-f]{64}::node:[0-9a-f]+$/);
+    const m = /^K10[0-9a-f]{64}::([a-z0-9]{6})\.[a-z0-9]{16}$/.exec(token);
+    assert.ok(m, `node-token holds ${token.slice(0, 70)}...`);
+    const id = m[1]!;
     agent = runAgent(["--server", server.url, "--token", token, "--data-dir", agentDir, "--runtime", "process", "--node-name", "agent-1", "--kubelet-port", "0", "--pod-bridge", "skiff-agent0"]);
-    await eventually(async () => /^agent-1\s+Ready\s/m.test(await kubectl.ok(["get", "nodes"])), 30_000, 200);
+    await eventually(async () => /^agent-1\s+Ready\s/m.test(await kubectl.ok(["get", "nodes"])), 30_000, 200)
+      .catch((err: Error) => { throw new Error(`${err.message}; the agent said:\n${agent!.output()}`); });
+    await eventually(() => /joined/.test(agent!.output()) || undefined, 30_000, 200)
+      .catch((err: Error) => { throw new Error(`${err.message}; the agent said:\n${agent!.output()}`); });
     assert.match(agent.output(), /Node agent-1 joined https:\/\/127\.0\.0\.1:\d+ and runs pods with process/);
 
+    // The bootstrap token asked for the node's client certificate; the node itself for its serving certificate.
     const csrs = await kubectl.ok(["get", "csr"]);
-    assert.match(csrs, /^csr-agent-1-\w+\s+\S+\s+kubernetes\.io\/kubelet-serving\s+system:node-bootstrap\s+<none>\s+Approved,Issued$/m);
-    const csr = (await json(["get", "csr"])).items[0];
-    assert.deepEqual(csr.spec.groups, ["system:nodes", "system:authenticated"]);
+    assert.match(csrs, new RegExp(`^node-csr-\\w+\\s+\\S+\\s+kubernetes\\.io/kube-apiserver-client-kubelet\\s+system:bootstrap:${id}\\s+<none>\\s+Approved,Issued$`, "m"));
+    assert.match(csrs, /^csr-agent-1-\w+\s+\S+\s+kubernetes\.io\/kubelet-serving\s+system:node:agent-1\s+<none>\s+Approved,Issued$/m);
+    // And for its Service proxy's identity, system:kube-proxy, as k3s gives its agents.
+    assert.match(csrs, /^proxy-csr-\w+\s+\S+\s+kubernetes\.io\/kube-apiserver-client\s+system:node:agent-1\s+<none>\s+Approved,Issued$/m);
+    const items: Json[] = (await json(["get", "csr"])).items;
+    const client = items.find((c) => c.spec.signerName === "kubernetes.io/kube-apiserver-client-kubelet")!;
+    assert.deepEqual(client.spec.groups, ["system:bootstrappers", "system:authenticated"]);
+    assert.equal(client.status.conditions[0].message, "Auto approving kubelet client certificate after SubjectAccessReview.");
+    const serving = items.find((c) => c.spec.signerName === "kubernetes.io/kubelet-serving")!;
+    assert.deepEqual(serving.spec.groups, ["system:nodes", "system:authenticated"]);
 
-    await kubectl.ok(["run", "greeter", "--image=unused", "--command", "--", "sh", "-c", "echo hello from the agent; sleep 600"]);
+    // The process runtime mounts no volumes, so no service-account token either.
+    await kubectl.ok(["run", "greeter", "--image=unused", `--overrides={"spec":{"automountServiceAccountToken":false}}`, "--command", "--", "sh", "-c", "echo hello from the agent; sleep 600"]);
     await eventually(async () => (await json(["get", "pod", "greeter"])).status.phase === "Running", 30_000, 200);
     assert.equal((await json(["get", "pod", "greeter"])).spec.nodeName, "agent-1");
     // Logs and exec go from the API server to the agent's kubelet, which shows the certificate the cluster CA signed.
@@ -81,6 +100,41 @@ describe("skiff agent", { skip: existsSync("/bin/busybox") ? false : "busybox is
     assert.equal(await agent.exited, 0);
     agent = runAgent(["--server", server.url, "--token", token, "--data-dir", agentDir, "--runtime", "process", "--node-name", "agent-1", "--kubelet-port", "0", "--pod-bridge", "skiff-agent0"]);
     await eventually(() => /joined/.test(agent!.output()) || undefined, 30_000, 200);
-    assert.equal((await json(["get", "csr"])).items.length, 1);
+    assert.equal((await json(["get", "csr"])).items.length, 3);
+  });
+
+  it("lists the join token and makes new ones that cannot read secrets", async () => {
+    const token = readFileSync(join(server.dataDir, "node-token"), "utf8").trim();
+    const bootstrap = token.slice(69);
+    const skiff = (args: string[]) => new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(repoRoot, "bin/skiff.js"), "token", ...args, "--kubeconfig", server.kubeconfig], { stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+      child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+      child.once("exit", (code) => resolve({ code, out }));
+    });
+    const listed = await skiff(["list"]);
+    assert.equal(listed.code, 0, listed.out);
+    assert.match(listed.out, /^TOKEN\s+TTL\s+EXPIRES\s+USAGES\s+DESCRIPTION\s+EXTRA GROUPS$/m);
+    assert.match(listed.out, new RegExp(`^${bootstrap.replace(".", "\\.")}\\s+<forever>\\s+<never>\\s+authentication,signing\\s+`, "m"));
+    const created = await skiff(["create", "--ttl", "1h", "--description", "for the test"]);
+    assert.equal(created.code, 0, created.out);
+    assert.equal(created.out.slice(0, 69), token.slice(0, 69));
+    const fresh = created.out.trim().slice(69);
+    assert.match((await skiff(["list"])).out, new RegExp(`^${fresh.replace(".", "\\.")}\\s+(59m|1h)\\s+\\S+Z\\s+authentication,signing\\s+for the test`, "m"));
+
+    // A bootstrap token is for joining only: it may not read secrets.
+    const tokenConfig = join(agentDir, "bootstrap.kubeconfig");
+    writeFileSync(tokenConfig, [
+      "apiVersion: v1", "kind: Config",
+      `clusters: [{name: c, cluster: {server: "${server.url}", certificate-authority-data: ${Buffer.from(readFileSync(join(server.dataDir, "tls", "ca.crt"))).toString("base64")}}}]`,
+      `users: [{name: u, user: {token: "${fresh}"}}]`,
+      "contexts: [{name: c, context: {cluster: c, user: u}}]", "current-context: c", "",
+    ].join("\n"), { mode: 0o600 });
+    const asBootstrap = kubectlFor(tokenConfig);
+    const denied = await asBootstrap.run(["get", "secrets", "-A"]);
+    assert.notEqual(denied.code, 0);
+    assert.match(denied.stderr, new RegExp(`Error from server \\(Forbidden\\): secrets is forbidden: User "system:bootstrap:${fresh.slice(0, 6)}" cannot list resource "secrets" in API group "" at the cluster scope`));
+    assert.equal((await skiff(["delete", fresh])).code, 0);
   });
 });

@@ -32,7 +32,7 @@ describe("bootstrap policy", () => {
       "system:persistent-volume-provisioner", "system:certificates.k8s.io:certificatesigningrequests:nodeclient", "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient",
       "system:certificates.k8s.io:kube-apiserver-client-approver", "system:certificates.k8s.io:kube-apiserver-client-kubelet-approver", "system:certificates.k8s.io:kubelet-serving-approver",
       "system:certificates.k8s.io:legacy-unknown-approver", "system:service-account-issuer-discovery", "system:controller:clusterrole-aggregation-controller",
-      "system:controller:deployment-controller", "system:controller:generic-garbage-collector", "skiff:ingress-controller", "skiff:local-path-provisioner", "skiff:csr-signer"]) {
+      "system:controller:deployment-controller", "system:controller:generic-garbage-collector", "system:skiff-controller", "skiff:local-path-provisioner", "skiff:csr-signer"]) {
       assert.ok(names.has(n), n);
     }
   });
@@ -60,8 +60,8 @@ describe("bootstrap policy", () => {
     { name: "the deployment controller writes replicasets", attrs: resourceAttrs(user("system:serviceaccount:kube-system:deployment-controller"), "create", "replicasets", { apiGroup: "apps", namespace: "x" }), allowed: true },
     { name: "the proxy watches endpointslices", attrs: resourceAttrs(user("system:kube-proxy"), "watch", "endpointslices", { apiGroup: "discovery.k8s.io" }), allowed: true },
     { name: "service accounts find the issuer", attrs: pathAttrs(user("system:serviceaccount:a:b", "system:serviceaccounts"), "get", "/openid/v1/jwks"), allowed: true },
-    { name: "the ingress controller updates ingress status", attrs: resourceAttrs(user("skiff:ingress-controller"), "update", "ingresses", { apiGroup: "networking.k8s.io", namespace: "a", name: "i", subresource: "status" }), allowed: true },
-    { name: "the ingress controller does not write ingresses", attrs: resourceAttrs(user("skiff:ingress-controller"), "update", "ingresses", { apiGroup: "networking.k8s.io", namespace: "a", name: "i" }), allowed: false },
+    { name: "the node add-ons (ingress controller) update ingress status", attrs: resourceAttrs(user("system:skiff-controller"), "update", "ingresses", { apiGroup: "networking.k8s.io", namespace: "a", name: "i", subresource: "status" }), allowed: true },
+    { name: "the node add-ons do not write ingresses", attrs: resourceAttrs(user("system:skiff-controller"), "update", "ingresses", { apiGroup: "networking.k8s.io", namespace: "a", name: "i" }), allowed: false },
   ];
   for (const c of cases) it(c.name, () => assert.equal(rbac.authorize(c.attrs).decision === "Allow", c.allowed));
 });

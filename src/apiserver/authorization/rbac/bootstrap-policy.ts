@@ -396,6 +396,8 @@ function controllerRoles(): ClusterRole[] {
       rule("delete get list watch", "certificates.k8s.io", "certificatesigningrequests"),
       rule("update", "certificates.k8s.io", "certificatesigningrequests/approval certificatesigningrequests/status"),
       rule("approve", "certificates.k8s.io", "signers", "kubernetes.io/kube-apiserver-client-kubelet"),
+      // Skiff's approver also approves nodes' own serving certificates and their proxies' system:kube-proxy ones, as k3s does.
+      rule("approve", "certificates.k8s.io", "signers", "kubernetes.io/kubelet-serving kubernetes.io/kube-apiserver-client"),
       rule("sign", "certificates.k8s.io", "signers", SIGNERS),
       rule("create", "authorization.k8s.io", "subjectaccessreviews"),
       eventsRule(),
@@ -441,6 +443,8 @@ function skiffClusterRoles(): ClusterRole[] {
       rule("create delete get list watch", CORE, "persistentvolumes"),
       rule("get list update watch", CORE, "persistentvolumeclaims"),
       rule(READ, "storage.k8s.io", "storageclasses"),
+      // It makes its own StorageClass (local-path) on first start.
+      rule("create", "storage.k8s.io", "storageclasses"),
       rule("get", CORE, "nodes"),
       eventsRule(),
     ]),
@@ -477,6 +481,11 @@ export function bootstrapClusterRoleBindings(): ClusterRoleBinding[] {
       return clusterRoleBinding(name, name, [serviceAccount("kube-system", name.slice("system:controller:".length))]);
     }),
     clusterRoleBinding(SKIFF_CONTROLLER_USER, SKIFF_CONTROLLER_USER, [user(SKIFF_CONTROLLER_USER)]),
+    // TLS bootstrapping, as kubeadm binds it: bootstrap tokens may ask for a node client certificate, which is
+    // approved for them, and nodes may renew their own.
+    clusterRoleBinding("kubeadm:kubelet-bootstrap", "system:node-bootstrapper", [group("system:bootstrappers")]),
+    clusterRoleBinding("kubeadm:node-autoapprove-bootstrap", "system:certificates.k8s.io:certificatesigningrequests:nodeclient", [group("system:bootstrappers")]),
+    clusterRoleBinding("kubeadm:node-autoapprove-certificate-rotation", "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", [group("system:nodes")]),
     // Controllers of the controller manager act as their service accounts (CONTROLLER_SERVICE_ACCOUNTS).
     clusterRoleBinding("skiff:local-path-provisioner", "skiff:local-path-provisioner", [serviceAccount("kube-system", "local-path-provisioner")]),
     clusterRoleBinding("skiff:csr-signer", "skiff:csr-signer", [serviceAccount("kube-system", "certificate-controller")]),
