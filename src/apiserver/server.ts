@@ -66,6 +66,8 @@ export interface ApiServerOptions {
   tokens?: Map<string, UserInfo>;
   /** Upstream's --anonymous-auth (default true). */
   anonymousAuth?: boolean;
+  /** Upstream's --service-account-issuer, --api-audiences and --service-account-max-token-expiration. */
+  serviceAccounts?: { issuer?: string; apiAudiences?: string[]; maxTokenExpirationSeconds?: number };
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   /** --audit-policy-file with --audit-log-path: every request goes through it (see src/apiserver/audit). */
   audit?: Auditor;
@@ -124,6 +126,7 @@ export class ApiServer {
       secrets: cache<Secret>("", "v1", "secrets"), nodes: cache<Node>("", "v1", "nodes"),
     };
     this.serviceAccounts = new ServiceAccounts({
+      ...options.serviceAccounts,
       key: options.pki.serviceAccountKey,
       get: (resource, ns, name) => bound[resource].getFresh(ns, name),
       externalAddress: () => externalAddress(this.url),
@@ -176,7 +179,10 @@ export class ApiServer {
       pods: async (ns) => (await this.objects.list(this.info("", "v1", "pods"), ns)).items,
     });
     this.handler = new ResourceHandler(this.objects, this.catalog.lookup("policy", "v1", "poddisruptionbudgets"), this.kubelets);
-    this.handler.tokenRequests = (call, addWarning) => this.serviceAccounts.tokenRequest(call, addWarning);
+    this.handler.tokenRequests = (call, addWarning) => {
+      const attrs = (object: Obj) => ({ info: this.info("", "v1", "serviceaccounts"), operation: "CREATE" as const, object, namespace: call.namespace, name: call.name, subresource: "token", user: call.user!, dryRun: false, addWarning });
+      return this.serviceAccounts.tokenRequest({ ...call, admission: (phase, tr) => this.admission[phase](attrs(tr as Obj)) }, addWarning);
+    };
     const tokens = new Map(options.tokens ?? []);
     tokens.set(options.pki.adminToken, { username: "admin", groups: [MASTERS_GROUP, AUTHENTICATED_GROUP] });
     // Joining nodes authenticate with bootstrap tokens (kube-system Secrets).
@@ -411,7 +417,7 @@ export class ApiServer {
     if (review) {
       if (req.method !== "POST" || name) throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
       const body = await this.readReviewBody(req);
-      const answer = await review(body, { user, namespace: ri.namespace, authorizer: this.authorizer, rules: this.authorizer, authenticateToken: (t) => this.authenticator.authenticateToken(t) });
+      const answer = await review(body, { user, namespace: ri.namespace, authorizer: this.authorizer, rules: this.authorizer, authenticateToken: (t, auds) => this.authenticator.authenticateToken(t, auds) });
       return sendJson(res, 201, answer);
     }
     if (info.group === "metrics.k8s.io") {

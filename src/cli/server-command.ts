@@ -48,6 +48,9 @@ Flags:
   --audit-log-maxage DAYS      days to keep rotated audit logs (default 0: no limit)
   --audit-log-maxbackup N      rotated audit logs to keep (default 0: no limit)
   --audit-log-maxsize MB       size at which the audit log is rotated (default 0: 100 MB)
+  --service-account-issuer URL  the iss of service-account tokens (default https://kubernetes.default.svc.cluster.local)
+  --api-audiences A,B          audiences a token must name to call the API (default the issuer)
+  --service-account-max-token-expiration DURATION  longest token TokenRequest issues, e.g. 24h (default: no maximum)
 `;
 
 const log = componentLog("apiserver");
@@ -83,6 +86,9 @@ export async function serverCommand(argv: string[]): Promise<number> {
       "audit-log-maxage": { type: "string", default: "0" },
       "audit-log-maxbackup": { type: "string", default: "0" },
       "audit-log-maxsize": { type: "string", default: "0" },
+      "service-account-issuer": { type: "string" },
+      "api-audiences": { type: "string" },
+      "service-account-max-token-expiration": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -99,7 +105,13 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const backing = openStore({ dataDir, datastoreEndpoint: values["datastore-endpoint"] });
   const store = encryptionConfig ? encryptStore(backing, resolve(encryptionConfig), builtinResources) : backing;
   const audit = auditorFrom(values);
-  const server = new ApiServer({ store, pki, bindAddress: bind, port: Number(values.port), log, audit: audit?.auditor });
+  const maxExpiration = values["service-account-max-token-expiration"];
+  const serviceAccounts = {
+    issuer: values["service-account-issuer"],
+    apiAudiences: values["api-audiences"]?.split(",").map((a) => a.trim()).filter(Boolean),
+    maxTokenExpirationSeconds: maxExpiration ? durationSeconds(maxExpiration, "--service-account-max-token-expiration") : undefined,
+  };
+  const server = new ApiServer({ store, pki, bindAddress: bind, port: Number(values.port), log, audit: audit?.auditor, serviceAccounts });
   await server.start();
   const kubeconfig = resolve(values["write-kubeconfig"] ?? join(dataDir, "kubeconfig.yaml"));
   writeFileSync(kubeconfig, adminKubeconfig(pki, server.url), { mode: 0o600 });
@@ -206,4 +218,11 @@ function auditorFrom(values: Record<string, string | boolean | undefined>): { au
     maxSizeMB: number("audit-log-maxsize"), log: componentLog("audit"),
   });
   return { auditor: new Auditor({ policy, backend, log: componentLog("audit") }), backend };
+}
+
+/** Go's time.ParseDuration for the units flags use (h, m, s), in whole seconds. */
+function durationSeconds(text: string, flag: string): number {
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(h|m|s)/g)];
+  if (!parts.length || parts.map((p) => p[0]).join("") !== text) throw new Error(`invalid value "${text}" for flag ${flag}: time: invalid duration "${text}"`);
+  return Math.floor(parts.reduce((sum, [, n, unit]) => sum + Number(n) * (unit === "h" ? 3600 : unit === "m" ? 60 : 1), 0));
 }

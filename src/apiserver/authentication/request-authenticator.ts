@@ -29,9 +29,9 @@ export class RequestAuthenticator {
   constructor(private readonly options: RequestAuthenticatorOptions) {}
 
   /** The token authenticators alone, for TokenReview. */
-  async authenticateToken(token: string): Promise<UserInfo | undefined> {
+  async authenticateToken(token: string, audiences?: string[]): Promise<UserInfo | undefined> {
     for (const a of this.options.tokens) {
-      const user = await a.authenticateToken(token);
+      const user = await a.authenticateToken(token, audiences);
       if (user) return user;
     }
     return undefined;

@@ -97,8 +97,8 @@ export class ServiceAccountTokenAuthenticator implements TokenAuthenticator {
     this.now = options.now ?? Date.now;
   }
 
-  async authenticateToken(token: string): Promise<UserInfo | undefined> {
-    return (await this.authenticate(token))?.user;
+  async authenticateToken(token: string, audiences?: string[]): Promise<UserInfo | undefined> {
+    return (await this.authenticate(token, audiences?.length ? audiences : undefined))?.user;
   }
 
   /**

@@ -24,5 +24,6 @@ export const BOOTSTRAPPERS_GROUP = "system:bootstrappers";
  * an ApiError 401 when it carries its kind but they are invalid.
  */
 export interface TokenAuthenticator {
-  authenticateToken(token: string): UserInfo | undefined | Promise<UserInfo | undefined>;
+  /** audiences: what the token must be meant for (TokenReview's spec.audiences); absent, the API's own. Audience-agnostic authenticators ignore it. */
+  authenticateToken(token: string, audiences?: string[]): UserInfo | undefined | Promise<UserInfo | undefined>;
 }

@@ -16,7 +16,7 @@ export interface ReviewContext {
   namespace: string;
   authorizer: Authorizer;
   rules: RuleResolver;
-  authenticateToken(token: string): Promise<UserInfo | undefined>;
+  authenticateToken(token: string, audiences?: string[]): Promise<UserInfo | undefined>;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each review decodes its own kind from the body

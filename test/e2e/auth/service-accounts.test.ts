@@ -71,6 +71,14 @@ describe("service accounts", () => {
     const r = await asToken(token).run(["auth", "whoami"]);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /Unauthorized/);
+    // A relying party asks TokenReview about its own audience.
+    const review = async (audiences?: string[]) => JSON.parse(await kubectl.ok(["create", "-o", "json", "-f", "-"], {
+      input: JSON.stringify({ apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token, audiences } }),
+    })).status;
+    const forVault = await review(["vault"]);
+    assert.equal(forVault.authenticated, true);
+    assert.equal(forVault.user.username, "system:serviceaccount:default:default");
+    assert.deepEqual(await review(), { authenticated: false, error: 'token audiences ["vault"] is invalid for the target audiences ["https://kubernetes.default.svc.cluster.local"]' });
   });
 
   it("pods get the kube-api-access volume; a token bound to a pod dies with it", async () => {
@@ -148,5 +156,31 @@ describe("service accounts", () => {
     const token = (await kubectl.ok(["create", "token", "default"])).trim();
     const kid = JSON.parse(Buffer.from(token.split(".")[0]!, "base64url").toString()).kid;
     assert.deepEqual(jwks.keys.map((k: { kid: string; use: string; alg: string; kty: string }) => [k.kid, k.use, k.alg, k.kty]), [[kid, "sig", "RS256", "RSA"]]);
+  });
+});
+
+describe("service-account flags of skiff server", () => {
+  it("--service-account-max-token-expiration shortens with a warning; --api-audiences accepts each audience", async () => {
+    await using server = await startServer({ args: ["--service-account-max-token-expiration", "24h", "--api-audiences", "https://kubernetes.default.svc.cluster.local,skiff"] });
+    const kubectl = kubectlFor(server.kubeconfig);
+    await eventually(async () => (await kubectl.run(["get", "serviceaccount", "default"])).code === 0, 20_000);
+    const long = await kubectl.run(["create", "token", "default", "--duration", "48h"]);
+    assert.equal(long.code, 0, long.stderr);
+    assert.match(long.stderr, /Warning: requested expiration of 172800 seconds shortened to 86400 seconds/);
+    const claims = JSON.parse(Buffer.from(long.stdout.trim().split(".")[1]!, "base64url").toString());
+    assert.equal(claims.exp - claims.iat, 86400);
+    assert.deepEqual(claims.aud, ["https://kubernetes.default.svc.cluster.local", "skiff"]);
+    const token = (await kubectl.ok(["create", "token", "default", "--audience", "skiff"])).trim();
+    const dir = mkdtempSync(join(tmpdir(), "skiff-e2e-sa-flags-"));
+    try {
+      const file = join(dir, "token.yaml");
+      writeFileSync(file, [
+        "apiVersion: v1", "kind: Config", "current-context: t",
+        `clusters: [{name: c, cluster: {server: "${server.url}", certificate-authority: "${join(server.dataDir, "tls", "ca.crt")}"}}]`,
+        `users: [{name: u, user: {token: "${token}"}}]`, "contexts: [{name: t, context: {cluster: c, user: u}}]", "",
+      ].join("\n"));
+      const who = JSON.parse(await kubectlFor(file).ok(["auth", "whoami", "-o", "json"]));
+      assert.equal(who.status.userInfo.username, "system:serviceaccount:default:default");
+    } finally { rmSync(dir, { recursive: true, force: true }); }
   });
 });

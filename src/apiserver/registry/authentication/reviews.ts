@@ -18,16 +18,19 @@ export function selfSubjectReview(user: UserInfo): SelfSubjectReview {
 }
 
 /** Authenticates spec.token as a request bearing it would be; an invalid token is a status, not an error. */
-export async function tokenReview(body: TokenReview, authenticate: (token: string) => Promise<UserInfo | undefined>): Promise<TokenReview> {
+export async function tokenReview(body: TokenReview, authenticate: (token: string, audiences?: string[]) => Promise<UserInfo | undefined>): Promise<TokenReview> {
   const token = body.spec?.token;
   if (!token) throw invalid("TokenReview", "authentication.k8s.io", "", [{ type: "FieldValueRequired", field: "spec.token", detail: "" }]);
   const out: TokenReview = { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", metadata: { creationTimestamp: null } as never, spec: body.spec, status: {} };
   try {
-    const user = await authenticate(token);
+    // A token is reviewed for the audiences asked about (a relying party's own), else for this API.
+    const user = await authenticate(token, body.spec.audiences?.length ? body.spec.audiences : undefined);
     out.status = user ? { authenticated: true, user: apiUser(user), audiences: body.spec.audiences } : { authenticated: false };
   } catch (err) {
     if (!(err instanceof ApiError) || err.code !== 401) throw err;
-    out.status = { authenticated: false, error: err.message };
+    // Why the token failed (a service-account token's InvalidTokenError says), as upstream's status.error; the request itself only ever hears "Unauthorized".
+    const why = (err as { why?: unknown }).why;
+    out.status = { authenticated: false, error: typeof why === "string" ? why : err.message };
   }
   return out;
 }

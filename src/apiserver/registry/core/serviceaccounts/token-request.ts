@@ -41,6 +41,13 @@ export interface TokenRequestCall {
   body: unknown;
   /** The requester. Upstream's REST handler does not use it; NodeRestriction (admission) limits what nodes may ask for. */
   user?: UserInfo;
+  /**
+   * The admission chain on this create of serviceaccounts/token: "admit"
+   * with the decoded request (mutating plugins may change it), "validate"
+   * once it passed static validation, as upstream's handler and
+   * createValidation run them.
+   */
+  admission?: (phase: "admit" | "validate", tokenRequest: TokenRequest) => Promise<void>;
 }
 
 const gvk = { group: "authentication.k8s.io", kind: "TokenRequest" };
@@ -48,6 +55,8 @@ const gvk = { group: "authentication.k8s.io", kind: "TokenRequest" };
 export async function createTokenRequest(options: TokenRequestOptions, call: TokenRequestCall): Promise<TokenRequest> {
   const { namespace, name } = call;
   const req = decodeTokenRequest(call.body);
+  if (req.spec?.expirationSeconds === undefined || req.spec?.expirationSeconds === null) req.spec = { ...req.spec, expirationSeconds: 3600 };
+  await call.admission?.("admit", req);
   const issuer = options.issuer ?? SERVICE_ACCOUNT_ISSUER;
   const apiAudiences = options.apiAudiences?.length ? options.apiAudiences : [issuer];
   const meta = req.metadata ?? {};
@@ -76,6 +85,7 @@ export async function createTokenRequest(options: TokenRequestOptions, call: Tok
   if (spec.expirationSeconds > MAX_EXPIRATION_SECONDS) errors.push({ type: "FieldValueInvalid", field: "spec.expirationSeconds", value: spec.expirationSeconds, detail: "may not specify a duration larger than 2^32 seconds" });
   // Upstream names no object in this error: TokenRequest.authentication.k8s.io "" is invalid.
   if (errors.length) throw invalid(gvk.kind, gvk.group, "", errors);
+  await call.admission?.("validate", structuredClone(out));
 
   let pod: Pod | undefined;
   let secret: Secret | undefined;
