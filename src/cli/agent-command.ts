@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { VERSION_INFO } from "../apiserver/index.js";
 import { parseBootstrapToken, parseJoinToken } from "../pki/index.js";
 import { Client } from "../client/index.js";
+import { exitWhenIdleOrSoon } from "./server-command.js";
 import { chooseRuntime, startAgent, type ProxyModeChoice, type RuntimeChoice } from "../kubelet/agent.js";
 import { clientCertificate, fetchTrustedCA, proxyCertificate, servingCertificate } from "../kubelet/bootstrap.js";
 import { componentLog } from "./component-commands.js";
@@ -85,6 +86,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
     log("stopping");
     components.abort();
     await agent.stop();
+    exitWhenIdleOrSoon();
     return 0;
   } catch (err) {
     components.abort();

@@ -189,11 +189,23 @@ export async function serverCommand(argv: string[]): Promise<number> {
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
   components.abort();
+  const t0 = Date.now();
   await agent?.stop();
   await server.stop();
   await store.close();
   audit?.backend.close();
+  log("stopped", { ms: Date.now() - t0 });
+  exitWhenIdleOrSoon();
   return 0;
+}
+
+/**
+ * Everything is stopped and state is closed: a client's kept-alive socket or
+ * a forgotten timer must not keep the process (and the addresses it held)
+ * alive after SIGTERM, as a server left behind by a test once did.
+ */
+export function exitWhenIdleOrSoon(): void {
+  setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
 }
 
 /** A client that acts as one of the cluster's components, with a client certificate from the cluster CA. */
