@@ -106,9 +106,9 @@ export class StatefulSetController implements Controller {
         if (policy.whenScaled === "Delete" && ordinal >= replicas) wanted.push(ownerRef(pod, "v1", "Pod"));
         const current = (claim.metadata.ownerReferences ?? []) as Json[];
         if (JSON.stringify(current.map((r) => r.uid).sort()) === JSON.stringify(wanted.map((r) => r.uid).sort())) continue;
-        await this.ctx.client.patch(Resources.persistentvolumeclaims, ns, claim.metadata.name!, {
-          metadata: { ownerReferences: wanted.length ? wanted : null, resourceVersion: claim.metadata.resourceVersion },
-        }).catch((err) => { if ((err as { code?: number }).code !== 404 && (err as { code?: number }).code !== 409) throw err; this.queue.add(keyOf(set)); });
+        // An update of the cached claim, guarded by its resourceVersion, as upstream's role allows (update, not patch).
+        const metadata = { ...claim.metadata, ownerReferences: wanted.length ? wanted : undefined };
+        await this.ctx.client.update(Resources.persistentvolumeclaims, ns, { ...claim, metadata } as Obj).catch((err) => { if ((err as { code?: number }).code !== 404 && (err as { code?: number }).code !== 409) throw err; this.queue.add(keyOf(set)); });
       }
     }
   }

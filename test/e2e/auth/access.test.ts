@@ -6,7 +6,8 @@
  * tell the truth; anonymous requests see only the public information.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -67,12 +68,24 @@ describe("identity and access", () => {
     const escalate = await jane.run(["create", "clusterrolebinding", "jane-admin", "--clusterrole=cluster-admin", "--user=jane"]);
     assert.notEqual(escalate.code, 0);
     assert.match(escalate.stderr, /is attempting to grant RBAC permissions not currently held/);
-    // Approving needs the approve verb on the signer, which she lacks.
+    // She may now create requests and update approvals, but approving needs the approve verb on the signer, which she lacks.
     await admin.ok(["create", "clusterrole", "csr-approver-without-signer", "--verb=update", "--resource=certificatesigningrequests/approval"]);
     await admin.ok(["create", "clusterrolebinding", "jane-approves", "--clusterrole=csr-approver-without-signer", "--user=jane"]);
-    const approve = await jane.run(["certificate", "approve", "user-jane"]);
+    const request = (name: string, subject: string) => {
+      execFileSync("openssl", ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", join(scratch, `${name}.key`), "-out", join(scratch, `${name}.csr`), "-subj", subject], { stdio: "ignore" });
+      return JSON.stringify({
+        apiVersion: "certificates.k8s.io/v1", kind: "CertificateSigningRequest", metadata: { name },
+        spec: { request: readFileSync(join(scratch, `${name}.csr`)).toString("base64"), signerName: "kubernetes.io/kube-apiserver-client", usages: ["client auth"] },
+      });
+    };
+    const masters = await jane.run(["create", "-f", "-"], { input: request("jane-admin", "/CN=jane/O=system:masters") });
+    assert.notEqual(masters.code, 0);
+    assert.match(masters.stderr, /use of kubernetes\.io\/kube-apiserver-client signer with system:masters group is not allowed/);
+    await jane.ok(["create", "-f", "-"], { input: request("jane-second", "/CN=jane") });
+    const approve = await jane.run(["certificate", "approve", "jane-second"]);
     assert.notEqual(approve.code, 0, approve.stdout);
-    assert.match(approve.stderr, /forbidden/i);
+    assert.match(approve.stderr, /user not permitted to approve requests with signerName "kubernetes\.io\/kube-apiserver-client"/);
+    assert.match(await admin.ok(["get", "csr", "jane-second"]), /\sPending$/m);
   });
 
   it("allows impersonation only with the impersonate verb", async () => {

@@ -178,7 +178,8 @@ function systemClusterRoles(): ClusterRole[] {
     clusterRole("system:persistent-volume-provisioner", [
       rule("create delete get list watch", CORE, "persistentvolumes"),
       rule("patch update", CORE, "persistentvolumes/status"),
-      rule("get list update watch", CORE, "persistentvolumeclaims"),
+      rule("get list patch update watch", CORE, "persistentvolumeclaims"),
+      rule("patch update", CORE, "persistentvolumeclaims/status"),
       rule(READ, "storage.k8s.io", "storageclasses"),
       rule("watch", CORE, "events"),
       eventsRule(),
@@ -340,7 +341,8 @@ function controllerRoles(): ClusterRole[] {
     c("persistent-volume-binder", [
       rule("create delete get list update watch", CORE, "persistentvolumes"),
       rule("update", CORE, "persistentvolumes/status"),
-      rule("get list update watch", CORE, "persistentvolumeclaims"),
+      rule("get list patch update watch", CORE, "persistentvolumeclaims"),
+      rule("patch update", CORE, "persistentvolumeclaims/status"),
       rule("update", CORE, "persistentvolumeclaims/status"),
       rule("create delete get list watch", CORE, "pods"),
       rule(READ, "storage.k8s.io", "storageclasses"),
@@ -404,7 +406,8 @@ function controllerRoles(): ClusterRole[] {
       eventsRule(),
     ]),
     c("pvc-protection-controller", [
-      rule("get list update watch", CORE, "persistentvolumeclaims"),
+      rule("get list patch update watch", CORE, "persistentvolumeclaims"),
+      rule("patch update", CORE, "persistentvolumeclaims/status"),
       rule("update", CORE, "persistentvolumeclaims/status"),
       rule(READ, CORE, "pods"),
       eventsRule(),
@@ -443,7 +446,8 @@ function skiffClusterRoles(): ClusterRole[] {
     clusterRole("skiff:local-path-provisioner", [
       rule("create delete get list watch", CORE, "persistentvolumes"),
       rule("patch update", CORE, "persistentvolumes/status"),
-      rule("get list update watch", CORE, "persistentvolumeclaims"),
+      rule("get list patch update watch", CORE, "persistentvolumeclaims"),
+      rule("patch update", CORE, "persistentvolumeclaims/status"),
       rule(READ, "storage.k8s.io", "storageclasses"),
       // It makes its own StorageClass (local-path) on first start.
       rule("create", "storage.k8s.io", "storageclasses"),
