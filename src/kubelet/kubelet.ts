@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { mkdirSync } from "node:fs";
 import { EventRecorder, Informer, InformerFactory, Resources, type Client, type KubeObject } from "../client/index.js";
 import { jsonEqual } from "../api/json-equal.js";
+import { isNotFound } from "../api/errors.js";
 import { rfc3339 } from "../api/time.js";
 import { renewNodeLease } from "./node-lease.js";
 import { ProberManager } from "./prober/prober-manager.js";
@@ -61,7 +62,7 @@ export class Kubelet {
   private node?: Json;
   private signal!: AbortSignal;
   private relistState = new Map<string, string>();
-  private objectWatchers!: Record<"cms" | "secrets" | "pvcs" | "pvs", ObjectWatchers<Json & KubeObject>>;
+  private objectWatchers!: Record<"cms" | "secrets", ObjectWatchers<Json & KubeObject>>;
   /** Stops the single-object watches; aborted with start's signal. */
   private readonly objectsSignal = new AbortController();
 
@@ -76,9 +77,11 @@ export class Kubelet {
     const cms = watchers<Json & KubeObject>(Resources.configmaps);
     const secrets = watchers<Json & KubeObject>(Resources.secrets);
     const services = this.informers.informer<Json & KubeObject>(Resources.services);
-    const pvcs = watchers<Json & KubeObject>(Resources.persistentvolumeclaims);
-    const pvs = watchers<Json & KubeObject>(Resources.persistentvolumes);
-    this.objectWatchers = { cms, secrets, pvcs, pvs };
+    this.objectWatchers = { cms, secrets };
+    // Claims and volumes are read when a pod's volumes are set up, one GET each, as upstream's kubelet does
+    // (the Node authorizer lets a node get, never list or watch, the claims and volumes of its pods).
+    const getOrNone = (r: typeof Resources.persistentvolumes, ns: string | undefined, name: string) =>
+      client.get<Json & KubeObject>(r, ns, name).catch((err) => { if (isNotFound(err)) return undefined; throw err; });
     const sources = {
       configMap: (ns: string, name: string) => cms.get(ns, name),
       secret: (ns: string, name: string) => secrets.get(ns, name),
@@ -86,8 +89,8 @@ export class Kubelet {
         const map = options.serviceAddress;
         return map ? services.list(ns).map((svc) => ({ ...svc, spec: { ...svc.spec, clusterIP: svc.spec?.clusterIP && map(svc.spec.clusterIP) } })) : services.list(ns);
       },
-      persistentVolumeClaim: (ns: string, name: string) => pvcs.get(ns, name),
-      persistentVolume: (name: string) => pvs.get(undefined, name, "volumes"),
+      persistentVolumeClaim: (ns: string, name: string) => getOrNone(Resources.persistentvolumeclaims, ns, name),
+      persistentVolume: (name: string) => getOrNone(Resources.persistentvolumes, undefined, name),
     };
     const allocatable = () => hostResources(options.rootDir).allocatable;
     this.tokens = new TokenManager({
@@ -159,7 +162,6 @@ export class Kubelet {
     const ns = p.metadata.namespace;
     this.objectWatchers.secrets.setPod(uid, refs.secrets.map((n) => [ns, n]));
     this.objectWatchers.cms.setPod(uid, refs.configMaps.map((n) => [ns, n]));
-    this.objectWatchers.pvcs.setPod(uid, refs.claims.map((n) => [ns, n]));
     this.enqueue(uid);
   }
 

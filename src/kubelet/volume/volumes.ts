@@ -19,8 +19,8 @@ import { VolumeError, volumePayload } from "./payload.js";
 export { VolumeError } from "./payload.js";
 
 export interface VolumeSources extends EnvSources {
-  persistentVolumeClaim(namespace: string, name: string): Json | undefined;
-  persistentVolume(name: string): Json | undefined;
+  persistentVolumeClaim(namespace: string, name: string): Json | undefined | Promise<Json | undefined>;
+  persistentVolume(name: string): Json | undefined | Promise<Json | undefined>;
 }
 
 /** The service-account token of a projected source (the token manager's job); throws with upstream's message when it cannot. */
@@ -97,11 +97,11 @@ export class VolumeManager {
       return written;
     }
     if (v.persistentVolumeClaim) {
-      const claim = this.sources.persistentVolumeClaim(ns, v.persistentVolumeClaim.claimName);
+      const claim = await this.sources.persistentVolumeClaim(ns, v.persistentVolumeClaim.claimName);
       if (!claim) throw new VolumeError(v.name, `persistentvolumeclaim "${v.persistentVolumeClaim.claimName}" not found`);
       const pvName = claim.spec?.volumeName;
       if (!pvName || claim.status?.phase !== "Bound") throw new VolumeError(v.name, `persistentvolumeclaim "${claim.metadata.name}" is not bound`);
-      const pv = this.sources.persistentVolume(pvName);
+      const pv = await this.sources.persistentVolume(pvName);
       const path = pv?.spec?.hostPath?.path ?? pv?.spec?.local?.path;
       if (!path) throw new VolumeError(v.name, `persistentvolume "${pvName}" has no local or hostPath source this node can mount`);
       mkdirSync(path, { recursive: true, mode: 0o777 });
