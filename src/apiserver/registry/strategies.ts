@@ -17,6 +17,8 @@ export interface Strategy {
   prepareForCreate?(obj: Obj, ctx: StrategyContext): void;
   /** Extra fields accepted in `fieldSelector` besides metadata.name and metadata.namespace. */
   fieldSelectors?: string[];
+  /** Fields whose selectable value is not the field's own text (a boolean that defaults to false, say). */
+  fieldValues?: Record<string, (obj: Obj) => string>;
   /** A PUT of an absent object creates it (upstream's AllowCreateOnUpdate). */
   allowCreateOnUpdate?: boolean;
   /** Subresources that write only their part of the object: the object to store, from the current one and the request's. */
@@ -109,12 +111,14 @@ export const strategies: Record<string, Strategy> = {
     // A namespace's finalize writes only spec.finalizers, as upstream.
     subresourceUpdates: { finalize: (cur, input) => ({ ...cur, spec: { ...(cur.spec ?? {}), finalizers: input.spec?.finalizers ?? [] } }) },
   },
-  Node: { fieldSelectors: ["spec.unschedulable"], allowCreateOnUpdate: true },
+  // An unset spec.unschedulable selects as "false", as upstream's NodeToSelectableFields.
+  Node: { fieldSelectors: ["spec.unschedulable"], fieldValues: { "spec.unschedulable": (o) => String(o.spec?.unschedulable === true) }, allowCreateOnUpdate: true },
   Endpoints: { allowCreateOnUpdate: true },
   Lease: { allowCreateOnUpdate: true },
   Secret: { fieldSelectors: ["type"] },
   Event: {
     allowCreateOnUpdate: true,
+    fieldValues: { source: (o) => o.source?.component ?? o.reportingController ?? "" },
     fieldSelectors: ["involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"],
   },
   PersistentVolumeClaim: { prepareForCreate(o) { o.status = { phase: "Pending" }; } },
@@ -141,7 +145,8 @@ export const strategies: Record<string, Strategy> = {
 
 /** Reads a field for a field selector; `source` on events means its component. */
 export function selectableField(kind: string, obj: Obj, field: string): string {
-  if (kind === "Event" && field === "source") return obj.source?.component ?? obj.reportingController ?? "";
+  const own = strategies[kind]?.fieldValues?.[field];
+  if (own) return own(obj);
   let cur: unknown = obj;
   for (const part of field.split(".")) {
     if (cur === null || typeof cur !== "object") return "";

@@ -18,7 +18,7 @@ export class EtcdStore implements Store {
   private static kv(kv: IKeyValue, value?: Buffer): KeyValue {
     return {
       key: kv.key.toString(),
-      value: (value ?? kv.value).toString(),
+      value: valueText(value ?? kv.value),
       createRevision: Number(kv.create_revision),
       modRevision: Number(kv.mod_revision),
     };
@@ -75,7 +75,7 @@ export class EtcdStore implements Store {
     const k = Buffer.from(key);
     const res = await this.client.kv.txn({
       compare: [{ key: k, target: "Create", result: "Equal", create_revision: 0 }],
-      success: [{ request_put: { key: k, value: Buffer.from(value) } }],
+      success: [{ request_put: { key: k, value: valueBytes(value) } }],
     });
     if (!res.succeeded) throw new StoreError("KeyExists", `key ${key} already exists`);
     const rev = Number(res.header.revision);
@@ -87,7 +87,7 @@ export class EtcdStore implements Store {
     const k = Buffer.from(key);
     const res = await this.client.kv.txn({
       compare: [{ key: k, target: "Mod", result: "Equal", mod_revision: expectedModRevision }],
-      success: [{ request_put: { key: k, value: Buffer.from(value), prev_kv: true } }],
+      success: [{ request_put: { key: k, value: valueBytes(value), prev_kv: true } }],
       failure: [{ request_range: { key: k } }],
     });
     if (!res.succeeded) this.casFailure(key, res.responses[0]?.response_range.kvs[0], expectedModRevision);
@@ -172,4 +172,20 @@ export class EtcdStore implements Store {
   async close(): Promise<void> {
     this.client.close();
   }
+}
+
+/**
+ * An encrypted value (storage/encryption) is a binary string, one character a
+ * byte: it goes to etcd as those bytes, byte for byte upstream's stored form,
+ * not as UTF-8 (which would inflate it past etcd's request limit). The
+ * prefix is ASCII, so it tells the two apart on the way back.
+ */
+const ENCRYPTED_PREFIX = "k8s:enc:";
+
+function valueBytes(value: string): Buffer {
+  return Buffer.from(value, value.startsWith(ENCRYPTED_PREFIX) ? "latin1" : "utf8");
+}
+
+function valueText(bytes: Buffer): string {
+  return bytes.toString(bytes.subarray(0, ENCRYPTED_PREFIX.length).toString("latin1") === ENCRYPTED_PREFIX ? "latin1" : "utf8");
 }

@@ -404,4 +404,15 @@ describe("workloads on simulated nodes", () => {
     await kubectl.ok(["create", "namespace", "accounts"]);
     await eventually(async () => (await kubectl.run(["get", "serviceaccount", "default", "-n", "accounts"])).code === 0, 10_000);
   });
+
+  it("selects nodes by spec.unschedulable, an unset field counting as false (what the conformance framework asks)", async () => {
+    const schedulable = await kubectl.ok(["get", "nodes", "--field-selector", "spec.unschedulable=false", "-o", "name"]);
+    assert.equal(schedulable.trim().split("\n").filter(Boolean).length, 3);
+    await kubectl.ok(["cordon", "sim-node-2"]);
+    try {
+      assert.equal((await kubectl.ok(["get", "nodes", "--field-selector", "spec.unschedulable=true", "-o", "name"])).trim(), "node/sim-node-2");
+    } finally {
+      await kubectl.ok(["uncordon", "sim-node-2"]);
+    }
+  });
 });
