@@ -118,4 +118,17 @@ describe("identity and access", () => {
       client.close();
     }
   });
+
+  it("refuses a privileged pod in a namespace that enforces PodSecurity restricted, and warns where it only warns", async () => {
+    await admin.ok(["create", "namespace", "locked"]);
+    await admin.ok(["label", "namespace", "locked", "pod-security.kubernetes.io/enforce=restricted"]);
+    const refused = await admin.run(["-n", "locked", "run", "root", "--image=busybox", "--privileged"]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /pods "root" is forbidden: violates PodSecurity "restricted:latest": privileged \(container "root" must not set securityContext\.privileged=true\)/);
+    await admin.ok(["create", "namespace", "watched"]);
+    await admin.ok(["label", "namespace", "watched", "pod-security.kubernetes.io/warn=baseline"]);
+    const warned = await admin.run(["-n", "watched", "run", "root", "--image=busybox", "--privileged"]);
+    assert.equal(warned.code, 0, warned.stderr);
+    assert.match(warned.stderr, /Warning: would violate PodSecurity "baseline:latest": privileged/);
+  });
 });
