@@ -25,8 +25,6 @@ export interface Pki {
   adminKey: string;
   /** Bearer token accepted for the admin, also written to the data directory. */
   adminToken: string;
-  /** The secret of the node join token: agents that present it act as nodes. */
-  nodeToken: string;
   /** Signs a PKCS#10 request as the cluster CA (the CSR signer's job): a client or serving certificate for a year, or less if asked. */
   sign(csrPem: string, usage: "server" | "client", expirationSeconds?: number): Promise<string>;
   /** Signs and verifies service-account tokens (service-account.key beside the CA). */
@@ -212,7 +210,6 @@ export async function ensurePki(dir: string, extraSans: string[] = []): Promise<
     writeFileSync(file("admin.crt"), a.cert);
   }
   if (!existsSync(file("admin.token"))) writeFileSync(file("admin.token"), randomBytes(24).toString("hex") + "\n", { mode: 0o600 });
-  if (!existsSync(file("node.token"))) writeFileSync(file("node.token"), randomBytes(24).toString("hex") + "\n", { mode: 0o600 });
   return {
     caCert: caCertPem,
     serverCert: readFileSync(file("serving.crt"), "utf8"),
@@ -220,7 +217,6 @@ export async function ensurePki(dir: string, extraSans: string[] = []): Promise<
     adminCert: readFileSync(file("admin.crt"), "utf8"),
     adminKey: readFileSync(file("admin.key"), "utf8"),
     adminToken: readFileSync(file("admin.token"), "utf8").trim(),
-    nodeToken: readFileSync(file("node.token"), "utf8").trim(),
     sign: (csrPem, usage, expirationSeconds) => signRequest(ca, csrPem, usage, expirationSeconds),
     serviceAccountKey: ensureServiceAccountKey(dir),
   };
