@@ -1,61 +1,14 @@
 import { badRequest } from "./errors.js";
+import { parseLabelSelectorText, type ParsedRequirement } from "./label-selector-parser.js";
 
 /** A parsed label selector requirement, in upstream's full syntax. */
-export interface Requirement {
-  key: string;
-  op: "=" | "!=" | "in" | "notin" | "exists" | "!";
-  values: string[];
-}
+export type Requirement = ParsedRequirement;
 
 export type Labels = Record<string, string> | undefined;
 
-/** Parses `a=b,c!=d,e in (x,y),f notin (z),g,!h`. An empty string selects everything. */
+/** Parses `a=b,c!=d,e in (x,y),f notin (z),g,!h,n>3`. An empty string selects everything. */
 export function parseLabelSelector(text: string): Requirement[] {
-  const out: Requirement[] = [];
-  let i = 0;
-  const s = text.trim();
-  const skip = () => { while (s[i] === " ") i++; };
-  const word = () => {
-    skip();
-    const m = /^[A-Za-z0-9_.\-/]*/.exec(s.slice(i))![0];
-    i += m.length;
-    return m;
-  };
-  while (i < s.length) {
-    skip();
-    if (s[i] === "!") {
-      i++;
-      const key = word();
-      if (!key) throw badRequest(`unable to parse requirement: found '${s}', expected: identifier`);
-      out.push({ key, op: "!", values: [] });
-    } else {
-      const key = word();
-      if (!key) throw badRequest(`unable to parse requirement: invalid label selector "${text}"`);
-      skip();
-      const rest = s.slice(i);
-      let m: RegExpExecArray | null;
-      if ((m = /^(==|=|!=)/.exec(rest))) {
-        i += m[0].length;
-        const value = word();
-        out.push({ key, op: m[0] === "!=" ? "!=" : "=", values: [value] });
-      } else if ((m = /^(in|notin)\s*\(/.exec(rest))) {
-        i += m[0].length;
-        const close = s.indexOf(")", i);
-        if (close < 0) throw badRequest(`unable to parse requirement: found '${s}', expected: ')'`);
-        const values = s.slice(i, close).split(",").map((v) => v.trim()).filter((v) => v !== "");
-        i = close + 1;
-        out.push({ key, op: m[1] as "in" | "notin", values });
-      } else {
-        out.push({ key, op: "exists", values: [] });
-      }
-    }
-    skip();
-    if (i < s.length) {
-      if (s[i] !== ",") throw badRequest(`unable to parse requirement: found '${s[i]}', expected: ',' in "${text}"`);
-      i++;
-    }
-  }
-  return out;
+  return parseLabelSelectorText(text);
 }
 
 export function matchesLabels(reqs: Requirement[], labels: Labels): boolean {
@@ -70,6 +23,13 @@ export function matchesLabels(reqs: Requirement[], labels: Labels): boolean {
       case "notin": if (has && r.values.includes(v!)) return false; break;
       case "exists": if (!has) return false; break;
       case "!": if (has) return false; break;
+      case ">": case "<": {
+        // Upstream compares as 64-bit integers; a value that is not one never matches.
+        if (!has || !/^[+-]?\d+$/.test(v!)) return false;
+        const diff = BigInt(v!) - BigInt(r.values[0]!);
+        if (r.op === ">" ? diff <= 0n : diff >= 0n) return false;
+        break;
+      }
     }
   }
   return true;
