@@ -13,6 +13,7 @@ import type { TLSSocket } from "node:tls";
 import { ApiError, internalError, isNotFound, notFound, pathNotFound } from "../api/errors.js";
 import { storageErrorStatus } from "./storage-errors.js";
 import { refuseUpgrade } from "../api/upgrade-refusal.js";
+import { HealthChecks, Milestone, PostStartHook } from "./healthz.js";
 import type { ResourceInfo } from "../api/resources.js";
 import type { Store } from "../storage/index.js";
 import { SYSTEM_PRIORITY_CLASSES } from "./admission/plugins/priority.js";
@@ -100,9 +101,21 @@ export class ApiServer {
   private readonly metrics = new ApiMetrics();
   private compactor?: NodeJS.Timeout;
   private readonly sockets = new Set<TLSSocket>();
+  /** Upstream's post-start hooks that readiness waits for. */
+  private readonly hooks = {
+    informerSync: new Milestone("informer-sync"),
+    rbac: new PostStartHook("rbac/bootstrap-roles"),
+    priorityClasses: new PostStartHook("scheduling/bootstrap-system-priority-classes"),
+    bootstrapController: new PostStartHook("bootstrap-controller"),
+  };
+  private readonly health: HealthChecks;
   url = "";
 
   constructor(private readonly options: ApiServerOptions) {
+    this.health = new HealthChecks([
+      { name: "etcd", check: async () => { await options.store.currentRevision(); } },
+      ...Object.values(this.hooks),
+    ]);
     this.services = new ServiceAllocations();
     // The chain reads caches that read the store that runs the chain: bound once all exist.
     this.objects = new ObjectStore(options.store, {
@@ -201,9 +214,11 @@ export class ApiServer {
   /** Loads what storage holds (CRDs, allocated addresses) and creates the built-in objects. */
   private async bootstrap(): Promise<void> {
     await Promise.all(this.caches.map((c) => c.start()));
+    this.hooks.informerSync.complete();
     this.establishing.start();
     // The bootstrap policy reconciled and the RBAC cache filled before the first request (upstream's rbac/bootstrap-roles hook).
     await this.rbac.start();
+    this.hooks.rbac.complete();
     const services = await this.objects.list(this.info("", "v1", "services"), undefined);
     for (const svc of services.items) this.services.recordService(svc);
     const ns = this.info("", "v1", "namespaces");
@@ -215,10 +230,12 @@ export class ApiServer {
         metadata: { name: pc.name }, value: pc.value, description: pc.description,
       }, { fieldManager: "skiff-apiserver" }).catch(ignoreExists);
     }
+    this.hooks.priorityClasses.complete();
     await this.objects.create(this.info("", "v1", "services"), "default", {
       metadata: { name: "kubernetes", labels: { component: "apiserver", provider: "kubernetes" } },
       spec: { clusterIP: "10.96.0.1", ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: this.options.port ?? 6443 }], sessionAffinity: "None", type: "ClusterIP" },
     }, { fieldManager: "skiff-apiserver" }).catch(ignoreExists);
+    this.hooks.bootstrapController.complete();
   }
 
   /**
@@ -306,6 +323,7 @@ export class ApiServer {
   }
 
   async stop(): Promise<void> {
+    this.health.beginShutdown();
     for (const l of this.extraListeners.splice(0)) l.close();
     clearInterval(this.compactor);
     for (const c of this.caches) c.stop();
@@ -431,12 +449,15 @@ export class ApiServer {
   private async nonResource(req: Request, res: Response, ri: RequestInfo, query: URLSearchParams): Promise<void> {
     const path = ri.path;
     const accept = req.headers.accept;
-    if (path === "/healthz" || path === "/livez" || path === "/readyz") {
-      res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
-      res.end("ok");
-      return;
+    if (this.health.handles(path)) return this.health.serve(req.method ?? "GET", path, query, res);
+    if (path === "/version") {
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        res.writeHead(405, { "content-type": "text/plain; charset=utf-8" });
+        res.end("405: Method Not Allowed");
+        return;
+      }
+      return sendJson(res, 200, VERSION_INFO);
     }
-    if (path === "/version") return sendJson(res, 200, VERSION_INFO);
     if (await this.serviceAccounts.openid.serve(req.method, path, res)) return;
     if (path === "/metrics") {
       const body = this.metrics.render({ skiff_storage_revision: await this.options.store.currentRevision() });
