@@ -3,7 +3,8 @@
  * status.used counts what its namespace holds (object counts, and the
  * requests and limits of its non-terminal pods).
  */
-import { formatAmount, usageOf } from "../../api/resource-quota.js";
+import type { ResourceQuota } from "kubernetes-types/core/v1.js";
+import { formatAmount, isPodComputeName, quotaApplies, usageOf } from "../../api/resource-quota.js";
 import { Resources, WorkQueue, type Informer, type ResourceRef } from "../../client/index.js";
 import { type Controller, type ControllerContext, type Obj, keyOf, splitKey, runQueue } from "../controller.js";
 
@@ -24,7 +25,7 @@ function sourceOf(name: string): ResourceRef | undefined {
     const [resource, ...group] = name.slice("count/".length).split(".");
     return COUNTED.find((r) => r.resource === resource && r.group === group.join("."));
   }
-  if (/^(requests\.|limits\.)?(cpu|memory)$/.test(name)) return Resources.pods;
+  if (isPodComputeName(name)) return Resources.pods;
   if (name.startsWith("services.")) return Resources.services;
   if (name === "requests.storage") return Resources.persistentvolumeclaims;
   return COUNTED.find((r) => r.group === "" && r.resource === name);
@@ -72,7 +73,7 @@ export class ResourceQuotaController implements Controller {
     for (const name of Object.keys(hard)) {
       const ref = sourceOf(name);
       if (!ref) continue;
-      const objects = this.counted.get(ref)?.list(ns) ?? [];
+      const objects = (this.counted.get(ref)?.list(ns) ?? []).filter((o) => quotaApplies(quota as ResourceQuota, ref.group, ref.resource, o));
       used[name] = formatAmount(name, objects.reduce((n, o) => n + (usageOf(ref.group, ref.resource, o).get(name) ?? 0), 0));
     }
     const status = { hard, used };

@@ -80,4 +80,27 @@ describe("resource quotas", () => {
     await eventually(async () => (await json(["get", "pods", "-n", "team-c"])).items.length === 3, 30_000);
     await eventually(async () => !(await json(["get", "rs", "-n", "team-c"])).items[0].status.conditions?.length, 30_000);
   });
+
+  it("counts only the pods a scoped quota names, and ephemeral storage and extended resources", async () => {
+    await kubectl.ok(["create", "namespace", "team-d"]);
+    await kubectl.ok(["create", "quota", "best-effort", "--hard=pods=1", "--scopes=BestEffort", "-n", "team-d"]);
+    await kubectl.ok(["create", "quota", "sized", "--hard=pods=5,requests.cpu=2,requests.ephemeral-storage=1Gi,requests.example.com/dongle=3", "--scopes=NotBestEffort", "-n", "team-d"]);
+    await counted("team-d", "best-effort");
+    await counted("team-d", "sized");
+    await kubectl.ok(["apply", "-n", "team-d", "-f", "-"], { input: pod("free", {}) });
+    const sized = { requests: { cpu: "500m", "ephemeral-storage": "300Mi", "example.com/dongle": "2" }, limits: { "example.com/dongle": "2" } };
+    await kubectl.ok(["apply", "-n", "team-d", "-f", "-"], { input: pod("paid", sized) });
+    assert.deepEqual((await json(["get", "quota", "best-effort", "-n", "team-d"])).status.used, { pods: "1" });
+    assert.deepEqual((await json(["get", "quota", "sized", "-n", "team-d"])).status.used,
+      { pods: "1", "requests.cpu": "500m", "requests.ephemeral-storage": "300Mi", "requests.example.com/dongle": "2" });
+    // The BestEffort quota is full; a pod with requests is not its business.
+    const refused = await kubectl.run(["apply", "-n", "team-d", "-f", "-"], { input: pod("free-2", {}) });
+    assert.match(refused.stderr, /pods "free-2" is forbidden: exceeded quota: best-effort, requested: pods=1, used: pods=1, limited: pods=1/);
+    const dongles = await kubectl.run(["apply", "-n", "team-d", "-f", "-"], { input: pod("paid-2", sized) });
+    assert.match(dongles.stderr, /exceeded quota: sized, requested: requests\.example\.com\/dongle=2, used: requests\.example\.com\/dongle=2, limited: requests\.example\.com\/dongle=3/);
+    // A recount (after a delete) agrees with what admission charged.
+    await kubectl.ok(["delete", "pod", "free", "-n", "team-d", "--grace-period=0", "--force"]);
+    await eventually(async () => (await json(["get", "quota", "best-effort", "-n", "team-d"])).status.used.pods === "0", 15_000);
+    assert.equal((await json(["get", "quota", "sized", "-n", "team-d"])).status.used["requests.example.com/dongle"], "2");
+  });
 });

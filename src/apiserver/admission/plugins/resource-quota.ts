@@ -10,7 +10,7 @@
 import type { ResourceQuota as ResourceQuotaObject } from "kubernetes-types/core/v1.js";
 import { ApiError } from "../../../api/errors.js";
 import type { ResourceInfo } from "../../../api/resources.js";
-import { REQUIRED_BY_QUOTA, formatAmount, quotaAmount, usageOf } from "../../../api/resource-quota.js";
+import { REQUIRED_BY_QUOTA, formatAmount, quotaAmount, quotaApplies, usageOf } from "../../../api/resource-quota.js";
 import type { AdmissionAttributes, AdmissionObject as Obj, AdmissionPlugin } from "../admission.js";
 
 export interface QuotaStore {
@@ -56,7 +56,7 @@ export class ResourceQuota implements AdmissionPlugin {
     if (!usage.size) return;
     // Most namespaces have no quota on what is created: those creates need not wait in line.
     const quotas = await this.quotasOf(ns);
-    if (!quotas.some((q) => Object.keys(q.spec?.hard ?? {}).some((n) => usage.has(n)))) return;
+    if (!quotas.some((q) => quotaApplies(q, info.group, info.resource, obj) && Object.keys(q.spec?.hard ?? {}).some((n) => usage.has(n)))) return;
     const previous = this.queues.get(ns) ?? Promise.resolve();
     const turn = previous.then(() => this.check(info, obj, usage, dryRun));
     const settled = turn.catch(() => undefined);
@@ -69,6 +69,7 @@ export class ResourceQuota implements AdmissionPlugin {
     const quotas = (await this.store.list(obj.metadata.namespace)).sort((a, b) => String(a.metadata.name).localeCompare(String(b.metadata.name)));
     const charges: { quota: Obj; names: string[] }[] = [];
     for (const quota of quotas) {
+      if (!quotaApplies(quota, info.group, info.resource, obj)) continue;
       const hard: Record<string, string> = quota.spec?.hard ?? {};
       const names = Object.keys(hard).filter((n) => usage.has(n)).sort();
       if (!names.length) continue;
