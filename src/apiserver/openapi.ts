@@ -129,19 +129,3 @@ export class OpenApiV3 {
     return undefined;
   }
 }
-
-/**
- * /openapi/v2: a document without definitions. kubectl still asks for v2 to
- * validate the items of a `List` (kubectl apply -f of `kubectl get -o yaml`
- * output); with no schema for a kind it skips its client-side check and the
- * server validates as for any write. kubectl reads it as protobuf (gnostic's
- * openapi_v2.Document: swagger = 1, info = 2 with title = 1, version = 2).
- */
-export function openApiV2(protobuf: boolean, version: string): { body: Buffer; contentType: string } {
-  if (!protobuf) {
-    return { body: Buffer.from(JSON.stringify({ swagger: "2.0", info: { title: "Kubernetes", version }, paths: {}, definitions: {} })), contentType: "application/json" };
-  }
-  const field = (no: number, value: Buffer) => Buffer.concat([Buffer.from([(no << 3) | 2, value.length]), value]);
-  const info = Buffer.concat([field(1, Buffer.from("Kubernetes")), field(2, Buffer.from(version))]);
-  return { body: Buffer.concat([field(1, Buffer.from("2.0")), field(2, info)]), contentType: "application/com.github.proto-openapi.spec.v2.v1.0+protobuf" };
-}

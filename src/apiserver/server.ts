@@ -34,7 +34,8 @@ import {
 import { decodeProtobufObject } from "./protobuf/decode.js";
 import { decodeBody, readBody, sendError, sendJson, type Request, type Response } from "./http.js";
 import { ApiMetrics } from "./metrics.js";
-import { OpenApiV3, openApiV2 } from "./openapi.js";
+import { OpenApiV3 } from "./openapi.js";
+import { OpenApiV2 } from "./openapi-v2/index.js";
 import type { Pki } from "../pki/index.js";
 import { ObjectStore, type Obj } from "./registry/object-store.js";
 import { ResourceHandler } from "./resource-handler.js";
@@ -92,6 +93,7 @@ export class ApiServer {
   private readonly establishing: EstablishingController;
   private readonly resourceMetrics: ResourceMetrics;
   private readonly openapi: OpenApiV3;
+  private readonly openapiV2: OpenApiV2;
   private readonly handler: ResourceHandler;
   private server?: Http2SecureServer;
   private readonly authenticator: RequestAuthenticator;
@@ -186,6 +188,7 @@ export class ApiServer {
     });
     this.establishing = new EstablishingController(this.objects, this.info("apiextensions.k8s.io", "v1", "customresourcedefinitions"), this.crds, options.log);
     this.openapi = new OpenApiV3(this.catalog);
+    this.openapiV2 = new OpenApiV2(this.catalog, VERSION_INFO.gitVersion);
     this.kubelets = new KubeletProxy(options.pki, (kind, ns, name) => this.objects.get(this.catalog.lookup("", "v1", kind)!, ns, name));
     this.resourceMetrics = new ResourceMetrics(this.kubelets, {
       nodes: async () => (await this.objects.list(this.info("", "v1", "nodes"), undefined)).items,
@@ -471,9 +474,9 @@ export class ApiServer {
       return sendJson(res, 200, path === "/api" ? legacyApiVersions(req.headers.host ?? "127.0.0.1:6443") : legacyApiGroupList(this.catalog));
     }
     if (path === "/openapi/v2") {
-      const doc = openApiV2(String(accept ?? "").includes("protobuf"), VERSION_INFO.gitVersion);
-      res.writeHead(200, { "content-type": doc.contentType });
-      res.end(doc.body);
+      const answer = this.openapiV2.respond(accept, req.headers["if-none-match"] as string | undefined);
+      res.writeHead(answer.status, answer.headers);
+      res.end(answer.body);
       return;
     }
     if (path === "/openapi/v3") return sendJson(res, 200, this.openapi.root());
