@@ -7,6 +7,7 @@
  * properties, since kubectl's v2 validation would refuse what they keep), with
  * apiVersion, kind and metadata added and the kind's group-version-kind.
  */
+import { listStrategy } from "../../api/patch/strategic-merge-patch.js";
 import type { ResourceInfo } from "../../api/resources.js";
 
 /** A JSON Schema node, free-form: what each keyword holds is checked where it is read. */
@@ -32,7 +33,37 @@ const UNTYPED_IN_V2 = new Set([
 /** A built-in v3 component schema as its v2 definition. */
 export function builtinDefinition(name: string, v3: SchemaNode): SchemaNode {
   if (UNTYPED_IN_V2.has(name)) return typeof v3.description === "string" ? { description: v3.description } : {};
-  return v3ToV2(v3);
+  const out = v3ToV2(v3);
+  if (isNode(out.properties)) addPatchStrategies(name, out.properties);
+  return out;
+}
+
+/** Where a type's fields sit, as the patch strategies of strategic-merge-patch.ts tell them apart. */
+function fieldPathOf(definition: string): string[] {
+  const type = definition.slice(definition.lastIndexOf(".") + 1);
+  if (type.endsWith("Container")) return ["spec", "containers"];
+  if (type === "ServiceSpec") return ["spec"];
+  if (type.endsWith("Status")) return ["status"];
+  if (type === "ServiceAccount") return [];
+  return [type];
+}
+
+/**
+ * Upstream's v2 marks how each list merges in a strategic merge patch
+ * (x-kubernetes-patch-strategy and -merge-key, from its Go struct tags):
+ * kubectl computes `apply` patches from them once a kind has a definition
+ * here, so they must agree with how the server merges (the same table).
+ */
+function addPatchStrategies(definition: string, properties: SchemaNode): void {
+  const path = fieldPathOf(definition);
+  for (const [field, prop] of Object.entries(properties)) {
+    if (!isNode(prop) || prop.type !== "array") continue;
+    const strategy = listStrategy(path, field);
+    if (!strategy) continue;
+    if ("set" in strategy) { prop["x-kubernetes-patch-strategy"] = "merge"; continue; }
+    prop["x-kubernetes-patch-strategy"] = strategy.retainKeys ? "merge,retainKeys" : "merge";
+    prop["x-kubernetes-patch-merge-key"] = strategy.mergeKey;
+  }
 }
 
 function v3ToV2(node: SchemaNode): SchemaNode {

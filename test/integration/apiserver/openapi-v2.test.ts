@@ -67,6 +67,12 @@ describe("OpenAPI v2", () => {
     assert.deepEqual(patch["x-kubernetes-group-version-kind"], { group: "apps", kind: "Deployment", version: "v1" });
     assert.ok(patch.parameters!.some((p) => p.name === "dryRun"), "PATCH names its dryRun parameter");
     assert.ok(before.paths["/api/v1/namespaces/{namespace}/pods/{name}/status"], "subresources are listed");
+    // kubectl computes apply patches from these once a kind is described here.
+    const containers = before.definitions["io.k8s.api.core.v1.PodSpec"]!.properties!.containers as Record<string, unknown>;
+    assert.equal(containers["x-kubernetes-patch-strategy"], "merge");
+    assert.equal(containers["x-kubernetes-patch-merge-key"], "name");
+    const ports = before.definitions["io.k8s.api.core.v1.ServiceSpec"]!.properties!.ports as Record<string, unknown>;
+    assert.equal(ports["x-kubernetes-patch-merge-key"], "port");
 
     await kubectl.ok(["apply", "-f", "-"], { input: crd(widgetSchema) });
     const name = "com.example.shop.v1.Widget";
