@@ -64,7 +64,12 @@ export class GarbageCollector implements Controller {
     };
     inf.addEventHandler({
       add: (o) => { track(o); this.queue.add(item(o)); },
-      update: (_old, o) => { track(o); this.queue.add(item(o)); },
+      update: (_old, o) => {
+        track(o);
+        this.queue.add(item(o));
+        // An owner that starts foreground deletion: each dependent decides now whether it goes too.
+        if (o.metadata.deletionTimestamp && hasFinalizer(o, "foregroundDeletion")) for (const dep of this.dependents.get(String(o.metadata.uid)) ?? []) this.queue.add(dep);
+      },
       delete: (o) => {
         this.byUid.delete(String(o.metadata.uid));
         for (const dep of this.dependents.get(String(o.metadata.uid)) ?? []) this.queue.add(dep);
@@ -125,46 +130,72 @@ export class GarbageCollector implements Controller {
   private async sync(item: string): Promise<number | void> {
     const { kind, obj } = this.lookup(item);
     if (!obj) return;
-    const finalizers: string[] = (obj.metadata.finalizers as string[] | undefined) ?? [];
-    if (obj.metadata.deletionTimestamp && finalizers.includes("foregroundDeletion")) return this.foreground(kind, obj);
-    if (obj.metadata.deletionTimestamp && finalizers.includes("orphan")) return this.orphan(kind, obj);
+    if (obj.metadata.deletionTimestamp && hasFinalizer(obj, "foregroundDeletion")) return this.processDeletingDependents(obj);
+    if (obj.metadata.deletionTimestamp && hasFinalizer(obj, "orphan")) return this.orphan(kind, obj);
     const refs = (obj.metadata.ownerReferences ?? []) as OwnerRef[];
     if (!refs.length) return;
-    // An owner that is gone, or known by another uid, no longer owns anything.
-    const alive: OwnerRef[] = [];
-    for (const r of refs) if (this.byUid.has(r.uid) || !(await this.ownerGone(r, obj.metadata.namespace))) alive.push(r);
-    if (alive.length === refs.length) {
-      // An owner being deleted in the foreground waits for us: go with it.
-      const waiting = refs.some((r) => {
-        const o = this.byUid.get(r.uid);
-        const owner = o && this.informers.get(o.kind)?.get(o.key);
-        return owner?.metadata.deletionTimestamp && ((owner.metadata.finalizers as string[] | undefined) ?? []).includes("foregroundDeletion");
-      });
-      if (waiting) await this.remove(kind, obj, "Foreground");
+    // Upstream's classifyReferences: owners gone (or known by another uid), owners waiting for their
+    // dependents to go (foreground deletion), and solid ones.
+    const solid: OwnerRef[] = [];
+    const released: OwnerRef[] = [];
+    let waiting = false;
+    for (const r of refs) {
+      const owner = this.cached(r.uid);
+      if (!owner && await this.ownerGone(r, obj.metadata.namespace)) released.push(r);
+      else if (owner?.metadata.deletionTimestamp && hasFinalizer(owner, "foregroundDeletion")) { released.push(r); waiting = true; }
+      else solid.push(r);
+    }
+    if (solid.length) {
+      // Still owned: only the references that hold others up (or point nowhere) go.
+      if (!released.length) return;
+      await this.ctx.client.patch(this.kinds.get(kind)!, obj.metadata.namespace, obj.metadata.name!, { metadata: { ownerReferences: solid, resourceVersion: obj.metadata.resourceVersion } }).catch(ignoreGone);
       return;
     }
-    if (alive.length > 0) {
-      const remaining = refs.filter((r) => alive.includes(r));
-      await this.ctx.client.patch(this.kinds.get(kind)!, obj.metadata.namespace, obj.metadata.name!, { metadata: { ownerReferences: remaining, resourceVersion: obj.metadata.resourceVersion } }).catch(ignoreGone);
+    if (waiting && this.liveDependents(obj).length) {
+      // An owner waits for this object, which has dependents of its own: it goes in the foreground too. If one of
+      // those dependents is itself waiting (an ownership cycle), this object stops blocking its owners first, as
+      // upstream does, or the cycle would wait forever.
+      if (this.liveDependents(obj).some((d) => d.metadata.deletionTimestamp && hasFinalizer(d, "foregroundDeletion"))) {
+        const unblocked = refs.map((r) => (r.blockOwnerDeletion ? { ...r, blockOwnerDeletion: false } : r));
+        await this.ctx.client.patch(this.kinds.get(kind)!, obj.metadata.namespace, obj.metadata.name!, { metadata: { ownerReferences: unblocked, resourceVersion: obj.metadata.resourceVersion } }).catch(ignoreGone);
+      }
+      await this.remove(kind, obj, "Foreground");
       return;
     }
-    await this.remove(kind, obj, "Background");
+    await this.remove(kind, obj, hasFinalizer(obj, "orphan") ? "Orphan" : hasFinalizer(obj, "foregroundDeletion") ? "Foreground" : "Background");
+  }
+
+  /** The object with this uid, as the caches hold it. */
+  private cached(uid: string): Obj | undefined {
+    const at = this.byUid.get(uid);
+    return at ? this.informers.get(at.kind)?.get(at.key) : undefined;
   }
 
   private async remove(kind: string, obj: Obj, policy: string): Promise<void> {
+    if (obj.metadata.deletionTimestamp) return;
     await this.ctx.client.request("DELETE", this.ctx.client.path(this.kinds.get(kind)!, obj.metadata.namespace, obj.metadata.name), {
       propagationPolicy: policy, preconditions: { uid: obj.metadata.uid },
     }).catch(ignoreGone);
   }
 
-  private async foreground(kind: string, owner: Obj): Promise<number | void> {
-    const deps = this.liveDependents(owner);
-    for (const d of deps) {
-      const dk = this.byUid.get(String(d.metadata.uid))?.kind;
-      if (dk && !d.metadata.deletionTimestamp) await this.remove(dk, d, "Foreground");
+  /**
+   * An owner in foreground deletion (upstream's processDeletingDependentsItem):
+   * it waits for the dependents whose reference to it blocks its deletion, and
+   * loses its finalizer once none is left.
+   */
+  private async processDeletingDependents(owner: Obj): Promise<number | void> {
+    const uid = owner.metadata.uid;
+    const blocking = this.liveDependents(owner).filter((d) => ((d.metadata.ownerReferences ?? []) as OwnerRef[]).some((r) => r.uid === uid && r.blockOwnerDeletion === true));
+    if (!blocking.length) {
+      const at = this.byUid.get(String(uid));
+      if (at) await this.dropFinalizer(at.kind, owner, "foregroundDeletion");
+      return;
     }
-    if (deps.length) return 1000;
-    await this.dropFinalizer(kind, owner, "foregroundDeletion");
+    for (const d of blocking) {
+      const at = this.byUid.get(String(d.metadata.uid));
+      if (at && !(d.metadata.deletionTimestamp && hasFinalizer(d, "foregroundDeletion"))) this.queue.add(`${at.kind}|${at.key}`);
+    }
+    return 1000;
   }
 
   private async orphan(kind: string, owner: Obj): Promise<void> {
@@ -181,6 +212,10 @@ export class GarbageCollector implements Controller {
     const finalizers = ((obj.metadata.finalizers as string[] | undefined) ?? []).filter((f) => f !== finalizer);
     await this.ctx.client.patch(this.kinds.get(kind)!, obj.metadata.namespace, obj.metadata.name!, { metadata: { finalizers: finalizers.length ? finalizers : null, resourceVersion: obj.metadata.resourceVersion } }).catch(ignoreGone);
   }
+}
+
+function hasFinalizer(obj: Obj, finalizer: string): boolean {
+  return ((obj.metadata.finalizers as string[] | undefined) ?? []).includes(finalizer);
 }
 
 function ignoreGone(err: unknown): void {
