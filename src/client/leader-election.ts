@@ -4,6 +4,7 @@
  * it for leaseDuration, the leader renews it every retryPeriod, and a leader
  * that cannot renew within renewDeadline stops leading.
  */
+import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Client, KubeObject } from "./client.js";
@@ -21,9 +22,11 @@ export interface LeaderElectionOptions {
 
 type Lease = KubeObject & { spec?: { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number } };
 
+/** Waits ms or until signal aborts; the abort listener goes with the timer, or every renewal would leave one behind. */
 const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((r) => {
-  const t = setTimeout(r, ms);
-  signal.addEventListener("abort", () => { clearTimeout(t); r(); }, { once: true });
+  const onAbort = () => { clearTimeout(t); r(); };
+  const t = setTimeout(() => { signal.removeEventListener("abort", onAbort); r(); }, ms);
+  signal.addEventListener("abort", onAbort, { once: true });
 });
 
 export class LeaderElector {
@@ -85,6 +88,8 @@ export class LeaderElector {
     while (!signal.aborted && !(await this.tryAcquireOrRenew().catch(() => false))) await sleep(this.retryMs, signal);
     if (signal.aborted) return;
     const leading = new AbortController();
+    // Every informer and watch of the leader's controllers listens on this signal: dozens, by design.
+    setMaxListeners(0, leading.signal);
     signal.addEventListener("abort", () => leading.abort(), { once: true });
     lead(leading.signal);
     let lastRenew = Date.now();
