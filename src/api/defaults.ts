@@ -2,6 +2,8 @@
  * Defaulting as upstream's SetDefaults_* functions and the default admission
  * plugins do it, applied in place before validation on every write.
  */
+import { defaultLimitRange } from "./limit-range-defaults.js";
+
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form JSON inside this module
 
 const setIfMissing = (o: Obj, key: string, value: unknown) => {
@@ -194,6 +196,7 @@ const defaulters: Record<string, (o: Obj) => void> = {
     setIfMissing(o, "volumeBindingMode", "Immediate");
   },
   PriorityClass(o) { setIfMissing(o, "preemptionPolicy", "PreemptLowerPriority"); },
+  LimitRange: (o) => defaultLimitRange(o),
   Ingress(o) {
     for (const rule of o.spec?.rules ?? []) for (const path of rule.http?.paths ?? []) setIfMissing(path, "pathType", "ImplementationSpecific");
   },

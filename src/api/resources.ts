@@ -138,6 +138,7 @@ export const builtinResources: ResourceInfo[] = [
   ]),
   ...define("storage.k8s.io", ["v1"], [{ kind: "StorageClass", cluster: true, short: ["sc"] }]),
   ...define("scheduling.k8s.io", ["v1"], [{ kind: "PriorityClass", cluster: true, short: ["pc"] }]),
+  ...define("node.k8s.io", ["v1"], [{ kind: "RuntimeClass", cluster: true }]),
   ...define("certificates.k8s.io", ["v1"], [
     { kind: "CertificateSigningRequest", cluster: true, short: ["csr"], sub: [status, { name: "approval", verbs: ["get", "patch", "update"] }] },
   ]),

@@ -286,6 +286,8 @@ const printers: Record<string, Printer> = {
   PriorityClass: { columns: [["Value", "integer"], ["Global-Default", "boolean"], ["Age"], ["PreemptionPolicy", "string"]], row: (o, now) => [o.value ?? 0, Boolean(o.globalDefault), age(o.metadata.creationTimestamp, now), o.preemptionPolicy ?? "PreemptLowerPriority"] },
   ControllerRevision: { columns: [["Controller"], ["Revision", "integer"], ["Age"]], row: (o, now) => { const c = (o.metadata.ownerReferences ?? []).find((r: Obj) => r.controller); return [c ? `${String(c.apiVersion).split("/")[0]}/${c.name}`.replace(/^v1\//, "") : "<none>", o.revision ?? 0, age(o.metadata.creationTimestamp, now)]; } },
   CustomResourceDefinition: { columns: [["Created At", "date"]], row: (o) => [o.metadata.creationTimestamp] },
+  LimitRange: { columns: [["Created At", "date"]], row: (o) => [o.metadata.creationTimestamp] },
+  RuntimeClass: { columns: [["Handler"], ["Age"]], row: (o, now) => [o.handler ?? "", age(o.metadata.creationTimestamp, now)] },
   Role: { columns: [["Created At", "string"]], row: (o) => [o.metadata.creationTimestamp] },
   ClusterRole: { columns: [["Created At", "string"]], row: (o) => [o.metadata.creationTimestamp] },
   RoleBinding: { columns: [["Role"], ["Age"], ["Users", "string", 1], ["Groups", "string", 1], ["ServiceAccounts", "string", 1]], row: (o, now) => bindingRow(o, now) },

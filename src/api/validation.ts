@@ -6,6 +6,9 @@
 import type { FieldError } from "./errors.js";
 import { jsonEqual } from "./json-equal.js";
 import { labelSelectorRequirements, matchesLabels } from "./selectors.js";
+import { validateLimitRange } from "./limit-range-validation.js";
+import { validateRuntimeClass } from "./runtime-class-validation.js";
+import type { RuntimeClass as RuntimeClassObject } from "kubernetes-types/node/v1.js";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form JSON inside this module
 
@@ -333,6 +336,8 @@ const validators: Record<string, (o: Obj) => FieldError[]> = {
     }
     return errs;
   },
+  LimitRange: (o) => validateLimitRange(o),
+  RuntimeClass: (o) => validateRuntimeClass(o as RuntimeClassObject),
   CustomResourceDefinition(o) {
     const s = o.spec ?? {};
     const errs: FieldError[] = [];
@@ -402,6 +407,9 @@ export function validateUpdate(kind: string, obj: Obj, old: Obj): FieldError[] {
       break;
     case "StorageClass":
       if (obj.provisioner !== old.provisioner) errs.push(immutable("provisioner", obj.provisioner));
+      break;
+    case "RuntimeClass":
+      if (obj.handler !== old.handler) errs.push(immutable("handler", obj.handler));
       break;
     case "CustomResourceDefinition":
       if (obj.spec?.scope !== old.spec?.scope) errs.push(immutable("spec.scope", obj.spec?.scope));

@@ -22,8 +22,9 @@ import type { AdmissionChain } from "./admission/chain.js";
 import { ServiceAllocations } from "./registry/core/services/service-allocations.js";
 import { WatchCache } from "./registry/watch-cache.js";
 import { EstablishingController } from "./apiextensions/establishing-controller.js";
-import type { Namespace, Node, Pod, ResourceQuota as ResourceQuotaObject, Secret, ServiceAccount } from "kubernetes-types/core/v1.js";
+import type { LimitRange, Namespace, Node, Pod, ResourceQuota as ResourceQuotaObject, Secret, ServiceAccount } from "kubernetes-types/core/v1.js";
 import type { IngressClass } from "kubernetes-types/networking/v1.js";
+import type { RuntimeClass } from "kubernetes-types/node/v1.js";
 import type { PriorityClass } from "kubernetes-types/scheduling/v1.js";
 import type { StorageClass } from "kubernetes-types/storage/v1.js";
 import { ResourceMetrics } from "./resource-metrics.js";
@@ -135,6 +136,8 @@ export class ApiServer {
     const ingressClasses = cache<IngressClass>("networking.k8s.io", "v1", "ingressclasses");
     const storageClasses = cache<StorageClass>("storage.k8s.io", "v1", "storageclasses");
     const quotaCache = cache<ResourceQuotaObject>("", "v1", "resourcequotas");
+    const limitRanges = cache<LimitRange>("", "v1", "limitranges");
+    const runtimeClasses = cache<RuntimeClass>("node.k8s.io", "v1", "runtimeclasses");
     // Service-account tokens are checked against these on every request that bears one.
     const bound = {
       serviceaccounts: cache<ServiceAccount>("", "v1", "serviceaccounts"), pods: cache<Pod>("", "v1", "pods"),
@@ -172,6 +175,11 @@ export class ApiServer {
       priorityClasses: () => priorityClasses.list(),
       ingressClasses: () => ingressClasses.list(),
       storageClasses: () => storageClasses.list(),
+      limitRanges: {
+        cached: (ns) => limitRanges.list(ns),
+        list: async (ns) => (await this.objects.list(limitRanges.info, ns)).items as LimitRange[],
+      },
+      getRuntimeClass: (name) => runtimeClasses.getFresh(undefined, name),
       getPod: (ns, name) => pods.getFresh(ns, name),
       getNode: (name) => nodes.getFresh(undefined, name),
       authorizer: { authorize: (a) => this.authorizer.authorize(a) },

@@ -27,6 +27,8 @@ import { RootCaCertPublisher } from "./rootcacertpublisher/root-ca-cert-publishe
 import { TokensController } from "./serviceaccount/tokens-controller.js";
 import type { ServiceAccountKey } from "../pki/index.js";
 import { ClusterRoleAggregationController } from "./clusterroleaggregation/clusterrole-aggregation-controller.js";
+import { PvcProtectionController } from "./pvcprotection/pvc-protection-controller.js";
+import { PvProtectionController } from "./pvprotection/pv-protection-controller.js";
 
 /**
  * The service account each controller acts as, named as upstream's (its
@@ -41,6 +43,7 @@ export const CONTROLLER_SERVICE_ACCOUNTS: Record<string, string> = {
   replicaset: "replicaset-controller", replicationcontroller: "replication-controller",
   "local-path-provisioner": "local-path-provisioner", "clusterrole-aggregation": "clusterrole-aggregation-controller",
   "root-ca-cert-publisher": "root-ca-cert-publisher", tokencleaner: "token-cleaner",
+  "pvc-protection": "pvc-protection-controller", "pv-protection": "pv-protection-controller",
   // Upstream's tokens controller writes token Secrets with the manager's own identity (its role allows just that).
   "serviceaccount-token": "",
 };
@@ -58,7 +61,7 @@ export interface ControllerOptions {
 }
 
 export function defaultControllers(options: ControllerOptions = {}): Controller[] {
-  return [new NodeIpamController(), new NodeLifecycleController({ gracePeriodMs: options.nodeMonitorGracePeriodMs }), new PodGCController(), new NamespaceController(), new ServiceAccountController(), new GarbageCollector(), new ReplicaSetController(), new ReplicaSetController(replicationControllerKind), new DeploymentController(), new JobController(), new CronJobController(), new EndpointsController(), new StatefulSetController(), new DaemonSetController(), new DisruptionController(), new ResourceQuotaController(), new TokenCleaner(), new ClusterRoleAggregationController(),
+  return [new NodeIpamController(), new NodeLifecycleController({ gracePeriodMs: options.nodeMonitorGracePeriodMs }), new PodGCController(), new NamespaceController(), new ServiceAccountController(), new GarbageCollector(), new ReplicaSetController(), new ReplicaSetController(replicationControllerKind), new DeploymentController(), new JobController(), new CronJobController(), new EndpointsController(), new StatefulSetController(), new DaemonSetController(), new DisruptionController(), new ResourceQuotaController(), new TokenCleaner(), new ClusterRoleAggregationController(), new PvcProtectionController(), new PvProtectionController(),
     ...(options.localStorageDir ? [new LocalPathProvisioner(options.localStorageDir)] : []),
     ...(options.signer ? [new CsrApprover(), new CsrSigner(options.signer)] : []),
     ...(options.rootCaPem ? [new RootCaCertPublisher(options.rootCaPem)] : []),

@@ -6,6 +6,7 @@
  */
 import type { Namespace, Node, Pod, ResourceQuota as ResourceQuotaObject, ServiceAccount } from "kubernetes-types/core/v1.js";
 import type { IngressClass } from "kubernetes-types/networking/v1.js";
+import type { RuntimeClass as RuntimeClassObject } from "kubernetes-types/node/v1.js";
 import type { PriorityClass } from "kubernetes-types/scheduling/v1.js";
 import type { StorageClass } from "kubernetes-types/storage/v1.js";
 import type { AdmissionObject, AdmissionPlugin } from "./admission.js";
@@ -23,6 +24,10 @@ import { CertificateSigning } from "./plugins/certificate-signing.js";
 import { CertificateSubjectRestriction } from "./plugins/certificate-subject-restriction.js";
 import type { Authorizer } from "../authorization/authorizer.js";
 import { ServiceAccountAdmission } from "./plugins/service-account.js";
+import { LimitRanger, type LimitRangeLister } from "./plugins/limit-ranger.js";
+import { TaintNodesByCondition } from "./plugins/taint-nodes-by-condition.js";
+import { StorageObjectInUseProtection } from "./plugins/storage-object-in-use-protection.js";
+import { RuntimeClass } from "./plugins/runtime-class.js";
 
 /** What the plugins read: caches that follow watches, with storage behind them. */
 export interface AdmissionDependencies {
@@ -33,6 +38,10 @@ export interface AdmissionDependencies {
   priorityClasses(): PriorityClass[];
   ingressClasses(): IngressClass[];
   storageClasses(): StorageClass[];
+  /** LimitRanger's: the cached LimitRanges of a namespace, and storage's. */
+  limitRanges: LimitRangeLister;
+  /** The RuntimeClass of that name, the cache's or storage's. */
+  getRuntimeClass(name: string): Promise<RuntimeClassObject | undefined>;
   quotas: {
     list(namespace: string): Promise<AdmissionObject[]>;
     cached(namespace: string): ResourceQuotaObject[];
@@ -52,12 +61,16 @@ export interface AdmissionDependencies {
 export function recommendedAdmission(deps: AdmissionDependencies): AdmissionChain {
   return new AdmissionChain([
     new NamespaceLifecycle({ getNamespace: deps.getNamespace }),
+    new LimitRanger(deps.limitRanges),
     new ServiceAccountAdmission({ getServiceAccount: deps.getServiceAccount }),
     new NodeRestriction({ getPod: deps.getPod, getNode: deps.getNode }),
+    new TaintNodesByCondition(),
     new PodSecurity({ getNamespace: deps.getNamespace, listPods: deps.listPods, recordAuditAnnotations: deps.recordAuditAnnotations }),
     new Priority({ getClass: deps.getPriorityClass, classes: deps.priorityClasses }),
     new DefaultTolerationSeconds(),
     new DefaultStorageClass({ storageClasses: deps.storageClasses }),
+    new StorageObjectInUseProtection(),
+    new RuntimeClass({ getRuntimeClass: deps.getRuntimeClass }),
     new CertificateApproval({ authorizer: deps.authorizer }),
     new CertificateSigning({ authorizer: deps.authorizer }),
     new CertificateSubjectRestriction(),

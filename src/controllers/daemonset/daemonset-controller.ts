@@ -21,6 +21,9 @@ const DAEMON_TOLERATIONS = [
   { key: "node.kubernetes.io/pid-pressure", operator: "Exists", effect: "NoSchedule" },
   { key: "node.kubernetes.io/unschedulable", operator: "Exists", effect: "NoSchedule" },
 ];
+/** Pods on the host's network need no pod network, so they also run where it is not up yet. */
+const HOST_NETWORK_TOLERATION = { key: "node.kubernetes.io/network-unavailable", operator: "Exists", effect: "NoSchedule" };
+const daemonTolerations = (spec: Json | undefined) => (spec?.hostNetwork ? [...DAEMON_TOLERATIONS, HOST_NETWORK_TOLERATION] : DAEMON_TOLERATIONS);
 
 export class DaemonSetController implements Controller {
   readonly name = "daemonset";
@@ -52,7 +55,7 @@ export class DaemonSetController implements Controller {
   private podSpecFor(set: Obj, node: string): Json {
     const spec: Json = structuredClone(set.spec.template?.spec ?? {});
     const tolerations: Json[] = spec.tolerations ?? [];
-    for (const t of DAEMON_TOLERATIONS) if (!tolerations.some((x) => x.key === t.key && x.effect === t.effect)) tolerations.push(t);
+    for (const t of daemonTolerations(spec)) if (!tolerations.some((x) => x.key === t.key && x.effect === t.effect)) tolerations.push(t);
     spec.tolerations = tolerations;
     const required = { nodeSelectorTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: [node] }] }] };
     spec.affinity = { ...(spec.affinity ?? {}), nodeAffinity: { ...(spec.affinity?.nodeAffinity ?? {}), requiredDuringSchedulingIgnoredDuringExecution: required } };
@@ -60,7 +63,7 @@ export class DaemonSetController implements Controller {
   }
 
   private eligible(set: Obj, node: Obj): boolean {
-    const probe = { metadata: {}, spec: { ...(set.spec.template?.spec ?? {}), tolerations: [...(set.spec.template?.spec?.tolerations ?? []), ...DAEMON_TOLERATIONS] } };
+    const probe = { metadata: {}, spec: { ...(set.spec.template?.spec ?? {}), tolerations: [...(set.spec.template?.spec?.tolerations ?? []), ...daemonTolerations(set.spec.template?.spec)] } };
     const info = new NodeInfo(node);
     return this.affinity.filter(probe, info).code === "Success" && this.taints.filter(probe, info).code === "Success";
   }

@@ -1,16 +1,21 @@
 /**
  * The node lifecycle controller: a node whose Lease has not been renewed
- * within the grace period turns Ready=Unknown and gets the
- * node.kubernetes.io/unreachable taints; pods on a node with a NoExecute
- * taint they do not tolerate are evicted, at once or after their
- * tolerationSeconds, so their controllers replace them elsewhere. A node that
- * reports Ready again loses the taints.
+ * within the grace period turns Ready=Unknown; every node carries the taints
+ * its conditions call for (condition-taints.ts: not-ready, unreachable,
+ * pressure and unschedulable taints, added and removed as they change, so a
+ * new node's not-ready taint goes once its kubelet reports Ready); pods on a
+ * node with a NoExecute taint they do not tolerate are evicted, at once or
+ * after their tolerationSeconds, so their controllers replace them elsewhere.
  */
-import { Resources, type Informer } from "../../client/index.js";
+import { Resources, WorkQueue, type Informer } from "../../client/index.js";
+import { isConflict, isNotFound } from "../../api/errors.js";
 import { tolerates } from "../../scheduler/plugins/taint-toleration.js";
-import { type Controller, type ControllerContext, type Json, type Obj, nowTime } from "../controller.js";
+import { type Controller, type ControllerContext, type Json, type Obj, nowTime, runQueue } from "../controller.js";
+import { conditionTaints } from "./condition-taints.js";
+import type { Node } from "kubernetes-types/core/v1.js";
 
-const UNREACHABLE = "node.kubernetes.io/unreachable";
+/** The conditions a kubelet reports about its node's health, Unknown when it goes silent. */
+const HEALTH_CONDITIONS = ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"];
 
 export interface NodeLifecycleOptions {
   /** How long a node may go without renewing its Lease (upstream's --node-monitor-grace-period, 40 s). */
@@ -26,6 +31,8 @@ export class NodeLifecycleController implements Controller {
   private leases!: Informer<Obj>;
   private pods!: Informer<Obj>;
   private readonly evicted = new Set<string>();
+  /** Nodes whose taints to bring in line with their conditions (upstream's nodeUpdateQueue). */
+  private readonly taintQueue = new WorkQueue();
 
   constructor(private readonly options: NodeLifecycleOptions = {}) {}
 
@@ -34,9 +41,15 @@ export class NodeLifecycleController implements Controller {
     this.nodes = ctx.informers.informer<Obj>(Resources.nodes);
     this.leases = ctx.informers.informer<Obj>(Resources.leases);
     this.pods = ctx.informers.informer<Obj>(Resources.pods);
+    // Taints follow a change of conditions at once, not at the next monitoring pass.
+    this.nodes.addEventHandler({ add: (n) => this.taintQueue.add(n.metadata.name!), update: (_o, n) => this.taintQueue.add(n.metadata.name!) });
   }
 
   async run(signal: AbortSignal): Promise<void> {
+    await Promise.all([runQueue(this.taintQueue, signal, 1, (name) => this.syncTaints(name), this.ctx, "node taints"), this.monitorLoop(signal)]);
+  }
+
+  private async monitorLoop(signal: AbortSignal): Promise<void> {
     const period = this.options.periodMs ?? 5000;
     while (!signal.aborted) {
       try {
@@ -56,14 +69,9 @@ export class NodeLifecycleController implements Controller {
       const lease = this.leases.get(`kube-node-lease/${name}`);
       const renewed = lease?.spec?.renewTime ? Date.parse(lease.spec.renewTime) : Date.parse(node.metadata.creationTimestamp!);
       const ready = (node.status?.conditions ?? []).find((c: Json) => c.type === "Ready");
-      const taints: Json[] = node.spec?.taints ?? [];
-      const tainted = taints.some((t) => t.key === UNREACHABLE);
-      if (now - renewed > grace) {
-        if (ready?.status !== "Unknown") await this.markUnknown(node);
-        if (!tainted) await this.setTaints(node, [...taints, { key: UNREACHABLE, effect: "NoSchedule", timeAdded: nowTime() }, { key: UNREACHABLE, effect: "NoExecute", timeAdded: nowTime() }]);
-      } else if (tainted && ready?.status === "True") {
-        await this.setTaints(node, taints.filter((t) => t.key !== UNREACHABLE));
-      }
+      if (now - renewed > grace && ready?.status !== "Unknown") await this.markUnknown(node);
+      // Level-triggered: a taint write that failed, or a change missed, is caught up here.
+      this.taintQueue.add(name);
       await this.evictIntolerant(node, now);
     }
   }
@@ -71,15 +79,33 @@ export class NodeLifecycleController implements Controller {
   private async markUnknown(node: Obj): Promise<void> {
     const t = nowTime();
     const conditions = (node.status?.conditions ?? []).map((c: Json) =>
-      ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"].includes(c.type)
+      HEALTH_CONDITIONS.includes(c.type)
         ? { ...c, status: "Unknown", reason: "NodeStatusUnknown", message: "Kubelet stopped posting node status.", lastTransitionTime: t }
         : c);
+    // A node whose kubelet never reported gets the conditions as Unknown, as upstream's tryUpdateNodeHealth.
+    for (const type of HEALTH_CONDITIONS) {
+      if (!conditions.some((c: Json) => c.type === type)) {
+        conditions.push({ type, status: "Unknown", reason: "NodeStatusNeverUpdated", message: "Kubelet never posted node status.", lastHeartbeatTime: node.metadata.creationTimestamp, lastTransitionTime: t });
+      }
+    }
     await this.ctx.client.patch(Resources.nodes, undefined, node.metadata.name!, { status: { conditions } }, "merge", "status");
     this.ctx.recorder.event({ ...node, kind: "Node", metadata: { ...node.metadata, namespace: "default" } }, "Normal", "NodeNotReady", `Node ${node.metadata.name} status is now: NodeNotReady`);
   }
 
-  private async setTaints(node: Obj, taints: Json[]): Promise<void> {
-    await this.ctx.client.patch(Resources.nodes, undefined, node.metadata.name!, { spec: { taints: taints.length ? taints : null } }, "merge");
+  /** Writes the node's condition taints when they differ from what its conditions call for, against the version read. */
+  private async syncTaints(name: string): Promise<void> {
+    const node = this.nodes.get(name);
+    if (!node) return;
+    const taints = conditionTaints(node as Node, nowTime());
+    if (!taints) return;
+    try {
+      await this.ctx.client.patch(Resources.nodes, undefined, name, { metadata: { resourceVersion: node.metadata.resourceVersion }, spec: { taints: taints.length ? taints : null } }, "merge");
+    } catch (err) {
+      if (isNotFound(err)) return;
+      // A newer version of the node is on its way through the informer, which queues the node again.
+      if (isConflict(err)) return;
+      throw err;
+    }
   }
 
   /** Evicts pods that do not tolerate a NoExecute taint, once their tolerationSeconds have passed. */

@@ -127,10 +127,9 @@ export class LocalPathProvisioner implements Controller {
     if (this.claims.list().some((c) => c.metadata.uid === uid)) return;
     const pv = this.volumes.list().find((v) => v.spec?.claimRef?.uid === uid);
     if (!pv || pv.metadata.annotations?.["pv.kubernetes.io/provisioned-by"] !== PROVISIONER) return;
-    if (pv.spec.persistentVolumeReclaimPolicy === "Retain") {
-      await this.ctx.client.patch(Resources.persistentvolumes, undefined, pv.metadata.name!, { status: { phase: "Released" } }, "merge", "status");
-      return;
-    }
+    // Released first, as upstream's volume controller: a Bound volume keeps its pv-protection finalizer.
+    if (pv.status?.phase !== "Released") await this.ctx.client.patch(Resources.persistentvolumes, undefined, pv.metadata.name!, { status: { phase: "Released" } }, "merge", "status");
+    if (pv.spec.persistentVolumeReclaimPolicy === "Retain") return;
     const path = pv.spec.hostPath?.path as string | undefined;
     if (path?.startsWith(this.storageDir + "/")) rmSync(path, { recursive: true, force: true });
     await this.ctx.client.delete(Resources.persistentvolumes, undefined, pv.metadata.name!).catch((err) => { if ((err as { code?: number }).code !== 404) throw err; });

@@ -406,13 +406,11 @@ function controllerRoles(): ClusterRole[] {
       eventsRule(),
     ]),
     c("pvc-protection-controller", [
-      rule("get list patch update watch", CORE, "persistentvolumeclaims"),
-      rule("patch update", CORE, "persistentvolumeclaims/status"),
-      rule("update", CORE, "persistentvolumeclaims/status"),
-      rule(READ, CORE, "pods"),
+      rule("get list watch update", CORE, "persistentvolumeclaims"),
+      rule("list watch get", CORE, "pods"),
       eventsRule(),
     ]),
-    c("pv-protection-controller", [rule("get list update watch", CORE, "persistentvolumes"), eventsRule()]),
+    c("pv-protection-controller", [rule("get list watch update", CORE, "persistentvolumes"), eventsRule()]),
     c("ttl-after-finished-controller", [rule("delete get list watch", "batch", "jobs"), eventsRule()]),
     c("root-ca-cert-publisher", [rule("create update", CORE, "configmaps"), eventsRule()]),
     c("validatingadmissionpolicy-status-controller", [
