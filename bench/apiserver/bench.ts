@@ -5,7 +5,8 @@
  *   - pod creates per second over HTTPS with 1 and with 32 concurrent clients,
  *   - get and list latency (p50, p99) with 10,000 pods stored,
  *   - watch delivery latency to 100 watchers,
- *   - the server's resident memory with 10,000 pods.
+ *   - the server's resident memory with 10,000 pods,
+ *   - Service creates per second with 1 and with 32 concurrent clients.
  * Every loop is bounded by a count; nothing here asserts a time.
  */
 import { readFileSync, rmSync } from "node:fs";
@@ -16,6 +17,7 @@ import { startServer } from "../../test/helpers/skiff-server.js";
 import { ensurePki, issueClientCertificate } from "../../src/pki/index.js";
 
 const pods = { group: "", version: "v1", resource: "pods", namespaced: true };
+const services = { group: "", version: "v1", resource: "services", namespaced: true };
 const { values } = parseArgs({ options: { "datastore-endpoint": { type: "string" }, pods: { type: "string", default: "10000" } } });
 const TOTAL = Number(values.pods);
 
@@ -37,11 +39,16 @@ function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function createMany(client: Client, namespace: string, prefix: string, count: number, concurrency: number): Promise<number> {
+function service(name: string, type: "ClusterIP" | "NodePort"): KubeObject {
+  return { metadata: { name }, spec: { type, selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] } };
+}
+
+async function createMany(client: Client, namespace: string, prefix: string, count: number, concurrency: number, resource = pods, serviceType?: "ClusterIP" | "NodePort"): Promise<number> {
   let next = 0;
   const start = performance.now();
+  const build = (name: string) => (serviceType ? service(name, serviceType) : pod(name));
   await Promise.all(Array.from({ length: concurrency }, async () => {
-    for (let i = next++; i < count; i = next++) await client.create(pods, namespace, pod(`${prefix}-${i}`));
+    for (let i = next++; i < count; i = next++) await client.create(resource, namespace, build(`${prefix}-${i}`));
   }));
   return count / ((performance.now() - start) / 1000);
 }
@@ -127,6 +134,14 @@ async function main(): Promise<void> {
   const asUser = await createMany(user, rbacNs, "rbac", 2000, 32);
   console.log(`creates/s, 32 clients as an RBAC-bound user: ${asUser.toFixed(0)}  (2,000 pods; the admin's figure above skips RBAC)`);
   user.close();
+
+  // Services take a ClusterIP (and NodePorts) from the allocation records in storage, one compare-and-swap each.
+  const svcNs = `${ns}-services`;
+  await client.create({ group: "", version: "v1", resource: "namespaces", namespaced: false }, undefined, { metadata: { name: svcNs } });
+  const svcOne = await createMany(client, svcNs, "svc-serial", 500, 1, services, "NodePort");
+  console.log(`service creates/s, 1 client:   ${svcOne.toFixed(0)}  (500 NodePort Services)`);
+  const svcMany = await createMany(client, svcNs, "svc-parallel", 2000, 32, services, "ClusterIP");
+  console.log(`service creates/s, 32 clients: ${svcMany.toFixed(0)}  (2,000 ClusterIP Services)`);
 
   client.close();
   await server.stop();

@@ -8,7 +8,7 @@ import { KubeletProxy } from "./kubelet-proxy.js";
 import { listenAlso } from "./extra-listener.js";
 import { createSecureServer, type Http2SecureServer } from "node:http2";
 import type { AddressInfo, Server as NetServer } from "node:net";
-import { networkInterfaces } from "node:os";
+import { hostname, networkInterfaces } from "node:os";
 import type { TLSSocket } from "node:tls";
 import { ApiError, internalError, isNotFound, notFound, pathNotFound } from "../api/errors.js";
 import { storageErrorStatus } from "./storage-errors.js";
@@ -20,9 +20,14 @@ import { SYSTEM_PRIORITY_CLASSES } from "./admission/plugins/priority.js";
 import { recommendedAdmission } from "./admission/recommended-plugins.js";
 import type { AdmissionChain } from "./admission/chain.js";
 import { ServiceAllocations } from "./registry/core/services/service-allocations.js";
+import { AllocationRepair } from "./registry/core/services/allocation-repair.js";
+import { ServerEventRecorder } from "./server-events.js";
+import { KubernetesServiceController } from "./controlplane/kubernetes-service-controller.js";
+import { LeaseEndpointReconciler } from "./controlplane/lease-endpoint-reconciler.js";
+import { MasterLeases } from "./controlplane/master-leases.js";
 import { WatchCache } from "./registry/watch-cache.js";
 import { EstablishingController } from "./apiextensions/establishing-controller.js";
-import type { LimitRange, Namespace, Node, Pod, ResourceQuota as ResourceQuotaObject, Secret, ServiceAccount } from "kubernetes-types/core/v1.js";
+import type { LimitRange, Namespace, Node, Pod, ResourceQuota as ResourceQuotaObject, Secret, Service, ServiceAccount } from "kubernetes-types/core/v1.js";
 import type { IngressClass } from "kubernetes-types/networking/v1.js";
 import type { RuntimeClass } from "kubernetes-types/node/v1.js";
 import type { PriorityClass } from "kubernetes-types/scheduling/v1.js";
@@ -74,6 +79,10 @@ export interface ApiServerOptions {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   /** --audit-policy-file with --audit-log-path: every request goes through it (see src/apiserver/audit). */
   audit?: Auditor;
+  /** The `kubernetes` Service's lease reconciler: how often this server's lease is refreshed (10 s) and how long it lives (15 s). */
+  kubernetesEndpoints?: { intervalMs?: number; leaseTtlMs?: number };
+  /** How often the ClusterIP and NodePort allocations are repaired from the Services (upstream's 3 minutes). */
+  serviceAllocationRepairIntervalMs?: number;
 }
 
 export type { UserInfo };
@@ -89,6 +98,8 @@ export class ApiServer {
   private readonly kubelets: KubeletProxy;
   readonly admission: AdmissionChain;
   private readonly services: ServiceAllocations;
+  private readonly allocationRepair: AllocationRepair;
+  private kubernetesService?: KubernetesServiceController;
   private readonly caches: WatchCache<unknown>[] = [];
   private readonly crds: WatchCache;
   private readonly establishing: EstablishingController;
@@ -119,7 +130,7 @@ export class ApiServer {
       { name: "etcd", check: async () => { await options.store.currentRevision(); } },
       ...Object.values(this.hooks),
     ]);
-    this.services = new ServiceAllocations();
+    this.services = new ServiceAllocations({ store: options.store, log: options.log });
     // The chain reads caches that read the store that runs the chain: bound once all exist.
     this.objects = new ObjectStore(options.store, {
       admission: { admit: (a) => this.admission.admit(a), validate: (a) => this.admission.validate(a) },
@@ -214,6 +225,14 @@ export class ApiServer {
     this.authenticator = new RequestAuthenticator({ tokens: [new StaticTokenAuthenticator(tokens), bootstrapTokens, this.serviceAccounts.authenticator], anonymous: options.anonymousAuth });
     // The Node authorizer first, as upstream's --authorization-mode=Node,RBAC.
     this.authorizer = new UnionAuthorizer([new NodeAuthorizer(nodeGraph), this.rbac.authorizer]);
+    const events = new ServerEventRecorder(this.objects, this.info("", "v1", "events"), hostname(), options.log);
+    this.allocationRepair = new AllocationRepair({
+      allocations: this.services,
+      listServices: async () => (await this.objects.list(this.info("", "v1", "services"), undefined)).items as Service[],
+      recordEvent: (e) => events.record({ regarding: { ...e.service, kind: "Service" }, type: "Warning", reason: e.reason, message: e.message, action: e.action, component: e.component }),
+      intervalMs: options.serviceAllocationRepairIntervalMs,
+      log: options.log,
+    });
   }
 
   info(group: string, version: string, resource: string): ResourceInfo {
@@ -230,8 +249,8 @@ export class ApiServer {
     // The bootstrap policy reconciled and the RBAC cache filled before the first request (upstream's rbac/bootstrap-roles hook).
     await this.rbac.start();
     this.hooks.rbac.complete();
-    const services = await this.objects.list(this.info("", "v1", "services"), undefined);
-    for (const svc of services.items) this.services.recordService(svc);
+    // The allocation records exist and follow the Services before anything allocates.
+    await this.allocationRepair.start();
     const ns = this.info("", "v1", "namespaces");
     for (const name of ["default", "kube-system", "kube-public", "kube-node-lease"]) {
       await this.objects.create(ns, undefined, { metadata: { name } }, { fieldManager: "skiff-apiserver" }).catch(ignoreExists);
@@ -242,38 +261,28 @@ export class ApiServer {
       }, { fieldManager: "skiff-apiserver" }).catch(ignoreExists);
     }
     this.hooks.priorityClasses.complete();
-    await this.objects.create(this.info("", "v1", "services"), "default", {
-      metadata: { name: "kubernetes", labels: { component: "apiserver", provider: "kubernetes" } },
-      spec: { clusterIP: "10.96.0.1", ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: this.options.port ?? 6443 }], sessionAffinity: "None", type: "ClusterIP" },
-    }, { fieldManager: "skiff-apiserver" }).catch(ignoreExists);
-    this.hooks.bootstrapController.complete();
   }
 
   /**
-   * The `kubernetes` Service's endpoints name this server, as upstream's
-   * endpoint reconciler writes them: the address it serves on (a host address
-   * when it serves on all of them) and its actual port.
+   * The `kubernetes` Service and its endpoints, from this server's master
+   * lease and the other servers' (upstream's lease endpoint reconciler):
+   * the address it serves on (a host address when it serves on all of
+   * them) and its actual port.
    */
-  private async reconcileKubernetesEndpoints(bound: string, port: number): Promise<void> {
-    const ip = bound === "0.0.0.0" || bound === "::" ? advertiseAddress() : bound;
-    const fieldManager = "skiff-apiserver";
-    const services = this.info("", "v1", "services");
-    await this.objects.guaranteedUpdate(services, "default", "kubernetes", (svc) => {
-      if (svc!.spec.ports?.[0]?.targetPort !== port) svc!.spec.ports[0].targetPort = port;
-      return svc!;
-    }, { fieldManager });
-    const upsert = (info: ResourceInfo, obj: Obj) => this.objects.guaranteedUpdate(info, "default", "kubernetes",
-      (cur) => ({ ...obj, metadata: { ...(cur?.metadata ?? {}), ...obj.metadata } }), { fieldManager, allowCreate: true });
-    await upsert(this.info("", "v1", "endpoints"), {
-      metadata: { name: "kubernetes", labels: { "endpointslice.kubernetes.io/skip-mirror": "true" } },
-      subsets: [{ addresses: [{ ip }], ports: [{ name: "https", port, protocol: "TCP" }] }],
+  private async startKubernetesService(bound: string, port: number): Promise<void> {
+    const reconciler = new LeaseEndpointReconciler({
+      objects: this.objects,
+      leases: new MasterLeases({ store: this.options.store, ttlMs: this.options.kubernetesEndpoints?.leaseTtlMs }),
+      endpoints: this.info("", "v1", "endpoints"),
+      endpointSlices: this.info("discovery.k8s.io", "v1", "endpointslices"),
     });
-    await upsert(this.info("discovery.k8s.io", "v1", "endpointslices"), {
-      metadata: { name: "kubernetes", labels: { "kubernetes.io/service-name": "kubernetes" } },
-      addressType: "IPv4",
-      endpoints: [{ addresses: [ip], conditions: { ready: true } }],
-      ports: [{ name: "https", port, protocol: "TCP" }],
+    this.kubernetesService = new KubernetesServiceController({
+      objects: this.objects, services: this.info("", "v1", "services"), reconciler,
+      address: bound === "0.0.0.0" || bound === "::" ? advertiseAddress() : bound, port,
+      intervalMs: this.options.kubernetesEndpoints?.intervalMs, log: this.options.log,
     });
+    await this.kubernetesService.start();
+    this.hooks.bootstrapController.complete();
   }
 
   async start(): Promise<void> {
@@ -295,7 +304,7 @@ export class ApiServer {
     });
     this.startCompactor();
     const addr = this.server.address() as AddressInfo;
-    await this.reconcileKubernetesEndpoints(addr.address, addr.port).catch((err) => this.options.log?.("kubernetes endpoints not written", { err: String(err) }));
+    await this.startKubernetesService(addr.address, addr.port);
     const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
     this.url = `https://${host}:${addr.port}`;
   }
@@ -330,11 +339,14 @@ export class ApiServer {
     if (serving) this.server!.setSecureContext({ cert: serving.cert, key: serving.key, ca: this.options.pki.caCert });
     const addr = this.server!.address() as AddressInfo;
     if (!["0.0.0.0", "::", address].includes(addr.address)) this.extraListeners.push(await listenAlso(this.server!, address, addr.port));
-    await this.reconcileKubernetesEndpoints(address, addr.port);
+    await this.kubernetesService?.setAddress(address);
   }
 
   async stop(): Promise<void> {
     this.health.beginShutdown();
+    // Out of the kubernetes Service's endpoints first, while this server still answers, as upstream.
+    await this.kubernetesService?.stop();
+    await this.allocationRepair.stop();
     for (const l of this.extraListeners.splice(0)) l.close();
     clearInterval(this.compactor);
     for (const c of this.caches) c.stop();

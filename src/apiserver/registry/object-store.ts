@@ -90,12 +90,14 @@ export interface WriteAdmission {
  */
 export interface StorageHooks {
   /** Before a create or update is stored; returns how to undo what it took if the write then fails. */
-  beforeWrite?(obj: Obj, old: Obj | undefined, opts: WriteOptions): (() => void) | void;
+  beforeWrite?(obj: Obj, old: Obj | undefined, opts: WriteOptions): MaybePromise<(() => MaybePromise<void>) | void>;
   /** After an update was stored. */
-  afterUpdate?(obj: Obj, old: Obj): void;
+  afterUpdate?(obj: Obj, old: Obj): MaybePromise<void>;
   /** After an object left storage. */
-  afterDelete?(obj: Obj): void;
+  afterDelete?(obj: Obj): MaybePromise<void>;
 }
+
+type MaybePromise<T> = T | Promise<T>;
 
 export interface ObjectStoreOptions {
   admission?: WriteAdmission;
@@ -260,13 +262,13 @@ export class ObjectStore {
     await this.admission?.validate(attrs);
     m.managedFields = updateManagedFields(undefined, obj, opts.fieldManager, groupVersion(info), opts.applied ? "Apply" : "Update", opts.subresource, opts.applied);
     if (!m.managedFields.length) delete m.managedFields;
-    const undo = this.hooks[info.kind]?.beforeWrite?.(obj, undefined, opts);
-    if (opts.dryRun) { undo?.(); return obj; }
+    const undo = await this.hooks[info.kind]?.beforeWrite?.(obj, undefined, opts);
+    if (opts.dryRun) { await undo?.(); return obj; }
     try {
       const kv = await this.store.create(key, encode(this.toStorage(info, obj)));
       m.resourceVersion = String(kv.modRevision);
     } catch (err) {
-      undo?.();
+      await undo?.();
       if (isStoreError(err, "KeyExists")) throw alreadyExists(info.resource, info.group, m.name);
       throw err;
     }
@@ -374,22 +376,22 @@ export class ObjectStore {
     if (m.deletionTimestamp && !(m.finalizers ?? []).length && (strategies[info.kind]?.readyToDelete?.(obj) ?? true)) {
       if (opts.dryRun) return obj;
       const gone = await this.store.delete(this.key(info, cm.namespace, name), readRevision);
-      this.hooks[info.kind]?.afterDelete?.(obj);
+      await this.hooks[info.kind]?.afterDelete?.(obj);
       obj.metadata.resourceVersion = String(gone.modRevision);
       return obj;
     }
-    const undo = this.hooks[info.kind]?.beforeWrite?.(obj, current, opts);
-    if (opts.dryRun) { undo?.(); return obj; }
+    const undo = await this.hooks[info.kind]?.beforeWrite?.(obj, current, opts);
+    if (opts.dryRun) { await undo?.(); return obj; }
     delete m.resourceVersion;
     let kv: KeyValue;
     try {
       kv = await this.store.update(this.key(info, cm.namespace, name), encode(this.toStorage(info, obj)), readRevision);
     } catch (err) {
-      undo?.();
+      await undo?.();
       throw err;
     }
     m.resourceVersion = String(kv.modRevision);
-    this.hooks[info.kind]?.afterUpdate?.(obj, current);
+    await this.hooks[info.kind]?.afterUpdate?.(obj, current);
     return obj;
   }
 
@@ -428,7 +430,7 @@ export class ObjectStore {
         }
         if (options.dryRun) return { object: current, finished: true };
         const gone = await this.store.delete(key, kv.modRevision);
-        this.hooks[info.kind]?.afterDelete?.(current);
+        await this.hooks[info.kind]?.afterDelete?.(current);
         current.metadata.resourceVersion = String(gone.modRevision);
         return { object: current, finished: true };
       } catch (err) {
