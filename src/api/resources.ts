@@ -40,6 +40,7 @@ const ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch
 const rw = ["get", "patch", "update"];
 const status: SubresourceInfo = { name: "status", verbs: rw };
 const scale: SubresourceInfo = { name: "scale", verbs: rw, kind: { group: "autoscaling", version: "v1", kind: "Scale" } };
+const proxySubresource = (kind: string): SubresourceInfo => ({ name: "proxy", verbs: ["create", "delete", "get", "patch", "update"], kind: { group: "", version: "v1", kind } });
 
 interface Def {
   kind: string;
@@ -88,6 +89,7 @@ const podSubresources: SubresourceInfo[] = [
   { name: "attach", verbs: ["create", "get"], kind: { group: "", version: "v1", kind: "PodAttachOptions" } },
   { name: "portforward", verbs: ["create", "get"], kind: { group: "", version: "v1", kind: "PodPortForwardOptions" } },
   { name: "ephemeralcontainers", verbs: rw },
+  proxySubresource("PodProxyOptions"),
 ];
 
 export const builtinResources: ResourceInfo[] = [
@@ -95,11 +97,11 @@ export const builtinResources: ResourceInfo[] = [
     { kind: "Namespace", cluster: true, short: ["ns"], sub: [status, { name: "finalize", verbs: ["update"] }], verbs: ["create", "delete", "get", "list", "patch", "update", "watch"] },
     { kind: "Pod", short: ["po"], all: true, sub: podSubresources },
     { kind: "Binding", verbs: ["create"] },
-    { kind: "Service", short: ["svc"], all: true, sub: [status] },
+    { kind: "Service", short: ["svc"], all: true, sub: [status, proxySubresource("ServiceProxyOptions")] },
     { kind: "Endpoints", resource: "endpoints", short: ["ep"] },
     { kind: "ConfigMap", short: ["cm"] },
     { kind: "Secret" },
-    { kind: "Node", cluster: true, short: ["no"], sub: [status] },
+    { kind: "Node", cluster: true, short: ["no"], sub: [status, proxySubresource("NodeProxyOptions")] },
     { kind: "Event", short: ["ev"] },
     { kind: "ServiceAccount", short: ["sa"], sub: [{ name: "token", verbs: ["create"], kind: { group: "authentication.k8s.io", version: "v1", kind: "TokenRequest" } }] },
     { kind: "PersistentVolume", cluster: true, short: ["pv"], sub: [status] },

@@ -20,6 +20,10 @@ describe("parseRequestInfo", () => {
     ["GET", "/api/v1", "", { isResourceRequest: false }],
     ["GET", "/healthz", "", { isResourceRequest: false, verb: "get", path: "/healthz" }],
     ["GET", "/api/v1/namespaces/a%2Db/pods", "", { namespace: "a-b" }],
+    // A proxy request is authorized on the name as written, port and scheme included (upstream's RequestInfo), with the rest of the path in parts.
+    ["PATCH", "/api/v1/namespaces/ns/pods/https:web:443/proxy/a/b", "", { verb: "patch", resource: "pods", name: "https:web:443", subresource: "proxy", parts: ["pods", "https:web:443", "proxy", "a", "b"] }],
+    ["GET", "/api/v1/namespaces/ns/services/web:http/proxy", "watch=true", { verb: "get", resource: "services", name: "web:http", subresource: "proxy" }],
+    ["DELETE", "/api/v1/nodes/n1:10250/proxy/x", "", { verb: "delete", resource: "nodes", name: "n1:10250", subresource: "proxy", parts: ["nodes", "n1:10250", "proxy", "x"] }],
   ];
   for (const [method, path, query, want] of cases) {
     it(`${method} ${path}?${query}`, () => {

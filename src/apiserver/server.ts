@@ -5,6 +5,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { KubeletProxy } from "./kubelet-proxy.js";
+import { ApiProxy, isProxyRequest } from "./proxy/index.js";
 import { listenAlso } from "./extra-listener.js";
 import { createSecureServer, type Http2SecureServer } from "node:http2";
 import type { AddressInfo, Server as NetServer } from "node:net";
@@ -96,6 +97,8 @@ export class ApiServer {
   readonly catalog = new ResourceCatalog();
   readonly objects: ObjectStore;
   private readonly kubelets: KubeletProxy;
+  /** pods/proxy, services/proxy, nodes/proxy (see proxy/). */
+  readonly proxy: ApiProxy;
   readonly admission: AdmissionChain;
   private readonly services: ServiceAllocations;
   private readonly allocationRepair: AllocationRepair;
@@ -209,6 +212,7 @@ export class ApiServer {
     this.openapi = new OpenApiV3(this.catalog);
     this.openapiV2 = new OpenApiV2(this.catalog, VERSION_INFO.gitVersion);
     this.kubelets = new KubeletProxy(options.pki, (kind, ns, name) => this.objects.get(this.catalog.lookup("", "v1", kind)!, ns, name));
+    this.proxy = new ApiProxy({ pki: options.pki, get: (resource, ns, name) => this.objects.get(this.info("", "v1", resource), ns, name) });
     this.resourceMetrics = new ResourceMetrics(this.kubelets, {
       nodes: async () => (await this.objects.list(this.info("", "v1", "nodes"), undefined)).items,
       pods: async (ns) => (await this.objects.list(this.info("", "v1", "pods"), ns)).items,
@@ -408,6 +412,7 @@ export class ApiServer {
       refuseUpgrade(socket, e.code, JSON.stringify(e.toStatus()), "application/json");
       return;
     }
+    if (isProxyRequest(info)) return this.proxy.upgrade(req, socket, head, info);
     const streaming = info.apiGroup === "" && info.resource === "pods" && info.namespace && info.name && ["exec", "attach", "portforward"].includes(info.subresource);
     if (streaming && info.parts.length === 3) {
       if (info.subresource === "portforward") this.kubelets.portForward(req, socket, head, info.namespace, info.name);
@@ -445,6 +450,7 @@ export class ApiServer {
 
   private async route(req: Request, res: Response, ri: RequestInfo, query: URLSearchParams, user: UserInfo): Promise<void> {
     if (!ri.isResourceRequest) return this.nonResource(req, res, ri, query);
+    if (isProxyRequest(ri)) return this.proxy.serve(req, res, ri);
     const info = this.catalog.lookup(ri.apiGroup, ri.apiVersion, ri.resource);
     if (!info) throw pathNotFound();
     // A namespace's own path names it as the request's namespace (upstream's RequestInfo); anything else in a namespace must be namespaced.

@@ -178,6 +178,8 @@ export async function serverCommand(argv: string[]): Promise<number> {
     } : undefined,
     ingress: values["disable-ingress"] ? undefined : { httpPort: Number(values["ingress-http-port"]), httpsPort: Number(values["ingress-https-port"]) },
   }, components.signal);
+  // Its own node's pods and kubelet share the server's loopback on the process runtime; the proxy may reach them there.
+  if (agent) server.proxy.trustLoopbackNode(agent.kubelet.nodeName);
   process.stdout.write(agent ? `Node ${agent.kubelet.nodeName} runs pods with ${agent.runtime}\n` : `${chooseRuntime(runtime).reason}\n`);
 
   await new Promise<void>((done) => {

@@ -2,7 +2,7 @@
  * The kubelet's own HTTPS API, which the API server proxies `pods/log`,
  * `pods/exec` and `pods/attach` to (upstream's paths):
  * `/containerLogs/{ns}/{pod}/{container}`, `/exec/...` and `/attach/...` over
- * WebSocket, and `/stats/summary` for resource metrics. Clients must show a
+ * WebSocket, `/stats/summary` for resource metrics, `/pods` and `/healthz`. Clients must show a
  * certificate from the cluster CA.
  */
 import { createServer, type Server } from "node:https";
@@ -76,6 +76,12 @@ export class KubeletServer {
     const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
     if (url.pathname === "/healthz") { res.writeHead(200, { "content-type": "text/plain" }); res.end("ok"); return; }
     if (parts[0] === "containerLogs" && parts.length === 4 && req.method === "GET") return this.logs(req, res, parts[1]!, parts[2]!, parts[3]!, url.searchParams);
+    // The pods bound to this node as the kubelet knows them (what upstream's e2e framework reads through nodes/proxy).
+    if (url.pathname === "/pods" && req.method === "GET") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ kind: "PodList", apiVersion: "v1", metadata: {}, items: this.kubelet.pods?.list() ?? [] }));
+      return;
+    }
     if (url.pathname === "/stats/summary" && req.method === "GET") {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify(await this.kubelet.stats.summary()));
