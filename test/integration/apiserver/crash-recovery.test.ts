@@ -30,7 +30,9 @@ async function burstThenCrash(datastoreEndpoint?: string): Promise<void> {
     }
   };
   const writers = Array.from({ length: 16 }, (_, w) => writer(w));
-  await new Promise((r) => setTimeout(r, 1500));
+  // Crash mid-burst once enough writes are in, however fast this machine is today.
+  const deadline = Date.now() + 30_000;
+  while (acknowledged.size < 100 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   await first.kill();
   stop = true;
   await Promise.all(writers);
