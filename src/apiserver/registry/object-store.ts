@@ -9,12 +9,11 @@ import { randomBytes, randomUUID } from "node:crypto";
 import {
   ApiError, alreadyExists, badRequest, conflict, expired, invalid, notFound, type FieldError,
 } from "../../api/errors.js";
-import { applyDefaults } from "../../api/defaults.js";
 import { jsonEqual } from "../../api/json-equal.js";
 import { convertFromStorage, convertToStorage } from "../../api/conversion.js";
 import { groupVersion, hasSubresource, type ResourceInfo } from "../../api/resources.js";
 import { matchesLabels, parseFieldSelector, parseLabelSelector, type FieldRequirement, type Requirement } from "../../api/selectors.js";
-import { validateObject, validateUpdate } from "../../api/validation.js";
+import { validateObjectMeta } from "../../api/validation.js";
 import { type KeyValue, type Store, type WatchEvent, isStoreError } from "../../storage/index.js";
 import { strategyFor } from "./strategies.js";
 import { bumpGenerationOnSpecChange, selectableField, type Strategy, type SubresourceUpdate } from "./strategy.js";
@@ -24,7 +23,6 @@ import { checkTypes } from "../type-check.js";
 import { rfc3339 } from "../../api/time.js";
 import type { UserInfo } from "../authentication/user-info.js";
 import type { AdmissionAttributes, Operation } from "../admission/admission.js";
-import { validateAndPrune } from "../structural-schema.js";
 
 export type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- Kubernetes objects are free-form JSON here
 
@@ -208,11 +206,9 @@ export class ObjectStore {
   }
 
   /** update: the subresource whose write this is, when it has rules of its own. */
-  private validate(info: ResourceInfo, obj: Obj, old?: Obj, update?: SubresourceUpdate<Obj>): void {
-    const errs: FieldError[] = validateObject(info.kind, obj, info.namespaced);
-    // A custom resource is checked against its CRD's schema, and loses the fields the schema does not declare.
-    if (info.crd?.schema) errs.push(...validateAndPrune(obj, info.crd.schema as Obj, info.crd.preserveUnknownFields));
-    if (old) errs.push(...(update?.validateUpdate ? update.validateUpdate(obj, old) : validateUpdate(info.kind, obj, old)));
+  private validate(info: ResourceInfo, strategy: Strategy, obj: Obj, old?: Obj, update?: SubresourceUpdate<Obj>): void {
+    const errs: FieldError[] = [...validateObjectMeta(obj, info.namespaced, strategy.nameValidation), ...(strategy.validate?.(obj) ?? [])];
+    if (old) errs.push(...((update?.validateUpdate ?? strategy.validateUpdate)?.(obj, old) ?? []));
     if (errs.length) throw invalid(info.kind, info.group, obj.metadata?.name ?? "", errs);
   }
 
@@ -241,16 +237,17 @@ export class ObjectStore {
     delete m.deletionTimestamp;
     delete m.deletionGracePeriodSeconds;
     delete m.selfLink;
-    applyDefaults(info.kind, obj);
+    const strategy = strategyFor(info);
+    strategy.defaults?.(obj);
     const attrs = this.attributes(info, "CREATE", obj, undefined, opts);
     await this.admission?.admit(attrs);
     // What mutating admission added (volumes, tolerations) is defaulted like the rest, and the strategy has the last word.
-    applyDefaults(info.kind, obj);
-    strategyFor(info).prepareForCreate?.(obj, { user: opts.user ?? APISERVER_USER });
+    strategy.defaults?.(obj);
+    strategy.prepareForCreate?.(obj, { user: opts.user ?? APISERVER_USER });
     if (!m.name) {
       throw invalid(info.kind, info.group, "", [{ type: "FieldValueRequired", field: "metadata.name", detail: "name or generateName is required" }]);
     }
-    this.validate(info, obj);
+    this.validate(info, strategy, obj);
     const key = this.key(info, m.namespace, m.name);
     // Checked before validating admission and allocations, so that a taken name is AlreadyExists, not a quota or allocation error.
     if (await this.store.get(key)) throw alreadyExists(info.resource, info.group, m.name);
@@ -347,15 +344,15 @@ export class ObjectStore {
     obj.apiVersion = groupVersion(info);
     obj.kind = info.kind;
     pruneUnknownFields(info, obj);
-    applyDefaults(info.kind, obj);
+    strategy.defaults?.(obj);
     const attrs = this.attributes(info, "UPDATE", obj, current, opts);
     await this.admission?.admit(attrs);
-    applyDefaults(info.kind, obj);
+    strategy.defaults?.(obj);
     if (cm.deletionTimestamp && (m.finalizers ?? []).some((f: string) => !(cm.finalizers ?? []).includes(f))) {
       throw invalid(info.kind, info.group, name, [{ type: "FieldValueForbidden", field: "metadata.finalizers", detail: "no new finalizers can be added if the object is being deleted" }]);
     }
     (strategy.prepareForUpdate ?? bumpGenerationOnSpecChange)(obj, current);
-    this.validate(info, obj, current, subresourceUpdate);
+    this.validate(info, strategy, obj, current, subresourceUpdate);
     await this.admission?.validate(attrs);
     delete m.resourceVersion;
     m.managedFields = updateManagedFields(current, obj, opts.fieldManager, groupVersion(info), opts.applied ? "Apply" : "Update", opts.subresource, opts.applied);

@@ -18,6 +18,7 @@ import { cronJobStrategy } from "./batch/cronjobs/strategy.js";
 import { jobStrategy } from "./batch/jobs/strategy.js";
 import { certificateSigningRequestStrategy } from "./certificates/certificatesigningrequests/strategy.js";
 import { leaseStrategy } from "./coordination/leases/strategy.js";
+import { configMapStrategy } from "./core/configmaps/strategy.js";
 import { endpointsStrategy } from "./core/endpoints/strategy.js";
 import { eventStrategy } from "./core/events/strategy.js";
 import { namespaceStrategy } from "./core/namespaces/strategy.js";
@@ -25,24 +26,33 @@ import { nodeStrategy } from "./core/nodes/strategy.js";
 import { persistentVolumeClaimStrategy } from "./core/persistentvolumeclaims/strategy.js";
 import { persistentVolumeStrategy } from "./core/persistentvolumes/strategy.js";
 import { podStrategy } from "./core/pods/strategy.js";
+import { podTemplateStrategy } from "./core/podtemplates/strategy.js";
 import { replicationControllerStrategy } from "./core/replicationcontrollers/strategy.js";
 import { secretStrategy } from "./core/secrets/strategy.js";
 import { serviceStrategy } from "./core/services/strategy.js";
+import { endpointSliceStrategy } from "./discovery/endpointslices/strategy.js";
 import { ingressStrategy } from "./networking/ingresses/strategy.js";
+import { networkPolicyStrategy } from "./networking/networkpolicies/strategy.js";
 import { podDisruptionBudgetStrategy } from "./policy/poddisruptionbudgets/strategy.js";
+import { roleBindingStrategy } from "./rbac/rolebindings/strategy.js";
+import { roleStrategy } from "./rbac/roles/strategy.js";
+import { priorityClassStrategy } from "./scheduling/priorityclasses/strategy.js";
+import { storageClassStrategy } from "./storage/storageclasses/strategy.js";
 import type { Strategy } from "./strategy.js";
 
-const strategies: Record<string, Strategy> = {
+export const strategies: Readonly<Record<string, Strategy>> = {
   "namespaces": namespaceStrategy,
   "pods": podStrategy,
   "services": serviceStrategy,
   "endpoints": endpointsStrategy,
+  "configmaps": configMapStrategy,
   "secrets": secretStrategy,
   "nodes": nodeStrategy,
   "events": eventStrategy,
   "persistentvolumes": persistentVolumeStrategy,
   "persistentvolumeclaims": persistentVolumeClaimStrategy,
   "replicationcontrollers": replicationControllerStrategy,
+  "podtemplates": podTemplateStrategy,
   "deployments.apps": deploymentStrategy,
   "replicasets.apps": replicaSetStrategy,
   "statefulsets.apps": statefulSetStrategy,
@@ -51,9 +61,17 @@ const strategies: Record<string, Strategy> = {
   "cronjobs.batch": cronJobStrategy,
   "horizontalpodautoscalers.autoscaling": horizontalPodAutoscalerStrategy,
   "ingresses.networking.k8s.io": ingressStrategy,
+  "networkpolicies.networking.k8s.io": networkPolicyStrategy,
+  "endpointslices.discovery.k8s.io": endpointSliceStrategy,
   "leases.coordination.k8s.io": leaseStrategy,
   "events.events.k8s.io": eventStrategy,
   "poddisruptionbudgets.policy": podDisruptionBudgetStrategy,
+  "roles.rbac.authorization.k8s.io": roleStrategy,
+  "clusterroles.rbac.authorization.k8s.io": roleStrategy,
+  "rolebindings.rbac.authorization.k8s.io": roleBindingStrategy,
+  "clusterrolebindings.rbac.authorization.k8s.io": roleBindingStrategy,
+  "storageclasses.storage.k8s.io": storageClassStrategy,
+  "priorityclasses.scheduling.k8s.io": priorityClassStrategy,
   "certificatesigningrequests.certificates.k8s.io": certificateSigningRequestStrategy,
   "customresourcedefinitions.apiextensions.k8s.io": customResourceDefinitionStrategy,
 };

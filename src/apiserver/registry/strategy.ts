@@ -9,6 +9,7 @@
 import type { ObjectMeta } from "kubernetes-types/meta/v1.js";
 import type { FieldError } from "../../api/errors.js";
 import { jsonEqual } from "../../api/json-equal.js";
+import type { NameValidation } from "../../api/validation.js";
 import type { UserInfo } from "../authentication/user-info.js";
 import type { Obj } from "./object-store.js";
 
@@ -43,6 +44,12 @@ export interface SubresourceUpdate<S> {
  */
 export interface Strategy<S extends object = Obj> {
   /**
+   * Upstream's SetDefaults for the kind, in place: on every write before
+   * mutating admission and again after it (what a plugin added is defaulted
+   * like the rest). Must be idempotent.
+   */
+  defaults?(obj: S): void;
+  /**
    * Called on create after defaulting, metadata and mutating admission,
    * before validation (upstream's PrepareForCreate): resets what clients may
    * not set, such as status.
@@ -54,6 +61,12 @@ export interface Strategy<S extends object = Obj> {
    * metadata.generation (bumpGenerationOnSpecChange).
    */
   prepareForUpdate?(obj: S, old: S): void;
+  /** The rule for metadata.name. Generic: a DNS-1123 subdomain. */
+  nameValidation?: NameValidation;
+  /** Field errors of the object (metadata apart: validateObjectMeta checks it for every resource). */
+  validate?(obj: S): FieldError[];
+  /** Field errors of an update that the object alone does not show (immutable fields). */
+  validateUpdate?(obj: S, old: S): FieldError[];
   /** Extra fields accepted in `fieldSelector` besides metadata.name and metadata.namespace. */
   fieldSelectors?: string[];
   /** A field's selectable value when it is not the field's own text (a boolean that defaults to false, say); undefined for the text. */

@@ -4,6 +4,8 @@
  * apiextensions-apiserver does for every custom resource.
  */
 import type { CustomResourceInfo } from "../../../../api/resources.js";
+import { validateAndPrune } from "../../../structural-schema.js";
+import type { Obj } from "../../object-store.js";
 import { bumpGenerationOnChange, type Strategy } from "../../strategy.js";
 
 const made = new WeakMap<CustomResourceInfo, Strategy>();
@@ -11,9 +13,12 @@ const made = new WeakMap<CustomResourceInfo, Strategy>();
 export function customResourceStrategy(crd: CustomResourceInfo): Strategy {
   let s = made.get(crd);
   if (!s) {
+    const schema = crd.schema as Obj | undefined;
     s = {
       // Any change outside metadata and status is a new generation, whether the schema calls it spec or not.
       prepareForUpdate: bumpGenerationOnChange,
+      // Checked against the CRD's schema, losing the fields the schema does not declare.
+      validate: schema ? (o) => validateAndPrune(o, schema, crd.preserveUnknownFields) : undefined,
       allowCreateOnUpdate: true,
     };
     made.set(crd, s);

@@ -1,7 +1,48 @@
-/** Deployments: status is the deployment controller's. */
-import type { Deployment } from "kubernetes-types/apps/v1.js";
+/** Deployments: rolling updates by default, a fixed selector, status is the deployment controller's. */
+import type { Deployment, DeploymentSpec } from "kubernetes-types/apps/v1.js";
+import type { FieldError } from "../../../../api/errors.js";
+import { defaultPodTemplate } from "../../../../api/defaults.js";
+import { immutableSelector, invalidValue, nonNegative, validateSelectorAndTemplate } from "../../../../api/validation.js";
 import { clearStatus, type Stored, type Strategy } from "../../strategy.js";
 
+function intOrPercent(field: string, v: unknown): FieldError[] {
+  if (v === undefined || (typeof v === "number" && v >= 0)) return [];
+  if (typeof v === "string" && /^\d+%$/.test(v)) return [];
+  return [invalidValue(field, v, "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')")];
+}
+
+function validateDeployment(o: Stored<Deployment>): FieldError[] {
+  const s = o.spec ?? ({} as DeploymentSpec);
+  const errs = [...nonNegative("spec.replicas", s.replicas), ...validateSelectorAndTemplate(s)];
+  if (!["RollingUpdate", "Recreate"].includes(s.strategy?.type ?? "")) {
+    errs.push({ type: "FieldValueNotSupported", field: "spec.strategy.type", value: s.strategy?.type, detail: 'supported values: "Recreate", "RollingUpdate"' });
+  }
+  const ru = s.strategy?.rollingUpdate;
+  if (ru) {
+    errs.push(...intOrPercent("spec.strategy.rollingUpdate.maxUnavailable", ru.maxUnavailable), ...intOrPercent("spec.strategy.rollingUpdate.maxSurge", ru.maxSurge));
+    if ((ru.maxUnavailable === 0 || ru.maxUnavailable === "0%") && (ru.maxSurge === 0 || ru.maxSurge === "0%")) {
+      errs.push(invalidValue("spec.strategy.rollingUpdate.maxUnavailable", ru.maxUnavailable, "may not be 0 when `maxSurge` is 0"));
+    }
+  }
+  return errs;
+}
+
 export const deploymentStrategy: Strategy<Stored<Deployment>> = {
+  defaults(o) {
+    const spec = (o.spec ??= {} as DeploymentSpec);
+    spec.replicas ??= 1;
+    const strategy = (spec.strategy ??= {});
+    strategy.type ??= "RollingUpdate";
+    if (strategy.type === "RollingUpdate") {
+      strategy.rollingUpdate ??= {};
+      strategy.rollingUpdate.maxUnavailable ??= "25%";
+      strategy.rollingUpdate.maxSurge ??= "25%";
+    }
+    spec.revisionHistoryLimit ??= 10;
+    spec.progressDeadlineSeconds ??= 600;
+    defaultPodTemplate(spec.template);
+  },
   prepareForCreate: clearStatus,
+  validate: validateDeployment,
+  validateUpdate: immutableSelector,
 };

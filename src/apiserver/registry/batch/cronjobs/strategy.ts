@@ -1,7 +1,35 @@
-/** CronJobs: status is the cronjob controller's. */
-import type { CronJob } from "kubernetes-types/batch/v1.js";
+/** CronJobs: a schedule, a concurrency policy and a job template; status is the cronjob controller's. */
+import type { CronJob, CronJobSpec } from "kubernetes-types/batch/v1.js";
+import type { FieldError } from "../../../../api/errors.js";
+import { invalidValue, required, validatePodSpec } from "../../../../api/validation.js";
 import { clearStatus, type Stored, type Strategy } from "../../strategy.js";
+import { defaultJobSpec } from "../jobs/strategy.js";
+
+const SCHEDULE = /^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|@every\s+\S+|(\S+\s+){4}\S+)$/;
+
+function validateCronJob(o: Stored<CronJob>): FieldError[] {
+  const s = o.spec ?? ({} as CronJobSpec);
+  const errs: FieldError[] = [];
+  if (!s.schedule) errs.push(required("spec.schedule"));
+  else if (!SCHEDULE.test(String(s.schedule).trim().replace(/^(CRON_)?TZ=\S+\s+/, ""))) {
+    errs.push(invalidValue("spec.schedule", s.schedule, "unparseable cron schedule"));
+  }
+  if (!["Allow", "Forbid", "Replace"].includes(s.concurrencyPolicy ?? "")) {
+    errs.push({ type: "FieldValueNotSupported", field: "spec.concurrencyPolicy", value: s.concurrencyPolicy, detail: 'supported values: "Allow", "Forbid", "Replace"' });
+  }
+  errs.push(...validatePodSpec("spec.jobTemplate.spec.template.spec", s.jobTemplate?.spec?.template?.spec));
+  return errs;
+}
 
 export const cronJobStrategy: Strategy<Stored<CronJob>> = {
+  defaults(o) {
+    const spec = (o.spec ??= {} as CronJobSpec);
+    spec.concurrencyPolicy ??= "Allow";
+    spec.suspend ??= false;
+    spec.successfulJobsHistoryLimit ??= 3;
+    spec.failedJobsHistoryLimit ??= 1;
+    if (spec.jobTemplate?.spec) defaultJobSpec(spec.jobTemplate.spec);
+  },
   prepareForCreate: clearStatus,
+  validate: validateCronJob,
 };

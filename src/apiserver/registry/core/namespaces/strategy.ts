@@ -1,8 +1,15 @@
-/** Namespaces: Active on create, Terminating until the namespace controller has emptied them. */
+/** Namespaces: DNS-1123 label names, Active on create, Terminating until the namespace controller has emptied them. */
 import type { Namespace } from "kubernetes-types/core/v1.js";
+import { dns1123Label } from "../../../../api/validation.js";
 import type { Stored, Strategy } from "../../strategy.js";
 
 export const namespaceStrategy: Strategy<Stored<Namespace>> = {
+  defaults(o) {
+    o.spec ??= {};
+    o.spec.finalizers ??= ["kubernetes"];
+    o.metadata.labels = { ...(o.metadata.labels ?? {}), "kubernetes.io/metadata.name": o.metadata.name as string };
+  },
+  nameValidation: dns1123Label,
   prepareForCreate(o) { o.status = { phase: "Active" }; },
   fieldSelectors: ["status.phase"],
   // A namespace is Terminating until the namespace controller has emptied it and cleared spec.finalizers.

@@ -1,7 +1,9 @@
-/** Pods: status and QoS class set by the server, graceful deletion through the kubelet. */
+/** Pods: defaults, status and QoS class set by the server, a spec that updates may barely change, graceful deletion through the kubelet. */
 import type { Container, Pod, PodSpec } from "kubernetes-types/core/v1.js";
+import { defaultPodSpec } from "../../../../api/defaults.js";
 import { rfc3339 } from "../../../../api/time.js";
 import type { Stored, Strategy } from "../../strategy.js";
+import { validatePod, validatePodUpdate } from "./validation.js";
 
 /** Upstream's GetPodQOS over requests and limits of cpu and memory. */
 function qosClass(spec: PodSpec): string {
@@ -21,9 +23,18 @@ function qosClass(spec: PodSpec): string {
 }
 
 export const podStrategy: Strategy<Stored<Pod>> = {
+  defaults(o) {
+    const spec = (o.spec ??= {} as PodSpec);
+    defaultPodSpec(spec);
+    // The service account's name, until the ServiceAccount admission plugin defaults it.
+    if (!spec.serviceAccountName) spec.serviceAccountName = spec.serviceAccount || "default";
+    spec.serviceAccount = spec.serviceAccountName;
+  },
   prepareForCreate(o) {
     o.status = { phase: "Pending", qosClass: qosClass(o.spec ?? ({} as PodSpec)) };
   },
+  validate: validatePod,
+  validateUpdate: validatePodUpdate,
   fieldSelectors: ["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "spec.hostNetwork", "status.phase", "status.podIP", "status.podIPs", "status.nominatedNodeName"],
   // A pod bound to a node stays, marked, until its kubelet has stopped it and deletes it with grace period 0.
   beginGracefulDelete(o, finalizers, gracePeriodSeconds) {

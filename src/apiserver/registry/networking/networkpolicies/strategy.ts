@@ -1,0 +1,11 @@
+/** NetworkPolicies: policy types from the rules given, TCP ports by default. */
+import type { NetworkPolicy, NetworkPolicySpec } from "kubernetes-types/networking/v1.js";
+import type { Stored, Strategy } from "../../strategy.js";
+
+export const networkPolicyStrategy: Strategy<Stored<NetworkPolicy>> = {
+  defaults(o) {
+    const spec = (o.spec ??= {} as NetworkPolicySpec);
+    if (!spec.policyTypes) spec.policyTypes = spec.egress ? ["Ingress", "Egress"] : ["Ingress"];
+    for (const rule of [...(spec.ingress ?? []), ...(spec.egress ?? [])]) for (const p of rule.ports ?? []) p.protocol ??= "TCP";
+  },
+};
