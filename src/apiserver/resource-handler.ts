@@ -9,7 +9,7 @@ import { applyMergePatch } from "../api/patch/merge-patch.js";
 import { applyStrategicMergePatch } from "../api/patch/strategic-merge-patch.js";
 import { groupVersion, hasSubresource, type ResourceInfo } from "../api/resources.js";
 import { formatLabelSelector, labelSelectorRequirements, matchesLabels } from "../api/selectors.js";
-import { tablePrinter, type Table } from "../api/tables.js";
+import { defaultTablePrinter, type Table, type TablePrinter } from "../api/tables.js";
 import { isStoreError } from "../storage/index.js";
 import { decodeBody, mediaType, readBody, sendJson, wantsTable, type Request, type Response } from "./http.js";
 import { serverSideApply } from "./apply.js";
@@ -266,7 +266,7 @@ export class ResourceHandler {
   }
 
   private table(r: ResourceRequest, items: Obj[], include: string, withColumns = true): Table {
-    const printer = tablePrinter(r.info);
+    const printer: TablePrinter<Obj> = strategyFor(r.info).printer ?? defaultTablePrinter;
     const now = Date.now();
     return {
       kind: "Table", apiVersion: "meta.k8s.io/v1", metadata: {},

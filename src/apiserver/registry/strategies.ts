@@ -9,6 +9,7 @@ import { qualifiedResource } from "../../api/errors.js";
 import type { ResourceInfo } from "../../api/resources.js";
 import { customResourceDefinitionStrategy } from "./apiextensions/customresourcedefinitions/strategy.js";
 import { customResourceStrategy } from "./apiextensions/customresources/strategy.js";
+import { controllerRevisionStrategy } from "./apps/controllerrevisions/strategy.js";
 import { daemonSetStrategy } from "./apps/daemonsets/strategy.js";
 import { deploymentStrategy } from "./apps/deployments/strategy.js";
 import { replicaSetStrategy } from "./apps/replicasets/strategy.js";
@@ -28,9 +29,12 @@ import { persistentVolumeStrategy } from "./core/persistentvolumes/strategy.js";
 import { podStrategy } from "./core/pods/strategy.js";
 import { podTemplateStrategy } from "./core/podtemplates/strategy.js";
 import { replicationControllerStrategy } from "./core/replicationcontrollers/strategy.js";
+import { resourceQuotaStrategy } from "./core/resourcequotas/strategy.js";
 import { secretStrategy } from "./core/secrets/strategy.js";
+import { serviceAccountStrategy } from "./core/serviceaccounts/strategy.js";
 import { serviceStrategy } from "./core/services/strategy.js";
 import { endpointSliceStrategy } from "./discovery/endpointslices/strategy.js";
+import { ingressClassStrategy } from "./networking/ingressclasses/strategy.js";
 import { ingressStrategy } from "./networking/ingresses/strategy.js";
 import { networkPolicyStrategy } from "./networking/networkpolicies/strategy.js";
 import { podDisruptionBudgetStrategy } from "./policy/poddisruptionbudgets/strategy.js";
@@ -49,18 +53,22 @@ export const strategies: Readonly<Record<string, Strategy>> = {
   "secrets": secretStrategy,
   "nodes": nodeStrategy,
   "events": eventStrategy,
+  "serviceaccounts": serviceAccountStrategy,
   "persistentvolumes": persistentVolumeStrategy,
   "persistentvolumeclaims": persistentVolumeClaimStrategy,
   "replicationcontrollers": replicationControllerStrategy,
   "podtemplates": podTemplateStrategy,
+  "resourcequotas": resourceQuotaStrategy,
   "deployments.apps": deploymentStrategy,
   "replicasets.apps": replicaSetStrategy,
   "statefulsets.apps": statefulSetStrategy,
   "daemonsets.apps": daemonSetStrategy,
+  "controllerrevisions.apps": controllerRevisionStrategy,
   "jobs.batch": jobStrategy,
   "cronjobs.batch": cronJobStrategy,
   "horizontalpodautoscalers.autoscaling": horizontalPodAutoscalerStrategy,
   "ingresses.networking.k8s.io": ingressStrategy,
+  "ingressclasses.networking.k8s.io": ingressClassStrategy,
   "networkpolicies.networking.k8s.io": networkPolicyStrategy,
   "endpointslices.discovery.k8s.io": endpointSliceStrategy,
   "leases.coordination.k8s.io": leaseStrategy,

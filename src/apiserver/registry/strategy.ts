@@ -9,6 +9,7 @@
 import type { ObjectMeta } from "kubernetes-types/meta/v1.js";
 import type { FieldError } from "../../api/errors.js";
 import { jsonEqual } from "../../api/json-equal.js";
+import type { TablePrinter } from "../../api/tables.js";
 import type { NameValidation } from "../../api/validation.js";
 import type { UserInfo } from "../authentication/user-info.js";
 import type { Obj } from "./object-store.js";
@@ -71,6 +72,8 @@ export interface Strategy<S extends object = Obj> {
   fieldSelectors?: string[];
   /** A field's selectable value when it is not the field's own text (a boolean that defaults to false, say); undefined for the text. */
   fieldValue?(field: string, obj: S): string | undefined;
+  /** The columns `kubectl get` shows (upstream's TableConvertor). Generic: name and age. */
+  printer?: TablePrinter<S>;
   /** A PUT of an absent object creates it (upstream's AllowCreateOnUpdate). */
   allowCreateOnUpdate?: boolean;
   /**

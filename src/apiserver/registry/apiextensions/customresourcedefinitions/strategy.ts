@@ -2,6 +2,7 @@
 import type { CustomResourceDefinition, CustomResourceDefinitionSpec } from "kubernetes-types/apiextensions/v1.js";
 import type { FieldError } from "../../../../api/errors.js";
 import { immutable, invalidValue, pathSegmentName, required } from "../../../../api/validation.js";
+import { tablePrinter } from "../../../../api/tables.js";
 import { clearStatus, type Stored, type Strategy } from "../../strategy.js";
 
 function validateCustomResourceDefinition(o: Stored<CustomResourceDefinition>): FieldError[] {
@@ -19,6 +20,8 @@ function validateCustomResourceDefinition(o: Stored<CustomResourceDefinition>): 
   return errs;
 }
 
+const customResourceDefinitionTable = tablePrinter<Stored<CustomResourceDefinition>>([["Created At", "date"]], (o) => [o.metadata.creationTimestamp as string]);
+
 export const customResourceDefinitionStrategy: Strategy<Stored<CustomResourceDefinition>> = {
   defaults(o) {
     for (const v of o.spec?.versions ?? []) v.served ??= true;
@@ -28,6 +31,7 @@ export const customResourceDefinitionStrategy: Strategy<Stored<CustomResourceDef
   // The name is checked against spec.names and spec.group instead.
   nameValidation: pathSegmentName,
   prepareForCreate: clearStatus,
+  printer: customResourceDefinitionTable,
   validate: validateCustomResourceDefinition,
   validateUpdate: (o, old) => (o.spec?.scope !== old.spec?.scope ? [immutable("spec.scope", o.spec?.scope)] : []),
 };

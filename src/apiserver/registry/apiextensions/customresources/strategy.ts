@@ -7,6 +7,7 @@ import type { CustomResourceInfo } from "../../../../api/resources.js";
 import { validateAndPrune } from "../../../structural-schema.js";
 import type { Obj } from "../../object-store.js";
 import { bumpGenerationOnChange, type Strategy } from "../../strategy.js";
+import { customResourceTable } from "./table.js";
 
 const made = new WeakMap<CustomResourceInfo, Strategy>();
 
@@ -19,6 +20,7 @@ export function customResourceStrategy(crd: CustomResourceInfo): Strategy {
       prepareForUpdate: bumpGenerationOnChange,
       // Checked against the CRD's schema, losing the fields the schema does not declare.
       validate: schema ? (o) => validateAndPrune(o, schema, crd.preserveUnknownFields) : undefined,
+      printer: customResourceTable(crd),
       allowCreateOnUpdate: true,
     };
     made.set(crd, s);

@@ -2,6 +2,7 @@
 import type { Deployment, DeploymentSpec } from "kubernetes-types/apps/v1.js";
 import type { FieldError } from "../../../../api/errors.js";
 import { defaultPodTemplate } from "../../../../api/defaults.js";
+import { age, containers, images, selectorText, tablePrinter } from "../../../../api/tables.js";
 import { immutableSelector, invalidValue, nonNegative, validateSelectorAndTemplate } from "../../../../api/validation.js";
 import { clearStatus, type Stored, type Strategy } from "../../strategy.js";
 
@@ -27,6 +28,11 @@ function validateDeployment(o: Stored<Deployment>): FieldError[] {
   return errs;
 }
 
+const deploymentTable = tablePrinter<Stored<Deployment>>(
+  [["Ready"], ["Up-to-date", "integer"], ["Available", "integer"], ["Age"], ["Containers", "string", 1], ["Images", "string", 1], ["Selector", "string", 1]],
+  (o, now) => [`${o.status?.readyReplicas ?? 0}/${o.spec?.replicas ?? 0}`, o.status?.updatedReplicas ?? 0, o.status?.availableReplicas ?? 0, age(o.metadata.creationTimestamp, now), containers(o.spec?.template?.spec), images(o.spec?.template?.spec), selectorText(o.spec?.selector)],
+);
+
 export const deploymentStrategy: Strategy<Stored<Deployment>> = {
   defaults(o) {
     const spec = (o.spec ??= {} as DeploymentSpec);
@@ -43,6 +49,7 @@ export const deploymentStrategy: Strategy<Stored<Deployment>> = {
     defaultPodTemplate(spec.template);
   },
   prepareForCreate: clearStatus,
+  printer: deploymentTable,
   validate: validateDeployment,
   validateUpdate: immutableSelector,
 };

@@ -3,6 +3,7 @@ import type { ReplicaSet, ReplicaSetSpec } from "kubernetes-types/apps/v1.js";
 import { defaultPodTemplate } from "../../../../api/defaults.js";
 import { immutableSelector, nonNegative, validateSelectorAndTemplate } from "../../../../api/validation.js";
 import { clearStatus, type Stored, type Strategy } from "../../strategy.js";
+import { replicaSetTable } from "./table.js";
 
 export const replicaSetStrategy: Strategy<Stored<ReplicaSet>> = {
   defaults(o) {
@@ -11,6 +12,7 @@ export const replicaSetStrategy: Strategy<Stored<ReplicaSet>> = {
     defaultPodTemplate(spec.template);
   },
   prepareForCreate: clearStatus,
+  printer: replicaSetTable,
   validate: (o) => [...nonNegative("spec.replicas", o.spec?.replicas), ...validateSelectorAndTemplate(o.spec ?? {})],
   validateUpdate: immutableSelector,
   fieldSelectors: ["status.replicas"],

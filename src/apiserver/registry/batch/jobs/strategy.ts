@@ -7,6 +7,7 @@ import { defaultPodTemplate } from "../../../../api/defaults.js";
 import { jsonEqual } from "../../../../api/json-equal.js";
 import { immutable, immutableSelector, nonNegative, validatePodSpec } from "../../../../api/validation.js";
 import { clearStatus, type Stored, type Strategy } from "../../strategy.js";
+import { jobTable } from "./table.js";
 
 /** Upstream's SetDefaults_JobSpec, shared with CronJobs' job template. */
 export function defaultJobSpec(spec: JobSpec): void {
@@ -57,6 +58,7 @@ export const jobStrategy: Strategy<Stored<Job>> = {
       spec.template.metadata.labels = { ...labels, ...(spec.template.metadata.labels ?? {}) };
     }
   },
+  printer: jobTable,
   validate: validateJob,
   validateUpdate: validateJobUpdate,
   fieldSelectors: ["status.successful"],

@@ -2,6 +2,7 @@
 import type { ConfigMap } from "kubernetes-types/core/v1.js";
 import type { FieldError } from "../../../../api/errors.js";
 import { configKey, immutableData, invalidValue, MAX_DATA_SIZE } from "../../../../api/validation.js";
+import { age, tablePrinter } from "../../../../api/tables.js";
 import type { Stored, Strategy } from "../../strategy.js";
 
 function validateConfigMap(o: Stored<ConfigMap>): FieldError[] {
@@ -24,7 +25,10 @@ function validateConfigMap(o: Stored<ConfigMap>): FieldError[] {
   return errs;
 }
 
+const configMapTable = tablePrinter<Stored<ConfigMap>>([["Data", "integer"], ["Age"]], (o, now) => [Object.keys(o.data ?? {}).length + Object.keys(o.binaryData ?? {}).length, age(o.metadata.creationTimestamp, now)]);
+
 export const configMapStrategy: Strategy<Stored<ConfigMap>> = {
   validate: validateConfigMap,
+  printer: configMapTable,
   validateUpdate: immutableData,
 };

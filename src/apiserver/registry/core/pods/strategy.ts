@@ -3,6 +3,7 @@ import type { Container, Pod, PodSpec } from "kubernetes-types/core/v1.js";
 import { defaultPodSpec } from "../../../../api/defaults.js";
 import { rfc3339 } from "../../../../api/time.js";
 import type { Stored, Strategy } from "../../strategy.js";
+import { podTable } from "./table.js";
 import { validatePod, validatePodUpdate } from "./validation.js";
 
 /** Upstream's GetPodQOS over requests and limits of cpu and memory. */
@@ -33,6 +34,7 @@ export const podStrategy: Strategy<Stored<Pod>> = {
   prepareForCreate(o) {
     o.status = { phase: "Pending", qosClass: qosClass(o.spec ?? ({} as PodSpec)) };
   },
+  printer: podTable,
   validate: validatePod,
   validateUpdate: validatePodUpdate,
   fieldSelectors: ["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "spec.hostNetwork", "status.phase", "status.podIP", "status.podIPs", "status.nominatedNodeName"],

@@ -1,6 +1,8 @@
 /** ReplicationControllers: a selector and labels from the template when unset, status is the replication manager's. */
 import type { ReplicationController, ReplicationControllerSpec } from "kubernetes-types/core/v1.js";
 import { defaultPodTemplate } from "../../../../api/defaults.js";
+import { mapSelector } from "../../../../api/tables.js";
+import { replicasTable } from "../../apps/replicasets/table.js";
 import { clearStatus, type Stored, type Strategy } from "../../strategy.js";
 
 export const replicationControllerStrategy: Strategy<Stored<ReplicationController>> = {
@@ -13,5 +15,7 @@ export const replicationControllerStrategy: Strategy<Stored<ReplicationControlle
     defaultPodTemplate(spec.template);
   },
   prepareForCreate: clearStatus,
+  // A ReplicaSet's columns, with the map selector of the older API.
+  printer: replicasTable<Stored<ReplicationController>>((o) => mapSelector(o.spec?.selector)),
   fieldSelectors: ["status.replicas"],
 };

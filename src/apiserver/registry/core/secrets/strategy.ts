@@ -2,6 +2,7 @@
 import type { Secret } from "kubernetes-types/core/v1.js";
 import type { FieldError } from "../../../../api/errors.js";
 import { configKey, immutable, immutableData, invalidValue, MAX_DATA_SIZE } from "../../../../api/validation.js";
+import { age, tablePrinter } from "../../../../api/tables.js";
 import type { Stored, Strategy } from "../../strategy.js";
 
 function validateSecret(o: Stored<Secret>): FieldError[] {
@@ -16,6 +17,8 @@ function validateSecret(o: Stored<Secret>): FieldError[] {
   return errs;
 }
 
+const secretTable = tablePrinter<Stored<Secret>>([["Type"], ["Data", "integer"], ["Age"]], (o, now) => [o.type ?? "Opaque", Object.keys(o.data ?? {}).length, age(o.metadata.creationTimestamp, now)]);
+
 export const secretStrategy: Strategy<Stored<Secret>> = {
   defaults(o) {
     o.type ??= "Opaque";
@@ -27,6 +30,7 @@ export const secretStrategy: Strategy<Stored<Secret>> = {
     }
   },
   validate: validateSecret,
+  printer: secretTable,
   validateUpdate: (o, old) => [...immutableData(o, old), ...(o.type !== old.type ? [immutable("type", o.type)] : [])],
   fieldSelectors: ["type"],
 };

@@ -6,6 +6,7 @@
 import type { Service, ServiceSpec } from "kubernetes-types/core/v1.js";
 import { dns1035Label } from "../../../../api/validation.js";
 import type { Stored, Strategy } from "../../strategy.js";
+import { serviceTable } from "./table.js";
 import { validateService, validateServiceUpdate } from "./validation.js";
 
 function defaultService(o: Stored<Service>): void {
@@ -32,6 +33,7 @@ export const serviceStrategy: Strategy<Stored<Service>> = {
   defaults: defaultService,
   nameValidation: dns1035Label,
   prepareForCreate(o) { o.status = { loadBalancer: {} }; },
+  printer: serviceTable,
   validate: validateService,
   validateUpdate: validateServiceUpdate,
 };
