@@ -13,6 +13,7 @@ import type { TablePrinter } from "../../api/tables.js";
 import type { NameValidation } from "../../api/validation.js";
 import type { UserInfo } from "../authentication/user-info.js";
 import type { Obj } from "./object-store.js";
+import type { SubresourceHandler } from "./subresource.js";
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -82,6 +83,8 @@ export interface Strategy<S extends object = Obj> {
    * when the resource has a status subresource.
    */
   subresourceUpdates?: Record<string, SubresourceUpdate<S>>;
+  /** Subresources served by a handler of their own (scale, binding, eviction, token, log), by name. */
+  subresources?: Record<string, SubresourceHandler>;
   /**
    * The kind's own graceful deletion (upstream's BeforeDelete): marks obj in
    * place and returns true to store it instead of deleting, false to delete

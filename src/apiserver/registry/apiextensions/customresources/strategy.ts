@@ -7,6 +7,7 @@ import type { CustomResourceInfo } from "../../../../api/resources.js";
 import { validateAndPrune } from "../../../structural-schema.js";
 import type { Obj } from "../../object-store.js";
 import { bumpGenerationOnChange, type Strategy } from "../../strategy.js";
+import { customResourceScale } from "./scale.js";
 import { customResourceTable } from "./table.js";
 
 const made = new WeakMap<CustomResourceInfo, Strategy>();
@@ -22,6 +23,8 @@ export function customResourceStrategy(crd: CustomResourceInfo): Strategy {
       validate: schema ? (o) => validateAndPrune(o, schema, crd.preserveUnknownFields) : undefined,
       printer: customResourceTable(crd),
       allowCreateOnUpdate: true,
+      // Served when the CRD declares subresources.scale.
+      subresources: { scale: customResourceScale(crd) },
     };
     made.set(crd, s);
   }

@@ -4,6 +4,7 @@ import type { FieldError } from "../../../../api/errors.js";
 import { defaultPodTemplate } from "../../../../api/defaults.js";
 import { age, containers, images, selectorText, tablePrinter } from "../../../../api/tables.js";
 import { immutableSelector, invalidValue, nonNegative, validateSelectorAndTemplate } from "../../../../api/validation.js";
+import { labelSelectorScale } from "../../scale.js";
 import { clearStatus, type Stored, type Strategy } from "../../strategy.js";
 
 function intOrPercent(field: string, v: unknown): FieldError[] {
@@ -49,6 +50,7 @@ export const deploymentStrategy: Strategy<Stored<Deployment>> = {
     defaultPodTemplate(spec.template);
   },
   prepareForCreate: clearStatus,
+  subresources: { scale: labelSelectorScale },
   printer: deploymentTable,
   validate: validateDeployment,
   validateUpdate: immutableSelector,

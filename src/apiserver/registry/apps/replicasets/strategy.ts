@@ -2,6 +2,7 @@
 import type { ReplicaSet, ReplicaSetSpec } from "kubernetes-types/apps/v1.js";
 import { defaultPodTemplate } from "../../../../api/defaults.js";
 import { immutableSelector, nonNegative, validateSelectorAndTemplate } from "../../../../api/validation.js";
+import { labelSelectorScale } from "../../scale.js";
 import { clearStatus, type Stored, type Strategy } from "../../strategy.js";
 import { replicaSetTable } from "./table.js";
 
@@ -12,6 +13,7 @@ export const replicaSetStrategy: Strategy<Stored<ReplicaSet>> = {
     defaultPodTemplate(spec.template);
   },
   prepareForCreate: clearStatus,
+  subresources: { scale: labelSelectorScale },
   printer: replicaSetTable,
   validate: (o) => [...nonNegative("spec.replicas", o.spec?.replicas), ...validateSelectorAndTemplate(o.spec ?? {})],
   validateUpdate: immutableSelector,

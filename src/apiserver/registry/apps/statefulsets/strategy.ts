@@ -3,6 +3,7 @@ import type { StatefulSet, StatefulSetSpec } from "kubernetes-types/apps/v1.js";
 import { defaultPodTemplate } from "../../../../api/defaults.js";
 import { age, containers, images, tablePrinter } from "../../../../api/tables.js";
 import { immutableSelector, nonNegative, validateSelectorAndTemplate } from "../../../../api/validation.js";
+import { labelSelectorScale } from "../../scale.js";
 import { clearStatus, type Stored, type Strategy } from "../../strategy.js";
 
 const statefulSetTable = tablePrinter<Stored<StatefulSet>>(
@@ -32,6 +33,7 @@ export const statefulSetStrategy: Strategy<Stored<StatefulSet>> = {
     defaultPodTemplate(spec.template);
   },
   prepareForCreate: clearStatus,
+  subresources: { scale: labelSelectorScale },
   printer: statefulSetTable,
   // The claim templates' names are volumes of the pods.
   validate: (o) => [...nonNegative("spec.replicas", o.spec?.replicas), ...validateSelectorAndTemplate(o.spec ?? {}, (o.spec?.volumeClaimTemplates ?? []).map((t) => t.metadata?.name as string))],

@@ -1,8 +1,15 @@
-/** Pods: defaults, status and QoS class set by the server, a spec that updates may barely change, graceful deletion through the kubelet. */
+/**
+ * Pods: defaults, status and QoS class set by the server, a spec that
+ * updates may barely change, graceful deletion through the kubelet, and the
+ * binding, eviction, log and streaming subresources.
+ */
 import type { Container, Pod, PodSpec } from "kubernetes-types/core/v1.js";
 import { defaultPodSpec } from "../../../../api/defaults.js";
 import { rfc3339 } from "../../../../api/time.js";
 import type { Stored, Strategy } from "../../strategy.js";
+import { bindingSubresource } from "./binding.js";
+import { evictionSubresource } from "./eviction.js";
+import { logSubresource, streamingSubresource } from "./streaming.js";
 import { podTable } from "./table.js";
 import { validatePod, validatePodUpdate } from "./validation.js";
 
@@ -56,5 +63,13 @@ export const podStrategy: Strategy<Stored<Pod>> = {
   subresourceUpdates: {
     // pods/binding: the server's own write of spec.nodeName and the PodScheduled condition, which the rule that a pod's spec is immutable does not cover.
     binding: { merge: (_current, input) => input, validateUpdate: () => [] },
+  },
+  subresources: {
+    binding: bindingSubresource,
+    eviction: evictionSubresource,
+    log: logSubresource,
+    exec: streamingSubresource,
+    attach: streamingSubresource,
+    portforward: streamingSubresource,
   },
 };

@@ -3,6 +3,7 @@ import type { ReplicationController, ReplicationControllerSpec } from "kubernete
 import { defaultPodTemplate } from "../../../../api/defaults.js";
 import { mapSelector } from "../../../../api/tables.js";
 import { replicasTable } from "../../apps/replicasets/table.js";
+import { mapSelectorScale } from "../../scale.js";
 import { clearStatus, type Stored, type Strategy } from "../../strategy.js";
 
 export const replicationControllerStrategy: Strategy<Stored<ReplicationController>> = {
@@ -15,6 +16,7 @@ export const replicationControllerStrategy: Strategy<Stored<ReplicationControlle
     defaultPodTemplate(spec.template);
   },
   prepareForCreate: clearStatus,
+  subresources: { scale: mapSelectorScale },
   // A ReplicaSet's columns, with the map selector of the older API.
   printer: replicasTable<Stored<ReplicationController>>((o) => mapSelector(o.spec?.selector)),
   fieldSelectors: ["status.replicas"],
