@@ -10,7 +10,6 @@ import {
   ApiError, alreadyExists, badRequest, conflict, expired, invalid, notFound, type FieldError,
 } from "../../api/errors.js";
 import { jsonEqual } from "../../api/json-equal.js";
-import { convertFromStorage, convertToStorage } from "../../api/conversion.js";
 import { groupVersion, hasSubresource, type ResourceInfo } from "../../api/resources.js";
 import { matchesLabels, parseFieldSelector, parseLabelSelector, type FieldRequirement, type Requirement } from "../../api/selectors.js";
 import { validateObjectMeta } from "../../api/validation.js";
@@ -188,14 +187,16 @@ export class ObjectStore {
 
   /** Stored objects keep their own apiVersion; a read through another version relabels it. */
   private present(info: ResourceInfo, stored: Obj): Obj {
-    const obj = convertFromStorage(info.kind, info.group, info.version, stored);
+    const conversion = strategyFor(info).conversions?.[info.version];
+    const obj = conversion ? conversion.fromStorage(stored) : stored;
     obj.apiVersion = groupVersion(info);
     obj.kind = info.kind;
     return obj;
   }
 
   private toStorage(info: ResourceInfo, obj: Obj): Obj {
-    return convertToStorage(info.kind, info.group, info.version, obj);
+    const conversion = strategyFor(info).conversions?.[info.version];
+    return conversion ? conversion.toStorage(obj) : obj;
   }
 
   private checkName(info: ResourceInfo, name: string | undefined): void {

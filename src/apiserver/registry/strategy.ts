@@ -39,6 +39,12 @@ export interface SubresourceUpdate<S> {
   validateUpdate?(obj: S, old: S): FieldError[];
 }
 
+/** A version served besides the storage one: how its objects become stored ones and back (upstream's conversion functions). */
+export interface VersionConversion {
+  toStorage(obj: Obj): Obj;
+  fromStorage(obj: Obj): Obj;
+}
+
 /**
  * Every member is optional: a resource without one gets the generic
  * behaviour described on it. S is the object as the registry holds it:
@@ -83,6 +89,8 @@ export interface Strategy<S extends object = Obj> {
    * when the resource has a status subresource.
    */
   subresourceUpdates?: Record<string, SubresourceUpdate<S>>;
+  /** Conversions of the versions served besides the storage one, by version. Generic: one schema for all versions. */
+  conversions?: Record<string, VersionConversion>;
   /** Subresources served by a handler of their own (scale, binding, eviction, token, log), by name. */
   subresources?: Record<string, SubresourceHandler>;
   /**

@@ -3,6 +3,7 @@ import type { CrossVersionObjectReference, HorizontalPodAutoscaler as HpaV1, Hor
 import type { HorizontalPodAutoscaler as HpaV2, HorizontalPodAutoscalerSpec as HpaV2Spec } from "kubernetes-types/autoscaling/v2.js";
 import { age, tablePrinter } from "../../../../api/tables.js";
 import { clearStatus, type Stored, type Strategy } from "../../strategy.js";
+import { autoscalingV1 } from "./conversion.js";
 
 /** An autoscaler read through either version: v1 has a CPU target, v2 a list of metrics. */
 export type AnyHorizontalPodAutoscaler = Omit<HpaV1, "apiVersion"> & Omit<HpaV2, "apiVersion">;
@@ -25,5 +26,7 @@ export const horizontalPodAutoscalerStrategy: Strategy<Stored<AnyHorizontalPodAu
     spec.minReplicas ??= 1;
   },
   prepareForCreate: clearStatus,
+  // Stored as v2.
+  conversions: { v1: autoscalingV1 },
   printer: horizontalPodAutoscalerTable,
 };
