@@ -83,3 +83,9 @@ export function sendError(res: Response, err: ApiError): void {
 export function wantsTable(accept: string | undefined): boolean {
   return Boolean(accept && /as=Table/.test(accept) && /g=meta\.k8s\.io/.test(accept));
 }
+
+/** Warnings as upstream sends them: one `299 - "text"` value each. */
+export function sendWarnings(res: Response, warnings: string[] | undefined): void {
+  if (!warnings?.length || res.headersSent) return;
+  res.setHeader("warning", warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(", "));
+}

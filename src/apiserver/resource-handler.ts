@@ -1,17 +1,17 @@
 /**
  * REST verbs on a resource: get, list, watch, create, update, patch, delete,
- * deletecollection, and the status, scale, binding and eviction subresources.
+ * deletecollection, and the subresources that write part of an object
+ * (status, finalize, approval). Other subresources are their strategy's
+ * handlers (registry/subresource.ts); no kind is named here.
  */
 import { ApiError, badRequest, methodNotAllowed, notFound } from "../api/errors.js";
-import type { KubeletProxy } from "./kubelet-proxy.js";
 import { applyJsonPatch } from "../api/patch/json-patch.js";
 import { applyMergePatch } from "../api/patch/merge-patch.js";
 import { applyStrategicMergePatch } from "../api/patch/strategic-merge-patch.js";
-import { groupVersion, hasSubresource, type ResourceInfo } from "../api/resources.js";
-import { formatLabelSelector, labelSelectorRequirements, matchesLabels } from "../api/selectors.js";
-import { tablePrinter, type Table } from "../api/tables.js";
+import { groupVersion, type ResourceInfo } from "../api/resources.js";
+import { defaultTablePrinter, type Table, type TablePrinter } from "../api/tables.js";
 import { isStoreError } from "../storage/index.js";
-import { decodeBody, mediaType, readBody, sendJson, wantsTable, type Request, type Response } from "./http.js";
+import { decodeBody, mediaType, readBody, sendJson, sendWarnings, wantsTable, type Request, type Response } from "./http.js";
 import { serverSideApply } from "./apply.js";
 import { duplicateFields } from "./duplicate-fields.js";
 import { checkUnknownFields } from "./field-validation.js";
@@ -19,11 +19,10 @@ import { checkTypes } from "./type-check.js";
 import { decodeProtobufObject } from "./protobuf/decode.js";
 import { auditContextOf } from "./audit/index.js";
 import { parseRV, type DeleteOptions, type ObjectStore, type Obj, type ObjectEvent } from "./registry/object-store.js";
-import { rfc3339 } from "../api/time.js";
-import { strategies } from "./registry/strategies.js";
+import { strategyFor } from "./registry/strategies.js";
+import type { Strategy } from "./registry/strategy.js";
+import type { SubresourceCall, SubresourceServices } from "./registry/subresource.js";
 import type { UserInfo } from "./authentication/user-info.js";
-import type { TokenRequest } from "kubernetes-types/authentication/v1.js";
-import type { TokenRequestCall } from "./registry/core/serviceaccounts/token-request.js";
 
 export interface ResourceRequest {
   info: ResourceInfo;
@@ -47,27 +46,30 @@ function boolParam(q: URLSearchParams, name: string): boolean {
   return v === "true" || v === "1";
 }
 
-export class ResourceHandler {
-  /** serviceaccounts/token: issues a TokenRequest (see registry/core/serviceaccounts/token-request.ts). */
-  tokenRequests?: (call: TokenRequestCall, addWarning: (text: string) => void) => Promise<TokenRequest>;
+/** The verb a method is on a subresource, as its SubresourceInfo lists them. */
+const SUBRESOURCE_VERBS: Record<string, string> = { GET: "get", POST: "create", PUT: "update", PATCH: "patch", DELETE: "delete" };
 
-  /** budgets: where PodDisruptionBudgets live, for the eviction subresource. */
-  constructor(private readonly objects: ObjectStore, private readonly budgets?: ResourceInfo, private readonly kubelets?: KubeletProxy) {}
+export class ResourceHandler {
+  private readonly services: SubresourceServices;
+
+  /** services: what subresource handlers need from the server besides storage (kubelets, the token issuer...). */
+  constructor(private readonly objects: ObjectStore, services: Omit<SubresourceServices, "objects">) {
+    this.services = { ...services, objects };
+  }
 
   async handle(req: Request, res: Response, request: ResourceRequest): Promise<void> {
     const audit = auditContextOf(req);
     const r = { ...request, warnings: request.warnings ?? [], auditAnnotate: audit ? (k: string, v: string) => audit.annotate(k, v) : undefined };
     const method = req.method ?? "GET";
     const sub = r.subresource;
-    if (sub && !hasSubresource(r.info, sub)) throw notFound(r.info.resource, r.info.group, r.name ?? "");
-    if (sub === "scale") return this.scale(req, res, r);
-    if (sub === "binding") return this.binding(req, res, r);
-    if (sub === "eviction") return this.eviction(req, res, r);
-    if (sub === "token") return this.tokenRequest(req, res, r);
-    if (sub === "log" && this.kubelets && method === "GET") return this.kubelets.log(r.namespace!, r.name!, r.query, res);
-    if (sub === "log" || sub === "exec" || sub === "attach" || sub === "portforward") return this.streaming(r);
-    if (sub === "finalize" && method !== "PUT") throw methodNotAllowed(method, `${r.info.resource}/${sub}`);
-    if (sub && sub !== "status" && sub !== "finalize" && sub !== "approval") throw methodNotAllowed(method, `${r.info.resource}/${sub}`);
+    if (sub) {
+      const served = r.info.subresources.find((s) => s.name === sub);
+      if (!served) throw notFound(r.info.resource, r.info.group, r.name ?? "");
+      const strategy = strategyFor(r.info);
+      const own = strategy.subresources?.[sub];
+      if (own) return own(this.subresourceCall(req, res, r, sub), this.services);
+      if (!writesPart(strategy, sub) || !served.verbs.includes(SUBRESOURCE_VERBS[method] ?? "")) throw methodNotAllowed(method, `${r.info.resource}/${sub}`);
+    }
     switch (method) {
       case "GET":
         if (boolParam(r.query, "watch")) return this.watch(req, res, r);
@@ -87,6 +89,14 @@ export class ResourceHandler {
       default:
         throw methodNotAllowed(method, r.info.resource);
     }
+  }
+
+  private subresourceCall(req: Request, res: Response, r: ResourceRequest & { warnings: string[] }, subresource: string): SubresourceCall {
+    return {
+      req, res, info: r.info, namespace: r.namespace, name: r.name!, subresource, query: r.query, user: r.user, warnings: r.warnings,
+      writeOptions: () => this.writeOptions(r, req.headers["user-agent"]),
+      readObject: async () => (await this.readObject(req)).obj,
+    };
   }
 
   private writeOptions(r: ResourceRequest, userAgent: string | undefined) {
@@ -148,7 +158,7 @@ export class ResourceHandler {
     checkTypes(r.info, obj);
     this.checkKind(r, obj);
     this.fieldValidation(res, r, obj, text);
-    const allowCreate = Boolean(strategies[r.info.kind]?.allowCreateOnUpdate) || Boolean(r.info.crd);
+    const allowCreate = Boolean(strategyFor(r.info).allowCreateOnUpdate);
     const result = await this.objects.update(r.info, r.namespace, r.name!, obj, { ...this.writeOptions(r, req.headers["user-agent"]), allowCreate: allowCreate && !r.subresource });
     this.send(req, res, r, result.created ? 201 : 200, result.object);
   }
@@ -266,7 +276,7 @@ export class ResourceHandler {
   }
 
   private table(r: ResourceRequest, items: Obj[], include: string, withColumns = true): Table {
-    const printer = tablePrinter(r.info);
+    const printer: TablePrinter<Obj> = strategyFor(r.info).printer ?? defaultTablePrinter;
     const now = Date.now();
     return {
       kind: "Table", apiVersion: "meta.k8s.io/v1", metadata: {},
@@ -353,152 +363,15 @@ export class ResourceHandler {
     req.on("close", close);
     res.on("close", close);
   }
-
-  /** GET, PUT and PATCH of autoscaling/v1 Scale, mapped onto spec.replicas. */
-  private async scale(req: Request, res: Response, r: ResourceRequest): Promise<void> {
-    const toScale = (o: Obj): Obj => ({
-      kind: "Scale", apiVersion: "autoscaling/v1",
-      metadata: { name: o.metadata.name, namespace: o.metadata.namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, creationTimestamp: o.metadata.creationTimestamp },
-      spec: { replicas: replicasOf(r.info, o) ?? 0 },
-      status: { replicas: statusReplicasOf(r.info, o) ?? 0, selector: selectorOf(r.info, o) },
-    });
-    const method = req.method;
-    if (method === "GET") return sendJson(res, 200, toScale(await this.objects.get(r.info, r.namespace, r.name!)));
-    if (method !== "PUT" && method !== "PATCH") throw methodNotAllowed(method ?? "", `${r.info.resource}/scale`);
-    const type = mediaType(req);
-    const body = decodeBody(await readBody(req), method === "PUT" ? "application/json" : type) as Obj;
-    const opts = { ...this.writeOptions(r, req.headers["user-agent"]), subresource: "scale" };
-    const result = await this.objects.guaranteedUpdate(r.info, r.namespace, r.name!, (current) => {
-      const scale = toScale(current!);
-      let next: Obj;
-      if (method === "PUT") next = body;
-      else if (type === "application/json-patch+json") next = applyJsonPatch(scale, body) as Obj;
-      else next = applyMergePatch(scale, body) as Obj;
-      const rv = next.metadata?.resourceVersion;
-      if (rv && rv !== current!.metadata.resourceVersion) throw conflictOn(r, current!);
-      const replicas = next.spec?.replicas;
-      if (typeof replicas !== "number" || replicas < 0 || !Number.isInteger(replicas)) {
-        throw new ApiError(422, "Invalid", `Scale.autoscaling "${r.name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, { name: r.name, group: "autoscaling", kind: "Scale", causes: [{ reason: "FieldValueInvalid", message: "must be greater than or equal to 0", field: "spec.replicas" }] });
-      }
-      const updated = structuredClone(current!);
-      setReplicas(r.info, updated, replicas);
-      delete updated.metadata.resourceVersion;
-      return updated;
-    }, { ...opts, subresource: undefined });
-    sendJson(res, 200, toScale(result.object));
-  }
-
-  /** Logs, exec, attach and port-forward are served by the pod's kubelet, as upstream proxies them. */
-  private async streaming(r: ResourceRequest): Promise<never> {
-    const pod = await this.objects.get(r.info, r.namespace, r.name!);
-    const node = pod.spec?.nodeName;
-    if (!node) throw new ApiError(400, "BadRequest", `pod ${r.name} does not have a host assigned`);
-    if (r.subresource === "exec" || r.subresource === "attach") throw new ApiError(400, "BadRequest", `pods/${r.subresource} needs a WebSocket upgrade (v5.channel.k8s.io)`);
-    throw new ApiError(400, "BadRequest", `pods/${r.subresource} is not supported by this server yet`);
-  }
-
-  private async tokenRequest(req: Request, res: Response, r: ResourceRequest): Promise<void> {
-    if (req.method !== "POST" || !this.tokenRequests) throw methodNotAllowed(req.method ?? "", `${r.info.resource}/token`);
-    const { obj } = await this.readObject(req);
-    const out = await this.tokenRequests({ namespace: r.namespace!, name: r.name!, body: obj, user: r.user }, (w) => r.warnings?.push(w));
-    sendWarnings(res, r.warnings);
-    sendJson(res, 201, out);
-  }
-
-  private async binding(req: Request, res: Response, r: ResourceRequest): Promise<void> {
-    if (req.method !== "POST") throw methodNotAllowed(req.method ?? "", "pods/binding");
-    const body = decodeBody(await readBody(req), "application/json") as Obj;
-    const node = body.target?.name;
-    if (!node) throw new ApiError(422, "Invalid", `Binding "${r.name}" is invalid: target.name: Required value`);
-    await this.objects.guaranteedUpdate(r.info, r.namespace, r.name!, (pod) => {
-      if (pod!.spec.nodeName) throw new ApiError(409, "Conflict", `Operation cannot be fulfilled on pods/binding "${r.name}": pod ${r.name} is already assigned to node "${pod!.spec.nodeName}"`);
-      pod!.spec.nodeName = node;
-      pod!.status ??= {};
-      const conds: Obj[] = (pod!.status.conditions ??= []);
-      const now = rfc3339();
-      const idx = conds.findIndex((c) => c.type === "PodScheduled");
-      const cond = { type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: now };
-      if (idx >= 0) conds[idx] = cond; else conds.push(cond);
-      return pod!;
-    }, { ...this.writeOptions(r, req.headers["user-agent"]), subresource: "binding" });
-    sendJson(res, 201, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 });
-  }
-
-  private async eviction(req: Request, res: Response, r: ResourceRequest): Promise<void> {
-    if (req.method !== "POST") throw methodNotAllowed(req.method ?? "", "pods/eviction");
-    const body = decodeBody(await readBody(req), "application/json") as Obj;
-    const pod = await this.objects.get(r.info, r.namespace, r.name!);
-    await this.objects.admitSubresource(r.info, "eviction", { apiVersion: "policy/v1", kind: "Eviction", ...body }, pod, this.writeOptions(r, req.headers["user-agent"]));
-    if (this.budgets && pod.status?.phase !== "Succeeded" && pod.status?.phase !== "Failed" && !pod.metadata.deletionTimestamp) {
-      // Each budget that covers the pod must allow one more disruption; taking it is a
-      // guarded write, so two evictions never spend the same allowance.
-      const pdbs = (await this.objects.list(this.budgets, r.namespace)).items
-        .filter((b) => matchesLabels(labelSelectorRequirements(b.spec?.selector ?? {}), pod.metadata.labels));
-      for (const pdb of pdbs) {
-        await this.objects.guaranteedUpdate(this.budgets, r.namespace, pdb.metadata.name, (cur) => {
-          if ((cur!.status?.disruptionsAllowed ?? 0) < 1) {
-            throw new ApiError(429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget.", {
-              causes: [{ reason: "DisruptionBudget", message: `The disruption budget ${pdb.metadata.name} needs ${cur!.status?.desiredHealthy ?? 0} healthy pods and has ${cur!.status?.currentHealthy ?? 0} currently` }],
-            });
-          }
-          return { ...cur!, status: { ...cur!.status, disruptionsAllowed: cur!.status.disruptionsAllowed - 1 } };
-        }, { subresource: "status", fieldManager: "skiff-apiserver" });
-      }
-    }
-    await this.objects.delete(r.info, r.namespace, r.name!, { ...(body.deleteOptions ?? {}), user: r.user });
-    sendJson(res, 201, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 });
-  }
-}
-
-function conflictOn(r: ResourceRequest, o: Obj): ApiError {
-  return new ApiError(409, "Conflict", `Operation cannot be fulfilled on ${r.info.group ? `${r.info.resource}.${r.info.group}` : r.info.resource} "${o.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`, { name: o.metadata.name, group: r.info.group, kind: r.info.resource });
-}
-
-function getPath(o: Obj, path: string | undefined): unknown {
-  let cur: unknown = o;
-  for (const p of (path ?? "").replace(/^\./, "").split(".")) {
-    if (!p) continue;
-    if (!cur || typeof cur !== "object") return undefined;
-    cur = (cur as Obj)[p];
-  }
-  return cur;
-}
-
-function replicasOf(info: ResourceInfo, o: Obj): number | undefined {
-  return info.crd ? (getPath(o, info.crd.scaleSpecReplicasPath) as number | undefined) : o.spec?.replicas;
-}
-
-function statusReplicasOf(info: ResourceInfo, o: Obj): number | undefined {
-  return info.crd ? (getPath(o, info.crd.scaleStatusReplicasPath) as number | undefined) : o.status?.replicas;
-}
-
-function selectorOf(info: ResourceInfo, o: Obj): string {
-  if (info.crd) return String(getPath(o, info.crd.scaleLabelSelectorPath) ?? "");
-  const sel = o.spec?.selector;
-  if (sel && !sel.matchLabels && !sel.matchExpressions) return Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(",");
-  return formatLabelSelector(sel);
-}
-
-function setReplicas(info: ResourceInfo, o: Obj, n: number): void {
-  if (!info.crd) {
-    o.spec ??= {};
-    o.spec.replicas = n;
-    return;
-  }
-  const parts = (info.crd.scaleSpecReplicasPath ?? ".spec.replicas").replace(/^\./, "").split(".");
-  let cur = o;
-  for (const p of parts.slice(0, -1)) cur = (cur[p] ??= {});
-  cur[parts[parts.length - 1]!] = n;
-}
-
-/** Warnings as upstream sends them: one `299 - "text"` value each. */
-function sendWarnings(res: Response, warnings: string[] | undefined): void {
-  if (!warnings?.length || res.headersSent) return;
-  res.setHeader("warning", warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(", "));
 }
 
 /** Upstream names an unnamed writer after its user agent's program, e.g. "kubectl". */
 function managerFromUserAgent(ua: string | undefined): string | undefined {
   if (!ua) return undefined;
   return ua.split("/")[0]?.slice(0, 128) || undefined;
+}
+
+/** Whether a subresource is served by the generic verbs, writing part of the object. */
+function writesPart(strategy: Strategy, subresource: string): boolean {
+  return subresource === "status" || Boolean(strategy.subresourceUpdates?.[subresource]);
 }

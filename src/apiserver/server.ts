@@ -217,11 +217,14 @@ export class ApiServer {
       nodes: async () => (await this.objects.list(this.info("", "v1", "nodes"), undefined)).items,
       pods: async (ns) => (await this.objects.list(this.info("", "v1", "pods"), ns)).items,
     });
-    this.handler = new ResourceHandler(this.objects, this.catalog.lookup("policy", "v1", "poddisruptionbudgets"), this.kubelets);
-    this.handler.tokenRequests = (call, addWarning) => {
-      const attrs = (object: Obj) => ({ info: this.info("", "v1", "serviceaccounts"), operation: "CREATE" as const, object, namespace: call.namespace, name: call.name, subresource: "token", user: call.user!, dryRun: false, addWarning });
-      return this.serviceAccounts.tokenRequest({ ...call, admission: (phase, tr) => this.admission[phase](attrs(tr as Obj)) }, addWarning);
-    };
+    this.handler = new ResourceHandler(this.objects, {
+      resource: (group, version, resource) => this.catalog.lookup(group, version, resource),
+      kubelets: this.kubelets,
+      tokenRequests: (call, addWarning) => {
+        const attrs = (object: Obj) => ({ info: this.info("", "v1", "serviceaccounts"), operation: "CREATE" as const, object, namespace: call.namespace, name: call.name, subresource: "token", user: call.user!, dryRun: false, addWarning });
+        return this.serviceAccounts.tokenRequest({ ...call, admission: (phase, tr) => this.admission[phase](attrs(tr as Obj)) }, addWarning);
+      },
+    });
     const tokens = new Map(options.tokens ?? []);
     tokens.set(options.pki.adminToken, { username: "admin", groups: [MASTERS_GROUP, AUTHENTICATED_GROUP] });
     // Joining nodes authenticate with bootstrap tokens (kube-system Secrets).

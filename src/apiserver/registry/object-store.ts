@@ -2,27 +2,26 @@
  * The generic registry: the object semantics that every resource shares on top
  * of the Store (metadata, defaulting, validation, preconditions, generation,
  * status and spec written apart, finalizers, graceful deletion, list and watch
- * with selectors and paging). Per-kind differences live in strategies.ts.
+ * with selectors and paging). What differs between resources is their
+ * Strategy (strategy.ts), looked up in strategies.ts: no kind is named here.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import {
   ApiError, alreadyExists, badRequest, conflict, expired, invalid, notFound, type FieldError,
 } from "../../api/errors.js";
-import { applyDefaults } from "../../api/defaults.js";
 import { jsonEqual } from "../../api/json-equal.js";
-import { convertFromStorage, convertToStorage } from "../../api/conversion.js";
 import { groupVersion, hasSubresource, type ResourceInfo } from "../../api/resources.js";
 import { matchesLabels, parseFieldSelector, parseLabelSelector, type FieldRequirement, type Requirement } from "../../api/selectors.js";
-import { validateObject, validateUpdate } from "../../api/validation.js";
+import { validateObjectMeta } from "../../api/validation.js";
 import { type KeyValue, type Store, type WatchEvent, isStoreError } from "../../storage/index.js";
-import { selectableField, strategies } from "./strategies.js";
+import { strategyFor } from "./strategies.js";
+import { bumpGenerationOnSpecChange, selectableField, type Strategy, type SubresourceUpdate } from "./strategy.js";
 import { updateManagedFields } from "./managed-fields.js";
 import { pruneUnknownFields } from "../field-validation.js";
 import { checkTypes } from "../type-check.js";
 import { rfc3339 } from "../../api/time.js";
 import type { UserInfo } from "../authentication/user-info.js";
 import type { AdmissionAttributes, Operation } from "../admission/admission.js";
-import { validateAndPrune } from "../structural-schema.js";
 
 export type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- Kubernetes objects are free-form JSON here
 
@@ -134,12 +133,6 @@ function rawItem(kv: KeyValue, head: string): string | undefined {
   return `${head}"resourceVersion":"${kv.modRevision}",${kv.value.slice(head.length)}`;
 }
 
-/** Everything but metadata and status, the part whose change bumps generation. */
-function specOf(obj: Obj): Obj {
-  const { metadata: _m, status: _s, ...rest } = obj;
-  return rest;
-}
-
 /** Equality for no-op detection: managedFields timestamps and resourceVersion do not count. */
 function sameObject(a: Obj, b: Obj): boolean {
   const strip = (o: Obj) => {
@@ -196,14 +189,16 @@ export class ObjectStore {
 
   /** Stored objects keep their own apiVersion; a read through another version relabels it. */
   private present(info: ResourceInfo, stored: Obj): Obj {
-    const obj = convertFromStorage(info.kind, info.group, info.version, stored);
+    const conversion = strategyFor(info).conversions?.[info.version];
+    const obj = conversion ? conversion.fromStorage(stored) : stored;
     obj.apiVersion = groupVersion(info);
     obj.kind = info.kind;
     return obj;
   }
 
   private toStorage(info: ResourceInfo, obj: Obj): Obj {
-    return convertToStorage(info.kind, info.group, info.version, obj);
+    const conversion = strategyFor(info).conversions?.[info.version];
+    return conversion ? conversion.toStorage(obj) : obj;
   }
 
   private checkName(info: ResourceInfo, name: string | undefined): void {
@@ -213,11 +208,10 @@ export class ObjectStore {
     }
   }
 
-  private validate(info: ResourceInfo, obj: Obj, old?: Obj): void {
-    const errs: FieldError[] = validateObject(info.kind, obj, info.namespaced);
-    // A custom resource is checked against its CRD's schema, and loses the fields the schema does not declare.
-    if (info.crd?.schema) errs.push(...validateAndPrune(obj, info.crd.schema as Obj, info.crd.preserveUnknownFields));
-    if (old) errs.push(...validateUpdate(info.kind, obj, old));
+  /** update: the subresource whose write this is, when it has rules of its own. */
+  private validate(info: ResourceInfo, strategy: Strategy, obj: Obj, old?: Obj, update?: SubresourceUpdate<Obj>): void {
+    const errs: FieldError[] = [...validateObjectMeta(obj, info.namespaced, strategy.nameValidation), ...(strategy.validate?.(obj) ?? [])];
+    if (old) errs.push(...((update?.validateUpdate ?? strategy.validateUpdate)?.(obj, old) ?? []));
     if (errs.length) throw invalid(info.kind, info.group, obj.metadata?.name ?? "", errs);
   }
 
@@ -246,16 +240,17 @@ export class ObjectStore {
     delete m.deletionTimestamp;
     delete m.deletionGracePeriodSeconds;
     delete m.selfLink;
-    applyDefaults(info.kind, obj);
+    const strategy = strategyFor(info);
+    strategy.defaults?.(obj);
     const attrs = this.attributes(info, "CREATE", obj, undefined, opts);
     await this.admission?.admit(attrs);
     // What mutating admission added (volumes, tolerations) is defaulted like the rest, and the strategy has the last word.
-    applyDefaults(info.kind, obj);
-    strategies[info.kind]?.prepareForCreate?.(obj, { user: opts.user ?? APISERVER_USER });
+    strategy.defaults?.(obj);
+    strategy.prepareForCreate?.(obj, { user: opts.user ?? APISERVER_USER });
     if (!m.name) {
       throw invalid(info.kind, info.group, "", [{ type: "FieldValueRequired", field: "metadata.name", detail: "name or generateName is required" }]);
     }
-    this.validate(info, obj);
+    this.validate(info, strategy, obj);
     const key = this.key(info, m.namespace, m.name);
     // Checked before validating admission and allocations, so that a taken name is AlreadyExists, not a quota or allocation error.
     if (await this.store.get(key)) throw alreadyExists(info.resource, info.group, m.name);
@@ -326,13 +321,10 @@ export class ObjectStore {
     if (info.namespaced && obj.metadata.namespace !== undefined && obj.metadata.namespace !== current.metadata.namespace) {
       throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
     }
-    const subresourceUpdate = opts.subresource ? strategies[info.kind]?.subresourceUpdates?.[opts.subresource] : undefined;
-    if (opts.subresource === "binding") {
-      // pods/binding: the server's own write of spec.nodeName and the PodScheduled condition.
-    } else if (opts.subresource === "status") {
-      obj = { ...current, status: obj.status };
-    } else if (subresourceUpdate) {
-      obj = subresourceUpdate(current, obj);
+    const strategy = strategyFor(info);
+    const subresourceUpdate = opts.subresource ? subresourceUpdateOf(strategy, opts.subresource) : undefined;
+    if (subresourceUpdate) {
+      obj = subresourceUpdate.merge(current, obj);
     } else if (hasSubresource(info, "status")) {
       obj.status = current.status;
       if (obj.status === undefined) delete obj.status;
@@ -355,15 +347,15 @@ export class ObjectStore {
     obj.apiVersion = groupVersion(info);
     obj.kind = info.kind;
     pruneUnknownFields(info, obj);
-    applyDefaults(info.kind, obj);
+    strategy.defaults?.(obj);
     const attrs = this.attributes(info, "UPDATE", obj, current, opts);
     await this.admission?.admit(attrs);
-    applyDefaults(info.kind, obj);
+    strategy.defaults?.(obj);
     if (cm.deletionTimestamp && (m.finalizers ?? []).some((f: string) => !(cm.finalizers ?? []).includes(f))) {
       throw invalid(info.kind, info.group, name, [{ type: "FieldValueForbidden", field: "metadata.finalizers", detail: "no new finalizers can be added if the object is being deleted" }]);
     }
-    if (!jsonEqual(specOf(obj), specOf(current)) && ("spec" in obj || info.crd)) m.generation = (cm.generation ?? 0) + 1;
-    this.validate(info, obj, opts.subresource === "binding" ? undefined : current);
+    (strategy.prepareForUpdate ?? bumpGenerationOnSpecChange)(obj, current);
+    this.validate(info, strategy, obj, current, subresourceUpdate);
     await this.admission?.validate(attrs);
     delete m.resourceVersion;
     m.managedFields = updateManagedFields(current, obj, opts.fieldManager, groupVersion(info), opts.applied ? "Apply" : "Update", opts.subresource, opts.applied);
@@ -373,7 +365,7 @@ export class ObjectStore {
     if (sameObject(obj, current) && !stale) return current;
     if ((m.finalizers ?? []).length === 0) delete m.finalizers;
     // The last finalizer of an object being deleted went away: the delete completes now.
-    if (m.deletionTimestamp && !(m.finalizers ?? []).length && (strategies[info.kind]?.readyToDelete?.(obj) ?? true)) {
+    if (m.deletionTimestamp && !(m.finalizers ?? []).length && (strategy.readyToDelete?.(obj) ?? true)) {
       if (opts.dryRun) return obj;
       const gone = await this.store.delete(this.key(info, cm.namespace, name), readRevision);
       await this.hooks[info.kind]?.afterDelete?.(obj);
@@ -449,7 +441,7 @@ export class ObjectStore {
     const policy = options.propagationPolicy;
     if (policy === "Orphan" && !finalizers.includes("orphan")) finalizers.push("orphan");
     if (policy === "Foreground" && !finalizers.includes("foregroundDeletion")) finalizers.push("foregroundDeletion");
-    const graceful = strategies[info.kind]?.beginGracefulDelete?.(obj, finalizers, options.gracePeriodSeconds, now());
+    const graceful = strategyFor(info).beginGracefulDelete?.(obj, finalizers, options.gracePeriodSeconds, now());
     if (graceful !== undefined) return graceful ? obj : undefined;
     if (finalizers.length === 0) return undefined;
     m.finalizers = finalizers;
@@ -460,7 +452,7 @@ export class ObjectStore {
 
   parseSelection(info: ResourceInfo, labelSelector?: string, fieldSelector?: string): Selection {
     const fields = parseFieldSelector(fieldSelector ?? "");
-    const allowed = new Set(["metadata.name", "metadata.namespace", ...(strategies[info.kind]?.fieldSelectors ?? [])]);
+    const allowed = new Set(["metadata.name", "metadata.namespace", ...(strategyFor(info).fieldSelectors ?? [])]);
     for (const f of fields) {
       if (!allowed.has(f.field)) throw badRequest(`field label not supported: ${f.field}`);
     }
@@ -469,8 +461,10 @@ export class ObjectStore {
 
   matches(info: ResourceInfo, sel: Selection, obj: Obj): boolean {
     if (!matchesLabels(sel.labels, obj.metadata?.labels)) return false;
+    if (!sel.fields.length) return true;
+    const strategy = strategyFor(info);
     for (const f of sel.fields) {
-      const v = selectableField(info.kind, obj, f.field);
+      const v = selectableField(strategy, obj, f.field);
       if ((v === f.value) !== (f.op === "=")) return false;
     }
     return true;
@@ -566,6 +560,13 @@ export class ObjectStore {
       onError,
     });
   }
+}
+
+/** A write through status changes only status, whatever the resource. */
+const statusUpdate: SubresourceUpdate<Obj> = { merge: (current, input) => ({ ...current, status: input.status }) };
+
+function subresourceUpdateOf(strategy: Strategy, subresource: string): SubresourceUpdate<Obj> | undefined {
+  return strategy.subresourceUpdates?.[subresource] ?? (subresource === "status" ? statusUpdate : undefined);
 }
 
 function randomSuffix(): string {

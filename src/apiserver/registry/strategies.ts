@@ -1,157 +1,97 @@
 /**
- * What differs between kinds on the way into storage: fields reset on create,
- * generated selectors, extra field selectors. Everything else is generic.
+ * The strategy of every built-in resource, by `resource.group` (upstream's
+ * GroupResource): adding a resource is its folder under
+ * `registry/<group>/<resource>/` and one line here. A resource not listed
+ * has the generic behaviour of every Strategy member; custom resources get
+ * theirs from their CRD.
  */
-import { randomUUID } from "node:crypto";
-import { rfc3339 } from "../../api/time.js";
+import { qualifiedResource } from "../../api/errors.js";
+import type { ResourceInfo } from "../../api/resources.js";
+import { customResourceDefinitionStrategy } from "./apiextensions/customresourcedefinitions/strategy.js";
+import { customResourceStrategy } from "./apiextensions/customresources/strategy.js";
+import { controllerRevisionStrategy } from "./apps/controllerrevisions/strategy.js";
+import { daemonSetStrategy } from "./apps/daemonsets/strategy.js";
+import { deploymentStrategy } from "./apps/deployments/strategy.js";
+import { replicaSetStrategy } from "./apps/replicasets/strategy.js";
+import { statefulSetStrategy } from "./apps/statefulsets/strategy.js";
+import { horizontalPodAutoscalerStrategy } from "./autoscaling/horizontalpodautoscalers/strategy.js";
+import { cronJobStrategy } from "./batch/cronjobs/strategy.js";
+import { jobStrategy } from "./batch/jobs/strategy.js";
+import { certificateSigningRequestStrategy } from "./certificates/certificatesigningrequests/strategy.js";
+import { leaseStrategy } from "./coordination/leases/strategy.js";
+import { configMapStrategy } from "./core/configmaps/strategy.js";
+import { endpointsStrategy } from "./core/endpoints/strategy.js";
+import { eventStrategy } from "./core/events/strategy.js";
+import { namespaceStrategy } from "./core/namespaces/strategy.js";
+import { nodeStrategy } from "./core/nodes/strategy.js";
+import { persistentVolumeClaimStrategy } from "./core/persistentvolumeclaims/strategy.js";
+import { persistentVolumeStrategy } from "./core/persistentvolumes/strategy.js";
+import { podStrategy } from "./core/pods/strategy.js";
+import { podTemplateStrategy } from "./core/podtemplates/strategy.js";
+import { replicationControllerStrategy } from "./core/replicationcontrollers/strategy.js";
+import { resourceQuotaStrategy } from "./core/resourcequotas/strategy.js";
+import { secretStrategy } from "./core/secrets/strategy.js";
+import { serviceAccountStrategy } from "./core/serviceaccounts/strategy.js";
+import { serviceStrategy } from "./core/services/strategy.js";
+import { endpointSliceStrategy } from "./discovery/endpointslices/strategy.js";
+import { ingressClassStrategy } from "./networking/ingressclasses/strategy.js";
+import { ingressStrategy } from "./networking/ingresses/strategy.js";
+import { networkPolicyStrategy } from "./networking/networkpolicies/strategy.js";
+import { podDisruptionBudgetStrategy } from "./policy/poddisruptionbudgets/strategy.js";
+import { roleBindingStrategy } from "./rbac/rolebindings/strategy.js";
+import { roleStrategy } from "./rbac/roles/strategy.js";
+import { priorityClassStrategy } from "./scheduling/priorityclasses/strategy.js";
+import { limitRangeStrategy } from "./core/limitranges/strategy.js";
+import { runtimeClassStrategy } from "./node/runtimeclasses/strategy.js";
+import { storageClassStrategy } from "./storage/storageclasses/strategy.js";
+import type { Strategy } from "./strategy.js";
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form JSON inside this module
-
-export interface StrategyContext {
-  /** Who creates the object. */
-  user: { username: string; uid?: string; groups: string[]; extra?: Record<string, string[]> };
-}
-
-export interface Strategy {
-  /** Called after defaulting, metadata and mutating admission on create, before validation. */
-  prepareForCreate?(obj: Obj, ctx: StrategyContext): void;
-  /** Extra fields accepted in `fieldSelector` besides metadata.name and metadata.namespace. */
-  fieldSelectors?: string[];
-  /** Fields whose selectable value is not the field's own text (a boolean that defaults to false, say). */
-  fieldValues?: Record<string, (obj: Obj) => string>;
-  /** A PUT of an absent object creates it (upstream's AllowCreateOnUpdate). */
-  allowCreateOnUpdate?: boolean;
-  /** Subresources that write only their part of the object: the object to store, from the current one and the request's. */
-  subresourceUpdates?: Record<string, (current: Obj, input: Obj) => Obj>;
-  /**
-   * The kind's own graceful deletion (upstream's BeforeDelete): marks obj in
-   * place and returns true to store it instead of deleting, false to delete
-   * now, or undefined to leave the decision to the finalizers.
-   */
-  beginGracefulDelete?(obj: Obj, finalizers: string[], gracePeriodSeconds: number | undefined, now: string): boolean | undefined;
-  /** Whether an object whose finalizers are all gone may leave storage now (a pod waits for its kubelet). */
-  readyToDelete?(obj: Obj): boolean;
-}
-
-const clearStatus = (o: Obj) => { delete o.status; };
-
-function qosClass(spec: Obj): string {
-  const cs: Obj[] = [...(spec.containers ?? []), ...(spec.initContainers ?? [])];
-  let anySet = false;
-  let guaranteed = cs.length > 0;
-  for (const c of cs) {
-    const req = c.resources?.requests ?? {};
-    const lim = c.resources?.limits ?? {};
-    if (Object.keys(req).length || Object.keys(lim).length) anySet = true;
-    for (const r of ["cpu", "memory"]) {
-      if (lim[r] === undefined || (req[r] !== undefined && req[r] !== lim[r])) guaranteed = false;
-    }
-  }
-  if (!anySet) return "BestEffort";
-  return guaranteed ? "Guaranteed" : "Burstable";
-}
-
-export const strategies: Record<string, Strategy> = {
-  Pod: {
-    prepareForCreate(o) {
-      o.status = { phase: "Pending", qosClass: qosClass(o.spec ?? {}) };
-    },
-    fieldSelectors: ["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "spec.hostNetwork", "status.phase", "status.podIP", "status.podIPs", "status.nominatedNodeName"],
-    // A pod bound to a node stays, marked, until its kubelet has stopped it and deletes it with grace period 0.
-    beginGracefulDelete(o, finalizers, gracePeriodSeconds) {
-      if (!o.spec?.nodeName || ["Succeeded", "Failed"].includes(o.status?.phase)) return undefined;
-      const grace = gracePeriodSeconds ?? o.spec.terminationGracePeriodSeconds ?? 30;
-      if (grace <= 0 && !finalizers.length) return undefined;
-      const m = o.metadata;
-      const g = Math.max(0, grace);
-      if (!m.deletionTimestamp || g < (m.deletionGracePeriodSeconds ?? Infinity)) {
-        m.deletionTimestamp = rfc3339(Date.now() + g * 1000);
-        m.deletionGracePeriodSeconds = g;
-      }
-      if (finalizers.length) m.finalizers = finalizers;
-      return true;
-    },
-    readyToDelete: (o) => !o.spec?.nodeName || o.metadata.deletionGracePeriodSeconds === 0,
-  },
-  Deployment: { prepareForCreate: clearStatus },
-  ReplicaSet: { prepareForCreate: clearStatus, fieldSelectors: ["status.replicas"] },
-  ReplicationController: { prepareForCreate: clearStatus, fieldSelectors: ["status.replicas"] },
-  StatefulSet: { prepareForCreate: clearStatus },
-  DaemonSet: { prepareForCreate: clearStatus },
-  Job: {
-    prepareForCreate(o) {
-      clearStatus(o);
-      const spec = o.spec ?? {};
-      if (!spec.manualSelector) {
-        const uid: string = o.metadata.uid ?? randomUUID();
-        const labels = { "batch.kubernetes.io/controller-uid": uid, "batch.kubernetes.io/job-name": o.metadata.name, "controller-uid": uid, "job-name": o.metadata.name };
-        spec.selector = { matchLabels: { "batch.kubernetes.io/controller-uid": uid } };
-        spec.template ??= {};
-        spec.template.metadata ??= {};
-        spec.template.metadata.labels = { ...labels, ...(spec.template.metadata.labels ?? {}) };
-      }
-    },
-    fieldSelectors: ["status.successful"],
-  },
-  CronJob: { prepareForCreate: clearStatus },
-  Service: { prepareForCreate(o) { o.status = { loadBalancer: {} }; } },
-  Namespace: {
-    prepareForCreate(o) { o.status = { phase: "Active" }; },
-    fieldSelectors: ["status.phase"],
-    // A namespace is Terminating until the namespace controller has emptied it and cleared spec.finalizers.
-    beginGracefulDelete(o, finalizers, _grace, now) {
-      if (!(o.spec?.finalizers ?? []).length && !finalizers.length) return false;
-      o.metadata.deletionTimestamp ??= now;
-      o.metadata.deletionGracePeriodSeconds ??= 0;
-      o.status = { ...(o.status ?? {}), phase: "Terminating" };
-      if (finalizers.length) o.metadata.finalizers = finalizers;
-      return true;
-    },
-    readyToDelete: (o) => !(o.spec?.finalizers ?? []).length,
-    // A namespace's finalize writes only spec.finalizers, as upstream.
-    subresourceUpdates: { finalize: (cur, input) => ({ ...cur, spec: { ...(cur.spec ?? {}), finalizers: input.spec?.finalizers ?? [] } }) },
-  },
-  // An unset spec.unschedulable selects as "false", as upstream's NodeToSelectableFields.
-  Node: { fieldSelectors: ["spec.unschedulable"], fieldValues: { "spec.unschedulable": (o) => String(o.spec?.unschedulable === true) }, allowCreateOnUpdate: true },
-  Endpoints: { allowCreateOnUpdate: true },
-  Lease: { allowCreateOnUpdate: true },
-  Secret: { fieldSelectors: ["type"] },
-  Event: {
-    allowCreateOnUpdate: true,
-    fieldValues: { source: (o) => o.source?.component ?? o.reportingController ?? "" },
-    fieldSelectors: ["involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"],
-  },
-  PersistentVolumeClaim: { prepareForCreate(o) { o.status = { phase: "Pending" }; } },
-  PersistentVolume: { prepareForCreate(o) { o.status = { phase: o.status?.phase ?? "Pending" }; } },
-  HorizontalPodAutoscaler: { prepareForCreate: clearStatus },
-  PodDisruptionBudget: { prepareForCreate: clearStatus },
-  Ingress: { prepareForCreate(o) { o.status = { loadBalancer: {} }; } },
-  CustomResourceDefinition: { prepareForCreate: clearStatus },
-  CertificateSigningRequest: {
-    // Who asked is recorded by the server, as upstream's strategy does; clients cannot choose it, nor a status.
-    prepareForCreate(o, ctx) {
-      o.spec ??= {};
-      o.spec.username = ctx.user.username;
-      o.spec.groups = ctx.user.groups;
-      if (ctx.user.uid) o.spec.uid = ctx.user.uid; else delete o.spec.uid;
-      if (ctx.user.extra && Object.keys(ctx.user.extra).length) o.spec.extra = ctx.user.extra; else delete o.spec.extra;
-      delete o.status;
-    },
-    fieldSelectors: ["spec.signerName"],
-    // Approval writes only the conditions, as upstream.
-    subresourceUpdates: { approval: (cur, input) => ({ ...cur, status: { ...(cur.status ?? {}), conditions: input.status?.conditions } }) },
-  },
+export const strategies: Readonly<Record<string, Strategy>> = {
+  "namespaces": namespaceStrategy,
+  "pods": podStrategy,
+  "services": serviceStrategy,
+  "endpoints": endpointsStrategy,
+  "configmaps": configMapStrategy,
+  "secrets": secretStrategy,
+  "nodes": nodeStrategy,
+  "events": eventStrategy,
+  "serviceaccounts": serviceAccountStrategy,
+  "persistentvolumes": persistentVolumeStrategy,
+  "persistentvolumeclaims": persistentVolumeClaimStrategy,
+  "replicationcontrollers": replicationControllerStrategy,
+  "podtemplates": podTemplateStrategy,
+  "resourcequotas": resourceQuotaStrategy,
+  "deployments.apps": deploymentStrategy,
+  "replicasets.apps": replicaSetStrategy,
+  "statefulsets.apps": statefulSetStrategy,
+  "daemonsets.apps": daemonSetStrategy,
+  "controllerrevisions.apps": controllerRevisionStrategy,
+  "jobs.batch": jobStrategy,
+  "cronjobs.batch": cronJobStrategy,
+  "horizontalpodautoscalers.autoscaling": horizontalPodAutoscalerStrategy,
+  "ingresses.networking.k8s.io": ingressStrategy,
+  "ingressclasses.networking.k8s.io": ingressClassStrategy,
+  "networkpolicies.networking.k8s.io": networkPolicyStrategy,
+  "endpointslices.discovery.k8s.io": endpointSliceStrategy,
+  "leases.coordination.k8s.io": leaseStrategy,
+  "events.events.k8s.io": eventStrategy,
+  "poddisruptionbudgets.policy": podDisruptionBudgetStrategy,
+  "roles.rbac.authorization.k8s.io": roleStrategy,
+  "clusterroles.rbac.authorization.k8s.io": roleStrategy,
+  "rolebindings.rbac.authorization.k8s.io": roleBindingStrategy,
+  "clusterrolebindings.rbac.authorization.k8s.io": roleBindingStrategy,
+  "storageclasses.storage.k8s.io": storageClassStrategy,
+  "priorityclasses.scheduling.k8s.io": priorityClassStrategy,
+  "limitranges": limitRangeStrategy,
+  "runtimeclasses.node.k8s.io": runtimeClassStrategy,
+  "certificatesigningrequests.certificates.k8s.io": certificateSigningRequestStrategy,
+  "customresourcedefinitions.apiextensions.k8s.io": customResourceDefinitionStrategy,
 };
 
-/** Reads a field for a field selector; `source` on events means its component. */
-export function selectableField(kind: string, obj: Obj, field: string): string {
-  const own = strategies[kind]?.fieldValues?.[field];
-  if (own) return own(obj);
-  let cur: unknown = obj;
-  for (const part of field.split(".")) {
-    if (cur === null || typeof cur !== "object") return "";
-    cur = (cur as Obj)[part];
-  }
-  if (cur === undefined || cur === null) return "";
-  return typeof cur === "object" ? JSON.stringify(cur) : String(cur);
+const generic: Strategy = {};
+
+/** The strategy of a served resource, built-in or custom. */
+export function strategyFor(info: ResourceInfo): Strategy {
+  if (info.crd) return customResourceStrategy(info.crd);
+  return strategies[qualifiedResource(info.resource, info.group)] ?? generic;
 }

@@ -64,6 +64,34 @@ describe("API semantics", () => {
     assert.equal(scale.status.selector, "app=split");
   });
 
+  it("serves each subresource with its own verbs: binding once, finalize by PUT, scale of a ReplicationController", async () => {
+    await using cp = await startControlPlane();
+    const c = cp.client;
+    await c.create(pods, "default", { metadata: { name: "bind-me" }, spec: { containers: [{ name: "c", image: "busybox" }] } });
+    const bound = await c.request<Obj>("POST", "/api/v1/namespaces/default/pods/bind-me/binding", { metadata: { name: "bind-me" }, target: { kind: "Node", name: "n1" } });
+    assert.equal(bound.status, "Success");
+    const pod = await c.get<Obj>(pods, "default", "bind-me");
+    assert.equal(pod.spec.nodeName, "n1");
+    assert.equal(pod.status.conditions.find((x: Obj) => x.type === "PodScheduled")?.status, "True");
+    await assert.rejects(c.request("POST", "/api/v1/namespaces/default/pods/bind-me/binding", { target: { kind: "Node", name: "n2" } }), isCode(409));
+    await assert.rejects(c.request("GET", "/api/v1/namespaces/default/pods/bind-me/binding"), isCode(405));
+    await assert.rejects(c.request("DELETE", "/api/v1/namespaces/default/pods/bind-me/status"), isCode(405));
+    assert.equal((await c.get<Obj>(pods, "default", "bind-me")).metadata.name, "bind-me", "a DELETE of status deletes nothing");
+    await assert.rejects(c.request("GET", "/api/v1/namespaces/default/configmaps/x/status"), isCode(404));
+
+    await c.create(ns, undefined, { metadata: { name: "final" } });
+    await assert.rejects(c.request("GET", "/api/v1/namespaces/final/finalize"), isCode(405));
+    const finalized = await c.request<Obj>("PUT", "/api/v1/namespaces/final/finalize", { metadata: { name: "final" }, spec: { finalizers: [] }, status: { phase: "Terminating" } });
+    assert.deepEqual(finalized.spec.finalizers, []);
+    assert.equal(finalized.status.phase, "Active", "finalize writes only spec.finalizers");
+
+    const rcs = { group: "", version: "v1", resource: "replicationcontrollers", namespaced: true };
+    await c.create(rcs, "default", { metadata: { name: "rc" }, spec: { template: { metadata: { labels: { app: "rc", tier: "x" } }, spec: { containers: [{ name: "c", image: "busybox" }] } } } });
+    const scale = await c.request<Obj>("PUT", "/api/v1/namespaces/default/replicationcontrollers/rc/scale", { metadata: { name: "rc" }, spec: { replicas: 3 } });
+    assert.deepEqual([scale.spec.replicas, scale.status.selector], [3, "app=rc,tier=x"]);
+    assert.equal((await c.get<Obj>(rcs, "default", "rc")).spec.replicas, 3);
+  });
+
   it("lists in pages with continue tokens and label and field selectors", async () => {
     await using cp = await startControlPlane();
     const c = cp.client;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { LimitRange, LimitRangeItem, Pod } from "kubernetes-types/core/v1.js";
 import type { ResourceInfo } from "../../../api/resources.js";
-import { defaultLimitRange } from "../../../api/limit-range-defaults.js";
+import { defaultLimitRange } from "../../registry/core/limitranges/defaults.js";
 import type { AdmissionAttributes, AdmissionObject } from "../admission.js";
 import { LimitRanger } from "./limit-ranger.js";
 

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { LimitRangeItem } from "kubernetes-types/core/v1.js";
-import { fieldErrorMessage } from "./errors.js";
-import { defaultLimitRange } from "./limit-range-defaults.js";
-import { validateLimitRange } from "./limit-range-validation.js";
+import { fieldErrorMessage } from "../../../../api/errors.js";
+import { defaultLimitRange } from "./defaults.js";
+import { validateLimitRange } from "./validation.js";
 
 /** The messages kubectl would show for a LimitRange with these items, after the server's defaults. */
 function problems(...limits: LimitRangeItem[]): string[] {

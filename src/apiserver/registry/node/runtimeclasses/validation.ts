@@ -6,9 +6,9 @@
  */
 import type { RuntimeClass } from "kubernetes-types/node/v1.js";
 import type { Toleration } from "kubernetes-types/core/v1.js";
-import type { FieldError } from "./errors.js";
-import { ExactQuantity } from "./exact-quantity.js";
-import { dns1123Label, validateLabels } from "./validation.js";
+import type { FieldError } from "../../../../api/errors.js";
+import { ExactQuantity } from "../../../../api/exact-quantity.js";
+import { dns1123Label, validateLabels } from "../../../../api/validation.js";
 
 const TAINT_EFFECTS = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;

@@ -5,8 +5,8 @@
  * checked when the body was read (type-check.ts).
  */
 import type { LimitRange } from "kubernetes-types/core/v1.js";
-import type { FieldError } from "./errors.js";
-import { ExactQuantity, MAX_MILLI_VALUE } from "./exact-quantity.js";
+import type { FieldError } from "../../../../api/errors.js";
+import { ExactQuantity, MAX_MILLI_VALUE } from "../../../../api/exact-quantity.js";
 
 const STANDARD_LIMIT_TYPES = new Set(["Pod", "Container", "PersistentVolumeClaim"]);
 const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;

@@ -1,10 +1,10 @@
 /**
- * Conversion between versions that share one storage: objects are stored in
- * the first listed (storage) version and converted on the way in and out.
- * Today that is HorizontalPodAutoscaler, stored as autoscaling/v2 and served
- * as v1 too (`kubectl autoscale` writes v1).
+ * HorizontalPodAutoscalers are stored as autoscaling/v2 and served as v1 too
+ * (`kubectl autoscale` writes v1): v1's CPU target is v2's cpu Utilization
+ * metric, and what v1 cannot say is dropped on the way out.
  */
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form JSON
+import type { Obj } from "../../object-store.js";
+import type { VersionConversion } from "../../strategy.js";
 
 const CPU_ANNOTATION = "autoscaling.alpha.kubernetes.io/current-metrics";
 
@@ -41,14 +41,7 @@ function hpaV2ToV1(o: Obj): Obj {
   return out;
 }
 
-/** Converts an object read from storage to the version it is served as. */
-export function convertFromStorage(kind: string, group: string, version: string, obj: Obj): Obj {
-  if (kind === "HorizontalPodAutoscaler" && group === "autoscaling" && version === "v1" && obj.apiVersion !== "autoscaling/v1") return hpaV2ToV1(obj);
-  return obj;
-}
-
-/** Converts an object written through a version to the storage version. */
-export function convertToStorage(kind: string, group: string, version: string, obj: Obj): Obj {
-  if (kind === "HorizontalPodAutoscaler" && group === "autoscaling" && version === "v1") return hpaV1ToV2(obj);
-  return obj;
-}
+export const autoscalingV1: VersionConversion = {
+  toStorage: hpaV1ToV2,
+  fromStorage: (o) => (o.apiVersion !== "autoscaling/v1" ? hpaV2ToV1(o) : o),
+};

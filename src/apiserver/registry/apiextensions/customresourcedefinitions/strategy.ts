@@ -1,0 +1,37 @@
+/** CustomResourceDefinitions: named plural.group, one storage version, a fixed scope; status is the establishing controller's. */
+import type { CustomResourceDefinition, CustomResourceDefinitionSpec } from "kubernetes-types/apiextensions/v1.js";
+import type { FieldError } from "../../../../api/errors.js";
+import { immutable, invalidValue, pathSegmentName, required } from "../../../../api/validation.js";
+import { tablePrinter } from "../../../../api/tables.js";
+import { clearStatus, type Stored, type Strategy } from "../../strategy.js";
+
+function validateCustomResourceDefinition(o: Stored<CustomResourceDefinition>): FieldError[] {
+  const s = o.spec ?? ({} as CustomResourceDefinitionSpec);
+  const errs: FieldError[] = [];
+  if (!s.group) errs.push(required("spec.group"));
+  if (!s.names?.plural) errs.push(required("spec.names.plural"));
+  if (!s.names?.kind) errs.push(required("spec.names.kind"));
+  if (!["Namespaced", "Cluster"].includes(s.scope ?? "")) errs.push({ type: "FieldValueNotSupported", field: "spec.scope", value: s.scope, detail: 'supported values: "Cluster", "Namespaced"' });
+  if (!(s.versions ?? []).length) errs.push(required("spec.versions"));
+  if ((s.versions ?? []).filter((v) => v.storage).length !== 1) errs.push(invalidValue("spec.versions", s.versions?.length ?? 0, "must have exactly one version marked as storage version"));
+  if (s.group && s.names?.plural && o.metadata?.name !== `${s.names.plural}.${s.group}`) {
+    errs.push(invalidValue("metadata.name", o.metadata?.name, `must be spec.names.plural+"."+spec.group`));
+  }
+  return errs;
+}
+
+const customResourceDefinitionTable = tablePrinter<Stored<CustomResourceDefinition>>([["Created At", "date"]], (o) => [o.metadata.creationTimestamp as string]);
+
+export const customResourceDefinitionStrategy: Strategy<Stored<CustomResourceDefinition>> = {
+  defaults(o) {
+    for (const v of o.spec?.versions ?? []) v.served ??= true;
+    const spec = (o.spec ??= {} as CustomResourceDefinitionSpec);
+    spec.conversion ??= { strategy: "None" };
+  },
+  // The name is checked against spec.names and spec.group instead.
+  nameValidation: pathSegmentName,
+  prepareForCreate: clearStatus,
+  printer: customResourceDefinitionTable,
+  validate: validateCustomResourceDefinition,
+  validateUpdate: (o, old) => (o.spec?.scope !== old.spec?.scope ? [immutable("spec.scope", o.spec?.scope)] : []),
+};

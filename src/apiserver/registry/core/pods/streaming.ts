@@ -1,0 +1,20 @@
+/**
+ * pods/log, exec, attach and portforward are served by the pod's kubelet, as
+ * upstream proxies them: a log GET here, the others through the server's
+ * upgrade path (server.ts); a plain request to those gets upstream's answer.
+ */
+import { ApiError } from "../../../../api/errors.js";
+import type { SubresourceHandler } from "../../subresource.js";
+
+/** A request the kubelet would serve, but not like this. */
+export const streamingSubresource: SubresourceHandler = async (call, { objects }) => {
+  const pod = await objects.get(call.info, call.namespace, call.name);
+  if (!pod.spec?.nodeName) throw new ApiError(400, "BadRequest", `pod ${call.name} does not have a host assigned`);
+  if (call.subresource === "exec" || call.subresource === "attach") throw new ApiError(400, "BadRequest", `pods/${call.subresource} needs a WebSocket upgrade (v5.channel.k8s.io)`);
+  throw new ApiError(400, "BadRequest", `pods/${call.subresource} is not supported by this server yet`);
+};
+
+export const logSubresource: SubresourceHandler = async (call, services) => {
+  if (!services.kubelets || call.req.method !== "GET") return streamingSubresource(call, services);
+  return services.kubelets.log(call.namespace!, call.name, call.query, call.res);
+};
