@@ -1,7 +1,8 @@
 /**
- * pods/log, pods/exec and pods/attach, proxied to the kubelet of the pod's
- * node as upstream's API server does: logs as a plain stream; exec and attach
- * as WebSocket sessions relayed from the kubelet (see api/exec-streams).
+ * pods/log, pods/exec, pods/attach and pods/portforward, proxied to the
+ * kubelet of the pod's node as upstream's API server does: logs as a plain
+ * stream; exec and attach by WebSocket as sessions relayed from the kubelet
+ * (see api/exec-streams), by SPDY spliced to it; port forwarding spliced.
  */
 import { request, type RequestOptions } from "node:https";
 import { connect as tlsConnect } from "node:tls";
@@ -11,6 +12,7 @@ import { WebSocket, WebSocketServer } from "ws";
 import { EXEC_PROTOCOLS, relayExecFrames } from "../api/exec-streams.js";
 import { ApiError } from "../api/errors.js";
 import { refuseUpgrade } from "../api/upgrade-refusal.js";
+import { forwardUpgrade } from "../api/upgrade-forward.js";
 import type { Pki } from "../pki/index.js";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- pods and nodes as stored
@@ -86,44 +88,60 @@ export class KubeletProxy {
   }
 
   /**
-   * Port forwarding's WebSocket carries SPDY under a subprotocol that WebSocket
-   * libraries refuse (its "/" is not a token character), so the upgrade is
-   * passed to the kubelet as it came and the two connections are spliced, as
-   * upstream's upgrade-aware proxy does.
+   * An authorized upgrade of a pod's streaming subresource: exec and attach
+   * by WebSocket are relayed here, by SPDY spliced to the kubelet; port
+   * forwarding is spliced either way.
    */
-  portForward(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string): void {
-    const refuse = (err: unknown) => {
-      const e = err instanceof ApiError ? err : new ApiError(500, "InternalError", String((err as Error).message ?? err));
-      refuseUpgrade(socket, e.code, JSON.stringify(e.toStatus()), "application/json");
-    };
+  upgrade(kind: "exec" | "attach" | "portforward", req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string, query: URLSearchParams): void {
+    if (kind === "portforward") return this.portForward(req, socket, head, namespace, podName);
+    if (isWebSocketUpgrade(req)) return this.stream(kind, req, socket, head, namespace, podName, query);
+    return this.spdyStream(kind, req, socket, head, namespace, podName, query);
+  }
+
+  /**
+   * Port forwarding, plain SPDY or SPDY in WebSocket (whose subprotocol
+   * WebSocket libraries refuse: its "/" is not a token character): the
+   * upgrade is passed to the kubelet as it came and the two connections are
+   * spliced, as upstream's upgrade-aware proxy does.
+   */
+  private portForward(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string): void {
     void this.target(namespace, podName).then((t) => {
       if (t.pod.status?.phase !== "Running") throw new ApiError(400, "BadRequest", `pod ${podName} is not running; current phase is ${t.pod.status?.phase}`);
-      const kubelet = tlsConnect({ host: t.host, port: t.port, ca: this.pki.caCert, cert: this.pki.adminCert, key: this.pki.adminKey, checkServerIdentity: () => undefined }, () => {
-        const lines = [`GET /portForward/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)} HTTP/1.1`, `Host: ${t.host}:${t.port}`];
-        for (let i = 0; i < req.rawHeaders.length; i += 2) {
-          if (/^(host|authorization)$/i.test(req.rawHeaders[i]!)) continue;
-          lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
-        }
-        kubelet.write(lines.join("\r\n") + "\r\n\r\n");
-        if (head.length) kubelet.write(head);
-        kubelet.pipe(socket);
-        socket.pipe(kubelet);
-      });
-      kubelet.once("error", (err) => refuse(new ApiError(503, "ServiceUnavailable", `error dialing the kubelet at ${t.host}:${t.port}: ${err.message}`)));
-      socket.once("close", () => kubelet.destroy());
-      kubelet.once("close", () => socket.destroy());
-    }).catch(refuse);
+      this.splice(req, socket, head, t, `/portForward/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}`);
+    }).catch((err) => refuseWithStatus(socket, err));
+  }
+
+  /**
+   * exec and attach over SPDY (kubectl without WebSockets, client-go before
+   * 1.30 and many tools): spliced to the kubelet, which negotiates the
+   * protocol and serves the session, as upstream proxies it.
+   */
+  private spdyStream(kind: "exec" | "attach", req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string, query: URLSearchParams): void {
+    void this.streamLocation(kind, namespace, podName, query)
+      .then(({ t, path }) => this.splice(req, socket, head, t, path))
+      .catch((err) => refuseWithStatus(socket, err));
+  }
+
+  private splice(req: IncomingMessage, socket: Duplex, head: Buffer, t: KubeletTarget, path: string): void {
+    const kubelet = tlsConnect({ host: t.host, port: t.port, ca: this.pki.caCert, cert: this.pki.adminCert, key: this.pki.adminKey, checkServerIdentity: () => undefined });
+    const dialFailed = (err: Error) => refuseWithStatus(socket, new ApiError(503, "ServiceUnavailable", `error dialing the kubelet at ${t.host}:${t.port}: ${err.message}`));
+    kubelet.once("error", dialFailed);
+    kubelet.once("secureConnect", () => {
+      kubelet.off("error", dialFailed);
+      forwardUpgrade(req, socket, head, kubelet, path, `${t.host}:${t.port}`);
+    });
   }
 
   /** Answers kubectl's WebSocket exec or attach upgrade with a session relayed from the pod's kubelet. */
-  stream(kind: "exec" | "attach", req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string, query: URLSearchParams): void {
+  private stream(kind: "exec" | "attach", req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string, query: URLSearchParams): void {
     void this.openStream(kind, namespace, podName, query).then(
       (upstream) => this.wss.handleUpgrade(req, socket, head, (ws) => relayExecFrames(ws, upstream)),
       (err) => this.wss.handleUpgrade(req, socket, head, (ws) => void this.failExec(ws, err)),
     );
   }
 
-  private async openStream(kind: "exec" | "attach", namespace: string, podName: string, query: URLSearchParams): Promise<WebSocket> {
+  /** The kubelet and the path on it that serve an exec or attach session, once the request is found sound. */
+  private async streamLocation(kind: "exec" | "attach", namespace: string, podName: string, query: URLSearchParams): Promise<{ t: KubeletTarget; path: string }> {
     const command = query.getAll("command");
     if (kind === "exec" && !command.length) throw new ApiError(400, "BadRequest", "you must specify at least 1 command");
     const t = await this.target(namespace, podName);
@@ -132,7 +150,12 @@ export class KubeletProxy {
     const q = new URLSearchParams();
     for (const c of command) q.append("command", c);
     for (const k of ["stdin", "stdout", "stderr", "tty"]) if (query.has(k)) q.set(k, query.get(k)!);
-    const url = `wss://${t.host}:${t.port}/${kind}/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(container)}?${q}`;
+    return { t, path: `/${kind}/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(container)}?${q}` };
+  }
+
+  private async openStream(kind: "exec" | "attach", namespace: string, podName: string, query: URLSearchParams): Promise<WebSocket> {
+    const { t, path } = await this.streamLocation(kind, namespace, podName, query);
+    const url = `wss://${t.host}:${t.port}${path}`;
     const ws = new WebSocket(url, EXEC_PROTOCOLS, { ca: this.pki.caCert, cert: this.pki.adminCert, key: this.pki.adminKey, checkServerIdentity: (() => undefined) as unknown as () => boolean });
     return new Promise((resolve, reject) => {
       ws.once("open", () => resolve(ws));
@@ -147,6 +170,16 @@ export class KubeletProxy {
     ws.close(1000);
   }
 
+}
+
+function isWebSocketUpgrade(req: IncomingMessage): boolean {
+  return String(req.headers.upgrade ?? "").trim().toLowerCase() === "websocket";
+}
+
+/** Refuses an upgrade with the error as a Status, which kubectl shows as it would a plain request's. */
+function refuseWithStatus(socket: Duplex, err: unknown): void {
+  const e = err instanceof ApiError ? err : new ApiError(500, "InternalError", String((err as Error).message ?? err));
+  refuseUpgrade(socket, e.code, JSON.stringify(e.toStatus()), "application/json");
 }
 
 /** Where a node's kubelet listens: its InternalIP and the port in daemonEndpoints. */

@@ -7,16 +7,17 @@
  * and port-forward through the runtime reaches servers bound to the pod's
  * own loopback, since the runtime dials from inside the pod's network.
  */
-import type { SpdyConnection, SpdyStream } from "spdy-transport";
 import { WebSocket } from "ws";
 import { CLOSE_CHANNEL } from "../../api/exec-streams.js";
 import type { ExecProcess } from "../kuberuntime/runtime.js";
-import { dialSpdy, openStream } from "./spdy.js";
+import type { ExecStatus, SpdyRemoteCommand } from "./remote-command-spdy.js";
+import type { SpdySession, SpdyStream } from "./spdy/session.js";
+import { dialSpdy, openStream } from "./spdy-upgrade.js";
 
 export interface ExecStreams { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }
 
 export interface RuntimeExec {
-  session: SpdyConnection;
+  session: SpdySession;
   error: SpdyStream;
   stdin?: SpdyStream;
   stdout?: SpdyStream;
@@ -34,7 +35,7 @@ export async function openRuntimeExec(url: string, s: ExecStreams): Promise<Runt
     ]);
     return { session, error: error!, stdin, stdout, stderr, resize };
   } catch (err) {
-    session.end();
+    session.close();
     throw err;
   }
 }
@@ -72,13 +73,13 @@ export function relayToRuntime(client: WebSocket, rt: RuntimeExec): void {
     finished = true;
     if (status.length) send(3, Buffer.concat(status));
     if (client.readyState === WebSocket.OPEN) client.close(1000);
-    rt.session.end();
+    rt.session.close();
   };
   const output = Promise.all([ended(rt.stdout), ended(rt.stderr)]);
   void ended(rt.error).then(() => Promise.race([output, new Promise((r) => setTimeout(r, DRAIN_MS))])).then(finish);
-  rt.session.on("error", finish);
-  client.once("close", () => { finished = true; rt.session.end(); });
-  client.once("error", () => { finished = true; rt.session.end(); });
+  rt.session.on("close", finish);
+  client.once("close", () => { finished = true; rt.session.close(); });
+  client.once("error", () => { finished = true; rt.session.close(); });
   // A stream reset by either side ends the session (above); it must not take the kubelet down.
   for (const s of [rt.stdin, rt.resize, rt.stdout, rt.stderr, rt.error]) s?.on("error", () => undefined);
   // stdin and resize are only written to; their read side must flow for their end to come.
@@ -90,7 +91,7 @@ export function relayToRuntime(client: WebSocket, rt: RuntimeExec): void {
  * error and a data stream naming the port, in a session of its own, since
  * each CRI PortForward URL serves one session.
  */
-export async function openRuntimePortForward(url: string, port: number): Promise<{ session: SpdyConnection; data: SpdyStream; error: SpdyStream }> {
+export async function openRuntimePortForward(url: string, port: number): Promise<{ session: SpdySession; data: SpdyStream; error: SpdyStream }> {
   const session = await dialSpdy(url, "portforward.k8s.io");
   try {
     const headers = (type: string) => ({ streamtype: type, port: String(port), requestid: "0" });
@@ -98,13 +99,13 @@ export async function openRuntimePortForward(url: string, port: number): Promise
     const data = await openStream(session, headers("data"));
     return { session, data, error };
   } catch (err) {
-    session.end();
+    session.close();
     throw err;
   }
 }
 
 /** The final status of an exec session, as upstream's kubelet writes it on channel 3. */
-export function execStatus(exitCode: number, cmd: string[]): object {
+export function execStatus(exitCode: number, cmd: string[]): ExecStatus {
   if (exitCode === 0) return { metadata: {}, status: "Success" };
   return {
     metadata: {}, status: "Failure", reason: "NonZeroExitCode",
@@ -129,4 +130,35 @@ export function relayToProcess(client: WebSocket, proc: ExecProcess, cmd: string
     (err: Error) => send(3, Buffer.from(JSON.stringify({ metadata: {}, status: "Failure", reason: "InternalError", code: 500, message: `Internal error occurred: error executing command in container: ${err.message}` }))),
   ).finally(() => { if (client.readyState === WebSocket.OPEN) client.close(1000); });
   client.once("close", () => proc.kill());
+}
+
+/** The status of an exec whose command could not run, as upstream's kubelet reports it. */
+function execFailure(err: Error): ExecStatus {
+  return { metadata: {}, status: "Failure", reason: "InternalError", code: 500, message: `Internal error occurred: error executing command in container: ${err.message}` };
+}
+
+/**
+ * Relays a SPDY remotecommand session to a command the kubelet runs itself:
+ * stdin's FIN closes the command's input; its output goes out whole before
+ * the status.
+ */
+export function relaySpdyToProcess(session: SpdyRemoteCommand, proc: ExecProcess, cmd: string[]): void {
+  if (session.stdin && proc.stdin) {
+    const stdin = proc.stdin;
+    stdin.on("error", () => undefined);
+    session.stdin.pipe(stdin);
+  } else {
+    session.stdin?.resume();
+  }
+  const copy = (from: NodeJS.ReadableStream, to: SpdyStream | undefined) => new Promise<void>((resolve) => {
+    from.on("data", (d: Buffer) => to?.write(d));
+    from.once("end", () => resolve());
+    from.once("close", () => resolve());
+  });
+  const drained = Promise.all([copy(proc.stdout, session.stdout), copy(proc.stderr, session.stderr)]);
+  proc.exited.then(
+    async (code) => { await drained; session.finish(execStatus(code, cmd)); },
+    (err: Error) => session.finish(execFailure(err)),
+  );
+  session.closed.then(() => proc.kill());
 }
