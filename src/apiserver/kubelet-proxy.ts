@@ -9,7 +9,7 @@ import { connect as tlsConnect } from "node:tls";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
-import { EXEC_PROTOCOLS, relayExecFrames } from "../api/exec-streams.js";
+import { EXEC_PROTOCOLS, channelCodec, pickExecProtocol, relayExecFrames, sendChannel } from "../api/exec-streams.js";
 import { ApiError } from "../api/errors.js";
 import { refuseUpgrade } from "../api/upgrade-refusal.js";
 import { forwardUpgrade } from "../api/upgrade-forward.js";
@@ -17,12 +17,20 @@ import type { Pki } from "../pki/index.js";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- pods and nodes as stored
 
+/** pods/log's WebSocket subprotocols (a client may also name none: binary). */
+const LOG_PROTOCOLS = ["binary.k8s.io", "base64.binary.k8s.io"];
+
 export interface KubeletTarget { host: string; port: number; pod: Obj }
 
 export class KubeletProxy {
   private readonly wss = new WebSocketServer({
     noServer: true,
-    handleProtocols: (offered) => EXEC_PROTOCOLS.find((p) => offered.has(p)) ?? false,
+    handleProtocols: pickExecProtocol,
+  });
+
+  private readonly logWss = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (offered) => [...offered].find((p) => LOG_PROTOCOLS.includes(p)) ?? false,
   });
 
   constructor(private readonly pki: Pki, private readonly lookup: (kind: "pods" | "nodes", namespace: string | undefined, name: string) => Promise<Obj>) {}
@@ -72,14 +80,20 @@ export class KubeletProxy {
     return new ApiError(res.statusCode === 404 ? 404 : 400, res.statusCode === 404 ? "NotFound" : "BadRequest", text || `kubelet answered ${res.statusCode}`);
   }
 
-  /** Streams the container's log to the client. */
-  async log(namespace: string, podName: string, query: URLSearchParams, out: { writeHead(code: number, headers: Record<string, string>): unknown; flushHeaders?(): void; write(b: Buffer): unknown; end(): unknown; once(e: "close", f: () => void): unknown }): Promise<void> {
+  /** The container's log from its kubelet, once the kubelet has answered 200. */
+  private async openLog(namespace: string, podName: string, query: URLSearchParams): Promise<IncomingMessage> {
     const t = await this.target(namespace, podName);
     const container = KubeletProxy.containerName(t.pod, query.get("container"));
     const q = new URLSearchParams();
     for (const k of ["follow", "tailLines", "timestamps", "sinceSeconds", "sinceTime", "previous", "limitBytes"]) if (query.has(k)) q.set(k, query.get(k)!);
     const res = await this.call(t, "GET", `/containerLogs/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(container)}?${q}`);
     if (res.statusCode !== 200) throw await this.errorFrom(res);
+    return res;
+  }
+
+  /** Streams the container's log to the client. */
+  async log(namespace: string, podName: string, query: URLSearchParams, out: { writeHead(code: number, headers: Record<string, string>): unknown; flushHeaders?(): void; write(b: Buffer): unknown; end(): unknown; once(e: "close", f: () => void): unknown }): Promise<void> {
+    const res = await this.openLog(namespace, podName, query);
     out.writeHead(200, { "content-type": "text/plain" });
     out.flushHeaders?.();
     out.once("close", () => res.destroy());
@@ -92,10 +106,31 @@ export class KubeletProxy {
    * by WebSocket are relayed here, by SPDY spliced to the kubelet; port
    * forwarding is spliced either way.
    */
-  upgrade(kind: "exec" | "attach" | "portforward", req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string, query: URLSearchParams): void {
+  upgrade(kind: "exec" | "attach" | "portforward" | "log", req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string, query: URLSearchParams): void {
     if (kind === "portforward") return this.portForward(req, socket, head, namespace, podName);
+    if (kind === "log") return this.logStream(req, socket, head, namespace, podName, query);
     if (isWebSocketUpgrade(req)) return this.stream(kind, req, socket, head, namespace, podName, query);
     return this.spdyStream(kind, req, socket, head, namespace, podName, query);
+  }
+
+  /**
+   * pods/log by WebSocket (upstream's wsstream reader): each chunk of the log
+   * a message, binary (`binary.k8s.io`, or no subprotocol) or text in base64
+   * (`base64.binary.k8s.io`); the socket closes at the log's end.
+   */
+  private logStream(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string, query: URLSearchParams): void {
+    const offered = String(req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim()).filter(Boolean);
+    if (offered.length && !offered.some((p) => LOG_PROTOCOLS.includes(p))) {
+      return refuseWithStatus(socket, new ApiError(400, "BadRequest", `requested protocol(s) are not supported: [${offered.join(" ")}]; supports [${LOG_PROTOCOLS.join(" ")}]`));
+    }
+    void this.openLog(namespace, podName, query).then((log) => this.logWss.handleUpgrade(req, socket, head, (ws) => {
+      const base64 = ws.protocol === "base64.binary.k8s.io";
+      log.on("data", (chunk: Buffer) => { if (ws.readyState === WebSocket.OPEN) ws.send(base64 ? chunk.toString("base64") : chunk, { binary: !base64 }); });
+      log.once("end", () => ws.close(1000));
+      log.once("error", () => ws.terminate());
+      ws.once("close", () => log.destroy());
+      ws.on("error", () => log.destroy());
+    }), (err) => refuseWithStatus(socket, err));
   }
 
   /**
@@ -134,7 +169,13 @@ export class KubeletProxy {
 
   /** Answers kubectl's WebSocket exec or attach upgrade with a session relayed from the pod's kubelet. */
   private stream(kind: "exec" | "attach", req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string, query: URLSearchParams): void {
-    void this.openStream(kind, namespace, podName, query).then(
+    // The kubelet is asked for the very subprotocol the client gets, so that frames pass as they are.
+    const offered = String(req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim()).filter(Boolean);
+    const protocol = offered.length ? pickExecProtocol(new Set(offered)) : "";
+    if (protocol === false) {
+      return refuseWithStatus(socket, new ApiError(400, "BadRequest", `requested protocol(s) are not supported: [${offered.join(" ")}]; supports [${EXEC_PROTOCOLS.join(" ")}]`));
+    }
+    void this.openStream(kind, namespace, podName, query, protocol).then(
       (upstream) => this.wss.handleUpgrade(req, socket, head, (ws) => relayExecFrames(ws, upstream)),
       (err) => this.wss.handleUpgrade(req, socket, head, (ws) => void this.failExec(ws, err)),
     );
@@ -153,10 +194,10 @@ export class KubeletProxy {
     return { t, path: `/${kind}/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(container)}?${q}` };
   }
 
-  private async openStream(kind: "exec" | "attach", namespace: string, podName: string, query: URLSearchParams): Promise<WebSocket> {
+  private async openStream(kind: "exec" | "attach", namespace: string, podName: string, query: URLSearchParams, protocol: string): Promise<WebSocket> {
     const { t, path } = await this.streamLocation(kind, namespace, podName, query);
     const url = `wss://${t.host}:${t.port}${path}`;
-    const ws = new WebSocket(url, EXEC_PROTOCOLS, { ca: this.pki.caCert, cert: this.pki.adminCert, key: this.pki.adminKey, checkServerIdentity: (() => undefined) as unknown as () => boolean });
+    const ws = new WebSocket(url, protocol ? [protocol] : [], { ca: this.pki.caCert, cert: this.pki.adminCert, key: this.pki.adminKey, checkServerIdentity: (() => undefined) as unknown as () => boolean });
     return new Promise((resolve, reject) => {
       ws.once("open", () => resolve(ws));
       ws.once("unexpected-response", (_req, res) => void this.errorFrom(res).then(reject));
@@ -166,7 +207,9 @@ export class KubeletProxy {
 
   private failExec(ws: WebSocket, err: unknown): void {
     const e = err instanceof ApiError ? err : new ApiError(500, "InternalError", String((err as Error).message ?? err));
-    ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ metadata: {}, status: "Failure", message: e.message, reason: e.reason, code: e.code }))]));
+    const codec = channelCodec(ws.protocol);
+    const status = codec.status({ metadata: {}, status: "Failure", message: e.message, reason: e.reason, code: e.code });
+    if (status) sendChannel(ws, codec, 3, status);
     ws.close(1000);
   }
 

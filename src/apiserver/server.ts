@@ -367,9 +367,9 @@ export class ApiServer {
       refuseUpgrade(socket, e.code, JSON.stringify(e.toStatus()), "application/json");
       return;
     }
-    const streaming = info.apiGroup === "" && info.resource === "pods" && info.namespace && info.name && ["exec", "attach", "portforward"].includes(info.subresource);
+    const streaming = info.apiGroup === "" && info.resource === "pods" && info.namespace && info.name && ["exec", "attach", "portforward", "log"].includes(info.subresource);
     if (streaming && info.parts.length === 3) {
-      this.kubelets.upgrade(info.subresource as "exec" | "attach" | "portforward", req, socket, head, info.namespace, info.name, url.searchParams);
+      this.kubelets.upgrade(info.subresource as "exec" | "attach" | "portforward" | "log", req, socket, head, info.namespace, info.name, url.searchParams);
       return;
     }
     refuseUpgrade(socket, 400, JSON.stringify(new ApiError(400, "BadRequest", `this path cannot be upgraded: ${req.url}`).toStatus()), "application/json");

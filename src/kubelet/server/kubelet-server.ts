@@ -9,7 +9,7 @@ import { createServer, type Server } from "node:https";
 import type { Duplex } from "node:stream";
 import { connect } from "node:net";
 import { WebSocketServer, createWebSocketStream } from "ws";
-import { EXEC_PROTOCOLS, PORT_FORWARD_PROTOCOL } from "../../api/exec-streams.js";
+import { PORT_FORWARD_PROTOCOL, pickExecProtocol } from "../../api/exec-streams.js";
 import { openRuntimeExec, openRuntimePortForward, relaySpdyToProcess, relayToProcess, relayToRuntime } from "./runtime-streams.js";
 import { refuseUpgrade } from "../../api/upgrade-refusal.js";
 import { forwardUpgrade } from "../../api/upgrade-forward.js";
@@ -33,7 +33,7 @@ function fail(res: ServerResponse, code: number, message: string): void {
 export class KubeletServer {
   private server?: Server;
   port = 0;
-  private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => EXEC_PROTOCOLS.find((p) => offered.has(p)) ?? false });
+  private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: pickExecProtocol });
 
   private readonly portForwards = new WeakSet<IncomingMessage>();
 

@@ -7,6 +7,7 @@
  * stream: from v4 a metav1.Status in JSON (the exit code in a cause of reason
  * ExitCode), before v4 only a failure's message as text.
  */
+import type { ExecStatus } from "../../api/exec-streams.js";
 import type { SpdySession, SpdyStream } from "./spdy/session.js";
 
 /** Newest first, as upstream's kubelet accepts them. */
@@ -29,15 +30,6 @@ export interface SpdyRemoteCommand {
   finish(status: ExecStatus): void;
   /** Resolves when the session has ended, whoever ended it. */
   closed: Promise<void>;
-}
-
-export interface ExecStatus {
-  metadata: object;
-  status: "Success" | "Failure";
-  message?: string;
-  reason?: string;
-  code?: number;
-  details?: { causes?: Array<{ reason?: string; message?: string }> };
 }
 
 /** Waits for the streams the options call for, taking each as it comes; fails after the creation timeout. */

@@ -8,9 +8,9 @@
  * own loopback, since the runtime dials from inside the pod's network.
  */
 import { WebSocket } from "ws";
-import { CLOSE_CHANNEL } from "../../api/exec-streams.js";
+import { CLOSE_CHANNEL, channelCodec, sendChannel, type ExecStatus } from "../../api/exec-streams.js";
 import type { ExecProcess } from "../kuberuntime/runtime.js";
-import type { ExecStatus, SpdyRemoteCommand } from "./remote-command-spdy.js";
+import type { SpdyRemoteCommand } from "./remote-command-spdy.js";
 import type { SpdySession, SpdyStream } from "./spdy/session.js";
 import { dialSpdy, openStream } from "./spdy-upgrade.js";
 
@@ -49,14 +49,14 @@ const DRAIN_MS = 1000;
  * back as channels 1, 2 and 3, until the runtime ends the session.
  */
 export function relayToRuntime(client: WebSocket, rt: RuntimeExec): void {
-  const v5 = client.protocol === "v5.channel.k8s.io";
-  client.on("message", (data: Buffer) => {
-    const payload = data.subarray(1);
-    if (data[0] === 0) rt.stdin?.write(payload);
-    else if (data[0] === 4) rt.resize?.write(payload);
-    else if (data[0] === CLOSE_CHANNEL && v5 && payload[0] === 0) rt.stdin?.end();
+  const codec = channelCodec(client.protocol);
+  client.on("message", (data: Buffer, isBinary: boolean) => {
+    const m = codec.decode(data, isBinary);
+    if (m?.channel === 0) rt.stdin?.write(m.payload);
+    else if (m?.channel === 4) rt.resize?.write(m.payload);
+    else if (m?.channel === CLOSE_CHANNEL && codec.closeSignal && m.payload[0] === 0) rt.stdin?.end();
   });
-  const send = (channel: number, chunk: Buffer) => { if (client.readyState === WebSocket.OPEN) client.send(Buffer.concat([Buffer.from([channel]), chunk])); };
+  const send = (channel: number, chunk: Buffer) => sendChannel(client, codec, channel, chunk);
   const ended = (stream: SpdyStream | undefined) => new Promise<void>((resolve) => {
     if (!stream) return resolve();
     stream.once("end", () => resolve());
@@ -71,7 +71,10 @@ export function relayToRuntime(client: WebSocket, rt: RuntimeExec): void {
   const finish = () => {
     if (finished) return;
     finished = true;
-    if (status.length) send(3, Buffer.concat(status));
+    // The runtime speaks v4 (a Status in JSON); the client gets it in its own protocol's form.
+    const message = status.length ? runtimeStatus(Buffer.concat(status)) : undefined;
+    const framed = message && codec.status(message);
+    if (framed) send(3, framed);
     if (client.readyState === WebSocket.OPEN) client.close(1000);
     rt.session.close();
   };
@@ -104,6 +107,15 @@ export async function openRuntimePortForward(url: string, port: number): Promise
   }
 }
 
+/** The runtime's v4 status; a status that is not JSON is taken as a failure's message. */
+function runtimeStatus(raw: Buffer): ExecStatus {
+  try {
+    return JSON.parse(raw.toString()) as ExecStatus;
+  } catch {
+    return { metadata: {}, status: "Failure", message: raw.toString() };
+  }
+}
+
 /** The final status of an exec session, as upstream's kubelet writes it on channel 3. */
 export function execStatus(exitCode: number, cmd: string[]): ExecStatus {
   if (exitCode === 0) return { metadata: {}, status: "Success" };
@@ -116,18 +128,20 @@ export function execStatus(exitCode: number, cmd: string[]): ExecStatus {
 
 /** Relays a client's channels to a command the kubelet runs itself (the process runtime's exec). */
 export function relayToProcess(client: WebSocket, proc: ExecProcess, cmd: string[]): void {
-  const v5 = client.protocol === "v5.channel.k8s.io";
-  const send = (channel: number, chunk: Buffer) => { if (client.readyState === WebSocket.OPEN) client.send(Buffer.concat([Buffer.from([channel]), chunk])); };
-  client.on("message", (data: Buffer) => {
-    if (data[0] === 0) proc.stdin?.write(data.subarray(1));
-    else if (data[0] === CLOSE_CHANNEL && v5 && data[1] === 0) proc.stdin?.end();
+  const codec = channelCodec(client.protocol);
+  const send = (channel: number, chunk: Buffer) => sendChannel(client, codec, channel, chunk);
+  const sendStatus = (status: ExecStatus) => { const framed = codec.status(status); if (framed) send(3, framed); };
+  client.on("message", (data: Buffer, isBinary: boolean) => {
+    const m = codec.decode(data, isBinary);
+    if (m?.channel === 0) proc.stdin?.write(m.payload);
+    else if (m?.channel === CLOSE_CHANNEL && codec.closeSignal && m.payload[0] === 0) proc.stdin?.end();
   });
   proc.stdout.on("data", (d: Buffer) => send(1, d));
   proc.stderr.on("data", (d: Buffer) => send(2, d));
   const drained = Promise.all([proc.stdout, proc.stderr].map((s) => new Promise<void>((r) => { s.once("end", () => r()); s.once("close", () => r()); })));
   proc.exited.then(
-    async (code) => { await drained; send(3, Buffer.from(JSON.stringify(execStatus(code, cmd)))); },
-    (err: Error) => send(3, Buffer.from(JSON.stringify({ metadata: {}, status: "Failure", reason: "InternalError", code: 500, message: `Internal error occurred: error executing command in container: ${err.message}` }))),
+    async (code) => { await drained; sendStatus(execStatus(code, cmd)); },
+    (err: Error) => sendStatus(execFailure(err)),
   ).finally(() => { if (client.readyState === WebSocket.OPEN) client.close(1000); });
   client.once("close", () => proc.kill());
 }

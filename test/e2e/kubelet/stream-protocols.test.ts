@@ -1,17 +1,21 @@
 /**
- * exec and port-forward over SPDY/3.1, as kubectl up to v1.29, client-go
- * before 1.30 and many tools speak them, on the process runtime (no root, no
- * containerd): the real kubectl v1.32 forced to SPDY, and kubectl v1.20
- * (which speaks nothing else) when the conformance kit is beside the repo.
+ * The streaming protocols besides kubectl v1.32's defaults, on the process
+ * runtime (no root, no containerd): exec and port-forward over SPDY/3.1, as
+ * kubectl up to v1.29, client-go before 1.30 and many tools speak them (the
+ * real kubectl v1.32 forced to SPDY, and kubectl v1.20, which speaks nothing
+ * else, when the conformance kit is beside the repo); the older WebSocket
+ * exec protocols; and pods/log over WebSocket.
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { WebSocket } from "ws";
+import { parse as parseYaml } from "yaml";
 import { eventually, kubectlFor } from "../../helpers/kubectl.js";
 import { freePort } from "../../helpers/net.js";
 import { repoRoot, startServer, type RunningServer } from "../../helpers/skiff-server.js";
@@ -53,7 +57,30 @@ function roundTrip(port: number, data: Buffer): Promise<Buffer> {
   });
 }
 
-describe("exec and port-forward over SPDY", { skip: existsSync("/bin/busybox") ? false : "busybox is not installed" }, () => {
+/** A WebSocket to the API server as the kubeconfig's user, with the given subprotocols. */
+function webSocket(kubeconfig: string, path: string, protocols: string[]): WebSocket {
+  const kc = parseYaml(readFileSync(kubeconfig, "utf8"));
+  const cluster = kc.clusters[0].cluster;
+  const user = kc.users[0].user;
+  return new WebSocket(cluster.server.replace(/^https/, "wss") + path, protocols, {
+    ca: Buffer.from(cluster["certificate-authority-data"], "base64"),
+    cert: Buffer.from(user["client-certificate-data"], "base64"),
+    key: Buffer.from(user["client-key-data"], "base64"),
+  });
+}
+
+/** Every message of a WebSocket session until the server closes it, and the protocol it chose. */
+function session(ws: WebSocket, send: Array<string | Buffer> = []): Promise<{ protocol: string; messages: Array<{ data: Buffer; binary: boolean }> }> {
+  return new Promise((resolve, reject) => {
+    const messages: Array<{ data: Buffer; binary: boolean }> = [];
+    ws.on("open", () => { for (const m of send) ws.send(m, { binary: typeof m !== "string" }); });
+    ws.on("message", (data: Buffer, binary: boolean) => messages.push({ data, binary }));
+    ws.on("close", () => resolve({ protocol: ws.protocol, messages }));
+    ws.on("error", reject);
+  });
+}
+
+describe("exec, port-forward and logs over SPDY and the other WebSocket protocols", { skip: existsSync("/bin/busybox") ? false : "busybox is not installed" }, () => {
   let server: RunningServer;
   let kubectl: ReturnType<typeof kubectlFor>;
   const scratch = mkdtempSync(join(tmpdir(), "skiff-spdy-"));
@@ -154,5 +181,44 @@ spec:
     } finally {
       forward.stop();
     }
+  });
+
+  it("speaks the older WebSocket exec protocols: channel.k8s.io, and base64 in text messages", async () => {
+    const path = "/api/v1/namespaces/default/pods/shell/exec?command=sh&command=-c&command=echo%20hi%3B%20echo%20bad%20%3E%262%3B%20exit%204&stdout=true&stderr=true";
+    const binary = await session(webSocket(server.kubeconfig, path, ["channel.k8s.io"]));
+    assert.equal(binary.protocol, "channel.k8s.io");
+    const byChannel = (ms: Array<{ data: Buffer }>, ch: number) => Buffer.concat(ms.filter((m) => m.data[0] === ch).map((m) => m.data.subarray(1))).toString();
+    assert.equal(byChannel(binary.messages, 1), "hi\n");
+    assert.equal(byChannel(binary.messages, 2), "bad\n");
+    // Before v4 the error channel carries the failure's message, not a Status.
+    assert.match(byChannel(binary.messages, 3), /^command terminated with non-zero exit code: .*exit code 4$/);
+    const text = await session(webSocket(server.kubeconfig, path, ["base64.channel.k8s.io"]));
+    assert.equal(text.protocol, "base64.channel.k8s.io");
+    assert.ok(text.messages.every((m) => !m.binary));
+    const decoded = (ch: number) => text.messages.filter((m) => m.data.toString()[0] === String(ch)).map((m) => Buffer.from(m.data.toString().slice(1), "base64").toString()).join("");
+    assert.equal(decoded(1), "hi\n");
+    assert.equal(decoded(2), "bad\n");
+    const v4 = await session(webSocket(server.kubeconfig, path, ["v4.base64.channel.k8s.io"]));
+    const status = JSON.parse(v4.messages.filter((m) => m.data.toString()[0] === "3").map((m) => Buffer.from(m.data.toString().slice(1), "base64").toString()).join(""));
+    assert.equal(status.reason, "NonZeroExitCode");
+    assert.deepEqual(status.details.causes, [{ reason: "ExitCode", message: "4" }]);
+    // stdin in base64 text messages, on channel 0.
+    const echo = await session(webSocket(server.kubeconfig, "/api/v1/namespaces/default/pods/shell/exec?command=head&command=-n1&stdin=true&stdout=true", ["base64.channel.k8s.io"]), ["0" + Buffer.from("typed\n").toString("base64")]);
+    assert.equal(echo.messages.filter((m) => m.data.toString()[0] === "1").map((m) => Buffer.from(m.data.toString().slice(1), "base64").toString()).join(""), "typed\n");
+  });
+
+  it("streams pods/log over WebSocket, binary.k8s.io and base64.binary.k8s.io", async () => {
+    await kubectl.ok(["run", "talker", "--image=unused", "--command", "--", "sh", "-c", "echo first; echo second; sleep 600"]);
+    await eventually(async () => (await kubectl.ok(["logs", "talker"])) === "first\nsecond\n", 20_000, 200);
+    const binary = await session(webSocket(server.kubeconfig, "/api/v1/namespaces/default/pods/talker/log", ["binary.k8s.io"]));
+    assert.equal(binary.protocol, "binary.k8s.io");
+    assert.equal(Buffer.concat(binary.messages.map((m) => m.data)).toString(), "first\nsecond\n");
+    const text = await session(webSocket(server.kubeconfig, "/api/v1/namespaces/default/pods/talker/log?tailLines=1", ["base64.binary.k8s.io"]));
+    assert.equal(text.protocol, "base64.binary.k8s.io");
+    assert.equal(text.messages.map((m) => Buffer.from(m.data.toString(), "base64").toString()).join(""), "second\n");
+    // Errors come before the upgrade, as a Status.
+    const missing = webSocket(server.kubeconfig, "/api/v1/namespaces/default/pods/nobody/log", ["binary.k8s.io"]);
+    const refused = await new Promise<number>((resolve) => missing.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0)));
+    assert.equal(refused, 404);
   });
 });
