@@ -39,7 +39,7 @@ export function acceptRemoteCommand(session: SpdySession, protocol: string, opti
   const got: Partial<Record<"error" | "stdin" | "stdout" | "stderr" | "resize", SpdyStream>> = {};
   return new Promise((resolve, reject) => {
     let count = 0;
-    const timer = setTimeout(() => { session.destroy(); reject(new Error("timed out waiting for client to create streams")); }, STREAM_CREATION_TIMEOUT_MS);
+    const timer = setTimeout(() => { reject(new Error("timed out waiting for client to create streams")); session.destroy(); }, STREAM_CREATION_TIMEOUT_MS);
     const closed = () => { clearTimeout(timer); reject(new Error("the client went away before opening its streams")); };
     session.once("close", closed);
     session.on("stream", (stream: SpdyStream) => {
