@@ -1,26 +1,36 @@
 /**
- * pods/log, pods/exec and pods/attach, proxied to the kubelet of the pod's
- * node as upstream's API server does: logs as a plain stream; exec and attach
- * as WebSocket sessions relayed from the kubelet (see api/exec-streams).
+ * pods/log, pods/exec, pods/attach and pods/portforward, proxied to the
+ * kubelet of the pod's node as upstream's API server does: logs as a plain
+ * stream; exec and attach by WebSocket as sessions relayed from the kubelet
+ * (see api/exec-streams), by SPDY spliced to it; port forwarding spliced.
  */
 import { request, type RequestOptions } from "node:https";
 import { connect as tlsConnect } from "node:tls";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
-import { EXEC_PROTOCOLS, relayExecFrames } from "../api/exec-streams.js";
+import { EXEC_PROTOCOLS, channelCodec, pickExecProtocol, relayExecFrames, sendChannel } from "../api/exec-streams.js";
 import { ApiError } from "../api/errors.js";
 import { refuseUpgrade } from "../api/upgrade-refusal.js";
+import { forwardUpgrade } from "../api/upgrade-forward.js";
 import type { Pki } from "../pki/index.js";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- pods and nodes as stored
+
+/** pods/log's WebSocket subprotocols (a client may also name none: binary). */
+const LOG_PROTOCOLS = ["binary.k8s.io", "base64.binary.k8s.io"];
 
 export interface KubeletTarget { host: string; port: number; pod: Obj }
 
 export class KubeletProxy {
   private readonly wss = new WebSocketServer({
     noServer: true,
-    handleProtocols: (offered) => EXEC_PROTOCOLS.find((p) => offered.has(p)) ?? false,
+    handleProtocols: pickExecProtocol,
+  });
+
+  private readonly logWss = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (offered) => [...offered].find((p) => LOG_PROTOCOLS.includes(p)) ?? false,
   });
 
   constructor(private readonly pki: Pki, private readonly lookup: (kind: "pods" | "nodes", namespace: string | undefined, name: string) => Promise<Obj>) {}
@@ -70,14 +80,20 @@ export class KubeletProxy {
     return new ApiError(res.statusCode === 404 ? 404 : 400, res.statusCode === 404 ? "NotFound" : "BadRequest", text || `kubelet answered ${res.statusCode}`);
   }
 
-  /** Streams the container's log to the client. */
-  async log(namespace: string, podName: string, query: URLSearchParams, out: { writeHead(code: number, headers: Record<string, string>): unknown; flushHeaders?(): void; write(b: Buffer): unknown; end(): unknown; once(e: "close", f: () => void): unknown }): Promise<void> {
+  /** The container's log from its kubelet, once the kubelet has answered 200. */
+  private async openLog(namespace: string, podName: string, query: URLSearchParams): Promise<IncomingMessage> {
     const t = await this.target(namespace, podName);
     const container = KubeletProxy.containerName(t.pod, query.get("container"));
     const q = new URLSearchParams();
     for (const k of ["follow", "tailLines", "timestamps", "sinceSeconds", "sinceTime", "previous", "limitBytes"]) if (query.has(k)) q.set(k, query.get(k)!);
     const res = await this.call(t, "GET", `/containerLogs/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(container)}?${q}`);
     if (res.statusCode !== 200) throw await this.errorFrom(res);
+    return res;
+  }
+
+  /** Streams the container's log to the client. */
+  async log(namespace: string, podName: string, query: URLSearchParams, out: { writeHead(code: number, headers: Record<string, string>): unknown; flushHeaders?(): void; write(b: Buffer): unknown; end(): unknown; once(e: "close", f: () => void): unknown }): Promise<void> {
+    const res = await this.openLog(namespace, podName, query);
     out.writeHead(200, { "content-type": "text/plain" });
     out.flushHeaders?.();
     out.once("close", () => res.destroy());
@@ -86,44 +102,87 @@ export class KubeletProxy {
   }
 
   /**
-   * Port forwarding's WebSocket carries SPDY under a subprotocol that WebSocket
-   * libraries refuse (its "/" is not a token character), so the upgrade is
-   * passed to the kubelet as it came and the two connections are spliced, as
-   * upstream's upgrade-aware proxy does.
+   * An authorized upgrade of a pod's streaming subresource: exec and attach
+   * by WebSocket are relayed here, by SPDY spliced to the kubelet; port
+   * forwarding is spliced either way.
    */
-  portForward(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string): void {
-    const refuse = (err: unknown) => {
-      const e = err instanceof ApiError ? err : new ApiError(500, "InternalError", String((err as Error).message ?? err));
-      refuseUpgrade(socket, e.code, JSON.stringify(e.toStatus()), "application/json");
-    };
+  upgrade(kind: "exec" | "attach" | "portforward" | "log", req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string, query: URLSearchParams): void {
+    if (kind === "portforward") return this.portForward(req, socket, head, namespace, podName);
+    if (kind === "log") return this.logStream(req, socket, head, namespace, podName, query);
+    if (isWebSocketUpgrade(req)) return this.stream(kind, req, socket, head, namespace, podName, query);
+    return this.spdyStream(kind, req, socket, head, namespace, podName, query);
+  }
+
+  /**
+   * pods/log by WebSocket (upstream's wsstream reader): each chunk of the log
+   * a message, binary (`binary.k8s.io`, or no subprotocol) or text in base64
+   * (`base64.binary.k8s.io`); the socket closes at the log's end.
+   */
+  private logStream(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string, query: URLSearchParams): void {
+    const offered = String(req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim()).filter(Boolean);
+    if (offered.length && !offered.some((p) => LOG_PROTOCOLS.includes(p))) {
+      return refuseWithStatus(socket, new ApiError(400, "BadRequest", `requested protocol(s) are not supported: [${offered.join(" ")}]; supports [${LOG_PROTOCOLS.join(" ")}]`));
+    }
+    void this.openLog(namespace, podName, query).then((log) => this.logWss.handleUpgrade(req, socket, head, (ws) => {
+      const base64 = ws.protocol === "base64.binary.k8s.io";
+      log.on("data", (chunk: Buffer) => { if (ws.readyState === WebSocket.OPEN) ws.send(base64 ? chunk.toString("base64") : chunk, { binary: !base64 }); });
+      log.once("end", () => ws.close(1000));
+      log.once("error", () => ws.terminate());
+      ws.once("close", () => log.destroy());
+      ws.on("error", () => log.destroy());
+    }), (err) => refuseWithStatus(socket, err));
+  }
+
+  /**
+   * Port forwarding, plain SPDY or SPDY in WebSocket (whose subprotocol
+   * WebSocket libraries refuse: its "/" is not a token character): the
+   * upgrade is passed to the kubelet as it came and the two connections are
+   * spliced, as upstream's upgrade-aware proxy does.
+   */
+  private portForward(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string): void {
     void this.target(namespace, podName).then((t) => {
       if (t.pod.status?.phase !== "Running") throw new ApiError(400, "BadRequest", `pod ${podName} is not running; current phase is ${t.pod.status?.phase}`);
-      const kubelet = tlsConnect({ host: t.host, port: t.port, ca: this.pki.caCert, cert: this.pki.adminCert, key: this.pki.adminKey, checkServerIdentity: () => undefined }, () => {
-        const lines = [`GET /portForward/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)} HTTP/1.1`, `Host: ${t.host}:${t.port}`];
-        for (let i = 0; i < req.rawHeaders.length; i += 2) {
-          if (/^(host|authorization)$/i.test(req.rawHeaders[i]!)) continue;
-          lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
-        }
-        kubelet.write(lines.join("\r\n") + "\r\n\r\n");
-        if (head.length) kubelet.write(head);
-        kubelet.pipe(socket);
-        socket.pipe(kubelet);
-      });
-      kubelet.once("error", (err) => refuse(new ApiError(503, "ServiceUnavailable", `error dialing the kubelet at ${t.host}:${t.port}: ${err.message}`)));
-      socket.once("close", () => kubelet.destroy());
-      kubelet.once("close", () => socket.destroy());
-    }).catch(refuse);
+      this.splice(req, socket, head, t, `/portForward/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}`);
+    }).catch((err) => refuseWithStatus(socket, err));
+  }
+
+  /**
+   * exec and attach over SPDY (kubectl without WebSockets, client-go before
+   * 1.30 and many tools): spliced to the kubelet, which negotiates the
+   * protocol and serves the session, as upstream proxies it.
+   */
+  private spdyStream(kind: "exec" | "attach", req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string, query: URLSearchParams): void {
+    void this.streamLocation(kind, namespace, podName, query)
+      .then(({ t, path }) => this.splice(req, socket, head, t, path))
+      .catch((err) => refuseWithStatus(socket, err));
+  }
+
+  private splice(req: IncomingMessage, socket: Duplex, head: Buffer, t: KubeletTarget, path: string): void {
+    const kubelet = tlsConnect({ host: t.host, port: t.port, ca: this.pki.caCert, cert: this.pki.adminCert, key: this.pki.adminKey, checkServerIdentity: () => undefined });
+    const dialFailed = (err: Error) => refuseWithStatus(socket, new ApiError(503, "ServiceUnavailable", `error dialing the kubelet at ${t.host}:${t.port}: ${err.message}`));
+    kubelet.once("error", dialFailed);
+    kubelet.once("secureConnect", () => {
+      kubelet.off("error", dialFailed);
+      forwardUpgrade(req, socket, head, kubelet, path, `${t.host}:${t.port}`);
+    });
   }
 
   /** Answers kubectl's WebSocket exec or attach upgrade with a session relayed from the pod's kubelet. */
-  stream(kind: "exec" | "attach", req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string, query: URLSearchParams): void {
-    void this.openStream(kind, namespace, podName, query).then(
+  private stream(kind: "exec" | "attach", req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string, query: URLSearchParams): void {
+    // The kubelet is asked for the very subprotocol the client gets, so that frames pass as they are.
+    const offered = String(req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim()).filter(Boolean);
+    const protocol = offered.length ? pickExecProtocol(new Set(offered)) : "";
+    if (protocol === false) {
+      return refuseWithStatus(socket, new ApiError(400, "BadRequest", `requested protocol(s) are not supported: [${offered.join(" ")}]; supports [${EXEC_PROTOCOLS.join(" ")}]`));
+    }
+    void this.openStream(kind, namespace, podName, query, protocol).then(
       (upstream) => this.wss.handleUpgrade(req, socket, head, (ws) => relayExecFrames(ws, upstream)),
       (err) => this.wss.handleUpgrade(req, socket, head, (ws) => void this.failExec(ws, err)),
     );
   }
 
-  private async openStream(kind: "exec" | "attach", namespace: string, podName: string, query: URLSearchParams): Promise<WebSocket> {
+  /** The kubelet and the path on it that serve an exec or attach session, once the request is found sound. */
+  private async streamLocation(kind: "exec" | "attach", namespace: string, podName: string, query: URLSearchParams): Promise<{ t: KubeletTarget; path: string }> {
     const command = query.getAll("command");
     if (kind === "exec" && !command.length) throw new ApiError(400, "BadRequest", "you must specify at least 1 command");
     const t = await this.target(namespace, podName);
@@ -132,8 +191,13 @@ export class KubeletProxy {
     const q = new URLSearchParams();
     for (const c of command) q.append("command", c);
     for (const k of ["stdin", "stdout", "stderr", "tty"]) if (query.has(k)) q.set(k, query.get(k)!);
-    const url = `wss://${t.host}:${t.port}/${kind}/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(container)}?${q}`;
-    const ws = new WebSocket(url, EXEC_PROTOCOLS, { ca: this.pki.caCert, cert: this.pki.adminCert, key: this.pki.adminKey, checkServerIdentity: (() => undefined) as unknown as () => boolean });
+    return { t, path: `/${kind}/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(container)}?${q}` };
+  }
+
+  private async openStream(kind: "exec" | "attach", namespace: string, podName: string, query: URLSearchParams, protocol: string): Promise<WebSocket> {
+    const { t, path } = await this.streamLocation(kind, namespace, podName, query);
+    const url = `wss://${t.host}:${t.port}${path}`;
+    const ws = new WebSocket(url, protocol ? [protocol] : [], { ca: this.pki.caCert, cert: this.pki.adminCert, key: this.pki.adminKey, checkServerIdentity: (() => undefined) as unknown as () => boolean });
     return new Promise((resolve, reject) => {
       ws.once("open", () => resolve(ws));
       ws.once("unexpected-response", (_req, res) => void this.errorFrom(res).then(reject));
@@ -143,10 +207,22 @@ export class KubeletProxy {
 
   private failExec(ws: WebSocket, err: unknown): void {
     const e = err instanceof ApiError ? err : new ApiError(500, "InternalError", String((err as Error).message ?? err));
-    ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ metadata: {}, status: "Failure", message: e.message, reason: e.reason, code: e.code }))]));
+    const codec = channelCodec(ws.protocol);
+    const status = codec.status({ metadata: {}, status: "Failure", message: e.message, reason: e.reason, code: e.code });
+    if (status) sendChannel(ws, codec, 3, status);
     ws.close(1000);
   }
 
+}
+
+function isWebSocketUpgrade(req: IncomingMessage): boolean {
+  return String(req.headers.upgrade ?? "").trim().toLowerCase() === "websocket";
+}
+
+/** Refuses an upgrade with the error as a Status, which kubectl shows as it would a plain request's. */
+function refuseWithStatus(socket: Duplex, err: unknown): void {
+  const e = err instanceof ApiError ? err : new ApiError(500, "InternalError", String((err as Error).message ?? err));
+  refuseUpgrade(socket, e.code, JSON.stringify(e.toStatus()), "application/json");
 }
 
 /** Where a node's kubelet listens: its InternalIP and the port in daemonEndpoints. */

@@ -416,14 +416,12 @@ export class ApiServer {
       return;
     }
     if (isProxyRequest(info)) return this.proxy.upgrade(req, socket, head, info);
-    const streaming = info.apiGroup === "" && info.resource === "pods" && info.namespace && info.name && ["exec", "attach", "portforward"].includes(info.subresource);
+    const streaming = info.apiGroup === "" && info.resource === "pods" && info.namespace && info.name && ["exec", "attach", "portforward", "log"].includes(info.subresource);
     if (streaming && info.parts.length === 3) {
-      if (info.subresource === "portforward") this.kubelets.portForward(req, socket, head, info.namespace, info.name);
-      else this.kubelets.stream(info.subresource as "exec" | "attach", req, socket, head, info.namespace, info.name, url.searchParams);
+      this.kubelets.upgrade(info.subresource as "exec" | "attach" | "portforward" | "log", req, socket, head, info.namespace, info.name, url.searchParams);
       return;
     }
-    // Anything else (SPDY's POST upgrades) is refused; kubectl then reports the reason.
-    refuseUpgrade(socket, 400, JSON.stringify(new ApiError(400, "BadRequest", `upgrade requests are served by the kubelet: ${req.url}`).toStatus()), "application/json");
+    refuseUpgrade(socket, 400, JSON.stringify(new ApiError(400, "BadRequest", `this path cannot be upgraded: ${req.url}`).toStatus()), "application/json");
   }
 
   private async serve(req: Request, res: Response): Promise<void> {

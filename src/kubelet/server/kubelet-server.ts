@@ -7,11 +7,16 @@
  */
 import { createServer, type Server } from "node:https";
 import type { Duplex } from "node:stream";
-import { WebSocketServer } from "ws";
-import { EXEC_PROTOCOLS, PORT_FORWARD_PROTOCOL } from "../../api/exec-streams.js";
-import { openRuntimeExec, openRuntimePortForward, relayToProcess, relayToRuntime } from "./runtime-streams.js";
+import { connect } from "node:net";
+import { WebSocketServer, createWebSocketStream } from "ws";
+import { PORT_FORWARD_PROTOCOL, pickExecProtocol } from "../../api/exec-streams.js";
+import { openRuntimeExec, openRuntimePortForward, relaySpdyToProcess, relayToProcess, relayToRuntime } from "./runtime-streams.js";
 import { refuseUpgrade } from "../../api/upgrade-refusal.js";
-import { dialAddress, servePortForward, type PortDialer } from "./port-forward.js";
+import { forwardUpgrade } from "../../api/upgrade-forward.js";
+import { dialAddress, PORT_FORWARD_SPDY_PROTOCOL, servePortForward, type PortDialer } from "./port-forward.js";
+import { acceptRemoteCommand, SPDY_REMOTE_COMMAND_PROTOCOLS, type StreamOptions } from "./remote-command-spdy.js";
+import { acceptSpdy, isSpdyUpgrade, negotiate } from "./spdy-upgrade.js";
+import { SpdySession } from "./spdy/session.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { writeLog } from "../logs/logs.js";
@@ -28,7 +33,7 @@ function fail(res: ServerResponse, code: number, message: string): void {
 export class KubeletServer {
   private server?: Server;
   port = 0;
-  private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => EXEC_PROTOCOLS.find((p) => offered.has(p)) ?? false });
+  private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: pickExecProtocol });
 
   private readonly portForwards = new WeakSet<IncomingMessage>();
 
@@ -112,6 +117,7 @@ export class KubeletServer {
     const found = await this.container(parts[1]!, parts[2]!, parts[3]!, false);
     if ("error" in found) return refuse(found.code ?? 404, found.error!);
     if (found.c.state !== "CONTAINER_RUNNING") return refuse(400, `container ${parts[3]} is not running`);
+    if (isSpdyUpgrade(req)) return this.spdyStream(kind, req, socket, head, found.c.id, q.getAll("command"), streams, !!ownExec);
     if (ownExec) {
       const command = q.getAll("command");
       const proc = await runtime.execStream!(found.c.id, command, { stdin: streams.stdin });
@@ -123,11 +129,47 @@ export class KubeletServer {
     this.wss.handleUpgrade(req, socket, head, (client) => relayToRuntime(client, session));
   }
 
-  /** `/portForward/{ns}/{pod}`: SPDY in WebSocket, each stream pair a connection into the pod (through the runtime where it can). */
+  /**
+   * exec and attach over SPDY (kubectl without WebSockets, older clients). A
+   * runtime with a streaming server (containerd) is handed the upgrade as it
+   * came and serves the session itself, as upstream's kubelet proxies it; a
+   * command the kubelet runs itself has the kubelet serve the session.
+   */
+  private async spdyStream(kind: "exec" | "attach", req: IncomingMessage, socket: Duplex, head: Buffer, containerId: string, command: string[], streams: StreamOptions, ownExec: boolean): Promise<void> {
+    const runtime = this.kubelet.options.runtime;
+    if (!ownExec) {
+      const url = new URL(kind === "exec" ? await runtime.exec!(containerId, command, streams) : await runtime.attach!(containerId, streams));
+      if (url.protocol !== "http:") return refuseUpgrade(socket, 500, `the runtime's streaming server is at ${url.protocol}, which the kubelet does not dial`);
+      const upstream = connect(Number(url.port || 80), url.hostname.replace(/^\[(.*)\]$/, "$1"));
+      const dialFailed = (err: Error) => refuseUpgrade(socket, 500, `error dialing the runtime's streaming server: ${err.message}`);
+      upstream.once("error", dialFailed);
+      upstream.once("connect", () => {
+        upstream.off("error", dialFailed);
+        forwardUpgrade(req, socket, head, upstream, url.pathname + url.search, url.host);
+      });
+      return;
+    }
+    const negotiated = negotiate(req, SPDY_REMOTE_COMMAND_PROTOCOLS);
+    if ("refusal" in negotiated) return refuseUpgrade(socket, negotiated.refusal.code, negotiated.refusal.message, undefined, negotiated.refusal.headers);
+    const session = acceptSpdy(socket, head, negotiated.protocol);
+    const remote = await acceptRemoteCommand(session, negotiated.protocol, streams).catch(() => undefined);
+    if (!remote) return;
+    const proc = await runtime.execStream!(containerId, command, { stdin: streams.stdin });
+    relaySpdyToProcess(remote, proc, command);
+  }
+
+  /** `/portForward/{ns}/{pod}`: a SPDY session, plain or in WebSocket, each stream pair a connection into the pod (through the runtime where it can). */
   private async portForward(req: IncomingMessage, socket: Duplex, head: Buffer, ns: string, podName: string, refuse: (code: number, text: string) => void): Promise<void> {
     const pod = this.kubelet.pods.get(`${ns}/${podName}`);
     const podIP = pod?.status?.podIP;
     if (!pod || !podIP) return refuse(404, `pod ${ns}/${podName} not found on this node, or without an address yet`);
+    if (isSpdyUpgrade(req)) {
+      const negotiated = negotiate(req, [PORT_FORWARD_SPDY_PROTOCOL]);
+      if ("refusal" in negotiated) return refuseUpgrade(socket, negotiated.refusal.code, negotiated.refusal.message, undefined, negotiated.refusal.headers);
+      const dial = await this.portDialer(pod, podIP);
+      servePortForward(acceptSpdy(socket, head, negotiated.protocol), podName, dial);
+      return;
+    }
     if (!String(req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim()).includes(PORT_FORWARD_PROTOCOL)) {
       return refuse(400, `port forwarding needs the WebSocket subprotocol ${PORT_FORWARD_PROTOCOL}`);
     }
@@ -136,7 +178,11 @@ export class KubeletServer {
     delete req.headers["sec-websocket-protocol"];
     this.portForwards.add(req);
     const dial = await this.portDialer(pod, podIP);
-    this.wss.handleUpgrade(req, socket, head, (ws) => servePortForward(ws, podName, dial));
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const session = new SpdySession(createWebSocketStream(ws), { isServer: true, flowControl: false });
+      session.on("close", () => ws.terminate());
+      servePortForward(session, podName, dial);
+    });
   }
 
   /**
@@ -152,10 +198,10 @@ export class KubeletServer {
       const { session, data, error } = await openRuntimePortForward(await runtime.portForward!(sandbox.id, [port]), port);
       error.end();
       error.on("error", () => undefined);
-      session.on("error", () => data.destroy());
+      session.on("close", () => data.destroy());
       let failure = "";
       error.on("data", (d: Buffer) => (failure += d.toString()));
-      data.once("close", () => session.end());
+      data.once("close", () => session.close());
       return { stream: data, failure: () => failure };
     };
   }

@@ -7,16 +7,17 @@
  * and port-forward through the runtime reaches servers bound to the pod's
  * own loopback, since the runtime dials from inside the pod's network.
  */
-import type { SpdyConnection, SpdyStream } from "spdy-transport";
 import { WebSocket } from "ws";
-import { CLOSE_CHANNEL } from "../../api/exec-streams.js";
+import { CLOSE_CHANNEL, channelCodec, sendChannel, type ExecStatus } from "../../api/exec-streams.js";
 import type { ExecProcess } from "../kuberuntime/runtime.js";
-import { dialSpdy, openStream } from "./spdy.js";
+import type { SpdyRemoteCommand } from "./remote-command-spdy.js";
+import type { SpdySession, SpdyStream } from "./spdy/session.js";
+import { dialSpdy, openStream } from "./spdy-upgrade.js";
 
 export interface ExecStreams { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }
 
 export interface RuntimeExec {
-  session: SpdyConnection;
+  session: SpdySession;
   error: SpdyStream;
   stdin?: SpdyStream;
   stdout?: SpdyStream;
@@ -34,7 +35,7 @@ export async function openRuntimeExec(url: string, s: ExecStreams): Promise<Runt
     ]);
     return { session, error: error!, stdin, stdout, stderr, resize };
   } catch (err) {
-    session.end();
+    session.close();
     throw err;
   }
 }
@@ -48,14 +49,14 @@ const DRAIN_MS = 1000;
  * back as channels 1, 2 and 3, until the runtime ends the session.
  */
 export function relayToRuntime(client: WebSocket, rt: RuntimeExec): void {
-  const v5 = client.protocol === "v5.channel.k8s.io";
-  client.on("message", (data: Buffer) => {
-    const payload = data.subarray(1);
-    if (data[0] === 0) rt.stdin?.write(payload);
-    else if (data[0] === 4) rt.resize?.write(payload);
-    else if (data[0] === CLOSE_CHANNEL && v5 && payload[0] === 0) rt.stdin?.end();
+  const codec = channelCodec(client.protocol);
+  client.on("message", (data: Buffer, isBinary: boolean) => {
+    const m = codec.decode(data, isBinary);
+    if (m?.channel === 0) rt.stdin?.write(m.payload);
+    else if (m?.channel === 4) rt.resize?.write(m.payload);
+    else if (m?.channel === CLOSE_CHANNEL && codec.closeSignal && m.payload[0] === 0) rt.stdin?.end();
   });
-  const send = (channel: number, chunk: Buffer) => { if (client.readyState === WebSocket.OPEN) client.send(Buffer.concat([Buffer.from([channel]), chunk])); };
+  const send = (channel: number, chunk: Buffer) => sendChannel(client, codec, channel, chunk);
   const ended = (stream: SpdyStream | undefined) => new Promise<void>((resolve) => {
     if (!stream) return resolve();
     stream.once("end", () => resolve());
@@ -70,15 +71,18 @@ export function relayToRuntime(client: WebSocket, rt: RuntimeExec): void {
   const finish = () => {
     if (finished) return;
     finished = true;
-    if (status.length) send(3, Buffer.concat(status));
+    // The runtime speaks v4 (a Status in JSON); the client gets it in its own protocol's form.
+    const message = status.length ? runtimeStatus(Buffer.concat(status)) : undefined;
+    const framed = message && codec.status(message);
+    if (framed) send(3, framed);
     if (client.readyState === WebSocket.OPEN) client.close(1000);
-    rt.session.end();
+    rt.session.close();
   };
   const output = Promise.all([ended(rt.stdout), ended(rt.stderr)]);
   void ended(rt.error).then(() => Promise.race([output, new Promise((r) => setTimeout(r, DRAIN_MS))])).then(finish);
-  rt.session.on("error", finish);
-  client.once("close", () => { finished = true; rt.session.end(); });
-  client.once("error", () => { finished = true; rt.session.end(); });
+  rt.session.on("close", finish);
+  client.once("close", () => { finished = true; rt.session.close(); });
+  client.once("error", () => { finished = true; rt.session.close(); });
   // A stream reset by either side ends the session (above); it must not take the kubelet down.
   for (const s of [rt.stdin, rt.resize, rt.stdout, rt.stderr, rt.error]) s?.on("error", () => undefined);
   // stdin and resize are only written to; their read side must flow for their end to come.
@@ -90,7 +94,7 @@ export function relayToRuntime(client: WebSocket, rt: RuntimeExec): void {
  * error and a data stream naming the port, in a session of its own, since
  * each CRI PortForward URL serves one session.
  */
-export async function openRuntimePortForward(url: string, port: number): Promise<{ session: SpdyConnection; data: SpdyStream; error: SpdyStream }> {
+export async function openRuntimePortForward(url: string, port: number): Promise<{ session: SpdySession; data: SpdyStream; error: SpdyStream }> {
   const session = await dialSpdy(url, "portforward.k8s.io");
   try {
     const headers = (type: string) => ({ streamtype: type, port: String(port), requestid: "0" });
@@ -98,13 +102,22 @@ export async function openRuntimePortForward(url: string, port: number): Promise
     const data = await openStream(session, headers("data"));
     return { session, data, error };
   } catch (err) {
-    session.end();
+    session.close();
     throw err;
   }
 }
 
+/** The runtime's v4 status; a status that is not JSON is taken as a failure's message. */
+function runtimeStatus(raw: Buffer): ExecStatus {
+  try {
+    return JSON.parse(raw.toString()) as ExecStatus;
+  } catch {
+    return { metadata: {}, status: "Failure", message: raw.toString() };
+  }
+}
+
 /** The final status of an exec session, as upstream's kubelet writes it on channel 3. */
-export function execStatus(exitCode: number, cmd: string[]): object {
+export function execStatus(exitCode: number, cmd: string[]): ExecStatus {
   if (exitCode === 0) return { metadata: {}, status: "Success" };
   return {
     metadata: {}, status: "Failure", reason: "NonZeroExitCode",
@@ -115,18 +128,51 @@ export function execStatus(exitCode: number, cmd: string[]): object {
 
 /** Relays a client's channels to a command the kubelet runs itself (the process runtime's exec). */
 export function relayToProcess(client: WebSocket, proc: ExecProcess, cmd: string[]): void {
-  const v5 = client.protocol === "v5.channel.k8s.io";
-  const send = (channel: number, chunk: Buffer) => { if (client.readyState === WebSocket.OPEN) client.send(Buffer.concat([Buffer.from([channel]), chunk])); };
-  client.on("message", (data: Buffer) => {
-    if (data[0] === 0) proc.stdin?.write(data.subarray(1));
-    else if (data[0] === CLOSE_CHANNEL && v5 && data[1] === 0) proc.stdin?.end();
+  const codec = channelCodec(client.protocol);
+  const send = (channel: number, chunk: Buffer) => sendChannel(client, codec, channel, chunk);
+  const sendStatus = (status: ExecStatus) => { const framed = codec.status(status); if (framed) send(3, framed); };
+  client.on("message", (data: Buffer, isBinary: boolean) => {
+    const m = codec.decode(data, isBinary);
+    if (m?.channel === 0) proc.stdin?.write(m.payload);
+    else if (m?.channel === CLOSE_CHANNEL && codec.closeSignal && m.payload[0] === 0) proc.stdin?.end();
   });
   proc.stdout.on("data", (d: Buffer) => send(1, d));
   proc.stderr.on("data", (d: Buffer) => send(2, d));
   const drained = Promise.all([proc.stdout, proc.stderr].map((s) => new Promise<void>((r) => { s.once("end", () => r()); s.once("close", () => r()); })));
   proc.exited.then(
-    async (code) => { await drained; send(3, Buffer.from(JSON.stringify(execStatus(code, cmd)))); },
-    (err: Error) => send(3, Buffer.from(JSON.stringify({ metadata: {}, status: "Failure", reason: "InternalError", code: 500, message: `Internal error occurred: error executing command in container: ${err.message}` }))),
+    async (code) => { await drained; sendStatus(execStatus(code, cmd)); },
+    (err: Error) => sendStatus(execFailure(err)),
   ).finally(() => { if (client.readyState === WebSocket.OPEN) client.close(1000); });
   client.once("close", () => proc.kill());
+}
+
+/** The status of an exec whose command could not run, as upstream's kubelet reports it. */
+function execFailure(err: Error): ExecStatus {
+  return { metadata: {}, status: "Failure", reason: "InternalError", code: 500, message: `Internal error occurred: error executing command in container: ${err.message}` };
+}
+
+/**
+ * Relays a SPDY remotecommand session to a command the kubelet runs itself:
+ * stdin's FIN closes the command's input; its output goes out whole before
+ * the status.
+ */
+export function relaySpdyToProcess(session: SpdyRemoteCommand, proc: ExecProcess, cmd: string[]): void {
+  if (session.stdin && proc.stdin) {
+    const stdin = proc.stdin;
+    stdin.on("error", () => undefined);
+    session.stdin.pipe(stdin);
+  } else {
+    session.stdin?.resume();
+  }
+  const copy = (from: NodeJS.ReadableStream, to: SpdyStream | undefined) => new Promise<void>((resolve) => {
+    from.on("data", (d: Buffer) => to?.write(d));
+    from.once("end", () => resolve());
+    from.once("close", () => resolve());
+  });
+  const drained = Promise.all([copy(proc.stdout, session.stdout), copy(proc.stderr, session.stderr)]);
+  proc.exited.then(
+    async (code) => { await drained; session.finish(execStatus(code, cmd)); },
+    (err: Error) => session.finish(execFailure(err)),
+  );
+  session.closed.then(() => proc.kill());
 }

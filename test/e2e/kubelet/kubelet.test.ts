@@ -379,6 +379,33 @@ volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]`);
     await kubectl.ok(["delete", "pod", "loopback", "--grace-period=1"]);
   });
 
+  it("serves exec, attach and port-forward over SPDY too, as kubectl without WebSockets asks", async () => {
+    const spdy = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: "false", KUBECTL_PORT_FORWARD_WEBSOCKETS: "false" };
+    await apply(podYaml("spdy", `containers:
+- {name: web, image: ${BUSYBOX_IMAGE}, command: ["sh", "-c", "mkdir -p /www && echo over-spdy > /www/index.html && httpd -p 127.0.0.1:9002 -h /www; i=0; while true; do echo beat $i; i=$((i+1)); sleep 0.3; done"]}`));
+    await eventually(async () => (await pod("spdy")).status.phase === "Running", 30_000, 200);
+    assert.equal(await kubectl.ok(["exec", "spdy", "--", "sh", "-c", "echo out; echo err >&2"], { env: spdy }), "out\n");
+    const failed = await kubectl.run(["exec", "spdy", "--", "sh", "-c", "exit 3"], { env: spdy });
+    assert.equal(failed.code, 3);
+    assert.match(failed.stderr, /command terminated with exit code 3/);
+    assert.equal(await kubectl.ok(["exec", "-i", "spdy", "--", "cat"], { input: "all of it\n", env: spdy }), "all of it\n");
+    // A terminal (script gives kubectl one): containerd's session with a resize stream, through both splices.
+    const cmd = `/usr/bin/kubectl --kubeconfig ${server.kubeconfig} --cache-dir ${kubectl.cacheDir} exec -it spdy -- tty`;
+    const tty = spawnSync("script", ["-qfec", cmd, "/dev/null"], { input: "", encoding: "utf8", timeout: 30_000, env: { ...process.env, ...spdy } });
+    assert.match(tty.stdout, /\/dev\/pts\/\d+/);
+    const attached = await kubectl.run(["attach", "spdy"], { timeoutMs: 3000, env: spdy });
+    assert.match(attached.stdout, /beat \d+\nbeat \d+\n/);
+    const port = await freePort();
+    const forward = spawn("/usr/bin/kubectl", ["--kubeconfig", server.kubeconfig, "--cache-dir", kubectl.cacheDir, "port-forward", "pod/spdy", `${port}:9002`], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...spdy } });
+    try {
+      const body = await eventually(async () => { try { return await (await fetch(`http://127.0.0.1:${port}/`)).text(); } catch { return undefined; } }, 20_000, 200);
+      assert.equal(body, "over-spdy\n");
+    } finally {
+      forward.kill();
+    }
+    await kubectl.ok(["delete", "pod", "spdy", "--grace-period=1"]);
+  });
+
   it("pulls from a registry with imagePullSecrets, and reports ErrImagePull and ImagePullBackOff", { skip: registryMissing ?? false }, async () => {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), "skiff-registry-"));
