@@ -40,6 +40,8 @@ function pod(name: string, app: string, extra: Record<string, unknown>): KubeObj
 async function scenario(client: Client, label: string, count: number, extra: (app: string) => Record<string, unknown>): Promise<void> {
   const ns = `sched-${label.replace(/\W+/g, "-").replace(/-+$/, "")}`;
   await client.create(Resources.namespaces, undefined, { metadata: { name: ns } });
+  // With the controllers off no serviceaccount controller makes it, and ServiceAccount admission needs it.
+  await client.create(Resources.serviceaccounts, ns, { metadata: { name: "default" } });
   const names = Array.from({ length: count }, (_, i) => `p-${i}`);
   await inParallel(names, 32, (n) => client.create(Resources.pods, ns, pod(n, ns, extra(ns))));
   const rv = (await client.list(Resources.pods, ns, { limit: 1 })).metadata.resourceVersion;

@@ -4,6 +4,7 @@
  * return values, never throw, for the normal "does not fit" outcome.
  */
 import { milliCPU, parseQuantity } from "../api/quantity.js";
+import type { ImageStates } from "./image-states.js";
 import type { TopologyCounts } from "./topology-counts.js";
 
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- pods and nodes are free-form JSON here
@@ -28,6 +29,8 @@ export class NodeInfo {
   /** The pods here with required anti-affinity terms, which every incoming pod must respect. */
   readonly podsWithAntiAffinity = new Map<string, Json>();
   requested = { milliCPU: 0, memory: 0, pods: 0 };
+  /** Requests as scoring counts them: a container without a cpu or memory request counts upstream's defaults. */
+  nonZeroRequested = { milliCPU: 0, memory: 0 };
 
   private cachedAllocatable?: { of: Json; value: { milliCPU: number; memory: number; pods: number } };
 
@@ -50,6 +53,8 @@ export class NodeInfo {
     if (pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length) this.podsWithAntiAffinity.set(key, pod);
     const r = podRequests(pod);
     this.requested = { milliCPU: this.requested.milliCPU + r.milliCPU, memory: this.requested.memory + r.memory, pods: this.requested.pods + 1 };
+    const nz = nonZeroRequests(pod);
+    this.nonZeroRequested = { milliCPU: this.nonZeroRequested.milliCPU + nz.milliCPU, memory: this.nonZeroRequested.memory + nz.memory };
     this.observer?.podAdded(this, pod);
   }
 
@@ -60,26 +65,54 @@ export class NodeInfo {
     this.podsWithAntiAffinity.delete(key);
     const r = podRequests(pod);
     this.requested = { milliCPU: this.requested.milliCPU - r.milliCPU, memory: this.requested.memory - r.memory, pods: this.requested.pods - 1 };
+    const nz = nonZeroRequests(pod);
+    this.nonZeroRequested = { milliCPU: this.nonZeroRequested.milliCPU - nz.milliCPU, memory: this.nonZeroRequested.memory - nz.memory };
     this.observer?.podRemoved(this, pod);
   }
 }
 
-const requestsCache = new WeakMap<object, { milliCPU: number; memory: number }>();
+interface ResourceAmounts { milliCPU: number; memory: number }
 
-/** A pod's effective requests: the sum of its containers, or its largest init container if larger. */
-export function podRequests(pod: Json): { milliCPU: number; memory: number } {
-  const cached = requestsCache.get(pod);
-  if (cached) return cached;
+/** What scoring assumes of a container without a cpu or memory request (upstream's DefaultMilliCPURequest, DefaultMemoryRequest). */
+export const DEFAULT_MILLI_CPU_REQUEST = 100;
+export const DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024;
+
+const requestsCache = new WeakMap<object, ResourceAmounts>();
+const nonZeroCache = new WeakMap<object, ResourceAmounts>();
+
+/** A pod's effective requests: the sum of its containers, or its largest init container if larger, plus its overhead. */
+export function podRequests(pod: Json): ResourceAmounts {
+  let r = requestsCache.get(pod);
+  if (!r) requestsCache.set(pod, (r = effectiveRequests(pod, 0, 0)));
+  return r;
+}
+
+/**
+ * The requests that scoring uses (upstream's NonZeroRequested): as podRequests,
+ * with a container that names no cpu or memory request counted at 100m and
+ * 200Mi, so that pods without requests still look like load on a node.
+ */
+export function nonZeroRequests(pod: Json): ResourceAmounts {
+  let r = nonZeroCache.get(pod);
+  if (!r) nonZeroCache.set(pod, (r = effectiveRequests(pod, DEFAULT_MILLI_CPU_REQUEST, DEFAULT_MEMORY_REQUEST)));
+  return r;
+}
+
+function effectiveRequests(pod: Json, missingCPU: number, missingMemory: number): ResourceAmounts {
+  const cpuOf = (c: Json) => (c.resources?.requests?.cpu === undefined ? missingCPU : milliCPU(c.resources.requests.cpu));
+  const memoryOf = (c: Json) => (c.resources?.requests?.memory === undefined ? missingMemory : parseQuantity(c.resources.requests.memory));
   const sum = { milliCPU: 0, memory: 0 };
   for (const c of pod.spec?.containers ?? []) {
-    sum.milliCPU += milliCPU(c.resources?.requests?.cpu ?? "0");
-    sum.memory += parseQuantity(c.resources?.requests?.memory ?? "0");
+    sum.milliCPU += cpuOf(c);
+    sum.memory += memoryOf(c);
   }
   for (const c of pod.spec?.initContainers ?? []) {
-    sum.milliCPU = Math.max(sum.milliCPU, milliCPU(c.resources?.requests?.cpu ?? "0"));
-    sum.memory = Math.max(sum.memory, parseQuantity(c.resources?.requests?.memory ?? "0"));
+    sum.milliCPU = Math.max(sum.milliCPU, cpuOf(c));
+    sum.memory = Math.max(sum.memory, memoryOf(c));
   }
-  requestsCache.set(pod, sum);
+  const overhead = pod.spec?.overhead;
+  if (overhead?.cpu !== undefined) sum.milliCPU += milliCPU(overhead.cpu);
+  if (overhead?.memory !== undefined) sum.memory += parseQuantity(overhead.memory);
   return sum;
 }
 
@@ -88,6 +121,8 @@ export interface Snapshot {
   nodes(): NodeInfo[];
   /** Matching pods per topology domain, kept incrementally. */
   topology: TopologyCounts;
+  /** How many nodes have each image (ImageLocality's spread). */
+  images?: ImageStates;
 }
 
 /** Data a plugin computes once per pod in preFilter and reads in filter and score. */
@@ -104,10 +139,37 @@ export interface FilterPlugin {
   filter(pod: Json, node: NodeInfo, state: CycleState): Status;
 }
 
-/** Score: how good is the node for the pod, 0 to 100. Only nodes that passed every filter are scored. */
+/** The best score a plugin gives a node, once normalised (upstream's MaxNodeScore). */
+export const MAX_NODE_SCORE = 100;
+
+/**
+ * Score: how good is the node for the pod. Only nodes that passed every
+ * filter are scored, and only when more than one did. preScore runs once per
+ * pod with those nodes; returning false skips the plugin for this pod
+ * (upstream's Skip status: it adds nothing to any node). score gives each node
+ * a raw score; normalizeScore, when present, rewrites the raw scores of all the
+ * nodes at once into 0..MAX_NODE_SCORE, and without it the raw scores must
+ * already lie there. The scheduler multiplies each by the plugin's weight.
+ */
 export interface ScorePlugin {
   readonly name: string;
   readonly weight: number;
-  preScore?(pod: Json, snapshot: Snapshot, state: CycleState): void;
+  preScore?(pod: Json, snapshot: Snapshot, state: CycleState, nodes: NodeInfo[]): boolean | void;
   score(pod: Json, node: NodeInfo, state: CycleState): number;
+  /** scores[i] belongs to nodes[i]. */
+  normalizeScore?(scores: number[], nodes: NodeInfo[], state: CycleState): void;
+}
+
+/**
+ * Upstream's DefaultNormalizeScore: scales scores so the highest becomes
+ * MAX_NODE_SCORE (integer division, as upstream), or with reverse the highest
+ * becomes 0; all zero stays zero, or becomes MAX_NODE_SCORE with reverse.
+ */
+export function defaultNormalizeScore(scores: number[], reverse: boolean): void {
+  let max = 0;
+  for (const s of scores) if (s > max) max = s;
+  for (let i = 0; i < scores.length; i++) {
+    const s = max === 0 ? 0 : Math.trunc((MAX_NODE_SCORE * scores[i]!) / max);
+    scores[i] = reverse ? MAX_NODE_SCORE - s : s;
+  }
 }

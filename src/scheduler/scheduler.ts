@@ -8,16 +8,21 @@
  */
 import { EventRecorder, InformerFactory, Resources, type Client, type Informer } from "../client/index.js";
 import { type CycleState, type FilterPlugin, type Json, NodeInfo, type ScorePlugin, type Snapshot, type Status } from "./framework.js";
-import { InterPodAffinity, termsOf } from "./plugins/inter-pod-affinity.js";
+import { ImageStates } from "./image-states.js";
+import { InterPodAffinity, scoringTermsOf, termsOf } from "./plugins/inter-pod-affinity.js";
+import { ImageLocality } from "./plugins/image-locality.js";
+import { workloadListers } from "./plugins/default-spread-selector.js";
 import { NodeAffinity } from "./plugins/node-affinity.js";
 import { NodePorts } from "./plugins/node-ports.js";
 import { PodTopologySpread } from "./plugins/pod-topology-spread.js";
 import { NodeName } from "./plugins/node-name.js";
-import { BalancedAllocation, NodeResourcesFit } from "./plugins/node-resources-fit.js";
+import { NodeResourcesFit } from "./plugins/node-resources-fit.js";
+import { BalancedAllocation } from "./plugins/node-resources-balanced-allocation.js";
 import { NodeUnschedulable } from "./plugins/node-unschedulable.js";
 import { TaintToleration } from "./plugins/taint-toleration.js";
 import { SELECTED_NODE, VolumeBinding } from "./plugins/volume-binding.js";
 import { DefaultPreemption, priorityOf, type Candidate } from "./preemption.js";
+import { numFeasibleNodesToFind, selectHost } from "./prioritize.js";
 import { SchedulingQueue, type QueueOptions } from "./queue.js";
 import { TopologyCounts } from "./topology-counts.js";
 import { rfc3339 } from "../api/time.js";
@@ -55,6 +60,7 @@ export class Scheduler {
   private readonly placed = new Map<string, string>();
   private readonly queue: SchedulingQueue;
   private readonly topology: TopologyCounts;
+  private readonly images = new ImageStates();
   private readonly snapshot: Snapshot;
   private readonly preemption: DefaultPreemption;
   private readonly volumeBinding: VolumeBinding;
@@ -79,19 +85,20 @@ export class Scheduler {
     const taints = new TaintToleration();
     const affinity = new NodeAffinity();
     const podAffinity = new InterPodAffinity();
-    const spread = new PodTopologySpread();
+    this.informers = new InformerFactory(client);
+    const spread = new PodTopologySpread(workloadListers(this.informers));
     this.volumeBinding = new VolumeBinding({
       claim: (ns, name) => this.claims?.get(`${ns}/${name}`),
       volume: (name) => this.volumes?.get(name),
       storageClass: (name) => this.storageClasses?.get(name),
     });
     this.filters = [new NodeUnschedulable(), new NodeName(), taints, affinity, new NodePorts(), fit, this.volumeBinding, spread, podAffinity];
-    this.scorers = [fit, new BalancedAllocation(), taints, affinity, podAffinity, spread];
+    // Upstream's default profile, in its order; the weights are the plugins' own.
+    this.scorers = [taints, affinity, fit, spread, podAffinity, new BalancedAllocation(), new ImageLocality()];
     this.preemption = new DefaultPreemption(this.filters, () => this.budgets?.list() ?? []);
     this.queue = new SchedulingQueue(options.queue);
-    this.topology = new TopologyCounts(() => this.nodes.values(), (p) => termsOf(p, "podAntiAffinity", "required"));
-    this.snapshot = { nodes: () => [...this.nodes.values()], topology: this.topology };
-    this.informers = new InformerFactory(client);
+    this.topology = new TopologyCounts(() => this.nodes.values(), (p) => termsOf(p, "podAntiAffinity", "required"), scoringTermsOf);
+    this.snapshot = { nodes: () => [...this.nodes.values()], topology: this.topology, images: this.images };
     this.recorder = new EventRecorder(client, "default-scheduler");
     this.name = options.schedulerName ?? "default-scheduler";
   }
@@ -187,6 +194,7 @@ export class Scheduler {
   private addNode(n: Json): void {
     const info = new NodeInfo(n, this.topology);
     this.nodes.set(n.metadata.name, info);
+    this.images.nodeAdded(n);
     this.topology.nodeChanged(info, 1);
     for (const [key, node] of this.placed) if (node === n.metadata.name) { const p = this.pods.get(key); if (p) info.addPod(key, p); }
   }
@@ -194,6 +202,8 @@ export class Scheduler {
   private updateNode(old: Json, n: Json): void {
     const info = this.nodes.get(n.metadata.name);
     if (!info) return this.addNode(n);
+    this.images.nodeRemoved(info.node);
+    this.images.nodeAdded(n);
     if (JSON.stringify(old.metadata.labels ?? {}) === JSON.stringify(n.metadata.labels ?? {})) { info.node = n; return; }
     // New labels move the node's pods between topology domains: count them out and back in.
     const pods = [...info.pods];
@@ -209,6 +219,7 @@ export class Scheduler {
     if (!info) return;
     for (const key of [...info.pods.keys()]) info.removePod(key);
     this.topology.nodeChanged(info, -1);
+    this.images.nodeRemoved(info.node);
     this.nodes.delete(name);
   }
 
@@ -227,11 +238,10 @@ export class Scheduler {
     }
   }
 
-  /** Filters and scores every node; returns the best node, or the reasons none fits. */
+  /** Filters the nodes (a sample of them in a large cluster) and scores those that fit; returns the best node, or the reasons none fits. */
   schedule(pod: Json): ScheduleResult {
     const reasons = new Map<string, number>();
     const statuses = new Map<string, Status>();
-    let best: { name: string; score: number }[] = [];
     const state: CycleState = new Map();
     for (const f of this.filters) {
       const rejected = f.preFilter?.(pod, this.snapshot, state);
@@ -240,15 +250,14 @@ export class Scheduler {
         return { reasons, statuses, total: this.nodes.size, state, rejected: rejected.reasons.join(", ") };
       }
     }
-    for (const s of this.scorers) s.preScore?.(pod, this.snapshot, state);
     // Like upstream's percentageOfNodesToScore: in a large cluster, stop after enough
     // feasible nodes, starting where the last search stopped so every node gets its turn.
     const all = [...this.nodes.values()];
     const n = all.length;
-    const enough = n < 100 ? n : Math.max(100, Math.floor((n * Math.max(5, 50 - n / 125)) / 100));
-    let feasible = 0;
+    const enough = numFeasibleNodesToFind(n);
+    const feasible: NodeInfo[] = [];
     let visited = 0;
-    for (; visited < n && feasible < enough; visited++) {
+    for (; visited < n && feasible.length < enough; visited++) {
       const info = all[(this.nextStart + visited) % n]!;
       const view = this.withNominated(pod, info);
       let status: Status | undefined;
@@ -261,13 +270,10 @@ export class Scheduler {
         for (const r of status.reasons) reasons.set(r, (reasons.get(r) ?? 0) + 1);
         continue;
       }
-      feasible++;
-      const score = this.scorers.reduce((n, s) => n + s.weight * s.score(pod, view, state), 0);
-      if (!best.length || score > best[0]!.score) best = [{ name: info.name, score }];
-      else if (score === best[0]!.score) best.push({ name: info.name, score });
+      feasible.push(view);
     }
     this.nextStart = n ? (this.nextStart + visited) % n : 0;
-    const pick = best.length ? best[Math.floor(Math.random() * best.length)]!.name : undefined;
+    const pick = selectHost(this.scorers, pod, this.snapshot, state, feasible)?.name;
     return { node: pick, reasons, statuses, total: this.nodes.size, state };
   }
 

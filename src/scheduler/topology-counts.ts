@@ -3,8 +3,10 @@
  * removed, so that InterPodAffinity and PodTopologySpread do not walk every
  * pod of the cluster for every pod they schedule. A count is set up the first
  * time a selector is asked for (one walk over the pods), then maintained on
- * each change; existing pods' required anti-affinity terms are grouped by
- * term, so an incoming pod checks each distinct term once.
+ * each change. Existing pods' affinity terms are grouped by term (required
+ * anti-affinity for the filter; required affinity and preferred terms, with
+ * their weights, for the score), so an incoming pod checks each distinct term
+ * once instead of each pod that carries it.
  */
 import { matchesLabels, type Requirement } from "../api/selectors.js";
 import type { Json, NodeInfo } from "./framework.js";
@@ -15,6 +17,8 @@ export interface Selector {
   /** undefined: every namespace. */
   namespaces?: Set<string>;
   topologyKey: string;
+  /** Pods being deleted are not counted (PodTopologySpread's rule; affinity counts them). */
+  skipTerminating?: boolean;
 }
 
 export interface AntiAffinityGroup {
@@ -23,17 +27,24 @@ export interface AntiAffinityGroup {
   counts: Map<string, number>;
 }
 
+/** Existing pods' terms that score an incoming pod they match: weight per pod, negative for anti-affinity. */
+export interface ScoringGroup extends AntiAffinityGroup { weight: number }
+
+export type KeyedTerm = Selector & { key: string };
+export type WeightedTerm = KeyedTerm & { weight: number };
+
 interface Counter extends Selector { counts: Map<string, number>; lastUsed: number }
 
 /** A selector's identity: equal selectors share one counter. */
 export function selectorKey(s: Selector): string {
   const reqs = s.reqs.map((r) => `${r.key} ${r.op} ${[...(r.values ?? [])].sort().join(",")}`).sort().join(";");
   const ns = s.namespaces ? [...s.namespaces].sort().join(",") : "*";
-  return `${s.topologyKey}|${ns}|${reqs}`;
+  return `${s.topologyKey}|${ns}|${reqs}${s.skipTerminating ? "|live" : ""}`;
 }
 
 export const selectorMatches = (s: Selector, pod: Json): boolean =>
-  (!s.namespaces || s.namespaces.has(pod.metadata.namespace)) && matchesLabels(s.reqs, pod.metadata?.labels);
+  (!s.skipTerminating || !pod.metadata.deletionTimestamp)
+  && (!s.namespaces || s.namespaces.has(pod.metadata.namespace)) && matchesLabels(s.reqs, pod.metadata?.labels);
 
 /** Counters kept at most; beyond it the least recently used go (they are rebuilt on demand). */
 const MAX_COUNTERS = 256;
@@ -41,6 +52,7 @@ const MAX_COUNTERS = 256;
 export class TopologyCounts {
   private readonly counters = new Map<string, Counter>();
   private readonly antiAffinity = new Map<string, AntiAffinityGroup>();
+  private readonly scoring = new Map<string, ScoringGroup>();
   /** topology key -> domain -> nodes in it */
   private readonly domainsByKey = new Map<string, Map<string, number>>();
   private uses = 0;
@@ -48,7 +60,9 @@ export class TopologyCounts {
   constructor(
     private readonly nodes: () => Iterable<NodeInfo>,
     /** A pod's required anti-affinity terms. */
-    private readonly antiTermsOf: (pod: Json) => (Selector & { key: string })[],
+    private readonly antiTermsOf: (pod: Json) => KeyedTerm[],
+    /** A pod's terms that score incoming pods they match, each with its signed weight. */
+    private readonly scoringTermsOf: (pod: Json) => WeightedTerm[] = () => [],
   ) {}
 
   /** Matching pods per domain (domains without any are absent). */
@@ -87,6 +101,11 @@ export class TopologyCounts {
     return this.antiAffinity.values();
   }
 
+  /** Existing pods' scoring terms, one group per distinct term and weight. */
+  scoringGroups(): Iterable<ScoringGroup> {
+    return this.scoring.values();
+  }
+
   podAdded(info: NodeInfo, pod: Json): void {
     this.apply(info, pod, 1);
   }
@@ -116,6 +135,15 @@ export class TopologyCounts {
       if (!g) this.antiAffinity.set(t.key, (g = { term: t, counts: new Map() }));
       bump(g.counts, d, delta);
       if (!g.counts.size) this.antiAffinity.delete(t.key);
+    }
+    for (const t of this.scoringTermsOf(pod)) {
+      const d = labels[t.topologyKey];
+      if (d === undefined) continue;
+      const key = `${t.weight}|${t.key}`;
+      let g = this.scoring.get(key);
+      if (!g) this.scoring.set(key, (g = { term: t, weight: t.weight, counts: new Map() }));
+      bump(g.counts, d, delta);
+      if (!g.counts.size) this.scoring.delete(key);
     }
   }
 

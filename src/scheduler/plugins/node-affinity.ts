@@ -1,4 +1,4 @@
-import { type FilterPlugin, type Json, type NodeInfo, type ScorePlugin, success, unresolvable } from "../framework.js";
+import { type FilterPlugin, type Json, type NodeInfo, type ScorePlugin, defaultNormalizeScore, success, unresolvable } from "../framework.js";
 
 export const NodeAffinityReason = "node(s) didn't match Pod's node affinity/selector";
 
@@ -36,11 +36,24 @@ export class NodeAffinity implements FilterPlugin, ScorePlugin {
     return success;
   }
 
+  /** Skipped for a pod without preferred terms (every node would score 0). */
+  preScore(pod: Json): boolean {
+    return preferredTerms(pod).length > 0;
+  }
+
+  /** The raw score is the sum of the weights of the preferred terms the node matches. */
   score(pod: Json, node: NodeInfo): number {
-    const preferred: Json[] = pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [];
-    if (!preferred.length) return 0;
-    const total = preferred.reduce((n, p) => n + (p.weight ?? 0), 0);
-    const got = preferred.filter((p) => matchTerm(node.node, p.preference ?? {})).reduce((n, p) => n + (p.weight ?? 0), 0);
-    return total ? Math.round((got / total) * 100) : 0;
+    let sum = 0;
+    for (const p of preferredTerms(pod)) if (matchTerm(node.node, p.preference ?? {})) sum += p.weight;
+    return sum;
+  }
+
+  /** The best-matching node gets 100. */
+  normalizeScore(scores: number[]): void {
+    defaultNormalizeScore(scores, false);
   }
 }
+
+/** Preferred terms with a weight (upstream drops those of weight 0). */
+const preferredTerms = (pod: Json): Json[] =>
+  (pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).filter((p: Json) => p.weight);

@@ -1,14 +1,31 @@
-import { type FilterPlugin, type Json, type NodeInfo, type ScorePlugin, podRequests, success, unresolvable, unschedulable } from "../framework.js";
+import { type FilterPlugin, type Json, MAX_NODE_SCORE, type NodeInfo, type ScorePlugin, nonZeroRequests, podRequests, success, unresolvable, unschedulable } from "../framework.js";
+
+export type ScoringStrategy = "LeastAllocated" | "MostAllocated";
+
+/** The share of a resource left free, 0..100 (upstream's leastRequestedScore, integer arithmetic). */
+export function leastRequestedScore(requested: number, capacity: number): number {
+  if (capacity === 0 || requested > capacity) return 0;
+  return Math.floor(((capacity - requested) * MAX_NODE_SCORE) / capacity);
+}
+
+/** The share of a resource in use, 0..100; requests beyond capacity count as full (upstream's mostRequestedScore). */
+export function mostRequestedScore(requested: number, capacity: number): number {
+  if (capacity === 0) return 0;
+  return Math.floor((Math.min(requested, capacity) * MAX_NODE_SCORE) / capacity);
+}
 
 /**
  * NodeResourcesFit: requests against allocatable (cpu, memory, pod count),
- * with upstream's reasons; scores LeastAllocated by default, MostAllocated on request.
+ * with upstream's reasons. It scores cpu and memory with weight 1 each, by
+ * LeastAllocated (the default: the emptier node wins) or MostAllocated,
+ * counting a container without a request at upstream's defaults (100m cpu,
+ * 200Mi memory) on both sides, so pods without requests spread too.
  */
 export class NodeResourcesFit implements FilterPlugin, ScorePlugin {
   readonly name = "NodeResourcesFit";
   readonly weight = 1;
 
-  constructor(private readonly strategy: "LeastAllocated" | "MostAllocated" = "LeastAllocated") {}
+  constructor(private readonly strategy: ScoringStrategy = "LeastAllocated") {}
 
   filter(pod: Json, node: NodeInfo) {
     const req = podRequests(pod);
@@ -24,25 +41,14 @@ export class NodeResourcesFit implements FilterPlugin, ScorePlugin {
   }
 
   score(pod: Json, node: NodeInfo): number {
-    const req = podRequests(pod);
+    const req = nonZeroRequests(pod);
     const alloc = node.allocatable();
-    const frac = (used: number, cap: number) => (cap > 0 ? Math.min(1, used / cap) : 1);
-    const cpu = frac(node.requested.milliCPU + req.milliCPU, alloc.milliCPU);
-    const mem = frac(node.requested.memory + req.memory, alloc.memory);
-    const used = (cpu + mem) / 2;
-    return Math.round((this.strategy === "LeastAllocated" ? 1 - used : used) * 100);
-  }
-}
-
-/** NodeResourcesBalancedAllocation: prefers nodes whose cpu and memory use stay close. */
-export class BalancedAllocation implements ScorePlugin {
-  readonly name = "NodeResourcesBalancedAllocation";
-  readonly weight = 1;
-  score(pod: Json, node: NodeInfo): number {
-    const req = podRequests(pod);
-    const alloc = node.allocatable();
-    const cpu = alloc.milliCPU ? (node.requested.milliCPU + req.milliCPU) / alloc.milliCPU : 1;
-    const mem = alloc.memory ? (node.requested.memory + req.memory) / alloc.memory : 1;
-    return Math.round((1 - Math.abs(cpu - mem) / 2) * 100);
+    const resourceScore = this.strategy === "LeastAllocated" ? leastRequestedScore : mostRequestedScore;
+    let total = 0;
+    let weights = 0;
+    // A resource the node has none of is left out, as upstream does.
+    if (alloc.milliCPU > 0) { total += resourceScore(node.nonZeroRequested.milliCPU + req.milliCPU, alloc.milliCPU); weights++; }
+    if (alloc.memory > 0) { total += resourceScore(node.nonZeroRequested.memory + req.memory, alloc.memory); weights++; }
+    return weights ? Math.floor(total / weights) : 0;
   }
 }

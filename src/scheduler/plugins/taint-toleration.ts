@@ -1,4 +1,4 @@
-import { type FilterPlugin, type Json, type NodeInfo, type ScorePlugin, success, unresolvable } from "../framework.js";
+import { type FilterPlugin, type Json, type NodeInfo, type ScorePlugin, defaultNormalizeScore, success, unresolvable } from "../framework.js";
 
 export function tolerates(tolerations: Json[], taint: Json): boolean {
   return tolerations.some((t) => {
@@ -22,9 +22,18 @@ export class TaintToleration implements FilterPlugin, ScorePlugin {
     return taint ? unresolvable(`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ""}}`) : success;
   }
 
+  /** The raw score is the number of PreferNoSchedule taints the pod does not tolerate. */
   score(pod: Json, node: NodeInfo): number {
+    const taints: Json[] | undefined = node.node.spec?.taints;
+    if (!taints?.length) return 0;
     const tolerations = pod.spec?.tolerations ?? [];
-    const intolerable = (node.node.spec?.taints ?? []).filter((t: Json) => t.effect === "PreferNoSchedule" && !tolerates(tolerations, t)).length;
-    return Math.max(0, 100 - intolerable * 20);
+    let intolerable = 0;
+    for (const t of taints) if (t.effect === "PreferNoSchedule" && !tolerates(tolerations, t)) intolerable++;
+    return intolerable;
+  }
+
+  /** The node with the most such taints gets 0, a node without any 100. */
+  normalizeScore(scores: number[]): void {
+    defaultNormalizeScore(scores, true);
   }
 }

@@ -1,13 +1,15 @@
 /**
  * Simulated nodes (the role KWOK plays upstream): N nodes registered with
  * capacity, their Leases renewed, and the pods bound to them taken through
- * their lifecycle without running anything: Running and Ready with a pod IP,
+ * their lifecycle without running anything: Running and Ready with a pod IP
+ * of the node's pod CIDR that no other pod of the node holds (pod-ip-allocator.ts),
  * deletion honoured, and pods whose restartPolicy is not Always finished with
  * success after a while.
  */
-import { InformerFactory, Resources, type Client, type Informer, type KubeObject } from "../../../client/index.js";
+import { EventRecorder, InformerFactory, Resources, type Client, type Informer, type KubeObject } from "../../../client/index.js";
 import { rfc3339 } from "../../../api/time.js";
 import { renewNodeLease } from "../../node-lease.js";
+import { PodIPAllocator } from "./pod-ip-allocator.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- pods are free-form JSON here
 type Pod = KubeObject & Json;
@@ -30,6 +32,8 @@ export class SimNodes {
   private readonly informers: InformerFactory;
   private pods!: Informer<Pod>;
   private readonly handled = new Set<string>();
+  /** node -> the addresses of its pods */
+  private readonly allocators = new Map<string, PodIPAllocator>();
   private readonly timers = new Set<NodeJS.Timeout>();
   ready!: Promise<void>;
 
@@ -39,12 +43,12 @@ export class SimNodes {
     this.informers = new InformerFactory(client);
   }
 
-  private nodeObject(name: string, index: number): Json {
+  private nodeObject(name: string, podCIDR: string, nodeIP: string): Json {
     const capacity = { cpu: this.options.cpu ?? "32", memory: this.options.memory ?? "256Gi", pods: String(this.options.pods ?? 110), "ephemeral-storage": "100Gi" };
     const t = nowTime();
     return {
       metadata: { name, labels: { "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64", type: "sim" }, annotations: { "skiff.dev/simulated": "true" } },
-      spec: { podCIDR: `10.244.${index % 256}.0/24`, podCIDRs: [`10.244.${index % 256}.0/24`] },
+      spec: { podCIDR, podCIDRs: [podCIDR] },
       status: {
         capacity, allocatable: capacity,
         conditions: [
@@ -53,22 +57,46 @@ export class SimNodes {
           { type: "PIDPressure", status: "False", reason: "KubeletHasSufficientPID", message: "kubelet has sufficient PID available", lastHeartbeatTime: t, lastTransitionTime: t },
           { type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status (simulated)", lastHeartbeatTime: t, lastTransitionTime: t },
         ],
-        addresses: [{ type: "InternalIP", address: `10.244.${index % 256}.1` }, { type: "Hostname", address: name }],
+        addresses: [{ type: "InternalIP", address: nodeIP }, { type: "Hostname", address: name }],
         nodeInfo: { kubeletVersion: "v1.32.0-skiff", kubeProxyVersion: "", operatingSystem: "linux", architecture: "amd64", osImage: "simulated", kernelVersion: "simulated", containerRuntimeVersion: "sim://0.1", machineID: "", systemUUID: "", bootID: "" },
       },
     };
   }
 
-  private async register(name: string, index: number): Promise<void> {
-    const node = this.nodeObject(name, index);
+  /** Registers the node (or takes an existing one over, with the pod CIDR it has) and sets up its pod addresses. */
+  private async register(name: string, podCIDR: string): Promise<void> {
     try {
-      await this.client.create(Resources.nodes, undefined, node as KubeObject);
+      await this.client.create(Resources.nodes, undefined, this.nodeObject(name, podCIDR, "") as KubeObject);
     } catch (err) {
       if ((err as { code?: number }).code !== 409) throw err;
     }
     // Status is written apart from the object, as a kubelet does.
-    const current = await this.client.get(Resources.nodes, undefined, name);
+    const current = await this.client.get<KubeObject & Json>(Resources.nodes, undefined, name);
+    const allocator = new PodIPAllocator(current.spec?.podCIDR || podCIDR);
+    this.allocators.set(name, allocator);
+    const node = this.nodeObject(name, allocator.cidr, allocator.gateway);
     await this.client.update(Resources.nodes, undefined, { ...current, status: node.status } as KubeObject, "status");
+  }
+
+  /**
+   * A pod CIDR for each node: the one a node registered before has, else a
+   * /24 of the cluster CIDR that no node has (the nodes listed once, so a
+   * simulated node does not share the range of a real one or of another
+   * simulator's). Past 256 nodes the /24s run out and are shared.
+   */
+  private async podCIDRs(): Promise<string[]> {
+    const nodes = (await this.client.list<KubeObject & Json>(Resources.nodes)).items;
+    const had = new Map(nodes.map((n) => [n.metadata.name, n.spec?.podCIDR as string | undefined]));
+    const used = new Set(nodes.map((n) => n.spec?.podCIDR).filter(Boolean));
+    let next = 0;
+    return this.names.map((name, i) => {
+      const existing = had.get(name);
+      if (existing) return existing;
+      while (next < 256 && used.has(`10.244.${next}.0/24`)) next++;
+      const cidr = `10.244.${next < 256 ? next : i % 256}.0/24`;
+      used.add(cidr);
+      return cidr;
+    });
   }
 
   private async renewLeases(): Promise<void> {
@@ -77,17 +105,42 @@ export class SimNodes {
 
 
   async start(signal: AbortSignal): Promise<void> {
-    await Promise.all(this.names.map((n, i) => this.register(n, i)));
+    const cidrs = await this.podCIDRs();
+    await Promise.all(this.names.map((n, i) => this.register(n, cidrs[i]!)));
     await this.renewLeases();
     const lease = setInterval(() => void this.renewLeases().catch(() => undefined), 10_000);
     signal.addEventListener("abort", () => { clearInterval(lease); for (const t of this.timers) clearTimeout(t); });
     const mine = new Set(this.names);
     this.pods = this.informers.informer<Pod>(Resources.pods);
-    const consider = (p: Pod) => { if (mine.has(p.spec?.nodeName)) void this.handle(p).catch((err) => this.options.log?.("sim pod failed", { pod: p.metadata.name, err: String(err) })); };
-    this.pods.addEventHandler({ add: consider, update: (_o, p) => consider(p), delete: (p) => this.handled.delete(String(p.metadata.uid)) });
+    // Until the pods are all listed, only note the addresses they hold (after a restart), so none is handed out twice.
+    let synced = false;
+    const consider = (p: Pod) => {
+      if (!mine.has(p.spec?.nodeName)) return;
+      if (!synced) return this.adopt(p);
+      void this.handle(p).catch((err) => this.options.log?.("sim pod failed", { pod: p.metadata.name, err: String(err) }));
+    };
+    this.pods.addEventHandler({ add: consider, update: (_o, p) => consider(p), delete: (p) => this.forget(p) });
     this.informers.start(signal);
     this.ready = this.informers.waitForCacheSync();
     await this.ready;
+    synced = true;
+    for (const p of this.pods.list()) consider(p);
+  }
+
+  /** A pod found on one of these nodes at start: its address stays its own. */
+  private adopt(p: Pod): void {
+    const ip = p.status?.podIP;
+    if (!ip || p.status?.phase === "Succeeded" || p.status?.phase === "Failed") return;
+    if (!this.allocators.get(p.spec.nodeName)?.reserve(String(p.metadata.uid), ip)) {
+      this.options.log?.("sim pod keeps an address it cannot have to itself", { pod: `${p.metadata.namespace}/${p.metadata.name}`, podIP: ip });
+    }
+  }
+
+  /** A pod deleted: its address is free again. */
+  private forget(p: Pod): void {
+    const uid = String(p.metadata.uid);
+    this.handled.delete(uid);
+    this.allocators.get(p.spec?.nodeName)?.release(uid);
   }
 
   private later(ms: number, fn: () => Promise<void>): void {
@@ -105,23 +158,37 @@ export class SimNodes {
     }
     const uid = String(p.metadata.uid);
     if (this.handled.has(uid) || p.status?.phase !== "Pending") return;
+    const node = p.spec.nodeName as string;
+    const allocator = this.allocators.get(node)!;
+    const ip = allocator.allocate(uid);
+    if (!ip) {
+      // As CNI's host-local would: the sandbox cannot be made; the pod waits for an address to be freed.
+      new EventRecorder(this.client, "kubelet", node).event(p, "Warning", "FailedCreatePodSandBox",
+        `Failed to create pod sandbox: failed to allocate for range 0: no IP addresses available in range set: ${allocator.cidr}`);
+      return;
+    }
     this.handled.add(uid);
     const t = nowTime();
-    const node = p.spec.nodeName as string;
-    const index = this.names.indexOf(node);
-    const ip = `10.244.${index % 256}.${2 + (hashOf(uid) % 250)}`;
+    const hostIP = allocator.gateway;
     const containers = (p.spec.containers ?? []).map((c: Json) => ({
       name: c.name, image: c.image, imageID: `sim://${c.image}`, containerID: `sim://${uid.slice(0, 8)}-${c.name}`,
       ready: true, started: true, restartCount: 0, state: { running: { startedAt: t } },
     }));
     const condition = (type: string) => ({ type, status: "True", lastProbeTime: null, lastTransitionTime: t });
-    await this.client.patch(Resources.pods, ns, name, {
-      status: {
-        phase: "Running", podIP: ip, podIPs: [{ ip }], hostIP: `10.244.${index % 256}.1`, hostIPs: [{ ip: `10.244.${index % 256}.1` }], startTime: t,
-        conditions: [condition("PodReadyToStartContainers"), condition("Initialized"), condition("Ready"), condition("ContainersReady"), condition("PodScheduled")],
-        containerStatuses: containers,
-      },
-    }, "merge", "status");
+    try {
+      await this.client.patch(Resources.pods, ns, name, {
+        status: {
+          phase: "Running", podIP: ip, podIPs: [{ ip }], hostIP, hostIPs: [{ ip: hostIP }], startTime: t,
+          conditions: [condition("PodReadyToStartContainers"), condition("Initialized"), condition("Ready"), condition("ContainersReady"), condition("PodScheduled")],
+          containerStatuses: containers,
+        },
+      }, "merge", "status");
+    } catch (err) {
+      // Not started after all: the next change to the pod tries again, with the address free meanwhile.
+      this.handled.delete(uid);
+      allocator.release(uid);
+      throw err;
+    }
     if ((p.spec.restartPolicy ?? "Always") !== "Always") {
       this.later(this.options.completeAfterMs ?? 1000, async () => {
         const done = nowTime();
@@ -130,13 +197,9 @@ export class SimNodes {
         await this.client.patch(Resources.pods, ns, name, {
           status: { phase: "Succeeded", containerStatuses: finished, conditions: [condition("PodReadyToStartContainers"), condition("Initialized"), notReady("Ready"), notReady("ContainersReady"), condition("PodScheduled")] },
         }, "merge", "status");
+        // A finished pod's sandbox is gone, and its address with it.
+        allocator.release(uid);
       });
     }
   }
-}
-
-function hashOf(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) >>> 0;
-  return h;
 }
