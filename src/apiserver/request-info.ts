@@ -3,6 +3,7 @@
  * upstream's RequestInfoFactory: every later stage (authorization, audit,
  * routing, admission) reads this and never the raw path again.
  */
+import { boolQueryParam } from "../api/query-params.js";
 import { badRequest } from "../api/errors.js";
 
 export interface RequestInfo {
@@ -92,7 +93,7 @@ export function parseRequestInfo(method: string, rawPath: string, query: URLSear
   info.name = rest[1] ?? "";
   info.subresource = rest[2] ?? "";
   if (!info.name && verb === "get") {
-    verb = isTrue(query.get("watch")) ? "watch" : "list";
+    verb = boolQueryParam(query, "watch") ? "watch" : "list";
     // A list or watch of one object by name is authorized as that object, as upstream.
     const byName = exactName(query.get("fieldSelector") ?? "");
     if (byName) info.name = byName;
@@ -100,10 +101,6 @@ export function parseRequestInfo(method: string, rawPath: string, query: URLSear
   if (!info.name && verb === "delete") verb = "deletecollection";
   info.verb = verb;
   return info;
-}
-
-function isTrue(v: string | null): boolean {
-  return v === "true" || v === "1";
 }
 
 /** The name a field selector requires exactly (`metadata.name=x` or `metadata.name==x`), if it does. */

@@ -4,6 +4,7 @@
  * (status, finalize, approval). Other subresources are their strategy's
  * handlers (registry/subresource.ts); no kind is named here.
  */
+import { boolQueryParam } from "../api/query-params.js";
 import { ApiError, badRequest, methodNotAllowed, notFound } from "../api/errors.js";
 import { applyJsonPatch } from "../api/patch/json-patch.js";
 import { applyMergePatch } from "../api/patch/merge-patch.js";
@@ -41,10 +42,7 @@ const PATCH_TYPES = new Set([
   "application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json", "application/apply-patch+yaml",
 ]);
 
-function boolParam(q: URLSearchParams, name: string): boolean {
-  const v = q.get(name);
-  return v === "true" || v === "1";
-}
+const boolParam = boolQueryParam;
 
 /** The verb a method is on a subresource, as its SubresourceInfo lists them. */
 const SUBRESOURCE_VERBS: Record<string, string> = { GET: "get", POST: "create", PUT: "update", PATCH: "patch", DELETE: "delete" };

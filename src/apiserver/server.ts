@@ -15,6 +15,7 @@ import { ApiError, internalError, isNotFound, notFound, pathNotFound } from "../
 import { storageErrorStatus } from "./storage-errors.js";
 import { refuseUpgrade } from "../api/upgrade-refusal.js";
 import { HealthChecks, Milestone, PostStartHook } from "./healthz.js";
+import { boolQueryParam } from "../api/query-params.js";
 import type { ResourceInfo } from "../api/resources.js";
 import type { Store } from "../storage/index.js";
 import { SYSTEM_PRIORITY_CLASSES } from "./admission/plugins/priority.js";
@@ -460,7 +461,7 @@ export class ApiServer {
     if (namespace !== undefined && !info.namespaced) throw pathNotFound();
     const [, name, subresource, ...extra] = ri.parts;
     if (extra.length) throw pathNotFound();
-    if (query.get("watch") === "true" || ri.verb === "watch") query.set("watch", "true");
+    if (boolQueryParam(query, "watch") || ri.verb === "watch") query.set("watch", "true");
     const review = reviewResources[`${info.group}/${info.resource}`];
     if (review) {
       if (req.method !== "POST" || name) throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
@@ -469,7 +470,7 @@ export class ApiServer {
       return sendJson(res, 201, answer);
     }
     if (info.group === "metrics.k8s.io") {
-      if (req.method !== "GET" || query.get("watch") === "true") throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+      if (req.method !== "GET" || boolQueryParam(query, "watch")) throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
       return sendJson(res, 200, await this.resourceMetrics.get(info.resource as "nodes" | "pods", namespace, name, query));
     }
     await this.handler.handle(req, res, { info, namespace, name, subresource, query, user });
