@@ -562,8 +562,12 @@ export class ObjectStore {
   }
 }
 
-/** A write through status changes only status, whatever the resource. */
-const statusUpdate: SubresourceUpdate<Obj> = { merge: (current, input) => ({ ...current, status: input.status }) };
+/**
+ * A write through status changes status and may change metadata (labels,
+ * annotations), not the spec, as upstream's status strategies copy only the
+ * old spec over; what metadata may never change is reset by the store.
+ */
+const statusUpdate: SubresourceUpdate<Obj> = { merge: (current, input) => ({ ...current, metadata: input.metadata ?? current.metadata, status: input.status }) };
 
 function subresourceUpdateOf(strategy: Strategy, subresource: string): SubresourceUpdate<Obj> | undefined {
   return strategy.subresourceUpdates?.[subresource] ?? (subresource === "status" ? statusUpdate : undefined);

@@ -29,6 +29,7 @@ export const certificateSigningRequestStrategy: Strategy<Stored<CertificateSigni
   printer: certificateSigningRequestTable,
   subresourceUpdates: {
     // Approval writes only the conditions, as upstream.
-    approval: { merge: (cur, input) => ({ ...cur, status: { ...(cur.status ?? {}), conditions: input.status?.conditions } }) },
+    // Approval writes the conditions (and metadata) only; /status cannot issue what was not approved, nor change the request.
+    approval: { merge: (cur, input) => ({ ...cur, metadata: input.metadata ?? cur.metadata, status: { ...(cur.status ?? {}), conditions: input.status?.conditions } }) },
   },
 };

@@ -61,6 +61,8 @@ export const podStrategy: Strategy<Stored<Pod>> = {
   },
   readyToDelete: (o) => !o.spec?.nodeName || o.metadata.deletionGracePeriodSeconds === 0,
   subresourceUpdates: {
+    // pods/status keeps the owner references, as upstream: old kubelets corrupted them, which broke garbage collection.
+    status: { merge: (current, input) => ({ ...current, metadata: { ...(input.metadata ?? current.metadata), ownerReferences: current.metadata.ownerReferences }, status: input.status }) },
     // pods/binding: the server's own write of spec.nodeName and the PodScheduled condition, which the rule that a pod's spec is immutable does not cover.
     binding: { merge: (_current, input) => input, validateUpdate: () => [] },
   },
