@@ -40,7 +40,7 @@ import {
   aggregatedDiscovery, legacyApiGroup, legacyApiGroupList, legacyApiVersions, legacyResourceList, wantsAggregated,
 } from "./discovery.js";
 import { decodeProtobufObject } from "./protobuf/decode.js";
-import { decodeBody, readBody, sendError, sendJson, type Request, type Response } from "./http.js";
+import { decodeBody, readBody, sendError, sendJson, wantsTable, type Request, type Response } from "./http.js";
 import { ApiMetrics } from "./metrics.js";
 import { OpenApiV3 } from "./openapi.js";
 import { OpenApiV2 } from "./openapi-v2/index.js";
@@ -465,6 +465,8 @@ export class ApiServer {
     const review = reviewResources[`${info.group}/${info.resource}`];
     if (review) {
       if (req.method !== "POST" || name) throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+      // A review has no object metadata to print: a client that accepts only a Table gets 406, as upstream.
+      if (acceptsOnlyTables(req.headers.accept)) throw new ApiError(406, "NotAcceptable", "the server was unable to respond with a content type that the client supports");
       const body = await this.readReviewBody(req);
       const answer = await review(body, { user, namespace: ri.namespace, authorizer: this.authorizer, rules: this.authorizer, authenticateToken: (t, auds) => this.authenticator.authenticateToken(t, auds) });
       return sendJson(res, 201, answer);
@@ -537,6 +539,12 @@ export class ApiServer {
     if (!body || typeof body !== "object" || Array.isArray(body)) throw new ApiError(400, "BadRequest", "the body of the request was not a JSON object");
     return body as Obj;
   }
+}
+
+/** Whether every media type the client accepts is a Table (so nothing else may answer). */
+function acceptsOnlyTables(accept: string | undefined): boolean {
+  const types = String(accept ?? "").split(",").map((t) => t.trim()).filter(Boolean);
+  return types.length > 0 && types.every((t) => wantsTable(t));
 }
 
 /** The authorization attributes of a request. */
