@@ -26,6 +26,8 @@ export const CLUSTER_DNS_PORT = 53;
 /** Set by a node on its own Node: the address its DNS server listens on. */
 export const CLUSTER_DNS_ADDRESS_ANNOTATION = "skiff.dev/cluster-dns-address";
 export const KUBE_DNS_SLICE = "kube-dns-skiff";
+/** The work queue's key for the Service (the slice's is its name). */
+const SERVICE_KEY = "service/kube-dns";
 
 const NAMESPACE = "kube-system";
 const PORTS = [{ name: "dns", protocol: "UDP" }, { name: "dns-tcp", protocol: "TCP" }];
@@ -67,14 +69,19 @@ export class KubeDnsService {
     this.nodes.addEventHandler({ add: enqueue, update: enqueue, delete: enqueue });
   }
 
-  /** Resolves once the Service exists and the slice follows the Nodes. */
+  /**
+   * Resolves once the Nodes are listed; the Service and the slice follow in
+   * the background, retried with backoff, so that a datastore slow to answer
+   * delays cluster DNS rather than stops the server.
+   */
   async start(signal: AbortSignal): Promise<void> {
-    await this.ensureService();
     this.informers.start(signal);
     await this.informers.waitForCacheSync();
     signal.addEventListener("abort", () => this.queue.shutDown(), { once: true });
+    this.queue.add(SERVICE_KEY);
     this.queue.add(KUBE_DNS_SLICE);
-    void runWorkers(this.queue, 1, () => this.syncSlice(), (_key, err) => this.log("kube-dns endpoints failed", { err: String(err) }));
+    void runWorkers(this.queue, 1, (key) => (key === SERVICE_KEY ? this.ensureService() : this.syncSlice()),
+      (key, err) => this.log(key === SERVICE_KEY ? "kube-dns Service failed" : "kube-dns endpoints failed", { err: String(err) }));
   }
 
   /** Creates the Service once; one made before it was node-local is made so (the only field this keeps). */

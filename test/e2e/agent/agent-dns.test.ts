@@ -1,7 +1,8 @@
 /**
  * A joined node's cluster DNS, with real containers (`--runtime cri` on the
- * agent; the server runs no node of its own, so this is the machine's one
- * cri node): the server alone creates the kube-dns Service, once; the node's
+ * agent; the server runs no real node of its own, so this is the machine's
+ * one cri node, and a simulated node holds 10.244.0.0/24, which runs no DNS
+ * and so is no endpoint): the server alone creates the kube-dns Service, once; the node's
  * DNS acts as system:coredns and only reads; the node announces its DNS
  * server on its Node and the server makes it the Service's endpoint, which a
  * pod on the node reaches at 10.96.0.10 through the node's proxy (as
@@ -55,7 +56,7 @@ describe("a joined node's cluster DNS", { skip: unavailable ?? false }, () => {
   };
 
   before(async () => {
-    server = await startServer();
+    server = await startServer({ simNodes: 1 });
     kubectl = kubectlFor(server.kubeconfig);
   });
   after(async () => {
@@ -72,6 +73,8 @@ describe("a joined node's cluster DNS", { skip: unavailable ?? false }, () => {
     assert.equal(before.spec.clusterIP, "10.96.0.10");
     assert.equal(before.spec.internalTrafficPolicy, "Local");
 
+    // The simulated node takes the first pod CIDR, so the agent's bridge is 10.244.1.1.
+    await eventually(async () => (await kubectl.ok(["get", "nodes", "-l", "type=sim", "-o", "name"])).trim() || undefined, 20_000, 200);
     start();
     await eventually(async () => new RegExp(`^${NODE}\\s+Ready\\s`, "m").test(await kubectl.ok(["get", "nodes"])), 90_000, 250)
       .catch((err: Error) => { throw new Error(`${err.message}; the agent said:\n${agent!.output()}`); });
@@ -86,7 +89,7 @@ describe("a joined node's cluster DNS", { skip: unavailable ?? false }, () => {
     assert.deepEqual(slice!.ports.map((p: Json) => `${p.name}/${p.protocol}/${p.port}`).sort(), ["dns-tcp/TCP/53", "dns/UDP/53"]);
 
     // A pod on the node resolves names through 10.96.0.10, the node's own DNS server behind its proxy.
-    await kubectl.ok(["run", "resolver", `--image=${BUSYBOX_IMAGE}`, `--overrides={"spec":{"terminationGracePeriodSeconds":0}}`, "--", "sleep", "3600"]);
+    await kubectl.ok(["run", "resolver", `--image=${BUSYBOX_IMAGE}`, `--overrides={"spec":{"terminationGracePeriodSeconds":0,"nodeName":"${NODE}"}}`, "--", "sleep", "3600"]);
     await kubectl.ok(["wait", "--for=condition=Ready", "pod/resolver", "--timeout=90s"]);
     const answer = await eventually(async () => {
       const r = await kubectl.run(["exec", "resolver", "--", "nslookup", "kubernetes.default.svc.cluster.local", "10.96.0.10"]);
