@@ -162,6 +162,11 @@ export class ApiServer {
       ...options.serviceAccounts,
       key: options.pki.serviceAccountKey,
       get: (resource, ns, name) => bound[resource].getFresh(ns, name),
+      onBoundObjectChange: (handler) => {
+        for (const resource of Object.keys(bound) as (keyof typeof bound)[]) {
+          bound[resource].onChange((type, obj) => { if (type !== "ADDED") handler(resource, obj.metadata.namespace, obj.metadata.name); });
+        }
+      },
       externalAddress: () => externalAddress(this.url),
       markLegacyTokenUsed: async (secret, date) => {
         await this.objects.guaranteedUpdate(this.info("", "v1", "secrets"), secret.metadata!.namespace, secret.metadata!.name!, (cur) => {

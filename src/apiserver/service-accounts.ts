@@ -29,6 +29,12 @@ export interface ServiceAccountsOptions {
   jwksUri?: string;
   /** Labels a legacy token's Secret with the day it was last used. */
   markLegacyTokenUsed?(secret: Secret, date: string): Promise<void>;
+  /**
+   * Calls back whenever one of the objects tokens are bound to changes or
+   * goes (the server's watch caches), so that cached authentications that
+   * relied on it are checked again at once.
+   */
+  onBoundObjectChange?(handler: (resource: CoreResource, namespace: string | undefined, name: string) => void): void;
 }
 
 export class ServiceAccounts {
@@ -52,6 +58,7 @@ export class ServiceAccounts {
       ...this.getters, keys: [options.key.publicKey], issuers: [this.issuer], apiAudiences: this.apiAudiences,
       markLegacyTokenUsed: options.markLegacyTokenUsed,
     });
+    options.onBoundObjectChange?.((resource, namespace, name) => this.authenticator.invalidate(resource, namespace, name));
     this.openid = new OpenIdMetadata({
       issuer: this.issuer, keys: [options.key],
       jwksUri: options.jwksUri ?? (() => OpenIdMetadata.defaultJwksUri(options.externalAddress())),

@@ -5,11 +5,11 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { VERSION_INFO } from "../apiserver/index.js";
-import { parseBootstrapToken, parseJoinToken } from "../pki/index.js";
+import { parseBootstrapToken, parseJoinToken, type NodeComponent } from "../pki/index.js";
 import { Client } from "../client/index.js";
 import { exitWhenIdleOrSoon } from "./server-command.js";
 import { chooseRuntime, startAgent, type ProxyModeChoice, type RuntimeChoice } from "../kubelet/agent.js";
-import { clientCertificate, fetchTrustedCA, proxyCertificate, servingCertificate } from "../kubelet/bootstrap.js";
+import { clientCertificate, componentCertificate, fetchTrustedCA, servingCertificate } from "../kubelet/bootstrap.js";
 import { componentLog } from "./component-commands.js";
 
 export const agentUsage = `Usage: skiff agent --server URL --token TOKEN [flags]
@@ -69,10 +69,13 @@ export async function agentCommand(argv: string[]): Promise<number> {
     const client = new Client({ server: values.server, ca: caCert, cert: identity.cert, key: identity.key });
     const ips = ["127.0.0.1", ...(values["node-ip"] ? [values["node-ip"]] : [])];
     const serving = await servingCertificate(client, tlsDir, nodeName, ips, [hostname(), nodeName], log, components.signal);
-    const proxy = await proxyCertificate(client, tlsDir, log, components.signal);
-    const proxyClient = new Client({ server: values.server, ca: caCert, cert: proxy.cert, key: proxy.key });
-    // Cluster DNS and the load-balancer controller have no identity of their own on a joined node yet: they act as the node.
-    const agent = await startAgent({ kubelet: client, proxy: proxyClient, addons: client }, {
+    // The Service proxy and the cluster DNS act as themselves, not as the node, with certificates the node asks for.
+    const componentClient = async (component: NodeComponent) => {
+      const { cert, key } = await componentCertificate(client, tlsDir, component, log, components.signal);
+      return new Client({ server: values.server!, ca: caCert, cert, key });
+    };
+    const clients = { kubelet: client, proxy: await componentClient("proxy"), dns: await componentClient("dns") };
+    const agent = await startAgent(clients, {
       dataDir, runtime, nodeName, kubeletPort: Number(values["kubelet-port"]), bridge: values["pod-bridge"]!,
       tls: { caCert, serverCert: serving.cert, serverKey: serving.key }, kubeletVersion: VERSION_INFO.gitVersion, log: componentLog("kubelet"),
       proxyMode: values["proxy-mode"] as ProxyModeChoice,

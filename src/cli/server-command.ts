@@ -6,9 +6,11 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ApiServer, VERSION_INFO, adminKubeconfig, ensurePki } from "../apiserver/index.js";
 import { Auditor, LogBackend, loadPolicy } from "../apiserver/audit/index.js";
-import { issueClientCertificate, type Pki } from "../pki/index.js";
+import { issueClientCertificate, NODE_COMPONENT_USERS, type Pki } from "../pki/index.js";
 import { ensureJoinToken } from "./join-token.js";
-import { chooseRuntime, startAgent, type ProxyModeChoice, type RuntimeChoice } from "../kubelet/agent.js";
+import { chooseRuntime, startAgent, type AgentClients, type ProxyModeChoice, type RuntimeChoice } from "../kubelet/agent.js";
+import { KubeDnsService } from "../dns/kube-dns-service.js";
+import { ServiceLB } from "../proxy/service-lb.js";
 import { Client, loadKubeconfig } from "../client/index.js";
 import { componentLog, runElected } from "./component-commands.js";
 import { ControllerManager } from "../controllers/manager.js";
@@ -161,10 +163,16 @@ export async function serverCommand(argv: string[]): Promise<number> {
   if (!["auto", "nftables", "iptables"].includes(values["proxy-mode"]!)) throw new Error(`--proxy-mode must be auto, nftables or iptables, not ${JSON.stringify(values["proxy-mode"])}`);
   const agentLog = componentLog("kubelet");
   const nodeName = (values["node-name"] ?? hostname()).toLowerCase();
-  const agentClients = {
+  // The server's add-ons for the whole cluster: the one kube-dns Service with every node's DNS server as its
+  // endpoints, and ServiceLB's status from the nodes' addresses. Idempotent, so several servers may run them.
+  const addons = await componentClient(pki, server.url, "system:skiff-controller");
+  await new KubeDnsService(addons, componentLog("kube-dns")).start(components.signal);
+  await new ServiceLB(addons, componentLog("servicelb")).start(components.signal);
+  const agentClients: AgentClients = {
     kubelet: await componentClient(pki, server.url, `system:node:${nodeName}`, ["system:nodes"]),
-    proxy: await componentClient(pki, server.url, "system:kube-proxy"),
-    addons: await componentClient(pki, server.url, "system:skiff-controller"),
+    proxy: await componentClient(pki, server.url, NODE_COMPONENT_USERS.proxy),
+    dns: await componentClient(pki, server.url, NODE_COMPONENT_USERS.dns),
+    ingress: addons,
   };
   const agent = await startAgent(agentClients, {
     dataDir, runtime, nodeName, kubeletPort: Number(values["kubelet-port"]), bridge: values["pod-bridge"]!,

@@ -1,12 +1,12 @@
 /**
- * The node agent a `skiff server` (or later `skiff agent`) runs: picks the
+ * The node agent that `skiff server` and `skiff agent` run: picks the
  * runtime the machine supports, starts Skiff's containerd and the pod network
  * for the cri runtime, imports the built-in images, and runs the kubelet and
  * its HTTPS server, the cluster DNS and the Service proxy.
  */
 import { hostname } from "node:os";
 import { join } from "node:path";
-import type { Client } from "../client/index.js";
+import { Resources, type Client } from "../client/index.js";
 import { buildBuiltinImages, importImageDir } from "./images/build.js";
 import { Kubelet } from "./kubelet.js";
 import type { ContainerRuntime } from "./kuberuntime/runtime.js";
@@ -15,10 +15,9 @@ import { Containerd, criUnavailableReason } from "./runtime/cri/containerd.js";
 import { ensureBridge, gatewayOf, rememberIpForward, writeCniConfig } from "./runtime/cri/cni.js";
 import { KubeletServer, type KubeletServerTls } from "./server/kubelet-server.js";
 import { ClusterDns } from "../dns/cluster-dns.js";
-import { CLUSTER_DNS_IP, ensureKubeDnsService } from "../dns/kube-dns-service.js";
+import { CLUSTER_DNS_ADDRESS_ANNOTATION, CLUSTER_DNS_IP, CLUSTER_DNS_PORT } from "../dns/kube-dns-service.js";
 import { NftablesProxier, TABLE, nftAvailable } from "../proxy/nftables-proxier.js";
 import { IptablesProxier, iptablesAvailable } from "../proxy/iptables-proxier.js";
-import { ServiceLB } from "../proxy/service-lb.js";
 import { loopbackAlias, UserspaceProxier } from "../proxy/userspace-proxier.js";
 import { IngressController } from "../ingress/ingress-controller.js";
 import type { Logger } from "./types.js";
@@ -33,8 +32,6 @@ export interface AgentOptions {
   bridge: string;
   tls: KubeletServerTls;
   kubeletVersion: string;
-  /** Port of the cluster DNS server on the node address (default 53). */
-  dnsPort?: number;
   /** The kernel proxier (default auto: nftables, else iptables). */
   proxyMode?: ProxyModeChoice;
   /**
@@ -81,9 +78,8 @@ async function startProcessAgent(clients: AgentClients, options: AgentOptions, s
   kubelet.options.kubeletPort = await server.start(options.kubeletPort, "127.0.0.1");
   await kubelet.start(signal);
   await new UserspaceProxier(clients.proxy, { nodeName, nodeIPs: ["127.0.0.1"], log: options.log }).start(signal);
-  await new ServiceLB(clients.addons, ["127.0.0.1"], options.log).start(signal);
   options.log("service proxy relaying in user space on loopback aliases of the ClusterIPs (10.96.x.y at 127.96.x.y); no cluster DNS with the process runtime");
-  await startIngress(clients.addons, "127.0.0.1", options, signal);
+  await startIngress(clients.ingress, "127.0.0.1", options, signal);
   return {
     kubelet, runtime: runtime.name,
     async stop() {
@@ -94,8 +90,8 @@ async function startProcessAgent(clients: AgentClients, options: AgentOptions, s
 }
 
 /** The ingress controller listens on the node address and on loopback, for a user on this machine. */
-async function startIngress(client: Client, nodeIP: string, options: AgentOptions, signal: AbortSignal): Promise<void> {
-  if (!options.ingress) return;
+async function startIngress(client: Client | undefined, nodeIP: string, options: AgentOptions, signal: AbortSignal): Promise<void> {
+  if (!options.ingress || !client) return;
   const ingress = new IngressController(client, {
     listenAddresses: [...new Set([nodeIP, "127.0.0.1"])], statusAddresses: [nodeIP],
     httpPort: options.ingress.httpPort, httpsPort: options.ingress.httpsPort, log: options.log,
@@ -116,12 +112,17 @@ export function proxyMode(choice: ProxyModeChoice): { mode?: "nftables" | "iptab
   return { reason: "neither nft nor iptables-restore is installed (Debian packages nftables or iptables)" };
 }
 
-/** Cluster DNS on the node address behind the kube-dns Service, and the Service rules in the kernel. */
+/**
+ * Cluster DNS on the node address behind the kube-dns Service, and the
+ * Service rules in the kernel. The node announces its DNS server on its own
+ * Node (as the kubelet); the server, which alone keeps the kube-dns Service,
+ * makes it the Service's endpoint for this node's pods.
+ */
 async function startNodeNetworking(clients: AgentClients, kubelet: Kubelet, options: AgentOptions, signal: AbortSignal): Promise<{ dns?: ClusterDns }> {
-  const dns = new ClusterDns(clients.addons, { log: options.log });
+  const dns = new ClusterDns(clients.dns, { log: options.log });
   await dns.start(signal);
-  const port = await dns.listen(kubelet.nodeIP, options.dnsPort ?? 53);
-  await ensureKubeDnsService(clients.addons, kubelet.nodeName, kubelet.nodeIP, port);
+  const port = await dns.listen(kubelet.nodeIP, CLUSTER_DNS_PORT);
+  await clients.kubelet.patch(Resources.nodes, undefined, kubelet.nodeName, { metadata: { annotations: { [CLUSTER_DNS_ADDRESS_ANNOTATION]: kubelet.nodeIP } } });
   options.log("cluster DNS serving", { address: `${kubelet.nodeIP}:${port}`, service: `${CLUSTER_DNS_IP}:53` });
   const mode = proxyMode(options.proxyMode ?? "auto");
   if (!mode.mode) {
@@ -131,21 +132,24 @@ async function startNodeNetworking(clients: AgentClients, kubelet: Kubelet, opti
   const proxierOptions = { nodeName: kubelet.nodeName, nodeIPs: [kubelet.nodeIP], bridge: options.bridge, log: options.log };
   const proxier = mode.mode === "nftables" ? new NftablesProxier(clients.proxy, proxierOptions) : new IptablesProxier(clients.proxy, proxierOptions);
   await proxier.start(signal);
-  await new ServiceLB(clients.addons, [kubelet.nodeIP], options.log).start(signal);
   options.log("service proxy programming the kernel", { mode: mode.mode, reason: mode.reason });
   return { dns };
 }
 
 /**
- * The identities a node's components act under: the kubelet as
- * system:node:<name>, the Service proxy as system:kube-proxy, and Skiff's
- * node add-ons (cluster DNS, the load-balancer and ingress controllers) as
- * system:skiff-controller, as k3s runs its own helpers as system:k3s-controller.
+ * The identities a node's components act under, each with its least
+ * privilege: the kubelet as system:node:<name> (the Node authorizer and
+ * NodeRestriction), the Service proxy as system:kube-proxy
+ * (system:node-proxier), the cluster DNS as system:coredns (CoreDNS's
+ * read-only role). A joined node gets the last two through CSRs of its own
+ * (componentCertificate in bootstrap.ts). The ingress controller runs only
+ * on the server's node, as the server's system:skiff-controller; without
+ * that client there is none. ServiceLB and the kube-dns Service are the
+ * server's, not a node's (src/proxy/service-lb.ts, src/dns/kube-dns-service.ts).
  */
-export interface AgentClients { kubelet: Client; proxy: Client; addons: Client }
+export interface AgentClients { kubelet: Client; proxy: Client; dns: Client; ingress?: Client }
 
-export async function startAgent(client: Client | AgentClients, options: AgentOptions, signal: AbortSignal): Promise<RunningAgent | undefined> {
-  const clients: AgentClients = "kubelet" in client ? client : { kubelet: client, proxy: client, addons: client };
+export async function startAgent(clients: AgentClients, options: AgentOptions, signal: AbortSignal): Promise<RunningAgent | undefined> {
   const choice = chooseRuntime(options.runtime);
   options.log("runtime chosen", { runtime: choice.runtime, reason: choice.reason });
   if (choice.runtime === "none") return undefined;
@@ -183,7 +187,7 @@ export async function startAgent(client: Client | AgentClients, options: AgentOp
     options.log("cluster DNS and Service proxy failed to start", { err: String((err as Error).message ?? err) });
     return {} as { dns?: ClusterDns };
   });
-  await startIngress(clients.addons, kubelet.nodeIP, options, signal);
+  await startIngress(clients.ingress, kubelet.nodeIP, options, signal);
   return {
     kubelet,
     runtime: runtime.name,

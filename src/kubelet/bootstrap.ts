@@ -8,7 +8,8 @@
  * system:nodes), which the server's approver approves after a
  * SubjectAccessReview and its signer signs. From then on it is
  * `system:node:NAME`, and as that asks for its kubelet's serving certificate
- * (signer kubernetes.io/kubelet-serving). Keys and certificates are kept in
+ * (signer kubernetes.io/kubelet-serving) and for the client certificates of
+ * its Service proxy and cluster DNS. Keys and certificates are kept in
  * the data directory and reused while valid, so a restarted agent needs no
  * token that still works.
  */
@@ -16,7 +17,7 @@ import { X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { get } from "node:https";
 import { join } from "node:path";
-import { caFingerprint, clientCertificateRequest, kubeletClientRequest, kubeletServingRequest } from "../pki/index.js";
+import { caFingerprint, clientCertificateRequest, kubeletClientRequest, kubeletServingRequest, NODE_COMPONENT_USERS, type NodeComponent } from "../pki/index.js";
 import type { Client, KubeObject } from "../client/index.js";
 import type { Logger } from "./types.js";
 
@@ -55,27 +56,38 @@ export async function clientCertificate(bootstrap: () => Client, dir: string, no
   if (have && new X509Certificate(have.cert).subject.split("\n").includes(`CN=system:node:${nodeName}`)) return have;
   const { csr, key } = await kubeletClientRequest(nodeName);
   const cert = await requestCertificate(bootstrap(), `node-csr-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, csr,
-    "kubernetes.io/kube-apiserver-client-kubelet", ["digital signature", "client auth"], "client", log, signal);
+    "kubernetes.io/kube-apiserver-client-kubelet", ["digital signature", "client auth"], "kubelet client", log, signal);
   writeFileSync(keyFile, key, { mode: 0o600 });
   writeFileSync(certFile, cert);
   return { cert, key };
 }
 
+/** Where each node component's key and certificate are kept, and the prefix of its CSRs' names. */
+const COMPONENT_FILES: Record<NodeComponent, { file: string; csrPrefix: string }> = {
+  proxy: { file: "kube-proxy", csrPrefix: "proxy-csr" },
+  dns: { file: "coredns", csrPrefix: "coredns-csr" },
+};
+
 /**
- * The node's Service proxy's client key and certificate (system:kube-proxy),
- * asked for by the node itself from the kube-apiserver-client signer, as k3s
- * hands its agents a kube-proxy certificate: upstream runs kube-proxy as a
- * DaemonSet under its own service account, a Skiff agent runs it in-process.
+ * The client key and certificate of one of the node's in-process components
+ * (the Service proxy as system:kube-proxy, the cluster DNS as
+ * system:coredns), asked for by the node itself, as system:node:NAME, from
+ * the kube-apiserver-client signer; the approver approves exactly these
+ * subjects for nodes (see NODE_COMPONENT_USERS). Upstream runs these
+ * components as pods under their own service accounts; a Skiff node runs
+ * them in-process, so they need credentials of their own, not the node's.
  */
-export async function proxyCertificate(client: Client, dir: string, log: Logger, signal: AbortSignal): Promise<{ cert: string; key: string }> {
+export async function componentCertificate(client: Client, dir: string, component: NodeComponent, log: Logger, signal: AbortSignal): Promise<{ cert: string; key: string }> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const certFile = join(dir, "kube-proxy.crt");
-  const keyFile = join(dir, "kube-proxy.key");
+  const { file, csrPrefix } = COMPONENT_FILES[component];
+  const user = NODE_COMPONENT_USERS[component];
+  const certFile = join(dir, `${file}.crt`);
+  const keyFile = join(dir, `${file}.key`);
   const have = kept(certFile, keyFile, 86400_000);
-  if (have) return have;
-  const { csr, key } = await clientCertificateRequest("system:kube-proxy", []);
-  const cert = await requestCertificate(client, `proxy-csr-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, csr,
-    "kubernetes.io/kube-apiserver-client", ["digital signature", "client auth"], "kube-proxy client", log, signal);
+  if (have && new X509Certificate(have.cert).subject === `CN=${user}`) return have;
+  const { csr, key } = await clientCertificateRequest(user, []);
+  const cert = await requestCertificate(client, `${csrPrefix}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, csr,
+    "kubernetes.io/kube-apiserver-client", ["digital signature", "client auth"], `${user} client`, log, signal);
   writeFileSync(keyFile, key, { mode: 0o600 });
   writeFileSync(certFile, cert);
   return { cert, key };
@@ -90,7 +102,7 @@ export async function servingCertificate(client: Client, dir: string, nodeName: 
   const have = kept(certFile, keyFile, 30 * 86400_000);
   if (have) return have;
   const { csr, key } = await kubeletServingRequest(nodeName, ips, dnsNames);
-  const cert = await requestCertificate(client, `csr-${nodeName}-${Date.now().toString(36)}`, csr, "kubernetes.io/kubelet-serving", ["digital signature", "server auth"], "serving", log, signal);
+  const cert = await requestCertificate(client, `csr-${nodeName}-${Date.now().toString(36)}`, csr, "kubernetes.io/kubelet-serving", ["digital signature", "server auth"], "kubelet serving", log, signal);
   writeFileSync(keyFile, key, { mode: 0o600 });
   writeFileSync(certFile, cert);
   return { cert, key };
@@ -102,7 +114,7 @@ async function requestCertificate(client: Client, name: string, csr: string, sig
     apiVersion: "certificates.k8s.io/v1", kind: "CertificateSigningRequest", metadata: { name },
     spec: { request: Buffer.from(csr).toString("base64"), signerName, usages },
   } as KubeObject);
-  log(`asked for the kubelet's ${what} certificate`, { csr: name });
+  log(`asked for the ${what} certificate`, { csr: name });
   // The server's approver and signer answer within milliseconds; a person approving by hand takes longer.
   for (let waited = 0, step = 25; !signal.aborted; waited += step, step = waited < 2000 ? 25 : 500) {
     const obj = await client.get<KubeObject & { status?: { certificate?: string; conditions?: { type: string; message?: string }[] } }>(csrs, undefined, name);

@@ -3,6 +3,7 @@ export {
   kubeletServingRequest, describeRequest, type Pki,
 } from "./pki.js";
 export { issueClientCertificate, clientCertificateRequest, kubeletClientRequest } from "./client-certificate.js";
+export { NODE_COMPONENT_USERS, isNodeComponentUser, type NodeComponent } from "./node-components.js";
 export {
   BOOTSTRAP_TOKEN_SECRET_TYPE, BOOTSTRAP_TOKEN_SECRET_PREFIX, BOOTSTRAP_USER_PREFIX, BOOTSTRAP_GROUP_PATTERN,
   generateBootstrapToken, parseBootstrapToken, bootstrapTokenSecret, bootstrapTokenExpiration, secretValue, randomTokenChars,

@@ -72,8 +72,13 @@ export async function kubeletServingRequest(nodeName: string, ips: string[], dns
   return { csr: csr.toString("pem") + "\n", key: await keyPem(keys.privateKey) };
 }
 
-/** What a certificate request asks for: its subject and alternative names. */
-export function describeRequest(csrPem: string): { commonName?: string; organizations: string[]; dnsNames: string[]; ips: string[] } {
+/**
+ * What a certificate request asks for: its subject and alternative names.
+ * `subject` is the whole distinguished name ("CN=a, O=b") and
+ * `alternativeNames` counts every SAN of any type, for approvers that allow
+ * one exact subject and nothing more.
+ */
+export function describeRequest(csrPem: string): { commonName?: string; organizations: string[]; dnsNames: string[]; ips: string[]; subject: string; alternativeNames: number } {
   const req = new x509.Pkcs10CertificateRequest(csrPem);
   const names = requestedNames(req);
   return {
@@ -81,6 +86,8 @@ export function describeRequest(csrPem: string): { commonName?: string; organiza
     organizations: req.subjectName.getField("O"),
     dnsNames: names.filter((n) => n.type === "dns").map((n) => n.value),
     ips: names.filter((n) => n.type === "ip").map((n) => n.value),
+    subject: req.subject,
+    alternativeNames: names.length,
   };
 }
 

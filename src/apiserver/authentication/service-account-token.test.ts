@@ -21,14 +21,15 @@ const newNode = (uid = "node-uid"): Node => ({ metadata: { name: "n1", uid } });
 /** An in-memory world of objects and a clock the test moves. */
 function world(objs: { sa?: ServiceAccount[]; pods?: Pod[]; secrets?: Secret[]; nodes?: Node[] } = {}) {
   const clock = { now: T0 };
+  const reads = { n: 0 };
   const getters: ServiceAccountTokenGetters = {
-    getServiceAccount: async (ns, n) => (objs.sa ?? [newSA()]).find((o) => o.metadata?.namespace === ns && o.metadata?.name === n),
-    getPod: async (ns, n) => (objs.pods ?? []).find((o) => o.metadata?.namespace === ns && o.metadata?.name === n),
-    getSecret: async (ns, n) => (objs.secrets ?? []).find((o) => o.metadata?.namespace === ns && o.metadata?.name === n),
-    getNode: async (n) => (objs.nodes ?? []).find((o) => o.metadata?.name === n),
+    getServiceAccount: async (ns, n) => { reads.n++; return (objs.sa ?? [newSA()]).find((o) => o.metadata?.namespace === ns && o.metadata?.name === n); },
+    getPod: async (ns, n) => { reads.n++; return (objs.pods ?? []).find((o) => o.metadata?.namespace === ns && o.metadata?.name === n); },
+    getSecret: async (ns, n) => { reads.n++; return (objs.secrets ?? []).find((o) => o.metadata?.namespace === ns && o.metadata?.name === n); },
+    getNode: async (n) => { reads.n++; return (objs.nodes ?? []).find((o) => o.metadata?.name === n); },
   };
   const auth = new ServiceAccountTokenAuthenticator({ ...getters, keys: [key.publicKey], now: () => clock.now });
-  return { clock, auth };
+  return { clock, auth, reads, objs };
 }
 
 async function reason(p: Promise<unknown>): Promise<string> {
@@ -120,6 +121,82 @@ describe("ServiceAccountTokenAuthenticator", () => {
       else assert.equal(got, c.want);
     });
   }
+
+  describe("result cache", () => {
+    it("answers a token again for 10 s without reading its objects", async () => {
+      const { auth, clock, reads } = world({ pods: [newPod()] });
+      const t = await token({ pod: newPod() });
+      const first = await auth.authenticateToken(t);
+      assert.equal(reads.n, 2);
+      clock.now += 9_000;
+      assert.deepEqual(await auth.authenticateToken(t), first);
+      assert.equal(reads.n, 2);
+      clock.now += 1_000;
+      assert.deepEqual(await auth.authenticateToken(t), first);
+      assert.equal(reads.n, 4);
+    });
+
+    it("refuses a token at once when the server sees its bound pod go", async () => {
+      const w = world({ pods: [newPod()] });
+      const t = await token({ pod: newPod() });
+      assert.equal((await w.auth.authenticateToken(t))?.username, "system:serviceaccount:default:default");
+      w.objs.pods = [];
+      // The server's watch reports the deletion: the cached answer goes with the pod.
+      w.auth.invalidate("pods", "default", "web");
+      assert.equal(await reason(w.auth.authenticateToken(t)), "service account token has been invalidated");
+      // A change to another pod leaves other answers alone.
+      const other = world({ pods: [newPod()] });
+      const t2 = await token({ pod: newPod() });
+      await other.auth.authenticateToken(t2);
+      other.auth.invalidate("pods", "default", "db");
+      const before = other.reads.n;
+      await other.auth.authenticateToken(t2);
+      assert.equal(other.reads.n, before);
+    });
+
+    it("without the watch's word, refuses a deleted pod's token within the TTL (upstream's staleness)", async () => {
+      const w = world({ pods: [newPod()] });
+      const t = await token({ pod: newPod() });
+      await w.auth.authenticateToken(t);
+      w.objs.pods = [];
+      assert.equal(await reason(w.auth.authenticateToken(t)), "accepted");
+      w.clock.now += 10_000;
+      assert.equal(await reason(w.auth.authenticateToken(t)), "service account token has been invalidated");
+    });
+
+    it("does not serve a result past the token's expiry or a terminating pod's leeway", async () => {
+      const expiring = world();
+      const t = await token();
+      expiring.clock.now += 3600_000 + 55_000;
+      assert.equal(await reason(expiring.auth.authenticateToken(t)), "accepted");
+      expiring.clock.now += 6_000;
+      assert.equal(await reason(expiring.auth.authenticateToken(t)), "service account token has expired");
+
+      const terminating = world({ pods: [newPod({ deletionTimestamp: new Date(T0 - 55_000).toISOString() })] });
+      const bound = await token({ pod: newPod() });
+      assert.equal(await reason(terminating.auth.authenticateToken(bound)), "accepted");
+      terminating.clock.now += 6_000;
+      assert.equal(await reason(terminating.auth.authenticateToken(bound)), "service account token has been invalidated");
+    });
+
+    it("keeps no failure: a token refused a moment ago is accepted once its objects are there", async () => {
+      const w = world({ sa: [] });
+      const t = await token();
+      assert.equal(await reason(w.auth.authenticateToken(t)), 'serviceaccounts "default" not found');
+      w.objs.sa = [newSA()];
+      assert.equal(await reason(w.auth.authenticateToken(t)), "accepted");
+    });
+
+    it("keeps a legacy token's answer only while its Secret and service account stay as they were", async () => {
+      const secret: Secret = { metadata: { name: "default-token", namespace: "default", uid: "s1" }, type: "kubernetes.io/service-account-token" };
+      const t = await signServiceAccountToken(key, legacyClaims(newSA(), secret));
+      const w = world({ secrets: [{ ...secret, data: { token: Buffer.from(t).toString("base64") } }] });
+      assert.equal(await reason(w.auth.authenticateToken(t)), "accepted");
+      w.objs.secrets = [];
+      w.auth.invalidate("secrets", "default", "default-token");
+      assert.equal(await reason(w.auth.authenticateToken(t)), "token has been invalidated");
+    });
+  });
 
   it("accepts a token for an audience TokenReview asks about", async () => {
     const { auth } = world();

@@ -11,11 +11,22 @@
  * the ServiceAccount (same uid), and the pod, secret or node named in them
  * (same uid; a pod being deleted for longer than the leeway no longer counts).
  * Legacy tokens live as long as their Secret holds them.
+ *
+ * Successes are cached (token-cache.ts: 10 s, keyed by an HMAC of the token,
+ * never the token), as upstream's kube-apiserver caches its token
+ * authenticators' results; failures are not. A cached result ends early
+ * when the token expires or an object it is bound to passes its deletion
+ * leeway, and is dropped at once when the server's watch sees one of those
+ * objects change or go (invalidate()), so deleting a pod refuses its tokens
+ * as promptly as without the cache. What is left is upstream's accepted
+ * staleness, bounded by the TTL: a result may be served up to 10 s after a
+ * change this server's watch has not delivered yet.
  */
 import { compactVerify, decodeProtectedHeader } from "jose";
 import type { KeyObject } from "node:crypto";
 import type { Node, Pod, Secret, ServiceAccount } from "kubernetes-types/core/v1.js";
 import { ApiError } from "../../api/errors.js";
+import { TokenCache, type Cacheable, type TokenCacheOptions } from "./token-cache.js";
 import { AUTHENTICATED_GROUP, SERVICE_ACCOUNTS_GROUP, type TokenAuthenticator, type UserInfo } from "./user-info.js";
 import {
   LEGACY_ISSUER, SERVICE_ACCOUNT_ISSUER, serviceAccountUsername, type BoundPrivateClaims,
@@ -55,7 +66,16 @@ export interface ServiceAccountTokenAuthenticatorOptions extends ServiceAccountT
   markLegacyTokenUsed?(secret: Secret, date: string): Promise<void>;
   /** Milliseconds since the epoch. */
   now?: () => number;
+  /** The result cache (default: successes for 10 s); false for none. */
+  cache?: Omit<TokenCacheOptions, "now"> | false;
 }
+
+/** The objects a token can be bound to, as invalidate() names them. */
+export type BoundResource = "serviceaccounts" | "pods" | "secrets" | "nodes";
+const dependency = (resource: BoundResource, namespace: string | undefined, name: string) => `${resource}/${namespace ?? ""}/${name}`;
+
+/** A validated token: who it is, until when that holds at most, and what it was checked against. */
+interface Validated { user: UserInfo; validUntil?: number; dependsOn: string[] }
 
 /**
  * A token of ours that is not valid. The client sees upstream's plain 401
@@ -89,12 +109,19 @@ export class ServiceAccountTokenAuthenticator implements TokenAuthenticator {
   private readonly issuers: Set<string>;
   private readonly apiAudiences: string[];
   private readonly now: () => number;
+  private readonly cache?: TokenCache<ServiceAccountAuthentication>;
 
   constructor(private readonly options: ServiceAccountTokenAuthenticatorOptions) {
     const issuers = options.issuers?.length ? options.issuers : [SERVICE_ACCOUNT_ISSUER];
     this.issuers = new Set(issuers);
     this.apiAudiences = options.apiAudiences?.length ? options.apiAudiences : [issuers[0]!];
     this.now = options.now ?? Date.now;
+    if (options.cache !== false) this.cache = new TokenCache({ ...options.cache, now: this.now });
+  }
+
+  /** An object tokens may be bound to changed or went away: results that relied on it are checked again. */
+  invalidate(resource: BoundResource, namespace: string | undefined, name: string): void {
+    this.cache?.invalidate(dependency(resource, namespace, name));
   }
 
   async authenticateToken(token: string, audiences?: string[]): Promise<UserInfo | undefined> {
@@ -106,6 +133,11 @@ export class ServiceAccountTokenAuthenticator implements TokenAuthenticator {
    * API's audiences for a request). Undefined: not a token of ours.
    */
   async authenticate(token: string, audiences: string[] = this.apiAudiences): Promise<ServiceAccountAuthentication | undefined> {
+    if (!this.cache) return (await this.check(token, audiences))?.value;
+    return this.cache.lookup(token, audiences, () => this.check(token, audiences));
+  }
+
+  private async check(token: string, audiences: string[]): Promise<Cacheable<ServiceAccountAuthentication> | undefined> {
     const unverified = peekPayload(token);
     if (!unverified || typeof unverified.iss !== "string") return undefined;
     const legacy = unverified.iss === LEGACY_ISSUER;
@@ -122,8 +154,8 @@ export class ServiceAccountTokenAuthenticator implements TokenAuthenticator {
     if (accepted.length === 0) {
       throw new InvalidTokenError(`token audiences ${goList(tokenAudiences)} is invalid for the target audiences ${goList(audiences)}`);
     }
-    const user = legacy ? await this.validateLegacy(token, payload) : await this.validateBound(payload);
-    return { user, audiences: accepted };
+    const { user, validUntil, dependsOn } = legacy ? await this.validateLegacy(token, payload) : await this.validateBound(payload);
+    return { value: { user, audiences: accepted }, expiresAt: validUntil, dependsOn };
   }
 
   private async verifySignature(token: string): Promise<JwtPayload> {
@@ -144,7 +176,7 @@ export class ServiceAccountTokenAuthenticator implements TokenAuthenticator {
   }
 
   /** Upstream's validator.Validate for bound tokens. */
-  private async validateBound(claims: JwtPayload): Promise<UserInfo> {
+  private async validateBound(claims: JwtPayload): Promise<Validated> {
     const k8s = claims["kubernetes.io"];
     if (!k8s || typeof k8s !== "object" || !k8s.serviceaccount) throw new InvalidTokenError("service account token claims could not be validated due to unexpected private claim");
     const nowSeconds = this.now() / 1000;
@@ -156,22 +188,32 @@ export class ServiceAccountTokenAuthenticator implements TokenAuthenticator {
     const deletedTooLongAgo = (o: { metadata?: { deletionTimestamp?: string } }) =>
       Boolean(o.metadata?.deletionTimestamp) && Date.parse(o.metadata!.deletionTimestamp!) < this.now() - LEEWAY_SECONDS * 1000;
     const namespace = k8s.namespace ?? "";
+    // Until when the answer holds without any change: the expiry, and each bound object's deletion, with the leeway.
+    let validUntil = typeof claims.exp === "number" ? (claims.exp + LEEWAY_SECONDS) * 1000 : Infinity;
+    const dependsOn: string[] = [];
+    const relyOn = (resource: BoundResource, name: string, o: { metadata?: { deletionTimestamp?: string } }) => {
+      dependsOn.push(dependency(resource, resource === "nodes" ? undefined : namespace, name));
+      if (o.metadata?.deletionTimestamp) validUntil = Math.min(validUntil, Date.parse(o.metadata.deletionTimestamp) + LEEWAY_SECONDS * 1000);
+    };
     const saRef = k8s.serviceaccount;
     const sa = await this.options.getServiceAccount(namespace, saRef.name);
     if (!sa) throw new InvalidTokenError(`serviceaccounts "${saRef.name}" not found`);
     if (deletedTooLongAgo(sa)) throw new InvalidTokenError(`service account ${namespace}/${saRef.name} has been deleted`);
     if (sa.metadata?.uid !== saRef.uid) throw new InvalidTokenError(`service account UID (${sa.metadata?.uid ?? ""}) does not match claim (${saRef.uid})`);
+    relyOn("serviceaccounts", saRef.name, sa);
 
     if (k8s.secret) {
       const secret = await this.options.getSecret(namespace, k8s.secret.name);
       if (!secret || deletedTooLongAgo(secret)) throw new InvalidTokenError("service account token has been invalidated");
       if (secret.metadata?.uid !== k8s.secret.uid) throw new InvalidTokenError(`secret UID (${secret.metadata?.uid ?? ""}) does not match service account secret ref claim (${k8s.secret.uid})`);
+      relyOn("secrets", k8s.secret.name, secret);
     }
     const extra: Record<string, string[]> = {};
     if (k8s.pod) {
       const pod = await this.options.getPod(namespace, k8s.pod.name);
       if (!pod || deletedTooLongAgo(pod)) throw new InvalidTokenError("service account token has been invalidated");
       if (pod.metadata?.uid !== k8s.pod.uid) throw new InvalidTokenError(`pod UID (${pod.metadata?.uid ?? ""}) does not match service account pod ref claim (${k8s.pod.uid})`);
+      relyOn("pods", k8s.pod.name, pod);
       if (k8s.pod.name && k8s.pod.uid) {
         extra[POD_NAME_KEY] = [k8s.pod.name];
         extra[POD_UID_KEY] = [k8s.pod.uid];
@@ -184,17 +226,18 @@ export class ServiceAccountTokenAuthenticator implements TokenAuthenticator {
         const node = await this.options.getNode(k8s.node.name);
         if (!node) throw new InvalidTokenError("service account token has been invalidated");
         if (node.metadata?.uid !== k8s.node.uid) throw new InvalidTokenError(`node UID (${node.metadata?.uid ?? ""}) does not match service account node ref claim (${k8s.node.uid})`);
+        relyOn("nodes", k8s.node.name, node);
       }
       if (k8s.node.name) {
         extra[NODE_NAME_KEY] = [k8s.node.name];
         if (k8s.node.uid) extra[NODE_UID_KEY] = [k8s.node.uid];
       }
     }
-    return serviceAccountUser(namespace, saRef.name, saRef.uid, extra);
+    return { user: serviceAccountUser(namespace, saRef.name, saRef.uid, extra), validUntil, dependsOn };
   }
 
   /** Upstream's legacyValidator with lookup: the token must still be the one its Secret holds. */
-  private async validateLegacy(token: string, claims: JwtPayload): Promise<UserInfo> {
+  private async validateLegacy(token: string, claims: JwtPayload): Promise<Validated> {
     const claim = (k: string) => (typeof claims[`kubernetes.io/serviceaccount/${k}`] === "string" ? claims[`kubernetes.io/serviceaccount/${k}`] as string : "");
     if (!claims.sub) throw new InvalidTokenError("sub claim is missing");
     const namespace = claim("namespace");
@@ -223,7 +266,7 @@ export class ServiceAccountTokenAuthenticator implements TokenAuthenticator {
       // Bookkeeping only: a failed label write never refuses the request.
       await this.options.markLegacyTokenUsed(secret, today).catch(() => undefined);
     }
-    return serviceAccountUser(namespace, saName, saUid, {});
+    return { user: serviceAccountUser(namespace, saName, saUid, {}), dependsOn: [dependency("secrets", namespace, secretName), dependency("serviceaccounts", namespace, saName)] };
   }
 }
 

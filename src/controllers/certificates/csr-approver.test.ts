@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import * as x509 from "@peculiar/x509";
 import { clientCertificateRequest, describeRequest, kubeletServingRequest } from "../../pki/index.js";
 import type { Obj } from "../controller.js";
-import { notAutoApprovableProxy, notAutoApprovableServing, notKubeletClient, recognize } from "./csr-approver.js";
+import { notAutoApprovableNodeComponent, notAutoApprovableServing, notKubeletClient, recognize } from "./csr-approver.js";
 
 const csrOf = (pem: string, spec: Record<string, unknown>): Obj => ({ metadata: { name: "csr" }, spec: { request: Buffer.from(pem).toString("base64"), ...spec } });
 const parsed = (csr: Obj) => describeRequest(Buffer.from(csr.spec.request, "base64").toString());
@@ -56,21 +57,55 @@ describe("csr approver rules", async () => {
   }
 });
 
-describe("csr approver: a node's kube-proxy certificate", async () => {
+/** A request with any subject and SANs, for the cases the pki helpers do not make. */
+async function rawRequest(name: string, sans: { type: "dns" | "ip" | "email" | "url"; value: string }[] = []): Promise<string> {
+  const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
+  const keys = await crypto.subtle.generateKey(alg, true, ["sign", "verify"]) as CryptoKeyPair;
+  const extensions = sans.length ? [new x509.SubjectAlternativeNameExtension(sans)] : [];
+  return (await x509.Pkcs10CertificateRequestGenerator.create({ name, keys, signingAlgorithm: alg, extensions })).toString("pem");
+}
+
+describe("csr approver: a node's certificates for its proxy and DNS, and nothing else", async () => {
   const proxy = (await clientCertificateRequest("system:kube-proxy", [])).csr;
+  const dns = (await clientCertificateRequest("system:coredns", [])).csr;
   const proxyInGroup = (await clientCertificateRequest("system:kube-proxy", ["system:masters"])).csr;
+  const dnsAsNode = (await clientCertificateRequest("system:coredns", ["system:nodes"])).csr;
+  const controllerManager = (await clientCertificateRequest("system:kube-controller-manager", [])).csr;
+  const admin = (await clientCertificateRequest("admin", ["system:masters"])).csr;
+  const otherNode = (await clientCertificateRequest("system:node:b", ["system:nodes"])).csr;
+  const withUnit = await rawRequest("CN=system:kube-proxy, OU=ops");
+  const twoNames = await rawRequest("CN=system:coredns, CN=system:kube-controller-manager");
+  const withEmail = await rawRequest("CN=system:coredns", [{ type: "email", value: "dns@example.invalid" }]);
   const spec = { signerName: "kubernetes.io/kube-apiserver-client", usages: ["digital signature", "client auth"], username: "system:node:a", groups: ["system:nodes", "system:authenticated"] };
+  const notExact = "subject is not exactly one of CN=system:kube-proxy, CN=system:coredns";
   const cases: [string, string, Record<string, unknown>, string | undefined][] = [
-    ["asked by a node", proxy, spec, undefined],
+    ["the proxy's, asked by a node", proxy, spec, undefined],
+    ["the DNS's, asked by a node", dns, spec, undefined],
+    ["with key encipherment (RSA)", dns, { ...spec, usages: ["digital signature", "key encipherment", "client auth"] }, undefined],
     ["asked by a bootstrap token", proxy, { ...spec, username: "system:bootstrap:abcdef", groups: ["system:bootstrappers"] }, "not requested by a node"],
-    ["with a group", proxyInGroup, spec, "subject is not system:kube-proxy without groups"],
+    ["asked by a user who calls itself a node but is not in system:nodes", proxy, { ...spec, groups: ["system:authenticated"] }, "not requested by a node"],
+    ["system:kube-proxy in system:masters", proxyInGroup, spec, notExact],
+    ["system:coredns in system:nodes", dnsAsNode, spec, notExact],
+    ["system:kube-controller-manager", controllerManager, spec, notExact],
+    ["an admin in system:masters", admin, spec, notExact],
+    ["another node's client identity", otherNode, spec, notExact],
+    ["an extra subject attribute", withUnit, spec, notExact],
+    ["a second common name", twoNames, spec, notExact],
+    ["an alternative name", withEmail, spec, "alternative names are not allowed"],
     ["server usages", proxy, { ...spec, usages: ["server auth"] }, "usages other than client"],
-    ["another signer", proxy, { ...spec, signerName: "kubernetes.io/kube-apiserver-client-kubelet" }, "not a kube-apiserver-client certificate"],
+    ["client plus server usages", dns, { ...spec, usages: ["digital signature", "client auth", "server auth"] }, "usages other than client"],
+    ["the kubelet client signer", proxy, { ...spec, signerName: "kubernetes.io/kube-apiserver-client-kubelet" }, "not a kube-apiserver-client certificate"],
+    ["the kubelet serving signer", dns, { ...spec, signerName: "kubernetes.io/kubelet-serving" }, "not a kube-apiserver-client certificate"],
   ];
   for (const [what, pem, s, want] of cases) {
     it(what, () => {
       const csr = csrOf(pem, s);
-      assert.equal(notAutoApprovableProxy(csr, parsed(csr)), want);
+      assert.equal(notAutoApprovableNodeComponent(csr, parsed(csr)), want);
     });
   }
+
+  it("a node's request for another node's client certificate is recognised for nodeclient only, which nodes are not given", () => {
+    const csr = csrOf(otherNode, { signerName: "kubernetes.io/kube-apiserver-client-kubelet", usages: ["digital signature", "client auth"], username: "system:node:a", groups: ["system:nodes"] });
+    assert.deepEqual(recognize(csr, parsed(csr)).map((r) => r.subresource), ["nodeclient"]);
+  });
 });

@@ -13,15 +13,17 @@
  * kubernetes.io/kubelet-serving, asked by the node itself (requester
  * `system:node:NAME` in system:nodes, the same name as the subject), server
  * usages and only DNS names and IP addresses. Anything else waits for
- * `kubectl certificate approve` or `deny`. So are a node's requests for its
- * Service proxy's client certificate (system:kube-proxy), which k3s gives
- * its agents too.
+ * `kubectl certificate approve` or `deny`. So are a node's requests for the
+ * client certificates of its in-process Service proxy (system:kube-proxy)
+ * and cluster DNS (system:coredns), under the narrow rule of
+ * notAutoApprovableNodeComponent.
  */
 import { WorkQueue, type Informer } from "../../client/index.js";
-import { describeRequest } from "../../pki/index.js";
+import { describeRequest, isNodeComponentUser, NODE_COMPONENT_USERS } from "../../pki/index.js";
 import { type Controller, type ControllerContext, type Obj, runQueue } from "../controller.js";
 import { KUBELET_CLIENT, KUBELET_SERVING, conditionOf, csrs, requestPem } from "./csr.js";
 
+const KUBE_APISERVER_CLIENT = "kubernetes.io/kube-apiserver-client";
 const SERVING_USAGES = new Set(["digital signature", "key encipherment", "server auth"]);
 const subjectAccessReviews = { group: "authorization.k8s.io", version: "v1", resource: "subjectaccessreviews", namespaced: false };
 
@@ -55,16 +57,26 @@ export function notAutoApprovableServing(csr: Obj, req: Parsed): string | undefi
 }
 
 /**
- * Why the approver will not approve a node's kube-proxy client request on its
- * own (undefined: it will). Skiff's agents run the Service proxy in-process,
- * so, as k3s hands its agents a kube-proxy certificate, a node may get one
- * for CN system:kube-proxy (no groups, no alternative names, client usages)
- * from the kube-apiserver-client signer.
+ * Why the approver will not approve a node's request for one of its
+ * in-process components' client certificates on its own (undefined: it
+ * will). Skiff's nodes run the Service proxy and the cluster DNS in-process,
+ * where upstream runs them as pods with service accounts; a node asks for
+ * their identities itself, once it is system:node:NAME, rather than being
+ * handed them for its join token as k3s's join API does, so that the token
+ * (which anyone joining holds) gives nothing but a node client certificate,
+ * and each issued certificate stays visible and deniable as a CSR. The rule
+ * is deliberately narrow, so that a node's credential leads to these roles
+ * and nothing else: signer kubernetes.io/kube-apiserver-client, a subject
+ * that is exactly `CN=<one of NODE_COMPONENT_USERS>` (no organization, so no
+ * group, and no other attribute), no alternative names, client usages only,
+ * and a requester that is a node (spec.username and spec.groups are set by
+ * the API server from the requester's credential, not by the requester).
+ * Anything else a node asks of this signer waits for a person.
  */
-export function notAutoApprovableProxy(csr: Obj, req: Parsed): string | undefined {
-  if (csr.spec?.signerName !== "kubernetes.io/kube-apiserver-client") return "not a kube-apiserver-client certificate";
-  if (req.commonName !== "system:kube-proxy" || req.organizations.length) return "subject is not system:kube-proxy without groups";
-  if (req.dnsNames.length || req.ips.length) return "alternative names";
+export function notAutoApprovableNodeComponent(csr: Obj, req: Parsed): string | undefined {
+  if (csr.spec?.signerName !== KUBE_APISERVER_CLIENT) return "not a kube-apiserver-client certificate";
+  if (!isNodeComponentUser(req.commonName) || req.subject !== `CN=${req.commonName}`) return `subject is not exactly one of ${Object.values(NODE_COMPONENT_USERS).map((u) => `CN=${u}`).join(", ")}`;
+  if (req.alternativeNames) return "alternative names are not allowed";
   if (!String(csr.spec?.username ?? "").startsWith("system:node:") || !(csr.spec?.groups ?? []).includes("system:nodes")) return "not requested by a node";
   const usages = [...new Set<string>(csr.spec?.usages ?? [])];
   if (!sameSet(usages, ["digital signature", "client auth"]) && !sameSet(usages, ["digital signature", "key encipherment", "client auth"])) return "usages other than client";
@@ -116,7 +128,7 @@ export class CsrApprover implements Controller {
       if (!notAutoApprovableServing(csr, req)) await this.approve(csr, "Auto approving kubelet serving certificate of the node it names.");
       return;
     }
-    if (!notAutoApprovableProxy(csr, req)) return this.approve(csr, `Auto approving kube-proxy client certificate of node ${String(csr.spec.username).slice(12)}.`);
+    if (!notAutoApprovableNodeComponent(csr, req)) return this.approve(csr, `Auto approving ${req.commonName} client certificate of node ${String(csr.spec.username).slice("system:node:".length)}.`);
     const tried: string[] = [];
     for (const r of recognize(csr, req)) {
       tried.push(r.subresource);

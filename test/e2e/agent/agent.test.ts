@@ -7,12 +7,14 @@
  * its kubelet's serving certificate.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { X509Certificate } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { eventually, kubectlFor } from "../../helpers/kubectl.js";
+import { freePort } from "../../helpers/net.js";
 import { killall, repoRoot, startServer, type RunningServer } from "../../helpers/skiff-server.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- kubectl's JSON output
@@ -77,8 +79,9 @@ describe("skiff agent", { skip: existsSync("/bin/busybox") ? false : "busybox is
     const csrs = await kubectl.ok(["get", "csr"]);
     assert.match(csrs, new RegExp(`^node-csr-\\w+\\s+\\S+\\s+kubernetes\\.io/kube-apiserver-client-kubelet\\s+system:bootstrap:${id}\\s+<none>\\s+Approved,Issued$`, "m"));
     assert.match(csrs, /^csr-agent-1-\w+\s+\S+\s+kubernetes\.io\/kubelet-serving\s+system:node:agent-1\s+<none>\s+Approved,Issued$/m);
-    // And for its Service proxy's identity, system:kube-proxy, as k3s gives its agents.
+    // And, as the node, for its Service proxy's and cluster DNS's own identities.
     assert.match(csrs, /^proxy-csr-\w+\s+\S+\s+kubernetes\.io\/kube-apiserver-client\s+system:node:agent-1\s+<none>\s+Approved,Issued$/m);
+    assert.match(csrs, /^coredns-csr-\w+\s+\S+\s+kubernetes\.io\/kube-apiserver-client\s+system:node:agent-1\s+<none>\s+Approved,Issued$/m);
     const items: Json[] = (await json(["get", "csr"])).items;
     const client = items.find((c) => c.spec.signerName === "kubernetes.io/kube-apiserver-client-kubelet")!;
     assert.deepEqual(client.spec.groups, ["system:bootstrappers", "system:authenticated"]);
@@ -100,7 +103,79 @@ describe("skiff agent", { skip: existsSync("/bin/busybox") ? false : "busybox is
     assert.equal(await agent.exited, 0);
     agent = runAgent(["--server", server.url, "--token", token, "--data-dir", agentDir, "--runtime", "process", "--node-name", "agent-1", "--kubelet-port", "0", "--pod-bridge", "skiff-agent0"]);
     await eventually(() => /joined/.test(agent!.output()) || undefined, 30_000, 200);
-    assert.equal((await json(["get", "csr"])).items.length, 3);
+    assert.equal((await json(["get", "csr"])).items.length, 4);
+  });
+
+  it("runs the node's proxy and DNS as system:kube-proxy and system:coredns, and the node gets no other identity", async () => {
+    const tls = join(agentDir, "agent", "tls");
+    const ca = new X509Certificate(readFileSync(join(server.dataDir, "tls", "ca.crt")));
+    for (const [file, subject] of [["kube-proxy", "CN=system:kube-proxy"], ["coredns", "CN=system:coredns"], ["kubelet-client", "CN=system:node:agent-1\nO=system:nodes"]]) {
+      const cert = new X509Certificate(readFileSync(join(tls, `${file}.crt`)));
+      assert.equal(cert.subject, subject, file);
+      assert.equal(cert.subjectAltName, undefined, file);
+      assert.ok(cert.verify(ca.publicKey), `${file} is signed by the cluster CA`);
+    }
+
+    // ServiceLB is the server's: a LoadBalancer Service gets the Ready node's address, which no node writes.
+    const port = await freePort();
+    await kubectl.ok(["create", "service", "loadbalancer", "lb", `--tcp=${port}:${port}`]);
+    const lb = await eventually(async () => (await json(["get", "service", "lb"])).status?.loadBalancer?.ingress, 20_000, 200);
+    assert.deepEqual(lb, [{ ip: "127.0.0.1", ipMode: "VIP" }]);
+    await kubectl.ok(["delete", "service", "lb"]);
+    assert.doesNotMatch(agent!.output(), /forbidden/i);
+
+    // What each identity may do: the node stays within the Node authorizer; the proxy and DNS only read.
+    const can = async (as: string[], args: string[]) => (await kubectl.run(["auth", "can-i", ...args, ...as])).stdout.trim();
+    const node = ["--as=system:node:agent-1", "--as-group=system:nodes"];
+    assert.equal(await can(node, ["get", "nodes/agent-1"]), "yes");
+    assert.equal(await can(node, ["create", "services", "-n", "kube-system"]), "no");
+    assert.equal(await can(node, ["patch", "services", "--subresource=status", "-n", "default"]), "no");
+    assert.equal(await can(node, ["update", "endpointslices.discovery.k8s.io/kube-dns-skiff", "-n", "kube-system"]), "no");
+    assert.equal(await can(node, ["update", "certificatesigningrequests.certificates.k8s.io", "--subresource=approval"]), "no");
+    assert.equal(await can(["--as=system:kube-proxy"], ["watch", "endpointslices.discovery.k8s.io"]), "yes");
+    assert.equal(await can(["--as=system:kube-proxy"], ["list", "secrets", "-A"]), "no");
+    assert.equal(await can(["--as=system:coredns"], ["watch", "endpointslices.discovery.k8s.io"]), "yes");
+    assert.equal(await can(["--as=system:coredns"], ["list", "namespaces"]), "yes");
+    assert.equal(await can(["--as=system:coredns"], ["create", "services", "-n", "kube-system"]), "no");
+    assert.equal(await can(["--as=system:coredns"], ["get", "secrets", "-n", "kube-system"]), "no");
+
+    // As the node, with its own certificate: requests for any other identity are not approved.
+    const nodeConfig = join(agentDir, "node.kubeconfig");
+    writeFileSync(nodeConfig, [
+      "apiVersion: v1", "kind: Config", "current-context: node",
+      `clusters: [{name: c, cluster: {server: "${server.url}", certificate-authority: "${join(server.dataDir, "tls", "ca.crt")}"}}]`,
+      `users: [{name: node, user: {client-certificate: "${join(tls, "kubelet-client.crt")}", client-key: "${join(tls, "kubelet-client.key")}"}}]`,
+      "contexts: [{name: node, context: {cluster: c, user: node}}]", "",
+    ].join("\n"), { mode: 0o600 });
+    const asNode = kubectlFor(nodeConfig);
+    const ask = (name: string, subject: string, signerName = "kubernetes.io/kube-apiserver-client") => {
+      const key = join(agentDir, `${name}.key`);
+      const request = join(agentDir, `${name}.csr`);
+      execFileSync("openssl", ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", request, "-subj", subject], { stdio: "ignore" });
+      return asNode.run(["create", "-f", "-"], { input: JSON.stringify({
+        apiVersion: "certificates.k8s.io/v1", kind: "CertificateSigningRequest", metadata: { name },
+        spec: { request: readFileSync(request).toString("base64"), signerName, usages: ["digital signature", "client auth"] },
+      }) });
+    };
+    const masters = await ask("node-asks-masters", "/CN=system:kube-proxy/O=system:masters");
+    assert.match(masters.stderr, /use of kubernetes\.io\/kube-apiserver-client signer with system:masters group is not allowed/);
+    const refused = ["node-asks-controller-manager", "node-asks-proxy-in-group", "node-asks-other-node", "node-asks-admin"];
+    assert.equal((await ask(refused[0]!, "/CN=system:kube-controller-manager")).code, 0);
+    assert.equal((await ask(refused[1]!, "/CN=system:kube-proxy/O=system:nodes")).code, 0);
+    assert.equal((await ask(refused[2]!, "/CN=system:node:agent-2/O=system:nodes", "kubernetes.io/kube-apiserver-client-kubelet")).code, 0);
+    assert.equal((await ask(refused[3]!, "/CN=admin")).code, 0);
+    // The approver takes requests in order: once a later, allowed one is approved, it has decided on those before.
+    assert.equal((await ask("node-asks-dns", "/CN=system:coredns")).code, 0);
+    await eventually(async () => (await json(["get", "csr", "node-asks-dns"])).status?.certificate, 20_000, 200);
+    for (const name of refused) {
+      const csr = await json(["get", "csr", name]);
+      assert.equal(csr.status?.conditions, undefined, `${name} is neither approved nor denied`);
+      assert.equal(csr.status?.certificate, undefined, `${name} has no certificate`);
+      assert.equal(csr.spec.username, "system:node:agent-1");
+    }
+    const approve = await asNode.run(["certificate", "approve", refused[0]!]);
+    assert.notEqual(approve.code, 0);
+    assert.match(approve.stderr, /forbidden/i);
   });
 
   it("lists the join token and makes new ones that cannot read secrets", async () => {

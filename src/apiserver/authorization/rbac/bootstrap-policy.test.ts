@@ -32,7 +32,7 @@ describe("bootstrap policy", () => {
       "system:persistent-volume-provisioner", "system:certificates.k8s.io:certificatesigningrequests:nodeclient", "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient",
       "system:certificates.k8s.io:kube-apiserver-client-approver", "system:certificates.k8s.io:kube-apiserver-client-kubelet-approver", "system:certificates.k8s.io:kubelet-serving-approver",
       "system:certificates.k8s.io:legacy-unknown-approver", "system:service-account-issuer-discovery", "system:controller:clusterrole-aggregation-controller",
-      "system:controller:deployment-controller", "system:controller:generic-garbage-collector", "system:skiff-controller", "skiff:local-path-provisioner", "skiff:csr-signer"]) {
+      "system:controller:deployment-controller", "system:controller:generic-garbage-collector", "system:skiff-controller", "system:coredns", "skiff:local-path-provisioner", "skiff:csr-signer"]) {
       assert.ok(names.has(n), n);
     }
   });
@@ -62,6 +62,14 @@ describe("bootstrap policy", () => {
     { name: "service accounts find the issuer", attrs: pathAttrs(user("system:serviceaccount:a:b", "system:serviceaccounts"), "get", "/openid/v1/jwks"), allowed: true },
     { name: "the node add-ons (ingress controller) update ingress status", attrs: resourceAttrs(user("system:skiff-controller"), "update", "ingresses", { apiGroup: "networking.k8s.io", namespace: "a", name: "i", subresource: "status" }), allowed: true },
     { name: "the node add-ons do not write ingresses", attrs: resourceAttrs(user("system:skiff-controller"), "update", "ingresses", { apiGroup: "networking.k8s.io", namespace: "a", name: "i" }), allowed: false },
+    { name: "the server's add-ons keep the kube-dns slice", attrs: resourceAttrs(user("system:skiff-controller"), "update", "endpointslices", { apiGroup: "discovery.k8s.io", namespace: "kube-system", name: "kube-dns-skiff" }), allowed: true },
+    { name: "the server's add-ons update no other slice", attrs: resourceAttrs(user("system:skiff-controller"), "update", "endpointslices", { apiGroup: "discovery.k8s.io", namespace: "default", name: "web-abcde" }), allowed: false },
+    { name: "the server's add-ons update no other Service", attrs: resourceAttrs(user("system:skiff-controller"), "update", "services", { namespace: "default", name: "kubernetes" }), allowed: false },
+    { name: "cluster DNS watches endpointslices", attrs: resourceAttrs(user("system:coredns"), "watch", "endpointslices", { apiGroup: "discovery.k8s.io" }), allowed: true },
+    { name: "cluster DNS lists namespaces", attrs: resourceAttrs(user("system:coredns"), "list", "namespaces"), allowed: true },
+    { name: "cluster DNS creates no Service", attrs: resourceAttrs(user("system:coredns"), "create", "services", { namespace: "kube-system" }), allowed: false },
+    { name: "cluster DNS writes no slice", attrs: resourceAttrs(user("system:coredns"), "update", "endpointslices", { apiGroup: "discovery.k8s.io", namespace: "kube-system", name: "kube-dns-skiff" }), allowed: false },
+    { name: "cluster DNS reads no secrets", attrs: resourceAttrs(user("system:coredns"), "list", "secrets"), allowed: false },
   ];
   for (const c of cases) it(c.name, () => assert.equal(rbac.authorize(c.attrs).decision === "Allow", c.allowed));
 });

@@ -9,6 +9,7 @@
  * the reconciler it may add to them at each start.
  */
 import type { ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, Subject } from "kubernetes-types/rbac/v1.js";
+import { NODE_COMPONENT_USERS } from "../../../pki/index.js";
 
 export const BOOTSTRAPPING_LABEL = "kubernetes.io/bootstrapping";
 export const BOOTSTRAPPING_VALUE = "rbac-defaults";
@@ -16,10 +17,15 @@ export const AUTOUPDATE_ANNOTATION = "rbac.authorization.kubernetes.io/autoupdat
 const RBAC_GROUP = "rbac.authorization.k8s.io";
 
 /**
- * The user Skiff's node add-ons act as (cluster DNS, the load-balancer and
- * ingress controllers), as k3s runs its helpers as system:k3s-controller.
+ * The user the server's own add-on controllers act as (the kube-dns Service
+ * and its endpoints, ServiceLB, the ingress controller), as k3s runs its
+ * helpers as system:k3s-controller. Only the server holds it: a joined node's
+ * components have their own identities (NODE_COMPONENT_USERS).
  */
 export const SKIFF_CONTROLLER_USER = "system:skiff-controller";
+
+/** The kube-dns Service's one EndpointSlice, which the server keeps (src/dns/kube-dns-service.ts). */
+const KUBE_DNS_SLICE = "kube-dns-skiff";
 
 const CORE = "";
 const list = (s: string) => (s ? s.split(" ") : []);
@@ -435,11 +441,20 @@ function skiffClusterRoles(): ClusterRole[] {
       rule("patch update", "networking.k8s.io", "ingresses/status"),
       rule(READ, CORE, "services endpoints secrets nodes"),
       rule(READ, "discovery.k8s.io", "endpointslices"),
-      // Cluster DNS publishes its own kube-dns Service and its endpoints; the load balancer writes Services' status.
+      // The server keeps the cluster's one kube-dns Service and its EndpointSlice of the nodes' DNS servers.
       rule("create", CORE, "services"),
-      rule("create get update", "discovery.k8s.io", "endpointslices"),
+      rule("update", CORE, "services", "kube-dns"),
+      rule("create", "discovery.k8s.io", "endpointslices"),
+      rule("update", "discovery.k8s.io", "endpointslices", KUBE_DNS_SLICE),
+      // ServiceLB writes LoadBalancer Services' status.
       rule("patch update", CORE, "services/status"),
       eventsRule(),
+    ]),
+    // Upstream's CoreDNS manifest's role (not in the bootstrap policy upstream: kubeadm and k3s install it with
+    // CoreDNS), for each node's in-process cluster DNS, which only reads.
+    clusterRole(NODE_COMPONENT_USERS.dns, [
+      rule("list watch", CORE, "endpoints services pods namespaces"),
+      rule("list watch", "discovery.k8s.io", "endpointslices"),
     ]),
     clusterRole("skiff:local-path-provisioner", [
       rule("create delete get list watch", CORE, "persistentvolumes"),
@@ -485,6 +500,7 @@ export function bootstrapClusterRoleBindings(): ClusterRoleBinding[] {
       return clusterRoleBinding(name, name, [serviceAccount("kube-system", name.slice("system:controller:".length))]);
     }),
     clusterRoleBinding(SKIFF_CONTROLLER_USER, SKIFF_CONTROLLER_USER, [user(SKIFF_CONTROLLER_USER)]),
+    clusterRoleBinding(NODE_COMPONENT_USERS.dns, NODE_COMPONENT_USERS.dns, [user(NODE_COMPONENT_USERS.dns)]),
     // TLS bootstrapping, as kubeadm binds it: bootstrap tokens may ask for a node client certificate, which is
     // approved for them, and nodes may renew their own.
     clusterRoleBinding("kubeadm:kubelet-bootstrap", "system:node-bootstrapper", [group("system:bootstrappers")]),
