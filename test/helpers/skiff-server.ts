@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { onProcessEnd } from "./process-end.js";
 
 export const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
 
@@ -31,6 +32,9 @@ export interface ServerOptions {
   args?: string[];
 }
 
+/** Data directories of real nodes not yet cleaned up by removeNode, each with its unregister function. */
+const nodesToClean = new Map<string, () => void>();
+
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "skiff-test-"));
   const args = [join(repoRoot, "bin/skiff.js"), "server", "--data-dir", dataDir, "--port", "0", "--runtime", options.runtime ?? "none"];
@@ -41,10 +45,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => { stderr += d.toString(); });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  // A test or benchmark that dies must not leave its server behind.
-  const reap = () => child.kill("SIGKILL");
-  process.once("exit", reap);
-  void exited.then(() => process.off("exit", reap));
+  // A test or benchmark that dies, or is ended for running too long, must not leave its server
+  // behind, nor (for a real node) its pods, mounts, bridge and rules.
+  const bridgeArg = args.indexOf("--pod-bridge");
+  const bridge = bridgeArg >= 0 ? args[bridgeArg + 1]! : "skiff0";
+  const unregister = onProcessEnd(() => { if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL"); });
+  void exited.then(unregister);
+  if (options.runtime === "cri" && !nodesToClean.has(dataDir)) nodesToClean.set(dataDir, onProcessEnd(() => killall(dataDir, bridge)));
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";
     const timer = setTimeout(() => reject(new Error(`skiff server did not start in 30s:\n${stderr}`)), 30_000);
@@ -87,5 +94,7 @@ export function killall(dataDir: string, bridge: string): void {
 export async function removeNode(server: RunningServer | undefined, dataDir: string, bridge: string): Promise<void> {
   await server?.stop();
   killall(dataDir, bridge);
+  nodesToClean.get(dataDir)?.();
+  nodesToClean.delete(dataDir);
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -10,7 +10,6 @@
  * nftables. Run under `flock /tmp/skiff-cri.lock`.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,25 +18,14 @@ import { criUnavailableReason } from "../../../src/kubelet/runtime/cri/container
 import { BUSYBOX_IMAGE } from "../../../src/kubelet/images/build.js";
 import { nftAvailable } from "../../../src/proxy/nftables-proxier.js";
 import { eventually, kubectlFor } from "../../helpers/kubectl.js";
-import { killall, repoRoot, startServer, type RunningServer } from "../../helpers/skiff-server.js";
+import { killall, startServer, type RunningServer } from "../../helpers/skiff-server.js";
+import { runAgent } from "../../helpers/skiff-agent.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- kubectl's JSON output
 
 const unavailable = criUnavailableReason() ?? (nftAvailable() ? null : "nft is not installed");
 const BRIDGE = "skiffdns0";
 const NODE = "dns-agent";
-
-function runAgent(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [join(repoRoot, "bin/skiff.js"), "agent", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const reap = () => child.kill("SIGKILL");
-  process.once("exit", reap);
-  void exited.then(() => process.off("exit", reap));
-  return { child, output: () => output, exited };
-}
 
 describe("a joined node's cluster DNS", { skip: unavailable ?? false }, () => {
   let server: RunningServer;

@@ -7,7 +7,7 @@
  * its kubelet's serving certificate.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,20 +16,9 @@ import { after, before, describe, it } from "node:test";
 import { eventually, kubectlFor } from "../../helpers/kubectl.js";
 import { freePort } from "../../helpers/net.js";
 import { killall, repoRoot, startServer, type RunningServer } from "../../helpers/skiff-server.js";
+import { runAgent } from "../../helpers/skiff-agent.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- kubectl's JSON output
-
-function runAgent(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [join(repoRoot, "bin/skiff.js"), "agent", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const reap = () => child.kill("SIGKILL");
-  process.once("exit", reap);
-  void exited.then(() => process.off("exit", reap));
-  return { child, output: () => output, exited };
-}
 
 describe("skiff agent", { skip: existsSync("/bin/busybox") ? false : "busybox is not installed" }, () => {
   let server: RunningServer;

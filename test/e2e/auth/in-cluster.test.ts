@@ -130,6 +130,14 @@ describe("in-cluster access to the API server", { skip: unavailable ?? false }, 
   const sh = (pod: string, script: string) => kubectl.run(["exec", pod, "--", "sh", "-c", script]);
   const running = (name: string) => eventually(async () => (await json(["get", "pod", name])).status.phase === "Running", 60_000, 250);
 
+  /** What a user would look at when a pod cannot resolve a Service's name: its resolv.conf, the kube-dns Service's endpoints, the server's DNS log. */
+  const dnsDiagnosis = async (pod: string): Promise<string> => {
+    const resolv = (await sh(pod, "cat /etc/resolv.conf")).stdout;
+    const slices = (await kubectl.run(["get", "endpointslices", "-n", "kube-system", "-l", "kubernetes.io/service-name=kube-dns", "-o", "yaml"])).stdout;
+    const lookup = await sh(pod, "nslookup kubernetes.default.svc.cluster.local");
+    return `\n--- resolv.conf:\n${resolv}\n--- nslookup: ${lookup.code}\n${lookup.stdout}${lookup.stderr}\n--- kube-dns slices:\n${slices}`;
+  };
+
   before(async () => {
     server = await startServer({ dataDir, runtime: "cri", args: ["--kubelet-port", "0", "--pod-bridge", BRIDGE, "--node-name", "auth-node", "--disable-ingress"] });
     kubectl = kubectlFor(server.kubeconfig);
@@ -200,7 +208,7 @@ describe("in-cluster access to the API server", { skip: unavailable ?? false }, 
       const get = () => sh("reader", inPodGet(host, port, "/api/v1/namespaces/default/pods", verify));
       const r = (await eventually(async () => { const x = await get(); return x.code === 0 && parseHttp(x.stdout).status === 200 ? x : undefined; }, 20_000, 500).catch(get))!;
       const { status, body } = parseHttp(r.stdout);
-      assert.equal(status, 200, `${host}: ${r.stdout.slice(0, 300)} ${r.stderr}`);
+      assert.equal(status, 200, `${host}: ${r.stdout.slice(0, 300)} ${r.stderr}${status ? "" : await dnsDiagnosis("reader")}`);
       const list = JSON.parse(body) as Json;
       assert.equal(list.kind, "PodList");
       assert.ok(list.items.some((p: Json) => p.metadata.name === "reader"), host);
@@ -218,9 +226,10 @@ describe("in-cluster access to the API server", { skip: unavailable ?? false }, 
     if (canI.stdout.trim() !== "no") { t.skip("RBAC is not enforced yet (can-i says yes for an unbound service account)"); return; }
     await apply(clientPod("nobody", "nobody"));
     await running("nobody");
-    const r = await sh("nobody", inPodGet("kubernetes.default.svc", "443", "/api/v1/namespaces/default/pods", "hostname"));
+    const get = () => sh("nobody", inPodGet("kubernetes.default.svc", "443", "/api/v1/namespaces/default/pods", "hostname"));
+    const r = (await eventually(async () => { const x = await get(); return parseHttp(x.stdout).status ? x : undefined; }, 20_000, 500).catch(get))!;
     const { status, body } = parseHttp(r.stdout);
-    assert.equal(status, 403, r.stdout.slice(0, 300));
+    assert.equal(status, 403, `${r.stdout.slice(0, 300)} ${r.stderr}${status ? "" : await dnsDiagnosis("nobody")}`);
     const st = JSON.parse(body) as Json;
     assert.equal(st.reason, "Forbidden");
     assert.equal(st.message, 'pods is forbidden: User "system:serviceaccount:default:nobody" cannot list resource "pods" in API group "" in the namespace "default"');

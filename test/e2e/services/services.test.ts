@@ -115,6 +115,8 @@ describe("services, cluster DNS and the proxy", { skip: unavailable ?? false }, 
     await eventually(async () => !(await readyPods("web")).includes(sick!), 20_000, 250);
     await eventually(async () => !(await hits("http://web/", 30)).includes(sick!), 10_000, 250);
     await kubectl.ok(["exec", sick!, "--", "touch", "/tmp/ready"]);
+    // Leave all five Ready for the next test, which reads the ready set once and expects every answer from it.
+    await eventually(async () => (await readyPods("web")).length === 5, 20_000, 250);
   });
 
   it("answers a NodePort on the node address, and the ClusterIP from the node itself", async () => {

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { Client, Resources, loadKubeconfig } from "../../../src/client/index.js";
 import { eventually, kubectlFor } from "../../helpers/kubectl.js";
 import { repoRoot, startServer, type RunningServer } from "../../helpers/skiff-server.js";
+import { killOnProcessEnd } from "../../helpers/process-end.js";
 
 describe("workloads on simulated nodes", () => {
   let server: RunningServer;
@@ -268,9 +269,10 @@ describe("workloads on simulated nodes", () => {
     await kubectl.ok(["rollout", "status", "daemonset/agent", "--timeout=60s"]);
     const nodesOf = async () => (await json(["get", "pods", "-l", "app=agent"])).items.filter((p: { status: { phase: string } }) => p.status.phase === "Running").map((p: { spec: { nodeName: string } }) => p.spec.nodeName).sort();
     assert.deepEqual(await nodesOf(), ["sim-node-0", "sim-node-1", "sim-node-2"]);
-    const extra = spawn(process.execPath, [join(repoRoot, "bin/skiff.js"), "sim", "--nodes", "1", "--prefix", "extra", "--kubeconfig", server.kubeconfig], { stdio: "ignore" });
+    const extra = killOnProcessEnd(spawn(process.execPath, [join(repoRoot, "bin/skiff.js"), "sim", "--nodes", "1", "--prefix", "extra", "--kubeconfig", server.kubeconfig], { stdio: "ignore" }));
     try {
-      await eventually(async () => (await nodesOf()).includes("extra-0"), 30_000);
+      // A new process registers the node: on a loaded machine its start alone takes seconds.
+      await eventually(async () => (await nodesOf()).includes("extra-0"), 90_000, 250);
       assert.match(await kubectl.ok(["get", "daemonset", "agent"]), /^agent\s+4\s+4\s+4\s+4\s+4\s+<none>\s+\d+s$/m);
     } finally {
       extra.kill("SIGTERM");
@@ -280,10 +282,12 @@ describe("workloads on simulated nodes", () => {
   });
 
   it("moves the pods of a node that stops heartbeating to other nodes", async () => {
-    const flaky = spawn(process.execPath, [join(repoRoot, "bin/skiff.js"), "sim", "--nodes", "1", "--prefix", "flaky", "--kubeconfig", server.kubeconfig], { stdio: "ignore" });
+    const flaky = killOnProcessEnd(spawn(process.execPath, [join(repoRoot, "bin/skiff.js"), "sim", "--nodes", "1", "--prefix", "flaky", "--kubeconfig", server.kubeconfig], { stdio: "ignore" }));
     try {
-      await eventually(async () => /^flaky-0\s+Ready\s/m.test(await kubectl.ok(["get", "nodes"])), 30_000);
-      for (const n of ["sim-node-0", "sim-node-1", "sim-node-2"]) await kubectl.ok(["cordon", n]);
+      await eventually(async () => /^flaky-0\s+Ready\s/m.test(await kubectl.ok(["get", "nodes"])), 90_000, 250);
+      // Every other node is cordoned, so both pods land on flaky-0 (a node left by an earlier test included).
+      const others = (await json(["get", "nodes"])).items.map((n: { metadata: { name: string } }) => n.metadata.name).filter((n: string) => n !== "flaky-0");
+      for (const n of others) await kubectl.ok(["cordon", n]);
       const deploy = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "mobile" }, spec: { replicas: 2, selector: { matchLabels: { app: "mobile" } }, template: { metadata: { labels: { app: "mobile" } }, spec: {
         tolerations: [{ key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute", tolerationSeconds: 2 }],
         containers: [{ name: "m", image: "busybox" }] } } } };
@@ -291,7 +295,7 @@ describe("workloads on simulated nodes", () => {
       await kubectl.ok(["rollout", "status", "deployment/mobile", "--timeout=60s"]);
       const before = await json(["get", "pods", "-l", "app=mobile"]);
       assert.ok(before.items.every((p: { spec: { nodeName: string } }) => p.spec.nodeName === "flaky-0"));
-      for (const n of ["sim-node-0", "sim-node-1", "sim-node-2"]) await kubectl.ok(["uncordon", n]);
+      for (const n of others) await kubectl.ok(["uncordon", n]);
       flaky.kill("SIGKILL");
       await eventually(async () => /^flaky-0\s+NotReady\s/m.test(await kubectl.ok(["get", "nodes"])), 60_000, 1000);
       const node = await json(["get", "node", "flaky-0"]);
