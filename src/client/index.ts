@@ -7,3 +7,4 @@ export { EventRecorder } from "./event-recorder.js";
 export { Resources } from "./resources.js";
 export { LeaderElector, type LeaderElectionOptions } from "./leader-election.js";
 export { discoverResources, type DiscoveredResource } from "./discovery.js";
+export { retryOnConflict } from "./retry.js";

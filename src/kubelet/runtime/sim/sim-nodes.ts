@@ -6,7 +6,7 @@
  * deletion honoured, and pods whose restartPolicy is not Always finished with
  * success after a while.
  */
-import { EventRecorder, InformerFactory, Resources, type Client, type Informer, type KubeObject } from "../../../client/index.js";
+import { EventRecorder, InformerFactory, Resources, retryOnConflict, type Client, type Informer, type KubeObject } from "../../../client/index.js";
 import { rfc3339 } from "../../../api/time.js";
 import { renewNodeLease } from "../../node-lease.js";
 import { PodIPAllocator } from "./pod-ip-allocator.js";
@@ -70,12 +70,15 @@ export class SimNodes {
     } catch (err) {
       if ((err as { code?: number }).code !== 409) throw err;
     }
-    // Status is written apart from the object, as a kubelet does.
-    const current = await this.client.get<KubeObject & Json>(Resources.nodes, undefined, name);
-    const allocator = new PodIPAllocator(current.spec?.podCIDR || podCIDR);
-    this.allocators.set(name, allocator);
-    const node = this.nodeObject(name, allocator.cidr, allocator.gateway);
-    await this.client.update(Resources.nodes, undefined, { ...current, status: node.status } as KubeObject, "status");
+    // Status is written apart from the object, as a kubelet does; controllers write the new Node at the
+    // same time (taints, the pod CIDR), so a lost race is retried on the Node as it now is.
+    await retryOnConflict(async () => {
+      const current = await this.client.get<KubeObject & Json>(Resources.nodes, undefined, name);
+      const allocator = new PodIPAllocator(current.spec?.podCIDR || podCIDR);
+      this.allocators.set(name, allocator);
+      const node = this.nodeObject(name, allocator.cidr, allocator.gateway);
+      await this.client.update(Resources.nodes, undefined, { ...current, status: node.status } as KubeObject, "status");
+    });
   }
 
   /**
