@@ -52,6 +52,15 @@ export class KubeletProxy {
     return JSON.parse(Buffer.concat(chunks).toString()) as Obj;
   }
 
+  /**
+   * How the API server dials a kubelet: its own kubelet client certificate
+   * (never the admin's, so a kubelet grants it only what RBAC gives that
+   * user), and the cluster CA for the kubelet's serving certificate.
+   */
+  private credentials(): { ca: string; cert: string; key: string } {
+    return { ca: this.pki.caCert, cert: this.pki.kubeletClientCert, key: this.pki.kubeletClientKey };
+  }
+
   static containerName(pod: Obj, asked: string | null): string {
     if (asked) return asked;
     const names: string[] = (pod.spec?.containers ?? []).map((c: Obj) => c.name);
@@ -62,7 +71,7 @@ export class KubeletProxy {
   private call(t: KubeletTarget, method: string, path: string): Promise<IncomingMessage> {
     const options: RequestOptions = {
       host: t.host, port: t.port, method, path,
-      ca: this.pki.caCert, cert: this.pki.adminCert, key: this.pki.adminKey,
+      ...this.credentials(),
       // The kubelet's certificate comes from the cluster CA; its names need not include the node address.
       checkServerIdentity: () => undefined,
     };
@@ -158,7 +167,7 @@ export class KubeletProxy {
   }
 
   private splice(req: IncomingMessage, socket: Duplex, head: Buffer, t: KubeletTarget, path: string): void {
-    const kubelet = tlsConnect({ host: t.host, port: t.port, ca: this.pki.caCert, cert: this.pki.adminCert, key: this.pki.adminKey, checkServerIdentity: () => undefined });
+    const kubelet = tlsConnect({ host: t.host, port: t.port, ...this.credentials(), checkServerIdentity: () => undefined });
     const dialFailed = (err: Error) => refuseWithStatus(socket, new ApiError(503, "ServiceUnavailable", `error dialing the kubelet at ${t.host}:${t.port}: ${err.message}`));
     kubelet.once("error", dialFailed);
     kubelet.once("secureConnect", () => {
@@ -197,7 +206,7 @@ export class KubeletProxy {
   private async openStream(kind: "exec" | "attach", namespace: string, podName: string, query: URLSearchParams, protocol: string): Promise<WebSocket> {
     const { t, path } = await this.streamLocation(kind, namespace, podName, query);
     const url = `wss://${t.host}:${t.port}${path}`;
-    const ws = new WebSocket(url, protocol ? [protocol] : [], { ca: this.pki.caCert, cert: this.pki.adminCert, key: this.pki.adminKey, checkServerIdentity: (() => undefined) as unknown as () => boolean });
+    const ws = new WebSocket(url, protocol ? [protocol] : [], { ...this.credentials(), checkServerIdentity: (() => undefined) as unknown as () => boolean });
     return new Promise((resolve, reject) => {
       ws.once("open", () => resolve(ws));
       ws.once("unexpected-response", (_req, res) => void this.errorFrom(res).then(reject));

@@ -14,6 +14,7 @@ import { ProcessRuntime } from "./runtime/process/process-runtime.js";
 import { Containerd, criUnavailableReason } from "./runtime/cri/containerd.js";
 import { ensureBridge, gatewayOf, rememberIpForward, writeCniConfig } from "./runtime/cri/cni.js";
 import { KubeletServer, type KubeletServerTls } from "./server/kubelet-server.js";
+import { KubeletAuth } from "./server/auth/index.js";
 import { ClusterDns } from "../dns/cluster-dns.js";
 import { CLUSTER_DNS_ADDRESS_ANNOTATION, CLUSTER_DNS_IP, CLUSTER_DNS_PORT } from "../dns/kube-dns-service.js";
 import { NftablesProxier, TABLE, nftAvailable } from "../proxy/nftables-proxier.js";
@@ -74,7 +75,7 @@ async function startProcessAgent(clients: AgentClients, options: AgentOptions, s
     nodeName, rootDir: join(options.dataDir, "agent", "kubelet"), runtime, nodeIP: "127.0.0.1", kubeletPort: options.kubeletPort,
     kubeletVersion: options.kubeletVersion, log: options.log, serviceAddress: loopbackAlias,
   });
-  const server = new KubeletServer(kubelet, options.tls);
+  const server = new KubeletServer(kubelet, options.tls, new KubeletAuth({ client: clients.kubelet, nodeName, log: options.log }));
   kubelet.options.kubeletPort = await server.start(options.kubeletPort, "127.0.0.1");
   await kubelet.start(signal);
   await new UserspaceProxier(clients.proxy, { nodeName, nodeIPs: ["127.0.0.1"], log: options.log }).start(signal);
@@ -180,7 +181,7 @@ export async function startAgent(clients: AgentClients, options: AgentOptions, s
       return net.gateway;
     },
   });
-  const server = new KubeletServer(kubelet, options.tls);
+  const server = new KubeletServer(kubelet, options.tls, new KubeletAuth({ client: clients.kubelet, nodeName, log: options.log }));
   await kubelet.start(signal);
   // Pods run without Services rather than not at all: a networking failure is reported, not fatal.
   const network = await startNodeNetworking(clients, kubelet, options, signal).catch((err) => {

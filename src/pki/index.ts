@@ -1,6 +1,6 @@
 export {
   ensurePki, adminKubeconfig, selfSignedCertificate, joinToken, caFingerprint, parseJoinToken,
-  kubeletServingRequest, describeRequest, type Pki,
+  kubeletServingRequest, describeRequest, KUBELET_CLIENT_USER, type Pki,
 } from "./pki.js";
 export { issueClientCertificate, clientCertificateRequest, kubeletClientRequest } from "./client-certificate.js";
 export { NODE_COMPONENT_USERS, isNodeComponentUser, type NodeComponent } from "./node-components.js";

@@ -1,7 +1,8 @@
 /**
  * The cluster's certificates: a CA made on first start in the data directory,
- * a serving certificate for the addresses served, and the admin's client
- * certificate (CN admin, O system:masters). Existing files are reused, so a
+ * a serving certificate for the addresses served, the admin's client
+ * certificate (CN admin, O system:masters) and the API server's client
+ * certificate for kubelets (CN kube-apiserver-kubelet-client). Existing files are reused, so a
  * restarted server keeps its identity and old kubeconfigs keep working.
  */
 import { createHash, webcrypto, randomBytes } from "node:crypto";
@@ -17,12 +18,24 @@ x509.cryptoProvider.set(crypto);
 const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 const YEAR = 365 * 24 * 3600 * 1000;
 
+/** The user the API server is to the kubelets (kubeadm's apiserver-kubelet-client certificate). */
+export const KUBELET_CLIENT_USER = "kube-apiserver-kubelet-client";
+
 export interface Pki {
   caCert: string;
   serverCert: string;
   serverKey: string;
   adminCert: string;
   adminKey: string;
+  /**
+   * What the API server shows the kubelets it calls (logs, exec, attach,
+   * port-forward, node proxy, stats): `CN=kube-apiserver-kubelet-client` as
+   * kubeadm names it, without kubeadm's cluster-admin group: the kubelets
+   * authorize it by SubjectAccessReview, and RBAC gives it
+   * system:kubelet-api-admin only (bootstrap policy).
+   */
+  kubeletClientCert: string;
+  kubeletClientKey: string;
   /** Bearer token accepted for the admin, also written to the data directory. */
   adminToken: string;
   /** Signs a PKCS#10 request as the cluster CA (the CSR signer's job): a client or serving certificate for a year, or less if asked. */
@@ -216,6 +229,11 @@ export async function ensurePki(dir: string, extraSans: string[] = []): Promise<
     writeFileSync(file("admin.key"), a.key, { mode: 0o600 });
     writeFileSync(file("admin.crt"), a.cert);
   }
+  if (!existsSync(file("apiserver-kubelet-client.crt")) || !existsSync(file("apiserver-kubelet-client.key"))) {
+    const k = await issue(ca, `CN=${KUBELET_CLIENT_USER}`, "client");
+    writeFileSync(file("apiserver-kubelet-client.key"), k.key, { mode: 0o600 });
+    writeFileSync(file("apiserver-kubelet-client.crt"), k.cert);
+  }
   if (!existsSync(file("admin.token"))) writeFileSync(file("admin.token"), randomBytes(24).toString("hex") + "\n", { mode: 0o600 });
   return {
     caCert: caCertPem,
@@ -223,6 +241,8 @@ export async function ensurePki(dir: string, extraSans: string[] = []): Promise<
     serverKey: readFileSync(file("serving.key"), "utf8"),
     adminCert: readFileSync(file("admin.crt"), "utf8"),
     adminKey: readFileSync(file("admin.key"), "utf8"),
+    kubeletClientCert: readFileSync(file("apiserver-kubelet-client.crt"), "utf8"),
+    kubeletClientKey: readFileSync(file("apiserver-kubelet-client.key"), "utf8"),
     adminToken: readFileSync(file("admin.token"), "utf8").trim(),
     sign: (csrPem, usage, expirationSeconds) => signRequest(ca, csrPem, usage, expirationSeconds),
     serviceAccountKey: ensureServiceAccountKey(dir),

@@ -23,7 +23,7 @@ export interface ApiProxyOptions {
   /** Reads a core/v1 object as stored; throws a NotFound ApiError for a missing one. */
   get(resource: "pods" | "services" | "endpoints" | "nodes", namespace: string | undefined, name: string): Promise<unknown>;
   /** The API server's client certificate for kubelets (the admin's, as upstream's kubelet client is in system:masters), and the CA their serving certificates come from. */
-  pki: Pick<Pki, "caCert" | "adminCert" | "adminKey">;
+  pki: Pick<Pki, "caCert" | "kubeletClientCert" | "kubeletClientKey">;
 }
 
 /** Whether a request is for a proxy subresource (and not, say, a watch of one, which upstream does not serve). */
@@ -84,12 +84,12 @@ export class ApiProxy {
     return { location, path: backendPath(info, rawPath), rawQuery, pathPrepend: pathPrepend(info), tls: this.tls(location) };
   }
 
-  /** A kubelet is dialled with the API server's client certificate; any other https backend without verification, as upstream's proxy transport. */
+  /** A kubelet is dialled with the API server's kubelet client certificate; any other https backend without verification, as upstream's proxy transport. */
   private tls(location: ProxyLocation): ConnectionOptions {
     if (location.scheme !== "https") return {};
     if (!location.kubelet) return { rejectUnauthorized: false };
-    const { caCert, adminCert, adminKey } = this.options.pki;
+    const { caCert, kubeletClientCert, kubeletClientKey } = this.options.pki;
     // The kubelet's certificate comes from the cluster CA; its names need not include the node address.
-    return { ca: caCert, cert: adminCert, key: adminKey, checkServerIdentity: () => undefined };
+    return { ca: caCert, cert: kubeletClientCert, key: kubeletClientKey, checkServerIdentity: () => undefined };
   }
 }

@@ -9,7 +9,7 @@
  * the reconciler it may add to them at each start.
  */
 import type { ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, Subject } from "kubernetes-types/rbac/v1.js";
-import { NODE_COMPONENT_USERS } from "../../../pki/index.js";
+import { KUBELET_CLIENT_USER, NODE_COMPONENT_USERS } from "../../../pki/index.js";
 
 export const BOOTSTRAPPING_LABEL = "kubernetes.io/bootstrapping";
 export const BOOTSTRAPPING_VALUE = "rbac-defaults";
@@ -501,6 +501,9 @@ export function bootstrapClusterRoleBindings(): ClusterRoleBinding[] {
     }),
     clusterRoleBinding(SKIFF_CONTROLLER_USER, SKIFF_CONTROLLER_USER, [user(SKIFF_CONTROLLER_USER)]),
     clusterRoleBinding(NODE_COMPONENT_USERS.dns, NODE_COMPONENT_USERS.dns, [user(NODE_COMPONENT_USERS.dns)]),
+    // The API server's calls to kubelets (logs, exec, attach, port-forward, node proxy, stats), which the
+    // kubelets authorize by SubjectAccessReview: upstream's role for it, bound as k3s binds its own.
+    clusterRoleBinding("kube-apiserver-kubelet-admin", "system:kubelet-api-admin", [user(KUBELET_CLIENT_USER)]),
     // TLS bootstrapping, as kubeadm binds it: bootstrap tokens may ask for a node client certificate, which is
     // approved for them, and nodes may renew their own.
     clusterRoleBinding("kubeadm:kubelet-bootstrap", "system:node-bootstrapper", [group("system:bootstrappers")]),
