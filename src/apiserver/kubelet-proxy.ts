@@ -14,13 +14,21 @@ import { ApiError } from "../api/errors.js";
 import { refuseUpgrade } from "../api/upgrade-refusal.js";
 import { forwardUpgrade } from "../api/upgrade-forward.js";
 import type { Pki } from "../pki/index.js";
+import type { Node, Pod } from "kubernetes-types/core/v1.js";
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- pods and nodes as stored
+/** A node's `/stats/summary` as its kubelet sends it (the kubelet's stats/summary.ts), read by resource-metrics. */
+type Summary = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- another component's JSON, read by field
 
 /** pods/log's WebSocket subprotocols (a client may also name none: binary). */
 const LOG_PROTOCOLS = ["binary.k8s.io", "base64.binary.k8s.io"];
 
-export interface KubeletTarget { host: string; port: number; pod: Obj }
+export interface KubeletTarget { host: string; port: number; pod: Pod }
+
+/** How the proxy reads a pod or a node from storage. */
+export interface KubeletLookup {
+  (kind: "pods", namespace: string, name: string): Promise<Pod>;
+  (kind: "nodes", namespace: undefined, name: string): Promise<Node>;
+}
 
 export class KubeletProxy {
   private readonly wss = new WebSocketServer({
@@ -33,7 +41,7 @@ export class KubeletProxy {
     handleProtocols: (offered) => [...offered].find((p) => LOG_PROTOCOLS.includes(p)) ?? false,
   });
 
-  constructor(private readonly pki: Pki, private readonly lookup: (kind: "pods" | "nodes", namespace: string | undefined, name: string) => Promise<Obj>) {}
+  constructor(private readonly pki: Pki, private readonly lookup: KubeletLookup) {}
 
   async target(namespace: string, podName: string): Promise<KubeletTarget> {
     const pod = await this.lookup("pods", namespace, podName);
@@ -44,12 +52,12 @@ export class KubeletProxy {
   }
 
   /** The node's kubelet summary (`/stats/summary`); fails for a node without a kubelet. */
-  async summary(node: Obj): Promise<Obj> {
-    const res = await this.call({ ...kubeletOf(node, node.metadata?.name), pod: {} }, "GET", "/stats/summary");
+  async summary(node: Node): Promise<Summary> {
+    const res = await this.call({ ...kubeletOf(node, node.metadata?.name ?? ""), pod: {} }, "GET", "/stats/summary");
     const chunks: Buffer[] = [];
     for await (const c of res) chunks.push(c as Buffer);
     if (res.statusCode !== 200) throw new ApiError(503, "ServiceUnavailable", `kubelet answered ${res.statusCode}`);
-    return JSON.parse(Buffer.concat(chunks).toString()) as Obj;
+    return JSON.parse(Buffer.concat(chunks).toString()) as Summary;
   }
 
   /**
@@ -61,11 +69,11 @@ export class KubeletProxy {
     return { ca: this.pki.caCert, cert: this.pki.kubeletClientCert, key: this.pki.kubeletClientKey };
   }
 
-  static containerName(pod: Obj, asked: string | null): string {
+  static containerName(pod: Pod, asked: string | null): string {
     if (asked) return asked;
-    const names: string[] = (pod.spec?.containers ?? []).map((c: Obj) => c.name);
+    const names = (pod.spec?.containers ?? []).map((c) => c.name);
     if (names.length === 1) return names[0]!;
-    throw new ApiError(400, "BadRequest", `a container name must be specified for pod ${pod.metadata.name}, choose one of: [${names.join(" ")}]`);
+    throw new ApiError(400, "BadRequest", `a container name must be specified for pod ${pod.metadata?.name}, choose one of: [${names.join(" ")}]`);
   }
 
   private call(t: KubeletTarget, method: string, path: string): Promise<IncomingMessage> {
@@ -235,8 +243,8 @@ function refuseWithStatus(socket: Duplex, err: unknown): void {
 }
 
 /** Where a node's kubelet listens: its InternalIP and the port in daemonEndpoints. */
-function kubeletOf(node: Obj | undefined, nodeName: string): { host: string; port: number } {
-  const host = node?.status?.addresses?.find((a: Obj) => a.type === "InternalIP")?.address;
+function kubeletOf(node: Node | undefined, nodeName: string): { host: string; port: number } {
+  const host = node?.status?.addresses?.find((a) => a.type === "InternalIP")?.address;
   const port = node?.status?.daemonEndpoints?.kubeletEndpoint?.Port;
   if (!host || !port) throw new ApiError(503, "ServiceUnavailable", `no kubelet serves node "${nodeName}" (simulated nodes have none): pods/log, exec, attach, port-forward and metrics need a node with a kubelet`);
   return { host, port };
