@@ -79,6 +79,12 @@ describe("the kubelet API's authentication and authorization", { skip: existsSyn
     assert.deepEqual(await kubelet("/pods", { cert: readFileSync(cert, "utf8"), key: readFileSync(key, "utf8") }), { code: 401, body: "Unauthorized" });
   });
 
+  it("answers 401 to a certificate of the cluster CA that is not for client authentication", async () => {
+    // The API server's serving certificate (CN=kube-apiserver, server auth only), as upstream's x509 authenticator refuses it.
+    const serving = { cert: readFileSync(join(server.dataDir, "tls", "serving.crt"), "utf8"), key: readFileSync(join(server.dataDir, "tls", "serving.key"), "utf8") };
+    assert.deepEqual(await kubelet("/pods", serving), { code: 401, body: "Unauthorized" });
+  });
+
   it("refuses a user without RBAC on the node with upstream's Forbidden message", async () => {
     assert.deepEqual(await kubelet("/pods", user("kate")), { code: 403, body: "Forbidden (user=kate, verb=get, resource=nodes, subresource=proxy)" });
     assert.deepEqual(await kubelet("/stats/summary", user("kate")), { code: 403, body: "Forbidden (user=kate, verb=get, resource=nodes, subresource=stats)" });
