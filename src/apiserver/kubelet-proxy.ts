@@ -90,11 +90,26 @@ export class KubeletProxy {
     });
   }
 
-  private async errorFrom(res: IncomingMessage): Promise<ApiError> {
+  /**
+   * The kubelet's refusal as the client's error. The kubelet's own refusals
+   * of the call (401, 403, 5xx) are passed on as upstream's
+   * GenericHttpResponseChecker words them, naming the subresource and pod:
+   * `Forbidden (user=kube-apiserver-kubelet-client, verb=get, resource=nodes,
+   * subresource=proxy) ( pods/log web)`. What it says of the pod or
+   * container (404, 400) is the message as it stands.
+   */
+  private async errorFrom(res: IncomingMessage, subresource: string, podName: string): Promise<ApiError> {
     const chunks: Buffer[] = [];
     for await (const c of res) chunks.push(c as Buffer);
     const text = Buffer.concat(chunks).toString().trim();
-    return new ApiError(res.statusCode === 404 ? 404 : 400, res.statusCode === 404 ? "NotFound" : "BadRequest", text || `kubelet answered ${res.statusCode}`);
+    const code = res.statusCode ?? 500;
+    const details = { name: podName, kind: `pods/${subresource}` };
+    const about = ` ( pods/${subresource} ${podName})`;
+    if (code === 401) return new ApiError(401, "Unauthorized", `the server has asked for the client to provide credentials${about}`, details);
+    if (code === 403) return new ApiError(403, "Forbidden", `${text}${about}`, details);
+    if (code === 500) return new ApiError(500, "InternalError", `Internal error occurred: ${text}`, { causes: [{ message: text }] });
+    if (code > 500) return new ApiError(code, "InternalError", `an error on the server (${JSON.stringify(text)}) has prevented the request from succeeding${about}`, details);
+    return new ApiError(code === 404 ? 404 : 400, code === 404 ? "NotFound" : "BadRequest", text || `kubelet answered ${code}`);
   }
 
   /** The container's log from its kubelet, once the kubelet has answered 200. */
@@ -104,7 +119,7 @@ export class KubeletProxy {
     const q = new URLSearchParams();
     for (const k of ["follow", "tailLines", "timestamps", "sinceSeconds", "sinceTime", "previous", "limitBytes"]) if (query.has(k)) q.set(k, query.get(k)!);
     const res = await this.call(t, "GET", `/containerLogs/${encodeURIComponent(namespace)}/${encodeURIComponent(podName)}/${encodeURIComponent(container)}?${q}`);
-    if (res.statusCode !== 200) throw await this.errorFrom(res);
+    if (res.statusCode !== 200) throw await this.errorFrom(res, "log", podName);
     return res;
   }
 
@@ -217,7 +232,7 @@ export class KubeletProxy {
     const ws = new WebSocket(url, protocol ? [protocol] : [], { ...this.credentials(), checkServerIdentity: (() => undefined) as unknown as () => boolean });
     return new Promise((resolve, reject) => {
       ws.once("open", () => resolve(ws));
-      ws.once("unexpected-response", (_req, res) => void this.errorFrom(res).then(reject));
+      ws.once("unexpected-response", (_req, res) => void this.errorFrom(res, kind, podName).then(reject));
       ws.once("error", (err) => reject(new ApiError(503, "ServiceUnavailable", `error dialing the kubelet at ${t.host}:${t.port}: ${err.message}`)));
     });
   }
