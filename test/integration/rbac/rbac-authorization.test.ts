@@ -64,7 +64,10 @@ describe("RBAC on a shared store", () => {
       }
       const can = (who: string, verb: string, resource: string, apiGroup = "") =>
         rbac.authorizer.authorize({ ...attrs(who, ["system:authenticated"], verb, resource, "default"), apiGroup }).decision === "Allow";
-      await eventually(() => can("viewer", "list", "pods") && can("editor", "create", "deployments", "apps") && can("adminer", "create", "rolebindings", "rbac.authorization.k8s.io"));
+      // admin aggregates edit, which aggregates view: each level is filled after the one below it, so
+      // the wait is for the whole chain (admin's own pieces can arrive before edit's rules do).
+      await eventually(() => can("viewer", "list", "pods") && can("editor", "create", "deployments", "apps") && can("editor", "list", "pods") &&
+        can("adminer", "create", "rolebindings", "rbac.authorization.k8s.io") && can("adminer", "list", "pods"));
       assert.equal(can("viewer", "get", "secrets"), false, "view does not read secrets");
       assert.equal(can("viewer", "create", "pods"), false);
       assert.equal(can("editor", "get", "secrets"), true);
