@@ -19,6 +19,7 @@ import { SimNodes } from "../kubelet/runtime/sim/sim-nodes.js";
 import { Scheduler } from "../scheduler/scheduler.js";
 import { encryptStore, ensureSecretsEncryptionConfig, openStore } from "../storage/index.js";
 import { builtinResources } from "../api/resources.js";
+import { autoscalerFlags, autoscalerOptions, autoscalerUsage } from "./autoscaler-flags.js";
 
 export const serverUsage = `Usage: skiff server [flags]
 
@@ -31,7 +32,7 @@ Flags:
   --sim-nodes N                register N simulated nodes that run pods without running anything (default 0)
   --disable-controllers        run the API server alone, without scheduler and controllers
   --node-monitor-grace-period S  seconds a node may go without renewing its Lease before it is Unknown (default 40)
-  --runtime auto|cri|process|none  the local node's container runtime (default auto: cri where containerd and root
+${autoscalerUsage}  --runtime auto|cri|process|none  the local node's container runtime (default auto: cri where containerd and root
                                are available, else process: containers as host processes)
   --node-name NAME             the local node's name (default the host name)
   --kubelet-port N             the kubelet's HTTPS port on the node address (default 10250; 0 picks a free one)
@@ -73,6 +74,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
       "sim-nodes": { type: "string", default: "0" },
       "disable-controllers": { type: "boolean", default: false },
       "node-monitor-grace-period": { type: "string", default: "40" },
+      ...autoscalerFlags,
       runtime: { type: "string", default: "auto" },
       "node-name": { type: "string" },
       "kubelet-port": { type: "string", default: "10250" },
@@ -98,6 +100,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     process.stdout.write(serverUsage);
     return 0;
   }
+  const horizontalPodAutoscaler = autoscalerOptions(values);
   const dataDir = resolve(values["data-dir"]!);
   mkdirSync(dataDir, { recursive: true });
   const bind = values["bind-address"]!;
@@ -148,6 +151,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
         signer: pki.sign,
         rootCaPem: pki.caCert,
         serviceAccountKey: pki.serviceAccountKey,
+        horizontalPodAutoscaler,
       }).start(leading);
     }, componentLog("controller-manager"));
     void runElected(schedulerClient, "kube-scheduler", election, components.signal, (leading) => {
