@@ -71,6 +71,21 @@ describe("HorizontalPodAutoscaler on simulated nodes", () => {
     assert.equal(v1.status.currentCPUUtilizationPercentage, 10);
   });
 
+  it("scales a custom resource through its scale subresource", async () => {
+    await kubectl.ok(["apply", "-f", join(here, "custom-resource.yaml")]);
+    await kubectl.ok(["wait", "--for=condition=Established", "crd/workers.example.com", "--timeout=30s"]);
+    await eventually(async () => (await kubectl.run(["get", "workers"])).code === 0, 30_000, 500);
+    await kubectl.ok(["apply", "-f", join(here, "workers.yaml")]);
+    await kubectl.ok(["patch", "worker", "queue", "--subresource=status", "--type=merge", "-p", JSON.stringify({ status: { replicas: 2, selector: "worker=queue" } })]);
+    await kubectl.ok(["wait", "--for=condition=Ready", "pod/queue-0", "pod/queue-1", "--timeout=60s"]);
+    // Each pod uses twice its request, four times the target: 2 pods × 4 = 8 asked, at most twice the count (or 4) per step.
+    await kubectl.ok(["annotate", "pods", "-l", "worker=queue", "skiff.dev/simulated-cpu-usage=200m"]);
+    const scaled = await until(["describe", "hpa", "queue"], /New size: 8; reason: cpu resource utilization \(percentage of request\) above target/);
+    assert.match(scaled, /New size: 4; reason: cpu resource utilization \(percentage of request\) above target/);
+    assert.match(scaled, /Reference:\s+Worker\/queue/);
+    assert.equal((await json(["get", "worker", "queue"])).spec.replicas, 8);
+  });
+
   it("says why it cannot scale: no requests, no custom metrics API", async () => {
     await kubectl.ok(["apply", "-f", join(here, "other-metrics.yaml")]);
     // Once the pod has a sample, what is missing is its request.
