@@ -101,6 +101,15 @@ describe("HorizontalPodAutoscaler on simulated nodes", () => {
     assert.deepEqual(hpa.spec.behavior.scaleUp, { stabilizationWindowSeconds: 0, selectPolicy: "Max", policies: [{ type: "Pods", value: 4, periodSeconds: 15 }, { type: "Percent", value: 100, periodSeconds: 15 }] });
     assert.deepEqual(hpa.spec.behavior.scaleDown, { selectPolicy: "Max", policies: [{ type: "Pods", value: 1, periodSeconds: 60 }] });
     assert.equal(await replicas("plain"), 1);
+
+    await kubectl.ok(["autoscale", "deployment/plain", "--name=missing-target", "--max=3", "--cpu-percent=50", "--dry-run=client", "-o", "json"]).then((text) => {
+      const hpa = JSON.parse(text);
+      hpa.spec.scaleTargetRef.name = "gone";
+      return kubectl.ok(["create", "-f", "-"], { input: JSON.stringify(hpa) });
+    });
+    const missing = await until(["describe", "hpa", "missing-target"], /AbleToScale\s+False\s+FailedGetScale/);
+    assert.match(missing, /the HPA controller was unable to get the target's current scale: deployments.apps "gone" not found/);
+    assert.match(missing, /Warning\s+FailedGetScale\s+.*deployments.apps "gone" not found/);
   });
 
   it("refuses an autoscaler that would scale to zero or has no room, with the fields at fault", async () => {
