@@ -69,6 +69,14 @@ describe("HorizontalPodAutoscaler on simulated nodes", () => {
     const v1 = JSON.parse(await kubectl.ok(["get", "--raw", "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/web"]));
     assert.equal(v1.spec.targetCPUUtilizationPercentage, 50);
     assert.equal(v1.status.currentCPUUtilizationPercentage, 10);
+
+    // Scaled past its bounds by hand, the target comes back within them; scaled to zero, it is left alone.
+    await kubectl.ok(["scale", "deployment/web", "--replicas=7"]);
+    await until(["describe", "hpa", "web"], /New size: 5; reason: Current number of replicas above Spec.MaxReplicas/);
+    await kubectl.ok(["scale", "deployment/web", "--replicas=0"]);
+    const disabled = await until(["describe", "hpa", "web"], /ScalingActive\s+False\s+ScalingDisabled\s+scaling is disabled since the replica count of the target is zero/);
+    assert.match(disabled, /Deployment pods:\s+0 current \/ 0 desired/);
+    assert.equal(await replicas("web"), 0);
   });
 
   it("scales a custom resource through its scale subresource", async () => {
