@@ -41,6 +41,7 @@ const nowTime = () => rfc3339();
 
 export class SimNodes {
   readonly names: string[];
+  private readonly nameSet: Set<string>;
   private readonly informers: InformerFactory;
   private pods!: Informer<Pod>;
   private readonly handled = new Set<string>();
@@ -56,6 +57,7 @@ export class SimNodes {
   constructor(private readonly client: Client, private readonly options: SimNodesOptions) {
     const prefix = options.prefix ?? "sim-node";
     this.names = Array.from({ length: options.count }, (_, i) => `${prefix}-${i}`);
+    this.nameSet = new Set(this.names);
     this.informers = new InformerFactory(client);
   }
 
@@ -128,7 +130,7 @@ export class SimNodes {
 
   /** A node's usage summary, or undefined for a node that is not one of these. */
   private summary(node: string): ReturnType<typeof nodeSummary> | undefined {
-    if (!this.names.includes(node)) return undefined;
+    if (!this.nameSet.has(node)) return undefined;
     const memory = parseQuantity(this.options.memory ?? "256Gi");
     const usage = { fraction: this.options.usage?.fraction ?? 0.1, noise: this.options.usage?.noise ?? 0.1, random: this.options.usage?.random };
     return nodeSummary(node, this.startTime, memory, [...(this.running.get(node)?.values() ?? [])] as CorePod[], usage, Date.now());
