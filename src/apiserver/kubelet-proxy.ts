@@ -5,6 +5,7 @@
  * (see api/exec-streams), by SPDY spliced to it; port forwarding spliced.
  */
 import { request, type RequestOptions } from "node:https";
+import { isIP } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
@@ -22,7 +23,7 @@ type Summary = Record<string, any>; // eslint-disable-line @typescript-eslint/no
 /** pods/log's WebSocket subprotocols (a client may also name none: binary). */
 const LOG_PROTOCOLS = ["binary.k8s.io", "base64.binary.k8s.io"];
 
-export interface KubeletTarget { host: string; port: number; pod: Pod }
+export interface KubeletTarget { host: string; port: number; pod: Pod; nodeName?: string }
 
 /** How the proxy reads a pod or a node from storage. */
 export interface KubeletLookup {
@@ -48,6 +49,8 @@ export class KubeletProxy {
     const nodeName = pod.spec?.nodeName;
     if (!nodeName) throw new ApiError(400, "BadRequest", `pod ${podName} does not have a host assigned`);
     const node = await this.lookup("nodes", undefined, nodeName).catch(() => undefined);
+    // A simulated node's endpoint serves usage summaries only: its pods have no logs, nothing to exec into.
+    if (isSimulated(node)) throw new ApiError(503, "ServiceUnavailable", `no kubelet serves node "${nodeName}" (simulated nodes have none): pods/log, exec, attach and port-forward need a node with a kubelet`);
     return { ...kubeletOf(node, nodeName), pod };
   }
 
@@ -79,6 +82,9 @@ export class KubeletProxy {
   private call(t: KubeletTarget, method: string, path: string): Promise<IncomingMessage> {
     const options: RequestOptions = {
       host: t.host, port: t.port, method, path,
+      // The node's name as the TLS server name (upstream dials a kubelet by its host name): one endpoint
+      // serving many simulated nodes tells them apart by it; a real kubelet ignores it.
+      ...(t.nodeName && !isIP(t.nodeName) ? { servername: t.nodeName } : {}),
       ...this.credentials(),
       // The kubelet's certificate comes from the cluster CA; its names need not include the node address.
       checkServerIdentity: () => undefined,
@@ -258,9 +264,14 @@ function refuseWithStatus(socket: Duplex, err: unknown): void {
 }
 
 /** Where a node's kubelet listens: its InternalIP and the port in daemonEndpoints. */
-function kubeletOf(node: Node | undefined, nodeName: string): { host: string; port: number } {
+/** Nodes that the simulator registered (their annotation says so). */
+function isSimulated(node: Node | undefined): boolean {
+  return node?.metadata?.annotations?.["skiff.dev/simulated"] === "true";
+}
+
+function kubeletOf(node: Node | undefined, nodeName: string): { host: string; port: number; nodeName: string } {
   const host = node?.status?.addresses?.find((a) => a.type === "InternalIP")?.address;
   const port = node?.status?.daemonEndpoints?.kubeletEndpoint?.Port;
   if (!host || !port) throw new ApiError(503, "ServiceUnavailable", `no kubelet serves node "${nodeName}" (simulated nodes have none): pods/log, exec, attach, port-forward and metrics need a node with a kubelet`);
-  return { host, port };
+  return { host, port, nodeName };
 }

@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { Client, LeaderElector, loadKubeconfig } from "../client/index.js";
 import { ControllerManager } from "../controllers/manager.js";
 import { Scheduler } from "../scheduler/scheduler.js";
+import { autoscalerFlags, autoscalerOptions, autoscalerUsage } from "./autoscaler-flags.js";
 
 export const componentUsage = `Usage: skiff controller-manager|scheduler --kubeconfig FILE [flags]
 
@@ -17,7 +18,7 @@ Flags:
   --leader-elect-retry-period S       seconds between attempts (default 2)
   --identity NAME                     this candidate's name in the Lease (default host name and a random suffix)
   --node-monitor-grace-period S       controller-manager: seconds before a silent node is Unknown (default 40)
-`;
+${autoscalerUsage}`;
 
 export function componentLog(component: string) {
   return (msg: string, fields: Record<string, unknown> = {}): void => {
@@ -55,6 +56,7 @@ export async function componentCommand(which: "controller-manager" | "scheduler"
       "leader-elect-retry-period": { type: "string", default: "2" },
       identity: { type: "string" },
       "node-monitor-grace-period": { type: "string", default: "40" },
+      ...autoscalerFlags,
       help: { type: "boolean", short: "h" },
     },
   });
@@ -68,12 +70,13 @@ export async function componentCommand(which: "controller-manager" | "scheduler"
   process.once("SIGINT", () => abort.abort());
   process.once("SIGTERM", () => abort.abort());
   const seconds = (k: keyof typeof values) => Number(values[k]) * 1000;
+  const horizontalPodAutoscaler = autoscalerOptions(values);
   await runElected(client, which === "scheduler" ? "kube-scheduler" : "kube-controller-manager", {
     elect: values["leader-elect"] !== "false", identity: values.identity,
     leaseMs: seconds("leader-elect-lease-duration"), renewMs: seconds("leader-elect-renew-deadline"), retryMs: seconds("leader-elect-retry-period"),
   }, abort.signal, (leading) => {
     if (which === "scheduler") new Scheduler(client, { log }).start(leading);
-    else new ControllerManager(client, { log, nodeMonitorGracePeriodMs: seconds("node-monitor-grace-period") }).start(leading);
+    else new ControllerManager(client, { log, nodeMonitorGracePeriodMs: seconds("node-monitor-grace-period"), horizontalPodAutoscaler }).start(leading);
   }, log);
   client.close();
   return 0;

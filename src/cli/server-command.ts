@@ -16,9 +16,11 @@ import { componentLog, runElected } from "./component-commands.js";
 import { ControllerManager } from "../controllers/manager.js";
 import { ServiceAccountCredentials } from "../controllers/service-account-credentials.js";
 import { SimNodes } from "../kubelet/runtime/sim/sim-nodes.js";
+import { simUsageOptions } from "./sim-command.js";
 import { Scheduler } from "../scheduler/scheduler.js";
 import { encryptStore, ensureSecretsEncryptionConfig, openStore } from "../storage/index.js";
 import { builtinResources } from "../api/resources.js";
+import { autoscalerFlags, autoscalerOptions, autoscalerUsage } from "./autoscaler-flags.js";
 
 export const serverUsage = `Usage: skiff server [flags]
 
@@ -29,9 +31,12 @@ Flags:
   --datastore-endpoint URL     http://host:2379 for etcd, sqlite://path for SQLite (default: SQLite in the data dir)
   --write-kubeconfig FILE      where to write the admin kubeconfig (default DATA_DIR/kubeconfig.yaml)
   --sim-nodes N                register N simulated nodes that run pods without running anything (default 0)
+  --sim-usage-fraction F       the share of its requests a simulated pod is reported to use (default 0.1;
+                               annotation skiff.dev/simulated-cpu-usage or -memory-usage overrides it per pod)
+  --sim-usage-noise F          how far a simulated sample strays from that, either way (default 0.1)
   --disable-controllers        run the API server alone, without scheduler and controllers
   --node-monitor-grace-period S  seconds a node may go without renewing its Lease before it is Unknown (default 40)
-  --runtime auto|cri|process|none  the local node's container runtime (default auto: cri where containerd and root
+${autoscalerUsage}  --runtime auto|cri|process|none  the local node's container runtime (default auto: cri where containerd and root
                                are available, else process: containers as host processes)
   --node-name NAME             the local node's name (default the host name)
   --kubelet-port N             the kubelet's HTTPS port on the node address (default 10250; 0 picks a free one)
@@ -71,8 +76,11 @@ export async function serverCommand(argv: string[]): Promise<number> {
       "datastore-endpoint": { type: "string" },
       "write-kubeconfig": { type: "string" },
       "sim-nodes": { type: "string", default: "0" },
+      "sim-usage-fraction": { type: "string", default: "0.1" },
+      "sim-usage-noise": { type: "string", default: "0.1" },
       "disable-controllers": { type: "boolean", default: false },
       "node-monitor-grace-period": { type: "string", default: "40" },
+      ...autoscalerFlags,
       runtime: { type: "string", default: "auto" },
       "node-name": { type: "string" },
       "kubelet-port": { type: "string", default: "10250" },
@@ -98,6 +106,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     process.stdout.write(serverUsage);
     return 0;
   }
+  const horizontalPodAutoscaler = autoscalerOptions(values);
   const dataDir = resolve(values["data-dir"]!);
   mkdirSync(dataDir, { recursive: true });
   const bind = values["bind-address"]!;
@@ -148,6 +157,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
         signer: pki.sign,
         rootCaPem: pki.caCert,
         serviceAccountKey: pki.serviceAccountKey,
+        horizontalPodAutoscaler,
       }).start(leading);
     }, componentLog("controller-manager"));
     void runElected(schedulerClient, "kube-scheduler", election, components.signal, (leading) => {
@@ -155,7 +165,12 @@ export async function serverCommand(argv: string[]): Promise<number> {
     }, componentLog("scheduler"));
     const simCount = Number(values["sim-nodes"]);
     // Simulated nodes stand for many kubelets at once; like KWOK they act with the admin's credentials.
-    if (simCount > 0) await new SimNodes(new Client(loadKubeconfig(kubeconfig)), { count: simCount, log: componentLog("sim") }).start(components.signal);
+    if (simCount > 0) await new SimNodes(new Client(loadKubeconfig(kubeconfig)), {
+      count: simCount, log: componentLog("sim"),
+      // They answer /stats/summary on loopback with the server's certificate, as the local kubelet does.
+      statsTls: { caCert: pki.caCert, serverCert: pki.serverCert, serverKey: pki.serverKey },
+      usage: simUsageOptions(values["sim-usage-fraction"]!, values["sim-usage-noise"]!),
+    }).start(components.signal);
     log("components started", { controllers: true, scheduler: true, simNodes: simCount });
   }
   const runtime = values.runtime as RuntimeChoice;

@@ -29,6 +29,7 @@ import type { ServiceAccountKey } from "../pki/index.js";
 import { ClusterRoleAggregationController } from "./clusterroleaggregation/clusterrole-aggregation-controller.js";
 import { PvcProtectionController } from "./pvcprotection/pvc-protection-controller.js";
 import { PvProtectionController } from "./pvprotection/pv-protection-controller.js";
+import { HorizontalController, type HorizontalControllerOptions } from "./podautoscaler/horizontal-controller.js";
 
 /**
  * The service account each controller acts as, named as upstream's (its
@@ -44,6 +45,7 @@ export const CONTROLLER_SERVICE_ACCOUNTS: Record<string, string> = {
   "local-path-provisioner": "local-path-provisioner", "clusterrole-aggregation": "clusterrole-aggregation-controller",
   "root-ca-cert-publisher": "root-ca-cert-publisher", tokencleaner: "token-cleaner",
   "pvc-protection": "pvc-protection-controller", "pv-protection": "pv-protection-controller",
+  horizontalpodautoscaling: "horizontal-pod-autoscaler",
   // Upstream's tokens controller writes token Secrets with the manager's own identity (its role allows just that).
   "serviceaccount-token": "",
 };
@@ -58,10 +60,13 @@ export interface ControllerOptions {
   rootCaPem?: string;
   /** The service-account signing key; given, the tokens controller fills kubernetes.io/service-account-token Secrets. */
   serviceAccountKey?: ServiceAccountKey;
+  /** The --horizontal-pod-autoscaler-* flags. */
+  horizontalPodAutoscaler?: HorizontalControllerOptions;
 }
 
 export function defaultControllers(options: ControllerOptions = {}): Controller[] {
   return [new NodeIpamController(), new NodeLifecycleController({ gracePeriodMs: options.nodeMonitorGracePeriodMs }), new PodGCController(), new NamespaceController(), new ServiceAccountController(), new GarbageCollector(), new ReplicaSetController(), new ReplicaSetController(replicationControllerKind), new DeploymentController(), new JobController(), new CronJobController(), new EndpointsController(), new StatefulSetController(), new DaemonSetController(), new DisruptionController(), new ResourceQuotaController(), new TokenCleaner(), new ClusterRoleAggregationController(), new PvcProtectionController(), new PvProtectionController(),
+    new HorizontalController(options.horizontalPodAutoscaler),
     ...(options.localStorageDir ? [new LocalPathProvisioner(options.localStorageDir)] : []),
     ...(options.signer ? [new CsrApprover(), new CsrSigner(options.signer)] : []),
     ...(options.rootCaPem ? [new RootCaCertPublisher(options.rootCaPem)] : []),

@@ -53,6 +53,11 @@ function portNumber(port: string): number | undefined {
 
 const unavailable = (message: string) => new ApiError(503, "ServiceUnavailable", message);
 
+/** A simulated node may serve usage summaries, never what a proxied request would reach. */
+function isSimulatedNode(node: Node): boolean {
+  return node.metadata?.annotations?.["skiff.dev/simulated"] === "true";
+}
+
 function kubeletPortOf(node: Node): number | undefined {
   return node.status?.daemonEndpoints?.kubeletEndpoint?.Port || undefined;
 }
@@ -133,7 +138,7 @@ export class ProxyLocations {
     if (!host) throw unavailable(`no preferred addresses found; known addresses: [${addresses.map((a) => `{${a.type} ${a.address}}`).join(" ")}]`);
     const kubeletPort = kubeletPortOf(node);
     // A node without a kubelet (a simulated one) has an address where nothing, on this machine or any, answers.
-    if (!kubeletPort) throw unavailable(`no kubelet serves node "${name}" (simulated nodes have none)`);
+    if (!kubeletPort || isSimulatedNode(node)) throw unavailable(`no kubelet serves node "${name}" (simulated nodes have none)`);
     const toKubelet = !port || port === String(kubeletPort);
     const ownLoopback = toKubelet && isLoopback(host) && name === this.loopbackNode;
     if (!isProxyableIP(host) && !ownLoopback) throw badRequest(ADDRESS_NOT_ALLOWED);
@@ -161,7 +166,7 @@ export class ProxyLocations {
   private async simulated(pod: Pod): Promise<boolean> {
     if (!pod.spec?.nodeName) return false;
     const node = await this.objects.node(pod.spec.nodeName).catch((err) => { if (isNotFound(err)) return undefined; throw err; });
-    return Boolean(node && !kubeletPortOf(node));
+    return Boolean(node && (!kubeletPortOf(node) || isSimulatedNode(node)));
   }
 
   /** A simulated pod's address is made up: nothing answers there, and its packets must not leave the machine. */

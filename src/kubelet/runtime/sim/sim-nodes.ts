@@ -4,12 +4,18 @@
  * their lifecycle without running anything: Running and Ready with a pod IP
  * of the node's pod CIDR that no other pod of the node holds (pod-ip-allocator.ts),
  * deletion honoured, and pods whose restartPolicy is not Always finished with
- * success after a while.
+ * success after a while. Given TLS material, they also answer the kubelet's
+ * `/stats/summary` (sim-stats-server.ts) with synthetic usage (sim-usage.ts),
+ * so that metrics.k8s.io, `kubectl top` and the HPA see them.
  */
 import { EventRecorder, InformerFactory, Resources, retryOnConflict, type Client, type Informer, type KubeObject } from "../../../client/index.js";
 import { rfc3339 } from "../../../api/time.js";
 import { renewNodeLease } from "../../node-lease.js";
+import type { Pod as CorePod } from "kubernetes-types/core/v1.js";
+import { parseQuantity } from "../../../api/quantity.js";
 import { PodIPAllocator } from "./pod-ip-allocator.js";
+import { nodeSummary, type SimUsageOptions } from "./sim-usage.js";
+import { SimStatsServer, type SimStatsTls } from "./sim-stats-server.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- pods are free-form JSON here
 type Pod = KubeObject & Json;
@@ -22,6 +28,12 @@ export interface SimNodesOptions {
   cpu?: string;
   memory?: string;
   pods?: number;
+  /** The cluster CA and a serving certificate from it: with them the nodes serve /stats/summary on loopback. */
+  statsTls?: SimStatsTls;
+  /** Where that endpoint listens, and so the nodes' InternalIP (default 127.0.0.1). */
+  statsAddress?: string;
+  /** The synthetic usage: a fraction of the requests (default 0.1) with noise (default 0.1). */
+  usage?: Partial<SimUsageOptions>;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -29,21 +41,29 @@ const nowTime = () => rfc3339();
 
 export class SimNodes {
   readonly names: string[];
+  private readonly nameSet: Set<string>;
   private readonly informers: InformerFactory;
   private pods!: Informer<Pod>;
   private readonly handled = new Set<string>();
   /** node -> the addresses of its pods */
   private readonly allocators = new Map<string, PodIPAllocator>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** node -> its running pods by uid, for the usage summaries. */
+  private readonly running = new Map<string, Map<string, Pod>>();
+  private stats?: SimStatsServer;
+  private readonly startTime = nowTime();
   ready!: Promise<void>;
 
   constructor(private readonly client: Client, private readonly options: SimNodesOptions) {
     const prefix = options.prefix ?? "sim-node";
     this.names = Array.from({ length: options.count }, (_, i) => `${prefix}-${i}`);
+    this.nameSet = new Set(this.names);
     this.informers = new InformerFactory(client);
   }
 
-  private nodeObject(name: string, podCIDR: string, nodeIP: string): Json {
+  private nodeObject(name: string, podCIDR: string, gateway: string): Json {
+    // With a stats endpoint the node's address is where it listens, as KWOK points nodes at its controller.
+    const nodeIP = this.stats ? this.options.statsAddress ?? "127.0.0.1" : gateway;
     const capacity = { cpu: this.options.cpu ?? "32", memory: this.options.memory ?? "256Gi", pods: String(this.options.pods ?? 110), "ephemeral-storage": "100Gi" };
     const t = nowTime();
     return {
@@ -58,6 +78,7 @@ export class SimNodes {
           { type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status (simulated)", lastHeartbeatTime: t, lastTransitionTime: t },
         ],
         addresses: [{ type: "InternalIP", address: nodeIP }, { type: "Hostname", address: name }],
+        ...(this.stats ? { daemonEndpoints: { kubeletEndpoint: { Port: this.stats.port } } } : {}),
         nodeInfo: { kubeletVersion: "v1.32.0-skiff", kubeProxyVersion: "", operatingSystem: "linux", architecture: "amd64", osImage: "simulated", kernelVersion: "simulated", containerRuntimeVersion: "sim://0.1", machineID: "", systemUUID: "", bootID: "" },
       },
     };
@@ -107,7 +128,34 @@ export class SimNodes {
   }
 
 
+  /** A node's usage summary, or undefined for a node that is not one of these. */
+  private summary(node: string): ReturnType<typeof nodeSummary> | undefined {
+    if (!this.nameSet.has(node)) return undefined;
+    const memory = parseQuantity(this.options.memory ?? "256Gi");
+    const usage = { fraction: this.options.usage?.fraction ?? 0.1, noise: this.options.usage?.noise ?? 0.1, random: this.options.usage?.random };
+    return nodeSummary(node, this.startTime, memory, [...(this.running.get(node)?.values() ?? [])] as CorePod[], usage, Date.now());
+  }
+
+  /** Keeps the index of running pods: a pod counts from when it runs until it finishes or goes. */
+  private track(p: Pod, gone = false): void {
+    const node = p.spec?.nodeName as string | undefined;
+    if (!node) return;
+    const uid = String(p.metadata.uid);
+    let pods = this.running.get(node);
+    if (!gone && p.status?.phase === "Running" && !p.metadata.deletionTimestamp) {
+      if (!pods) this.running.set(node, (pods = new Map()));
+      pods.set(uid, p);
+    } else {
+      pods?.delete(uid);
+    }
+  }
+
   async start(signal: AbortSignal): Promise<void> {
+    if (this.options.statsTls) {
+      this.stats = new SimStatsServer(this.options.statsTls, (node) => this.summary(node));
+      await this.stats.start(this.options.statsAddress ?? "127.0.0.1");
+      signal.addEventListener("abort", () => void this.stats?.stop(), { once: true });
+    }
     const cidrs = await this.podCIDRs();
     await Promise.all(this.names.map((n, i) => this.register(n, cidrs[i]!)));
     await this.renewLeases();
@@ -119,10 +167,11 @@ export class SimNodes {
     let synced = false;
     const consider = (p: Pod) => {
       if (!mine.has(p.spec?.nodeName)) return;
+      this.track(p);
       if (!synced) return this.adopt(p);
       void this.handle(p).catch((err) => this.options.log?.("sim pod failed", { pod: p.metadata.name, err: String(err) }));
     };
-    this.pods.addEventHandler({ add: consider, update: (_o, p) => consider(p), delete: (p) => this.forget(p) });
+    this.pods.addEventHandler({ add: consider, update: (_o, p) => consider(p), delete: (p) => { this.track(p, true); this.forget(p); } });
     this.informers.start(signal);
     this.ready = this.informers.waitForCacheSync();
     await this.ready;

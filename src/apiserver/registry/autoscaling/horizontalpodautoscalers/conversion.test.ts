@@ -10,3 +10,27 @@ it("HorizontalPodAutoscaler v1 round-trips through v2 storage", () => {
   assert.equal(stored.spec.targetCPUUtilizationPercentage, undefined);
   assert.deepEqual(autoscalingV1.fromStorage(stored), v1);
 });
+
+it("what v1 cannot say travels in annotations and comes back", () => {
+  const v2 = {
+    apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", metadata: { name: "h" },
+    spec: {
+      scaleTargetRef: { kind: "Deployment", name: "web", apiVersion: "apps/v1" }, minReplicas: 1, maxReplicas: 5,
+      metrics: [
+        { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } } },
+        { type: "Resource", resource: { name: "memory", target: { type: "AverageValue", averageValue: "100Mi" } } },
+      ],
+      behavior: { scaleDown: { stabilizationWindowSeconds: 30, selectPolicy: "Max", policies: [{ type: "Pods", value: 1, periodSeconds: 15 }] } },
+    },
+    status: { currentReplicas: 2, desiredReplicas: 2, conditions: [{ type: "AbleToScale", status: "True", reason: "ReadyForNewScale" }] },
+  };
+  const v1 = autoscalingV1.fromStorage(v2);
+  assert.equal(v1.spec.targetCPUUtilizationPercentage, 50);
+  assert.equal(v1.spec.metrics, undefined);
+  assert.ok(v1.metadata.annotations["autoscaling.alpha.kubernetes.io/metrics"].includes("memory"));
+  const back = autoscalingV1.toStorage(v1);
+  assert.deepEqual(back.spec.metrics, v2.spec.metrics);
+  assert.equal(back.spec.behavior.scaleDown.stabilizationWindowSeconds, 30);
+  assert.deepEqual(back.status.conditions, v2.status.conditions);
+  assert.equal(back.metadata.annotations, undefined);
+});

@@ -1,12 +1,34 @@
 /**
  * HorizontalPodAutoscalers are stored as autoscaling/v2 and served as v1 too
  * (`kubectl autoscale` writes v1): v1's CPU target is v2's cpu Utilization
- * metric, and what v1 cannot say is dropped on the way out.
+ * metric; what v1 cannot say (other metrics, behavior, conditions, other
+ * current metrics) travels in upstream's autoscaling.alpha.kubernetes.io
+ * annotations, so a v1 client that writes back what it read loses nothing.
  */
 import type { Obj } from "../../object-store.js";
 import type { VersionConversion } from "../../strategy.js";
+import { defaultHpaV2Spec } from "./defaults.js";
 
-const CPU_ANNOTATION = "autoscaling.alpha.kubernetes.io/current-metrics";
+const METRICS = "autoscaling.alpha.kubernetes.io/metrics";
+const CURRENT_METRICS = "autoscaling.alpha.kubernetes.io/current-metrics";
+const CONDITIONS = "autoscaling.alpha.kubernetes.io/conditions";
+const BEHAVIOR = "autoscaling.alpha.kubernetes.io/behavior";
+
+const isCpuUtilization = (m: Obj) => m.type === "Resource" && m.resource?.name === "cpu" && m.resource?.target?.type === "Utilization";
+
+/** Takes an annotation's JSON out of the object (a value that does not parse is dropped, as it cannot be used). */
+function take(o: Obj, key: string): Obj | undefined {
+  const text = o.metadata?.annotations?.[key];
+  if (text === undefined) return undefined;
+  delete o.metadata.annotations[key];
+  if (!Object.keys(o.metadata.annotations).length) delete o.metadata.annotations;
+  try { return JSON.parse(text) as Obj; } catch { return undefined; }
+}
+
+function put(o: Obj, key: string, value: unknown): void {
+  o.metadata ??= {};
+  o.metadata.annotations = { ...(o.metadata.annotations ?? {}), [key]: JSON.stringify(value) };
+}
 
 function hpaV1ToV2(o: Obj): Obj {
   const out = structuredClone(o);
@@ -14,11 +36,22 @@ function hpaV1ToV2(o: Obj): Obj {
   const spec = out.spec ?? {};
   const target = spec.targetCPUUtilizationPercentage;
   delete spec.targetCPUUtilizationPercentage;
-  if (target !== undefined) spec.metrics = [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: target } } }];
+  const others = (take(out, METRICS) ?? []) as Obj[];
+  const behavior = take(out, BEHAVIOR);
+  const conditions = take(out, CONDITIONS);
+  const currentOthers = take(out, CURRENT_METRICS);
+  const metrics = [...(target !== undefined ? [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: target } } }] : []), ...others];
+  if (metrics.length) spec.metrics = metrics;
+  if (behavior) spec.behavior = behavior;
+  // Stored as v2, defaulted as v2 (a v1 autoscaler without any target gets cpu at 80%).
+  out.spec = spec;
+  defaultHpaV2Spec(spec);
   if (out.status) {
     const current = out.status.currentCPUUtilizationPercentage;
     delete out.status.currentCPUUtilizationPercentage;
-    if (current !== undefined) out.status.currentMetrics = [{ type: "Resource", resource: { name: "cpu", current: { averageUtilization: current } } }];
+    const currentMetrics = [...(current !== undefined ? [{ type: "Resource", resource: { name: "cpu", current: { averageUtilization: current } } }] : []), ...((currentOthers ?? []) as Obj[])];
+    if (currentMetrics.length) out.status.currentMetrics = currentMetrics;
+    if (conditions) out.status.conditions = conditions;
   }
   return out;
 }
@@ -27,17 +60,23 @@ function hpaV2ToV1(o: Obj): Obj {
   const out = structuredClone(o);
   out.apiVersion = "autoscaling/v1";
   const spec = out.spec ?? {};
-  const cpu = (spec.metrics ?? []).find((m: Obj) => m.type === "Resource" && m.resource?.name === "cpu" && m.resource?.target?.type === "Utilization");
+  const metrics = (spec.metrics ?? []) as Obj[];
+  const cpu = metrics.find(isCpuUtilization);
+  const others = metrics.filter((m) => m !== cpu);
   delete spec.metrics;
+  if (spec.behavior) put(out, BEHAVIOR, spec.behavior);
   delete spec.behavior;
+  if (others.length) put(out, METRICS, others);
   if (cpu) spec.targetCPUUtilizationPercentage = cpu.resource.target.averageUtilization;
   if (out.status) {
-    const current = (out.status.currentMetrics ?? []).find((m: Obj) => m.type === "Resource" && m.resource?.name === "cpu");
+    const current = ((out.status.currentMetrics ?? []) as Obj[]).find((m) => m.type === "Resource" && m.resource?.name === "cpu");
+    const currentOthers = ((out.status.currentMetrics ?? []) as Obj[]).filter((m) => m !== current);
+    if (currentOthers.length) put(out, CURRENT_METRICS, currentOthers);
+    if (out.status.conditions?.length) put(out, CONDITIONS, out.status.conditions);
     delete out.status.currentMetrics;
     delete out.status.conditions;
     if (current?.resource?.current?.averageUtilization !== undefined) out.status.currentCPUUtilizationPercentage = current.resource.current.averageUtilization;
   }
-  if (out.metadata?.annotations) delete out.metadata.annotations[CPU_ANNOTATION];
   return out;
 }
 
