@@ -7,6 +7,7 @@
 import { jsonEqual } from "../../api/json-equal.js";
 import { Resources, WorkQueue, type Informer } from "../../client/index.js";
 import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, keyOf, nowTime, splitKey, runQueue, enqueueOwner } from "../controller.js";
+import { claimObjects, enqueueMatchingControllers, selectorOf } from "../controller-ref-manager.js";
 import { DESIRED_REPLICAS, HASH_LABEL, MAX_REPLICAS, REVISION, proportionalSizes, revisionOf, surgeAndUnavailable, templateHash, templateWithoutHash } from "./util.js";
 
 export class DeploymentController implements Controller {
@@ -22,21 +23,25 @@ export class DeploymentController implements Controller {
     this.sets = ctx.informers.informer<Obj>(Resources.replicasets);
     this.deployments.addEventHandler({ add: (d) => this.queue.add(keyOf(d)), update: (_o, d) => this.queue.add(keyOf(d)), delete: (d) => this.queue.add(keyOf(d)) });
     enqueueOwner(this.sets, "Deployment", this.queue);
+    enqueueMatchingControllers(this.sets, this.deployments, this.queue);
   }
 
   run(signal: AbortSignal): Promise<void> {
     return runQueue(this.queue, signal, 5, (key) => this.sync(key), this.ctx, "deployment");
   }
 
-  private ownedSets(d: Obj): Obj[] {
+  /** The Deployment's ReplicaSets: those it owns and still selects, and orphans it selects, adopted. */
+  private ownedSets(d: Obj): Promise<Obj[]> {
     const [ns] = splitKey(keyOf(d));
-    return this.sets.list(ns).filter((rs) => controllerOf(rs)?.uid === d.metadata.uid);
+    return claimObjects(this.sets.list(ns), {
+      client: this.ctx.client, controller: d, kind: { apiVersion: "apps/v1", kind: "Deployment", resource: Resources.deployments }, dependents: Resources.replicasets, selector: selectorOf(d),
+    });
   }
 
   private async sync(key: string): Promise<number | void> {
     const d = this.deployments.get(key);
     if (!d || d.metadata.deletionTimestamp) return;
-    const sets = this.ownedSets(d);
+    const sets = await this.ownedSets(d);
     let newRS = sets.find((rs) => jsonEqual(templateWithoutHash(rs.spec?.template), templateWithoutHash(d.spec?.template)));
     const old = sets.filter((rs) => rs !== newRS);
     const maxRevision = Math.max(0, ...old.map(revisionOf));

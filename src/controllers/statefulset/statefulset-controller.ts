@@ -10,6 +10,7 @@
 import { Resources, WorkQueue, type Informer } from "../../client/index.js";
 import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, isPodAvailable, isPodReady, keyOf, splitKey, runQueue, enqueueOwner } from "../controller.js";
 import { REVISION_HASH_LABEL, ensureRevision, revisionHash } from "../revisions.js";
+import { claimObjects, enqueueMatchingControllers, selectorOf } from "../controller-ref-manager.js";
 
 const ordinalOf = (setName: string, pod: Obj) => {
   const m = new RegExp(`^${setName.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-(\\d+)$`).exec(pod.metadata.name!);
@@ -33,6 +34,8 @@ export class StatefulSetController implements Controller {
     this.claims = ctx.informers.informer<Obj>(Resources.persistentvolumeclaims);
     this.sets.addEventHandler({ add: (s) => this.queue.add(keyOf(s)), update: (_o, s) => this.queue.add(keyOf(s)) });
     enqueueOwner(this.pods, "StatefulSet", this.queue);
+    // An orphan is the set's only when its selector matches and the pod bears one of its ordinal names.
+    enqueueMatchingControllers(this.pods, this.sets, this.queue, (set, p) => ordinalOf(set.metadata.name!, p) >= 0);
   }
 
   run(signal: AbortSignal): Promise<void> {
@@ -49,7 +52,11 @@ export class StatefulSetController implements Controller {
     const updateRevision = revisionHash(set.spec.template);
     await ensureRevision(this.ctx.client, set, "StatefulSet", this.revisions.list(ns).filter((r) => controllerOf(r)?.uid === set.metadata.uid));
     const pods = new Map<number, Obj>();
-    for (const p of this.pods.list(ns)) if (controllerOf(p)?.uid === set.metadata.uid) pods.set(ordinalOf(name, p), p);
+    const claimed = await claimObjects(this.pods.list(ns), {
+      client: this.ctx.client, controller: set, kind: { apiVersion: "apps/v1", kind: "StatefulSet", resource: Resources.statefulsets }, dependents: Resources.pods,
+      selector: selectorOf(set), filter: (p) => ordinalOf(name, p) >= 0,
+    });
+    for (const p of claimed) pods.set(ordinalOf(name, p), p);
     const healthy = (p: Obj | undefined) => p !== undefined && !p.metadata.deletionTimestamp && p.status?.phase === "Running" && isPodReady(p);
 
     // Create what is missing, in order: under OrderedReady, wait for each predecessor to be Running and Ready.
