@@ -8,7 +8,7 @@ import { jsonEqual } from "../../api/json-equal.js";
 import { Resources, WorkQueue, type Informer } from "../../client/index.js";
 import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, keyOf, nowTime, splitKey, runQueue, enqueueOwner } from "../controller.js";
 import { claimObjects, enqueueMatchingControllers, selectorOf } from "../controller-ref-manager.js";
-import { DESIRED_REPLICAS, HASH_LABEL, MAX_REPLICAS, REVISION, proportionalSizes, revisionOf, surgeAndUnavailable, templateHash, templateWithoutHash } from "./util.js";
+import { DESIRED_REPLICAS, HASH_LABEL, MAX_REPLICAS, REVISION, copiedAnnotations, newReplicaSetAnnotations, proportionalSizes, revisionOf, surgeAndUnavailable, templateHash, templateWithoutHash } from "./util.js";
 
 export class DeploymentController implements Controller {
   readonly name = "deployment";
@@ -53,9 +53,10 @@ export class DeploymentController implements Controller {
     if (!newRS) {
       newRS = await this.createNewReplicaSet(d, old, maxRevision + 1);
       if (!newRS) return;
-    } else if (revisionOf(newRS) <= maxRevision) {
-      // A rollback: the old template's set becomes the newest revision again.
-      newRS = await this.annotate(newRS, { [REVISION]: String(maxRevision + 1) });
+    } else {
+      // The Deployment's annotations follow to its new set; after a rollback the old template's set is the newest revision again.
+      const annotations = newReplicaSetAnnotations(d, newRS, revisionOf(newRS) <= maxRevision ? maxRevision + 1 : revisionOf(newRS));
+      if (annotations) newRS = await this.ctx.client.update<Obj>(Resources.replicasets, newRS.metadata.namespace, { ...newRS, metadata: { ...newRS.metadata, annotations } });
     }
     // kubectl's rollout history and undo read the revision on the Deployment itself.
     const revision = String(revisionOf(newRS));
@@ -113,7 +114,7 @@ export class DeploymentController implements Controller {
       metadata: {
         name: `${d.metadata.name}-${hash}`,
         labels: template.metadata.labels,
-        annotations: { [DESIRED_REPLICAS]: String(d.spec.replicas ?? 1), [MAX_REPLICAS]: String((d.spec.replicas ?? 1) + maxSurge), [REVISION]: String(revision) },
+        annotations: { ...copiedAnnotations(d), [DESIRED_REPLICAS]: String(d.spec.replicas ?? 1), [MAX_REPLICAS]: String((d.spec.replicas ?? 1) + maxSurge), [REVISION]: String(revision) },
         ownerReferences: [controllerRef(d, "apps/v1", "Deployment")],
       },
       spec: { replicas, minReadySeconds: d.spec.minReadySeconds ?? 0, selector, template },
@@ -155,10 +156,6 @@ export class DeploymentController implements Controller {
     });
     if (from !== replicas) this.ctx.recorder.event(d, "Normal", "ScalingReplicaSet", `Scaled ${replicas > from ? "up" : "down"} replica set ${rs.metadata.name} from ${from} to ${replicas}`);
     return updated;
-  }
-
-  private async annotate(rs: Obj, annotations: Record<string, string>): Promise<Obj> {
-    return this.ctx.client.update<Obj>(Resources.replicasets, rs.metadata.namespace, { ...rs, metadata: { ...rs.metadata, annotations: { ...(rs.metadata.annotations ?? {}), ...annotations } } });
   }
 
   private async recreate(d: Obj, newRS: Obj, old: Obj[]): Promise<void> {
