@@ -49,6 +49,20 @@ describe("ControllerRef adoption and release", () => {
     assert.equal(controllerOf(replacement.metadata)?.uid, rs.metadata.uid);
   });
 
+  it("two ReplicaSets that select one orphan: one of them owns it, never both", async () => {
+    await apply(pod("twin", { app: "twin" }));
+    for (const name of ["twin-a", "twin-b"]) {
+      await apply({ apiVersion: "apps/v1", kind: "ReplicaSet", metadata: { name }, spec: { replicas: 1, selector: { matchLabels: { app: "twin" } }, template: template({ app: "twin" }) } });
+    }
+    await eventually(async () => controllerOf((await get("pod/twin")).metadata) !== undefined, 30_000);
+    // Both sets settle at one pod each; the orphan is one of them.
+    await eventually(async () => (await list("pods", "app=twin")).length === 2, 30_000);
+    const refs = (await get("pod/twin")).metadata.ownerReferences ?? [];
+    assert.equal(refs.filter((r) => r.controller).length, 1);
+    const bad = await kubectl.run(["patch", "pod/twin", "--type=json", "-p", JSON.stringify([{ op: "add", path: "/metadata/ownerReferences/-", value: { ...refs[0], name: "other", uid: "00000000-0000-0000-0000-000000000000" } }])]);
+    assert.match(bad.stderr, /Only one reference can have Controller set to true/);
+  });
+
   it("a ReplicationController adopts a matching orphan pod and releases a pod whose labels stop matching", async () => {
     await apply(pod("rc-adopt", { name: "rc-adopt" }));
     await apply({ apiVersion: "v1", kind: "ReplicationController", metadata: { name: "rc-adopt" }, spec: { replicas: 1, selector: { name: "rc-adopt" }, template: template({ name: "rc-adopt" }) } });
