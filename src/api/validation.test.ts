@@ -17,3 +17,12 @@ it("checks names by the resource's rule, a DNS-1123 subdomain unless it has its 
   assert.match(fieldErrorMessage(validateObjectMeta({ metadata: { ...meta, name: "a.b" } }, true, dns1035Label)[0]!), /DNS-1035 label/);
   assert.deepEqual(validateObjectMeta({ metadata: { namespace: "default" } }, true).map((e) => e.field), ["metadata.name"]);
 });
+
+it("lets at most one ownerReference be the controller, as upstream", () => {
+  const ref = (name: string, controller?: boolean) => ({ apiVersion: "apps/v1", kind: "ReplicaSet", name, uid: `uid-${name}`, ...(controller === undefined ? {} : { controller }) });
+  assert.deepEqual(validateObjectMeta({ metadata: { ...meta, ownerReferences: [ref("a", true), ref("b", false), ref("c")] } }, true), []);
+  const two = validateObjectMeta({ metadata: { ...meta, ownerReferences: [ref("a", true), ref("b", true)] } }, true);
+  assert.equal(two.length, 1);
+  assert.equal(two[0]!.field, "metadata.ownerReferences");
+  assert.match(two[0]!.detail!, /^Only one reference can have Controller set to true\. Found "true" in references for ReplicaSet\/a and ReplicaSet\/b$/);
+});

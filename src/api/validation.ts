@@ -115,7 +115,24 @@ export function validateObjectMeta(obj: Obj, namespaced: boolean, nameValidation
   for (const [i, f] of (m.finalizers ?? []).entries()) {
     if (typeof f !== "string" || !f) errs.push(invalidValue(`metadata.finalizers[${i}]`, f, "name must be a non-empty string"));
   }
+  errs.push(...validateSingleController(m.ownerReferences));
   return errs;
+}
+
+/**
+ * At most one owner is the controller (upstream's ValidateOwnerReferences):
+ * what keeps two controllers racing to adopt one orphan from both owning it.
+ */
+function validateSingleController(refs: unknown): FieldError[] {
+  if (!Array.isArray(refs)) return [];
+  let first: string | undefined;
+  for (const ref of refs as { kind?: string; name?: string; controller?: boolean }[]) {
+    if (ref?.controller !== true) continue;
+    const name = `${ref.kind}/${ref.name}`;
+    if (first === undefined) { first = name; continue; }
+    return [invalidValue("metadata.ownerReferences", refs, `Only one reference can have Controller set to true. Found "true" in references for ${first} and ${name}`)];
+  }
+  return [];
 }
 
 function validateContainers(path: string, containers: Obj[] | undefined, requireOne: boolean): FieldError[] {

@@ -51,6 +51,8 @@ export class Kubelet {
   private readonly podsByUid = new Map<string, Pod>();
   private readonly workers = new Map<string, { running: boolean; again: boolean }>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  /** When each pod with activeDeadlineSeconds is to be looked at again. */
+  private readonly deadlineTimers = new Map<string, NodeJS.Timeout>();
   private readonly lastStatus = new Map<string, Json>();
   private readonly recorderImpl: EventRecorder;
   readonly manager: RuntimeManager;
@@ -150,6 +152,7 @@ export class Kubelet {
     signal.addEventListener("abort", () => {
       lease.stop(); clearInterval(status); clearInterval(relist); clearInterval(resync);
       for (const t of this.retryTimers.values()) clearTimeout(t);
+      for (const t of this.deadlineTimers.values()) clearTimeout(t);
       this.prober.stopAll();
     }, { once: true });
     this.options.log("kubelet started", { node: this.options.nodeName, nodeIP: this.nodeIP, runtime: this.options.runtime.name });
@@ -284,6 +287,8 @@ export class Kubelet {
       this.tokens.deleteServiceAccountToken(uid);
       this.states.delete(uid);
       this.lastStatus.delete(uid);
+      clearTimeout(this.deadlineTimers.get(uid));
+      this.deadlineTimers.delete(uid);
       return;
     }
     let state = this.states.get(uid);
@@ -308,6 +313,7 @@ export class Kubelet {
       return;
     }
     const phase = pod.status?.phase;
+    if (phase !== "Succeeded" && phase !== "Failed" && await this.enforceActiveDeadline(pod, state)) return;
     if (phase === "Succeeded" || phase === "Failed") {
       // Terminal pods keep their containers (for logs) but no longer hold a sandbox or address.
       const rt = await this.manager.podStatus(uid);
@@ -331,10 +337,37 @@ export class Kubelet {
     if (syncError) throw syncError;
   }
 
-  private async pushStatus(pod: Pod, rt: Awaited<ReturnType<RuntimeManager["podStatus"]>>, state: PodState): Promise<Json> {
+  /**
+   * Upstream's activeDeadlineHandler: a pod active on the node longer than
+   * spec.activeDeadlineSeconds (counted from its startTime) fails with
+   * DeadlineExceeded and its containers are killed. Otherwise the pod is looked
+   * at again when its deadline comes; the deadline may change on a running pod,
+   * and each sync sets the timer anew. Returns whether the pod was failed.
+   */
+  private async enforceActiveDeadline(pod: Pod, state: PodState): Promise<boolean> {
+    const uid = String(pod.metadata.uid);
+    clearTimeout(this.deadlineTimers.get(uid));
+    this.deadlineTimers.delete(uid);
+    const seconds = pod.spec.activeDeadlineSeconds;
+    if (typeof seconds !== "number" || !state.startTime) return false;
+    const left = Date.parse(state.startTime) + seconds * 1000 - Date.now();
+    if (left > 0) {
+      this.deadlineTimers.set(uid, setTimeout(() => { this.deadlineTimers.delete(uid); this.enqueue(uid); }, Math.min(left, 2 ** 31 - 1)));
+      return false;
+    }
+    const evicted = { reason: "DeadlineExceeded", message: "Pod was active on the node longer than the specified deadline" };
+    this.recorderImpl.event({ ...pod, kind: "Pod", apiVersion: "v1" } as KubeObject, "Normal", evicted.reason, evicted.message);
+    // Failed first, so that the pod is seen failing while its containers take their grace period to stop.
+    await this.pushStatus(pod, await this.manager.podStatus(uid), state, evicted);
+    const rt = await this.manager.killPod(pod, this.manager.gracePeriod(pod));
+    await this.pushStatus(pod, rt, state, evicted);
+    return true;
+  }
+
+  private async pushStatus(pod: Pod, rt: Awaited<ReturnType<RuntimeManager["podStatus"]>>, state: PodState, evicted?: { reason: string; message: string }): Promise<Json> {
     const uid = String(pod.metadata.uid);
     const status = generatePodStatus({
-      pod, rt, state, prober: this.prober, hostIP: this.nodeIP, runtimeName: this.options.runtime.name,
+      pod, rt, state, prober: this.prober, hostIP: this.nodeIP, runtimeName: this.options.runtime.name, evicted,
       terminationMessage: (c, spec) => this.manager.terminationMessage(c, spec, this.volumes.podDir(uid)),
     });
     const previous = this.lastStatus.get(uid) ?? pod.status;

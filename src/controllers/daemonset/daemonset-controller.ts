@@ -11,6 +11,7 @@ import { TaintToleration } from "../../scheduler/plugins/taint-toleration.js";
 import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, isPodAvailable, isPodReady, keyOf, splitKey, runQueue, enqueueOwner } from "../controller.js";
 import { REVISION_HASH_LABEL, ensureRevision, revisionHash } from "../revisions.js";
 import { scaledValue } from "../deployment/util.js";
+import { claimObjects, enqueueMatchingControllers, selectorOf } from "../controller-ref-manager.js";
 
 /** The tolerations upstream adds to every daemon pod, so daemons survive node trouble. */
 const DAEMON_TOLERATIONS = [
@@ -46,6 +47,7 @@ export class DaemonSetController implements Controller {
     const all = () => { for (const s of this.sets.list()) this.queue.add(keyOf(s)); };
     this.nodes.addEventHandler({ add: all, update: all, delete: all });
     enqueueOwner(this.pods, "DaemonSet", this.queue);
+    enqueueMatchingControllers(this.pods, this.sets, this.queue);
   }
 
   run(signal: AbortSignal): Promise<void> {
@@ -75,8 +77,11 @@ export class DaemonSetController implements Controller {
     const hash = revisionHash(set.spec.template);
     await ensureRevision(this.ctx.client, set, "DaemonSet", this.revisions.list(ns).filter((r) => controllerOf(r)?.uid === set.metadata.uid));
     const byNode = new Map<string, Obj[]>();
-    for (const p of this.pods.list(ns)) {
-      if (controllerOf(p)?.uid !== set.metadata.uid || p.metadata.deletionTimestamp) continue;
+    const claimed = await claimObjects(this.pods.list(ns), {
+      client: this.ctx.client, controller: set, kind: { apiVersion: "apps/v1", kind: "DaemonSet", resource: Resources.daemonsets }, dependents: Resources.pods, selector: selectorOf(set),
+    });
+    for (const p of claimed) {
+      if (p.metadata.deletionTimestamp) continue;
       const node = p.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchFields?.[0]?.values?.[0] ?? p.spec?.nodeName;
       byNode.set(node, [...(byNode.get(node) ?? []), p]);
     }

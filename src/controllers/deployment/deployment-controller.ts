@@ -7,7 +7,8 @@
 import { jsonEqual } from "../../api/json-equal.js";
 import { Resources, WorkQueue, type Informer } from "../../client/index.js";
 import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, keyOf, nowTime, splitKey, runQueue, enqueueOwner } from "../controller.js";
-import { DESIRED_REPLICAS, HASH_LABEL, MAX_REPLICAS, REVISION, proportionalSizes, revisionOf, surgeAndUnavailable, templateHash, templateWithoutHash } from "./util.js";
+import { claimObjects, enqueueMatchingControllers, selectorOf } from "../controller-ref-manager.js";
+import { DESIRED_REPLICAS, HASH_LABEL, MAX_REPLICAS, REVISION, copiedAnnotations, newReplicaSetAnnotations, proportionalSizes, revisionOf, surgeAndUnavailable, templateHash, templateWithoutHash } from "./util.js";
 
 export class DeploymentController implements Controller {
   readonly name = "deployment";
@@ -22,21 +23,25 @@ export class DeploymentController implements Controller {
     this.sets = ctx.informers.informer<Obj>(Resources.replicasets);
     this.deployments.addEventHandler({ add: (d) => this.queue.add(keyOf(d)), update: (_o, d) => this.queue.add(keyOf(d)), delete: (d) => this.queue.add(keyOf(d)) });
     enqueueOwner(this.sets, "Deployment", this.queue);
+    enqueueMatchingControllers(this.sets, this.deployments, this.queue);
   }
 
   run(signal: AbortSignal): Promise<void> {
     return runQueue(this.queue, signal, 5, (key) => this.sync(key), this.ctx, "deployment");
   }
 
-  private ownedSets(d: Obj): Obj[] {
+  /** The Deployment's ReplicaSets: those it owns and still selects, and orphans it selects, adopted. */
+  private ownedSets(d: Obj): Promise<Obj[]> {
     const [ns] = splitKey(keyOf(d));
-    return this.sets.list(ns).filter((rs) => controllerOf(rs)?.uid === d.metadata.uid);
+    return claimObjects(this.sets.list(ns), {
+      client: this.ctx.client, controller: d, kind: { apiVersion: "apps/v1", kind: "Deployment", resource: Resources.deployments }, dependents: Resources.replicasets, selector: selectorOf(d),
+    });
   }
 
   private async sync(key: string): Promise<number | void> {
     const d = this.deployments.get(key);
     if (!d || d.metadata.deletionTimestamp) return;
-    const sets = this.ownedSets(d);
+    const sets = await this.ownedSets(d);
     let newRS = sets.find((rs) => jsonEqual(templateWithoutHash(rs.spec?.template), templateWithoutHash(d.spec?.template)));
     const old = sets.filter((rs) => rs !== newRS);
     const maxRevision = Math.max(0, ...old.map(revisionOf));
@@ -48,9 +53,10 @@ export class DeploymentController implements Controller {
     if (!newRS) {
       newRS = await this.createNewReplicaSet(d, old, maxRevision + 1);
       if (!newRS) return;
-    } else if (revisionOf(newRS) <= maxRevision) {
-      // A rollback: the old template's set becomes the newest revision again.
-      newRS = await this.annotate(newRS, { [REVISION]: String(maxRevision + 1) });
+    } else {
+      // The Deployment's annotations follow to its new set; after a rollback the old template's set is the newest revision again.
+      const annotations = newReplicaSetAnnotations(d, newRS, revisionOf(newRS) <= maxRevision ? maxRevision + 1 : revisionOf(newRS));
+      if (annotations) newRS = await this.ctx.client.update<Obj>(Resources.replicasets, newRS.metadata.namespace, { ...newRS, metadata: { ...newRS.metadata, annotations } });
     }
     // kubectl's rollout history and undo read the revision on the Deployment itself.
     const revision = String(revisionOf(newRS));
@@ -108,7 +114,7 @@ export class DeploymentController implements Controller {
       metadata: {
         name: `${d.metadata.name}-${hash}`,
         labels: template.metadata.labels,
-        annotations: { [DESIRED_REPLICAS]: String(d.spec.replicas ?? 1), [MAX_REPLICAS]: String((d.spec.replicas ?? 1) + maxSurge), [REVISION]: String(revision) },
+        annotations: { ...copiedAnnotations(d), [DESIRED_REPLICAS]: String(d.spec.replicas ?? 1), [MAX_REPLICAS]: String((d.spec.replicas ?? 1) + maxSurge), [REVISION]: String(revision) },
         ownerReferences: [controllerRef(d, "apps/v1", "Deployment")],
       },
       spec: { replicas, minReadySeconds: d.spec.minReadySeconds ?? 0, selector, template },
@@ -150,10 +156,6 @@ export class DeploymentController implements Controller {
     });
     if (from !== replicas) this.ctx.recorder.event(d, "Normal", "ScalingReplicaSet", `Scaled ${replicas > from ? "up" : "down"} replica set ${rs.metadata.name} from ${from} to ${replicas}`);
     return updated;
-  }
-
-  private async annotate(rs: Obj, annotations: Record<string, string>): Promise<Obj> {
-    return this.ctx.client.update<Obj>(Resources.replicasets, rs.metadata.namespace, { ...rs, metadata: { ...rs.metadata, annotations: { ...(rs.metadata.annotations ?? {}), ...annotations } } });
   }
 
   private async recreate(d: Obj, newRS: Obj, old: Obj[]): Promise<void> {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { proportionalSizes, scaledValue, surgeAndUnavailable, templateHash, templateWithoutHash } from "./util.js";
+import { newReplicaSetAnnotations, proportionalSizes, scaledValue, surgeAndUnavailable, templateHash, templateWithoutHash } from "./util.js";
 
 describe("deployment helpers", () => {
   it("rounds surge up and unavailability down, as upstream", () => {
@@ -32,5 +32,13 @@ describe("deployment helpers", () => {
     const sizes = proportionalSizes(down, after);
     assert.equal(sizes.get("old")! + sizes.get("new")!, 8, "5 replicas plus the surge of 3");
     assert.deepEqual(Object.fromEntries(sizes), { old: 5, new: 3 });
+  });
+  it("copies the Deployment's own annotations to its new ReplicaSet, not the controller's bookkeeping, and keeps revision history on a rollback", () => {
+    const d = { metadata: { annotations: { "kubernetes.io/change-cause": "v2", "deployment.kubernetes.io/revision": "2", "kubectl.kubernetes.io/last-applied-configuration": "{}", team: "a" } } };
+    const rs = (annotations: Record<string, string>) => ({ metadata: { annotations } });
+    assert.deepEqual(newReplicaSetAnnotations(d, rs({ "deployment.kubernetes.io/revision": "2" }), 2), { "deployment.kubernetes.io/revision": "2", "kubernetes.io/change-cause": "v2", team: "a" });
+    assert.equal(newReplicaSetAnnotations(d, rs({ "deployment.kubernetes.io/revision": "2", "kubernetes.io/change-cause": "v2", team: "a" }), 2), undefined, "nothing to change");
+    assert.deepEqual(newReplicaSetAnnotations(d, rs({ "deployment.kubernetes.io/revision": "1", "deployment.kubernetes.io/revision-history": "0", "kubernetes.io/change-cause": "v2", team: "a" }), 3),
+      { "deployment.kubernetes.io/revision": "3", "deployment.kubernetes.io/revision-history": "0,1", "kubernetes.io/change-cause": "v2", team: "a" });
   });
 });

@@ -7,6 +7,35 @@ export const REVISION = "deployment.kubernetes.io/revision";
 export const DESIRED_REPLICAS = "deployment.kubernetes.io/desired-replicas";
 export const MAX_REPLICAS = "deployment.kubernetes.io/max-replicas";
 export const HASH_LABEL = "pod-template-hash";
+export const REVISION_HISTORY = "deployment.kubernetes.io/revision-history";
+export const CHANGE_CAUSE = "kubernetes.io/change-cause";
+
+/** The Deployment's annotations that are its own, never copied to its ReplicaSets (upstream's annotationsToSkip). */
+const NOT_COPIED = new Set(["kubectl.kubernetes.io/last-applied-configuration", REVISION, REVISION_HISTORY, DESIRED_REPLICAS, MAX_REPLICAS, "deprecated.deployment.rollback.to"]);
+
+/**
+ * The annotations the new ReplicaSet should have, as upstream's
+ * SetNewReplicaSetAnnotations: the Deployment's (kubernetes.io/change-cause
+ * among them, what `kubectl rollout history` shows) copied over, and the new
+ * revision, the one it replaces appended to revision-history when a rollback
+ * makes an old set the newest again. Undefined when nothing changes.
+ */
+export function newReplicaSetAnnotations(d: Obj, rs: Obj, revision: number): Record<string, string> | undefined {
+  const current = (rs.metadata.annotations ?? {}) as Record<string, string>;
+  const next = { ...current };
+  for (const [k, v] of Object.entries((d.metadata.annotations ?? {}) as Record<string, string>)) if (!NOT_COPIED.has(k)) next[k] = v;
+  const old = current[REVISION];
+  if (Number(old ?? 0) < revision) {
+    if (old) next[REVISION_HISTORY] = current[REVISION_HISTORY] ? `${current[REVISION_HISTORY]},${old}` : old;
+    next[REVISION] = String(revision);
+  }
+  return Object.keys(next).length === Object.keys(current).length && Object.entries(next).every(([k, v]) => current[k] === v) ? undefined : next;
+}
+
+/** The Deployment's annotations a new ReplicaSet starts with. */
+export function copiedAnnotations(d: Obj): Record<string, string> {
+  return Object.fromEntries(Object.entries((d.metadata.annotations ?? {}) as Record<string, string>).filter(([k]) => !NOT_COPIED.has(k)));
+}
 
 const SAFE = "bcdfghjklmnpqrstvwxz2456789";
 

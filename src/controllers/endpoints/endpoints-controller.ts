@@ -49,18 +49,11 @@ export class EndpointsController implements Controller {
     const pods = this.pods.list(ns).filter((p) => matchesLabels(reqs, p.metadata.labels) && p.status?.podIP
       && p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed");
     const publishNotReady = Boolean(svc.spec.publishNotReadyAddresses);
-    const ports = (svc.spec.ports ?? []).map((sp: Json) => ({ name: sp.name, protocol: sp.protocol ?? "TCP", port: resolvePort(sp, pods), appProtocol: sp.appProtocol }))
-      .filter((p: Json) => p.port !== undefined).map((p: Json) => Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)));
-    const address = (p: Obj) => ({ ip: p.status.podIP, nodeName: p.spec?.nodeName, targetRef: { kind: "Pod", namespace: ns, name: p.metadata.name, uid: p.metadata.uid } });
     const ready = pods.filter((p) => !p.metadata.deletionTimestamp && (publishNotReady || isPodReady(p)));
-    const notReady = pods.filter((p) => !ready.includes(p));
-    const subsets = pods.length ? [{
-      ...(ready.length ? { addresses: ready.map(address) } : {}),
-      ...(notReady.length ? { notReadyAddresses: notReady.map(address) } : {}),
-      ports: ports.map((p: Json) => ({ name: p.name, port: p.port, protocol: p.protocol })).map((p: Json) => (p.name ? p : { port: p.port, protocol: p.protocol })),
-    }] : [];
-    await this.writeEndpoints(svc, ns!, name, subsets);
-    await this.writeSlice(svc, ns!, name, pods, ready, ports);
+    // Each pod serves the Service's ports at its own numbers (a named targetPort is resolved in each pod).
+    const portsOf = new Map(pods.map((p) => [p, podPorts(svc, p)]));
+    await this.writeEndpoints(svc, ns!, name, endpointSubsets(ns!, pods, ready, portsOf, (svc.spec.ports ?? []).length > 0));
+    await this.writeSlices(svc, ns!, name, pods, ready, portsOf);
   }
 
   private async writeEndpoints(svc: Obj, ns: string, name: string, subsets: Json[]): Promise<void> {
@@ -72,36 +65,59 @@ export class EndpointsController implements Controller {
     else await this.ctx.client.create(Resources.endpoints, ns, body).catch((err) => { if ((err as { code?: number }).code !== 409) throw err; });
   }
 
-  private async writeSlice(svc: Obj, ns: string, name: string, pods: Obj[], ready: Obj[], ports: Json[]): Promise<void> {
-    const endpoints = pods.map((p) => ({
-      addresses: [p.status.podIP],
-      // A pod that names this Service as its subdomain is found by its hostname in DNS.
-      ...(p.spec?.hostname && p.spec?.subdomain === name ? { hostname: p.spec.hostname } : {}),
-      conditions: { ready: ready.includes(p), serving: isPodReady(p), terminating: Boolean(p.metadata.deletionTimestamp) },
-      nodeName: p.spec?.nodeName,
-      targetRef: { kind: "Pod", namespace: ns, name: p.metadata.name, uid: p.metadata.uid },
-    }));
+  /**
+   * One set of slices per set of ports, as upstream's reconciler: pods that
+   * serve the Service at the same numbers share slices, others get their own.
+   * A slice holding another port set than any pod's now goes.
+   */
+  private async writeSlices(svc: Obj, ns: string, name: string, pods: Obj[], ready: Obj[], portsOf: Map<Obj, Json[]>): Promise<void> {
+    const groups = new Map<string, { ports: Json[]; endpoints: Json[] }>();
+    for (const p of pods) {
+      // An unnamed port has the name "" in a slice, as upstream writes it (kubectl describe dereferences it).
+      const ports = portsOf.get(p)!.map((port) => ({ name: "", ...port }));
+      const key = portsKey(ports);
+      const group = groups.get(key) ?? { ports, endpoints: [] as Json[] };
+      group.endpoints.push({
+        addresses: [p.status.podIP],
+        // A pod that names this Service as its subdomain is found by its hostname in DNS.
+        ...(p.spec?.hostname && p.spec?.subdomain === name ? { hostname: p.spec.hostname } : {}),
+        conditions: { ready: ready.includes(p), serving: isPodReady(p), terminating: Boolean(p.metadata.deletionTimestamp) },
+        nodeName: p.spec?.nodeName,
+        targetRef: { kind: "Pod", namespace: ns, name: p.metadata.name, uid: p.metadata.uid },
+      });
+      groups.set(key, group);
+    }
+    // A Service without endpoints keeps one slice, with the ports that need no pod to resolve.
+    if (!groups.size) {
+      const ports = (svc.spec.ports ?? []).map((sp: Json) => servicePort(sp, numericTarget(sp))).filter((p: Json | undefined): p is Json => p !== undefined).map((p: Json) => ({ name: "", ...p }));
+      groups.set(portsKey(ports), { ports, endpoints: [] });
+    }
     const mine = this.slices.list(ns, `kubernetes.io/service-name=${name},endpointslice.kubernetes.io/managed-by=${MANAGED_BY}`)
       .sort((a, b) => String(a.metadata.name).localeCompare(String(b.metadata.name)));
-    // An unnamed port has the name "" in a slice, as upstream writes it (kubectl describe dereferences it).
-    const slicePorts = ports.map((p) => ({ name: "", ...p }));
     const metadata = {
       labels: { ...(svc.metadata.labels ?? {}), "kubernetes.io/service-name": name, "endpointslice.kubernetes.io/managed-by": MANAGED_BY },
       ownerReferences: [controllerRef(svc, "v1", "Service")],
     };
-    const plan = packSlices(mine, endpoints);
-    // An empty slice stays only when it is the Service's one slice.
-    const keepEmpty = plan.every((p) => !p.endpoints.length) ? plan[0]!.slice : undefined;
-    for (const { slice, endpoints: members } of plan) {
-      const desired = { addressType: "IPv4", endpoints: members, ports: slicePorts };
-      if (slice && !members.length && slice !== keepEmpty) {
-        await this.ctx.client.delete(Resources.endpointslices, ns, slice.metadata.name!).catch(() => undefined);
-        continue;
+    const noEndpoints = pods.length === 0;
+    const used = new Set<Obj>();
+    for (const [key, group] of groups) {
+      const existing = mine.filter((s) => !used.has(s) && portsKey(s.ports ?? []) === key);
+      for (const s of existing) used.add(s);
+      const plan = packSlices(existing, group.endpoints);
+      // An empty slice stays only when it is the Service's one slice.
+      const keepEmpty = noEndpoints ? plan[0]!.slice : undefined;
+      for (const { slice, endpoints: members } of plan) {
+        const desired = { addressType: "IPv4", endpoints: members, ports: group.ports };
+        if (slice && !members.length && slice !== keepEmpty) {
+          await this.ctx.client.delete(Resources.endpointslices, ns, slice.metadata.name!).catch(() => undefined);
+          continue;
+        }
+        if (slice && jsonEqual({ addressType: slice.addressType, endpoints: slice.endpoints ?? [], ports: slice.ports ?? [] }, desired)) continue;
+        if (slice) await this.ctx.client.update(Resources.endpointslices, ns, { ...slice, ...desired, metadata: { ...slice.metadata, ...metadata } });
+        else await this.ctx.client.create(Resources.endpointslices, ns, { metadata: { generateName: `${name}-`, ...metadata }, ...desired });
       }
-      if (slice && jsonEqual({ addressType: slice.addressType, endpoints: slice.endpoints ?? [], ports: slice.ports ?? [] }, desired)) continue;
-      if (slice) await this.ctx.client.update(Resources.endpointslices, ns, { ...slice, ...desired, metadata: { ...slice.metadata, ...metadata } });
-      else await this.ctx.client.create(Resources.endpointslices, ns, { metadata: { generateName: `${name}-`, ...metadata }, ...desired });
     }
+    for (const s of mine) if (!used.has(s)) await this.ctx.client.delete(Resources.endpointslices, ns, s.metadata.name!).catch(() => undefined);
   }
 }
 
@@ -134,11 +150,65 @@ export function packSlices<S extends Json>(existing: S[], endpoints: Json[]): { 
   return plan;
 }
 
-/** A Service port's targetPort as a number: given, or the named container port of the pods. */
-function resolvePort(sp: Json, pods: Obj[]): number | undefined {
+const portsKey = (ports: Json[]) => JSON.stringify(ports.map((p) => [p.name ?? "", p.port, p.protocol ?? "TCP", p.appProtocol ?? ""]).sort());
+
+/** A targetPort that is a number (or unset: the port itself), else undefined. */
+function numericTarget(sp: Json): number | undefined {
   const target = sp.targetPort ?? sp.port;
-  if (typeof target === "number") return target;
-  if (/^\d+$/.test(String(target))) return Number(target);
-  for (const p of pods) for (const c of p.spec?.containers ?? []) for (const cp of c.ports ?? []) if (cp.name === target) return cp.containerPort;
-  return undefined;
+  if (typeof target === "number") return target || sp.port;
+  return /^\d+$/.test(String(target)) ? Number(target) : undefined;
+}
+
+function servicePort(sp: Json, port: number | undefined): Json | undefined {
+  if (port === undefined) return undefined;
+  const out: Json = { name: sp.name, port, protocol: sp.protocol ?? "TCP", appProtocol: sp.appProtocol };
+  for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
+  return out;
+}
+
+/**
+ * The Service's ports as one pod serves them (upstream's FindPort): a
+ * numeric targetPort as it is, a named one the pod's container port of that
+ * name and protocol; a port the pod does not have is left out.
+ */
+export function podPorts(svc: Obj, pod: Obj): Json[] {
+  const out: Json[] = [];
+  for (const sp of (svc.spec?.ports ?? []) as Json[]) {
+    let port = numericTarget(sp);
+    if (port === undefined) {
+      const protocol = sp.protocol ?? "TCP";
+      for (const c of (pod.spec?.containers ?? []) as Json[]) {
+        const cp = ((c.ports ?? []) as Json[]).find((x) => x.name === sp.targetPort && (x.protocol ?? "TCP") === protocol);
+        if (cp) { port = cp.containerPort; break; }
+      }
+    }
+    const resolved = servicePort(sp, port);
+    if (resolved) out.push(resolved);
+  }
+  return out;
+}
+
+/**
+ * Endpoints subsets as upstream's RepackSubsets leaves them: addresses that
+ * serve the same ports share a subset; ready ones in addresses, the others in
+ * notReadyAddresses. A pod that serves none of a Service's ports is not listed
+ * (unless the Service has no ports at all, a headless one).
+ */
+export function endpointSubsets(ns: string, pods: Obj[], ready: Obj[], portsOf: Map<Obj, Json[]>, servicePorts: boolean): Json[] {
+  const address = (p: Obj) => ({ ip: p.status.podIP, nodeName: p.spec?.nodeName, targetRef: { kind: "Pod", namespace: ns, name: p.metadata.name, uid: p.metadata.uid } });
+  const subsets = new Map<string, { ready: Json[]; notReady: Json[]; ports: Json[] }>();
+  for (const p of pods) {
+    const ports = portsOf.get(p)!.map((x) => ({ name: x.name, port: x.port, protocol: x.protocol, ...(x.appProtocol ? { appProtocol: x.appProtocol } : {}) }))
+      .map((x) => (x.name ? x : Object.fromEntries(Object.entries(x).filter(([k]) => k !== "name"))));
+    if (servicePorts && !ports.length) continue;
+    const key = portsKey(ports);
+    const subset = subsets.get(key) ?? { ready: [], notReady: [], ports };
+    (ready.includes(p) ? subset.ready : subset.notReady).push(address(p));
+    subsets.set(key, subset);
+  }
+  return [...subsets.values()].map((s) => ({
+    ...(s.ready.length ? { addresses: s.ready } : {}),
+    ...(s.notReady.length ? { notReadyAddresses: s.notReady } : {}),
+    ...(s.ports.length ? { ports: s.ports } : {}),
+  }));
 }

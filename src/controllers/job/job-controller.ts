@@ -12,6 +12,7 @@ import { type Controller, type ControllerContext, type Json, type Obj, controlle
 import { Expectations } from "../replicaset/expectations.js";
 import { matchPodFailurePolicy } from "./pod-failure-policy.js";
 import { formatIndexes } from "./indexes.js";
+import { claimObjects, enqueueMatchingControllers, selectorOf } from "../controller-ref-manager.js";
 
 const INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index";
 const INDEX_FAILURE_COUNT = "batch.kubernetes.io/job-index-failure-count";
@@ -35,6 +36,7 @@ export class JobController implements Controller {
       update: (_o, p) => { const k = owner(p); if (k) this.queue.add(k); },
       delete: (p) => { const k = owner(p); if (k) { this.expectations.deletionObserved(k); this.queue.add(k); } },
     });
+    enqueueMatchingControllers(this.pods, this.jobs, this.queue);
   }
 
   run(signal: AbortSignal): Promise<void> {
@@ -50,7 +52,9 @@ export class JobController implements Controller {
     const job = this.jobs.get(key);
     if (!job || job.metadata.deletionTimestamp) return;
     const [ns] = splitKey(key);
-    const pods = this.pods.list(ns).filter((p) => controllerOf(p)?.uid === job.metadata.uid);
+    const pods = await claimObjects(this.pods.list(ns), {
+      client: this.ctx.client, controller: job, kind: { apiVersion: "batch/v1", kind: "Job", resource: Resources.jobs }, dependents: Resources.pods, selector: selectorOf(job),
+    });
     const done = this.finished(job);
     if (done) return this.expireAfterTTL(job, done.time);
     const spec = job.spec ?? {};

@@ -9,6 +9,7 @@ import {
   type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, isPodActive, isPodAvailable, isPodReady, keyOf, nowTime, runQueue, splitKey,
 } from "../controller.js";
 import { Expectations } from "./expectations.js";
+import { claimObjects, enqueueMatchingControllers, selectorOf } from "../controller-ref-manager.js";
 
 /** Pods created or deleted in one sync at most, as upstream's burstReplicas. */
 const BURST = 500;
@@ -54,6 +55,8 @@ export class ReplicaSetController implements Controller {
       },
       delete: (p) => { const k = ownerKey(p); if (k) { if (!p.metadata.deletionTimestamp) this.expectations.deletionObserved(k); this.queue.add(k); } },
     });
+    // An orphan that the set's selector matches is the set's to adopt.
+    enqueueMatchingControllers(this.pods, this.sets, this.queue);
   }
 
   run(signal: AbortSignal): Promise<void> {
@@ -64,8 +67,10 @@ export class ReplicaSetController implements Controller {
     const rs = this.sets.get(key);
     if (!rs) { this.expectations.forget(key); return; }
     const [namespace] = splitKey(key);
-    const owned = this.pods.list(namespace).filter((p) => controllerOf(p)?.uid === rs.metadata.uid);
-    const active = owned.filter(isPodActive);
+    // Active pods only, as upstream: a finished pod is neither adopted nor released.
+    const active = await claimObjects(this.pods.list(namespace).filter(isPodActive), {
+      client: this.ctx.client, controller: rs, kind: this.kind, dependents: Resources.pods, selector: selectorOf(rs),
+    });
     let failure: { reason: string; message: string } | undefined;
     if (!rs.metadata.deletionTimestamp && this.expectations.satisfied(key)) {
       try {
@@ -73,11 +78,11 @@ export class ReplicaSetController implements Controller {
       } catch (err) {
         // Shown as upstream does, on the set (ReplicaFailure), then retried with backoff.
         failure = { reason: (rs.spec?.replicas ?? 1) > active.length ? "FailedCreate" : "FailedDelete", message: err instanceof Error ? err.message : String(err) };
-        await this.updateStatus(rs, owned.filter(isPodActive), failure);
+        await this.updateStatus(rs, active, failure);
         throw err;
       }
     }
-    return this.updateStatus(rs, owned.filter(isPodActive), failure);
+    return this.updateStatus(rs, active, failure);
   }
 
   private async manageReplicas(rs: Obj, key: string, active: Obj[]): Promise<void> {

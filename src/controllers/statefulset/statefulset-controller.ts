@@ -10,6 +10,7 @@
 import { Resources, WorkQueue, type Informer } from "../../client/index.js";
 import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, isPodAvailable, isPodReady, keyOf, splitKey, runQueue, enqueueOwner } from "../controller.js";
 import { REVISION_HASH_LABEL, ensureRevision, revisionHash } from "../revisions.js";
+import { claimObjects, enqueueMatchingControllers, selectorOf } from "../controller-ref-manager.js";
 
 const ordinalOf = (setName: string, pod: Obj) => {
   const m = new RegExp(`^${setName.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-(\\d+)$`).exec(pod.metadata.name!);
@@ -33,6 +34,8 @@ export class StatefulSetController implements Controller {
     this.claims = ctx.informers.informer<Obj>(Resources.persistentvolumeclaims);
     this.sets.addEventHandler({ add: (s) => this.queue.add(keyOf(s)), update: (_o, s) => this.queue.add(keyOf(s)) });
     enqueueOwner(this.pods, "StatefulSet", this.queue);
+    // An orphan is the set's only when its selector matches and the pod bears one of its ordinal names.
+    enqueueMatchingControllers(this.pods, this.sets, this.queue, (set, p) => ordinalOf(set.metadata.name!, p) >= 0);
   }
 
   run(signal: AbortSignal): Promise<void> {
@@ -46,10 +49,15 @@ export class StatefulSetController implements Controller {
     const name = set.metadata.name!;
     const replicas: number = set.spec?.replicas ?? 1;
     const parallel = set.spec?.podManagementPolicy === "Parallel";
-    const updateRevision = revisionHash(set.spec.template);
+    // Pods are labelled with the revision's name, <set>-<hash>, as status.updateRevision names it.
+    const updateRevision = `${name}-${revisionHash(set.spec.template)}`;
     await ensureRevision(this.ctx.client, set, "StatefulSet", this.revisions.list(ns).filter((r) => controllerOf(r)?.uid === set.metadata.uid));
     const pods = new Map<number, Obj>();
-    for (const p of this.pods.list(ns)) if (controllerOf(p)?.uid === set.metadata.uid) pods.set(ordinalOf(name, p), p);
+    const claimed = await claimObjects(this.pods.list(ns), {
+      client: this.ctx.client, controller: set, kind: { apiVersion: "apps/v1", kind: "StatefulSet", resource: Resources.statefulsets }, dependents: Resources.pods,
+      selector: selectorOf(set), filter: (p) => ordinalOf(name, p) >= 0,
+    });
+    for (const p of claimed) pods.set(ordinalOf(name, p), p);
     const healthy = (p: Obj | undefined) => p !== undefined && !p.metadata.deletionTimestamp && p.status?.phase === "Running" && isPodReady(p);
 
     // Create what is missing, in order: under OrderedReady, wait for each predecessor to be Running and Ready.
@@ -83,7 +91,7 @@ export class StatefulSetController implements Controller {
       const partition = set.spec?.updateStrategy?.rollingUpdate?.partition ?? 0;
       for (let i = replicas - 1; i >= partition; i--) {
         const p = pods.get(i);
-        if (!p || p.metadata.labels?.[REVISION_HASH_LABEL] === updateRevision) continue;
+        if (!p || atRevision(p, updateRevision)) continue;
         if (p.metadata.deletionTimestamp) break;
         await this.ctx.client.delete(Resources.pods, ns, p.metadata.name!).catch(() => undefined);
         break;
@@ -143,19 +151,33 @@ export class StatefulSetController implements Controller {
     this.ctx.recorder.event(set, "Normal", "SuccessfulCreate", `create Pod ${name} in StatefulSet ${set.metadata.name} successful`);
   }
 
+  /**
+   * Status as upstream's: currentRevision stays the revision the set rolled
+   * out last until every pod is updated and ready (a RollingUpdate completed),
+   * then becomes updateRevision; currentReplicas and updatedReplicas count the
+   * pods of each.
+   */
   private async updateStatus(set: Obj, pods: Map<number, Obj>, updateRevision: string): Promise<void> {
     const live = [...pods.values()].filter((p) => !p.metadata.deletionTimestamp);
-    const updated = live.filter((p) => p.metadata.labels?.[REVISION_HASH_LABEL] === updateRevision).length;
-    const name = set.metadata.name!;
+    const [ns] = splitKey(keyOf(set));
+    const known = new Set(this.revisions.list(ns).filter((r) => controllerOf(r)?.uid === set.metadata.uid).map((r) => r.metadata.name));
+    let currentRevision: string = set.status?.currentRevision && known.has(set.status.currentRevision) ? set.status.currentRevision : updateRevision;
+    const updated = live.filter((p) => atRevision(p, updateRevision)).length;
+    let current = live.filter((p) => atRevision(p, currentRevision)).length;
+    const ready = live.filter(isPodReady).length;
+    if ((set.spec?.updateStrategy?.type ?? "RollingUpdate") === "RollingUpdate" && updated === live.length && ready === live.length) {
+      currentRevision = updateRevision;
+      current = updated;
+    }
     const status: Json = {
       observedGeneration: set.metadata.generation,
       replicas: live.length,
-      readyReplicas: live.filter(isPodReady).length,
+      readyReplicas: ready,
       availableReplicas: live.filter((p) => isPodAvailable(p, set.spec?.minReadySeconds ?? 0)).length,
-      currentReplicas: updated === live.length ? live.length : live.length - updated,
+      currentReplicas: current,
       updatedReplicas: updated,
-      currentRevision: updated === live.length ? `${name}-${updateRevision}` : set.status?.currentRevision ?? `${name}-${updateRevision}`,
-      updateRevision: `${name}-${updateRevision}`,
+      currentRevision,
+      updateRevision,
       collisionCount: set.status?.collisionCount ?? 0,
     };
     for (const k of ["readyReplicas", "availableReplicas", "currentReplicas", "updatedReplicas"]) if (!status[k]) delete status[k];
@@ -163,6 +185,12 @@ export class StatefulSetController implements Controller {
     await this.ctx.client.update(Resources.statefulsets, set.metadata.namespace, { ...set, status }, "status")
       .catch((err) => { if ((err as { code?: number }).code !== 409 && (err as { code?: number }).code !== 404) throw err; this.queue.add(keyOf(set)); });
   }
+}
+
+/** The pod was made from the revision; pods labelled before with the bare hash count too. */
+function atRevision(pod: Obj, revision: string): boolean {
+  const label = pod.metadata.labels?.[REVISION_HASH_LABEL];
+  return label === revision || (label !== undefined && revision.endsWith(`-${label}`));
 }
 
 /** A plain (non-controller) owner reference, as upstream puts on retained-or-deleted claims. */

@@ -31,6 +31,8 @@ export interface StatusInputs {
   hostIP: string;
   runtimeName: string;
   terminationMessage: (c: ContainerStatus, spec: Json | undefined) => string;
+  /** The pod is to fail for this reason whatever its containers say (activeDeadlineSeconds passed). */
+  evicted?: { reason: string; message: string };
 }
 
 function containerStatuses(specs: Json[], inputs: StatusInputs, kind: "init" | "regular", blockedBy: string | undefined): Json[] {
@@ -108,10 +110,11 @@ export function podPhase(pod: Pod, init: Json[], regular: Json[]): string {
 export function generatePodStatus(inputs: StatusInputs): Json {
   const { pod, rt, state } = inputs;
   const initSpecs: Json[] = pod.spec.initContainers ?? [];
-  const initStatuses = containerStatuses(initSpecs, inputs, "init", undefined);
+  // Upstream's default waiting reason for a container not yet created is PodInitializing in any pod with init containers.
+  const initStatuses = containerStatuses(initSpecs, inputs, "init", initSpecs.length ? "init" : undefined);
   const initDone = initStatuses.every((s) => s.state?.terminated?.exitCode === 0);
-  const statuses = containerStatuses(pod.spec.containers ?? [], inputs, "regular", initDone ? undefined : "init");
-  let phase = podPhase(pod, initStatuses, statuses);
+  const statuses = containerStatuses(pod.spec.containers ?? [], inputs, "regular", initSpecs.length ? "init" : undefined);
+  let phase = inputs.evicted ? "Failed" : podPhase(pod, initStatuses, statuses);
   const prevPhase = pod.status?.phase;
   // A terminal phase never goes back.
   if (prevPhase === "Succeeded" || prevPhase === "Failed") phase = prevPhase;
@@ -131,11 +134,12 @@ export function generatePodStatus(inputs: StatusInputs): Json {
   const incomplete = initStatuses.filter((s) => !(s.state?.terminated?.exitCode === 0)).map((s) => s.name);
   const containersReady = unready.length === 0 && !terminal;
   const gatesOk = (pod.spec.readinessGates ?? []).every((g: Json) => previous.get(g.conditionType)?.status === "True");
-  const notReadyReason = terminal ? "PodCompleted" : "ContainersNotReady";
+  const notReadyReason = phase === "Succeeded" ? "PodCompleted" : phase === "Failed" ? "PodFailed" : "ContainersNotReady";
   const notReadyMessage = terminal ? undefined : `containers with unready status: [${unready.join(" ")}]`;
   const conditions = [
     cond("PodReadyToStartContainers", sandboxReady),
-    cond("Initialized", initDone || terminal, terminal && !initDone ? "PodCompleted" : "ContainersNotInitialized", `containers with incomplete status: [${incomplete.join(" ")}]`),
+    // Init containers that did not all succeed leave the pod not Initialized, a failed pod too (upstream's GeneratePodInitializedCondition).
+    cond("Initialized", initDone, "ContainersNotInitialized", `containers with incomplete status: [${incomplete.join(" ")}]`),
     cond("Ready", containersReady && gatesOk, notReadyReason, containersReady ? "the status of pod readiness gate is not True" : notReadyMessage),
     cond("ContainersReady", containersReady, notReadyReason, notReadyMessage),
     previous.get("PodScheduled") ?? cond("PodScheduled", true),
@@ -144,6 +148,7 @@ export function generatePodStatus(inputs: StatusInputs): Json {
   const podIP = pod.spec.hostNetwork ? inputs.hostIP : state.podIP;
   return {
     phase,
+    ...(inputs.evicted ? inputs.evicted : {}),
     conditions,
     hostIP: inputs.hostIP,
     hostIPs: [{ ip: inputs.hostIP }],

@@ -278,4 +278,48 @@ spec:
     await eventually(async () => (await read("/etc/app/greeting")) === "bonjour", 30_000, 500);
     await kubectl.ok(["delete", "pod", "reader", "--grace-period=1"]);
   });
+
+  it("shows PodInitializing while init containers run, and fails a RestartPolicy=Never pod whose init container fails", async () => {
+    await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: init-fails}
+spec:
+  restartPolicy: Never
+  initContainers:
+  - {name: init1, image: unused, command: ["sh", "-c", "sleep 2; exit 1"]}
+  - {name: init2, image: unused, command: ["true"]}
+  containers:
+  - {name: app, image: unused, command: ["sleep", "600"]}
+`);
+    const running = await eventually(async () => { const p = await pod("init-fails"); return p.status.initContainerStatuses?.[0]?.state?.running ? p : undefined; }, 20_000, 100);
+    assert.deepEqual(running!.status.containerStatuses[0].state, { waiting: { reason: "PodInitializing" } });
+    assert.equal(running!.status.initContainerStatuses[1].state.waiting.reason, "PodInitializing");
+    const failed = await eventually(async () => { const p = await pod("init-fails"); return p.status.phase === "Failed" ? p : undefined; }, 30_000, 200);
+    const init = failed!.status.conditions.find((c: Json) => c.type === "Initialized");
+    assert.deepEqual([init.status, init.reason, init.message], ["False", "ContainersNotInitialized", "containers with incomplete status: [init1 init2]"]);
+    assert.equal(failed!.status.initContainerStatuses[0].state.terminated.exitCode, 1);
+    assert.deepEqual(failed!.status.containerStatuses[0].state, { waiting: { reason: "PodInitializing" } }, "the app never started");
+  });
+
+  it("fails a pod past its activeDeadlineSeconds, lowered on the running pod, and kills its process", async () => {
+    const out = join(scratch, "deadline");
+    await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: deadline}
+spec:
+  activeDeadlineSeconds: 600
+  terminationGracePeriodSeconds: 2
+  containers:
+  - {name: c, image: unused, command: ["sh", "-c", "trap 'echo killed > ${out}; exit 0' TERM; while :; do sleep 0.2; done"]}
+`);
+    await eventually(async () => (await pod("deadline")).status.phase === "Running", 20_000, 200);
+    await kubectl.ok(["patch", "pod/deadline", "-p", JSON.stringify({ spec: { activeDeadlineSeconds: 1 } })]);
+    const failed = await eventually(async () => { const p = await pod("deadline"); return p.status.phase === "Failed" ? p : undefined; }, 30_000, 200);
+    assert.equal(failed!.status.reason, "DeadlineExceeded");
+    assert.equal(failed!.status.message, "Pod was active on the node longer than the specified deadline");
+    await eventually(() => existsSync(out) && readFileSync(out, "utf8") === "killed\n", 20_000, 200);
+    await eventually(async () => Boolean((await status("deadline")).state?.terminated), 20_000, 200);
+    const events = (await json(["get", "events", "--field-selector", "involvedObject.name=deadline,reason=DeadlineExceeded"])).items as Json[];
+    assert.equal(events[0]?.message, "Pod was active on the node longer than the specified deadline");
+  });
 });

@@ -3,10 +3,11 @@
  * capacity, their Leases renewed, and the pods bound to them taken through
  * their lifecycle without running anything: Running and Ready with a pod IP
  * of the node's pod CIDR that no other pod of the node holds (pod-ip-allocator.ts),
- * deletion honoured, and pods whose restartPolicy is not Always finished with
- * success after a while. Given TLS material, they also answer the kubelet's
- * `/stats/summary` (sim-stats-server.ts) with synthetic usage (sim-usage.ts),
- * so that metrics.k8s.io, `kubectl top` and the HPA see them.
+ * deletion honoured, pods whose restartPolicy is not Always finished with
+ * success after a while, and pods past their activeDeadlineSeconds failed
+ * with DeadlineExceeded, as a kubelet fails them. Given TLS material, they also
+ * answer the kubelet's `/stats/summary` (sim-stats-server.ts) with synthetic
+ * usage (sim-usage.ts), so that metrics.k8s.io, `kubectl top` and the HPA see them.
  */
 import { EventRecorder, InformerFactory, Resources, retryOnConflict, type Client, type Informer, type KubeObject } from "../../../client/index.js";
 import { rfc3339 } from "../../../api/time.js";
@@ -52,6 +53,10 @@ export class SimNodes {
   private readonly running = new Map<string, Map<string, Pod>>();
   private stats?: SimStatsServer;
   private readonly startTime = nowTime();
+  /** The activeDeadlineSeconds timer of each running pod, set anew whenever the pod changes. */
+  private readonly deadlines = new Map<string, NodeJS.Timeout>();
+  /** Pods this simulator has finished (succeeded or failed): nothing more happens to them. */
+  private readonly finished = new Set<string>();
   ready!: Promise<void>;
 
   constructor(private readonly client: Client, private readonly options: SimNodesOptions) {
@@ -160,7 +165,7 @@ export class SimNodes {
     await Promise.all(this.names.map((n, i) => this.register(n, cidrs[i]!)));
     await this.renewLeases();
     const lease = setInterval(() => void this.renewLeases().catch(() => undefined), 10_000);
-    signal.addEventListener("abort", () => { clearInterval(lease); for (const t of this.timers) clearTimeout(t); });
+    signal.addEventListener("abort", () => { clearInterval(lease); for (const t of this.timers) clearTimeout(t); for (const t of this.deadlines.values()) clearTimeout(t); });
     const mine = new Set(this.names);
     this.pods = this.informers.informer<Pod>(Resources.pods);
     // Until the pods are all listed, only note the addresses they hold (after a restart), so none is handed out twice.
@@ -192,7 +197,51 @@ export class SimNodes {
   private forget(p: Pod): void {
     const uid = String(p.metadata.uid);
     this.handled.delete(uid);
+    this.finished.delete(uid);
+    clearTimeout(this.deadlines.get(uid));
+    this.deadlines.delete(uid);
     this.allocators.get(p.spec?.nodeName)?.release(uid);
+  }
+
+  /**
+   * activeDeadlineSeconds, as the kubelet's activeDeadlineHandler: counted
+   * from status.startTime; it may be lowered (or set) on a running pod, so the
+   * timer is set again at every change of the pod.
+   */
+  private watchDeadline(p: Pod): void {
+    const uid = String(p.metadata.uid);
+    clearTimeout(this.deadlines.get(uid));
+    this.deadlines.delete(uid);
+    const seconds = p.spec?.activeDeadlineSeconds;
+    const start = p.status?.startTime;
+    if (typeof seconds !== "number" || !start || p.status?.phase !== "Running" || this.finished.has(uid)) return;
+    const left = Math.max(0, Date.parse(start) + seconds * 1000 - Date.now());
+    this.deadlines.set(uid, setTimeout(() => {
+      this.deadlines.delete(uid);
+      void this.failDeadline(p).catch((err) => this.options.log?.("sim pod deadline failed", { pod: p.metadata.name, err: String(err) }));
+    }, Math.min(left, 2 ** 31 - 1)));
+  }
+
+  private async failDeadline(p: Pod): Promise<void> {
+    const uid = String(p.metadata.uid);
+    if (this.finished.has(uid)) return;
+    this.finished.add(uid);
+    const node = p.spec.nodeName as string;
+    const reason = "DeadlineExceeded";
+    const message = "Pod was active on the node longer than the specified deadline";
+    new EventRecorder(this.client, "kubelet", node).event(p, "Normal", reason, message);
+    const done = nowTime();
+    // The containers are killed, as a kubelet stops them (SIGKILL's 137 after the grace period, nothing running here).
+    const killed = (p.status?.containerStatuses ?? []).map((c: Json) => ({
+      ...c, ready: false, started: false,
+      state: { terminated: { exitCode: 137, reason: "Error", startedAt: c.state?.running?.startedAt ?? done, finishedAt: done, containerID: c.containerID } },
+    }));
+    const conditions = (p.status?.conditions ?? []).map((c: Json) => (c.type === "Ready" || c.type === "ContainersReady"
+      ? { type: c.type, status: "False", lastProbeTime: null, lastTransitionTime: done, reason: "PodFailed" } : c));
+    await this.client.patch(Resources.pods, p.metadata.namespace, p.metadata.name!, {
+      status: { phase: "Failed", reason, message, conditions, containerStatuses: killed },
+    }, "merge", "status");
+    this.allocators.get(node)?.release(uid);
   }
 
   private later(ms: number, fn: () => Promise<void>): void {
@@ -209,6 +258,7 @@ export class SimNodes {
       return;
     }
     const uid = String(p.metadata.uid);
+    this.watchDeadline(p);
     if (this.handled.has(uid) || p.status?.phase !== "Pending") return;
     const node = p.spec.nodeName as string;
     const allocator = this.allocators.get(node)!;
@@ -243,6 +293,8 @@ export class SimNodes {
     }
     if ((p.spec.restartPolicy ?? "Always") !== "Always") {
       this.later(this.options.completeAfterMs ?? 1000, async () => {
+        if (this.finished.has(uid)) return;
+        this.finished.add(uid);
         const done = nowTime();
         const finished = containers.map((c: Json) => ({ ...c, ready: false, started: false, state: { terminated: { exitCode: 0, reason: "Completed", startedAt: t, finishedAt: done, containerID: c.containerID } } }));
         const notReady = (type: string) => ({ type, status: "False", lastProbeTime: null, lastTransitionTime: done, reason: "PodCompleted" });

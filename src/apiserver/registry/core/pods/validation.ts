@@ -19,7 +19,22 @@ function immutablePart(spec: PodSpec | undefined): Partial<PodSpec> {
   return s;
 }
 
+/** activeDeadlineSeconds may be set, or lowered, on a running pod; never raised or unset (upstream's ValidatePodUpdate). */
+function validateActiveDeadlineUpdate(pod: Pod, old: Pod): FieldError[] {
+  const field = "spec.activeDeadlineSeconds";
+  const now = pod.spec?.activeDeadlineSeconds;
+  const before = old.spec?.activeDeadlineSeconds;
+  if (now === undefined || now === null) {
+    return before === undefined || before === null ? [] : [{ type: "FieldValueInvalid", field, value: null, detail: "must not update from a positive integer to nil value" }];
+  }
+  if (now < 0 || now > 2147483647) return [{ type: "FieldValueInvalid", field, value: now, detail: "must be between 0 and 2147483647, inclusive" }];
+  if (before !== undefined && before !== null && before < now) return [{ type: "FieldValueInvalid", field, value: now, detail: "must be less than or equal to previous value" }];
+  return [];
+}
+
 export function validatePodUpdate(pod: Pod, old: Pod): FieldError[] {
+  const deadline = validateActiveDeadlineUpdate(pod, old);
+  if (deadline.length) return deadline;
   if (jsonEqual(immutablePart(pod.spec), immutablePart(old.spec))) return [];
   return [{ type: "FieldValueForbidden", field: "spec", detail: "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)" }];
 }

@@ -18,7 +18,8 @@ function defaultService(o: Stored<Service>): void {
   }
   for (const p of spec.ports ?? []) {
     p.protocol ??= "TCP";
-    if (spec.type !== "ExternalName") p.targetPort ??= p.port;
+    // Unset, 0 and "" all mean the port itself: client-go sends an unset IntOrString as 0.
+    if (spec.type !== "ExternalName" && (p.targetPort === undefined || p.targetPort === null || p.targetPort === 0 || p.targetPort === "")) p.targetPort = p.port;
   }
   if (spec.type === "NodePort" || spec.type === "LoadBalancer") spec.externalTrafficPolicy ??= "Cluster";
   if (spec.type === "LoadBalancer") spec.allocateLoadBalancerNodePorts ??= true;
