@@ -199,7 +199,7 @@ describe("admission webhooks", () => {
       const r = await kubectl.run(["create", "-f", "-"], { input: configMap("unreached", "gone") });
       return r.code !== 0 ? r : undefined;
     });
-    assert.match(refused.stderr, new RegExp(`Internal error occurred: failed calling webhook "gone\\.webhooks\\.example\\.com": failed to call webhook: Post "${closed.replace(/\./g, "\\.")}/gone\\?timeout=10s": dial tcp 127\\.0\\.0\\.1:\\d+: connect: connection refused`));
+    assert.match(refused!.stderr, new RegExp(`Internal error occurred: failed calling webhook "gone\\.webhooks\\.example\\.com": failed to call webhook: Post "${closed.replace(/\./g, "\\.")}/gone\\?timeout=10s": dial tcp 127\\.0\\.0\\.1:\\d+: connect: connection refused`));
     await kubectl.ok(["apply", "-f", "-"], { input: configuration("ValidatingWebhookConfiguration", { name: "gone.webhooks.example.com", path: "/gone", label: "gone", url: `${closed}/gone`, failurePolicy: "Ignore" }) });
     await eventually(async () => (await kubectl.run(["create", "-f", "-"], { input: configMap("unreached", "gone") })).code === 0);
     await uninstall("validatingwebhookconfiguration", "gone");
@@ -234,7 +234,7 @@ describe("admission webhooks", () => {
       const r = await kubectl.run(["create", "-f", "-"], { input: configMap("no-endpoint", "svc") });
       return /no endpoints available/.test(r.stderr) ? r : undefined;
     });
-    assert.match(noEndpoint.stderr, /failed calling webhook "svc\.webhooks\.example\.com": failed to call webhook: Post "https:\/\/hook\.hooks\.svc:443\/via-service\?timeout=10s": no endpoints available for service "hook"/);
+    assert.match(noEndpoint!.stderr, /failed calling webhook "svc\.webhooks\.example\.com": failed to call webhook: Post "https:\/\/hook\.hooks\.svc:443\/via-service\?timeout=10s": no endpoints available for service "hook"/);
     await uninstall("validatingwebhookconfiguration", "svc");
   });
 
