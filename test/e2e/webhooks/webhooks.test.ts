@@ -6,7 +6,8 @@
  * webhook configurations that no webhook can lock.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { eventually, kubectlFor } from "../../helpers/kubectl.js";
@@ -31,6 +32,9 @@ interface HookSpec {
   reinvocationPolicy?: string;
   admissionReviewVersions?: string[];
 }
+
+const scratch = mkdtempSync(join(tmpdir(), "skiff-e2e-webhooks-"));
+const auditLog = join(scratch, "audit.log");
 
 describe("admission webhooks", () => {
   let server: RunningServer;
@@ -68,13 +72,14 @@ describe("admission webhooks", () => {
   const uninstall = (kind: string, name: string) => kubectl.ok(["delete", kind, name.split(".")[0]!]);
 
   before(async () => {
-    server = await startServer();
+    server = await startServer({ args: ["--audit-policy-file", join(repoRoot, "test/e2e/webhooks/audit-policy.yaml"), "--audit-log-path", auditLog] });
     kubectl = kubectlFor(server.kubeconfig);
     hooks = await startWebhookServer({ dnsNames: ["hook.hooks.svc"] });
   });
   after(async () => {
     await hooks?.close();
     await server?.[Symbol.asyncDispose]();
+    rmSync(scratch, { recursive: true, force: true });
   });
 
   it("serves webhook configurations with upstream's defaults, columns and validation", async () => {
@@ -145,7 +150,7 @@ describe("admission webhooks", () => {
 
   it("mutates with a JSONPatch and relays the webhook's warnings to kubectl", async () => {
     hooks.handle("/mutate", () => ({
-      allowed: true, warnings: ["this configmap was labelled by a webhook"],
+      allowed: true, warnings: ["this configmap was labelled by a webhook"], auditAnnotations: { why: "labelled" },
       patch: [{ op: "add", path: "/metadata/labels/mutated", value: "yes" }],
     }));
     await install("MutatingWebhookConfiguration", { name: "mutate.webhooks.example.com", path: "/mutate", label: "mutate" });
@@ -153,6 +158,12 @@ describe("admission webhooks", () => {
     assert.equal(created.code, 0, created.stderr);
     assert.match(created.stderr, /^Warning: this configmap was labelled by a webhook$/m);
     assert.equal((await json(["get", "configmap", "mutated"])).metadata.labels.mutated, "yes");
+    // The audit event of the create carries the webhook's annotation, under its name, and upstream's mutation record.
+    type AuditEvent = { verb: string; stage: string; objectRef?: { name?: string }; annotations?: Record<string, string> };
+    const event = await eventually(() => (existsSync(auditLog) ? readFileSync(auditLog, "utf8") : "").split("\n").filter(Boolean)
+      .map((l) => JSON.parse(l) as AuditEvent).find((e) => e.verb === "create" && e.stage === "ResponseComplete" && e.objectRef?.name === "mutated"));
+    assert.equal(event!.annotations?.["mutate.webhooks.example.com/why"], "labelled");
+    assert.deepEqual(JSON.parse(event!.annotations?.["mutation.webhook.admission.k8s.io/round_0_index_0"] ?? "{}"), { configuration: "mutate", webhook: "mutate.webhooks.example.com", mutated: true });
     await uninstall("mutatingwebhookconfiguration", "mutate.webhooks.example.com");
   });
 

@@ -97,6 +97,9 @@ export class MutatingAdmissionWebhook implements AdmissionPlugin {
       throw err instanceof ApiError ? internalError(new Error(err.message)) : err;
     }
     pruneUnknownFields(attrs.info, back);
+    // The request's version and kind stay, as decoding into the request's type keeps them upstream.
+    back.apiVersion = attrs.object.apiVersion;
+    back.kind = attrs.object.kind;
     // The registry holds attrs.object: it is changed in place.
     for (const k of Object.keys(attrs.object)) delete attrs.object[k];
     Object.assign(attrs.object, back);
