@@ -92,6 +92,7 @@ describe("admission webhooks", () => {
     assert.equal(hook.timeoutSeconds, 10);
     assert.deepEqual(hook.namespaceSelector, {});
     assert.deepEqual(hook.rules, [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["configmaps"], scope: "Namespaced" }]);
+    assert.match(await kubectl.ok(["explain", "validatingwebhookconfigurations.webhooks.rules.resources"]), /Resources is a list of resources this rule applies to/);
     assert.match(await kubectl.ok(["api-resources", "--api-group=admissionregistration.k8s.io"]), /mutatingwebhookconfigurations\s+admissionregistration\.k8s\.io\/v1\s+false\s+MutatingWebhookConfiguration/);
 
     const noSideEffects = JSON.parse(configuration("MutatingWebhookConfiguration", { name: "bad.webhooks.example.com", path: "/x", label: "x" }));
@@ -258,6 +259,34 @@ describe("admission webhooks", () => {
     assert.deepEqual(review.request.options?.dryRun, ["All"]);
     await kubectl.ok(["create", "-f", "-"], { input: configMap("dry", "dry") });
     await uninstall("validatingwebhookconfiguration", "dry");
+  });
+
+  it("matchPolicy Equivalent sends a request through another version converted to the rule's; Exact does not", async () => {
+    hooks.handle("/equivalent", (rv) => {
+      const o = rv.request.object as { apiVersion?: string; spec?: { targetCPUUtilizationPercentage?: number } } | null;
+      return { allowed: false, status: { message: `saw ${rv.request.kind.version} ${o?.apiVersion} cpu=${o?.spec?.targetCPUUtilizationPercentage} asked as ${rv.request.requestKind.version}/${rv.request.requestResource.version}` } };
+    });
+    const hpaConfiguration = (matchPolicy: string) => JSON.stringify({
+      apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingWebhookConfiguration", metadata: { name: "equivalent" },
+      webhooks: [{
+        name: "equivalent.webhooks.example.com", clientConfig: { url: `${hooks.url}/equivalent`, caBundle: hooks.caBundle },
+        rules: [{ apiGroups: ["autoscaling"], apiVersions: ["v1"], operations: ["CREATE"], resources: ["horizontalpodautoscalers"] }],
+        matchPolicy, sideEffects: "None", admissionReviewVersions: ["v1"],
+      }],
+    });
+    const hpa = JSON.stringify({
+      apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", metadata: { name: "web" },
+      spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "web" }, minReplicas: 1, maxReplicas: 3, metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } } }] },
+    });
+    await kubectl.ok(["apply", "-f", "-"], { input: hpaConfiguration("Equivalent") });
+    const refused = await eventually(async () => {
+      const r = await kubectl.run(["create", "-f", "-"], { input: hpa });
+      return r.code !== 0 ? r : undefined;
+    });
+    assert.match(refused!.stderr, /admission webhook "equivalent\.webhooks\.example\.com" denied the request: saw v1 autoscaling\/v1 cpu=50 asked as v2\/v2/);
+    await kubectl.ok(["apply", "-f", "-"], { input: hpaConfiguration("Exact") });
+    await eventually(async () => (await kubectl.run(["create", "-f", "-"], { input: hpa })).code === 0);
+    await uninstall("validatingwebhookconfiguration", "equivalent");
   });
 
   it("speaks AdmissionReview v1beta1 to a webhook that lists only it", async () => {
