@@ -3,7 +3,7 @@
  * configuration kinds hold it, the invocation a match produces, and what the
  * plugins read from the rest of the server.
  */
-import type { MutatingWebhook, RuleWithOperations, ValidatingWebhook } from "kubernetes-types/admissionregistration/v1.js";
+import type { MutatingWebhook, RuleWithOperations, ValidatingWebhook, WebhookClientConfig } from "kubernetes-types/admissionregistration/v1.js";
 import type { Namespace } from "kubernetes-types/core/v1.js";
 import type { ResourceInfo } from "../../../../api/resources.js";
 import type { AdmissionObject } from "../../admission.js";
@@ -42,4 +42,6 @@ export interface WebhookDependencies {
   /** Where a webhook's `service` reference is reached. */
   services: ServiceResolver;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** How a webhook is called (client.ts's callWebhook; a fake in tests). Returns the parsed answer or throws WebhookCallError. */
+  call?: (webhook: string, cc: WebhookClientConfig, timeoutSeconds: number, body: string, services: ServiceResolver) => Promise<unknown>;
 }
