@@ -25,6 +25,7 @@ describe("webhook configuration validation", () => {
     ["unknown review versions", { admissionReviewVersions: ["v2"] }, 'webhooks[0].admissionReviewVersions: Invalid value: ["v2"]: must include at least one of v1, v1beta1'],
     ["url and service", { clientConfig: { url: "https://a.b/", service: { namespace: "n", name: "s" } } }, "webhooks[0].clientConfig: Required value: exactly one of url or service is required"],
     ["an http url", { clientConfig: { url: "http://a.b/" } }, `webhooks[0].clientConfig.url: Invalid value: "http": 'https' is the only allowed URL scheme; desired format: https://host[/path]`],
+    ["a url without a scheme", { clientConfig: { url: "hook.example.com/admit" } }, `webhooks[0].clientConfig.url: Invalid value: "": host must be specified; desired format: https://host[/path]`],
     ["a url with a query", { clientConfig: { url: "https://a.b/?x=1" } }, 'webhooks[0].clientConfig.url: Invalid value: "x=1": query parameters are not permitted in the URL'],
     ["a service path without /", { clientConfig: { service: { namespace: "n", name: "s", path: "admit" } } }, `webhooks[0].clientConfig.service.path: Invalid value: "admit": must start with a '/'`],
     ["a service port out of range", { clientConfig: { service: { namespace: "n", name: "s", port: 70000 } } }, "webhooks[0].clientConfig.service.port: Invalid value: 70000: port is not valid: must be between 1 and 65535, inclusive"],

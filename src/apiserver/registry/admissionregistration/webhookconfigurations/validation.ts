@@ -148,6 +148,10 @@ function validateWebhookURL(at: string, text: string): FieldError[] {
   try {
     u = new URL(text);
   } catch {
+    // Go parses a text without a scheme as a bare path: no scheme and no host, rather than no URL at all.
+    if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(text)) {
+      return [invalidValue(at, "", `'https' is the only allowed URL scheme${URL_FORM}`), invalidValue(at, "", `host must be specified${URL_FORM}`)];
+    }
     return [required(at, `url must be a valid URL: parse ${JSON.stringify(text)}: invalid URI for request${URL_FORM}`)];
   }
   const errs: FieldError[] = [];
