@@ -3,6 +3,7 @@
  * discovery, OpenAPI and the resource handlers.
  */
 import type { IncomingMessage } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
 import type { Duplex } from "node:stream";
 import { KubeletProxy } from "./kubelet-proxy.js";
 import { ApiProxy, isProxyRequest } from "./proxy/index.js";
@@ -271,6 +272,8 @@ export class ApiServer {
       getNamespace: (name) => namespaces.getFresh(undefined, name),
       equivalentResources: (info) => this.catalog.all().filter((r) => r.storagePrefix === info.storagePrefix),
       convert: convertVersion,
+      // Idle connections are unref'd by the agent: they hold neither the process nor a stopped server.
+      agent: new HttpsAgent({ keepAlive: true, maxFreeSockets: 32, timeout: 60_000 }),
       services: new EndpointServiceResolver({
         getService: (ns, name) => orUndefined(this.objects.get(this.info("", "v1", "services"), ns, name)) as Promise<Service | undefined>,
         getEndpoints: (ns, name) => orUndefined(this.objects.get(this.info("", "v1", "endpoints"), ns, name)) as Promise<Endpoints | undefined>,

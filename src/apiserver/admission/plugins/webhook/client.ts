@@ -6,8 +6,13 @@
  * upstream's webhook client. The request carries `?timeout=Ns` and is
  * abandoned when the webhook's timeoutSeconds are up. Errors read as Go's
  * HTTP client words them, since upstream's messages quote them.
+ *
+ * Connections are kept alive in the caller's Agent (a TLS handshake per
+ * call would cost more than most webhooks' work); a kept connection that the
+ * webhook server closed meanwhile fails before any answer, and the call is
+ * then made once more on a new one, as Go's transport retries it.
  */
-import { request } from "node:https";
+import { request, type Agent } from "node:https";
 import { isIP } from "node:net";
 import type { WebhookClientConfig } from "kubernetes-types/admissionregistration/v1.js";
 import type { ServiceResolver } from "./service-resolver.js";
@@ -62,29 +67,38 @@ function describe(err: NodeJS.ErrnoException, t: Target): string {
 }
 
 /** Posts body and returns the parsed JSON answer; throws WebhookCallError for whatever the failurePolicy governs. */
-export async function callWebhook(webhook: string, cc: WebhookClientConfig, timeoutSeconds: number, body: string, services: ServiceResolver): Promise<unknown> {
+export async function callWebhook(webhook: string, cc: WebhookClientConfig, timeoutSeconds: number, body: string, services: ServiceResolver, agent?: Agent): Promise<unknown> {
   const t = await targetOf(cc, timeoutSeconds, services, webhook);
   const fail = (reason: string) => new WebhookCallError(webhook, `failed to call webhook: Post "${t.display}": ${reason}`);
-  const text = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  const post = (retry: boolean) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+    // Set once this call gave up on its own (timeout, size): the destroy's error is then not the answer.
+    let abandoned = false;
     const req = request({
-      host: t.host, port: t.port, path: t.path, method: "POST", servername: t.servername, ca: t.ca, agent: false,
+      host: t.host, port: t.port, path: t.path, method: "POST", servername: t.servername, ca: t.ca, agent: agent ?? false,
       headers: { "Content-Type": "application/json", Accept: "application/json, */*", "Content-Length": Buffer.byteLength(body) },
     }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on("data", (c: Buffer) => {
         size += c.length;
-        if (size > MAX_RESPONSE_BYTES) { req.destroy(); reject(fail("response too large")); return; }
+        if (size > MAX_RESPONSE_BYTES) { abandoned = true; req.destroy(); reject(fail("response too large")); return; }
         chunks.push(c);
       });
       res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
       res.on("error", (err) => reject(fail(describe(err, t))));
     });
-    const timer = setTimeout(() => { req.destroy(); reject(fail("context deadline exceeded")); }, timeoutSeconds * 1000);
+    const timer = setTimeout(() => { abandoned = true; req.destroy(); reject(fail("context deadline exceeded")); }, Math.max(0, deadline - Date.now()));
     req.on("close", () => clearTimeout(timer));
-    req.on("error", (err) => { clearTimeout(timer); reject(fail(describe(err, t))); });
+    req.on("error", (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (abandoned) return;
+      if (retry && req.reusedSocket && (err.code === "ECONNRESET" || err.code === "EPIPE")) post(false).then(resolve, reject);
+      else reject(fail(describe(err, t)));
+    });
     req.end(body);
   });
+  const text = await post(true);
   if (text.status < 200 || text.status > 299) {
     const detail = text.body.trim();
     throw new WebhookCallError(webhook, `failed to call webhook: ${text.status === 404 ? "the server could not find the requested resource"

@@ -42,7 +42,7 @@ export async function invokeWebhook(inv: WebhookInvocation, attrs: AdmissionAttr
   const version = reviewVersionFor(hook.admissionReviewVersions);
   const request = admissionRequest(inv, attrs, object, versioned(attrs.oldObject, inv, attrs, deps));
   const body = JSON.stringify(admissionReview(version, request));
-  const answer = await (deps.call ?? callWebhook)(hook.name, hook.clientConfig, hook.timeoutSeconds ?? 10, body, deps.services);
+  const answer = await (deps.call ?? callWebhook)(hook.name, hook.clientConfig, hook.timeoutSeconds ?? 10, body, deps.services, deps.agent);
   let result: AdmissionResult;
   try {
     result = verifyAdmissionResponse(version, request.uid, mutating, answer);

@@ -4,6 +4,7 @@
  * plugins read from the rest of the server.
  */
 import type { MutatingWebhook, RuleWithOperations, ValidatingWebhook, WebhookClientConfig } from "kubernetes-types/admissionregistration/v1.js";
+import type { Agent } from "node:https";
 import type { Namespace } from "kubernetes-types/core/v1.js";
 import type { ResourceInfo } from "../../../../api/resources.js";
 import type { AdmissionObject } from "../../admission.js";
@@ -42,6 +43,8 @@ export interface WebhookDependencies {
   /** Where a webhook's `service` reference is reached. */
   services: ServiceResolver;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Where connections to webhooks are kept alive between calls (none: a connection per call). */
+  agent?: Agent;
   /** How a webhook is called (client.ts's callWebhook; a fake in tests). Returns the parsed answer or throws WebhookCallError. */
-  call?: (webhook: string, cc: WebhookClientConfig, timeoutSeconds: number, body: string, services: ServiceResolver) => Promise<unknown>;
+  call?: (webhook: string, cc: WebhookClientConfig, timeoutSeconds: number, body: string, services: ServiceResolver, agent?: Agent) => Promise<unknown>;
 }
