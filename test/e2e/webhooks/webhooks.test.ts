@@ -217,6 +217,27 @@ describe("admission webhooks", () => {
     await uninstall("validatingwebhookconfiguration", "gone");
   });
 
+  it("verifies the webhook's certificate against caBundle", async () => {
+    await using other = await startWebhookServer();
+    const wrongCa = JSON.parse(configuration("ValidatingWebhookConfiguration", { name: "tls.webhooks.example.com", path: "/tls", label: "tls" }));
+    wrongCa.webhooks[0].clientConfig.caBundle = other.caBundle;
+    await kubectl.ok(["apply", "-f", "-"], { input: JSON.stringify(wrongCa) });
+    const refused = await eventually(async () => {
+      const r = await kubectl.run(["create", "-f", "-"], { input: configMap("untrusted", "tls") });
+      return r.code !== 0 ? r : undefined;
+    });
+    assert.match(refused!.stderr, /failed calling webhook "tls\.webhooks\.example\.com": failed to call webhook: Post "https:\/\/127\.0\.0\.1:\d+\/tls\?timeout=10s": tls: failed to verify certificate: x509: certificate signed by unknown authority/);
+    assert.ok(!hooks.received.some((r) => r.request.name === "untrusted"), "nothing was sent to an unverified server");
+    wrongCa.webhooks[0].clientConfig.caBundle = Buffer.from("not a certificate").toString("base64");
+    await kubectl.ok(["apply", "-f", "-"], { input: JSON.stringify(wrongCa) });
+    const unusable = await eventually(async () => {
+      const r = await kubectl.run(["create", "-f", "-"], { input: configMap("untrusted", "tls") });
+      return /could not get REST client/.test(r.stderr) ? r : undefined;
+    });
+    assert.match(unusable!.stderr, /Internal error occurred: failed calling webhook "tls\.webhooks\.example\.com": could not get REST client: unable to load root certificates/);
+    await uninstall("validatingwebhookconfiguration", "tls");
+  });
+
   it("calls a webhook only for namespaces its namespaceSelector picks", async () => {
     await kubectl.ok(["create", "namespace", "enforced"]);
     await kubectl.ok(["label", "namespace", "enforced", "webhooks=enforced"]);

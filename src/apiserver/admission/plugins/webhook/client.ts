@@ -12,6 +12,8 @@
  * webhook server closed meanwhile fails before any answer, and the call is
  * then made once more on a new one, as Go's transport retries it.
  */
+import { X509Certificate } from "node:crypto";
+import type { ClientRequest } from "node:http";
 import { request, type Agent } from "node:https";
 import { isIP } from "node:net";
 import type { WebhookClientConfig } from "kubernetes-types/admissionregistration/v1.js";
@@ -30,8 +32,29 @@ const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 interface Target { display: string; host: string; port: number; path: string; servername?: string; ca?: string }
 
+/**
+ * The caBundle's certificates as PEM, checked as Go's cert pool loads them:
+ * Node would ignore what is not a certificate and then trust nothing,
+ * where upstream refuses to build the client.
+ */
+function rootCertificates(caBundle: string | undefined, webhook: string): string | undefined {
+  if (!caBundle) return undefined;
+  const pem = Buffer.from(caBundle, "base64").toString("utf8");
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  const unusable = (why: string) => new WebhookCallError(webhook, `could not get REST client: unable to load root certificates: ${why}`);
+  if (!blocks.length) throw unusable("unable to parse bytes as PEM block");
+  for (const b of blocks) {
+    try {
+      new X509Certificate(b);
+    } catch {
+      throw unusable("x509: malformed certificate");
+    }
+  }
+  return blocks.join("\n");
+}
+
 async function targetOf(cc: WebhookClientConfig, timeoutSeconds: number, services: ServiceResolver, webhook: string): Promise<Target> {
-  const ca = cc.caBundle ? Buffer.from(cc.caBundle, "base64").toString("utf8") : undefined;
+  const ca = rootCertificates(cc.caBundle, webhook);
   const query = `?timeout=${timeoutSeconds}s`;
   if (cc.url) {
     const u = new URL(cc.url);
@@ -74,7 +97,7 @@ export async function callWebhook(webhook: string, cc: WebhookClientConfig, time
   const post = (retry: boolean) => new Promise<{ status: number; body: string }>((resolve, reject) => {
     // Set once this call gave up on its own (timeout, size): the destroy's error is then not the answer.
     let abandoned = false;
-    const req = request({
+    const req: ClientRequest = request({
       host: t.host, port: t.port, path: t.path, method: "POST", servername: t.servername, ca: t.ca, agent: agent ?? false,
       headers: { "Content-Type": "application/json", Accept: "application/json, */*", "Content-Length": Buffer.byteLength(body) },
     }, (res) => {
