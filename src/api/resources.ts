@@ -48,6 +48,8 @@ interface Def {
   cluster?: boolean;
   short?: string[];
   all?: boolean;
+  /** Categories besides "all" (which `all` sets). */
+  categories?: string[];
   sub?: SubresourceInfo[];
   verbs?: string[];
   storage?: string;
@@ -63,7 +65,7 @@ function define(group: string, versions: string[], defs: Def[]): ResourceInfo[] 
         singular: d.kind.toLowerCase(),
         namespaced: !d.cluster,
         shortNames: d.short,
-        categories: d.all ? ["all"] : undefined,
+        categories: d.all ? ["all"] : d.categories,
         subresources: d.sub ?? [],
         verbs: d.verbs ?? ALL_VERBS,
         storagePrefix: d.storage ?? `/registry/${resource}`,
@@ -143,6 +145,10 @@ export const builtinResources: ResourceInfo[] = [
   ...define("node.k8s.io", ["v1"], [{ kind: "RuntimeClass", cluster: true }]),
   ...define("certificates.k8s.io", ["v1"], [
     { kind: "CertificateSigningRequest", cluster: true, short: ["csr"], sub: [status, { name: "approval", verbs: ["get", "patch", "update"] }] },
+  ]),
+  ...define("admissionregistration.k8s.io", ["v1"], [
+    { kind: "MutatingWebhookConfiguration", cluster: true, categories: ["api-extensions"] },
+    { kind: "ValidatingWebhookConfiguration", cluster: true, categories: ["api-extensions"] },
   ]),
   ...define("apiextensions.k8s.io", ["v1"], [{ kind: "CustomResourceDefinition", cluster: true, short: ["crd", "crds"], sub: [status] }]),
   // Served from the kubelets' summaries, as metrics-server serves them upstream (kubectl top).

@@ -3,6 +3,7 @@
  * discovery, OpenAPI and the resource handlers.
  */
 import type { IncomingMessage } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
 import type { Duplex } from "node:stream";
 import { KubeletProxy } from "./kubelet-proxy.js";
 import { ApiProxy, isProxyRequest } from "./proxy/index.js";
@@ -20,6 +21,12 @@ import type { ResourceInfo } from "../api/resources.js";
 import type { Store } from "../storage/index.js";
 import { SYSTEM_PRIORITY_CLASSES } from "./admission/plugins/priority.js";
 import { recommendedAdmission } from "./admission/recommended-plugins.js";
+import { MutatingAdmissionWebhook } from "./admission/plugins/mutating-admission-webhook/index.js";
+import { ValidatingAdmissionWebhook } from "./admission/plugins/validating-admission-webhook/index.js";
+import { EndpointServiceResolver, type WebhookDependencies } from "./admission/plugins/webhook/index.js";
+import { convertVersion } from "./registry/convert-version.js";
+import type { MutatingWebhookConfiguration, ValidatingWebhookConfiguration } from "kubernetes-types/admissionregistration/v1.js";
+import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
 import type { AdmissionChain } from "./admission/chain.js";
 import { ServiceAllocations } from "./registry/core/services/service-allocations.js";
 import { AllocationRepair } from "./registry/core/services/allocation-repair.js";
@@ -29,7 +36,7 @@ import { LeaseEndpointReconciler } from "./controlplane/lease-endpoint-reconcile
 import { MasterLeases } from "./controlplane/master-leases.js";
 import { WatchCache } from "./registry/watch-cache.js";
 import { EstablishingController } from "./apiextensions/establishing-controller.js";
-import type { LimitRange, Namespace, Node, Pod, ResourceQuota as ResourceQuotaObject, Secret, Service, ServiceAccount } from "kubernetes-types/core/v1.js";
+import type { Endpoints, LimitRange, Namespace, Node, Pod, ResourceQuota as ResourceQuotaObject, Secret, Service, ServiceAccount } from "kubernetes-types/core/v1.js";
 import type { IngressClass } from "kubernetes-types/networking/v1.js";
 import type { RuntimeClass } from "kubernetes-types/node/v1.js";
 import type { PriorityClass } from "kubernetes-types/scheduling/v1.js";
@@ -186,7 +193,17 @@ export class ApiServer {
       else this.catalog.setCustomResource(crd);
     });
     const quotas = this.info("", "v1", "resourcequotas");
+    const webhooks = this.webhookDependencies(namespaces, options.log);
+    const mutatingWebhooks = cache<MutatingWebhookConfiguration>("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations");
+    const validatingWebhooks = cache<ValidatingWebhookConfiguration>("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations");
     this.admission = recommendedAdmission({
+      // Mutating webhooks after the built-in mutating plugins, validating ones in the validating stage (upstream's order).
+      extra: {
+        beforeQuota: [
+          new MutatingAdmissionWebhook({ ...webhooks, configurations: () => mutatingWebhooks.list() }),
+          new ValidatingAdmissionWebhook({ ...webhooks, configurations: () => validatingWebhooks.list() }),
+        ],
+      },
       getNamespace: (name) => namespaces.getFresh(undefined, name),
       getServiceAccount: (ns, name) => bound.serviceaccounts.getFresh(ns, name),
       listPods: async (ns) => (await this.objects.list(this.info("", "v1", "pods"), ns)).items as Pod[],
@@ -246,6 +263,24 @@ export class ApiServer {
       intervalMs: options.serviceAllocationRepairIntervalMs,
       log: options.log,
     });
+  }
+
+  /** What the webhook plugins read: namespaces for their selectors, the served versions of a resource, and Services' endpoints. */
+  private webhookDependencies(namespaces: WatchCache<Namespace>, log: ApiServerOptions["log"]): WebhookDependencies {
+    const orUndefined = <T>(p: Promise<T>) => p.catch((err: unknown) => { if (isNotFound(err)) return undefined; throw err; });
+    return {
+      getNamespace: (name) => namespaces.getFresh(undefined, name),
+      equivalentResources: (info) => this.catalog.all().filter((r) => r.storagePrefix === info.storagePrefix),
+      convert: convertVersion,
+      // Idle connections are unref'd by the agent: they hold neither the process nor a stopped server.
+      agent: new HttpsAgent({ keepAlive: true, maxFreeSockets: 32, timeout: 60_000 }),
+      services: new EndpointServiceResolver({
+        getService: (ns, name) => orUndefined(this.objects.get(this.info("", "v1", "services"), ns, name)) as Promise<Service | undefined>,
+        getEndpoints: (ns, name) => orUndefined(this.objects.get(this.info("", "v1", "endpoints"), ns, name)) as Promise<Endpoints | undefined>,
+        listEndpointSlices: async (ns, service) => (await this.objects.list(this.info("discovery.k8s.io", "v1", "endpointslices"), ns, { labelSelector: `kubernetes.io/service-name=${service}` })).items as EndpointSlice[],
+      }),
+      log,
+    };
   }
 
   info(group: string, version: string, resource: string): ResourceInfo {

@@ -26,6 +26,8 @@ export interface AdmissionAttributes {
   subresource: string;
   user: UserInfo;
   dryRun: boolean;
+  /** The request's CreateOptions, UpdateOptions or DeleteOptions (meta.k8s.io/v1), as an AdmissionReview carries them. */
+  options?: AdmissionObject;
   /** Adds a warning the client is shown (a `Warning: 299` header), as upstream's warning.AddWarning. */
   addWarning(text: string): void;
   /** Adds an annotation to the request's audit event (PodSecurity's audit level writes there). */

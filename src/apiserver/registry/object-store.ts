@@ -144,6 +144,24 @@ function sameObject(a: Obj, b: Obj): boolean {
   return jsonEqual(strip(a), strip(b));
 }
 
+/** The CreateOptions or UpdateOptions of a write as upstream's admission attributes carry them (webhooks are shown them). */
+function requestOptions(operation: Operation, opts: WriteOptions): Obj | undefined {
+  if (operation !== "CREATE" && operation !== "UPDATE") return undefined;
+  const o: Obj = { kind: operation === "CREATE" ? "CreateOptions" : "UpdateOptions", apiVersion: "meta.k8s.io/v1" };
+  if (opts.dryRun) o.dryRun = ["All"];
+  if (opts.fieldManager) o.fieldManager = opts.fieldManager;
+  return o;
+}
+
+function deleteOptions(options: DeleteOptions): Obj {
+  const o: Obj = { kind: "DeleteOptions", apiVersion: "meta.k8s.io/v1" };
+  if (options.gracePeriodSeconds !== undefined) o.gracePeriodSeconds = options.gracePeriodSeconds;
+  if (options.preconditions) o.preconditions = options.preconditions;
+  if (options.propagationPolicy) o.propagationPolicy = options.propagationPolicy;
+  if (options.dryRun) o.dryRun = ["All"];
+  return o;
+}
+
 export class ObjectStore {
   private readonly admission?: WriteAdmission;
   private readonly hooks: Record<string, StorageHooks>;
@@ -158,6 +176,7 @@ export class ObjectStore {
       info, operation, object: obj, oldObject: old, namespace: obj.metadata?.namespace ?? old?.metadata?.namespace ?? "",
       name: obj.metadata?.name ?? old?.metadata?.name ?? "", subresource: opts.subresource ?? "", user: opts.user ?? APISERVER_USER,
       dryRun: Boolean(opts.dryRun), addWarning: (text) => { opts.warnings?.push(text); }, addAuditAnnotation: opts.auditAnnotate,
+      options: requestOptions(operation, opts),
     };
   }
 
@@ -407,6 +426,7 @@ export class ObjectStore {
       }
       if (attempt === 0 && this.admission) {
         const attrs = this.attributes(info, "DELETE", current, current, { dryRun: options.dryRun, user: options.user, warnings: options.warnings, auditAnnotate: options.auditAnnotate });
+        attrs.options = deleteOptions(options);
         await this.admission.admit(attrs);
         await this.admission.validate(attrs);
       }

@@ -44,6 +44,7 @@ import { priorityClassStrategy } from "./scheduling/priorityclasses/strategy.js"
 import { limitRangeStrategy } from "./core/limitranges/strategy.js";
 import { runtimeClassStrategy } from "./node/runtimeclasses/strategy.js";
 import { storageClassStrategy } from "./storage/storageclasses/strategy.js";
+import { mutatingWebhookConfigurationStrategy, validatingWebhookConfigurationStrategy } from "./admissionregistration/webhookconfigurations/strategy.js";
 import type { Strategy } from "./strategy.js";
 
 export const strategies: Readonly<Record<string, Strategy>> = {
@@ -86,6 +87,8 @@ export const strategies: Readonly<Record<string, Strategy>> = {
   "runtimeclasses.node.k8s.io": runtimeClassStrategy,
   "certificatesigningrequests.certificates.k8s.io": certificateSigningRequestStrategy,
   "customresourcedefinitions.apiextensions.k8s.io": customResourceDefinitionStrategy,
+  "mutatingwebhookconfigurations.admissionregistration.k8s.io": mutatingWebhookConfigurationStrategy as Strategy,
+  "validatingwebhookconfigurations.admissionregistration.k8s.io": validatingWebhookConfigurationStrategy as Strategy,
 };
 
 const generic: Strategy = {};
