@@ -479,8 +479,10 @@ export class ObjectStore {
       const token = decodeContinue(opts.continue, prefix);
       revision = token.rv;
       startKey = token.start;
-    } else if (opts.resourceVersion && opts.resourceVersion !== "0" && opts.resourceVersionMatch === "Exact") {
-      revision = parseRV(opts.resourceVersion);
+    } else if (opts.resourceVersion && opts.resourceVersion !== "0") {
+      const rv = parseRV(opts.resourceVersion);
+      if (opts.resourceVersionMatch === "Exact") revision = rv;
+      else await this.waitForRevision(rv);
     }
     const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
     const items: Obj[] = [];
@@ -527,8 +529,24 @@ export class ObjectStore {
       if (isStoreError(err, "Compacted")) {
         throw expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.");
       }
-      if (isStoreError(err, "FutureRevision")) throw new ApiError(504, "Timeout", `Too large resource version: ${opts.resourceVersion}, current: ${err.currentRevision}`);
+      if (isStoreError(err, "FutureRevision")) throw tooLargeResourceVersion(revision, err.currentRevision ?? 0, 0);
       throw err;
+    }
+  }
+
+  /**
+   * A list "not older than" a revision waits for the store to reach it, as upstream's watch cache
+   * waits (3 s) before answering 504 with a retry in a second: a client that read from another
+   * server, one step ahead, gets fresh data, and one from the future a Timeout rather than old data.
+   */
+  private async waitForRevision(rv: number): Promise<void> {
+    const deadline = Date.now() + TOO_LARGE_RV_WAIT_MS;
+    for (;;) {
+      const current = await this.store.currentRevision();
+      if (current >= rv) return;
+      if (Date.now() >= deadline) throw tooLargeResourceVersion(rv, current, 1);
+      // The store has no revision notification to wait on; a short poll bounds the wait's lag.
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
 
@@ -577,6 +595,17 @@ function randomSuffix(): string {
   const alphabet = "bcdfghjklmnpqrstvwxz2456789";
   const bytes = randomBytes(5);
   return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
+}
+
+/** How long a list waits for a resourceVersion the store has not reached (upstream's blockTimeout). */
+const TOO_LARGE_RV_WAIT_MS = 3000;
+
+/** Upstream's storage.NewTooLargeResourceVersionError: 504 Timeout with cause ResourceVersionTooLarge. */
+function tooLargeResourceVersion(rv: number, current: number, retryAfterSeconds: number): ApiError {
+  return new ApiError(504, "Timeout", `Timeout: Too large resource version: ${rv}, current: ${current}`, {
+    causes: [{ reason: "ResourceVersionTooLarge", message: "Too large resource version" }],
+    ...(retryAfterSeconds ? { retryAfterSeconds } : {}),
+  });
 }
 
 export function parseRV(rv: string): number {

@@ -1,0 +1,151 @@
+/**
+ * The API's long tail: unusual and bad input a user or a client library sends,
+ * answered as upstream v1.32 answers it, against the real `skiff server`.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import https from "node:https";
+import { after, before, describe, it } from "node:test";
+import { parse as parseYaml } from "yaml";
+import { startServer, type RunningServer } from "../../helpers/skiff-server.js";
+import { kubectlFor } from "../../helpers/kubectl.js";
+
+interface Answer { code: number; headers: Record<string, string | string[] | undefined>; text: string; raw: Buffer; json(): Status }
+interface Status { kind?: string; message?: string; reason?: string; code?: number; details?: { retryAfterSeconds?: number; causes?: { reason?: string; message?: string; field?: string }[] } }
+
+/** An HTTP/1.1 client with the admin's certificate (Node's https speaks HTTP/1.1 only). */
+function rawClient(kubeconfig: string) {
+  const kc = parseYaml(readFileSync(kubeconfig, "utf8"));
+  const cluster = kc.clusters[0].cluster;
+  const user = kc.users[0].user;
+  const agent = new https.Agent({
+    ca: Buffer.from(cluster["certificate-authority-data"], "base64"),
+    cert: Buffer.from(user["client-certificate-data"], "base64"),
+    key: Buffer.from(user["client-key-data"], "base64"),
+  });
+  const send = (method: string, path: string, body?: string, headers: Record<string, string> = {}) => new Promise<Answer>((resolve, reject) => {
+    const req = https.request(cluster.server + path, { method, agent, headers: { "content-type": "application/json", ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const raw = Buffer.concat(chunks);
+        const text = raw.toString("utf8");
+        resolve({ code: res.statusCode ?? 0, headers: res.headers, raw, text, json: () => JSON.parse(text) as Status });
+      });
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+  return { send, close: () => agent.destroy() };
+}
+
+const cms = "/api/v1/namespaces/default/configmaps";
+
+describe("the API's long tail", () => {
+  let server: RunningServer;
+  let http: ReturnType<typeof rawClient>;
+  let kubectl: ReturnType<typeof kubectlFor>;
+  before(async () => {
+    server = await startServer();
+    http = rawClient(server.kubeconfig);
+    kubectl = kubectlFor(server.kubeconfig);
+  });
+  after(async () => {
+    http.close();
+    await server[Symbol.asyncDispose]();
+  });
+
+  it("sends a warning with non-Latin-1 text as its UTF-8 bytes, quotes escaped, over HTTP/1.1", async () => {
+    const body = JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "warned" }, "dätä€": 1, 'q"b': 2 });
+    const created = await http.send("POST", cms, body);
+    assert.equal(created.code, 201, created.text);
+    const header = String(created.headers["warning"]);
+    // Node hands a header back one character a byte: read it as the UTF-8 it is.
+    const decoded = Buffer.from(header, "latin1").toString("utf8");
+    assert.match(decoded, /^299 - "unknown field \\"dätä€\\""/);
+    assert.match(decoded, /299 - "unknown field \\"q\\"b\\""/);
+    // kubectl (Go) prints it as it was meant.
+    const applied = await kubectl.run(["create", "--validate=warn", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "warned2" }, "ünïcödé": 1 }) });
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.match(applied.stderr, /Warning: unknown field "ünïcödé"/);
+  });
+
+  it("refuses list parameters that do not decode with 400 and bad combinations with 422", async () => {
+    const huge = await http.send("GET", `${cms}?limit=99999999999999999999`);
+    assert.equal(huge.code, 400, huge.text);
+    assert.equal(huge.json().message, 'strconv.ParseInt: parsing "99999999999999999999": value out of range');
+    const word = await http.send("GET", `${cms}?limit=ten`);
+    assert.equal(word.code, 400);
+    assert.equal(word.json().message, 'strconv.ParseInt: parsing "ten": invalid syntax');
+    const timeout = await http.send("GET", `${cms}?watch=1&timeoutSeconds=1e3`);
+    assert.equal(timeout.code, 400);
+
+    const bogus = await http.send("GET", `${cms}?resourceVersion=bogus`);
+    assert.equal(bogus.code, 400, bogus.text);
+    assert.equal(bogus.json().reason, "BadRequest");
+    assert.match(bogus.json().message!, /^invalid resource version: resourceVersion: Invalid value: "bogus"/);
+
+    const exact = await http.send("GET", `${cms}?resourceVersionMatch=Exact`);
+    assert.equal(exact.code, 422, exact.text);
+    assert.equal(exact.json().message, 'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided');
+    assert.equal(exact.json().details?.causes?.[0]?.field, "resourceVersionMatch");
+    const unknown = await http.send("GET", `${cms}?resourceVersion=1&resourceVersionMatch=Newest`);
+    assert.equal(unknown.code, 422);
+    const onWatch = await http.send("GET", `${cms}?watch=true&resourceVersion=1&resourceVersionMatch=NotOlderThan`);
+    assert.equal(onWatch.code, 422);
+    assert.match(onWatch.json().message!, /resourceVersionMatch is forbidden for watch/);
+
+    // Zero and negative limits list everything, as upstream.
+    const all = await http.send("GET", `${cms}?limit=-1`);
+    assert.equal(all.code, 200, all.text);
+  });
+
+  it("answers a list not older than a future resourceVersion with 504 after waiting, and a reachable one with fresh data", async () => {
+    const list = await http.send("GET", cms);
+    const current = Number((JSON.parse(list.text) as { metadata: { resourceVersion: string } }).metadata.resourceVersion);
+    const future = current + 1_000_000;
+    const started = Date.now();
+    const answer = await http.send("GET", `${cms}?resourceVersion=${future}&resourceVersionMatch=NotOlderThan`);
+    const waited = Date.now() - started;
+    assert.equal(answer.code, 504, answer.text);
+    const status = answer.json();
+    assert.equal(status.reason, "Timeout");
+    assert.match(status.message!, new RegExp(`^Timeout: Too large resource version: ${future}, current: \\d+$`));
+    assert.equal(status.details?.retryAfterSeconds, 1);
+    assert.deepEqual(status.details?.causes, [{ reason: "ResourceVersionTooLarge", message: "Too large resource version" }]);
+    // Upstream's watch cache waits its 3 s for the revision before giving up.
+    assert.ok(waited >= 2900, `answered after ${waited} ms`);
+    // The legacy form (a resourceVersion without a match) means the same.
+    const legacy = await http.send("GET", `${cms}?resourceVersion=${future}`);
+    assert.equal(legacy.code, 504);
+
+    // A revision the store reaches while the list waits is answered with data at least that new.
+    const pending = http.send("GET", `${cms}?resourceVersion=${current + 1}&resourceVersionMatch=NotOlderThan`);
+    await http.send("POST", cms, JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "fresh" } }));
+    const fresh = await pending;
+    assert.equal(fresh.code, 200, fresh.text);
+    assert.ok(Number((JSON.parse(fresh.text) as { metadata: { resourceVersion: string } }).metadata.resourceVersion) >= current + 1);
+
+    const exact = await http.send("GET", `${cms}?resourceVersion=${future}&resourceVersionMatch=Exact`);
+    assert.equal(exact.code, 504, exact.text);
+    assert.equal(exact.json().details?.causes?.[0]?.reason, "ResourceVersionTooLarge");
+  });
+
+  it("refuses a body whose apiVersion is not the URL's group-version", async () => {
+    const other = await http.send("POST", cms, JSON.stringify({ apiVersion: "apps/v1", kind: "ConfigMap", metadata: { name: "x1" } }));
+    assert.equal(other.code, 400, other.text);
+    assert.equal(other.json().message, 'ConfigMap in version "v1" cannot be handled as a ConfigMap: no kind "ConfigMap" is registered for version "apps/v1" in scheme "pkg/api/legacyscheme/scheme.go:30"');
+    const v9 = await http.send("POST", cms, JSON.stringify({ apiVersion: "v9", kind: "ConfigMap", metadata: { name: "x2" } }));
+    assert.equal(v9.code, 400);
+    assert.match(v9.json().message!, /no kind "ConfigMap" is registered for version "v9"/);
+    // A kind served at another version decodes, then is refused for its version.
+    const hpa = { apiVersion: "autoscaling/v1", kind: "HorizontalPodAutoscaler", metadata: { name: "h" }, spec: { maxReplicas: 2, scaleTargetRef: { kind: "Deployment", name: "d", apiVersion: "apps/v1" } } };
+    const mismatched = await http.send("POST", "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers", JSON.stringify(hpa));
+    assert.equal(mismatched.code, 400, mismatched.text);
+    assert.equal(mismatched.json().message, "the API version in the data (autoscaling/v1) does not match the expected API version (autoscaling/v2)");
+    const stored = await http.send("GET", `${cms}/x1`);
+    assert.equal(stored.code, 404);
+    // The right version, or none (the URL's is the default), is accepted.
+    assert.equal((await http.send("POST", cms, JSON.stringify({ kind: "ConfigMap", metadata: { name: "x3" } }))).code, 201);
+  });
+});
