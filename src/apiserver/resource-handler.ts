@@ -5,7 +5,7 @@
  * handlers (registry/subresource.ts); no kind is named here.
  */
 import { boolQueryParam } from "../api/query-params.js";
-import { ApiError, badRequest, methodNotAllowed, notFound } from "../api/errors.js";
+import { ApiError, badRequest, methodNotAllowed, pathNotFound } from "../api/errors.js";
 import { applyJsonPatch } from "../api/patch/json-patch.js";
 import { applyMergePatch } from "../api/patch/merge-patch.js";
 import { applyStrategicMergePatch } from "../api/patch/strategic-merge-patch.js";
@@ -62,12 +62,16 @@ export class ResourceHandler {
     const method = req.method ?? "GET";
     const sub = r.subresource;
     if (sub) {
+      // As upstream's router: no route for an unknown subresource (whether or not the object exists),
+      // none for a method the subresource does not serve.
       const served = r.info.subresources.find((s) => s.name === sub);
-      if (!served) throw notFound(r.info.resource, r.info.group, r.name ?? "");
+      if (!served) throw pathNotFound();
+      const verb = SUBRESOURCE_VERBS[method];
+      if (verb && !served.verbs.includes(verb)) throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
       const strategy = strategyFor(r.info);
       const own = strategy.subresources?.[sub];
       if (own) return own(this.subresourceCall(req, res, r, sub), this.services);
-      if (!writesPart(strategy, sub) || !served.verbs.includes(SUBRESOURCE_VERBS[method] ?? "")) throw methodNotAllowed(method, `${r.info.resource}/${sub}`);
+      if (!writesPart(strategy, sub) || !verb) throw methodNotAllowed(method, `${r.info.resource}/${sub}`);
     }
     switch (method) {
       case "GET":

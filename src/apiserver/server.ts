@@ -489,11 +489,8 @@ export class ApiServer {
     const accept = req.headers.accept;
     if (this.health.handles(path)) return this.health.serve(req.method ?? "GET", path, query, res);
     if (path === "/version") {
-      if (req.method !== "GET" && req.method !== "HEAD") {
-        res.writeHead(405, { "content-type": "text/plain; charset=utf-8" });
-        res.end("405: Method Not Allowed");
-        return;
-      }
+      // A go-restful route upstream: its service error handler answers a wrong method with a Status.
+      if (req.method !== "GET" && req.method !== "HEAD") throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
       return sendJson(res, 200, VERSION_INFO);
     }
     if (await this.serviceAccounts.openid.serve(req.method, path, res)) return;

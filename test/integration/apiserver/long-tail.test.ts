@@ -46,7 +46,7 @@ describe("the API's long tail", () => {
   let http: ReturnType<typeof rawClient>;
   let kubectl: ReturnType<typeof kubectlFor>;
   before(async () => {
-    server = await startServer();
+    server = await startServer({ simNodes: 1 });
     http = rawClient(server.kubeconfig);
     kubectl = kubectlFor(server.kubeconfig);
   });
@@ -147,5 +147,40 @@ describe("the API's long tail", () => {
     assert.equal(stored.code, 404);
     // The right version, or none (the URL's is the default), is accepted.
     assert.equal((await http.send("POST", cms, JSON.stringify({ kind: "ConfigMap", metadata: { name: "x3" } }))).code, 201);
+  });
+
+  it("routes subresources and methods as upstream's router does", async () => {
+    assert.equal((await http.send("POST", cms, JSON.stringify({ metadata: { name: "routed" } }))).code, 201);
+    const unknownSub = await http.send("GET", `${cms}/routed/frobnicate`);
+    assert.equal(unknownSub.code, 404, unknownSub.text);
+    assert.equal(unknownSub.json().message, "the server could not find the requested resource");
+    const noStatus = await http.send("GET", `${cms}/routed/status`);
+    assert.equal(noStatus.code, 404);
+    assert.equal(noStatus.json().message, "the server could not find the requested resource");
+
+    const version = await http.send("DELETE", "/version");
+    assert.equal(version.code, 405);
+    assert.equal(version.json().reason, "MethodNotAllowed");
+    assert.equal(version.json().message, "the server does not allow this method on the requested resource");
+
+    const pods = "/api/v1/namespaces/default/pods";
+    const pending = { apiVersion: "v1", kind: "Pod", metadata: { name: "pending" }, spec: { containers: [{ name: "c", image: "nginx" }], schedulerName: "nobody" } };
+    assert.equal((await http.send("POST", pods, JSON.stringify(pending))).code, 201);
+    for (const method of ["POST", "PATCH", "PUT", "DELETE"]) {
+      const log = await http.send(method, `${pods}/pending/log`, method === "DELETE" ? undefined : "{}", { "content-type": "application/merge-patch+json" });
+      assert.equal(log.code, 405, `${method} pods/log: ${log.text}`);
+      assert.equal(log.json().message, "the server does not allow this method on the requested resource");
+    }
+    const unscheduled = await http.send("POST", `${pods}/pending/exec?command=ls&stdout=1`);
+    assert.equal(unscheduled.code, 400);
+    assert.equal(unscheduled.json().message, "pod pending does not have a host assigned");
+
+    await kubectl.ok(["run", "scheduled", "--image=nginx"]);
+    await kubectl.ok(["wait", "--for=jsonpath={.spec.nodeName}", "pod/scheduled", "--timeout=60s"]);
+    for (const [method, sub] of [["POST", "exec?command=ls&stdout=1"], ["GET", "exec?command=ls&stdout=1"], ["POST", "attach?stdout=1"], ["POST", "portforward?ports=80"]] as const) {
+      const plain = await http.send(method, `${pods}/scheduled/${sub}`);
+      assert.equal(plain.code, 400, `${method} ${sub}: ${plain.text}`);
+      assert.equal(plain.json().message, "Upgrade request required");
+    }
   });
 });
