@@ -15,7 +15,7 @@ import { matchesLabels, parseFieldSelector, parseLabelSelector, type FieldRequir
 import { validateObjectMeta } from "../../api/validation.js";
 import { type KeyValue, type Store, type WatchEvent, isStoreError } from "../../storage/index.js";
 import { strategyFor } from "./strategies.js";
-import { bumpGenerationOnSpecChange, selectableField, type Strategy, type SubresourceUpdate } from "./strategy.js";
+import { bumpGenerationOnSpecChange, selectableField, tracksGeneration, type Strategy, type SubresourceUpdate } from "./strategy.js";
 import { updateManagedFields } from "./managed-fields.js";
 import { pruneUnknownFields } from "../field-validation.js";
 import { checkTypes } from "../type-check.js";
@@ -234,7 +234,8 @@ export class ObjectStore {
     obj.kind = info.kind;
     m.uid = randomUUID();
     m.creationTimestamp = now();
-    m.generation = 1;
+    if (tracksGeneration(info)) m.generation = 1;
+    else delete m.generation;
     pruneUnknownFields(info, obj);
     delete m.resourceVersion;
     delete m.deletionTimestamp;
@@ -355,6 +356,7 @@ export class ObjectStore {
       throw invalid(info.kind, info.group, name, [{ type: "FieldValueForbidden", field: "metadata.finalizers", detail: "no new finalizers can be added if the object is being deleted" }]);
     }
     (strategy.prepareForUpdate ?? bumpGenerationOnSpecChange)(obj, current);
+    if (!tracksGeneration(info)) delete m.generation;
     this.validate(info, strategy, obj, current, subresourceUpdate);
     await this.admission?.validate(attrs);
     delete m.resourceVersion;

@@ -183,4 +183,29 @@ describe("the API's long tail", () => {
       assert.equal(plain.json().message, "Upgrade request required");
     }
   });
+
+  it("gives metadata.generation only to the kinds upstream's strategies give one", async () => {
+    type Meta = { metadata: { generation?: number } };
+    const read = (a: Answer) => JSON.parse(a.text) as Meta;
+    const cm = await http.send("POST", cms, JSON.stringify({ metadata: { name: "no-generation" }, data: { a: "1" } }));
+    assert.equal(cm.code, 201);
+    assert.equal(read(cm).metadata.generation, undefined);
+    const updated = await http.send("PUT", `${cms}/no-generation`, JSON.stringify({ metadata: { name: "no-generation" }, data: { a: "2" } }));
+    assert.equal(read(updated).metadata.generation, undefined);
+    const svc = await http.send("POST", "/api/v1/namespaces/default/services", JSON.stringify({ metadata: { name: "s" }, spec: { ports: [{ port: 80 }] } }));
+    assert.equal(svc.code, 201, svc.text);
+    assert.equal(read(svc).metadata.generation, undefined);
+    const patched = await http.send("PATCH", "/api/v1/namespaces/default/services/s", JSON.stringify({ spec: { ports: [{ port: 81 }] } }), { "content-type": "application/merge-patch+json" });
+    assert.equal(patched.code, 200, patched.text);
+    assert.equal(read(patched).metadata.generation, undefined, "a Service's spec change gives it no generation");
+
+    const np = await http.send("POST", "/apis/networking.k8s.io/v1/namespaces/default/networkpolicies", JSON.stringify({ metadata: { name: "np" }, spec: { podSelector: {} } }));
+    assert.equal(np.code, 201, np.text);
+    assert.equal(read(np).metadata.generation, 1);
+    const slice = { metadata: { name: "sl" }, addressType: "IPv4", endpoints: [{ addresses: ["10.0.0.1"] }], ports: [{ port: 80 }] };
+    const created = await http.send("POST", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices", JSON.stringify(slice));
+    assert.equal(read(created).metadata.generation, 1);
+    const moved = await http.send("PUT", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/sl", JSON.stringify({ ...slice, endpoints: [{ addresses: ["10.0.0.2"] }] }));
+    assert.equal(read(moved).metadata.generation, 2, "an EndpointSlice's new endpoints are a new generation");
+  });
 });
