@@ -40,7 +40,8 @@ import {
   aggregatedDiscovery, legacyApiGroup, legacyApiGroupList, legacyApiVersions, legacyResourceList, wantsAggregated,
 } from "./discovery.js";
 import { decodeProtobufObject } from "./protobuf/decode.js";
-import { decodeBody, readBody, sendError, sendJson, wantsTable, type Request, type Response } from "./http.js";
+import { decodeBody, readBody, sendError, sendJson, sendWarnings, wantsTable, type Request, type Response } from "./http.js";
+import { COMPONENT_STATUS_WARNING, ComponentStatuses } from "./component-statuses.js";
 import { ApiMetrics } from "./metrics.js";
 import { OpenApiV3 } from "./openapi.js";
 import { OpenApiV2 } from "./openapi-v2/index.js";
@@ -108,6 +109,7 @@ export class ApiServer {
   private readonly crds: WatchCache;
   private readonly establishing: EstablishingController;
   private readonly resourceMetrics: ResourceMetrics;
+  private readonly componentStatuses: ComponentStatuses;
   private readonly openapi: OpenApiV3;
   private readonly openapiV2: OpenApiV2;
   private readonly handler: ResourceHandler;
@@ -222,6 +224,13 @@ export class ApiServer {
     this.resourceMetrics = new ResourceMetrics(this.kubelets, {
       nodes: async () => (await this.objects.list(this.info("", "v1", "nodes"), undefined)).items,
       pods: async (ns) => (await this.objects.list(this.info("", "v1", "pods"), ns)).items,
+    });
+    this.componentStatuses = new ComponentStatuses({
+      lease: (name) => this.objects.get(this.info("coordination.k8s.io", "v1", "leases"), "kube-system", name).catch((err: unknown) => {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }),
+      storage: () => this.options.store.currentRevision(),
     });
     this.handler = new ResourceHandler(this.objects, {
       resource: (group, version, resource) => this.catalog.lookup(group, version, resource),
@@ -475,6 +484,12 @@ export class ApiServer {
       const body = await this.readReviewBody(req);
       const answer = await review(body, { user, namespace: ri.namespace, authorizer: this.authorizer, rules: this.authorizer, authenticateToken: (t, auds) => this.authenticator.authenticateToken(t, auds) });
       return sendJson(res, 201, answer);
+    }
+    if (info.group === "" && info.resource === "componentstatuses") {
+      if (req.method !== "GET" || boolQueryParam(query, "watch")) throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+      sendWarnings(res, [COMPONENT_STATUS_WARNING]);
+      if (wantsTable(req.headers.accept)) return sendJson(res, 200, await this.componentStatuses.table(name, query.get("includeObject") ?? "Metadata"));
+      return sendJson(res, 200, await this.componentStatuses.get(name));
     }
     if (info.group === "metrics.k8s.io") {
       if (req.method !== "GET" || boolQueryParam(query, "watch")) throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");

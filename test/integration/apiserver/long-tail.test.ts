@@ -208,4 +208,19 @@ describe("the API's long tail", () => {
     const moved = await http.send("PUT", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/sl", JSON.stringify({ ...slice, endpoints: [{ addresses: ["10.0.0.2"] }] }));
     assert.equal(read(moved).metadata.generation, 2, "an EndpointSlice's new endpoints are a new generation");
   });
+
+  it("serves the deprecated componentstatuses as kubectl shows them", async () => {
+    const got = await kubectl.run(["get", "componentstatuses"]);
+    assert.equal(got.code, 0, got.stderr);
+    assert.match(got.stderr, /Warning: v1 ComponentStatus is deprecated in v1\.19\+/);
+    const rows = got.stdout.trim().split("\n").map((l) => l.trim().split(/\s+/));
+    assert.deepEqual(rows[0], ["NAME", "STATUS", "MESSAGE", "ERROR"]);
+    assert.deepEqual(rows.slice(1).map((r) => r.slice(0, 3)).sort(), [["controller-manager", "Healthy", "ok"], ["etcd-0", "Healthy", "ok"], ["scheduler", "Healthy", "ok"]]);
+    const one = JSON.parse(await kubectl.ok(["get", "cs", "etcd-0", "-o", "json"])) as { kind: string; conditions: { type: string; status: string }[] };
+    assert.equal(one.kind, "ComponentStatus");
+    assert.deepEqual(one.conditions.map((c) => [c.type, c.status]), [["Healthy", "True"]]);
+    const missing = await http.send("GET", "/api/v1/componentstatuses/nope");
+    assert.equal(missing.code, 404);
+    assert.equal((await http.send("DELETE", "/api/v1/componentstatuses/etcd-0")).code, 405);
+  });
 });
