@@ -193,6 +193,8 @@ export class ObjectStore {
     const obj = conversion ? conversion.fromStorage(stored) : stored;
     obj.apiVersion = groupVersion(info);
     obj.kind = info.kind;
+    // Custom resources are defaulted from their schema as they are read, as upstream's decoder does.
+    if (info.crd) strategyFor(info).defaults?.(obj);
     return obj;
   }
 
@@ -501,7 +503,8 @@ export class ObjectStore {
       }
       const filtered = sel.labels.length > 0 || sel.fields.length > 0;
       const head = `{"apiVersion":${JSON.stringify(groupVersion(info))},"kind":${JSON.stringify(info.kind)},"metadata":{`;
-      const raw: string[] | undefined = opts.raw && !filtered ? [] : undefined;
+      const defaultedOnRead = Boolean(info.crd && strategyFor(info).defaults);
+      const raw: string[] | undefined = opts.raw && !filtered && !defaultedOnRead ? [] : undefined;
       const count = () => (raw ? raw.length : items.length);
       const result = (extra: Partial<ListResult> = {}): ListResult => ({ items, rawItems: raw, resourceVersion: String(revision), ...extra });
       for (;;) {

@@ -223,4 +223,47 @@ describe("the API's long tail", () => {
     assert.equal(missing.code, 404);
     assert.equal((await http.send("DELETE", "/api/v1/componentstatuses/etcd-0")).code, 405);
   });
+
+  it("applies a CRD's defaults to custom resources on write and when reading them from storage", async () => {
+    const crd = (withDefault: boolean) => ({
+      apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name: "widgets.example.com" },
+      spec: {
+        group: "example.com", scope: "Namespaced", names: { plural: "widgets", singular: "widget", kind: "Widget" },
+        versions: [{
+          name: "v1", served: true, storage: true,
+          schema: { openAPIV3Schema: { type: "object", properties: { spec: { type: "object", properties: {
+            size: { type: "integer" },
+            color: withDefault ? { type: "string", default: "blue" } : { type: "string" },
+            ports: { type: "array", items: { type: "object", properties: { protocol: withDefault ? { type: "string", default: "TCP" } : { type: "string" }, port: { type: "integer" } } } },
+          } } } } },
+        }],
+      },
+    });
+    await kubectl.ok(["apply", "-f", "-"], { input: JSON.stringify(crd(false)) });
+    await kubectl.ok(["wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=30s"]);
+    const widget = (name: string) => JSON.stringify({ apiVersion: "example.com/v1", kind: "Widget", metadata: { name }, spec: { size: 1, ports: [{ port: 80 }] } });
+    await kubectl.ok(["create", "-f", "-"], { input: widget("before") });
+    type Widget = { metadata: { resourceVersion: string }; spec: { color?: string; ports: { protocol?: string }[] } };
+    const before = JSON.parse(await kubectl.ok(["get", "widget", "before", "-o", "json"])) as Widget;
+    assert.equal(before.spec.color, undefined);
+
+    await kubectl.ok(["apply", "-f", "-"], { input: JSON.stringify(crd(true)) });
+    // Read again, never written since: the new defaults show, the object is unchanged in storage.
+    const path = "/apis/example.com/v1/namespaces/default/widgets";
+    let read: Widget | undefined;
+    for (let i = 0; i < 50; i++) {
+      read = JSON.parse((await http.send("GET", `${path}/before`)).text) as Widget;
+      if (read.spec.color) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(read?.spec.color, "blue");
+    assert.equal(read?.spec.ports[0]?.protocol, "TCP");
+    assert.equal(read?.metadata.resourceVersion, before.metadata.resourceVersion, "defaulting on read writes nothing");
+    const listed = JSON.parse((await http.send("GET", path)).text) as { items: Widget[] };
+    assert.equal(listed.items[0]?.spec.color, "blue");
+
+    const created = JSON.parse((await http.send("POST", path, widget("after"))).text) as Widget;
+    assert.equal(created.spec.color, "blue");
+    assert.equal(created.spec.ports[0]?.protocol, "TCP");
+  });
 });
