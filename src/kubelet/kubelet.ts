@@ -106,6 +106,7 @@ export class Kubelet {
       logsDir: join(options.rootDir, "logs"),
       dns: { clusterDNS: options.clusterDNS ?? ["10.96.0.10"], clusterDomain: options.clusterDomain ?? "cluster.local" },
       nodeAllocatable: allocatable,
+      nodeIP: () => this.nodeIP,
       log: options.log,
     });
   }
