@@ -67,6 +67,25 @@ spec:
     assert.equal(await kubectl.ok(["logs", "addresses"]), "host=127.0.0.1 hosts=127.0.0.1 pod=127.0.0.1\n");
   });
 
+  it("watches a pod's many ConfigMaps without Node's MaxListenersExceededWarning", async () => {
+    const names = Array.from({ length: 12 }, (_, i) => `many-${i}`);
+    for (const n of names) await kubectl.ok(["create", "configmap", n, `--from-literal=${n.replace("-", "_")}=v`]);
+    await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: many-configmaps}
+spec:
+  containers:
+  - name: main
+    image: unused
+    command: ["sleep", "600"]
+    envFrom:
+${names.map((n) => `    - configMapRef: {name: ${n}}`).join("\n")}
+`);
+    await eventually(async () => (await pod("many-configmaps")).status.phase === "Running", 20_000, 200);
+    assert.doesNotMatch(server.stderr(), /MaxListenersExceededWarning/);
+    await kubectl.ok(["delete", "pod", "many-configmaps", "--grace-period=1"]);
+  });
+
   it("refuses a container without a command with a clear reason", async () => {
     await kubectl.ok(["run", "nocommand", "--image=nginx:1.27"]);
     const st = await eventually(async () => { const s = await status("nocommand"); return s.state?.waiting?.reason === "CreateContainerError" ? s : undefined; }, 20_000, 200);
