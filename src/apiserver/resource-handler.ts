@@ -314,7 +314,8 @@ export class ResourceHandler {
     const table = wantsTable(req.headers.accept);
     const include = q.get("includeObject") ?? "Metadata";
     const bookmarks = boolParam(q, "allowWatchBookmarks");
-    const timeoutSeconds = decoded.timeoutSeconds ?? 1800;
+    // As upstream: none or zero is the server's own (--min-request-timeout, 30 minutes); a negative one has passed already.
+    const timeoutSeconds = decoded.timeoutSeconds || 1800;
     let first = true;
     const encode = (e: ObjectEvent | { type: "BOOKMARK" | "ERROR"; object: Obj }): string => {
       let object = e.object;
@@ -358,7 +359,7 @@ export class ResourceHandler {
       }
       close();
     });
-    const timer = setTimeout(close, Math.max(1, timeoutSeconds) * 1000);
+    const timer = setTimeout(close, Math.max(0, timeoutSeconds) * 1000);
     const bookmarkTimer = setInterval(() => {
       if (!bookmarks) return;
       void this.objects.currentRevision().then((rev) => {

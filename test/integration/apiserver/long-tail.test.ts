@@ -100,6 +100,26 @@ describe("the API's long tail", () => {
     assert.equal(all.code, 200, all.text);
   });
 
+  it("ends a watch whose timeoutSeconds has passed at once, and gives a zero timeout the server's own", async () => {
+    const ended = await http.send("GET", `${cms}?watch=true&timeoutSeconds=-1&resourceVersion=1`);
+    assert.equal(ended.code, 200);
+    // A zero timeout is no timeout of the client's: the watch is still open after the old one-second floor.
+    const open = await new Promise<boolean>((resolve, reject) => {
+      const kc = parseYaml(readFileSync(server.kubeconfig, "utf8"));
+      const user = kc.users[0].user;
+      const req = https.get(`${kc.clusters[0].cluster.server}${cms}?watch=true&timeoutSeconds=0&resourceVersion=1`, {
+        ca: Buffer.from(kc.clusters[0].cluster["certificate-authority-data"], "base64"),
+        cert: Buffer.from(user["client-certificate-data"], "base64"), key: Buffer.from(user["client-key-data"], "base64"),
+      }, (res) => {
+        const timer = setTimeout(() => { resolve(true); req.destroy(); }, 2500);
+        res.on("end", () => { clearTimeout(timer); resolve(false); });
+        res.resume();
+      });
+      req.on("error", (err) => { if (!req.destroyed) reject(err); });
+    });
+    assert.equal(open, true);
+  });
+
   it("answers a list not older than a future resourceVersion with 504 after waiting, and a reachable one with fresh data", async () => {
     const list = await http.send("GET", cms);
     const current = Number((JSON.parse(list.text) as { metadata: { resourceVersion: string } }).metadata.resourceVersion);
