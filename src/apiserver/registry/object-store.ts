@@ -534,7 +534,8 @@ export class ObjectStore {
       if (isStoreError(err, "Compacted")) {
         throw expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.");
       }
-      if (isStoreError(err, "FutureRevision")) throw tooLargeResourceVersion(revision, err.currentRevision ?? 0, 0);
+      // etcd's error does not say its current revision: ask.
+      if (isStoreError(err, "FutureRevision")) throw tooLargeResourceVersion(revision, err.currentRevision ?? await this.store.currentRevision().catch(() => 0), 0);
       throw err;
     }
   }
