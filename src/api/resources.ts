@@ -110,6 +110,8 @@ export const builtinResources: ResourceInfo[] = [
     { kind: "PersistentVolumeClaim", short: ["pvc"], sub: [status] },
     { kind: "LimitRange", short: ["limits"] },
     { kind: "ResourceQuota", short: ["quota"], sub: [status] },
+    // Deprecated since 1.19, still served: computed on each read (apiserver/component-statuses.ts).
+    { kind: "ComponentStatus", resource: "componentstatuses", cluster: true, short: ["cs"], verbs: ["get", "list"] },
     { kind: "ReplicationController", short: ["rc"], all: true, sub: [status, scale] },
     { kind: "PodTemplate" },
   ]),
@@ -170,7 +172,7 @@ export const builtinResources: ResourceInfo[] = [
 /** Kinds that are answered by the server and never stored. */
 export const virtualKinds = new Set([
   "Binding", "SelfSubjectReview", "TokenReview", "SelfSubjectAccessReview", "SelfSubjectRulesReview", "SubjectAccessReview",
-  "NodeMetrics", "PodMetrics",
+  "NodeMetrics", "PodMetrics", "ComponentStatus",
 ]);
 
 export function groupVersion(r: { group: string; version: string }): string {

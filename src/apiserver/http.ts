@@ -67,9 +67,12 @@ export function decodeBody(body: Buffer, type: string): unknown {
 }
 
 export function sendJson(res: Response, code: number, body: unknown, contentType = "application/json"): void {
-  const text = typeof body === "string" ? body : JSON.stringify(body);
-  res.writeHead(code, { "content-type": contentType, "content-length": Buffer.byteLength(text) });
-  res.end(text);
+  // A Buffer, not a string: Node's HTTP/1.1 writes the headers with a string body in that string's
+  // encoding (UTF-8), with a Buffer body as Latin-1, one byte a character, as HTTP/2 always does,
+  // and warningHeaderValue counts on the latter.
+  const bytes = Buffer.from(typeof body === "string" ? body : JSON.stringify(body), "utf8");
+  res.writeHead(code, { "content-type": contentType, "content-length": bytes.length });
+  res.end(bytes);
 }
 
 export function sendError(res: Response, err: ApiError): void {
@@ -87,5 +90,19 @@ export function wantsTable(accept: string | undefined): boolean {
 /** Warnings as upstream sends them: one `299 - "text"` value each. */
 export function sendWarnings(res: Response, warnings: string[] | undefined): void {
   if (!warnings?.length || res.headersSent) return;
-  res.setHeader("warning", warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(", "));
+  res.setHeader("warning", warnings.map(warningHeaderValue).join(", "));
+}
+
+/**
+ * One warning as upstream's net.NewWarningHeader writes it: `"` and `\` escaped, everything else
+ * as is, in UTF-8. Node writes a header string one byte a character (Latin-1) and refuses any
+ * character above U+00FF (a 500 over HTTP/1.1, a mangled header over HTTP/2), so the text goes
+ * out as its UTF-8 bytes, which is what Go's server sends and Go's client reads back. Line breaks
+ * and other control characters become spaces, as Go's header writer turns newlines into spaces.
+ */
+export function warningHeaderValue(text: string): string {
+  const quoted = `"${text.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+  // eslint-disable-next-line no-control-regex
+  const printable = quoted.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, " ");
+  return `299 - ${Buffer.from(printable, "utf8").toString("latin1")}`;
 }

@@ -5,11 +5,11 @@
  * handlers (registry/subresource.ts); no kind is named here.
  */
 import { boolQueryParam } from "../api/query-params.js";
-import { ApiError, badRequest, methodNotAllowed, notFound } from "../api/errors.js";
+import { ApiError, badRequest, methodNotAllowed, pathNotFound } from "../api/errors.js";
 import { applyJsonPatch } from "../api/patch/json-patch.js";
 import { applyMergePatch } from "../api/patch/merge-patch.js";
 import { applyStrategicMergePatch } from "../api/patch/strategic-merge-patch.js";
-import { groupVersion, type ResourceInfo } from "../api/resources.js";
+import { builtinResources, groupVersion, type ResourceInfo } from "../api/resources.js";
 import { defaultTablePrinter, type Table, type TablePrinter } from "../api/tables.js";
 import { isStoreError } from "../storage/index.js";
 import { decodeBody, mediaType, readBody, sendJson, sendWarnings, wantsTable, type Request, type Response } from "./http.js";
@@ -19,7 +19,8 @@ import { checkUnknownFields } from "./field-validation.js";
 import { checkTypes } from "./type-check.js";
 import { decodeProtobufObject } from "./protobuf/decode.js";
 import { auditContextOf } from "./audit/index.js";
-import { parseRV, type DeleteOptions, type ObjectStore, type Obj, type ObjectEvent } from "./registry/object-store.js";
+import { decodeListOptions, parseResourceVersion } from "./list-options.js";
+import { type DeleteOptions, type ObjectStore, type Obj, type ObjectEvent } from "./registry/object-store.js";
 import { strategyFor } from "./registry/strategies.js";
 import type { Strategy } from "./registry/strategy.js";
 import type { SubresourceCall, SubresourceServices } from "./registry/subresource.js";
@@ -61,12 +62,16 @@ export class ResourceHandler {
     const method = req.method ?? "GET";
     const sub = r.subresource;
     if (sub) {
+      // As upstream's router: no route for an unknown subresource (whether or not the object exists),
+      // none for a method the subresource does not serve.
       const served = r.info.subresources.find((s) => s.name === sub);
-      if (!served) throw notFound(r.info.resource, r.info.group, r.name ?? "");
+      if (!served) throw pathNotFound();
+      const verb = SUBRESOURCE_VERBS[method];
+      if (verb && !served.verbs.includes(verb)) throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
       const strategy = strategyFor(r.info);
       const own = strategy.subresources?.[sub];
       if (own) return own(this.subresourceCall(req, res, r, sub), this.services);
-      if (!writesPart(strategy, sub) || !served.verbs.includes(SUBRESOURCE_VERBS[method] ?? "")) throw methodNotAllowed(method, `${r.info.resource}/${sub}`);
+      if (!writesPart(strategy, sub) || !verb) throw methodNotAllowed(method, `${r.info.resource}/${sub}`);
     }
     switch (method) {
       case "GET":
@@ -137,15 +142,17 @@ export class ResourceHandler {
   }
 
   private checkKind(r: ResourceRequest, obj: Obj): void {
-    if (obj.kind !== undefined && obj.kind !== r.info.kind && !(r.subresource === "status")) {
+    if (r.subresource === "status") return;
+    checkApiVersion(r.info, obj);
+    if (obj.kind !== undefined && obj.kind !== r.info.kind) {
       throw badRequest(`the object provided is unrecognized (must be of type ${r.info.kind}): ${obj.kind} is not ${r.info.kind}`);
     }
   }
 
   private async create(req: Request, res: Response, r: ResourceRequest): Promise<void> {
     const { obj, text } = await this.readObject(req);
-    checkTypes(r.info, obj);
     this.checkKind(r, obj);
+    checkTypes(r.info, obj);
     this.fieldValidation(res, r, obj, text);
     const created = await this.objects.create(r.info, r.namespace, obj, this.writeOptions(r, req.headers["user-agent"]));
     this.send(req, res, r, 201, created);
@@ -153,8 +160,8 @@ export class ResourceHandler {
 
   private async update(req: Request, res: Response, r: ResourceRequest): Promise<void> {
     const { obj, text } = await this.readObject(req);
-    checkTypes(r.info, obj);
     this.checkKind(r, obj);
+    checkTypes(r.info, obj);
     this.fieldValidation(res, r, obj, text);
     const allowCreate = Boolean(strategyFor(r.info).allowCreateOnUpdate);
     const result = await this.objects.update(r.info, r.namespace, r.name!, obj, { ...this.writeOptions(r, req.headers["user-agent"]), allowCreate: allowCreate && !r.subresource });
@@ -245,8 +252,8 @@ export class ResourceHandler {
 
   private listOptions(r: ResourceRequest) {
     const q = r.query;
-    const limit = q.has("limit") ? Number(q.get("limit")) : undefined;
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw badRequest(`invalid limit ${q.get("limit")}`);
+    const { limit } = decodeListOptions(q);
+    parseResourceVersion(q.get("resourceVersion") ?? "");
     return {
       labelSelector: q.get("labelSelector") ?? "",
       fieldSelector: q.get("fieldSelector") ?? "",
@@ -301,12 +308,14 @@ export class ResourceHandler {
 
   private async watch(req: Request, res: Response, r: ResourceRequest): Promise<void> {
     const q = r.query;
+    const decoded = decodeListOptions(q);
     const sel = this.objects.parseSelection(r.info, q.get("labelSelector") ?? "", [q.get("fieldSelector"), r.name ? `metadata.name=${r.name}` : ""].filter(Boolean).join(","));
     const rv = q.get("resourceVersion") ?? "";
     const table = wantsTable(req.headers.accept);
     const include = q.get("includeObject") ?? "Metadata";
     const bookmarks = boolParam(q, "allowWatchBookmarks");
-    const timeoutSeconds = q.has("timeoutSeconds") ? Number(q.get("timeoutSeconds")) : 1800;
+    // As upstream: none or zero is the server's own (--min-request-timeout, 30 minutes); a negative one has passed already.
+    const timeoutSeconds = decoded.timeoutSeconds || 1800;
     let first = true;
     const encode = (e: ObjectEvent | { type: "BOOKMARK" | "ERROR"; object: Obj }): string => {
       let object = e.object;
@@ -323,7 +332,7 @@ export class ResourceHandler {
       initial.push(...listed.items);
       from = Number(listed.resourceVersion);
     } else {
-      from = parseRV(rv);
+      from = parseResourceVersion(rv);
     }
     res.writeHead(200, { "content-type": "application/json", "cache-control": "no-cache, private" });
     // Watchers wait for the headers before anything else; HTTP/1.1 holds them until the first write.
@@ -350,7 +359,7 @@ export class ResourceHandler {
       }
       close();
     });
-    const timer = setTimeout(close, Math.max(1, timeoutSeconds) * 1000);
+    const timer = setTimeout(close, Math.max(0, timeoutSeconds) * 1000);
     const bookmarkTimer = setInterval(() => {
       if (!bookmarks) return;
       void this.objects.currentRevision().then((rev) => {
@@ -372,4 +381,21 @@ function managerFromUserAgent(ua: string | undefined): string | undefined {
 /** Whether a subresource is served by the generic verbs, writing part of the object. */
 function writesPart(strategy: Strategy, subresource: string): boolean {
   return subresource === "status" || Boolean(strategy.subresourceUpdates?.[subresource]);
+}
+
+/**
+ * A body's apiVersion must be the URL's (upstream's RequestScope.AcceptsGroupVersion). A built-in
+ * kind the scheme does not know at that version fails to decode first, with the decoder's message;
+ * the kinds served here stand for the scheme's (it also knows some unserved older versions).
+ */
+function checkApiVersion(info: ResourceInfo, obj: Obj): void {
+  const data = obj.apiVersion;
+  const expected = groupVersion(info);
+  if (data === undefined || data === "" || data === expected) return;
+  const kind = typeof obj.kind === "string" && obj.kind ? obj.kind : info.kind;
+  if (!info.crd && !builtinResources.some((b) => groupVersion(b) === data && b.kind === kind)) {
+    const version = String(data).split("/").pop();
+    throw badRequest(`${kind} in version ${JSON.stringify(version)} cannot be handled as a ${info.kind}: no kind ${JSON.stringify(kind)} is registered for version ${JSON.stringify(data)} in scheme "pkg/api/legacyscheme/scheme.go:30"`);
+  }
+  throw badRequest(`the API version in the data (${data}) does not match the expected API version (${expected})`);
 }

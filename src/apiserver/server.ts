@@ -47,7 +47,8 @@ import {
   aggregatedDiscovery, legacyApiGroup, legacyApiGroupList, legacyApiVersions, legacyResourceList, wantsAggregated,
 } from "./discovery.js";
 import { decodeProtobufObject } from "./protobuf/decode.js";
-import { decodeBody, readBody, sendError, sendJson, wantsTable, type Request, type Response } from "./http.js";
+import { decodeBody, readBody, sendError, sendJson, sendWarnings, wantsTable, type Request, type Response } from "./http.js";
+import { COMPONENT_STATUS_WARNING, ComponentStatuses } from "./component-statuses.js";
 import { ApiMetrics } from "./metrics.js";
 import { OpenApiV3 } from "./openapi.js";
 import { OpenApiV2 } from "./openapi-v2/index.js";
@@ -115,6 +116,7 @@ export class ApiServer {
   private readonly crds: WatchCache;
   private readonly establishing: EstablishingController;
   private readonly resourceMetrics: ResourceMetrics;
+  private readonly componentStatuses: ComponentStatuses;
   private readonly openapi: OpenApiV3;
   private readonly openapiV2: OpenApiV2;
   private readonly handler: ResourceHandler;
@@ -239,6 +241,13 @@ export class ApiServer {
     this.resourceMetrics = new ResourceMetrics(this.kubelets, {
       nodes: async () => (await this.objects.list(this.info("", "v1", "nodes"), undefined)).items,
       pods: async (ns) => (await this.objects.list(this.info("", "v1", "pods"), ns)).items,
+    });
+    this.componentStatuses = new ComponentStatuses({
+      lease: (name) => this.objects.get(this.info("coordination.k8s.io", "v1", "leases"), "kube-system", name).catch((err: unknown) => {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }),
+      storage: () => this.options.store.currentRevision(),
     });
     this.handler = new ResourceHandler(this.objects, {
       resource: (group, version, resource) => this.catalog.lookup(group, version, resource),
@@ -511,6 +520,12 @@ export class ApiServer {
       const answer = await review(body, { user, namespace: ri.namespace, authorizer: this.authorizer, rules: this.authorizer, authenticateToken: (t, auds) => this.authenticator.authenticateToken(t, auds) });
       return sendJson(res, 201, answer);
     }
+    if (info.group === "" && info.resource === "componentstatuses") {
+      if (req.method !== "GET" || boolQueryParam(query, "watch")) throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+      sendWarnings(res, [COMPONENT_STATUS_WARNING]);
+      if (wantsTable(req.headers.accept)) return sendJson(res, 200, await this.componentStatuses.table(name, query.get("includeObject") ?? "Metadata"));
+      return sendJson(res, 200, await this.componentStatuses.get(name));
+    }
     if (info.group === "metrics.k8s.io") {
       if (req.method !== "GET" || boolQueryParam(query, "watch")) throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
       return sendJson(res, 200, await this.resourceMetrics.get(info.resource as "nodes" | "pods", namespace, name, query));
@@ -524,11 +539,8 @@ export class ApiServer {
     const accept = req.headers.accept;
     if (this.health.handles(path)) return this.health.serve(req.method ?? "GET", path, query, res);
     if (path === "/version") {
-      if (req.method !== "GET" && req.method !== "HEAD") {
-        res.writeHead(405, { "content-type": "text/plain; charset=utf-8" });
-        res.end("405: Method Not Allowed");
-        return;
-      }
+      // A go-restful route upstream: its service error handler answers a wrong method with a Status.
+      if (req.method !== "GET" && req.method !== "HEAD") throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
       return sendJson(res, 200, VERSION_INFO);
     }
     if (await this.serviceAccounts.openid.serve(req.method, path, res)) return;

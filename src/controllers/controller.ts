@@ -4,6 +4,7 @@
  */
 import { runWorkers, type Client, type EventRecorder, type Informer, type InformerFactory, type KubeObject, type WorkQueue } from "../client/index.js";
 import type { OwnerReference } from "../client/client.js";
+import { setTimeout as delay } from "node:timers/promises";
 import { rfc3339 } from "../api/time.js";
 
 /** A Kubernetes object as controllers handle it: typed metadata, free-form JSON elsewhere. */
@@ -40,6 +41,15 @@ export function controllerOf(o: KubeObject): { kind: string; name: string; uid: 
 }
 
 export const nowTime = () => rfc3339();
+
+/**
+ * Waits ms, or less when signal aborts. The abort listener leaves with the timer: a periodic
+ * loop that added one a period would pile up listeners on the leader's signal for as long as
+ * the process runs (Node's MaxListenersExceededWarning, and a leak where the limit is lifted).
+ */
+export async function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  await delay(ms, undefined, { signal }).catch(() => undefined);
+}
 
 export function isPodReady(p: Obj): boolean {
   return (p.status?.conditions ?? []).some((c: Json) => c.type === "Ready" && c.status === "True");

@@ -6,6 +6,7 @@
  * pod is reported when it changes. State lives in the runtime, so a restarted
  * kubelet adopts the containers that are running instead of restarting them.
  */
+import { setMaxListeners } from "node:events";
 import { StatsProvider } from "./stats/summary.js";
 import { join } from "node:path";
 import { mkdirSync } from "node:fs";
@@ -75,6 +76,9 @@ export class Kubelet {
     // A node may read only what its pods use, one object at a time (the Node authorizer): each is watched alone.
     // A changed ConfigMap or Secret reaches the volumes that show it at the pod's next sync.
     const touch = (o: KubeObject) => { for (const p of this.pods?.list(o.metadata.namespace) ?? []) this.enqueue(String(p.metadata.uid)); };
+    // Each watched ConfigMap and Secret listens on this signal (and leaves it when released): more than
+    // Node's default ten with a few pods, which is no leak (the startup MaxListenersExceededWarning).
+    setMaxListeners(0, this.objectsSignal.signal);
     const watchers = <T extends KubeObject>(r: typeof Resources.secrets) => new ObjectWatchers<T>(client, r, touch, this.objectsSignal.signal);
     const cms = watchers<Json & KubeObject>(Resources.configmaps);
     const secrets = watchers<Json & KubeObject>(Resources.secrets);
@@ -108,6 +112,7 @@ export class Kubelet {
       logsDir: join(options.rootDir, "logs"),
       dns: { clusterDNS: options.clusterDNS ?? ["10.96.0.10"], clusterDomain: options.clusterDomain ?? "cluster.local" },
       nodeAllocatable: allocatable,
+      nodeIP: () => this.nodeIP,
       log: options.log,
     });
   }

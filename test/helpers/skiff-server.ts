@@ -20,6 +20,8 @@ export interface RunningServer extends AsyncDisposable {
   kill(): Promise<void>;
   /** Stops it with SIGTERM and waits for a clean exit. */
   stop(): Promise<number | null>;
+  /** What the server wrote to stderr so far (Node's process warnings among it). */
+  stderr(): string;
 }
 
 export interface ServerOptions {
@@ -65,6 +67,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let stopped = false;
   const server: RunningServer = {
     url, dataDir, kubeconfig: join(dataDir, "kubeconfig.yaml"), process: child,
+    stderr: () => stderr,
     async kill() {
       if (stopped) return;
       stopped = true;

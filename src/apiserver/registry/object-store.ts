@@ -15,7 +15,7 @@ import { matchesLabels, parseFieldSelector, parseLabelSelector, type FieldRequir
 import { validateObjectMeta } from "../../api/validation.js";
 import { type KeyValue, type Store, type WatchEvent, isStoreError } from "../../storage/index.js";
 import { strategyFor } from "./strategies.js";
-import { bumpGenerationOnSpecChange, selectableField, type Strategy, type SubresourceUpdate } from "./strategy.js";
+import { bumpGenerationOnSpecChange, selectableField, tracksGeneration, type Strategy, type SubresourceUpdate } from "./strategy.js";
 import { updateManagedFields } from "./managed-fields.js";
 import { pruneUnknownFields } from "../field-validation.js";
 import { checkTypes } from "../type-check.js";
@@ -212,6 +212,8 @@ export class ObjectStore {
     const obj = conversion ? conversion.fromStorage(stored) : stored;
     obj.apiVersion = groupVersion(info);
     obj.kind = info.kind;
+    // Custom resources are defaulted from their schema as they are read, as upstream's decoder does.
+    if (info.crd) strategyFor(info).defaults?.(obj);
     return obj;
   }
 
@@ -253,7 +255,8 @@ export class ObjectStore {
     obj.kind = info.kind;
     m.uid = randomUUID();
     m.creationTimestamp = now();
-    m.generation = 1;
+    if (tracksGeneration(info)) m.generation = 1;
+    else delete m.generation;
     pruneUnknownFields(info, obj);
     delete m.resourceVersion;
     delete m.deletionTimestamp;
@@ -374,6 +377,7 @@ export class ObjectStore {
       throw invalid(info.kind, info.group, name, [{ type: "FieldValueForbidden", field: "metadata.finalizers", detail: "no new finalizers can be added if the object is being deleted" }]);
     }
     (strategy.prepareForUpdate ?? bumpGenerationOnSpecChange)(obj, current);
+    if (!tracksGeneration(info)) delete m.generation;
     this.validate(info, strategy, obj, current, subresourceUpdate);
     await this.admission?.validate(attrs);
     delete m.resourceVersion;
@@ -499,8 +503,10 @@ export class ObjectStore {
       const token = decodeContinue(opts.continue, prefix);
       revision = token.rv;
       startKey = token.start;
-    } else if (opts.resourceVersion && opts.resourceVersion !== "0" && opts.resourceVersionMatch === "Exact") {
-      revision = parseRV(opts.resourceVersion);
+    } else if (opts.resourceVersion && opts.resourceVersion !== "0") {
+      const rv = parseRV(opts.resourceVersion);
+      if (opts.resourceVersionMatch === "Exact") revision = rv;
+      else await this.waitForRevision(rv);
     }
     const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
     const items: Obj[] = [];
@@ -517,7 +523,8 @@ export class ObjectStore {
       }
       const filtered = sel.labels.length > 0 || sel.fields.length > 0;
       const head = `{"apiVersion":${JSON.stringify(groupVersion(info))},"kind":${JSON.stringify(info.kind)},"metadata":{`;
-      const raw: string[] | undefined = opts.raw && !filtered ? [] : undefined;
+      const defaultedOnRead = Boolean(info.crd && strategyFor(info).defaults);
+      const raw: string[] | undefined = opts.raw && !filtered && !defaultedOnRead ? [] : undefined;
       const count = () => (raw ? raw.length : items.length);
       const result = (extra: Partial<ListResult> = {}): ListResult => ({ items, rawItems: raw, resourceVersion: String(revision), ...extra });
       for (;;) {
@@ -547,8 +554,25 @@ export class ObjectStore {
       if (isStoreError(err, "Compacted")) {
         throw expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.");
       }
-      if (isStoreError(err, "FutureRevision")) throw new ApiError(504, "Timeout", `Too large resource version: ${opts.resourceVersion}, current: ${err.currentRevision}`);
+      // etcd's error does not say its current revision: ask.
+      if (isStoreError(err, "FutureRevision")) throw tooLargeResourceVersion(revision, err.currentRevision ?? await this.store.currentRevision().catch(() => 0), 0);
       throw err;
+    }
+  }
+
+  /**
+   * A list "not older than" a revision waits for the store to reach it, as upstream's watch cache
+   * waits (3 s) before answering 504 with a retry in a second: a client that read from another
+   * server, one step ahead, gets fresh data, and one from the future a Timeout rather than old data.
+   */
+  private async waitForRevision(rv: number): Promise<void> {
+    const deadline = Date.now() + TOO_LARGE_RV_WAIT_MS;
+    for (;;) {
+      const current = await this.store.currentRevision();
+      if (current >= rv) return;
+      if (Date.now() >= deadline) throw tooLargeResourceVersion(rv, current, 1);
+      // The store has no revision notification to wait on; a short poll bounds the wait's lag.
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
 
@@ -597,6 +621,17 @@ function randomSuffix(): string {
   const alphabet = "bcdfghjklmnpqrstvwxz2456789";
   const bytes = randomBytes(5);
   return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
+}
+
+/** How long a list waits for a resourceVersion the store has not reached (upstream's blockTimeout). */
+const TOO_LARGE_RV_WAIT_MS = 3000;
+
+/** Upstream's storage.NewTooLargeResourceVersionError: 504 Timeout with cause ResourceVersionTooLarge. */
+function tooLargeResourceVersion(rv: number, current: number, retryAfterSeconds: number): ApiError {
+  return new ApiError(504, "Timeout", `Timeout: Too large resource version: ${rv}, current: ${current}`, {
+    causes: [{ reason: "ResourceVersionTooLarge", message: "Too large resource version" }],
+    ...(retryAfterSeconds ? { retryAfterSeconds } : {}),
+  });
 }
 
 export function parseRV(rv: string): number {

@@ -119,6 +119,27 @@ export function bumpGenerationOnChange(obj: Obj, old: Obj): void {
   if (!jsonEqual(specOf(obj), specOf(old))) obj.metadata.generation = (old.metadata.generation ?? 0) + 1;
 }
 
+/**
+ * The kinds whose objects carry metadata.generation in v1.32, by `group/Kind`: those whose
+ * upstream strategy sets it to 1 in PrepareForCreate. Others (ConfigMaps, Secrets, but also
+ * Pods, Services, Nodes and HorizontalPodAutoscalers, which have a spec) have none; custom
+ * resources always have one.
+ */
+const KINDS_WITH_GENERATION = new Set([
+  "apps/Deployment", "apps/ReplicaSet", "apps/StatefulSet", "apps/DaemonSet", "/ReplicationController",
+  "batch/Job", "batch/CronJob", "policy/PodDisruptionBudget",
+  "networking.k8s.io/Ingress", "networking.k8s.io/IngressClass", "networking.k8s.io/NetworkPolicy",
+  "discovery.k8s.io/EndpointSlice", "apiextensions.k8s.io/CustomResourceDefinition",
+  "admissionregistration.k8s.io/ValidatingWebhookConfiguration", "admissionregistration.k8s.io/MutatingWebhookConfiguration",
+  "admissionregistration.k8s.io/ValidatingAdmissionPolicy", "admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding",
+  "flowcontrol.apiserver.k8s.io/FlowSchema", "flowcontrol.apiserver.k8s.io/PriorityLevelConfiguration",
+]);
+
+/** Whether a kind's objects carry metadata.generation (see KINDS_WITH_GENERATION). */
+export function tracksGeneration(r: { group: string; kind: string; crd?: unknown }): boolean {
+  return Boolean(r.crd) || KINDS_WITH_GENERATION.has(`${r.group}/${r.kind}`);
+}
+
 /** The generic update rule: objects with a spec bump metadata.generation when anything but metadata and status changed. */
 export function bumpGenerationOnSpecChange(obj: Obj, old: Obj): void {
   if ("spec" in obj) bumpGenerationOnChange(obj, old);

@@ -9,7 +9,7 @@
  */
 import type { KubeObject, ResourceRef, Informer } from "../../client/index.js";
 import { Resources, WorkQueue, discoverResources } from "../../client/index.js";
-import { type Controller, type ControllerContext, type Obj, keyOf, runQueue } from "../controller.js";
+import { type Controller, type ControllerContext, type Obj, keyOf, runQueue, sleep } from "../controller.js";
 
 /** Kinds watched from the start (the workload chain); discovery adds the rest. */
 const WORKLOAD_KINDS: Record<string, ResourceRef> = {
@@ -97,10 +97,7 @@ export class GarbageCollector implements Controller {
       } catch (err) {
         this.ctx.log("garbage collector discovery failed", { err: String(err) });
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, REDISCOVERY_MS);
-        signal.addEventListener("abort", () => { clearTimeout(t); resolve(); }, { once: true });
-      });
+      await sleep(REDISCOVERY_MS, signal);
     }
   }
 

@@ -10,7 +10,7 @@
 import { Resources, WorkQueue, type Informer } from "../../client/index.js";
 import { isConflict, isNotFound } from "../../api/errors.js";
 import { tolerates } from "../../scheduler/plugins/taint-toleration.js";
-import { type Controller, type ControllerContext, type Json, type Obj, nowTime, runQueue } from "../controller.js";
+import { type Controller, type ControllerContext, type Json, type Obj, nowTime, runQueue, sleep } from "../controller.js";
 import { conditionTaints } from "./condition-taints.js";
 import type { Node } from "kubernetes-types/core/v1.js";
 
@@ -57,7 +57,7 @@ export class NodeLifecycleController implements Controller {
       } catch (err) {
         this.ctx.log("node monitoring failed", { err: String(err) });
       }
-      await new Promise<void>((r) => { const t = setTimeout(r, period); signal.addEventListener("abort", () => { clearTimeout(t); r(); }, { once: true }); });
+      await sleep(period, signal);
     }
   }
 

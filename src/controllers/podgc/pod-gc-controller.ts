@@ -3,7 +3,7 @@
  * removed, and terminated pods beyond a threshold go, oldest first.
  */
 import { Resources, type Informer } from "../../client/index.js";
-import type { Controller, ControllerContext, Obj } from "../controller.js";
+import { type Controller, type ControllerContext, type Obj, sleep } from "../controller.js";
 
 export class PodGCController implements Controller {
   readonly name = "podgc";
@@ -23,7 +23,7 @@ export class PodGCController implements Controller {
   async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       await this.collect().catch((err) => this.ctx.log("pod gc failed", { err: String(err) }));
-      await new Promise<void>((r) => { const t = setTimeout(r, this.options.periodMs ?? 20_000); signal.addEventListener("abort", () => { clearTimeout(t); r(); }, { once: true }); });
+      await sleep(this.options.periodMs ?? 20_000, signal);
     }
   }
 

@@ -84,9 +84,15 @@ export function resourceFieldValue(container: Json, ref: Json, nodeAllocatable: 
   return String(Math.ceil(value));
 }
 
-export function containerEnv(pod: Pod, container: Json, sources: EnvSources, podIP: string, nodeAllocatable: Json): { key: string; value: string }[] {
+/**
+ * podIP and hostIP: the sandbox's and the node's addresses, as upstream's kubelet fills
+ * status.podIP(s) and status.hostIP(s) for the environment from what it knows, not from the
+ * pod's status in the API, which says them only once the first status write is done.
+ */
+export function containerEnv(pod: Pod, container: Json, sources: EnvSources, podIP: string, nodeAllocatable: Json, hostIP = ""): { key: string; value: string }[] {
   const ns = pod.metadata.namespace as string;
-  const viewed: Pod = { ...pod, status: { ...pod.status, podIP, podIPs: podIP ? [{ ip: podIP }] : [] } };
+  const hosts = hostIP ? { hostIP, hostIPs: [{ ip: hostIP }] } : {};
+  const viewed: Pod = { ...pod, status: { ...pod.status, podIP, podIPs: podIP ? [{ ip: podIP }] : [], ...hosts } };
   const vars: Record<string, string> = {};
   const services = pod.spec.enableServiceLinks === false
     ? []

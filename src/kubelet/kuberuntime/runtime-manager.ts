@@ -39,6 +39,8 @@ export interface RuntimeManagerOptions {
   logsDir: string;
   dns: DnsSettings;
   nodeAllocatable: () => Json;
+  /** The node's address, what status.hostIP will say (the pod's status may not say it yet when its containers start). */
+  nodeIP?: () => string;
   log: Logger;
 }
 
@@ -258,7 +260,7 @@ export class RuntimeManager {
     if (!(await this.ensureImage(pod, c, kind, state))) return;
     let env: { key: string; value: string }[];
     try {
-      env = containerEnv(pod, c, this.envSources, state.podIP ?? "", this.options.nodeAllocatable());
+      env = containerEnv(pod, c, this.envSources, state.podIP ?? "", this.options.nodeAllocatable(), this.options.nodeIP?.() ?? pod.status?.hostIP ?? "");
     } catch (err) {
       if (!(err instanceof EnvError)) throw err;
       state.waiting.set(c.name, { reason: "CreateContainerConfigError", message: err.message });

@@ -48,6 +48,44 @@ describe("the process runtime", { skip: existsSync("/bin/busybox") ? false : "bu
     await eventually(async () => (await kubectl.ok(["logs", "hello"])) === "hello skiff\n", 10_000, 200);
   });
 
+  it("gives a new pod's first container status.hostIP, hostIPs and podIP through the downward API", async () => {
+    await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: addresses}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: unused
+    command: ["sh", "-c", "echo host=$HOST_IP hosts=$HOST_IPS pod=$POD_IP"]
+    env:
+    - {name: HOST_IP, valueFrom: {fieldRef: {fieldPath: status.hostIP}}}
+    - {name: HOST_IPS, valueFrom: {fieldRef: {fieldPath: status.hostIPs}}}
+    - {name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}
+`);
+    await eventually(async () => (await pod("addresses")).status.phase === "Succeeded", 20_000, 200);
+    assert.equal(await kubectl.ok(["logs", "addresses"]), "host=127.0.0.1 hosts=127.0.0.1 pod=127.0.0.1\n");
+  });
+
+  it("watches a pod's many ConfigMaps without Node's MaxListenersExceededWarning", async () => {
+    const names = Array.from({ length: 12 }, (_, i) => `many-${i}`);
+    for (const n of names) await kubectl.ok(["create", "configmap", n, `--from-literal=${n.replace("-", "_")}=v`]);
+    await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: many-configmaps}
+spec:
+  containers:
+  - name: main
+    image: unused
+    command: ["sleep", "600"]
+    envFrom:
+${names.map((n) => `    - configMapRef: {name: ${n}}`).join("\n")}
+`);
+    await eventually(async () => (await pod("many-configmaps")).status.phase === "Running", 20_000, 200);
+    assert.doesNotMatch(server.stderr(), /MaxListenersExceededWarning/);
+    await kubectl.ok(["delete", "pod", "many-configmaps", "--grace-period=1"]);
+  });
+
   it("refuses a container without a command with a clear reason", async () => {
     await kubectl.ok(["run", "nocommand", "--image=nginx:1.27"]);
     const st = await eventually(async () => { const s = await status("nocommand"); return s.state?.waiting?.reason === "CreateContainerError" ? s : undefined; }, 20_000, 200);

@@ -4,6 +4,7 @@
  * apiextensions-apiserver does for every custom resource.
  */
 import type { CustomResourceInfo } from "../../../../api/resources.js";
+import { applyStructuralDefaults, schemaHasDefaults } from "../../../structural-defaults.js";
 import { validateAndPrune } from "../../../structural-schema.js";
 import type { Obj } from "../../object-store.js";
 import { bumpGenerationOnChange, type Strategy } from "../../strategy.js";
@@ -17,6 +18,8 @@ export function customResourceStrategy(crd: CustomResourceInfo): Strategy {
   if (!s) {
     const schema = crd.schema as Obj | undefined;
     s = {
+      // The schema's defaults, on writes and (object-store's present) on every read from storage.
+      defaults: schema && schemaHasDefaults(schema) ? (o) => applyStructuralDefaults(o, schema) : undefined,
       // Any change outside metadata and status is a new generation, whether the schema calls it spec or not.
       prepareForUpdate: bumpGenerationOnChange,
       // Checked against the CRD's schema, losing the fields the schema does not declare.

@@ -10,7 +10,8 @@ import type { SubresourceHandler } from "../../subresource.js";
 export const streamingSubresource: SubresourceHandler = async (call, { objects }) => {
   const pod = await objects.get(call.info, call.namespace, call.name);
   if (!pod.spec?.nodeName) throw new ApiError(400, "BadRequest", `pod ${call.name} does not have a host assigned`);
-  if (call.subresource === "exec" || call.subresource === "attach") throw new ApiError(400, "BadRequest", `pods/${call.subresource} needs a WebSocket upgrade (v5.channel.k8s.io)`);
+  // Upstream's upgrade-aware proxy for exec, attach and portforward (UpgradeRequired) answers a plain request so.
+  if (call.subresource !== "log") throw new ApiError(400, "BadRequest", "Upgrade request required");
   throw new ApiError(400, "BadRequest", `pods/${call.subresource} is not supported by this server yet`);
 };
 

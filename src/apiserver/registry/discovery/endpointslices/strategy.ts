@@ -1,7 +1,7 @@
-/** EndpointSlices: ports are TCP by default. */
+/** EndpointSlices: ports are TCP by default; a change of what they list is a new generation. */
 import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
 import { age, tablePrinter } from "../../../../api/tables.js";
-import type { Stored, Strategy } from "../../strategy.js";
+import { bumpGenerationOnChange, type Stored, type Strategy } from "../../strategy.js";
 
 const endpointSliceTable = tablePrinter<Stored<EndpointSlice>>([["AddressType"], ["Ports"], ["Endpoints"], ["Age"]], (o, now) => {
   const ports = (o.ports ?? []).map((p) => p.port).join(",") || "<unset>";
@@ -15,4 +15,6 @@ export const endpointSliceStrategy: Strategy<Stored<EndpointSlice>> = {
     for (const p of o.ports ?? []) p.protocol ??= "TCP";
   },
   printer: endpointSliceTable,
+  // No spec: upstream bumps generation when the endpoints, ports or address type change.
+  prepareForUpdate: bumpGenerationOnChange,
 };
