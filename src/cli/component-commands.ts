@@ -4,7 +4,7 @@
  * several can run and one takes over when the leader dies.
  */
 import { parseArgs } from "node:util";
-import { Client, LeaderElector, loadKubeconfig } from "../client/index.js";
+import { Client, LeaderElector, loadKubeconfig, type LeaderElectionMetrics } from "../client/index.js";
 import { ControllerManager } from "../controllers/manager.js";
 import { Scheduler } from "../scheduler/scheduler.js";
 
@@ -26,14 +26,14 @@ export function componentLog(component: string) {
 }
 
 /** Runs start() while this process leads; campaigns again after losing the Lease. */
-export async function runElected(client: Client, name: string, options: { elect: boolean; identity?: string; leaseMs: number; renewMs: number; retryMs: number },
+export async function runElected(client: Client, name: string, options: { elect: boolean; identity?: string; leaseMs: number; renewMs: number; retryMs: number; metrics?: LeaderElectionMetrics },
   signal: AbortSignal, start: (leading: AbortSignal) => void, log: ReturnType<typeof componentLog>): Promise<void> {
   if (!options.elect) {
     start(signal);
     await new Promise<void>((r) => signal.addEventListener("abort", () => r(), { once: true }));
     return;
   }
-  const elector = new LeaderElector(client, { name, identity: options.identity, leaseDurationMs: options.leaseMs, renewDeadlineMs: options.renewMs, retryPeriodMs: options.retryMs });
+  const elector = new LeaderElector(client, { name, identity: options.identity, leaseDurationMs: options.leaseMs, renewDeadlineMs: options.renewMs, retryPeriodMs: options.retryMs, metrics: options.metrics });
   while (!signal.aborted) {
     log("waiting to lead", { lease: `kube-system/${name}`, identity: elector.identity });
     await elector.run(signal, (leading) => {

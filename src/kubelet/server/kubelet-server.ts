@@ -22,6 +22,7 @@ import type { AddressInfo } from "node:net";
 import { writeLog } from "../logs/logs.js";
 import type { Kubelet } from "../kubelet.js";
 import type { Json } from "../types.js";
+import { processRegistry, serveMetrics } from "../../metrics/index.js";
 
 export interface KubeletServerTls { caCert: string; serverCert: string; serverKey: string }
 
@@ -87,6 +88,7 @@ export class KubeletServer {
       res.end(JSON.stringify({ kind: "PodList", apiVersion: "v1", metadata: {}, items: this.kubelet.pods?.list() ?? [] }));
       return;
     }
+    if (url.pathname === "/metrics" && req.method === "GET") return serveMetrics(res, [processRegistry(), this.kubelet.metrics.registry]);
     if (url.pathname === "/stats/summary" && req.method === "GET") {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify(await this.kubelet.stats.summary()));
