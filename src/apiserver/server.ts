@@ -202,6 +202,7 @@ export class ApiServer {
       getNamespace: (name) => namespaces.getFresh(undefined, name),
       getServiceAccount: (ns, name) => bound.serviceaccounts.getFresh(ns, name),
       listPods: async (ns) => (await this.objects.list(this.info("", "v1", "pods"), ns)).items as Pod[],
+      metrics: this.metrics.registry,
       recordAuditAnnotations: (attrs, annotations) => { for (const [k, v] of Object.entries(annotations)) attrs.addAuditAnnotation?.(k, v); },
       getPriorityClass: (name) => priorityClasses.getFresh(undefined, name),
       priorityClasses: () => priorityClasses.list(),

@@ -106,6 +106,8 @@ describe("Prometheus scrapes the API server and the kubelet", { skip: hasPrometh
     assert.ok(stored! >= 3, `configmaps stored: ${stored}`);
     assert.ok(((await scalar('sum(etcd_request_duration_seconds_count{job="apiserver",operation="create",type="configmaps"})')) ?? 0) >= 3);
     assert.ok(((await scalar('sum(apiserver_request_duration_seconds_count{job="apiserver",verb="LIST"})')) ?? 0) > 0);
+    assert.ok(((await scalar('sum(apiserver_admission_step_admission_duration_seconds_count{job="apiserver",type="validate",operation="CREATE"})')) ?? 0) >= 3);
+    assert.ok(((await scalar('sum(apiserver_admission_controller_admission_duration_seconds_count{job="apiserver",name="ResourceQuota",operation="CREATE"})')) ?? 0) >= 3);
   });
 
   it("sees the scheduler, the controllers and the kubelet work on a Deployment", async () => {
