@@ -3,11 +3,14 @@ import { describe, it } from "node:test";
 import { parseRequestInfo } from "./request-info.js";
 import { ApiMetrics, isLongRunning, requestKind, requestLabels } from "./metrics.js";
 import { storageTypes } from "./storage-metrics.js";
+import { ResourceCatalog } from "./catalog.js";
+
+const catalog = new ResourceCatalog();
 
 const labelsOf = (method: string, path: string, query = "", contentType?: string) => {
   const q = new URLSearchParams(query);
   const info = parseRequestInfo(method, path, q);
-  return { info, labels: requestLabels(info, method, contentType, q) };
+  return { info, labels: requestLabels(info, method, contentType, q, catalog.lookup(info.apiGroup, info.apiVersion, info.resource)) };
 };
 
 describe("requestLabels", () => {
@@ -32,6 +35,11 @@ describe("requestLabels", () => {
     ["GET", "/api/v1/namespaces/default/pods/web/log", "follow=true", undefined, { verb: "GET", scope: "resource", subresource: "log" }],
     ["GET", "/healthz", "", undefined, { verb: "GET", scope: "", resource: "", version: "" }],
     ["GET", "/apis/apps", "", undefined, { verb: "GET", scope: "" }],
+    // What the server does not serve adds no series: made-up resources, subresources and methods are cleaned away.
+    ["GET", "/api/v1/namespaces/default/madeup-1234", "", undefined, { verb: "LIST", scope: "namespace", group: "", version: "", resource: "" }],
+    ["GET", "/apis/example.com/v9/widgets", "", undefined, { verb: "LIST", scope: "cluster", group: "", version: "", resource: "" }],
+    ["GET", "/api/v1/namespaces/default/pods/web/madeup", "", undefined, { verb: "GET", scope: "resource", resource: "pods", subresource: "" }],
+    ["BREW", "/healthz", "", undefined, { verb: "OTHER", scope: "" }],
   ];
   for (const [method, path, query, contentType, want] of cases) {
     it(`${method} ${path}?${query}`, () => {

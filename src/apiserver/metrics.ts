@@ -6,6 +6,7 @@
  */
 import { Counter, Gauge, Histogram, REQUEST_DURATION_BUCKETS, Registry } from "../metrics/index.js";
 import type { RequestInfo } from "./request-info.js";
+import type { ResourceInfo } from "../api/resources.js";
 
 /** The labels of apiserver_request_total but code, in upstream's order. */
 export interface RequestLabels {
@@ -19,6 +20,9 @@ export interface RequestLabels {
   component: string;
 }
 
+/** Methods a verb may be named after; anything else is OTHER, as upstream's cleanVerb. */
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT"]);
+
 /** Subresources that connect a stream to a pod, node or service: upstream reports them as CONNECT. */
 const CONNECT_SUBRESOURCES = new Set(["exec", "attach", "portforward", "proxy"]);
 
@@ -27,24 +31,29 @@ const VERBS: Record<string, string> = {
 };
 
 /**
+ * served: the resource the request is for, when the server serves it.
  * Upstream's reported verb: LIST for a collection's GET, WATCH for a watch
  * (either form), APPLY for a server-side apply patch, CONNECT for streams;
  * else the HTTP method. Scope: resource for a named object (and create),
  * namespace, cluster, or empty for a non-resource path.
  */
-export function requestLabels(info: RequestInfo, method: string, contentType: string | undefined, query: URLSearchParams): RequestLabels {
+export function requestLabels(info: RequestInfo, method: string, contentType: string | undefined, query: URLSearchParams, served?: ResourceInfo): RequestLabels {
+  const httpVerb = METHODS.has(method.toUpperCase()) ? method.toUpperCase() : "OTHER";
   let verb: string;
-  if (!info.isResourceRequest) verb = method.toUpperCase();
+  if (!info.isResourceRequest) verb = httpVerb;
   else if (CONNECT_SUBRESOURCES.has(info.subresource)) verb = "CONNECT";
-  else verb = VERBS[info.verb] ?? method.toUpperCase();
+  else verb = VERBS[info.verb] ?? httpVerb;
   // A watch of one object by its path (`pods/web?watch=true`) is a watch too.
   if ((verb === "GET" || verb === "LIST") && ["true", "1"].includes(query.get("watch") ?? "")) verb = "WATCH";
   if (verb === "PATCH" && (contentType ?? "").split(";")[0]!.trim() === "application/apply-patch+yaml") verb = "APPLY";
   let scope = "";
   if (info.isResourceRequest) scope = info.name || info.verb === "create" ? "resource" : info.namespace ? "namespace" : "cluster";
+  // Only what the server serves names a series: any path a client makes up (even unauthenticated) must not add one.
+  const known = info.isResourceRequest && served !== undefined;
+  const subresource = known && served.subresources.some((s) => s.name === info.subresource) ? info.subresource : "";
   return {
-    verb, dry_run: query.get("dryRun") === "All" ? "All" : "", group: info.apiGroup, version: info.apiVersion, resource: info.resource,
-    subresource: info.subresource, scope, component: "apiserver",
+    verb, dry_run: query.get("dryRun") === "All" ? "All" : "", group: known ? info.apiGroup : "", version: known ? info.apiVersion : "",
+    resource: known ? info.resource : "", subresource, scope, component: "apiserver",
   };
 }
 

@@ -500,7 +500,8 @@ export class ApiServer {
     } catch {
       return { longRunning: false, end: (code) => this.metrics.unparsed(method, code) };
     }
-    const labels = requestLabels(info, method, req.headers["content-type"], url.searchParams);
+    const served = info.isResourceRequest ? this.catalog.lookup(info.apiGroup, info.apiVersion, info.resource) : undefined;
+    const labels = requestLabels(info, method, req.headers["content-type"], url.searchParams, served);
     return { longRunning: isLongRunning(labels), end: this.metrics.begin(info, labels) };
   }
 
