@@ -77,12 +77,10 @@ export class ApiMetrics {
   readonly registry = new Registry();
   private readonly requests = new Counter({ name: "apiserver_request_total", help: "Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.", labelNames: [...REQUEST_LABELS, "code"], registers: [this.registry] });
   private readonly latency = new Histogram({ name: "apiserver_request_duration_seconds", help: "Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.", labelNames: REQUEST_LABELS, buckets: REQUEST_DURATION_BUCKETS, registers: [this.registry] });
-  private readonly inflight = new Gauge({ name: "apiserver_current_inflight_requests", help: "Maximal number of currently used inflight request limit of this apiserver per request kind in last second.", labelNames: ["request_kind"], registers: [this.registry] });
   private readonly longRunning = new Gauge({ name: "apiserver_longrunning_requests", help: "Gauge of all active long-running apiserver requests broken out by verb, group, version, resource, scope and component. Not all requests are tracked this way.", labelNames: REQUEST_LABELS, registers: [this.registry] });
   private readonly watchEvents = new Counter({ name: "apiserver_watch_events_total", help: "Number of events sent in watch clients", labelNames: ["group", "version", "kind"], registers: [this.registry] });
   private readonly watchEventSizes = new Histogram({ name: "apiserver_watch_events_sizes", help: "Watch event size distribution in bytes", labelNames: ["group", "version", "kind"], buckets: [1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072], registers: [this.registry] });
   readonly etcdLatency = new Histogram({ name: "etcd_request_duration_seconds", help: "Etcd request latency in seconds for each operation and object type.", labelNames: ["operation", "type"], buckets: REQUEST_DURATION_BUCKETS, registers: [this.registry] });
-  readonly etcdRequests = new Counter({ name: "etcd_requests_total", help: "Etcd request counts for each operation and object type.", labelNames: ["operation", "type"], registers: [this.registry] });
   readonly etcdErrors = new Counter({ name: "etcd_request_errors_total", help: "Etcd failed request counts for each operation and object type.", labelNames: ["operation", "type"], registers: [this.registry] });
   private readonly kinds = { readOnly: 0, mutating: 0 };
 
@@ -92,8 +90,16 @@ export class ApiMetrics {
    * whose count failed, as upstream.
    */
   constructor(storageObjects?: () => Promise<Map<string, number>>) {
-    this.inflight.set({ request_kind: "readOnly" }, 0);
-    this.inflight.set({ request_kind: "mutating" }, 0);
+    // Read when scraped: a request only moves a number, which keeps the per-request cost down.
+    const kinds = this.kinds;
+    new Gauge({
+      name: "apiserver_current_inflight_requests", help: "Maximal number of currently used inflight request limit of this apiserver per request kind in last second.",
+      labelNames: ["request_kind"], registers: [this.registry],
+      collect() {
+        this.set({ request_kind: "readOnly" }, kinds.readOnly);
+        this.set({ request_kind: "mutating" }, kinds.mutating);
+      },
+    });
     if (storageObjects) {
       new Gauge({
         name: "apiserver_storage_objects", help: "Number of stored objects at the time of last check split by kind. In case of a fetching error, the value will be -1.",
@@ -112,13 +118,13 @@ export class ApiMetrics {
     const long = isLongRunning(labels);
     const kind = requestKind(info);
     if (long) this.longRunning.inc(labels);
-    else this.inflight.set({ request_kind: kind }, ++this.kinds[kind]);
+    else this.kinds[kind]++;
     let ended = false;
     return (code) => {
       if (ended) return;
       ended = true;
       if (long) this.longRunning.dec(labels);
-      else this.inflight.set({ request_kind: kind }, --this.kinds[kind]);
+      else this.kinds[kind]--;
       this.requests.inc({ ...labels, code: String(code) });
       // A watch's or stream's duration is observed too when it ends, as upstream's MonitorRequest does.
       this.latency.observe(labels, (performance.now() - started) / 1000);
