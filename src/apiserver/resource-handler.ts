@@ -51,8 +51,11 @@ const SUBRESOURCE_VERBS: Record<string, string> = { GET: "get", POST: "create", 
 export class ResourceHandler {
   private readonly services: SubresourceServices;
 
-  /** services: what subresource handlers need from the server besides storage (kubelets, the token issuer...). */
-  constructor(private readonly objects: ObjectStore, services: Omit<SubresourceServices, "objects">) {
+  /**
+   * services: what subresource handlers need from the server besides storage (kubelets, the token issuer...).
+   * watchEvent: told of every event sent to a watcher (apiserver_watch_events_total).
+   */
+  constructor(private readonly objects: ObjectStore, services: Omit<SubresourceServices, "objects">, private readonly watchEvent?: (group: string, version: string, kind: string, bytes: number) => void) {
     this.services = { ...services, objects };
   }
 
@@ -323,7 +326,9 @@ export class ResourceHandler {
         object = this.table(r, [e.object], include, first);
         first = false;
       }
-      return JSON.stringify({ type: e.type, object }) + "\n";
+      const line = JSON.stringify({ type: e.type, object }) + "\n";
+      this.watchEvent?.(r.info.group, r.info.version, r.info.kind, Buffer.byteLength(line));
+      return line;
     };
     let from: number;
     const initial: Obj[] = [];

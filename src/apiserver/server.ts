@@ -49,7 +49,9 @@ import {
 import { decodeProtobufObject } from "./protobuf/decode.js";
 import { decodeBody, readBody, sendError, sendJson, sendWarnings, wantsTable, type Request, type Response } from "./http.js";
 import { COMPONENT_STATUS_WARNING, ComponentStatuses } from "./component-statuses.js";
-import { ApiMetrics } from "./metrics.js";
+import { ApiMetrics, requestLabels, isLongRunning } from "./metrics.js";
+import { instrumentStore, storageTypes } from "./storage-metrics.js";
+import { processRegistry, serveMetrics, type Registry } from "../metrics/index.js";
 import { OpenApiV3 } from "./openapi.js";
 import { OpenApiV2 } from "./openapi-v2/index.js";
 import type { Pki } from "../pki/index.js";
@@ -93,6 +95,12 @@ export interface ApiServerOptions {
   kubernetesEndpoints?: { intervalMs?: number; leaseTtlMs?: number };
   /** How often the ClusterIP and NodePort allocations are repaired from the Services (upstream's 3 minutes). */
   serviceAllocationRepairIntervalMs?: number;
+  /**
+   * Other components' metrics served on this server's /metrics besides its
+   * own and the process's (skiff server's scheduler, controller manager and
+   * kubelet, which run in this process).
+   */
+  metricsAlso?: () => Registry[];
 }
 
 export type { UserInfo };
@@ -125,7 +133,9 @@ export class ApiServer {
   readonly authorizer: UnionAuthorizer;
   private readonly rbac: RbacAuthorization;
   private readonly serviceAccounts: ServiceAccounts;
-  private readonly metrics = new ApiMetrics();
+  private readonly metrics: ApiMetrics;
+  /** The store as the server uses it: timed into etcd_request_duration_seconds. */
+  private readonly store: Store;
   private compactor?: NodeJS.Timeout;
   private readonly sockets = new Set<TLSSocket>();
   /** Upstream's post-start hooks that readiness waits for. */
@@ -139,13 +149,15 @@ export class ApiServer {
   url = "";
 
   constructor(private readonly options: ApiServerOptions) {
+    this.metrics = new ApiMetrics(() => this.storedObjectCounts());
+    this.store = instrumentStore(options.store, this.metrics, storageTypes(() => this.catalog.all()));
     this.health = new HealthChecks([
       { name: "etcd", check: async () => { await options.store.currentRevision(); } },
       ...Object.values(this.hooks),
     ]);
-    this.services = new ServiceAllocations({ store: options.store, log: options.log });
+    this.services = new ServiceAllocations({ store: this.store, log: options.log });
     // The chain reads caches that read the store that runs the chain: bound once all exist.
-    this.objects = new ObjectStore(options.store, {
+    this.objects = new ObjectStore(this.store, {
       admission: { admit: (a) => this.admission.admit(a), validate: (a) => this.admission.validate(a) },
       hooks: { Service: this.services, ...rbacEscalationHooks({ authorize: (a) => this.authorizer.authorize(a) }, { policyRulesFor: (u, ns) => this.rbac.authorizer.policyRulesFor(u, ns), getRoleReferenceRules: (ref, ns) => this.rbac.authorizer.getRoleReferenceRules(ref, ns) }) },
     });
@@ -209,6 +221,7 @@ export class ApiServer {
       getNamespace: (name) => namespaces.getFresh(undefined, name),
       getServiceAccount: (ns, name) => bound.serviceaccounts.getFresh(ns, name),
       listPods: async (ns) => (await this.objects.list(this.info("", "v1", "pods"), ns)).items as Pod[],
+      metrics: this.metrics.registry,
       recordAuditAnnotations: (attrs, annotations) => { for (const [k, v] of Object.entries(annotations)) attrs.addAuditAnnotation?.(k, v); },
       getPriorityClass: (name) => priorityClasses.getFresh(undefined, name),
       priorityClasses: () => priorityClasses.list(),
@@ -256,7 +269,7 @@ export class ApiServer {
         const attrs = (object: Obj) => ({ info: this.info("", "v1", "serviceaccounts"), operation: "CREATE" as const, object, namespace: call.namespace, name: call.name, subresource: "token", user: call.user!, dryRun: false, addWarning });
         return this.serviceAccounts.tokenRequest({ ...call, admission: (phase, tr) => this.admission[phase](attrs(tr as Obj)) }, addWarning);
       },
-    });
+    }, (group, version, kind, bytes) => this.metrics.watchEvent(group, version, kind, bytes));
     const tokens = new Map(options.tokens ?? []);
     tokens.set(options.pki.adminToken, { username: "admin", groups: [MASTERS_GROUP, AUTHENTICATED_GROUP] });
     // Joining nodes authenticate with bootstrap tokens (kube-system Secrets).
@@ -290,6 +303,23 @@ export class ApiServer {
       }),
       log,
     };
+  }
+
+  /**
+   * apiserver_storage_objects: how many objects of each stored resource there
+   * are, by the resource's group-qualified name; -1 where counting failed.
+   */
+  private async storedObjectCounts(): Promise<Map<string, number>> {
+    const byPrefix = new Map<string, string>();
+    for (const r of this.catalog.all()) {
+      if (r.group === "metrics.k8s.io" || reviewResources[`${r.group}/${r.resource}`]) continue;
+      byPrefix.set(r.storagePrefix, r.group ? `${r.resource}.${r.group}` : r.resource);
+    }
+    const counts = new Map<string, number>();
+    await Promise.all([...byPrefix].map(async ([prefix, name]) => {
+      counts.set(name, await this.options.store.count(prefix + "/").catch(() => -1));
+    }));
+    return counts;
   }
 
   info(group: string, version: string, resource: string): ResourceInfo {
@@ -329,7 +359,7 @@ export class ApiServer {
   private async startKubernetesService(bound: string, port: number): Promise<void> {
     const reconciler = new LeaseEndpointReconciler({
       objects: this.objects,
-      leases: new MasterLeases({ store: this.options.store, ttlMs: this.options.kubernetesEndpoints?.leaseTtlMs }),
+      leases: new MasterLeases({ store: this.store, ttlMs: this.options.kubernetesEndpoints?.leaseTtlMs }),
       endpoints: this.info("", "v1", "endpoints"),
       endpointSlices: this.info("discovery.k8s.io", "v1", "endpointslices"),
     });
@@ -478,6 +508,7 @@ export class ApiServer {
     const started = Date.now();
     const url = new URL(req.url ?? "/", "https://skiff");
     let info: RequestInfo | undefined;
+    const endMetrics = this.beginMetrics(req, url);
     try {
       // The CA, for agents to check against their join token before trusting this server (as k3s's /cacerts): public.
       if (url.pathname === "/cacerts") {
@@ -493,10 +524,29 @@ export class ApiServer {
       if (!(err instanceof ApiError)) this.options.log?.("request failed", { method: req.method, url: req.url, err: String((err as Error)?.stack ?? err) });
       sendError(res, apiErr);
     } finally {
-      const verb = info?.verb === "watch" ? "WATCH" : req.method ?? "";
-      this.metrics.observe(verb, info?.resource ?? "", res.statusCode, (Date.now() - started) / 1000);
+      // A watch or stream goes on after its handler returns: it is counted when it closes.
+      if (endMetrics.longRunning && !res.writableEnded) res.once("close", () => endMetrics.end(res.statusCode));
+      else endMetrics.end(res.statusCode);
       if (process.env.SKIFF_LOG_REQUESTS) this.options.log?.("request", { method: req.method, url: req.url, code: res.statusCode, ms: Date.now() - started });
     }
+  }
+
+  /**
+   * The request's metrics, begun before authentication so that refusals are
+   * counted too, with labels from the request info (parsed again, cheaply,
+   * by admitRequest); a path that cannot be parsed is counted without labels.
+   */
+  private beginMetrics(req: Request, url: URL): { longRunning: boolean; end: (code: number) => void } {
+    const method = req.method ?? "GET";
+    let info: RequestInfo;
+    try {
+      info = parseRequestInfo(method, (req.url ?? "/").split("?")[0]!.split("#")[0]!, url.searchParams);
+    } catch {
+      return { longRunning: false, end: (code) => this.metrics.unparsed(method, code) };
+    }
+    const served = info.isResourceRequest ? this.catalog.lookup(info.apiGroup, info.apiVersion, info.resource) : undefined;
+    const labels = requestLabels(info, method, req.headers["content-type"], url.searchParams, served);
+    return { longRunning: isLongRunning(labels), end: this.metrics.begin(info, labels) };
   }
 
   private async route(req: Request, res: Response, ri: RequestInfo, query: URLSearchParams, user: UserInfo): Promise<void> {
@@ -544,12 +594,7 @@ export class ApiServer {
       return sendJson(res, 200, VERSION_INFO);
     }
     if (await this.serviceAccounts.openid.serve(req.method, path, res)) return;
-    if (path === "/metrics") {
-      const body = this.metrics.render({ skiff_storage_revision: await this.options.store.currentRevision() });
-      res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
-      res.end(body);
-      return;
-    }
+    if (path === "/metrics") return serveMetrics(res, [processRegistry(), this.metrics.registry, ...(this.options.metricsAlso?.() ?? [])]);
     if (path === "/api" || path === "/apis") {
       const aggregated = wantsAggregated(accept);
       if (aggregated) return sendJson(res, 200, aggregatedDiscovery(this.catalog, path === "/api", aggregated), aggregated);

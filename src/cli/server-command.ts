@@ -11,7 +11,9 @@ import { ensureJoinToken } from "./join-token.js";
 import { chooseRuntime, startAgent, type AgentClients, type ProxyModeChoice, type RuntimeChoice } from "../kubelet/agent.js";
 import { KubeDnsService } from "../dns/kube-dns-service.js";
 import { ServiceLB } from "../proxy/service-lb.js";
-import { Client, loadKubeconfig } from "../client/index.js";
+import { Client, LeaderElectionMetrics, WorkQueueMetrics, loadKubeconfig } from "../client/index.js";
+import { Registry } from "../metrics/index.js";
+import { SchedulerMetrics } from "../scheduler/metrics.js";
 import { componentLog, runElected } from "./component-commands.js";
 import { ControllerManager } from "../controllers/manager.js";
 import { ServiceAccountCredentials } from "../controllers/service-account-credentials.js";
@@ -122,7 +124,13 @@ export async function serverCommand(argv: string[]): Promise<number> {
     apiAudiences: values["api-audiences"]?.split(",").map((a) => a.trim()).filter(Boolean),
     maxTokenExpirationSeconds: maxExpiration ? durationSeconds(maxExpiration, "--service-account-max-token-expiration") : undefined,
   };
-  const server = new ApiServer({ store, pki, bindAddress: bind, port: Number(values.port), log, audit: audit?.auditor, serviceAccounts });
+  // One process: the API server's /metrics serves the scheduler's, the controller manager's and the kubelet's families too.
+  const componentMetrics = new Registry();
+  let kubeletMetrics: Registry | undefined;
+  const server = new ApiServer({
+    store, pki, bindAddress: bind, port: Number(values.port), log, audit: audit?.auditor, serviceAccounts,
+    metricsAlso: () => [componentMetrics, ...(kubeletMetrics ? [kubeletMetrics] : [])],
+  });
   await server.start();
   const kubeconfig = resolve(values["write-kubeconfig"] ?? join(dataDir, "kubeconfig.yaml"));
   writeFileSync(kubeconfig, adminKubeconfig(pki, server.url), { mode: 0o600 });
@@ -144,13 +152,19 @@ export async function serverCommand(argv: string[]): Promise<number> {
     const client = await componentClient(pki, server.url, "system:kube-controller-manager");
     const schedulerClient = await componentClient(pki, server.url, "system:kube-scheduler");
     // A stable identity lets a restarted server take its Lease back at once.
-    const election = { elect: true, identity: `skiff-server_${hostname()}_${new URL(server.url).port}`, leaseMs: 15_000, renewMs: 10_000, retryMs: 2_000 };
+    const election = {
+      elect: true, identity: `skiff-server_${hostname()}_${new URL(server.url).port}`, leaseMs: 15_000, renewMs: 10_000, retryMs: 2_000,
+      metrics: new LeaderElectionMetrics(componentMetrics),
+    };
+    // Made once: the manager and the scheduler are made again each time they win the election.
+    const workqueueMetrics = new WorkQueueMetrics(componentMetrics);
+    const schedulerMetrics = new SchedulerMetrics(componentMetrics);
     // Each controller acts as its own service account, as upstream's --use-service-account-credentials.
     const credentials = new ServiceAccountCredentials(client, componentLog("controller-manager"));
     components.signal.addEventListener("abort", () => credentials.stop(), { once: true });
     void runElected(client, "kube-controller-manager", election, components.signal, (leading) => {
       new ControllerManager(client, {
-        clientFor: (name) => credentials.clientFor(name),
+        clientFor: (name) => credentials.clientFor(name), workqueueMetrics,
         log: componentLog("controller-manager"), nodeMonitorGracePeriodMs: Number(values["node-monitor-grace-period"]) * 1000,
         // Simulated nodes get volumes too (made, never mounted), so claims bind there as on real nodes.
         localStorageDir: values.runtime === "none" && !Number(values["sim-nodes"]) ? undefined : join(dataDir, "storage"),
@@ -161,7 +175,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
       }).start(leading);
     }, componentLog("controller-manager"));
     void runElected(schedulerClient, "kube-scheduler", election, components.signal, (leading) => {
-      new Scheduler(schedulerClient, { log: componentLog("scheduler") }).start(leading);
+      new Scheduler(schedulerClient, { log: componentLog("scheduler"), metrics: schedulerMetrics }).start(leading);
     }, componentLog("scheduler"));
     const simCount = Number(values["sim-nodes"]);
     // Simulated nodes stand for many kubelets at once; like KWOK they act with the admin's credentials.
@@ -203,6 +217,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
   }, components.signal);
   // Its own node's pods and kubelet share the server's loopback on the process runtime; the proxy may reach them there.
   if (agent) server.proxy.trustLoopbackNode(agent.kubelet.nodeName);
+  kubeletMetrics = agent?.kubelet.metrics.registry;
   process.stdout.write(agent ? `Node ${agent.kubelet.nodeName} runs pods with ${agent.runtime}\n` : `${chooseRuntime(runtime).reason}\n`);
 
   await new Promise<void>((done) => {

@@ -2,6 +2,8 @@ export { Client, type KubeObject, type KubeList, type ResourceRef, type WatchEve
 export { Informer, type InformerHandlers } from "./informer.js";
 export { loadKubeconfig, type ClientConfig } from "./kubeconfig.js";
 export { WorkQueue, runWorkers } from "./workqueue.js";
+export { WorkQueueMetrics, type QueueMetrics } from "./workqueue-metrics.js";
+export { LeaderElectionMetrics } from "./leader-election-metrics.js";
 export { InformerFactory } from "./informer-factory.js";
 export { EventRecorder } from "./event-recorder.js";
 export { Resources } from "./resources.js";

@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import type { Client, KubeObject } from "./client.js";
 import { Resources } from "./resources.js";
 import { microTime } from "../api/time.js";
+import type { LeaderElectionMetrics } from "./leader-election-metrics.js";
 
 export interface LeaderElectionOptions {
   name: string;
@@ -18,6 +19,8 @@ export interface LeaderElectionOptions {
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
+  /** Reports leading as leader_election_master_status. */
+  metrics?: LeaderElectionMetrics;
 }
 
 type Lease = KubeObject & { spec?: { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number } };
@@ -85,12 +88,16 @@ export class LeaderElector {
    * lost or the outer signal aborts. Resolves when leading has ended.
    */
   async run(signal: AbortSignal, lead: (leading: AbortSignal) => void): Promise<void> {
+    const metrics = this.options.metrics;
+    metrics?.leading(this.options.name, false);
     while (!signal.aborted && !(await this.tryAcquireOrRenew().catch(() => false))) await sleep(this.retryMs, signal);
     if (signal.aborted) return;
     const leading = new AbortController();
     // Every informer and watch of the leader's controllers listens on this signal: dozens, by design.
     setMaxListeners(0, leading.signal);
     signal.addEventListener("abort", () => leading.abort(), { once: true });
+    metrics?.leading(this.options.name, true);
+    leading.signal.addEventListener("abort", () => metrics?.leading(this.options.name, false), { once: true });
     lead(leading.signal);
     let lastRenew = Date.now();
     while (!leading.signal.aborted) {

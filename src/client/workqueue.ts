@@ -4,6 +4,8 @@
  * being processed is queued again when it is done), and a failing key comes
  * back after an exponential, per-key delay.
  */
+import type { QueueMetrics } from "./workqueue-metrics.js";
+
 export interface WorkQueueOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
@@ -17,21 +19,47 @@ export class WorkQueue {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private waiters: ((key: string | undefined) => void)[] = [];
   private shuttingDown = false;
+  private metrics?: QueueMetrics;
+  /** When each queued key was added, and when each processing key was taken (for the metrics). */
+  private readonly addedAt = new Map<string, number>();
+  private readonly startedAt = new Map<string, number>();
 
   constructor(private readonly options: WorkQueueOptions = {}) {}
 
+  /**
+   * Reports to metrics from now on. A controller's queue is made before the
+   * manager knows its name, so metrics come later; keys already queued count
+   * as added now.
+   */
+  setMetrics(metrics: QueueMetrics): void {
+    this.metrics = metrics;
+    const now = performance.now();
+    for (const key of this.queue) { this.addedAt.set(key, now); metrics.add(); }
+    metrics.depth(this.queue.length);
+  }
+
   add(key: string): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
+    this.metrics?.add();
     this.dirty.add(key);
     if (this.processing.has(key)) return;
     const waiter = this.waiters.shift();
     if (waiter) {
       this.dirty.delete(key);
-      this.processing.add(key);
+      this.take(key, 0);
       waiter(key);
     } else {
+      if (this.metrics) this.addedAt.set(key, performance.now());
       this.queue.push(key);
+      this.metrics?.depth(this.queue.length);
     }
+  }
+
+  private take(key: string, waited: number): void {
+    this.processing.add(key);
+    if (!this.metrics) return;
+    this.metrics.get(waited / 1000);
+    this.startedAt.set(key, performance.now());
   }
 
   addAfter(key: string, delayMs: number): void {
@@ -43,6 +71,7 @@ export class WorkQueue {
 
   /** Requeues after the key's backoff: base × 2^failures, capped. */
   addRateLimited(key: string): void {
+    this.metrics?.retry();
     const n = this.failures.get(key) ?? 0;
     this.failures.set(key, n + 1);
     const delay = Math.min((this.options.baseDelayMs ?? 5) * 2 ** n, this.options.maxDelayMs ?? 1000_000);
@@ -63,7 +92,10 @@ export class WorkQueue {
     const key = this.queue.shift();
     if (key !== undefined) {
       this.dirty.delete(key);
-      this.processing.add(key);
+      const added = this.addedAt.get(key);
+      this.addedAt.delete(key);
+      this.metrics?.depth(this.queue.length);
+      this.take(key, added === undefined ? 0 : performance.now() - added);
       return Promise.resolve(key);
     }
     if (this.shuttingDown) return Promise.resolve(undefined);
@@ -72,6 +104,11 @@ export class WorkQueue {
 
   done(key: string): void {
     this.processing.delete(key);
+    const started = this.startedAt.get(key);
+    if (started !== undefined) {
+      this.startedAt.delete(key);
+      this.metrics?.done((performance.now() - started) / 1000);
+    }
     if (this.dirty.has(key)) {
       this.dirty.delete(key);
       this.add(key);

@@ -2,7 +2,7 @@
  * What every controller shares: informers to read, a work queue of keys, and a
  * level-triggered reconcile(key) run by workers (CONVENTIONS.md, 6).
  */
-import { runWorkers, type Client, type EventRecorder, type Informer, type InformerFactory, type KubeObject, type WorkQueue } from "../client/index.js";
+import { runWorkers, type QueueMetrics, type Client, type EventRecorder, type Informer, type InformerFactory, type KubeObject, type WorkQueue } from "../client/index.js";
 import type { OwnerReference } from "../client/client.js";
 import { setTimeout as delay } from "node:timers/promises";
 import { rfc3339 } from "../api/time.js";
@@ -17,6 +17,8 @@ export interface ControllerContext {
   informers: InformerFactory;
   recorder: EventRecorder;
   log: (msg: string, fields?: Record<string, unknown>) => void;
+  /** The metrics of the controller's work queue, named for it (workqueue_* with its `name`); none without metrics. */
+  queueMetrics?: () => QueueMetrics;
 }
 
 export interface Controller {
@@ -84,5 +86,7 @@ export function enqueueOwner(informer: Informer<Obj>, kind: string, queue: WorkQ
 /** Runs a controller's workers over its queue until the signal aborts. */
 export function runQueue(queue: WorkQueue, signal: AbortSignal, workers: number, sync: (key: string) => Promise<number | void>, ctx: ControllerContext, what: string): Promise<void> {
   signal.addEventListener("abort", () => queue.shutDown());
+  const metrics = ctx.queueMetrics?.();
+  if (metrics) queue.setMetrics(metrics);
   return runWorkers(queue, workers, sync, (key, err) => ctx.log(`sync ${what} failed`, { key, err: String(err) }));
 }

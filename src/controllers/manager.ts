@@ -2,7 +2,7 @@
  * The controller manager: one shared informer factory, the controllers that
  * use it, started once the caches are filled.
  */
-import { EventRecorder, InformerFactory, type Client } from "../client/index.js";
+import { EventRecorder, InformerFactory, type Client, type WorkQueueMetrics } from "../client/index.js";
 import type { Controller, ControllerContext } from "./controller.js";
 import { CronJobController } from "./cronjob/cronjob-controller.js";
 import { DaemonSetController } from "./daemonset/daemonset-controller.js";
@@ -50,6 +50,17 @@ export const CONTROLLER_SERVICE_ACCOUNTS: Record<string, string> = {
   "serviceaccount-token": "",
 };
 
+/**
+ * The names upstream's controllers give their work queues (the `name` of
+ * workqueue_* series), where they differ from the controller's own name.
+ */
+export const WORKQUEUE_NAMES: Record<string, string> = {
+  replicationcontroller: "replicationmanager", endpoints: "endpoint", garbagecollector: "garbage_collector_attempt_to_delete",
+  resourcequota: "resourcequota_primary", tokencleaner: "token_cleaner", "clusterrole-aggregation": "ClusterRoleAggregator",
+  "pvc-protection": "pvcprotection", "pv-protection": "pvprotection", "root-ca-cert-publisher": "root_ca_cert_publisher",
+  csrsigning: "certificate", nodelifecycle: "node_lifecycle_controller", "serviceaccount-token": "token_secret_addition",
+};
+
 export interface ControllerOptions {
   nodeMonitorGracePeriodMs?: number;
   /** Where the local-path provisioner keeps volumes; without it, no provisioner runs. */
@@ -85,6 +96,8 @@ export class ControllerManager {
     log?: ControllerContext["log"];
     /** Each controller's client (its service account's credentials); without it every controller uses the manager's client. */
     clientFor?: (serviceAccount: string) => Promise<Client>;
+    /** Where the controllers' work queues report (workqueue_*); made once per process, as the manager is made again on each election. */
+    workqueueMetrics?: WorkQueueMetrics;
   } & ControllerOptions = {}) {
     this.controllers = options.controllers ?? defaultControllers(options);
     this.informers = new InformerFactory(client);
@@ -97,7 +110,9 @@ export class ControllerManager {
       const clients = await Promise.all(this.controllers.map((c) => clientFor && CONTROLLER_SERVICE_ACCOUNTS[c.name] !== "" ? clientFor(CONTROLLER_SERVICE_ACCOUNTS[c.name] ?? `${c.name}-controller`) : this.client));
       this.controllers.forEach((c, i) => {
         const client = clients[i]!;
-        c.init({ client, informers: this.informers, recorder: new EventRecorder(client, "controller-manager"), log });
+        const metrics = this.options.workqueueMetrics;
+        const queueMetrics = metrics ? () => metrics.forQueue(WORKQUEUE_NAMES[c.name] ?? c.name) : undefined;
+        c.init({ client, informers: this.informers, recorder: new EventRecorder(client, "controller-manager"), log, queueMetrics });
       });
       this.informers.start(signal);
       await this.informers.waitForCacheSync();

@@ -26,6 +26,8 @@ import { serviceAccountTokenSource } from "./token/token-source.js";
 import { Labels, podKey, type Json, type Logger, type Pod } from "./types.js";
 import { ObjectWatchers, podReferences } from "./object-watchers.js";
 import type { Pod as PodObject } from "kubernetes-types/core/v1.js";
+import { KubeletMetrics, type RunningCounts } from "./metrics.js";
+import { Registry } from "../metrics/index.js";
 
 export interface KubeletOptions {
   nodeName: string;
@@ -43,6 +45,8 @@ export interface KubeletOptions {
   serviceAddress?: (clusterIP: string) => string;
   kubeletVersion: string;
   log: Logger;
+  /** Where the kubelet's metrics go (served on its /metrics); its own registry when unset. */
+  metricsRegistry?: Registry;
 }
 
 export class Kubelet {
@@ -68,8 +72,15 @@ export class Kubelet {
   private objectWatchers!: Record<"cms" | "secrets", ObjectWatchers<Json & KubeObject>>;
   /** Stops the single-object watches; aborted with start's signal. */
   private readonly objectsSignal = new AbortController();
+  readonly metrics: KubeletMetrics;
+  /** When the kubelet first saw each pod that has not run yet (kubelet_pod_start_duration_seconds). */
+  private readonly firstSeen = new Map<string, number>();
+  readonly options: KubeletOptions;
 
-  constructor(private readonly client: Client, readonly options: KubeletOptions) {
+  constructor(private readonly client: Client, options: KubeletOptions) {
+    this.metrics = new KubeletMetrics(options.metricsRegistry ?? new Registry(), options.nodeName, () => this.runningCounts());
+    // Every CRI call the kubelet makes, from any of its parts, is counted (kubelet_runtime_operations_*).
+    this.options = options = { ...options, runtime: this.metrics.instrument(options.runtime) };
     this.informers = new InformerFactory(client);
     this.recorderImpl = new EventRecorder(client, "kubelet", options.nodeName);
     const recorder: Recorder = { event: (pod, type, reason, message, fieldPath) => this.recorderImpl.event({ ...pod, kind: "Pod", apiVersion: "v1" } as KubeObject, type, reason, message, fieldPath) };
@@ -257,6 +268,20 @@ export class Kubelet {
     for (const uid of changed) if (uid && uid !== "undefined") this.enqueue(uid);
   }
 
+  /** Pods with a ready sandbox and containers by state, as the last relist saw them. */
+  private runningCounts(): RunningCounts {
+    const pods = new Set<string>();
+    const containers = new Map<string, number>();
+    for (const [id, v] of this.relistState) {
+      const slash = v.lastIndexOf("/");
+      const state = v.slice(slash + 1);
+      if (id.startsWith("s/")) { if (state === "SANDBOX_READY") pods.add(v.slice(0, slash)); continue; }
+      const name = state.replace(/^CONTAINER_/, "").toLowerCase();
+      containers.set(name, (containers.get(name) ?? 0) + 1);
+    }
+    return { pods: pods.size, containers };
+  }
+
   enqueue(uid: string): void {
     if (!this.signal || this.signal.aborted) return;
     const w = this.workers.get(uid);
@@ -294,12 +319,17 @@ export class Kubelet {
       this.lastStatus.delete(uid);
       clearTimeout(this.deadlineTimers.get(uid));
       this.deadlineTimers.delete(uid);
+      this.firstSeen.delete(uid);
       return;
     }
     let state = this.states.get(uid);
+    const started = performance.now();
+    const operation = state ? "sync" : "create";
     if (!state) {
       state = { waiting: new Map(), startTime: pod.status?.startTime ?? rfc3339() };
       this.states.set(uid, state);
+      // A pod adopted running (after a kubelet restart) has no start to time.
+      if (!pod.status?.phase || pod.status.phase === "Pending") this.firstSeen.set(uid, started);
     }
     if (pod.metadata.deletionTimestamp) {
       if (state.killing) return;
@@ -333,6 +363,12 @@ export class Kubelet {
     }
     const rt = await this.manager.podStatus(uid);
     const status = await this.pushStatus(pod, rt, state);
+    this.metrics.podSynced(operation, (performance.now() - started) / 1000);
+    const seen = this.firstSeen.get(uid);
+    if (seen !== undefined && status.phase !== "Pending") {
+      this.firstSeen.delete(uid);
+      if (status.phase === "Running") this.metrics.podStarted((performance.now() - seen) / 1000);
+    }
     if (status.phase === "Succeeded" || status.phase === "Failed") {
       await this.manager.killPod(pod, 0);
     } else if (state.waiting.size > 0 || (pod.spec.initContainers?.length && status.conditions?.find((c: Json) => c.type === "Initialized")?.status !== "True")) {

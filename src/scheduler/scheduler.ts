@@ -22,6 +22,7 @@ import { NodeUnschedulable } from "./plugins/node-unschedulable.js";
 import { TaintToleration } from "./plugins/taint-toleration.js";
 import { SELECTED_NODE, VolumeBinding } from "./plugins/volume-binding.js";
 import { DefaultPreemption, priorityOf, type Candidate } from "./preemption.js";
+import type { SchedulerMetrics } from "./metrics.js";
 import { numFeasibleNodesToFind, selectHost } from "./prioritize.js";
 import { SchedulingQueue, type QueueOptions } from "./queue.js";
 import { TopologyCounts } from "./topology-counts.js";
@@ -31,6 +32,8 @@ export interface SchedulerOptions {
   schedulerName?: string;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   queue?: QueueOptions;
+  /** Where attempts, preemptions and the queue's sizes are reported (scheduler_*). */
+  metrics?: SchedulerMetrics;
 }
 
 /** How long a pod waits for its delayed claims to be provisioned before it is tried again. */
@@ -76,6 +79,8 @@ export class Scheduler {
   private readonly recorder: EventRecorder;
   private readonly name: string;
   private nextStart = 0;
+  /** When each pending pod first entered the queue, and how often it was tried (scheduler_pod_scheduling_sli_duration_seconds). */
+  private readonly firstQueued = new Map<string, { at: number; attempts: number }>();
   private binding = 0;
   private bindingDone?: () => void;
   ready!: Promise<void>;
@@ -101,6 +106,7 @@ export class Scheduler {
     this.snapshot = { nodes: () => [...this.nodes.values()], topology: this.topology, images: this.images };
     this.recorder = new EventRecorder(client, "default-scheduler");
     this.name = options.schedulerName ?? "default-scheduler";
+    options.metrics?.pending(() => this.queue.sizes());
   }
 
   private account(p: Json): void {
@@ -183,7 +189,7 @@ export class Scheduler {
         else if (!this.queue.has(key) || JSON.stringify(o.spec) !== JSON.stringify(p.spec) || JSON.stringify(o.metadata.labels) !== JSON.stringify(p.metadata.labels)) this.queue.add(key, priorityOf(p));
         if (o.metadata.deletionTimestamp === undefined && p.metadata.deletionTimestamp) retry();
       },
-      delete: (p) => { this.unaccount(p); this.queue.forget(keyOf(p)); retry(); },
+      delete: (p) => { this.unaccount(p); this.queue.forget(keyOf(p)); this.firstQueued.delete(keyOf(p)); retry(); },
     });
     this.informers.start(signal);
     this.ready = this.informers.waitForCacheSync();
@@ -228,10 +234,21 @@ export class Scheduler {
       const key = await this.queue.pop();
       if (key === undefined) return;
       const pod = this.pods.get(key);
-      if (!pod || !this.mine(pod) || this.placed.has(key)) { this.queue.forget(key); continue; }
+      if (!pod || !this.mine(pod) || this.placed.has(key)) { this.queue.forget(key); this.firstQueued.delete(key); continue; }
+      const started = performance.now();
+      const profile = pod.spec?.schedulerName ?? this.name;
+      const first = this.firstQueued.get(key) ?? { at: started, attempts: 0 };
+      first.attempts++;
+      this.firstQueued.set(key, first);
       try {
-        await this.scheduleOne(pod);
+        const result = await this.scheduleOne(pod);
+        this.options.metrics?.attempt(result, profile, (performance.now() - started) / 1000);
+        if (result === "scheduled") {
+          this.firstQueued.delete(key);
+          this.options.metrics?.scheduled((performance.now() - first.at) / 1000, first.attempts);
+        }
       } catch (err) {
+        this.options.metrics?.attempt("error", profile, (performance.now() - started) / 1000);
         this.options.log?.("scheduling failed", { pod: key, err: String(err) });
         this.queue.retryLater(key);
       }
@@ -277,14 +294,20 @@ export class Scheduler {
     return { node: pick, reasons, statuses, total: this.nodes.size, state };
   }
 
-  private async scheduleOne(pod: Json): Promise<void> {
+  /** One scheduling attempt: the pod assumed onto a node (bound in the background) or reported unschedulable. */
+  private async scheduleOne(pod: Json): Promise<"scheduled" | "unschedulable"> {
     const key = keyOf(pod);
     const result = this.schedule(pod);
-    if (!result.node && !result.total) return this.failed(pod, result);
+    if (!result.node && !result.total) {
+      await this.failed(pod, result);
+      return "unschedulable";
+    }
     if (!result.node) {
+      this.options.metrics?.preemptionAttempt();
       const preemption = this.preemption.preempt(pod, this.snapshot, result.statuses);
       if (preemption.candidate) await this.evict(pod, preemption.candidate);
-      return this.failed(pod, result, preemption.candidate ? undefined : preemption.message);
+      await this.failed(pod, result, preemption.candidate ? undefined : preemption.message);
+      return "unschedulable";
     }
     this.queue.forget(key);
     // Assume the pod onto the node at once, so the next pod sees the space taken, and
@@ -303,6 +326,7 @@ export class Scheduler {
       this.bindingDone = undefined;
       done?.();
     });
+    return "scheduled";
   }
 
   private async bind(pod: Json, key: string, node: string, delayedClaims: Json[]): Promise<void> {

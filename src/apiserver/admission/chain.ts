@@ -4,16 +4,44 @@
  * step, in order, as upstream runs its mutating and validating chains.
  */
 import type { AdmissionAttributes, AdmissionPlugin } from "./admission.js";
+import type { AdmissionMetrics, AdmissionStep } from "./metrics.js";
 
 export class AdmissionChain {
-  constructor(readonly plugins: AdmissionPlugin[]) {}
+  /** metrics: each step's and each plugin's latency (apiserver_admission_*); none when unset. */
+  constructor(readonly plugins: AdmissionPlugin[], private readonly metrics?: AdmissionMetrics) {}
 
   async admit(attrs: AdmissionAttributes): Promise<void> {
-    for (const p of this.plugins) if (p.admit) await p.admit(attrs);
+    await this.run("admit", attrs);
   }
 
   async validate(attrs: AdmissionAttributes): Promise<void> {
-    for (const p of this.plugins) if (p.validate) await p.validate(attrs);
+    await this.run("validate", attrs);
+  }
+
+  private async run(step: AdmissionStep, attrs: AdmissionAttributes): Promise<void> {
+    const m = this.metrics;
+    if (!m) {
+      for (const p of this.plugins) await p[step]?.(attrs);
+      return;
+    }
+    const began = performance.now();
+    let rejected = false;
+    try {
+      for (const p of this.plugins) {
+        if (!p[step]) continue;
+        const started = performance.now();
+        try {
+          await p[step]!(attrs);
+        } catch (err) {
+          rejected = true;
+          throw err;
+        } finally {
+          m.observePlugin(p.name, step, attrs.operation, rejected, (performance.now() - started) / 1000);
+        }
+      }
+    } finally {
+      m.observeStep(step, attrs.operation, rejected, (performance.now() - began) / 1000);
+    }
   }
 
   names(): string[] {

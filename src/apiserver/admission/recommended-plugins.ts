@@ -16,7 +16,9 @@ import { DefaultStorageClass } from "./plugins/default-storage-class.js";
 import { DefaultTolerationSeconds } from "./plugins/default-toleration-seconds.js";
 import { NamespaceLifecycle } from "./plugins/namespace-lifecycle.js";
 import { Priority } from "./plugins/priority.js";
-import { PodSecurity } from "./plugins/pod-security/index.js";
+import { PodSecurity, PodSecurityMetrics } from "./plugins/pod-security/index.js";
+import { AdmissionMetrics } from "./metrics.js";
+import type { Registry } from "../../metrics/index.js";
 import { ResourceQuota } from "./plugins/resource-quota.js";
 import { NodeRestriction } from "./plugins/node-restriction.js";
 import { CertificateApproval } from "./plugins/certificate-approval.js";
@@ -56,6 +58,8 @@ export interface AdmissionDependencies {
   extra?: { beforeQuota?: AdmissionPlugin[] };
   /** Where plugins' audit annotations go (the audit log). */
   recordAuditAnnotations?: (attrs: import("./admission.js").AdmissionAttributes, annotations: Record<string, string>) => void;
+  /** Where the chain's latencies (apiserver_admission_*) and PodSecurity's counters go; none when unset. */
+  metrics?: Registry;
 }
 
 export function recommendedAdmission(deps: AdmissionDependencies): AdmissionChain {
@@ -65,7 +69,7 @@ export function recommendedAdmission(deps: AdmissionDependencies): AdmissionChai
     new ServiceAccountAdmission({ getServiceAccount: deps.getServiceAccount }),
     new NodeRestriction({ getPod: deps.getPod, getNode: deps.getNode }),
     new TaintNodesByCondition(),
-    new PodSecurity({ getNamespace: deps.getNamespace, listPods: deps.listPods, recordAuditAnnotations: deps.recordAuditAnnotations }),
+    new PodSecurity({ getNamespace: deps.getNamespace, listPods: deps.listPods, recordAuditAnnotations: deps.recordAuditAnnotations, metrics: deps.metrics && new PodSecurityMetrics(deps.metrics) }),
     new Priority({ getClass: deps.getPriorityClass, classes: deps.priorityClasses }),
     new DefaultTolerationSeconds(),
     new DefaultStorageClass({ storageClasses: deps.storageClasses }),
@@ -77,5 +81,5 @@ export function recommendedAdmission(deps: AdmissionDependencies): AdmissionChai
     new DefaultIngressClass({ ingressClasses: deps.ingressClasses }),
     ...(deps.extra?.beforeQuota ?? []),
     new ResourceQuota(deps.quotas),
-  ]);
+  ], deps.metrics && new AdmissionMetrics(deps.metrics));
 }

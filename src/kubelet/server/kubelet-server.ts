@@ -24,6 +24,7 @@ import type { Kubelet } from "../kubelet.js";
 import type { Pod } from "../types.js";
 import type { Container } from "kubernetes-types/core/v1.js";
 import { requestPath, type KubeletAuth } from "./auth/index.js";
+import { processRegistry, serveMetrics } from "../../metrics/index.js";
 
 export interface KubeletServerTls { caCert: string; serverCert: string; serverKey: string }
 
@@ -108,6 +109,7 @@ export class KubeletServer {
       res.end(JSON.stringify({ kind: "PodList", apiVersion: "v1", metadata: {}, items: this.kubelet.pods?.list() ?? [] }));
       return;
     }
+    if (path === "/metrics" && req.method === "GET") return serveMetrics(res, [processRegistry(), this.kubelet.metrics.registry]);
     if (path === "/stats/summary" && req.method === "GET") {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify(await this.kubelet.stats.summary()));

@@ -216,7 +216,12 @@ describe("API semantics", () => {
       req.on("error", reject);
       req.end();
     });
-    assert.match(text, /^apiserver_request_total\{verb="POST",resource="configmaps",code="201"\} 3$/m);
+    // Upstream's labels: a create is scoped to the resource, a collection's delete to the namespace.
+    assert.match(text, /^apiserver_request_total\{verb="POST",dry_run="",group="",version="v1",resource="configmaps",subresource="",scope="resource",component="apiserver",code="201"\} 3$/m);
+    assert.match(text, /^apiserver_request_total\{verb="DELETE",dry_run="",group="",version="v1",resource="configmaps",subresource="",scope="namespace",component="apiserver",code="200"\} 1$/m);
+    assert.match(text, /^apiserver_request_duration_seconds_bucket\{le="0.005",verb="LIST",dry_run="",group="",version="v1",resource="configmaps",subresource="",scope="namespace",component="apiserver"\} \d+$/m);
+    assert.match(text, /^etcd_request_duration_seconds_count\{operation="create",type="configmaps"\} [1-9]\d*$/m);
+    assert.match(text, /^apiserver_storage_objects\{resource="configmaps"\} [1-9]\d*$/m);
     assert.match(text, /^process_resident_memory_bytes \d+$/m);
   });
 

@@ -469,7 +469,7 @@ it("counts evaluations, exemptions and errors with upstream's metric names and l
   await run({ namespace: "open", object: pod("c") }); // privileged everywhere
   await run({ user: { username: "root", groups: [] }, object: pod("d") });
   await run({ namespace: "bad", object: pod("e") });
-  const text = metrics.render();
+  const text = await metrics.registry.metrics();
   const lines = text.split("\n").filter((l) => l && !l.startsWith("#"));
   assert.deepEqual(lines, [
     `pod_security_evaluations_total{decision="allow",policy_level="baseline",policy_version="latest",mode="enforce",request_operation="create",resource="pod",subresource=""} 1`,
