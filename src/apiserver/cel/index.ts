@@ -9,6 +9,7 @@ import type { FieldError } from "../../api/errors.js";
 import { compileSchema } from "./compile.js";
 
 export { SchemaValidator, type ValidationResult } from "./validator.js";
+export type { Schema } from "./types.js";
 
 /** The CRD's errors from the rules of one version's schema, at fieldPath (`spec.versions[0].schema.openAPIV3Schema`). */
 export function validateSchemaRules(schema: Schema, fieldPath: string): FieldError[] {

@@ -210,7 +210,7 @@ export class ObjectStore {
 
   /** update: the subresource whose write this is, when it has rules of its own. */
   private validate(info: ResourceInfo, strategy: Strategy, obj: Obj, old?: Obj, update?: SubresourceUpdate<Obj>): void {
-    const errs: FieldError[] = [...validateObjectMeta(obj, info.namespaced, strategy.nameValidation), ...(strategy.validate?.(obj) ?? [])];
+    const errs: FieldError[] = [...validateObjectMeta(obj, info.namespaced, strategy.nameValidation), ...(strategy.validate?.(obj, old) ?? [])];
     if (old) errs.push(...((update?.validateUpdate ?? strategy.validateUpdate)?.(obj, old) ?? []));
     if (errs.length) throw invalid(info.kind, info.group, obj.metadata?.name ?? "", errs);
   }
