@@ -13,6 +13,8 @@ import { GoSyntax, type FieldError } from "../../api/errors.js";
 import { costErrorMessage, estimateCost, schemaBounds, STATIC_ESTIMATED_COST_LIMIT, STATIC_ESTIMATED_CRD_COST_LIMIT } from "./cost.js";
 import { baseEnvironment } from "./environment.js";
 import { validFieldPath } from "./field-path.js";
+import { RE2_MATCHES } from "./library/regex.js";
+import { re2 } from "./library/regex-syntax.js";
 import { SchemaTypes } from "./types.js";
 
 export const REASONS = ["FieldValueDuplicate", "FieldValueForbidden", "FieldValueInvalid", "FieldValueRequired"] as const;
@@ -70,7 +72,7 @@ export function formatCelError(src: string, e: CelErrorLike): string {
   const lineStart = before.lastIndexOf("\n") + 1;
   const col = at - lineStart;
   const text = src.split("\n")[line - 1] ?? "";
-  let summary = e.summary ?? e.message.split("\n")[0]!;
+  let summary = (e.summary ?? e.message.split("\n")[0]!).replaceAll(RE2_MATCHES, "matches");
   const noKey = /^No such key: (.*)$/.exec(summary);
   if (noKey) summary = `undefined field '${noKey[1]}'`;
   return `ERROR: <input>:${line}:${col + 1}: ${summary}\n | ${text}\n | ${".".repeat(col)}^`;
@@ -90,11 +92,61 @@ function usesVariable(ast: ASTNode, name: string): boolean {
   return found;
 }
 
+const REGEX_FUNCS = new Set(["matches", "find", "findAll"]);
+
+/**
+ * The expression with its matches calls renamed to RE2_MATCHES at the same
+ * length (the standard matches backtracks); and the first literal pattern
+ * that is not RE2 syntax, as a compile error (cel-go checks literal patterns
+ * when it compiles).
+ */
+function rewriteMatches(ast: ASTNode, expr: string): { text: string; error?: CelErrorLike } {
+  const chars = expr.split("");
+  let error: CelErrorLike | undefined;
+  const visit = (n: ASTNode): void => {
+    if (n.op === "call" || n.op === "rcall") {
+      const name = n.args[0];
+      const args = n.op === "call" ? n.args[1] : n.args[2];
+      if (REGEX_FUNCS.has(name)) {
+        const pattern = n.op === "call" ? args[1] : args[0];
+        if (!error && pattern?.op === "value" && typeof pattern.args === "string") {
+          try {
+            re2(pattern.args);
+          } catch (e) {
+            error = { message: (e as Error).message, range: { start: pattern.start } };
+          }
+        }
+        if (name === "matches") {
+          const from = n.op === "call" ? n.start : n.args[1].end;
+          const i = expr.indexOf("matches", from);
+          if (i >= 0) for (let k = 0; k < RE2_MATCHES.length; k++) chars[i + k] = RE2_MATCHES[k]!;
+        }
+      }
+    }
+    for (const child of children(n)) visit(child);
+  };
+  visit(ast);
+  return { text: chars.join(""), error };
+}
+
+/** The sub-expressions of a node. */
+function children(n: ASTNode): ASTNode[] {
+  const out: ASTNode[] = [];
+  const add = (x: unknown): void => {
+    if (Array.isArray(x)) x.forEach(add);
+    else if (x && typeof x === "object" && "op" in x) out.push(x as ASTNode);
+  };
+  if (n.op !== "value" && n.op !== "id") add(n.args);
+  return out;
+}
+
 /** Parses and type-checks expr; the result type or a cel-go style error. */
 function check(env: Environment, expr: string): { program: ParseResult; type: string } | { error: string } {
   let program: ParseResult;
   try {
-    program = env.parse(expr);
+    const rewritten = rewriteMatches(env.parse(expr).ast, expr);
+    if (rewritten.error) return { error: formatCelError(expr, rewritten.error) };
+    program = env.parse(rewritten.text);
   } catch (e) {
     return { error: formatCelError(expr, e as CelErrorLike) };
   }

@@ -10,6 +10,7 @@
  */
 import type { ASTNode } from "@marcbachmann/cel-js";
 import type { Schema } from "./types.js";
+import { RE2_MATCHES } from "./library/regex.js";
 import { isDyn } from "./types.js";
 
 /** Upstream's per-expression limit (celconfig.PerCallLimit). */
@@ -103,7 +104,7 @@ interface Est {
   schema?: Schema;
 }
 
-const STRING_FUNCS = new Set(["contains", "startsWith", "endsWith", "matches", "find", "findAll", "indexOf", "lastIndexOf", "lowerAscii", "upperAscii", "replace", "split", "substring", "trim", "join", "charAt"]);
+const STRING_FUNCS = new Set([RE2_MATCHES, "contains", "startsWith", "endsWith", "matches", "find", "findAll", "indexOf", "lastIndexOf", "lowerAscii", "upperAscii", "replace", "split", "substring", "trim", "join", "charAt"]);
 const LIST_FUNCS = new Set(["sum", "min", "max", "isSorted", "indexOf", "lastIndexOf"]);
 const MACROS = new Set(["all", "exists", "exists_one", "map", "filter"]);
 const STRING_TRAVERSAL = 0.1;

@@ -147,6 +147,15 @@ describe("CEL rules: evaluation", () => {
     for (const [rule, spec] of cases) assert.deepEqual(check([{ rule }], spec), [], rule);
   });
 
+  it("matches with RE2's semantics: a pattern that makes a backtracking engine run for ever returns", () => {
+    const rules = [{ rule: "self.name.matches('^(a+)+$')", message: "not a's" }];
+    const v = new SchemaValidator(specSchema(rules, { name: { type: "string", maxLength: 100000 } }));
+    assert.deepEqual(text(v.validate(obj({ name: "a".repeat(5000) + "!" })).errors), ['spec: Invalid value: "object": not a\'s']);
+    assert.deepEqual(text(v.validate(obj({ name: "aaa" })).errors), []);
+    assert.deepEqual(check([{ rule: "matches(self.name, '^[a-z]+$') && self.name.find('(?i)B+') == 'bB'" }], { name: "abbc" }).length, 1);
+    assert.deepEqual(check([{ rule: "matches(self.name, '^[a-z]+$') && self.name.find('(?i)B+') == 'bb'" }], { name: "abbc" }), []);
+  });
+
   it("stops at the runtime cost budget, charged at the object's own sizes, instead of running on", () => {
     // Each item's rule is quadratic in its own list: cheap enough for the CRD, too much for an object that fills every list.
     const schema: Schema = {
@@ -198,6 +207,14 @@ describe("CEL rules: compilation (the CRD's validation)", () => {
     assert.match(out[3]!, /\[3\]\.fieldPath: Invalid value: "\.nope": fieldPath must be a valid path: does not refer to a valid field/);
     assert.match(out[4]!, /\[4\]\.reason: Unsupported value: "Sometimes": supported values: "FieldValueDuplicate", "FieldValueForbidden", "FieldValueInvalid", "FieldValueRequired"/);
     assert.match(out[5]!, /\[5\]\.rule: .*no such overload: string \+ int/);
+  });
+
+  it("refuses a literal pattern that is not RE2 syntax, and names matches (not its RE2 stand-in) in errors", () => {
+    const out = errs([{ rule: "self.name.matches('(abc')" }, { rule: "self.replicas.matches('a')" }]);
+    assert.equal(out.length, 2, out.join("\n"));
+    assert.match(out[0]!, /\[0\]\.rule: .*compilation failed: ERROR: <input>:1:19: error parsing regexp: /);
+    assert.match(out[1]!, /\[1\]\.rule: .*compilation failed: ERROR: <input>:1:\d+: .*matches/);
+    assert.doesNotMatch(out[1]!, /__re2__/);
   });
 
   it("refuses oldSelf where no old value can be correlated (items of an atomic list)", () => {

@@ -13,6 +13,7 @@ import type { Schema } from "./types.js";
 import { fieldErrorMessage, type FieldError } from "../../api/errors.js";
 import { jsonEqual } from "../../api/json-equal.js";
 import { compileSchema, ruleErrorString, type CompiledRule, type CompiledSchema, type NodeRules } from "./compile.js";
+import { RE2_MATCHES } from "./library/regex.js";
 import { estimateCost, ObservedBounds, PER_CALL_LIMIT, RUNTIME_COST_BUDGET } from "./cost.js";
 
 export interface ValidationResult {
@@ -177,5 +178,5 @@ function errorForReason(reason: string | undefined, field: string, type: string,
 function evalErrorText(e: unknown): string {
   const err = e as { summary?: string; message?: string };
   const text = err.summary ?? err.message?.split("\n")[0] ?? String(e);
-  return text.replace(/^No such key/, "no such key");
+  return text.replace(/^No such key/, "no such key").replaceAll(RE2_MATCHES, "matches");
 }

@@ -75,8 +75,9 @@ export interface Strategy<S extends object = Obj> {
    * Field errors of the object (metadata apart: validateObjectMeta checks it
    * for every resource). On update, old is the stored object, for rules that
    * compare with it or let unchanged values pass (custom resources' CEL rules).
+   * warn adds a warning to the response (an unchanged value's ratcheted error).
    */
-  validate?(obj: S, old?: S): FieldError[];
+  validate?(obj: S, old?: S, warn?: (text: string) => void): FieldError[];
   /** Field errors of an update that the object alone does not show (immutable fields). */
   validateUpdate?(obj: S, old: S): FieldError[];
   /** Extra fields accepted in `fieldSelector` besides metadata.name and metadata.namespace. */

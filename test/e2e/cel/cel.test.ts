@@ -76,6 +76,7 @@ describe("CEL validation rules of CustomResourceDefinitions", () => {
     }, 20_000, 200);
     const unchanged = await apply(widget("w-old", { replicas: 1, maxReplicas: 1, storageClass: "fast", owner: "ann", memory: "2Gi" }));
     assert.equal(unchanged.code, 0, unchanged.stderr);
+    assert.match(unchanged.stderr, /Warning: spec.owner: Invalid value: "string": ann has left/, "the ratcheted error is a warning");
     const touched = await apply(widget("w-old", { replicas: 1, maxReplicas: 1, storageClass: "fast", owner: "ann2", memory: "2Gi" }));
     assert.equal(touched.code, 0, touched.stderr);
     const back = await apply(widget("w-old", { replicas: 1, maxReplicas: 1, storageClass: "fast", owner: "ann", memory: "2Gi" }));

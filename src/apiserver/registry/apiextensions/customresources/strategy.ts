@@ -38,14 +38,16 @@ export function customResourceStrategy(crd: CustomResourceInfo): Strategy {
  * rules, which need values of their declared types: when a value has the
  * wrong type, the rules are not run and one error says so.
  */
-function schemaValidation(schema: Obj, preserveUnknownFields: boolean): (o: Obj, old?: Obj) => FieldError[] {
+function schemaValidation(schema: Obj, preserveUnknownFields: boolean): (o: Obj, old?: Obj, warn?: (text: string) => void) => FieldError[] {
   const rules = new SchemaValidator(schema);
-  return (o, old) => {
+  return (o, old, warn) => {
     const errs = validateAndPrune(o, schema, preserveUnknownFields);
     if (!rules.hasRules) return errs;
     if (errs.some((e) => (e as FieldError & { typeMismatch?: boolean }).typeMismatch)) {
       return [...errs, { type: "FieldValueInvalid", field: "<nil>", value: "null", detail: "some validation rules were not checked because the object was invalid; correct the existing errors to complete validation" }];
     }
-    return [...errs, ...rules.validate(o, old).errors];
+    const result = rules.validate(o, old);
+    for (const w of result.warnings) warn?.(w);
+    return [...errs, ...result.errors];
   };
 }
