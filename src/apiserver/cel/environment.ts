@@ -4,6 +4,7 @@
  * Kubernetes' libraries, with the declared types of one schema.
  */
 import { Environment } from "@marcbachmann/cel-js";
+import { registerIP } from "./library/ip.js";
 import { registerLists } from "./library/lists.js";
 import { registerQuantity } from "./library/quantity.js";
 import { registerRegex } from "./library/regex.js";
@@ -20,6 +21,7 @@ export function baseEnvironment(types: SchemaTypes): Environment {
   registerRegex(env);
   registerQuantity(env);
   registerURL(env);
+  registerIP(env);
   types.declare(env);
   return env;
 }

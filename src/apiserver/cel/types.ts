@@ -8,7 +8,7 @@
  * of their declared type, maps as Map.
  */
 import type { JSONSchemaProps, ValidationRule } from "kubernetes-types/apiextensions/v1.js";
-import type { Environment } from "@marcbachmann/cel-js";
+import { Environment as EnvironmentClass, type Environment } from "@marcbachmann/cel-js";
 
 /** A structural schema node with the x-kubernetes-* extensions (kubernetes-types leaves them out). */
 export interface Schema extends Omit<JSONSchemaProps, "properties" | "items" | "additionalProperties"> {
@@ -75,7 +75,7 @@ export class SchemaTypes {
       case "integer": return "int";
       case "number": return "double";
       case "boolean": return "bool";
-      case "string": return "string";
+      case "string": return stringFormatType(s.format);
       case "array": return `list<${this.typeOf(s.items, `${path}.@items`)}>`;
       case "object": {
         if (s.additionalProperties && typeof s.additionalProperties === "object" && !s.properties) {
@@ -118,7 +118,8 @@ export class SchemaTypes {
     if (!s || isDyn(s)) return dynToCel(value);
     switch (s.type) {
       case "integer": return typeof value === "number" && Number.isInteger(value) ? BigInt(value) : value;
-      case "number": return typeof value === "number" ? value : value;
+      case "number": return value;
+      case "string": return typeof value === "string" ? formattedToCel(value, s.format) : value;
       case "array": return Array.isArray(value) ? value.map((v) => this.toCel(v, s.items)) : value;
       case "object": {
         if (typeof value !== "object" || Array.isArray(value)) return value;
@@ -146,6 +147,38 @@ export class SchemaTypes {
     let r = this.roots.get(s);
     if (!r) { r = withTypeAndObjectMeta(s); this.roots.set(s, r); }
     return r;
+  }
+}
+
+/** Strings of some formats are values of their own CEL type, as upstream's: timestamps, durations and bytes. */
+function stringFormatType(format: string | undefined): string {
+  switch (format) {
+    case "date": case "date-time": return "google.protobuf.Timestamp";
+    case "duration": return "google.protobuf.Duration";
+    case "byte": return "bytes";
+    default: return "string";
+  }
+}
+
+/** The library makes durations only from CEL's own duration(); one environment does that for every schema. */
+let durations: Environment | undefined;
+
+/** A formatted string as its CEL value; a string that does not parse stays a string (schema validation reports it). */
+function formattedToCel(value: string, format: string | undefined): unknown {
+  switch (format) {
+    case "date": case "date-time": {
+      const d = new Date(value);
+      return Number.isNaN(d.getTime()) ? value : d;
+    }
+    case "duration":
+      try {
+        durations ??= new EnvironmentClass().registerVariable("s", "string");
+        return durations.evaluate("duration(s)", { s: value });
+      } catch {
+        return value;
+      }
+    case "byte": return new Uint8Array(Buffer.from(value, "base64"));
+    default: return value;
   }
 }
 

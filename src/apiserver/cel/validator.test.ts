@@ -58,6 +58,16 @@ describe("CEL rules: evaluation", () => {
     for (const [rule, spec, ok] of cases) assert.equal(check([{ rule }], spec).length === 0, ok, rule);
   });
 
+  it("types date-time, duration and byte strings as timestamps, durations and bytes", () => {
+    const v = new SchemaValidator(specSchema([
+      { rule: "self.expires > timestamp('2020-01-01T00:00:00Z')", message: "expired" },
+      { rule: "self.timeout <= duration('1h')", message: "too long" },
+      { rule: "self.data.size() == 3", message: "three bytes" },
+    ], { expires: { type: "string", format: "date-time" }, timeout: { type: "string", format: "duration" }, data: { type: "string", format: "byte" } }));
+    assert.deepEqual(text(v.validate(obj({ expires: "2024-05-01T10:00:00Z", timeout: "30m", data: "YWJj" })).errors), []);
+    assert.deepEqual(text(v.validate(obj({ expires: "2019-05-01T10:00:00Z", timeout: "2h", data: "YQ==" })).errors), ['spec: Invalid value: "object": expired', 'spec: Invalid value: "object": too long', 'spec: Invalid value: "object": three bytes']);
+  });
+
   it("sees apiVersion, kind and metadata.name at the resource's root, under <nil>", () => {
     const v = new SchemaValidator({ type: "object", "x-kubernetes-validations": [{ rule: "self.metadata.name.startsWith('w-')", message: "name must start with w-" }] });
     assert.deepEqual(text(v.validate(obj({})).errors), ['<nil>: Invalid value: "object": name must start with w-']);
@@ -142,6 +152,8 @@ describe("CEL rules: evaluation", () => {
       ["quantity(self.memory).isLessThan(quantity('2Gi')) && quantity('1Gi') == quantity('1024Mi')", { memory: "512Mi" }],
       ["isQuantity('100m') && !isQuantity('ten') && quantity('1.5').asApproximateFloat() == 1.5", {}],
       ["quantity('1').add(quantity('500m')).compareTo(quantity('1500m')) == 0 && quantity('2').asInteger() == 2", {}],
+      ["cidr('10.0.0.0/8').containsIP('10.2.3.4') && !cidr('10.0.0.0/8').containsIP(ip('11.0.0.1')) && cidr('10.1.2.3/8').masked() == cidr('10.0.0.0/8')", {}],
+      ["isIP('::1') && ip('::1').isLoopback() && ip('10.0.0.1').family() == 4 && string(ip('2001:db8:0:0:0:0:0:1')) == '2001:db8::1' && !isCIDR('10.0.0.0/33')", {}],
       ["url('https://example.com:8443/a?x=1').getHostname() == 'example.com' && url('https://example.com:8443/').getPort() == '8443' && isURL('https://a') && !isURL('nope')", {}],
     ];
     for (const [rule, spec] of cases) assert.deepEqual(check([{ rule }], spec), [], rule);
