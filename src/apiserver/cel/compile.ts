@@ -164,7 +164,12 @@ export function compileSchema(schema: Schema): CompiledSchema {
   const types = new SchemaTypes();
   const root = types.rootSchema(schema);
   types.typeOf(root, "");
-  const base = baseEnvironment(types);
+  let base: Environment;
+  try {
+    base = baseEnvironment(types);
+  } catch (e) {
+    return { nodes: new Map(), root, types, errors: [{ type: "FieldValueInvalid", field: "", value: "object", detail: `rule compiler initialization error: ${(e as Error).message}` }] };
+  }
   const nodes = new Map<Schema, NodeRules>();
   const errors: FieldError[] = [];
   let total = 0;
@@ -225,9 +230,16 @@ function compileRule(
     if (p instanceof Error) fail({ type: "FieldValueInvalid", field: `${fld}.fieldPath`, value: r.fieldPath, detail: `fieldPath must be a valid path: ${p.message}` });
     else compiled.fieldPath = p;
   }
-  const env = base.clone();
-  env.registerVariable("self", selfType);
-  env.registerVariable("oldSelf", r.optionalOldSelf ? `optional<${selfType}>` : selfType);
+  let env: Environment;
+  try {
+    env = base.clone();
+    env.registerVariable("self", selfType);
+    env.registerVariable("oldSelf", r.optionalOldSelf ? `optional<${selfType}>` : selfType);
+  } catch (e) {
+    // A schema this module cannot type is the rule's error, never the request's 500.
+    fail({ type: "FieldValueInvalid", field: `${fld}.rule`, value: goRule(r), detail: `rule compiler initialization error: ${(e as Error).message}` });
+    return { compiled };
+  }
   const checked = check(env, r.rule);
   if ("error" in checked) {
     fail({ type: "FieldValueInvalid", field: `${fld}.rule`, value: goRule(r), detail: `compilation failed: ${checked.error}` });
