@@ -51,6 +51,12 @@ describe("CEL validation rules of CustomResourceDefinitions", () => {
     ]) assert.ok(several.stderr.includes(line), `missing ${JSON.stringify(line)} in:\n${several.stderr}`);
     assert.match(several.stderr, /The Widget "bad-name" is invalid: /);
     assert.equal((await kubectl.run(["get", "widget", "bad-name"])).code, 1, "nothing was created");
+
+    // A value of the wrong type: the rules are not run, and one error says so (upstream's hasBlockingErr).
+    const mistyped = await apply(widget("w-typed", { replicas: "two", maxReplicas: 3, storageClass: "fast", owner: "ann" }));
+    assert.notEqual(mistyped.code, 0);
+    assert.match(mistyped.stderr, /<nil>: Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation/);
+    assert.doesNotMatch(mistyped.stderr, /replicas must not exceed maxReplicas/);
   });
 
   it("runs the transition rule on update only, against the old object", async () => {
