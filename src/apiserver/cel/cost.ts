@@ -121,16 +121,19 @@ const KEY: Schema = { type: "string" };
 
 /** The cost bound of an expression whose variables have the given schemas. */
 export function estimateCost(ast: ASTNode, vars: Map<string, Schema | undefined>, bounds: SizeBounds): number {
-  const est = (n: ASTNode, scope: Map<string, Schema | undefined>): Est => {
+  /** A comprehension's variable: its schema, and at most how large it is (its share of the range). */
+  type Scope = Map<string, { schema: Schema | undefined; cap?: number }>;
+  const est = (n: ASTNode, scope: Scope): Est => {
     switch (n.op) {
       case "value": {
         const v = n.args;
         return { cost: 0, size: typeof v === "string" ? v.length : v instanceof Uint8Array ? v.length : 1 };
       }
       case "id": {
-        if (!scope.has(n.args)) return { cost: 1, size: 1 };
-        const schema = scope.get(n.args);
-        return { cost: 1, size: bounds.size(schema), schema: schema ?? { "x-kubernetes-preserve-unknown-fields": true } };
+        const v = scope.get(n.args);
+        if (!v) return { cost: 1, size: 1 };
+        const size = Math.min(bounds.size(v.schema), v.cap ?? Infinity);
+        return { cost: 1, size, schema: v.schema ?? { "x-kubernetes-preserve-unknown-fields": true } };
       }
       case ".": case ".?": {
         const base = est(n.args[0], scope);
@@ -160,14 +163,15 @@ export function estimateCost(ast: ASTNode, vars: Map<string, Schema | undefined>
           const inner = new Map(scope);
           const s = recv.schema;
           const elem = s && !isDyn(s) && s.type !== "array" ? KEY : childSchema(s, undefined);
-          inner.set(args[0].args, elem ?? (s ? { "x-kubernetes-preserve-unknown-fields": true } : undefined));
+          // N elements of one request share its bytes: none is larger than the request over N.
+          inner.set(args[0].args, { schema: elem ?? (s ? { "x-kubernetes-preserve-unknown-fields": true } : undefined), cap: Math.max(1, Math.floor(MAX_REQUEST_SIZE_BYTES / Math.max(1, recv.size))) });
           const body = args.slice(1).reduce((t, x) => t + est(x, inner).cost, 0);
           return { cost: recv.cost + recv.size * (body + 1) + 1, size: recv.size };
         }
         if (name === "bind" && recvNode.op === "id" && recvNode.args === "cel" && args.length === 3 && args[0]!.op === "id") {
           const val = est(args[1]!, scope);
           const inner = new Map(scope);
-          inner.set(args[0]!.args, val.schema);
+          inner.set(args[0]!.args, { schema: val.schema, cap: val.size });
           const body = est(args[2]!, inner);
           return { cost: val.cost + body.cost + 1, size: body.size };
         }
@@ -204,7 +208,7 @@ export function estimateCost(ast: ASTNode, vars: Map<string, Schema | undefined>
       }
     }
   };
-  return est(ast, vars).cost;
+  return est(ast, new Map([...vars].map(([k, schema]) => [k, { schema }]))).cost;
 }
 
 /** A string function's traversal: proportional to the string, times the pattern or argument when there is one. */

@@ -8,6 +8,7 @@ import { registerIP } from "./library/ip.js";
 import { registerLists } from "./library/lists.js";
 import { registerQuantity } from "./library/quantity.js";
 import { registerRegex } from "./library/regex.js";
+import { registerStrings } from "./library/strings.js";
 import { registerURL } from "./library/url.js";
 import type { SchemaTypes } from "./types.js";
 
@@ -22,6 +23,7 @@ export function baseEnvironment(types: SchemaTypes): Environment {
   registerQuantity(env);
   registerURL(env);
   registerIP(env);
+  registerStrings(env);
   types.declare(env);
   return env;
 }

@@ -154,6 +154,8 @@ describe("CEL rules: evaluation", () => {
       ["quantity('1').add(quantity('500m')).compareTo(quantity('1500m')) == 0 && quantity('2').asInteger() == 2", {}],
       ["cidr('10.0.0.0/8').containsIP('10.2.3.4') && !cidr('10.0.0.0/8').containsIP(ip('11.0.0.1')) && cidr('10.1.2.3/8').masked() == cidr('10.0.0.0/8')", {}],
       ["isIP('::1') && ip('::1').isLoopback() && ip('10.0.0.1').family() == 4 && string(ip('2001:db8:0:0:0:0:0:1')) == '2001:db8::1' && !isCIDR('10.0.0.0/33')", {}],
+      ["'abc'.replace('a', 'x') == 'xbc' && 'aaa'.replace('a', 'x', 1) == 'xaa' && 'abc'.charAt(1) == 'b' && 'abc'.reverse() == 'cba' && 'A-b'.lowerAscii() == 'a-b' && 'a/b'.split('/') == ['a', 'b']", {}],
+      ["sets.contains(['a', 'b'], ['a']) && sets.equivalent([1, 2], [2, 1]) && !sets.intersects([1], [2])", {}],
       ["url('https://example.com:8443/a?x=1').getHostname() == 'example.com' && url('https://example.com:8443/').getPort() == '8443' && isURL('https://a') && !isURL('nope')", {}],
     ];
     for (const [rule, spec] of cases) assert.deepEqual(check([{ rule }], spec), [], rule);
@@ -243,6 +245,11 @@ describe("CEL rules: compilation (the CRD's validation)", () => {
     assert.ok(out.some((e) => e.startsWith("p.properties[spec].x-kubernetes-validations[0].rule: Forbidden: estimated rule cost exceeds budget by factor of more than 100x (try simplifying the rule, or adding maxItems, maxProperties, and maxLength where arrays, maps, and strings are declared)")), out.join("\n"));
     const bounded = { tags2: { type: "array", maxItems: 10, items: { type: "string", maxLength: 10 } } } as Schema["properties"];
     assert.deepEqual(text(validateSchemaRules(specSchema([quadratic], bounded), "p")), []);
+  });
+
+  it("accepts a pattern over every key of a map without maxLength: the keys share one request's bytes", () => {
+    const props = { annotations: { type: "object", additionalProperties: { type: "string" } } } as Schema["properties"];
+    assert.deepEqual(text(validateSchemaRules(specSchema([{ rule: "self.annotations.all(k, k.matches('^[a-z0-9./-]+$'))" }], props), "p")), []);
   });
 
   it("accepts well-formed rules", () => {
