@@ -124,6 +124,20 @@ function addSchemaExtensions(pkg) {
   props["x-kubernetes-validations"] = { type: "array", items: { $ref: `#/components/schemas/${pkg}.ValidationRule` }, "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["rule"], description: "x-kubernetes-validations describes a list of validation rules written in the CEL expression language." };
 }
 
+// Upstream's RuleWithOperations embeds Rule (apiGroups, apiVersions, resources, scope) inline;
+// kubernetes-types keeps only the fields declared on it, so `resources` and `scope` of every
+// webhook and policy rule would be refused by strict validation or lost to pruning.
+for (const version of ["v1", "v1beta1", "v1alpha1"]) addRuleFields(`io.k8s.api.admissionregistration.${version}`);
+
+function addRuleFields(pkg) {
+  for (const name of ["RuleWithOperations", "NamedRuleWithOperations"]) {
+    const props = schemas[`${pkg}.${name}`]?.properties;
+    if (!props) continue;
+    props.resources ??= { type: "array", items: { type: "string" }, "x-kubernetes-list-type": "atomic", description: "Resources is a list of resources this rule applies to.\n\nFor example: 'pods' means pods. 'pods/log' means the log subresource of pods. '*' means all resources, but not subresources. 'pods/*' means all subresources of pods. '*/scale' means all scale subresources. '*/*' means all resources and their subresources.\n\nIf wildcard is present, the validation rule will ensure resources do not overlap with each other.\n\nDepending on the enclosing object, subresources might not be allowed. Required." };
+    props.scope ??= { type: "string", description: "scope specifies the scope of this rule. Valid values are \"Cluster\", \"Namespaced\", and \"*\" \"Cluster\" means that only cluster-scoped resources will match this rule. Namespace API objects are cluster-scoped. \"Namespaced\" means that only namespaced resources will match this rule. \"*\" means that there are no scope restrictions. Subresources match the scope of their parent resource. Default is \"*\"." };
+  }
+}
+
 // kubernetes-types has one `number` for every Go integer and float, and one `string`
 // for base64 bytes. @kubernetes/client-node (generated from upstream's OpenAPI) keeps each
 // field's format: int64, double, byte. Without it (a production install), fields stay int32.

@@ -16,10 +16,13 @@ import { storageErrorStatus } from "./storage-errors.js";
 import { refuseUpgrade } from "../api/upgrade-refusal.js";
 import { HealthChecks, Milestone, PostStartHook } from "./healthz.js";
 import { boolQueryParam } from "../api/query-params.js";
-import type { ResourceInfo } from "../api/resources.js";
+import { groupVersion, type ResourceInfo } from "../api/resources.js";
 import type { Store } from "../storage/index.js";
 import { SYSTEM_PRIORITY_CLASSES } from "./admission/plugins/priority.js";
 import { recommendedAdmission } from "./admission/recommended-plugins.js";
+import { ValidatingAdmissionPolicyPlugin, type PolicyDependencies } from "./admission/plugins/validating-admission-policy/index.js";
+import type { ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding } from "kubernetes-types/admissionregistration/v1.js";
+import { formatLabelSelector } from "../api/selectors.js";
 import type { AdmissionChain } from "./admission/chain.js";
 import { ServiceAllocations } from "./registry/core/services/service-allocations.js";
 import { AllocationRepair } from "./registry/core/services/allocation-repair.js";
@@ -186,7 +189,10 @@ export class ApiServer {
       else this.catalog.setCustomResource(crd);
     });
     const quotas = this.info("", "v1", "resourcequotas");
+    const policies = cache<ValidatingAdmissionPolicy>("admissionregistration.k8s.io", "v1", "validatingadmissionpolicies");
+    const policyBindings = cache<ValidatingAdmissionPolicyBinding>("admissionregistration.k8s.io", "v1", "validatingadmissionpolicybindings");
     this.admission = recommendedAdmission({
+      extra: { beforeQuota: [new ValidatingAdmissionPolicyPlugin(this.policyDependencies(policies, policyBindings, namespaces))] },
       getNamespace: (name) => namespaces.getFresh(undefined, name),
       getServiceAccount: (ns, name) => bound.serviceaccounts.getFresh(ns, name),
       listPods: async (ns) => (await this.objects.list(this.info("", "v1", "pods"), ns)).items as Pod[],
@@ -246,6 +252,22 @@ export class ApiServer {
       intervalMs: options.serviceAllocationRepairIntervalMs,
       log: options.log,
     });
+  }
+
+  /** What ValidatingAdmissionPolicy reads: policies and bindings from their caches, params and namespaces from storage. */
+  private policyDependencies(policies: WatchCache<ValidatingAdmissionPolicy>, bindings: WatchCache<ValidatingAdmissionPolicyBinding>, namespaces: WatchCache<Namespace>): PolicyDependencies {
+    return {
+      policies: () => policies.list(),
+      bindings: () => bindings.list(),
+      getNamespace: (name) => namespaces.getFresh(undefined, name),
+      getParams: async (kind, namespace, name, selector) => {
+        const info = this.catalog.all().find((r) => groupVersion(r) === kind.apiVersion && r.kind === kind.kind);
+        if (!info) return [];
+        const ns = info.namespaced ? namespace : undefined;
+        if (name) return this.objects.get(info, ns, name).then((o) => [o], (err: unknown) => { if (isNotFound(err)) return []; throw err; });
+        return (await this.objects.list(info, ns, { labelSelector: formatLabelSelector(selector) })).items;
+      },
+    };
   }
 
   info(group: string, version: string, resource: string): ResourceInfo {

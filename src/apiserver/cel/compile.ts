@@ -141,7 +141,7 @@ function children(n: ASTNode): ASTNode[] {
 }
 
 /** Parses and type-checks expr; the result type or a cel-go style error. */
-function check(env: Environment, expr: string): { program: ParseResult; type: string } | { error: string } {
+export function checkExpression(env: Environment, expr: string): { program: ParseResult; type: string } | { error: string } {
   let program: ParseResult;
   try {
     const rewritten = rewriteMatches(env.parse(expr).ast, expr);
@@ -240,7 +240,7 @@ function compileRule(
     fail({ type: "FieldValueInvalid", field: `${fld}.rule`, value: goRule(r), detail: `rule compiler initialization error: ${(e as Error).message}` });
     return { compiled };
   }
-  const checked = check(env, r.rule);
+  const checked = checkExpression(env, r.rule);
   if ("error" in checked) {
     fail({ type: "FieldValueInvalid", field: `${fld}.rule`, value: goRule(r), detail: `compilation failed: ${checked.error}` });
     return { compiled };
@@ -259,7 +259,7 @@ function compileRule(
   const vars = new Map<string, Schema | undefined>([["self", schema], ["oldSelf", schema]]);
   let cost = estimateCost(checked.program.ast, vars, schemaBounds);
   if (r.messageExpression !== undefined) {
-    const m = check(env, r.messageExpression);
+    const m = checkExpression(env, r.messageExpression);
     if ("error" in m) {
       fail({ type: "FieldValueInvalid", field: `${fld}.messageExpression`, value: goRule(r), detail: `messageExpression compilation failed: ${m.error}` });
     } else if (m.type !== "string" && m.type !== "dyn") {
