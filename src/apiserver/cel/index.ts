@@ -8,7 +8,7 @@ import type { Schema } from "./types.js";
 import type { FieldError } from "../../api/errors.js";
 import { compileSchema } from "./compile.js";
 
-export { SchemaValidator, type ValidationResult } from "./validator.js";
+export { evalErrorText, SchemaValidator, type ValidationResult } from "./validator.js";
 export type { Schema } from "./types.js";
 export { ExpressionEnvironment, type CompiledExpression } from "./expression.js";
 

@@ -175,7 +175,7 @@ function errorForReason(reason: string | undefined, field: string, type: string,
 }
 
 /** An evaluation error in cel-go's words (`no such key: x`, `division by zero`), without the library's source excerpt. */
-function evalErrorText(e: unknown): string {
+export function evalErrorText(e: unknown): string {
   const err = e as { summary?: string; message?: string };
   const text = err.summary ?? err.message?.split("\n")[0] ?? String(e);
   return text.replace(/^No such key/, "no such key").replaceAll(RE2_MATCHES, "matches");

@@ -14,7 +14,7 @@ import type { MatchResources, NamedRuleWithOperations, ParamKind, ValidatingAdmi
 import type { LabelSelector } from "kubernetes-types/meta/v1.js";
 import { ApiError, qualifiedResource } from "../../../../api/errors.js";
 import { labelSelectorRequirements, matchesLabels } from "../../../../api/selectors.js";
-import { ExpressionEnvironment, type CompiledExpression } from "../../../cel/index.js";
+import { evalErrorText, ExpressionEnvironment, type CompiledExpression } from "../../../cel/index.js";
 import type { AdmissionAttributes, AdmissionObject, AdmissionPlugin } from "../../admission.js";
 
 export interface PolicyDependencies {
@@ -143,7 +143,7 @@ export class ValidatingAdmissionPolicyPlugin implements AdmissionPlugin {
             const ok = expr.run({ ...vars }, { variables });
             if (ok !== true) failure = this.messageOf(v, message, vars, variables);
           } catch (e) {
-            failure = `expression '${v.expression}' resulted in error: ${(e as Error).message.split("\n")[0]}`;
+            failure = `expression '${v.expression}' resulted in error: ${evalErrorText(e)}`;
             if (!failClosed) continue;
           }
         }
