@@ -60,4 +60,16 @@ describe("ValidatingAdmissionPolicy", () => {
     assert.notEqual(gone.code, 0);
     assert.match(gone.stderr, /failed to configure binding: no params found for policy binding with `Deny` parameterNotFoundAction/);
   });
+
+  it("refuses a policy whose expression does not compile, and a binding without actions", async () => {
+    const bad = await apply(JSON.stringify({
+      apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicy", metadata: { name: "broken" },
+      spec: { matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] }] }, validations: [{ expression: "object.spec.replicas <=" }] },
+    }));
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /The ValidatingAdmissionPolicy "broken" is invalid: spec.validations\[0\].expression: Invalid value: "object.spec.replicas <=": compilation failed: ERROR: <input>:1:/);
+    const noActions = await apply(JSON.stringify({ apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicyBinding", metadata: { name: "idle" }, spec: { policyName: "max-replicas" } }));
+    assert.notEqual(noActions.code, 0);
+    assert.match(noActions.stderr, /spec.validationActions: Required value: at least one validation action is required/);
+  });
 });
