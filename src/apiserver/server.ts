@@ -192,7 +192,7 @@ export class ApiServer {
     const policies = cache<ValidatingAdmissionPolicy>("admissionregistration.k8s.io", "v1", "validatingadmissionpolicies");
     const policyBindings = cache<ValidatingAdmissionPolicyBinding>("admissionregistration.k8s.io", "v1", "validatingadmissionpolicybindings");
     this.admission = recommendedAdmission({
-      extra: { beforeQuota: [new ValidatingAdmissionPolicyPlugin(this.policyDependencies(policies, policyBindings, namespaces))] },
+      validatingAdmissionPolicy: new ValidatingAdmissionPolicyPlugin(this.policyDependencies(policies, policyBindings, namespaces)),
       getNamespace: (name) => namespaces.getFresh(undefined, name),
       getServiceAccount: (ns, name) => bound.serviceaccounts.getFresh(ns, name),
       listPods: async (ns) => (await this.objects.list(this.info("", "v1", "pods"), ns)).items as Pod[],

@@ -4,13 +4,13 @@
  * apiextensions-apiserver does for every custom resource.
  */
 import type { CustomResourceInfo } from "../../../../api/resources.js";
-import { SchemaValidator } from "../../../cel/index.js";
 import { validateAndPrune } from "../../../structural-schema.js";
-import type { FieldError } from "../../../../api/errors.js";
 import type { Obj } from "../../object-store.js";
 import { bumpGenerationOnChange, type Strategy } from "../../strategy.js";
 import { customResourceScale } from "./scale.js";
 import { customResourceTable } from "./table.js";
+import type { FieldError } from "../../../../api/errors.js";
+import { SchemaValidator } from "../../../cel/index.js";
 
 const made = new WeakMap<CustomResourceInfo, Strategy>();
 
