@@ -83,4 +83,11 @@ describe("ValidatingAdmissionPolicy", () => {
     assert.equal(await outcome(setup([failing], [newBinding("b", "e")]), attrs(1)), "ok");
     assert.match(await outcome(setup([{ ...failing, spec: { ...failing.spec, failurePolicy: "Fail" } }], [newBinding("b", "e")]), attrs(1)), /expression 'object.spec.missing > 1' resulted in error: no such key: missing$/);
   });
+
+  it("applies only where every matchCondition holds", async () => {
+    const policy = newPolicy("m", { matchConditions: [{ name: "not-system", expression: "!request.userInfo.username.startsWith('system:')" }], validations: [{ expression: "false", message: "no" }] });
+    const p = setup([policy], [newBinding("b", "m")]);
+    assert.match(await outcome(p, attrs(1)), /denied request: no$/);
+    assert.equal(await outcome(p, attrs(1, { user: { username: "system:admin", groups: [] } })), "ok");
+  });
 });

@@ -30,6 +30,7 @@ const VARIABLES = ["object", "oldObject", "request", "params", "namespaceObject"
 interface CompiledPolicy {
   generation: number | undefined;
   variables: { name: string; expr: CompiledExpression | { error: string } }[];
+  matchConditions: { name: string; expr: CompiledExpression | { error: string } }[];
   validations: { v: Validation; expr: CompiledExpression | { error: string }; message?: CompiledExpression | { error: string } }[];
 }
 
@@ -62,6 +63,7 @@ export class ValidatingAdmissionPolicyPlugin implements AdmissionPlugin {
       c = {
         generation: p.metadata?.generation,
         variables: (p.spec?.variables ?? []).map((v) => ({ name: v.name, expr: this.env.compile(v.expression) })),
+        matchConditions: (p.spec?.matchConditions ?? []).map((m) => ({ name: m.name, expr: this.env.compile(m.expression) })),
         validations: (p.spec?.validations ?? []).map((v) => ({ v, expr: this.env.compile(v.expression), message: v.messageExpression ? this.env.compile(v.messageExpression) : undefined })),
       };
       this.compiled.set(key, c);
@@ -130,6 +132,20 @@ export class ValidatingAdmissionPolicyPlugin implements AdmissionPlugin {
     const c = this.compile(p);
     for (const params of paramsList) {
       const vars = { object: a.operation === "DELETE" ? null : a.object, oldObject: a.oldObject ?? null, request, params, namespaceObject };
+      // matchConditions: all true to apply; one false skips the policy; an error follows failurePolicy.
+      let applies = true;
+      for (const m of c.matchConditions) {
+        let ok: unknown;
+        try {
+          if ("error" in m.expr) throw new Error(m.expr.error);
+          ok = m.expr.run({ ...vars });
+        } catch (e) {
+          if (failClosed) throw deny(`failed to evaluate matchCondition '${m.name}': ${evalErrorText(e)}`);
+          ok = false;
+        }
+        if (ok !== true) { applies = false; break; }
+      }
+      if (!applies) continue;
       const variables = new Map<string, unknown>();
       for (const v of c.variables) {
         if ("error" in v.expr) continue;
