@@ -74,7 +74,13 @@ export const internalError = (err: unknown) =>
 export interface FieldError { type: FieldErrorType; field: string; value?: unknown; detail?: string }
 export type FieldErrorType = "FieldValueRequired" | "FieldValueInvalid" | "FieldValueNotSupported" | "FieldValueForbidden" | "FieldValueDuplicate" | "FieldValueTooLong";
 
+/** A bad value printed as upstream prints a Go struct (`%#v`), not as JSON. */
+export class GoSyntax {
+  constructor(readonly text: string) {}
+}
+
 function describeValue(v: unknown): string {
+  if (v instanceof GoSyntax) return v.text;
   if (typeof v === "string") return JSON.stringify(v);
   if (v === undefined) return "null";
   return typeof v === "object" ? JSON.stringify(v) : String(v);

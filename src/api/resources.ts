@@ -153,6 +153,11 @@ export const builtinResources: ResourceInfo[] = [
     { kind: "ValidatingWebhookConfiguration", cluster: true, categories: ["api-extensions"] },
   ]),
   ...define("apiextensions.k8s.io", ["v1"], [{ kind: "CustomResourceDefinition", cluster: true, short: ["crd", "crds"], sub: [status] }]),
+  // CEL admission policies (the webhook configurations of this group are defined with the webhooks).
+  ...define("admissionregistration.k8s.io", ["v1"], [
+    { kind: "ValidatingAdmissionPolicy", cluster: true, sub: [status] },
+    { kind: "ValidatingAdmissionPolicyBinding", cluster: true },
+  ]),
   // Served from the kubelets' summaries, as metrics-server serves them upstream (kubectl top).
   ...define("metrics.k8s.io", ["v1beta1"], [
     { kind: "NodeMetrics", resource: "nodes", cluster: true, verbs: ["get", "list"], storage: "/registry/metrics.k8s.io/nodes" },

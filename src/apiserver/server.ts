@@ -68,6 +68,10 @@ import { rbacEscalationHooks } from "./registry/rbac/escalation-hooks.js";
 import { forbidden } from "./authorization/forbidden.js";
 import { UnionAuthorizer } from "./authorization/union-authorizer.js";
 import { NodeAuthorizer, NodeGraph, followNodeGraph } from "./authorization/node/index.js";
+import { ValidatingAdmissionPolicyPlugin, type PolicyDependencies } from "./admission/plugins/validating-admission-policy/index.js";
+import type { ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding } from "kubernetes-types/admissionregistration/v1.js";
+import { formatLabelSelector } from "../api/selectors.js";
+import { groupVersion } from "../api/resources.js";
 import { BootstrapTokenAuthenticator } from "./authentication/bootstrap-token.js";
 import { parseRequestInfo, type RequestInfo } from "./request-info.js";
 import { reviewResources } from "./registry/review-resources.js";
@@ -174,6 +178,8 @@ export class ApiServer {
     const quotaCache = cache<ResourceQuotaObject>("", "v1", "resourcequotas");
     const limitRanges = cache<LimitRange>("", "v1", "limitranges");
     const runtimeClasses = cache<RuntimeClass>("node.k8s.io", "v1", "runtimeclasses");
+    const policies = cache<ValidatingAdmissionPolicy>("admissionregistration.k8s.io", "v1", "validatingadmissionpolicies");
+    const policyBindings = cache<ValidatingAdmissionPolicyBinding>("admissionregistration.k8s.io", "v1", "validatingadmissionpolicybindings");
     // Service-account tokens are checked against these on every request that bears one.
     const bound = {
       serviceaccounts: cache<ServiceAccount>("", "v1", "serviceaccounts"), pods: cache<Pod>("", "v1", "pods"),
@@ -234,6 +240,7 @@ export class ApiServer {
       getRuntimeClass: (name) => runtimeClasses.getFresh(undefined, name),
       getPod: (ns, name) => pods.getFresh(ns, name),
       getNode: (name) => nodes.getFresh(undefined, name),
+      validatingAdmissionPolicy: new ValidatingAdmissionPolicyPlugin(this.policyDependencies(policies, policyBindings, namespaces)),
       authorizer: { authorize: (a) => this.authorizer.authorize(a) },
       quotas: {
         list: async (ns) => (await this.objects.list(quotas, ns)).items,
@@ -400,6 +407,22 @@ export class ApiServer {
    * Keeps one interval of history: each tick compacts to the revision seen at
    * the previous tick, as upstream's apiserver does every five minutes.
    */
+  /** What ValidatingAdmissionPolicy reads: policies and bindings from their caches, params and namespaces from storage. */
+  private policyDependencies(policies: WatchCache<ValidatingAdmissionPolicy>, bindings: WatchCache<ValidatingAdmissionPolicyBinding>, namespaces: WatchCache<Namespace>): PolicyDependencies {
+    return {
+      policies: () => policies.list(),
+      bindings: () => bindings.list(),
+      getNamespace: (name) => namespaces.getFresh(undefined, name),
+      getParams: async (kind, namespace, name, selector) => {
+        const info = this.catalog.all().find((r) => groupVersion(r) === kind.apiVersion && r.kind === kind.kind);
+        if (!info) return [];
+        const ns = info.namespaced ? namespace : undefined;
+        if (name) return this.objects.get(info, ns, name).then((o) => [o], (err: unknown) => { if (isNotFound(err)) return []; throw err; });
+        return (await this.objects.list(info, ns, { labelSelector: formatLabelSelector(selector) })).items;
+      },
+    };
+  }
+
   private startCompactor(): void {
     const interval = this.options.compactionIntervalMs ?? 5 * 60_000;
     if (!interval) return;

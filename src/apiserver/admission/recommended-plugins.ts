@@ -54,6 +54,13 @@ export interface AdmissionDependencies {
   getNode(name: string): Promise<Node | undefined>;
   /** The server's authorizer, for CertificateApproval and CertificateSigning. */
   authorizer: Authorizer;
+  /**
+   * ValidatingAdmissionPolicy, when the server serves policies. Its place
+   * is before the plugins of `extra` (the webhooks): validators run in chain
+   * order after every mutation, and upstream checks policies before
+   * validating webhooks.
+   */
+  validatingAdmissionPolicy?: AdmissionPlugin;
   /** Plugins other components add at their place in the order (webhooks, policies). */
   extra?: { beforeQuota?: AdmissionPlugin[] };
   /** Where plugins' audit annotations go (the audit log). */
@@ -79,6 +86,7 @@ export function recommendedAdmission(deps: AdmissionDependencies): AdmissionChai
     new CertificateSigning({ authorizer: deps.authorizer }),
     new CertificateSubjectRestriction(),
     new DefaultIngressClass({ ingressClasses: deps.ingressClasses }),
+    ...(deps.validatingAdmissionPolicy ? [deps.validatingAdmissionPolicy] : []),
     ...(deps.extra?.beforeQuota ?? []),
     new ResourceQuota(deps.quotas),
   ], deps.metrics && new AdmissionMetrics(deps.metrics));

@@ -229,9 +229,10 @@ export class ObjectStore {
     }
   }
 
-  /** update: the subresource whose write this is, when it has rules of its own. */
-  private validate(info: ResourceInfo, strategy: Strategy, obj: Obj, old?: Obj, update?: SubresourceUpdate<Obj>): void {
-    const errs: FieldError[] = [...validateObjectMeta(obj, info.namespaced, strategy.nameValidation), ...(strategy.validate?.(obj) ?? [])];
+  /** update: the subresource whose write this is, when it has rules of its own; warnings: the response's. */
+  private validate(info: ResourceInfo, strategy: Strategy, obj: Obj, old?: Obj, update?: SubresourceUpdate<Obj>, warnings?: string[]): void {
+    const warn = (text: string) => { warnings?.push(text); };
+    const errs: FieldError[] = [...validateObjectMeta(obj, info.namespaced, strategy.nameValidation), ...(strategy.validate?.(obj, old, warn) ?? [])];
     if (old) errs.push(...((update?.validateUpdate ?? strategy.validateUpdate)?.(obj, old) ?? []));
     if (errs.length) throw invalid(info.kind, info.group, obj.metadata?.name ?? "", errs);
   }
@@ -272,7 +273,7 @@ export class ObjectStore {
     if (!m.name) {
       throw invalid(info.kind, info.group, "", [{ type: "FieldValueRequired", field: "metadata.name", detail: "name or generateName is required" }]);
     }
-    this.validate(info, strategy, obj);
+    this.validate(info, strategy, obj, undefined, undefined, opts.warnings);
     const key = this.key(info, m.namespace, m.name);
     // Checked before validating admission and allocations, so that a taken name is AlreadyExists, not a quota or allocation error.
     if (await this.store.get(key)) throw alreadyExists(info.resource, info.group, m.name);
@@ -378,7 +379,7 @@ export class ObjectStore {
     }
     (strategy.prepareForUpdate ?? bumpGenerationOnSpecChange)(obj, current);
     if (!tracksGeneration(info)) delete m.generation;
-    this.validate(info, strategy, obj, current, subresourceUpdate);
+    this.validate(info, strategy, obj, current, subresourceUpdate, opts.warnings);
     await this.admission?.validate(attrs);
     delete m.resourceVersion;
     m.managedFields = updateManagedFields(current, obj, opts.fieldManager, groupVersion(info), opts.applied ? "Apply" : "Update", opts.subresource, opts.applied);

@@ -10,6 +10,7 @@ import type { ResourceInfo } from "../../api/resources.js";
 import { customResourceDefinitionStrategy } from "./apiextensions/customresourcedefinitions/strategy.js";
 import { customResourceStrategy } from "./apiextensions/customresources/strategy.js";
 import { controllerRevisionStrategy } from "./apps/controllerrevisions/strategy.js";
+import { validatingAdmissionPolicyBindingStrategy, validatingAdmissionPolicyStrategy } from "./admissionregistration/validatingadmissionpolicies/strategy.js";
 import { daemonSetStrategy } from "./apps/daemonsets/strategy.js";
 import { deploymentStrategy } from "./apps/deployments/strategy.js";
 import { replicaSetStrategy } from "./apps/replicasets/strategy.js";
@@ -48,6 +49,8 @@ import { mutatingWebhookConfigurationStrategy, validatingWebhookConfigurationStr
 import type { Strategy } from "./strategy.js";
 
 export const strategies: Readonly<Record<string, Strategy>> = {
+  "validatingadmissionpolicies.admissionregistration.k8s.io": validatingAdmissionPolicyStrategy as Strategy,
+  "validatingadmissionpolicybindings.admissionregistration.k8s.io": validatingAdmissionPolicyBindingStrategy as Strategy,
   "namespaces": namespaceStrategy,
   "pods": podStrategy,
   "services": serviceStrategy,

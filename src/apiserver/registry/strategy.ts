@@ -71,8 +71,13 @@ export interface Strategy<S extends object = Obj> {
   prepareForUpdate?(obj: S, old: S): void;
   /** The rule for metadata.name. Generic: a DNS-1123 subdomain. */
   nameValidation?: NameValidation;
-  /** Field errors of the object (metadata apart: validateObjectMeta checks it for every resource). */
-  validate?(obj: S): FieldError[];
+  /**
+   * Field errors of the object (metadata apart: validateObjectMeta checks it
+   * for every resource). On update, old is the stored object, for rules that
+   * compare with it or let unchanged values pass (custom resources' CEL rules).
+   * warn adds a warning to the response (an unchanged value's ratcheted error).
+   */
+  validate?(obj: S, old?: S, warn?: (text: string) => void): FieldError[];
   /** Field errors of an update that the object alone does not show (immutable fields). */
   validateUpdate?(obj: S, old: S): FieldError[];
   /** Extra fields accepted in `fieldSelector` besides metadata.name and metadata.namespace. */

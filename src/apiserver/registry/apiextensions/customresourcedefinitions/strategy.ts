@@ -3,6 +3,7 @@ import type { CustomResourceDefinition, CustomResourceDefinitionSpec } from "kub
 import type { FieldError } from "../../../../api/errors.js";
 import { immutable, invalidValue, pathSegmentName, required } from "../../../../api/validation.js";
 import { tablePrinter } from "../../../../api/tables.js";
+import { validateSchemaRules, type Schema } from "../../../cel/index.js";
 import { clearStatus, type Stored, type Strategy } from "../../strategy.js";
 
 function validateCustomResourceDefinition(o: Stored<CustomResourceDefinition>): FieldError[] {
@@ -17,6 +18,11 @@ function validateCustomResourceDefinition(o: Stored<CustomResourceDefinition>): 
   if (s.group && s.names?.plural && o.metadata?.name !== `${s.names.plural}.${s.group}`) {
     errs.push(invalidValue("metadata.name", o.metadata?.name, `must be spec.names.plural+"."+spec.group`));
   }
+  // Each version's x-kubernetes-validations must compile and stay within the cost limits.
+  (s.versions ?? []).forEach((v, i) => {
+    const schema = v.schema?.openAPIV3Schema as Schema | undefined;
+    if (schema) errs.push(...validateSchemaRules(schema, `spec.versions[${i}].schema.openAPIV3Schema`));
+  });
   return errs;
 }
 

@@ -10,6 +10,8 @@ import type { Obj } from "../../object-store.js";
 import { bumpGenerationOnChange, type Strategy } from "../../strategy.js";
 import { customResourceScale } from "./scale.js";
 import { customResourceTable } from "./table.js";
+import type { FieldError } from "../../../../api/errors.js";
+import { SchemaValidator } from "../../../cel/index.js";
 
 const made = new WeakMap<CustomResourceInfo, Strategy>();
 
@@ -22,8 +24,8 @@ export function customResourceStrategy(crd: CustomResourceInfo): Strategy {
       defaults: schema && schemaHasDefaults(schema) ? (o) => applyStructuralDefaults(o, schema) : undefined,
       // Any change outside metadata and status is a new generation, whether the schema calls it spec or not.
       prepareForUpdate: bumpGenerationOnChange,
-      // Checked against the CRD's schema, losing the fields the schema does not declare.
-      validate: schema ? (o) => validateAndPrune(o, schema, crd.preserveUnknownFields) : undefined,
+      // Checked against the CRD's schema, losing the fields the schema does not declare, then by its CEL rules.
+      validate: schema ? schemaValidation(schema, crd.preserveUnknownFields) : undefined,
       printer: customResourceTable(crd),
       allowCreateOnUpdate: true,
       // Served when the CRD declares subresources.scale.
@@ -32,4 +34,23 @@ export function customResourceStrategy(crd: CustomResourceInfo): Strategy {
     made.set(crd, s);
   }
   return s;
+}
+
+/**
+ * Upstream's order: the OpenAPI validation (with pruning), then the CEL
+ * rules, which need values of their declared types: when a value has the
+ * wrong type, the rules are not run and one error says so.
+ */
+function schemaValidation(schema: Obj, preserveUnknownFields: boolean): (o: Obj, old?: Obj, warn?: (text: string) => void) => FieldError[] {
+  const rules = new SchemaValidator(schema);
+  return (o, old, warn) => {
+    const errs = validateAndPrune(o, schema, preserveUnknownFields);
+    if (!rules.hasRules) return errs;
+    if (errs.some((e) => (e as FieldError & { typeMismatch?: boolean }).typeMismatch)) {
+      return [...errs, { type: "FieldValueInvalid", field: "<nil>", value: "null", detail: "some validation rules were not checked because the object was invalid; correct the existing errors to complete validation" }];
+    }
+    const result = rules.validate(o, old);
+    for (const w of result.warnings) warn?.(w);
+    return [...errs, ...result.errors];
+  };
 }

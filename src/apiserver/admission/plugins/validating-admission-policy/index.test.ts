@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding } from "kubernetes-types/admissionregistration/v1.js";
+import { isApiError } from "../../../../api/errors.js";
+import type { ResourceInfo } from "../../../../api/resources.js";
+import type { AdmissionAttributes, AdmissionObject } from "../../admission.js";
+import { ValidatingAdmissionPolicyPlugin } from "./index.js";
+
+const deployments = { group: "apps", version: "v1", resource: "deployments", kind: "Deployment", namespaced: true, singular: "deployment", subresources: [], verbs: [], storagePrefix: "/registry/deployments" } as ResourceInfo;
+
+function newPolicy(name: string, spec: Partial<NonNullable<ValidatingAdmissionPolicy["spec"]>>): ValidatingAdmissionPolicy {
+  return { metadata: { name, generation: 1 }, spec: { matchConstraints: { resourceRules: [{ apiGroups: ["apps"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["deployments"] } as never] }, ...spec } };
+}
+const newBinding = (name: string, policyName: string, spec: Partial<NonNullable<ValidatingAdmissionPolicyBinding["spec"]>> = {}): ValidatingAdmissionPolicyBinding =>
+  ({ metadata: { name }, spec: { policyName, validationActions: ["Deny"], ...spec } });
+
+function setup(policies: ValidatingAdmissionPolicy[], bindings: ValidatingAdmissionPolicyBinding[], params: AdmissionObject[] = []) {
+  return new ValidatingAdmissionPolicyPlugin({
+    policies: () => policies, bindings: () => bindings,
+    getNamespace: async (name) => ({ metadata: { name, labels: { env: name === "prod" ? "prod" : "dev" } } }),
+    getParams: async (_kind, ns, name) => params.filter((p) => p.metadata.namespace === ns && (!name || p.metadata.name === name)),
+  });
+}
+
+function attrs(replicas: number, a: Partial<AdmissionAttributes> = {}, warnings: string[] = []): AdmissionAttributes {
+  const object = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "prod" }, spec: { replicas } };
+  return { info: deployments, operation: "CREATE", object, namespace: "prod", name: "", subresource: "", user: { username: "ann", groups: [] }, dryRun: false, addWarning: (t) => { warnings.push(t); }, ...a };
+}
+
+async function outcome(p: ValidatingAdmissionPolicyPlugin, a: AdmissionAttributes): Promise<string> {
+  try {
+    await p.validate(a);
+    return "ok";
+  } catch (e) {
+    if (!isApiError(e)) throw e;
+    return `${e.code} ${e.message}`;
+  }
+}
+
+describe("ValidatingAdmissionPolicy", () => {
+  it("denies with upstream's message, the status following the validation's reason", async () => {
+    const p = setup([newPolicy("max", { validations: [{ expression: "object.spec.replicas <= 5" }, { expression: "object.metadata.name != 'web' || object.spec.replicas > 0", message: "web needs a replica", reason: "Forbidden" }] })], [newBinding("max-b", "max")]);
+    assert.equal(await outcome(p, attrs(3)), "ok");
+    assert.equal(await outcome(p, attrs(6)), `422 deployments.apps "web" is invalid: : ValidatingAdmissionPolicy 'max' with binding 'max-b' denied request: failed expression: object.spec.replicas <= 5`);
+    assert.equal(await outcome(p, attrs(0)), `403 deployments.apps "web" is forbidden: ValidatingAdmissionPolicy 'max' with binding 'max-b' denied request: web needs a replica`);
+  });
+
+  it("matches only the rules' resources and operations, the exclusions and selectors aside", async () => {
+    const policy = newPolicy("max", { validations: [{ expression: "false" }], matchConstraints: {
+      resourceRules: [{ apiGroups: ["apps"], apiVersions: ["*"], operations: ["CREATE"], resources: ["deployments"] } as never],
+      namespaceSelector: { matchLabels: { env: "prod" } },
+    } });
+    const p = setup([policy], [newBinding("b", "max")]);
+    assert.match(await outcome(p, attrs(1)), /^422 /);
+    assert.equal(await outcome(p, attrs(1, { operation: "UPDATE" })), "ok");
+    assert.equal(await outcome(p, attrs(1, { namespace: "dev" })), "ok");
+    assert.equal(await outcome(p, attrs(1, { info: { ...deployments, resource: "replicasets" } })), "ok");
+    assert.equal(await outcome(p, attrs(1, { subresource: "scale" })), "ok", "a subresource needs deployments/scale");
+  });
+
+  it("reads params through paramRef, and follows parameterNotFoundAction", async () => {
+    const policy = newPolicy("max", { paramKind: { apiVersion: "v1", kind: "ConfigMap" }, validations: [{ expression: "object.spec.replicas <= int(params.data.max)" }] });
+    const limit = { metadata: { name: "limit", namespace: "prod" }, data: { max: "2" } };
+    const p = setup([policy], [newBinding("b", "max", { paramRef: { name: "limit", parameterNotFoundAction: "Deny" } })], [limit]);
+    assert.equal(await outcome(p, attrs(2)), "ok");
+    assert.match(await outcome(p, attrs(3)), /failed expression: object.spec.replicas <= int\(params.data.max\)$/);
+    const none = setup([policy], [newBinding("b", "max", { paramRef: { name: "limit", parameterNotFoundAction: "Deny" } })]);
+    assert.match(await outcome(none, attrs(1)), /no params found for policy binding with `Deny` parameterNotFoundAction/);
+    const allow = setup([policy], [newBinding("b", "max", { paramRef: { name: "limit", parameterNotFoundAction: "Allow" } })]);
+    assert.equal(await outcome(allow, attrs(9)), "ok");
+  });
+
+  it("warns for Warn, uses variables and messageExpression, and lets failurePolicy Ignore skip errors", async () => {
+    const policy = newPolicy("v", {
+      variables: [{ name: "r", expression: "object.spec.replicas" }],
+      validations: [{ expression: "variables.r < 2", messageExpression: "'replicas ' + string(variables.r) + ' of ' + object.metadata.name" }],
+    });
+    const warnings: string[] = [];
+    const p = setup([policy], [newBinding("w", "v", { validationActions: ["Warn"] })]);
+    assert.equal(await outcome(p, attrs(3, {}, warnings)), "ok");
+    assert.deepEqual(warnings, ["Validation failed for ValidatingAdmissionPolicy 'v' with binding 'w': replicas 3 of web"]);
+    const failing = newPolicy("e", { failurePolicy: "Ignore", validations: [{ expression: "object.spec.missing > 1" }] });
+    assert.equal(await outcome(setup([failing], [newBinding("b", "e")]), attrs(1)), "ok");
+    assert.match(await outcome(setup([{ ...failing, spec: { ...failing.spec, failurePolicy: "Fail" } }], [newBinding("b", "e")]), attrs(1)), /expression 'object.spec.missing > 1' resulted in error: no such key: missing$/);
+  });
+
+  it("applies only where every matchCondition holds", async () => {
+    const policy = newPolicy("m", { matchConditions: [{ name: "not-system", expression: "!request.userInfo.username.startsWith('system:')" }], validations: [{ expression: "false", message: "no" }] });
+    const p = setup([policy], [newBinding("b", "m")]);
+    assert.match(await outcome(p, attrs(1)), /denied request: no$/);
+    assert.equal(await outcome(p, attrs(1, { user: { username: "system:admin", groups: [] } })), "ok");
+  });
+});

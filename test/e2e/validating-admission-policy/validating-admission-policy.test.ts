@@ -1,0 +1,75 @@
+/**
+ * ValidatingAdmissionPolicy as a kubectl user meets it: a policy with a
+ * ConfigMap param, a variable and two validations (one with
+ * messageExpression and reason Forbidden) bound with Deny, and a second
+ * policy bound with Warn; deployments that pass, fail and warn with
+ * upstream's messages; the param changed, and removed.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { eventually, kubectlFor } from "../../helpers/kubectl.js";
+import { repoRoot, startServer, type RunningServer } from "../../helpers/skiff-server.js";
+
+const fixture = (name: string) => join(repoRoot, "test/e2e/validating-admission-policy", name);
+
+const deployment = (name: string, replicas: number, labels: Record<string, string> = {}) => JSON.stringify({
+  apiVersion: "apps/v1", kind: "Deployment", metadata: { name, namespace: "default", labels: { app: name, ...labels } },
+  spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "c", image: "busybox" }] } } },
+});
+
+describe("ValidatingAdmissionPolicy", () => {
+  let server: RunningServer;
+  let kubectl: ReturnType<typeof kubectlFor>;
+  const apply = (body: string) => kubectl.run(["apply", "-f", "-"], { input: body });
+  before(async () => {
+    server = await startServer();
+    kubectl = kubectlFor(server.kubeconfig);
+    const out = await kubectl.ok(["apply", "-f", fixture("max-replicas.yaml")]);
+    assert.match(out, /validatingadmissionpolicy.admissionregistration.k8s.io\/max-replicas created/);
+    assert.match(out, /validatingadmissionpolicybinding.admissionregistration.k8s.io\/max-replicas-binding created/);
+  });
+  after(async () => { await server[Symbol.asyncDispose](); });
+
+  it("denies what a Deny binding's validations refuse, with upstream's messages", async () => {
+    const over = await eventually(async () => {
+      const r = await apply(deployment("app-big", 5));
+      return r.code !== 0 ? r : undefined;
+    }, 20_000, 200);
+    assert.match(over!.stderr, /The deployments "app-big" is invalid: : ValidatingAdmissionPolicy 'max-replicas' with binding 'max-replicas-binding' denied request: failed expression: object.spec.replicas <= int\(params.data.maxReplicas\)/);
+    const labelled = await apply(deployment("app-labelled", 1, { forbidden: "yes" }));
+    assert.notEqual(labelled.code, 0);
+    assert.match(labelled.stderr, /deployments.apps "app-labelled" is forbidden: ValidatingAdmissionPolicy 'max-replicas' with binding 'max-replicas-binding' denied request: the label forbidden is not allowed on app-labelled/);
+    const ok = await apply(deployment("app-small", 2));
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal((await kubectl.run(["get", "deployment", "app-big"])).code, 1, "nothing was created");
+  });
+
+  it("warns for a Warn binding and lets the request through", async () => {
+    const r = await apply(deployment("web", 1));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /Warning: Validation failed for ValidatingAdmissionPolicy 'prefer-names' with binding 'prefer-names-binding': deployment names should start with app-/);
+  });
+
+  it("reads the param as it is now, and denies when it is gone", async () => {
+    await kubectl.ok(["patch", "configmap", "replica-limit", "--type=merge", "-p", '{"data":{"maxReplicas":"10"}}']);
+    const r = await apply(deployment("app-big", 5));
+    assert.equal(r.code, 0, r.stderr);
+    await kubectl.ok(["delete", "configmap", "replica-limit"]);
+    const gone = await apply(deployment("app-other", 1));
+    assert.notEqual(gone.code, 0);
+    assert.match(gone.stderr, /failed to configure binding: no params found for policy binding with `Deny` parameterNotFoundAction/);
+  });
+
+  it("refuses a policy whose expression does not compile, and a binding without actions", async () => {
+    const bad = await apply(JSON.stringify({
+      apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicy", metadata: { name: "broken" },
+      spec: { matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] }] }, validations: [{ expression: "object.spec.replicas <=" }] },
+    }));
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /The ValidatingAdmissionPolicy "broken" is invalid: spec.validations\[0\].expression: Invalid value: "object.spec.replicas <=": compilation failed: ERROR: <input>:1:/);
+    const noActions = await apply(JSON.stringify({ apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicyBinding", metadata: { name: "idle" }, spec: { policyName: "max-replicas" } }));
+    assert.notEqual(noActions.code, 0);
+    assert.match(noActions.stderr, /spec.validationActions: Required value: at least one validation action is required/);
+  });
+});
