@@ -11,6 +11,9 @@ import { onProcessEnd } from "./process-end.js";
 
 export const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
 
+/** How long a stopped server may take to exit: its own shutdown gives idle sockets 2 s (exitWhenIdleOrSoon). */
+const STOP_TIMEOUT_MS = 30_000;
+
 export interface RunningServer extends AsyncDisposable {
   url: string;
   kubeconfig: string;
@@ -78,11 +81,23 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       if (stopped) return exited;
       stopped = true;
       child.kill("SIGTERM");
-      return exited;
+      // A server that does not finish its shutdown is a failure of the test that stopped it, with what
+      // it last wrote, rather than a file that hangs until the runner ends it (and the tests after it).
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<"late">((resolve) => { timer = setTimeout(() => resolve("late"), STOP_TIMEOUT_MS); });
+      const outcome = await Promise.race([exited, late]);
+      clearTimeout(timer);
+      if (outcome !== "late") return outcome;
+      child.kill("SIGKILL");
+      await exited;
+      throw new Error(`skiff server did not exit within ${STOP_TIMEOUT_MS / 1000}s of SIGTERM; its stderr ends:\n${stderr.slice(-4000)}`);
     },
     async [Symbol.asyncDispose]() {
-      await server.stop();
-      if (!options.keepDataDir && !options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      try {
+        await server.stop();
+      } finally {
+        if (!options.keepDataDir && !options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      }
     },
   };
   return server;
