@@ -28,6 +28,8 @@ import { convertVersion } from "./registry/convert-version.js";
 import type { MutatingWebhookConfiguration, ValidatingWebhookConfiguration } from "kubernetes-types/admissionregistration/v1.js";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
 import type { AdmissionChain } from "./admission/chain.js";
+import type { AdmissionAttributes } from "./admission/admission.js";
+import { podConnectOptions } from "./registry/core/pods/connect-options.js";
 import { ServiceAllocations } from "./registry/core/services/service-allocations.js";
 import { AllocationRepair } from "./registry/core/services/allocation-repair.js";
 import { ServerEventRecorder } from "./server-events.js";
@@ -501,6 +503,22 @@ export class ApiServer {
     return { info, user };
   }
 
+  /**
+   * Exec, attach and port-forward pass the admission chain as upstream's
+   * CONNECT: the options decoded from the query are the object, so a
+   * webhook or policy may refuse them (what they would change is not used).
+   */
+  private async admitConnect(info: RequestInfo, user: UserInfo, subresource: ConnectSubresource, query: URLSearchParams): Promise<void> {
+    const attrs: AdmissionAttributes = {
+      info: this.info("", "v1", "pods"), operation: "CONNECT", object: podConnectOptions(subresource, query),
+      namespace: info.namespace, name: info.name, subresource, user, dryRun: false,
+      // An upgraded connection has no response headers to carry warnings in.
+      addWarning: () => undefined,
+    };
+    await this.admission.admit(attrs);
+    await this.admission.validate(attrs);
+  }
+
   private authorize(attrs: Attributes, audit?: AuditContext): void {
     const r = this.authorizer.authorize(attrs);
     audit?.annotate("authorization.k8s.io/decision", r.decision === "Allow" ? "allow" : "forbid");
@@ -512,7 +530,11 @@ export class ApiServer {
     const url = new URL(req.url ?? "/", "https://skiff");
     let info: RequestInfo;
     try {
-      ({ info } = await this.admitRequest(req, req.method ?? "GET", url));
+      let user: UserInfo;
+      ({ info, user } = await this.admitRequest(req, req.method ?? "GET", url));
+      if (info.apiGroup === "" && info.resource === "pods" && info.parts.length === 3 && isConnectSubresource(info.subresource)) {
+        await this.admitConnect(info, user, info.subresource, url.searchParams);
+      }
     } catch (err) {
       const e = err instanceof ApiError ? err : internalError(err);
       refuseUpgrade(socket, e.code, JSON.stringify(e.toStatus()), "application/json");
@@ -692,3 +714,6 @@ function advertiseAddress(): string {
   }
   return "127.0.0.1";
 }
+
+type ConnectSubresource = "exec" | "attach" | "portforward";
+const isConnectSubresource = (s: string): s is ConnectSubresource => s === "exec" || s === "attach" || s === "portforward";

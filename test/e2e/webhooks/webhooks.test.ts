@@ -318,6 +318,41 @@ describe("admission webhooks", () => {
     await uninstall("validatingwebhookconfiguration", "beta");
   });
 
+  it("admits exec and attach as CONNECT with the options they ask for, and a webhook may deny them", async () => {
+    hooks.handle("/connect", (rv) => (rv.request.operation === "CONNECT"
+      ? { allowed: false, status: { code: 403, reason: "Forbidden", message: `${rv.request.subResource} to pod '${rv.request.name}' is not allowed` } }
+      : { allowed: true }));
+    const hook = JSON.parse(configuration("ValidatingWebhookConfiguration", { name: "connect.webhooks.example.com", path: "/connect", label: "unused" }));
+    delete hook.webhooks[0].objectSelector;
+    hook.webhooks[0].rules = [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CONNECT"], resources: ["pods/exec", "pods/attach"] }];
+    await kubectl.ok(["apply", "-f", "-"], { input: JSON.stringify(hook) });
+    await kubectl.ok(["run", "shell", "--image=busybox", "--restart=Never", "--", "sleep", "600"]);
+
+    const exec = await eventually(async () => {
+      const r = await kubectl.run(["exec", "shell", "-c", "shell", "--", "echo", "hi"]);
+      return /denied the request/.test(r.stderr) ? r : undefined;
+    });
+    assert.match(exec!.stderr, /admission webhook "connect\.webhooks\.example\.com" denied the request: exec to pod 'shell' is not allowed/);
+    const review = hooks.received.filter((r) => r.path === "/connect" && r.request.subResource === "exec").at(-1)!;
+    assert.equal(review.request.operation, "CONNECT");
+    assert.deepEqual(review.request.kind, { group: "", version: "v1", kind: "PodExecOptions" });
+    assert.deepEqual(review.request.resource, { group: "", version: "v1", resource: "pods" });
+    assert.equal(review.request.namespace, "default");
+    const options = review.request.object as { command?: string[]; container?: string; stdout?: boolean } | null;
+    assert.deepEqual(options?.command, ["echo", "hi"]);
+    assert.equal(options?.container, "shell");
+    assert.equal(options?.stdout, true);
+
+    const attach = await kubectl.run(["attach", "shell", "-c", "shell"], { timeoutMs: 20_000 });
+    assert.match(attach.stderr, /denied the request: attach to pod 'shell' is not allowed/);
+    assert.equal(hooks.received.filter((r) => r.path === "/connect" && r.request.subResource === "attach").at(-1)?.request.kind.kind, "PodAttachOptions");
+
+    // Without the webhook, the request goes on to the pod, which (on this node-less server) has no host.
+    await uninstall("validatingwebhookconfiguration", "connect.webhooks.example.com");
+    await eventually(async () => /does not have a host assigned/.test((await kubectl.run(["exec", "shell", "--", "echo", "hi"])).stderr));
+    await kubectl.ok(["delete", "pod", "shell", "--grace-period=0", "--force"]);
+  });
+
   it("never calls webhooks for webhook configurations, so a broken one can be removed", async () => {
     const closed = `https://127.0.0.1:${await freePort()}`;
     const lock = JSON.parse(configuration("ValidatingWebhookConfiguration", { name: "lock.webhooks.example.com", path: "/lock", label: "lock", url: `${closed}/lock`, operations: ["*"] }));
