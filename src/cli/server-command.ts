@@ -230,14 +230,27 @@ export async function serverCommand(argv: string[]): Promise<number> {
   });
   components.abort();
   const t0 = Date.now();
+  // Each step is bounded on its own; should one still hang, the process says which and ends rather than
+  // holding its ports and data directory until it is killed (a supervisor would SIGKILL it anyway).
+  let step = "the node";
+  const watchdog = setTimeout(() => {
+    log("shutdown did not finish", { step, ms: Date.now() - t0 });
+    process.exit(1);
+  }, SHUTDOWN_LIMIT_MS).unref();
   await agent?.stop();
+  step = "the API server";
   await server.stop();
+  step = "the datastore";
   await store.close();
   audit?.backend.close();
+  clearTimeout(watchdog);
   log("stopped", { ms: Date.now() - t0 });
   exitWhenIdleOrSoon();
   return 0;
 }
+
+/** How long the steps of a shutdown may take in all (containerd alone may take 10 s to stop). */
+const SHUTDOWN_LIMIT_MS = 20_000;
 
 /**
  * Everything is stopped and state is closed: a client's kept-alive socket or

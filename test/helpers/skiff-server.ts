@@ -87,6 +87,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       const late = new Promise<"late">((resolve) => { timer = setTimeout(() => resolve("late"), STOP_TIMEOUT_MS); });
       const outcome = await Promise.race([exited, late]);
       clearTimeout(timer);
+      // The server's own watchdog ended a shutdown that hung: as much a failure as one that never ends.
+      const hung = /.*"shutdown did not finish".*/.exec(stderr);
+      if (hung) throw new Error(`skiff server's shutdown hung: ${hung[0]}`);
       if (outcome !== "late") return outcome;
       child.kill("SIGKILL");
       await exited;

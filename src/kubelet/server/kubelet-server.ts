@@ -18,7 +18,7 @@ import { acceptRemoteCommand, SPDY_REMOTE_COMMAND_PROTOCOLS, type StreamOptions 
 import { acceptSpdy, isSpdyUpgrade, negotiate } from "./spdy-upgrade.js";
 import { SpdySession } from "./spdy/session.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { writeLog } from "../logs/logs.js";
 import type { Kubelet } from "../kubelet.js";
 import type { Pod } from "../types.js";
@@ -44,6 +44,8 @@ export class KubeletServer {
   private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: pickExecProtocol });
 
   private readonly portForwards = new WeakSet<IncomingMessage>();
+  /** Every connection, upgraded ones included, so that stop() can end them all. */
+  private readonly sockets = new Set<Socket>();
 
   constructor(private readonly kubelet: Kubelet, private readonly tls: KubeletServerTls, private readonly auth: KubeletAuth) {
     this.wss.on("headers", (headers: string[], req: IncomingMessage) => {
@@ -58,14 +60,24 @@ export class KubeletServer {
     this.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       this.authorizedUpgrade(req, socket, head).catch((err) => socket.end(`HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${String((err as Error).message ?? err)}`));
     });
+    this.server.on("connection", (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once("close", () => this.sockets.delete(socket));
+    });
     await new Promise<void>((resolve, reject) => { this.server!.once("error", reject); this.server!.listen(port, host, () => resolve()); });
     this.port = (this.server.address() as AddressInfo).port;
     return this.port;
   }
 
   async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    const server = this.server;
+    if (!server) return;
+    const closed = new Promise<void>((r) => server.close(() => r()));
+    server.closeAllConnections();
+    // Upgraded connections (exec, attach, port-forward streams) are no longer the HTTP server's to close,
+    // yet close() waits for them: they are ended here, or a stream left open would hold the kubelet forever.
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
   }
 
   private async authorized(req: IncomingMessage, res: ServerResponse): Promise<void> {
