@@ -11,6 +11,7 @@ import { exitWhenIdleOrSoon } from "./server-command.js";
 import { chooseRuntime, startAgent, type ProxyModeChoice, type RuntimeChoice } from "../kubelet/agent.js";
 import { clientCertificate, componentCertificate, fetchTrustedCA, servingCertificate } from "../kubelet/bootstrap.js";
 import { componentLog } from "./component-commands.js";
+import { listenForStop } from "./stop-signal.js";
 
 export const agentUsage = `Usage: skiff agent --server URL --token TOKEN [flags]
 
@@ -54,6 +55,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
   const { caHash, secret } = parseJoinToken(values.token);
   const components = new AbortController();
   setMaxListeners(0, components.signal);
+  const stop = listenForStop(() => log("stopping"));
   try {
     const caCert = await fetchTrustedCA(values.server, caHash);
     const tlsDir = join(dataDir, "agent", "tls");
@@ -82,11 +84,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
     }, components.signal);
     if (!agent) throw new Error(chooseRuntime(runtime).reason);
     process.stdout.write(`Node ${agent.kubelet.nodeName} joined ${values.server} and runs pods with ${agent.runtime}\n`);
-    await new Promise<void>((done) => {
-      process.once("SIGINT", () => done());
-      process.once("SIGTERM", () => done());
-    });
-    log("stopping");
+    await stop.requested;
     components.abort();
     await agent.stop();
     exitWhenIdleOrSoon();

@@ -22,6 +22,7 @@ import { simUsageOptions } from "./sim-command.js";
 import { Scheduler } from "../scheduler/scheduler.js";
 import { encryptStore, ensureSecretsEncryptionConfig, openStore } from "../storage/index.js";
 import { builtinResources } from "../api/resources.js";
+import { listenForStop } from "./stop-signal.js";
 import { autoscalerFlags, autoscalerOptions, autoscalerUsage } from "./autoscaler-flags.js";
 
 export const serverUsage = `Usage: skiff server [flags]
@@ -108,6 +109,20 @@ export async function serverCommand(argv: string[]): Promise<number> {
     process.stdout.write(serverUsage);
     return 0;
   }
+  // Each step is bounded on its own; should one still hang, the process says which and ends rather than
+  // holding its ports and data directory until it is killed (a supervisor would SIGKILL it anyway).
+  // The bound runs from the signal: one that comes during start-up also waits for start-up to finish.
+  let step = "start-up";
+  let t0 = 0;
+  let watchdog: NodeJS.Timeout | undefined;
+  const stop = listenForStop((signal) => {
+    t0 = Date.now();
+    log("stopping", { signal, ...(step === "start-up" ? { during: step } : {}) });
+    watchdog = setTimeout(() => {
+      log("shutdown did not finish", { step, ms: Date.now() - t0 });
+      process.exit(1);
+    }, step === "start-up" ? SHUTDOWN_LIMIT_MS + START_UP_LIMIT_MS : SHUTDOWN_LIMIT_MS).unref();
+  });
   const horizontalPodAutoscaler = autoscalerOptions(values);
   const dataDir = resolve(values["data-dir"]!);
   mkdirSync(dataDir, { recursive: true });
@@ -220,23 +235,10 @@ export async function serverCommand(argv: string[]): Promise<number> {
   kubeletMetrics = agent?.kubelet.metrics.registry;
   process.stdout.write(agent ? `Node ${agent.kubelet.nodeName} runs pods with ${agent.runtime}\n` : `${chooseRuntime(runtime).reason}\n`);
 
-  await new Promise<void>((done) => {
-    const stop = (signal: string) => {
-      log("stopping", { signal });
-      done();
-    };
-    process.once("SIGINT", () => stop("SIGINT"));
-    process.once("SIGTERM", () => stop("SIGTERM"));
-  });
+  step = "waiting";
+  await stop.requested;
   components.abort();
-  const t0 = Date.now();
-  // Each step is bounded on its own; should one still hang, the process says which and ends rather than
-  // holding its ports and data directory until it is killed (a supervisor would SIGKILL it anyway).
-  let step = "the node";
-  const watchdog = setTimeout(() => {
-    log("shutdown did not finish", { step, ms: Date.now() - t0 });
-    process.exit(1);
-  }, SHUTDOWN_LIMIT_MS).unref();
+  step = "the node";
   await agent?.stop();
   step = "the API server";
   await server.stop();
@@ -251,6 +253,8 @@ export async function serverCommand(argv: string[]): Promise<number> {
 
 /** How long the steps of a shutdown may take in all (containerd alone may take 10 s to stop). */
 const SHUTDOWN_LIMIT_MS = 20_000;
+/** How much longer a start-up that a signal interrupted may take to come to where it can stop. */
+const START_UP_LIMIT_MS = 30_000;
 
 /**
  * Everything is stopped and state is closed: a client's kept-alive socket or
