@@ -130,6 +130,7 @@ export class ApiServer {
   private readonly crds: WatchCache;
   private readonly establishing: EstablishingController;
   private readonly resourceMetrics: ResourceMetrics;
+  private metricsPods?: Promise<WatchCache>;
   private readonly componentStatuses: ComponentStatuses;
   private readonly openapi: OpenApiV3;
   private readonly openapiV2: OpenApiV2;
@@ -262,7 +263,7 @@ export class ApiServer {
     this.proxy = new ApiProxy({ pki: options.pki, get: (resource, ns, name) => this.objects.get(this.info("", "v1", resource), ns, name) });
     this.resourceMetrics = new ResourceMetrics(this.kubelets, {
       nodes: async () => (await this.objects.list(this.info("", "v1", "nodes"), undefined)).items,
-      pods: async (ns) => (await this.objects.list(this.info("", "v1", "pods"), ns)).items,
+      pods: async (ns) => (await this.podsForMetrics()).list(ns),
     });
     this.componentStatuses = new ComponentStatuses({
       lease: (name) => this.objects.get(this.info("coordination.k8s.io", "v1", "leases"), "kube-system", name).catch((err: unknown) => {
@@ -452,6 +453,23 @@ export class ApiServer {
     const addr = this.server!.address() as AddressInfo;
     if (!["0.0.0.0", "::", address].includes(addr.address)) this.extraListeners.push(await listenAlso(this.server!, address, addr.port));
     await this.kubernetesService?.setAddress(address);
+  }
+
+  /**
+   * The pods that metrics.k8s.io names, kept in memory from its first request on, as metrics-server keeps
+   * an informer: the HPA controller asks once per autoscaler per sync period, and a thousand autoscalers
+   * must not each decode every pod of their namespace from the store. Clusters that never ask keep no copy.
+   */
+  private podsForMetrics(): Promise<WatchCache> {
+    if (!this.metricsPods) {
+      const cache = new WatchCache(this.objects, this.info("", "v1", "pods"), { log: this.options.log });
+      this.caches.push(cache as WatchCache<unknown>);
+      const started = cache.start().then(() => cache);
+      // A first list that failed is tried again by the next request.
+      started.catch(() => { if (this.metricsPods === started) { cache.stop(); this.metricsPods = undefined; } });
+      this.metricsPods = started;
+    }
+    return this.metricsPods;
   }
 
   async stop(): Promise<void> {

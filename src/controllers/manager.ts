@@ -59,6 +59,7 @@ export const WORKQUEUE_NAMES: Record<string, string> = {
   resourcequota: "resourcequota_primary", tokencleaner: "token_cleaner", "clusterrole-aggregation": "ClusterRoleAggregator",
   "pvc-protection": "pvcprotection", "pv-protection": "pvprotection", "root-ca-cert-publisher": "root_ca_cert_publisher",
   csrsigning: "certificate", nodelifecycle: "node_lifecycle_controller", "serviceaccount-token": "token_secret_addition",
+  horizontalpodautoscaling: "horizontalpodautoscaler",
 };
 
 export interface ControllerOptions {
