@@ -8,7 +8,7 @@ import { VERSION_INFO } from "../apiserver/index.js";
 import { parseBootstrapToken, parseJoinToken, type NodeComponent } from "../pki/index.js";
 import { Client } from "../client/index.js";
 import { exitWhenIdleOrSoon } from "./server-command.js";
-import { chooseRuntime, startAgent, type ProxyModeChoice, type RuntimeChoice } from "../kubelet/agent.js";
+import { chooseRuntime, startAgent, type ProxyModeChoice, type RuntimeChoice } from "../agent/index.js";
 import { clientCertificate, componentCertificate, fetchTrustedCA, servingCertificate } from "../kubelet/bootstrap.js";
 import { componentLog } from "./component-commands.js";
 import { listenForStop } from "./stop-signal.js";

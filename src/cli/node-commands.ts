@@ -5,7 +5,7 @@ import { componentLog } from "./component-commands.js";
 import { buildBuiltinImages, importImageArchive } from "../kubelet/images/build.js";
 import { containerdPaths } from "../kubelet/runtime/cri/containerd.js";
 import { CriClient } from "../kubelet/runtime/cri/cri-client.js";
-import { cleanupNode } from "../kubelet/cleanup.js";
+import { cleanupNode } from "../agent/index.js";
 
 export const nodeUsage = `Usage: skiff images build|import FILE|list [--data-dir DIR]
        skiff killall [--data-dir DIR] [--pod-bridge NAME]

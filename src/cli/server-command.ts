@@ -8,9 +8,9 @@ import { ApiServer, VERSION_INFO, adminKubeconfig, ensurePki } from "../apiserve
 import { Auditor, LogBackend, loadPolicy } from "../apiserver/audit/index.js";
 import { issueClientCertificate, NODE_COMPONENT_USERS, type Pki } from "../pki/index.js";
 import { ensureJoinToken } from "./join-token.js";
-import { chooseRuntime, startAgent, type AgentClients, type ProxyModeChoice, type RuntimeChoice } from "../kubelet/agent.js";
-import { KubeDnsService } from "../dns/kube-dns-service.js";
-import { ServiceLB } from "../proxy/service-lb.js";
+import { chooseRuntime, startAgent, type AgentClients, type ProxyModeChoice, type RuntimeChoice } from "../agent/index.js";
+import { KubeDnsService } from "../dns/index.js";
+import { ServiceLB } from "../proxy/index.js";
 import { Client, LeaderElectionMetrics, WorkQueueMetrics, loadKubeconfig } from "../client/index.js";
 import { Registry } from "../metrics/index.js";
 import { SchedulerMetrics } from "../scheduler/metrics.js";

@@ -8,11 +8,8 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, rmdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { Containerd } from "./runtime/cri/containerd.js";
-import { removeBridge, restoreIpForward } from "./runtime/cri/cni.js";
-import { cleanupProxyRules } from "../proxy/nftables-proxier.js";
-import { cleanupIptablesRules } from "../proxy/iptables-proxier.js";
-import type { Logger } from "./types.js";
+import { Containerd, removeBridge, restoreIpForward, type Logger } from "../kubelet/index.js";
+import { cleanupIptablesRules, cleanupProxyRules } from "../proxy/index.js";
 
 export async function cleanupNode(dataDir: string, bridge: string, log: Logger): Promise<void> {
   const containerd = new Containerd(dataDir, log);

@@ -7,21 +7,13 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { Resources, type Client } from "../client/index.js";
-import { buildBuiltinImages, importImageDir } from "./images/build.js";
-import { Kubelet } from "./kubelet.js";
-import type { ContainerRuntime } from "./kuberuntime/runtime.js";
-import { ProcessRuntime } from "./runtime/process/process-runtime.js";
-import { Containerd, criUnavailableReason } from "./runtime/cri/containerd.js";
-import { ensureBridge, gatewayOf, rememberIpForward, writeCniConfig } from "./runtime/cri/cni.js";
-import { KubeletServer, type KubeletServerTls } from "./server/kubelet-server.js";
-import { KubeletAuth } from "./server/auth/index.js";
-import { ClusterDns } from "../dns/cluster-dns.js";
-import { CLUSTER_DNS_ADDRESS_ANNOTATION, CLUSTER_DNS_IP, CLUSTER_DNS_PORT } from "../dns/kube-dns-service.js";
-import { NftablesProxier, TABLE, nftAvailable } from "../proxy/nftables-proxier.js";
-import { IptablesProxier, iptablesAvailable } from "../proxy/iptables-proxier.js";
-import { loopbackAlias, UserspaceProxier } from "../proxy/userspace-proxier.js";
-import { IngressController } from "../ingress/ingress-controller.js";
-import type { Logger } from "./types.js";
+import {
+  Containerd, KubeletAuth, KubeletServer, Kubelet, ProcessRuntime, buildBuiltinImages, criUnavailableReason, ensureBridge, gatewayOf,
+  importImageDir, rememberIpForward, writeCniConfig, type ContainerRuntime, type KubeletServerTls, type Logger,
+} from "../kubelet/index.js";
+import { ClusterDns, CLUSTER_DNS_ADDRESS_ANNOTATION, CLUSTER_DNS_IP, CLUSTER_DNS_PORT } from "../dns/index.js";
+import { IptablesProxier, NftablesProxier, TABLE, UserspaceProxier, iptablesAvailable, loopbackAlias, nftAvailable } from "../proxy/index.js";
+import { IngressController } from "../ingress/index.js";
 
 export type RuntimeChoice = "auto" | "cri" | "process" | "none";
 
