@@ -14,6 +14,7 @@ import {
 import { ClusterDns, CLUSTER_DNS_ADDRESS_ANNOTATION, CLUSTER_DNS_IP, CLUSTER_DNS_PORT } from "../dns/index.js";
 import { IptablesProxier, NftablesProxier, TABLE, UserspaceProxier, iptablesAvailable, loopbackAlias, nftAvailable } from "../proxy/index.js";
 import { IngressController } from "../ingress/index.js";
+import { NodeNetwork, VXLAN_DEVICE, interfaceOf, type NetworkBackend } from "../network/index.js";
 
 export type RuntimeChoice = "auto" | "cri" | "process" | "none";
 
@@ -33,6 +34,13 @@ export interface AgentOptions {
    * serve there and name it as the `kubernetes` Service's endpoint.
    */
   onNodeAddress?: (address: string) => Promise<void>;
+  /**
+   * The pod network between nodes (--network-backend): vxlan or host-gw over this node's address
+   * (--node-ip), or none (another CNI's job, or a node alone). Without a node address, none.
+   */
+  networkBackend?: NetworkBackend | "none";
+  /** The address of this node that other nodes reach (--node-ip). */
+  nodeIP?: string;
   /** The built-in ingress controller's ports (0 picks free ones); absent, no ingress controller. */
   ingress?: { httpPort: number; httpsPort: number };
   log: Logger;
@@ -61,6 +69,7 @@ export function chooseRuntime(choice: RuntimeChoice): { runtime: "cri" | "proces
  * is no cluster DNS (pods use the host's resolver).
  */
 async function startProcessAgent(clients: AgentClients, options: AgentOptions, signal: AbortSignal): Promise<RunningAgent> {
+  if (options.networkBackend && options.networkBackend !== "none") options.log("--network-backend is for the cri runtime: process-runtime pods share this machine's loopback and reach no other node's pods");
   const runtime = new ProcessRuntime("127.0.0.1", join(options.dataDir, "agent", "process"));
   const nodeName = (options.nodeName ?? hostname()).toLowerCase();
   const kubelet = new Kubelet(clients.kubelet, {
@@ -94,6 +103,12 @@ async function startIngress(client: Client | undefined, nodeIP: string, options:
 
 export type ProxyModeChoice = "auto" | "nftables" | "iptables";
 
+/** --network-backend, checked. */
+export function networkBackendFlag(value: string): NetworkBackend | "none" {
+  if (value === "vxlan" || value === "host-gw" || value === "none") return value;
+  throw new Error(`--network-backend must be vxlan, host-gw or none, not ${JSON.stringify(value)}`);
+}
+
 /** nftables where nft is installed, iptables where only iptables is, as kube-proxy prefers them here. */
 export function proxyMode(choice: ProxyModeChoice): { mode?: "nftables" | "iptables"; reason: string } {
   const nft = nftAvailable();
@@ -111,7 +126,7 @@ export function proxyMode(choice: ProxyModeChoice): { mode?: "nftables" | "iptab
  * Node (as the kubelet); the server, which alone keeps the kube-dns Service,
  * makes it the Service's endpoint for this node's pods.
  */
-async function startNodeNetworking(clients: AgentClients, kubelet: Kubelet, options: AgentOptions, signal: AbortSignal): Promise<{ dns?: ClusterDns }> {
+async function startNodeNetworking(clients: AgentClients, kubelet: Kubelet, options: AgentOptions, podInterfaces: string[], signal: AbortSignal): Promise<{ dns?: ClusterDns }> {
   const dns = new ClusterDns(clients.dns, { log: options.log });
   await dns.start(signal);
   const port = await dns.listen(kubelet.nodeIP, CLUSTER_DNS_PORT);
@@ -122,11 +137,40 @@ async function startNodeNetworking(clients: AgentClients, kubelet: Kubelet, opti
     options.log(`no Service rules: ${mode.reason}; ClusterIPs do not answer`);
     return { dns };
   }
-  const proxierOptions = { nodeName: kubelet.nodeName, nodeIPs: [kubelet.nodeIP], bridge: options.bridge, log: options.log };
+  const proxierOptions = { nodeName: kubelet.nodeName, nodeIPs: [kubelet.nodeIP], bridge: options.bridge, podInterfaces, log: options.log };
   const proxier = mode.mode === "nftables" ? new NftablesProxier(clients.proxy, proxierOptions) : new IptablesProxier(clients.proxy, proxierOptions);
   await proxier.start(signal);
   options.log("service proxy programming the kernel", { mode: mode.mode, reason: mode.reason });
   return { dns };
+}
+
+/**
+ * The overlay to the other nodes' pods, once this node has its pod CIDR; the
+ * interfaces its pod traffic leaves by, for the proxy's guard. A failure is
+ * reported: this node's own pods still run and reach each other.
+ */
+async function startPodNetworkBetweenNodes(client: Client, nodeName: string, podCIDR: string | undefined, options: AgentOptions, signal: AbortSignal): Promise<{ network?: NodeNetwork; podInterfaces: string[] }> {
+  const backend = options.networkBackend ?? "vxlan";
+  if (backend === "none") return { podInterfaces: [] };
+  if (!options.nodeIP) {
+    options.log("no pod network between nodes: give --node-ip (this node's address that the others reach) for it", { backend });
+    return { podInterfaces: [] };
+  }
+  if (!podCIDR) return { podInterfaces: [] };
+  const podInterfaces = backend === "vxlan" ? [VXLAN_DEVICE] : [interfaceOf(options.nodeIP)].filter((i): i is string => Boolean(i));
+  if (backend === "host-gw" && !podInterfaces.length) {
+    options.log("no pod network between nodes: no interface of this machine has the --node-ip address", { nodeIP: options.nodeIP });
+    return { podInterfaces: [] };
+  }
+  const network = new NodeNetwork(client, { nodeName, backend, publicIP: options.nodeIP, podCIDR, log: options.log });
+  try {
+    await network.start(signal);
+    return { network, podInterfaces };
+  } catch (err) {
+    network.stop();
+    options.log("the pod network between nodes failed to start", { backend, err: String((err as Error).message ?? err) });
+    return { podInterfaces: [] };
+  }
 }
 
 /**
@@ -158,9 +202,11 @@ export async function startAgent(clients: AgentClients, options: AgentOptions, s
   cri.name = `${version.runtimeName}://${version.runtimeVersion}`;
   const runtime: ContainerRuntime = cri;
   const nodeName = (options.nodeName ?? hostname()).toLowerCase();
+  let nodePodCIDR: string | undefined;
   const kubelet = new Kubelet(clients.kubelet, {
     nodeName, rootDir: join(agentDir, "kubelet"), runtime, kubeletPort: options.kubeletPort, kubeletVersion: options.kubeletVersion, log: options.log,
     onPodCIDR: async (podCIDR) => {
+      nodePodCIDR = podCIDR;
       const net = { bridge: options.bridge, podCIDR, gateway: gatewayOf(podCIDR) };
       rememberIpForward(join(agentDir, "ip_forward.orig"));
       ensureBridge(net);
@@ -175,8 +221,9 @@ export async function startAgent(clients: AgentClients, options: AgentOptions, s
   });
   const server = new KubeletServer(kubelet, options.tls, new KubeletAuth({ client: clients.kubelet, nodeName, log: options.log }));
   await kubelet.start(signal);
+  const between = await startPodNetworkBetweenNodes(clients.kubelet, nodeName, nodePodCIDR, options, signal);
   // Pods run without Services rather than not at all: a networking failure is reported, not fatal.
-  const network = await startNodeNetworking(clients, kubelet, options, signal).catch((err) => {
+  const network = await startNodeNetworking(clients, kubelet, options, between.podInterfaces, signal).catch((err) => {
     options.log("cluster DNS and Service proxy failed to start", { err: String((err as Error).message ?? err) });
     return {} as { dns?: ClusterDns };
   });
@@ -186,6 +233,8 @@ export async function startAgent(clients: AgentClients, options: AgentOptions, s
     runtime: runtime.name,
     async stop() {
       await network.dns?.stop();
+      // The overlay's routes stay, as the containers do: pods keep reaching other nodes while the node
+      // restarts (which programs them again); `skiff killall` removes them.
       await server.stop();
       cri.close();
       // containerd stops; the shims and so the containers live on, for the next start to adopt.

@@ -10,6 +10,7 @@ import { existsSync, readFileSync, readdirSync, rmdirSync, statSync } from "node
 import { join } from "node:path";
 import { Containerd, removeBridge, restoreIpForward, type Logger } from "../kubelet/index.js";
 import { cleanupIptablesRules, cleanupProxyRules } from "../proxy/index.js";
+import { DEFAULT_CLUSTER_CIDR, cleanupOverlay } from "../network/index.js";
 
 export async function cleanupNode(dataDir: string, bridge: string, log: Logger): Promise<void> {
   const containerd = new Containerd(dataDir, log);
@@ -38,6 +39,7 @@ export async function cleanupNode(dataDir: string, bridge: string, log: Logger):
   cleanupProxyRules();
   cleanupIptablesRules();
   removeBridge(bridge);
+  cleanupOverlay(DEFAULT_CLUSTER_CIDR);
   restoreIpForward(join(dataDir, "agent", "ip_forward.orig"));
   for (const controller of existsSync("/sys/fs/cgroup") ? readdirSync("/sys/fs/cgroup") : []) removeEmptyTree(join("/sys/fs/cgroup", controller, "skiff"));
 }

@@ -5,5 +5,5 @@
  * for `skiff agent` and for `skiff server`'s own node; and `skiff killall`'s
  * clean-up of everything a node leaves on the machine.
  */
-export { chooseRuntime, proxyMode, startAgent, type AgentClients, type AgentOptions, type ProxyModeChoice, type RunningAgent, type RuntimeChoice } from "./agent.js";
+export { chooseRuntime, networkBackendFlag, proxyMode, startAgent, type AgentClients, type AgentOptions, type ProxyModeChoice, type RunningAgent, type RuntimeChoice } from "./agent.js";
 export { cleanupNode } from "./cleanup.js";

@@ -8,7 +8,7 @@ import { VERSION_INFO } from "../apiserver/index.js";
 import { parseBootstrapToken, parseJoinToken, type NodeComponent } from "../pki/index.js";
 import { Client } from "../client/index.js";
 import { exitWhenIdleOrSoon } from "./server-command.js";
-import { chooseRuntime, startAgent, type ProxyModeChoice, type RuntimeChoice } from "../agent/index.js";
+import { chooseRuntime, networkBackendFlag, startAgent, type ProxyModeChoice, type RuntimeChoice } from "../agent/index.js";
 import { clientCertificate, componentCertificate, fetchTrustedCA, servingCertificate } from "../kubelet/bootstrap.js";
 import { componentLog } from "./component-commands.js";
 import { listenForStop } from "./stop-signal.js";
@@ -21,7 +21,10 @@ Flags:
                                prints it (K10<CA sha256>::<id>.<secret>: the CA's fingerprint and a bootstrap token)
   --data-dir DIR               the node's state: certificates, pods, images (default ./agent-data)
   --node-name NAME             the node's name (default the host name)
-  --node-ip ADDR               an address of this node to put in the kubelet's serving certificate
+  --node-ip ADDR               this node's address that other nodes reach: in the kubelet's serving certificate,
+                               and where the pod network between nodes runs
+  --network-backend vxlan|host-gw|none  the pod network between nodes (default vxlan; host-gw where the nodes
+                               share a layer-2 network; none for no routes to other nodes' pods); needs --node-ip
   --runtime auto|cri|process   the container runtime (default auto: cri where containerd and root are available)
   --kubelet-port N             the kubelet's HTTPS port (default 10250; 0 picks a free one)
   --pod-bridge NAME            the Linux bridge of the node's pod network (default skiff0)
@@ -41,12 +44,14 @@ export async function agentCommand(argv: string[]): Promise<number> {
       "kubelet-port": { type: "string", default: "10250" },
       "pod-bridge": { type: "string", default: "skiff0" },
       "proxy-mode": { type: "string", default: "auto" },
+      "network-backend": { type: "string", default: "vxlan" },
       help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) { process.stdout.write(agentUsage); return 0; }
   if (!values.server || !values.token) { process.stderr.write(`--server and --token are required\n\n${agentUsage}`); return 1; }
   const runtime = values.runtime as RuntimeChoice;
+  const networkBackend = networkBackendFlag(values["network-backend"]!);
   if (!["auto", "cri", "process"].includes(runtime)) throw new Error(`--runtime must be auto, cri or process, not ${JSON.stringify(runtime)}`);
   const log = componentLog("agent");
   const dataDir = resolve(values["data-dir"]!);
@@ -80,7 +85,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
     const agent = await startAgent(clients, {
       dataDir, runtime, nodeName, kubeletPort: Number(values["kubelet-port"]), bridge: values["pod-bridge"]!,
       tls: { caCert, serverCert: serving.cert, serverKey: serving.key }, kubeletVersion: VERSION_INFO.gitVersion, log: componentLog("kubelet"),
-      proxyMode: values["proxy-mode"] as ProxyModeChoice,
+      proxyMode: values["proxy-mode"] as ProxyModeChoice, networkBackend, nodeIP: values["node-ip"],
     }, components.signal);
     if (!agent) throw new Error(chooseRuntime(runtime).reason);
     process.stdout.write(`Node ${agent.kubelet.nodeName} joined ${values.server} and runs pods with ${agent.runtime}\n`);

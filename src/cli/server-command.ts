@@ -8,7 +8,7 @@ import { ApiServer, VERSION_INFO, adminKubeconfig, ensurePki } from "../apiserve
 import { Auditor, LogBackend, loadPolicy } from "../apiserver/audit/index.js";
 import { issueClientCertificate, NODE_COMPONENT_USERS, type Pki } from "../pki/index.js";
 import { ensureJoinToken } from "./join-token.js";
-import { chooseRuntime, startAgent, type AgentClients, type ProxyModeChoice, type RuntimeChoice } from "../agent/index.js";
+import { chooseRuntime, networkBackendFlag, startAgent, type AgentClients, type ProxyModeChoice, type RuntimeChoice } from "../agent/index.js";
 import { KubeDnsService } from "../dns/index.js";
 import { ServiceLB } from "../proxy/index.js";
 import { Client, LeaderElectionMetrics, WorkQueueMetrics, loadKubeconfig } from "../client/index.js";
@@ -44,6 +44,9 @@ ${autoscalerUsage}  --runtime auto|cri|process|none  the local node's container 
   --node-name NAME             the local node's name (default the host name)
   --kubelet-port N             the kubelet's HTTPS port on the node address (default 10250; 0 picks a free one)
   --pod-bridge NAME            the Linux bridge of the node's pod network (default skiff0)
+  --node-ip ADDR               this node's address that agents' nodes reach, where the pod network between
+                               nodes runs
+  --network-backend vxlan|host-gw|none  the pod network between nodes (default vxlan; needs --node-ip)
   --proxy-mode auto|nftables|iptables  how Services are programmed in the kernel (default auto: nftables where nft
                                is installed, else iptables)
   --ingress-http-port N        the built-in ingress controller's HTTP port on the node (default 80; 0 picks a free one)
@@ -89,6 +92,8 @@ export async function serverCommand(argv: string[]): Promise<number> {
       "kubelet-port": { type: "string", default: "10250" },
       "pod-bridge": { type: "string", default: "skiff0" },
       "proxy-mode": { type: "string", default: "auto" },
+      "node-ip": { type: "string" },
+      "network-backend": { type: "string", default: "vxlan" },
       "ingress-http-port": { type: "string", default: "80" },
       "ingress-https-port": { type: "string", default: "443" },
       "disable-ingress": { type: "boolean", default: false },
@@ -204,6 +209,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
   }
   const runtime = values.runtime as RuntimeChoice;
   if (!["auto", "cri", "process", "none"].includes(runtime)) throw new Error(`--runtime must be auto, cri, process or none, not ${JSON.stringify(runtime)}`);
+  const networkBackend = networkBackendFlag(values["network-backend"]!);
   if (!["auto", "nftables", "iptables"].includes(values["proxy-mode"]!)) throw new Error(`--proxy-mode must be auto, nftables or iptables, not ${JSON.stringify(values["proxy-mode"])}`);
   const agentLog = componentLog("kubelet");
   const nodeName = (values["node-name"] ?? hostname()).toLowerCase();
@@ -221,7 +227,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const agent = await startAgent(agentClients, {
     dataDir, runtime, nodeName, kubeletPort: Number(values["kubelet-port"]), bridge: values["pod-bridge"]!,
     tls: { caCert: pki.caCert, serverCert: pki.serverCert, serverKey: pki.serverKey }, kubeletVersion: VERSION_INFO.gitVersion, log: agentLog,
-    proxyMode: values["proxy-mode"] as ProxyModeChoice,
+    proxyMode: values["proxy-mode"] as ProxyModeChoice, networkBackend, nodeIP: values["node-ip"],
     // Pods reach a server on loopback through the node's pod-network gateway, as k3s names the node IP.
     onNodeAddress: isLoopback(bind) ? async (address) => {
       const renewed = await ensurePki(join(dataDir, "tls"), [...servedSans, address]);

@@ -120,6 +120,7 @@ export class IptablesProxier extends Proxier {
       "*mangle",
       `:${POD_GUARD} - [0:0]`,
       `-A ${POD_GUARD} -o lo -j RETURN`,
+      ...(this.options.podInterfaces ?? []).map((i) => `-A ${POD_GUARD} -o ${i} -j RETURN`),
       `-A ${POD_GUARD} -d ${clusterCIDR} ! -o ${this.options.bridge} -j DROP`,
       "COMMIT",
       "",

@@ -205,7 +205,7 @@ export class NftablesProxier extends Proxier<NftablesProxierOptions> {
       `  chain filter-output {\n    type filter hook output priority 0; policy accept;\n    jump reject-strays\n  }`,
       // Pod addresses leave by the node's bridge or not at all. Checked after routing: in the output hook the
       // interface is still the one chosen before a Service's DNAT re-routed the packet.
-      `  chain filter-postrouting {\n    type filter hook postrouting priority 0; policy accept;\n    ip daddr ${clusterCIDR} oifname != { "lo", "${this.options.bridge}" } drop\n  }`,
+      `  chain filter-postrouting {\n    type filter hook postrouting priority 0; policy accept;\n    ip daddr ${clusterCIDR} oifname != { ${["lo", this.options.bridge, ...(this.options.podInterfaces ?? [])].map((i) => `"${i}"`).join(", ")} } drop\n  }`,
       ...all.flatMap((f) => [...f.chains].map(([name, body]) => `  chain ${name} {\n${body}\n  }`)),
       `}`,
       "",

@@ -22,6 +22,12 @@ export interface BaseProxierOptions {
 export interface ProxierOptions extends BaseProxierOptions {
   /** The bridge that carries this node's pods. */
   bridge: string;
+  /**
+   * Further interfaces that carry pod traffic to other nodes (the overlay's VXLAN device, or for host-gw
+   * the interface of the node's address, where the overlay's blackhole route keeps unknown pod addresses
+   * from the default route).
+   */
+  podInterfaces?: string[];
   serviceCIDR?: string;
   clusterCIDR?: string;
 }

@@ -6,8 +6,14 @@ import { killall, repoRoot } from "./skiff-server.js";
 
 export interface RunningAgent { child: ChildProcess; output: () => string; exited: Promise<number | null> }
 
-export function runAgent(args: string[]): RunningAgent {
-  const child = killOnProcessEnd(spawn(process.execPath, [join(repoRoot, "bin/skiff.js"), "agent", ...args], { stdio: ["ignore", "pipe", "pipe"] }));
+/**
+ * With `netns`, the agent runs in that network namespace as on a machine of its own. nsenter enters
+ * only the network namespace (`ip netns exec` would also remount /sys, hiding the cgroups containerd needs).
+ */
+export function runAgent(args: string[], options: { netns?: string } = {}): RunningAgent {
+  const command = [process.execPath, join(repoRoot, "bin/skiff.js"), "agent", ...args];
+  const [file, ...argv] = options.netns ? ["nsenter", `--net=/run/netns/${options.netns}`, ...command] : command;
+  const child = killOnProcessEnd(spawn(file!, argv, { stdio: ["ignore", "pipe", "pipe"] }));
   let output = "";
   child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
@@ -15,6 +21,6 @@ export function runAgent(args: string[]): RunningAgent {
   // A real node's pods, mounts, bridge and rules go too, if the test is ended before its own cleanup.
   const flag = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
   const dataDir = flag("--data-dir");
-  if (flag("--runtime") === "cri" && dataDir) onProcessEnd(() => killall(dataDir, flag("--pod-bridge") ?? "skiff0"));
+  if (flag("--runtime") === "cri" && dataDir) onProcessEnd(() => killall(dataDir, flag("--pod-bridge") ?? "skiff0", options.netns));
   return { child, output: () => output, exited };
 }

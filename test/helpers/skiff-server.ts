@@ -106,9 +106,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   return server;
 }
 
-/** `skiff killall` for a test's node: its pods, mounts, bridge and rules go; the server must be stopped first. */
-export function killall(dataDir: string, bridge: string): void {
-  execFileSync(process.execPath, [join(repoRoot, "bin/skiff.js"), "killall", "--data-dir", dataDir, "--pod-bridge", bridge], { stdio: "ignore" });
+/**
+ * `skiff killall` for a test's node: its pods, mounts, bridge and rules go; the server must be stopped first.
+ * A node in a network namespace is cleaned up in it.
+ */
+export function killall(dataDir: string, bridge: string, netns?: string): void {
+  const command = [process.execPath, join(repoRoot, "bin/skiff.js"), "killall", "--data-dir", dataDir, "--pod-bridge", bridge];
+  const [file, ...argv] = netns ? ["nsenter", `--net=/run/netns/${netns}`, ...command] : command;
+  execFileSync(file!, argv, { stdio: "ignore" });
 }
 
 /** The end of a suite with a real node: the server stopped, its node cleaned up, its data directory removed. */
