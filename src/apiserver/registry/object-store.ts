@@ -275,8 +275,9 @@ export class ObjectStore {
     }
     this.validate(info, strategy, obj, undefined, undefined, opts.warnings);
     const key = this.key(info, m.namespace, m.name);
-    // Checked before validating admission and allocations, so that a taken name is AlreadyExists, not a quota or allocation error.
-    if (await this.store.get(key)) throw alreadyExists(info.resource, info.group, m.name);
+    // A taken name is found by the store's create itself, as upstream's one etcd transaction finds it (no read
+    // before every write): allocations made meanwhile are undone below, and validating admission (quota) has
+    // seen the request, as upstream's has.
     await this.admission?.validate(attrs);
     m.managedFields = updateManagedFields(undefined, obj, opts.fieldManager, groupVersion(info), opts.applied ? "Apply" : "Update", opts.subresource, opts.applied);
     if (!m.managedFields.length) delete m.managedFields;
