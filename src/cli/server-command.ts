@@ -5,7 +5,7 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ApiServer, VERSION_INFO, adminKubeconfig, ensurePki } from "../apiserver/index.js";
-import { Auditor, LogBackend, loadPolicy } from "../apiserver/audit/index.js";
+import { AuditMetrics, Auditor, LogBackend, loadPolicy } from "../apiserver/audit/index.js";
 import { issueClientCertificate, NODE_COMPONENT_USERS, type Pki } from "../pki/index.js";
 import { ensureJoinToken } from "./join-token.js";
 import { chooseRuntime, networkBackendFlag, startAgent, type AgentClients, type ProxyModeChoice, type RuntimeChoice } from "../agent/index.js";
@@ -137,15 +137,15 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const encryptionConfig = values["encryption-provider-config"] ?? (values["secrets-encryption"] ? ensureSecretsEncryptionConfig(join(dataDir, "tls", "encryption-config.json")) : undefined);
   const backing = openStore({ dataDir, datastoreEndpoint: values["datastore-endpoint"] });
   const store = encryptionConfig ? encryptStore(backing, resolve(encryptionConfig), builtinResources) : backing;
-  const audit = auditorFrom(values);
+  // One process: the API server's /metrics serves the scheduler's, the controller manager's and the kubelet's families too.
+  const componentMetrics = new Registry();
+  const audit = auditorFrom(values, new AuditMetrics(componentMetrics));
   const maxExpiration = values["service-account-max-token-expiration"];
   const serviceAccounts = {
     issuer: values["service-account-issuer"],
     apiAudiences: values["api-audiences"]?.split(",").map((a) => a.trim()).filter(Boolean),
     maxTokenExpirationSeconds: maxExpiration ? durationSeconds(maxExpiration, "--service-account-max-token-expiration") : undefined,
   };
-  // One process: the API server's /metrics serves the scheduler's, the controller manager's and the kubelet's families too.
-  const componentMetrics = new Registry();
   let kubeletMetrics: Registry | undefined;
   const server = new ApiServer({
     store, pki, bindAddress: bind, port: Number(values.port), log, audit: audit?.auditor, serviceAccounts,
@@ -278,7 +278,7 @@ async function componentClient(pki: Pki, server: string, commonName: string, org
 }
 
 /** As upstream, requests are audited only with both a policy and a log path. */
-function auditorFrom(values: Record<string, string | boolean | undefined>): { auditor: Auditor; backend: LogBackend } | undefined {
+function auditorFrom(values: Record<string, string | boolean | undefined>, metrics: AuditMetrics): { auditor: Auditor; backend: LogBackend } | undefined {
   const policyFile = values["audit-policy-file"] as string | undefined;
   const path = values["audit-log-path"] as string | undefined;
   if (!policyFile || !path) return undefined;
@@ -290,9 +290,9 @@ function auditorFrom(values: Record<string, string | boolean | undefined>): { au
   const policy = loadPolicy(resolve(policyFile));
   const backend = new LogBackend({
     path: path === "-" ? "-" : resolve(path), maxAgeDays: number("audit-log-maxage"), maxBackups: number("audit-log-maxbackup"),
-    maxSizeMB: number("audit-log-maxsize"), log: componentLog("audit"),
+    maxSizeMB: number("audit-log-maxsize"), log: componentLog("audit"), metrics,
   });
-  return { auditor: new Auditor({ policy, backend, log: componentLog("audit") }), backend };
+  return { auditor: new Auditor({ policy, backend, log: componentLog("audit"), metrics }), backend };
 }
 
 /** Go's time.ParseDuration for the units flags use (h, m, s), in whole seconds. */

@@ -9,6 +9,7 @@
 import { randomUUID } from "node:crypto";
 import type { UserInfo } from "../authentication/user-info.js";
 import { PolicyEvaluator, type AuditAttributes, type RequestAuditConfig } from "./policy.js";
+import type { AuditMetrics } from "./metrics.js";
 import { levelAtLeast, type Event, type EventUser, type Policy, type ResponseStatus, type Stage } from "./types.js";
 
 /** Where events go; called synchronously, once per stage (the backend keeps its own copy). */
@@ -79,6 +80,7 @@ export interface AuditorOptions {
   newID?: () => string;
   /** Where a backend's failure after RequestReceived is reported (it cannot fail a response already under way). */
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  metrics?: AuditMetrics;
 }
 
 const MAX_USER_AGENT = 1024;
@@ -97,7 +99,8 @@ export class Auditor {
 
   begin(request: AuditRequest): AuditContext {
     const config = this.evaluator.evaluate(request.attributes);
-    return new RequestAudit(request, config, request.auditID || this.newID(), this.now, this.options.backend, this.options.log);
+    this.options.metrics?.level(config.level);
+    return new RequestAudit(request, config, request.auditID || this.newID(), this.now, this.options.backend, this.options.log, this.options.metrics);
   }
 }
 
@@ -113,6 +116,7 @@ class RequestAudit implements AuditContext {
     private readonly now: () => string,
     private readonly backend: AuditBackend,
     private readonly log?: AuditorOptions["log"],
+    private readonly metrics?: AuditMetrics,
     private readonly longRunning = request.longRunning ?? false,
   ) {
     if (config.level === "None") return;
@@ -268,6 +272,7 @@ class RequestAudit implements AuditContext {
     ev.stage = stage;
     ev.stageTimestamp = stage === "RequestReceived" ? ev.requestReceivedTimestamp : this.now();
     // RequestReceived that cannot be stored fails the request (begin throws), as upstream; later stages are reported.
+    this.metrics?.event();
     if (stage === "RequestReceived") return this.backend.processEvent(ordered(ev));
     try {
       this.backend.processEvent(ordered(ev));

@@ -8,3 +8,4 @@ export { LogBackend, type LogBackendOptions } from "./log-backend.js";
 export { PolicyEvaluator, loadPolicy, validatePolicy, type AuditAttributes, type RequestAuditConfig } from "./policy.js";
 export type { Event, EventUser, GroupResources, Level, ObjectReference, Policy, PolicyRule, ResponseStatus, Stage } from "./types.js";
 export { auditRequestFrom, requestAttributes, type RawRequest } from "./request-attributes.js";
+export { AuditMetrics } from "./metrics.js";

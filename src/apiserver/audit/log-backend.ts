@@ -10,6 +10,7 @@ import { basename, dirname, extname, join } from "node:path";
 import type { AuditBackend } from "./auditor.js";
 import type { Event } from "./types.js";
 
+import type { AuditMetrics } from "./metrics.js";
 export interface LogBackendOptions {
   /** A file, or "-" for stdout. */
   path: string;
@@ -22,6 +23,8 @@ export interface LogBackendOptions {
   now?: () => Date;
   /** Where a failed write is reported; it never fails the request. */
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** A failed write counts in apiserver_audit_error_total{plugin="log"}. */
+  metrics?: AuditMetrics;
 }
 
 const DEFAULT_MAX_SIZE_MB = 100;
@@ -51,6 +54,7 @@ export class LogBackend implements AuditBackend {
       writeSync(this.fd ?? this.open(), line);
       this.size += bytes;
     } catch (err) {
+      this.options.metrics?.error("log");
       this.options.log?.("audit log write failed", { path: this.options.path, err: String(err), auditID: event.auditID });
     }
   }

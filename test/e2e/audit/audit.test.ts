@@ -93,4 +93,14 @@ describe("audit log", () => {
     assert.ok(!events().some((e) => e.stage === "RequestReceived"));
     assert.ok(!events().some((e) => e.requestURI.startsWith("/apis?") || e.requestURI === "/api" || e.requestURI.startsWith("/openapi/")), "discovery is level None");
   });
+
+  it("counts events and levels in upstream's audit metrics", async () => {
+    const written = events().length;
+    const metrics = await kubectl.ok(["get", "--raw", "/metrics"]);
+    const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, "\\$&")} (\\S+)$`, "m").exec(metrics)?.[1]);
+    // Every event the log holds was counted when it was sent, and nothing else (RequestReceived is omitted).
+    assert.equal(value("apiserver_audit_event_total"), written);
+    for (const level of ["None", "Metadata", "RequestResponse"]) assert.ok(value(`apiserver_audit_level_total{level="${level}"}`) > 0, level);
+    assert.match(metrics, /^# TYPE apiserver_audit_error_total counter$/m);
+  });
 });
