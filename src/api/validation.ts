@@ -44,7 +44,8 @@ export function dns1035Label(field: string, value: string): FieldError[] {
   return [];
 }
 
-function qualifiedName(field: string, key: string): FieldError[] {
+/** Upstream's ValidateQualifiedName: an optional DNS subdomain prefix and "/", then a name part of at most 63 characters. */
+export function qualifiedName(field: string, key: string): FieldError[] {
   const parts = key.split("/");
   const name = parts.length === 2 ? parts[1]! : parts[0]!;
   const errs: FieldError[] = [];

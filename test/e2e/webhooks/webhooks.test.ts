@@ -31,6 +31,7 @@ interface HookSpec {
   sideEffects?: string;
   reinvocationPolicy?: string;
   admissionReviewVersions?: string[];
+  matchConditions?: { name: string; expression: string }[];
 }
 
 const scratch = mkdtempSync(join(tmpdir(), "skiff-e2e-webhooks-"));
@@ -54,6 +55,7 @@ describe("admission webhooks", () => {
       ...(h.failurePolicy ? { failurePolicy: h.failurePolicy } : {}),
       ...(h.timeoutSeconds ? { timeoutSeconds: h.timeoutSeconds } : {}),
       ...(h.reinvocationPolicy ? { reinvocationPolicy: h.reinvocationPolicy } : {}),
+      ...(h.matchConditions ? { matchConditions: h.matchConditions } : {}),
       sideEffects: h.sideEffects ?? "None",
       admissionReviewVersions: h.admissionReviewVersions ?? ["v1"],
     }],
@@ -98,12 +100,12 @@ describe("admission webhooks", () => {
     const noSideEffects = JSON.parse(configuration("MutatingWebhookConfiguration", { name: "bad.webhooks.example.com", path: "/x", label: "x" }));
     delete noSideEffects.webhooks[0].sideEffects;
     noSideEffects.webhooks[0].timeoutSeconds = 31;
-    noSideEffects.webhooks[0].matchConditions = [{ name: "c", expression: "true" }];
+    noSideEffects.webhooks[0].matchConditions = [{ name: "c", expression: "'not a bool'" }];
     const refused = await kubectl.run(["apply", "-f", "-"], { input: JSON.stringify(noSideEffects) });
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /webhooks\[0\]\.sideEffects: Required value: must specify one of None, NoneOnDryRun/);
     assert.match(refused.stderr, /webhooks\[0\]\.timeoutSeconds: Invalid value: 31: the timeout value must be between 1 and 30 seconds/);
-    assert.match(refused.stderr, /webhooks\[0\]\.matchConditions: Forbidden: matchConditions are not supported yet/);
+    assert.match(refused.stderr, /webhooks\[0\]\.matchConditions\[0\]\.expression: Invalid value: "'not a bool'": must evaluate to bool/);
     const some = JSON.parse(configuration("ValidatingWebhookConfiguration", { name: "some", path: "/x", label: "x", sideEffects: "Some" }));
     const refusedSome = await kubectl.run(["apply", "-f", "-"], { input: JSON.stringify(some) });
     assert.match(refusedSome.stderr, /webhooks\[0\]\.name: Invalid value: "some": should be a domain with at least three segments separated by dots/);
@@ -251,6 +253,38 @@ describe("admission webhooks", () => {
     assert.match(refused.stderr, /admission webhook "ns\.webhooks\.example\.com" denied the request: this namespace is enforced/);
     assert.ok(!hooks.received.some((r) => r.request.namespace === "relaxed"));
     await uninstall("validatingwebhookconfiguration", "ns");
+  });
+
+  it("calls a webhook only when its matchConditions hold, and applies its failurePolicy to a condition that fails to evaluate", async () => {
+    hooks.handle("/conditions", () => ({ allowed: false, status: { message: "conditions held" } }));
+    await install("ValidatingWebhookConfiguration", {
+      name: "conditions.webhooks.example.com", path: "/conditions", label: "conditions",
+      matchConditions: [
+        { name: "not-exempt", expression: "!has(object.metadata.annotations) || !('exempt' in object.metadata.annotations)" },
+        { name: "by-admin", expression: "request.userInfo.username == 'admin' && request.operation == 'CREATE'" },
+      ],
+    });
+    const before = hooks.received.filter((r) => r.path === "/conditions").length;
+    const exempt = JSON.parse(configMap("exempt", "conditions"));
+    exempt.metadata.annotations = { exempt: "yes" };
+    await kubectl.ok(["create", "-f", "-"], { input: JSON.stringify(exempt) });
+    assert.equal(hooks.received.filter((r) => r.path === "/conditions").length, before, "a false condition: the webhook is not called");
+    const refused = await kubectl.run(["create", "-f", "-"], { input: configMap("held", "conditions") });
+    assert.match(refused.stderr, /admission webhook "conditions\.webhooks\.example\.com" denied the request: conditions held/);
+    // A condition that cannot compile is refused when the configuration is written.
+    const bad = await kubectl.run(["apply", "-f", "-"], { input: configuration("ValidatingWebhookConfiguration", { name: "conditions.webhooks.example.com", path: "/conditions", label: "conditions", matchConditions: [{ name: "broken", expression: "object.metadata.name ==" }] }) });
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /webhooks\[0\]\.matchConditions\[0\]\.expression: Invalid value: "object\.metadata\.name ==": compilation failed/);
+    // A condition that fails at run time: Fail refuses with a Forbidden, Ignore skips the webhook.
+    await kubectl.ok(["apply", "-f", "-"], { input: configuration("ValidatingWebhookConfiguration", { name: "conditions.webhooks.example.com", path: "/conditions", label: "conditions", matchConditions: [{ name: "needs-spec", expression: "object.spec.replicas > 1" }] }) });
+    const failed = await eventually(async () => {
+      const r = await kubectl.run(["create", "-f", "-"], { input: configMap("closed", "conditions") });
+      return /forbidden/.test(r.stderr) ? r : undefined;
+    });
+    assert.match(failed!.stderr, /configmaps "closed" is forbidden: expression 'object\.spec\.replicas > 1' resulted in error: no such key: spec/);
+    await kubectl.ok(["apply", "-f", "-"], { input: configuration("ValidatingWebhookConfiguration", { name: "conditions.webhooks.example.com", path: "/conditions", label: "conditions", failurePolicy: "Ignore", matchConditions: [{ name: "needs-spec", expression: "object.spec.replicas > 1" }] }) });
+    await eventually(async () => (await kubectl.run(["create", "-f", "-"], { input: configMap("open", "conditions") })).code === 0 || undefined);
+    await uninstall("validatingwebhookconfiguration", "conditions");
   });
 
   it("reaches a webhook through its Service's endpoint, verified as <svc>.<ns>.svc", async () => {

@@ -115,10 +115,49 @@ describe("selectors", () => {
   });
   it("shouldCallHook: rules, then both selectors", async () => {
     const hook = entry({ rules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["*"], resources: ["pods"] }], namespaceSelector: sel, objectSelector: { matchLabels: { app: "web" } } });
-    const call = (namespace: string, labels: Record<string, string>) => shouldCallHook(hook, attrs({ info: pods, namespace, object: labelled(labels) }), { ...deps, equivalentResources: () => [pods] });
+    const call = (namespace: string, labels: Record<string, string>) => shouldCallHook(hook, attrs({ info: pods, namespace, object: labelled(labels) }), { ...deps, equivalentResources: () => [pods], convert: (o: AdmissionObject) => o });
     assert.ok(await call("prod", { app: "web" }));
     assert.equal(await call("dev", { app: "web" }), undefined);
     assert.equal(await call("prod", { app: "db" }), undefined);
+  });
+});
+
+describe("matchConditions", () => {
+  const deps = { getNamespace: async () => undefined, equivalentResources: () => [pods], convert: (o: AdmissionObject) => o };
+  const rules = [{ apiGroups: [""], apiVersions: ["v1"], operations: ["*"], resources: ["pods"] }];
+  const withConditions = (conditions: { name: string; expression: string }[], failurePolicy?: "Fail" | "Ignore") =>
+    entry({ rules, matchConditions: conditions, ...(failurePolicy ? { failurePolicy } : {}) });
+  const pod = (labels: Record<string, string>) => attrs({ info: pods, object: { metadata: { name: "x", labels } } });
+
+  it("calls the webhook when every condition is true, on object, oldObject and request", async () => {
+    const hook = withConditions([
+      { name: "labelled", expression: "has(object.metadata.labels) && object.metadata.labels.app == 'web'" },
+      { name: "not-old", expression: "oldObject == null" },
+      { name: "user", expression: "request.userInfo.username == 'u' && request.operation == 'CREATE' && request.resource.resource == 'pods'" },
+    ]);
+    assert.ok(await shouldCallHook(hook, pod({ app: "web" }), deps));
+    assert.equal(await shouldCallHook(hook, pod({ app: "db" }), deps), undefined);
+  });
+
+  it("skips the webhook when one condition is false, even beside an error", async () => {
+    const hook = withConditions([{ name: "broken", expression: "object.spec.nothing == 1" }, { name: "never", expression: "false" }]);
+    assert.equal(await shouldCallHook(hook, pod({}), deps), undefined);
+  });
+
+  it("fails the request on an error under failurePolicy Fail, with upstream's Forbidden", async () => {
+    const hook = withConditions([{ name: "broken", expression: "object.spec.nothing == 1" }]);
+    await assert.rejects(shouldCallHook(hook, pod({}), deps), (e) => isApiError(e, "Forbidden")
+      && /^pods "x" is forbidden: expression 'object.spec.nothing == 1' resulted in error: no such key: spec/.test((e as Error).message));
+  });
+
+  it("skips the webhook on an error under failurePolicy Ignore", async () => {
+    const hook = withConditions([{ name: "broken", expression: "object.spec.nothing == 1" }], "Ignore");
+    assert.equal(await shouldCallHook(hook, pod({}), deps), undefined);
+  });
+
+  it("sees no object on DELETE, only the old one", async () => {
+    const hook = withConditions([{ name: "deleting", expression: "object == null && oldObject.metadata.name == 'x'" }]);
+    assert.ok(await shouldCallHook(hook, attrs({ info: pods, operation: "DELETE", oldObject: { metadata: { name: "x" } } }), deps));
   });
 });
 

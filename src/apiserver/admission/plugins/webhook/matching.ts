@@ -3,13 +3,17 @@
  * ShouldCallHook and rules.Matcher): one of its rules matches the request's
  * operation, group, version, resource/subresource and scope, directly or,
  * with matchPolicy Equivalent, through another served version of the same
- * resource; and its namespaceSelector and objectSelector select the request.
+ * resource; its namespaceSelector and objectSelector select the request;
+ * and its matchConditions hold for it.
  */
 import type { LabelSelector } from "kubernetes-types/meta/v1.js";
 import { ApiError, internalError } from "../../../../api/errors.js";
 import type { ResourceInfo } from "../../../../api/resources.js";
 import { labelSelectorRequirements, matchesLabels } from "../../../../api/selectors.js";
 import type { AdmissionAttributes, AdmissionObject } from "../../admission.js";
+import { versioned } from "./invoke.js";
+import { matchConditionsAllow } from "./match-conditions.js";
+import { admissionRequest } from "./review.js";
 import type { GroupVersionKind, Rule, WebhookDependencies, WebhookEntry, WebhookInvocation } from "./types.js";
 
 /** The parts of a request a rule looks at. */
@@ -114,10 +118,17 @@ export async function namespaceSelectorMatches(sel: LabelSelector | undefined, a
 }
 
 /** The invocation of a webhook for a request, or undefined when the webhook does not apply to it. */
-export async function shouldCallHook(entry: WebhookEntry, attrs: AdmissionAttributes, deps: Pick<WebhookDependencies, "getNamespace" | "equivalentResources">): Promise<WebhookInvocation | undefined> {
+export async function shouldCallHook(entry: WebhookEntry, attrs: AdmissionAttributes, deps: Pick<WebhookDependencies, "getNamespace" | "equivalentResources" | "convert">): Promise<WebhookInvocation | undefined> {
   const resource = matchResource(entry, attrs, () => deps.equivalentResources(attrs.info));
   if (!resource) return undefined;
   if (!objectSelectorMatches(entry.hook.objectSelector, attrs)) return undefined;
   if (!(await namespaceSelectorMatches(entry.hook.namespaceSelector, attrs, deps))) return undefined;
-  return { entry, resource, kind: kindOf(resource, attrs.subresource, attrs.object) };
+  const inv: WebhookInvocation = { entry, resource, kind: kindOf(resource, attrs.subresource, attrs.object) };
+  // The conditions see what the webhook would be sent: the objects in its version, and its AdmissionRequest.
+  const allowed = matchConditionsAllow(entry.hook, attrs, () => {
+    const object = attrs.operation === "DELETE" ? undefined : versioned(attrs.object, inv, attrs, deps);
+    const oldObject = versioned(attrs.oldObject, inv, attrs, deps);
+    return { object: object ?? null, oldObject: oldObject ?? null, request: admissionRequest(inv, attrs, object, oldObject) };
+  });
+  return allowed ? inv : undefined;
 }

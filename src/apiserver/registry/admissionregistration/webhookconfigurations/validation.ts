@@ -1,15 +1,14 @@
 /**
  * Upstream's ValidateValidatingWebhookConfiguration and
  * ValidateMutatingWebhookConfiguration (pkg/apis/admissionregistration/validation)
- * with its field paths and messages. matchConditions are CEL: until the
- * server evaluates CEL they are refused here rather than ignored, since a
- * webhook that silently skipped its conditions would be called for requests
- * its author excluded.
+ * with its field paths and messages; matchConditions must compile to bool
+ * in the environment the webhook plugins evaluate them in.
  */
-import type { MutatingWebhook, RuleWithOperations, ValidatingWebhook } from "kubernetes-types/admissionregistration/v1.js";
+import type { MatchCondition, MutatingWebhook, RuleWithOperations, ValidatingWebhook } from "kubernetes-types/admissionregistration/v1.js";
 import type { LabelSelector } from "kubernetes-types/meta/v1.js";
 import type { FieldError } from "../../../../api/errors.js";
-import { dns1035Label, dns1123Subdomain, invalidValue, required, validateLabels } from "../../../../api/validation.js";
+import { dns1035Label, dns1123Subdomain, invalidValue, qualifiedName, required, validateLabels } from "../../../../api/validation.js";
+import { matchConditionEnvironment } from "../../../admission/plugins/webhook/match-conditions.js";
 
 /** Upstream's RuleWithOperations embeds Rule inline; kubernetes-types leaves its resources and scope out. */
 export type Rule = RuleWithOperations & { resources?: string[]; scope?: string };
@@ -68,8 +67,31 @@ function validateWebhook(hook: Webhook, at: string, mutating: boolean): FieldErr
   if ((cc.url === undefined) === (cc.service === undefined)) errs.push(required(`${at}.clientConfig`, "exactly one of url or service is required"));
   else if (cc.url !== undefined) errs.push(...validateWebhookURL(`${at}.clientConfig.url`, cc.url));
   else if (cc.service) errs.push(...validateWebhookService(`${at}.clientConfig.service`, cc.service));
-  if ((hook.matchConditions ?? []).length) {
-    errs.push({ type: "FieldValueForbidden", field: `${at}.matchConditions`, detail: "matchConditions are not supported yet: this server does not evaluate CEL expressions" });
+  errs.push(...validateMatchConditions(hook.matchConditions ?? [], `${at}.matchConditions`));
+  return errs;
+}
+
+const MAX_MATCH_CONDITIONS = 64;
+
+/** Upstream's validateMatchConditions: at most 64, named by unique qualified names, each expression compiling to bool. */
+function validateMatchConditions(conditions: MatchCondition[], at: string): FieldError[] {
+  const errs: FieldError[] = [];
+  if (conditions.length > MAX_MATCH_CONDITIONS) errs.push({ type: "FieldValueTooMany", field: at, value: conditions.length, detail: `must have at most ${MAX_MATCH_CONDITIONS} items` });
+  const names = new Set<string>();
+  for (const [i, c] of conditions.entries()) {
+    const expression = (c.expression ?? "").trim();
+    if (!expression) errs.push(required(`${at}[${i}].expression`, ""));
+    else {
+      const compiled = matchConditionEnvironment().compile(expression);
+      if ("error" in compiled) errs.push(invalidValue(`${at}[${i}].expression`, expression, `compilation failed: ${compiled.error}`));
+      else if (compiled.type !== "bool" && compiled.type !== "dyn") errs.push(invalidValue(`${at}[${i}].expression`, expression, "must evaluate to bool"));
+    }
+    if (!c.name) errs.push(required(`${at}[${i}].name`, ""));
+    else {
+      errs.push(...qualifiedName(`${at}[${i}].name`, c.name));
+      if (names.has(c.name)) errs.push({ type: "FieldValueDuplicate", field: `${at}[${i}].name`, value: c.name });
+      names.add(c.name);
+    }
   }
   return errs;
 }
