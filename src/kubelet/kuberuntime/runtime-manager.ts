@@ -5,7 +5,7 @@
  * a sandbox, the init containers in order, then every app container, each
  * restarted by restartPolicy with crash-loop back-off.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Backoff } from "../backoff.js";
 import { containerEnv, EnvError, type EnvSources } from "../container/env.js";
@@ -271,6 +271,8 @@ export class RuntimeManager {
     mkdirSync(termDir, { recursive: true });
     const termFile = join(termDir, String(attempt));
     writeFileSync(termFile, "");
+    // Writable by whatever user the container runs as (upstream's kubelet makes it 0666), whatever the umask.
+    chmodSync(termFile, 0o666);
     const config = containerConfig({ pod, container: c, kind, attempt, env, volumePaths, etcHosts: pod.spec.hostNetwork ? undefined : hostsFile, terminationMessageFile: termFile });
     const sbConfig = sandboxConfig(pod, rt.sandboxes[0]?.metadata.attempt ?? 0, this.options.logsDir, this.options.dns);
     let id: string;

@@ -48,6 +48,20 @@ const mode = (p: string) => statSync(p).mode & 0o7777;
 const rootCA = { "team/kube-root-ca.crt": { metadata: { name: "kube-root-ca.crt" }, data: { "ca.crt": CA } } };
 
 describe("the volume manager", () => {
+  it("makes an emptyDir world-writable (drwxrwxrwx) whatever the umask, as upstream", async () => {
+    const umask = process.umask(0o077);
+    try {
+      const vm = manager({});
+      const { paths, failed } = await vm.setUp(newPod([{ name: "scratch", emptyDir: {} }]));
+      assert.deepEqual(failed, []);
+      const dir = paths.get("scratch")!;
+      assert.ok(statSync(dir).isDirectory());
+      assert.equal(mode(dir), 0o777);
+    } finally {
+      process.umask(umask);
+    }
+  });
+
   it("writes kube-api-access: the token, ca.crt and namespace, through ..data, 0644 by default", async () => {
     const seen: Json[] = [];
     const vm = manager({ configMaps: rootCA }, async (pod, source) => { seen.push({ pod: pod.metadata.name, source }); return "header.payload.sig"; });

@@ -8,7 +8,7 @@
  * rewritten when the token manager refreshes it.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseQuantity } from "../../api/quantity.js";
 import type { EnvSources } from "../container/env.js";
@@ -81,7 +81,9 @@ export class VolumeManager {
     if (v.emptyDir) {
       const dir = this.dir(pod, "kubernetes.io~empty-dir", v.name);
       const fresh = !existsSync(dir);
-      mkdirSync(dir, { recursive: true, mode: 0o777 });
+      mkdirSync(dir, { recursive: true });
+      // World-writable as upstream's (drwxrwxrwx), whatever the kubelet's umask: any container user may write to it.
+      chmodSync(dir, 0o777);
       if (fresh && v.emptyDir.medium === "Memory") {
         const size = v.emptyDir.sizeLimit ? `,size=${Math.floor(parseQuantity(v.emptyDir.sizeLimit))}` : "";
         const r = spawnSync("mount", ["-t", "tmpfs", "-o", `mode=0777${size}`, "tmpfs", dir], { encoding: "utf8" });

@@ -207,6 +207,26 @@ spec:
     assert.equal(echo.messages.filter((m) => m.data.toString()[0] === "1").map((m) => Buffer.from(m.data.toString().slice(1), "base64").toString()).join(""), "typed\n");
   });
 
+  it("takes a bearer token in a WebSocket subprotocol, as a browser offers it (no certificate, no header)", async () => {
+    await kubectl.ok(["create", "serviceaccount", "console"]);
+    await kubectl.ok(["create", "role", "console-exec", "--verb=get,create", "--resource=pods,pods/exec"]);
+    await kubectl.ok(["create", "rolebinding", "console-exec", "--role=console-exec", "--serviceaccount=default:console"]);
+    const token = (await kubectl.ok(["create", "token", "console"])).trim();
+    const cluster = parseYaml(readFileSync(server.kubeconfig, "utf8")).clusters[0].cluster;
+    const browser = (t: string) => new WebSocket(cluster.server.replace(/^https/, "wss") + "/api/v1/namespaces/default/pods/shell/exec?command=id&command=-un&stdout=true",
+      ["v4.channel.k8s.io", "base64url.bearer.authorization.k8s.io." + Buffer.from(t).toString("base64url")], { ca: Buffer.from(cluster["certificate-authority-data"], "base64") });
+    const done = await eventually(async () => { try { return await session(browser(token)); } catch { return undefined; } }, 10_000, 200);
+    // The server answers with the channel protocol: the token is not a protocol it chose.
+    assert.equal(done!.protocol, "v4.channel.k8s.io");
+    const status = JSON.parse(Buffer.concat(done!.messages.filter((m) => m.data[0] === 3).map((m) => m.data.subarray(1))).toString());
+    assert.equal(status.status, "Success");
+    assert.ok(done!.messages.some((m) => m.data[0] === 1), "the command's output came back");
+    const wrong = browser(token.slice(0, -4) + "AAAA");
+    assert.equal(await new Promise<number>((resolve) => wrong.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0))), 401);
+    await kubectl.ok(["delete", "rolebinding", "console-exec"]);
+    await kubectl.ok(["delete", "role", "console-exec"]);
+  });
+
   it("streams pods/log over WebSocket, binary.k8s.io and base64.binary.k8s.io", async () => {
     await kubectl.ok(["run", "talker", "--image=unused", "--command", "--", "sh", "-c", "echo first; echo second; sleep 600"]);
     await eventually(async () => (await kubectl.ok(["logs", "talker"])) === "first\nsecond\n", 20_000, 200);
