@@ -23,7 +23,7 @@ import { SYSTEM_PRIORITY_CLASSES } from "./admission/plugins/priority.js";
 import { recommendedAdmission } from "./admission/recommended-plugins.js";
 import { MutatingAdmissionWebhook } from "./admission/plugins/mutating-admission-webhook/index.js";
 import { ValidatingAdmissionWebhook } from "./admission/plugins/validating-admission-webhook/index.js";
-import { EndpointServiceResolver, type WebhookDependencies } from "./admission/plugins/webhook/index.js";
+import { EndpointServiceResolver, WebhookMetrics, type WebhookDependencies } from "./admission/plugins/webhook/index.js";
 import { convertVersion } from "./registry/convert-version.js";
 import type { MutatingWebhookConfiguration, ValidatingWebhookConfiguration } from "kubernetes-types/admissionregistration/v1.js";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
@@ -304,6 +304,7 @@ export class ApiServer {
       getNamespace: (name) => namespaces.getFresh(undefined, name),
       equivalentResources: (info) => this.catalog.all().filter((r) => r.storagePrefix === info.storagePrefix),
       convert: convertVersion,
+      metrics: new WebhookMetrics(this.metrics.registry),
       // Idle connections are unref'd by the agent: they hold neither the process nor a stopped server.
       agent: new HttpsAgent({ keepAlive: true, maxFreeSockets: 32, timeout: 60_000 }),
       services: new EndpointServiceResolver({

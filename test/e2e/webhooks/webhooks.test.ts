@@ -217,6 +217,9 @@ describe("admission webhooks", () => {
     await kubectl.ok(["apply", "-f", "-"], { input: configuration("ValidatingWebhookConfiguration", { name: "gone.webhooks.example.com", path: "/gone", label: "gone", url: `${closed}/gone`, failurePolicy: "Ignore" }) });
     await eventually(async () => (await kubectl.run(["create", "-f", "-"], { input: configMap("unreached", "gone") })).code === 0);
     await uninstall("validatingwebhookconfiguration", "gone");
+    const metrics = await kubectl.ok(["get", "--raw", "/metrics"]);
+    assert.match(metrics, /^apiserver_admission_webhook_rejection_count\{name="gone\.webhooks\.example\.com",type="validating",operation="CREATE",error_type="calling_webhook_error",rejection_code="0"\} [1-9]/m);
+    assert.match(metrics, /^apiserver_admission_webhook_fail_open_count\{name="gone\.webhooks\.example\.com",type="validating"\} 1$/m);
   });
 
   it("verifies the webhook's certificate against caBundle", async () => {
@@ -285,6 +288,14 @@ describe("admission webhooks", () => {
     await kubectl.ok(["apply", "-f", "-"], { input: configuration("ValidatingWebhookConfiguration", { name: "conditions.webhooks.example.com", path: "/conditions", label: "conditions", failurePolicy: "Ignore", matchConditions: [{ name: "needs-spec", expression: "object.spec.replicas > 1" }] }) });
     await eventually(async () => (await kubectl.run(["create", "-f", "-"], { input: configMap("open", "conditions") })).code === 0 || undefined);
     await uninstall("validatingwebhookconfiguration", "conditions");
+    // What it did is on the API server's /metrics, in upstream's families.
+    const metrics = await kubectl.ok(["get", "--raw", "/metrics"]);
+    const series = (family: string, labels: string) => new RegExp(`^${family}\\{${labels.replaceAll(".", "\\.")}\\} [1-9]`, "m");
+    assert.match(metrics, series("apiserver_admission_webhook_request_total", 'name="conditions.webhooks.example.com",type="validating",operation="CREATE",code="400",rejected="true"'));
+    assert.match(metrics, series("apiserver_admission_webhook_rejection_count", 'name="conditions.webhooks.example.com",type="validating",operation="CREATE",error_type="no_error",rejection_code="400"'));
+    assert.match(metrics, series("apiserver_admission_match_condition_exclusions_total", 'name="conditions.webhooks.example.com",kind="webhook",type="validating",operation="CREATE"'));
+    assert.match(metrics, series("apiserver_admission_match_condition_evaluation_errors_total", 'name="conditions.webhooks.example.com",kind="webhook",type="validating",operation="CREATE"'));
+    assert.match(metrics, /^apiserver_admission_webhook_admission_duration_seconds_count\{name="conditions\.webhooks\.example\.com",type="validating",operation="CREATE",rejected="true"\} [1-9]/m);
   });
 
   it("reaches a webhook through its Service's endpoint, verified as <svc>.<ns>.svc", async () => {

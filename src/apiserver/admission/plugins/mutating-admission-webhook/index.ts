@@ -45,7 +45,7 @@ export class MutatingAdmissionWebhook implements AdmissionPlugin {
     for (const round of [0, 1]) {
       for (const [index, entry] of entries.entries()) {
         if (round === 1 && !reinvoke.has(entry.key)) continue;
-        const inv = await shouldCallHook(entry, attrs, this.deps);
+        const inv = await shouldCallHook(entry, attrs, this.deps, "admit");
         if (!inv) continue;
         const changed = await this.call(inv, attrs, round, index);
         // A change asks every earlier IfNeeded webhook to see the object again (not the one that made it).

@@ -34,7 +34,7 @@ export class ValidatingAdmissionWebhook implements AdmissionPlugin {
     if (!entries.length) return;
     const invocations: { inv: WebhookInvocation; index: number }[] = [];
     for (const [index, entry] of entries.entries()) {
-      const inv = await shouldCallHook(entry, attrs, this.deps);
+      const inv = await shouldCallHook(entry, attrs, this.deps, "validating");
       if (inv) invocations.push({ inv, index });
     }
     const outcomes = await Promise.all(invocations.map(({ inv, index }) => this.call(inv, index, attrs).then(() => undefined, (err: unknown) => err)));

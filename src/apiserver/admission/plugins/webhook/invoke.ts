@@ -39,6 +39,37 @@ export async function invokeWebhook(inv: WebhookInvocation, attrs: AdmissionAttr
   if (attrs.dryRun && hook.sideEffects !== "None" && hook.sideEffects !== "NoneOnDryRun") {
     throw badRequest(`admission webhook ${JSON.stringify(hook.name)} does not support dry run`);
   }
+  const type = mutating ? "admit" : "validating";
+  const started = performance.now();
+  const observe = (rejected: boolean, code: number) => deps.metrics?.observeCall(hook.name, type, attrs.operation, rejected, code, (performance.now() - started) / 1000);
+  let result: AdmissionResult;
+  try {
+    result = await call(inv, attrs, object, deps, mutating);
+  } catch (err) {
+    const failClosed = hook.failurePolicy !== "Ignore";
+    if (err instanceof WebhookCallError) {
+      if (failClosed) deps.metrics?.observeRejection(hook.name, type, attrs.operation, "calling_webhook_error", 0);
+      else deps.metrics?.observeFailOpen(hook.name, type);
+      observe(failClosed, 0);
+    } else {
+      deps.metrics?.observeRejection(hook.name, type, attrs.operation, "apiserver_internal_error", 0);
+      observe(true, 0);
+    }
+    throw err;
+  }
+  if (!result.allowed) {
+    const denial = toStatusError(hook.name, result.status);
+    deps.metrics?.observeRejection(hook.name, type, attrs.operation, "no_error", denial.code);
+    observe(true, denial.code);
+    throw denial;
+  }
+  observe(false, 200);
+  return result;
+}
+
+/** The call and the answer's checks; the answer's warnings and audit annotations recorded, allowed or not. */
+async function call(inv: WebhookInvocation, attrs: AdmissionAttributes, object: AdmissionObject | undefined, deps: WebhookDependencies, mutating: boolean): Promise<AdmissionResult> {
+  const hook = inv.entry.hook;
   const version = reviewVersionFor(hook.admissionReviewVersions);
   const request = admissionRequest(inv, attrs, object, versioned(attrs.oldObject, inv, attrs, deps));
   const body = JSON.stringify(admissionReview(version, request));
@@ -52,6 +83,5 @@ export async function invokeWebhook(inv: WebhookInvocation, attrs: AdmissionAttr
   }
   for (const [k, v] of Object.entries(result.auditAnnotations)) attrs.addAuditAnnotation?.(`${hook.name}/${k}`, v);
   for (const w of result.warnings) attrs.addWarning(w);
-  if (!result.allowed) throw toStatusError(hook.name, result.status);
   return result;
 }

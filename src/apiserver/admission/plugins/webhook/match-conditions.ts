@@ -48,7 +48,7 @@ export interface MatchConditionInput {
  * Throws the request's Forbidden when a condition could not be evaluated
  * and none was false, under failurePolicy Fail.
  */
-export function matchConditionsAllow(hook: Webhook, attrs: AdmissionAttributes, input: () => MatchConditionInput): boolean {
+export function matchConditionsAllow(hook: Webhook, attrs: AdmissionAttributes, input: () => MatchConditionInput, observe?: (outcome: "error" | "exclusion") => void): boolean {
   const conditions = hook.matchConditions ?? [];
   if (!conditions.length) return true;
   const vars = { ...input(), authorizer: null };
@@ -60,10 +60,17 @@ export function matchConditionsAllow(hook: Webhook, attrs: AdmissionAttributes, 
       result = c.expr.run(vars);
     } catch (e) {
       errors.push(`expression '${c.expression}' resulted in error: ${evalErrorText(e)}`);
+      observe?.("error");
       continue;
     }
-    if (result === false) return false;
-    if (result !== true) errors.push(`expression '${c.expression}' resulted in error: no matching overload: must evaluate to bool`);
+    if (result === false) {
+      observe?.("exclusion");
+      return false;
+    }
+    if (result !== true) {
+      errors.push(`expression '${c.expression}' resulted in error: no matching overload: must evaluate to bool`);
+      observe?.("error");
+    }
   }
   if (!errors.length) return true;
   if (hook.failurePolicy === "Ignore") return false;

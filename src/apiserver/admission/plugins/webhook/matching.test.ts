@@ -6,6 +6,8 @@ import { isApiError } from "../../../../api/errors.js";
 import type { AdmissionAttributes, AdmissionObject, Operation } from "../../admission.js";
 import { isExemptAdmissionConfigurationResource } from "./exemption.js";
 import { webhookEntries } from "./entries.js";
+import { Registry } from "../../../../metrics/index.js";
+import { WebhookMetrics } from "./metrics.js";
 import { kindOf, matchResource, namespaceSelectorMatches, objectSelectorMatches, ruleMatches, shouldCallHook, type RuleTarget } from "./matching.js";
 import type { Rule, Webhook, WebhookEntry } from "./types.js";
 
@@ -115,7 +117,7 @@ describe("selectors", () => {
   });
   it("shouldCallHook: rules, then both selectors", async () => {
     const hook = entry({ rules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["*"], resources: ["pods"] }], namespaceSelector: sel, objectSelector: { matchLabels: { app: "web" } } });
-    const call = (namespace: string, labels: Record<string, string>) => shouldCallHook(hook, attrs({ info: pods, namespace, object: labelled(labels) }), { ...deps, equivalentResources: () => [pods], convert: (o: AdmissionObject) => o });
+    const call = (namespace: string, labels: Record<string, string>) => shouldCallHook(hook, attrs({ info: pods, namespace, object: labelled(labels) }), { ...deps, equivalentResources: () => [pods], convert: (o: AdmissionObject) => o }, "validating");
     assert.ok(await call("prod", { app: "web" }));
     assert.equal(await call("dev", { app: "web" }), undefined);
     assert.equal(await call("prod", { app: "db" }), undefined);
@@ -135,29 +137,33 @@ describe("matchConditions", () => {
       { name: "not-old", expression: "oldObject == null" },
       { name: "user", expression: "request.userInfo.username == 'u' && request.operation == 'CREATE' && request.resource.resource == 'pods'" },
     ]);
-    assert.ok(await shouldCallHook(hook, pod({ app: "web" }), deps));
-    assert.equal(await shouldCallHook(hook, pod({ app: "db" }), deps), undefined);
+    assert.ok(await shouldCallHook(hook, pod({ app: "web" }), deps, "validating"));
+    assert.equal(await shouldCallHook(hook, pod({ app: "db" }), deps, "validating"), undefined);
   });
 
-  it("skips the webhook when one condition is false, even beside an error", async () => {
+  it("skips the webhook when one condition is false, even beside an error, and counts both", async () => {
+    const registry = new Registry();
     const hook = withConditions([{ name: "broken", expression: "object.spec.nothing == 1" }, { name: "never", expression: "false" }]);
-    assert.equal(await shouldCallHook(hook, pod({}), deps), undefined);
+    assert.equal(await shouldCallHook(hook, pod({}), { ...deps, metrics: new WebhookMetrics(registry) }, "validating"), undefined);
+    const text = await registry.metrics();
+    assert.match(text, /apiserver_admission_match_condition_evaluation_errors_total\{name="h\.example\.com",kind="webhook",type="validating",operation="CREATE"\} 1/);
+    assert.match(text, /apiserver_admission_match_condition_exclusions_total\{name="h\.example\.com",kind="webhook",type="validating",operation="CREATE"\} 1/);
   });
 
   it("fails the request on an error under failurePolicy Fail, with upstream's Forbidden", async () => {
     const hook = withConditions([{ name: "broken", expression: "object.spec.nothing == 1" }]);
-    await assert.rejects(shouldCallHook(hook, pod({}), deps), (e) => isApiError(e, "Forbidden")
+    await assert.rejects(shouldCallHook(hook, pod({}), deps, "validating"), (e) => isApiError(e, "Forbidden")
       && /^pods "x" is forbidden: expression 'object.spec.nothing == 1' resulted in error: no such key: spec/.test((e as Error).message));
   });
 
   it("skips the webhook on an error under failurePolicy Ignore", async () => {
     const hook = withConditions([{ name: "broken", expression: "object.spec.nothing == 1" }], "Ignore");
-    assert.equal(await shouldCallHook(hook, pod({}), deps), undefined);
+    assert.equal(await shouldCallHook(hook, pod({}), deps, "validating"), undefined);
   });
 
   it("sees no object on DELETE, only the old one", async () => {
     const hook = withConditions([{ name: "deleting", expression: "object == null && oldObject.metadata.name == 'x'" }]);
-    assert.ok(await shouldCallHook(hook, attrs({ info: pods, operation: "DELETE", oldObject: { metadata: { name: "x" } } }), deps));
+    assert.ok(await shouldCallHook(hook, attrs({ info: pods, operation: "DELETE", oldObject: { metadata: { name: "x" } } }), deps, "validating"));
   });
 });
 

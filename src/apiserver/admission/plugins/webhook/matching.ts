@@ -13,6 +13,7 @@ import { labelSelectorRequirements, matchesLabels } from "../../../../api/select
 import type { AdmissionAttributes, AdmissionObject } from "../../admission.js";
 import { versioned } from "./invoke.js";
 import { matchConditionsAllow } from "./match-conditions.js";
+import type { WebhookType } from "./metrics.js";
 import { admissionRequest } from "./review.js";
 import type { GroupVersionKind, Rule, WebhookDependencies, WebhookEntry, WebhookInvocation } from "./types.js";
 
@@ -118,7 +119,7 @@ export async function namespaceSelectorMatches(sel: LabelSelector | undefined, a
 }
 
 /** The invocation of a webhook for a request, or undefined when the webhook does not apply to it. */
-export async function shouldCallHook(entry: WebhookEntry, attrs: AdmissionAttributes, deps: Pick<WebhookDependencies, "getNamespace" | "equivalentResources" | "convert">): Promise<WebhookInvocation | undefined> {
+export async function shouldCallHook(entry: WebhookEntry, attrs: AdmissionAttributes, deps: Pick<WebhookDependencies, "getNamespace" | "equivalentResources" | "convert" | "metrics">, type: WebhookType): Promise<WebhookInvocation | undefined> {
   const resource = matchResource(entry, attrs, () => deps.equivalentResources(attrs.info));
   if (!resource) return undefined;
   if (!objectSelectorMatches(entry.hook.objectSelector, attrs)) return undefined;
@@ -129,6 +130,6 @@ export async function shouldCallHook(entry: WebhookEntry, attrs: AdmissionAttrib
     const object = attrs.operation === "DELETE" ? undefined : versioned(attrs.object, inv, attrs, deps);
     const oldObject = versioned(attrs.oldObject, inv, attrs, deps);
     return { object: object ?? null, oldObject: oldObject ?? null, request: admissionRequest(inv, attrs, object, oldObject) };
-  });
+  }, (outcome) => deps.metrics?.observeMatchCondition(outcome, entry.hook.name, type, attrs.operation));
   return allowed ? inv : undefined;
 }

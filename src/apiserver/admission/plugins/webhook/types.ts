@@ -8,6 +8,7 @@ import type { Agent } from "node:https";
 import type { Namespace } from "kubernetes-types/core/v1.js";
 import type { ResourceInfo } from "../../../../api/resources.js";
 import type { AdmissionObject } from "../../admission.js";
+import type { WebhookMetrics } from "./metrics.js";
 import type { ServiceResolver } from "./service-resolver.js";
 
 /** Upstream's RuleWithOperations embeds Rule inline; kubernetes-types leaves resources and scope out. */
@@ -43,6 +44,8 @@ export interface WebhookDependencies {
   /** Where a webhook's `service` reference is reached. */
   services: ServiceResolver;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Where calls, rejections and match conditions are counted (apiserver_admission_webhook_*); none when unset. */
+  metrics?: WebhookMetrics;
   /** Where connections to webhooks are kept alive between calls (none: a connection per call). */
   agent?: Agent;
   /** How a webhook is called (client.ts's callWebhook; a fake in tests). Returns the parsed answer or throws WebhookCallError. */
