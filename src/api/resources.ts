@@ -2,6 +2,8 @@
  * The resources Skiff serves: one entry per group/version/resource, as
  * discovery advertises it. Custom resources are added at run time from CRDs.
  */
+import type { WebhookClientConfig } from "kubernetes-types/admissionregistration/v1.js";
+
 export interface SubresourceInfo {
   name: string;
   verbs: string[];
@@ -34,6 +36,10 @@ export interface CustomResourceInfo {
   scaleSpecReplicasPath?: string;
   scaleStatusReplicasPath?: string;
   scaleLabelSelectorPath?: string;
+  /** The version objects are stored in (the CRD's storage: true). */
+  storageVersion?: string;
+  /** spec.conversion.webhook when the strategy is Webhook: objects in another version are converted by it. */
+  conversionWebhook?: { clientConfig: WebhookClientConfig; conversionReviewVersions: string[] };
 }
 
 const ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];

@@ -69,6 +69,10 @@ export class ResourceCatalog {
         scaleSpecReplicasPath: sub.scale?.specReplicasPath,
         scaleStatusReplicasPath: sub.scale?.statusReplicasPath,
         scaleLabelSelectorPath: sub.scale?.labelSelectorPath,
+        storageVersion: (spec.versions ?? []).find((x: Obj) => x.storage)?.name,
+        ...(spec.conversion?.strategy === "Webhook" && spec.conversion.webhook?.clientConfig
+          ? { conversionWebhook: { clientConfig: spec.conversion.webhook.clientConfig, conversionReviewVersions: spec.conversion.webhook.conversionReviewVersions ?? [] } }
+          : {}),
       };
       const info: ResourceInfo = {
         group: spec.group, version: v.name, kind: spec.names.kind, resource: spec.names.plural,

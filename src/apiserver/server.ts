@@ -21,6 +21,7 @@ import type { ResourceInfo } from "../api/resources.js";
 import type { Store } from "../storage/index.js";
 import { SYSTEM_PRIORITY_CLASSES } from "./admission/plugins/priority.js";
 import { recommendedAdmission } from "./admission/recommended-plugins.js";
+import { convertWithWebhook, type ConversionWebhookDependencies } from "./apiextensions/conversion-webhook.js";
 import { MutatingAdmissionWebhook } from "./admission/plugins/mutating-admission-webhook/index.js";
 import { ValidatingAdmissionWebhook } from "./admission/plugins/validating-admission-webhook/index.js";
 import { EndpointServiceResolver, WebhookMetrics, type WebhookDependencies } from "./admission/plugins/webhook/index.js";
@@ -119,6 +120,8 @@ export const VERSION_INFO = {
 export class ApiServer {
   readonly catalog = new ResourceCatalog();
   readonly objects: ObjectStore;
+  /** How CRD conversion webhooks are reached: as admission webhooks are. */
+  private conversionClient?: ConversionWebhookDependencies;
   private readonly kubelets: KubeletProxy;
   /** pods/proxy, services/proxy, nodes/proxy (see proxy/). */
   readonly proxy: ApiProxy;
@@ -166,6 +169,8 @@ export class ApiServer {
     // The chain reads caches that read the store that runs the chain: bound once all exist.
     this.objects = new ObjectStore(this.store, {
       admission: { admit: (a) => this.admission.admit(a), validate: (a) => this.admission.validate(a) },
+      // The webhook client is made below (it reads Services through this store); no custom object is read before.
+      convertCustomResources: (info, objects, apiVersion) => convertWithWebhook(info.crd!.conversionWebhook!, objects, apiVersion, this.conversionClient!),
       hooks: { Service: this.services, ...rbacEscalationHooks({ authorize: (a) => this.authorizer.authorize(a) }, { policyRulesFor: (u, ns) => this.rbac.authorizer.policyRulesFor(u, ns), getRoleReferenceRules: (ref, ns) => this.rbac.authorizer.getRoleReferenceRules(ref, ns) }) },
     });
     this.rbac = new RbacAuthorization({ objects: this.objects, catalog: this.catalog, log: options.log });
@@ -217,6 +222,7 @@ export class ApiServer {
     });
     const quotas = this.info("", "v1", "resourcequotas");
     const webhooks = this.webhookDependencies(namespaces, options.log);
+    this.conversionClient = { services: webhooks.services, agent: webhooks.agent };
     const mutatingWebhooks = cache<MutatingWebhookConfiguration>("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations");
     const validatingWebhooks = cache<ValidatingWebhookConfiguration>("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations");
     this.admission = recommendedAdmission({

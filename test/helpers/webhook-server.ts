@@ -2,7 +2,8 @@
  * An admission webhook server for tests: HTTPS on loopback with a
  * certificate from a CA of its own (made with openssl), answering
  * AdmissionReviews by path with the handler a test sets, and keeping every
- * request it was sent. `await using` stops it.
+ * request it was sent; any other review (a CRD's ConversionReview) is
+ * answered whole by a handler of its path. `await using` stops it.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -54,6 +55,8 @@ export interface WebhookServer extends AsyncDisposable {
   received: ReceivedReview[];
   /** Sets the handler of a path (`/deny`); an unknown path is allowed. */
   handle(path: string, handler: ReviewHandler): void;
+  /** Sets the handler of a path that answers the whole review it is sent (a ConversionReview), not kept in received. */
+  handleReview(path: string, handler: (review: unknown) => unknown): void;
   close(): Promise<void>;
 }
 
@@ -79,6 +82,7 @@ export async function startWebhookServer(options: { dnsNames?: string[] } = {}):
     rmSync(dir, { recursive: true, force: true });
   }
   const handlers = new Map<string, ReviewHandler>();
+  const reviewHandlers = new Map<string, (review: unknown) => unknown>();
   const received: ReceivedReview[] = [];
   const timers = new Set<NodeJS.Timeout>();
   const server: Server = createServer({ key: pki.key, cert: pki.cert }, (req, res) => {
@@ -91,6 +95,11 @@ export async function startWebhookServer(options: { dnsNames?: string[] } = {}):
         review = JSON.parse(Buffer.concat(chunks).toString("utf8"));
       } catch {
         res.writeHead(400).end("not JSON");
+        return;
+      }
+      const whole = reviewHandlers.get(url.pathname);
+      if (whole) {
+        res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(whole(review)));
         return;
       }
       const got: ReceivedReview = { path: url.pathname, query: url.search, apiVersion: review.apiVersion, request: review.request };
@@ -123,6 +132,7 @@ export async function startWebhookServer(options: { dnsNames?: string[] } = {}):
   return {
     url: `https://127.0.0.1:${port}`, port, caBundle: Buffer.from(pki.ca).toString("base64"), received,
     handle: (path, handler) => { handlers.set(path, handler); },
+    handleReview: (path, handler) => { reviewHandlers.set(path, handler); },
     close,
     [Symbol.asyncDispose]: close,
   };

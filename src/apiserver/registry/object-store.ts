@@ -101,6 +101,12 @@ type MaybePromise<T> = T | Promise<T>;
 export interface ObjectStoreOptions {
   admission?: WriteAdmission;
   hooks?: Record<string, StorageHooks>;
+  /**
+   * Custom objects of a CRD with a conversion webhook, converted to another
+   * version of theirs by it (those already in it untouched); without one,
+   * such objects are relabelled as with strategy None.
+   */
+  convertCustomResources?: (info: ResourceInfo, objects: Obj[], apiVersion: string) => Promise<Obj[]>;
 }
 
 /** Writes the server makes on its own behalf (bootstrap objects, the kubernetes Service) pass admission as this user, as upstream's loopback client. */
@@ -165,10 +171,12 @@ function deleteOptions(options: DeleteOptions): Obj {
 export class ObjectStore {
   private readonly admission?: WriteAdmission;
   private readonly hooks: Record<string, StorageHooks>;
+  private readonly convertCustomResources?: ObjectStoreOptions["convertCustomResources"];
 
   constructor(private readonly store: Store, options: ObjectStoreOptions = {}) {
     this.admission = options.admission;
     this.hooks = options.hooks ?? {};
+    this.convertCustomResources = options.convertCustomResources;
   }
 
   private attributes(info: ResourceInfo, operation: Operation, obj: Obj, old: Obj | undefined, opts: WriteOptions & { dryRun?: boolean }): AdmissionAttributes {
@@ -203,7 +211,30 @@ export class ObjectStore {
   async get(info: ResourceInfo, namespace: string | undefined, name: string): Promise<Obj> {
     const kv = await this.store.get(this.key(info, namespace, name));
     if (!kv) throw notFound(info.resource, info.group, name);
-    return this.present(info, decode(kv));
+    return (await this.presentAll(info, [decode(kv)]))[0]!;
+  }
+
+  /** Whether objects of this resource in another version need its CRD's conversion webhook. */
+  private convertsByWebhook(info: ResourceInfo): boolean {
+    return Boolean(info.crd?.conversionWebhook && this.convertCustomResources);
+  }
+
+  /**
+   * Stored objects as the resource's version shows them: through the
+   * conversion webhook, in one call for all of them, when their CRD has one.
+   */
+  private async presentAll(info: ResourceInfo, stored: Obj[]): Promise<Obj[]> {
+    if (!this.convertsByWebhook(info)) return stored.map((o) => this.present(info, o));
+    const converted = await this.convertCustomResources!(info, stored, groupVersion(info));
+    return converted.map((o) => this.present(info, o));
+  }
+
+  /** An object as it is stored: in the CRD's storage version, through its webhook, when it has one. */
+  private async toStorageVersion(info: ResourceInfo, obj: Obj): Promise<Obj> {
+    const storageVersion = info.crd?.storageVersion;
+    if (!this.convertsByWebhook(info) || !storageVersion || storageVersion === info.version) return this.toStorage(info, obj);
+    const [stored] = await this.convertCustomResources!(info, [{ ...obj, apiVersion: groupVersion(info), kind: info.kind }], `${info.group}/${storageVersion}`);
+    return stored!;
   }
 
   /** Stored objects keep their own apiVersion; a read through another version relabels it. */
@@ -284,7 +315,7 @@ export class ObjectStore {
     const undo = await this.hooks[info.kind]?.beforeWrite?.(obj, undefined, opts);
     if (opts.dryRun) { await undo?.(); return obj; }
     try {
-      const kv = await this.store.create(key, encode(this.toStorage(info, obj)));
+      const kv = await this.store.create(key, encode(await this.toStorageVersion(info, obj)));
       m.resourceVersion = String(kv.modRevision);
     } catch (err) {
       await undo?.();
@@ -316,7 +347,7 @@ export class ObjectStore {
         if (desired.metadata.name !== name) throw badRequest(`the name of the object (${desired.metadata.name}) does not match the name on the URL (${name})`);
         return { object: await this.create(info, namespace, desired, opts), created: true };
       }
-      const current = this.present(info, decode(kv));
+      const current = (await this.presentAll(info, [decode(kv)]))[0]!;
       const desired = await mutate(structuredClone(current));
       try {
         return { object: await this.commitUpdate(info, current, desired, kv.modRevision, opts, kv.stale), created: false };
@@ -402,7 +433,7 @@ export class ObjectStore {
     delete m.resourceVersion;
     let kv: KeyValue;
     try {
-      kv = await this.store.update(this.key(info, cm.namespace, name), encode(this.toStorage(info, obj)), readRevision);
+      kv = await this.store.update(this.key(info, cm.namespace, name), encode(await this.toStorageVersion(info, obj)), readRevision);
     } catch (err) {
       await undo?.();
       throw err;
@@ -422,7 +453,7 @@ export class ObjectStore {
     for (let attempt = 0; ; attempt++) {
       const kv = await this.store.get(key);
       if (!kv) throw notFound(info.resource, info.group, name);
-      const current = this.present(info, decode(kv));
+      const current = (await this.presentAll(info, [decode(kv)]))[0]!;
       const pre = options.preconditions;
       if (pre?.uid && pre.uid !== current.metadata.uid) {
         throw conflict(info.resource, info.group, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
@@ -442,7 +473,7 @@ export class ObjectStore {
         if (marked) {
           if (options.dryRun || sameObject(marked, current)) return { object: marked, finished: false };
           delete marked.metadata.resourceVersion;
-          const updated = await this.store.update(key, encode(this.toStorage(info, marked)), kv.modRevision);
+          const updated = await this.store.update(key, encode(await this.toStorageVersion(info, marked)), kv.modRevision);
           marked.metadata.resourceVersion = String(updated.modRevision);
           return { object: marked, finished: false };
         }
@@ -497,6 +528,15 @@ export class ObjectStore {
   }
 
   async list(info: ResourceInfo, namespace: string | undefined, opts: ListOptions = {}): Promise<ListResult> {
+    if (!this.convertsByWebhook(info)) return this.listPresented(info, namespace, opts, (obj) => this.present(info, obj));
+    // Objects stored in several versions (a CRD whose storage version changed) go to the webhook in one review.
+    const result = await this.listPresented(info, namespace, { ...opts, raw: false }, (obj) => obj);
+    result.items = await this.presentAll(info, result.items);
+    return result;
+  }
+
+  /** The list, each item as present makes it (raw JSON where it may be passed as stored). */
+  private async listPresented(info: ResourceInfo, namespace: string | undefined, opts: ListOptions, present: (stored: Obj) => Obj): Promise<ListResult> {
     const sel = this.parseSelection(info, opts.labelSelector, opts.fieldSelector);
     const prefix = this.prefix(info, namespace);
     let revision = 0;
@@ -518,8 +558,8 @@ export class ObjectStore {
         // A single-object list (every kubectl wait) reads one key, not the collection.
         const page = await this.store.list(this.key(info, namespace, byName.value), { revision });
         for (const kv of page.items) {
-          const obj = this.present(info, decode(kv));
-          if (obj.metadata.name === byName.value && this.matches(info, sel, obj)) items.push(obj);
+          const obj = decode(kv);
+          if (obj.metadata.name === byName.value && this.matches(info, sel, obj)) items.push(present(obj));
         }
         return { items, resourceVersion: String(page.revision) };
       }
@@ -536,11 +576,11 @@ export class ObjectStore {
         for (const kv of page.items) {
           lastKey = kv.key;
           const text = raw && rawItem(kv, head);
-          if (raw) raw.push(text || JSON.stringify(this.present(info, decode(kv))));
+          if (raw) raw.push(text || JSON.stringify(present(decode(kv))));
           else {
             const obj = decode(kv);
             if (!this.matches(info, sel, obj)) continue;
-            items.push(this.present(info, obj));
+            items.push(present(obj));
           }
           if (limit && count() === limit) {
             const more = kv !== page.items[page.items.length - 1] || page.more;
@@ -591,20 +631,39 @@ export class ObjectStore {
     onEvent: (e: ObjectEvent) => void, onError: (err: Error) => void): { close(): void } {
     const single = sel.fields.find((f) => f.field === "metadata.name" && f.op === "=");
     const prefix = single && (namespace || !info.namespaced) ? this.key(info, namespace, single.value) : this.prefix(info, namespace);
-    return this.store.watch(prefix, fromRevision, {
+    const byWebhook = this.convertsByWebhook(info);
+    // Through a conversion webhook, events are converted one after another, so they keep their order.
+    let converting = Promise.resolve();
+    let failed = false;
+    const emit = (type: ObjectEvent["type"], obj: Obj) => {
+      if (!byWebhook) { onEvent({ type, object: obj }); return; }
+      converting = converting.then(async () => {
+        if (failed) return;
+        const [converted] = await this.presentAll(info, [obj]);
+        onEvent({ type, object: converted! });
+      }).catch((err: unknown) => {
+        if (failed) return;
+        failed = true;
+        watcher.close();
+        onError(err instanceof Error ? err : new Error(String(err)));
+      });
+    };
+    const shown = (stored: Obj) => (byWebhook ? stored : this.present(info, stored));
+    const watcher = this.store.watch(prefix, fromRevision, {
       onEvent: (e: WatchEvent) => {
         if (single && !e.kv.key.endsWith(`/${single.value}`)) return;
-        const obj = this.present(info, decode(e.kv));
-        const old = e.prevKv ? this.present(info, decode(e.prevKv)) : undefined;
+        const obj = shown(decode(e.kv));
+        const old = e.prevKv ? shown(decode(e.prevKv)) : undefined;
         const now = e.type !== "DELETED" && this.matches(info, sel, obj);
         const before = old !== undefined && e.type !== "ADDED" && this.matches(info, sel, old);
-        if (e.type === "DELETED") { if (before || this.matches(info, sel, obj)) onEvent({ type: "DELETED", object: obj }); return; }
-        if (now && before) onEvent({ type: "MODIFIED", object: obj });
-        else if (now) onEvent({ type: "ADDED", object: obj });
-        else if (before) onEvent({ type: "DELETED", object: obj });
+        if (e.type === "DELETED") { if (before || this.matches(info, sel, obj)) emit("DELETED", obj); return; }
+        if (now && before) emit("MODIFIED", obj);
+        else if (now) emit("ADDED", obj);
+        else if (before) emit("DELETED", obj);
       },
       onError,
     });
+    return watcher;
   }
 }
 

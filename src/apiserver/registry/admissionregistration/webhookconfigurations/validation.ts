@@ -4,7 +4,7 @@
  * with its field paths and messages; matchConditions must compile to bool
  * in the environment the webhook plugins evaluate them in.
  */
-import type { MatchCondition, MutatingWebhook, RuleWithOperations, ValidatingWebhook } from "kubernetes-types/admissionregistration/v1.js";
+import type { MatchCondition, MutatingWebhook, RuleWithOperations, ValidatingWebhook, WebhookClientConfig } from "kubernetes-types/admissionregistration/v1.js";
 import type { LabelSelector } from "kubernetes-types/meta/v1.js";
 import type { FieldError } from "../../../../api/errors.js";
 import { dns1035Label, dns1123Subdomain, invalidValue, qualifiedName, required, validateLabels } from "../../../../api/validation.js";
@@ -63,10 +63,7 @@ function validateWebhook(hook: Webhook, at: string, mutating: boolean): FieldErr
     const policy = (hook as MutatingWebhook).reinvocationPolicy;
     if (policy !== undefined && !REINVOCATION_POLICIES.includes(policy)) errs.push(notSupported(`${at}.reinvocationPolicy`, policy, REINVOCATION_POLICIES));
   }
-  const cc = hook.clientConfig ?? {};
-  if ((cc.url === undefined) === (cc.service === undefined)) errs.push(required(`${at}.clientConfig`, "exactly one of url or service is required"));
-  else if (cc.url !== undefined) errs.push(...validateWebhookURL(`${at}.clientConfig.url`, cc.url));
-  else if (cc.service) errs.push(...validateWebhookService(`${at}.clientConfig.service`, cc.service));
+  errs.push(...validateClientConfig(hook.clientConfig ?? {}, `${at}.clientConfig`));
   errs.push(...validateMatchConditions(hook.matchConditions ?? [], `${at}.matchConditions`));
   return errs;
 }
@@ -147,7 +144,15 @@ function validateResources(resources: string[], at: string): FieldError[] {
   return errs;
 }
 
-function validateReviewVersions(versions: string[] | undefined, at: string): FieldError[] {
+/** A webhook's clientConfig, admission's or a CRD's conversion webhook's: exactly one of an https URL or a Service. */
+export function validateClientConfig(cc: WebhookClientConfig, at: string): FieldError[] {
+  if ((cc.url === undefined) === (cc.service === undefined)) return [required(at, "exactly one of url or service is required")];
+  if (cc.url !== undefined) return validateWebhookURL(`${at}.url`, cc.url);
+  return cc.service ? validateWebhookService(`${at}.service`, cc.service) : [];
+}
+
+/** admissionReviewVersions, and a CRD's conversionReviewVersions: v1 or v1beta1 among DNS labels, none twice. */
+export function validateReviewVersions(versions: string[] | undefined, at: string): FieldError[] {
   if (!versions?.length) return [required(at, `must specify one of ${REVIEW_VERSIONS.join(", ")}`)];
   const errs: FieldError[] = [];
   const seen = new Set<string>();

@@ -1,10 +1,12 @@
 /** CustomResourceDefinitions: named plural.group, one storage version, a fixed scope; status is the establishing controller's. */
+import type { WebhookClientConfig } from "kubernetes-types/admissionregistration/v1.js";
 import type { CustomResourceDefinition, CustomResourceDefinitionSpec } from "kubernetes-types/apiextensions/v1.js";
 import type { FieldError } from "../../../../api/errors.js";
 import { immutable, invalidValue, pathSegmentName, required } from "../../../../api/validation.js";
 import { tablePrinter } from "../../../../api/tables.js";
 import { validateSchemaRules, type Schema } from "../../../cel/index.js";
 import { clearStatus, type Stored, type Strategy } from "../../strategy.js";
+import { validateClientConfig, validateReviewVersions } from "../../admissionregistration/webhookconfigurations/validation.js";
 
 function validateCustomResourceDefinition(o: Stored<CustomResourceDefinition>): FieldError[] {
   const s = o.spec ?? ({} as CustomResourceDefinitionSpec);
@@ -18,11 +20,31 @@ function validateCustomResourceDefinition(o: Stored<CustomResourceDefinition>): 
   if (s.group && s.names?.plural && o.metadata?.name !== `${s.names.plural}.${s.group}`) {
     errs.push(invalidValue("metadata.name", o.metadata?.name, `must be spec.names.plural+"."+spec.group`));
   }
+  errs.push(...validateConversion(s));
   // Each version's x-kubernetes-validations must compile and stay within the cost limits.
   (s.versions ?? []).forEach((v, i) => {
     const schema = v.schema?.openAPIV3Schema as Schema | undefined;
     if (schema) errs.push(...validateSchemaRules(schema, `spec.versions[${i}].schema.openAPIV3Schema`));
   });
+  return errs;
+}
+
+/** Upstream's ValidateCustomResourceConversion: a webhook exactly when the strategy is Webhook, with versions it can speak. */
+function validateConversion(s: CustomResourceDefinitionSpec): FieldError[] {
+  const c = s.conversion;
+  if (!c) return [];
+  const errs: FieldError[] = [];
+  if (c.strategy !== "None" && c.strategy !== "Webhook") {
+    return [{ type: "FieldValueNotSupported", field: "spec.conversion.strategy", value: c.strategy, detail: 'supported values: "None", "Webhook"' }];
+  }
+  if (c.strategy === "Webhook") {
+    if (!c.webhook?.clientConfig) errs.push(required("spec.conversion.webhook.clientConfig", "required when strategy is set to Webhook"));
+    else errs.push(...validateClientConfig(c.webhook.clientConfig as WebhookClientConfig, "spec.conversion.webhook.clientConfig"));
+    errs.push(...validateReviewVersions(c.webhook?.conversionReviewVersions, "spec.conversion.webhook.conversionReviewVersions"));
+    if (s.preserveUnknownFields) errs.push(invalidValue("spec.conversion.strategy", c.strategy, "must be None if spec.preserveUnknownFields is true"));
+  } else if (c.webhook) {
+    errs.push({ type: "FieldValueForbidden", field: "spec.conversion.webhook", detail: "should not be set when strategy is not set to Webhook" });
+  }
   return errs;
 }
 
