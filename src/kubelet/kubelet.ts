@@ -16,6 +16,7 @@ import { isNotFound } from "../api/errors.js";
 import { rfc3339 } from "../api/time.js";
 import { renewNodeLease } from "./node-lease.js";
 import { ProberManager } from "./prober/prober-manager.js";
+import { ProberMetrics } from "./prober/prober-metrics.js";
 import { RuntimeManager, type PodState, type Recorder } from "./kuberuntime/runtime-manager.js";
 import type { ContainerRuntime } from "./kuberuntime/runtime.js";
 import { generatePodStatus } from "./status/generate.js";
@@ -73,6 +74,8 @@ export class Kubelet {
   /** Stops the single-object watches; aborted with start's signal. */
   private readonly objectsSignal = new AbortController();
   readonly metrics: KubeletMetrics;
+  /** The probe runs, served apart at /metrics/probes as upstream's. */
+  readonly proberMetrics = new ProberMetrics();
   /** When the kubelet first saw each pod that has not run yet (kubelet_pod_start_duration_seconds). */
   private readonly firstSeen = new Map<string, number>();
   readonly options: KubeletOptions;
@@ -118,7 +121,7 @@ export class Kubelet {
     this.prober = new ProberManager(options.runtime, {
       onResult: (pod) => this.enqueue(String(pod.metadata.uid)),
       unhealthy: (pod, container, kind, output) => recorder.event(pod, "Warning", "Unhealthy", `${kind[0]!.toUpperCase()}${kind.slice(1)} probe failed: ${output}`, `spec.containers{${container}}`),
-    });
+    }, this.proberMetrics);
     this.manager = new RuntimeManager(options.runtime, this.volumes, sources, this.prober, recorder, {
       logsDir: join(options.rootDir, "logs"),
       dns: { clusterDNS: options.clusterDNS ?? ["10.96.0.10"], clusterDomain: options.clusterDomain ?? "cluster.local" },

@@ -9,6 +9,7 @@ import type { ServerResponse } from "node:http";
 import type { Http2ServerResponse } from "node:http2";
 
 export { Counter, Gauge, Histogram, Registry, exponentialBuckets } from "prom-client";
+export { formatFloat, renderConstFamilies, type ConstFamily, type ConstSample } from "./const-families.js";
 
 /** Upstream's request latency buckets (apiserver_request_duration_seconds, etcd_request_duration_seconds). */
 export const REQUEST_DURATION_BUCKETS = [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60];
@@ -35,7 +36,11 @@ export function processRegistry(): Registry {
  * scrapes. A family registered in several (the process's) is written once.
  */
 export async function serveMetrics(res: ServerResponse | Http2ServerResponse, registries: Registry[]): Promise<void> {
-  const body = await renderMetrics(registries);
+  serveExposition(res, await renderMetrics(registries));
+}
+
+/** Writes metrics already in the text format (renderMetrics, renderConstFamilies), as Prometheus scrapes them. */
+export function serveExposition(res: ServerResponse | Http2ServerResponse, body: string): void {
   res.writeHead(200, { "content-type": Registry.PROMETHEUS_CONTENT_TYPE });
   res.end(body);
 }

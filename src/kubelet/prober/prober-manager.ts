@@ -2,11 +2,13 @@
  * Probe workers, one per running container and probe kind, on the probe's
  * own period and thresholds (upstream's prober manager). Results are kept by
  * container ID; a change asks the kubelet to sync the pod, which reports
- * readiness and restarts containers that failed liveness or startup.
+ * readiness and restarts containers that failed liveness or startup. Every
+ * run is counted and timed in ProberMetrics (`/metrics/probes`).
  */
 import type { Json, Pod } from "../types.js";
 import type { ContainerRuntime } from "../kuberuntime/runtime.js";
 import { runProbe } from "./probe.js";
+import { ProberMetrics } from "./prober-metrics.js";
 
 export type ProbeKind = "liveness" | "readiness" | "startup";
 
@@ -22,7 +24,7 @@ export class ProberManager {
   /** containerID/kind → current result; absent means not yet known. */
   private readonly results = new Map<string, boolean>();
 
-  constructor(private readonly runtime: ContainerRuntime, private readonly events: ProberEvents) {}
+  constructor(private readonly runtime: ContainerRuntime, private readonly events: ProberEvents, readonly metrics = new ProberMetrics()) {}
 
   result(containerId: string, kind: ProbeKind): boolean | undefined {
     return this.results.get(`${containerId}/${kind}`);
@@ -59,6 +61,7 @@ export class ProberManager {
 
   removePod(uid: string): void {
     for (const key of [...this.workers.keys()]) if (key.startsWith(uid + "/")) this.stop(key);
+    this.metrics.forgetPod(uid);
   }
 
   stopAll(): void {
@@ -89,8 +92,10 @@ export class ProberManager {
         worker.timer = setTimeout(() => void tick(), period);
         return;
       }
+      const began = performance.now();
       const r = await runProbe(probe, { runtime: this.runtime, containerId, container, podIP });
       if (worker.stopped) return;
+      this.metrics.probed(pod, container.name, kind, r.ok ? "successful" : "failed", (performance.now() - began) / 1000);
       const before = this.results.get(resultKey);
       if (r.ok) {
         failures = 0;

@@ -2,8 +2,8 @@
  * The kubelet's own HTTPS API, which the API server proxies `pods/log`,
  * `pods/exec` and `pods/attach` to (upstream's paths):
  * `/containerLogs/{ns}/{pod}/{container}`, `/exec/...` and `/attach/...` over
- * WebSocket, `/stats/summary` for resource metrics, `/pods` and `/healthz`. Clients must show a
- * certificate from the cluster CA.
+ * WebSocket, `/stats/summary` for resource metrics, `/metrics`, `/metrics/resource` and
+ * `/metrics/probes`, `/pods` and `/healthz`. Clients must show a certificate from the cluster CA.
  */
 import { createServer, type Server } from "node:https";
 import type { Duplex } from "node:stream";
@@ -24,7 +24,8 @@ import type { Kubelet } from "../kubelet.js";
 import type { Pod } from "../types.js";
 import type { Container } from "kubernetes-types/core/v1.js";
 import { requestPath, type KubeletAuth } from "./auth/index.js";
-import { processRegistry, serveMetrics } from "../../metrics/index.js";
+import { processRegistry, renderConstFamilies, serveExposition, serveMetrics } from "../../metrics/index.js";
+import { resourceMetricsOf } from "../stats/resource-metrics.js";
 
 export interface KubeletServerTls { caCert: string; serverCert: string; serverKey: string }
 
@@ -122,6 +123,12 @@ export class KubeletServer {
       return;
     }
     if (path === "/metrics" && req.method === "GET") return serveMetrics(res, [processRegistry(), this.kubelet.metrics.registry]);
+    if (path === "/metrics/resource" && req.method === "GET") {
+      const families = await resourceMetricsOf(() => this.kubelet.stats.summary(), (err) =>
+        this.kubelet.options.log("Error getting summary for resourceMetric prometheus endpoint", { err: String((err as Error)?.message ?? err) }));
+      return serveExposition(res, renderConstFamilies(families));
+    }
+    if (path === "/metrics/probes" && req.method === "GET") return serveMetrics(res, [this.kubelet.proberMetrics.registry]);
     if (path === "/stats/summary" && req.method === "GET") {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify(await this.kubelet.stats.summary()));

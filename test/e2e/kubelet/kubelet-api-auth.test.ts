@@ -6,8 +6,9 @@
  * ClusterRole on nodes/stats or nodes/proxy lets through exactly that, a
  * service account's token is reviewed by the API server, and kubectl's own
  * ways through the API server (logs, exec, node proxy, metrics) keep working
- * under the API server's own kubelet client identity. The process runtime
- * serves the same kubelet API as the cri runtime, without containerd.
+ * under the API server's own kubelet client identity, the resource and probe
+ * metrics included. The process runtime serves the same kubelet API as the
+ * cri runtime, without containerd.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -56,6 +57,17 @@ describe("the kubelet API's authentication and authorization", { skip: existsSyn
     port = JSON.parse(await admin.ok(["get", "node", NODE, "-o", "json"])).status.daemonEndpoints.kubeletEndpoint.Port;
     for (const name of ["kate", "sam", "paul"]) await userFromCsr(admin, { name, dir: scratch, server: server.url, caFile: join(server.dataDir, "tls", "ca.crt") });
     await admin.ok(["run", "shell", "--image=unused", "--command", "--", "sh", "-c", "echo started; sleep 600"]);
+    // A container that spends some CPU of its own (the shell's loop, not a child's), with a readiness probe.
+    await admin.ok(["apply", "-f", "-"], { input: `apiVersion: v1
+kind: Pod
+metadata: {name: busy}
+spec:
+  containers:
+  - name: busy
+    image: unused
+    command: ["sh", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; sleep 600"]
+    readinessProbe: {exec: {command: ["true"]}, periodSeconds: 1}
+` });
     await eventually(async () => JSON.parse(await admin.ok(["get", "pod", "shell", "-o", "json"])).status.phase === "Running", 20_000, 200);
   });
 
@@ -98,6 +110,7 @@ describe("the kubelet API's authentication and authorization", { skip: existsSyn
     assert.equal(stats.code, 200, stats.body);
     assert.equal(JSON.parse(stats.body).node.nodeName, NODE);
     assert.deepEqual(await kubelet("/pods", user("sam")), { code: 403, body: "Forbidden (user=sam, verb=get, resource=nodes, subresource=proxy)" });
+    assert.deepEqual(await kubelet("/metrics/resource", user("sam")), { code: 403, body: "Forbidden (user=sam, verb=get, resource=nodes, subresource=metrics)" });
     // Dot segments are resolved before the request is authorized, so they lead nowhere that stats does not cover.
     assert.deepEqual(await kubelet("/stats/%2e%2e/pods", user("sam")), { code: 403, body: "Forbidden (user=sam, verb=get, resource=nodes, subresource=proxy)" });
     assert.deepEqual(await kubelet("/stats/../pods", user("sam")), { code: 403, body: "Forbidden (user=sam, verb=get, resource=nodes, subresource=proxy)" });
@@ -149,6 +162,47 @@ describe("the kubelet API's authentication and authorization", { skip: existsSyn
       return r.code === 0 ? JSON.parse(r.stdout) : undefined;
     }, 20_000, 500);
     assert.equal(metrics.metadata.name, NODE);
+  });
+
+  it("serves /metrics/resource and /metrics/probes through the node proxy, a running container's CPU and a passing readiness probe", async () => {
+    const raw = (path: string) => admin.ok(["get", "--raw", `/api/v1/nodes/${NODE}/proxy/${path}`]);
+    /** A series' sample as [line, value, timestamp], by its name and labels as written. */
+    const series = (text: string, head: string) => {
+      const escaped = head.replace(/[.*+?^$()|[\]\\{}]/g, "\\$&");
+      return new RegExp(`^${escaped} (\\S+)(?: (\\d+))?$`, "m").exec(text);
+    };
+    const busy = 'container="busy",namespace="default",pod="busy"';
+    // The kubelet samples stats every 10 s: the container shows from its first sample on.
+    const resource = await eventually(async () => {
+      const text = await raw("metrics/resource");
+      const cpu = series(text, `container_cpu_usage_seconds_total{${busy}}`);
+      return cpu && Number(cpu[1]) > 0 ? text : undefined;
+    }, 30_000, 1_000) as string;
+    const cpu = series(resource, `container_cpu_usage_seconds_total{${busy}}`)!;
+    assert.ok(Math.abs(Number(cpu[2]) - Date.now()) < 60_000, `the sample's timestamp is the stats' time, in ms: ${cpu[0]}`);
+    assert.match(resource, /^# HELP container_cpu_usage_seconds_total \[STABLE\] Cumulative cpu time consumed by the container in core-seconds$/m);
+    assert.match(resource, /^# TYPE container_cpu_usage_seconds_total counter$/m);
+    assert.ok(Number(series(resource, `container_memory_working_set_bytes{${busy}}`)![1]) > 0);
+    const started = Number(series(resource, `container_start_time_seconds{${busy}}`)![1]);
+    const podStarted = Date.parse(JSON.parse(await admin.ok(["get", "pod", "busy", "-o", "json"])).status.containerStatuses[0].state.running.startedAt);
+    assert.ok(Math.abs(started * 1000 - podStarted) < 5_000, `container_start_time_seconds ${started} against startedAt ${podStarted}`);
+    assert.ok(Number(series(resource, 'pod_cpu_usage_seconds_total{namespace="default",pod="busy"}')![1]) >= Number(cpu[1]));
+    assert.ok(Number(series(resource, 'pod_memory_working_set_bytes{namespace="default",pod="busy"}')![1]) > 0);
+    assert.ok(Number(series(resource, "node_cpu_usage_seconds_total")![1]) > 0);
+    assert.ok(Number(series(resource, "node_memory_working_set_bytes")![1]) > 0);
+    assert.equal(series(resource, "resource_scrape_error")![1], "0");
+
+    const uid = JSON.parse(await admin.ok(["get", "pod", "busy", "-o", "json"])).metadata.uid as string;
+    const readiness = `container="busy",namespace="default",pod="busy",pod_uid="${uid}",probe_type="Readiness"`;
+    const probes = await eventually(async () => {
+      const text = await raw("metrics/probes");
+      return Number(series(text, `prober_probe_total{${readiness},result="successful"}`)?.[1] ?? 0) >= 2 ? text : undefined;
+    }, 30_000, 1_000) as string;
+    assert.match(probes, /^# TYPE prober_probe_total counter$/m);
+    assert.equal(series(probes, `prober_probe_total{${readiness},result="failed"}`), null);
+    assert.ok(Number(series(probes, 'prober_probe_duration_seconds_count{container="busy",namespace="default",pod="busy",probe_type="Readiness"}')![1]) >= 2);
+    assert.ok(Number(series(probes, "process_start_time_seconds")![1]) > 0);
+    assert.equal(JSON.parse(await admin.ok(["get", "pod", "busy", "-o", "json"])).status.containerStatuses[0].ready, true);
   });
 
   it("gives the API server's kubelet client the kubelet API and nothing more", async () => {

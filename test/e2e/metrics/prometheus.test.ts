@@ -1,9 +1,10 @@
 /**
  * A real Prometheus (Debian's `prometheus`, with static targets: its build
  * has no kubernetes_sd_configs) scrapes a running `skiff server`: the API
- * server's /metrics and the kubelet's, both over TLS with the cluster CA and
- * a client certificate of a user in system:monitoring. Its HTTP API shows
- * every target up and values that move when kubectl does work.
+ * server's /metrics and the kubelet's /metrics, /metrics/resource and
+ * /metrics/probes, all over TLS with the cluster CA and a client certificate
+ * of a user in system:monitoring. Its HTTP API shows every target up and
+ * values that move when kubectl does work.
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -60,6 +61,8 @@ describe("Prometheus scrapes the API server and the kubelet", { skip: hasPrometh
       "scrape_configs:",
       `- {job_name: apiserver, scheme: https, tls_config: ${tls}, static_configs: [{targets: ["${new URL(server.url).host}"]}]}`,
       `- {job_name: kubelet, scheme: https, tls_config: ${tls}, static_configs: [{targets: ["${kubeletHost}:${kubeletPort}"]}]}`,
+      `- {job_name: kubelet-resource, scheme: https, metrics_path: /metrics/resource, tls_config: ${tls}, static_configs: [{targets: ["${kubeletHost}:${kubeletPort}"]}]}`,
+      `- {job_name: kubelet-probes, scheme: https, metrics_path: /metrics/probes, tls_config: ${tls}, static_configs: [{targets: ["${kubeletHost}:${kubeletPort}"]}]}`,
       "",
     ].join("\n"));
     const port = await freePort();
@@ -86,12 +89,12 @@ describe("Prometheus scrapes the API server and the kubelet", { skip: hasPrometh
   it("finds every target up", async () => {
     const up = await eventually(async () => {
       const samples = await query("up");
-      return samples.length === 2 && samples.every(([, v]) => v === 1) ? samples : undefined;
+      return samples.length === 4 && samples.every(([, v]) => v === 1) ? samples : undefined;
     }, 30_000, 500).catch(async (err) => {
       const targets = await (await fetch(`${promUrl}/api/v1/targets`)).json() as Json;
       throw new Error(`targets not up: ${JSON.stringify(targets.data?.activeTargets?.map((t: Json) => [t.labels.job, t.health, t.lastError]))}\n${stderr}`, { cause: err });
     });
-    assert.deepEqual(up!.map(([l]) => l.job).sort(), ["apiserver", "kubelet"]);
+    assert.deepEqual(up!.map(([l]) => l.job).sort(), ["apiserver", "kubelet", "kubelet-probes", "kubelet-resource"]);
   });
 
   it("sees apiserver_request_total rise when kubectl creates objects", async () => {
@@ -131,9 +134,39 @@ describe("Prometheus scrapes the API server and the kubelet", { skip: hasPrometh
     assert.ok(((await scalar('scheduler_pending_pods{job="apiserver",queue="active"}')) ?? -1) >= 0);
   });
 
+  it("reads the kubelet's resource metrics, timestamped, and its probe metrics", async () => {
+    await kubectl.ok(["apply", "-f", "-"], { input: `apiVersion: v1
+kind: Pod
+metadata: {name: probed}
+spec:
+  containers:
+  - name: probed
+    image: unused
+    command: ["sh", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; sleep 600"]
+    readinessProbe: {exec: {command: ["true"]}, periodSeconds: 1}
+` });
+    const cpu = await eventually(async () => {
+      const v = await scalar('container_cpu_usage_seconds_total{job="kubelet-resource",namespace="default",pod="probed",container="probed"}');
+      return v && v > 0 ? v : undefined;
+    }, 60_000, 500);
+    assert.ok(cpu! > 0);
+    // Prometheus keeps the kubelet's own timestamps: the stats' time, up to a sampling period (10 s) before the scrape.
+    const at = await scalar('timestamp(node_cpu_usage_seconds_total{job="kubelet-resource"})');
+    assert.ok(at! * 1000 <= Date.now() && at! * 1000 > Date.now() - 60_000, `timestamp ${at}`);
+    assert.ok(((await scalar('node_memory_working_set_bytes{job="kubelet-resource"}')) ?? 0) > 0);
+    assert.ok(((await scalar('pod_memory_working_set_bytes{job="kubelet-resource",namespace="default",pod="probed"}')) ?? 0) > 0);
+    assert.equal(await scalar('resource_scrape_error{job="kubelet-resource"}'), 0);
+    const probes = await eventually(async () => {
+      const v = await scalar('prober_probe_total{job="kubelet-probes",namespace="default",pod="probed",container="probed",probe_type="Readiness",result="successful"}');
+      return v && v >= 1 ? v : undefined;
+    }, 30_000, 500);
+    assert.ok(probes! >= 1);
+    assert.ok(((await scalar('prober_probe_duration_seconds_count{job="kubelet-probes",pod="probed",probe_type="Readiness"}')) ?? 0) >= 1);
+  });
+
   it("gets Node's process metrics from every target", async () => {
     for (const family of ["process_resident_memory_bytes", "process_cpu_seconds_total", "process_start_time_seconds", "nodejs_eventloop_lag_seconds", "nodejs_heap_size_used_bytes"]) {
-      const samples = await query(family);
+      const samples = await query(`${family}{job=~"apiserver|kubelet"}`);
       assert.deepEqual(samples.map(([l]) => l.job).sort(), ["apiserver", "kubelet"], family);
       assert.ok(samples.every(([, v]) => v >= 0), family);
     }
