@@ -26,7 +26,7 @@ const DAEMON_TOLERATIONS: Toleration[] = [
 ];
 /** Pods on the host's network need no pod network, so they also run where it is not up yet. */
 const HOST_NETWORK_TOLERATION: Toleration = { key: "node.kubernetes.io/network-unavailable", operator: "Exists", effect: "NoSchedule" };
-const daemonTolerations = (spec: PodSpec | undefined) => (spec?.hostNetwork ? [...DAEMON_TOLERATIONS, HOST_NETWORK_TOLERATION] : DAEMON_TOLERATIONS);
+const daemonTolerations = (spec: Partial<PodSpec> | undefined) => (spec?.hostNetwork ? [...DAEMON_TOLERATIONS, HOST_NETWORK_TOLERATION] : DAEMON_TOLERATIONS);
 
 export class DaemonSetController implements Controller {
   readonly name = "daemonset";
@@ -56,8 +56,8 @@ export class DaemonSetController implements Controller {
     return runQueue(this.queue, signal, 2, (key) => this.sync(key), this.ctx, "daemonset");
   }
 
-  private podSpecFor(set: Kube<DaemonSet>, node: string): PodSpec {
-    const spec: PodSpec = structuredClone(set.spec!.template.spec ?? { containers: [] });
+  private podSpecFor(set: Kube<DaemonSet>, node: string): Partial<PodSpec> {
+    const spec: Partial<PodSpec> = structuredClone(set.spec!.template.spec ?? {});
     const tolerations = spec.tolerations ?? [];
     for (const t of daemonTolerations(spec)) if (!tolerations.some((x) => x.key === t.key && x.effect === t.effect)) tolerations.push(t);
     spec.tolerations = tolerations;

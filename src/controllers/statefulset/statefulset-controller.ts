@@ -129,7 +129,7 @@ export class StatefulSetController implements Controller {
     const name = `${set.metadata.name}-${ordinal}`;
     const setSpec = set.spec!;
     const t = structuredClone(setSpec.template ?? {});
-    const spec: PodSpec = t.spec ?? { containers: [] };
+    const spec: Partial<PodSpec> = t.spec ?? {};
     spec.hostname = name;
     if (setSpec.serviceName) spec.subdomain = setSpec.serviceName;
     for (const claim of setSpec.volumeClaimTemplates ?? []) {
