@@ -17,11 +17,6 @@ type Writable<T> = { -readonly [K in keyof T]: T[K] };
  */
 export type Kube<T> = Writable<T> & KubeObject;
 
-/** A Kubernetes object as controllers handle it: typed metadata, free-form JSON elsewhere. */
-export type Obj = KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- controllers work on free-form JSON
-/** A free-form JSON member (a condition, a status). */
-export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
 export interface ControllerContext {
   client: Client;
   informers: InformerFactory;
