@@ -2,15 +2,18 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Resources, type Client } from "../client/index.js";
 import { claimObjects, selectorOf } from "./controller-ref-manager.js";
-import type { Obj } from "./controller.js";
+import type { Kube } from "./controller.js";
+import type { Pod } from "kubernetes-types/core/v1.js";
+import type { ReplicaSet } from "kubernetes-types/apps/v1.js";
+import type { ObjectMeta } from "kubernetes-types/meta/v1.js";
 
-const rs = (over: Partial<Obj["metadata"]> = {}): Obj => ({ metadata: { name: "web", namespace: "default", uid: "rs-1", ...over }, spec: { selector: { matchLabels: { app: "web" } } } });
-const pod = (name: string, labels: Record<string, string>, owner?: string, extra: Partial<Obj["metadata"]> = {}): Obj => ({
+const rs = (over: Partial<ObjectMeta> = {}): Kube<ReplicaSet> => ({ metadata: { name: "web", namespace: "default", uid: "rs-1", ...over }, spec: { selector: { matchLabels: { app: "web" } } } });
+const pod = (name: string, labels: Record<string, string>, owner?: string, extra: Partial<ObjectMeta> = {}): Kube<Pod> => ({
   metadata: { name, namespace: "default", uid: `uid-${name}`, labels, ...(owner ? { ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: owner, uid: owner === "web" ? "rs-1" : "other", controller: true }] } : {}), ...extra },
 });
 
 /** A client that answers the controller's fresh read with `fresh` and records patches. */
-function fakeClient(fresh: Obj): { client: Client; patches: { name: string; body: unknown }[] } {
+function fakeClient(fresh: Kube<ReplicaSet>): { client: Client; patches: { name: string; body: unknown }[] } {
   const patches: { name: string; body: unknown }[] = [];
   const client = {
     get: async () => fresh,
@@ -42,7 +45,7 @@ describe("claimObjects", () => {
     ]);
   });
 
-  const refusals: [string, Obj][] = [
+  const refusals: [string, Kube<ReplicaSet>][] = [
     ["recreated under the same name", rs({ uid: "rs-2" })],
     ["being deleted", rs({ deletionTimestamp: "2026-01-01T00:00:00Z" })],
   ];

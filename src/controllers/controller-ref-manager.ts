@@ -16,34 +16,40 @@
  * by uid), so they never overwrite what others change on the object meanwhile.
  */
 import { labelSelectorRequirements, matchesLabels, type Requirement } from "../api/selectors.js";
-import type { Client, Informer, ResourceRef, WorkQueue } from "../client/index.js";
-import { type Obj, controllerOf, controllerRef, keyOf } from "./controller.js";
+import type { Client, Informer, KubeObject, ResourceRef, WorkQueue } from "../client/index.js";
+import { controllerOf, controllerRef, keyOf } from "./controller.js";
+import type { LabelSelector } from "kubernetes-types/meta/v1.js";
+
+/** A controller by its selector: a LabelSelector, or a ReplicationController's plain map. */
+export interface Selecting { spec?: { selector?: LabelSelector | Record<string, string> } }
 
 /** The controller's own kind, as its ownerReferences name it. */
 export interface ControllerKind { apiVersion: string; kind: string; resource: ResourceRef }
 
-export interface ClaimOptions {
+export interface ClaimOptions<T extends KubeObject> {
   client: Client;
   /** The controller, as the cache has it. */
-  controller: Obj;
+  controller: KubeObject;
   kind: ControllerKind;
   /** What is claimed: pods, or replicasets. */
   dependents: ResourceRef;
   /** The controller's selector; an empty one matches nothing, as upstream. */
   selector: Requirement[];
   /** More than the selector for membership (a StatefulSet's pods are named after it). */
-  filter?: (o: Obj) => boolean;
+  filter?: (o: T) => boolean;
 }
 
 /** A controller's spec.selector as requirements: a LabelSelector, or a ReplicationController's plain map. */
-export function selectorOf(controller: Obj): Requirement[] {
+export function selectorOf(controller: KubeObject & Selecting): Requirement[] {
   const sel = controller.spec?.selector;
   if (!sel) return [];
-  if (sel.matchLabels !== undefined || sel.matchExpressions !== undefined) return labelSelectorRequirements(sel);
-  return labelSelectorRequirements({ matchLabels: sel as Record<string, string> });
+  if (isLabelSelector(sel)) return labelSelectorRequirements(sel);
+  return labelSelectorRequirements({ matchLabels: sel });
 }
 
-const matches = (selector: Requirement[], o: Obj) => selector.length > 0 && matchesLabels(selector, o.metadata.labels as Record<string, string> | undefined);
+const isLabelSelector = (sel: LabelSelector | Record<string, string>): sel is LabelSelector => sel.matchLabels !== undefined || sel.matchExpressions !== undefined;
+
+const matches = (selector: Requirement[], o: KubeObject) => selector.length > 0 && matchesLabels(selector, o.metadata.labels);
 
 /**
  * Claims `candidates` (the namespace's dependents from the cache) for the
@@ -51,12 +57,12 @@ const matches = (selector: Requirement[], o: Obj) => selector.length > 0 && matc
  * their new ownerReference. Throws when an adoption fails for any reason but
  * the dependent being gone (the caller's sync is retried, as upstream).
  */
-export async function claimObjects(candidates: Obj[], opts: ClaimOptions): Promise<Obj[]> {
+export async function claimObjects<T extends KubeObject>(candidates: T[], opts: ClaimOptions<T>): Promise<T[]> {
   const { controller } = opts;
   const uid = controller.metadata.uid;
   const deleting = Boolean(controller.metadata.deletionTimestamp);
-  const member = (o: Obj) => matches(opts.selector, o) && (opts.filter?.(o) ?? true);
-  const claimed: Obj[] = [];
+  const member = (o: T) => matches(opts.selector, o) && (opts.filter?.(o) ?? true);
+  const claimed: T[] = [];
   let recheck: Promise<void> | undefined;
   for (const o of candidates) {
     const ref = controllerOf(o);
@@ -79,11 +85,11 @@ export async function claimObjects(candidates: Obj[], opts: ClaimOptions): Promi
 }
 
 /** The controller, read now from the server, is the one in the cache and is not being deleted. */
-async function canAdopt(opts: ClaimOptions): Promise<void> {
+async function canAdopt<T extends KubeObject>(opts: ClaimOptions<T>): Promise<void> {
   const { controller, kind } = opts;
   const ns = controller.metadata.namespace;
   const name = controller.metadata.name!;
-  const fresh = await opts.client.get<Obj>(kind.resource, ns, name);
+  const fresh = await opts.client.get(kind.resource, ns, name);
   if (fresh.metadata.uid !== controller.metadata.uid) {
     throw new Error(`original ${kind.kind} ${ns}/${name} is gone: got uid ${fresh.metadata.uid}, wanted ${controller.metadata.uid}`);
   }
@@ -91,12 +97,12 @@ async function canAdopt(opts: ClaimOptions): Promise<void> {
 }
 
 /** Adds the controller's ownerReference; undefined when the dependent is gone meanwhile. */
-async function adopt(opts: ClaimOptions, o: Obj): Promise<Obj | undefined> {
+async function adopt<T extends KubeObject>(opts: ClaimOptions<T>, o: T): Promise<T | undefined> {
   const ref = controllerRef(opts.controller, opts.kind.apiVersion, opts.kind.kind);
   // The dependent's uid in the patch ties it to the object the cache showed, not a namesake made since.
   const patch = { metadata: { ownerReferences: [ref], uid: o.metadata.uid } };
   try {
-    return await opts.client.patch<Obj>(opts.dependents, o.metadata.namespace, o.metadata.name!, patch, "strategic");
+    return await opts.client.patch<T>(opts.dependents, o.metadata.namespace, o.metadata.name!, patch, "strategic");
   } catch (err) {
     if ((err as { code?: number }).code === 404) return undefined;
     throw new Error(`adopt ${opts.dependents.resource} ${keyOf(o)} for ${opts.kind.kind} ${keyOf(opts.controller)}: ${(err as Error).message}`, { cause: err });
@@ -104,7 +110,7 @@ async function adopt(opts: ClaimOptions, o: Obj): Promise<Obj | undefined> {
 }
 
 /** Removes the controller's ownerReference; a dependent gone or being replaced is no error. */
-async function release(opts: ClaimOptions, o: Obj): Promise<void> {
+async function release<T extends KubeObject>(opts: ClaimOptions<T>, o: T): Promise<void> {
   const patch = { metadata: { ownerReferences: [{ $patch: "delete", uid: opts.controller.metadata.uid }], uid: o.metadata.uid } };
   try {
     await opts.client.patch(opts.dependents, o.metadata.namespace, o.metadata.name!, patch, "strategic");
@@ -121,8 +127,9 @@ async function release(opts: ClaimOptions, o: Obj): Promise<void> {
  * of them adopts it (upstream's addPod/updatePod for orphans). Dependents with
  * a controller are left to the caller's own handlers.
  */
-export function enqueueMatchingControllers(dependents: Informer<Obj>, controllers: Informer<Obj>, queue: WorkQueue, filter?: (controller: Obj, o: Obj) => boolean): void {
-  const enqueue = (o: Obj) => {
+export function enqueueMatchingControllers<T extends KubeObject, C extends KubeObject & Selecting>(
+  dependents: Informer<T>, controllers: Informer<C>, queue: WorkQueue, filter?: (controller: C, o: T) => boolean): void {
+  const enqueue = (o: T) => {
     if (controllerOf(o)) return;
     for (const c of controllers.list(o.metadata.namespace)) {
       if (c.metadata.deletionTimestamp) continue;

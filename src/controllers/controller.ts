@@ -6,11 +6,16 @@ import { runWorkers, type QueueMetrics, type Client, type EventRecorder, type In
 import type { OwnerReference } from "../client/client.js";
 import { setTimeout as delay } from "node:timers/promises";
 import { rfc3339 } from "../api/time.js";
+import type { Pod } from "kubernetes-types/core/v1.js";
 
-/** A Kubernetes object as controllers handle it: typed metadata, free-form JSON elsewhere. */
-export type Obj = KubeObject & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- controllers work on free-form JSON
-/** A free-form JSON member (a condition, a status). */
-export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * A kubernetes-types object as the client and informers carry it: metadata is
+ * always set (kubernetes-types marks it optional, as in a request body), and
+ * status may be set on a clone (kubernetes-types marks it read-only for clients).
+ */
+export type Kube<T> = Writable<T> & KubeObject;
 
 export interface ControllerContext {
   client: Client;
@@ -53,20 +58,20 @@ export async function sleep(ms: number, signal: AbortSignal): Promise<void> {
   await delay(ms, undefined, { signal }).catch(() => undefined);
 }
 
-export function isPodReady(p: Obj): boolean {
-  return (p.status?.conditions ?? []).some((c: Json) => c.type === "Ready" && c.status === "True");
+export function isPodReady(p: Pick<Pod, "metadata" | "status">): boolean {
+  return (p.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
 }
 
 /** Ready for at least minReadySeconds. */
-export function isPodAvailable(p: Obj, minReadySeconds: number, now = Date.now()): boolean {
-  const ready = (p.status?.conditions ?? []).find((c: Json) => c.type === "Ready" && c.status === "True");
+export function isPodAvailable(p: Pick<Pod, "metadata" | "status">, minReadySeconds: number, now = Date.now()): boolean {
+  const ready = (p.status?.conditions ?? []).find((c) => c.type === "Ready" && c.status === "True");
   if (!ready) return false;
   if (!minReadySeconds) return true;
-  return Date.parse(ready.lastTransitionTime ?? 0) + minReadySeconds * 1000 <= now;
+  return Date.parse(String(ready.lastTransitionTime ?? 0)) + minReadySeconds * 1000 <= now;
 }
 
-export function isPodActive(p: Obj): boolean {
-  return !p.metadata.deletionTimestamp && p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed";
+export function isPodActive(p: Pick<Pod, "metadata" | "status">): boolean {
+  return !p.metadata?.deletionTimestamp && p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed";
 }
 
 /** The ownerReference a controller puts on what it creates. */
@@ -75,8 +80,8 @@ export function controllerRef(owner: KubeObject, apiVersion: string, kind: strin
 }
 
 /** Enqueues the key of the owning `kind` whenever an object it controls is added, changed or deleted. */
-export function enqueueOwner(informer: Informer<Obj>, kind: string, queue: WorkQueue): void {
-  const owner = (o: Obj) => {
+export function enqueueOwner<T extends KubeObject>(informer: Informer<T>, kind: string, queue: WorkQueue): void {
+  const owner = (o: T) => {
     const ref = controllerOf(o);
     if (ref?.kind === kind) queue.add(`${o.metadata.namespace}/${ref.name}`);
   };

@@ -1,8 +1,14 @@
 /** ControllerRevisions: the template history that StatefulSets and DaemonSets keep, as upstream. */
 import { createHash } from "node:crypto";
 import { canonicalJson } from "../api/json-equal.js";
-import { Resources, type Client } from "../client/index.js";
-import { type Obj, controllerRef } from "./controller.js";
+import { Resources, type Client, type KubeObject } from "../client/index.js";
+import { controllerRef } from "./controller.js";
+import type { ControllerRevision } from "kubernetes-types/apps/v1.js";
+import type { PodTemplateSpec } from "kubernetes-types/core/v1.js";
+import type { LabelSelector } from "kubernetes-types/meta/v1.js";
+
+/** A StatefulSet or DaemonSet, by what its revisions record. */
+export type RevisionOwner = KubeObject & { spec?: { template: PodTemplateSpec; selector?: LabelSelector } };
 
 export const REVISION_HASH_LABEL = "controller-revision-hash";
 
@@ -12,14 +18,16 @@ export function revisionHash(template: unknown): string {
 }
 
 /** Makes sure a ControllerRevision exists for the owner's current template; returns its name. */
-export async function ensureRevision(client: Client, owner: Obj, kind: string, existing: Obj[]): Promise<string> {
-  const hash = revisionHash(owner.spec.template);
+export async function ensureRevision(client: Client, owner: RevisionOwner, kind: string, existing: ControllerRevision[]): Promise<string> {
+  // A stored StatefulSet or DaemonSet has a spec (validation requires its template).
+  const spec = owner.spec!;
+  const hash = revisionHash(spec.template);
   const name = `${owner.metadata.name}-${hash}`;
-  if (existing.some((r) => r.metadata.name === name)) return name;
+  if (existing.some((r) => r.metadata?.name === name)) return name;
   const revision = Math.max(0, ...existing.map((r) => Number(r.revision ?? 0))) + 1;
   await client.create(Resources.controllerrevisions, owner.metadata.namespace, {
-    metadata: { name, labels: { ...(owner.spec.selector?.matchLabels ?? {}), [REVISION_HASH_LABEL]: hash }, ownerReferences: [controllerRef(owner, "apps/v1", kind)] },
-    data: { spec: { template: { ...owner.spec.template, $patch: "replace" } } },
+    metadata: { name, labels: { ...(spec.selector?.matchLabels ?? {}), [REVISION_HASH_LABEL]: hash }, ownerReferences: [controllerRef(owner, "apps/v1", kind)] },
+    data: { spec: { template: { ...spec.template, $patch: "replace" } } },
     revision,
   }).catch((err) => { if ((err as { code?: number }).code !== 409) throw err; });
   return name;

@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { bootstrapTokenSecret } from "../../pki/bootstrap-token.js";
-import type { ControllerContext, Obj } from "../controller.js";
+import type { Secret } from "kubernetes-types/core/v1.js";
+import type { ControllerContext, Kube } from "../controller.js";
 import { TokenCleaner } from "./token-cleaner.js";
 
 const now = Date.parse("2026-01-01T00:00:00Z");
 
 /** A cleaner over a fake informer and client; returns what it deleted and what sync answered. */
-function setup(secrets: Obj[]) {
+function setup(secrets: Kube<Secret>[]) {
   const deleted: [string | undefined, string, unknown][] = [];
   const items = new Map(secrets.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s]));
   const ctx = {
@@ -21,10 +22,9 @@ function setup(secrets: Obj[]) {
   return { deleted, sync };
 }
 
-const token = (id: string, ttlMs?: number) => {
-  const s = bootstrapTokenSecret({ id, secret: "0123456789abcdef" }, { ttlMs, now: new Date(now - 3600_000) }) as unknown as Obj;
-  s.metadata.uid = `uid-${id}`;
-  return s;
+const token = (id: string, ttlMs?: number): Kube<Secret> => {
+  const s = bootstrapTokenSecret({ id, secret: "0123456789abcdef" }, { ttlMs, now: new Date(now - 3600_000) });
+  return { ...s, metadata: { ...s.metadata, uid: `uid-${id}` } };
 };
 
 describe("tokencleaner", () => {

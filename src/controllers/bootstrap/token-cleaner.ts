@@ -8,7 +8,7 @@
 import type { Secret } from "kubernetes-types/core/v1.js";
 import { WorkQueue, type Informer } from "../../client/index.js";
 import { BOOTSTRAP_TOKEN_SECRET_TYPE, bootstrapTokenExpiration } from "../../pki/index.js";
-import { type Controller, type ControllerContext, type Obj, keyOf, runQueue, splitKey } from "../controller.js";
+import { type Controller, type ControllerContext, type Kube, keyOf, runQueue, splitKey } from "../controller.js";
 
 const secrets = { group: "", version: "v1", resource: "secrets", namespaced: true };
 const TOKEN_NAMESPACE = "kube-system";
@@ -17,14 +17,14 @@ export class TokenCleaner implements Controller {
   readonly name = "tokencleaner";
   private readonly queue = new WorkQueue();
   private ctx!: ControllerContext;
-  private secrets!: Informer<Obj>;
+  private secrets!: Informer<Kube<Secret>>;
 
   constructor(private readonly now: () => number = Date.now) {}
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
-    this.secrets = ctx.informers.informer<Obj>(secrets);
-    const enqueue = (s: Obj) => { if (s.metadata.namespace === TOKEN_NAMESPACE && s.type === BOOTSTRAP_TOKEN_SECRET_TYPE) this.queue.add(keyOf(s)); };
+    this.secrets = ctx.informers.informer<Kube<Secret>>(secrets);
+    const enqueue = (s: Kube<Secret>) => { if (s.metadata.namespace === TOKEN_NAMESPACE && s.type === BOOTSTRAP_TOKEN_SECRET_TYPE) this.queue.add(keyOf(s)); };
     this.secrets.addEventHandler({ add: enqueue, update: (_o, s) => enqueue(s) });
   }
 
@@ -37,7 +37,7 @@ export class TokenCleaner implements Controller {
     const [namespace, name] = splitKey(key);
     const secret = this.secrets.get(key);
     if (!secret || secret.metadata.deletionTimestamp) return;
-    const expiration = bootstrapTokenExpiration(secret as unknown as Secret);
+    const expiration = bootstrapTokenExpiration(secret);
     if (!expiration) return;
     const left = expiration.getTime() - this.now();
     // Timers hold at most 2^31-1 ms: a token of a month is looked at again daily until its day comes.

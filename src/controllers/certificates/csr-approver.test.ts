@@ -2,11 +2,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as x509 from "@peculiar/x509";
 import { clientCertificateRequest, describeRequest, kubeletServingRequest } from "../../pki/index.js";
-import type { Obj } from "../controller.js";
+import type { CertificateSigningRequest, CertificateSigningRequestSpec } from "kubernetes-types/certificates/v1.js";
 import { notAutoApprovableNodeComponent, notAutoApprovableServing, notKubeletClient, recognize } from "./csr-approver.js";
 
-const csrOf = (pem: string, spec: Record<string, unknown>): Obj => ({ metadata: { name: "csr" }, spec: { request: Buffer.from(pem).toString("base64"), ...spec } });
-const parsed = (csr: Obj) => describeRequest(Buffer.from(csr.spec.request, "base64").toString());
+type Spec = Omit<CertificateSigningRequestSpec, "request">;
+const csrOf = (pem: string, spec: Spec): CertificateSigningRequest => ({ metadata: { name: "csr" }, spec: { request: Buffer.from(pem).toString("base64"), ...spec } });
+const parsed = (csr: CertificateSigningRequest) => describeRequest(Buffer.from(csr.spec!.request, "base64").toString());
 
 describe("csr approver rules", async () => {
   const kubelet = (await clientCertificateRequest("system:node:a", ["system:nodes"])).csr;
@@ -24,7 +25,7 @@ describe("csr approver rules", async () => {
     assert.equal(recognize(self, parsed(self))[0]!.message, "Auto approving self kubelet client certificate after SubjectAccessReview.");
   });
 
-  const clientCases: [string, string, Record<string, unknown>, string | undefined][] = [
+  const clientCases: [string, string, Spec, string | undefined][] = [
     ["client usages", kubelet, client, undefined],
     ["with key encipherment (RSA)", kubelet, { ...client, usages: ["digital signature", "key encipherment", "client auth"] }, undefined],
     ["another signer", kubelet, { ...client, signerName: "kubernetes.io/kube-apiserver-client" }, "not a kubelet client certificate"],
@@ -42,7 +43,7 @@ describe("csr approver rules", async () => {
   }
 
   const servingSpec = { signerName: "kubernetes.io/kubelet-serving", usages: ["digital signature", "server auth"], username: "system:node:a", groups: ["system:nodes", "system:authenticated"] };
-  const servingCases: [string, string, Record<string, unknown>, string | undefined][] = [
+  const servingCases: [string, string, Spec, string | undefined][] = [
     ["the node's own", serving, servingSpec, undefined],
     ["asked by another node", serving, { ...servingSpec, username: "system:node:b" }, "requested by another user than the subject"],
     ["asked by a bootstrap token", serving, { ...servingSpec, username: "system:bootstrap:abcdef", groups: ["system:bootstrappers"] }, "not requested by a node"],
@@ -78,7 +79,7 @@ describe("csr approver: a node's certificates for its proxy and DNS, and nothing
   const withEmail = await rawRequest("CN=system:coredns", [{ type: "email", value: "dns@example.invalid" }]);
   const spec = { signerName: "kubernetes.io/kube-apiserver-client", usages: ["digital signature", "client auth"], username: "system:node:a", groups: ["system:nodes", "system:authenticated"] };
   const notExact = "subject is not exactly one of CN=system:kube-proxy, CN=system:coredns";
-  const cases: [string, string, Record<string, unknown>, string | undefined][] = [
+  const cases: [string, string, Spec, string | undefined][] = [
     ["the proxy's, asked by a node", proxy, spec, undefined],
     ["the DNS's, asked by a node", dns, spec, undefined],
     ["with key encipherment (RSA)", dns, { ...spec, usages: ["digital signature", "key encipherment", "client auth"] }, undefined],

@@ -20,7 +20,9 @@
  */
 import { WorkQueue, type Informer } from "../../client/index.js";
 import { describeRequest, isNodeComponentUser, NODE_COMPONENT_USERS } from "../../pki/index.js";
-import { type Controller, type ControllerContext, type Obj, runQueue } from "../controller.js";
+import { type Controller, type ControllerContext, type Kube, runQueue } from "../controller.js";
+import type { CertificateSigningRequest } from "kubernetes-types/certificates/v1.js";
+import type { SubjectAccessReview } from "kubernetes-types/authorization/v1.js";
 import { KUBELET_CLIENT, KUBELET_SERVING, conditionOf, csrs, requestPem } from "./csr.js";
 
 const KUBE_APISERVER_CLIENT = "kubernetes.io/kube-apiserver-client";
@@ -33,7 +35,7 @@ type Parsed = ReturnType<typeof describeRequest>;
 const sameSet = (a: string[], b: string[]) => a.length === b.length && b.every((x) => a.includes(x));
 
 /** Why a request is not a kubelet client certificate request (upstream's ValidateKubeletClientCSR), or undefined. */
-export function notKubeletClient(csr: Obj, req: Parsed): string | undefined {
+export function notKubeletClient(csr: CertificateSigningRequest, req: Parsed): string | undefined {
   if (csr.spec?.signerName !== KUBELET_CLIENT) return "not a kubelet client certificate";
   if (req.organizations.length !== 1 || req.organizations[0] !== "system:nodes") return "subject organization is not system:nodes";
   if (req.dnsNames.length || req.ips.length) return "dnsNames, emailAddresses, ipAddresses and uris are not allowed";
@@ -46,10 +48,10 @@ export function notKubeletClient(csr: Obj, req: Parsed): string | undefined {
 }
 
 /** Why the approver will not approve a serving request on its own (undefined: it will). */
-export function notAutoApprovableServing(csr: Obj, req: Parsed): string | undefined {
+export function notAutoApprovableServing(csr: CertificateSigningRequest, req: Parsed): string | undefined {
   if (csr.spec?.signerName !== KUBELET_SERVING) return "not a kubelet serving certificate";
   if (!(csr.spec?.groups ?? []).includes("system:nodes")) return "not requested by a node";
-  if (!(csr.spec?.usages ?? []).every((u: string) => SERVING_USAGES.has(u)) || !(csr.spec?.usages ?? []).includes("server auth")) return "usages other than serving";
+  if (!(csr.spec?.usages ?? []).every((u) => SERVING_USAGES.has(u)) || !(csr.spec?.usages ?? []).includes("server auth")) return "usages other than serving";
   if (!req.commonName?.startsWith("system:node:") || req.organizations.join() !== "system:nodes") return "subject is not system:node:NAME in system:nodes";
   if (csr.spec?.username !== req.commonName) return "requested by another user than the subject";
   if (!req.dnsNames.length && !req.ips.length) return "no DNS names or IP addresses";
@@ -73,7 +75,7 @@ export function notAutoApprovableServing(csr: Obj, req: Parsed): string | undefi
  * the API server from the requester's credential, not by the requester).
  * Anything else a node asks of this signer waits for a person.
  */
-export function notAutoApprovableNodeComponent(csr: Obj, req: Parsed): string | undefined {
+export function notAutoApprovableNodeComponent(csr: CertificateSigningRequest, req: Parsed): string | undefined {
   if (csr.spec?.signerName !== KUBE_APISERVER_CLIENT) return "not a kube-apiserver-client certificate";
   if (!isNodeComponentUser(req.commonName) || req.subject !== `CN=${req.commonName}`) return `subject is not exactly one of ${Object.values(NODE_COMPONENT_USERS).map((u) => `CN=${u}`).join(", ")}`;
   if (req.alternativeNames) return "alternative names are not allowed";
@@ -85,14 +87,14 @@ export function notAutoApprovableNodeComponent(csr: Obj, req: Parsed): string | 
 
 /** The kinds of kubelet client request, in upstream's order, with the permission each needs. */
 const RECOGNIZERS = [
-  { subresource: "selfnodeclient", recognize: (csr: Obj, req: Parsed) => csr.spec?.username === req.commonName && !notKubeletClient(csr, req),
+  { subresource: "selfnodeclient", recognize: (csr: CertificateSigningRequest, req: Parsed) => csr.spec?.username === req.commonName && !notKubeletClient(csr, req),
     message: "Auto approving self kubelet client certificate after SubjectAccessReview." },
-  { subresource: "nodeclient", recognize: (csr: Obj, req: Parsed) => !notKubeletClient(csr, req),
+  { subresource: "nodeclient", recognize: (csr: CertificateSigningRequest, req: Parsed) => !notKubeletClient(csr, req),
     message: "Auto approving kubelet client certificate after SubjectAccessReview." },
 ];
 
 /** The permissions a kubelet client request could be approved under, in the order they are tried. */
-export function recognize(csr: Obj, req: Parsed): { subresource: string; message: string }[] {
+export function recognize(csr: CertificateSigningRequest, req: Parsed): { subresource: string; message: string }[] {
   return RECOGNIZERS.filter((r) => r.recognize(csr, req)).map(({ subresource, message }) => ({ subresource, message }));
 }
 
@@ -103,11 +105,11 @@ export class CsrApprover implements Controller {
   readonly name = "csrapproving";
   private readonly queue = new WorkQueue();
   private ctx!: ControllerContext;
-  private requests!: Informer<Obj>;
+  private requests!: Informer<Kube<CertificateSigningRequest>>;
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
-    this.requests = ctx.informers.informer<Obj>(csrs);
+    this.requests = ctx.informers.informer<Kube<CertificateSigningRequest>>(csrs);
     this.requests.addEventHandler({ add: (c) => this.queue.add(c.metadata.name!), update: (_o, c) => this.queue.add(c.metadata.name!) });
   }
 
@@ -128,7 +130,7 @@ export class CsrApprover implements Controller {
       if (!notAutoApprovableServing(csr, req)) await this.approve(csr, "Auto approving kubelet serving certificate of the node it names.");
       return;
     }
-    if (!notAutoApprovableNodeComponent(csr, req)) return this.approve(csr, `Auto approving ${req.commonName} client certificate of node ${String(csr.spec.username).slice("system:node:".length)}.`);
+    if (!notAutoApprovableNodeComponent(csr, req)) return this.approve(csr, `Auto approving ${req.commonName} client certificate of node ${String(csr.spec?.username).slice("system:node:".length)}.`);
     const tried: string[] = [];
     for (const r of recognize(csr, req)) {
       tried.push(r.subresource);
@@ -141,18 +143,18 @@ export class CsrApprover implements Controller {
   }
 
   /** Asks the API server whether the requester may create certificatesigningrequests/<subresource>. */
-  private async allowed(csr: Obj, subresource: string): Promise<boolean> {
-    const review = await this.ctx.client.create<Obj>(subjectAccessReviews, undefined, {
+  private async allowed(csr: CertificateSigningRequest, subresource: string): Promise<boolean> {
+    const review = await this.ctx.client.create<Kube<SubjectAccessReview>>(subjectAccessReviews, undefined, {
       apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview", metadata: {},
       spec: {
         user: csr.spec?.username, uid: csr.spec?.uid, groups: csr.spec?.groups, extra: csr.spec?.extra,
         resourceAttributes: { group: "certificates.k8s.io", version: "*", resource: "certificatesigningrequests", subresource, verb: "create" },
       },
-    });
+    } satisfies SubjectAccessReview);
     return review.status?.allowed === true;
   }
 
-  private async approve(csr: Obj, message: string): Promise<void> {
+  private async approve(csr: Kube<CertificateSigningRequest>, message: string): Promise<void> {
     const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
     const conditions = [...(csr.status?.conditions ?? []), { type: "Approved", status: "True", reason: "AutoApproved", message, lastUpdateTime: now, lastTransitionTime: now }];
     await this.ctx.client.update(csrs, undefined, { ...csr, status: { ...(csr.status ?? {}), conditions } }, "approval")

@@ -9,7 +9,8 @@
  * requests for other signers are left to them.
  */
 import { WorkQueue, type Informer } from "../../client/index.js";
-import { type Controller, type ControllerContext, type Obj, runQueue } from "../controller.js";
+import { type Controller, type ControllerContext, type Kube, runQueue } from "../controller.js";
+import type { CertificateSigningRequest, CertificateSigningRequestStatus } from "kubernetes-types/certificates/v1.js";
 import { describeRequest } from "../../pki/index.js";
 import { KUBELET_SERVING, conditionOf, csrs, requestPem } from "./csr.js";
 
@@ -23,11 +24,11 @@ const SIGNERS: Record<string, { usage: "server" | "client"; required: string; al
 };
 
 /** Why a signer refuses a request (upstream's validation), or undefined. */
-function refusal(csr: Obj, signer: (typeof SIGNERS)[string]): string | undefined {
-  const usages: string[] = csr.spec?.usages ?? [];
-  if (!usages.includes(signer.required)) return `${csr.spec.signerName} certificates need the usage "${signer.required}"`;
+function refusal(csr: CertificateSigningRequest, signer: (typeof SIGNERS)[string]): string | undefined {
+  const usages = csr.spec?.usages ?? [];
+  if (!usages.includes(signer.required)) return `${csr.spec?.signerName} certificates need the usage "${signer.required}"`;
   const extra = usages.filter((u) => !signer.allowed.includes(u));
-  if (extra.length) return `invalid usage for ${csr.spec.signerName}: ${extra.join(", ")}`;
+  if (extra.length) return `invalid usage for ${csr.spec?.signerName}: ${extra.join(", ")}`;
   if (signer.nodeSubject) {
     const req = describeRequest(requestPem(csr));
     if (!req.commonName?.startsWith("system:node:") || req.organizations.join() !== "system:nodes") return "subject must be system:node:NAME in organization system:nodes";
@@ -39,13 +40,13 @@ export class CsrSigner implements Controller {
   readonly name = "csrsigning";
   private readonly queue = new WorkQueue();
   private ctx!: ControllerContext;
-  private requests!: Informer<Obj>;
+  private requests!: Informer<Kube<CertificateSigningRequest>>;
 
   constructor(private readonly sign: Signer) {}
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
-    this.requests = ctx.informers.informer<Obj>(csrs);
+    this.requests = ctx.informers.informer<Kube<CertificateSigningRequest>>(csrs);
     this.requests.addEventHandler({ add: (c) => this.queue.add(c.metadata.name!), update: (_o, c) => this.queue.add(c.metadata.name!) });
   }
 
@@ -55,14 +56,14 @@ export class CsrSigner implements Controller {
 
   private async sync(name: string): Promise<void> {
     const csr = this.requests.get(name);
-    const signer = SIGNERS[csr?.spec?.signerName];
+    const signer = SIGNERS[String(csr?.spec?.signerName)];
     if (!csr || !signer || csr.status?.certificate) return;
     if (!conditionOf(csr, "Approved") || conditionOf(csr, "Denied") || conditionOf(csr, "Failed")) return;
-    let status: Obj["status"];
+    let status: CertificateSigningRequestStatus;
     try {
       const why = refusal(csr, signer);
       if (why) throw new Error(why);
-      const pem = await this.sign(requestPem(csr), signer.usage, csr.spec.expirationSeconds);
+      const pem = await this.sign(requestPem(csr), signer.usage, csr.spec?.expirationSeconds);
       status = { ...(csr.status ?? {}), certificate: Buffer.from(pem).toString("base64") };
     } catch (err) {
       const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");

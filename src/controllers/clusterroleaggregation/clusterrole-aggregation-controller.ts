@@ -9,7 +9,7 @@ import { isConflict, isNotFound } from "../../api/errors.js";
 import { jsonEqual } from "../../api/json-equal.js";
 import { labelSelectorRequirements, matchesLabels } from "../../api/selectors.js";
 import { WorkQueue, type Informer, type ResourceRef } from "../../client/index.js";
-import { type Controller, type ControllerContext, type Obj, runQueue } from "../controller.js";
+import { type Controller, type ControllerContext, type Kube, runQueue } from "../controller.js";
 
 const clusterRoles: ResourceRef = { group: "rbac.authorization.k8s.io", version: "v1", resource: "clusterroles", namespaced: false };
 
@@ -32,11 +32,11 @@ export class ClusterRoleAggregationController implements Controller {
   readonly name = "clusterrole-aggregation";
   private readonly queue = new WorkQueue();
   private ctx!: ControllerContext;
-  private roles!: Informer<Obj>;
+  private roles!: Informer<Kube<ClusterRole>>;
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
-    this.roles = ctx.informers.informer<Obj>(clusterRoles);
+    this.roles = ctx.informers.informer<Kube<ClusterRole>>(clusterRoles);
     // Any change can alter what a selector matches, so every aggregated role is looked at again, as upstream does.
     const enqueueAggregated = () => {
       for (const r of this.roles.list()) if (r.aggregationRule) this.queue.add(String(r.metadata.name));
@@ -49,9 +49,9 @@ export class ClusterRoleAggregationController implements Controller {
   }
 
   private async sync(name: string): Promise<void> {
-    const role = this.roles.get(name) as (Obj & ClusterRole) | undefined;
+    const role = this.roles.get(name);
     if (!role?.aggregationRule) return;
-    const rules = aggregateRules(role, this.roles.list() as unknown as ClusterRole[]);
+    const rules = aggregateRules(role, this.roles.list());
     if (jsonEqual(rules, role.rules ?? [])) return;
     try {
       await this.ctx.client.update(clusterRoles, undefined, { ...structuredClone(role), rules });

@@ -6,28 +6,29 @@
  * Jobs beyond the history limits.
  */
 import { Resources, WorkQueue, type Informer } from "../../client/index.js";
-import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, keyOf, splitKey, runQueue, enqueueOwner } from "../controller.js";
+import { type Controller, type ControllerContext, type Kube, controllerOf, controllerRef, keyOf, splitKey, runQueue, enqueueOwner } from "../controller.js";
 import { missedTimes, nextAfter, parseSchedule } from "./schedule.js";
 import { rfc3339 } from "../../api/time.js";
+import type { CronJob, CronJobStatus, Job } from "kubernetes-types/batch/v1.js";
 
-function jobFinished(job: Obj): "Complete" | "Failed" | undefined {
-  const c = (job.status?.conditions ?? []).find((x: Json) => (x.type === "Complete" || x.type === "Failed") && x.status === "True");
-  return c?.type;
+function jobFinished(job: Job): "Complete" | "Failed" | undefined {
+  const c = (job.status?.conditions ?? []).find((x) => (x.type === "Complete" || x.type === "Failed") && x.status === "True");
+  return c && (c.type === "Complete" ? "Complete" : "Failed");
 }
 
 export class CronJobController implements Controller {
   readonly name = "cronjob";
   private readonly queue = new WorkQueue();
   private ctx!: ControllerContext;
-  private cronjobs!: Informer<Obj>;
-  private jobs!: Informer<Obj>;
+  private cronjobs!: Informer<Kube<CronJob>>;
+  private jobs!: Informer<Kube<Job>>;
 
   constructor(private readonly now: () => number = Date.now) {}
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
-    this.cronjobs = ctx.informers.informer<Obj>(Resources.cronjobs);
-    this.jobs = ctx.informers.informer<Obj>(Resources.jobs);
+    this.cronjobs = ctx.informers.informer<Kube<CronJob>>(Resources.cronjobs);
+    this.jobs = ctx.informers.informer<Kube<Job>>(Resources.jobs);
     this.cronjobs.addEventHandler({ add: (c) => this.queue.add(keyOf(c)), update: (_o, c) => this.queue.add(keyOf(c)) });
     enqueueOwner(this.jobs, "CronJob", this.queue);
   }
@@ -42,24 +43,26 @@ export class CronJobController implements Controller {
     const [ns] = splitKey(key);
     const jobs = this.jobs.list(ns).filter((j) => controllerOf(j)?.uid === cj.metadata.uid);
     const active = jobs.filter((j) => !jobFinished(j));
-    const status: Json = structuredClone(cj.status ?? {});
+    const status: CronJobStatus = structuredClone(cj.status ?? {});
+    // A stored CronJob has a spec (validation requires its schedule and job template).
+    const spec = cj.spec!;
     const successes = jobs.filter((j) => jobFinished(j) === "Complete").map((j) => j.status?.completionTime).filter(Boolean).sort();
     if (successes.length) status.lastSuccessfulTime = successes[successes.length - 1];
 
     let schedule;
     try {
-      schedule = parseSchedule(cj.spec.schedule, cj.spec.timeZone);
+      schedule = parseSchedule(spec.schedule, spec.timeZone);
     } catch (err) {
-      this.ctx.recorder.event(cj, "Warning", "UnparseableSchedule", `unparseable schedule: ${JSON.stringify(cj.spec.schedule)} : ${(err as Error).message}`);
+      this.ctx.recorder.event(cj, "Warning", "UnparseableSchedule", `unparseable schedule: ${JSON.stringify(spec.schedule)} : ${(err as Error).message}`);
       return;
     }
     const now = this.now();
     const since = Date.parse(status.lastScheduleTime ?? cj.metadata.creationTimestamp!);
     const due = missedTimes(schedule, since, now);
     const latest = due[due.length - 1];
-    const deadline = cj.spec.startingDeadlineSeconds;
-    if (latest !== undefined && !cj.spec.suspend && (deadline === undefined || latest + deadline * 1000 >= now)) {
-      const policy = cj.spec.concurrencyPolicy ?? "Allow";
+    const deadline = spec.startingDeadlineSeconds;
+    if (latest !== undefined && !spec.suspend && (deadline === undefined || latest + deadline * 1000 >= now)) {
+      const policy = spec.concurrencyPolicy ?? "Allow";
       if (policy === "Forbid" && active.length) {
         this.ctx.recorder.event(cj, "Normal", "JobAlreadyActive", "Not starting job because prior execution is running and concurrency policy is Forbid");
       } else {
@@ -87,11 +90,11 @@ export class CronJobController implements Controller {
     return next === undefined ? undefined : Math.max(100, next - now + 100);
   }
 
-  private async createJob(cj: Obj, scheduled: number): Promise<Obj | undefined> {
-    const template = structuredClone(cj.spec.jobTemplate ?? {});
+  private async createJob(cj: Kube<CronJob>, scheduled: number): Promise<Kube<Job> | undefined> {
+    const template = structuredClone(cj.spec!.jobTemplate ?? {});
     const name = `${cj.metadata.name}-${Math.floor(scheduled / 60_000)}`;
     try {
-      const job = await this.ctx.client.create<Obj>(Resources.jobs, cj.metadata.namespace, {
+      const job = await this.ctx.client.create<Kube<Job>>(Resources.jobs, cj.metadata.namespace, {
         metadata: {
           name, labels: template.metadata?.labels,
           annotations: { ...(template.metadata?.annotations ?? {}), "batch.kubernetes.io/cronjob-scheduled-timestamp": rfc3339(scheduled) },
@@ -108,9 +111,9 @@ export class CronJobController implements Controller {
     }
   }
 
-  private async prune(cj: Obj, jobs: Obj[]): Promise<void> {
-    const byStart = (a: Obj, b: Obj) => Date.parse(a.metadata.creationTimestamp!) - Date.parse(b.metadata.creationTimestamp!);
-    for (const [outcome, limit] of [["Complete", cj.spec.successfulJobsHistoryLimit ?? 3], ["Failed", cj.spec.failedJobsHistoryLimit ?? 1]] as const) {
+  private async prune(cj: Kube<CronJob>, jobs: Kube<Job>[]): Promise<void> {
+    const byStart = (a: Kube<Job>, b: Kube<Job>) => Date.parse(a.metadata.creationTimestamp!) - Date.parse(b.metadata.creationTimestamp!);
+    for (const [outcome, limit] of [["Complete", cj.spec!.successfulJobsHistoryLimit ?? 3], ["Failed", cj.spec!.failedJobsHistoryLimit ?? 1]] as const) {
       const finished = jobs.filter((j) => jobFinished(j) === outcome && !j.metadata.deletionTimestamp).sort(byStart);
       for (const j of finished.slice(0, Math.max(0, finished.length - limit))) {
         await this.ctx.client.request("DELETE", this.ctx.client.path(Resources.jobs, cj.metadata.namespace, j.metadata.name), { propagationPolicy: "Background" }).catch(() => undefined);

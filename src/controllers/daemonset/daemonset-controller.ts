@@ -8,13 +8,15 @@ import { Resources, WorkQueue, type Informer } from "../../client/index.js";
 import { NodeInfo } from "../../scheduler/framework.js";
 import { NodeAffinity } from "../../scheduler/plugins/node-affinity.js";
 import { TaintToleration } from "../../scheduler/plugins/taint-toleration.js";
-import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, isPodAvailable, isPodReady, keyOf, splitKey, runQueue, enqueueOwner } from "../controller.js";
+import { type Controller, type ControllerContext, type Kube, controllerOf, controllerRef, isPodAvailable, isPodReady, keyOf, splitKey, runQueue, enqueueOwner } from "../controller.js";
 import { REVISION_HASH_LABEL, ensureRevision, revisionHash } from "../revisions.js";
 import { scaledValue } from "../deployment/util.js";
 import { claimObjects, enqueueMatchingControllers, selectorOf } from "../controller-ref-manager.js";
+import type { ControllerRevision, DaemonSet, DaemonSetStatus } from "kubernetes-types/apps/v1.js";
+import type { Node, Pod, PodSpec, Toleration } from "kubernetes-types/core/v1.js";
 
 /** The tolerations upstream adds to every daemon pod, so daemons survive node trouble. */
-const DAEMON_TOLERATIONS = [
+const DAEMON_TOLERATIONS: Toleration[] = [
   { key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute" },
   { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute" },
   { key: "node.kubernetes.io/disk-pressure", operator: "Exists", effect: "NoSchedule" },
@@ -23,26 +25,26 @@ const DAEMON_TOLERATIONS = [
   { key: "node.kubernetes.io/unschedulable", operator: "Exists", effect: "NoSchedule" },
 ];
 /** Pods on the host's network need no pod network, so they also run where it is not up yet. */
-const HOST_NETWORK_TOLERATION = { key: "node.kubernetes.io/network-unavailable", operator: "Exists", effect: "NoSchedule" };
-const daemonTolerations = (spec: Json | undefined) => (spec?.hostNetwork ? [...DAEMON_TOLERATIONS, HOST_NETWORK_TOLERATION] : DAEMON_TOLERATIONS);
+const HOST_NETWORK_TOLERATION: Toleration = { key: "node.kubernetes.io/network-unavailable", operator: "Exists", effect: "NoSchedule" };
+const daemonTolerations = (spec: Partial<PodSpec> | undefined) => (spec?.hostNetwork ? [...DAEMON_TOLERATIONS, HOST_NETWORK_TOLERATION] : DAEMON_TOLERATIONS);
 
 export class DaemonSetController implements Controller {
   readonly name = "daemonset";
   private readonly queue = new WorkQueue();
   private ctx!: ControllerContext;
-  private sets!: Informer<Obj>;
-  private pods!: Informer<Obj>;
-  private nodes!: Informer<Obj>;
-  private revisions!: Informer<Obj>;
+  private sets!: Informer<Kube<DaemonSet>>;
+  private pods!: Informer<Kube<Pod>>;
+  private nodes!: Informer<Kube<Node>>;
+  private revisions!: Informer<Kube<ControllerRevision>>;
   private readonly affinity = new NodeAffinity();
   private readonly taints = new TaintToleration();
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
-    this.sets = ctx.informers.informer<Obj>(Resources.daemonsets);
-    this.pods = ctx.informers.informer<Obj>(Resources.pods);
-    this.nodes = ctx.informers.informer<Obj>(Resources.nodes);
-    this.revisions = ctx.informers.informer<Obj>(Resources.controllerrevisions);
+    this.sets = ctx.informers.informer<Kube<DaemonSet>>(Resources.daemonsets);
+    this.pods = ctx.informers.informer<Kube<Pod>>(Resources.pods);
+    this.nodes = ctx.informers.informer<Kube<Node>>(Resources.nodes);
+    this.revisions = ctx.informers.informer<Kube<ControllerRevision>>(Resources.controllerrevisions);
     this.sets.addEventHandler({ add: (s) => this.queue.add(keyOf(s)), update: (_o, s) => this.queue.add(keyOf(s)) });
     const all = () => { for (const s of this.sets.list()) this.queue.add(keyOf(s)); };
     this.nodes.addEventHandler({ add: all, update: all, delete: all });
@@ -54,9 +56,9 @@ export class DaemonSetController implements Controller {
     return runQueue(this.queue, signal, 2, (key) => this.sync(key), this.ctx, "daemonset");
   }
 
-  private podSpecFor(set: Obj, node: string): Json {
-    const spec: Json = structuredClone(set.spec.template?.spec ?? {});
-    const tolerations: Json[] = spec.tolerations ?? [];
+  private podSpecFor(set: Kube<DaemonSet>, node: string): Partial<PodSpec> {
+    const spec: Partial<PodSpec> = structuredClone(set.spec!.template.spec ?? {});
+    const tolerations = spec.tolerations ?? [];
     for (const t of daemonTolerations(spec)) if (!tolerations.some((x) => x.key === t.key && x.effect === t.effect)) tolerations.push(t);
     spec.tolerations = tolerations;
     const required = { nodeSelectorTerms: [{ matchFields: [{ key: "metadata.name", operator: "In", values: [node] }] }] };
@@ -64,8 +66,9 @@ export class DaemonSetController implements Controller {
     return spec;
   }
 
-  private eligible(set: Obj, node: Obj): boolean {
-    const probe = { metadata: {}, spec: { ...(set.spec.template?.spec ?? {}), tolerations: [...(set.spec.template?.spec?.tolerations ?? []), ...daemonTolerations(set.spec.template?.spec)] } };
+  private eligible(set: Kube<DaemonSet>, node: Kube<Node>): boolean {
+    const podSpec = set.spec!.template.spec;
+    const probe = { metadata: {}, spec: { ...(podSpec ?? {}), tolerations: [...(podSpec?.tolerations ?? []), ...daemonTolerations(podSpec)] } };
     const info = new NodeInfo(node);
     return this.affinity.filter(probe, info).code === "Success" && this.taints.filter(probe, info).code === "Success";
   }
@@ -74,9 +77,9 @@ export class DaemonSetController implements Controller {
     const set = this.sets.get(key);
     if (!set || set.metadata.deletionTimestamp) return;
     const [ns] = splitKey(key);
-    const hash = revisionHash(set.spec.template);
+    const hash = revisionHash(set.spec!.template);
     await ensureRevision(this.ctx.client, set, "DaemonSet", this.revisions.list(ns).filter((r) => controllerOf(r)?.uid === set.metadata.uid));
-    const byNode = new Map<string, Obj[]>();
+    const byNode = new Map<string | undefined, Kube<Pod>[]>();
     const claimed = await claimObjects(this.pods.list(ns), {
       client: this.ctx.client, controller: set, kind: { apiVersion: "apps/v1", kind: "DaemonSet", resource: Resources.daemonsets }, dependents: Resources.pods, selector: selectorOf(set),
     });
@@ -112,24 +115,25 @@ export class DaemonSetController implements Controller {
         unavailable++;
       }
     }
-    const status: Json = {
+    const numberAvailable = live.filter((p) => isPodAvailable(p, set.spec?.minReadySeconds ?? 0)).length;
+    const status: DaemonSetStatus = {
       currentNumberScheduled: live.length,
       numberMisscheduled: misscheduled,
       desiredNumberScheduled: wanted.length,
       numberReady: live.filter(isPodReady).length,
       observedGeneration: set.metadata.generation,
       updatedNumberScheduled: live.filter((p) => p.metadata.labels?.[REVISION_HASH_LABEL] === hash).length,
-      numberAvailable: live.filter((p) => isPodAvailable(p, set.spec?.minReadySeconds ?? 0)).length,
+      numberAvailable,
     };
-    status.numberUnavailable = Math.max(0, wanted.length - status.numberAvailable);
-    for (const k of ["numberAvailable", "numberUnavailable", "updatedNumberScheduled"]) if (!status[k]) delete status[k];
+    status.numberUnavailable = Math.max(0, wanted.length - numberAvailable);
+    for (const k of ["numberAvailable", "numberUnavailable", "updatedNumberScheduled"] as const) if (!status[k]) delete status[k];
     if (JSON.stringify(status) !== JSON.stringify(set.status ?? {})) {
       await this.ctx.client.update(Resources.daemonsets, ns, { ...set, status }, "status").catch((err) => { if ((err as { code?: number }).code !== 409) throw err; this.queue.add(key); });
     }
   }
 
-  private async createPod(set: Obj, node: string, hash: string): Promise<void> {
-    const t = set.spec.template ?? {};
+  private async createPod(set: Kube<DaemonSet>, node: string, hash: string): Promise<void> {
+    const t = set.spec!.template;
     await this.ctx.client.create(Resources.pods, set.metadata.namespace, {
       metadata: {
         generateName: `${set.metadata.name}-`,

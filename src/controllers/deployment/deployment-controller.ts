@@ -6,21 +6,22 @@
  */
 import { jsonEqual } from "../../api/json-equal.js";
 import { Resources, WorkQueue, type Informer } from "../../client/index.js";
-import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, keyOf, nowTime, splitKey, runQueue, enqueueOwner } from "../controller.js";
+import { type Controller, type ControllerContext, type Kube, controllerOf, controllerRef, keyOf, nowTime, splitKey, runQueue, enqueueOwner } from "../controller.js";
 import { claimObjects, enqueueMatchingControllers, selectorOf } from "../controller-ref-manager.js";
+import type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet } from "kubernetes-types/apps/v1.js";
 import { DESIRED_REPLICAS, HASH_LABEL, MAX_REPLICAS, REVISION, copiedAnnotations, newReplicaSetAnnotations, proportionalSizes, revisionOf, surgeAndUnavailable, templateHash, templateWithoutHash } from "./util.js";
 
 export class DeploymentController implements Controller {
   readonly name = "deployment";
   private readonly queue = new WorkQueue();
   private ctx!: ControllerContext;
-  private deployments!: Informer<Obj>;
-  private sets!: Informer<Obj>;
+  private deployments!: Informer<Kube<Deployment>>;
+  private sets!: Informer<Kube<ReplicaSet>>;
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
-    this.deployments = ctx.informers.informer<Obj>(Resources.deployments);
-    this.sets = ctx.informers.informer<Obj>(Resources.replicasets);
+    this.deployments = ctx.informers.informer<Kube<Deployment>>(Resources.deployments);
+    this.sets = ctx.informers.informer<Kube<ReplicaSet>>(Resources.replicasets);
     this.deployments.addEventHandler({ add: (d) => this.queue.add(keyOf(d)), update: (_o, d) => this.queue.add(keyOf(d)), delete: (d) => this.queue.add(keyOf(d)) });
     enqueueOwner(this.sets, "Deployment", this.queue);
     enqueueMatchingControllers(this.sets, this.deployments, this.queue);
@@ -31,7 +32,7 @@ export class DeploymentController implements Controller {
   }
 
   /** The Deployment's ReplicaSets: those it owns and still selects, and orphans it selects, adopted. */
-  private ownedSets(d: Obj): Promise<Obj[]> {
+  private ownedSets(d: Kube<Deployment>): Promise<Kube<ReplicaSet>[]> {
     const [ns] = splitKey(keyOf(d));
     return claimObjects(this.sets.list(ns), {
       client: this.ctx.client, controller: d, kind: { apiVersion: "apps/v1", kind: "Deployment", resource: Resources.deployments }, dependents: Resources.replicasets, selector: selectorOf(d),
@@ -56,13 +57,13 @@ export class DeploymentController implements Controller {
     } else {
       // The Deployment's annotations follow to its new set; after a rollback the old template's set is the newest revision again.
       const annotations = newReplicaSetAnnotations(d, newRS, revisionOf(newRS) <= maxRevision ? maxRevision + 1 : revisionOf(newRS));
-      if (annotations) newRS = await this.ctx.client.update<Obj>(Resources.replicasets, newRS.metadata.namespace, { ...newRS, metadata: { ...newRS.metadata, annotations } });
+      if (annotations) newRS = await this.ctx.client.update<Kube<ReplicaSet>>(Resources.replicasets, newRS.metadata.namespace, { ...newRS, metadata: { ...newRS.metadata, annotations } });
     }
     // kubectl's rollout history and undo read the revision on the Deployment itself.
     const revision = String(revisionOf(newRS));
-    if ((d.metadata.annotations as Record<string, string> | undefined)?.[REVISION] !== revision) {
+    if (d.metadata.annotations?.[REVISION] !== revision) {
       // An update of the cached copy, as upstream's controller writes it (its role allows update, not patch); a conflict requeues.
-      const annotations = { ...((d.metadata.annotations as Record<string, string> | undefined) ?? {}), [REVISION]: revision };
+      const annotations = { ...(d.metadata.annotations ?? {}), [REVISION]: revision };
       await this.ctx.client.update(Resources.deployments, d.metadata.namespace, { ...d, metadata: { ...d.metadata, annotations } });
       return;
     }
@@ -73,9 +74,9 @@ export class DeploymentController implements Controller {
   }
 
   /** The Deployment was resized: some set with replicas was last sized for another count (upstream's isScalingEvent). */
-  private isScalingEvent(d: Obj, sets: Obj[]): boolean {
+  private isScalingEvent(d: Kube<Deployment>, sets: Kube<ReplicaSet>[]): boolean {
     const want = String(d.spec?.replicas ?? 1);
-    return sets.some((rs) => (rs.spec?.replicas ?? 0) > 0 && (rs.metadata.annotations as Record<string, string> | undefined)?.[DESIRED_REPLICAS] !== want);
+    return sets.some((rs) => (rs.spec?.replicas ?? 0) > 0 && rs.metadata.annotations?.[DESIRED_REPLICAS] !== want);
   }
 
   /**
@@ -83,7 +84,7 @@ export class DeploymentController implements Controller {
    * saturated new set means the old ones go to zero; mid-rollout the change is
    * shared among the active sets in proportion (proportionalSizes).
    */
-  private async resize(d: Obj, newRS: Obj | undefined, old: Obj[]): Promise<void> {
+  private async resize(d: Kube<Deployment>, newRS: Kube<ReplicaSet> | undefined, old: Kube<ReplicaSet>[]): Promise<void> {
     const want = d.spec?.replicas ?? 1;
     const active = [...(newRS ? [newRS] : []), ...old].filter((rs) => (rs.spec?.replicas ?? 0) > 0);
     if (active.length <= 1) {
@@ -91,7 +92,7 @@ export class DeploymentController implements Controller {
       if (target) await this.scale(d, target, want);
       return;
     }
-    const desired = (rs: Obj) => (rs.metadata.annotations as Record<string, string> | undefined)?.[DESIRED_REPLICAS];
+    const desired = (rs: Kube<ReplicaSet>) => rs.metadata.annotations?.[DESIRED_REPLICAS];
     if (newRS && newRS.spec?.replicas === want && desired(newRS) === String(want) && newRS.status?.availableReplicas === want) {
       for (const rs of old) if ((rs.spec?.replicas ?? 0) > 0) await this.scale(d, rs, 0);
       return;
@@ -101,12 +102,14 @@ export class DeploymentController implements Controller {
     for (const rs of active) await this.scale(d, rs, sizes.get(rs.metadata.name!) ?? rs.spec?.replicas ?? 0);
   }
 
-  private async createNewReplicaSet(d: Obj, old: Obj[], revision: number): Promise<Obj | undefined> {
-    const hash = templateHash(d.spec.template, d.status?.collisionCount ?? 0);
-    const template = structuredClone(d.spec.template);
+  private async createNewReplicaSet(d: Kube<Deployment>, old: Kube<ReplicaSet>[], revision: number): Promise<Kube<ReplicaSet> | undefined> {
+    // A stored Deployment has a spec (validation requires its selector and template).
+    const spec = d.spec!;
+    const hash = templateHash(spec.template, d.status?.collisionCount ?? 0);
+    const template = structuredClone(spec.template);
     template.metadata ??= {};
     template.metadata.labels = { ...(template.metadata.labels ?? {}), [HASH_LABEL]: hash };
-    const selector = structuredClone(d.spec.selector ?? {});
+    const selector = structuredClone(spec.selector ?? {});
     selector.matchLabels = { ...(selector.matchLabels ?? {}), [HASH_LABEL]: hash };
     const { maxSurge } = surgeAndUnavailable(d);
     const replicas = d.spec?.strategy?.type === "Recreate" ? 0 : this.newReplicaCount(d, 0, old);
@@ -114,13 +117,13 @@ export class DeploymentController implements Controller {
       metadata: {
         name: `${d.metadata.name}-${hash}`,
         labels: template.metadata.labels,
-        annotations: { ...copiedAnnotations(d), [DESIRED_REPLICAS]: String(d.spec.replicas ?? 1), [MAX_REPLICAS]: String((d.spec.replicas ?? 1) + maxSurge), [REVISION]: String(revision) },
+        annotations: { ...copiedAnnotations(d), [DESIRED_REPLICAS]: String(spec.replicas ?? 1), [MAX_REPLICAS]: String((spec.replicas ?? 1) + maxSurge), [REVISION]: String(revision) },
         ownerReferences: [controllerRef(d, "apps/v1", "Deployment")],
       },
-      spec: { replicas, minReadySeconds: d.spec.minReadySeconds ?? 0, selector, template },
+      spec: { replicas, minReadySeconds: spec.minReadySeconds ?? 0, selector, template },
     };
     try {
-      const created = await this.ctx.client.create<Obj>(Resources.replicasets, d.metadata.namespace, rs);
+      const created = await this.ctx.client.create<Kube<ReplicaSet>>(Resources.replicasets, d.metadata.namespace, rs);
       if (replicas > 0) this.ctx.recorder.event(d, "Normal", "ScalingReplicaSet", `Scaled up replica set ${created.metadata.name} from 0 to ${replicas}`);
       return created;
     } catch (err) {
@@ -134,7 +137,7 @@ export class DeploymentController implements Controller {
   }
 
   /** How many replicas the new set may have now, within maxSurge. */
-  private newReplicaCount(d: Obj, current: number, old: Obj[]): number {
+  private newReplicaCount(d: Kube<Deployment>, current: number, old: Kube<ReplicaSet>[]): number {
     const want = d.spec?.replicas ?? 1;
     const { maxSurge } = surgeAndUnavailable(d);
     const total = current + old.reduce((n, rs) => n + (rs.spec?.replicas ?? 0), 0);
@@ -143,28 +146,29 @@ export class DeploymentController implements Controller {
   }
 
   /** Sizes a set, and marks it with the Deployment size it was sized for (so a later resize is seen as one). */
-  private async scale(d: Obj, rs: Obj, replicas: number): Promise<Obj> {
+  private async scale(d: Kube<Deployment>, rs: Kube<ReplicaSet>, replicas: number): Promise<Kube<ReplicaSet>> {
     const from = rs.spec?.replicas ?? 0;
     const { maxSurge } = surgeAndUnavailable(d);
-    const annotations = (rs.metadata.annotations ?? {}) as Record<string, string>;
-    const marked = annotations[DESIRED_REPLICAS] === String(d.spec.replicas ?? 1) && annotations[MAX_REPLICAS] === String((d.spec.replicas ?? 1) + maxSurge);
+    const want = d.spec!.replicas ?? 1;
+    const annotations = rs.metadata.annotations ?? {};
+    const marked = annotations[DESIRED_REPLICAS] === String(want) && annotations[MAX_REPLICAS] === String(want + maxSurge);
     if (from === replicas && marked) return rs;
-    const updated = await this.ctx.client.update<Obj>(Resources.replicasets, rs.metadata.namespace, {
+    const updated = await this.ctx.client.update<Kube<ReplicaSet>>(Resources.replicasets, rs.metadata.namespace, {
       ...rs,
-      metadata: { ...rs.metadata, annotations: { ...(rs.metadata.annotations ?? {}), [DESIRED_REPLICAS]: String(d.spec.replicas ?? 1), [MAX_REPLICAS]: String((d.spec.replicas ?? 1) + maxSurge) } },
+      metadata: { ...rs.metadata, annotations: { ...(rs.metadata.annotations ?? {}), [DESIRED_REPLICAS]: String(want), [MAX_REPLICAS]: String(want + maxSurge) } },
       spec: { ...rs.spec, replicas },
     });
     if (from !== replicas) this.ctx.recorder.event(d, "Normal", "ScalingReplicaSet", `Scaled ${replicas > from ? "up" : "down"} replica set ${rs.metadata.name} from ${from} to ${replicas}`);
     return updated;
   }
 
-  private async recreate(d: Obj, newRS: Obj, old: Obj[]): Promise<void> {
+  private async recreate(d: Kube<Deployment>, newRS: Kube<ReplicaSet>, old: Kube<ReplicaSet>[]): Promise<void> {
     for (const rs of old) if ((rs.spec?.replicas ?? 0) > 0) await this.scale(d, rs, 0);
     const oldPods = old.reduce((n, rs) => n + (rs.status?.replicas ?? 0), 0);
     if (oldPods === 0) await this.scale(d, newRS, d.spec?.replicas ?? 1);
   }
 
-  private async rollingUpdate(d: Obj, newRS: Obj, old: Obj[]): Promise<void> {
+  private async rollingUpdate(d: Kube<Deployment>, newRS: Kube<ReplicaSet>, old: Kube<ReplicaSet>[]): Promise<void> {
     const want = d.spec?.replicas ?? 1;
     const { maxUnavailable } = surgeAndUnavailable(d);
     // Scale up the new set as far as maxSurge allows.
@@ -187,7 +191,7 @@ export class DeploymentController implements Controller {
       if (spec === 0 || unhealthy <= 0) continue;
       const cut = Math.min(unhealthy, maxScaledDown);
       await this.scale(d, rs, spec - cut);
-      rs.spec = { ...rs.spec, replicas: spec - cut };
+      rs.spec = { ...rs.spec!, replicas: spec - cut };
       maxScaledDown -= cut;
     }
     const available = all.reduce((n, rs) => n + (rs.status?.availableReplicas ?? 0), 0);
@@ -202,7 +206,7 @@ export class DeploymentController implements Controller {
     }
   }
 
-  private async cleanup(d: Obj, old: Obj[]): Promise<void> {
+  private async cleanup(d: Kube<Deployment>, old: Kube<ReplicaSet>[]): Promise<void> {
     const limit = d.spec?.revisionHistoryLimit ?? 10;
     const idle = old.filter((rs) => (rs.spec?.replicas ?? 0) === 0 && (rs.status?.replicas ?? 0) === 0 && !rs.metadata.deletionTimestamp)
       .sort((a, b) => revisionOf(a) - revisionOf(b));
@@ -211,15 +215,15 @@ export class DeploymentController implements Controller {
     }
   }
 
-  private async syncStatus(d: Obj, newRS: Obj | undefined, old: Obj[]): Promise<number | void> {
+  private async syncStatus(d: Kube<Deployment>, newRS: Kube<ReplicaSet> | undefined, old: Kube<ReplicaSet>[]): Promise<number | void> {
     const all = newRS ? [newRS, ...old] : old;
-    const sum = (f: (rs: Obj) => number) => all.reduce((n, rs) => n + f(rs), 0);
+    const sum = (f: (rs: Kube<ReplicaSet>) => number) => all.reduce((n, rs) => n + f(rs), 0);
     const want = d.spec?.replicas ?? 1;
     const { maxUnavailable } = surgeAndUnavailable(d);
     const replicas = sum((rs) => rs.status?.replicas ?? 0);
     const available = sum((rs) => rs.status?.availableReplicas ?? 0);
     const updated = newRS?.status?.replicas ?? 0;
-    const status: Record<string, any> = { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const status: DeploymentStatus = {
       observedGeneration: d.metadata.generation,
       replicas, updatedReplicas: updated,
       readyReplicas: sum((rs) => rs.status?.readyReplicas ?? 0),
@@ -227,8 +231,8 @@ export class DeploymentController implements Controller {
       unavailableReplicas: Math.max(0, want - available),
     };
     if (d.status?.collisionCount) status.collisionCount = d.status.collisionCount;
-    for (const k of ["replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "unavailableReplicas"]) if (!status[k]) delete status[k];
-    const conditions: Json[] = structuredClone(d.status?.conditions ?? []);
+    for (const k of ["replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "unavailableReplicas"] as const) if (!status[k]) delete status[k];
+    const conditions: DeploymentCondition[] = structuredClone(d.status?.conditions ?? []);
     const setCondition = (type: string, value: string, reason: string, message: string) => {
       const now = nowTime();
       const i = conditions.findIndex((c) => c.type === type);
@@ -245,7 +249,7 @@ export class DeploymentController implements Controller {
     else if (newRS) {
       // Progress is any change of the counts; without it for progressDeadlineSeconds the rollout has failed.
       const prev = conditions.find((c) => c.type === "Progressing");
-      const counts = (s: Json | undefined) => ["replicas", "updatedReplicas", "readyReplicas", "availableReplicas"].map((k) => s?.[k] ?? 0).join("/");
+      const counts = (s: DeploymentStatus | undefined) => (["replicas", "updatedReplicas", "readyReplicas", "availableReplicas"] as const).map((k) => s?.[k] ?? 0).join("/");
       const progressed = counts(status) !== counts(d.status) || prev?.reason === "NewReplicaSetCreated" || !prev;
       const deadline = d.spec?.progressDeadlineSeconds;
       const since = Date.parse(prev?.lastUpdateTime ?? "") || Date.now();
@@ -260,7 +264,7 @@ export class DeploymentController implements Controller {
       }
     }
     status.conditions = conditions.sort((a, b) => (a.type === "Available" ? -1 : b.type === "Available" ? 1 : 0));
-    const strip = (s: Json | undefined) => { const c = structuredClone(s ?? {}); for (const x of c.conditions ?? []) { delete x.lastUpdateTime; delete x.lastTransitionTime; } return c; };
+    const strip = (s: DeploymentStatus | undefined) => { const c: DeploymentStatus = structuredClone(s ?? {}); for (const x of c.conditions ?? []) { delete x.lastUpdateTime; delete x.lastTransitionTime; } return c; };
     if (!jsonEqual(strip(status), strip(d.status))) {
       try {
         await this.ctx.client.update(Resources.deployments, d.metadata.namespace, { ...d, status }, "status");

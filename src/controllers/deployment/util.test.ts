@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { RollingUpdateDeployment } from "kubernetes-types/apps/v1.js";
 import { newReplicaSetAnnotations, proportionalSizes, scaledValue, surgeAndUnavailable, templateHash, templateWithoutHash } from "./util.js";
 
 describe("deployment helpers", () => {
@@ -7,10 +8,10 @@ describe("deployment helpers", () => {
     assert.equal(scaledValue("25%", 10, true), 3);
     assert.equal(scaledValue("25%", 10, false), 2);
     assert.equal(scaledValue(4, 10, false), 4);
-    const d = (ru: unknown, replicas = 3) => ({ metadata: {}, spec: { replicas, strategy: { type: "RollingUpdate", rollingUpdate: ru } } });
+    const d = (ru: RollingUpdateDeployment, replicas = 3) => ({ metadata: {}, spec: { replicas, strategy: { type: "RollingUpdate", rollingUpdate: ru } } });
     assert.deepEqual(surgeAndUnavailable(d({ maxSurge: "25%", maxUnavailable: "25%" })), { maxSurge: 1, maxUnavailable: 0 });
     assert.deepEqual(surgeAndUnavailable(d({ maxSurge: 0, maxUnavailable: 0 })), { maxSurge: 0, maxUnavailable: 1 });
-    assert.deepEqual(surgeAndUnavailable({ metadata: {}, spec: { replicas: 3, strategy: { type: "Recreate" } } }), { maxSurge: 0, maxUnavailable: 0 });
+    assert.deepEqual(surgeAndUnavailable({ spec: { replicas: 3, strategy: { type: "Recreate" } } }), { maxSurge: 0, maxUnavailable: 0 });
   });
   it("hashes templates stably, whatever the key order, and ignores the hash label when comparing", () => {
     const a = { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "c", image: "i" }] } };

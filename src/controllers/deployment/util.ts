@@ -1,7 +1,14 @@
 /** Pure helpers of the deployment controller: template hashing, revisions, surge and unavailability. */
 import { createHash } from "node:crypto";
 import { canonicalJson } from "../../api/json-equal.js";
-import type { Obj } from "../controller.js";
+import type { KubeObject } from "../../client/index.js";
+import type { DeploymentSpec, DeploymentStatus, ReplicaSetSpec } from "kubernetes-types/apps/v1.js";
+import type { PodTemplateSpec } from "kubernetes-types/core/v1.js";
+
+/** What the sizing helpers read of a Deployment. */
+export interface DeploymentSize { spec?: Pick<DeploymentSpec, "replicas" | "strategy">; status?: Pick<DeploymentStatus, "replicas"> }
+/** What they read of a ReplicaSet. */
+export type ReplicaSetSize = KubeObject & { spec?: Pick<ReplicaSetSpec, "replicas"> };
 
 export const REVISION = "deployment.kubernetes.io/revision";
 export const DESIRED_REPLICAS = "deployment.kubernetes.io/desired-replicas";
@@ -20,10 +27,10 @@ const NOT_COPIED = new Set(["kubectl.kubernetes.io/last-applied-configuration", 
  * revision, the one it replaces appended to revision-history when a rollback
  * makes an old set the newest again. Undefined when nothing changes.
  */
-export function newReplicaSetAnnotations(d: Obj, rs: Obj, revision: number): Record<string, string> | undefined {
-  const current = (rs.metadata.annotations ?? {}) as Record<string, string>;
+export function newReplicaSetAnnotations(d: KubeObject, rs: KubeObject, revision: number): Record<string, string> | undefined {
+  const current = rs.metadata.annotations ?? {};
   const next = { ...current };
-  for (const [k, v] of Object.entries((d.metadata.annotations ?? {}) as Record<string, string>)) if (!NOT_COPIED.has(k)) next[k] = v;
+  for (const [k, v] of Object.entries(d.metadata.annotations ?? {})) if (!NOT_COPIED.has(k)) next[k] = v;
   const old = current[REVISION];
   if (Number(old ?? 0) < revision) {
     if (old) next[REVISION_HISTORY] = current[REVISION_HISTORY] ? `${current[REVISION_HISTORY]},${old}` : old;
@@ -33,8 +40,8 @@ export function newReplicaSetAnnotations(d: Obj, rs: Obj, revision: number): Rec
 }
 
 /** The Deployment's annotations a new ReplicaSet starts with. */
-export function copiedAnnotations(d: Obj): Record<string, string> {
-  return Object.fromEntries(Object.entries((d.metadata.annotations ?? {}) as Record<string, string>).filter(([k]) => !NOT_COPIED.has(k)));
+export function copiedAnnotations(d: KubeObject): Record<string, string> {
+  return Object.fromEntries(Object.entries(d.metadata.annotations ?? {}).filter(([k]) => !NOT_COPIED.has(k)));
 }
 
 const SAFE = "bcdfghjklmnpqrstvwxz2456789";
@@ -52,8 +59,8 @@ export function templateHash(template: unknown, collisionCount = 0): string {
 }
 
 /** The template without the hash label, for comparing a ReplicaSet's with the Deployment's. */
-export function templateWithoutHash(template: Obj | undefined): Obj {
-  const t = structuredClone(template ?? {}) as Obj;
+export function templateWithoutHash(template: PodTemplateSpec | undefined): PodTemplateSpec {
+  const t = structuredClone(template ?? {});
   if (t.metadata?.labels) {
     delete t.metadata.labels[HASH_LABEL];
     if (Object.keys(t.metadata.labels).length === 0) delete t.metadata.labels;
@@ -61,8 +68,8 @@ export function templateWithoutHash(template: Obj | undefined): Obj {
   return t;
 }
 
-export function revisionOf(rs: Obj): number {
-  return Number((rs.metadata.annotations as Record<string, string> | undefined)?.[REVISION] ?? 0) || 0;
+export function revisionOf(rs: KubeObject): number {
+  return Number(rs.metadata.annotations?.[REVISION] ?? 0) || 0;
 }
 
 /** An IntOrString against a total: percentages round up for surge and down for unavailability. */
@@ -74,7 +81,7 @@ export function scaledValue(v: number | string | undefined, total: number, round
   return roundUp ? Math.ceil(exact) : Math.floor(exact);
 }
 
-export function surgeAndUnavailable(d: Obj): { maxSurge: number; maxUnavailable: number } {
+export function surgeAndUnavailable(d: DeploymentSize): { maxSurge: number; maxUnavailable: number } {
   const replicas = d.spec?.replicas ?? 1;
   if (d.spec?.strategy?.type !== "RollingUpdate") return { maxSurge: 0, maxUnavailable: 0 };
   const ru = d.spec.strategy.rollingUpdate ?? {};
@@ -84,8 +91,8 @@ export function surgeAndUnavailable(d: Obj): { maxSurge: number; maxUnavailable:
   return { maxSurge, maxUnavailable: Math.min(maxUnavailable, replicas) };
 }
 
-const specReplicas = (rs: Obj): number => rs.spec?.replicas ?? 0;
-const created = (rs: Obj): number => Date.parse(rs.metadata.creationTimestamp ?? "") || 0;
+const specReplicas = (rs: ReplicaSetSize): number => rs.spec?.replicas ?? 0;
+const created = (rs: ReplicaSetSize): number => Date.parse(rs.metadata.creationTimestamp ?? "") || 0;
 
 /**
  * Upstream's proportional scaling: when a Deployment is resized while several
@@ -94,7 +101,7 @@ const created = (rs: Obj): number => Date.parse(rs.metadata.creationTimestamp ??
  * last scaled for), the largest first; the leftover goes to the largest.
  * Returns the new size of each active set, by name.
  */
-export function proportionalSizes(d: Obj, active: Obj[]): Map<string, number> {
+export function proportionalSizes(d: DeploymentSize, active: ReplicaSetSize[]): Map<string, number> {
   const replicas = d.spec?.replicas ?? 1;
   const allowed = replicas > 0 ? replicas + surgeAndUnavailable(d).maxSurge : 0;
   const current = active.reduce((n, rs) => n + specReplicas(rs), 0);
@@ -115,7 +122,7 @@ export function proportionalSizes(d: Obj, active: Obj[]): Map<string, number> {
   return sizes;
 }
 
-function proportionOf(rs: Obj, d: Obj, toAdd: number, added: number): number {
+function proportionOf(rs: ReplicaSetSize, d: DeploymentSize, toAdd: number, added: number): number {
   if (specReplicas(rs) === 0 || toAdd === added) return 0;
   const allowed = toAdd - added;
   const fraction = fractionOf(rs, d);
@@ -123,11 +130,11 @@ function proportionOf(rs: Obj, d: Obj, toAdd: number, added: number): number {
 }
 
 /** How many replicas the set gains (or loses) at the Deployment's new size, rounded half away from zero. */
-function fractionOf(rs: Obj, d: Obj): number {
+function fractionOf(rs: ReplicaSetSize, d: DeploymentSize): number {
   const replicas = d.spec?.replicas ?? 1;
   if (replicas === 0) return -specReplicas(rs);
   const maxNow = replicas + surgeAndUnavailable(d).maxSurge;
-  let maxBefore = Number((rs.metadata.annotations as Record<string, string> | undefined)?.[MAX_REPLICAS] ?? 0) || 0;
+  let maxBefore = Number(rs.metadata.annotations?.[MAX_REPLICAS] ?? 0) || 0;
   if (!maxBefore) maxBefore = d.status?.replicas ?? 0;
   if (!maxBefore) return 0;
   const size = (specReplicas(rs) * maxNow) / maxBefore;

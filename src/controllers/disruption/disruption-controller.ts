@@ -6,21 +6,24 @@
 import { labelSelectorRequirements, matchesLabels } from "../../api/selectors.js";
 import { Resources, WorkQueue, type Informer } from "../../client/index.js";
 import { scaledValue } from "../deployment/util.js";
-import { type Controller, type ControllerContext, type Json, type Obj, isPodReady, keyOf, nowTime, splitKey, runQueue } from "../controller.js";
+import type { Pod } from "kubernetes-types/core/v1.js";
+import type { PodDisruptionBudget, PodDisruptionBudgetStatus } from "kubernetes-types/policy/v1.js";
+import type { Condition } from "kubernetes-types/meta/v1.js";
+import { type Controller, type ControllerContext, type Kube, isPodReady, keyOf, nowTime, splitKey, runQueue } from "../controller.js";
 
 export class DisruptionController implements Controller {
   readonly name = "disruption";
   private readonly queue = new WorkQueue();
   private ctx!: ControllerContext;
-  private budgets!: Informer<Obj>;
-  private pods!: Informer<Obj>;
+  private budgets!: Informer<Kube<PodDisruptionBudget>>;
+  private pods!: Informer<Kube<Pod>>;
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
-    this.budgets = ctx.informers.informer<Obj>(Resources.poddisruptionbudgets);
-    this.pods = ctx.informers.informer<Obj>(Resources.pods);
+    this.budgets = ctx.informers.informer<Kube<PodDisruptionBudget>>(Resources.poddisruptionbudgets);
+    this.pods = ctx.informers.informer<Kube<Pod>>(Resources.pods);
     this.budgets.addEventHandler({ add: (b) => this.queue.add(keyOf(b)), update: (_o, b) => this.queue.add(keyOf(b)) });
-    const touch = (p: Obj) => { for (const b of this.budgets.list(p.metadata.namespace)) this.queue.add(keyOf(b)); };
+    const touch = (p: Kube<Pod>) => { for (const b of this.budgets.list(p.metadata.namespace)) this.queue.add(keyOf(b)); };
     this.pods.addEventHandler({ add: touch, update: (_o, p) => touch(p), delete: touch });
   }
 
@@ -41,14 +44,14 @@ export class DisruptionController implements Controller {
       ? scaledValue(pdb.spec.minAvailable, expected, true)
       : Math.max(0, expected - scaledValue(pdb.spec?.maxUnavailable ?? 0, expected, true));
     const allowed = Math.max(0, healthy - desired);
-    const previous = (pdb.status?.conditions ?? []).find((c: Json) => c.type === "DisruptionAllowed");
+    const previous = (pdb.status?.conditions ?? []).find((c) => c.type === "DisruptionAllowed");
     const value = allowed > 0 ? "True" : "False";
-    const condition = {
+    const condition: Condition = {
       type: "DisruptionAllowed", status: value, observedGeneration: pdb.metadata.generation,
       reason: allowed > 0 ? "SufficientPods" : "InsufficientPods", message: "",
       lastTransitionTime: previous?.status === value ? previous.lastTransitionTime : nowTime(),
     };
-    const status: Json = { observedGeneration: pdb.metadata.generation, disruptionsAllowed: allowed, currentHealthy: healthy, desiredHealthy: desired, expectedPods: expected, conditions: [condition] };
+    const status: PodDisruptionBudgetStatus = { observedGeneration: pdb.metadata.generation, disruptionsAllowed: allowed, currentHealthy: healthy, desiredHealthy: desired, expectedPods: expected, conditions: [condition] };
     if (JSON.stringify(status) === JSON.stringify(pdb.status ?? {})) return;
     await this.ctx.client.update(Resources.poddisruptionbudgets, ns, { ...pdb, status }, "status")
       .catch((err) => { if ((err as { code?: number }).code !== 409 && (err as { code?: number }).code !== 404) throw err; this.queue.add(key); });

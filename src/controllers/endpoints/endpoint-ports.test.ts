@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { endpointSubsets, podPorts } from "./endpoints-controller.js";
-import type { Obj } from "../controller.js";
+import type { Kube } from "../controller.js";
+import type { ContainerPort, Pod, Service, ServicePort } from "kubernetes-types/core/v1.js";
 
-const svc = (ports: unknown[]): Obj => ({ metadata: { name: "web", namespace: "default" }, spec: { selector: { app: "web" }, ports } });
-const pod = (name: string, ip: string, ports: unknown[]): Obj => ({
+const svc = (ports: ServicePort[]): Service => ({ metadata: { name: "web", namespace: "default" }, spec: { selector: { app: "web" }, ports } });
+const pod = (name: string, ip: string, ports: ContainerPort[]): Kube<Pod> => ({
   metadata: { name, namespace: "default", uid: `uid-${name}` }, spec: { nodeName: "n", containers: [{ name: "c", ports }] }, status: { podIP: ip },
 });
 

@@ -7,7 +7,12 @@
 import { matchesLabels, labelSelectorRequirements } from "../../api/selectors.js";
 import { jsonEqual } from "../../api/json-equal.js";
 import { Resources, WorkQueue, type Informer } from "../../client/index.js";
-import { type Controller, type ControllerContext, type Json, type Obj, controllerRef, isPodReady, keyOf, splitKey, runQueue } from "../controller.js";
+import { type Controller, type ControllerContext, type Kube, controllerRef, isPodReady, keyOf, splitKey, runQueue } from "../controller.js";
+import type { EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Pod, Service, ServicePort } from "kubernetes-types/core/v1.js";
+import type { Endpoint, EndpointSlice, EndpointPort as SlicePort } from "kubernetes-types/discovery/v1.js";
+
+/** A port by the fields that tell one apart, in an Endpoints subset or an EndpointSlice. */
+type PortId = Pick<EndpointPort, "name" | "protocol" | "appProtocol"> & { port?: number };
 
 const MANAGED_BY = "endpointslice-controller.k8s.io";
 
@@ -15,19 +20,19 @@ export class EndpointsController implements Controller {
   readonly name = "endpoints";
   private readonly queue = new WorkQueue();
   private ctx!: ControllerContext;
-  private services!: Informer<Obj>;
-  private pods!: Informer<Obj>;
-  private endpoints!: Informer<Obj>;
-  private slices!: Informer<Obj>;
+  private services!: Informer<Kube<Service>>;
+  private pods!: Informer<Kube<Pod>>;
+  private endpoints!: Informer<Kube<Endpoints>>;
+  private slices!: Informer<Kube<EndpointSlice>>;
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
-    this.services = ctx.informers.informer<Obj>(Resources.services);
-    this.pods = ctx.informers.informer<Obj>(Resources.pods);
-    this.endpoints = ctx.informers.informer<Obj>(Resources.endpoints);
-    this.slices = ctx.informers.informer<Obj>(Resources.endpointslices);
+    this.services = ctx.informers.informer<Kube<Service>>(Resources.services);
+    this.pods = ctx.informers.informer<Kube<Pod>>(Resources.pods);
+    this.endpoints = ctx.informers.informer<Kube<Endpoints>>(Resources.endpoints);
+    this.slices = ctx.informers.informer<Kube<EndpointSlice>>(Resources.endpointslices);
     this.services.addEventHandler({ add: (s) => this.queue.add(keyOf(s)), update: (_o, s) => this.queue.add(keyOf(s)), delete: (s) => this.queue.add(keyOf(s)) });
-    const touch = (p: Obj) => {
+    const touch = (p: Kube<Pod>) => {
       for (const s of this.services.list(p.metadata.namespace)) {
         const sel = s.spec?.selector;
         if (sel && Object.keys(sel).length && matchesLabels(labelSelectorRequirements({ matchLabels: sel }), p.metadata.labels)) this.queue.add(keyOf(s));
@@ -43,20 +48,21 @@ export class EndpointsController implements Controller {
   private async sync(key: string): Promise<void> {
     const [ns, name] = splitKey(key);
     const svc = this.services.get(key);
-    const selector = svc?.spec?.selector;
-    if (!svc || !selector || !Object.keys(selector).length) return; // Endpoints of selector-less Services belong to their users
+    const spec = svc?.spec;
+    const selector = spec?.selector;
+    if (!svc || !spec || !selector || !Object.keys(selector).length) return; // Endpoints of selector-less Services belong to their users
     const reqs = labelSelectorRequirements({ matchLabels: selector });
     const pods = this.pods.list(ns).filter((p) => matchesLabels(reqs, p.metadata.labels) && p.status?.podIP
       && p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed");
-    const publishNotReady = Boolean(svc.spec.publishNotReadyAddresses);
+    const publishNotReady = Boolean(spec.publishNotReadyAddresses);
     const ready = pods.filter((p) => !p.metadata.deletionTimestamp && (publishNotReady || isPodReady(p)));
     // Each pod serves the Service's ports at its own numbers (a named targetPort is resolved in each pod).
     const portsOf = new Map(pods.map((p) => [p, podPorts(svc, p)]));
-    await this.writeEndpoints(svc, ns!, name, endpointSubsets(ns!, pods, ready, portsOf, (svc.spec.ports ?? []).length > 0));
+    await this.writeEndpoints(svc, ns!, name, endpointSubsets(ns!, pods, ready, portsOf, (spec.ports ?? []).length > 0));
     await this.writeSlices(svc, ns!, name, pods, ready, portsOf);
   }
 
-  private async writeEndpoints(svc: Obj, ns: string, name: string, subsets: Json[]): Promise<void> {
+  private async writeEndpoints(svc: Kube<Service>, ns: string, name: string, subsets: EndpointSubset[]): Promise<void> {
     const current = this.endpoints.get(`${ns}/${name}`);
     const labels = { ...(svc.metadata.labels ?? {}), "endpoints.kubernetes.io/managed-by": "endpoint-controller" };
     if (current && jsonEqual(current.subsets ?? [], subsets)) return;
@@ -70,15 +76,15 @@ export class EndpointsController implements Controller {
    * serve the Service at the same numbers share slices, others get their own.
    * A slice holding another port set than any pod's now goes.
    */
-  private async writeSlices(svc: Obj, ns: string, name: string, pods: Obj[], ready: Obj[], portsOf: Map<Obj, Json[]>): Promise<void> {
-    const groups = new Map<string, { ports: Json[]; endpoints: Json[] }>();
+  private async writeSlices(svc: Kube<Service>, ns: string, name: string, pods: Kube<Pod>[], ready: Kube<Pod>[], portsOf: Map<Kube<Pod>, EndpointPort[]>): Promise<void> {
+    const groups = new Map<string, { ports: SlicePort[]; endpoints: Endpoint[] }>();
     for (const p of pods) {
       // An unnamed port has the name "" in a slice, as upstream writes it (kubectl describe dereferences it).
       const ports = portsOf.get(p)!.map((port) => ({ name: "", ...port }));
       const key = portsKey(ports);
-      const group = groups.get(key) ?? { ports, endpoints: [] as Json[] };
+      const group = groups.get(key) ?? { ports, endpoints: [] };
       group.endpoints.push({
-        addresses: [p.status.podIP],
+        addresses: [podIP(p)],
         // A pod that names this Service as its subdomain is found by its hostname in DNS.
         ...(p.spec?.hostname && p.spec?.subdomain === name ? { hostname: p.spec.hostname } : {}),
         conditions: { ready: ready.includes(p), serving: isPodReady(p), terminating: Boolean(p.metadata.deletionTimestamp) },
@@ -89,7 +95,7 @@ export class EndpointsController implements Controller {
     }
     // A Service without endpoints keeps one slice, with the ports that need no pod to resolve.
     if (!groups.size) {
-      const ports = (svc.spec.ports ?? []).map((sp: Json) => servicePort(sp, numericTarget(sp))).filter((p: Json | undefined): p is Json => p !== undefined).map((p: Json) => ({ name: "", ...p }));
+      const ports = (svc.spec?.ports ?? []).map((sp) => servicePort(sp, numericTarget(sp))).filter((p): p is EndpointPort => p !== undefined).map((p) => ({ name: "", ...p }));
       groups.set(portsKey(ports), { ports, endpoints: [] });
     }
     const mine = this.slices.list(ns, `kubernetes.io/service-name=${name},endpointslice.kubernetes.io/managed-by=${MANAGED_BY}`)
@@ -99,7 +105,7 @@ export class EndpointsController implements Controller {
       ownerReferences: [controllerRef(svc, "v1", "Service")],
     };
     const noEndpoints = pods.length === 0;
-    const used = new Set<Obj>();
+    const used = new Set<Kube<EndpointSlice>>();
     for (const [key, group] of groups) {
       const existing = mine.filter((s) => !used.has(s) && portsKey(s.ports ?? []) === key);
       for (const s of existing) used.add(s);
@@ -130,12 +136,12 @@ export const MAX_ENDPOINTS_PER_SLICE = 100;
  * slices with room, then new slices. The caller deletes the slices left empty
  * but one when all are (a Service without endpoints keeps its slice).
  */
-export function packSlices<S extends Json>(existing: S[], endpoints: Json[]): { slice?: S; endpoints: Json[] }[] {
-  const idOf = (e: Json) => String(e.targetRef?.uid ?? e.addresses?.[0]);
+export function packSlices<S extends { endpoints?: Endpoint[] }>(existing: S[], endpoints: Endpoint[]): { slice?: S; endpoints: Endpoint[] }[] {
+  const idOf = (e: Endpoint) => String(e.targetRef?.uid ?? e.addresses?.[0]);
   const wanted = new Map(endpoints.map((e) => [idOf(e), e]));
   const placed = new Set<string>();
-  const plan: { slice?: S; endpoints: Json[] }[] = existing.map((slice) => {
-    const kept: Json[] = [];
+  const plan: { slice?: S; endpoints: Endpoint[] }[] = existing.map((slice) => {
+    const kept: Endpoint[] = [];
     for (const e of slice.endpoints ?? []) {
       const id = idOf(e);
       const now = wanted.get(id);
@@ -150,19 +156,22 @@ export function packSlices<S extends Json>(existing: S[], endpoints: Json[]): { 
   return plan;
 }
 
-const portsKey = (ports: Json[]) => JSON.stringify(ports.map((p) => [p.name ?? "", p.port, p.protocol ?? "TCP", p.appProtocol ?? ""]).sort());
+/** The address of a pod the controller lists: only pods with one are. */
+const podIP = (p: Pod) => p.status!.podIP!;
+
+const portsKey = (ports: PortId[]) => JSON.stringify(ports.map((p) => [p.name ?? "", p.port, p.protocol ?? "TCP", p.appProtocol ?? ""]).sort());
 
 /** A targetPort that is a number (or unset: the port itself), else undefined. */
-function numericTarget(sp: Json): number | undefined {
+function numericTarget(sp: ServicePort): number | undefined {
   const target = sp.targetPort ?? sp.port;
   if (typeof target === "number") return target || sp.port;
   return /^\d+$/.test(String(target)) ? Number(target) : undefined;
 }
 
-function servicePort(sp: Json, port: number | undefined): Json | undefined {
+function servicePort(sp: ServicePort, port: number | undefined): EndpointPort | undefined {
   if (port === undefined) return undefined;
-  const out: Json = { name: sp.name, port, protocol: sp.protocol ?? "TCP", appProtocol: sp.appProtocol };
-  for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
+  const out: EndpointPort = { name: sp.name, port, protocol: sp.protocol ?? "TCP", appProtocol: sp.appProtocol };
+  for (const k of Object.keys(out) as (keyof EndpointPort)[]) if (out[k] === undefined) delete out[k];
   return out;
 }
 
@@ -171,14 +180,14 @@ function servicePort(sp: Json, port: number | undefined): Json | undefined {
  * numeric targetPort as it is, a named one the pod's container port of that
  * name and protocol; a port the pod does not have is left out.
  */
-export function podPorts(svc: Obj, pod: Obj): Json[] {
-  const out: Json[] = [];
-  for (const sp of (svc.spec?.ports ?? []) as Json[]) {
+export function podPorts(svc: Service, pod: Pod): EndpointPort[] {
+  const out: EndpointPort[] = [];
+  for (const sp of svc.spec?.ports ?? []) {
     let port = numericTarget(sp);
     if (port === undefined) {
       const protocol = sp.protocol ?? "TCP";
-      for (const c of (pod.spec?.containers ?? []) as Json[]) {
-        const cp = ((c.ports ?? []) as Json[]).find((x) => x.name === sp.targetPort && (x.protocol ?? "TCP") === protocol);
+      for (const c of pod.spec?.containers ?? []) {
+        const cp = (c.ports ?? []).find((x) => x.name === sp.targetPort && (x.protocol ?? "TCP") === protocol);
         if (cp) { port = cp.containerPort; break; }
       }
     }
@@ -194,12 +203,11 @@ export function podPorts(svc: Obj, pod: Obj): Json[] {
  * notReadyAddresses. A pod that serves none of a Service's ports is not listed
  * (unless the Service has no ports at all, a headless one).
  */
-export function endpointSubsets(ns: string, pods: Obj[], ready: Obj[], portsOf: Map<Obj, Json[]>, servicePorts: boolean): Json[] {
-  const address = (p: Obj) => ({ ip: p.status.podIP, nodeName: p.spec?.nodeName, targetRef: { kind: "Pod", namespace: ns, name: p.metadata.name, uid: p.metadata.uid } });
-  const subsets = new Map<string, { ready: Json[]; notReady: Json[]; ports: Json[] }>();
+export function endpointSubsets(ns: string, pods: Kube<Pod>[], ready: Kube<Pod>[], portsOf: Map<Kube<Pod>, EndpointPort[]>, servicePorts: boolean): EndpointSubset[] {
+  const address = (p: Kube<Pod>): EndpointAddress => ({ ip: podIP(p), nodeName: p.spec?.nodeName, targetRef: { kind: "Pod", namespace: ns, name: p.metadata.name, uid: p.metadata.uid } });
+  const subsets = new Map<string, { ready: EndpointAddress[]; notReady: EndpointAddress[]; ports: EndpointPort[] }>();
   for (const p of pods) {
-    const ports = portsOf.get(p)!.map((x) => ({ name: x.name, port: x.port, protocol: x.protocol, ...(x.appProtocol ? { appProtocol: x.appProtocol } : {}) }))
-      .map((x) => (x.name ? x : Object.fromEntries(Object.entries(x).filter(([k]) => k !== "name"))));
+    const ports = portsOf.get(p)!.map(({ name, port, protocol, appProtocol }) => ({ ...(name ? { name } : {}), port, protocol, ...(appProtocol ? { appProtocol } : {}) }));
     if (servicePorts && !ports.length) continue;
     const key = portsKey(ports);
     const subset = subsets.get(key) ?? { ready: [], notReady: [], ports };

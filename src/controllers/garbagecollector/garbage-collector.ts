@@ -9,7 +9,11 @@
  */
 import type { KubeObject, ResourceRef, Informer } from "../../client/index.js";
 import { Resources, WorkQueue, discoverResources } from "../../client/index.js";
-import { type Controller, type ControllerContext, type Obj, keyOf, runQueue, sleep } from "../controller.js";
+import { type Controller, type ControllerContext, keyOf, runQueue, sleep } from "../controller.js";
+import type { ObjectMeta, OwnerReference } from "kubernetes-types/meta/v1.js";
+
+/** An object of any kind, by its metadata: all the collector reads of it. */
+type Owned = KubeObject & { metadata: ObjectMeta };
 
 /** Kinds watched from the start (the workload chain); discovery adds the rest. */
 const WORKLOAD_KINDS: Record<string, ResourceRef> = {
@@ -26,8 +30,6 @@ const WORKLOAD_KINDS: Record<string, ResourceRef> = {
   EndpointSlice: Resources.endpointslices,
 };
 
-interface OwnerRef { apiVersion?: string; kind: string; name: string; uid: string; blockOwnerDeletion?: boolean }
-
 /** Never collected nor watched for owners, as upstream ignores them: events. */
 const IGNORED = new Set(["events", "events.events.k8s.io"]);
 const REDISCOVERY_MS = 30_000;
@@ -36,7 +38,7 @@ export class GarbageCollector implements Controller {
   readonly name = "garbagecollector";
   private readonly queue = new WorkQueue();
   private ctx!: ControllerContext;
-  private readonly informers = new Map<string, Informer<Obj>>();
+  private readonly informers = new Map<string, Informer<Owned>>();
   /** kind -> where its objects live */
   private readonly kinds = new Map<string, ResourceRef>();
   /** uid -> kind/namespace/name of every object seen, to answer "does this owner exist?". */
@@ -52,12 +54,12 @@ export class GarbageCollector implements Controller {
   private watch(kind: string, ref: ResourceRef): void {
     if (this.kinds.has(kind)) return;
     this.kinds.set(kind, ref);
-    const inf = this.ctx.informers.informer<Obj>(ref);
+    const inf = this.ctx.informers.informer<Owned>(ref);
     this.informers.set(kind, inf);
     const item = (o: KubeObject) => `${kind}|${keyOf(o)}`;
-    const track = (o: Obj) => {
+    const track = (o: Owned) => {
       this.byUid.set(String(o.metadata.uid), { kind, key: keyOf(o) });
-      for (const r of (o.metadata.ownerReferences ?? []) as OwnerRef[]) {
+      for (const r of ownerReferences(o)) {
         if (!this.dependents.has(r.uid)) this.dependents.set(r.uid, new Set());
         this.dependents.get(r.uid)!.add(item(o));
       }
@@ -102,11 +104,11 @@ export class GarbageCollector implements Controller {
   }
 
   /** An owner absent from the caches: gone for sure only if the server says so (or holds another object by that name). */
-  private async ownerGone(r: OwnerRef, namespace: string | undefined): Promise<boolean> {
+  private async ownerGone(r: OwnerReference, namespace: string | undefined): Promise<boolean> {
     const ref = this.kinds.get(r.kind);
     if (!ref) return false;
     try {
-      const owner = await this.ctx.client.get<Obj>(ref, ref.namespaced ? namespace : undefined, r.name);
+      const owner = await this.ctx.client.get(ref, ref.namespaced ? namespace : undefined, r.name);
       return owner.metadata.uid !== r.uid;
     } catch (err) {
       if ((err as { code?: number }).code === 404) return true;
@@ -114,14 +116,14 @@ export class GarbageCollector implements Controller {
     }
   }
 
-  private lookup(item: string): { kind: string; obj: Obj | undefined } {
+  private lookup(item: string): { kind: string; obj: Owned | undefined } {
     const [kind, key] = item.split("|") as [string, string];
     return { kind, obj: this.informers.get(kind)?.get(key) };
   }
 
-  private liveDependents(owner: Obj): Obj[] {
-    return [...(this.dependents.get(String(owner.metadata.uid)) ?? [])].map((d) => this.lookup(d).obj).filter((o): o is Obj => o !== undefined)
-      .filter((o) => ((o.metadata.ownerReferences ?? []) as OwnerRef[]).some((r) => r.uid === owner.metadata.uid));
+  private liveDependents(owner: Owned): Owned[] {
+    return [...(this.dependents.get(String(owner.metadata.uid)) ?? [])].map((d) => this.lookup(d).obj).filter((o): o is Owned => o !== undefined)
+      .filter((o) => ownerReferences(o).some((r) => r.uid === owner.metadata.uid));
   }
 
   private async sync(item: string): Promise<number | void> {
@@ -129,12 +131,12 @@ export class GarbageCollector implements Controller {
     if (!obj) return;
     if (obj.metadata.deletionTimestamp && hasFinalizer(obj, "foregroundDeletion")) return this.processDeletingDependents(obj);
     if (obj.metadata.deletionTimestamp && hasFinalizer(obj, "orphan")) return this.orphan(kind, obj);
-    const refs = (obj.metadata.ownerReferences ?? []) as OwnerRef[];
+    const refs = ownerReferences(obj);
     if (!refs.length) return;
     // Upstream's classifyReferences: owners gone (or known by another uid), owners waiting for their
     // dependents to go (foreground deletion), and solid ones.
-    const solid: OwnerRef[] = [];
-    const released: OwnerRef[] = [];
+    const solid: OwnerReference[] = [];
+    const released: OwnerReference[] = [];
     let waiting = false;
     for (const r of refs) {
       const owner = this.cached(r.uid);
@@ -163,12 +165,12 @@ export class GarbageCollector implements Controller {
   }
 
   /** The object with this uid, as the caches hold it. */
-  private cached(uid: string): Obj | undefined {
+  private cached(uid: string): Owned | undefined {
     const at = this.byUid.get(uid);
     return at ? this.informers.get(at.kind)?.get(at.key) : undefined;
   }
 
-  private async remove(kind: string, obj: Obj, policy: string): Promise<void> {
+  private async remove(kind: string, obj: Owned, policy: string): Promise<void> {
     if (obj.metadata.deletionTimestamp) return;
     await this.ctx.client.request("DELETE", this.ctx.client.path(this.kinds.get(kind)!, obj.metadata.namespace, obj.metadata.name), {
       propagationPolicy: policy, preconditions: { uid: obj.metadata.uid },
@@ -180,9 +182,9 @@ export class GarbageCollector implements Controller {
    * it waits for the dependents whose reference to it blocks its deletion, and
    * loses its finalizer once none is left.
    */
-  private async processDeletingDependents(owner: Obj): Promise<number | void> {
+  private async processDeletingDependents(owner: Owned): Promise<number | void> {
     const uid = owner.metadata.uid;
-    const blocking = this.liveDependents(owner).filter((d) => ((d.metadata.ownerReferences ?? []) as OwnerRef[]).some((r) => r.uid === uid && r.blockOwnerDeletion === true));
+    const blocking = this.liveDependents(owner).filter((d) => ownerReferences(d).some((r) => r.uid === uid && r.blockOwnerDeletion === true));
     if (!blocking.length) {
       const at = this.byUid.get(String(uid));
       if (at) await this.dropFinalizer(at.kind, owner, "foregroundDeletion");
@@ -195,25 +197,27 @@ export class GarbageCollector implements Controller {
     return 1000;
   }
 
-  private async orphan(kind: string, owner: Obj): Promise<void> {
+  private async orphan(kind: string, owner: Owned): Promise<void> {
     for (const d of this.liveDependents(owner)) {
       const dk = this.byUid.get(String(d.metadata.uid))?.kind;
       if (!dk) continue;
-      const refs = ((d.metadata.ownerReferences ?? []) as OwnerRef[]).filter((r) => r.uid !== owner.metadata.uid);
+      const refs = ownerReferences(d).filter((r) => r.uid !== owner.metadata.uid);
       await this.ctx.client.patch(this.kinds.get(dk)!, d.metadata.namespace, d.metadata.name!, { metadata: { ownerReferences: refs.length ? refs : null } }).catch(ignoreGone);
     }
     await this.dropFinalizer(kind, owner, "orphan");
   }
 
-  private async dropFinalizer(kind: string, obj: Obj, finalizer: string): Promise<void> {
-    const finalizers = ((obj.metadata.finalizers as string[] | undefined) ?? []).filter((f) => f !== finalizer);
+  private async dropFinalizer(kind: string, obj: Owned, finalizer: string): Promise<void> {
+    const finalizers = (obj.metadata.finalizers ?? []).filter((f) => f !== finalizer);
     await this.ctx.client.patch(this.kinds.get(kind)!, obj.metadata.namespace, obj.metadata.name!, { metadata: { finalizers: finalizers.length ? finalizers : null, resourceVersion: obj.metadata.resourceVersion } }).catch(ignoreGone);
   }
 }
 
-function hasFinalizer(obj: Obj, finalizer: string): boolean {
-  return ((obj.metadata.finalizers as string[] | undefined) ?? []).includes(finalizer);
+function hasFinalizer(obj: Owned, finalizer: string): boolean {
+  return (obj.metadata.finalizers ?? []).includes(finalizer);
 }
+
+const ownerReferences = (obj: Owned): OwnerReference[] => obj.metadata.ownerReferences ?? [];
 
 function ignoreGone(err: unknown): void {
   const code = (err as { code?: number }).code;

@@ -8,11 +8,13 @@
  * and deletes finished Jobs after ttlSecondsAfterFinished.
  */
 import { Resources, WorkQueue, type Informer } from "../../client/index.js";
-import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, isPodActive, isPodReady, keyOf, nowTime, splitKey, runQueue } from "../controller.js";
+import { type Controller, type ControllerContext, type Kube, controllerOf, controllerRef, isPodActive, isPodReady, keyOf, nowTime, splitKey, runQueue } from "../controller.js";
 import { Expectations } from "../replicaset/expectations.js";
 import { matchPodFailurePolicy } from "./pod-failure-policy.js";
 import { formatIndexes } from "./indexes.js";
 import { claimObjects, enqueueMatchingControllers, selectorOf } from "../controller-ref-manager.js";
+import type { Job, JobCondition, JobSpec, JobStatus } from "kubernetes-types/batch/v1.js";
+import type { Pod, PodSpec } from "kubernetes-types/core/v1.js";
 
 const INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index";
 const INDEX_FAILURE_COUNT = "batch.kubernetes.io/job-index-failure-count";
@@ -22,15 +24,15 @@ export class JobController implements Controller {
   private readonly queue = new WorkQueue();
   private readonly expectations = new Expectations();
   private ctx!: ControllerContext;
-  private jobs!: Informer<Obj>;
-  private pods!: Informer<Obj>;
+  private jobs!: Informer<Kube<Job>>;
+  private pods!: Informer<Kube<Pod>>;
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
-    this.jobs = ctx.informers.informer<Obj>(Resources.jobs);
-    this.pods = ctx.informers.informer<Obj>(Resources.pods);
+    this.jobs = ctx.informers.informer<Kube<Job>>(Resources.jobs);
+    this.pods = ctx.informers.informer<Kube<Pod>>(Resources.pods);
     this.jobs.addEventHandler({ add: (j) => this.queue.add(keyOf(j)), update: (_o, j) => this.queue.add(keyOf(j)), delete: (j) => this.expectations.forget(keyOf(j)) });
-    const owner = (p: Obj) => { const r = controllerOf(p); return r?.kind === "Job" ? `${p.metadata.namespace}/${r.name}` : undefined; };
+    const owner = (p: Kube<Pod>) => { const r = controllerOf(p); return r?.kind === "Job" ? `${p.metadata.namespace}/${r.name}` : undefined; };
     this.pods.addEventHandler({
       add: (p) => { const k = owner(p); if (k) { this.expectations.creationObserved(k); this.queue.add(k); } },
       update: (_o, p) => { const k = owner(p); if (k) this.queue.add(k); },
@@ -43,8 +45,8 @@ export class JobController implements Controller {
     return runQueue(this.queue, signal, 5, (key) => this.sync(key), this.ctx, "job");
   }
 
-  private finished(job: Obj): { type: string; time?: string } | undefined {
-    const c = (job.status?.conditions ?? []).find((x: Json) => (x.type === "Complete" || x.type === "Failed") && x.status === "True");
+  private finished(job: Kube<Job>): { type: string; time?: string } | undefined {
+    const c = (job.status?.conditions ?? []).find((x) => (x.type === "Complete" || x.type === "Failed") && x.status === "True");
     return c && { type: c.type, time: c.lastTransitionTime };
   }
 
@@ -57,7 +59,7 @@ export class JobController implements Controller {
     });
     const done = this.finished(job);
     if (done) return this.expireAfterTTL(job, done.time);
-    const spec = job.spec ?? {};
+    const spec: Partial<JobSpec> = job.spec ?? {};
     const succeededPods = pods.filter((p) => p.status?.phase === "Succeeded");
     // podFailurePolicy: a failed pod may fail the whole Job, or not count against backoffLimit at all.
     const failures = pods.filter((p) => p.status?.phase === "Failed").map((p) => ({ pod: p, match: matchPodFailurePolicy(spec.podFailurePolicy, p) }));
@@ -68,7 +70,8 @@ export class JobController implements Controller {
     const succeededIndexes = new Set(succeededPods.map((p) => Number(p.metadata.annotations?.[INDEX_ANNOTATION])));
     const succeeded = indexed ? succeededIndexes.size : succeededPods.length;
     // backoffLimitPerIndex: an index that failed more often than allowed (or by a FailIndex rule) is not retried.
-    const perIndex = indexed && spec.backoffLimitPerIndex !== undefined;
+    const backoffLimitPerIndex = spec.backoffLimitPerIndex;
+    const perIndex = indexed && backoffLimitPerIndex !== undefined;
     const failuresByIndex = new Map<number, number>();
     const failedIndexes = new Set<number>();
     if (indexed) {
@@ -78,14 +81,14 @@ export class JobController implements Controller {
         failuresByIndex.set(i, (failuresByIndex.get(i) ?? 0) + 1);
         if (perIndex && f.match?.action === "FailIndex") failedIndexes.add(i);
       }
-      if (perIndex) for (const [i, n] of failuresByIndex) if (n > spec.backoffLimitPerIndex) failedIndexes.add(i);
+      if (perIndex) for (const [i, n] of failuresByIndex) if (n > backoffLimitPerIndex) failedIndexes.add(i);
       for (const i of succeededIndexes) failedIndexes.delete(i);
     }
     const settled = succeededIndexes.size + failedIndexes.size;
     const completions: number | undefined = spec.completions;
-    const status: Json = { ...(job.status ?? {}) };
+    const status: JobStatus = { ...(job.status ?? {}) };
     status.startTime ??= spec.suspend ? undefined : nowTime();
-    const conditions: Json[] = [...(status.conditions ?? [])];
+    const conditions: JobCondition[] = [...(status.conditions ?? [])];
     const addCondition = (type: string, reason: string, message: string) => {
       const t = nowTime();
       conditions.push({ type, status: "True", lastProbeTime: t, lastTransitionTime: t, reason, message });
@@ -120,7 +123,9 @@ export class JobController implements Controller {
     }
     if (outcome) {
       await Promise.all(active.map((p) => this.ctx.client.delete(Resources.pods, ns, p.metadata.name!).catch(() => undefined)));
-      this.ctx.recorder.event(job, outcome === "Complete" ? "Normal" : "Warning", outcome === "Complete" ? "Completed" : conditions[conditions.length - 1]!.reason, outcome === "Complete" ? "Job completed" : conditions[conditions.length - 1]!.message);
+      // The last condition is the one just added, with its reason and message.
+      const last = conditions[conditions.length - 1]!;
+      this.ctx.recorder.event(job, outcome === "Complete" ? "Normal" : "Warning", outcome === "Complete" ? "Completed" : last.reason!, outcome === "Complete" ? "Job completed" : last.message!);
     } else if (spec.suspend) {
       await Promise.all(active.map((p) => this.ctx.client.delete(Resources.pods, ns, p.metadata.name!).catch(() => undefined)));
     } else if (this.expectations.satisfied(key)) {
@@ -146,7 +151,7 @@ export class JobController implements Controller {
     if (indexed) status.completedIndexes = formatIndexes(succeededIndexes);
     if (perIndex) status.failedIndexes = formatIndexes(failedIndexes) ?? "";
     if (spec.suspend && !conditions.some((c) => c.type === "Suspended")) addCondition("Suspended", "JobSuspended", "Job suspended");
-    for (const k of Object.keys(status)) if (status[k] === undefined) delete status[k];
+    for (const k of Object.keys(status) as (keyof JobStatus)[]) if (status[k] === undefined) delete status[k];
     if (JSON.stringify(status) !== JSON.stringify(job.status ?? {})) {
       await this.ctx.client.update(Resources.jobs, ns, { ...job, status }, "status").catch((err) => { if ((err as { code?: number }).code !== 409) throw err; this.queue.add(key); });
     }
@@ -155,18 +160,18 @@ export class JobController implements Controller {
     }
   }
 
-  private async createPod(job: Obj, index: number | undefined, indexFailures: number): Promise<void> {
-    const t = structuredClone(job.spec.template ?? {});
+  private async createPod(job: Kube<Job>, index: number | undefined, indexFailures: number): Promise<void> {
+    const t = structuredClone(job.spec!.template ?? {});
     const annotations = { ...(t.metadata?.annotations ?? {}) };
     const labels = { ...(t.metadata?.labels ?? {}) };
-    const spec = t.spec ?? {};
+    const spec: Partial<PodSpec> = t.spec ?? {};
     if (index !== undefined) {
       annotations[INDEX_ANNOTATION] = String(index);
       labels[INDEX_ANNOTATION] = String(index);
-      if (job.spec.backoffLimitPerIndex !== undefined) annotations[INDEX_FAILURE_COUNT] = String(indexFailures);
+      if (job.spec!.backoffLimitPerIndex !== undefined) annotations[INDEX_FAILURE_COUNT] = String(indexFailures);
       // Each container learns its index from the annotation, as upstream's pods do.
-      for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])] as Json[]) {
-        if ((c.env ?? []).some((e: Json) => e.name === "JOB_COMPLETION_INDEX")) continue;
+      for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) {
+        if ((c.env ?? []).some((e) => e.name === "JOB_COMPLETION_INDEX")) continue;
         c.env = [...(c.env ?? []), { name: "JOB_COMPLETION_INDEX", valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${INDEX_ANNOTATION}']` } } }];
       }
       spec.hostname ??= `${job.metadata.name}-${index}`;
@@ -182,7 +187,7 @@ export class JobController implements Controller {
     this.ctx.recorder.event(job, "Normal", "SuccessfulCreate", `Created pod: ${created.metadata.name}`);
   }
 
-  private async expireAfterTTL(job: Obj, finishedAt: string | undefined): Promise<number | void> {
+  private async expireAfterTTL(job: Kube<Job>, finishedAt: string | undefined): Promise<number | void> {
     const ttl = job.spec?.ttlSecondsAfterFinished;
     if (ttl === undefined || !finishedAt) return;
     const due = Date.parse(finishedAt) + ttl * 1000 - Date.now();

@@ -1,15 +1,17 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
+import type { PodFailurePolicy } from "kubernetes-types/batch/v1.js";
+import type { Pod, PodCondition } from "kubernetes-types/core/v1.js";
 import { matchPodFailurePolicy } from "./pod-failure-policy.js";
 
-const failedPod = (codes: Record<string, number>, conditions: { type: string; status: string }[] = []) => ({
+const failedPod = (codes: Record<string, number>, conditions: PodCondition[] = []): Pod => ({
   metadata: { name: "job-x", namespace: "default" },
-  status: { phase: "Failed", conditions, containerStatuses: Object.entries(codes).map(([name, exitCode]) => ({ name, state: { terminated: { exitCode } } })) },
+  status: { phase: "Failed", conditions, containerStatuses: Object.entries(codes).map(([name, exitCode]) => ({ name, image: "busybox", imageID: "", ready: false, restartCount: 0, state: { terminated: { exitCode } } })) },
 });
 
-const policy = {
+const policy: PodFailurePolicy = {
   rules: [
-    { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget" }] },
+    { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget", status: "True" }] },
     { action: "FailJob", onExitCodes: { containerName: "main", operator: "In", values: [42] } },
     { action: "Count", onExitCodes: { operator: "NotIn", values: [1, 2] } },
   ],

@@ -6,19 +6,20 @@
  * name; In matches a code in the list, NotIn one outside it. onPodConditions
  * matches a condition of the pod by type and status (True by default).
  */
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- Jobs and pods as JSON
+import type { PodFailurePolicy } from "kubernetes-types/batch/v1.js";
+import type { Pod } from "kubernetes-types/core/v1.js";
 
 export type PodFailureAction = "FailJob" | "FailIndex" | "Ignore" | "Count";
 
 export interface PodFailureMatch { action: PodFailureAction; index: number; message: string }
 
-export function matchPodFailurePolicy(policy: Json | undefined, pod: Json): PodFailureMatch | undefined {
+export function matchPodFailurePolicy(policy: PodFailurePolicy | undefined, pod: Pod): PodFailureMatch | undefined {
   const podName = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
-  for (const [index, rule] of ((policy?.rules ?? []) as Json[]).entries()) {
+  for (const [index, rule] of (policy?.rules ?? []).entries()) {
     const action = rule.action as PodFailureAction;
     if (rule.onExitCodes) {
-      const { containerName, operator, values = [] } = rule.onExitCodes as { containerName?: string; operator: string; values?: number[] };
-      const statuses: Json[] = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+      const { containerName, operator, values = [] } = rule.onExitCodes;
+      const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
       for (const cs of statuses) {
         const code = cs.state?.terminated?.exitCode;
         if (code === undefined || code === 0 || (containerName && cs.name !== containerName)) continue;
@@ -27,8 +28,9 @@ export function matchPodFailurePolicy(policy: Json | undefined, pod: Json): PodF
         }
       }
     }
-    for (const want of (rule.onPodConditions ?? []) as Json[]) {
-      const has = (pod.status?.conditions ?? []).some((c: Json) => c.type === want.type && c.status === (want.status ?? "True"));
+    // status defaults to True on the server; an object that skipped defaulting is read the same way.
+    for (const want of rule.onPodConditions ?? []) {
+      const has = (pod.status?.conditions ?? []).some((c) => c.type === want.type && c.status === (want.status ?? "True"));
       if (has) return { action, index, message: `Pod ${podName} has condition ${want.type} matching ${action} rule at index ${index}` };
     }
   }

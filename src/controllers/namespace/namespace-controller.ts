@@ -4,17 +4,18 @@
  * `kubernetes` finalizer removed so the API server lets it go.
  */
 import { Resources, WorkQueue, discoverResources, type Informer, type ResourceRef } from "../../client/index.js";
-import { type Controller, type ControllerContext, type Obj, keyOf, runQueue } from "../controller.js";
+import { type Controller, type ControllerContext, type Kube, keyOf, runQueue } from "../controller.js";
+import type { Namespace } from "kubernetes-types/core/v1.js";
 
 export class NamespaceController implements Controller {
   readonly name = "namespace";
   private readonly queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 10_000 });
   private ctx!: ControllerContext;
-  private namespaces!: Informer<Obj>;
+  private namespaces!: Informer<Kube<Namespace>>;
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
-    this.namespaces = ctx.informers.informer<Obj>(Resources.namespaces);
+    this.namespaces = ctx.informers.informer<Kube<Namespace>>(Resources.namespaces);
     this.namespaces.addEventHandler({ add: (n) => this.queue.add(keyOf(n)), update: (_o, n) => this.queue.add(keyOf(n)) });
   }
 
@@ -41,7 +42,7 @@ export class NamespaceController implements Controller {
       }
     }
     if (remaining > 0) return 500;
-    const finalizers = (ns.spec.finalizers as string[]).filter((f) => f !== "kubernetes");
+    const finalizers = (ns.spec?.finalizers ?? []).filter((f) => f !== "kubernetes");
     await this.ctx.client.request("PUT", `/api/v1/namespaces/${encodeURIComponent(name)}/finalize`, { ...ns, spec: { ...ns.spec, finalizers } });
   }
 }

@@ -4,12 +4,13 @@
  * kubelet turns into the node's pod network.
  */
 import { Resources, type Informer } from "../../client/index.js";
-import type { Controller, ControllerContext, Obj } from "../controller.js";
+import type { Controller, ControllerContext, Kube } from "../controller.js";
+import type { Node } from "kubernetes-types/core/v1.js";
 
 export class NodeIpamController implements Controller {
   readonly name = "nodeipam";
   private ctx!: ControllerContext;
-  private nodes!: Informer<Obj>;
+  private nodes!: Informer<Kube<Node>>;
   private readonly base: number[];
   private readonly count: number;
 
@@ -21,8 +22,8 @@ export class NodeIpamController implements Controller {
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
-    this.nodes = ctx.informers.informer<Obj>(Resources.nodes);
-    const consider = (n: Obj) => { if (!n.spec?.podCIDR) void this.allocate().catch((err) => ctx.log("pod CIDR allocation failed", { err: String(err) })); };
+    this.nodes = ctx.informers.informer<Kube<Node>>(Resources.nodes);
+    const consider = (n: Kube<Node>) => { if (!n.spec?.podCIDR) void this.allocate().catch((err) => ctx.log("pod CIDR allocation failed", { err: String(err) })); };
     this.nodes.addEventHandler({ add: consider, update: (_o, n) => consider(n) });
   }
 

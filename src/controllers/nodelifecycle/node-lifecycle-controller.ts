@@ -10,9 +10,10 @@
 import { Resources, WorkQueue, type Informer } from "../../client/index.js";
 import { isConflict, isNotFound } from "../../api/errors.js";
 import { tolerates } from "../../scheduler/plugins/taint-toleration.js";
-import { type Controller, type ControllerContext, type Json, type Obj, nowTime, runQueue, sleep } from "../controller.js";
+import { type Controller, type ControllerContext, type Kube, nowTime, runQueue, sleep } from "../controller.js";
 import { conditionTaints } from "./condition-taints.js";
-import type { Node } from "kubernetes-types/core/v1.js";
+import type { Node, NodeCondition, Pod, Taint } from "kubernetes-types/core/v1.js";
+import type { Lease } from "kubernetes-types/coordination/v1.js";
 
 /** The conditions a kubelet reports about its node's health, Unknown when it goes silent. */
 const HEALTH_CONDITIONS = ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"];
@@ -27,9 +28,9 @@ export interface NodeLifecycleOptions {
 export class NodeLifecycleController implements Controller {
   readonly name = "nodelifecycle";
   private ctx!: ControllerContext;
-  private nodes!: Informer<Obj>;
-  private leases!: Informer<Obj>;
-  private pods!: Informer<Obj>;
+  private nodes!: Informer<Kube<Node>>;
+  private leases!: Informer<Kube<Lease>>;
+  private pods!: Informer<Kube<Pod>>;
   private readonly evicted = new Set<string>();
   /** Nodes whose taints to bring in line with their conditions (upstream's nodeUpdateQueue). */
   private readonly taintQueue = new WorkQueue();
@@ -38,9 +39,9 @@ export class NodeLifecycleController implements Controller {
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
-    this.nodes = ctx.informers.informer<Obj>(Resources.nodes);
-    this.leases = ctx.informers.informer<Obj>(Resources.leases);
-    this.pods = ctx.informers.informer<Obj>(Resources.pods);
+    this.nodes = ctx.informers.informer<Kube<Node>>(Resources.nodes);
+    this.leases = ctx.informers.informer<Kube<Lease>>(Resources.leases);
+    this.pods = ctx.informers.informer<Kube<Pod>>(Resources.pods);
     // Taints follow a change of conditions at once, not at the next monitoring pass.
     this.nodes.addEventHandler({ add: (n) => this.taintQueue.add(n.metadata.name!), update: (_o, n) => this.taintQueue.add(n.metadata.name!) });
   }
@@ -68,7 +69,7 @@ export class NodeLifecycleController implements Controller {
       const name = node.metadata.name!;
       const lease = this.leases.get(`kube-node-lease/${name}`);
       const renewed = lease?.spec?.renewTime ? Date.parse(lease.spec.renewTime) : Date.parse(node.metadata.creationTimestamp!);
-      const ready = (node.status?.conditions ?? []).find((c: Json) => c.type === "Ready");
+      const ready = (node.status?.conditions ?? []).find((c) => c.type === "Ready");
       if (now - renewed > grace && ready?.status !== "Unknown") await this.markUnknown(node);
       // Level-triggered: a taint write that failed, or a change missed, is caught up here.
       this.taintQueue.add(name);
@@ -76,15 +77,15 @@ export class NodeLifecycleController implements Controller {
     }
   }
 
-  private async markUnknown(node: Obj): Promise<void> {
+  private async markUnknown(node: Kube<Node>): Promise<void> {
     const t = nowTime();
-    const conditions = (node.status?.conditions ?? []).map((c: Json) =>
+    const conditions: NodeCondition[] = (node.status?.conditions ?? []).map((c) =>
       HEALTH_CONDITIONS.includes(c.type)
         ? { ...c, status: "Unknown", reason: "NodeStatusUnknown", message: "Kubelet stopped posting node status.", lastTransitionTime: t }
         : c);
     // A node whose kubelet never reported gets the conditions as Unknown, as upstream's tryUpdateNodeHealth.
     for (const type of HEALTH_CONDITIONS) {
-      if (!conditions.some((c: Json) => c.type === type)) {
+      if (!conditions.some((c) => c.type === type)) {
         conditions.push({ type, status: "Unknown", reason: "NodeStatusNeverUpdated", message: "Kubelet never posted node status.", lastHeartbeatTime: node.metadata.creationTimestamp, lastTransitionTime: t });
       }
     }
@@ -96,7 +97,7 @@ export class NodeLifecycleController implements Controller {
   private async syncTaints(name: string): Promise<void> {
     const node = this.nodes.get(name);
     if (!node) return;
-    const taints = conditionTaints(node as Node, nowTime());
+    const taints = conditionTaints(node, nowTime());
     if (!taints) return;
     try {
       await this.ctx.client.patch(Resources.nodes, undefined, name, { metadata: { resourceVersion: node.metadata.resourceVersion }, spec: { taints: taints.length ? taints : null } }, "merge");
@@ -109,12 +110,12 @@ export class NodeLifecycleController implements Controller {
   }
 
   /** Evicts pods that do not tolerate a NoExecute taint, once their tolerationSeconds have passed. */
-  private async evictIntolerant(node: Obj, now: number): Promise<void> {
-    const noExecute: Json[] = (node.spec?.taints ?? []).filter((t: Json) => t.effect === "NoExecute");
+  private async evictIntolerant(node: Kube<Node>, now: number): Promise<void> {
+    const noExecute: Taint[] = (node.spec?.taints ?? []).filter((t) => t.effect === "NoExecute");
     if (!noExecute.length) return;
     for (const pod of this.pods.list()) {
       if (pod.spec?.nodeName !== node.metadata.name || pod.metadata.deletionTimestamp || this.evicted.has(String(pod.metadata.uid))) continue;
-      const tolerations: Json[] = pod.spec?.tolerations ?? [];
+      const tolerations = pod.spec?.tolerations ?? [];
       let due = 0;
       for (const taint of noExecute) {
         const match = tolerations.filter((t) => tolerates([t], taint));

@@ -3,20 +3,21 @@
  * removed, and terminated pods beyond a threshold go, oldest first.
  */
 import { Resources, type Informer } from "../../client/index.js";
-import { type Controller, type ControllerContext, type Obj, sleep } from "../controller.js";
+import { type Controller, type ControllerContext, type Kube, sleep } from "../controller.js";
+import type { Node, Pod } from "kubernetes-types/core/v1.js";
 
 export class PodGCController implements Controller {
   readonly name = "podgc";
   private ctx!: ControllerContext;
-  private pods!: Informer<Obj>;
-  private nodes!: Informer<Obj>;
+  private pods!: Informer<Kube<Pod>>;
+  private nodes!: Informer<Kube<Node>>;
 
   constructor(private readonly options: { terminatedPodThreshold?: number; periodMs?: number } = {}) {}
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
-    this.pods = ctx.informers.informer<Obj>(Resources.pods);
-    this.nodes = ctx.informers.informer<Obj>(Resources.nodes);
+    this.pods = ctx.informers.informer<Kube<Pod>>(Resources.pods);
+    this.nodes = ctx.informers.informer<Kube<Node>>(Resources.nodes);
     this.nodes.addEventHandler({ delete: () => void this.collect().catch(() => undefined) });
   }
 

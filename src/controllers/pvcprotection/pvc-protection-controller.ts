@@ -7,15 +7,15 @@
  * sure of a pod the cache has not seen yet, in a live list.
  */
 import type { PersistentVolumeClaim, Pod } from "kubernetes-types/core/v1.js";
-import { Resources, WorkQueue, type Informer } from "../../client/index.js";
+import { Resources, WorkQueue, type Informer, type KubeObject } from "../../client/index.js";
 import { isNotFound } from "../../api/errors.js";
 import { PVC_PROTECTION_FINALIZER } from "../../api/storage-protection-finalizers.js";
-import { type Controller, type ControllerContext, type Obj, keyOf, runQueue } from "../controller.js";
+import { type Controller, type ControllerContext, type Kube, keyOf, runQueue } from "../controller.js";
 
-const hasFinalizer = (o: Obj) => (o.metadata.finalizers ?? []).includes(PVC_PROTECTION_FINALIZER);
+const hasFinalizer = (o: KubeObject) => (o.metadata.finalizers ?? []).includes(PVC_PROTECTION_FINALIZER);
 /** Being deleted, and held back by this controller's finalizer. */
-export const isDeletionCandidate = (o: Obj) => Boolean(o.metadata.deletionTimestamp) && hasFinalizer(o);
-export const needsFinalizer = (o: Obj) => !o.metadata.deletionTimestamp && !hasFinalizer(o);
+export const isDeletionCandidate = (o: KubeObject) => Boolean(o.metadata.deletionTimestamp) && hasFinalizer(o);
+export const needsFinalizer = (o: KubeObject) => !o.metadata.deletionTimestamp && !hasFinalizer(o);
 
 /**
  * A pod done with for good: its kubelet let it go (deletion grace 0) or it
@@ -46,14 +46,14 @@ export class PvcProtectionController implements Controller {
   readonly name = "pvc-protection";
   private readonly queue = new WorkQueue();
   private ctx!: ControllerContext;
-  private claims!: Informer<Obj>;
-  private pods!: Informer<Obj>;
+  private claims!: Informer<Kube<PersistentVolumeClaim>>;
+  private pods!: Informer<Kube<Pod>>;
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
-    this.claims = ctx.informers.informer<Obj>(Resources.persistentvolumeclaims);
-    this.pods = ctx.informers.informer<Obj>(Resources.pods);
-    const claimChanged = (c: Obj) => { if (needsFinalizer(c) || isDeletionCandidate(c)) this.queue.add(keyOf(c)); };
+    this.claims = ctx.informers.informer<Kube<PersistentVolumeClaim>>(Resources.persistentvolumeclaims);
+    this.pods = ctx.informers.informer<Kube<Pod>>(Resources.pods);
+    const claimChanged = (c: Kube<PersistentVolumeClaim>) => { if (needsFinalizer(c) || isDeletionCandidate(c)) this.queue.add(keyOf(c)); };
     this.claims.addEventHandler({ add: claimChanged, update: (_o, c) => claimChanged(c) });
     this.pods.addEventHandler({
       add: (p) => this.podChanged(p, false),
@@ -71,17 +71,16 @@ export class PvcProtectionController implements Controller {
   }
 
   /** Only a pod gone, finished or not scheduled can let a claim go: its claims are looked at again. */
-  private podChanged(p: Obj, deleted: boolean): void {
-    const pod = p as Pod;
+  private podChanged(pod: Kube<Pod>, deleted: boolean): void {
     const terminated = pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed";
     if (!deleted && !terminated && pod.spec?.nodeName) return;
-    for (const name of claimsOf(pod)) this.queue.add(`${pod.metadata?.namespace}/${name}`);
+    for (const name of claimsOf(pod)) this.queue.add(`${pod.metadata.namespace}/${name}`);
   }
 
   private async sync(key: string): Promise<void> {
     const claim = this.claims.get(key);
     if (!claim) return;
-    if (isDeletionCandidate(claim) && !(await this.inUse(claim as PersistentVolumeClaim))) {
+    if (isDeletionCandidate(claim) && !(await this.inUse(claim))) {
       return this.setFinalizer(claim, false);
     }
     if (needsFinalizer(claim)) await this.setFinalizer(claim, true);
@@ -89,14 +88,14 @@ export class PvcProtectionController implements Controller {
 
   private async inUse(claim: PersistentVolumeClaim): Promise<boolean> {
     const ns = claim.metadata!.namespace!;
-    if (this.pods.list(ns).some((p) => podUsesClaim(p as Pod, claim))) return true;
-    const live = await this.ctx.client.list(Resources.pods, ns);
-    return live.items.some((p) => podUsesClaim(p as Pod, claim));
+    if (this.pods.list(ns).some((p) => podUsesClaim(p, claim))) return true;
+    const live = await this.ctx.client.list<Kube<Pod>>(Resources.pods, ns);
+    return live.items.some((p) => podUsesClaim(p, claim));
   }
 
-  private async setFinalizer(claim: Obj, present: boolean): Promise<void> {
+  private async setFinalizer(claim: Kube<PersistentVolumeClaim>, present: boolean): Promise<void> {
     const updated = structuredClone(claim);
-    const others = (claim.metadata.finalizers ?? []).filter((f: string) => f !== PVC_PROTECTION_FINALIZER);
+    const others = (claim.metadata.finalizers ?? []).filter((f) => f !== PVC_PROTECTION_FINALIZER);
     updated.metadata.finalizers = present ? [...others, PVC_PROTECTION_FINALIZER] : others;
     try {
       await this.ctx.client.update(Resources.persistentvolumeclaims, claim.metadata.namespace, updated);

@@ -4,17 +4,18 @@
  * and loses it (so the delete completes) once it is not; a volume without
  * the finalizer (from before StorageObjectInUseProtection) gets it.
  */
-import { Resources, WorkQueue, type Informer } from "../../client/index.js";
+import { Resources, WorkQueue, type Informer, type KubeObject } from "../../client/index.js";
 import { isNotFound } from "../../api/errors.js";
 import { PV_PROTECTION_FINALIZER } from "../../api/storage-protection-finalizers.js";
-import { type Controller, type ControllerContext, type Obj, runQueue } from "../controller.js";
+import { type Controller, type ControllerContext, type Kube, runQueue } from "../controller.js";
+import type { PersistentVolume } from "kubernetes-types/core/v1.js";
 
-const hasFinalizer = (o: Obj) => (o.metadata.finalizers ?? []).includes(PV_PROTECTION_FINALIZER);
-const isDeletionCandidate = (o: Obj) => Boolean(o.metadata.deletionTimestamp) && hasFinalizer(o);
-const needsFinalizer = (o: Obj) => !o.metadata.deletionTimestamp && !hasFinalizer(o);
+const hasFinalizer = (o: KubeObject) => (o.metadata.finalizers ?? []).includes(PV_PROTECTION_FINALIZER);
+const isDeletionCandidate = (o: KubeObject) => Boolean(o.metadata.deletionTimestamp) && hasFinalizer(o);
+const needsFinalizer = (o: KubeObject) => !o.metadata.deletionTimestamp && !hasFinalizer(o);
 
 /** What the controller writes for a volume: the finalizer added or removed, or nothing. */
-export function pvProtectionChange(pv: Obj): "add" | "remove" | undefined {
+export function pvProtectionChange(pv: Kube<PersistentVolume>): "add" | "remove" | undefined {
   if (isDeletionCandidate(pv)) return pv.status?.phase === "Bound" ? undefined : "remove";
   return needsFinalizer(pv) ? "add" : undefined;
 }
@@ -23,12 +24,12 @@ export class PvProtectionController implements Controller {
   readonly name = "pv-protection";
   private readonly queue = new WorkQueue();
   private ctx!: ControllerContext;
-  private volumes!: Informer<Obj>;
+  private volumes!: Informer<Kube<PersistentVolume>>;
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
-    this.volumes = ctx.informers.informer<Obj>(Resources.persistentvolumes);
-    const changed = (pv: Obj) => { if (pvProtectionChange(pv)) this.queue.add(pv.metadata.name!); };
+    this.volumes = ctx.informers.informer<Kube<PersistentVolume>>(Resources.persistentvolumes);
+    const changed = (pv: Kube<PersistentVolume>) => { if (pvProtectionChange(pv)) this.queue.add(pv.metadata.name!); };
     this.volumes.addEventHandler({ add: changed, update: (_o, pv) => changed(pv) });
   }
 
@@ -41,7 +42,7 @@ export class PvProtectionController implements Controller {
     const change = pv && pvProtectionChange(pv);
     if (!pv || !change) return;
     const updated = structuredClone(pv);
-    const others = (pv.metadata.finalizers ?? []).filter((f: string) => f !== PV_PROTECTION_FINALIZER);
+    const others = (pv.metadata.finalizers ?? []).filter((f) => f !== PV_PROTECTION_FINALIZER);
     updated.metadata.finalizers = change === "add" ? [...others, PV_PROTECTION_FINALIZER] : others;
     try {
       await this.ctx.client.update(Resources.persistentvolumes, undefined, updated);

@@ -6,10 +6,15 @@
 import { labelSelectorRequirements, matchesLabels } from "../../api/selectors.js";
 import { Resources, WorkQueue, type Informer, type ResourceRef } from "../../client/index.js";
 import {
-  type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, isPodActive, isPodAvailable, isPodReady, keyOf, nowTime, runQueue, splitKey,
+  type Controller, type ControllerContext, type Kube, controllerOf, controllerRef, isPodActive, isPodAvailable, isPodReady, keyOf, nowTime, runQueue, splitKey,
 } from "../controller.js";
 import { Expectations } from "./expectations.js";
 import { claimObjects, enqueueMatchingControllers, selectorOf } from "../controller-ref-manager.js";
+import type { ReplicaSet, ReplicaSetCondition, ReplicaSetStatus } from "kubernetes-types/apps/v1.js";
+import type { Pod, ReplicationController } from "kubernetes-types/core/v1.js";
+
+/** What the controller keeps replicas of: a ReplicaSet, or a ReplicationController (the same fields but the selector's form). */
+type ReplicatedSet = Kube<ReplicaSet> | Kube<ReplicationController>;
 
 /** Pods created or deleted in one sync at most, as upstream's burstReplicas. */
 const BURST = 500;
@@ -24,8 +29,8 @@ export class ReplicaSetController implements Controller {
   private readonly queue = new WorkQueue();
   private readonly expectations = new Expectations();
   private ctx!: ControllerContext;
-  private sets!: Informer<Obj>;
-  private pods!: Informer<Obj>;
+  private sets!: Informer<ReplicatedSet>;
+  private pods!: Informer<Kube<Pod>>;
 
   constructor(private readonly kind: ReplicaSetKind = replicaSetKind) {
     this.name = kind.name;
@@ -33,14 +38,14 @@ export class ReplicaSetController implements Controller {
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
-    this.sets = ctx.informers.informer<Obj>(this.kind.resource);
-    this.pods = ctx.informers.informer<Obj>(Resources.pods);
+    this.sets = ctx.informers.informer<ReplicatedSet>(this.kind.resource);
+    this.pods = ctx.informers.informer<Kube<Pod>>(Resources.pods);
     this.sets.addEventHandler({
       add: (rs) => this.queue.add(keyOf(rs)),
       update: (_o, rs) => this.queue.add(keyOf(rs)),
       delete: (rs) => { this.expectations.forget(keyOf(rs)); this.queue.add(keyOf(rs)); },
     });
-    const ownerKey = (p: Obj) => {
+    const ownerKey = (p: Kube<Pod>) => {
       const ref = controllerOf(p);
       return ref?.kind === this.kind.kind ? `${p.metadata.namespace}/${ref.name}` : undefined;
     };
@@ -85,7 +90,7 @@ export class ReplicaSetController implements Controller {
     return this.updateStatus(rs, active, failure);
   }
 
-  private async manageReplicas(rs: Obj, key: string, active: Obj[]): Promise<void> {
+  private async manageReplicas(rs: ReplicatedSet, key: string, active: Kube<Pod>[]): Promise<void> {
     const want = rs.spec?.replicas ?? 1;
     const diff = want - active.length;
     const ns = rs.metadata.namespace as string;
@@ -121,8 +126,8 @@ export class ReplicaSetController implements Controller {
     }
   }
 
-  private async createPod(rs: Obj): Promise<void> {
-    const t = structuredClone(rs.spec.template ?? {});
+  private async createPod(rs: ReplicatedSet): Promise<void> {
+    const t = structuredClone(rs.spec!.template ?? {});
     const pod = {
       metadata: {
         generateName: `${rs.metadata.name}-`,
@@ -135,25 +140,26 @@ export class ReplicaSetController implements Controller {
     this.ctx.recorder.event(rs, "Normal", "SuccessfulCreate", `Created pod: ${created.metadata.name}`);
   }
 
-  private async updateStatus(rs: Obj, active: Obj[], failure?: { reason: string; message: string }): Promise<number | void> {
+  private async updateStatus(rs: ReplicatedSet, active: Kube<Pod>[], failure?: { reason: string; message: string }): Promise<number | void> {
     const minReady = rs.spec?.minReadySeconds ?? 0;
     const labels = rs.spec?.template?.metadata?.labels ?? {};
     const reqs = labelSelectorRequirements({ matchLabels: labels });
-    const status: Record<string, any> = { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const status: ReplicaSetStatus = {
       replicas: active.length,
       fullyLabeledReplicas: active.filter((p) => matchesLabels(reqs, p.metadata.labels)).length,
       readyReplicas: active.filter(isPodReady).length,
       availableReplicas: active.filter((p) => isPodAvailable(p, minReady)).length,
       observedGeneration: rs.metadata.generation,
     };
-    const others = ((rs.status?.conditions ?? []) as Json[]).filter((c) => c.type !== "ReplicaFailure");
-    const previous = ((rs.status?.conditions ?? []) as Json[]).find((c) => c.type === "ReplicaFailure");
-    const conditions = failure
+    const current: ReplicaSetCondition[] = rs.status?.conditions ?? [];
+    const others = current.filter((c) => c.type !== "ReplicaFailure");
+    const previous = current.find((c) => c.type === "ReplicaFailure");
+    const conditions: ReplicaSetCondition[] = failure
       ? [...others, previous?.reason === failure.reason && previous.message === failure.message ? previous : { type: "ReplicaFailure", status: "True", lastTransitionTime: nowTime(), ...failure }]
       : others;
     if (conditions.length) status.conditions = conditions;
-    const old = rs.status ?? {};
-    const same = ["replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas", "observedGeneration"].every((k) => (old[k] ?? 0) === (status[k] ?? 0))
+    const old: Partial<ReplicaSetStatus> = rs.status ?? {};
+    const same = (["replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas", "observedGeneration"] as const).every((k) => (old[k] ?? 0) === (status[k] ?? 0))
       && JSON.stringify(old.conditions ?? []) === JSON.stringify(conditions);
     if (!same) {
       try {
@@ -171,7 +177,7 @@ export class ReplicaSetController implements Controller {
 }
 
 /** Upstream's deletion preference: unscheduled, then pending, then not ready, then the newest. */
-function deletionOrder(a: Obj, b: Obj): number {
-  const rank = (p: Obj) => (!p.spec?.nodeName ? 0 : p.status?.phase === "Pending" ? 1 : !isPodReady(p) ? 2 : 3);
+function deletionOrder(a: Kube<Pod>, b: Kube<Pod>): number {
+  const rank = (p: Kube<Pod>) => (!p.spec?.nodeName ? 0 : p.status?.phase === "Pending" ? 1 : !isPodReady(p) ? 2 : 3);
   return rank(a) - rank(b) || Date.parse(String(b.metadata.creationTimestamp)) - Date.parse(String(a.metadata.creationTimestamp));
 }

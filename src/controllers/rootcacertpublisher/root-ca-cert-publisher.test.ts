@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Obj } from "../controller.js";
+import type { ConfigMap } from "kubernetes-types/core/v1.js";
+import type { Kube } from "../controller.js";
 import { DESCRIPTION, rootCaConfigMapChange } from "./root-ca-cert-publisher.js";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-const cm = (data: Record<string, string>, annotations?: Record<string, string>, labels?: Record<string, string>): Obj =>
+const cm = (data: Record<string, string>, annotations?: Record<string, string>, labels?: Record<string, string>): Kube<ConfigMap> =>
   ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "kube-root-ca.crt", namespace: "ns", resourceVersion: "7", annotations, labels }, data });
 
 describe("rootCaConfigMapChange", () => {
@@ -15,7 +16,7 @@ describe("rootCaConfigMapChange", () => {
     assert.match(DESCRIPTION, /^Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes\.default\.svc\. No other usage is guaranteed across distributions of Kubernetes clusters\.$/);
   });
 
-  const cases: { name: string; existing: Obj; want: "none" | Obj }[] = [
+  const cases: { name: string; existing: Kube<ConfigMap>; want: "none" | Kube<ConfigMap> }[] = [
     { name: "right as it is", existing: cm({ "ca.crt": CA }, { "kubernetes.io/description": DESCRIPTION }), want: "none" },
     { name: "any description is kept", existing: cm({ "ca.crt": CA }, { "kubernetes.io/description": "mine" }), want: "none" },
     { name: "data edited", existing: cm({ "ca.crt": "x" }, { "kubernetes.io/description": DESCRIPTION }), want: cm({ "ca.crt": CA }, { "kubernetes.io/description": DESCRIPTION }) },

@@ -6,7 +6,8 @@
  */
 import { Resources, WorkQueue, type Informer } from "../../client/index.js";
 import { isApiError } from "../../api/errors.js";
-import { type Controller, type ControllerContext, type Obj, runQueue } from "../controller.js";
+import { type Controller, type ControllerContext, type Kube, runQueue } from "../controller.js";
+import type { ConfigMap, Namespace } from "kubernetes-types/core/v1.js";
 
 export const ROOT_CA_CONFIGMAP_NAME = "kube-root-ca.crt";
 export const DESCRIPTION_ANNOTATION = "kubernetes.io/description";
@@ -18,7 +19,7 @@ export const DESCRIPTION = "Contains a CA bundle that can be used to verify the 
  * the existing one with its data and description restored (its other
  * annotations and labels kept), or nothing when it is right.
  */
-export function rootCaConfigMapChange(existing: Obj | undefined, caPem: string): { create: Obj } | { update: Obj } | undefined {
+export function rootCaConfigMapChange(existing: Kube<ConfigMap> | undefined, caPem: string): { create: Kube<ConfigMap> } | { update: Kube<ConfigMap> } | undefined {
   const data = { "ca.crt": caPem };
   if (!existing) {
     return { create: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: ROOT_CA_CONFIGMAP_NAME, annotations: { [DESCRIPTION_ANNOTATION]: DESCRIPTION } }, data } };
@@ -37,21 +38,21 @@ export class RootCaCertPublisher implements Controller {
   readonly name = "root-ca-cert-publisher";
   private readonly queue = new WorkQueue();
   private ctx!: ControllerContext;
-  private namespaces!: Informer<Obj>;
-  private configMaps!: Informer<Obj>;
+  private namespaces!: Informer<Kube<Namespace>>;
+  private configMaps!: Informer<Kube<ConfigMap>>;
 
   /** caPem: the cluster CA, as upstream's --root-ca-file. */
   constructor(private readonly caPem: string) {}
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
-    this.namespaces = ctx.informers.informer<Obj>(Resources.namespaces);
-    this.configMaps = ctx.informers.informer<Obj>(Resources.configmaps);
+    this.namespaces = ctx.informers.informer<Kube<Namespace>>(Resources.namespaces);
+    this.configMaps = ctx.informers.informer<Kube<ConfigMap>>(Resources.configmaps);
     this.namespaces.addEventHandler({
       add: (ns) => this.queue.add(ns.metadata.name!),
       update: (_old, ns) => { if ((ns.status?.phase ?? "Active") === "Active") this.queue.add(ns.metadata.name!); },
     });
-    const ours = (cm: Obj) => { if (cm.metadata.name === ROOT_CA_CONFIGMAP_NAME) this.queue.add(cm.metadata.namespace!); };
+    const ours = (cm: Kube<ConfigMap>) => { if (cm.metadata.name === ROOT_CA_CONFIGMAP_NAME) this.queue.add(cm.metadata.namespace!); };
     this.configMaps.addEventHandler({ update: (_old, cm) => ours(cm), delete: ours });
   }
 

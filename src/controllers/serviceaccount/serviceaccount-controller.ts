@@ -1,18 +1,19 @@
 /** The ServiceAccount controller: every active namespace has a `default` ServiceAccount. */
 import { Resources, WorkQueue, type Informer } from "../../client/index.js";
-import { type Controller, type ControllerContext, type Obj, keyOf, runQueue } from "../controller.js";
+import { type Controller, type ControllerContext, type Kube, keyOf, runQueue } from "../controller.js";
+import type { Namespace, ServiceAccount } from "kubernetes-types/core/v1.js";
 
 export class ServiceAccountController implements Controller {
   readonly name = "serviceaccount";
   private readonly queue = new WorkQueue();
   private ctx!: ControllerContext;
-  private namespaces!: Informer<Obj>;
-  private accounts!: Informer<Obj>;
+  private namespaces!: Informer<Kube<Namespace>>;
+  private accounts!: Informer<Kube<ServiceAccount>>;
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
-    this.namespaces = ctx.informers.informer<Obj>(Resources.namespaces);
-    this.accounts = ctx.informers.informer<Obj>(Resources.serviceaccounts);
+    this.namespaces = ctx.informers.informer<Kube<Namespace>>(Resources.namespaces);
+    this.accounts = ctx.informers.informer<Kube<ServiceAccount>>(Resources.serviceaccounts);
     this.namespaces.addEventHandler({ add: (n) => this.queue.add(keyOf(n)), update: (_o, n) => this.queue.add(keyOf(n)) });
     this.accounts.addEventHandler({ delete: (sa) => { if (sa.metadata.name === "default") this.queue.add(String(sa.metadata.namespace)); } });
   }

@@ -34,7 +34,7 @@ describe("populatedTokenSecret", () => {
   it("keeps an existing token and changes nothing that is complete", async () => {
     const full = (await populatedTokenSecret(secret(), sa, key, CA))!;
     assert.equal(await populatedTokenSecret(full, sa, key, CA), undefined);
-    const noCa = { ...full, data: { ...full.data, "ca.crt": "" } };
+    const noCa: Secret = { ...full, data: { ...full.data, "ca.crt": "" } };
     const refilled = await populatedTokenSecret(noCa, sa, key, CA);
     assert.equal(refilled?.data?.token, full.data?.token);
     assert.equal(text(refilled?.data?.["ca.crt"]), CA);

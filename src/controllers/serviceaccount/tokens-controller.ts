@@ -9,7 +9,7 @@ import type { Secret, ServiceAccount } from "kubernetes-types/core/v1.js";
 import { Resources, WorkQueue, type Informer } from "../../client/index.js";
 import { isApiError } from "../../api/errors.js";
 import { legacyClaims, signServiceAccountToken, type ServiceAccountKey } from "../../pki/index.js";
-import { type Controller, type ControllerContext, type Obj, keyOf, runQueue, splitKey } from "../controller.js";
+import { type Controller, type ControllerContext, type Kube, keyOf, runQueue, splitKey } from "../controller.js";
 
 export const SERVICE_ACCOUNT_TOKEN_TYPE = "kubernetes.io/service-account-token";
 export const SERVICE_ACCOUNT_NAME_ANNOTATION = "kubernetes.io/service-account.name";
@@ -22,7 +22,7 @@ const b64 = (s: string) => Buffer.from(s).toString("base64");
  * account's uid annotation), or undefined when nothing is missing. An
  * existing token is kept: clients may hold it.
  */
-export async function populatedTokenSecret(secret: Secret, sa: ServiceAccount, key: ServiceAccountKey, caPem: string | undefined): Promise<Secret | undefined> {
+export async function populatedTokenSecret<S extends Secret>(secret: S, sa: ServiceAccount, key: ServiceAccountKey, caPem: string | undefined): Promise<S | undefined> {
   const data = secret.data ?? {};
   const ns = secret.metadata?.namespace ?? "";
   const needsToken = !data.token;
@@ -42,20 +42,20 @@ export class TokensController implements Controller {
   readonly name = "serviceaccount-token";
   private readonly queue = new WorkQueue();
   private ctx!: ControllerContext;
-  private secrets!: Informer<Obj>;
-  private accounts!: Informer<Obj>;
+  private secrets!: Informer<Kube<Secret>>;
+  private accounts!: Informer<Kube<ServiceAccount>>;
 
   /** caPem: the CA written into each token Secret as ca.crt (upstream's --root-ca-file). */
   constructor(private readonly key: ServiceAccountKey, private readonly caPem?: string) {}
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
-    this.secrets = ctx.informers.informer<Obj>(Resources.secrets);
-    this.accounts = ctx.informers.informer<Obj>(Resources.serviceaccounts);
-    const onSecret = (s: Obj) => { if (s.type === SERVICE_ACCOUNT_TOKEN_TYPE) this.queue.add(keyOf(s)); };
+    this.secrets = ctx.informers.informer<Kube<Secret>>(Resources.secrets);
+    this.accounts = ctx.informers.informer<Kube<ServiceAccount>>(Resources.serviceaccounts);
+    const onSecret = (s: Kube<Secret>) => { if (s.type === SERVICE_ACCOUNT_TOKEN_TYPE) this.queue.add(keyOf(s)); };
     this.secrets.addEventHandler({ add: onSecret, update: (_o, s) => onSecret(s) });
     // An account deleted or recreated takes its token Secrets with it.
-    const onAccount = (sa: Obj) => {
+    const onAccount = (sa: Kube<ServiceAccount>) => {
       for (const s of this.secrets.list(sa.metadata.namespace)) {
         if (s.type === SERVICE_ACCOUNT_TOKEN_TYPE && s.metadata.annotations?.[SERVICE_ACCOUNT_NAME_ANNOTATION] === sa.metadata.name) this.queue.add(keyOf(s));
       }
@@ -69,29 +69,29 @@ export class TokensController implements Controller {
 
   private async sync(key: string): Promise<void> {
     const [ns, name] = splitKey(key);
-    const secret = this.secrets.get(key) as Secret | undefined;
-    if (!secret || secret.type !== SERVICE_ACCOUNT_TOKEN_TYPE || secret.metadata?.deletionTimestamp) return;
-    const saName = secret.metadata?.annotations?.[SERVICE_ACCOUNT_NAME_ANNOTATION];
+    const secret = this.secrets.get(key);
+    if (!secret || secret.type !== SERVICE_ACCOUNT_TOKEN_TYPE || secret.metadata.deletionTimestamp) return;
+    const saName = secret.metadata.annotations?.[SERVICE_ACCOUNT_NAME_ANNOTATION];
     if (!saName) return;
     const sa = await this.account(ns!, saName);
-    const wantUid = secret.metadata?.annotations?.[SERVICE_ACCOUNT_UID_ANNOTATION];
+    const wantUid = secret.metadata.annotations?.[SERVICE_ACCOUNT_UID_ANNOTATION];
     if (!sa || (wantUid && wantUid !== sa.metadata?.uid)) {
       // Only this very Secret: one recreated under the same name meanwhile is synced on its own.
-      await this.ctx.client.delete(Resources.secrets, ns, name, { preconditions: { uid: secret.metadata?.uid } }).catch((err) => {
+      await this.ctx.client.delete(Resources.secrets, ns, name, { preconditions: { uid: secret.metadata.uid } }).catch((err) => {
         if (!isApiError(err, "NotFound") && !isApiError(err, "Conflict")) throw err;
       });
       return;
     }
     const updated = await populatedTokenSecret(secret, sa, this.key, this.caPem);
-    if (updated) await this.ctx.client.update(Resources.secrets, ns, updated as Obj);
+    if (updated) await this.ctx.client.update(Resources.secrets, ns, updated);
   }
 
   /** From the cache, else a live read: a Secret applied together with its account may arrive first. */
   private async account(ns: string, name: string): Promise<ServiceAccount | undefined> {
-    const cached = this.accounts.get(`${ns}/${name}`) as ServiceAccount | undefined;
+    const cached = this.accounts.get(`${ns}/${name}`);
     if (cached) return cached;
     try {
-      return await this.ctx.client.get<Obj>(Resources.serviceaccounts, ns, name) as ServiceAccount;
+      return await this.ctx.client.get<Kube<ServiceAccount>>(Resources.serviceaccounts, ns, name);
     } catch (err) {
       if (isApiError(err, "NotFound")) return undefined;
       throw err;

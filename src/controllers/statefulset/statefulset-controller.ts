@@ -7,12 +7,15 @@
  * owned by the set when whenDeleted is Delete, by their condemned pod when
  * whenScaled is Delete, so the garbage collector removes them with it.
  */
-import { Resources, WorkQueue, type Informer } from "../../client/index.js";
-import { type Controller, type ControllerContext, type Json, type Obj, controllerOf, controllerRef, isPodAvailable, isPodReady, keyOf, splitKey, runQueue, enqueueOwner } from "../controller.js";
+import { Resources, WorkQueue, type Informer, type KubeObject } from "../../client/index.js";
+import { type Controller, type ControllerContext, type Kube, controllerOf, controllerRef, isPodAvailable, isPodReady, keyOf, splitKey, runQueue, enqueueOwner } from "../controller.js";
 import { REVISION_HASH_LABEL, ensureRevision, revisionHash } from "../revisions.js";
 import { claimObjects, enqueueMatchingControllers, selectorOf } from "../controller-ref-manager.js";
+import type { ControllerRevision, StatefulSet, StatefulSetStatus } from "kubernetes-types/apps/v1.js";
+import type { PersistentVolumeClaim, Pod, PodSpec } from "kubernetes-types/core/v1.js";
+import type { OwnerReference } from "kubernetes-types/meta/v1.js";
 
-const ordinalOf = (setName: string, pod: Obj) => {
+const ordinalOf = (setName: string, pod: KubeObject) => {
   const m = new RegExp(`^${setName.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-(\\d+)$`).exec(pod.metadata.name!);
   return m ? Number(m[1]) : -1;
 };
@@ -21,17 +24,17 @@ export class StatefulSetController implements Controller {
   readonly name = "statefulset";
   private readonly queue = new WorkQueue();
   private ctx!: ControllerContext;
-  private sets!: Informer<Obj>;
-  private pods!: Informer<Obj>;
-  private revisions!: Informer<Obj>;
-  private claims!: Informer<Obj>;
+  private sets!: Informer<Kube<StatefulSet>>;
+  private pods!: Informer<Kube<Pod>>;
+  private revisions!: Informer<Kube<ControllerRevision>>;
+  private claims!: Informer<Kube<PersistentVolumeClaim>>;
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
-    this.sets = ctx.informers.informer<Obj>(Resources.statefulsets);
-    this.pods = ctx.informers.informer<Obj>(Resources.pods);
-    this.revisions = ctx.informers.informer<Obj>(Resources.controllerrevisions);
-    this.claims = ctx.informers.informer<Obj>(Resources.persistentvolumeclaims);
+    this.sets = ctx.informers.informer<Kube<StatefulSet>>(Resources.statefulsets);
+    this.pods = ctx.informers.informer<Kube<Pod>>(Resources.pods);
+    this.revisions = ctx.informers.informer<Kube<ControllerRevision>>(Resources.controllerrevisions);
+    this.claims = ctx.informers.informer<Kube<PersistentVolumeClaim>>(Resources.persistentvolumeclaims);
     this.sets.addEventHandler({ add: (s) => this.queue.add(keyOf(s)), update: (_o, s) => this.queue.add(keyOf(s)) });
     enqueueOwner(this.pods, "StatefulSet", this.queue);
     // An orphan is the set's only when its selector matches and the pod bears one of its ordinal names.
@@ -47,18 +50,18 @@ export class StatefulSetController implements Controller {
     if (!set || set.metadata.deletionTimestamp) return;
     const [ns] = splitKey(key);
     const name = set.metadata.name!;
-    const replicas: number = set.spec?.replicas ?? 1;
+    const replicas = set.spec?.replicas ?? 1;
     const parallel = set.spec?.podManagementPolicy === "Parallel";
     // Pods are labelled with the revision's name, <set>-<hash>, as status.updateRevision names it.
-    const updateRevision = `${name}-${revisionHash(set.spec.template)}`;
+    const updateRevision = `${name}-${revisionHash(set.spec!.template)}`;
     await ensureRevision(this.ctx.client, set, "StatefulSet", this.revisions.list(ns).filter((r) => controllerOf(r)?.uid === set.metadata.uid));
-    const pods = new Map<number, Obj>();
+    const pods = new Map<number, Kube<Pod>>();
     const claimed = await claimObjects(this.pods.list(ns), {
       client: this.ctx.client, controller: set, kind: { apiVersion: "apps/v1", kind: "StatefulSet", resource: Resources.statefulsets }, dependents: Resources.pods,
       selector: selectorOf(set), filter: (p) => ordinalOf(name, p) >= 0,
     });
     for (const p of claimed) pods.set(ordinalOf(name, p), p);
-    const healthy = (p: Obj | undefined) => p !== undefined && !p.metadata.deletionTimestamp && p.status?.phase === "Running" && isPodReady(p);
+    const healthy = (p: Kube<Pod> | undefined) => p !== undefined && !p.metadata.deletionTimestamp && p.status?.phase === "Running" && isPodReady(p);
 
     // Create what is missing, in order: under OrderedReady, wait for each predecessor to be Running and Ready.
     for (let i = 0; i < replicas; i++) {
@@ -101,43 +104,44 @@ export class StatefulSetController implements Controller {
   }
 
   /** The owners a claim should have under the retention policy (upstream's updateClaimOwnerRefs). */
-  private async claimOwners(set: Obj, pods: Map<number, Obj>, replicas: number): Promise<void> {
+  private async claimOwners(set: Kube<StatefulSet>, pods: Map<number, Kube<Pod>>, replicas: number): Promise<void> {
     const policy = set.spec?.persistentVolumeClaimRetentionPolicy ?? {};
     const ns = set.metadata.namespace!;
     for (const [ordinal, pod] of pods) {
-      for (const template of set.spec.volumeClaimTemplates ?? []) {
-        const claim = this.claims.get(`${ns}/${template.metadata.name}-${pod.metadata.name}`);
+      for (const template of set.spec?.volumeClaimTemplates ?? []) {
+        const claim = this.claims.get(`${ns}/${templateName(template)}-${pod.metadata.name}`);
         if (!claim || claim.metadata.deletionTimestamp) continue;
-        const others = ((claim.metadata.ownerReferences ?? []) as Json[]).filter((r) => r.uid !== set.metadata.uid && r.uid !== pod.metadata.uid);
+        const current: OwnerReference[] = claim.metadata.ownerReferences ?? [];
+        const others = current.filter((r) => r.uid !== set.metadata.uid && r.uid !== pod.metadata.uid);
         const wanted = [...others];
         if (policy.whenDeleted === "Delete") wanted.push(ownerRef(set, "apps/v1", "StatefulSet"));
         if (policy.whenScaled === "Delete" && ordinal >= replicas) wanted.push(ownerRef(pod, "v1", "Pod"));
-        const current = (claim.metadata.ownerReferences ?? []) as Json[];
         if (JSON.stringify(current.map((r) => r.uid).sort()) === JSON.stringify(wanted.map((r) => r.uid).sort())) continue;
         // An update of the cached claim, guarded by its resourceVersion, as upstream's role allows (update, not patch).
         const metadata = { ...claim.metadata, ownerReferences: wanted.length ? wanted : undefined };
-        await this.ctx.client.update(Resources.persistentvolumeclaims, ns, { ...claim, metadata } as Obj).catch((err) => { if ((err as { code?: number }).code !== 404 && (err as { code?: number }).code !== 409) throw err; this.queue.add(keyOf(set)); });
+        await this.ctx.client.update(Resources.persistentvolumeclaims, ns, { ...claim, metadata }).catch((err) => { if ((err as { code?: number }).code !== 404 && (err as { code?: number }).code !== 409) throw err; this.queue.add(keyOf(set)); });
       }
     }
   }
 
-  private async createPod(set: Obj, ordinal: number, revision: string): Promise<void> {
+  private async createPod(set: Kube<StatefulSet>, ordinal: number, revision: string): Promise<void> {
     const ns = set.metadata.namespace!;
     const name = `${set.metadata.name}-${ordinal}`;
-    const t = structuredClone(set.spec.template ?? {});
-    const spec: Json = t.spec ?? {};
+    const setSpec = set.spec!;
+    const t = structuredClone(setSpec.template ?? {});
+    const spec: Partial<PodSpec> = t.spec ?? {};
     spec.hostname = name;
-    if (set.spec.serviceName) spec.subdomain = set.spec.serviceName;
-    for (const claim of set.spec.volumeClaimTemplates ?? []) {
-      const claimName = `${claim.metadata.name}-${name}`;
+    if (setSpec.serviceName) spec.subdomain = setSpec.serviceName;
+    for (const claim of setSpec.volumeClaimTemplates ?? []) {
+      const claimName = `${templateName(claim)}-${name}`;
       await this.ctx.client.create(Resources.persistentvolumeclaims, ns, {
         metadata: {
-          name: claimName, labels: { ...(set.spec.selector?.matchLabels ?? {}) },
-          ...(set.spec.persistentVolumeClaimRetentionPolicy?.whenDeleted === "Delete" ? { ownerReferences: [ownerRef(set, "apps/v1", "StatefulSet")] } : {}),
+          name: claimName, labels: { ...(setSpec.selector?.matchLabels ?? {}) },
+          ...(setSpec.persistentVolumeClaimRetentionPolicy?.whenDeleted === "Delete" ? { ownerReferences: [ownerRef(set, "apps/v1", "StatefulSet")] } : {}),
         },
         spec: claim.spec,
       }).catch((err) => { if ((err as { code?: number }).code !== 409) throw err; });
-      spec.volumes = [...(spec.volumes ?? []).filter((v: Json) => v.name !== claim.metadata.name), { name: claim.metadata.name, persistentVolumeClaim: { claimName } }];
+      spec.volumes = [...(spec.volumes ?? []).filter((v) => v.name !== templateName(claim)), { name: templateName(claim), persistentVolumeClaim: { claimName } }];
     }
     await this.ctx.client.create(Resources.pods, ns, {
       metadata: {
@@ -157,11 +161,11 @@ export class StatefulSetController implements Controller {
    * then becomes updateRevision; currentReplicas and updatedReplicas count the
    * pods of each.
    */
-  private async updateStatus(set: Obj, pods: Map<number, Obj>, updateRevision: string): Promise<void> {
+  private async updateStatus(set: Kube<StatefulSet>, pods: Map<number, Kube<Pod>>, updateRevision: string): Promise<void> {
     const live = [...pods.values()].filter((p) => !p.metadata.deletionTimestamp);
     const [ns] = splitKey(keyOf(set));
     const known = new Set(this.revisions.list(ns).filter((r) => controllerOf(r)?.uid === set.metadata.uid).map((r) => r.metadata.name));
-    let currentRevision: string = set.status?.currentRevision && known.has(set.status.currentRevision) ? set.status.currentRevision : updateRevision;
+    let currentRevision = set.status?.currentRevision && known.has(set.status.currentRevision) ? set.status.currentRevision : updateRevision;
     const updated = live.filter((p) => atRevision(p, updateRevision)).length;
     let current = live.filter((p) => atRevision(p, currentRevision)).length;
     const ready = live.filter(isPodReady).length;
@@ -169,7 +173,7 @@ export class StatefulSetController implements Controller {
       currentRevision = updateRevision;
       current = updated;
     }
-    const status: Json = {
+    const status: StatefulSetStatus = {
       observedGeneration: set.metadata.generation,
       replicas: live.length,
       readyReplicas: ready,
@@ -180,7 +184,7 @@ export class StatefulSetController implements Controller {
       updateRevision,
       collisionCount: set.status?.collisionCount ?? 0,
     };
-    for (const k of ["readyReplicas", "availableReplicas", "currentReplicas", "updatedReplicas"]) if (!status[k]) delete status[k];
+    for (const k of ["readyReplicas", "availableReplicas", "currentReplicas", "updatedReplicas"] as const) if (!status[k]) delete status[k];
     if (JSON.stringify(status) === JSON.stringify(set.status ?? {})) return;
     await this.ctx.client.update(Resources.statefulsets, set.metadata.namespace, { ...set, status }, "status")
       .catch((err) => { if ((err as { code?: number }).code !== 409 && (err as { code?: number }).code !== 404) throw err; this.queue.add(keyOf(set)); });
@@ -188,12 +192,15 @@ export class StatefulSetController implements Controller {
 }
 
 /** The pod was made from the revision; pods labelled before with the bare hash count too. */
-function atRevision(pod: Obj, revision: string): boolean {
+function atRevision(pod: KubeObject, revision: string): boolean {
   const label = pod.metadata.labels?.[REVISION_HASH_LABEL];
   return label === revision || (label !== undefined && revision.endsWith(`-${label}`));
 }
 
 /** A plain (non-controller) owner reference, as upstream puts on retained-or-deleted claims. */
-function ownerRef(owner: Obj, apiVersion: string, kind: string): { apiVersion: string; kind: string; name: string; uid: string } {
+function ownerRef(owner: KubeObject, apiVersion: string, kind: string): OwnerReference {
   return { apiVersion, kind, name: owner.metadata.name!, uid: owner.metadata.uid! };
 }
+
+/** A claim template's name, which validation requires. */
+const templateName = (template: PersistentVolumeClaim) => template.metadata!.name!;

@@ -13,7 +13,9 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { Resources, type Informer } from "../../client/index.js";
 import { WorkQueue } from "../../client/workqueue.js";
-import { runQueue, type Controller, type ControllerContext, type Obj } from "../controller.js";
+import { runQueue, type Controller, type ControllerContext, type Kube } from "../controller.js";
+import type { Node, PersistentVolume, PersistentVolumeClaim } from "kubernetes-types/core/v1.js";
+import type { StorageClass } from "kubernetes-types/storage/v1.js";
 
 export const LOCAL_PATH_CLASS = "local-path";
 const PROVISIONER = "skiff.dev/local-path";
@@ -23,10 +25,10 @@ const SELECTED_NODE = "volume.kubernetes.io/selected-node";
 export class LocalPathProvisioner implements Controller {
   readonly name = "local-path-provisioner";
   private ctx!: ControllerContext;
-  private claims!: Informer<Obj>;
-  private volumes!: Informer<Obj>;
-  private classes!: Informer<Obj>;
-  private nodes!: Informer<Obj>;
+  private claims!: Informer<Kube<PersistentVolumeClaim>>;
+  private volumes!: Informer<Kube<PersistentVolume>>;
+  private classes!: Informer<Kube<StorageClass>>;
+  private nodes!: Informer<Kube<Node>>;
   /** claims already told they wait for a consumer (one event each) */
   private readonly waiting = new Set<string>();
   private readonly queue = new WorkQueue();
@@ -36,11 +38,11 @@ export class LocalPathProvisioner implements Controller {
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
-    this.claims = ctx.informers.informer<Obj>(Resources.persistentvolumeclaims);
-    this.volumes = ctx.informers.informer<Obj>(Resources.persistentvolumes);
-    this.classes = ctx.informers.informer<Obj>(Resources.storageclasses);
-    this.nodes = ctx.informers.informer<Obj>(Resources.nodes);
-    const enqueue = (o: Obj) => this.queue.add(`claim/${o.metadata.namespace}/${o.metadata.name}`);
+    this.claims = ctx.informers.informer<Kube<PersistentVolumeClaim>>(Resources.persistentvolumeclaims);
+    this.volumes = ctx.informers.informer<Kube<PersistentVolume>>(Resources.persistentvolumes);
+    this.classes = ctx.informers.informer<Kube<StorageClass>>(Resources.storageclasses);
+    this.nodes = ctx.informers.informer<Kube<Node>>(Resources.nodes);
+    const enqueue = (o: Kube<PersistentVolumeClaim>) => this.queue.add(`claim/${o.metadata.namespace}/${o.metadata.name}`);
     this.claims.addEventHandler({ add: enqueue, update: (_a, b) => enqueue(b), delete: (o) => this.queue.add(`gone/${o.metadata.uid}`) });
     this.classes.addEventHandler({ add: () => { for (const c of this.claims.list()) enqueue(c); } });
   }
@@ -58,7 +60,7 @@ export class LocalPathProvisioner implements Controller {
       apiVersion: "storage.k8s.io/v1", kind: "StorageClass",
       metadata: { name: LOCAL_PATH_CLASS, annotations: { [DEFAULT_CLASS_ANNOTATION]: "true" } },
       provisioner: PROVISIONER, reclaimPolicy: "Delete", volumeBindingMode: "WaitForFirstConsumer",
-    } as Obj).catch((err) => { if ((err as { code?: number }).code !== 409) throw err; });
+    } satisfies StorageClass).catch((err) => { if ((err as { code?: number }).code !== 409) throw err; });
   }
 
   private defaultClass(): string | undefined {
@@ -72,16 +74,18 @@ export class LocalPathProvisioner implements Controller {
     if (!claim || claim.metadata.deletionTimestamp) return;
     const ns = claim.metadata.namespace!;
     const name = claim.metadata.name!;
-    if (claim.spec.storageClassName === undefined || claim.spec.storageClassName === null) {
+    // A stored claim has a spec (validation requires it).
+    const spec = claim.spec!;
+    if (spec.storageClassName === undefined || spec.storageClassName === null) {
       const def = this.defaultClass();
       if (def) await this.ctx.client.patch(Resources.persistentvolumeclaims, ns, name, { spec: { storageClassName: def } });
       return;
     }
-    const cls = this.classes.get(claim.spec.storageClassName);
+    const cls = this.classes.get(spec.storageClassName);
     if (cls?.provisioner !== PROVISIONER) return;
     const pvName = `pvc-${claim.metadata.uid}`;
     if (claim.status?.phase === "Bound") return;
-    const node = claim.metadata.annotations?.[SELECTED_NODE] as string | undefined;
+    const node = claim.metadata.annotations?.[SELECTED_NODE];
     if (cls.volumeBindingMode === "WaitForFirstConsumer" && !node) {
       if (!this.waiting.has(claim.metadata.uid!)) {
         this.waiting.add(claim.metadata.uid!);
@@ -97,20 +101,20 @@ export class LocalPathProvisioner implements Controller {
         apiVersion: "v1", kind: "PersistentVolume",
         metadata: { name: pvName, annotations: { "pv.kubernetes.io/provisioned-by": PROVISIONER } },
         spec: {
-          capacity: { storage: claim.spec.resources?.requests?.storage ?? "1Gi" },
-          accessModes: claim.spec.accessModes ?? ["ReadWriteOnce"],
+          capacity: { storage: spec.resources?.requests?.storage ?? "1Gi" },
+          accessModes: spec.accessModes ?? ["ReadWriteOnce"],
           persistentVolumeReclaimPolicy: cls.reclaimPolicy ?? "Delete",
           storageClassName: cls.metadata.name,
-          volumeMode: claim.spec.volumeMode ?? "Filesystem",
+          volumeMode: spec.volumeMode ?? "Filesystem",
           hostPath: { path, type: "DirectoryOrCreate" },
           ...(hostname ? { nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [hostname] }] }] } } } : {}),
           claimRef: { apiVersion: "v1", kind: "PersistentVolumeClaim", namespace: ns, name, uid: claim.metadata.uid, resourceVersion: claim.metadata.resourceVersion },
         },
-      } as Obj).catch((err) => { if ((err as { code?: number }).code !== 409) throw err; });
+      } satisfies PersistentVolume).catch((err) => { if ((err as { code?: number }).code !== 409) throw err; });
       this.ctx.recorder.event({ ...claim, kind: "PersistentVolumeClaim", apiVersion: "v1" }, "Normal", "ProvisioningSucceeded", `Successfully provisioned volume ${pvName}`);
     }
     await this.ctx.client.patch(Resources.persistentvolumes, undefined, pvName, { status: { phase: "Bound" } }, "merge", "status");
-    if (claim.spec.volumeName !== pvName) {
+    if (spec.volumeName !== pvName) {
       await this.ctx.client.patch(Resources.persistentvolumeclaims, ns, name, {
         metadata: { annotations: { "pv.kubernetes.io/bind-completed": "yes", "pv.kubernetes.io/bound-by-controller": "yes", "volume.kubernetes.io/storage-provisioner": PROVISIONER } },
         spec: { volumeName: pvName },
@@ -118,7 +122,7 @@ export class LocalPathProvisioner implements Controller {
     }
     const pv = this.volumes.get(pvName);
     await this.ctx.client.patch(Resources.persistentvolumeclaims, ns, name, {
-      status: { phase: "Bound", accessModes: claim.spec.accessModes ?? ["ReadWriteOnce"], capacity: { storage: pv?.spec?.capacity?.storage ?? claim.spec.resources?.requests?.storage ?? "1Gi" } },
+      status: { phase: "Bound", accessModes: spec.accessModes ?? ["ReadWriteOnce"], capacity: { storage: pv?.spec?.capacity?.storage ?? spec.resources?.requests?.storage ?? "1Gi" } },
     }, "merge", "status");
   }
 
@@ -129,8 +133,8 @@ export class LocalPathProvisioner implements Controller {
     if (!pv || pv.metadata.annotations?.["pv.kubernetes.io/provisioned-by"] !== PROVISIONER) return;
     // Released first, as upstream's volume controller: a Bound volume keeps its pv-protection finalizer.
     if (pv.status?.phase !== "Released") await this.ctx.client.patch(Resources.persistentvolumes, undefined, pv.metadata.name!, { status: { phase: "Released" } }, "merge", "status");
-    if (pv.spec.persistentVolumeReclaimPolicy === "Retain") return;
-    const path = pv.spec.hostPath?.path as string | undefined;
+    if (pv.spec?.persistentVolumeReclaimPolicy === "Retain") return;
+    const path = pv.spec?.hostPath?.path;
     if (path?.startsWith(this.storageDir + "/")) rmSync(path, { recursive: true, force: true });
     await this.ctx.client.delete(Resources.persistentvolumes, undefined, pv.metadata.name!).catch((err) => { if ((err as { code?: number }).code !== 404) throw err; });
   }
