@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { Resources, type Client } from "../client/index.js";
 import {
   Containerd, KubeletAuth, KubeletServer, Kubelet, ProcessRuntime, buildBuiltinImages, criUnavailableReason, ensureBridge, gatewayOf,
-  importImageDir, rememberIpForward, writeCniConfig, type ContainerRuntime, type KubeletServerTls, type Logger,
+  enableIpForward, importImageDir, rememberIpForward, writeCniConfig, type ContainerRuntime, type KubeletServerTls, type Logger,
 } from "../kubelet/index.js";
 import { ClusterDns, CLUSTER_DNS_ADDRESS_ANNOTATION, CLUSTER_DNS_IP, CLUSTER_DNS_PORT } from "../dns/index.js";
 import { IptablesProxier, NftablesProxier, TABLE, UserspaceProxier, iptablesAvailable, loopbackAlias, nftAvailable } from "../proxy/index.js";
@@ -137,7 +137,9 @@ async function startNodeNetworking(clients: AgentClients, kubelet: Kubelet, opti
     options.log(`no Service rules: ${mode.reason}; ClusterIPs do not answer`);
     return { dns };
   }
-  const proxierOptions = { nodeName: kubelet.nodeName, nodeIPs: [kubelet.nodeIP], bridge: options.bridge, podInterfaces, log: options.log };
+  // NodePorts answer on every address of the node, the one other machines reach it at (--node-ip) included, as upstream's.
+  const nodeIPs = [...new Set([kubelet.nodeIP, ...(options.nodeIP ? [options.nodeIP] : [])])];
+  const proxierOptions = { nodeName: kubelet.nodeName, nodeIPs, bridge: options.bridge, podInterfaces, log: options.log };
   const proxier = mode.mode === "nftables" ? new NftablesProxier(clients.proxy, proxierOptions) : new IptablesProxier(clients.proxy, proxierOptions);
   await proxier.start(signal);
   options.log("service proxy programming the kernel", { mode: mode.mode, reason: mode.reason });
@@ -209,6 +211,7 @@ export async function startAgent(clients: AgentClients, options: AgentOptions, s
       nodePodCIDR = podCIDR;
       const net = { bridge: options.bridge, podCIDR, gateway: gatewayOf(podCIDR) };
       rememberIpForward(join(agentDir, "ip_forward.orig"));
+      enableIpForward();
       ensureBridge(net);
       writeCniConfig(containerd.paths.cniConfDir, join(agentDir, "cni", "ipam"), net);
       // Pods without the API server still run: a failure here is reported, not fatal.

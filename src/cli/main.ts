@@ -5,6 +5,7 @@ import { simCommand, simUsage } from "./sim-command.js";
 import { componentCommand, componentUsage } from "./component-commands.js";
 import { imagesCommand, killallCommand, nodeUsage } from "./node-commands.js";
 import { tokenCommand, tokenUsage } from "./token-command.js";
+import { clusterCommand, clusterUsage } from "./cluster-command.js";
 import { secretsEncryptCommand, secretsEncryptUsage } from "./secrets-encrypt-command.js";
 
 const usage = `Usage: skiff <command> [flags]
@@ -12,6 +13,7 @@ const usage = `Usage: skiff <command> [flags]
 Commands:
   server    run the control plane (API server on SQLite or etcd, scheduler, controllers)
   agent     join a further node to a cluster (with a bootstrap token: the server's node-token)
+  cluster   create, delete and list multi-node clusters on this machine (a network namespace per node)
   token     create, list and delete bootstrap tokens for joining nodes
   controller-manager  run the controllers alone against an API server (leader-elected)
   scheduler           run the scheduler alone against an API server (leader-elected)
@@ -24,6 +26,7 @@ Commands:
 ${serverUsage}
 ${agentUsage}
 ${tokenUsage}
+${clusterUsage}
 ${simUsage}
 ${componentUsage}
 ${nodeUsage}
@@ -35,6 +38,7 @@ export async function main(argv: string[]): Promise<number> {
     case "server": return serverCommand(rest);
     case "agent": return agentCommand(rest);
     case "token": return tokenCommand(rest);
+    case "cluster": return clusterCommand(rest);
     case "sim": return simCommand(rest);
     case "images": return imagesCommand(rest);
     case "killall": return killallCommand(rest);

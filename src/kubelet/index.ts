@@ -8,7 +8,7 @@ export { Kubelet } from "./kubelet.js";
 export type { ContainerRuntime } from "./kuberuntime/runtime.js";
 export { ProcessRuntime } from "./runtime/process/process-runtime.js";
 export { Containerd, criUnavailableReason } from "./runtime/cri/containerd.js";
-export { ensureBridge, gatewayOf, rememberIpForward, removeBridge, restoreIpForward, writeCniConfig } from "./runtime/cri/cni.js";
+export { enableIpForward, ensureBridge, gatewayOf, rememberIpForward, removeBridge, restoreIpForward, writeCniConfig } from "./runtime/cri/cni.js";
 export { buildBuiltinImages, importImageDir } from "./images/build.js";
 export { KubeletServer, type KubeletServerTls } from "./server/kubelet-server.js";
 export { KubeletAuth } from "./server/auth/index.js";

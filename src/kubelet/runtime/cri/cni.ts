@@ -69,6 +69,16 @@ export function rememberIpForward(stateFile: string): void {
   try { writeFileSync(stateFile, readFileSync(IP_FORWARD, "utf8")); } catch { /* not readable: nothing to restore */ }
 }
 
+/**
+ * Forwarding on from the pod network's start, as upstream requires of a node:
+ * NodePorts and Services forward traffic that came in by the node's own
+ * interfaces to pods on other nodes, before any pod here made the bridge
+ * plugin turn it on.
+ */
+export function enableIpForward(): void {
+  try { writeFileSync(IP_FORWARD, "1\n"); } catch { /* not writable (no root): pods' own traffic still goes */ }
+}
+
 export function restoreIpForward(stateFile: string): void {
   if (!existsSync(stateFile)) return;
   try { writeFileSync(IP_FORWARD, readFileSync(stateFile, "utf8")); } catch { /* not writable */ }
