@@ -158,7 +158,33 @@ function validateContainers(path: string, containers: Obj[] | undefined, require
       errs.push({ type: "FieldValueNotSupported", field: `${p}.imagePullPolicy`, value: c.imagePullPolicy, detail: 'supported values: "Always", "IfNotPresent", "Never"' });
     }
     for (const [j, e] of (c.env ?? []).entries()) if (!e.name) errs.push(required(`${p}.env[${j}].name`));
+    errs.push(...validateVolumeMountPaths(`${p}.volumeMounts`, c.volumeMounts));
   }
+  return errs;
+}
+
+/**
+ * subPath and subPathExpr as upstream's ValidateVolumeMounts: each a relative
+ * path without '..', and not both. Upstream names the path errors after the
+ * list, not the item (`volumeMounts.subPath`), and so does this.
+ */
+function validateVolumeMountPaths(path: string, mounts: Obj[] | undefined): FieldError[] {
+  const errs: FieldError[] = [];
+  for (const [j, m] of (mounts ?? []).entries()) {
+    if (m.subPath) errs.push(...localDescendingPath(`${path}.subPath`, m.subPath));
+    if (m.subPathExpr) {
+      if (m.subPath) errs.push(invalidValue(`${path}[${j}].subPathExpr`, m.subPathExpr, "subPathExpr and subPath are mutually exclusive"));
+      errs.push(...localDescendingPath(`${path}.subPathExpr`, m.subPathExpr));
+    }
+  }
+  return errs;
+}
+
+/** Upstream's validateLocalDescendingPath: a relative path that never steps up. */
+export function localDescendingPath(field: string, value: string): FieldError[] {
+  const errs: FieldError[] = [];
+  if (value.startsWith("/")) errs.push(invalidValue(field, value, "must be a relative path"));
+  if (value.split("/").includes("..")) errs.push(invalidValue(field, value, "must not contain '..'"));
   return errs;
 }
 
