@@ -5,7 +5,7 @@
  * rules are in its strategy (src/apiserver/registry/<group>/<resource>/).
  * Each function returns field errors; an empty list means valid.
  */
-import type { FieldError } from "./errors.js";
+import { GoSyntax, type FieldError } from "./errors.js";
 import { jsonEqual } from "./json-equal.js";
 import { labelSelectorRequirements, matchesLabels } from "./selectors.js";
 
@@ -118,6 +118,35 @@ export function validateObjectMeta(obj: Obj, namespaced: boolean, nameValidation
   }
   errs.push(...validateSingleController(m.ownerReferences));
   return errs;
+}
+
+/**
+ * The metadata an update may not change, as upstream's
+ * ValidateObjectMetaAccessorUpdate, for every resource. The store has already
+ * done what upstream's BeforeUpdate does (an absent uid is the stored one,
+ * creationTimestamp and generation are the stored ones, the deletion marks of
+ * an object being deleted are kept), and refuses another name or namespace
+ * before this with a 400, as upstream's handlers do; what is left is a uid of
+ * another object, and deletion marks a client set or changed.
+ */
+export function validateObjectMetaUpdate(meta: Obj, old: Obj): FieldError[] {
+  const errs: FieldError[] = [];
+  const given = (v: unknown) => (v === null || v === "" ? undefined : v);
+  if (given(meta.uid) !== given(old.uid)) errs.push(immutable("metadata.uid", meta.uid));
+  if (given(meta.deletionTimestamp) !== given(old.deletionTimestamp)) {
+    const t = given(meta.deletionTimestamp);
+    errs.push(immutable("metadata.deletionTimestamp", t === undefined ? undefined : new GoSyntax(goTime(String(t)))));
+  }
+  if (given(meta.deletionGracePeriodSeconds) !== given(old.deletionGracePeriodSeconds)) errs.push(immutable("metadata.deletionGracePeriodSeconds", given(meta.deletionGracePeriodSeconds)));
+  return errs;
+}
+
+/** A timestamp as Go's time.Time prints itself (how upstream shows a bad metav1.Time), on a server in UTC. */
+function goTime(rfc3339: string): string {
+  const d = new Date(rfc3339);
+  if (Number.isNaN(d.getTime())) return rfc3339;
+  const frac = rfc3339.match(/\.(\d+)/)?.[1]?.replace(/0+$/, "");
+  return `${d.toISOString().slice(0, 19).replace("T", " ")}${frac ? "." + frac : ""} +0000 UTC`;
 }
 
 /**
