@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import { fieldErrorMessage } from "./errors.js";
-import { dns1035Label, validateObjectMeta, validatePodSpec } from "./validation.js";
+import { dns1035Label, validateObjectMeta, validateObjectMetaUpdate, validatePodSpec } from "./validation.js";
 
 const meta = { name: "x", namespace: "default" };
 
@@ -52,4 +52,16 @@ it("takes a relative subPath or subPathExpr without '..', and not both, as upstr
     'spec.initContainers[0].volumeMounts.subPath: Invalid value: "..": must not contain \'..\'',
     'spec.initContainers[0].volumeMounts[0].subPathExpr: Invalid value: "x": subPathExpr and subPath are mutually exclusive',
   ]);
+});
+
+it("refuses an update's other uid and deletion marks a client set or changed, as upstream's ValidateObjectMetaUpdate", () => {
+  const old = { name: "x", uid: "u1", deletionTimestamp: "2030-01-02T03:04:05.120Z", deletionGracePeriodSeconds: 30 };
+  const errors = (meta: Record<string, unknown>, was: Record<string, unknown> = old) => validateObjectMetaUpdate(meta, was).map((e) => `${e.field}: ${fieldErrorMessage(e)}`);
+  assert.deepEqual(errors({ ...old }), []);
+  assert.deepEqual(errors({ ...old, uid: "u2" }), ['metadata.uid: Invalid value: "u2": field is immutable']);
+  assert.deepEqual(errors({ ...old, deletionGracePeriodSeconds: 5 }), ["metadata.deletionGracePeriodSeconds: Invalid value: 5: field is immutable"]);
+  assert.deepEqual(errors({ name: "x", uid: "u1", deletionTimestamp: "2030-01-02T03:04:05.12Z" }, { name: "x", uid: "u1" }), [
+    "metadata.deletionTimestamp: Invalid value: 2030-01-02 03:04:05.12 +0000 UTC: field is immutable",
+  ]);
+  assert.deepEqual(errors({ name: "x", uid: "u1", deletionTimestamp: null }, { name: "x", uid: "u1" }), [], "null is no mark");
 });
