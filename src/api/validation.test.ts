@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import { fieldErrorMessage } from "./errors.js";
-import { dns1035Label, validateObjectMeta } from "./validation.js";
+import { dns1035Label, validateObjectMeta, validateObjectMetaUpdate, validatePodSpec } from "./validation.js";
 
 const meta = { name: "x", namespace: "default" };
 
@@ -25,4 +25,43 @@ it("lets at most one ownerReference be the controller, as upstream", () => {
   assert.equal(two.length, 1);
   assert.equal(two[0]!.field, "metadata.ownerReferences");
   assert.match(two[0]!.detail!, /^Only one reference can have Controller set to true\. Found "true" in references for ReplicaSet\/a and ReplicaSet\/b$/);
+});
+
+const podWithMount = (mount: Record<string, string>, where: "containers" | "initContainers" = "containers") => ({
+  restartPolicy: "Always", dnsPolicy: "ClusterFirst", volumes: [{ name: "data", emptyDir: {} }],
+  containers: [{ name: "c", image: "busybox", imagePullPolicy: "IfNotPresent", ...(where === "containers" ? { volumeMounts: [{ name: "data", mountPath: "/data", ...mount }] } : {}) }],
+  ...(where === "initContainers" ? { initContainers: [{ name: "i", image: "busybox", imagePullPolicy: "IfNotPresent", volumeMounts: [{ name: "data", mountPath: "/data", ...mount }] }] } : {}),
+});
+const mountErrors = (mount: Record<string, string>, where?: "containers" | "initContainers") =>
+  validatePodSpec("spec", podWithMount(mount, where)).map((e) => `${e.field}: ${fieldErrorMessage(e)}`);
+
+it("takes a relative subPath or subPathExpr without '..', and not both, as upstream", () => {
+  assert.deepEqual(mountErrors({ subPath: "a/b" }), []);
+  assert.deepEqual(mountErrors({ subPathExpr: "logs/$(POD_NAME)" }), []);
+  assert.deepEqual(mountErrors({ subPathExpr: "..a/b..", subPath: "" }), []);
+  assert.deepEqual(mountErrors({ subPath: "a", subPathExpr: "$(POD_NAME)" }), [
+    'spec.containers[0].volumeMounts[0].subPathExpr: Invalid value: "$(POD_NAME)": subPathExpr and subPath are mutually exclusive',
+  ]);
+  assert.deepEqual(mountErrors({ subPathExpr: "/abs/$(POD_NAME)" }), ['spec.containers[0].volumeMounts.subPathExpr: Invalid value: "/abs/$(POD_NAME)": must be a relative path']);
+  assert.deepEqual(mountErrors({ subPathExpr: "a/../$(POD_NAME)" }), ['spec.containers[0].volumeMounts.subPathExpr: Invalid value: "a/../$(POD_NAME)": must not contain \'..\'']);
+  assert.deepEqual(mountErrors({ subPath: "/x/.." }), [
+    'spec.containers[0].volumeMounts.subPath: Invalid value: "/x/..": must be a relative path',
+    'spec.containers[0].volumeMounts.subPath: Invalid value: "/x/..": must not contain \'..\'',
+  ]);
+  assert.deepEqual(mountErrors({ subPath: "..", subPathExpr: "x" }, "initContainers"), [
+    'spec.initContainers[0].volumeMounts.subPath: Invalid value: "..": must not contain \'..\'',
+    'spec.initContainers[0].volumeMounts[0].subPathExpr: Invalid value: "x": subPathExpr and subPath are mutually exclusive',
+  ]);
+});
+
+it("refuses an update's other uid and deletion marks a client set or changed, as upstream's ValidateObjectMetaUpdate", () => {
+  const old = { name: "x", uid: "u1", deletionTimestamp: "2030-01-02T03:04:05.120Z", deletionGracePeriodSeconds: 30 };
+  const errors = (meta: Record<string, unknown>, was: Record<string, unknown> = old) => validateObjectMetaUpdate(meta, was).map((e) => `${e.field}: ${fieldErrorMessage(e)}`);
+  assert.deepEqual(errors({ ...old }), []);
+  assert.deepEqual(errors({ ...old, uid: "u2" }), ['metadata.uid: Invalid value: "u2": field is immutable']);
+  assert.deepEqual(errors({ ...old, deletionGracePeriodSeconds: 5 }), ["metadata.deletionGracePeriodSeconds: Invalid value: 5: field is immutable"]);
+  assert.deepEqual(errors({ name: "x", uid: "u1", deletionTimestamp: "2030-01-02T03:04:05.12Z" }, { name: "x", uid: "u1" }), [
+    "metadata.deletionTimestamp: Invalid value: 2030-01-02 03:04:05.12 +0000 UTC: field is immutable",
+  ]);
+  assert.deepEqual(errors({ name: "x", uid: "u1", deletionTimestamp: null }, { name: "x", uid: "u1" }), [], "null is no mark");
 });

@@ -5,7 +5,7 @@
  * rules are in its strategy (src/apiserver/registry/<group>/<resource>/).
  * Each function returns field errors; an empty list means valid.
  */
-import type { FieldError } from "./errors.js";
+import { GoSyntax, type FieldError } from "./errors.js";
 import { jsonEqual } from "./json-equal.js";
 import { labelSelectorRequirements, matchesLabels } from "./selectors.js";
 
@@ -121,6 +121,35 @@ export function validateObjectMeta(obj: Obj, namespaced: boolean, nameValidation
 }
 
 /**
+ * The metadata an update may not change, as upstream's
+ * ValidateObjectMetaAccessorUpdate, for every resource. The store has already
+ * done what upstream's BeforeUpdate does (an absent uid is the stored one,
+ * creationTimestamp and generation are the stored ones, the deletion marks of
+ * an object being deleted are kept), and refuses another name or namespace
+ * before this with a 400, as upstream's handlers do; what is left is a uid of
+ * another object, and deletion marks a client set or changed.
+ */
+export function validateObjectMetaUpdate(meta: Obj, old: Obj): FieldError[] {
+  const errs: FieldError[] = [];
+  const given = (v: unknown) => (v === null || v === "" ? undefined : v);
+  if (given(meta.uid) !== given(old.uid)) errs.push(immutable("metadata.uid", meta.uid));
+  if (given(meta.deletionTimestamp) !== given(old.deletionTimestamp)) {
+    const t = given(meta.deletionTimestamp);
+    errs.push(immutable("metadata.deletionTimestamp", t === undefined ? undefined : new GoSyntax(goTime(String(t)))));
+  }
+  if (given(meta.deletionGracePeriodSeconds) !== given(old.deletionGracePeriodSeconds)) errs.push(immutable("metadata.deletionGracePeriodSeconds", given(meta.deletionGracePeriodSeconds)));
+  return errs;
+}
+
+/** A timestamp as Go's time.Time prints itself (how upstream shows a bad metav1.Time), on a server in UTC. */
+function goTime(rfc3339: string): string {
+  const d = new Date(rfc3339);
+  if (Number.isNaN(d.getTime())) return rfc3339;
+  const frac = rfc3339.match(/\.(\d+)/)?.[1]?.replace(/0+$/, "");
+  return `${d.toISOString().slice(0, 19).replace("T", " ")}${frac ? "." + frac : ""} +0000 UTC`;
+}
+
+/**
  * At most one owner is the controller (upstream's ValidateOwnerReferences):
  * what keeps two controllers racing to adopt one orphan from both owning it.
  */
@@ -158,7 +187,33 @@ function validateContainers(path: string, containers: Obj[] | undefined, require
       errs.push({ type: "FieldValueNotSupported", field: `${p}.imagePullPolicy`, value: c.imagePullPolicy, detail: 'supported values: "Always", "IfNotPresent", "Never"' });
     }
     for (const [j, e] of (c.env ?? []).entries()) if (!e.name) errs.push(required(`${p}.env[${j}].name`));
+    errs.push(...validateVolumeMountPaths(`${p}.volumeMounts`, c.volumeMounts));
   }
+  return errs;
+}
+
+/**
+ * subPath and subPathExpr as upstream's ValidateVolumeMounts: each a relative
+ * path without '..', and not both. Upstream names the path errors after the
+ * list, not the item (`volumeMounts.subPath`), and so does this.
+ */
+function validateVolumeMountPaths(path: string, mounts: Obj[] | undefined): FieldError[] {
+  const errs: FieldError[] = [];
+  for (const [j, m] of (mounts ?? []).entries()) {
+    if (m.subPath) errs.push(...localDescendingPath(`${path}.subPath`, m.subPath));
+    if (m.subPathExpr) {
+      if (m.subPath) errs.push(invalidValue(`${path}[${j}].subPathExpr`, m.subPathExpr, "subPathExpr and subPath are mutually exclusive"));
+      errs.push(...localDescendingPath(`${path}.subPathExpr`, m.subPathExpr));
+    }
+  }
+  return errs;
+}
+
+/** Upstream's validateLocalDescendingPath: a relative path that never steps up. */
+export function localDescendingPath(field: string, value: string): FieldError[] {
+  const errs: FieldError[] = [];
+  if (value.startsWith("/")) errs.push(invalidValue(field, value, "must be a relative path"));
+  if (value.split("/").includes("..")) errs.push(invalidValue(field, value, "must not contain '..'"));
   return errs;
 }
 

@@ -5,12 +5,14 @@
  * IPv4-only Service answers AAAA with no records, not NXDOMAIN), one record
  * per ready endpoint for headless Services, endpoints by hostname
  * (`web-0.web.default.svc.cluster.local`), SRV for named ports, CNAME for
- * ExternalName, PTR for ClusterIPs and endpoints, NXDOMAIN for names that do
- * not exist. Other names go to the host's resolvers.
+ * ExternalName, PTR for ClusterIPs and endpoints, pod records as CoreDNS's
+ * `pods insecure` (`10-1-2-3.default.pod.cluster.local`), NXDOMAIN for names
+ * that do not exist. Other names go to the host's resolvers.
  */
 import { createSocket, type Socket } from "node:dgram";
 import { createServer, type Server } from "node:net";
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import * as dnsPacket from "dns-packet";
 import { InformerFactory, Resources, type Client, type Informer, type KubeObject } from "../client/index.js";
 
@@ -34,6 +36,7 @@ export class ClusterDns {
   private readonly informers: InformerFactory;
   private readonly services: Informer<Obj>;
   private readonly slices: Informer<Obj>;
+  private readonly namespaces: Informer<Obj>;
   private udp?: Socket;
   private tcp?: Server;
   private readonly upstream: string[];
@@ -43,6 +46,7 @@ export class ClusterDns {
     this.informers = new InformerFactory(client);
     this.services = this.informers.informer<Obj>(Resources.services);
     this.slices = this.informers.informer<Obj>(Resources.endpointslices);
+    this.namespaces = this.informers.informer<Obj>(Resources.namespaces);
     this.upstream = options.upstream ?? hostResolvers();
   }
 
@@ -115,9 +119,13 @@ export class ClusterDns {
       return { rcode: "NOERROR", answers: type === "PTR" || type === "ANY" ? [{ name, type: "PTR", ttl: TTL, class: "IN", data: target }] : [] };
     }
     const labels = name.slice(0, -(this.domain.length + 1)).split(".");
-    if (name === this.domain || labels[labels.length - 1] !== "svc") return { rcode: name === this.domain || name === `svc.${this.domain}` ? "NOERROR" : "NXDOMAIN", answers: [] };
-    const parts = labels.slice(0, -1); // without "svc"
-    if (parts.length === 1) return { rcode: this.services.list(parts[0]).length || parts[0] === "default" ? "NOERROR" : "NXDOMAIN", answers: [] };
+    const zone = labels[labels.length - 1];
+    if (name === this.domain || (zone !== "svc" && zone !== "pod")) return { rcode: name === this.domain ? "NOERROR" : "NXDOMAIN", answers: [] };
+    const parts = labels.slice(0, -1); // without "svc" or "pod"
+    if (parts.length === 0) return { rcode: "NOERROR", answers: [] };
+    // A namespace with nothing asked of it exists or not (NODATA or NXDOMAIN), as CoreDNS's namespaceExposed.
+    if (parts.length === 1) return { rcode: this.namespaces.get(parts[0]!) ? "NOERROR" : "NXDOMAIN", answers: [] };
+    if (zone === "pod") return this.podRecord(name, type, parts);
     const ns = parts[parts.length - 1]!;
     const svcName = parts[parts.length - 2]!;
     const svc = this.services.get(`${ns}/${svcName}`);
@@ -154,6 +162,21 @@ export class ClusterDns {
       };
     }
     return { rcode: "NXDOMAIN", answers: [] };
+  }
+
+  /**
+   * CoreDNS's `pods insecure`: `a-b-c-d.<namespace>.pod.<domain>` is the
+   * address its first label spells (dashes for dots, or for colons when it is
+   * not four dashed parts), whether or not a pod has it, in a namespace that exists.
+   */
+  private podRecord(name: string, type: string, parts: string[]): Lookup {
+    if (parts.length !== 2 || !this.namespaces.get(parts[1]!)) return { rcode: "NXDOMAIN", answers: [] };
+    const label = parts[0]!;
+    const ip = label.split("-").length === 4 && !label.includes("--") ? label.replace(/-/g, ".") : label.replace(/-/g, ":");
+    const family = isIP(ip);
+    if (!family) return { rcode: "NXDOMAIN", answers: [] };
+    const rtype = family === 4 ? "A" : "AAAA";
+    return { rcode: "NOERROR", answers: type === rtype || type === "ANY" ? [{ name, type: rtype, ttl: TTL, class: "IN", data: ip }] : [] };
   }
 
   private serviceAddresses(svc: Obj): string[] {

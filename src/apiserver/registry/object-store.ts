@@ -12,7 +12,7 @@ import {
 import { jsonEqual } from "../../api/json-equal.js";
 import { groupVersion, hasSubresource, type ResourceInfo } from "../../api/resources.js";
 import { matchesLabels, parseFieldSelector, parseLabelSelector, type FieldRequirement, type Requirement } from "../../api/selectors.js";
-import { validateObjectMeta } from "../../api/validation.js";
+import { validateObjectMeta, validateObjectMetaUpdate } from "../../api/validation.js";
 import { type KeyValue, type Store, type WatchEvent, isStoreError } from "../../storage/index.js";
 import { strategyFor } from "./strategies.js";
 import { bumpGenerationOnSpecChange, selectableField, tracksGeneration, type Strategy, type SubresourceUpdate } from "./strategy.js";
@@ -263,7 +263,8 @@ export class ObjectStore {
   /** update: the subresource whose write this is, when it has rules of its own; warnings: the response's. */
   private validate(info: ResourceInfo, strategy: Strategy, obj: Obj, old?: Obj, update?: SubresourceUpdate<Obj>, warnings?: string[]): void {
     const warn = (text: string) => { warnings?.push(text); };
-    const errs: FieldError[] = [...validateObjectMeta(obj, info.namespaced, strategy.nameValidation), ...(strategy.validate?.(obj, old, warn) ?? [])];
+    const errs: FieldError[] = [...validateObjectMeta(obj, info.namespaced, strategy.nameValidation), ...(old ? validateObjectMetaUpdate(obj.metadata ?? {}, old.metadata) : [])];
+    errs.push(...(strategy.validate?.(obj, old, warn) ?? []));
     if (old) errs.push(...((update?.validateUpdate ?? strategy.validateUpdate)?.(obj, old) ?? []));
     if (errs.length) throw invalid(info.kind, info.group, obj.metadata?.name ?? "", errs);
   }
@@ -388,16 +389,18 @@ export class ObjectStore {
     const cm = current.metadata;
     m.name = name;
     if (info.namespaced) m.namespace = cm.namespace;
-    m.uid = cm.uid;
+    else delete m.namespace;
+    // Upstream's BeforeUpdate: what the client left out is the stored object's; a uid or deletion marks of
+    // its own are refused by validateObjectMetaUpdate.
+    if (!m.uid) m.uid = cm.uid;
     m.creationTimestamp = cm.creationTimestamp;
     m.generation = cm.generation;
     if (cm.deletionTimestamp) {
       m.deletionTimestamp = cm.deletionTimestamp;
-      if (cm.deletionGracePeriodSeconds !== undefined) m.deletionGracePeriodSeconds = cm.deletionGracePeriodSeconds;
-    } else {
-      delete m.deletionTimestamp;
-      delete m.deletionGracePeriodSeconds;
+      if ((m.deletionGracePeriodSeconds ?? undefined) === undefined && cm.deletionGracePeriodSeconds !== undefined) m.deletionGracePeriodSeconds = cm.deletionGracePeriodSeconds;
     }
+    if (m.deletionTimestamp === null) delete m.deletionTimestamp;
+    if (m.deletionGracePeriodSeconds === null) delete m.deletionGracePeriodSeconds;
     if (m.managedFields === undefined && cm.managedFields) m.managedFields = cm.managedFields;
     obj.apiVersion = groupVersion(info);
     obj.kind = info.kind;

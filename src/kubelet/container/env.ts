@@ -51,6 +51,42 @@ export function expand(value: string, vars: Record<string, string>): string {
   });
 }
 
+/**
+ * Upstream's expansion.Expand with a lookup of one's own: `$(NAME)` is
+ * replaced by lookup(NAME) whatever NAME holds, `$$` is one `$`, and any other
+ * `$` (an unclosed `$(`, a trailing `$`) stays as written.
+ */
+export function expandWith(value: string, lookup: (name: string) => string): string {
+  let out = "";
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i]!;
+    if (ch !== "$" || i + 1 >= value.length) { out += ch; continue; }
+    const next = value[i + 1]!;
+    if (next === "$") { out += "$"; i++; continue; }
+    const close = next === "(" ? value.indexOf(")", i + 2) : -1;
+    if (close < 0) { out += ch; continue; }
+    out += lookup(value.slice(i + 2, close));
+    i = close;
+  }
+  return out;
+}
+
+/**
+ * A volume mount's subPathExpr with the container's environment, as
+ * upstream's ExpandContainerVolumeMounts: a reference to a variable that is
+ * unset or empty is an error naming every such variable, in order.
+ */
+export function expandSubPathExpr(expr: string, vars: Record<string, string>): string {
+  const missing = new Set<string>();
+  const out = expandWith(expr, (name) => {
+    const v = Object.hasOwn(vars, name) ? vars[name]! : "";
+    if (!v) missing.add(name);
+    return v;
+  });
+  if (missing.size) throw new EnvError(`missing value for ${[...missing].sort().join(", ")}`);
+  return out;
+}
+
 export function fieldRefValue(pod: Pod, fieldPath: string): string {
   const m = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath);
   if (m) return String((pod.metadata as Json)[m[1]!]?.[m[2]!] ?? "");

@@ -1,8 +1,8 @@
 /** Translation of a pod and its containers into the runtime's sandbox and container configurations. */
-import { join } from "node:path";
-import { readFileSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { milliCPU, parseQuantity } from "../../api/quantity.js";
-import { expand } from "../container/env.js";
+import { EnvError, expand, expandSubPathExpr } from "../container/env.js";
 import { Labels, type Json, type Pod } from "../types.js";
 import type { ContainerConfig, Mount, PodSandboxConfig, PortMapping } from "./runtime.js";
 
@@ -113,6 +113,21 @@ export interface ContainerConfigInput {
   terminationMessageFile: string;
 }
 
+/**
+ * The path inside its volume that a mount binds: subPath, or subPathExpr
+ * expanded from the container's environment, checked again after expansion as
+ * upstream's makeMounts checks it. Throws EnvError (the container then waits
+ * in CreateContainerConfigError) with upstream's words.
+ */
+export function volumeSubPath(vm: Json, vars: Record<string, string>): string {
+  const sub: string = vm.subPathExpr ? expandSubPathExpr(vm.subPathExpr, vars) : vm.subPath ?? "";
+  if (!sub) return "";
+  if (isAbsolute(sub)) throw new EnvError(`error SubPath \`${sub}\` must not be an absolute path`);
+  if (sub.split("/").includes("..")) throw new EnvError(`unable to provision SubPath \`${sub}\`: must not contain '..'`);
+  return sub;
+}
+
+/** Throws EnvError when the container's configuration cannot be made (see volumeSubPath). */
 export function containerConfig(input: ContainerConfigInput): ContainerConfig {
   const { pod, container: c, attempt, env } = input;
   const vars = Object.fromEntries(env.map((e) => [e.key, e.value]));
@@ -123,8 +138,15 @@ export function containerConfig(input: ContainerConfigInput): ContainerConfig {
   for (const vm of c.volumeMounts ?? []) {
     const host = input.volumePaths.get(vm.name);
     if (!host) throw new Error(`volume "${vm.name}" is not set up`);
+    const sub = volumeSubPath(vm, vars);
+    let hostPath = host;
+    if (sub) {
+      hostPath = join(host, sub);
+      // Made now, as upstream's kubelet does, so that the runtime binds a directory rather than failing on (or creating) a missing one.
+      if (!existsSync(hostPath)) mkdirSync(hostPath, { recursive: true });
+    }
     mounts.push({
-      containerPath: vm.mountPath, hostPath: vm.subPath ? join(host, vm.subPath) : host, readonly: Boolean(vm.readOnly) || apiData.has(vm.name),
+      containerPath: vm.mountPath, hostPath, readonly: Boolean(vm.readOnly) || apiData.has(vm.name),
       propagation: vm.mountPropagation === "Bidirectional" ? "PROPAGATION_BIDIRECTIONAL" : vm.mountPropagation === "HostToContainer" ? "PROPAGATION_HOST_TO_CONTAINER" : "PROPAGATION_PRIVATE",
     });
   }

@@ -273,7 +273,15 @@ export class RuntimeManager {
     writeFileSync(termFile, "");
     // Writable by whatever user the container runs as (upstream's kubelet makes it 0666), whatever the umask.
     chmodSync(termFile, 0o666);
-    const config = containerConfig({ pod, container: c, kind, attempt, env, volumePaths, etcHosts: pod.spec.hostNetwork ? undefined : hostsFile, terminationMessageFile: termFile });
+    let config: ReturnType<typeof containerConfig>;
+    try {
+      config = containerConfig({ pod, container: c, kind, attempt, env, volumePaths, etcHosts: pod.spec.hostNetwork ? undefined : hostsFile, terminationMessageFile: termFile });
+    } catch (err) {
+      if (!(err instanceof EnvError)) throw err;
+      state.waiting.set(c.name, { reason: "CreateContainerConfigError", message: err.message });
+      this.recorder.event(pod, "Warning", "Failed", `Error: ${err.message}`, fp);
+      return;
+    }
     const sbConfig = sandboxConfig(pod, rt.sandboxes[0]?.metadata.attempt ?? 0, this.options.logsDir, this.options.dns);
     let id: string;
     try {

@@ -317,6 +317,45 @@ spec:
     await kubectl.ok(["delete", "pod", "reader", "--grace-period=1"]);
   });
 
+  it("mounts a volume's subPathExpr expanded from the container's environment, and refuses one that leaves the volume", async () => {
+    await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: subpath-expr}
+spec:
+  containers:
+  - name: c
+    image: unused
+    command: ["sh", "-c", "echo mine > \\"$SKIFF_CONTAINER_ROOT/mine/f\\"; sleep 600"]
+    env:
+    - {name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+    volumeMounts:
+    - {name: data, mountPath: /all}
+    - {name: data, mountPath: /mine, subPathExpr: "pods/$(POD_NAME)"}
+  volumes:
+  - {name: data, emptyDir: {}}
+`);
+    await eventually(async () => (await pod("subpath-expr")).status.phase === "Running", 20_000, 200);
+    await eventually(async () => (await kubectl.run(["exec", "subpath-expr", "--", "sh", "-c", 'cat "$SKIFF_CONTAINER_ROOT/all/pods/subpath-expr/f"'])).stdout === "mine\n", 10_000, 200);
+    await kubectl.ok(["delete", "pod", "subpath-expr", "--grace-period=1"]);
+
+    await apply(`apiVersion: v1
+kind: Pod
+metadata: {name: subpath-escape}
+spec:
+  containers:
+  - name: c
+    image: unused
+    command: ["sleep", "600"]
+    env: [{name: UP, value: ".."}]
+    volumeMounts: [{name: data, mountPath: /data, subPathExpr: "$(UP)"}]
+  volumes:
+  - {name: data, emptyDir: {}}
+`);
+    const waiting = await eventually(async () => (await status("subpath-escape")).state?.waiting?.reason === "CreateContainerConfigError" ? (await status("subpath-escape")).state.waiting : undefined, 20_000, 200);
+    assert.equal(waiting!.message, "unable to provision SubPath `..`: must not contain '..'");
+    await kubectl.ok(["delete", "pod", "subpath-escape", "--grace-period=1"]);
+  });
+
   it("shows PodInitializing while init containers run, and fails a RestartPolicy=Never pod whose init container fails", async () => {
     await apply(`apiVersion: v1
 kind: Pod

@@ -186,6 +186,9 @@ spec: {type: ExternalName, externalName: search.example.com}
     for (const ip of ips) assert.match(headless, new RegExp(`Address: ${ip.replace(/\./g, "\\.")}`));
     const db0 = pods.find((p) => p.metadata.name === "db-0")!;
     assert.match(await lookup("db-0.db.default.svc.cluster.local"), new RegExp(`Address: ${db0.status.podIP.replace(/\./g, "\\.")}`));
+    // A pod's dashed address, as CoreDNS's `pods insecure`.
+    assert.match(await lookup(`${db0.status.podIP.replace(/\./g, "-")}.default.pod.cluster.local`), new RegExp(`Address: ${db0.status.podIP.replace(/\./g, "\\.")}`));
+    assert.match(await lookup("10-1-2-3.nothere.pod.cluster.local"), /NXDOMAIN/);
     assert.match(await lookup("_http._tcp.db.default.svc.cluster.local", "srv"), /service = 0 50 8080 db-[01]\.db\.default\.svc\.cluster\.local/);
     assert.match(await lookup("search.default.svc.cluster.local", "cname"), /canonical name = search\.example\.com/);
     const svcIP = (await json(["get", "service", "web"])).spec.clusterIP as string;

@@ -286,4 +286,44 @@ describe("the API's long tail", () => {
     assert.equal(created.spec.color, "blue");
     assert.equal(created.spec.ports[0]?.protocol, "TCP");
   });
+
+  it("keeps an object's uid and deletion marks from clients' updates, as upstream's ValidateObjectMetaUpdate, for every resource", async () => {
+    type Obj = { metadata: { uid: string; resourceVersion: string; creationTimestamp: string; deletionTimestamp?: string; deletionGracePeriodSeconds?: number }; data?: Record<string, string>; spec?: Record<string, unknown> };
+    const created = JSON.parse((await http.send("POST", cms, JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "fixed-uid" }, data: { a: "1" } }))).text) as Obj;
+    const put = (obj: Obj, meta: Record<string, unknown>, path = `${cms}/fixed-uid`) => http.send("PUT", path, JSON.stringify({ ...obj, data: { a: "2" }, metadata: { ...obj.metadata, ...meta } }));
+
+    const other = "0b7d6f6e-0000-4000-8000-000000000000";
+    const refused = await put(created, { uid: other });
+    assert.equal(refused.code, 422);
+    assert.equal(refused.json().message, `ConfigMap "fixed-uid" is invalid: metadata.uid: Invalid value: "${other}": field is immutable`);
+    assert.deepEqual(refused.json().details?.causes, [{ reason: "FieldValueInvalid", message: `Invalid value: "${other}": field is immutable`, field: "metadata.uid" }]);
+    const marked = await put(created, { deletionTimestamp: "2030-01-02T03:04:05Z", deletionGracePeriodSeconds: 30 });
+    assert.equal(marked.code, 422);
+    assert.equal(marked.json().message, 'ConfigMap "fixed-uid" is invalid: [metadata.deletionTimestamp: Invalid value: 2030-01-02 03:04:05 +0000 UTC: field is immutable, metadata.deletionGracePeriodSeconds: Invalid value: 30: field is immutable]');
+    const stored = JSON.parse((await http.send("GET", `${cms}/fixed-uid`)).text) as Obj;
+    assert.deepEqual([stored.metadata.uid, stored.metadata.resourceVersion, stored.data], [created.metadata.uid, created.metadata.resourceVersion, { a: "1" }]);
+    assert.equal(stored.metadata.deletionTimestamp, undefined);
+
+    // Left out, the uid is the stored one; a creationTimestamp of the client's is ignored, as upstream.
+    const { uid: _uid, ...withoutUid } = created.metadata;
+    const kept = await http.send("PUT", `${cms}/fixed-uid`, JSON.stringify({ ...created, data: { a: "3" }, metadata: { ...withoutUid, creationTimestamp: "2001-01-01T00:00:00Z" } }));
+    assert.equal(kept.code, 200, kept.text);
+    const after = JSON.parse(kept.text) as Obj;
+    assert.deepEqual([after.metadata.uid, after.metadata.creationTimestamp, after.data], [created.metadata.uid, created.metadata.creationTimestamp, { a: "3" }]);
+
+    // A custom resource is held to the same rule.
+    await kubectl.ok(["apply", "-f", "-"], { input: JSON.stringify({
+      apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name: "gadgets.example.com" },
+      spec: { group: "example.com", scope: "Cluster", names: { plural: "gadgets", singular: "gadget", kind: "Gadget" },
+        versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }] },
+    }) });
+    await kubectl.ok(["wait", "--for=condition=Established", "crd/gadgets.example.com", "--timeout=30s"]);
+    const gadgets = "/apis/example.com/v1/gadgets";
+    const gadget = JSON.parse((await http.send("POST", gadgets, JSON.stringify({ apiVersion: "example.com/v1", kind: "Gadget", metadata: { name: "g" }, spec: { n: 1 } }))).text) as Obj;
+    const refusedCr = await http.send("PUT", `${gadgets}/g`, JSON.stringify({ ...gadget, spec: { n: 2 }, metadata: { ...gadget.metadata, uid: other } }));
+    assert.equal(refusedCr.code, 422);
+    assert.equal(refusedCr.json().message, `Gadget.example.com "g" is invalid: metadata.uid: Invalid value: "${other}": field is immutable`);
+    const storedCr = JSON.parse((await http.send("GET", `${gadgets}/g`)).text) as Obj;
+    assert.deepEqual([storedCr.metadata.uid, storedCr.spec], [gadget.metadata.uid, { n: 1 }]);
+  });
 });
