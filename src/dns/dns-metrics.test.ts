@@ -5,7 +5,8 @@ import { after, before, it } from "node:test";
 import * as dnsPacket from "dns-packet";
 import { renderMetrics } from "../metrics/index.js";
 import { ClusterDns } from "./cluster-dns.js";
-import { listWatchClient, samples } from "../../test/helpers/list-watch-client.js";
+import { listWatchClient } from "../../test/helpers/list-watch-client.js";
+import { samples } from "../../test/helpers/exposition.js";
 
 const web = { metadata: { name: "web", namespace: "default", resourceVersion: "1" }, spec: { clusterIP: "10.96.0.50", clusterIPs: ["10.96.0.50"], ports: [{ name: "http", port: 80, protocol: "TCP" }] } };
 

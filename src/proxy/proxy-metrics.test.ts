@@ -4,7 +4,8 @@ import { renderMetrics } from "../metrics/index.js";
 import { LAST_CHANGE_TRIGGER_TIME, Proxier, type BaseProxierOptions } from "./proxier.js";
 import type { ProxyMode } from "./proxy-metrics.js";
 import { slice, svc } from "./test-fixtures.js";
-import { listWatchClient, samples } from "../../test/helpers/list-watch-client.js";
+import { listWatchClient } from "../../test/helpers/list-watch-client.js";
+import { samples } from "../../test/helpers/exposition.js";
 
 /** A proxier whose kernel is a list of outcomes: each round takes the next (true when none is left). */
 class ScriptedProxier extends Proxier<BaseProxierOptions> {

@@ -1,7 +1,6 @@
 /**
  * For unit tests of components built on informers: a client that answers
- * lists and holds watches open without an API server, and a reader of the
- * Prometheus text a component's registry renders.
+ * lists and holds watches open without an API server.
  */
 import type { Client, ResourceRef } from "../../src/client/index.js";
 
@@ -24,16 +23,4 @@ export function listWatchClient(objects: Record<string, Json[]>): { client: Clie
     },
   };
   return { client: client as unknown as Client, emit: (resource, e) => watchers.get(resource)!(e) };
-}
-
-/** The samples of a text exposition, as a user reads them: `name{labels}` (labels sorted) to value. */
-export function samples(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) continue;
-    const labels = [...(m[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map(([, k, v]) => `${k}="${v}"`).sort();
-    out.set(labels.length ? `${m[1]}{${labels.join(",")}}` : m[1]!, Number(m[3]));
-  }
-  return out;
 }
