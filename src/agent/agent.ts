@@ -15,6 +15,7 @@ import { ClusterDns, CLUSTER_DNS_ADDRESS_ANNOTATION, CLUSTER_DNS_IP, CLUSTER_DNS
 import { IptablesProxier, NftablesProxier, TABLE, UserspaceProxier, iptablesAvailable, loopbackAlias, nftAvailable } from "../proxy/index.js";
 import { IngressController } from "../ingress/index.js";
 import { NodeNetwork, VXLAN_DEVICE, interfaceOf, type NetworkBackend } from "../network/index.js";
+import type { Registry } from "../metrics/index.js";
 
 export type RuntimeChoice = "auto" | "cri" | "process" | "none";
 
@@ -49,6 +50,11 @@ export interface AgentOptions {
 export interface RunningAgent {
   kubelet: Kubelet;
   runtime: string;
+  /**
+   * The node's metric registries: the kubelet's, the Service proxy's (kubeproxy_*) and the cluster
+   * DNS's (coredns_*). The kubelet's /metrics serves them all; `skiff server`'s API server too.
+   */
+  metrics(): Registry[];
   stop(): Promise<void>;
 }
 
@@ -76,14 +82,16 @@ async function startProcessAgent(clients: AgentClients, options: AgentOptions, s
     nodeName, rootDir: join(options.dataDir, "agent", "kubelet"), runtime, nodeIP: "127.0.0.1", kubeletPort: options.kubeletPort,
     kubeletVersion: options.kubeletVersion, log: options.log, serviceAddress: loopbackAlias,
   });
-  const server = new KubeletServer(kubelet, options.tls, new KubeletAuth({ client: clients.kubelet, nodeName, log: options.log }));
+  const proxier = new UserspaceProxier(clients.proxy, { nodeName, nodeIPs: ["127.0.0.1"], log: options.log });
+  const metrics = () => [kubelet.metrics.registry, proxier.metrics.registry];
+  const server = new KubeletServer(kubelet, options.tls, new KubeletAuth({ client: clients.kubelet, nodeName, log: options.log }), () => [proxier.metrics.registry]);
   kubelet.options.kubeletPort = await server.start(options.kubeletPort, "127.0.0.1");
   await kubelet.start(signal);
-  await new UserspaceProxier(clients.proxy, { nodeName, nodeIPs: ["127.0.0.1"], log: options.log }).start(signal);
+  await proxier.start(signal);
   options.log("service proxy relaying in user space on loopback aliases of the ClusterIPs (10.96.x.y at 127.96.x.y); no cluster DNS with the process runtime");
   await startIngress(clients.ingress, "127.0.0.1", options, signal);
   return {
-    kubelet, runtime: runtime.name,
+    kubelet, runtime: runtime.name, metrics,
     async stop() {
       await server.stop();
       await runtime.stopAll();
@@ -126,8 +134,10 @@ export function proxyMode(choice: ProxyModeChoice): { mode?: "nftables" | "iptab
  * Node (as the kubelet); the server, which alone keeps the kube-dns Service,
  * makes it the Service's endpoint for this node's pods.
  */
-async function startNodeNetworking(clients: AgentClients, kubelet: Kubelet, options: AgentOptions, podInterfaces: string[], signal: AbortSignal): Promise<{ dns?: ClusterDns }> {
+async function startNodeNetworking(clients: AgentClients, kubelet: Kubelet, options: AgentOptions, podInterfaces: string[], signal: AbortSignal,
+  serving: NodeNetworking): Promise<void> {
   const dns = new ClusterDns(clients.dns, { log: options.log });
+  serving.dns = dns;
   await dns.start(signal);
   const port = await dns.listen(kubelet.nodeIP, CLUSTER_DNS_PORT);
   await clients.kubelet.patch(Resources.nodes, undefined, kubelet.nodeName, { metadata: { annotations: { [CLUSTER_DNS_ADDRESS_ANNOTATION]: kubelet.nodeIP } } });
@@ -135,16 +145,19 @@ async function startNodeNetworking(clients: AgentClients, kubelet: Kubelet, opti
   const mode = proxyMode(options.proxyMode ?? "auto");
   if (!mode.mode) {
     options.log(`no Service rules: ${mode.reason}; ClusterIPs do not answer`);
-    return { dns };
+    return;
   }
   // NodePorts answer on every address of the node, the one other machines reach it at (--node-ip) included, as upstream's.
   const nodeIPs = [...new Set([kubelet.nodeIP, ...(options.nodeIP ? [options.nodeIP] : [])])];
   const proxierOptions = { nodeName: kubelet.nodeName, nodeIPs, bridge: options.bridge, podInterfaces, log: options.log };
   const proxier = mode.mode === "nftables" ? new NftablesProxier(clients.proxy, proxierOptions) : new IptablesProxier(clients.proxy, proxierOptions);
+  serving.proxier = proxier;
   await proxier.start(signal);
   options.log("service proxy programming the kernel", { mode: mode.mode, reason: mode.reason });
-  return { dns };
 }
+
+/** The node's DNS server and proxier, each set once made (their metrics are served from then on, even should starting fail). */
+interface NodeNetworking { dns?: ClusterDns; proxier?: NftablesProxier | IptablesProxier }
 
 /**
  * The overlay to the other nodes' pods, once this node has its pod CIDR; the
@@ -222,18 +235,20 @@ export async function startAgent(clients: AgentClients, options: AgentOptions, s
       return net.gateway;
     },
   });
-  const server = new KubeletServer(kubelet, options.tls, new KubeletAuth({ client: clients.kubelet, nodeName, log: options.log }));
+  const network: NodeNetworking = {};
+  const networkMetrics = () => [network.proxier?.metrics.registry, network.dns?.metrics.registry].filter((r): r is Registry => Boolean(r));
+  const server = new KubeletServer(kubelet, options.tls, new KubeletAuth({ client: clients.kubelet, nodeName, log: options.log }), networkMetrics);
   await kubelet.start(signal);
   const between = await startPodNetworkBetweenNodes(clients.kubelet, nodeName, nodePodCIDR, options, signal);
   // Pods run without Services rather than not at all: a networking failure is reported, not fatal.
-  const network = await startNodeNetworking(clients, kubelet, options, between.podInterfaces, signal).catch((err) => {
+  await startNodeNetworking(clients, kubelet, options, between.podInterfaces, signal, network).catch((err) => {
     options.log("cluster DNS and Service proxy failed to start", { err: String((err as Error).message ?? err) });
-    return {} as { dns?: ClusterDns };
   });
   await startIngress(clients.ingress, kubelet.nodeIP, options, signal);
   return {
     kubelet,
     runtime: runtime.name,
+    metrics: () => [kubelet.metrics.registry, ...networkMetrics()],
     async stop() {
       await network.dns?.stop();
       // The overlay's routes stay, as the containers do: pods keep reaching other nodes while the node

@@ -146,10 +146,11 @@ export async function serverCommand(argv: string[]): Promise<number> {
     apiAudiences: values["api-audiences"]?.split(",").map((a) => a.trim()).filter(Boolean),
     maxTokenExpirationSeconds: maxExpiration ? durationSeconds(maxExpiration, "--service-account-max-token-expiration") : undefined,
   };
-  let kubeletMetrics: Registry | undefined;
+  // The node's families (the kubelet's, the proxy's, the cluster DNS's), once it runs.
+  let nodeMetrics: () => Registry[] = () => [];
   const server = new ApiServer({
     store, pki, bindAddress: bind, port: Number(values.port), log, audit: audit?.auditor, serviceAccounts,
-    metricsAlso: () => [componentMetrics, ...(kubeletMetrics ? [kubeletMetrics] : [])],
+    metricsAlso: () => [componentMetrics, ...nodeMetrics()],
   });
   await server.start();
   const kubeconfig = resolve(values["write-kubeconfig"] ?? join(dataDir, "kubeconfig.yaml"));
@@ -238,7 +239,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
   }, components.signal);
   // Its own node's pods and kubelet share the server's loopback on the process runtime; the proxy may reach them there.
   if (agent) server.proxy.trustLoopbackNode(agent.kubelet.nodeName);
-  kubeletMetrics = agent?.kubelet.metrics.registry;
+  if (agent) nodeMetrics = () => agent.metrics();
   process.stdout.write(agent ? `Node ${agent.kubelet.nodeName} runs pods with ${agent.runtime}\n` : `${chooseRuntime(runtime).reason}\n`);
 
   step = "waiting";

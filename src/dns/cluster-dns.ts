@@ -15,6 +15,8 @@ import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import * as dnsPacket from "dns-packet";
 import { InformerFactory, Resources, type Client, type Informer, type KubeObject } from "../client/index.js";
+import { Registry } from "../metrics/index.js";
+import { DnsMetrics, rcodeName } from "./dns-metrics.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects as JSON
 type Obj = KubeObject & Json;
@@ -27,7 +29,11 @@ export interface ClusterDnsOptions {
   /** Resolvers for names outside the cluster domain (default: the host's /etc/resolv.conf). */
   upstream?: string[];
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Where CoreDNS's families go; the server's own registry when unset. */
+  metricsRegistry?: Registry;
 }
+
+const SERVFAIL = 2;
 
 export interface Lookup { rcode: "NOERROR" | "NXDOMAIN"; answers: Answer[] }
 
@@ -40,9 +46,14 @@ export class ClusterDns {
   private udp?: Socket;
   private tcp?: Server;
   private readonly upstream: string[];
+  /** CoreDNS's families (served by the node, see src/agent). */
+  readonly metrics: DnsMetrics;
+  /** CoreDNS's server label, `dns://<address>:<port>`, once listening. */
+  private server = "";
 
   constructor(client: Client, private readonly options: ClusterDnsOptions = {}) {
     this.domain = (options.clusterDomain ?? "cluster.local").toLowerCase();
+    this.metrics = new DnsMetrics(options.metricsRegistry ?? new Registry());
     this.informers = new InformerFactory(client);
     this.services = this.informers.informer<Obj>(Resources.services);
     this.slices = this.informers.informer<Obj>(Resources.endpointslices);
@@ -59,11 +70,12 @@ export class ClusterDns {
   async listen(address: string, port: number): Promise<number> {
     const udp = createSocket(address.includes(":") ? "udp6" : "udp4");
     udp.on("message", (msg, rinfo) => {
-      void this.handle(msg).then((reply) => { if (reply) udp.send(reply, rinfo.port, rinfo.address); });
+      void this.handle(msg, "udp", familyOf(rinfo.address)).then((reply) => { if (reply) udp.send(reply, rinfo.port, rinfo.address); });
     });
     await new Promise<void>((resolve, reject) => { udp.once("error", reject); udp.bind(port, address, () => resolve()); });
     this.udp = udp;
     const bound = udp.address().port;
+    this.server = `dns://${address.includes(":") ? `[${address}]` : address}:${bound}`;
     this.tcp = createServer((sock) => {
       let buf = Buffer.alloc(0);
       sock.on("data", (d: Buffer) => {
@@ -72,7 +84,7 @@ export class ClusterDns {
           const len = buf.readUInt16BE(0);
           const msg = buf.subarray(2, 2 + len);
           buf = buf.subarray(2 + len);
-          void this.handle(msg).then((reply) => {
+          void this.handle(msg, "tcp", familyOf(sock.remoteAddress ?? "")).then((reply) => {
             if (!reply) return;
             const framed = Buffer.alloc(2 + reply.length);
             framed.writeUInt16BE(reply.length, 0);
@@ -92,19 +104,42 @@ export class ClusterDns {
     await new Promise<void>((r) => (this.tcp ? this.tcp.close(() => r()) : r()));
   }
 
-  private async handle(msg: Buffer): Promise<Buffer | undefined> {
+  /**
+   * The reply to one query: from the caches for cluster names, else from the
+   * host's resolver (SERVFAIL when that fails, as CoreDNS's forward plugin);
+   * reported as CoreDNS's metrics plugin reports it. A message that does not
+   * decode, or asks nothing, gets no reply.
+   */
+  private async handle(msg: Buffer, proto: "udp" | "tcp", family: "1" | "2"): Promise<Buffer | undefined> {
+    const started = performance.now();
     let query: dnsPacket.DecodedPacket;
     try { query = dnsPacket.decode(msg); } catch { return undefined; }
     const q = query.questions?.[0];
     if (!q) return undefined;
     const name = q.name.toLowerCase().replace(/\.$/, "");
-    if (!this.isClusterName(name)) return this.forward(msg);
-    const { rcode, answers } = this.lookup(name, q.type);
-    return dnsPacket.encode({
-      id: query.id, type: "response",
-      flags: dnsPacket.AUTHORITATIVE_ANSWER | (query.flags! & dnsPacket.RECURSION_DESIRED) | dnsPacket.RECURSION_AVAILABLE | (rcode === "NXDOMAIN" ? 3 : 0),
-      questions: [q], answers,
+    const recursion = query.flags! & dnsPacket.RECURSION_DESIRED;
+    let reply: Buffer;
+    let plugin: string;
+    if (!this.isClusterName(name)) {
+      const forwarded = await this.forward(msg);
+      plugin = forwarded ? "forward" : "";
+      reply = forwarded ?? dnsPacket.encode({ id: query.id, type: "response", flags: recursion | SERVFAIL, questions: [q] });
+    } else {
+      const { rcode, answers } = this.lookup(name, q.type);
+      plugin = "kubernetes";
+      reply = dnsPacket.encode({
+        id: query.id, type: "response",
+        flags: dnsPacket.AUTHORITATIVE_ANSWER | recursion | dnsPacket.RECURSION_AVAILABLE | (rcode === "NXDOMAIN" ? 3 : 0),
+        questions: [q], answers,
+      });
+    }
+    this.metrics.report({
+      server: this.server, proto, family, qtype: q.type, rcode: rcodeName(reply[3]! & 0x0f), plugin,
+      dnssecOk: (query.additionals ?? []).some((a) => a.type === "OPT" && ((a as dnsPacket.OptAnswer).flags & dnsPacket.DNSSEC_OK) !== 0),
+      // CoreDNS counts what a plugin wrote: an error the server answers for weighs nothing.
+      requestSize: msg.length, responseSize: plugin ? reply.length : 0, seconds: (performance.now() - started) / 1000,
     });
+    return reply;
   }
 
   private isClusterName(name: string): boolean {
@@ -219,6 +254,11 @@ export class ClusterDns {
       sock.send(msg, 53, server);
     });
   }
+}
+
+/** CoreDNS's family label: "1" for an IPv4 client (an IPv4-mapped IPv6 address included), "2" for IPv6. */
+function familyOf(address: string): "1" | "2" {
+  return address.includes(":") && !/^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address) ? "2" : "1";
 }
 
 function hostResolvers(): string[] {

@@ -8,7 +8,7 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import type { ServerResponse } from "node:http";
 import type { Http2ServerResponse } from "node:http2";
 
-export { Counter, Gauge, Histogram, Registry, exponentialBuckets } from "prom-client";
+export { Counter, Gauge, Histogram, Registry, exponentialBuckets, linearBuckets } from "prom-client";
 export { formatFloat, renderConstFamilies, type ConstFamily, type ConstSample } from "./const-families.js";
 
 /** Upstream's request latency buckets (apiserver_request_duration_seconds, etcd_request_duration_seconds). */

@@ -6,3 +6,4 @@ export { NftablesProxier, TABLE, nftAvailable, cleanupProxyRules } from "./nftab
 export { IptablesProxier, iptablesAvailable, cleanupIptablesRules } from "./iptables-proxier.js";
 export { UserspaceProxier, loopbackAlias } from "./userspace-proxier.js";
 export { ServiceLB } from "./service-lb.js";
+export { ProxyMetrics, type ProxyMode } from "./proxy-metrics.js";

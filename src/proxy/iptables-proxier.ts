@@ -13,6 +13,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { MASQ_MARK, Proxier, runWithInput } from "./proxier.js";
 import type { Endpoint } from "./service-ports.js";
+import type { ProxyMode } from "./proxy-metrics.js";
 
 const SERVICES = "SKIFF-SERVICES";
 const NODEPORTS = "SKIFF-NODEPORTS";
@@ -42,6 +43,11 @@ export class IptablesProxier extends Proxier {
   /** The per-Service chains that exist now, so the next round can delete the ones it no longer writes. */
   private chains?: Set<string>;
   private hooked = false;
+
+  /** Every round rewrites all SKIFF chains: there are no partial rounds to tell apart. */
+  protected proxyMode(): ProxyMode {
+    return "iptables";
+  }
 
   protected forget(): void {
     this.lastRules = "";

@@ -33,6 +33,7 @@ it("refills only the changed Service's chain when its endpoints change, and repl
   const p = over(services, slices);
   const first = p.plan("all");
   assert.match(first.script, /^table ip skiff-proxy\ndelete table ip skiff-proxy/);
+  assert.equal(first.full, true, "a full sync, for kubeproxy_sync_full_proxy_rules_duration_seconds");
   (p as unknown as { applied: unknown }).applied = first.applied;
   slices[0] = slice("web", [["10.244.0.5", true], ["10.244.0.8", true]]);
   const second = p.plan(new Set(["default/web"]));
@@ -41,12 +42,14 @@ it("refills only the changed Service's chain when its endpoints change, and repl
   assert.match(second.line!, /; table ip skiff-proxy \{ chain svc-[0-9a-f]+ \{ meta l4proto \{ tcp, udp \} dnat ip addr \. port to numgen random mod 2 map \{[^}]*\}; \}; \}; delete element/);
   assert.match(second.script, /delete element ip skiff-proxy hairpin \{ 10\.244\.0\.6 \. 10\.244\.0\.6 \}\n$/);
   assert.equal(second.script.match(/flush chain/g)?.length, 1);
+  assert.equal(second.full, false, "a partial sync");
   assert.match(second.script, /10\.244\.0\.8 \. 8080/);
   assert.doesNotMatch(second.script, /10\.244\.0\.9/, "the other Service is untouched");
   (p as unknown as { applied: unknown }).applied = second.applied;
   slices[1] = slice("api", [["10.244.0.9", false]]);
   const third = p.plan(new Set(["default/api"]));
   assert.match(third.script, /^table ip skiff-proxy\ndelete table ip skiff-proxy/, "a Service losing its last endpoint leaves the map");
+  assert.equal(third.full, true);
   assert.doesNotMatch(third.script, /10\.96\.0\.30/);
 });
 

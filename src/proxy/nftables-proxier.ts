@@ -14,6 +14,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { MASQ_MARK, Proxier, runWithInput, type Obj, type ProxierOptions } from "./proxier.js";
+import type { ProxyMode } from "./proxy-metrics.js";
 import { NftSession } from "./nft-session.js";
 import { servicePortsOf, slicesByService, type Endpoint } from "./service-ports.js";
 
@@ -53,13 +54,23 @@ export class NftablesProxier extends Proxier<NftablesProxierOptions> {
     await super.start(signal);
   }
 
+  protected proxyMode(): ProxyMode {
+    return "nftables";
+  }
+
+  /** A round that only refills chains is upstream's partial sync; one that writes the table is a full one. */
+  protected override partialSyncs(): boolean {
+    return true;
+  }
+
   protected forget(): void {
     this.applied = undefined;
     this.lastTable = "";
   }
 
   protected async apply(changed: Set<string> | "all"): Promise<boolean> {
-    const { script, line, applied } = this.plan(changed);
+    const { script, line, applied, full } = this.plan(changed);
+    this.lastSyncFull = full;
     if (line) {
       const r = await this.session.run(line);
       if (!r.ok) {
@@ -86,14 +97,14 @@ export class NftablesProxier extends Proxier<NftablesProxierOptions> {
    * An empty script means nothing to do; a partial update also comes as one
    * line, for the long-lived nft session.
    */
-  plan(changed: Set<string> | "all"): { script: string; line?: string; applied: Applied } {
+  plan(changed: Set<string> | "all"): { script: string; line?: string; applied: Applied; full: boolean } {
     const prev = this.applied?.fragments;
     if (changed === "all" || !prev) {
       const fragments = this.allFragments();
       const table = this.assemble(fragments.values());
       const script = table === this.lastTable && prev ? "" : table;
       this.lastTable = table;
-      return { script, applied: { fragments, hairpin: hairpinOf(fragments.values()) } };
+      return { script, applied: { fragments, hairpin: hairpinOf(fragments.values()) }, full: true };
     }
     const fragments = new Map(prev);
     const refills: [string, string][] = [];
@@ -110,7 +121,7 @@ export class NftablesProxier extends Proxier<NftablesProxierOptions> {
     const hairpin = hairpinOf(fragments.values());
     if (reshaped) {
       this.lastTable = this.assemble(fragments.values());
-      return { script: this.lastTable, applied: { fragments, hairpin } };
+      return { script: this.lastTable, applied: { fragments, hairpin }, full: true };
     }
     // The whole table as last written is no longer known; the next full round rewrites it.
     this.lastTable = "";
@@ -124,7 +135,7 @@ export class NftablesProxier extends Proxier<NftablesProxierOptions> {
       ...refills.flatMap(([name, body]) => [`flush chain ip ${table} ${name}`, `table ip ${table} { chain ${name} { ${ruleLines(body).join("; ")}; }; }`]),
       ...(removed.length ? [`delete element ip ${table} hairpin { ${pairs(removed)} }`] : []),
     ];
-    return { script: commands.map((c) => c + "\n").join(""), line: commands.join("; ") || undefined, applied: { fragments, hairpin } };
+    return { script: commands.map((c) => c + "\n").join(""), line: commands.join("; ") || undefined, applied: { fragments, hairpin }, full: false };
   }
 
   private slicesOf(svc: Obj): Obj[] {

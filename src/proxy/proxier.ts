@@ -7,7 +7,9 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { InformerFactory, Resources, type Client, type Informer, type KubeObject } from "../client/index.js";
+import { Registry } from "../metrics/index.js";
 import { servicePorts, type ServicePort } from "./service-ports.js";
+import { ProxyMetrics, type ProxyMode } from "./proxy-metrics.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects as JSON
 export type Obj = KubeObject & Json;
@@ -16,7 +18,12 @@ export interface BaseProxierOptions {
   nodeName: string;
   nodeIPs: string[];
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Where kube-proxy's families go; the proxier's own registry when unset. */
+  metricsRegistry?: Registry;
 }
+
+/** The annotation the EndpointSlice controller stamps with the time of the change a slice reflects. */
+export const LAST_CHANGE_TRIGGER_TIME = "endpoints.kubernetes.io/last-change-trigger-time";
 
 /** The kernel proxiers' options. */
 export interface ProxierOptions extends BaseProxierOptions {
@@ -47,22 +54,59 @@ export abstract class Proxier<O extends BaseProxierOptions = ProxierOptions> {
   syncs = 0;
   /** Bridged traffic goes through netfilter only with br_netfilter; without it every service connection is masqueraded. */
   protected readonly masqueradeAll: boolean;
+  /** kube-proxy's families (served by the node, see src/agent). */
+  readonly metrics: ProxyMetrics;
+  /** Services and EndpointSlices (`namespace/name`) changed since the last round began, for the pending gauges. */
+  private readonly pendingServices = new Set<string>();
+  private readonly pendingSlices = new Set<string>();
+  /** When the EndpointSlice changes not yet programmed were made (ms), for the network programming latency. */
+  private changeTimes: number[] = [];
+  /** Set by apply(): whether the round rewrote everything, for a proxier that also does partial rounds. */
+  protected lastSyncFull?: boolean;
 
   constructor(client: Client, protected readonly options: O) {
     const brnf = "/proc/sys/net/bridge/bridge-nf-call-iptables";
     this.masqueradeAll = !(existsSync(brnf) && readFileSync(brnf, "utf8").trim() === "1");
+    this.metrics = new ProxyMetrics(options.metricsRegistry ?? new Registry(), this.proxyMode(), { fullAndPartial: this.partialSyncs() });
     this.informers = new InformerFactory(client);
     this.services = this.informers.informer<Obj>(Resources.services);
     this.slices = this.informers.informer<Obj>(Resources.endpointslices);
     const touch = (key: string) => {
       if (this.changed !== "all") this.changed.add(key);
       // Before the caches are whole, a round would program a partial table.
-      if (this.started) this.schedule(1);
+      if (this.started) {
+        this.metrics.queued();
+        this.schedule(1);
+      }
     };
-    const service = (o: Obj) => touch(`${o.metadata.namespace}/${o.metadata.name}`);
-    const slice = (o: Obj) => touch(`${o.metadata.namespace}/${o.metadata.labels?.["kubernetes.io/service-name"]}`);
+    const service = (o: Obj) => {
+      const key = `${o.metadata.namespace}/${o.metadata.name}`;
+      this.pendingServices.add(key);
+      this.metrics.serviceChanged(this.pendingServices.size);
+      touch(key);
+    };
+    const serviceOf = (o: Obj) => `${o.metadata.namespace}/${o.metadata.labels?.["kubernetes.io/service-name"]}`;
+    const slice = (o: Obj, deleted = false) => {
+      this.pendingSlices.add(`${o.metadata.namespace}/${o.metadata.name}`);
+      this.metrics.endpointsChanged(this.pendingSlices.size);
+      // As upstream, a deletion's trigger time is not the change's; and the initial list holds no change at all.
+      if (!deleted && this.started) this.changeTimes.push(changeTime(o));
+      touch(serviceOf(o));
+    };
     this.services.addEventHandler({ add: service, update: (_old, o) => service(o), delete: service });
-    this.slices.addEventHandler({ add: slice, update: (old, o) => { slice(old); slice(o); }, delete: slice });
+    this.slices.addEventHandler({
+      add: (o) => slice(o),
+      update: (old, o) => { if (serviceOf(old) !== serviceOf(o)) touch(serviceOf(old)); slice(o); },
+      delete: (o) => slice(o, true),
+    });
+  }
+
+  /** Which proxier this is, for the failure counter upstream registers per mode. */
+  protected abstract proxyMode(): ProxyMode;
+
+  /** Whether rounds are full or partial (kubeproxy_sync_{full,partial}_proxy_rules_duration_seconds). */
+  protected partialSyncs(): boolean {
+    return false;
   }
 
   /** Resolves once the kernel holds the rules for what the caches hold. */
@@ -70,6 +114,7 @@ export abstract class Proxier<O extends BaseProxierOptions = ProxierOptions> {
     this.informers.start(signal);
     await this.informers.waitForCacheSync();
     this.started = true;
+    this.metrics.queued();
     await this.sync();
     signal.addEventListener("abort", () => clearTimeout(this.timer), { once: true });
   }
@@ -90,8 +135,18 @@ export abstract class Proxier<O extends BaseProxierOptions = ProxierOptions> {
     while (this.running) await this.running;
     const changed = this.changed;
     this.changed = new Set();
+    const changeTimes = this.changeTimes;
+    this.changeTimes = [];
+    this.pendingServices.clear();
+    this.pendingSlices.clear();
+    this.metrics.syncStarted();
+    const started = performance.now();
+    this.lastSyncFull = undefined;
     this.running = this.apply(changed).then((ok) => {
+      this.metrics.synced({ seconds: (performance.now() - started) / 1000, ok, full: this.lastSyncFull, changeTimes });
       if (ok) { this.syncs++; return; }
+      // Not programmed: the next round that succeeds measures these changes.
+      this.changeTimes.unshift(...changeTimes);
       this.changed = "all";
       this.forget();
       clearTimeout(this.timer);
@@ -111,6 +166,12 @@ export abstract class Proxier<O extends BaseProxierOptions = ProxierOptions> {
 
   /** After a failure, what was applied is unknown: the next round rewrites everything. */
   protected abstract forget(): void;
+}
+
+/** When an EndpointSlice's change was made: its trigger-time annotation, else now (Skiff's controller sets none). */
+function changeTime(slice: Obj): number {
+  const stamped = Date.parse(slice.metadata.annotations?.[LAST_CHANGE_TRIGGER_TIME] ?? "");
+  return Number.isNaN(stamped) ? Date.now() : stamped;
 }
 
 /** Runs a kernel tool with a script on its standard input, without blocking the event loop. */

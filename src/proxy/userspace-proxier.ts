@@ -13,6 +13,7 @@
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { Proxier, type BaseProxierOptions } from "./proxier.js";
 import type { Endpoint } from "./service-ports.js";
+import type { ProxyMode } from "./proxy-metrics.js";
 
 /** Where the userspace proxy answers a ClusterIP: the same last three octets in 127.0.0.0/8. */
 export function loopbackAlias(clusterIP: string): string {
@@ -40,6 +41,10 @@ export class UserspaceProxier extends Proxier<BaseProxierOptions> {
   stop(): void {
     for (const { server } of this.listeners.values()) server.close();
     this.listeners.clear();
+  }
+
+  protected proxyMode(): ProxyMode {
+    return "userspace";
   }
 
   /** Nothing is remembered outside this process: every round listens for what is wanted. */

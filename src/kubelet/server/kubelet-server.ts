@@ -24,7 +24,7 @@ import type { Kubelet } from "../kubelet.js";
 import type { Pod } from "../types.js";
 import type { Container } from "kubernetes-types/core/v1.js";
 import { requestPath, type KubeletAuth } from "./auth/index.js";
-import { processRegistry, renderConstFamilies, serveExposition, serveMetrics } from "../../metrics/index.js";
+import { processRegistry, renderConstFamilies, serveExposition, serveMetrics, type Registry } from "../../metrics/index.js";
 import { resourceMetricsOf } from "../stats/resource-metrics.js";
 
 export interface KubeletServerTls { caCert: string; serverCert: string; serverKey: string }
@@ -48,7 +48,12 @@ export class KubeletServer {
   /** Every connection, upgraded ones included, so that stop() can end them all. */
   private readonly sockets = new Set<Socket>();
 
-  constructor(private readonly kubelet: Kubelet, private readonly tls: KubeletServerTls, private readonly auth: KubeletAuth) {
+  /**
+   * `metricsAlso`: further registries its /metrics serves, the node's other components' (the Service
+   * proxy's and the cluster DNS's), which have no port of their own.
+   */
+  constructor(private readonly kubelet: Kubelet, private readonly tls: KubeletServerTls, private readonly auth: KubeletAuth,
+    private readonly metricsAlso: () => Registry[] = () => []) {
     this.wss.on("headers", (headers: string[], req: IncomingMessage) => {
       if (this.portForwards.has(req)) headers.push(`Sec-WebSocket-Protocol: ${PORT_FORWARD_PROTOCOL}`);
     });
@@ -122,7 +127,7 @@ export class KubeletServer {
       res.end(JSON.stringify({ kind: "PodList", apiVersion: "v1", metadata: {}, items: this.kubelet.pods?.list() ?? [] }));
       return;
     }
-    if (path === "/metrics" && req.method === "GET") return serveMetrics(res, [processRegistry(), this.kubelet.metrics.registry]);
+    if (path === "/metrics" && req.method === "GET") return serveMetrics(res, [processRegistry(), this.kubelet.metrics.registry, ...this.metricsAlso()]);
     if (path === "/metrics/resource" && req.method === "GET") {
       const families = await resourceMetricsOf(() => this.kubelet.stats.summary(), (err) =>
         this.kubelet.options.log("Error getting summary for resourceMetric prometheus endpoint", { err: String((err as Error)?.message ?? err) }));

@@ -2,7 +2,7 @@
  * A real Prometheus (Debian's `prometheus`, with static targets: its build
  * has no kubernetes_sd_configs) scrapes a running `skiff server`: the API
  * server's /metrics and the kubelet's /metrics, /metrics/resource and
- * /metrics/probes, all over TLS with the cluster CA and a client certificate
+ * /metrics/probes (the node's Service proxy families among them), all over TLS with the cluster CA and a client certificate
  * of a user in system:monitoring. Its HTTP API shows every target up and
  * values that move when kubectl does work.
  */
@@ -162,6 +162,19 @@ spec:
     }, 30_000, 500);
     assert.ok(probes! >= 1);
     assert.ok(((await scalar('prober_probe_duration_seconds_count{job="kubelet-probes",pod="probed",probe_type="Readiness"}')) ?? 0) >= 1);
+  });
+
+  it("scrapes the node's Service proxy families from the kubelet and the API server", async () => {
+    await kubectl.ok(["create", "service", "clusterip", "scraped", "--tcp=80:8080"]);
+    for (const job of ["kubelet", "apiserver"]) {
+      const changes = await eventually(async () => {
+        const v = await scalar(`kubeproxy_sync_proxy_rules_service_changes_total{job="${job}"}`);
+        return v && v >= 1 ? v : undefined;
+      }, 15_000, 500);
+      assert.ok(changes! >= 1, job);
+      assert.ok(((await scalar(`kubeproxy_sync_proxy_rules_duration_seconds_count{job="${job}"}`)) ?? 0) >= 1, job);
+      assert.ok(((await scalar(`kubeproxy_sync_proxy_rules_last_timestamp_seconds{job="${job}"}`)) ?? 0) > Date.now() / 1000 - 600, job);
+    }
   });
 
   it("gets Node's process metrics from every target", async () => {

@@ -1,7 +1,8 @@
 /**
  * The iptables proxier, for machines without nftables (`--proxy-mode
  * iptables`): a ClusterIP by name balanced over ready pods, a NodePort on the
- * node address, an unallocated service address refused, and the SKIFF chains
+ * node address, its syncs on the kubelet's /metrics, an unallocated service
+ * address refused, and the SKIFF chains
  * removed by `skiff killall`. Real containers, so root and Debian's
  * containerd, runc, CNI plugins and iptables are needed.
  */
@@ -15,6 +16,7 @@ import { criUnavailableReason } from "../../../src/kubelet/runtime/cri/container
 import { BUSYBOX_IMAGE } from "../../../src/kubelet/images/build.js";
 import { iptablesAvailable } from "../../../src/proxy/iptables-proxier.js";
 import { eventually, exposeWebWithClient, kubectlFor } from "../../helpers/kubectl.js";
+import { samples, total } from "../../helpers/exposition.js";
 import { killall, removeNode, startServer, type RunningServer } from "../../helpers/skiff-server.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- kubectl's JSON output
@@ -56,6 +58,15 @@ describe("services through the iptables proxier", { skip: unavailable ?? false }
     const fromNode = await (await fetch(`http://${clusterIP}/`)).text();
     assert.ok(pods.includes(fromNode.trim()), "the node reaches the ClusterIP");
     assert.ok(natChains().some((c) => c.startsWith(":SKIFF-SVC-")));
+  });
+
+  it("reports its syncs on the kubelet's /metrics with iptables' failure counter, and no full or partial histograms", async () => {
+    const m = samples(await kubectl.ok(["get", "--raw", "/api/v1/nodes/ipt-node/proxy/metrics"]));
+    assert.ok(total(m, "kubeproxy_sync_proxy_rules_duration_seconds_count") > 0);
+    assert.ok(total(m, "kubeproxy_sync_proxy_rules_last_timestamp_seconds") > Date.now() / 1000 - 3600);
+    assert.ok(total(m, "kubeproxy_network_programming_duration_seconds_count") > 0, "the web pods' endpoints, programmed");
+    assert.equal(m.get("kubeproxy_sync_proxy_rules_iptables_restore_failures_total"), 0);
+    assert.ok(![...m.keys()].some((k) => k.startsWith("kubeproxy_sync_full_") || k.startsWith("kubeproxy_sync_partial_") || k.includes("nftables")));
   });
 
   it("refuses an unallocated service address at once", async () => {

@@ -20,6 +20,7 @@ import { nftAvailable, TABLE } from "../../../src/proxy/nftables-proxier.js";
 import { selfSignedCertificate } from "../../../src/pki/index.js";
 import WebSocket, { WebSocketServer } from "ws";
 import { freePort } from "../../helpers/net.js";
+import { samples, total } from "../../helpers/exposition.js";
 import { eventually, exposeWebWithClient, kubectlFor } from "../../helpers/kubectl.js";
 import { killall, removeNode, startServer, type RunningServer } from "../../helpers/skiff-server.js";
 
@@ -197,6 +198,33 @@ spec: {type: ExternalName, externalName: search.example.com}
     assert.doesNotMatch(aaaa, /NXDOMAIN|Address: /, "an IPv4 Service has no AAAA record, and its name exists");
     assert.match(await lookup(svcIP.split(".").reverse().join(".") + ".in-addr.arpa", "ptr"), /name = web\.default\.svc\.cluster\.local/);
     assert.match(await lookup("nothere.default.svc.cluster.local"), /NXDOMAIN/);
+  });
+
+  it("serves kube-proxy's and CoreDNS's families on the API server's /metrics and the kubelet's, counting the lookups and syncs above", async () => {
+    // One more lookup of each kind, so that the counts below are this test's to expect whatever ran before.
+    assert.equal((await sh("nslookup web.default.svc.cluster.local 10.96.0.10")).code, 0);
+    const missing = await sh("nslookup nothere.default.svc.cluster.local 10.96.0.10");
+    assert.match(missing.stdout + missing.stderr, /NXDOMAIN/);
+    const scrapes = {
+      apiserver: samples(await kubectl.ok(["get", "--raw", "/metrics"])),
+      kubelet: samples(await kubectl.ok(["get", "--raw", "/api/v1/nodes/svc-node/proxy/metrics"])),
+    };
+    for (const [where, m] of Object.entries(scrapes)) {
+      const dns = { server: `dns://${nodeIP}:53`, zone: ".", view: "" };
+      assert.ok(total(m, "coredns_dns_requests_total", { ...dns, proto: "udp", family: "1", type: "A" }) > 0, `${where}: A queries over UDP`);
+      assert.ok(total(m, "coredns_dns_responses_total", { ...dns, rcode: "NOERROR", plugin: "kubernetes" }) > 0, `${where}: NOERROR answers`);
+      assert.ok(total(m, "coredns_dns_responses_total", { ...dns, rcode: "NXDOMAIN", plugin: "kubernetes" }) > 0, `${where}: NXDOMAIN answers`);
+      assert.ok(total(m, "coredns_dns_request_duration_seconds_count", dns) > 0, `${where}: request durations`);
+      assert.ok(total(m, "kubeproxy_sync_proxy_rules_duration_seconds_count") > 0, `${where}: proxy syncs timed`);
+      assert.ok(total(m, "kubeproxy_sync_full_proxy_rules_duration_seconds_count") > 0, `${where}: full syncs (the table written)`);
+      assert.ok(total(m, "kubeproxy_sync_partial_proxy_rules_duration_seconds_count") > 0, `${where}: partial syncs (endpoints changed as pods became Ready)`);
+      assert.ok(total(m, "kubeproxy_sync_proxy_rules_last_timestamp_seconds") > Date.now() / 1000 - 3600, `${where}: the last sync's time`);
+      assert.ok(total(m, "kubeproxy_network_programming_duration_seconds_count") > 0, `${where}: EndpointSlice changes programmed`);
+      assert.ok(total(m, "kubeproxy_sync_proxy_rules_endpoint_changes_total") > 0, `${where}: EndpointSlice changes seen`);
+      assert.ok(total(m, "kubeproxy_sync_proxy_rules_service_changes_total") > 0, `${where}: Service changes seen`);
+      assert.equal(total(m, "kubeproxy_sync_proxy_rules_nftables_sync_failures_total"), 0, `${where}: no failed nft transaction`);
+    }
+    assert.ok(scrapes.kubelet.has("kubelet_running_pods"), "the kubelet's own families still there");
   });
 
   it("routes Ingresses by host and path, with TLS from a Secret, streaming and WebSockets passed through", async () => {
