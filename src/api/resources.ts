@@ -27,6 +27,8 @@ export interface ResourceInfo {
   storagePrefix: string;
   /** Set for custom resources. */
   crd?: CustomResourceInfo;
+  /** Served by an extension API server through an APIService: proxied, never stored here. */
+  aggregated?: boolean;
 }
 
 export interface CustomResourceInfo {
@@ -159,6 +161,7 @@ export const builtinResources: ResourceInfo[] = [
     { kind: "ValidatingWebhookConfiguration", cluster: true, categories: ["api-extensions"] },
   ]),
   ...define("apiextensions.k8s.io", ["v1"], [{ kind: "CustomResourceDefinition", cluster: true, short: ["crd", "crds"], sub: [status] }]),
+  ...define("apiregistration.k8s.io", ["v1"], [{ kind: "APIService", cluster: true, categories: ["api-extensions"], sub: [status] }]),
   // CEL admission policies (the webhook configurations of this group are defined with the webhooks).
   ...define("admissionregistration.k8s.io", ["v1"], [
     { kind: "ValidatingAdmissionPolicy", cluster: true, sub: [status] },

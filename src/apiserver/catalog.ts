@@ -11,6 +11,8 @@ export interface GroupInfo { name: string; versions: string[] }
 export class ResourceCatalog {
   private readonly byPath = new Map<string, ResourceInfo>();
   private custom = new Map<string, ResourceInfo[]>();
+  /** Group-versions an extension API server serves: its resources, and what this server served there before. */
+  private aggregated = new Map<string, { added: ResourceInfo[]; replaced: ResourceInfo[]; text: string }>();
   /** Bumped on every change, so that discovery and OpenAPI documents can be cached. */
   generation = 0;
 
@@ -91,6 +93,32 @@ export class ResourceCatalog {
       this.byPath.set(this.pathKey(info.group, info.version, info.resource), info);
     }
     this.custom.set(crd.metadata.name, list);
+    this.generation++;
+  }
+
+  /**
+   * Serves a group-version through an APIService (its server's resources),
+   * or stops (undefined): what was served there before comes back, so a
+   * metrics-server's APIService stands in for the built-in metrics.k8s.io.
+   */
+  setAggregated(group: string, version: string, resources: ResourceInfo[] | undefined): void {
+    const key = `${group}/${version}`;
+    const prev = this.aggregated.get(key);
+    const text = resources ? JSON.stringify(resources) : "";
+    if (prev?.text === text || (!prev && !resources)) return;
+    let replaced: ResourceInfo[] = [];
+    if (prev) {
+      for (const r of prev.added) this.byPath.delete(this.pathKey(r.group, r.version, r.resource));
+      for (const r of prev.replaced) this.byPath.set(this.pathKey(r.group, r.version, r.resource), r);
+      replaced = prev.replaced;
+      this.aggregated.delete(key);
+    }
+    if (resources) {
+      if (!prev) replaced = this.resourcesOf(group, version);
+      for (const r of replaced) this.byPath.delete(this.pathKey(r.group, r.version, r.resource));
+      for (const r of resources) this.byPath.set(this.pathKey(r.group, r.version, r.resource), r);
+      this.aggregated.set(key, { added: resources, replaced, text });
+    }
     this.generation++;
   }
 

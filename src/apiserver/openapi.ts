@@ -71,7 +71,7 @@ export class OpenApiV3 {
     const key = gvPath(group, version);
     const hit = this.cache.get(key);
     if (hit) return hit;
-    const resources = this.catalog.resourcesOf(group, version);
+    const resources = this.catalog.resourcesOf(group, version).filter((r) => !r.aggregated);
     if (!resources.length) return undefined;
     const builtins = loadBuiltinSchemas();
     const schemas: Record<string, Obj> = {};

@@ -39,6 +39,8 @@ import { LeaseEndpointReconciler } from "./controlplane/lease-endpoint-reconcile
 import { MasterLeases } from "./controlplane/master-leases.js";
 import { WatchCache } from "./registry/watch-cache.js";
 import { EstablishingController } from "./apiextensions/establishing-controller.js";
+import { Aggregator, EXTENSION_AUTHENTICATION_CONFIGMAP, extensionAuthenticationConfigMap } from "./aggregator/index.js";
+import type { APIService } from "./registry/apiregistration/apiservices/types.js";
 import type { Endpoints, LimitRange, Namespace, Node, Pod, ResourceQuota as ResourceQuotaObject, Secret, Service, ServiceAccount } from "kubernetes-types/core/v1.js";
 import type { IngressClass } from "kubernetes-types/networking/v1.js";
 import type { RuntimeClass } from "kubernetes-types/node/v1.js";
@@ -132,6 +134,7 @@ export class ApiServer {
   private readonly caches: WatchCache<unknown>[] = [];
   private readonly crds: WatchCache;
   private readonly establishing: EstablishingController;
+  private readonly aggregator: Aggregator;
   private readonly resourceMetrics: ResourceMetrics;
   private metricsPods?: Promise<WatchCache>;
   private readonly componentStatuses: ComponentStatuses;
@@ -263,6 +266,15 @@ export class ApiServer {
       },
     });
     this.establishing = new EstablishingController(this.objects, this.info("apiextensions.k8s.io", "v1", "customresourcedefinitions"), this.crds, options.log);
+    this.aggregator = new Aggregator({
+      apiServices: cache<APIService>("apiregistration.k8s.io", "v1", "apiservices"), objects: this.objects,
+      info: this.info("apiregistration.k8s.io", "v1", "apiservices"), catalog: this.catalog, log: options.log,
+      availability: {
+        getService: (ns, name) => this.objects.get(this.info("", "v1", "services"), ns, name).then((s) => s as Service, (err: unknown) => { if (isNotFound(err)) return undefined; throw err; }),
+        services: webhooks.services,
+        credentials: { cert: options.pki.frontProxyClientCert, key: options.pki.frontProxyClientKey },
+      },
+    });
     this.openapi = new OpenApiV3(this.catalog);
     this.openapiV2 = new OpenApiV2(this.catalog, VERSION_INFO.gitVersion);
     this.kubelets = new KubeletProxy(options.pki, (kind, ns, name) => this.objects.get(this.catalog.lookup("", "v1", kind)!, ns, name));
@@ -308,7 +320,7 @@ export class ApiServer {
     const orUndefined = <T>(p: Promise<T>) => p.catch((err: unknown) => { if (isNotFound(err)) return undefined; throw err; });
     return {
       getNamespace: (name) => namespaces.getFresh(undefined, name),
-      equivalentResources: (info) => this.catalog.all().filter((r) => r.storagePrefix === info.storagePrefix),
+      equivalentResources: (info) => this.catalog.all().filter((r) => !r.aggregated && r.storagePrefix === info.storagePrefix),
       convert: convertVersion,
       metrics: new WebhookMetrics(this.metrics.registry),
       // Idle connections are unref'd by the agent: they hold neither the process nor a stopped server.
@@ -329,7 +341,7 @@ export class ApiServer {
   private async storedObjectCounts(): Promise<Map<string, number>> {
     const byPrefix = new Map<string, string>();
     for (const r of this.catalog.all()) {
-      if (r.group === "metrics.k8s.io" || reviewResources[`${r.group}/${r.resource}`]) continue;
+      if (r.aggregated || r.group === "metrics.k8s.io" || reviewResources[`${r.group}/${r.resource}`]) continue;
       byPrefix.set(r.storagePrefix, r.group ? `${r.resource}.${r.group}` : r.resource);
     }
     const counts = new Map<string, number>();
@@ -365,6 +377,11 @@ export class ApiServer {
       }, { fieldManager: "skiff-apiserver" }).catch(ignoreExists);
     }
     this.hooks.priorityClasses.complete();
+    // How extension API servers trust this server's proxied requests (upstream's client CA registration hook).
+    const configMaps = this.info("", "v1", "configmaps");
+    const authentication = extensionAuthenticationConfigMap(this.options.pki);
+    await this.objects.guaranteedUpdate(configMaps, "kube-system", EXTENSION_AUTHENTICATION_CONFIGMAP, (cur) => ({ ...(cur ?? authentication), data: authentication.data }), { allowCreate: true, fieldManager: "skiff-apiserver" });
+    this.aggregator.start();
   }
 
   /**
@@ -488,6 +505,7 @@ export class ApiServer {
     clearInterval(this.compactor);
     for (const c of this.caches) c.stop();
     this.rbac.stop();
+    this.aggregator.stop();
     const server = this.server;
     if (!server) return;
     await new Promise<void>((resolve) => {
@@ -620,6 +638,9 @@ export class ApiServer {
   }
 
   private async route(req: Request, res: Response, ri: RequestInfo, query: URLSearchParams, user: UserInfo): Promise<void> {
+    // A group-version an APIService gives to an extension API server is theirs, discovery included.
+    const remote = ri.apiPrefix === "apis" && ri.apiVersion ? this.aggregator.remoteFor(ri.apiGroup, ri.apiVersion) : undefined;
+    if (remote) return this.aggregator.serve(req, res, remote, user);
     if (!ri.isResourceRequest) return this.nonResource(req, res, ri, query);
     if (isProxyRequest(ri)) return this.proxy.serve(req, res, ri);
     const info = this.catalog.lookup(ri.apiGroup, ri.apiVersion, ri.resource);

@@ -36,6 +36,16 @@ export interface Pki {
    */
   kubeletClientCert: string;
   kubeletClientKey: string;
+  /**
+   * The front proxy's CA (front-proxy-ca.crt, apart from the cluster CA, as
+   * kubeadm makes it) and the client certificate the API server shows
+   * extension API servers when it proxies to them (CN front-proxy-client):
+   * they trust the X-Remote-User and X-Remote-Group headers of a connection
+   * with that certificate only.
+   */
+  frontProxyCaCert: string;
+  frontProxyClientCert: string;
+  frontProxyClientKey: string;
   /** Bearer token accepted for the admin, also written to the data directory. */
   adminToken: string;
   /** Signs a PKCS#10 request as the cluster CA (the CSR signer's job): a client or serving certificate for a year, or less if asked. */
@@ -177,32 +187,36 @@ export async function selfSignedCertificate(commonName: string, dnsNames: string
   return { cert: cert.toString("pem") + "\n", key: await keyPem(keys.privateKey) };
 }
 
+/** A CA kept as <name>.crt and <name>.key in dir, made (for ten years) when missing. */
+async function ensureCa(dir: string, name: string, commonName: string): Promise<{ cert: x509.X509Certificate; key: CryptoKey; pem: string }> {
+  const certFile = join(dir, `${name}.crt`);
+  const keyFile = join(dir, `${name}.key`);
+  if (existsSync(certFile) && existsSync(keyFile)) {
+    const pem = readFileSync(certFile, "utf8");
+    return { cert: new x509.X509Certificate(pem), key: await importKey(readFileSync(keyFile, "utf8")), pem };
+  }
+  const keys = await crypto.subtle.generateKey(alg, true, ["sign", "verify"]) as CryptoKeyPair;
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(), name: `CN=${commonName}`, notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 10 * YEAR),
+    signingAlgorithm: alg, keys,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  const pem = cert.toString("pem") + "\n";
+  writeFileSync(keyFile, await keyPem(keys.privateKey), { mode: 0o600 });
+  writeFileSync(certFile, pem);
+  return { cert, key: keys.privateKey, pem };
+}
+
 /** Loads the PKI from dir, creating what is missing. extraSans are added to the serving certificate. */
 export async function ensurePki(dir: string, extraSans: string[] = []): Promise<Pki> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = (n: string) => join(dir, n);
-  let caCertPem: string;
-  let caKey: CryptoKey;
-  if (existsSync(file("ca.crt")) && existsSync(file("ca.key"))) {
-    caCertPem = readFileSync(file("ca.crt"), "utf8");
-    caKey = await importKey(readFileSync(file("ca.key"), "utf8"));
-  } else {
-    const keys = await crypto.subtle.generateKey(alg, true, ["sign", "verify"]) as CryptoKeyPair;
-    const cert = await x509.X509CertificateGenerator.createSelfSigned({
-      serialNumber: serial(), name: "CN=skiff-ca", notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 10 * YEAR),
-      signingAlgorithm: alg, keys,
-      extensions: [
-        new x509.BasicConstraintsExtension(true, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
-        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      ],
-    });
-    caCertPem = cert.toString("pem") + "\n";
-    caKey = keys.privateKey;
-    writeFileSync(file("ca.key"), await keyPem(caKey), { mode: 0o600 });
-    writeFileSync(file("ca.crt"), caCertPem);
-  }
-  const ca = { cert: new x509.X509Certificate(caCertPem), key: caKey };
+  const ca = await ensureCa(dir, "ca", "skiff-ca");
+  const caCertPem = ca.pem;
 
   // 127.96.0.1: where the process runtime's userspace proxy answers 10.96.0.1 (its loopback alias).
   const wanted = ["127.0.0.1", "::1", "10.96.0.1", "127.96.0.1", ...extraSans];
@@ -234,6 +248,12 @@ export async function ensurePki(dir: string, extraSans: string[] = []): Promise<
     writeFileSync(file("apiserver-kubelet-client.key"), k.key, { mode: 0o600 });
     writeFileSync(file("apiserver-kubelet-client.crt"), k.cert);
   }
+  const frontProxyCa = await ensureCa(dir, "front-proxy-ca", "front-proxy-ca");
+  if (!existsSync(file("front-proxy-client.crt")) || !existsSync(file("front-proxy-client.key"))) {
+    const f = await issue(frontProxyCa, "CN=front-proxy-client", "client");
+    writeFileSync(file("front-proxy-client.key"), f.key, { mode: 0o600 });
+    writeFileSync(file("front-proxy-client.crt"), f.cert);
+  }
   if (!existsSync(file("admin.token"))) writeFileSync(file("admin.token"), randomBytes(24).toString("hex") + "\n", { mode: 0o600 });
   return {
     caCert: caCertPem,
@@ -243,6 +263,9 @@ export async function ensurePki(dir: string, extraSans: string[] = []): Promise<
     adminKey: readFileSync(file("admin.key"), "utf8"),
     kubeletClientCert: readFileSync(file("apiserver-kubelet-client.crt"), "utf8"),
     kubeletClientKey: readFileSync(file("apiserver-kubelet-client.key"), "utf8"),
+    frontProxyCaCert: frontProxyCa.pem,
+    frontProxyClientCert: readFileSync(file("front-proxy-client.crt"), "utf8"),
+    frontProxyClientKey: readFileSync(file("front-proxy-client.key"), "utf8"),
     adminToken: readFileSync(file("admin.token"), "utf8").trim(),
     sign: (csrPem, usage, expirationSeconds) => signRequest(ca, csrPem, usage, expirationSeconds),
     serviceAccountKey: ensureServiceAccountKey(dir),

@@ -61,7 +61,7 @@ export interface WebhookServer extends AsyncDisposable {
 }
 
 /** A CA and a serving certificate for 127.0.0.1, localhost and dnsNames (a Service's `<svc>.<ns>.svc`). */
-function makeCertificates(dir: string, dnsNames: string[]): { ca: string; cert: string; key: string } {
+export function makeCertificates(dir: string, dnsNames: string[]): { ca: string; cert: string; key: string } {
   const run = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
   run(["req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=skiff-test-webhook-ca"]);

@@ -38,7 +38,7 @@ export class OpenApiV2 {
     const definitions: Record<string, SchemaNode> = {};
     for (const [name, s] of Object.entries(loadBuiltinSchemas())) definitions[name] = builtinDefinition(name, s as SchemaNode);
     const paths: Record<string, PathItem> = {};
-    const resources = this.catalog.all().sort((a, b) => `${a.group}/${a.version}/${a.resource}`.localeCompare(`${b.group}/${b.version}/${b.resource}`));
+    const resources = this.catalog.all().filter((r) => !r.aggregated).sort((a, b) => `${a.group}/${a.version}/${a.resource}`.localeCompare(`${b.group}/${b.version}/${b.resource}`));
     for (const r of resources) {
       const name = schemaName(r);
       let listName: string | undefined = `${name}List`;

@@ -45,6 +45,7 @@ import { priorityClassStrategy } from "./scheduling/priorityclasses/strategy.js"
 import { limitRangeStrategy } from "./core/limitranges/strategy.js";
 import { runtimeClassStrategy } from "./node/runtimeclasses/strategy.js";
 import { storageClassStrategy } from "./storage/storageclasses/strategy.js";
+import { apiServiceStrategy } from "./apiregistration/apiservices/strategy.js";
 import { mutatingWebhookConfigurationStrategy, validatingWebhookConfigurationStrategy } from "./admissionregistration/webhookconfigurations/strategy.js";
 import type { Strategy } from "./strategy.js";
 
@@ -92,6 +93,7 @@ export const strategies: Readonly<Record<string, Strategy>> = {
   "customresourcedefinitions.apiextensions.k8s.io": customResourceDefinitionStrategy,
   "mutatingwebhookconfigurations.admissionregistration.k8s.io": mutatingWebhookConfigurationStrategy as Strategy,
   "validatingwebhookconfigurations.admissionregistration.k8s.io": validatingWebhookConfigurationStrategy as Strategy,
+  "apiservices.apiregistration.k8s.io": apiServiceStrategy as Strategy,
 };
 
 const generic: Strategy = {};

@@ -1,0 +1,71 @@
+/**
+ * An extension API server for tests, as a sample-apiserver or a
+ * metrics-server is one: HTTPS on loopback with a certificate of its own
+ * CA, serving the group-version wardle.example.com/v1alpha1 (discovery and
+ * a namespaced, read-only `flunders` resource), and trusting only requests
+ * made with a client certificate of the front-proxy CA it is given (the
+ * extension-apiserver-authentication ConfigMap's), whose user it reads from
+ * X-Remote-User and X-Remote-Group as upstream's request header
+ * authenticator does. It keeps every request it was sent.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TLSSocket } from "node:tls";
+import { makeCertificates } from "./webhook-server.js";
+
+export interface ExtensionRequest { method: string; path: string; headers: Record<string, string | string[] | undefined>; clientCN: string | undefined }
+
+export interface ExtensionServer {
+  port: number;
+  /** The serving CA, base64 of PEM, as an APIService's caBundle holds it. */
+  caBundle: string;
+  received: ExtensionRequest[];
+  close(): Promise<void>;
+}
+
+export const WARDLE = "wardle.example.com/v1alpha1";
+
+const resourceList = {
+  kind: "APIResourceList", apiVersion: "v1", groupVersion: WARDLE,
+  resources: [{ name: "flunders", singularName: "flunder", namespaced: true, kind: "Flunder", verbs: ["get", "list"], shortNames: ["fl"] }],
+};
+
+function flunder(namespace: string, name: string, user: string) {
+  return { apiVersion: WARDLE, kind: "Flunder", metadata: { name, namespace, creationTimestamp: "2026-12-01T00:00:00Z", annotations: { "wardle.example.com/asked-by": user } } };
+}
+
+/** frontProxyCA: the PEM that client certificates must come from; dnsNames: the Service's `<svc>.<ns>.svc`. */
+export async function startExtensionServer(frontProxyCA: string, dnsNames: string[]): Promise<ExtensionServer> {
+  const dir = mkdtempSync(join(tmpdir(), "skiff-extension-"));
+  let pki;
+  try { pki = makeCertificates(dir, dnsNames); } finally { rmSync(dir, { recursive: true, force: true }); }
+  const received: ExtensionRequest[] = [];
+  const server: Server = createServer({ key: pki.key, cert: pki.cert, ca: frontProxyCA, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+    const socket = req.socket as TLSSocket;
+    const peer = socket.authorized ? socket.getPeerCertificate() : undefined;
+    const clientCN = peer?.subject?.CN as string | undefined;
+    const path = new URL(req.url ?? "/", "https://x").pathname;
+    received.push({ method: req.method ?? "", path, headers: req.headers, clientCN });
+    const send = (code: number, body: unknown) => { res.writeHead(code, { "content-type": "application/json" }); res.end(JSON.stringify(body)); };
+    // Only the front proxy may say who the user is (requestheader-allowed-names: front-proxy-client).
+    const user = clientCN === "front-proxy-client" ? req.headers["x-remote-user"] : undefined;
+    if (typeof user !== "string") return send(401, { kind: "Status", apiVersion: "v1", status: "Failure", message: "Unauthorized", reason: "Unauthorized", code: 401 });
+    if (path === `/apis/${WARDLE}`) return send(200, resourceList);
+    const m = /^\/apis\/wardle\.example\.com\/v1alpha1\/namespaces\/([^/]+)\/flunders(?:\/([^/]+))?$/.exec(path);
+    if (m && req.method === "GET") {
+      const [, ns, name] = m;
+      if (name) return send(200, flunder(ns!, name, user));
+      return send(200, { apiVersion: WARDLE, kind: "FlunderList", metadata: { resourceVersion: "1" }, items: [flunder(ns!, "first", user)] });
+    }
+    send(404, { kind: "Status", apiVersion: "v1", status: "Failure", message: "the server could not find the requested resource", reason: "NotFound", code: 404 });
+  });
+  await new Promise<void>((resolve, reject) => { server.once("error", reject); server.listen(0, "127.0.0.1", () => resolve()); });
+  const { port } = server.address() as AddressInfo;
+  return {
+    port, caBundle: Buffer.from(pki.ca).toString("base64"), received,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
