@@ -24,9 +24,20 @@ export class ExpressionEnvironment {
     for (const v of variables) this.env.registerVariable(v, "dyn");
   }
 
-  /** The compiled expression, or cel-go's text of why it does not compile. */
-  compile(expr: string): CompiledExpression | { error: string } {
-    const c = checkExpression(this.env.clone(), expr);
+  /**
+   * The compiled expression, or cel-go's text of why it does not compile.
+   * nullBranches: a conditional may join null with another type
+   * (`cond ? 'text' : null`), as cel-go's checker lets it and as upstream's
+   * audit annotations' valueExpressions are written; the type checker here
+   * wants both branches of one type, so the expression is checked again
+   * with its null literals as dyn(null), its result then dyn.
+   */
+  compile(expr: string, opts: { nullBranches?: boolean } = {}): CompiledExpression | { error: string } {
+    let c = checkExpression(this.env.clone(), expr);
+    if ("error" in c && opts.nullBranches && /Ternary branches must have the same type, got '[^']*' and 'null'|got 'null' and '/.test(c.error)) {
+      const retried = checkExpression(this.env.clone(), dynNulls(expr));
+      if (!("error" in retried)) c = retried;
+    }
     if ("error" in c) return c;
     const program: ParseResult = c.program;
     return {
@@ -34,4 +45,33 @@ export class ExpressionEnvironment {
       run: (vars, celVars = {}) => program(Object.fromEntries(this.variables.map((v) => [v, v in celVars ? celVars[v] : vars[v] === undefined ? null : dynToCel(vars[v])]))),
     };
   }
+}
+
+/** expr with each null literal (outside string literals, not a field after ".") written as dyn(null). */
+function dynNulls(expr: string): string {
+  let out = "";
+  let i = 0;
+  while (i < expr.length) {
+    const ch = expr[i]!;
+    if (ch === "'" || ch === '"') {
+      const quote = expr.startsWith(ch.repeat(3), i) ? ch.repeat(3) : ch;
+      const raw = i > 0 && /[rR]/.test(expr[i - 1]!);
+      let j = i + quote.length;
+      while (j < expr.length && !expr.startsWith(quote, j)) j += !raw && expr[j] === "\\" ? 2 : 1;
+      j = Math.min(expr.length, j + quote.length);
+      out += expr.slice(i, j);
+      i = j;
+      continue;
+    }
+    const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(expr.slice(i));
+    if (word) {
+      const before = expr.slice(0, i).trimEnd();
+      out += word[0] === "null" && !before.endsWith(".") ? "dyn(null)" : word[0];
+      i += word[0].length;
+      continue;
+    }
+    out += ch;
+    i++;
+  }
+  return out;
 }
