@@ -102,6 +102,14 @@ describe("ValidatingAdmissionPolicy", () => {
     assert.match(gone.stderr, /failed to configure binding: no params found for policy binding with `Deny` parameterNotFoundAction/);
   });
 
+  it("has the status controller observe each generation of a policy", async () => {
+    const status = async () => (JSON.parse(await kubectl.ok(["get", "validatingadmissionpolicy", "prefer-names", "-o", "json"])) as { metadata: { generation: number }; status?: object });
+    assert.deepEqual((await eventually(async () => { const p = await status(); return p.status ? p : undefined; }))!.status, { observedGeneration: 1, typeChecking: {} });
+    await kubectl.ok(["patch", "validatingadmissionpolicy", "prefer-names", "--type=json", "-p", '[{"op":"replace","path":"/spec/validations/0/message","value":"names should start with app-"}]']);
+    const next = await eventually(async () => { const p = await status(); return (p.status as { observedGeneration?: number } | undefined)?.observedGeneration === 2 ? p : undefined; });
+    assert.equal(next!.metadata.generation, 2);
+  });
+
   it("refuses a policy whose expression does not compile, and a binding without actions", async () => {
     const bad = await apply(JSON.stringify({
       apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicy", metadata: { name: "broken" },
