@@ -6,7 +6,7 @@
 import type { ParseResult } from "@marcbachmann/cel-js";
 import { checkExpression } from "./compile.js";
 import { baseEnvironment } from "./environment.js";
-import { dynToCel, SchemaTypes } from "./types.js";
+import { dynToCel, SchemaTypes, type Schema } from "./types.js";
 
 export interface CompiledExpression {
   /** Evaluates with JSON values for the variables (undefined and null: null), and values already in CEL's form (celVars). */
@@ -74,4 +74,27 @@ function dynNulls(expr: string): string {
     i++;
   }
   return out;
+}
+
+/**
+ * Type checking only (upstream's TypeChecker of admission policies): an
+ * environment whose variables have the types of their schemas (none: dyn),
+ * in which an expression that names a field the schema lacks does not
+ * compile. Nothing is evaluated here.
+ */
+export class TypedExpressionChecker {
+  private readonly env;
+
+  constructor(variables: { [name: string]: Schema | undefined }) {
+    const types = new SchemaTypes();
+    const typed = Object.entries(variables).map(([name, s]) => [name, s ? types.typeOf(s, name) : "dyn"] as const);
+    this.env = baseEnvironment(types);
+    for (const [name, type] of typed) this.env.registerVariable(name, type);
+  }
+
+  /** cel-go's text of why expr does not compile, or undefined. */
+  check(expr: string): string | undefined {
+    const c = checkExpression(this.env.clone(), expr);
+    return "error" in c ? c.error : undefined;
+  }
 }

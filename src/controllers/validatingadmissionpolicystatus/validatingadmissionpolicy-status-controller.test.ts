@@ -7,15 +7,15 @@ const policy = (generation: number, observedGeneration?: number): ValidatingAdmi
   ({ metadata: { name: "p", generation }, spec: { validations: [{ expression: "true" }] }, ...(observedGeneration ? { status: { observedGeneration } } : {}) });
 
 describe("policyStatus", () => {
-  it("observes a new generation, with the type checker's warnings or an empty typeChecking", () => {
-    assert.deepEqual(policyStatus(policy(1), () => []), { observedGeneration: 1, typeChecking: {} });
-    const warning = { fieldRef: "spec.validations[0].expression", warning: "apps/v1, Kind=Deployment: ERROR: <input>:1:8: undefined field 'foo'" };
-    assert.deepEqual(policyStatus(policy(3, 2), () => [warning]), { observedGeneration: 3, typeChecking: { expressionWarnings: [warning] } });
+  it("observes a new generation, with the type checker's warnings or an empty typeChecking", async () => {
+    assert.deepEqual(await policyStatus(policy(1), () => []), { observedGeneration: 1, typeChecking: {} });
+    const warning = { fieldRef: "spec.validations[0].expression", warning: "apps/v1, Kind=Deployment: ERROR: <input>:1:7: undefined field 'foo'" };
+    assert.deepEqual(await policyStatus(policy(3, 2), () => [warning]), { observedGeneration: 3, typeChecking: { expressionWarnings: [warning] } });
   });
 
-  it("writes nothing for a generation it has observed", () => {
+  it("writes nothing for a generation it has observed", async () => {
     let checked = 0;
-    assert.equal(policyStatus(policy(2, 2), () => { checked++; return []; }), undefined);
+    assert.equal(await policyStatus(policy(2, 2), () => { checked++; return []; }), undefined);
     assert.equal(checked, 0, "no type check either");
   });
 });

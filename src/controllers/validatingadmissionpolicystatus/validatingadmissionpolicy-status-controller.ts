@@ -2,23 +2,25 @@
  * Upstream's validatingadmissionpolicy-status-controller: once a policy's
  * generation is newer than its status.observedGeneration, it writes
  * status.observedGeneration and status.typeChecking with the warnings of its
- * type checker (none: `typeChecking: {}`). Upstream's sets no conditions.
+ * type checker (`type-checker.ts`; none: `typeChecking: {}`). Upstream's sets
+ * no conditions.
  */
 import type { ExpressionWarning, ValidatingAdmissionPolicy } from "kubernetes-types/admissionregistration/v1.js";
 import { isConflict, isNotFound } from "../../api/errors.js";
 import { WorkQueue, type Informer, type ResourceRef } from "../../client/index.js";
 import { type Controller, type ControllerContext, type Kube, runQueue } from "../controller.js";
+import { checkPolicyTypes, serverSchemas } from "./type-checker.js";
 
 const policies: ResourceRef = { group: "admissionregistration.k8s.io", version: "v1", resource: "validatingadmissionpolicies", namespaced: false };
 
 /** The type checker: the warnings for a policy's expressions (none when it has nothing to say). */
-export type PolicyTypeChecker = (policy: ValidatingAdmissionPolicy) => ExpressionWarning[];
+export type PolicyTypeChecker = (policy: ValidatingAdmissionPolicy) => ExpressionWarning[] | Promise<ExpressionWarning[]>;
 
 /** The status the controller writes for a policy, or undefined when it has observed this generation. */
-export function policyStatus(policy: ValidatingAdmissionPolicy, check: PolicyTypeChecker): ValidatingAdmissionPolicy["status"] | undefined {
+export async function policyStatus(policy: ValidatingAdmissionPolicy, check: PolicyTypeChecker): Promise<ValidatingAdmissionPolicy["status"] | undefined> {
   const generation = policy.metadata?.generation ?? 0;
   if (generation <= (policy.status?.observedGeneration ?? 0)) return undefined;
-  const warnings = check(policy);
+  const warnings = await check(policy);
   return { ...policy.status, observedGeneration: generation, typeChecking: warnings.length ? { expressionWarnings: warnings } : {} };
 }
 
@@ -28,10 +30,15 @@ export class ValidatingAdmissionPolicyStatusController implements Controller {
   private ctx!: ControllerContext;
   private policies!: Informer<Kube<ValidatingAdmissionPolicy>>;
 
-  constructor(private readonly check: PolicyTypeChecker = () => []) {}
+  private check!: PolicyTypeChecker;
+
+  /** checker: the type checker (default: upstream's, on the server's discovery and OpenAPI documents). */
+  constructor(private readonly checker?: PolicyTypeChecker) {}
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
+    const schemas = serverSchemas(ctx.client);
+    this.check = this.checker ?? ((p) => checkPolicyTypes(p, schemas()));
     this.policies = ctx.informers.informer<Kube<ValidatingAdmissionPolicy>>(policies);
     const enqueue = (p: Kube<ValidatingAdmissionPolicy>) => this.queue.add(String(p.metadata.name));
     this.policies.addEventHandler({ add: enqueue, update: (_old, p) => enqueue(p) });
@@ -43,7 +50,7 @@ export class ValidatingAdmissionPolicyStatusController implements Controller {
 
   private async sync(name: string): Promise<void> {
     const policy = this.policies.get(name);
-    const status = policy && policyStatus(policy, this.check);
+    const status = policy && await policyStatus(policy, this.check);
     if (!policy || !status) return;
     try {
       await this.ctx.client.update(policies, undefined, { ...structuredClone(policy), status }, "status");

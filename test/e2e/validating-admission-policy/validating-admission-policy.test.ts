@@ -110,6 +110,22 @@ describe("ValidatingAdmissionPolicy", () => {
     assert.equal(next!.metadata.generation, 2);
   });
 
+  it("warns in status.typeChecking of a field the matched kind does not have", async () => {
+    await kubectl.ok(["apply", "-f", "-"], { input: JSON.stringify({
+      apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicy", metadata: { name: "typo" },
+      spec: {
+        matchConstraints: { resourceRules: [{ apiGroups: ["apps"], apiVersions: ["v1"], operations: ["CREATE"], resources: ["deployments"] }] },
+        validations: [{ expression: "object.spec.replicas <= 5" }, { expression: "object.replicas > 1" }],
+      },
+    }) });
+    const typeChecking = await eventually(async () => (JSON.parse(await kubectl.ok(["get", "validatingadmissionpolicy", "typo", "-o", "json"])) as { status?: { typeChecking?: object } }).status?.typeChecking);
+    assert.deepEqual(typeChecking, { expressionWarnings: [{
+      fieldRef: "spec.validations[1].expression",
+      warning: "apps/v1, Kind=Deployment: ERROR: <input>:1:7: undefined field 'replicas'\n | object.replicas > 1\n | ......^\n",
+    }] });
+    await kubectl.ok(["delete", "validatingadmissionpolicy", "typo"]);
+  });
+
   it("refuses a policy whose expression does not compile, and a binding without actions", async () => {
     const bad = await apply(JSON.stringify({
       apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicy", metadata: { name: "broken" },
