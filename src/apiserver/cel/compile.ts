@@ -69,6 +69,8 @@ export function formatCelError(src: string, e: CelErrorLike): string {
   let summary = (e.summary ?? e.message.split("\n")[0]!).replaceAll(RE2_MATCHES, "matches");
   const noKey = /^No such key: (.*)$/.exec(summary);
   if (noKey) summary = `undefined field '${noKey[1]}'`;
+  const unknown = /^Unknown variable: (.*)$/.exec(summary);
+  if (unknown) summary = `undeclared reference to '${unknown[1]}' (in container '')`;
   let at = Math.max(0, Math.min(e.range?.start ?? 0, src.length));
   // cel-go places a field selection at its ".", this checker at the field's name.
   if (noKey) {

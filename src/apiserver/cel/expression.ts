@@ -3,7 +3,7 @@
  * request, params, variables): every variable dyn, values converted from
  * JSON, the same libraries and RE2 matching as CRD rules.
  */
-import type { ParseResult } from "@marcbachmann/cel-js";
+import type { Environment, ParseResult } from "@marcbachmann/cel-js";
 import { checkExpression } from "./compile.js";
 import { baseEnvironment } from "./environment.js";
 import { dynToCel, SchemaTypes, type Schema } from "./types.js";
@@ -33,11 +33,7 @@ export class ExpressionEnvironment {
    * with its null literals as dyn(null), its result then dyn.
    */
   compile(expr: string, opts: { nullBranches?: boolean } = {}): CompiledExpression | { error: string } {
-    let c = checkExpression(this.env.clone(), expr);
-    if ("error" in c && opts.nullBranches && /Ternary branches must have the same type, got '[^']*' and 'null'|got 'null' and '/.test(c.error)) {
-      const retried = checkExpression(this.env.clone(), dynNulls(expr));
-      if (!("error" in retried)) c = retried;
-    }
+    const c = checkWithNulls(this.env, expr, opts.nullBranches);
     if ("error" in c) return c;
     const program: ParseResult = c.program;
     return {
@@ -45,6 +41,15 @@ export class ExpressionEnvironment {
       run: (vars, celVars = {}) => program(Object.fromEntries(this.variables.map((v) => [v, v in celVars ? celVars[v] : vars[v] === undefined ? null : dynToCel(vars[v])]))),
     };
   }
+}
+
+function checkWithNulls(env: Environment, expr: string, nullBranches = false): ReturnType<typeof checkExpression> {
+  const c = checkExpression(env.clone(), expr);
+  if ("error" in c && nullBranches && /Ternary branches must have the same type, got '[^']*' and 'null'|got 'null' and '/.test(c.error)) {
+    const retried = checkExpression(env.clone(), dynNulls(expr));
+    if (!("error" in retried)) return retried;
+  }
+  return c;
 }
 
 /** expr with each null literal (outside string literals, not a field after ".") written as dyn(null). */
@@ -92,9 +97,9 @@ export class TypedExpressionChecker {
     for (const [name, type] of typed) this.env.registerVariable(name, type);
   }
 
-  /** cel-go's text of why expr does not compile, or undefined. */
-  check(expr: string): string | undefined {
-    const c = checkExpression(this.env.clone(), expr);
-    return "error" in c ? c.error : undefined;
+  /** expr's checked type, or cel-go's text of why it does not compile (nullBranches as ExpressionEnvironment.compile's). */
+  check(expr: string, opts: { nullBranches?: boolean } = {}): { type: string } | { error: string } {
+    const c = checkWithNulls(this.env, expr, opts.nullBranches);
+    return "error" in c ? c : { type: c.type };
   }
 }

@@ -127,8 +127,8 @@ export async function checkPolicyTypes(policy: ValidatingAdmissionPolicy, source
   const warnings: ExpressionWarning[] = [];
   const check = (fieldRef: string, expr: string) => {
     const issues = checked.flatMap(({ gvk, checker }) => {
-      const error = checker.check(expr);
-      return error ? [`${gvkString(gvk)}: ${error}\n`] : [];
+      const c = checker.check(expr);
+      return "error" in c ? [`${gvkString(gvk)}: ${c.error}\n`] : [];
     });
     if (issues.length) warnings.push({ fieldRef, warning: issues.join("\n") });
   };
