@@ -69,6 +69,8 @@ describe("ValidatingAdmissionPolicy", () => {
     assert.match(await outcome(none, attrs(1)), /no params found for policy binding with `Deny` parameterNotFoundAction/);
     const allow = setup([policy], [newBinding("b", "max", { paramRef: { name: "limit", parameterNotFoundAction: "Allow" } })]);
     assert.equal(await outcome(allow, attrs(9)), "ok");
+    const ignored = setup([{ ...policy, spec: { ...policy.spec, failurePolicy: "Ignore" } }], [newBinding("b", "max", { paramRef: { name: "limit", parameterNotFoundAction: "Deny" } })]);
+    assert.equal(await outcome(ignored, attrs(9)), "ok", "a binding's configuration error follows failurePolicy");
   });
 
   it("warns for Warn, uses variables and messageExpression, and lets failurePolicy Ignore skip errors", async () => {

@@ -154,7 +154,8 @@ export class ValidatingAdmissionPolicyPlugin implements AdmissionPlugin {
       const ns = ref.namespace ?? (a.info.namespaced ? a.namespace : undefined);
       const found = await this.deps.getParams(kind, ns, ref.name, ref.selector);
       if (!found.length) {
-        if ((ref.parameterNotFoundAction ?? "Deny") === "Deny") out.denials.push(this.deny(a, `failed to configure binding: no params found for policy binding with \`Deny\` parameterNotFoundAction`, "Invalid"));
+        // As every configuration error of a binding, it refuses under failurePolicy Fail only.
+        if ((ref.parameterNotFoundAction ?? "Deny") === "Deny" && failClosed) out.denials.push(this.deny(a, `failed to configure binding: no params found for policy binding with \`Deny\` parameterNotFoundAction`, "Invalid"));
         return;
       }
       paramsList = found;
@@ -192,8 +193,10 @@ export class ValidatingAdmissionPolicyPlugin implements AdmissionPlugin {
         let failure: string | undefined;
         // An evaluation error has no reason (Invalid); a failed validation has its own.
         let reason = "Invalid";
-        if ("error" in expr) failure = `compilation error: ${expr.error}`;
-        else {
+        if ("error" in expr) {
+          if (!failClosed) continue;
+          failure = `compilation error: ${expr.error}`;
+        } else {
           try {
             const ok = expr.run({ ...vars }, { variables });
             if (ok !== true) { failure = this.messageOf(v, message, vars, variables); reason = v.reason ?? "Invalid"; }
