@@ -54,7 +54,8 @@ interface CompiledPolicy {
   variables: { name: string; expr: CompiledExpression | { error: string } }[];
   matchConditions: { name: string; expr: CompiledExpression | { error: string } }[];
   validations: { v: Validation; expr: CompiledExpression | { error: string }; message?: CompiledExpression | { error: string } }[];
-  auditAnnotations: { a: AuditAnnotation; expr: Compiled }[];
+  /** text: the valueExpression trimmed, as upstream compiles and names it. */
+  auditAnnotations: { a: AuditAnnotation; text: string; expr: Compiled }[];
 }
 
 /** What one policy's evaluation yields: the denials (the first is the response) and its audit annotations by key. */
@@ -94,7 +95,7 @@ export class ValidatingAdmissionPolicyPlugin implements AdmissionPlugin {
         variables: (p.spec?.variables ?? []).map((v) => ({ name: v.name, expr: this.env.compile(v.expression) })),
         matchConditions: (p.spec?.matchConditions ?? []).map((m) => ({ name: m.name, expr: this.env.compile(m.expression) })),
         validations: (p.spec?.validations ?? []).map((v) => ({ v, expr: this.env.compile(v.expression), message: v.messageExpression ? this.env.compile(v.messageExpression) : undefined })),
-        auditAnnotations: (p.spec?.auditAnnotations ?? []).map((a) => ({ a, expr: this.env.compile(a.valueExpression.trim(), { nullBranches: true }) })),
+        auditAnnotations: (p.spec?.auditAnnotations ?? []).map((a) => ({ a, text: a.valueExpression.trim(), expr: this.env.compile(a.valueExpression.trim(), { nullBranches: true }) })),
       };
       this.compiled.set(key, c);
     }
@@ -223,19 +224,18 @@ export class ValidatingAdmissionPolicyPlugin implements AdmissionPlugin {
    * another type refuses it under either, as upstream's validator does.
    */
   private annotate(c: CompiledPolicy, vars: { [k: string]: unknown }, variables: Map<string, unknown>, failClosed: boolean, deny: (message: string) => ApiError, out: Outcome): void {
-    for (const { a, expr } of c.auditAnnotations) {
+    for (const { a, text: source, expr } of c.auditAnnotations) {
       let value: unknown;
       try {
-        if ("error" in expr) throw Object.assign(new Error(expr.error), { compile: true });
+        if ("error" in expr) { if (failClosed) out.denials.push(deny(`compilation error: ${expr.error}`)); continue; }
         value = expr.run({ ...vars }, { variables });
       } catch (e) {
-        const compile = (e as { compile?: boolean }).compile;
-        if (failClosed) out.denials.push(deny(compile ? `compilation error: ${(e as Error).message}` : `expression '${a.valueExpression}' resulted in error: ${evalErrorText(e)}`));
+        if (failClosed) out.denials.push(deny(`expression '${source}' resulted in error: ${evalErrorText(e)}`));
         continue;
       }
       if (value === null || value === undefined) continue;
       if (typeof value !== "string") {
-        out.denials.push(deny(`valueExpression '${a.valueExpression}' resulted in unsupported return type: ${celTypeName(value)}. Return type must be either string or null.`));
+        out.denials.push(deny(`valueExpression '${source}' resulted in unsupported return type: ${celTypeName(value)}. Return type must be either string or null.`));
         continue;
       }
       const text = value.trim().slice(0, MAX_AUDIT_ANNOTATION_VALUE_LENGTH);
