@@ -30,6 +30,7 @@ import { ClusterRoleAggregationController } from "./clusterroleaggregation/clust
 import { PvcProtectionController } from "./pvcprotection/pvc-protection-controller.js";
 import { PvProtectionController } from "./pvprotection/pv-protection-controller.js";
 import { HorizontalController, type HorizontalControllerOptions } from "./podautoscaler/horizontal-controller.js";
+import { ValidatingAdmissionPolicyStatusController } from "./validatingadmissionpolicystatus/validatingadmissionpolicy-status-controller.js";
 
 /**
  * The service account each controller acts as, named as upstream's (its
@@ -46,6 +47,7 @@ export const CONTROLLER_SERVICE_ACCOUNTS: Record<string, string> = {
   "root-ca-cert-publisher": "root-ca-cert-publisher", tokencleaner: "token-cleaner",
   "pvc-protection": "pvc-protection-controller", "pv-protection": "pv-protection-controller",
   horizontalpodautoscaling: "horizontal-pod-autoscaler",
+  "validatingadmissionpolicy-status-controller": "validatingadmissionpolicy-status-controller",
   // Upstream's tokens controller writes token Secrets with the manager's own identity (its role allows just that).
   "serviceaccount-token": "",
 };
@@ -59,7 +61,7 @@ export const WORKQUEUE_NAMES: Record<string, string> = {
   resourcequota: "resourcequota_primary", tokencleaner: "token_cleaner", "clusterrole-aggregation": "ClusterRoleAggregator",
   "pvc-protection": "pvcprotection", "pv-protection": "pvprotection", "root-ca-cert-publisher": "root_ca_cert_publisher",
   csrsigning: "certificate", nodelifecycle: "node_lifecycle_controller", "serviceaccount-token": "token_secret_addition",
-  horizontalpodautoscaling: "horizontalpodautoscaler",
+  horizontalpodautoscaling: "horizontalpodautoscaler", "validatingadmissionpolicy-status-controller": "validatingadmissionpolicy-status",
 };
 
 export interface ControllerOptions {
@@ -78,7 +80,7 @@ export interface ControllerOptions {
 
 export function defaultControllers(options: ControllerOptions = {}): Controller[] {
   return [new NodeIpamController(), new NodeLifecycleController({ gracePeriodMs: options.nodeMonitorGracePeriodMs }), new PodGCController(), new NamespaceController(), new ServiceAccountController(), new GarbageCollector(), new ReplicaSetController(), new ReplicaSetController(replicationControllerKind), new DeploymentController(), new JobController(), new CronJobController(), new EndpointsController(), new StatefulSetController(), new DaemonSetController(), new DisruptionController(), new ResourceQuotaController(), new TokenCleaner(), new ClusterRoleAggregationController(), new PvcProtectionController(), new PvProtectionController(),
-    new HorizontalController(options.horizontalPodAutoscaler),
+    new HorizontalController(options.horizontalPodAutoscaler), new ValidatingAdmissionPolicyStatusController(),
     ...(options.localStorageDir ? [new LocalPathProvisioner(options.localStorageDir)] : []),
     ...(options.signer ? [new CsrApprover(), new CsrSigner(options.signer)] : []),
     ...(options.rootCaPem ? [new RootCaCertPublisher(options.rootCaPem)] : []),

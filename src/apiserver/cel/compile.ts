@@ -66,15 +66,22 @@ interface CelErrorLike { summary?: string; message: string; code?: string; range
 
 /** A compile error as cel-go prints it: `ERROR: <input>:1:6: message`, then the line and a caret under the column. */
 export function formatCelError(src: string, e: CelErrorLike): string {
-  const at = Math.max(0, Math.min(e.range?.start ?? 0, src.length));
+  let summary = (e.summary ?? e.message.split("\n")[0]!).replaceAll(RE2_MATCHES, "matches");
+  const noKey = /^No such key: (.*)$/.exec(summary);
+  if (noKey) summary = `undefined field '${noKey[1]}'`;
+  const unknown = /^Unknown variable: (.*)$/.exec(summary);
+  if (unknown) summary = `undeclared reference to '${unknown[1]}' (in container '')`;
+  let at = Math.max(0, Math.min(e.range?.start ?? 0, src.length));
+  // cel-go places a field selection at its ".", this checker at the field's name.
+  if (noKey) {
+    const dot = src.slice(0, at).trimEnd();
+    if (dot.endsWith(".")) at = dot.length - 1;
+  }
   const before = src.slice(0, at);
   const line = before.split("\n").length;
   const lineStart = before.lastIndexOf("\n") + 1;
   const col = at - lineStart;
   const text = src.split("\n")[line - 1] ?? "";
-  let summary = (e.summary ?? e.message.split("\n")[0]!).replaceAll(RE2_MATCHES, "matches");
-  const noKey = /^No such key: (.*)$/.exec(summary);
-  if (noKey) summary = `undefined field '${noKey[1]}'`;
   return `ERROR: <input>:${line}:${col + 1}: ${summary}\n | ${text}\n | ${".".repeat(col)}^`;
 }
 

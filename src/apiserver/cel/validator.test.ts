@@ -201,7 +201,7 @@ describe("CEL rules: compilation (the CRD's validation)", () => {
 
   it("refuses a rule naming a missing field, with cel-go's message and a caret", () => {
     assert.deepEqual(errs([{ rule: "self.replicas <= self.maxreplicas" }]), [
-      'spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule: Invalid value: apiextensions.ValidationRule{Rule:"self.replicas <= self.maxreplicas", Message:"", MessageExpression:"", Reason:(*apiextensions.FieldValueErrorReason)(nil), FieldPath:"", OptionalOldSelf:(*bool)(nil)}: compilation failed: ERROR: <input>:1:23: undefined field \'maxreplicas\'\n | self.replicas <= self.maxreplicas\n | ......................^',
+      'spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule: Invalid value: apiextensions.ValidationRule{Rule:"self.replicas <= self.maxreplicas", Message:"", MessageExpression:"", Reason:(*apiextensions.FieldValueErrorReason)(nil), FieldPath:"", OptionalOldSelf:(*bool)(nil)}: compilation failed: ERROR: <input>:1:22: undefined field \'maxreplicas\'\n | self.replicas <= self.maxreplicas\n | .....................^',
     ]);
   });
 

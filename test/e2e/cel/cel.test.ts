@@ -93,7 +93,7 @@ describe("CEL validation rules of CustomResourceDefinitions", () => {
   it("refuses a CRD whose rule does not compile, naming the field", async () => {
     const r = await kubectl.run(["apply", "-f", fixture("bad-rule-crd.yaml")]);
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /The CustomResourceDefinition "gadgets.cel.example.com" is invalid: spec.versions\[0\].schema.openAPIV3Schema.properties\[spec\].x-kubernetes-validations\[0\].rule: Invalid value: apiextensions.ValidationRule\{Rule:"self.replicas <= self.maxreplicas", Message:"", MessageExpression:"", Reason:\(\*apiextensions.FieldValueErrorReason\)\(nil\), FieldPath:"", OptionalOldSelf:\(\*bool\)\(nil\)\}: compilation failed: ERROR: <input>:1:23: undefined field 'maxreplicas'/);
+    assert.match(r.stderr, /The CustomResourceDefinition "gadgets.cel.example.com" is invalid: spec.versions\[0\].schema.openAPIV3Schema.properties\[spec\].x-kubernetes-validations\[0\].rule: Invalid value: apiextensions.ValidationRule\{Rule:"self.replicas <= self.maxreplicas", Message:"", MessageExpression:"", Reason:\(\*apiextensions.FieldValueErrorReason\)\(nil\), FieldPath:"", OptionalOldSelf:\(\*bool\)\(nil\)\}: compilation failed: ERROR: <input>:1:22: undefined field 'maxreplicas'/);
     assert.equal((await kubectl.run(["get", "crd", "gadgets.cel.example.com"])).code, 1, "the CRD was not created");
   });
 });

@@ -22,9 +22,10 @@ function setup(policies: ValidatingAdmissionPolicy[], bindings: ValidatingAdmiss
   });
 }
 
-function attrs(replicas: number, a: Partial<AdmissionAttributes> = {}, warnings: string[] = []): AdmissionAttributes {
+function attrs(replicas: number, a: Partial<AdmissionAttributes> = {}, warnings: string[] = [], annotations?: Record<string, string>): AdmissionAttributes {
   const object = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "prod" }, spec: { replicas } };
-  return { info: deployments, operation: "CREATE", object, namespace: "prod", name: "", subresource: "", user: { username: "ann", groups: [] }, dryRun: false, addWarning: (t) => { warnings.push(t); }, ...a };
+  const audit = annotations ? { addAuditAnnotation: (k: string, v: string) => { annotations[k] = v; } } : {};
+  return { info: deployments, operation: "CREATE", object, namespace: "prod", name: "", subresource: "", user: { username: "ann", groups: [] }, dryRun: false, addWarning: (t) => { warnings.push(t); }, ...audit, ...a };
 }
 
 async function outcome(p: ValidatingAdmissionPolicyPlugin, a: AdmissionAttributes): Promise<string> {
@@ -68,6 +69,8 @@ describe("ValidatingAdmissionPolicy", () => {
     assert.match(await outcome(none, attrs(1)), /no params found for policy binding with `Deny` parameterNotFoundAction/);
     const allow = setup([policy], [newBinding("b", "max", { paramRef: { name: "limit", parameterNotFoundAction: "Allow" } })]);
     assert.equal(await outcome(allow, attrs(9)), "ok");
+    const ignored = setup([{ ...policy, spec: { ...policy.spec, failurePolicy: "Ignore" } }], [newBinding("b", "max", { paramRef: { name: "limit", parameterNotFoundAction: "Deny" } })]);
+    assert.equal(await outcome(ignored, attrs(9)), "ok", "a binding's configuration error follows failurePolicy");
   });
 
   it("warns for Warn, uses variables and messageExpression, and lets failurePolicy Ignore skip errors", async () => {
@@ -89,5 +92,64 @@ describe("ValidatingAdmissionPolicy", () => {
     const p = setup([policy], [newBinding("b", "m")]);
     assert.match(await outcome(p, attrs(1)), /denied request: no$/);
     assert.equal(await outcome(p, attrs(1, { user: { username: "system:admin", groups: [] } })), "ok");
+  });
+
+  it("records auditAnnotations as <policy>/<key> for every matching binding, whatever its actions", async () => {
+    const policy = newPolicy("replicas", {
+      validations: [{ expression: "object.spec.replicas < 100" }],
+      auditAnnotations: [
+        { key: "high-replica-count", valueExpression: "object.spec.replicas > 50 ? 'Deployment spec.replicas set to ' + string(object.spec.replicas) : null" },
+        { key: "empty", valueExpression: "'  '" },
+      ],
+    });
+    // A Warn-only binding: its validations pass, its annotations are still recorded.
+    const p = setup([policy], [newBinding("w", "replicas", { validationActions: ["Warn"] })]);
+    const high: Record<string, string> = {};
+    assert.equal(await outcome(p, attrs(60, {}, [], high)), "ok");
+    assert.deepEqual(high, { "replicas/high-replica-count": "Deployment spec.replicas set to 60" });
+    const low: Record<string, string> = {};
+    assert.equal(await outcome(p, attrs(3, {}, [], low)), "ok");
+    assert.deepEqual(low, {}, "null and blank values add nothing");
+    // A denied request keeps the annotations of its policies.
+    const denied: Record<string, string> = {};
+    const d = setup([policy], [newBinding("d", "replicas")]);
+    assert.match(await outcome(d, attrs(200, {}, [], denied)), /^422 .*denied request: failed expression: object.spec.replicas < 100$/);
+    assert.deepEqual(denied, { "replicas/high-replica-count": "Deployment spec.replicas set to 200" });
+  });
+
+  it("joins the distinct values of several bindings' params under one key", async () => {
+    const policy = newPolicy("team", { paramKind: { apiVersion: "v1", kind: "ConfigMap" }, auditAnnotations: [{ key: "owner", valueExpression: "params.data.owner" }] });
+    const params = [
+      { metadata: { name: "a", namespace: "prod" }, data: { owner: "alice" } },
+      { metadata: { name: "b", namespace: "prod" }, data: { owner: "bob" } },
+    ];
+    const bindings = ["a", "b", "a"].map((n, i) => newBinding(`b${i}`, "team", { paramRef: { name: n, parameterNotFoundAction: "Deny" } }));
+    const annotations: Record<string, string> = {};
+    assert.equal(await outcome(setup([policy], bindings, params), attrs(1, {}, [], annotations)), "ok");
+    assert.deepEqual(annotations, { "team/owner": "alice, bob" });
+  });
+
+  it("follows failurePolicy for an annotation that fails to evaluate, and refuses a value that is not a string", async () => {
+    const failing = newPolicy("a", { auditAnnotations: [{ key: "k", valueExpression: "object.spec.missing" }] });
+    assert.equal(await outcome(setup([failing], [newBinding("b", "a", { validationActions: ["Audit"] })]), attrs(1)),
+      `422 deployments.apps "web" is invalid: : ValidatingAdmissionPolicy 'a' with binding 'b' denied request: expression 'object.spec.missing' resulted in error: no such key: missing`);
+    const ignored = { ...failing, spec: { ...failing.spec, failurePolicy: "Ignore" } };
+    const annotations: Record<string, string> = {};
+    assert.equal(await outcome(setup([ignored], [newBinding("b", "a")]), attrs(1, {}, [], annotations)), "ok");
+    assert.deepEqual(annotations, {});
+    const number = newPolicy("n", { failurePolicy: "Ignore", auditAnnotations: [{ key: "k", valueExpression: "object.spec.replicas" }] });
+    assert.equal(await outcome(setup([number], [newBinding("b", "n")]), attrs(1)),
+      `422 deployments.apps "web" is invalid: : ValidatingAdmissionPolicy 'n' with binding 'b' denied request: valueExpression 'object.spec.replicas' resulted in unsupported return type: int. Return type must be either string or null.`);
+  });
+
+  it("evaluates every policy before refusing with the first denial", async () => {
+    const first = newPolicy("first", { validations: [{ expression: "false", message: "first says no" }] });
+    const second = newPolicy("second", { validations: [{ expression: "false", message: "second warns" }], auditAnnotations: [{ key: "seen", valueExpression: "'yes'" }] });
+    const warnings: string[] = [];
+    const annotations: Record<string, string> = {};
+    const p = setup([first, second], [newBinding("f", "first"), newBinding("s", "second", { validationActions: ["Warn"] })]);
+    assert.match(await outcome(p, attrs(1, {}, warnings, annotations)), /'first' with binding 'f' denied request: first says no$/);
+    assert.deepEqual(warnings, ["Validation failed for ValidatingAdmissionPolicy 'second' with binding 's': second warns"]);
+    assert.deepEqual(annotations, { "second/seen": "yes" });
   });
 });

@@ -6,11 +6,16 @@
  * paramRef of the policy's paramKind), namespaceObject and variables. A
  * failed validation is acted on as the binding's validationActions say:
  * Deny refuses (upstream's message and status from the validation's reason),
- * Warn adds a warning, Audit an audit annotation. Expressions are compiled
- * once per policy generation.
+ * Warn adds a warning, Audit an audit annotation. The policy's
+ * auditAnnotations are evaluated for every binding that matches, whatever
+ * its actions: each string value becomes the request's audit annotation
+ * `<policy>/<key>` (distinct values of several bindings or params joined by
+ * ", "). As upstream's dispatcher, every policy is evaluated and the first
+ * denial is returned at the end, after the annotations and warnings of all.
+ * Expressions are compiled once per policy generation.
  */
 import type { Namespace } from "kubernetes-types/core/v1.js";
-import type { MatchResources, NamedRuleWithOperations, ParamKind, ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding, Validation } from "kubernetes-types/admissionregistration/v1.js";
+import type { AuditAnnotation, MatchResources, NamedRuleWithOperations, ParamKind, ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding, Validation } from "kubernetes-types/admissionregistration/v1.js";
 import type { LabelSelector } from "kubernetes-types/meta/v1.js";
 import { ApiError, qualifiedResource } from "../../../../api/errors.js";
 import { labelSelectorRequirements, matchesLabels } from "../../../../api/selectors.js";
@@ -26,12 +31,37 @@ export interface PolicyDependencies {
 }
 
 const VARIABLES = ["object", "oldObject", "request", "params", "namespaceObject", "variables"];
+/** Upstream's bound on an audit annotation's value (longer values are cut). */
+const MAX_AUDIT_ANNOTATION_VALUE_LENGTH = 10 * 1024;
+
+type Compiled = CompiledExpression | { error: string };
+
+/** The CEL type name cel-go prints for a value (an audit annotation's unsupported result). */
+function celTypeName(v: unknown): string {
+  if (v === null || v === undefined) return "null_type";
+  if (typeof v === "bigint") return "int";
+  if (typeof v === "number") return "double";
+  if (typeof v === "boolean") return "bool";
+  if (typeof v === "string") return "string";
+  if (Array.isArray(v)) return "list";
+  if (v instanceof Uint8Array) return "bytes";
+  if (v instanceof Map || typeof v === "object") return "map";
+  return typeof v;
+}
 
 interface CompiledPolicy {
   generation: number | undefined;
   variables: { name: string; expr: CompiledExpression | { error: string } }[];
   matchConditions: { name: string; expr: CompiledExpression | { error: string } }[];
   validations: { v: Validation; expr: CompiledExpression | { error: string }; message?: CompiledExpression | { error: string } }[];
+  /** text: the valueExpression trimmed, as upstream compiles and names it. */
+  auditAnnotations: { a: AuditAnnotation; text: string; expr: Compiled }[];
+}
+
+/** What one policy's evaluation yields: the denials (the first is the response) and its audit annotations by key. */
+interface Outcome {
+  denials: ApiError[];
+  annotations: Map<string, string[]>;
 }
 
 const matchesAny = (list: string[] | undefined, value: string) => (list ?? []).some((x) => x === "*" || x === value);
@@ -65,6 +95,7 @@ export class ValidatingAdmissionPolicyPlugin implements AdmissionPlugin {
         variables: (p.spec?.variables ?? []).map((v) => ({ name: v.name, expr: this.env.compile(v.expression) })),
         matchConditions: (p.spec?.matchConditions ?? []).map((m) => ({ name: m.name, expr: this.env.compile(m.expression) })),
         validations: (p.spec?.validations ?? []).map((v) => ({ v, expr: this.env.compile(v.expression), message: v.messageExpression ? this.env.compile(v.messageExpression) : undefined })),
+        auditAnnotations: (p.spec?.auditAnnotations ?? []).map((a) => ({ a, text: a.valueExpression.trim(), expr: this.env.compile(a.valueExpression.trim(), { nullBranches: true }) })),
       };
       this.compiled.set(key, c);
     }
@@ -89,17 +120,24 @@ export class ValidatingAdmissionPolicyPlugin implements AdmissionPlugin {
   }
 
   async validate(a: AdmissionAttributes): Promise<void> {
-    const policies = new Map(this.deps.policies().map((p) => [p.metadata?.name ?? "", p]));
-    for (const b of this.deps.bindings()) {
-      const p = policies.get(b.spec?.policyName ?? "");
-      if (!p?.spec) continue;
+    const bindings = this.deps.bindings();
+    const denials: ApiError[] = [];
+    for (const p of this.deps.policies()) {
+      const policy = p.metadata?.name ?? "";
+      const bound = bindings.filter((b) => b.spec?.policyName === policy);
+      if (!p.spec || !bound.length) continue;
       if (!(await this.matches(p.spec.matchConstraints, a))) continue;
-      if (b.spec?.matchResources && !(await this.matches(b.spec.matchResources, a))) continue;
-      await this.check(p, b, a);
+      const outcome: Outcome = { denials, annotations: new Map() };
+      for (const b of bound) {
+        if (b.spec?.matchResources && !(await this.matches(b.spec.matchResources, a))) continue;
+        await this.check(p, b, a, outcome);
+      }
+      for (const [key, values] of outcome.annotations) a.addAuditAnnotation?.(`${policy}/${key}`, values.join(", "));
     }
+    if (denials.length) throw denials[0];
   }
 
-  private async check(p: ValidatingAdmissionPolicy, b: ValidatingAdmissionPolicyBinding, a: AdmissionAttributes): Promise<void> {
+  private async check(p: ValidatingAdmissionPolicy, b: ValidatingAdmissionPolicyBinding, a: AdmissionAttributes, out: Outcome): Promise<void> {
     const policy = p.metadata?.name ?? "";
     const binding = b.metadata?.name ?? "";
     const actions = b.spec?.validationActions ?? [];
@@ -111,13 +149,14 @@ export class ValidatingAdmissionPolicyPlugin implements AdmissionPlugin {
     if (kind) {
       const ref = b.spec?.paramRef;
       if (!ref) {
-        if (failClosed) throw deny("failed to configure binding: no paramRef specified");
+        if (failClosed) out.denials.push(deny("failed to configure binding: no paramRef specified"));
         return;
       }
       const ns = ref.namespace ?? (a.info.namespaced ? a.namespace : undefined);
       const found = await this.deps.getParams(kind, ns, ref.name, ref.selector);
       if (!found.length) {
-        if ((ref.parameterNotFoundAction ?? "Deny") === "Deny") throw this.deny(a, `failed to configure binding: no params found for policy binding with \`Deny\` parameterNotFoundAction`, "Invalid");
+        // As every configuration error of a binding, it refuses under failurePolicy Fail only.
+        if ((ref.parameterNotFoundAction ?? "Deny") === "Deny" && failClosed) out.denials.push(this.deny(a, `failed to configure binding: no params found for policy binding with \`Deny\` parameterNotFoundAction`, "Invalid"));
         return;
       }
       paramsList = found;
@@ -140,7 +179,7 @@ export class ValidatingAdmissionPolicyPlugin implements AdmissionPlugin {
           if ("error" in m.expr) throw new Error(m.expr.error);
           ok = m.expr.run({ ...vars });
         } catch (e) {
-          if (failClosed) throw deny(`failed to evaluate matchCondition '${m.name}': ${evalErrorText(e)}`);
+          if (failClosed) out.denials.push(deny(`failed to evaluate matchCondition '${m.name}': ${evalErrorText(e)}`));
           ok = false;
         }
         if (ok !== true) { applies = false; break; }
@@ -153,11 +192,15 @@ export class ValidatingAdmissionPolicyPlugin implements AdmissionPlugin {
       }
       for (const { v, expr, message } of c.validations) {
         let failure: string | undefined;
-        if ("error" in expr) failure = `compilation error: ${expr.error}`;
-        else {
+        // An evaluation error has no reason (Invalid); a failed validation has its own.
+        let reason = "Invalid";
+        if ("error" in expr) {
+          if (!failClosed) continue;
+          failure = `compilation error: ${expr.error}`;
+        } else {
           try {
             const ok = expr.run({ ...vars }, { variables });
-            if (ok !== true) failure = this.messageOf(v, message, vars, variables);
+            if (ok !== true) { failure = this.messageOf(v, message, vars, variables); reason = v.reason ?? "Invalid"; }
           } catch (e) {
             failure = `expression '${v.expression}' resulted in error: ${evalErrorText(e)}`;
             if (!failClosed) continue;
@@ -166,8 +209,40 @@ export class ValidatingAdmissionPolicyPlugin implements AdmissionPlugin {
         if (failure === undefined) continue;
         if (actions.includes("Warn")) a.addWarning(`Validation failed for ValidatingAdmissionPolicy '${policy}' with binding '${binding}': ${failure}`);
         if (actions.includes("Audit")) a.addAuditAnnotation?.("validation.policy.admission.k8s.io/validation_failure", JSON.stringify([{ message: failure, policy, binding, expressionIndex: c.validations.findIndex((x) => x.v === v), validationActions: actions }]));
-        if (actions.includes("Deny")) throw deny(failure, v.reason ?? "Invalid");
+        if (actions.includes("Deny")) out.denials.push(deny(failure, reason));
       }
+      this.annotate(c, vars, variables, failClosed, deny, out);
+    }
+  }
+
+  /**
+   * The policy's auditAnnotations for one binding and param, whatever the
+   * binding's actions (upstream's validator evaluates them beside the
+   * validations): a string value, trimmed and not empty, is collected under
+   * its key; null and "" add nothing. An evaluation error refuses the
+   * request under failurePolicy Fail and is skipped under Ignore; a value of
+   * another type refuses it under either, as upstream's validator does.
+   */
+  private annotate(c: CompiledPolicy, vars: { [k: string]: unknown }, variables: Map<string, unknown>, failClosed: boolean, deny: (message: string) => ApiError, out: Outcome): void {
+    for (const { a, text: source, expr } of c.auditAnnotations) {
+      let value: unknown;
+      try {
+        if ("error" in expr) { if (failClosed) out.denials.push(deny(`compilation error: ${expr.error}`)); continue; }
+        value = expr.run({ ...vars }, { variables });
+      } catch (e) {
+        if (failClosed) out.denials.push(deny(`expression '${source}' resulted in error: ${evalErrorText(e)}`));
+        continue;
+      }
+      if (value === null || value === undefined) continue;
+      if (typeof value !== "string") {
+        out.denials.push(deny(`valueExpression '${source}' resulted in unsupported return type: ${celTypeName(value)}. Return type must be either string or null.`));
+        continue;
+      }
+      const text = value.trim().slice(0, MAX_AUDIT_ANNOTATION_VALUE_LENGTH);
+      if (!text) continue;
+      const values = out.annotations.get(a.key) ?? [];
+      if (!values.includes(text)) values.push(text);
+      out.annotations.set(a.key, values);
     }
   }
 
