@@ -4,7 +4,8 @@
  * EndpointSlice, registered through APIServices for custom.metrics.k8s.io
  * v1beta2 and external.metrics.k8s.io v1beta1. A Pods metric shared by the
  * pods of web (50 requests per second in all, against 10 a pod) and an
- * External metric (a queue of 20 against 5 a pod) scale their Deployments
+ * External metric (a queue of 20 against 5 a pod) and an Object metric of a
+ * Deployment (300 hits against 100 a pod) scale their Deployments
  * to what upstream's formulas give, as `kubectl get hpa` and `kubectl
  * describe hpa` show; on simulated nodes.
  */
@@ -46,6 +47,8 @@ const apiService = (group: string, version: string, caBundle: string) => JSON.st
 /** Requests per second that web's pods share, and the worker queue's length. */
 const TOTAL_RPS = 50;
 const QUEUE = "20";
+/** Hits on the api Deployment, an Object metric. */
+const HITS = "300";
 
 describe("HorizontalPodAutoscaler on custom and external metrics", () => {
   let server: RunningServer;
@@ -82,6 +85,10 @@ describe("HorizontalPodAutoscaler on custom and external metrics", () => {
           const pods = (await client.list({ group: "", version: "v1", resource: "pods", namespaced: true }, namespace, { labelSelector })).items;
           return Object.fromEntries(pods.map((p) => [p.metadata.name!, `${(TOTAL_RPS * 1000) / pods.length}m`]));
         },
+        object: (_namespace, resource, name, metric) => {
+          asked.push({ metric, labelSelector: `${resource}/${name}` });
+          return resource === "deployments.apps" && name === "api" && metric === "hits" ? HITS : undefined;
+        },
         external: (_namespace, metric, labelSelector) => {
           asked.push({ metric, labelSelector });
           return metric === "queue_length" && labelSelector === "queue=worker" ? [{ labels: { queue: "worker" }, value: QUEUE }] : undefined;
@@ -106,7 +113,7 @@ describe("HorizontalPodAutoscaler on custom and external metrics", () => {
     assert.equal(raw.items[0].value, QUEUE);
   });
 
-  it("scales web on a Pods metric and worker on an External one, as upstream's formulas give", async () => {
+  it("scales web on a Pods metric, worker on an External one and api on an Object one, as upstream's formulas give", async () => {
     await kubectl.ok(["apply", "-f", join(here, "custom-metrics.yaml")]);
     // web: 2 pods at 25 a second against 10 → ceil(25/10 × 2) = 5; then 5 pods at 10 each, on target.
     // worker: a queue of 20 against 5 a pod → ceil(20/5) = 4; then 20/4 = 5 a pod, on target.
@@ -114,6 +121,11 @@ describe("HorizontalPodAutoscaler on custom and external metrics", () => {
     assert.match(web, /^NAME\s+REFERENCE\s+TARGETS\s+MINPODS\s+MAXPODS\s+REPLICAS\s+AGE$/m);
     const queue = await until(["get", "hpa", "queue"], /^queue\s+Deployment\/worker\s+5\/5 \(avg\)\s+1\s+10\s+4\s+\d+s$/m, 90_000);
     assert.ok(queue);
+    // api: 300 hits on its Deployment against 100 a pod → ceil(300/100) = 3; then 300/3 = 100 a pod.
+    const hits = await until(["get", "hpa", "hits"], /^hits\s+Deployment\/api\s+100\/100 \(avg\)\s+1\s+10\s+3\s+\d+s$/m, 90_000);
+    assert.ok(hits);
+    assert.equal((await json(["get", "deployment", "api"])).spec.replicas, 3);
+    assert.ok(asked.some((a) => a.metric === "hits" && a.labelSelector === "deployments.apps/api"), "the Object metric asked at deployments.apps/api");
     assert.equal((await json(["get", "deployment", "web"])).spec.replicas, 5);
     assert.equal((await json(["get", "deployment", "worker"])).spec.replicas, 4);
 
