@@ -89,6 +89,7 @@ describe("replicas from one quantity (Object and External metrics)", () => {
   it("an AverageValue target divides by the target unless the status' replicas are within the tolerance", () => {
     assert.deepEqual(perPodReplicas(2, 250, 50, options), { replicas: 5, usage: 125 });
     assert.deepEqual(perPodReplicas(5, 260, 50, options), { replicas: 5, usage: 52 });
+    assert.deepEqual(perPodReplicas(0, 260, 50, options), { replicas: 6, usage: 260 });
   });
   it("an AverageValue of pods leaves out samples of pods being deleted", () => {
     // c is going: its 1000 must not count; a and b at 10 against 10 → unchanged.

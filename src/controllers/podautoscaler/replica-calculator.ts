@@ -203,5 +203,6 @@ export function perPodReplicas(statusReplicas: number, usage: number, targetPerP
   let replicas = statusReplicas;
   const ratio = usage / (targetPerPod * statusReplicas);
   if (Math.abs(1 - ratio) > options.tolerance) replicas = Math.ceil(usage / targetPerPod);
-  return { replicas, usage: Math.ceil(usage / statusReplicas) };
+  // With no replicas in the status upstream divides by zero (an overflowed quantity); the whole quantity is shown instead.
+  return { replicas, usage: statusReplicas > 0 ? Math.ceil(usage / statusReplicas) : usage };
 }
