@@ -40,6 +40,15 @@ export class ResourceCatalog {
       if (!vs.includes(r.version)) vs.push(r.version);
       out.set(r.group, vs);
     }
+    // An available APIService's group-version is served even when its server lists no top-level resource
+    // (a custom metrics adapter lists only `pods/<metric>` and `namespaces/<metric>`), as upstream's /apis lists it.
+    for (const key of this.aggregated.keys()) {
+      const at = key.lastIndexOf("/");
+      const [group, version] = [key.slice(0, at), key.slice(at + 1)];
+      const vs = out.get(group) ?? [];
+      if (!vs.includes(version)) vs.push(version);
+      out.set(group, vs);
+    }
     return [...out].map(([name, versions]) => ({ name, versions }));
   }
 

@@ -6,7 +6,8 @@
  * made with a client certificate of the front-proxy CA it is given (the
  * extension-apiserver-authentication ConfigMap's), whose user it reads from
  * X-Remote-User and X-Remote-Group as upstream's request header
- * authenticator does. It keeps every request it was sent.
+ * authenticator does. It keeps every request it was sent. More
+ * group-versions can be served through `handle` (see metrics-apiserver.ts).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:https";
@@ -26,6 +27,9 @@ export interface ExtensionServer {
   close(): Promise<void>;
 }
 
+/** An authenticated request for another group: the answer's status and body, or undefined to fall through to the server's own routes. */
+export type ExtensionHandler = (req: { method: string; path: string; query: URLSearchParams; user: string }) => Promise<{ code: number; body: unknown } | undefined> | { code: number; body: unknown } | undefined;
+
 export const WARDLE = "wardle.example.com/v1alpha1";
 
 const resourceList = {
@@ -38,7 +42,7 @@ function flunder(namespace: string, name: string, user: string) {
 }
 
 /** frontProxyCA: the PEM that client certificates must come from; dnsNames: the Service's `<svc>.<ns>.svc`. */
-export async function startExtensionServer(frontProxyCA: string, dnsNames: string[]): Promise<ExtensionServer> {
+export async function startExtensionServer(frontProxyCA: string, dnsNames: string[], options: { handle?: ExtensionHandler } = {}): Promise<ExtensionServer> {
   const dir = mkdtempSync(join(tmpdir(), "skiff-extension-"));
   let pki;
   try { pki = makeCertificates(dir, dnsNames); } finally { rmSync(dir, { recursive: true, force: true }); }
@@ -47,20 +51,27 @@ export async function startExtensionServer(frontProxyCA: string, dnsNames: strin
     const socket = req.socket as TLSSocket;
     const peer = socket.authorized ? socket.getPeerCertificate() : undefined;
     const clientCN = peer?.subject?.CN as string | undefined;
-    const path = new URL(req.url ?? "/", "https://x").pathname;
+    const url = new URL(req.url ?? "/", "https://x");
+    const path = url.pathname;
     received.push({ method: req.method ?? "", path, headers: req.headers, clientCN });
     const send = (code: number, body: unknown) => { res.writeHead(code, { "content-type": "application/json" }); res.end(JSON.stringify(body)); };
     // Only the front proxy may say who the user is (requestheader-allowed-names: front-proxy-client).
     const user = clientCN === "front-proxy-client" ? req.headers["x-remote-user"] : undefined;
     if (typeof user !== "string") return send(401, { kind: "Status", apiVersion: "v1", status: "Failure", message: "Unauthorized", reason: "Unauthorized", code: 401 });
-    if (path === `/apis/${WARDLE}`) return send(200, resourceList);
-    const m = /^\/apis\/wardle\.example\.com\/v1alpha1\/namespaces\/([^/]+)\/flunders(?:\/([^/]+))?$/.exec(path);
-    if (m && req.method === "GET") {
-      const [, ns, name] = m;
-      if (name) return send(200, flunder(ns!, name, user));
-      return send(200, { apiVersion: WARDLE, kind: "FlunderList", metadata: { resourceVersion: "1" }, items: [flunder(ns!, "first", user)] });
-    }
-    send(404, { kind: "Status", apiVersion: "v1", status: "Failure", message: "the server could not find the requested resource", reason: "NotFound", code: 404 });
+    const own = () => {
+      if (path === `/apis/${WARDLE}`) return send(200, resourceList);
+      const m = /^\/apis\/wardle\.example\.com\/v1alpha1\/namespaces\/([^/]+)\/flunders(?:\/([^/]+))?$/.exec(path);
+      if (m && req.method === "GET") {
+        const [, ns, name] = m;
+        if (name) return send(200, flunder(ns!, name, user));
+        return send(200, { apiVersion: WARDLE, kind: "FlunderList", metadata: { resourceVersion: "1" }, items: [flunder(ns!, "first", user)] });
+      }
+      send(404, { kind: "Status", apiVersion: "v1", status: "Failure", message: "the server could not find the requested resource", reason: "NotFound", code: 404 });
+    };
+    if (!options.handle) return own();
+    Promise.resolve(options.handle({ method: req.method ?? "", path: decodeURIComponent(path), query: url.searchParams, user }))
+      .then((answer) => answer ? send(answer.code, answer.body) : own())
+      .catch((err: Error) => send(500, { kind: "Status", apiVersion: "v1", status: "Failure", message: err.message, reason: "InternalError", code: 500 }));
   });
   await new Promise<void>((resolve, reject) => { server.once("error", reject); server.listen(0, "127.0.0.1", () => resolve()); });
   const { port } = server.address() as AddressInfo;

@@ -31,6 +31,15 @@ describe("aggregated group-versions in the catalog", () => {
     catalog.setAggregated("metrics.k8s.io", "v1beta1", undefined);
     assert.equal(catalog.lookup("metrics.k8s.io", "v1beta1", "pods"), builtin);
   });
+
+  it("list a group whose server names only subresource-like metrics, as a custom metrics adapter does", () => {
+    const catalog = new ResourceCatalog();
+    const adapter = { groupVersion: "custom.metrics.k8s.io/v1beta2", resources: [{ name: "pods/requests_per_second", singularName: "", namespaced: true, kind: "MetricValueList", verbs: ["get"] }] };
+    catalog.setAggregated("custom.metrics.k8s.io", "v1beta2", aggregatedResources("custom.metrics.k8s.io", "v1beta2", adapter));
+    assert.deepEqual(catalog.groups().find((g) => g.name === "custom.metrics.k8s.io"), { name: "custom.metrics.k8s.io", versions: ["v1beta2"] });
+    catalog.setAggregated("custom.metrics.k8s.io", "v1beta2", undefined);
+    assert.equal(catalog.groups().find((g) => g.name === "custom.metrics.k8s.io"), undefined);
+  });
 });
 
 describe("APIService validation", () => {

@@ -5,9 +5,13 @@
  * condition and the Warning event with upstream's reason.
  */
 import type { Pod } from "kubernetes-types/core/v1.js";
-import type { HorizontalPodAutoscaler, MetricSpec, MetricStatus, MetricTarget } from "kubernetes-types/autoscaling/v2.js";
+import type { LabelSelector } from "kubernetes-types/meta/v1.js";
+import type {
+  ExternalMetricSource, HorizontalPodAutoscaler, MetricIdentifier, MetricSpec, MetricStatus, MetricTarget, ObjectMetricSource, PodsMetricSource,
+} from "kubernetes-types/autoscaling/v2.js";
+import { formatLabelSelector } from "../../api/selectors.js";
 import type { MetricsClient } from "./metrics-client.js";
-import { milliValue, plainMetricReplicas, resourceReplicas, type ReplicaCalculatorOptions } from "./replica-calculator.js";
+import { milliValue, perPodReplicas, plainMetricReplicas, resourceReplicas, usageRatioReplicas, type ReplicaCalculatorOptions } from "./replica-calculator.js";
 import { formatMilli } from "./status.js";
 
 export interface MetricProposal { replicas: number; metric: string; timestamp: number }
@@ -75,20 +79,12 @@ async function computeReplicasForMetric(ctx: ComputeContext, spec: MetricSpec): 
       const r = spec.containerResource!;
       return wrap(`failed to get ${r.name} container resource metric value`, resourceMetric(ctx, r.name, r.container, r.target, "FailedGetContainerResourceMetric"));
     }
-    case "Pods": {
-      const m = spec.pods!.metric;
-      return wrap("failed to get pods metric value", unavailable(ctx, "FailedGetPodsMetric", `unable to get metric ${m.name}`, ctx.metrics.getRawMetric(m.name, ctx.hpa.metadata!.namespace!, ctx.selector)));
-    }
-    case "Object": {
-      const o = spec.object!;
-      return wrap("failed to get object metric value", unavailable(ctx, "FailedGetObjectMetric", `unable to get metric ${o.metric.name}: ${o.describedObject.kind} ${ctx.hpa.metadata!.namespace}/${o.describedObject.name}`,
-        ctx.metrics.getObjectMetric(o.metric.name, ctx.hpa.metadata!.namespace!, o.describedObject.kind, o.describedObject.name)));
-    }
-    case "External": {
-      const m = spec.external!.metric;
-      return wrap(`failed to get ${m.name} external metric`, unavailable(ctx, "FailedGetExternalMetric", `unable to get external metric ${ctx.hpa.metadata!.namespace}/${m.name}/${JSON.stringify(m.selector ?? {})}`,
-        ctx.metrics.getExternalMetric(m.name, ctx.hpa.metadata!.namespace!)));
-    }
+    case "Pods":
+      return wrap("failed to get pods metric value", podsMetric(ctx, spec.pods!));
+    case "Object":
+      return objectMetric(ctx, spec.object!);
+    case "External":
+      return externalMetric(ctx, spec.external!);
     default: {
       const message = `unknown metric source type "${spec.type}"`;
       throw failure(ctx, "InvalidMetricSourceType", new Error(message), message);
@@ -112,15 +108,136 @@ function failure(ctx: ComputeContext, reason: string, cause: Error, message: str
   return new MetricFailure(reason, `the HPA was unable to compute the replica count: ${cause.message}`, message);
 }
 
-/** Pods, Object and External metrics: the API they need is not served, so reading them fails with its reason. */
-async function unavailable(ctx: ComputeContext, reason: string, what: string, read: Promise<unknown>): Promise<never> {
+/** A failure of a Pods, Object or External metric: the condition and event say the cause itself. */
+function metricFailure(ctx: ComputeContext, reason: string, err: unknown): MetricFailure {
+  const cause = err as Error;
+  return failure(ctx, reason, cause, cause.message);
+}
+
+/** A Pods metric's AverageValue over the target's pods (upstream's GetMetricReplicas). */
+async function podsMetric(ctx: ComputeContext, source: PodsMetricSource): Promise<{ proposal: MetricProposal; status: MetricStatus }> {
+  const { metric, target } = source;
   try {
-    await read;
+    let read;
+    try {
+      read = await ctx.metrics.getRawMetric(metric.name, ctx.hpa.metadata!.namespace!, ctx.selector, formatLabelSelector(metric.selector));
+    } catch (err) {
+      throw new Error(`unable to get metric ${metric.name}: ${(err as Error).message}`, { cause: err });
+    }
+    const { replicas, usage } = plainMetricReplicas(ctx.specReplicas, milliValue(target.averageValue), "", ctx.pods, read.metrics, ctx.calc);
+    return {
+      proposal: { replicas, metric: `pods metric ${metric.name}`, timestamp: read.timestamp },
+      status: { type: "Pods", pods: { metric: identifier(metric), current: { averageValue: formatMilli(usage) } } },
+    };
   } catch (err) {
-    const cause = new Error(`${what}: ${(err as Error).message}`);
-    throw failure(ctx, reason, cause, cause.message);
+    throw metricFailure(ctx, "FailedGetPodsMetric", err);
   }
-  throw failure(ctx, reason, new Error(`${what}: not supported`), `${what}: not supported`);
+}
+
+/** An Object metric against a Value target (scaled by the ready pods) or an AverageValue one (per replica of the status). */
+async function objectMetric(ctx: ComputeContext, source: ObjectMetricSource): Promise<{ proposal: MetricProposal; status: MetricStatus }> {
+  const { metric, target, describedObject } = source;
+  const namespace = ctx.hpa.metadata!.namespace!;
+  const read = async () => {
+    try {
+      return await ctx.metrics.getObjectMetric(metric.name, namespace, describedObject, formatLabelSelector(metric.selector));
+    } catch (err) {
+      // Upstream's words, in upstream's order of arguments.
+      throw new Error(`unable to get metric ${metric.name}: ${describedObject.kind} on ${namespace} ${describedObject.name}/${(err as Error).message}`, { cause: err });
+    }
+  };
+  if (target.type === "Value" && target.value !== undefined) {
+    return wrap("failed to get object metric value", (async () => {
+      try {
+        const { value, timestamp } = await read();
+        const replicas = usageRatioReplicas(ctx.specReplicas, value, milliValue(target.value), ctx.pods, ctx.calc);
+        return {
+          proposal: { replicas, metric: `${describedObject.kind} metric ${metric.name}`, timestamp },
+          status: { type: "Object", object: { describedObject, metric: identifier(metric), current: { value: formatMilli(value) } } } as MetricStatus,
+        };
+      } catch (err) {
+        throw metricFailure(ctx, "FailedGetObjectMetric", err);
+      }
+    })());
+  }
+  if (target.type === "AverageValue" && target.averageValue !== undefined) {
+    return wrap("failed to get object metric value", (async () => {
+      let got;
+      try {
+        got = await read();
+      } catch (err) {
+        const f = metricFailure(ctx, "FailedGetObjectMetric", err);
+        throw new MetricFailure(f.reason, f.conditionMessage, `failed to get ${metric.name} object metric: ${f.message}`);
+      }
+      const { replicas, usage } = perPodReplicas(ctx.statusReplicas, got.value, milliValue(target.averageValue), ctx.calc);
+      return {
+        // Upstream's status for this target names no describedObject, and its proposal is named as an external metric's.
+        proposal: { replicas, metric: `external metric ${metric.name}(${goLabelSelector(metric.selector)})`, timestamp: got.timestamp },
+        status: { type: "Object", object: { metric: identifier(metric), current: { averageValue: formatMilli(usage) } } } as MetricStatus,
+      };
+    })());
+  }
+  return wrap("failed to get object metric value", Promise.reject(metricFailure(ctx, "FailedGetObjectMetric", new Error("invalid object metric source: neither a value target nor an average value target was set"))));
+}
+
+/** An External metric: the sum of its series, against a Value target (scaled by the ready pods) or an AverageValue one. */
+async function externalMetric(ctx: ComputeContext, source: ExternalMetricSource): Promise<{ proposal: MetricProposal; status: MetricStatus }> {
+  const { metric, target } = source;
+  const namespace = ctx.hpa.metadata!.namespace!;
+  const outer = `failed to get ${metric.name} external metric`;
+  const name = `external metric ${metric.name}(${goLabelSelector(metric.selector)})`;
+  const read = async () => {
+    try {
+      const { values, timestamp } = await ctx.metrics.getExternalMetric(metric.name, namespace, formatLabelSelector(metric.selector));
+      return { usage: values.reduce((a, b) => a + b, 0), timestamp };
+    } catch (err) {
+      throw new Error(`unable to get external metric ${namespace}/${metric.name}/${goLabelSelector(metric.selector)}: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  // Upstream prefixes the failure once here and once more in computeReplicasForMetric.
+  const fail = (prefix: string, err: unknown) => {
+    const f = metricFailure(ctx, "FailedGetExternalMetric", err);
+    return new MetricFailure(f.reason, f.conditionMessage, `${prefix}: ${f.message}`);
+  };
+  if (target.averageValue !== undefined) {
+    return wrap(outer, (async () => {
+      let got;
+      try { got = await read(); } catch (err) { throw fail(outer, err); }
+      const { replicas, usage } = perPodReplicas(ctx.statusReplicas, got.usage, milliValue(target.averageValue), ctx.calc);
+      return {
+        proposal: { replicas, metric: name, timestamp: got.timestamp },
+        status: { type: "External", external: { metric: identifier(metric), current: { averageValue: formatMilli(usage) } } } as MetricStatus,
+      };
+    })());
+  }
+  const inner = `failed to get external metric ${metric.name}`;
+  if (target.value !== undefined) {
+    return wrap(outer, (async () => {
+      try {
+        const got = await read();
+        const replicas = usageRatioReplicas(ctx.specReplicas, got.usage, milliValue(target.value), ctx.pods, ctx.calc);
+        return {
+          proposal: { replicas, metric: name, timestamp: got.timestamp },
+          status: { type: "External", external: { metric: identifier(metric), current: { value: formatMilli(got.usage) } } } as MetricStatus,
+        };
+      } catch (err) {
+        throw fail(inner, err);
+      }
+    })());
+  }
+  return wrap(outer, Promise.reject(fail(inner, new Error("invalid external metric source: neither a value target nor an average value target was set"))));
+}
+
+function identifier(metric: MetricIdentifier): MetricIdentifier {
+  return metric.selector ? { name: metric.name, selector: metric.selector } : { name: metric.name };
+}
+
+/** A *metav1.LabelSelector as Go's %+v prints it (its generated String method), as upstream's messages carry it. */
+export function goLabelSelector(sel: LabelSelector | undefined): string {
+  if (!sel) return "nil";
+  const labels = Object.keys(sel.matchLabels ?? {}).sort().map((k) => `${k}: ${sel.matchLabels![k]},`).join("");
+  const exprs = (sel.matchExpressions ?? []).map((e) => `LabelSelectorRequirement{Key:${e.key},Operator:${e.operator},Values:[${(e.values ?? []).join(" ")}],},`).join("");
+  return `&LabelSelector{MatchLabels:map[string]string{${labels}},MatchExpressions:[]LabelSelectorRequirement{${exprs}},}`;
 }
 
 async function resourceMetric(ctx: ComputeContext, name: string, container: string, target: MetricTarget, reason: string): Promise<{ proposal: MetricProposal; status: MetricStatus }> {

@@ -67,7 +67,7 @@ export class HorizontalController implements Controller {
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
     this.recorder = new EventRecorder(ctx.client, "horizontal-pod-autoscaler");
-    this.metrics = this.options.metrics ?? new RestMetricsClient(ctx.client);
+    this.metrics = this.options.metrics ?? new RestMetricsClient(ctx.client, { discoveryTtlMs: this.syncPeriodMs });
     this.scales = new ScaleClient(ctx.client);
     this.hpas = ctx.informers.informer<Hpa>(horizontalPodAutoscalers);
     this.pods = ctx.informers.informer<PodObject>(Resources.pods);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Pod } from "kubernetes-types/core/v1.js";
-import { plainMetricReplicas, resourceReplicas, type PodMetricsInfo, type ReplicaCalculatorOptions } from "./replica-calculator.js";
+import { perPodReplicas, plainMetricReplicas, resourceReplicas, usageRatioReplicas, type PodMetricsInfo, type ReplicaCalculatorOptions } from "./replica-calculator.js";
 
 const NOW = Date.parse("2026-01-01T12:00:00Z");
 const options: ReplicaCalculatorOptions = { tolerance: 0.1, cpuInitializationPeriodMs: 5 * 60_000, delayOfInitialReadinessStatusMs: 30_000, now: () => NOW };
@@ -75,5 +75,25 @@ describe("plainMetricReplicas (AverageValue)", () => {
   });
   it("keeps the count within the tolerance", () => {
     assert.equal(plainMetricReplicas(2, 100, "cpu", [newPod("a"), newPod("b")], samples({ a: 105, b: 95 }), options).replicas, 2);
+  });
+});
+
+describe("replicas from one quantity (Object and External metrics)", () => {
+  it("a Value target scales the Running and Ready pods, or from zero the ratio itself", () => {
+    const pods = [newPod("a"), newPod("b"), newPod("c", { ready: "False" }), newPod("d", { phase: "Pending" })];
+    assert.equal(usageRatioReplicas(4, 300, 100, pods, options), 6);
+    assert.equal(usageRatioReplicas(4, 105, 100, pods, options), 4, "within the tolerance");
+    assert.equal(usageRatioReplicas(0, 250, 100, [], options), 3);
+    assert.throws(() => usageRatioReplicas(2, 300, 100, [], options), { message: "unable to calculate ready pods: no pods returned by selector while calculating replica count" });
+  });
+  it("an AverageValue target divides by the target unless the status' replicas are within the tolerance", () => {
+    assert.deepEqual(perPodReplicas(2, 250, 50, options), { replicas: 5, usage: 125 });
+    assert.deepEqual(perPodReplicas(5, 260, 50, options), { replicas: 5, usage: 52 });
+    assert.deepEqual(perPodReplicas(0, 260, 50, options), { replicas: 6, usage: 260 });
+  });
+  it("an AverageValue of pods leaves out samples of pods being deleted", () => {
+    // c is going: its 1000 must not count; a and b at 10 against 10 → unchanged.
+    const got = plainMetricReplicas(2, 10, "", [newPod("a"), newPod("b"), newPod("c", { deleting: true })], samples({ a: 10, b: 10, c: 1000 }), options);
+    assert.deepEqual(got, { replicas: 2, usage: 10 });
   });
 });

@@ -34,15 +34,19 @@ export function milliValue(q: string | number | undefined): number {
   return Math.ceil(parseQuantity(q) * 1000 - 1e-6);
 }
 
-/** Splits the pods into those counted, those left out (pending, or cpu not yet ready) and those without a sample. */
-export function groupPods(pods: Pod[], metrics: PodMetricsInfo, resource: string, options: ReplicaCalculatorOptions): { readyPodCount: number; ignored: Set<string>; missing: Set<string> } {
+/**
+ * Splits the pods into those counted, those left out (pending, or cpu not yet ready), those without a sample,
+ * and those gone (being deleted, or failed), whose samples upstream removes before counting.
+ */
+export function groupPods(pods: Pod[], metrics: PodMetricsInfo, resource: string, options: ReplicaCalculatorOptions): { readyPodCount: number; ignored: Set<string>; missing: Set<string>; gone: Set<string> } {
   const ignored = new Set<string>();
   const missing = new Set<string>();
+  const gone = new Set<string>();
   let readyPodCount = 0;
   const now = options.now();
   for (const pod of pods) {
     const name = pod.metadata!.name!;
-    if (pod.metadata?.deletionTimestamp || pod.status?.phase === "Failed") continue;
+    if (pod.metadata?.deletionTimestamp || pod.status?.phase === "Failed") { gone.add(name); continue; }
     if (pod.status?.phase === "Pending") { ignored.add(name); continue; }
     const metric = metrics.get(name);
     if (!metric) { missing.add(name); continue; }
@@ -65,7 +69,7 @@ export function groupPods(pods: Pod[], metrics: PodMetricsInfo, resource: string
     }
     readyPodCount++;
   }
-  return { readyPodCount, ignored, missing };
+  return { readyPodCount, ignored, missing, gone };
 }
 
 /** Each pod's request of the resource (its containers', or the one named), in milli-units; every container counted must request it. */
@@ -115,8 +119,8 @@ export interface ResourceReplicas { replicas: number; utilization: number; rawUt
 export function resourceReplicas(currentReplicas: number, targetUtilization: number, resource: string, container: string, pods: Pod[], samples: PodMetricsInfo, options: ReplicaCalculatorOptions): ResourceReplicas {
   if (pods.length === 0) throw new Error("no pods returned by selector while calculating replica count");
   const metrics = new Map(samples);
-  const { readyPodCount, ignored, missing } = groupPods(pods, metrics, resource, options);
-  for (const p of ignored) metrics.delete(p);
+  const { readyPodCount, ignored, missing, gone } = groupPods(pods, metrics, resource, options);
+  for (const p of [...gone, ...ignored]) metrics.delete(p);
   const requests = calculatePodRequests(pods, container, resource);
   if (metrics.size === 0) throw new Error("did not receive metrics for targeted pods (pods might be unready)");
   const { ratio, utilization, rawAverage } = resourceUtilizationRatio(metrics, requests, targetUtilization);
@@ -148,8 +152,8 @@ export function resourceReplicas(currentReplicas: number, targetUtilization: num
 export function plainMetricReplicas(currentReplicas: number, targetUsage: number, resource: string, pods: Pod[], samples: PodMetricsInfo, options: ReplicaCalculatorOptions): { replicas: number; usage: number } {
   if (pods.length === 0) throw new Error("no pods returned by selector while calculating replica count");
   const metrics = new Map(samples);
-  const { readyPodCount, ignored, missing } = groupPods(pods, metrics, resource, options);
-  for (const p of ignored) metrics.delete(p);
+  const { readyPodCount, ignored, missing, gone } = groupPods(pods, metrics, resource, options);
+  for (const p of [...gone, ...ignored]) metrics.delete(p);
   if (metrics.size === 0) throw new Error("did not receive metrics for targeted pods (pods might be unready)");
   const { ratio, usage } = metricUsageRatio(metrics, targetUsage);
   const rebalanceIgnored = ignored.size > 0 && ratio > 1;
@@ -161,5 +165,44 @@ export function plainMetricReplicas(currentReplicas: number, targetUsage: number
   if (rebalanceIgnored) for (const p of ignored) metrics.set(p, { value: 0, timestamp: 0, windowMs: 0 });
   const { ratio: newRatio } = metricUsageRatio(metrics, targetUsage);
   if (Math.abs(1 - newRatio) <= options.tolerance || (ratio < 1 && newRatio > 1) || (ratio > 1 && newRatio < 1)) return { replicas: currentReplicas, usage };
-  return { replicas: Math.ceil(newRatio * metrics.size), usage };
+  const replicas = Math.ceil(newRatio * metrics.size);
+  if ((newRatio < 1 && replicas > currentReplicas) || (newRatio > 1 && replicas < currentReplicas)) return { replicas: currentReplicas, usage };
+  return { replicas, usage };
+}
+
+/** Pods that are Running and Ready (upstream's getReadyPodsCount); none selected at all is an error. */
+export function readyPodsCount(pods: Pod[]): number {
+  if (pods.length === 0) throw new Error("no pods returned by selector while calculating replica count");
+  return pods.filter((p) => p.status?.phase === "Running" && p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True")).length;
+}
+
+/**
+ * Desired replicas for a Value target of one quantity, an Object metric or the sum of an External one
+ * (upstream's getUsageRatioReplicaCount): the ratio to the target times the ready pods, unless within the
+ * tolerance; from zero replicas, the ratio itself.
+ */
+export function usageRatioReplicas(currentReplicas: number, usage: number, targetUsage: number, pods: Pod[], options: Pick<ReplicaCalculatorOptions, "tolerance">): number {
+  const ratio = usage / targetUsage;
+  if (currentReplicas === 0) return Math.ceil(ratio);
+  if (Math.abs(1 - ratio) <= options.tolerance) return currentReplicas;
+  let ready: number;
+  try {
+    ready = readyPodsCount(pods);
+  } catch (err) {
+    throw new Error(`unable to calculate ready pods: ${(err as Error).message}`, { cause: err });
+  }
+  return Math.ceil(ratio * ready);
+}
+
+/**
+ * Desired replicas for an AverageValue target of one quantity, an Object metric or the sum of an External one
+ * (upstream's GetObjectPerPodMetricReplicas and GetExternalPerPodMetricReplicas): the quantity over the target,
+ * unless the status' replicas are within the tolerance; usage is the quantity per replica, rounded up.
+ */
+export function perPodReplicas(statusReplicas: number, usage: number, targetPerPod: number, options: Pick<ReplicaCalculatorOptions, "tolerance">): { replicas: number; usage: number } {
+  let replicas = statusReplicas;
+  const ratio = usage / (targetPerPod * statusReplicas);
+  if (Math.abs(1 - ratio) > options.tolerance) replicas = Math.ceil(usage / targetPerPod);
+  // With no replicas in the status upstream divides by zero (an overflowed quantity); the whole quantity is shown instead.
+  return { replicas, usage: statusReplicas > 0 ? Math.ceil(usage / statusReplicas) : usage };
 }
