@@ -128,6 +128,8 @@ export class Client {
       throw new ApiError(res.statusCode!, (status.reason ?? "InternalError") as StatusReason, status.message ?? "watch failed");
     }
     const onAbort = () => res.destroy();
+    // An abort while the request was being opened has no listener to hear it: the stream would run to its timeout.
+    if (signal?.aborted) { res.destroy(); return; }
     signal?.addEventListener("abort", onAbort);
     let buffered = "";
     try {
