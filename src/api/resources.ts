@@ -38,6 +38,10 @@ export interface CustomResourceInfo {
   scaleSpecReplicasPath?: string;
   scaleStatusReplicasPath?: string;
   scaleLabelSelectorPath?: string;
+  /** The CRD is being deleted: its objects are served until they are gone, but none may be created. */
+  terminating?: boolean;
+  /** The warning every request of a deprecated version gets (versions[].deprecated). */
+  deprecationWarning?: string;
   /** The version objects are stored in (the CRD's storage: true). */
   storageVersion?: string;
   /** spec.conversion.webhook when the strategy is Webhook: objects in another version are converted by it. */

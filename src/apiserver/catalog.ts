@@ -81,6 +81,8 @@ export class ResourceCatalog {
         scaleStatusReplicasPath: sub.scale?.statusReplicasPath,
         scaleLabelSelectorPath: sub.scale?.labelSelectorPath,
         storageVersion: (spec.versions ?? []).find((x: Obj) => x.storage)?.name,
+        ...(crd.metadata.deletionTimestamp ? { terminating: true } : {}),
+        ...(v.deprecated ? { deprecationWarning: v.deprecationWarning ?? `${spec.group}/${v.name} ${spec.names.kind} is deprecated` } : {}),
         ...(spec.conversion?.strategy === "Webhook" && spec.conversion.webhook?.clientConfig
           ? { conversionWebhook: { clientConfig: spec.conversion.webhook.clientConfig, conversionReviewVersions: spec.conversion.webhook.conversionReviewVersions ?? [] } }
           : {}),

@@ -39,6 +39,7 @@ import { LeaseEndpointReconciler } from "./controlplane/lease-endpoint-reconcile
 import { MasterLeases } from "./controlplane/master-leases.js";
 import { WatchCache } from "./registry/watch-cache.js";
 import { EstablishingController } from "./apiextensions/establishing-controller.js";
+import { CrdFinalizerController } from "./apiextensions/finalizer-controller.js";
 import { Aggregator, EXTENSION_AUTHENTICATION_CONFIGMAP, extensionAuthenticationConfigMap } from "./aggregator/index.js";
 import type { APIService } from "./registry/apiregistration/apiservices/types.js";
 import type { Endpoints, LimitRange, Namespace, Node, Pod, ResourceQuota as ResourceQuotaObject, Secret, Service, ServiceAccount } from "kubernetes-types/core/v1.js";
@@ -135,6 +136,7 @@ export class ApiServer {
   private readonly crds: WatchCache;
   private readonly establishing: EstablishingController;
   private readonly aggregator: Aggregator;
+  private readonly crdFinalizer: CrdFinalizerController;
   private readonly resourceMetrics: ResourceMetrics;
   private metricsPods?: Promise<WatchCache>;
   private readonly componentStatuses: ComponentStatuses;
@@ -220,7 +222,8 @@ export class ApiServer {
     followNodeGraph(nodeGraph, { pods, persistentVolumes: cache("", "v1", "persistentvolumes") });
     // The catalog follows the CRDs' watch, so every server serves what any server registered.
     this.crds.onChange((type, crd) => {
-      if (type === "DELETED" || crd.metadata.deletionTimestamp) this.catalog.removeCustomResource(crd.metadata.name);
+      // A terminating CRD's objects stay served (not creatable) until its finalizer has deleted them, as upstream.
+      if (type === "DELETED") this.catalog.removeCustomResource(crd.metadata.name);
       else this.catalog.setCustomResource(crd);
     });
     const quotas = this.info("", "v1", "resourcequotas");
@@ -266,6 +269,7 @@ export class ApiServer {
       },
     });
     this.establishing = new EstablishingController(this.objects, this.info("apiextensions.k8s.io", "v1", "customresourcedefinitions"), this.crds, options.log);
+    this.crdFinalizer = new CrdFinalizerController(this.objects, this.info("apiextensions.k8s.io", "v1", "customresourcedefinitions"), this.crds, this.catalog, options.log);
     this.aggregator = new Aggregator({
       apiServices: cache<APIService>("apiregistration.k8s.io", "v1", "apiservices"), objects: this.objects,
       info: this.info("apiregistration.k8s.io", "v1", "apiservices"), catalog: this.catalog, log: options.log,
@@ -362,6 +366,7 @@ export class ApiServer {
     await Promise.all(this.caches.map((c) => c.start()));
     this.hooks.informerSync.complete();
     this.establishing.start();
+    this.crdFinalizer.start();
     // The bootstrap policy reconciled and the RBAC cache filled before the first request (upstream's rbac/bootstrap-roles hook).
     await this.rbac.start();
     this.hooks.rbac.complete();
@@ -506,6 +511,7 @@ export class ApiServer {
     for (const c of this.caches) c.stop();
     this.rbac.stop();
     this.aggregator.stop();
+    this.crdFinalizer.stop();
     const server = this.server;
     if (!server) return;
     await new Promise<void>((resolve) => {
@@ -671,7 +677,9 @@ export class ApiServer {
       if (req.method !== "GET" || boolQueryParam(query, "watch")) throw new ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
       return sendJson(res, 200, await this.resourceMetrics.get(info.resource as "nodes" | "pods", namespace, name, query));
     }
-    await this.handler.handle(req, res, { info, namespace, name, subresource, query, user });
+    const deprecated = info.crd?.deprecationWarning;
+    if (deprecated) sendWarnings(res, [deprecated]);
+    await this.handler.handle(req, res, { info, namespace, name, subresource, query, user, warnings: deprecated ? [deprecated] : undefined });
   }
 
   /** Discovery, OpenAPI, health, version and metrics. */

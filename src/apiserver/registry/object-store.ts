@@ -270,6 +270,7 @@ export class ObjectStore {
   }
 
   async create(info: ResourceInfo, namespace: string | undefined, input: Obj, opts: WriteOptions = {}): Promise<Obj> {
+    if (info.crd?.terminating) throw new ApiError(405, "MethodNotAllowed", "create not allowed while custom resource definition is terminating", { group: info.group, kind: info.resource });
     checkTypes(info, input); // every writer's object, apply and subresources included, is of its kind's types
     const obj = structuredClone(input);
     obj.metadata ??= {};

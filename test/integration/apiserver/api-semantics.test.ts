@@ -274,6 +274,8 @@ describe("API semantics", () => {
     assert.equal(scaled.spec.replicas, 4);
     assert.equal((await c.get<Obj>(widgets, "default", "w")).spec.size, 4);
     await c.delete(crds, undefined, "widgets.example.com");
+    // As upstream, the CRD's finalizer deletes its objects first; then the resource goes with it.
+    await eventually(async () => c.list(widgets, "default").then(() => undefined, (err: unknown) => (isCode(404)(err) ? true : undefined)));
     await assert.rejects(c.list(widgets, "default"), isCode(404), "the resource goes with its CRD");
   });
 });

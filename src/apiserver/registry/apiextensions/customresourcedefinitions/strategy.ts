@@ -50,7 +50,19 @@ function validateConversion(s: CustomResourceDefinitionSpec): FieldError[] {
 
 const customResourceDefinitionTable = tablePrinter<Stored<CustomResourceDefinition>>([["Created At", "date"]], (o) => [o.metadata.creationTimestamp as string]);
 
+/** Upstream's finalizer that deletes a CRD's objects before the CRD goes. */
+export const CUSTOM_RESOURCE_CLEANUP_FINALIZER = "customresourcecleanup.apiextensions.k8s.io";
+
 export const customResourceDefinitionStrategy: Strategy<Stored<CustomResourceDefinition>> = {
+  // As upstream's CRD REST Delete: the first delete adds the cleanup finalizer and says so in a Terminating condition.
+  beginGracefulDelete(o, finalizers, _grace, now) {
+    if (o.metadata.deletionTimestamp) return undefined;
+    if (!finalizers.includes(CUSTOM_RESOURCE_CLEANUP_FINALIZER)) finalizers.push(CUSTOM_RESOURCE_CLEANUP_FINALIZER);
+    const conditions = (o.status?.conditions ?? []).filter((c) => c.type !== "Terminating");
+    conditions.push({ type: "Terminating", status: "True", lastTransitionTime: now, reason: "InstanceDeletionPending", message: "CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon" });
+    o.status = { ...(o.status ?? { acceptedNames: { kind: "", plural: "" }, storedVersions: [] }), conditions };
+    return undefined;
+  },
   defaults(o) {
     for (const v of o.spec?.versions ?? []) v.served ??= true;
     const spec = (o.spec ??= {} as CustomResourceDefinitionSpec);
