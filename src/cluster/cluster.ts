@@ -8,7 +8,7 @@
  * only stand in for hosts. Nothing gets a default route: the cluster's
  * network reaches the host's bridge address and nothing beyond it.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Node } from "kubernetes-types/core/v1.js";
@@ -82,7 +82,7 @@ export function isOurProcess(node: ClusterNode): boolean {
 }
 
 /** The node's `skiff server` or `skiff agent`, in its namespace, detached, its output in its log. */
-function startNode(node: ClusterNode, skiff: string, args: string[]): number {
+function startNode(node: ClusterNode, skiff: string, args: string[]): ChildProcess {
   mkdirSync(node.dataDir, { recursive: true });
   const out = openSync(node.log, "a");
   try {
@@ -92,7 +92,8 @@ function startNode(node: ClusterNode, skiff: string, args: string[]): number {
     });
     child.unref();
     if (!child.pid) throw new Error(`could not start ${node.name}`);
-    return child.pid;
+    node.pid = child.pid;
+    return child;
   } finally {
     closeSync(out);
   }
@@ -141,21 +142,25 @@ export async function createCluster(o: CreateOptions): Promise<ClusterState> {
   mkdirSync(dataDir, { recursive: true });
   const state: ClusterState = { ...topology(o.name, octet, o.agents, dataDir), kubeconfig: o.kubeconfig ?? join(dataDir, "kubeconfig.yaml"), createdAt: new Date().toISOString() };
   writeState(state);
+  // While create runs, a node has exited when its child process says so: /proc's command line is the
+  // parent's until nsenter has exec'd, so it cannot tell a node that has not started yet from one gone.
+  const children = new Map<string, ChildProcess>();
+  const exited = (n: ClusterNode) => { const c = children.get(n.name); return !c || c.exitCode !== null || c.signalCode !== null; };
   try {
     o.say(`Creating cluster "${o.name}": network ${state.subnet} on bridge ${state.bridge}, ${state.nodes.length} nodes`);
     createNetwork(state);
     const [server, ...agents] = state.nodes as [ClusterNode, ...ClusterNode[]];
     const nodeArgs = (n: ClusterNode) => ["--node-name", n.name, "--node-ip", n.ip, "--runtime", o.runtime, "--network-backend", o.networkBackend];
-    server.pid = startNode(server, o.skiff, ["--bind-address", server.ip, "--port", String(API_PORT), ...nodeArgs(server)]);
+    children.set(server.name, startNode(server, o.skiff, ["--bind-address", server.ip, "--port", String(API_PORT), ...nodeArgs(server)]));
     writeState(state);
     o.say(`Starting the server ${server.name} at https://${server.ip}:${API_PORT} (log: ${server.log})`);
-    const serverGone = () => (isOurProcess(server) ? undefined : `the server exited:\n${tail(server.log)}`);
+    const serverGone = () => (exited(server) ? `the server exited:\n${tail(server.log)}` : undefined);
     const token = await waitFor("the server's join token", o.timeoutMs ?? 180_000, () => {
       const file = join(server.dataDir, NODE_TOKEN);
       return existsSync(file) ? readFileSync(file, "utf8").trim() || undefined : undefined;
     }, serverGone);
     for (const a of agents) {
-      a.pid = startNode(a, o.skiff, ["--server", `https://${server.ip}:${API_PORT}`, "--token", token, ...nodeArgs(a)]);
+      children.set(a.name, startNode(a, o.skiff, ["--server", `https://${server.ip}:${API_PORT}`, "--token", token, ...nodeArgs(a)]));
       o.say(`Starting the agent ${a.name} at ${a.ip} (log: ${a.log})`);
     }
     writeState(state);
@@ -167,14 +172,26 @@ export async function createCluster(o: CreateOptions): Promise<ClusterState> {
         && n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")).length;
       if (ready !== said) { o.say(`Nodes Ready: ${ready}/${state.nodes.length}`); said = ready; }
       return ready === state.nodes.length ? true : undefined;
-    }, () => state.nodes.map((n) => (isOurProcess(n) ? undefined : `${n.name} exited:\n${tail(n.log)}`)).find(Boolean));
+    }, () => state.nodes.map((n) => (exited(n) ? `${n.name} exited:\n${tail(n.log)}` : undefined)).find(Boolean));
     if (state.kubeconfig !== join(server.dataDir, "kubeconfig.yaml")) copyFileSync(join(server.dataDir, "kubeconfig.yaml"), state.kubeconfig);
     return state;
   } catch (err) {
     o.say(`Creating cluster "${o.name}" failed; removing what was made`);
+    // The nodes started here are ended through their child processes, whatever they have exec'd yet.
+    await Promise.all([...children.values()].map((c) => endChild(c)));
     await deleteCluster(state, o.skiff, () => {});
     throw err;
   }
+}
+
+/** Ends a child this process started (SIGTERM, then SIGKILL after 30 s). */
+async function endChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  await gone;
+  clearTimeout(timer);
 }
 
 /** Ends a node's process by its pid (SIGTERM, then SIGKILL after 30 s), if it is still the one the cluster started. */
