@@ -48,6 +48,19 @@ function readFrom(host: string, port: number): Promise<string> {
   });
 }
 
+/** Each node's routes, VXLAN neighbours and forwarding entries, for a failure's message. */
+function networkState(): string {
+  const out: string[] = [];
+  for (const n of ["server", "agent-1", "agent-2"]) {
+    const ns = `skiff-${NAME}-${n}`;
+    for (const cmd of [["ip", "-n", ns, "route"], ["ip", "-n", ns, "neigh", "show", "dev", "skiff.1"], ["bridge", "-n", ns, "fdb", "show", "dev", "skiff.1"], ["ip", "netns", "exec", ns, "sysctl", "net.ipv4.ip_forward"]]) {
+      const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: "utf8" });
+      out.push(`${cmd.join(" ")}:\n${r.stdout}${r.stderr}`);
+    }
+  }
+  return out.join("\n");
+}
+
 describe("skiff cluster", { skip: unavailable ?? false }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), "skiff-cluster-"));
   let created: { code: number | null; out: string };
@@ -88,7 +101,12 @@ describe("skiff cluster", { skip: unavailable ?? false }, () => {
     const echoIP = (await podIP("echo"))!;
     await podIP("client");
     const from = async (target: string) => {
-      const r = await eventually(async () => { const x = await kubectl.run(["exec", "client", "--", "sh", "-c", `nc -w 3 ${target} 9000 </dev/null`]); return x.code === 0 && x.stdout ? x : undefined; }, 30_000, 1000);
+      let last = "";
+      const r = await eventually(async () => {
+        const x = await kubectl.run(["exec", "client", "--", "sh", "-c", `nc -w 3 ${target} 9000 </dev/null`]);
+        last = `exit ${x.code}: ${x.stdout}${x.stderr}`;
+        return x.code === 0 && x.stdout ? x : undefined;
+      }, 60_000, 1000).catch((err: Error) => { throw new Error(`${err.message}: client to ${target}: ${last}\n${networkState()}`); });
       return r!.stdout;
     };
     assert.equal(await from(echoIP), "across\n");
