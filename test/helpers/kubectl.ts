@@ -46,6 +46,15 @@ export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_
 }
 
 /** Exposes Deployment `web` (port 80 to 8080, NodePort) and starts pod `client` to call it from, both ready. */
+/** A pod's IP once it is Running (waits up to timeoutMs). */
+export async function runningPodIP(kubectl: ReturnType<typeof kubectlFor>, name: string, timeoutMs = 90_000): Promise<string> {
+  const ip = await eventually(async () => {
+    const pod = JSON.parse(await kubectl.ok(["get", "pod", name, "-o", "json"])) as { status?: { phase?: string; podIP?: string } };
+    return pod.status?.phase === "Running" ? pod.status.podIP : undefined;
+  }, timeoutMs, 500);
+  return ip!;
+}
+
 export async function exposeWebWithClient(kubectl: ReturnType<typeof kubectlFor>, image: string): Promise<void> {
   await kubectl.ok(["expose", "deployment", "web", "--port=80", "--target-port=8080", "--type=NodePort"]);
   await kubectl.ok(["run", "client", `--image=${image}`, "--", "sleep", "3600"]);

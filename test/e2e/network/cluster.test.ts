@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { criUnavailableReason } from "../../../src/kubelet/runtime/cri/containerd.js";
 import { BUSYBOX_IMAGE } from "../../../src/kubelet/images/build.js";
-import { eventually, kubectlFor } from "../../helpers/kubectl.js";
+import { eventually, kubectlFor, runningPodIP } from "../../helpers/kubectl.js";
 import { repoRoot } from "../../helpers/skiff-server.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- kubectl's JSON output
@@ -67,10 +67,7 @@ describe("skiff cluster", { skip: unavailable ?? false }, () => {
   let kubectl: ReturnType<typeof kubectlFor>;
   let state: Json;
   const json = async (args: string[]): Promise<Json> => JSON.parse(await kubectl.ok([...args, "-o", "json"]));
-  const podIP = async (name: string) => eventually(async () => {
-    const pod = await json(["get", "pod", name]);
-    return pod.status.phase === "Running" ? pod.status.podIP as string : undefined;
-  }, 90_000, 500);
+  const podIP = (name: string) => runningPodIP(kubectl, name);
 
   before(async () => {
     created = await skiff(["cluster", "create", "--name", NAME, "--agents", "2", "--data-dir", dataDir]);

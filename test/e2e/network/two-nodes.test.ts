@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { criUnavailableReason } from "../../../src/kubelet/runtime/cri/containerd.js";
 import { BUSYBOX_IMAGE } from "../../../src/kubelet/images/build.js";
-import { eventually, kubectlFor } from "../../helpers/kubectl.js";
+import { eventually, kubectlFor, runningPodIP } from "../../helpers/kubectl.js";
 import { killall, removeNode, startServer, type RunningServer } from "../../helpers/skiff-server.js";
 import { runAgent, type RunningAgent } from "../../helpers/skiff-agent.js";
 
@@ -43,10 +43,7 @@ describe("pods on two nodes", { skip: unavailable ?? false }, () => {
   const serverDir = mkdtempSync(join(tmpdir(), "skiff-test-"));
   const agentDir = mkdtempSync(join(tmpdir(), "skiff-agent-"));
   const json = async (args: string[]): Promise<Json> => JSON.parse(await kubectl.ok([...args, "-o", "json"]));
-  const podIP = async (name: string) => eventually(async () => {
-    const pod = await json(["get", "pod", name]);
-    return pod.status.phase === "Running" ? pod.status.podIP as string : undefined;
-  }, 90_000, 500);
+  const podIP = (name: string) => runningPodIP(kubectl, name);
 
   before(async () => {
     must(["ip", "netns", "add", NETNS]);
