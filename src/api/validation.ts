@@ -250,10 +250,10 @@ export function validatePodSpec(path: string, spec: PodSpec | undefined, claimVo
   }
   for (const [i, c] of (spec.containers ?? []).entries()) {
     for (const [j, m] of (c.volumeMounts ?? []).entries()) {
-      if (m.name && !volumes.has(m.name)) errs.push({ type: "FieldValueNotFound" as never, field: `${path}.containers[${i}].volumeMounts[${j}].name`, value: m.name });
+      if (m.name && !volumes.has(m.name)) errs.push({ type: "FieldValueNotFound", field: `${path}.containers[${i}].volumeMounts[${j}].name`, value: m.name });
     }
   }
-  return errs.map((e) => ((e.type as string) === "FieldValueNotFound" ? { ...e, type: "FieldValueInvalid", detail: "volume not found" } as FieldError : e));
+  return errs;
 }
 
 /** A workload's selector and pod template (Deployments, ReplicaSets, StatefulSets, DaemonSets). */
