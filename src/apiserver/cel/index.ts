@@ -10,6 +10,7 @@ import { compileSchema } from "./compile.js";
 
 export { evalErrorText, SchemaValidator, type ValidationResult } from "./validator.js";
 export type { Schema } from "./types.js";
+export { resolveFieldPath } from "./field-path.js";
 export { ExpressionEnvironment, TypedExpressionChecker, type CompiledExpression } from "./expression.js";
 
 /** The CRD's errors from the rules of one version's schema, at fieldPath (`spec.versions[0].schema.openAPIV3Schema`). */
