@@ -17,3 +17,4 @@ export { ExpressionEnvironment, TypedExpressionChecker, type CompiledExpression 
 export function validateSchemaRules(schema: Schema, fieldPath: string): FieldError[] {
   return compileSchema(schema).errors.map((e) => ({ ...e, field: e.field ? `${fieldPath}.${e.field}` : fieldPath }));
 }
+export { authorizerFor, type AuthorizerValue, type RequestResource } from "./library/authz.js";
