@@ -80,4 +80,15 @@ describe("selectable fields of a CRD", () => {
     const v2 = JSON.parse(await kubectl.ok(["get", "--raw", "/openapi/v2"])) as Json;
     assert.deepEqual(v2.definitions["com.example.stable.v1.Shirt"]["x-kubernetes-selectable-fields"], want);
   });
+
+  it("tells a watcher of objects that enter and leave the selection", async () => {
+    // The list's own resourceVersion (kubectl get -o jsonpath would show the List it builds itself, without one).
+    const rv = (JSON.parse(await kubectl.ok(["get", "--raw", "/apis/stable.example.com/v1/namespaces/default/shirts"])) as Json).metadata.resourceVersion as string;
+    const watching = kubectl.ok(["get", "--raw", `/apis/stable.example.com/v1/namespaces/default/shirts?watch=true&timeoutSeconds=3&resourceVersion=${rv}&fieldSelector=spec.color%3Dblue`]);
+    await kubectl.ok(["patch", "shirt", "blue-l", "--type=merge", "-p", '{"spec":{"color":"red"}}']);
+    await kubectl.ok(["patch", "shirt", "red-s", "--type=merge", "-p", '{"spec":{"color":"blue"}}']);
+    await kubectl.ok(["patch", "shirt", "plain", "--type=merge", "-p", '{"spec":{"size":4}}']);
+    const events = (await watching).split("\n").filter(Boolean).map((l) => JSON.parse(l) as Json);
+    assert.deepEqual(events.map((e) => [e.type, e.object.metadata.name, e.object.spec.color]), [["DELETED", "blue-l", "red"], ["ADDED", "red-s", "blue"]]);
+  });
 });
