@@ -3,9 +3,11 @@
  * are not selectable is refused with upstream's messages; list and watch of
  * the custom resource select by the declared fields (=, ==, !=, several at
  * once) and by metadata.name and metadata.namespace; any other field is a
- * 400; and the fields are published in the OpenAPI documents.
+ * 400; values are those the client sees (a schema default applied on
+ * read); and the fields are published in the OpenAPI documents.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { eventually, kubectlFor } from "../../helpers/kubectl.js";
@@ -90,5 +92,15 @@ describe("selectable fields of a CRD", () => {
     await kubectl.ok(["patch", "shirt", "plain", "--type=merge", "-p", '{"spec":{"size":4}}']);
     const events = (await watching).split("\n").filter(Boolean).map((l) => JSON.parse(l) as Json);
     assert.deepEqual(events.map((e) => [e.type, e.object.metadata.name, e.object.spec.color]), [["DELETED", "blue-l", "red"], ["ADDED", "red-s", "blue"]]);
+  });
+
+  it("selects by a value the schema defaults on read", async () => {
+    // plain was stored without a color; a default added later is what list and watch see.
+    const crd = readFileSync(fixture("shirts-crd.yaml"), "utf8").replace("color: {type: string}", "color: {type: string, default: white}");
+    await kubectl.ok(["apply", "-f", "-"], { input: crd });
+    const p = "shirt.stable.example.com/";
+    await eventually(async () => JSON.stringify(await names(["--field-selector", "spec.color=white"])) === JSON.stringify([`${p}plain`]) || undefined, 20_000, 200);
+    const text = await kubectl.ok(["get", "--raw", "/apis/stable.example.com/v1/namespaces/default/shirts?watch=true&timeoutSeconds=1&fieldSelector=spec.color%3Dwhite"]);
+    assert.deepEqual(text.split("\n").filter(Boolean).map((l) => (JSON.parse(l) as Json).object.metadata.name), ["plain"]);
   });
 });
