@@ -3,10 +3,10 @@
  * cluster, a first `skiff server` on it, and a second that joins with
  * `--server URL --token $(cat node-token)`. With the real kubectl: what is
  * made through one server is read and watched through the other (objects,
- * a CRD's resource, RBAC, a ValidatingAdmissionPolicy, a service-account
- * token); Services created through both at once never share a ClusterIP or
- * a NodePort; an agent's token cannot join a server. Then the server that leads the
- * controllers is SIGKILLed: the `kubernetes` Endpoints drop it, the other
+ * a CRD's resource, RBAC, a ValidatingAdmissionPolicy, an admission webhook,
+ * a service-account token); Services created through both at once never
+ * share a ClusterIP or a NodePort; an agent's token cannot join a server.
+ * Then the server that leads the controllers is SIGKILLed: the `kubernetes` Endpoints drop it, the other
  * serves on and takes the leases over (a Deployment made after the kill
  * gets its ReplicaSet). Last, an etcd member is SIGKILLed while writes go
  * on: every acknowledged write is there. Each process it started is ended
@@ -26,6 +26,7 @@ import { Client, Resources, loadKubeconfig, type KubeObject } from "../../../src
 import { isAlive, startEtcdCluster, type EtcdCluster } from "../../helpers/etcd-cluster.js";
 import { eventually, kubectlFor } from "../../helpers/kubectl.js";
 import { killOnProcessEnd } from "../../helpers/process-end.js";
+import { startWebhookServer } from "../../helpers/webhook-server.js";
 import { repoRoot, startServer, type RunningServer } from "../../helpers/skiff-server.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- kubectl's JSON output
@@ -168,6 +169,25 @@ describe("two skiff servers on a 3-member etcd cluster", () => {
       const r = await kubectl[1]!.run(["create", "configmap", `probe-${Date.now()}`, "-n", NS, "--from-literal=forbidden=1"]);
       return r.code !== 0 && /ValidatingAdmissionPolicy 'no-forbidden' with binding 'no-forbidden' denied request: forbidden key/.test(r.stderr);
     }, 20_000, 500);
+  });
+
+  it("an admission webhook configured through one server is called by the other", async () => {
+    await using hooks = await startWebhookServer();
+    hooks.handle("/deny", () => ({ allowed: false, status: { message: "not through any server" } }));
+    await kubectl[0]!.ok(["apply", "-f", "-"], { input: JSON.stringify({
+      apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingWebhookConfiguration", metadata: { name: "deny" },
+      webhooks: [{
+        name: "deny.ha.example.com", clientConfig: { url: `${hooks.url}/deny`, caBundle: hooks.caBundle },
+        rules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["configmaps"] }],
+        objectSelector: { matchLabels: { hook: "deny" } }, sideEffects: "None", admissionReviewVersions: ["v1"],
+      }],
+    }) });
+    const refused = await eventually(async () => {
+      const r = await kubectl[1]!.run(["create", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: `hooked-${Date.now()}`, namespace: NS, labels: { hook: "deny" } } }) });
+      return r.code !== 0 ? r : undefined;
+    }, 20_000, 300);
+    assert.match(refused!.stderr, /admission webhook "deny\.ha\.example\.com" denied the request: not through any server/);
+    await kubectl[0]!.ok(["delete", "validatingwebhookconfiguration", "deny"]);
   });
 
   it("Services created through both servers at once never share a ClusterIP or a NodePort", async () => {
