@@ -18,7 +18,8 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { ConfigMap } from "kubernetes-types/core/v1.js";
@@ -27,12 +28,15 @@ import { isAlive, startEtcdCluster, type EtcdCluster } from "../../helpers/etcd-
 import { eventually, kubectlFor } from "../../helpers/kubectl.js";
 import { killOnProcessEnd } from "../../helpers/process-end.js";
 import { startWebhookServer } from "../../helpers/webhook-server.js";
-import { repoRoot, startServer, type RunningServer } from "../../helpers/skiff-server.js";
+import { killall, repoRoot, startServer, type RunningServer } from "../../helpers/skiff-server.js";
+import { runAgent, type RunningAgent } from "../../helpers/skiff-agent.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- kubectl's JSON output
 
 const ADDRESSES = ["127.0.0.31", "127.0.0.32"];
 const NS = "ha";
+const AGENT = "ha-agent";
+const AGENT_BRIDGE = "skiff-ha0";
 
 const crd = JSON.stringify({
   apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name: "boats.example.com" },
@@ -72,6 +76,8 @@ describe("two skiff servers on a 3-member etcd cluster", () => {
   const servers: RunningServer[] = [];
   const pids: number[] = [];
   let kubectl: ReturnType<typeof kubectlFor>[] = [];
+  let agent: RunningAgent | undefined;
+  const agentDir = mkdtempSync(join(tmpdir(), "skiff-ha-agent-"));
   const json = async (k: ReturnType<typeof kubectlFor>, args: string[]): Promise<Json> => JSON.parse(await k.ok([...args, "-o", "json"]));
   const kubernetesEndpoints = async (k: ReturnType<typeof kubectlFor>) =>
     ((await json(k, ["get", "endpoints", "kubernetes", "-n", "default"])).subsets?.[0]?.addresses ?? []).map((a: Json) => a.ip as string);
@@ -90,9 +96,18 @@ describe("two skiff servers on a 3-member etcd cluster", () => {
     pids.push(second.process.pid!);
     kubectl = servers.map((s) => kubectlFor(s.kubeconfig));
     await kubectl[0]!.ok(["create", "namespace", NS]);
+    // A node that joins through the first server (process runtime: it runs beside any other test's node).
+    agent = runAgent(["--server", first.url, "--token", token, "--data-dir", agentDir, "--runtime", "process", "--node-name", AGENT,
+      "--kubelet-port", "0", "--pod-bridge", AGENT_BRIDGE]);
+    pids.push(agent.child.pid!);
+    await eventually(async () => new RegExp(`^${AGENT}\\s+Ready\\s`, "m").test(await kubectl[0]!.ok(["get", "nodes"])), 30_000, 300)
+      .catch((err: Error) => { throw new Error(`${err.message}; the agent said:\n${agent!.output()}`); });
   });
 
   after(async () => {
+    if (agent) { agent.child.kill("SIGTERM"); await agent.exited; }
+    killall(agentDir, AGENT_BRIDGE);
+    rmSync(agentDir, { recursive: true, force: true });
     for (const s of servers) await s.kill().catch(() => undefined);
     for (const s of servers) await s[Symbol.asyncDispose]();
     await etcd?.[Symbol.asyncDispose]();
@@ -201,23 +216,31 @@ describe("two skiff servers on a 3-member etcd cluster", () => {
     assert.equal(new Set(ports).size, 60, "no NodePort twice");
   });
 
-  it("the leader's server is killed: the other serves on, drops it from the endpoints and takes the controllers over", async () => {
+  it("the server the agent joined through (and the controllers' leader) is killed: the other serves on, drops it from the endpoints, takes the controllers over, and the node moves to it", async () => {
     const holder = async (k: ReturnType<typeof kubectlFor>, name: string) => (await json(k, ["get", "lease", name, "-n", "kube-system"])).spec.holderIdentity as string;
-    const leader = await eventually(() => holder(kubectl[0]!, "kube-controller-manager"), 20_000, 500);
-    const leaderIndex = leader.endsWith(`_${ADDRESSES[1]}:${new URL(servers[1]!.url).port}`) ? 1 : 0;
-    const survivor = 1 - leaderIndex;
-    const k = kubectl[survivor]!;
-    await servers[leaderIndex]!.kill();
+    const renewTime = async (k: ReturnType<typeof kubectlFor>) => Date.parse((await json(k, ["get", "lease", AGENT, "-n", "kube-node-lease"])).spec.renewTime);
+    // The first server started alone, so it normally holds both Leases; either way they must end on the other.
+    // The agent has learnt both servers from the kubernetes Endpoints before its server goes.
+    await eventually(() => agent!.output().includes(`"servers":["${ADDRESSES[0]}:`) && agent!.output().includes(`${ADDRESSES[1]}:`), 30_000, 500)
+      .catch((err: Error) => { throw new Error(`${err.message}; the agent said:\n${agent!.output()}`); });
+    const k = kubectl[1]!;
+    await servers[0]!.kill();
+    const killedAt = Date.now();
 
     // Still serving; the dead server's lease expires (15 s) and it leaves the endpoints.
     await k.ok(["get", "namespace", NS]);
-    await eventually(async () => (await kubernetesEndpoints(k)).join() === ADDRESSES[survivor], 40_000, 1000);
+    await eventually(async () => (await kubernetesEndpoints(k)).join() === ADDRESSES[1], 40_000, 1000);
     // The standby takes the controller manager's and the scheduler's Leases within the lease's life and a retry.
-    const survivorIdentity = new URL(servers[survivor]!.url).host;
+    const survivorIdentity = new URL(servers[1]!.url).host;
     await eventually(async () => (await holder(k, "kube-controller-manager")).endsWith(`_${survivorIdentity}`), 30_000, 500);
     await eventually(async () => (await holder(k, "kube-scheduler")).endsWith(`_${survivorIdentity}`), 30_000, 500);
     await k.ok(["create", "deployment", "after-kill", "-n", NS, "--image=busybox", "--", "sleep", "3600"]);
     await eventually(async () => ((await json(k, ["get", "replicasets", "-n", NS, "-l", "app=after-kill"])).items as Json[]).length === 1, 30_000, 500);
+    // The node renews its Lease through the other server and stays Ready.
+    await eventually(async () => (await renewTime(k)) > killedAt + 1000, 30_000, 1000)
+      .catch((err: Error) => { throw new Error(`${err.message}; the agent said:\n${agent!.output()}`); });
+    assert.match(await k.ok(["get", "node", AGENT]), new RegExp(`^${AGENT}\\s+Ready\\s`, "m"));
+    assert.match(agent!.output(), new RegExp(`"api server changed".*"to":"${ADDRESSES[1]!.replaceAll(".", "\\.")}:`));
   });
 
   it("an etcd member dies while writes go on: every acknowledged write is kept", async () => {
