@@ -49,6 +49,7 @@ import type { PriorityClass } from "kubernetes-types/scheduling/v1.js";
 import type { StorageClass } from "kubernetes-types/storage/v1.js";
 import { ResourceMetrics } from "./resource-metrics.js";
 import { ResourceCatalog } from "./catalog.js";
+import { SERVER_BOOTSTRAP_PATH, serveServerBootstrap, type ServerBootstrapSource } from "./server-bootstrap.js";
 import {
   aggregatedDiscovery, legacyApiGroup, legacyApiGroupList, legacyApiVersions, legacyResourceList, wantsAggregated,
 } from "./discovery.js";
@@ -111,6 +112,8 @@ export interface ApiServerOptions {
    * kubelet, which run in this process).
    */
   metricsAlso?: () => Registry[];
+  /** The shared secrets a joining server asks for at /v1-skiff/server-bootstrap, and the token that opens them (skiff server). */
+  serverBootstrap?: ServerBootstrapSource;
 }
 
 export type { UserInfo };
@@ -612,6 +615,10 @@ export class ApiServer {
       if (url.pathname === "/cacerts") {
         res.writeHead(200, { "content-type": "application/x-pem-file" });
         res.end(this.options.pki.caCert);
+        return;
+      }
+      if (url.pathname === SERVER_BOOTSTRAP_PATH) {
+        serveServerBootstrap(req.method ?? "GET", req.headers.authorization, res, this.options.serverBootstrap);
         return;
       }
       const admitted = await this.admitRequest(req, req.method ?? "GET", url, res);

@@ -6,9 +6,10 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { VERSION_INFO } from "../apiserver/index.js";
 import { parseBootstrapToken, parseJoinToken, type NodeComponent } from "../pki/index.js";
-import { Client } from "../client/index.js";
+import type { Endpoints } from "kubernetes-types/core/v1.js";
+import { Client, Resources, type KubeObject } from "../client/index.js";
 import { exitWhenIdleOrSoon } from "./server-command.js";
-import { chooseRuntime, networkBackendFlag, startAgent, type ProxyModeChoice, type RuntimeChoice } from "../agent/index.js";
+import { chooseRuntime, networkBackendFlag, ServerLoadBalancer, startAgent, type ProxyModeChoice, type RuntimeChoice } from "../agent/index.js";
 import { clientCertificate, componentCertificate, fetchTrustedCA, servingCertificate } from "../kubelet/bootstrap.js";
 import { componentLog } from "./component-commands.js";
 import { listenForStop } from "./stop-signal.js";
@@ -63,25 +64,31 @@ export async function agentCommand(argv: string[]): Promise<number> {
   const stop = listenForStop(() => log("stopping"));
   try {
     const caCert = await fetchTrustedCA(values.server, caHash);
+    // Every client of the node goes through the load balancer, which follows the live servers.
+    const balancer = new ServerLoadBalancer({ defaultServer: new URL(values.server).host, log: componentLog("load-balancer") });
+    const server = await balancer.start();
+    components.signal.addEventListener("abort", () => void balancer.stop(), { once: true });
     const tlsDir = join(dataDir, "agent", "tls");
     // The bootstrap token is used only to ask for the node's client certificate; a kept one needs no token.
     const bootstrap = () => {
       if (!parseBootstrapToken(secret)) throw new Error("the token is not a bootstrap token (K10<CA sha256>::<id>.<secret>): take the server's DATA_DIR/node-token or run skiff token create");
-      return new Client({ server: values.server!, ca: caCert, token: secret });
+      return new Client({ server, ca: caCert, token: secret });
     };
     const identity = await clientCertificate(bootstrap, tlsDir, nodeName, log, components.signal).catch((err: Error & { code?: number }) => {
       throw new Error(err.code === 401 ? "the server refused the token: it is not one of this cluster's bootstrap tokens, or it expired" : err.code ? `cannot join through ${values.server}: ${err.message}` : err.message);
     });
     // From here on the agent is system:node:NAME.
-    const client = new Client({ server: values.server, ca: caCert, cert: identity.cert, key: identity.key });
+    const client = new Client({ server, ca: caCert, cert: identity.cert, key: identity.key });
     const ips = ["127.0.0.1", ...(values["node-ip"] ? [values["node-ip"]] : [])];
     const serving = await servingCertificate(client, tlsDir, nodeName, ips, [hostname(), nodeName], log, components.signal);
     // The Service proxy and the cluster DNS act as themselves, not as the node, with certificates the node asks for.
     const componentClient = async (component: NodeComponent) => {
       const { cert, key } = await componentCertificate(client, tlsDir, component, log, components.signal);
-      return new Client({ server: values.server!, ca: caCert, cert, key });
+      return new Client({ server, ca: caCert, cert, key });
     };
     const clients = { kubelet: client, proxy: await componentClient("proxy"), dns: await componentClient("dns") };
+    // The Service proxy may list endpoints; the node may not.
+    balancer.followEndpoints(async () => (await clients.proxy.list<KubeObject & Endpoints>(Resources.endpoints, "default", { fieldSelector: "metadata.name=kubernetes" })).items[0], components.signal);
     const agent = await startAgent(clients, {
       dataDir, runtime, nodeName, kubeletPort: Number(values["kubelet-port"]), bridge: values["pod-bridge"]!,
       tls: { caCert, serverCert: serving.cert, serverKey: serving.key }, kubeletVersion: VERSION_INFO.gitVersion, log: componentLog("kubelet"),

@@ -10,7 +10,7 @@
  * is made and node-token rewritten (agents that joined keep their client
  * certificates; a new agent needs the new token).
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Client } from "../client/index.js";
 import {
@@ -20,11 +20,23 @@ import {
 
 const secrets = { group: "", version: "v1", resource: "secrets", namespaced: true };
 
-/** The token id.secret the server keeps, made (or taken over from the old node token) on first start. */
-export function serverBootstrapToken(tlsDir: string): BootstrapToken {
+/**
+ * The token id.secret the server keeps, made (or taken over from the old node token) on first start,
+ * or the one given (`--token`: a server that joins keeps the cluster's, as k3s' servers share one).
+ * A given token that is not the kept one is refused, as k3s refuses a changed --token.
+ */
+export function serverBootstrapToken(tlsDir: string, given?: BootstrapToken): BootstrapToken {
   const file = join(tlsDir, "bootstrap.token");
   const kept = existsSync(file) ? parseBootstrapToken(readFileSync(file, "utf8").trim()) : undefined;
+  if (kept && given && (kept.id !== given.id || kept.secret !== given.secret)) {
+    throw new Error(`--token is not the token this server was started with (${file}): the server token cannot be changed this way`);
+  }
   if (kept) return kept;
+  if (given) {
+    mkdirSync(tlsDir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, `${given.id}.${given.secret}\n`, { mode: 0o600 });
+    return given;
+  }
   const old = existsSync(join(tlsDir, "node.token")) ? readFileSync(join(tlsDir, "node.token"), "utf8").trim() : "";
   const token = /^[a-z0-9]{16}$/.test(old) ? { id: randomTokenChars(6), secret: old } : generateBootstrapToken();
   writeFileSync(file, `${token.id}.${token.secret}\n`, { mode: 0o600 });
@@ -32,8 +44,8 @@ export function serverBootstrapToken(tlsDir: string): BootstrapToken {
 }
 
 /** Makes sure the token's Secret exists (the store may be new, or an admin deleted it), and writes DATA_DIR/node-token. */
-export async function ensureJoinToken(client: Client, pki: Pki, dataDir: string, signal?: AbortSignal): Promise<string> {
-  const token = serverBootstrapToken(join(dataDir, "tls"));
+export async function ensureJoinToken(client: Client, pki: Pki, dataDir: string, signal?: AbortSignal, given?: BootstrapToken): Promise<string> {
+  const token = serverBootstrapToken(join(dataDir, "tls"), given);
   const name = BOOTSTRAP_TOKEN_SECRET_PREFIX + token.id;
   // kube-system is made by the server's own start-up; wait for it a little.
   for (let attempt = 0; ; attempt++) {

@@ -6,8 +6,9 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ApiServer, VERSION_INFO, adminKubeconfig, ensurePki } from "../apiserver/index.js";
 import { AuditMetrics, Auditor, LogBackend, loadPolicy } from "../apiserver/audit/index.js";
-import { issueClientCertificate, NODE_COMPONENT_USERS, type Pki } from "../pki/index.js";
-import { ensureJoinToken } from "./join-token.js";
+import { issueClientCertificate, NODE_COMPONENT_USERS, parseBootstrapToken, readServerBootstrap, type BootstrapToken, type Pki } from "../pki/index.js";
+import { ensureJoinToken, serverBootstrapToken } from "./join-token.js";
+import { joinServer, serverJoinToken } from "./server-join.js";
 import { chooseRuntime, networkBackendFlag, startAgent, type AgentClients, type ProxyModeChoice, type RuntimeChoice } from "../agent/index.js";
 import { KubeDnsService } from "../dns/index.js";
 import { ServiceLB } from "../proxy/index.js";
@@ -32,6 +33,10 @@ Flags:
   --bind-address ADDR          address to serve the API on (default 127.0.0.1)
   --port N                     HTTPS port (default 6443; 0 picks a free one)
   --datastore-endpoint URL     http://host:2379 for etcd, sqlite://path for SQLite (default: SQLite in the data dir)
+  --server URL                 join the cluster of the server at https://HOST:PORT as another server of its
+                               control plane (needs --token, and --datastore-endpoint naming that server's etcd)
+  --token TOKEN                the server token: K10<CA sha256>::<id>.<secret> as the first server's
+                               DATA_DIR/node-token holds it (to join), or <id>.<secret> to choose it on first start
   --write-kubeconfig FILE      where to write the admin kubeconfig (default DATA_DIR/kubeconfig.yaml)
   --sim-nodes N                register N simulated nodes that run pods without running anything (default 0)
   --sim-usage-fraction F       the share of its requests a simulated pod is reported to use (default 0.1;
@@ -80,6 +85,8 @@ export async function serverCommand(argv: string[]): Promise<number> {
       "bind-address": { type: "string", default: "127.0.0.1" },
       port: { type: "string", default: "6443" },
       "datastore-endpoint": { type: "string" },
+      server: { type: "string" },
+      token: { type: "string" },
       "write-kubeconfig": { type: "string" },
       "sim-nodes": { type: "string", default: "0" },
       "sim-usage-fraction": { type: "string", default: "0.1" },
@@ -133,7 +140,17 @@ export async function serverCommand(argv: string[]): Promise<number> {
   mkdirSync(dataDir, { recursive: true });
   const bind = values["bind-address"]!;
   const servedSans = bind === "0.0.0.0" || bind === "::" ? [] : [bind];
-  const pki = await ensurePki(join(dataDir, "tls"), servedSans);
+  const tlsDir = join(dataDir, "tls");
+  const givenToken = values.token ? givenServerToken(values.token) : undefined;
+  if (values.server) {
+    if (!values.token) throw new Error("--server needs --token: the first server's DATA_DIR/node-token");
+    // Each server has its own client of the one etcd; SQLite is one machine's file and cannot be shared.
+    if (!/^https?:\/\//.test(values["datastore-endpoint"] ?? "")) throw new Error("--server needs --datastore-endpoint naming the etcd cluster the first server uses");
+    if (await joinServer(values.server, values.token, tlsDir)) log("joined", { server: values.server });
+  }
+  const pki = await ensurePki(tlsDir, servedSans);
+  // Before the server listens: a server that joins asks for the shared secrets with this token.
+  const serverToken = serverBootstrapToken(tlsDir, givenToken);
   const encryptionConfig = values["encryption-provider-config"] ?? (values["secrets-encryption"] ? ensureSecretsEncryptionConfig(join(dataDir, "tls", "encryption-config.json")) : undefined);
   const backing = openStore({ dataDir, datastoreEndpoint: values["datastore-endpoint"] });
   const store = encryptionConfig ? encryptStore(backing, resolve(encryptionConfig), builtinResources) : backing;
@@ -151,18 +168,22 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const server = new ApiServer({
     store, pki, bindAddress: bind, port: Number(values.port), log, audit: audit?.auditor, serviceAccounts,
     metricsAlso: () => [componentMetrics, ...nodeMetrics()],
+    serverBootstrap: { token: `${serverToken.id}.${serverToken.secret}`, data: () => readServerBootstrap(tlsDir) },
   });
   await server.start();
   const kubeconfig = resolve(values["write-kubeconfig"] ?? join(dataDir, "kubeconfig.yaml"));
   writeFileSync(kubeconfig, adminKubeconfig(pki, server.url), { mode: 0o600 });
   // The join token, as k3s keeps it: further nodes join with `skiff agent --server URL --token TOKEN`
   // (written before the server says it listens, so whoever waits for that finds it).
-  const nodeTokenFile = await ensureJoinToken(new Client(loadKubeconfig(kubeconfig)), pki, dataDir);
+  const nodeTokenFile = await ensureJoinToken(new Client(loadKubeconfig(kubeconfig)), pki, dataDir, undefined, serverToken);
   const backend = values["datastore-endpoint"]?.startsWith("http") ? `etcd at ${values["datastore-endpoint"]}` : "SQLite";
   log("serving", { url: server.url, datastore: backend, kubeconfig });
   process.stdout.write(`Skiff API server listening on ${server.url} (datastore: ${backend})\n`);
   process.stdout.write(`Point kubectl at it:\n  export KUBECONFIG=${kubeconfig}\n  kubectl get namespaces\n`);
   process.stdout.write(`Join another node:\n  skiff agent --server ${server.url} --token $(cat ${nodeTokenFile})\n`);
+  if (values["datastore-endpoint"]?.startsWith("http")) {
+    process.stdout.write(`Join another server:\n  skiff server --server ${server.url} --token $(cat ${nodeTokenFile}) --datastore-endpoint ${values["datastore-endpoint"]}\n`);
+  }
 
   const components = new AbortController();
   // Every informer and loop of the in-process components listens on this one signal.
@@ -172,9 +193,10 @@ export async function serverCommand(argv: string[]): Promise<number> {
     // separately run controller manager or scheduler never acts alongside them.
     const client = await componentClient(pki, server.url, "system:kube-controller-manager");
     const schedulerClient = await componentClient(pki, server.url, "system:kube-scheduler");
-    // A stable identity lets a restarted server take its Lease back at once.
+    // A stable identity lets a restarted server take its Lease back at once; the address tells apart
+    // servers of one host (on one port, as HA servers on loopback addresses of one machine are).
     const election = {
-      elect: true, identity: `skiff-server_${hostname()}_${new URL(server.url).port}`, leaseMs: 15_000, renewMs: 10_000, retryMs: 2_000,
+      elect: true, identity: `skiff-server_${hostname()}_${new URL(server.url).host}`, leaseMs: 15_000, renewMs: 10_000, retryMs: 2_000,
       metrics: new LeaderElectionMetrics(componentMetrics),
     };
     // Made once: the manager and the scheduler are made again each time they win the election.
@@ -276,6 +298,13 @@ export function exitWhenIdleOrSoon(): void {
 async function componentClient(pki: Pki, server: string, commonName: string, organizations: string[] = []): Promise<Client> {
   const { cert, key } = await issueClientCertificate(pki, commonName, organizations);
   return new Client({ server, ca: pki.caCert, cert, key });
+}
+
+/** --token as the server token: the K10 form a joining server is given, or a bare <id>.<secret>. */
+function givenServerToken(text: string): BootstrapToken {
+  const token = parseBootstrapToken(/^K10/.test(text) ? serverJoinToken(text).secret : text.trim());
+  if (!token) throw new Error("--token must be a server token <id>.<secret> (6 and 16 characters of a-z and 0-9), or K10<CA sha256>::<id>.<secret>");
+  return token;
 }
 
 /** As upstream, requests are audited only with both a policy and a log path. */

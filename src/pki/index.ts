@@ -17,3 +17,4 @@ export {
   SERVICE_ACCOUNT_ISSUER, LEGACY_ISSUER, WARN_ONLY_BOUND_TOKEN_EXPIRATION_SECONDS, EXPIRATION_EXTENSION_SECONDS,
   type BoundTokenClaims, type BoundPrivateClaims, type LegacyTokenClaims, type BoundClaimsInput, type ObjectRef,
 } from "./service-account-claims.js";
+export { readServerBootstrap, writeServerBootstrap, keptCaFingerprint, type ServerBootstrapData } from "./server-bootstrap.js";

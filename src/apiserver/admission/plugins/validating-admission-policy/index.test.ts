@@ -79,6 +79,15 @@ describe("ValidatingAdmissionPolicy", () => {
     assert.equal(await outcome(p, attrs(1, { subresource: "scale" })), "ok", "a subresource needs deployments/scale");
   });
 
+  it("a binding's matchResources with selectors only narrows the policy's resources by them", async () => {
+    const policy = newPolicy("max", { validations: [{ expression: "false" }] });
+    const p = setup([policy], [newBinding("b", "max", { matchResources: { namespaceSelector: { matchLabels: { env: "prod" } } } })]);
+    assert.match(await outcome(p, attrs(1)), /^422 /);
+    assert.equal(await outcome(p, attrs(1, { namespace: "dev" })), "ok");
+    const narrowed = setup([policy], [newBinding("b", "max", { matchResources: { resourceRules: [{ apiGroups: ["apps"], apiVersions: ["v1"], operations: ["CREATE"], resources: ["replicasets"] } as never] } })]);
+    assert.equal(await outcome(narrowed, attrs(1)), "ok", "the binding's own rules still narrow");
+  });
+
   it("reads params through paramRef, and follows parameterNotFoundAction", async () => {
     const policy = newPolicy("max", { paramKind: { apiVersion: "v1", kind: "ConfigMap" }, validations: [{ expression: "object.spec.replicas <= int(params.data.max)" }] });
     const limit = { metadata: { name: "limit", namespace: "prod" }, data: { max: "2" } };

@@ -105,10 +105,15 @@ export class ValidatingAdmissionPolicyPlugin implements AdmissionPlugin {
     return c;
   }
 
-  /** Whether the request is what the match resources select: rules, exclusions, namespace and object selectors. */
-  private async matches(m: MatchResources | undefined, a: AdmissionAttributes): Promise<boolean> {
+  /**
+   * Whether the request is what the match resources select: rules, exclusions, namespace and object selectors.
+   * A binding's matchResources without resourceRules narrows by its selectors only (upstream: the policy's
+   * matchConstraints already chose the resources); a policy's must name them (validation requires it).
+   */
+  private async matches(m: MatchResources | undefined, a: AdmissionAttributes, of: "policy" | "binding"): Promise<boolean> {
     if (!m) return true;
-    if (!(m.resourceRules ?? []).some((r) => ruleMatches(r, a))) return false;
+    const rules = m.resourceRules ?? [];
+    if ((of === "policy" || rules.length) && !rules.some((r) => ruleMatches(r, a))) return false;
     if ((m.excludeResourceRules ?? []).some((r) => ruleMatches(r, a))) return false;
     if (m.objectSelector) {
       const reqs = labelSelectorRequirements(m.objectSelector);
@@ -129,10 +134,10 @@ export class ValidatingAdmissionPolicyPlugin implements AdmissionPlugin {
       const policy = p.metadata?.name ?? "";
       const bound = bindings.filter((b) => b.spec?.policyName === policy);
       if (!p.spec || !bound.length) continue;
-      if (!(await this.matches(p.spec.matchConstraints, a))) continue;
+      if (!(await this.matches(p.spec.matchConstraints, a, "policy"))) continue;
       const outcome: Outcome = { denials, annotations: new Map() };
       for (const b of bound) {
-        if (b.spec?.matchResources && !(await this.matches(b.spec.matchResources, a))) continue;
+        if (b.spec?.matchResources && !(await this.matches(b.spec.matchResources, a, "binding"))) continue;
         await this.check(p, b, a, outcome);
       }
       for (const [key, values] of outcome.annotations) a.addAuditAnnotation?.(`${policy}/${key}`, values.join(", "));
