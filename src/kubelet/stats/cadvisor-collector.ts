@@ -1,9 +1,12 @@
 /**
  * What `/metrics/cadvisor` reports, gathered at each scrape: for each ready
- * pod sandbox, the pod's cgroup, the sandbox's (container "POD", with the
- * pod's network) and each running container's, read from the cgroup files
- * the runtime made (its cgroupsPath is the pod's cgroup parent and the
- * container's id, as containerd's cgroupfs driver lays them out).
+ * pod sandbox, the pod's cgroup, the sandbox's (with the pod's network) and
+ * each running container's, read from the cgroup files the runtime made (its
+ * cgroupsPath is the pod's cgroup parent and the container's id, as
+ * containerd's cgroupfs driver lays them out). As cAdvisor's containerd
+ * handler sees them: the sandbox has no container name (containerd labels it
+ * with the sandbox config's labels only), and a cgroup's start time is the
+ * earliest modification time of its directories.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -46,20 +49,19 @@ export class CadvisorCollector {
       if (!parent) continue;
       const pod = { parent, pod: s.labels[Labels.podName] ?? s.metadata.name, namespace: s.labels[Labels.podNamespace] ?? s.metadata.namespace };
       pods.set(s.id, pod);
-      const created = this.cgroups.createdMs(parent);
-      this.add(out, { container: "", id: parent, image: "", name: "", namespace: pod.namespace, pod: pod.pod }, created === undefined ? undefined : created / 1000);
-      this.add(out, { container: "POD", id: `${parent}/${s.id}`, image: sandboxImage, name: s.id, namespace: pod.namespace, pod: pod.pod }, s.createdAt / 1e9, true);
+      this.add(out, { container: "", id: parent, image: "", name: "", namespace: pod.namespace, pod: pod.pod });
+      this.add(out, { container: "", id: `${parent}/${s.id}`, image: sandboxImage, name: s.id, namespace: pod.namespace, pod: pod.pod }, true);
     }
     for (const c of containers) {
       const pod = pods.get(c.podSandboxId);
       if (c.state !== "CONTAINER_RUNNING" || !pod) continue;
       const container = c.labels[Labels.containerName] ?? c.metadata.name;
-      this.add(out, { container, id: `${pod.parent}/${c.id}`, image: c.image.image, name: c.id, namespace: pod.namespace, pod: pod.pod }, c.createdAt / 1e9);
+      this.add(out, { container, id: `${pod.parent}/${c.id}`, image: c.image.image, name: c.id, namespace: pod.namespace, pod: pod.pod });
     }
     return out;
   }
 
-  private add(out: CadvisorContainer[], labels: CadvisorContainer["labels"], startTimeSeconds: number | undefined, sandbox = false): void {
+  private add(out: CadvisorContainer[], labels: CadvisorContainer["labels"], sandbox = false): void {
     const stats = this.cgroups.read(labels.id);
     // A container the runtime lists whose cgroup is gone (it just ended) is no longer there to report.
     if (!stats) return;
@@ -67,7 +69,8 @@ export class CadvisorCollector {
     const io = stats.io.map((d) => ({ ...d, device: this.deviceName(d.device) }));
     const pid = stats.procs[0];
     const network = sandbox && pid !== undefined ? netDevOf(pid, this.options.procRoot) : undefined;
-    out.push({ labels, stats, io, network, startTimeSeconds, timestampMs });
+    const created = this.cgroups.createdMs(labels.id);
+    out.push({ labels, stats, io, network, startTimeSeconds: created === undefined ? undefined : created / 1000, timestampMs });
   }
 
   /** `/dev/<name>` for a block device number, from sysfs, as cAdvisor names a disk; "" when it has none. */

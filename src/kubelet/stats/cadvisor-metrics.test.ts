@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -16,6 +16,7 @@ const POD_CGROUP = "/skiff/burstable/poduid-web";
 const SANDBOX = "a".repeat(64);
 const NGINX = "b".repeat(64);
 const CREATED_NS = Date.parse("2026-12-03T09:00:00.700Z") * 1e6;
+const STARTED_MS = Date.parse("2026-12-03T09:00:01.700Z");
 
 const dirs: string[] = [];
 after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
@@ -49,7 +50,7 @@ function v2Tree(): string {
     [`cgroup/${path}/pids.max`]: "max\n",
     [`cgroup/${path}/cgroup.procs`]: f.procs.map((p) => `${p}\n`).join(""),
   });
-  return tree({
+  const root = tree({
     "cgroup/cgroup.controllers": "cpu memory io pids\n",
     ...cg(POD_CGROUP, { usage: 3_000_000, user: 2_000_000, system: 1_000_000, current: 50_000_000, inactive: 10_000_000, anon: 30_000_000, file: 20_000_000, max: "max", io: "8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n", pids: 3, procs: [] }),
     ...cg(`${POD_CGROUP}/${SANDBOX}`, { usage: 10_000, user: 5_000, system: 5_000, current: 300_000, inactive: 0, anon: 200_000, file: 0, max: "max", io: "", pids: 1, procs: [4242] }),
@@ -57,6 +58,10 @@ function v2Tree(): string {
     "proc/4242/net/dev": NET_DEV,
     "sys/dev/block/8:0/uevent": "MAJOR=8\nMINOR=0\nDEVNAME=sda\nDEVTYPE=disk\n",
   });
+  // cAdvisor's creation time of a cgroup: its directory's modification time.
+  const made = new Date(STARTED_MS);
+  utimesSync(join(root, "cgroup", POD_CGROUP, NGINX), made, made);
+  return root;
 }
 
 function fakeRuntime(extra: { sandboxes?: PodSandbox[]; containers?: Container[] } = {}) {
@@ -82,7 +87,7 @@ function series(text: string): Map<string, { value: number; timestampMs?: number
 }
 
 const nginx = `container="nginx",id="${POD_CGROUP}/${NGINX}",image="nginx:1.27",name="${NGINX}",namespace="default",pod="web"`;
-const sandbox = `container="POD",id="${POD_CGROUP}/${SANDBOX}",image="skiff.local/pause:3.10",name="${SANDBOX}",namespace="default",pod="web"`;
+const sandbox = `container="",id="${POD_CGROUP}/${SANDBOX}",image="skiff.local/pause:3.10",name="${SANDBOX}",namespace="default",pod="web"`;
 const pod = `container="",id="${POD_CGROUP}",image="",name="",namespace="default",pod="web"`;
 
 async function scrape(root: string, runtime = fakeRuntime()): Promise<string> {
@@ -119,7 +124,7 @@ describe("cAdvisor metrics (/metrics/cadvisor)", () => {
     assert.equal(s.get("container_scrape_error")?.value, 0);
   });
 
-  it("reports the pod's network on its sandbox (container POD) only, without loopback", async () => {
+  it("reports the pod's network on its sandbox only, without loopback", async () => {
     const s = series(await scrape(v2Tree()));
     const eth0 = sandbox.replace(",name=", ',interface="eth0",name=');
     assert.equal(s.get(`container_network_receive_bytes_total{${eth0}}`)?.value, 123456);

@@ -12,7 +12,7 @@ import type { InterfaceStats } from "./net-dev.js";
 
 /** The kubelet's base labels for a cgroup (pkg/kubelet/server's containerPrometheusLabelsFunc). */
 export interface CadvisorLabels {
-  /** The container's name in the pod, "POD" for the sandbox, "" for the pod's own cgroup. */
+  /** The container's name in the pod; "" for the sandbox and for the pod's own cgroup. */
   container: string;
   /** The cgroup's path. */
   id: string;
@@ -29,7 +29,7 @@ export interface CadvisorContainer {
   stats: CgroupStats;
   /** I/O by device name (`/dev/sda`), as cAdvisor names them; "" for a device it cannot name. */
   io: { device: string; readBytes: number; writeBytes: number }[];
-  /** The pod's interfaces, on the sandbox only (cAdvisor reports a pod's network once, on the container that owns it). */
+  /** The pod's interfaces, on the sandbox only (cAdvisor reports a pod's network once, on the container whose namespace it is). */
   network?: InterfaceStats[];
   /** When the container (or cgroup) was made, in seconds since the epoch. */
   startTimeSeconds?: number;

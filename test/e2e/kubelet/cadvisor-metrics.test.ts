@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { criUnavailableReason } from "../../../src/kubelet/runtime/cri/containerd.js";
-import { BUSYBOX_IMAGE } from "../../../src/kubelet/images/build.js";
+import { BUSYBOX_IMAGE, SANDBOX_IMAGE } from "../../../src/kubelet/images/build.js";
 import { eventually, kubectlFor } from "../../helpers/kubectl.js";
 import { removeNode, startServer, type RunningServer } from "../../helpers/skiff-server.js";
 
@@ -86,13 +86,13 @@ describe("the kubelet's /metrics/cadvisor with containerd", { skip: unavailable 
     // The pod's own cgroup holds all of its containers.
     assert.ok(sample(first, "container_memory_usage_bytes", { container: "", pod: "stats", id: `/skiff/burstable/pod${pod.metadata.uid}` })!.value >= usage);
 
-    // A megabyte sent to the pod: counted on its sandbox's eth0, as the pod's own /proc/net/dev counts it.
+    // A megabyte sent to the pod: counted on its sandbox's eth0 (no container name, the pause image), as the pod's own /proc/net/dev counts it.
     await new Promise<void>((resolve, reject) => {
       const socket = connect(8080, pod.status.podIP, () => socket.end(Buffer.alloc(MiB, 7)));
       socket.once("close", () => resolve());
       socket.once("error", reject);
     });
-    const eth0 = { container: "POD", pod: "stats", namespace: "default", interface: "eth0" };
+    const eth0 = { container: "", image: SANDBOX_IMAGE, pod: "stats", namespace: "default", interface: "eth0" };
     const second = await eventually(async () => {
       const text = await scrape();
       return (sample(text, "container_network_receive_bytes_total", eth0)?.value ?? 0) >= MiB ? text : undefined;
