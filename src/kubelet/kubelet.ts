@@ -8,6 +8,9 @@
  */
 import { setMaxListeners } from "node:events";
 import { StatsProvider } from "./stats/summary.js";
+import { CadvisorCollector } from "./stats/cadvisor-collector.js";
+import { podCgroupParent } from "./kuberuntime/pod-config.js";
+import { SANDBOX_IMAGE } from "./runtime/cri/containerd.js";
 import { join } from "node:path";
 import { mkdirSync } from "node:fs";
 import { EventRecorder, Informer, InformerFactory, Resources, type Client, type KubeObject } from "../client/index.js";
@@ -63,6 +66,8 @@ export class Kubelet {
   private readonly recorderImpl: EventRecorder;
   readonly manager: RuntimeManager;
   readonly stats: StatsProvider;
+  /** What /metrics/cadvisor reports, read from the containers' cgroups at each scrape. */
+  readonly cadvisor: CadvisorCollector;
   private readonly volumes: VolumeManager;
   readonly tokens: TokenManager;
   private readonly prober: ProberManager;
@@ -118,6 +123,10 @@ export class Kubelet {
     });
     this.volumes = new VolumeManager(join(options.rootDir, "pods"), sources, allocatable, serviceAccountTokenSource(this.tokens));
     this.stats = new StatsProvider(options.runtime, options.nodeName);
+    this.cadvisor = new CadvisorCollector({
+      runtime: options.runtime, sandboxImage: SANDBOX_IMAGE,
+      podCgroup: (uid) => { const pod = this.podsByUid.get(uid); return pod && podCgroupParent(pod); },
+    });
     this.prober = new ProberManager(options.runtime, {
       onResult: (pod) => this.enqueue(String(pod.metadata.uid)),
       unhealthy: (pod, container, kind, output) => recorder.event(pod, "Warning", "Unhealthy", `${kind[0]!.toUpperCase()}${kind.slice(1)} probe failed: ${output}`, `spec.containers{${container}}`),

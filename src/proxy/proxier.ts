@@ -59,8 +59,10 @@ export abstract class Proxier<O extends BaseProxierOptions = ProxierOptions> {
   /** Services and EndpointSlices (`namespace/name`) changed since the last round began, for the pending gauges. */
   private readonly pendingServices = new Set<string>();
   private readonly pendingSlices = new Set<string>();
-  /** When the EndpointSlice changes not yet programmed were made (ms), for the network programming latency. */
-  private changeTimes: number[] = [];
+  /** When the EndpointSlice changes not yet programmed were triggered (ms), by Service, for the network programming latency. */
+  private changeTimes = new Map<string, number[]>();
+  /** As upstream's change tracker, changes triggered before the proxy started are not its latency. */
+  private readonly startTime = Date.now();
   /** Set by apply(): whether the round rewrote everything, for a proxier that also does partial rounds. */
   protected lastSyncFull?: boolean;
 
@@ -89,9 +91,15 @@ export abstract class Proxier<O extends BaseProxierOptions = ProxierOptions> {
     const slice = (o: Obj, deleted = false) => {
       this.pendingSlices.add(`${o.metadata.namespace}/${o.metadata.name}`);
       this.metrics.endpointsChanged(this.pendingSlices.size);
-      // As upstream, a deletion's trigger time is not the change's; and the initial list holds no change at all.
-      if (!deleted && this.started) this.changeTimes.push(changeTime(o));
-      touch(serviceOf(o));
+      // As upstream: a deletion's annotation is the time of the slice's last update, not of this change, so
+      // the Service's pending times go; a slice without the annotation is not measured.
+      const service = serviceOf(o);
+      if (deleted) this.changeTimes.delete(service);
+      else {
+        const t = triggerTime(o);
+        if (t !== undefined && t > this.startTime) this.changeTimes.set(service, [...(this.changeTimes.get(service) ?? []), t]);
+      }
+      touch(service);
     };
     this.services.addEventHandler({ add: service, update: (_old, o) => service(o), delete: service });
     this.slices.addEventHandler({
@@ -135,8 +143,9 @@ export abstract class Proxier<O extends BaseProxierOptions = ProxierOptions> {
     while (this.running) await this.running;
     const changed = this.changed;
     this.changed = new Set();
-    const changeTimes = this.changeTimes;
-    this.changeTimes = [];
+    const pendingTimes = this.changeTimes;
+    this.changeTimes = new Map();
+    const changeTimes = [...pendingTimes.values()].flat();
     this.pendingServices.clear();
     this.pendingSlices.clear();
     this.metrics.syncStarted();
@@ -146,7 +155,7 @@ export abstract class Proxier<O extends BaseProxierOptions = ProxierOptions> {
       this.metrics.synced({ seconds: (performance.now() - started) / 1000, ok, full: this.lastSyncFull, changeTimes });
       if (ok) { this.syncs++; return; }
       // Not programmed: the next round that succeeds measures these changes.
-      this.changeTimes.unshift(...changeTimes);
+      for (const [service, times] of pendingTimes) this.changeTimes.set(service, [...times, ...(this.changeTimes.get(service) ?? [])]);
       this.changed = "all";
       this.forget();
       clearTimeout(this.timer);
@@ -168,10 +177,10 @@ export abstract class Proxier<O extends BaseProxierOptions = ProxierOptions> {
   protected abstract forget(): void;
 }
 
-/** When an EndpointSlice's change was made: its trigger-time annotation, else now (Skiff's controller sets none). */
-function changeTime(slice: Obj): number {
+/** When the change an EndpointSlice reflects was triggered: its annotation, which the EndpointSlice controller writes. */
+function triggerTime(slice: Obj): number | undefined {
   const stamped = Date.parse(slice.metadata.annotations?.[LAST_CHANGE_TRIGGER_TIME] ?? "");
-  return Number.isNaN(stamped) ? Date.now() : stamped;
+  return Number.isNaN(stamped) ? undefined : stamped;
 }
 
 /** Runs a kernel tool with a script on its standard input, without blocking the event loop. */

@@ -48,9 +48,10 @@ it("reports kube-proxy's families for each sync: duration, full and partial apar
   assert.equal(m.get("kubeproxy_network_programming_duration_seconds_count"), 0, "the initial list is no change");
   assert.equal(m.get("kubeproxy_sync_proxy_rules_nftables_sync_failures_total"), 0);
 
-  // An endpoint change the controller stamped 2 s ago, whose first round fails: measured once programmed.
+  // An endpoint change the controller stamped 250 ms ago (after the proxy started), whose first round fails: measured once programmed.
+  await new Promise((r) => setTimeout(r, 300));
   p.outcomes.push({ ok: false, full: false });
-  const stamped = new Date(Date.now() - 2000).toISOString();
+  const stamped = new Date(Date.now() - 250).toISOString();
   emit("endpointslices", { type: "MODIFIED", object: { ...webSlice, metadata: { ...webSlice.metadata, resourceVersion: "2", annotations: { [LAST_CHANGE_TRIGGER_TIME]: stamped } } } });
   m = samples(await renderMetrics([p.metrics.registry]));
   assert.equal(m.get("kubeproxy_sync_proxy_rules_endpoint_changes_total"), 2);
@@ -62,8 +63,8 @@ it("reports kube-proxy's families for each sync: duration, full and partial apar
   assert.equal(m.get("kubeproxy_sync_partial_proxy_rules_duration_seconds_count"), 2);
   assert.equal(m.get("kubeproxy_network_programming_duration_seconds_count"), 1, "once, after the round that succeeded");
   const latency = m.get("kubeproxy_network_programming_duration_seconds_sum")!;
-  assert.ok(latency >= 2 && latency < 10, `from the trigger time: ${latency}`);
-  assert.equal(m.get("kubeproxy_network_programming_duration_seconds_bucket{le=\"2\"}"), 0);
+  assert.ok(latency >= 0.25 && latency < 10, `from the trigger time: ${latency}`);
+  assert.equal(m.get("kubeproxy_network_programming_duration_seconds_bucket{le=\"0.25\"}"), 0);
   assert.equal(m.get("kubeproxy_network_programming_duration_seconds_bucket{le=\"300\"}"), 1);
 
   // A Service change without a slice change: counted, and no latency for it.
@@ -87,4 +88,34 @@ it("leaves out the full and partial histograms for a proxier that does no partia
   assert.ok(names.includes("kubeproxy_sync_proxy_rules_iptables_restore_failures_total"));
   assert.ok(!names.includes("kubeproxy_sync_proxy_rules_nftables_sync_failures_total"));
   assert.ok(!names.some((n) => n.includes("full") || n.includes("partial")));
+});
+
+it("measures network programming latency only from trigger times stamped after the proxy started, and not for a Service whose slice went", async () => {
+  const web = { ...svc("web", { clusterIP: "10.96.0.20" }), metadata: { name: "web", namespace: "default", resourceVersion: "1" } };
+  const webSlice = { ...slice("web", [["10.244.0.5", true]]), metadata: { ...slice("web", []).metadata, resourceVersion: "1" } };
+  const { client, emit } = listWatchClient({ services: [web], endpointslices: [webSlice] });
+  const beforeStart = new Date(Date.now() - 1000).toISOString();
+  const p = new ScriptedProxier(client, { nodeName: "node-a", nodeIPs: ["10.244.0.1"] });
+  const ac = new AbortController();
+  await p.start(ac.signal);
+  const count = async () => samples(await renderMetrics([p.metrics.registry])).get("kubeproxy_network_programming_duration_seconds_count");
+  const modified = (rv: string, annotations?: Record<string, string>) =>
+    emit("endpointslices", { type: "MODIFIED", object: { ...webSlice, metadata: { ...webSlice.metadata, resourceVersion: rv, annotations } } });
+
+  modified("2");
+  await until(() => p.syncs === 2);
+  assert.equal(await count(), 0, "a slice without the annotation");
+  modified("3", { [LAST_CHANGE_TRIGGER_TIME]: beforeStart });
+  await until(() => p.syncs === 3);
+  assert.equal(await count(), 0, "a change from before the proxy started");
+  modified("4", { [LAST_CHANGE_TRIGGER_TIME]: "not a time" });
+  await until(() => p.syncs === 4);
+  assert.equal(await count(), 0, "an annotation that is no time");
+
+  // A stamped change, then the slice's deletion before the round: the deletion's annotation is no change's time.
+  modified("5", { [LAST_CHANGE_TRIGGER_TIME]: new Date().toISOString() });
+  emit("endpointslices", { type: "DELETED", object: { ...webSlice, metadata: { ...webSlice.metadata, resourceVersion: "6", annotations: { [LAST_CHANGE_TRIGGER_TIME]: new Date().toISOString() } } } });
+  await until(() => p.syncs === 5);
+  assert.equal(await count(), 0);
+  ac.abort();
 });

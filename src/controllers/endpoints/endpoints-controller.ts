@@ -10,6 +10,8 @@ import { Resources, WorkQueue, type Informer } from "../../client/index.js";
 import { type Controller, type ControllerContext, type Kube, controllerRef, isPodReady, keyOf, splitKey, runQueue } from "../controller.js";
 import type { EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Pod, Service, ServicePort } from "kubernetes-types/core/v1.js";
 import type { Endpoint, EndpointSlice, EndpointPort as SlicePort } from "kubernetes-types/discovery/v1.js";
+import { rfc3339Nano } from "../../api/time.js";
+import { ENDPOINTS_LAST_CHANGE_TRIGGER_TIME, TriggerTimeTracker } from "./trigger-time-tracker.js";
 
 /** A port by the fields that tell one apart, in an Endpoints subset or an EndpointSlice. */
 type PortId = Pick<EndpointPort, "name" | "protocol" | "appProtocol"> & { port?: number };
@@ -24,6 +26,8 @@ export class EndpointsController implements Controller {
   private pods!: Informer<Kube<Pod>>;
   private endpoints!: Informer<Kube<Endpoints>>;
   private slices!: Informer<Kube<EndpointSlice>>;
+  /** One for both outputs: upstream's two controllers each keep one, fed the same Service and pods. */
+  private readonly triggerTimes = new TriggerTimeTracker();
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
@@ -50,24 +54,28 @@ export class EndpointsController implements Controller {
     const svc = this.services.get(key);
     const spec = svc?.spec;
     const selector = spec?.selector;
+    if (!svc) this.triggerTimes.deleteService(ns!, name!);
     if (!svc || !spec || !selector || !Object.keys(selector).length) return; // Endpoints of selector-less Services belong to their users
     const reqs = labelSelectorRequirements({ matchLabels: selector });
-    const pods = this.pods.list(ns).filter((p) => matchesLabels(reqs, p.metadata.labels) && p.status?.podIP
-      && p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed");
+    const selected = this.pods.list(ns).filter((p) => matchesLabels(reqs, p.metadata.labels));
+    // Every sync, also one that writes nothing: the tracker records what it saw.
+    const triggerTime = this.triggerTimes.compute(svc, selected);
+    const pods = selected.filter((p) => p.status?.podIP && p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed");
     const publishNotReady = Boolean(spec.publishNotReadyAddresses);
     const ready = pods.filter((p) => !p.metadata.deletionTimestamp && (publishNotReady || isPodReady(p)));
     // Each pod serves the Service's ports at its own numbers (a named targetPort is resolved in each pod).
     const portsOf = new Map(pods.map((p) => [p, podPorts(svc, p)]));
-    await this.writeEndpoints(svc, ns!, name, endpointSubsets(ns!, pods, ready, portsOf, (spec.ports ?? []).length > 0));
-    await this.writeSlices(svc, ns!, name, pods, ready, portsOf);
+    await this.writeEndpoints(svc, ns!, name, endpointSubsets(ns!, pods, ready, portsOf, (spec.ports ?? []).length > 0), triggerTime);
+    await this.writeSlices(svc, ns!, name, pods, ready, portsOf, triggerTime);
   }
 
-  private async writeEndpoints(svc: Kube<Service>, ns: string, name: string, subsets: EndpointSubset[]): Promise<void> {
+  private async writeEndpoints(svc: Kube<Service>, ns: string, name: string, subsets: EndpointSubset[], triggerTime: number | undefined): Promise<void> {
     const current = this.endpoints.get(`${ns}/${name}`);
     const labels = { ...(svc.metadata.labels ?? {}), "endpoints.kubernetes.io/managed-by": "endpoint-controller" };
     if (current && jsonEqual(current.subsets ?? [], subsets)) return;
-    const body = { metadata: { name, namespace: ns, labels }, subsets };
-    if (current) await this.ctx.client.update(Resources.endpoints, ns, { ...current, ...body, metadata: { ...current.metadata, labels } });
+    const annotations = withTriggerTime(current?.metadata.annotations, triggerTime);
+    const body = { metadata: { name, namespace: ns, labels, annotations }, subsets };
+    if (current) await this.ctx.client.update(Resources.endpoints, ns, { ...current, ...body, metadata: { ...current.metadata, labels, annotations } });
     else await this.ctx.client.create(Resources.endpoints, ns, body).catch((err) => { if ((err as { code?: number }).code !== 409) throw err; });
   }
 
@@ -76,7 +84,7 @@ export class EndpointsController implements Controller {
    * serve the Service at the same numbers share slices, others get their own.
    * A slice holding another port set than any pod's now goes.
    */
-  private async writeSlices(svc: Kube<Service>, ns: string, name: string, pods: Kube<Pod>[], ready: Kube<Pod>[], portsOf: Map<Kube<Pod>, EndpointPort[]>): Promise<void> {
+  private async writeSlices(svc: Kube<Service>, ns: string, name: string, pods: Kube<Pod>[], ready: Kube<Pod>[], portsOf: Map<Kube<Pod>, EndpointPort[]>, triggerTime: number | undefined): Promise<void> {
     const groups = new Map<string, { ports: SlicePort[]; endpoints: Endpoint[] }>();
     for (const p of pods) {
       // An unnamed port has the name "" in a slice, as upstream writes it (kubectl describe dereferences it).
@@ -119,12 +127,22 @@ export class EndpointsController implements Controller {
           continue;
         }
         if (slice && jsonEqual({ addressType: slice.addressType, endpoints: slice.endpoints ?? [], ports: slice.ports ?? [] }, desired)) continue;
-        if (slice) await this.ctx.client.update(Resources.endpointslices, ns, { ...slice, ...desired, metadata: { ...slice.metadata, ...metadata } });
-        else await this.ctx.client.create(Resources.endpointslices, ns, { metadata: { generateName: `${name}-`, ...metadata }, ...desired });
+        // As upstream's reconciler, only the slices it creates or updates carry this sync's trigger time.
+        const annotations = withTriggerTime(slice?.metadata.annotations, triggerTime);
+        if (slice) await this.ctx.client.update(Resources.endpointslices, ns, { ...slice, ...desired, metadata: { ...slice.metadata, ...metadata, annotations } });
+        else await this.ctx.client.create(Resources.endpointslices, ns, { metadata: { generateName: `${name}-`, ...metadata, annotations }, ...desired });
       }
     }
     for (const s of mine) if (!used.has(s)) await this.ctx.client.delete(Resources.endpointslices, ns, s.metadata.name!).catch(() => undefined);
   }
+}
+
+/** The annotations with this sync's trigger time, or without one when nothing new triggered it (as upstream clears it). */
+function withTriggerTime(annotations: Record<string, string> | undefined, triggerTime: number | undefined): Record<string, string> | undefined {
+  const out = { ...(annotations ?? {}) };
+  if (triggerTime === undefined) delete out[ENDPOINTS_LAST_CHANGE_TRIGGER_TIME];
+  else out[ENDPOINTS_LAST_CHANGE_TRIGGER_TIME] = rfc3339Nano(triggerTime);
+  return Object.keys(out).length ? out : undefined;
 }
 
 /** Upstream's --max-endpoints-per-slice default. */

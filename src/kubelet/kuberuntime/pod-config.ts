@@ -59,6 +59,12 @@ export function qosClass(pod: Pod): string {
   return guaranteed ? "Guaranteed" : "Burstable";
 }
 
+/** The pod's cgroup: pods of a QoS class share a parent cgroup, as upstream's kubepods hierarchy. */
+export function podCgroupParent(pod: Pod): string {
+  const qos = qosClass(pod).toLowerCase();
+  return `/skiff/${qos === "guaranteed" ? "" : qos + "/"}pod${pod.metadata.uid}`;
+}
+
 export function sandboxConfig(pod: Pod, attempt: number, logsDir: string, dns: DnsSettings): PodSandboxConfig {
   const m = pod.metadata;
   const portMappings: PortMapping[] = [];
@@ -68,7 +74,6 @@ export function sandboxConfig(pod: Pod, attempt: number, logsDir: string, dns: D
     }
   }
   const hostname = (pod.spec.hostname ?? m.name ?? "").slice(0, 63).replace(/[-.]+$/, "");
-  const qos = qosClass(pod).toLowerCase();
   return {
     metadata: { name: m.name!, uid: String(m.uid), namespace: m.namespace!, attempt },
     hostname: pod.spec.hostNetwork ? "" : hostname,
@@ -78,8 +83,7 @@ export function sandboxConfig(pod: Pod, attempt: number, logsDir: string, dns: D
     labels: { [Labels.podName]: m.name!, [Labels.podNamespace]: m.namespace!, [Labels.podUid]: String(m.uid) },
     annotations: {},
     linux: {
-      // Pods of a QoS class share a parent cgroup, as upstream's kubepods hierarchy.
-      cgroupParent: `/skiff/${qos === "guaranteed" ? "" : qos + "/"}pod${m.uid}`,
+      cgroupParent: podCgroupParent(pod),
       securityContext: {
         namespaceOptions: { network: pod.spec.hostNetwork ? "NODE" : "POD", pid: pod.spec.hostPID ? "NODE" : pod.spec.shareProcessNamespace ? "POD" : "CONTAINER", ipc: pod.spec.hostIPC ? "NODE" : "POD" },
       },

@@ -2,8 +2,8 @@
  * The kubelet's own HTTPS API, which the API server proxies `pods/log`,
  * `pods/exec` and `pods/attach` to (upstream's paths):
  * `/containerLogs/{ns}/{pod}/{container}`, `/exec/...` and `/attach/...` over
- * WebSocket, `/stats/summary` for resource metrics, `/metrics`, `/metrics/resource` and
- * `/metrics/probes`, `/pods` and `/healthz`. Clients must show a certificate from the cluster CA.
+ * WebSocket, `/stats/summary` for resource metrics, `/metrics`, `/metrics/cadvisor`,
+ * `/metrics/resource` and `/metrics/probes`, `/pods` and `/healthz`. Clients must show a certificate from the cluster CA.
  */
 import { createServer, type Server } from "node:https";
 import type { Duplex } from "node:stream";
@@ -26,6 +26,8 @@ import type { Container } from "kubernetes-types/core/v1.js";
 import { requestPath, type KubeletAuth } from "./auth/index.js";
 import { processRegistry, renderConstFamilies, serveExposition, serveMetrics, type Registry } from "../../metrics/index.js";
 import { resourceMetricsOf } from "../stats/resource-metrics.js";
+import { cadvisorMetrics } from "../stats/cadvisor-metrics.js";
+import { cadvisorContainersOf } from "../stats/cadvisor-collector.js";
 
 export interface KubeletServerTls { caCert: string; serverCert: string; serverKey: string }
 
@@ -132,6 +134,11 @@ export class KubeletServer {
       const families = await resourceMetricsOf(() => this.kubelet.stats.summary(), (err) =>
         this.kubelet.options.log("Error getting summary for resourceMetric prometheus endpoint", { err: String((err as Error)?.message ?? err) }));
       return serveExposition(res, renderConstFamilies(families));
+    }
+    if (path === "/metrics/cadvisor" && req.method === "GET") {
+      const containers = await cadvisorContainersOf(this.kubelet.cadvisor, (err) =>
+        this.kubelet.options.log("Couldn't get containers", { err: String((err as Error)?.message ?? err) }));
+      return serveExposition(res, renderConstFamilies(cadvisorMetrics(containers)));
     }
     if (path === "/metrics/probes" && req.method === "GET") return serveMetrics(res, [this.kubelet.proberMetrics.registry]);
     if (path === "/stats/summary" && req.method === "GET") {

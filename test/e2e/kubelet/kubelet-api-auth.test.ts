@@ -111,6 +111,7 @@ spec:
     assert.equal(JSON.parse(stats.body).node.nodeName, NODE);
     assert.deepEqual(await kubelet("/pods", user("sam")), { code: 403, body: "Forbidden (user=sam, verb=get, resource=nodes, subresource=proxy)" });
     assert.deepEqual(await kubelet("/metrics/resource", user("sam")), { code: 403, body: "Forbidden (user=sam, verb=get, resource=nodes, subresource=metrics)" });
+    assert.deepEqual(await kubelet("/metrics/cadvisor", user("sam")), { code: 403, body: "Forbidden (user=sam, verb=get, resource=nodes, subresource=metrics)" });
     // Dot segments are resolved before the request is authorized, so they lead nowhere that stats does not cover.
     assert.deepEqual(await kubelet("/stats/%2e%2e/pods", user("sam")), { code: 403, body: "Forbidden (user=sam, verb=get, resource=nodes, subresource=proxy)" });
     assert.deepEqual(await kubelet("/stats/../pods", user("sam")), { code: 403, body: "Forbidden (user=sam, verb=get, resource=nodes, subresource=proxy)" });
@@ -164,7 +165,7 @@ spec:
     assert.equal(metrics.metadata.name, NODE);
   });
 
-  it("serves /metrics/resource and /metrics/probes through the node proxy, a running container's CPU and a passing readiness probe", async () => {
+  it("serves /metrics/resource, /metrics/probes and /metrics/cadvisor through the node proxy, a running container's CPU and a passing readiness probe", async () => {
     const raw = (path: string) => admin.ok(["get", "--raw", `/api/v1/nodes/${NODE}/proxy/${path}`]);
     /** A series' sample as [line, value, timestamp], by its name and labels as written. */
     const series = (text: string, head: string) => {
@@ -203,6 +204,11 @@ spec:
     assert.ok(Number(series(probes, 'prober_probe_duration_seconds_count{container="busy",namespace="default",pod="busy",probe_type="Readiness"}')![1]) >= 2);
     assert.ok(Number(series(probes, "process_start_time_seconds")![1]) > 0);
     assert.equal(JSON.parse(await admin.ok(["get", "pod", "busy", "-o", "json"])).status.containerStatuses[0].ready, true);
+
+    // The process runtime's containers have no cgroups of their own: the path answers, with nothing to report but a scrape that worked.
+    const cadvisor = await raw("metrics/cadvisor");
+    assert.match(cadvisor, /^# HELP container_scrape_error 1 if there was an error while getting container metrics, 0 otherwise$/m);
+    assert.match(cadvisor, /^container_scrape_error 0$/m);
   });
 
   it("gives the API server's kubelet client the kubelet API and nothing more", async () => {

@@ -47,6 +47,38 @@ describe("fields as upstream writes them, on simulated nodes", () => {
     assert.deepEqual(sliceByPort, { "web/TCP/8080": ["named-a", "named-b"], "web/TCP/9090": ["named-c"], none: ["named-none"] });
   });
 
+  it("stamps Endpoints and EndpointSlices with the time of the change they reflect (endpoints.kubernetes.io/last-change-trigger-time)", async () => {
+    const TRIGGER = "endpoints.kubernetes.io/last-change-trigger-time";
+    const pod = (name: string) => ({ apiVersion: "v1", kind: "Pod", metadata: { name, labels: { app: "trig" } }, spec: { containers: [{ name: "c", image: "busybox" }] } });
+    const readySince = async (name: string) => (await json("get", "pod", name)).status.conditions.find((c: Json) => c.type === "Ready").lastTransitionTime as string;
+    const stamps = async (addresses: number) => {
+      const ep = await json("get", "endpoints", "trig");
+      if ((ep.subsets?.[0]?.addresses ?? []).length !== addresses) return undefined;
+      const slices = (await json("get", "endpointslices", "-l", "kubernetes.io/service-name=trig")).items as Json[];
+      if (slices.length !== 1 || (slices[0]!.endpoints ?? []).length !== addresses) return undefined;
+      return { endpoints: ep.metadata.annotations?.[TRIGGER], slice: slices[0]!.metadata.annotations?.[TRIGGER] };
+    };
+    await apply(pod("trig-a"));
+    await eventually(async () => (await json("get", "pod", "trig-a")).status?.podIP, 30_000);
+    await kubectl.ok(["wait", "--for=condition=Ready", "pod/trig-a", "--timeout=30s"]);
+    // Seconds apart, so that the Service's creation and the pods' readiness are told apart by the second.
+    await new Promise((r) => setTimeout(r, 1100));
+    await apply({ apiVersion: "v1", kind: "Service", metadata: { name: "trig" }, spec: { selector: { app: "trig" }, ports: [{ port: 80 }] } });
+    const created = (await json("get", "service", "trig")).metadata.creationTimestamp;
+    assert.deepEqual(await eventually(() => stamps(1), 30_000), { endpoints: created, slice: created }, "a new Service's endpoints count from its creation");
+
+    await new Promise((r) => setTimeout(r, 1100));
+    await apply(pod("trig-b"));
+    const got = await eventually(() => stamps(2), 30_000);
+    const ready = await readySince("trig-b");
+    assert.notEqual(ready, created);
+    assert.deepEqual(got, { endpoints: ready, slice: ready }, "a pod's readiness counts from its Ready condition's lastTransitionTime");
+
+    // A pod's removal is no trigger upstream's tracker sees: the annotation goes, as upstream clears it.
+    await kubectl.ok(["delete", "pod", "trig-b", "--wait=true"]);
+    assert.deepEqual(await eventually(() => stamps(1), 30_000), { endpoints: undefined, slice: undefined });
+  });
+
   it("defaults a Service port's targetPort of 0 (client-go's unset value) to its port", async () => {
     await apply({ apiVersion: "v1", kind: "Service", metadata: { name: "zero" }, spec: { selector: { app: "zero" }, ports: [{ name: "a", port: 80, targetPort: 0 }, { name: "b", port: 81 }] } });
     const svc = await json("get", "service", "zero");
