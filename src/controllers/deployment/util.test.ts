@@ -18,7 +18,7 @@ describe("deployment helpers", () => {
     const b = { spec: { containers: [{ image: "i", name: "c" }] }, metadata: { labels: { app: "web" } } };
     assert.equal(templateHash(a), templateHash(b));
     assert.notEqual(templateHash(a), templateHash(a, 1), "a collision count gives another name");
-    assert.match(templateHash(a), /^[bcdfghjklmnpqrstvwxz2456789]{5,10}$/);
+    assert.match(templateHash(a), /^[bcdfghjklmnpqrstvwxz2456789]{1,10}$/, "the decimal digits of a 32-bit hash, each as a name character");
     assert.deepEqual(templateWithoutHash({ metadata: { labels: { app: "web", "pod-template-hash": "x" } } }), { metadata: { labels: { app: "web" } } });
   });
   it("shares a resize among the active ReplicaSets in proportion, as upstream's documented example", () => {

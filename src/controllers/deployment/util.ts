@@ -46,16 +46,15 @@ export function copiedAnnotations(d: KubeObject): Record<string, string> {
 
 const SAFE = "bcdfghjklmnpqrstvwxz2456789";
 
-/** A short, stable hash of a pod template, in the alphabet upstream uses for names. */
+/**
+ * A stable hash of a pod template, shaped as upstream's: a 32-bit hash whose
+ * decimal digits are each mapped into the alphabet of generated names
+ * (rand.SafeEncodeString(fmt.Sprint(hash))), so ReplicaSet names read
+ * `<deployment>-7c5ddbdf54` as on any cluster.
+ */
 export function templateHash(template: unknown, collisionCount = 0): string {
   const digest = createHash("sha256").update(canonicalJson(template) + (collisionCount ? `/${collisionCount}` : "")).digest();
-  let n = digest.readUInt32BE(0);
-  let out = "";
-  for (let i = 0; i < 10 && (n > 0 || out.length < 5); i++) {
-    out += SAFE[n % SAFE.length];
-    n = Math.floor(n / SAFE.length);
-  }
-  return out;
+  return [...String(digest.readUInt32BE(0))].map((c) => SAFE[c.charCodeAt(0) % SAFE.length]).join("");
 }
 
 /** The template without the hash label, for comparing a ReplicaSet's with the Deployment's. */
