@@ -62,9 +62,10 @@ export class DeploymentController implements Controller {
     // kubectl's rollout history and undo read the revision on the Deployment itself.
     const revision = String(revisionOf(newRS));
     if (d.metadata.annotations?.[REVISION] !== revision) {
-      // An update of the cached copy, as upstream's controller writes it (its role allows update, not patch); a conflict requeues.
+      // An update of the cached copy through status, as upstream's controller writes it (its role allows update, not
+      // patch; a status write keeps the generation, which an annotation change would bump); a conflict requeues.
       const annotations = { ...(d.metadata.annotations ?? {}), [REVISION]: revision };
-      await this.ctx.client.update(Resources.deployments, d.metadata.namespace, { ...d, metadata: { ...d.metadata, annotations } });
+      await this.ctx.client.update(Resources.deployments, d.metadata.namespace, { ...d, metadata: { ...d.metadata, annotations } }, "status");
       return;
     }
     if (d.spec?.strategy?.type === "Recreate") await this.recreate(d, newRS, old);

@@ -45,6 +45,11 @@ describe("API semantics", () => {
     assert.equal(labelled.metadata.generation, 1, "metadata changes do not bump generation");
     const scaled = await c.patch<Obj>(deployments, "default", "web", { spec: { replicas: 3 } });
     assert.equal(scaled.metadata.generation, 2, "spec changes bump generation");
+    const annotated = await c.patch<Obj>(deployments, "default", "web", { metadata: { annotations: { team: "a" } } });
+    assert.equal(annotated.metadata.generation, 3, "a Deployment's annotations bump generation: they go to its ReplicaSets");
+    const statusPatched = await c.patch<Obj>(deployments, "default", "web", { metadata: { labels: { x: "from-status" } }, status: { readyReplicas: 0 } }, "merge", "status");
+    assert.equal(statusPatched.metadata.labels?.x, "y", "a status write keeps a Deployment's labels");
+    assert.equal(statusPatched.status.readyReplicas, 0);
     await assert.rejects(c.update(deployments, "default", d), isCode(409));
     await assert.rejects(c.patch(deployments, "default", "web", { metadata: { resourceVersion: d.metadata.resourceVersion }, spec: { replicas: 9 } }), isCode(409));
   });
