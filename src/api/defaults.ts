@@ -4,14 +4,15 @@
  * in its strategy (src/apiserver/registry/<group>/<resource>/), applied in
  * place before validation on every write.
  */
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form JSON inside this module
+import type { Container, PodSpec, PodTemplateSpec } from "kubernetes-types/core/v1.js";
 
-const setIfMissing = (o: Obj, key: string, value: unknown) => {
+/** Sets a field that is absent or null (a client's null leaves a field unset, as in Go). */
+function setIfMissing<T extends object, K extends keyof T>(o: T, key: K, value: NonNullable<T[K]>): void {
   if (o[key] === undefined || o[key] === null) o[key] = value;
-};
+}
 
-function defaultContainer(c: Obj): void {
-  const image: string = c.image ?? "";
+function defaultContainer(c: Container): void {
+  const image = c.image ?? "";
   const lastPart = image.split("/").pop() ?? "";
   const tag = lastPart.includes("@") ? "digest" : lastPart.includes(":") ? lastPart.split(":").pop() : "latest";
   setIfMissing(c, "imagePullPolicy", tag === "latest" ? "Always" : "IfNotPresent");
@@ -31,14 +32,14 @@ function defaultContainer(c: Obj): void {
     if (probe.httpGet) setIfMissing(probe.httpGet, "scheme", "HTTP"), setIfMissing(probe.httpGet, "path", "/");
   }
   // Requests default to limits when only limits are given.
-  const limits = c.resources?.limits;
-  if (limits) {
-    c.resources.requests ??= {};
-    for (const [k, v] of Object.entries(limits)) setIfMissing(c.resources.requests, k, v);
+  const resources = c.resources;
+  if (resources?.limits) {
+    const requests = (resources.requests ??= {});
+    for (const [k, v] of Object.entries(resources.limits)) setIfMissing(requests, k, v);
   }
 }
 
-export function defaultPodSpec(spec: Obj | undefined): void {
+export function defaultPodSpec(spec: PodSpec | undefined): void {
   if (!spec) return;
   setIfMissing(spec, "restartPolicy", "Always");
   setIfMissing(spec, "terminationGracePeriodSeconds", 30);
@@ -57,6 +58,6 @@ export function defaultPodSpec(spec: Obj | undefined): void {
 }
 
 /** The pod spec of a workload's template (ReplicaSets, Jobs, PodTemplates...). */
-export function defaultPodTemplate(template: Obj | undefined): void {
+export function defaultPodTemplate(template: PodTemplateSpec | undefined): void {
   if (template) defaultPodSpec(template.spec);
 }

@@ -72,7 +72,7 @@ export const internalError = (err: unknown) =>
 
 /** One invalid field, as upstream's field.Error. */
 export interface FieldError { type: FieldErrorType; field: string; value?: unknown; detail?: string }
-export type FieldErrorType = "FieldValueRequired" | "FieldValueInvalid" | "FieldValueNotSupported" | "FieldValueForbidden" | "FieldValueDuplicate" | "FieldValueTooLong" | "FieldValueTooMany";
+export type FieldErrorType = "FieldValueRequired" | "FieldValueInvalid" | "FieldValueNotSupported" | "FieldValueNotFound" | "FieldValueForbidden" | "FieldValueDuplicate" | "FieldValueTooLong" | "FieldValueTooMany";
 
 /** A bad value printed as upstream prints a Go struct (`%#v`), not as JSON. */
 export class GoSyntax {
@@ -92,6 +92,7 @@ export function fieldErrorMessage(e: FieldError): string {
     case "FieldValueForbidden": return `Forbidden${e.detail ? `: ${e.detail}` : ""}`;
     case "FieldValueDuplicate": return `Duplicate value: ${describeValue(e.value)}`;
     case "FieldValueNotSupported": return `Unsupported value: ${describeValue(e.value)}${e.detail ? `: ${e.detail}` : ""}`;
+    case "FieldValueNotFound": return `Not found: ${describeValue(e.value)}${e.detail ? `: ${e.detail}` : ""}`;
     case "FieldValueTooLong": return `Too long: ${e.detail ?? ""}`;
     case "FieldValueTooMany": return `Too many: ${describeValue(e.value)}${e.detail ? `: ${e.detail}` : ""}`;
     default: return `Invalid value: ${describeValue(e.value)}${e.detail ? `: ${e.detail}` : ""}`;

@@ -4,10 +4,9 @@
  * printers share. Each resource's columns are in its strategy
  * (src/apiserver/registry/<group>/<resource>/).
  */
+import type { PodSpec } from "kubernetes-types/core/v1.js";
 import type { ObjectMeta } from "kubernetes-types/meta/v1.js";
 import { formatLabelSelector } from "./selectors.js";
-
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form JSON inside this module
 
 export interface TableColumnDefinition {
   name: string;
@@ -57,8 +56,9 @@ export function humanDuration(ms: number): string {
 
 export const age = (ts: string | undefined, now: number) => (ts ? humanDuration(now - Date.parse(ts)) : "<unknown>");
 export const none = (v: unknown) => (v === undefined || v === null || v === "" ? "<none>" : String(v));
-export const containers = (spec: Obj | undefined) => (spec?.containers ?? []).map((c: Obj) => c.name).join(",");
-export const images = (spec: Obj | undefined) => (spec?.containers ?? []).map((c: Obj) => c.image).join(",");
+/** The CONTAINERS and IMAGES columns of the workloads (-o wide), from their pod template's spec. */
+export const containers = (spec: PodSpec | undefined) => (spec?.containers ?? []).map((c) => c.name).join(",");
+export const images = (spec: PodSpec | undefined) => (spec?.containers ?? []).map((c) => c.image).join(",");
 export const selectorText = (sel: Parameters<typeof formatLabelSelector>[0]) => none(formatLabelSelector(sel));
 export const mapSelector = (sel: Record<string, string> | undefined) =>
   none(Object.entries(sel ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(","));

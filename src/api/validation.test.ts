@@ -54,6 +54,12 @@ it("takes a relative subPath or subPathExpr without '..', and not both, as upstr
   ]);
 });
 
+it("reports a mount of a volume the pod does not have as upstream's Not found", () => {
+  assert.deepEqual(mountErrors({ name: "other" }), ['spec.containers[0].volumeMounts[0].name: Not found: "other"']);
+  const [cause] = validatePodSpec("spec", podWithMount({ name: "other" }));
+  assert.equal(cause?.type, "FieldValueNotFound");
+});
+
 it("refuses an update's other uid and deletion marks a client set or changed, as upstream's ValidateObjectMetaUpdate", () => {
   const old = { name: "x", uid: "u1", deletionTimestamp: "2030-01-02T03:04:05.120Z", deletionGracePeriodSeconds: 30 };
   const errors = (meta: Record<string, unknown>, was: Record<string, unknown> = old) => validateObjectMetaUpdate(meta, was).map((e) => `${e.field}: ${fieldErrorMessage(e)}`);

@@ -5,11 +5,20 @@
  * rules are in its strategy (src/apiserver/registry/<group>/<resource>/).
  * Each function returns field errors; an empty list means valid.
  */
+import type { Container, PodSpec, PodTemplateSpec, VolumeMount } from "kubernetes-types/core/v1.js";
+import type { LabelSelector, ObjectMeta } from "kubernetes-types/meta/v1.js";
 import { GoSyntax, type FieldError } from "./errors.js";
 import { jsonEqual } from "./json-equal.js";
 import { labelSelectorRequirements, matchesLabels } from "./selectors.js";
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form JSON inside this module
+/*
+ * The objects here are typed as their kinds, but they are what a client sent,
+ * before validation: the API server's checkTypes (upstream's decoding) has
+ * refused values of the wrong JSON type, yet any field may still be null or
+ * absent, so every read tolerates both. The checks of a value's JSON type that
+ * remain (a port, a label value, a finalizer, an enum through `supported`)
+ * stay: they make such a value a field error, a 422, wherever it comes from.
+ */
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -19,6 +28,9 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 export const required = (field: string, detail?: string): FieldError => ({ type: "FieldValueRequired", field, detail });
 export const invalidValue = (field: string, value: unknown, detail: string): FieldError => ({ type: "FieldValueInvalid", field, value, detail });
+
+/** Whether value is one of an enum's values (an absent or non-string value is not). */
+const supported = (values: readonly string[], value: unknown): boolean => typeof value === "string" && values.includes(value);
 
 export function dns1123Subdomain(field: string, value: string): FieldError[] {
   if (value.length > 253) return [invalidValue(field, value, "must be no more than 253 characters")];
@@ -100,7 +112,7 @@ export type NameValidation = (field: string, name: string) => FieldError[];
 export const pathSegmentName: NameValidation = () => [];
 
 /** nameValidation: the resource's rule for metadata.name, a DNS-1123 subdomain unless it has its own. */
-export function validateObjectMeta(obj: Obj, namespaced: boolean, nameValidation: NameValidation = dns1123Subdomain): FieldError[] {
+export function validateObjectMeta(obj: { metadata?: ObjectMeta }, namespaced: boolean, nameValidation: NameValidation = dns1123Subdomain): FieldError[] {
   const m = obj.metadata ?? {};
   const errs: FieldError[] = [];
   if (!m.name) errs.push(required("metadata.name", "name or generateName is required"));
@@ -129,7 +141,7 @@ export function validateObjectMeta(obj: Obj, namespaced: boolean, nameValidation
  * before this with a 400, as upstream's handlers do; what is left is a uid of
  * another object, and deletion marks a client set or changed.
  */
-export function validateObjectMetaUpdate(meta: Obj, old: Obj): FieldError[] {
+export function validateObjectMetaUpdate(meta: ObjectMeta, old: ObjectMeta): FieldError[] {
   const errs: FieldError[] = [];
   const given = (v: unknown) => (v === null || v === "" ? undefined : v);
   if (given(meta.uid) !== given(old.uid)) errs.push(immutable("metadata.uid", meta.uid));
@@ -165,7 +177,7 @@ function validateSingleController(refs: unknown): FieldError[] {
   return [];
 }
 
-function validateContainers(path: string, containers: Obj[] | undefined, requireOne: boolean): FieldError[] {
+function validateContainers(path: string, containers: Container[] | undefined, requireOne: boolean): FieldError[] {
   const errs: FieldError[] = [];
   if (requireOne && (!containers || containers.length === 0)) return [required(path)];
   const names = new Set<string>();
@@ -181,9 +193,9 @@ function validateContainers(path: string, containers: Obj[] | undefined, require
     for (const [j, port] of (c.ports ?? []).entries()) {
       const n = port.containerPort;
       if (typeof n !== "number" || n < 1 || n > 65535) errs.push(invalidValue(`${p}.ports[${j}].containerPort`, n, "must be between 1 and 65535, inclusive"));
-      if (!["TCP", "UDP", "SCTP"].includes(port.protocol)) errs.push({ type: "FieldValueNotSupported", field: `${p}.ports[${j}].protocol`, value: port.protocol, detail: 'supported values: "SCTP", "TCP", "UDP"' });
+      if (!supported(["TCP", "UDP", "SCTP"], port.protocol)) errs.push({ type: "FieldValueNotSupported", field: `${p}.ports[${j}].protocol`, value: port.protocol, detail: 'supported values: "SCTP", "TCP", "UDP"' });
     }
-    if (!["Always", "IfNotPresent", "Never"].includes(c.imagePullPolicy)) {
+    if (!supported(["Always", "IfNotPresent", "Never"], c.imagePullPolicy)) {
       errs.push({ type: "FieldValueNotSupported", field: `${p}.imagePullPolicy`, value: c.imagePullPolicy, detail: 'supported values: "Always", "IfNotPresent", "Never"' });
     }
     for (const [j, e] of (c.env ?? []).entries()) if (!e.name) errs.push(required(`${p}.env[${j}].name`));
@@ -197,7 +209,7 @@ function validateContainers(path: string, containers: Obj[] | undefined, require
  * path without '..', and not both. Upstream names the path errors after the
  * list, not the item (`volumeMounts.subPath`), and so does this.
  */
-function validateVolumeMountPaths(path: string, mounts: Obj[] | undefined): FieldError[] {
+function validateVolumeMountPaths(path: string, mounts: VolumeMount[] | undefined): FieldError[] {
   const errs: FieldError[] = [];
   for (const [j, m] of (mounts ?? []).entries()) {
     if (m.subPath) errs.push(...localDescendingPath(`${path}.subPath`, m.subPath));
@@ -218,16 +230,16 @@ export function localDescendingPath(field: string, value: string): FieldError[] 
 }
 
 /** claimVolumes: names a StatefulSet's volumeClaimTemplates add to its pods' volumes. */
-export function validatePodSpec(path: string, spec: Obj | undefined, claimVolumes: string[] = []): FieldError[] {
+export function validatePodSpec(path: string, spec: PodSpec | undefined, claimVolumes: string[] = []): FieldError[] {
   if (!spec) return [required(path)];
   const errs = [
     ...validateContainers(`${path}.containers`, spec.containers, true),
     ...validateContainers(`${path}.initContainers`, spec.initContainers, false),
   ];
-  if (!["Always", "OnFailure", "Never"].includes(spec.restartPolicy)) {
+  if (!supported(["Always", "OnFailure", "Never"], spec.restartPolicy)) {
     errs.push({ type: "FieldValueNotSupported", field: `${path}.restartPolicy`, value: spec.restartPolicy, detail: 'supported values: "Always", "OnFailure", "Never"' });
   }
-  if (!["ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"].includes(spec.dnsPolicy)) {
+  if (!supported(["ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"], spec.dnsPolicy)) {
     errs.push({ type: "FieldValueNotSupported", field: `${path}.dnsPolicy`, value: spec.dnsPolicy, detail: 'supported values: "ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"' });
   }
   const volumes = new Set<string>(claimVolumes);
@@ -238,14 +250,14 @@ export function validatePodSpec(path: string, spec: Obj | undefined, claimVolume
   }
   for (const [i, c] of (spec.containers ?? []).entries()) {
     for (const [j, m] of (c.volumeMounts ?? []).entries()) {
-      if (m.name && !volumes.has(m.name)) errs.push({ type: "FieldValueNotFound" as never, field: `${path}.containers[${i}].volumeMounts[${j}].name`, value: m.name });
+      if (m.name && !volumes.has(m.name)) errs.push({ type: "FieldValueNotFound", field: `${path}.containers[${i}].volumeMounts[${j}].name`, value: m.name });
     }
   }
-  return errs.map((e) => ((e.type as string) === "FieldValueNotFound" ? { ...e, type: "FieldValueInvalid", detail: "volume not found" } as FieldError : e));
+  return errs;
 }
 
 /** A workload's selector and pod template (Deployments, ReplicaSets, StatefulSets, DaemonSets). */
-export function validateSelectorAndTemplate(spec: Obj, claimVolumes: string[] = []): FieldError[] {
+export function validateSelectorAndTemplate(spec: { selector?: LabelSelector; template?: PodTemplateSpec }, claimVolumes: string[] = []): FieldError[] {
   const errs: FieldError[] = [];
   const sel = spec.selector;
   if (!sel || (Object.keys(sel.matchLabels ?? {}).length === 0 && (sel.matchExpressions ?? []).length === 0)) errs.push(required("spec.selector"));

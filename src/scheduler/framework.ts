@@ -3,11 +3,11 @@
  * say whether a pod fits a node, score plugins rank the nodes that fit. Both
  * return values, never throw, for the normal "does not fit" outcome.
  */
+import type { Container, Node, Pod } from "kubernetes-types/core/v1.js";
 import { milliCPU, parseQuantity } from "../api/quantity.js";
+import type { Kube } from "../client/index.js";
 import type { ImageStates } from "./image-states.js";
 import type { TopologyCounts } from "./topology-counts.js";
-
-export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- pods and nodes are free-form JSON here
 
 export type Code = "Success" | "Unschedulable" | "UnschedulableAndUnresolvable" | "Error";
 
@@ -19,24 +19,24 @@ export const unresolvable = (...reasons: string[]): Status => ({ code: "Unschedu
 
 /** Told of every pod placed on or taken off a node (the scheduler's incremental counts). */
 export interface PodObserver {
-  podAdded(info: NodeInfo, pod: Json): void;
-  podRemoved(info: NodeInfo, pod: Json): void;
+  podAdded(info: NodeInfo, pod: Kube<Pod>): void;
+  podRemoved(info: NodeInfo, pod: Kube<Pod>): void;
 }
 
 /** What the scheduler knows of one node: the node and the pods it has (bound or assumed). */
 export class NodeInfo {
-  readonly pods = new Map<string, Json>();
+  readonly pods = new Map<string, Kube<Pod>>();
   /** The pods here with required anti-affinity terms, which every incoming pod must respect. */
-  readonly podsWithAntiAffinity = new Map<string, Json>();
+  readonly podsWithAntiAffinity = new Map<string, Kube<Pod>>();
   requested = { milliCPU: 0, memory: 0, pods: 0 };
   /** Requests as scoring counts them: a container without a cpu or memory request counts upstream's defaults. */
   nonZeroRequested = { milliCPU: 0, memory: 0 };
 
-  private cachedAllocatable?: { of: Json; value: { milliCPU: number; memory: number; pods: number } };
+  private cachedAllocatable?: { of: Kube<Node>; value: { milliCPU: number; memory: number; pods: number } };
 
-  constructor(public node: Json, private readonly observer?: PodObserver) {}
+  constructor(public node: Kube<Node>, private readonly observer?: PodObserver) {}
 
-  get name(): string { return this.node.metadata.name; }
+  get name(): string { return this.node.metadata.name!; }
 
   /** Allocatable resources, parsed once per version of the node object. */
   allocatable(): { milliCPU: number; memory: number; pods: number } {
@@ -47,7 +47,7 @@ export class NodeInfo {
     return value;
   }
 
-  addPod(key: string, pod: Json): void {
+  addPod(key: string, pod: Kube<Pod>): void {
     if (this.pods.has(key)) this.removePod(key);
     this.pods.set(key, pod);
     if (pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length) this.podsWithAntiAffinity.set(key, pod);
@@ -81,7 +81,7 @@ const requestsCache = new WeakMap<object, ResourceAmounts>();
 const nonZeroCache = new WeakMap<object, ResourceAmounts>();
 
 /** A pod's effective requests: the sum of its containers, or its largest init container if larger, plus its overhead. */
-export function podRequests(pod: Json): ResourceAmounts {
+export function podRequests(pod: Kube<Pod>): ResourceAmounts {
   let r = requestsCache.get(pod);
   if (!r) requestsCache.set(pod, (r = effectiveRequests(pod, 0, 0)));
   return r;
@@ -92,15 +92,15 @@ export function podRequests(pod: Json): ResourceAmounts {
  * with a container that names no cpu or memory request counted at 100m and
  * 200Mi, so that pods without requests still look like load on a node.
  */
-export function nonZeroRequests(pod: Json): ResourceAmounts {
+export function nonZeroRequests(pod: Kube<Pod>): ResourceAmounts {
   let r = nonZeroCache.get(pod);
   if (!r) nonZeroCache.set(pod, (r = effectiveRequests(pod, DEFAULT_MILLI_CPU_REQUEST, DEFAULT_MEMORY_REQUEST)));
   return r;
 }
 
-function effectiveRequests(pod: Json, missingCPU: number, missingMemory: number): ResourceAmounts {
-  const cpuOf = (c: Json) => (c.resources?.requests?.cpu === undefined ? missingCPU : milliCPU(c.resources.requests.cpu));
-  const memoryOf = (c: Json) => (c.resources?.requests?.memory === undefined ? missingMemory : parseQuantity(c.resources.requests.memory));
+function effectiveRequests(pod: Kube<Pod>, missingCPU: number, missingMemory: number): ResourceAmounts {
+  const cpuOf = (c: Container) => (c.resources?.requests?.cpu === undefined ? missingCPU : milliCPU(c.resources.requests.cpu));
+  const memoryOf = (c: Container) => (c.resources?.requests?.memory === undefined ? missingMemory : parseQuantity(c.resources.requests.memory));
   const sum = { milliCPU: 0, memory: 0 };
   for (const c of pod.spec?.containers ?? []) {
     sum.milliCPU += cpuOf(c);
@@ -135,8 +135,8 @@ export type CycleState = Map<string, unknown>;
 export interface FilterPlugin {
   readonly name: string;
   /** A status other than success rejects the pod for every node at once. */
-  preFilter?(pod: Json, snapshot: Snapshot, state: CycleState): Status | void;
-  filter(pod: Json, node: NodeInfo, state: CycleState): Status;
+  preFilter?(pod: Kube<Pod>, snapshot: Snapshot, state: CycleState): Status | void;
+  filter(pod: Kube<Pod>, node: NodeInfo, state: CycleState): Status;
 }
 
 /** The best score a plugin gives a node, once normalised (upstream's MaxNodeScore). */
@@ -154,8 +154,8 @@ export const MAX_NODE_SCORE = 100;
 export interface ScorePlugin {
   readonly name: string;
   readonly weight: number;
-  preScore?(pod: Json, snapshot: Snapshot, state: CycleState, nodes: NodeInfo[]): boolean | void;
-  score(pod: Json, node: NodeInfo, state: CycleState): number;
+  preScore?(pod: Kube<Pod>, snapshot: Snapshot, state: CycleState, nodes: NodeInfo[]): boolean | void;
+  score(pod: Kube<Pod>, node: NodeInfo, state: CycleState): number;
   /** scores[i] belongs to nodes[i]. */
   normalizeScore?(scores: number[], nodes: NodeInfo[], state: CycleState): void;
 }

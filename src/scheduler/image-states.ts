@@ -3,7 +3,8 @@
  * size on a node, and how many nodes have an image of that name, kept up to
  * date as nodes come, change and go (upstream's imageExistenceMap).
  */
-import type { Json } from "./framework.js";
+import type { Node } from "kubernetes-types/core/v1.js";
+import type { Kube } from "../client/index.js";
 
 export class ImageStates {
   /** image name -> nodes reporting it */
@@ -11,7 +12,7 @@ export class ImageStates {
   private readonly parsed = new WeakMap<object, Map<string, number>>();
 
   /** The node's images under every name it reports them by, with their sizes; parsed once per node object. */
-  of(node: Json): Map<string, number> {
+  of(node: Kube<Node>): Map<string, number> {
     let sizes = this.parsed.get(node);
     if (!sizes) {
       sizes = new Map();
@@ -31,11 +32,11 @@ export class ImageStates {
     return this.nodesWith.size === 0;
   }
 
-  nodeAdded(node: Json): void {
+  nodeAdded(node: Kube<Node>): void {
     for (const name of this.of(node).keys()) this.nodesWith.set(name, (this.nodesWith.get(name) ?? 0) + 1);
   }
 
-  nodeRemoved(node: Json): void {
+  nodeRemoved(node: Kube<Node>): void {
     for (const name of this.of(node).keys()) {
       const n = (this.nodesWith.get(name) ?? 0) - 1;
       if (n > 0) this.nodesWith.set(name, n);

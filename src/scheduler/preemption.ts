@@ -7,8 +7,11 @@
  * PodDisruptionBudget forbids first; the node whose victims break the
  * fewest budgets wins.
  */
+import type { Pod } from "kubernetes-types/core/v1.js";
+import type { PodDisruptionBudget } from "kubernetes-types/policy/v1.js";
 import { labelSelectorRequirements, matchesLabels } from "../api/selectors.js";
-import { type CycleState, type FilterPlugin, type Json, type NodeInfo, type Snapshot, type Status } from "./framework.js";
+import type { Kube } from "../client/index.js";
+import { type CycleState, type FilterPlugin, type NodeInfo, type Snapshot, type Status } from "./framework.js";
 
 export const NoVictimsReason = "No preemption victims found for incoming pod";
 export const NotHelpfulReason = "Preemption is not helpful for scheduling";
@@ -16,9 +19,9 @@ export const NotHelpfulReason = "Preemption is not helpful for scheduling";
 /** Upstream evaluates at least this many candidate nodes (or 10% of the cluster), then stops. */
 const MIN_CANDIDATES = 100;
 
-export const priorityOf = (p: Json): number => p.spec?.priority ?? 0;
+export const priorityOf = (p: Kube<Pod>): number => p.spec?.priority ?? 0;
 
-export interface Candidate { node: NodeInfo; victims: Json[]; pdbViolations: number }
+export interface Candidate { node: NodeInfo; victims: Kube<Pod>[]; pdbViolations: number }
 
 export type PreemptionOutcome =
   | { candidate: Candidate }
@@ -26,13 +29,13 @@ export type PreemptionOutcome =
 
 export class DefaultPreemption {
   /** budgets: the cluster's PodDisruptionBudgets. */
-  constructor(private readonly filters: FilterPlugin[], private readonly budgets: () => Json[] = () => []) {}
+  constructor(private readonly filters: FilterPlugin[], private readonly budgets: () => Kube<PodDisruptionBudget>[] = () => []) {}
 
   /**
    * Looks for the best node to preempt on. statuses: each node's filter
    * status from the failed cycle (nodes absent from it passed).
    */
-  preempt(pod: Json, snapshot: Snapshot, statuses: Map<string, Status>): PreemptionOutcome {
+  preempt(pod: Kube<Pod>, snapshot: Snapshot, statuses: Map<string, Status>): PreemptionOutcome {
     if (pod.spec?.preemptionPolicy === "Never") return { message: "not eligible due to preemptionPolicy=Never." };
     const nominated = pod.status?.nominatedNodeName;
     if (nominated) {
@@ -63,11 +66,11 @@ export class DefaultPreemption {
   }
 
   /** The fewest, least important pods to evict from the node for the pod to fit; undefined if none would do. */
-  private victimsOn(pod: Json, info: NodeInfo, snapshot: Snapshot): { victims: Json[]; pdbViolations: number } | undefined {
+  private victimsOn(pod: Kube<Pod>, info: NodeInfo, snapshot: Snapshot): { victims: Kube<Pod>[]; pdbViolations: number } | undefined {
     const lower = [...info.pods.entries()].filter(([, p]) => priorityOf(p) < priorityOf(pod) && !p.metadata.deletionTimestamp);
     if (!lower.length) return undefined;
     for (const [key] of lower) info.removePod(key);
-    const victims: Json[] = [];
+    const victims: Kube<Pod>[] = [];
     let pdbViolations = 0;
     try {
       if (!this.fits(pod, info, snapshot)) return undefined;
@@ -88,28 +91,28 @@ export class DefaultPreemption {
     }
   }
 
-  private fits(pod: Json, info: NodeInfo, snapshot: Snapshot): boolean {
+  private fits(pod: Kube<Pod>, info: NodeInfo, snapshot: Snapshot): boolean {
     const state: CycleState = new Map();
     for (const f of this.filters) f.preFilter?.(pod, snapshot, state);
     return this.filters.every((f) => f.filter(pod, info, state).code === "Success");
   }
 }
 
-const startOf = (p: Json): number => Date.parse(p.status?.startTime ?? p.metadata?.creationTimestamp ?? "") || 0;
+const startOf = (p: Kube<Pod>): number => Date.parse(p.status?.startTime ?? p.metadata?.creationTimestamp ?? "") || 0;
 
 /**
  * The pods whose eviction, together with the ones before them, would take a
  * PodDisruptionBudget below zero disruptions allowed (upstream's
  * filterPodsWithPDBViolation).
  */
-function violatingBudgets(pods: Json[], budgets: Json[]): Set<Json> {
-  const violating = new Set<Json>();
+function violatingBudgets(pods: Kube<Pod>[], budgets: Kube<PodDisruptionBudget>[]): Set<Kube<Pod>> {
+  const violating = new Set<Kube<Pod>>();
   const allowed = budgets.map((b) => b.status?.disruptionsAllowed ?? 0);
   for (const p of pods) {
     budgets.forEach((b, i) => {
       if (b.metadata.namespace !== p.metadata.namespace || !b.spec?.selector) return;
       if (!matchesLabels(labelSelectorRequirements(b.spec.selector), p.metadata.labels)) return;
-      if (b.status?.disruptedPods?.[p.metadata.name]) return;
+      if (b.status?.disruptedPods?.[p.metadata.name!]) return;
       allowed[i]--;
       if (allowed[i] < 0) violating.add(p);
     });

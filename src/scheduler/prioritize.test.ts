@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { NodeInfo, type CycleState, type Json, type ScorePlugin, type Snapshot } from "./framework.js";
+import type { Pod } from "kubernetes-types/core/v1.js";
+import type { Kube } from "../client/index.js";
+import { NodeInfo, type CycleState, type ScorePlugin, type Snapshot } from "./framework.js";
 import { ImageStates } from "./image-states.js";
 import { ImageLocality } from "./plugins/image-locality.js";
 import { InterPodAffinity, scoringTermsOf, termsOf } from "./plugins/inter-pod-affinity.js";
@@ -33,34 +35,37 @@ function fixed(name: string, weight: number, raw: Record<string, number>, normal
   };
 }
 
+/** A pod the fixed-score plugins do not read. */
+const anyPod: Kube<Pod> = { metadata: {} };
+
 describe("prioritizeNodes and selectHost", () => {
   it("adds each plugin's normalised score times its weight", () => {
     const { snapshot } = cluster(3);
     const nodes = snapshot.nodes();
     const halve = (s: number[]) => { for (let i = 0; i < s.length; i++) s[i] = s[i]! / 2; };
-    const totals = prioritizeNodes([fixed("a", 1, { n0: 10, n1: 20 }), fixed("b", 3, { n1: 40, n2: 100 }, halve)], {}, snapshot, new Map(), nodes);
+    const totals = prioritizeNodes([fixed("a", 1, { n0: 10, n1: 20 }), fixed("b", 3, { n1: 40, n2: 100 }, halve)], anyPod, snapshot, new Map(), nodes);
     assert.deepEqual(totals, [10, 20 + 60, 150]);
   });
 
   it("skips a plugin whose preScore says so, and does not score a single feasible node", () => {
     const { snapshot } = cluster(2);
     const skipped = { ...fixed("s", 1, { n0: 100 }), preScore: () => false as const };
-    assert.deepEqual(prioritizeNodes([skipped], {}, snapshot, new Map(), snapshot.nodes()), [0, 0]);
+    assert.deepEqual(prioritizeNodes([skipped], anyPod, snapshot, new Map(), snapshot.nodes()), [0, 0]);
     const counted = fixed("c", 1, {});
-    assert.equal(selectHost([counted], {}, snapshot, new Map(), [snapshot.nodes()[1]!])?.name, "n1");
+    assert.equal(selectHost([counted], anyPod, snapshot, new Map(), [snapshot.nodes()[1]!])?.name, "n1");
     assert.equal(counted.calls, 0);
-    assert.equal(selectHost([counted], {}, snapshot, new Map(), []), undefined);
+    assert.equal(selectHost([counted], anyPod, snapshot, new Map(), []), undefined);
   });
 
   it("picks the best node, and among tied nodes each with the same chance", () => {
     const { snapshot } = cluster(4);
     const plugin = fixed("t", 1, { n0: 5, n1: 9, n2: 9, n3: 9 });
-    assert.equal(selectHost([plugin], {}, snapshot, new Map(), snapshot.nodes().slice(0, 2))?.name, "n1");
+    assert.equal(selectHost([plugin], anyPod, snapshot, new Map(), snapshot.nodes().slice(0, 2))?.name, "n1");
     const picked = new Map<string, number>();
     let seed = 7;
     const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
     for (let i = 0; i < 3000; i++) {
-      const name = selectHost([plugin], {}, snapshot, new Map(), snapshot.nodes(), random)!.name;
+      const name = selectHost([plugin], anyPod, snapshot, new Map(), snapshot.nodes(), random)!.name;
       picked.set(name, (picked.get(name) ?? 0) + 1);
     }
     assert.deepEqual([...picked.keys()].sort(), ["n1", "n2", "n3"]);
@@ -80,7 +85,7 @@ describe("the default score plugins together", () => {
   const rs = { metadata: { name: "spread-1", namespace: "default" }, spec: { selector: { matchLabels: { app: "spread", "pod-template-hash": "1" } } } };
   const listers = { services: () => [], replicationController: () => undefined, statefulSet: () => undefined, replicaSet: () => rs };
   const scorers = (): ScorePlugin[] => [new TaintToleration(), new NodeAffinity(), new NodeResourcesFit(), new PodTopologySpread(listers), new InterPodAffinity(), new BalancedAllocation(), new ImageLocality()];
-  const replica = (i: number): Json => ({
+  const replica = (i: number): Kube<Pod> => ({
     metadata: { name: `spread-${i}`, namespace: "default", labels: { app: "spread", "pod-template-hash": "1" }, ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: "spread-1", uid: "u", controller: true }] },
     spec: { containers: [{ name: "nginx", image: "nginx" }] },
   });
@@ -92,7 +97,7 @@ describe("the default score plugins together", () => {
     for (let i = 0; i < 9; i++) {
       const state: CycleState = new Map();
       const node = selectHost(plugins, replica(i), snapshot, state, snapshot.nodes())!;
-      node.addPod(`default/spread-${i}`, { ...replica(i), spec: { ...replica(i).spec, nodeName: node.name } });
+      node.addPod(`default/spread-${i}`, { ...replica(i), spec: { ...replica(i).spec!, nodeName: node.name } });
     }
     const perNode = [...nodes.values()].map((n) => [...n.pods.keys()].filter((k) => k.startsWith("default/spread-")).length);
     assert.deepEqual(perNode, [3, 3, 3]);

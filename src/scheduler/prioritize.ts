@@ -4,7 +4,9 @@
  * normalised to 0..100 and multiplied by its weight, the sums rank the nodes,
  * and the best node wins, a tie going to one of the tied at random.
  */
-import type { CycleState, Json, NodeInfo, ScorePlugin, Snapshot } from "./framework.js";
+import type { Pod } from "kubernetes-types/core/v1.js";
+import type { Kube } from "../client/index.js";
+import type { CycleState, NodeInfo, ScorePlugin, Snapshot } from "./framework.js";
 
 const MIN_FEASIBLE_NODES_TO_FIND = 100;
 const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5;
@@ -21,7 +23,7 @@ export function numFeasibleNodesToFind(allNodes: number): number {
 }
 
 /** The weighted sum of every plugin's normalised score, per node (same order as nodes). */
-export function prioritizeNodes(scorers: ScorePlugin[], pod: Json, snapshot: Snapshot, state: CycleState, nodes: NodeInfo[]): number[] {
+export function prioritizeNodes(scorers: ScorePlugin[], pod: Kube<Pod>, snapshot: Snapshot, state: CycleState, nodes: NodeInfo[]): number[] {
   const totals = new Array<number>(nodes.length).fill(0);
   const scores = new Array<number>(nodes.length);
   for (const plugin of scorers) {
@@ -34,7 +36,7 @@ export function prioritizeNodes(scorers: ScorePlugin[], pod: Json, snapshot: Sna
 }
 
 /** The node the pod goes to among the feasible ones; a single feasible node is not scored at all, as upstream. */
-export function selectHost(scorers: ScorePlugin[], pod: Json, snapshot: Snapshot, state: CycleState, nodes: NodeInfo[], random = Math.random): NodeInfo | undefined {
+export function selectHost(scorers: ScorePlugin[], pod: Kube<Pod>, snapshot: Snapshot, state: CycleState, nodes: NodeInfo[], random = Math.random): NodeInfo | undefined {
   if (nodes.length <= 1) return nodes[0];
   const totals = prioritizeNodes(scorers, pod, snapshot, state, nodes);
   let best = 0;

@@ -6,8 +6,11 @@
  * otherwise it gets a FailedScheduling event and PodScheduled=False, and is
  * retried (after its backoff) when a node is added or changes or a pod goes.
  */
-import { EventRecorder, InformerFactory, Resources, type Client, type Informer } from "../client/index.js";
-import { type CycleState, type FilterPlugin, type Json, NodeInfo, type ScorePlugin, type Snapshot, type Status } from "./framework.js";
+import type { Node, PersistentVolume, PersistentVolumeClaim, Pod, PodCondition } from "kubernetes-types/core/v1.js";
+import type { PodDisruptionBudget } from "kubernetes-types/policy/v1.js";
+import type { StorageClass } from "kubernetes-types/storage/v1.js";
+import { EventRecorder, InformerFactory, Resources, type Client, type Informer, type Kube } from "../client/index.js";
+import { type CycleState, type FilterPlugin, NodeInfo, type ScorePlugin, type Snapshot, type Status } from "./framework.js";
 import { ImageStates } from "./image-states.js";
 import { InterPodAffinity, scoringTermsOf, termsOf } from "./plugins/inter-pod-affinity.js";
 import { ImageLocality } from "./plugins/image-locality.js";
@@ -51,9 +54,12 @@ interface ScheduleResult {
 }
 
 /** What of a node the filters read: its labels, spec (taints, unschedulable) and resources. */
-const schedulingView = (n: Json) => JSON.stringify([n.metadata.labels, n.spec, n.status?.allocatable, n.status?.capacity]);
+const schedulingView = (n: Kube<Node>) => JSON.stringify([n.metadata.labels, n.spec, n.status?.allocatable, n.status?.capacity]);
 
-const keyOf = (p: Json) => `${p.metadata.namespace}/${p.metadata.name}`;
+/** A pod condition as the scheduler's status patches write it: an unset lastProbeTime is null, as upstream's JSON has it. */
+type PodConditionPatch = Omit<PodCondition, "lastProbeTime"> & { lastProbeTime?: string | null };
+
+const keyOf = (p: Kube<Pod>) => `${p.metadata.namespace}/${p.metadata.name}`;
 
 export class Scheduler {
   private readonly filters: FilterPlugin[];
@@ -67,15 +73,15 @@ export class Scheduler {
   private readonly snapshot: Snapshot;
   private readonly preemption: DefaultPreemption;
   private readonly volumeBinding: VolumeBinding;
-  private claims?: Informer<Json & { metadata: { name: string } }>;
-  private volumes?: Informer<Json & { metadata: { name: string } }>;
-  private storageClasses?: Informer<Json & { metadata: { name: string } }>;
-  private budgets?: Informer<Json & { metadata: { name: string } }>;
+  private claims?: Informer<Kube<PersistentVolumeClaim>>;
+  private volumes?: Informer<Kube<PersistentVolume>>;
+  private storageClasses?: Informer<Kube<StorageClass>>;
+  private budgets?: Informer<Kube<PodDisruptionBudget>>;
   /** node -> pods nominated to it (pending, waiting for their victims to go) */
-  private readonly nominated = new Map<string, Map<string, Json>>();
+  private readonly nominated = new Map<string, Map<string, Kube<Pod>>>();
   private readonly nominatedTo = new Map<string, string>();
   private readonly informers: InformerFactory;
-  private pods!: Informer<Json & { metadata: Json & { name: string } }>;
+  private pods!: Informer<Kube<Pod>>;
   private readonly recorder: EventRecorder;
   private readonly name: string;
   private nextStart = 0;
@@ -109,7 +115,7 @@ export class Scheduler {
     options.metrics?.pending(() => this.queue.sizes());
   }
 
-  private account(p: Json): void {
+  private account(p: Kube<Pod>): void {
     const key = keyOf(p);
     this.nominate(key, p.spec?.nodeName || p.metadata.deletionTimestamp ? undefined : p.status?.nominatedNodeName, p);
     const node = p.spec?.nodeName;
@@ -125,7 +131,7 @@ export class Scheduler {
     }
   }
 
-  private unaccount(p: Json): void {
+  private unaccount(p: Kube<Pod>): void {
     const key = keyOf(p);
     this.nominate(key, undefined, p);
     const was = this.placed.get(key);
@@ -134,7 +140,7 @@ export class Scheduler {
   }
 
   /** Pods nominated to a node by preemption hold their place there against pods of lower priority. */
-  private nominate(key: string, node: string | undefined, p: Json): void {
+  private nominate(key: string, node: string | undefined, p: Kube<Pod>): void {
     const was = this.nominatedTo.get(key);
     if (was === node) { if (node) this.nominated.get(node)!.set(key, p); return; }
     if (was) { this.nominated.get(was)?.delete(key); if (!this.nominated.get(was)?.size) this.nominated.delete(was); this.nominatedTo.delete(key); }
@@ -146,7 +152,7 @@ export class Scheduler {
   }
 
   /** The node as the pod must see it: with the pods nominated there that matter more, as if already placed. */
-  private withNominated(pod: Json, info: NodeInfo): NodeInfo {
+  private withNominated(pod: Kube<Pod>, info: NodeInfo): NodeInfo {
     const waiting = this.nominated.get(info.name);
     if (!waiting) return info;
     const key = keyOf(pod);
@@ -158,20 +164,20 @@ export class Scheduler {
     return view;
   }
 
-  private mine(p: Json): boolean {
+  private mine(p: Kube<Pod>): boolean {
     return !p.spec?.nodeName && (p.spec?.schedulerName ?? "default-scheduler") === this.name && !p.metadata.deletionTimestamp
       && p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed";
   }
 
   start(signal: AbortSignal): void {
-    const nodes = this.informers.informer<Json & { metadata: { name: string } }>(Resources.nodes);
+    const nodes = this.informers.informer<Kube<Node>>(Resources.nodes);
     this.pods = this.informers.informer(Resources.pods);
     const retry = () => this.queue.moveAllToActiveOrBackoff();
     nodes.addEventHandler({
       add: (n) => { this.addNode(n); retry(); },
       // Heartbeats rewrite node status often; only what the filters read can make a waiting pod fit.
       update: (o, n) => { this.updateNode(o, n); if (schedulingView(o) !== schedulingView(n)) retry(); },
-      delete: (n) => this.removeNode(n.metadata.name),
+      delete: (n) => this.removeNode(n.metadata.name!),
     });
     // Storage that appears or changes may let a waiting pod's claims fit.
     this.claims = this.informers.informer(Resources.persistentvolumeclaims);
@@ -197,16 +203,16 @@ export class Scheduler {
     void this.ready.then(() => this.loop(signal));
   }
 
-  private addNode(n: Json): void {
+  private addNode(n: Kube<Node>): void {
     const info = new NodeInfo(n, this.topology);
-    this.nodes.set(n.metadata.name, info);
+    this.nodes.set(info.name, info);
     this.images.nodeAdded(n);
     this.topology.nodeChanged(info, 1);
-    for (const [key, node] of this.placed) if (node === n.metadata.name) { const p = this.pods.get(key); if (p) info.addPod(key, p); }
+    for (const [key, node] of this.placed) if (node === info.name) { const p = this.pods.get(key); if (p) info.addPod(key, p); }
   }
 
-  private updateNode(old: Json, n: Json): void {
-    const info = this.nodes.get(n.metadata.name);
+  private updateNode(old: Kube<Node>, n: Kube<Node>): void {
+    const info = this.nodes.get(n.metadata.name!);
     if (!info) return this.addNode(n);
     this.images.nodeRemoved(info.node);
     this.images.nodeAdded(n);
@@ -256,7 +262,7 @@ export class Scheduler {
   }
 
   /** Filters the nodes (a sample of them in a large cluster) and scores those that fit; returns the best node, or the reasons none fits. */
-  schedule(pod: Json): ScheduleResult {
+  schedule(pod: Kube<Pod>): ScheduleResult {
     const reasons = new Map<string, number>();
     const statuses = new Map<string, Status>();
     const state: CycleState = new Map();
@@ -295,7 +301,7 @@ export class Scheduler {
   }
 
   /** One scheduling attempt: the pod assumed onto a node (bound in the background) or reported unschedulable. */
-  private async scheduleOne(pod: Json): Promise<"scheduled" | "unschedulable"> {
+  private async scheduleOne(pod: Kube<Pod>): Promise<"scheduled" | "unschedulable"> {
     const key = keyOf(pod);
     const result = this.schedule(pod);
     if (!result.node && !result.total) {
@@ -312,11 +318,11 @@ export class Scheduler {
     this.queue.forget(key);
     // Assume the pod onto the node at once, so the next pod sees the space taken, and
     // bind in the background (upstream's binding cycle), a bounded number at a time.
-    this.nodes.get(result.node)?.addPod(key, { ...pod, spec: { ...pod.spec, nodeName: result.node } });
+    this.nodes.get(result.node)?.addPod(key, { ...pod, spec: { ...pod.spec!, nodeName: result.node } });
     this.placed.set(key, result.node);
     while (this.binding >= 64) await new Promise<void>((r) => (this.bindingDone = r));
     this.binding++;
-    const delayedClaims = (result.state.get(this.volumeBinding.name) as { delayed: Json[] } | undefined)?.delayed ?? [];
+    const delayedClaims = (result.state.get(this.volumeBinding.name) as { delayed: Kube<PersistentVolumeClaim>[] } | undefined)?.delayed ?? [];
     void this.bind(pod, key, result.node, delayedClaims).catch((err) => {
       this.options.log?.("binding failed", { pod: key, err: String(err) });
       this.queue.retryLater(key);
@@ -329,14 +335,14 @@ export class Scheduler {
     return "scheduled";
   }
 
-  private async bind(pod: Json, key: string, node: string, delayedClaims: Json[]): Promise<void> {
+  private async bind(pod: Kube<Pod>, key: string, node: string, delayedClaims: Kube<PersistentVolumeClaim>[]): Promise<void> {
     try {
       if (delayedClaims.length) await this.provisionFor(node, delayedClaims);
       await this.client.request("POST", `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/binding`, {
         apiVersion: "v1", kind: "Binding", metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace, uid: pod.metadata.uid },
         target: { apiVersion: "v1", kind: "Node", name: node },
       });
-      this.recorder.event(pod as never, "Normal", "Scheduled", `Successfully assigned ${key} to ${node}`);
+      this.recorder.event(pod, "Normal", "Scheduled", `Successfully assigned ${key} to ${node}`);
     } catch (err) {
       this.nodes.get(node)?.removePod(key);
       this.placed.delete(key);
@@ -349,18 +355,18 @@ export class Scheduler {
    * condition and deleted (with their grace period), and the pod is
    * nominated to the node; it is retried as the victims go.
    */
-  private async evict(pod: Json, { node, victims }: Candidate): Promise<void> {
+  private async evict(pod: Kube<Pod>, { node, victims }: Candidate): Promise<void> {
     const schedulerName = pod.spec?.schedulerName ?? this.name;
     await Promise.all(victims.map(async (v) => {
-      const conditions = [...(v.status?.conditions ?? []).filter((c: Json) => c.type !== "DisruptionTarget"),
+      const conditions: PodConditionPatch[] = [...(v.status?.conditions ?? []).filter((c) => c.type !== "DisruptionTarget"),
         { type: "DisruptionTarget", status: "True", lastProbeTime: null, lastTransitionTime: rfc3339(), reason: "PreemptionByScheduler", message: `${schedulerName}: preempting to accommodate a higher priority pod` }];
-      await this.client.patch(Resources.pods, v.metadata.namespace, v.metadata.name, { status: { conditions } }, "strategic", "status").catch(() => undefined);
-      await this.client.delete(Resources.pods, v.metadata.namespace, v.metadata.name).catch((err) => { if ((err as { code?: number }).code !== 404) throw err; });
-      this.recorder.event({ ...v, kind: "Pod", apiVersion: "v1" } as never, "Normal", "Preempted", `Preempted by pod ${pod.metadata.uid} on node ${node.name}`);
+      await this.client.patch(Resources.pods, v.metadata.namespace, v.metadata.name!, { status: { conditions } }, "strategic", "status").catch(() => undefined);
+      await this.client.delete(Resources.pods, v.metadata.namespace, v.metadata.name!).catch((err) => { if ((err as { code?: number }).code !== 404) throw err; });
+      this.recorder.event({ ...v, kind: "Pod", apiVersion: "v1" }, "Normal", "Preempted", `Preempted by pod ${pod.metadata.uid} on node ${node.name}`);
     }));
     this.nominate(keyOf(pod), node.name, pod);
     if (pod.status?.nominatedNodeName !== node.name) {
-      await this.client.patch(Resources.pods, pod.metadata.namespace, pod.metadata.name, { status: { nominatedNodeName: node.name } }, "merge", "status").catch(() => undefined);
+      await this.client.patch(Resources.pods, pod.metadata.namespace, pod.metadata.name!, { status: { nominatedNodeName: node.name } }, "merge", "status").catch(() => undefined);
     }
   }
 
@@ -369,10 +375,10 @@ export class Scheduler {
    * marked with the chosen node, and the pod is bound once the provisioner
    * has bound them all.
    */
-  private async provisionFor(node: string, claims: Json[]): Promise<void> {
+  private async provisionFor(node: string, claims: Kube<PersistentVolumeClaim>[]): Promise<void> {
     for (const c of claims) {
       if (c.metadata.annotations?.[SELECTED_NODE] === node) continue;
-      await this.client.patch(Resources.persistentvolumeclaims, c.metadata.namespace, c.metadata.name, { metadata: { annotations: { [SELECTED_NODE]: node } } });
+      await this.client.patch(Resources.persistentvolumeclaims, c.metadata.namespace, c.metadata.name!, { metadata: { annotations: { [SELECTED_NODE]: node } } });
     }
     const deadline = Date.now() + BIND_TIMEOUT_MS;
     const bound = () => claims.every((c) => this.claims?.get(`${c.metadata.namespace}/${c.metadata.name}`)?.spec?.volumeName);
@@ -382,17 +388,17 @@ export class Scheduler {
     }
   }
 
-  private async failed(pod: Json, result: ScheduleResult, preemption?: string): Promise<void> {
+  private async failed(pod: Kube<Pod>, result: ScheduleResult, preemption?: string): Promise<void> {
     const parts = [...result.reasons].map(([r, n]) => `${n} ${r}`).sort();
     const detail = result.rejected ?? parts.join(", ");
     const message = !result.total ? "no nodes available to schedule pods"
       : `0/${result.total} nodes are available${detail ? `: ${detail}` : ""}.${preemption ? ` preemption: ${preemption}` : ""}`;
     this.queue.failed(keyOf(pod));
-    this.recorder.event(pod as never, "Warning", "FailedScheduling", message);
-    const conditions: Json[] = (pod.status?.conditions ?? []).filter((c: Json) => c.type !== "PodScheduled");
-    const prev = (pod.status?.conditions ?? []).find((c: Json) => c.type === "PodScheduled");
+    this.recorder.event(pod, "Warning", "FailedScheduling", message);
+    const conditions: PodConditionPatch[] = (pod.status?.conditions ?? []).filter((c) => c.type !== "PodScheduled");
+    const prev = (pod.status?.conditions ?? []).find((c) => c.type === "PodScheduled");
     if (prev?.message === message) return;
     conditions.push({ type: "PodScheduled", status: "False", lastProbeTime: null, lastTransitionTime: rfc3339(), reason: "Unschedulable", message });
-    await this.client.patch(Resources.pods, pod.metadata.namespace, pod.metadata.name, { status: { conditions } }, "merge", "status").catch(() => undefined);
+    await this.client.patch(Resources.pods, pod.metadata.namespace, pod.metadata.name!, { status: { conditions } }, "merge", "status").catch(() => undefined);
   }
 }

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { Pod, PodSpec } from "kubernetes-types/core/v1.js";
 import { labelSelectorRequirements } from "../api/selectors.js";
-import { NodeInfo, type CycleState, type FilterPlugin, type Json, type Snapshot } from "./framework.js";
+import type { Kube } from "../client/index.js";
+import { NodeInfo, type CycleState, type FilterPlugin, type Snapshot } from "./framework.js";
 import { InterPodAffinity, termsOf } from "./plugins/inter-pod-affinity.js";
 import { PodTopologySpread } from "./plugins/pod-topology-spread.js";
 import { DefaultPreemption } from "./preemption.js";
@@ -21,13 +23,13 @@ function cluster(zones: string[]) {
 }
 
 /** The nodes a filter plugin lets a pod onto. */
-const fitting = (plugin: FilterPlugin, nodes: Map<string, NodeInfo>, snapshot: Snapshot) => (p: Json) => [...nodes.values()].filter((n) => {
+const fitting = (plugin: FilterPlugin, nodes: Map<string, NodeInfo>, snapshot: Snapshot) => (p: Kube<Pod>) => [...nodes.values()].filter((n) => {
   const state: CycleState = new Map();
   plugin.preFilter?.(p, snapshot, state);
   return plugin.filter(p, n, state).code === "Success";
 }).map((n) => n.name);
 
-const pod = (name: string, labels: Json, spec: Json = {}): Json => ({ metadata: { name, namespace: "default", labels }, spec: { containers: [{ name: "c" }], ...spec } });
+const pod = (name: string, labels: Record<string, string>, spec: Partial<PodSpec> = {}): Kube<Pod> => ({ metadata: { name, namespace: "default", labels }, spec: { containers: [{ name: "c" }], ...spec } });
 
 describe("incremental topology counts", () => {
   it("match a recount after pods come and go", () => {
@@ -41,7 +43,7 @@ describe("incremental topology counts", () => {
       if (i % 5 === 0) all[(i * 7) % all.length]!.removePod(`default/p${i - 5}`);
     }
     const recount = new Map<string, number>();
-    for (const info of nodes.values()) for (const p of info.pods.values()) if (selectorMatches(sel, p)) recount.set(info.node.metadata.labels.zone, (recount.get(info.node.metadata.labels.zone) ?? 0) + 1);
+    for (const info of nodes.values()) for (const p of info.pods.values()) if (selectorMatches(sel, p)) recount.set(info.node.metadata.labels!.zone!, (recount.get(info.node.metadata.labels!.zone!) ?? 0) + 1);
     assert.deepEqual(new Map([...topology.counts(sel)].sort()), new Map([...recount].sort()));
     assert.deepEqual(topology.domains("zone"), new Map([["a", 2], ["b", 1], ["c", 1]]));
   });
@@ -70,7 +72,7 @@ describe("incremental topology counts", () => {
 });
 
 describe("preemption", () => {
-  const cpu = (name: string, milli: number, priority: number): Json => pod(name, {}, { priority, containers: [{ name: "c", resources: { requests: { cpu: `${milli}m` } } }] });
+  const cpu = (name: string, milli: number, priority: number): Kube<Pod> => pod(name, {}, { priority, containers: [{ name: "c", resources: { requests: { cpu: `${milli}m` } } }] });
 
   it("evicts the fewest, least important pods on the best node", () => {
     const { nodes, snapshot } = cluster(["a", "b"]);
@@ -94,7 +96,7 @@ describe("preemption", () => {
     nodes.get("n1")!.addPod("default/web", cpu("web", 2000, 10));
     const statuses = new Map([["n0", { code: "Unschedulable" as const, reasons: ["Insufficient cpu"] }], ["n1", { code: "Unschedulable" as const, reasons: ["Insufficient cpu"] }]]);
     assert.equal(new DefaultPreemption([new NodeResourcesFit()]).preempt(cpu("big", 1000, 1000), snapshot, statuses).candidate?.node.name, "n0", "without budgets the least important victim goes");
-    const budget = { metadata: { name: "db", namespace: "default" }, spec: { selector: { matchLabels: { app: "db" } } }, status: { disruptionsAllowed: 0 } };
+    const budget = { metadata: { name: "db", namespace: "default" }, spec: { selector: { matchLabels: { app: "db" } } }, status: { disruptionsAllowed: 0, currentHealthy: 1, desiredHealthy: 1, expectedPods: 1 } };
     const outcome = new DefaultPreemption([new NodeResourcesFit()], () => [budget]).preempt(cpu("big", 1000, 1000), snapshot, statuses);
     assert.equal(outcome.candidate?.node.name, "n1");
     assert.equal(outcome.candidate?.pdbViolations, 0);
@@ -106,6 +108,6 @@ describe("preemption", () => {
     const preemption = new DefaultPreemption([new NodeResourcesFit()]);
     const statuses = new Map([["n0", { code: "Unschedulable" as const, reasons: ["Insufficient cpu"] }]]);
     assert.equal((preemption.preempt(cpu("p", 1000, 1000), snapshot, statuses) as { message: string }).message, "0/1 nodes are available: 1 No preemption victims found for incoming pod.");
-    assert.equal((preemption.preempt({ ...cpu("p", 1000, 1000), spec: { ...cpu("p", 1000, 1000).spec, preemptionPolicy: "Never" } }, snapshot, statuses) as { message: string }).message, "not eligible due to preemptionPolicy=Never.");
+    assert.equal((preemption.preempt({ ...cpu("p", 1000, 1000), spec: { ...cpu("p", 1000, 1000).spec!, preemptionPolicy: "Never" } }, snapshot, statuses) as { message: string }).message, "not eligible due to preemptionPolicy=Never.");
   });
 });

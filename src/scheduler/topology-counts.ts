@@ -8,8 +8,10 @@
  * their weights, for the score), so an incoming pod checks each distinct term
  * once instead of each pod that carries it.
  */
+import type { Pod } from "kubernetes-types/core/v1.js";
 import { matchesLabels, type Requirement } from "../api/selectors.js";
-import type { Json, NodeInfo } from "./framework.js";
+import type { Kube } from "../client/index.js";
+import type { NodeInfo } from "./framework.js";
 
 /** Pods matching a label selector in some namespaces, counted per value of a node label. */
 export interface Selector {
@@ -42,9 +44,9 @@ export function selectorKey(s: Selector): string {
   return `${s.topologyKey}|${ns}|${reqs}${s.skipTerminating ? "|live" : ""}`;
 }
 
-export const selectorMatches = (s: Selector, pod: Json): boolean =>
+export const selectorMatches = (s: Selector, pod: Kube<Pod>): boolean =>
   (!s.skipTerminating || !pod.metadata.deletionTimestamp)
-  && (!s.namespaces || s.namespaces.has(pod.metadata.namespace)) && matchesLabels(s.reqs, pod.metadata?.labels);
+  && (!s.namespaces || s.namespaces.has(pod.metadata.namespace!)) && matchesLabels(s.reqs, pod.metadata?.labels);
 
 /** Counters kept at most; beyond it the least recently used go (they are rebuilt on demand). */
 const MAX_COUNTERS = 256;
@@ -60,9 +62,9 @@ export class TopologyCounts {
   constructor(
     private readonly nodes: () => Iterable<NodeInfo>,
     /** A pod's required anti-affinity terms. */
-    private readonly antiTermsOf: (pod: Json) => KeyedTerm[],
+    private readonly antiTermsOf: (pod: Kube<Pod>) => KeyedTerm[],
     /** A pod's terms that score incoming pods they match, each with its signed weight. */
-    private readonly scoringTermsOf: (pod: Json) => WeightedTerm[] = () => [],
+    private readonly scoringTermsOf: (pod: Kube<Pod>) => WeightedTerm[] = () => [],
   ) {}
 
   /** Matching pods per domain (domains without any are absent). */
@@ -106,11 +108,11 @@ export class TopologyCounts {
     return this.scoring.values();
   }
 
-  podAdded(info: NodeInfo, pod: Json): void {
+  podAdded(info: NodeInfo, pod: Kube<Pod>): void {
     this.apply(info, pod, 1);
   }
 
-  podRemoved(info: NodeInfo, pod: Json): void {
+  podRemoved(info: NodeInfo, pod: Kube<Pod>): void {
     this.apply(info, pod, -1);
   }
 
@@ -122,7 +124,7 @@ export class TopologyCounts {
     }
   }
 
-  private apply(info: NodeInfo, pod: Json, delta: 1 | -1): void {
+  private apply(info: NodeInfo, pod: Kube<Pod>, delta: 1 | -1): void {
     const labels = info.node.metadata?.labels ?? {};
     for (const c of this.counters.values()) {
       const d = labels[c.topologyKey];

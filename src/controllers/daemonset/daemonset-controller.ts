@@ -68,7 +68,8 @@ export class DaemonSetController implements Controller {
 
   private eligible(set: Kube<DaemonSet>, node: Kube<Node>): boolean {
     const podSpec = set.spec!.template.spec;
-    const probe = { metadata: {}, spec: { ...(podSpec ?? {}), tolerations: [...(podSpec?.tolerations ?? []), ...daemonTolerations(podSpec)] } };
+    // A pod that is never run: only its affinity and tolerations are read (containers: [] makes it a PodSpec).
+    const probe = { metadata: {}, spec: { containers: [], ...podSpec, tolerations: [...(podSpec?.tolerations ?? []), ...daemonTolerations(podSpec)] } };
     const info = new NodeInfo(node);
     return this.affinity.filter(probe, info).code === "Success" && this.taints.filter(probe, info).code === "Success";
   }

@@ -5,24 +5,25 @@
  * or StatefulSet that controls it. A pod that belongs to none has no default
  * constraints.
  */
+import type { ReplicaSet, StatefulSet } from "kubernetes-types/apps/v1.js";
+import type { Pod, ReplicationController, Service } from "kubernetes-types/core/v1.js";
 import { type Requirement, labelSelectorRequirements, matchesLabels } from "../../api/selectors.js";
-import { Resources, type InformerFactory } from "../../client/index.js";
-import type { Json } from "../framework.js";
+import { Resources, type InformerFactory, type Kube } from "../../client/index.js";
 
 /** What the default selector reads of the cluster (the scheduler's informers). */
 export interface WorkloadListers {
-  services(namespace: string): Json[];
-  replicationController(namespace: string, name: string): Json | undefined;
-  replicaSet(namespace: string, name: string): Json | undefined;
-  statefulSet(namespace: string, name: string): Json | undefined;
+  services(namespace: string): Kube<Service>[];
+  replicationController(namespace: string, name: string): Kube<ReplicationController> | undefined;
+  replicaSet(namespace: string, name: string): Kube<ReplicaSet> | undefined;
+  statefulSet(namespace: string, name: string): Kube<StatefulSet> | undefined;
 }
 
 /** Listers over a factory's informers, which are asked for now so that they start and sync with the others. */
 export function workloadListers(informers: InformerFactory): WorkloadListers {
-  const services = informers.informer<Json & { metadata: { name: string } }>(Resources.services);
-  const rcs = informers.informer<Json & { metadata: { name: string } }>(Resources.replicationcontrollers);
-  const rss = informers.informer<Json & { metadata: { name: string } }>(Resources.replicasets);
-  const sts = informers.informer<Json & { metadata: { name: string } }>(Resources.statefulsets);
+  const services = informers.informer<Kube<Service>>(Resources.services);
+  const rcs = informers.informer<Kube<ReplicationController>>(Resources.replicationcontrollers);
+  const rss = informers.informer<Kube<ReplicaSet>>(Resources.replicasets);
+  const sts = informers.informer<Kube<StatefulSet>>(Resources.statefulsets);
   return {
     services: (ns) => services.list(ns),
     replicationController: (ns, name) => rcs.get(`${ns}/${name}`),
@@ -34,15 +35,15 @@ export function workloadListers(informers: InformerFactory): WorkloadListers {
 const labelSetRequirements = (set: Record<string, string>): Requirement[] => Object.entries(set).map(([key, v]) => ({ key, op: "=", values: [v] }));
 
 /** The requirements the pod's siblings match; empty when the pod belongs to no Service or workload. */
-export function defaultSelector(pod: Json, listers: WorkloadListers): Requirement[] {
-  const ns = pod.metadata.namespace;
+export function defaultSelector(pod: Kube<Pod>, listers: WorkloadListers): Requirement[] {
+  const ns = pod.metadata.namespace!;
   const labels: Record<string, string> = {};
   for (const svc of listers.services(ns)) {
-    const sel: Record<string, string> | undefined = svc.spec?.selector;
+    const sel = svc.spec?.selector;
     // A Service without a selector selects nothing, not everything.
     if (sel && matchesLabels(labelSetRequirements(sel), pod.metadata.labels)) Object.assign(labels, sel);
   }
-  const owner = (pod.metadata.ownerReferences ?? []).find((o: Json) => o.controller);
+  const owner = (pod.metadata.ownerReferences ?? []).find((o) => o.controller);
   if (owner?.apiVersion === "v1" && owner.kind === "ReplicationController") {
     const rc = listers.replicationController(ns, owner.name);
     if (rc) Object.assign(labels, rc.spec?.selector ?? {});

@@ -1,4 +1,6 @@
-import { type CycleState, type Json, MAX_NODE_SCORE, type NodeInfo, type ScorePlugin, type Snapshot } from "../framework.js";
+import type { Pod } from "kubernetes-types/core/v1.js";
+import type { Kube } from "../../client/index.js";
+import { type CycleState, MAX_NODE_SCORE, type NodeInfo, type ScorePlugin, type Snapshot } from "../framework.js";
 import type { ImageStates } from "../image-states.js";
 
 const MB = 1024 * 1024;
@@ -22,15 +24,15 @@ export class ImageLocality implements ScorePlugin {
   readonly name = "ImageLocality";
   readonly weight = 1;
 
-  preScore(pod: Json, snapshot: Snapshot, state: CycleState): boolean {
+  preScore(pod: Kube<Pod>, snapshot: Snapshot, state: CycleState): boolean {
     // With no images reported anywhere every node scores 0: nothing to compute.
     if (!snapshot.images || snapshot.images.empty) return false;
-    const names = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c: Json) => normalizedImageName(String(c.image ?? "")));
+    const names = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => normalizedImageName(String(c.image ?? "")));
     state.set(this.name, { images: snapshot.images, totalNodes: snapshot.nodes().length, names } satisfies State);
     return true;
   }
 
-  score(_pod: Json, node: NodeInfo, state: CycleState): number {
+  score(_pod: Kube<Pod>, node: NodeInfo, state: CycleState): number {
     const s = state.get(this.name) as State | undefined;
     if (!s?.names.length) return 0;
     const sizes = s.images.of(node.node);

@@ -1,6 +1,8 @@
+import type { Node, Pod, PodAffinityTerm } from "kubernetes-types/core/v1.js";
 import { labelSelectorRequirements } from "../../api/selectors.js";
+import type { Kube } from "../../client/index.js";
 import { type Selector, type WeightedTerm, selectorKey, selectorMatches } from "../topology-counts.js";
-import { type CycleState, type FilterPlugin, type Json, MAX_NODE_SCORE, type NodeInfo, type ScorePlugin, type Snapshot, success, unschedulable } from "../framework.js";
+import { type CycleState, type FilterPlugin, MAX_NODE_SCORE, type NodeInfo, type ScorePlugin, type Snapshot, success, unschedulable } from "../framework.js";
 
 export const AffinityReason = "node(s) didn't match pod affinity rules";
 export const AntiAffinityReason = "node(s) didn't match pod anti-affinity rules";
@@ -13,7 +15,7 @@ type Term = WeightedTerm;
 
 const termsCache = new WeakMap<object, Map<string, Term[]>>();
 
-function cached(pod: Json, key: string, make: () => Term[]): Term[] {
+function cached(pod: Kube<Pod>, key: string, make: () => Term[]): Term[] {
   let perPod = termsCache.get(pod);
   if (!perPod) termsCache.set(pod, (perPod = new Map()));
   let terms = perPod.get(key);
@@ -22,7 +24,7 @@ function cached(pod: Json, key: string, make: () => Term[]): Term[] {
 }
 
 /** A pod's affinity terms of one kind, parsed once per pod object. */
-export function termsOf(pod: Json, kind: "podAffinity" | "podAntiAffinity", mode: "required" | "preferred"): Term[] {
+export function termsOf(pod: Kube<Pod>, kind: "podAffinity" | "podAntiAffinity", mode: "required" | "preferred"): Term[] {
   return cached(pod, `${kind}/${mode}`, () => parseTerms(pod, kind, mode));
 }
 
@@ -31,7 +33,7 @@ export function termsOf(pod: Json, kind: "podAffinity" | "podAntiAffinity", mode
  * required affinity (HARD_POD_AFFINITY_WEIGHT), its preferred affinity (the
  * term's weight) and its preferred anti-affinity (minus the weight).
  */
-export function scoringTermsOf(pod: Json): Term[] {
+export function scoringTermsOf(pod: Kube<Pod>): Term[] {
   return cached(pod, "scoring", () => [
     ...termsOf(pod, "podAffinity", "required").map((t) => ({ ...t, weight: HARD_POD_AFFINITY_WEIGHT })),
     ...termsOf(pod, "podAffinity", "preferred"),
@@ -39,11 +41,11 @@ export function scoringTermsOf(pod: Json): Term[] {
   ]);
 }
 
-function parseTerms(pod: Json, kind: "podAffinity" | "podAntiAffinity", mode: "required" | "preferred"): Term[] {
+function parseTerms(pod: Kube<Pod>, kind: "podAffinity" | "podAntiAffinity", mode: "required" | "preferred"): Term[] {
   const a = pod.spec?.affinity?.[kind];
-  const raw: Json[] = mode === "required"
+  const raw: (PodAffinityTerm & { weight?: number })[] = mode === "required"
     ? a?.requiredDuringSchedulingIgnoredDuringExecution ?? []
-    : (a?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w: Json) => ({ ...w.podAffinityTerm, weight: w.weight }));
+    : (a?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w) => ({ ...w.podAffinityTerm, weight: w.weight }));
   return raw.map((t) => {
     const s: Selector = {
       reqs: labelSelectorRequirements(t.labelSelector ?? {}),
@@ -60,13 +62,13 @@ function parseTerms(pod: Json, kind: "podAffinity" | "podAntiAffinity", mode: "r
  * would need the namespaces' labels, which the scheduler does not watch; it is
  * read as the listed namespaces.)
  */
-function namespacesOf(pod: Json, term: Json): Set<string> | undefined {
+function namespacesOf(pod: Kube<Pod>, term: PodAffinityTerm): Set<string> | undefined {
   const ns = term.namespaceSelector;
   if (ns && !Object.keys(ns.matchLabels ?? {}).length && !(ns.matchExpressions ?? []).length) return undefined;
-  return new Set<string>(term.namespaces?.length ? term.namespaces : [pod.metadata.namespace]);
+  return new Set<string>(term.namespaces?.length ? term.namespaces : [pod.metadata.namespace!]);
 }
 
-const domain = (node: Json, key: string): string | undefined => node.metadata?.labels?.[key];
+const domain = (node: Kube<Node>, key: string): string | undefined => node.metadata?.labels?.[key];
 
 interface State {
   reqTerms: Term[];
@@ -95,7 +97,7 @@ export class InterPodAffinity implements FilterPlugin, ScorePlugin {
   readonly name = "InterPodAffinity";
   readonly weight = 2;
 
-  preFilter(pod: Json, snapshot: Snapshot, state: CycleState): void {
+  preFilter(pod: Kube<Pod>, snapshot: Snapshot, state: CycleState): void {
     const req = termsOf(pod, "podAffinity", "required");
     const anti = termsOf(pod, "podAntiAffinity", "required");
     const counts = (t: Term) => snapshot.topology.counts(t, t.key);
@@ -104,7 +106,7 @@ export class InterPodAffinity implements FilterPlugin, ScorePlugin {
     state.set(this.name, { reqTerms: req, antiTerms: anti, affinity: req.map(counts), anti: anti.map(counts), forbidden } satisfies State);
   }
 
-  filter(pod: Json, node: NodeInfo, state: CycleState) {
+  filter(pod: Kube<Pod>, node: NodeInfo, state: CycleState) {
     const s = state.get(this.name) as State | undefined;
     if (!s) return success;
     for (const [i, t] of s.reqTerms.entries()) {
@@ -127,7 +129,7 @@ export class InterPodAffinity implements FilterPlugin, ScorePlugin {
   }
 
   /** Skipped when no term on either side applies anywhere (every node would score the same). */
-  preScore(pod: Json, snapshot: Snapshot, state: CycleState): boolean {
+  preScore(pod: Kube<Pod>, snapshot: Snapshot, state: CycleState): boolean {
     const scores: TopologyScore = new Map();
     let any = false;
     const add = (topologyKey: string, counts: Map<string, number>, weight: number) => {
@@ -145,7 +147,7 @@ export class InterPodAffinity implements FilterPlugin, ScorePlugin {
     return true;
   }
 
-  score(_pod: Json, node: NodeInfo, state: CycleState): number {
+  score(_pod: Kube<Pod>, node: NodeInfo, state: CycleState): number {
     const scores = state.get(`${this.name}/score`) as TopologyScore | undefined;
     let total = 0;
     for (const [key, byDomain] of scores ?? []) {

@@ -1,8 +1,10 @@
-import { type FilterPlugin, type Json, type NodeInfo, type ScorePlugin, defaultNormalizeScore, success, unresolvable } from "../framework.js";
+import type { Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, PreferredSchedulingTerm } from "kubernetes-types/core/v1.js";
+import type { Kube } from "../../client/index.js";
+import { type FilterPlugin, type NodeInfo, type ScorePlugin, defaultNormalizeScore, success, unresolvable } from "../framework.js";
 
 export const NodeAffinityReason = "node(s) didn't match Pod's node affinity/selector";
 
-function matchExpression(labels: Record<string, string>, e: Json): boolean {
+function matchExpression(labels: Record<string, string | undefined>, e: NodeSelectorRequirement): boolean {
   const v = labels[e.key];
   switch (e.operator) {
     case "In": return v !== undefined && (e.values ?? []).includes(v);
@@ -16,10 +18,10 @@ function matchExpression(labels: Record<string, string>, e: Json): boolean {
 }
 
 /** Whether a node matches one NodeSelectorTerm (also used for PersistentVolumes' node affinity). */
-export function matchTerm(node: Json, term: Json): boolean {
+export function matchTerm(node: Kube<Node>, term: NodeSelectorTerm): boolean {
   const labels = node.metadata?.labels ?? {};
-  const byLabel = (term.matchExpressions ?? []).every((e: Json) => matchExpression(labels, e));
-  const byField = (term.matchFields ?? []).every((e: Json) => matchExpression({ "metadata.name": node.metadata.name }, e));
+  const byLabel = (term.matchExpressions ?? []).every((e) => matchExpression(labels, e));
+  const byField = (term.matchFields ?? []).every((e) => matchExpression({ "metadata.name": node.metadata.name }, e));
   return byLabel && byField && ((term.matchExpressions ?? []).length + (term.matchFields ?? []).length > 0);
 }
 
@@ -28,21 +30,21 @@ export class NodeAffinity implements FilterPlugin, ScorePlugin {
   readonly name = "NodeAffinity";
   readonly weight = 2;
 
-  filter(pod: Json, node: NodeInfo) {
+  filter(pod: Kube<Pod>, node: NodeInfo) {
     const labels = node.node.metadata?.labels ?? {};
     for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) if (labels[k] !== v) return unresolvable(NodeAffinityReason);
     const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-    if (required && !(required.nodeSelectorTerms ?? []).some((t: Json) => matchTerm(node.node, t))) return unresolvable(NodeAffinityReason);
+    if (required && !(required.nodeSelectorTerms ?? []).some((t) => matchTerm(node.node, t))) return unresolvable(NodeAffinityReason);
     return success;
   }
 
   /** Skipped for a pod without preferred terms (every node would score 0). */
-  preScore(pod: Json): boolean {
+  preScore(pod: Kube<Pod>): boolean {
     return preferredTerms(pod).length > 0;
   }
 
   /** The raw score is the sum of the weights of the preferred terms the node matches. */
-  score(pod: Json, node: NodeInfo): number {
+  score(pod: Kube<Pod>, node: NodeInfo): number {
     let sum = 0;
     for (const p of preferredTerms(pod)) if (matchTerm(node.node, p.preference ?? {})) sum += p.weight;
     return sum;
@@ -55,5 +57,5 @@ export class NodeAffinity implements FilterPlugin, ScorePlugin {
 }
 
 /** Preferred terms with a weight (upstream drops those of weight 0). */
-const preferredTerms = (pod: Json): Json[] =>
-  (pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).filter((p: Json) => p.weight);
+const preferredTerms = (pod: Kube<Pod>): PreferredSchedulingTerm[] =>
+  (pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).filter((p) => p.weight);

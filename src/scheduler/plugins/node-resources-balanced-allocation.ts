@@ -1,4 +1,6 @@
-import { type Json, MAX_NODE_SCORE, type NodeInfo, type ScorePlugin, podRequests } from "../framework.js";
+import type { Pod } from "kubernetes-types/core/v1.js";
+import type { Kube } from "../../client/index.js";
+import { MAX_NODE_SCORE, type NodeInfo, type ScorePlugin, podRequests } from "../framework.js";
 
 /**
  * The balance of a node's resource use: 100 when every fraction (requested
@@ -27,7 +29,7 @@ export class BalancedAllocation implements ScorePlugin {
   readonly name = "NodeResourcesBalancedAllocation";
   readonly weight = 1;
 
-  score(pod: Json, node: NodeInfo): number {
+  score(pod: Kube<Pod>, node: NodeInfo): number {
     const req = podRequests(pod);
     const alloc = node.allocatable();
     return balancedResourceScore([node.requested.milliCPU + req.milliCPU, node.requested.memory + req.memory], [alloc.milliCPU, alloc.memory]);

@@ -1,4 +1,6 @@
-import { type FilterPlugin, type Json, MAX_NODE_SCORE, type NodeInfo, type ScorePlugin, nonZeroRequests, podRequests, success, unresolvable, unschedulable } from "../framework.js";
+import type { Pod } from "kubernetes-types/core/v1.js";
+import type { Kube } from "../../client/index.js";
+import { type FilterPlugin, MAX_NODE_SCORE, type NodeInfo, type ScorePlugin, nonZeroRequests, podRequests, success, unresolvable, unschedulable } from "../framework.js";
 
 export type ScoringStrategy = "LeastAllocated" | "MostAllocated";
 
@@ -27,7 +29,7 @@ export class NodeResourcesFit implements FilterPlugin, ScorePlugin {
 
   constructor(private readonly strategy: ScoringStrategy = "LeastAllocated") {}
 
-  filter(pod: Json, node: NodeInfo) {
+  filter(pod: Kube<Pod>, node: NodeInfo) {
     const req = podRequests(pod);
     const alloc = node.allocatable();
     const reasons: string[] = [];
@@ -40,7 +42,7 @@ export class NodeResourcesFit implements FilterPlugin, ScorePlugin {
     return never ? unresolvable(...reasons) : unschedulable(...reasons);
   }
 
-  score(pod: Json, node: NodeInfo): number {
+  score(pod: Kube<Pod>, node: NodeInfo): number {
     const req = nonZeroRequests(pod);
     const alloc = node.allocatable();
     const resourceScore = this.strategy === "LeastAllocated" ? leastRequestedScore : mostRequestedScore;

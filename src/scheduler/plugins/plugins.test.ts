@@ -1,18 +1,21 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { NodeInfo, type Json } from "../framework.js";
+import type { Container, NodeSpec, Pod, PodSpec } from "kubernetes-types/core/v1.js";
+import type { Kube } from "../../client/index.js";
+import { NodeInfo } from "../framework.js";
 import { NodeAffinity } from "./node-affinity.js";
 import { NodeName } from "./node-name.js";
 import { NodeResourcesFit } from "./node-resources-fit.js";
 import { NodeUnschedulable } from "./node-unschedulable.js";
 import { TaintToleration } from "./taint-toleration.js";
 
-const newNode = (name: string, extra: Json = {}): NodeInfo => new NodeInfo({
+const newNode = (name: string, extra: { labels?: Record<string, string>; spec?: NodeSpec } = {}): NodeInfo => new NodeInfo({
   metadata: { name, labels: { zone: "a", ...(extra.labels ?? {}) } },
   spec: extra.spec ?? {},
   status: { allocatable: { cpu: "2", memory: "4Gi", pods: "3" } },
 });
-const newPod = (spec: Json = {}): Json => ({ metadata: { name: "p", namespace: "default" }, spec: { containers: [{ name: "c", image: "i", ...(spec.container ?? {}) }], ...spec } });
+/** container: what the pod's one container adds to its name and image. */
+const newPod = (spec: Partial<PodSpec> & { container?: Partial<Container> } = {}): Kube<Pod> => ({ metadata: { name: "p", namespace: "default" }, spec: { containers: [{ name: "c", image: "i", ...(spec.container ?? {}) }], ...spec } });
 
 describe("scheduler plugins", () => {
   it("NodeName fits only the named node", () => {

@@ -1,5 +1,7 @@
+import type { Pod } from "kubernetes-types/core/v1.js";
+import type { Kube } from "../../client/index.js";
 import { type Selector, selectorMatches } from "../topology-counts.js";
-import { type CycleState, type FilterPlugin, type Json, MAX_NODE_SCORE, type NodeInfo, type ScorePlugin, type Snapshot, success, unresolvable, unschedulable } from "../framework.js";
+import { type CycleState, type FilterPlugin, MAX_NODE_SCORE, type NodeInfo, type ScorePlugin, type Snapshot, success, unresolvable, unschedulable } from "../framework.js";
 import { type WorkloadListers, defaultSelector } from "./default-spread-selector.js";
 import { type Constraint, HOSTNAME_LABEL, defaultConstraints, includesNode, narrowsNodes, podConstraints } from "./spread-constraints.js";
 
@@ -38,7 +40,7 @@ export class PodTopologySpread implements FilterPlugin, ScorePlugin {
   /** listers: where the default constraints' selector comes from; without them a pod without constraints is not scored. */
   constructor(private readonly listers?: WorkloadListers) {}
 
-  preFilter(pod: Json, snapshot: Snapshot, state: CycleState): void {
+  preFilter(pod: Kube<Pod>, snapshot: Snapshot, state: CycleState): void {
     const counted = podConstraints(pod, "DoNotSchedule").map((c): Counted => {
       const { counts, domains } = filterCounts(pod, c, snapshot);
       // counts holds only domains with matching pods: if some domain has none, the minimum is 0.
@@ -50,7 +52,7 @@ export class PodTopologySpread implements FilterPlugin, ScorePlugin {
     state.set(this.name, counted);
   }
 
-  filter(_pod: Json, node: NodeInfo, state: CycleState) {
+  filter(_pod: Kube<Pod>, node: NodeInfo, state: CycleState) {
     for (const { c, counts, min, selfMatch } of (state.get(this.name) as Counted[] | undefined) ?? []) {
       const d = node.node.metadata?.labels?.[c.topologyKey];
       if (d === undefined) return unresolvable(MissingLabelReason);
@@ -59,7 +61,7 @@ export class PodTopologySpread implements FilterPlugin, ScorePlugin {
     return success;
   }
 
-  preScore(pod: Json, snapshot: Snapshot, state: CycleState, nodes: NodeInfo[]): boolean {
+  preScore(pod: Kube<Pod>, snapshot: Snapshot, state: CycleState, nodes: NodeInfo[]): boolean {
     const own = (pod.spec?.topologySpreadConstraints ?? []).length > 0;
     const constraints = own ? podConstraints(pod, "ScheduleAnyway") : this.listers ? defaultConstraints(pod, defaultSelector(pod, this.listers)) : [];
     if (!constraints.length) return false;
@@ -77,7 +79,7 @@ export class PodTopologySpread implements FilterPlugin, ScorePlugin {
     return true;
   }
 
-  score(_pod: Json, node: NodeInfo, state: CycleState): number {
+  score(_pod: Kube<Pod>, node: NodeInfo, state: CycleState): number {
     const s = state.get(`${this.name}/score`) as ScoreState | undefined;
     if (!s || s.ignored.has(node.name)) return 0;
     const labels = node.node.metadata?.labels ?? {};
@@ -109,7 +111,7 @@ export class PodTopologySpread implements FilterPlugin, ScorePlugin {
 }
 
 /** Matching pods per domain for the filter, and how many domains the eligible nodes span. */
-function filterCounts(pod: Json, c: Constraint, snapshot: Snapshot): { counts: Map<string, number>; domains: number } {
+function filterCounts(pod: Kube<Pod>, c: Constraint, snapshot: Snapshot): { counts: Map<string, number>; domains: number } {
   if (narrowsNodes(pod, c)) return countAmong(snapshot.nodes().filter((n) => includesNode(pod, c, n)), c.topologyKey, c.selector);
   return { counts: c.selector ? snapshot.topology.counts(c.selector) : NO_PODS, domains: snapshot.topology.domains(c.topologyKey).size };
 }
@@ -121,7 +123,7 @@ function filterCounts(pod: Json, c: Constraint, snapshot: Snapshot): { counts: M
  * of the feasible nodes. requireAll: the pod's own constraints, whose keys a
  * node must all have for its pods to count.
  */
-function scoreCounts(pod: Json, c: Constraint, snapshot: Snapshot, domains: Set<string>, requireAll?: Constraint[]): Map<string, number> {
+function scoreCounts(pod: Kube<Pod>, c: Constraint, snapshot: Snapshot, domains: Set<string>, requireAll?: Constraint[]): Map<string, number> {
   if (!c.selector) return NO_PODS;
   if (c.topologyKey === HOSTNAME_LABEL || !narrowsNodes(pod, c)) return snapshot.topology.counts(c.selector);
   // Some nodes are left out: count node by node, each node's pods from the per-hostname counts where it has a hostname.

@@ -4,7 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { NodeInfo, type CycleState, type Json, type ScorePlugin, type Snapshot } from "../framework.js";
+import type { ContainerImage, Pod, PodSpec, Service, Taint } from "kubernetes-types/core/v1.js";
+import type { ObjectMeta } from "kubernetes-types/meta/v1.js";
+import type { Kube } from "../../client/index.js";
+import { NodeInfo, type CycleState, type ScorePlugin, type Snapshot } from "../framework.js";
 import { ImageStates } from "../image-states.js";
 import { TopologyCounts } from "../topology-counts.js";
 import type { WorkloadListers } from "./default-spread-selector.js";
@@ -16,7 +19,7 @@ import { NodeResourcesFit } from "./node-resources-fit.js";
 import { PodTopologySpread } from "./pod-topology-spread.js";
 import { TaintToleration } from "./taint-toleration.js";
 
-interface NodeSpec { labels?: Record<string, string>; taints?: Json[]; images?: Json[]; cpu?: string; memory?: string }
+interface NodeSpec { labels?: Record<string, string>; taints?: Taint[]; images?: ContainerImage[]; cpu?: string; memory?: string }
 
 /** A cluster of nodes n0, n1, ... with the scheduler's incremental counts and image states. */
 function cluster(specs: NodeSpec[]) {
@@ -40,14 +43,14 @@ function cluster(specs: NodeSpec[]) {
 }
 
 let seq = 0;
-const newPod = (labels: Json = {}, spec: Json = {}, metadata: Json = {}): Json => ({
+const newPod = (labels: Record<string, string> = {}, spec: Partial<PodSpec> = {}, metadata: ObjectMeta = {}): Kube<Pod> => ({
   metadata: { name: `p${++seq}`, namespace: "default", uid: `uid-${seq}`, labels, ...metadata },
   spec: { containers: [{ name: "c", image: "busybox" }], ...spec },
 });
-const withRequests = (cpu: string, memory: string): Json => ({ containers: [{ name: "c", image: "busybox", resources: { requests: { cpu, memory } } }] });
+const withRequests = (cpu: string, memory: string): PodSpec => ({ containers: [{ name: "c", image: "busybox", resources: { requests: { cpu, memory } } }] });
 
 /** One plugin's final scores for the pod over all the cluster's nodes, as the scheduler computes them; undefined: skipped. */
-function scores(plugin: ScorePlugin, pod: Json, snapshot: Snapshot): number[] | undefined {
+function scores(plugin: ScorePlugin, pod: Kube<Pod>, snapshot: Snapshot): number[] | undefined {
   const nodes = snapshot.nodes();
   const state: CycleState = new Map();
   if (plugin.preScore?.(pod, snapshot, state, nodes) === false) return undefined;
@@ -161,7 +164,7 @@ describe("InterPodAffinity score", () => {
 
 describe("PodTopologySpread score", () => {
   const rs = { metadata: { name: "web-1", namespace: "default" }, spec: { selector: { matchLabels: { app: "web", hash: "1" } } } };
-  const listers = (services: Json[] = []): WorkloadListers => ({
+  const listers = (services: Kube<Service>[] = []): WorkloadListers => ({
     services: () => services, replicationController: () => undefined, statefulSet: () => undefined,
     replicaSet: (ns, name) => (ns === rs.metadata.namespace && name === rs.metadata.name ? rs : undefined),
   });

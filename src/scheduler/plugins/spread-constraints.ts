@@ -4,9 +4,11 @@
  * a constraint without a selector matches no pod), minDomains, and the node
  * inclusion policies; and the system defaults for pods that name none.
  */
+import type { Pod } from "kubernetes-types/core/v1.js";
 import { labelSelectorRequirements, type Requirement } from "../../api/selectors.js";
+import type { Kube } from "../../client/index.js";
 import type { Selector } from "../topology-counts.js";
-import type { Json, NodeInfo } from "../framework.js";
+import type { NodeInfo } from "../framework.js";
 import { NodeAffinity } from "./node-affinity.js";
 import { TaintToleration } from "./taint-toleration.js";
 
@@ -33,13 +35,13 @@ export const SYSTEM_DEFAULT_CONSTRAINTS = [
   { topologyKey: ZONE_LABEL, maxSkew: 5 },
 ] as const;
 
-const selectorOf = (pod: Json, topologyKey: string, reqs: Requirement[]): Selector =>
-  ({ reqs, namespaces: new Set([pod.metadata.namespace]), topologyKey, skipTerminating: true });
+const selectorOf = (pod: Kube<Pod>, topologyKey: string, reqs: Requirement[]): Selector =>
+  ({ reqs, namespaces: new Set([pod.metadata.namespace!]), topologyKey, skipTerminating: true });
 
 const parsed = new WeakMap<object, Map<Action, Constraint[]>>();
 
 /** The pod's own constraints for one action, parsed once per pod object. */
-export function podConstraints(pod: Json, action: Action): Constraint[] {
+export function podConstraints(pod: Kube<Pod>, action: Action): Constraint[] {
   let perPod = parsed.get(pod);
   if (!perPod) parsed.set(pod, (perPod = new Map()));
   let out = perPod.get(action);
@@ -47,12 +49,12 @@ export function podConstraints(pod: Json, action: Action): Constraint[] {
   return out;
 }
 
-function parseConstraints(pod: Json, action: Action): Constraint[] {
-  const own: Json[] = pod.spec?.topologySpreadConstraints ?? [];
+function parseConstraints(pod: Kube<Pod>, action: Action): Constraint[] {
+  const own = pod.spec?.topologySpreadConstraints ?? [];
   return own.filter((c) => (c.whenUnsatisfiable ?? "DoNotSchedule") === action).map((c): Constraint => {
     // matchLabelKeys: the pod's own values of those labels narrow the selector (and make one where there is none).
-    const keys: string[] = (c.matchLabelKeys ?? []).filter((k: string) => pod.metadata.labels?.[k] !== undefined);
-    const byKeys = keys.map((k): Requirement => ({ key: k, op: "=", values: [pod.metadata.labels[k]] }));
+    const labels = pod.metadata.labels ?? {};
+    const byKeys = (c.matchLabelKeys ?? []).flatMap((k): Requirement[] => (labels[k] === undefined ? [] : [{ key: k, op: "=", values: [labels[k]] }]));
     const selector = c.labelSelector || byKeys.length
       ? selectorOf(pod, c.topologyKey, [...byKeys, ...(c.labelSelector ? labelSelectorRequirements(c.labelSelector) : [])])
       : undefined;
@@ -65,7 +67,7 @@ function parseConstraints(pod: Json, action: Action): Constraint[] {
 }
 
 /** The system defaults over the pod's siblings (reqs: the default selector); none when it has no siblings to count. */
-export function defaultConstraints(pod: Json, reqs: Requirement[]): Constraint[] {
+export function defaultConstraints(pod: Kube<Pod>, reqs: Requirement[]): Constraint[] {
   if (!reqs.length) return [];
   return SYSTEM_DEFAULT_CONSTRAINTS.map((d) => ({
     maxSkew: d.maxSkew, topologyKey: d.topologyKey, minDomains: 1, selector: selectorOf(pod, d.topologyKey, reqs),
@@ -77,15 +79,15 @@ const affinity = new NodeAffinity();
 const taints = new TaintToleration();
 
 /** Whether the pod's node affinity or nodeSelector narrows the nodes (so Honor excludes some). */
-export const hasRequiredNodeAffinity = (pod: Json) => Object.keys(pod.spec?.nodeSelector ?? {}).length > 0
+export const hasRequiredNodeAffinity = (pod: Kube<Pod>) => Object.keys(pod.spec?.nodeSelector ?? {}).length > 0
   || Boolean(pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution);
 
 /** Whether the constraint's policies leave out some nodes for this pod: then counts cannot come from the cluster-wide ones. */
-export const narrowsNodes = (pod: Json, c: Constraint) =>
+export const narrowsNodes = (pod: Kube<Pod>, c: Constraint) =>
   (c.nodeAffinityPolicy === "Honor" && hasRequiredNodeAffinity(pod)) || c.nodeTaintsPolicy === "Honor";
 
 /** Whether the node's pods count for the constraint (upstream's matchNodeInclusionPolicies). */
-export function includesNode(pod: Json, c: Constraint, node: NodeInfo): boolean {
+export function includesNode(pod: Kube<Pod>, c: Constraint, node: NodeInfo): boolean {
   if (c.nodeAffinityPolicy === "Honor" && hasRequiredNodeAffinity(pod) && affinity.filter(pod, node).code !== "Success") return false;
   if (c.nodeTaintsPolicy === "Honor" && taints.filter(pod, node).code !== "Success") return false;
   return true;

@@ -1,4 +1,7 @@
-import { type CycleState, type FilterPlugin, type Json, type NodeInfo, type Status, success, unresolvable } from "../framework.js";
+import type { NodeSelectorTerm, PersistentVolume, PersistentVolumeClaim, Pod } from "kubernetes-types/core/v1.js";
+import type { StorageClass } from "kubernetes-types/storage/v1.js";
+import type { Kube } from "../../client/index.js";
+import { type CycleState, type FilterPlugin, type NodeInfo, type Status, success, unresolvable } from "../framework.js";
 import { matchTerm } from "./node-affinity.js";
 
 export const VolumeNodeAffinityConflict = "node(s) had volume node affinity conflict";
@@ -7,21 +10,21 @@ export const SELECTED_NODE = "volume.kubernetes.io/selected-node";
 
 /** What the plugin reads of the cluster's storage (the scheduler's informers). */
 export interface VolumeListers {
-  claim(namespace: string, name: string): Json | undefined;
-  volume(name: string): Json | undefined;
-  storageClass(name: string): Json | undefined;
+  claim(namespace: string, name: string): Kube<PersistentVolumeClaim> | undefined;
+  volume(name: string): Kube<PersistentVolume> | undefined;
+  storageClass(name: string): Kube<StorageClass> | undefined;
 }
 
 interface State {
   /** required node affinity of each bound volume */
-  boundAffinity: Json[][];
+  boundAffinity: NodeSelectorTerm[][];
   /** claims waiting for their first consumer: provisioned once the pod has a node */
-  delayed: Json[];
+  delayed: Kube<PersistentVolumeClaim>[];
 }
 
 /** The claims a pod's volumes name (ephemeral volumes get `<pod>-<volume>` claims). */
-export function podClaimNames(pod: Json): string[] {
-  return (pod.spec?.volumes ?? []).flatMap((v: Json) =>
+export function podClaimNames(pod: Kube<Pod>): string[] {
+  return (pod.spec?.volumes ?? []).flatMap((v) =>
     v.persistentVolumeClaim?.claimName ? [v.persistentVolumeClaim.claimName] : v.ephemeral ? [`${pod.metadata.name}-${v.name}`] : []);
 }
 
@@ -37,12 +40,12 @@ export class VolumeBinding implements FilterPlugin {
 
   constructor(private readonly listers: VolumeListers) {}
 
-  preFilter(pod: Json, _snapshot: unknown, state: CycleState): Status | void {
+  preFilter(pod: Kube<Pod>, _snapshot: unknown, state: CycleState): Status | void {
     const names = podClaimNames(pod);
     if (!names.length) return;
     const s: State = { boundAffinity: [], delayed: [] };
     for (const name of names) {
-      const claim = this.listers.claim(pod.metadata.namespace, name);
+      const claim = this.listers.claim(pod.metadata.namespace!, name);
       if (!claim) return unresolvable(`persistentvolumeclaim "${name}" not found`);
       if (claim.metadata.deletionTimestamp) return unresolvable(`persistentvolumeclaim "${name}" is being deleted`);
       if (claim.spec?.volumeName) {
@@ -58,7 +61,7 @@ export class VolumeBinding implements FilterPlugin {
     state.set(this.name, s);
   }
 
-  filter(_pod: Json, node: NodeInfo, state: CycleState): Status {
+  filter(_pod: Kube<Pod>, node: NodeInfo, state: CycleState): Status {
     const s = state.get(this.name) as State | undefined;
     if (!s) return success;
     for (const terms of s.boundAffinity) if (!terms.some((t) => matchTerm(node.node, t))) return unresolvable(VolumeNodeAffinityConflict);

@@ -213,6 +213,10 @@ describe("kubectl against skiff server", () => {
     writeFileSync(replicas, readFileSync(fixture("app.yaml"), "utf8").split("---")[3]!.replace("replicas: 2", "replicas: -1").replace("name: web", "name: negative"));
     const neg = await kubectl.run(["create", "-f", replicas]);
     assert.match(neg.stderr, /The Deployment "negative" is invalid: spec\.replicas: Invalid value: -1: must be greater than or equal to 0/);
+    const lostMount = join(scratch, "lost-mount.yaml");
+    writeFileSync(lostMount, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: lost-mount\nspec:\n  containers:\n  - name: c\n    image: busybox:1.36\n    volumeMounts: [{name: data, mountPath: /data}]\n");
+    const lost = await kubectl.run(["create", "-f", lostMount]);
+    assert.match(lost.stderr, /The Pod "lost-mount" is invalid: spec\.containers\[0\]\.volumeMounts\[0\]\.name: Not found: "data"/);
     const missing = await kubectl.run(["create", "configmap", "nowhere", "-n", "no-such-ns"]);
     assert.match(missing.stderr, /namespaces "no-such-ns" not found/);
     const again = join(scratch, "again.yaml");
