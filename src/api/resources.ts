@@ -35,6 +35,8 @@ export interface CustomResourceInfo {
   schema?: unknown;
   preserveUnknownFields: boolean;
   printerColumns: { name: string; type: string; jsonPath: string; description?: string; priority?: number; format?: string }[];
+  /** The version's selectableFields: field selector name (`spec.color`) to the JSONPath it reads (`.spec.color`). */
+  selectableFields?: Record<string, string>;
   scaleSpecReplicasPath?: string;
   scaleStatusReplicasPath?: string;
   scaleLabelSelectorPath?: string;

@@ -2,6 +2,7 @@
  * The set of resources served right now: the built-in ones and those of
  * established CustomResourceDefinitions. Discovery, routing and OpenAPI read it.
  */
+import { selectableFieldName } from "./registry/apiextensions/customresourcedefinitions/selectable-fields.js";
 import { builtinResources, type CustomResourceInfo, type ResourceInfo, groupVersion } from "../api/resources.js";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- CRD objects are free-form JSON
@@ -77,6 +78,7 @@ export class ResourceCatalog {
         schema,
         preserveUnknownFields: Boolean(spec.preserveUnknownFields) || !schema,
         printerColumns: v.additionalPrinterColumns ?? spec.additionalPrinterColumns ?? [],
+        ...(v.selectableFields?.length ? { selectableFields: Object.fromEntries(v.selectableFields.map((f: Obj) => [selectableFieldName(f.jsonPath), f.jsonPath])) } : {}),
         scaleSpecReplicasPath: sub.scale?.specReplicasPath,
         scaleStatusReplicasPath: sub.scale?.statusReplicasPath,
         scaleLabelSelectorPath: sub.scale?.labelSelectorPath,

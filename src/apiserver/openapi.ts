@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { groupVersion, type ResourceInfo } from "../api/resources.js";
 import type { ResourceCatalog } from "./catalog.js";
+import { selectableFieldsExtension } from "./registry/apiextensions/customresourcedefinitions/selectable-fields.js";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- OpenAPI documents are free-form JSON
 
@@ -95,6 +96,7 @@ export class OpenApiV3 {
       }
       schemas[name] ??= { type: "object", description: `${r.kind} (${groupVersion(r)})`, "x-kubernetes-preserve-unknown-fields": true };
       schemas[name] = { ...schemas[name], "x-kubernetes-group-version-kind": [{ group: r.group, version: r.version, kind: r.kind }] };
+      if (r.crd?.selectableFields) schemas[name]["x-kubernetes-selectable-fields"] = selectableFieldsExtension(r.crd);
       const ref = { $ref: `#/components/schemas/${name}` };
       const base = `/${gvPath(group, version)}${r.namespaced ? "/namespaces/{namespace}" : ""}/${r.resource}`;
       paths[`${base}/{name}`] = operations(r, ref);

@@ -334,6 +334,8 @@ export class ApiServer {
         getEndpoints: (ns, name) => orUndefined(this.objects.get(this.info("", "v1", "endpoints"), ns, name)) as Promise<Endpoints | undefined>,
         listEndpointSlices: async (ns, service) => (await this.objects.list(this.info("discovery.k8s.io", "v1", "endpointslices"), ns, { labelSelector: `kubernetes.io/service-name=${service}` })).items as EndpointSlice[],
       }),
+      // Read when a condition runs: the authorizer is made after the admission chain.
+      authorizer: { authorize: (a) => this.authorizer.authorize(a) },
       log,
     };
   }
@@ -445,6 +447,8 @@ export class ApiServer {
       policies: () => policies.list(),
       bindings: () => bindings.list(),
       getNamespace: (name) => namespaces.getFresh(undefined, name),
+      // Read when a policy runs: the authorizer is made after the admission chain.
+      authorizer: { authorize: (a) => this.authorizer.authorize(a) },
       getParams: async (kind, namespace, name, selector) => {
         const info = this.catalog.all().find((r) => groupVersion(r) === kind.apiVersion && r.kind === kind.kind);
         if (!info) return [];

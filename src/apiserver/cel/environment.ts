@@ -4,6 +4,7 @@
  * Kubernetes' libraries, with the declared types of one schema.
  */
 import { Environment } from "@marcbachmann/cel-js";
+import { registerAuthz } from "./library/authz.js";
 import { registerIP } from "./library/ip.js";
 import { registerLists } from "./library/lists.js";
 import { registerQuantity } from "./library/quantity.js";
@@ -24,6 +25,7 @@ export function baseEnvironment(types: SchemaTypes): Environment {
   registerURL(env);
   registerIP(env);
   registerStrings(env);
+  registerAuthz(env);
   types.declare(env);
   return env;
 }

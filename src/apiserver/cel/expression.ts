@@ -7,6 +7,14 @@ import type { Environment, ParseResult } from "@marcbachmann/cel-js";
 import { checkExpression } from "./compile.js";
 import { baseEnvironment } from "./environment.js";
 import { dynToCel, SchemaTypes, type Schema } from "./types.js";
+import { AUTHORIZER_TYPE } from "./library/authz.js";
+
+/**
+ * Variables of a library's own type wherever an environment declares them:
+ * `authorizer` is always the authz library's Authorizer (its value passed in
+ * CEL's form, as celVars), never dyn JSON.
+ */
+const LIBRARY_VARIABLES: { [name: string]: string } = { authorizer: AUTHORIZER_TYPE };
 
 export interface CompiledExpression {
   /** Evaluates with JSON values for the variables (undefined and null: null), and values already in CEL's form (celVars). */
@@ -21,7 +29,7 @@ export class ExpressionEnvironment {
 
   constructor(private readonly variables: string[]) {
     this.env = baseEnvironment(new SchemaTypes());
-    for (const v of variables) this.env.registerVariable(v, "dyn");
+    for (const v of variables) this.env.registerVariable(v, LIBRARY_VARIABLES[v] ?? "dyn");
   }
 
   /**
@@ -92,7 +100,7 @@ export class TypedExpressionChecker {
 
   constructor(variables: { [name: string]: Schema | undefined }) {
     const types = new SchemaTypes();
-    const typed = Object.entries(variables).map(([name, s]) => [name, s ? types.typeOf(s, name) : "dyn"] as const);
+    const typed = Object.entries(variables).map(([name, s]) => [name, s ? types.typeOf(s, name) : LIBRARY_VARIABLES[name] ?? "dyn"] as const);
     this.env = baseEnvironment(types);
     for (const [name, type] of typed) this.env.registerVariable(name, type);
   }

@@ -7,6 +7,16 @@ import type { Schema } from "./types.js";
 
 /** The relative field path (`spec.replicas`, `labels[app]`), or an Error saying why the path is not valid. */
 export function validFieldPath(path: string, schema: Schema): string | Error {
+  const r = resolveFieldPath(path, schema);
+  return r instanceof Error ? r : r.path;
+}
+
+/**
+ * The relative field path and the schema it reaches, or an Error saying why
+ * the path is not valid. allowArrayNotation false (CRD selectableFields)
+ * refuses `['key']` steps.
+ */
+export function resolveFieldPath(path: string, schema: Schema, allowArrayNotation = true): { path: string; schema: Schema | undefined } | Error {
   let out = "";
   let s: Schema | undefined = schema;
   let i = 0;
@@ -32,6 +42,7 @@ export function validFieldPath(path: string, schema: Schema): string | Error {
       if (err) return err;
       i += 1 + m[0].length;
     } else if (c === "[") {
+      if (!allowArrayNotation) return new Error("array notation is not allowed");
       const m = /^\[\s*'((?:[^'\\]|\\.)*)'\s*\]/.exec(path.slice(i));
       if (!m) return new Error(`expected single quoted string but got ${path.slice(i + 1).split("]")[0]}`);
       const err = step(m[1]!.replace(/\\(.)/g, "$1"));
@@ -41,5 +52,5 @@ export function validFieldPath(path: string, schema: Schema): string | Error {
       return new Error(`expected [ or . but got: ${path.slice(i)}`);
     }
   }
-  return out;
+  return { path: out, schema: s };
 }

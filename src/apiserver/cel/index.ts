@@ -10,9 +10,11 @@ import { compileSchema } from "./compile.js";
 
 export { evalErrorText, SchemaValidator, type ValidationResult } from "./validator.js";
 export type { Schema } from "./types.js";
+export { resolveFieldPath } from "./field-path.js";
 export { ExpressionEnvironment, TypedExpressionChecker, type CompiledExpression } from "./expression.js";
 
 /** The CRD's errors from the rules of one version's schema, at fieldPath (`spec.versions[0].schema.openAPIV3Schema`). */
 export function validateSchemaRules(schema: Schema, fieldPath: string): FieldError[] {
   return compileSchema(schema).errors.map((e) => ({ ...e, field: e.field ? `${fieldPath}.${e.field}` : fieldPath }));
 }
+export { authorizerFor, type AuthorizerValue, type RequestResource } from "./library/authz.js";

@@ -9,6 +9,7 @@
  */
 import { listStrategy } from "../../api/patch/strategic-merge-patch.js";
 import type { ResourceInfo } from "../../api/resources.js";
+import { selectableFieldsExtension } from "../registry/apiextensions/customresourcedefinitions/selectable-fields.js";
 
 /** A JSON Schema node, free-form: what each keyword holds is checked where it is read. */
 export type SchemaNode = { [keyword: string]: unknown };
@@ -156,7 +157,8 @@ export function customResourceDefinition(r: ResourceInfo): SchemaNode {
   const schema = r.crd?.schema;
   const preserveRoot = !isNode(schema) || schema["x-kubernetes-preserve-unknown-fields"] === true || r.crd?.preserveUnknownFields === true;
   // With unknown fields kept at the root, kubectl's v2 validation would refuse anything beyond listed properties: publish an open object.
-  if (preserveRoot) return { type: "object", "x-kubernetes-group-version-kind": gvk(r) };
+  const selectable = r.crd?.selectableFields ? { "x-kubernetes-selectable-fields": selectableFieldsExtension(r.crd) } : {};
+  if (preserveRoot) return { type: "object", "x-kubernetes-group-version-kind": gvk(r), ...selectable };
   const out = crdNodeToV2(schema);
   out.properties = {
     ...(isNode(out.properties) ? out.properties : {}),
@@ -165,6 +167,7 @@ export function customResourceDefinition(r: ResourceInfo): SchemaNode {
     metadata: { $ref: V2_REF + OBJECT_META, description: "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata" },
   };
   out["x-kubernetes-group-version-kind"] = gvk(r);
+  Object.assign(out, selectable);
   return out;
 }
 

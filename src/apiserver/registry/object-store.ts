@@ -562,8 +562,8 @@ export class ObjectStore {
         // A single-object list (every kubectl wait) reads one key, not the collection.
         const page = await this.store.list(this.key(info, namespace, byName.value), { revision });
         for (const kv of page.items) {
-          const obj = decode(kv);
-          if (obj.metadata.name === byName.value && this.matches(info, sel, obj)) items.push(present(obj));
+          const obj = present(decode(kv));
+          if (obj.metadata.name === byName.value && this.matches(info, sel, obj)) items.push(obj);
         }
         return { items, resourceVersion: String(page.revision) };
       }
@@ -582,9 +582,10 @@ export class ObjectStore {
           const text = raw && rawItem(kv, head);
           if (raw) raw.push(text || JSON.stringify(present(decode(kv))));
           else {
-            const obj = decode(kv);
+            // Selected as the client sees it (its version, a custom resource's defaults), as watch selects.
+            const obj = present(decode(kv));
             if (!this.matches(info, sel, obj)) continue;
-            items.push(present(obj));
+            items.push(obj);
           }
           if (limit && count() === limit) {
             const more = kv !== page.items[page.items.length - 1] || page.more;

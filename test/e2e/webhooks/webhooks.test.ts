@@ -258,6 +258,27 @@ describe("admission webhooks", () => {
     await uninstall("validatingwebhookconfiguration", "ns");
   });
 
+  it("asks the server's authorizer from matchConditions, as the request's user", async () => {
+    // dave may create configmaps in default but not delete them; the webhook is only for those who may.
+    await kubectl.ok(["create", "role", "cm-creator", "--verb=create", "--resource=configmaps"]);
+    await kubectl.ok(["create", "rolebinding", "dave-creates", "--role=cm-creator", "--user=dave"]);
+    hooks.handle("/deleters", () => ({ allowed: false, status: { message: "deleters are checked" } }));
+    await install("ValidatingWebhookConfiguration", {
+      name: "deleters.webhooks.example.com", path: "/deleters", label: "deleters",
+      matchConditions: [
+        { name: "may-delete", expression: "authorizer.group('').resource('configmaps').namespace(request.namespace).check('delete').allowed()" },
+        { name: "may-create", expression: "authorizer.requestResource.check('create').allowed() && authorizer.path('/healthz').check('get').allowed()" },
+      ],
+    });
+    const admin = await kubectl.run(["create", "-f", "-"], { input: configMap("by-admin", "deleters") });
+    assert.match(admin.stderr, /admission webhook "deleters\.webhooks\.example\.com" denied the request: deleters are checked/);
+    const before = hooks.received.filter((r) => r.path === "/deleters").length;
+    const dave = await kubectl.run(["create", "-f", "-", "--as=dave"], { input: configMap("by-dave", "deleters") });
+    assert.equal(dave.code, 0, dave.stderr);
+    assert.equal(hooks.received.filter((r) => r.path === "/deleters").length, before, "dave may not delete: the webhook is not called");
+    await uninstall("validatingwebhookconfiguration", "deleters");
+  });
+
   it("calls a webhook only when its matchConditions hold, and applies its failurePolicy to a condition that fails to evaluate", async () => {
     hooks.handle("/conditions", () => ({ allowed: false, status: { message: "conditions held" } }));
     await install("ValidatingWebhookConfiguration", {

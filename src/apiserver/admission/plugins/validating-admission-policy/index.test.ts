@@ -4,6 +4,7 @@ import type { ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding } from
 import { isApiError } from "../../../../api/errors.js";
 import type { ResourceInfo } from "../../../../api/resources.js";
 import type { AdmissionAttributes, AdmissionObject } from "../../admission.js";
+import type { Authorizer } from "../../../authorization/authorizer.js";
 import { ValidatingAdmissionPolicyPlugin } from "./index.js";
 
 const deployments = { group: "apps", version: "v1", resource: "deployments", kind: "Deployment", namespaced: true, singular: "deployment", subresources: [], verbs: [], storagePrefix: "/registry/deployments" } as ResourceInfo;
@@ -14,8 +15,9 @@ function newPolicy(name: string, spec: Partial<NonNullable<ValidatingAdmissionPo
 const newBinding = (name: string, policyName: string, spec: Partial<NonNullable<ValidatingAdmissionPolicyBinding["spec"]>> = {}): ValidatingAdmissionPolicyBinding =>
   ({ metadata: { name }, spec: { policyName, validationActions: ["Deny"], ...spec } });
 
-function setup(policies: ValidatingAdmissionPolicy[], bindings: ValidatingAdmissionPolicyBinding[], params: AdmissionObject[] = []) {
+function setup(policies: ValidatingAdmissionPolicy[], bindings: ValidatingAdmissionPolicyBinding[], params: AdmissionObject[] = [], authorizer?: Authorizer) {
   return new ValidatingAdmissionPolicyPlugin({
+    authorizer,
     policies: () => policies, bindings: () => bindings,
     getNamespace: async (name) => ({ metadata: { name, labels: { env: name === "prod" ? "prod" : "dev" } } }),
     getParams: async (_kind, ns, name) => params.filter((p) => p.metadata.namespace === ns && (!name || p.metadata.name === name)),
@@ -39,6 +41,24 @@ async function outcome(p: ValidatingAdmissionPolicyPlugin, a: AdmissionAttribute
 }
 
 describe("ValidatingAdmissionPolicy", () => {
+  it("checks with the authorizer as the request's user, in validations, variables and matchConditions", async () => {
+    // ann may scale deployments in prod; nobody else may do anything.
+    const authorizer: Authorizer = { authorize: (a) => a.user.username === "ann" && a.resource === "deployments" && a.subresource === "scale" && a.namespace === "prod"
+      ? { decision: "Allow", reason: "RBAC: allowed by RoleBinding \"scalers/prod\"" } : { decision: "NoOpinion", reason: "" } };
+    const policy = newPolicy("scalers-only", {
+      matchConditions: [{ name: "not-admin", expression: "!authorizer.group('').resource('nodes').check('delete').allowed()" }],
+      variables: [{ name: "canScale", expression: "authorizer.group('apps').resource('deployments').subresource('scale').namespace(object.metadata.namespace).check('update')" }],
+      validations: [{ expression: "object.spec.replicas <= 1 || variables.canScale.allowed()", messageExpression: "'scaling needs the scale permission: ' + string(object.spec.replicas)" }],
+      auditAnnotations: [{ key: "why", valueExpression: "variables.canScale.reason()" }],
+    });
+    const p = setup([policy], [newBinding("b", "scalers-only")], [], authorizer);
+    const annotations: Record<string, string> = {};
+    assert.equal(await outcome(p, attrs(3, {}, [], annotations)), "ok");
+    assert.deepEqual(annotations, { "scalers-only/why": 'RBAC: allowed by RoleBinding "scalers/prod"' });
+    assert.match(await outcome(p, attrs(3, { user: { username: "bob", groups: [] } })), /^422 .*denied request: scaling needs the scale permission: 3$/);
+  });
+
+
   it("denies with upstream's message, the status following the validation's reason", async () => {
     const p = setup([newPolicy("max", { validations: [{ expression: "object.spec.replicas <= 5" }, { expression: "object.metadata.name != 'web' || object.spec.replicas > 0", message: "web needs a replica", reason: "Forbidden" }] })], [newBinding("max-b", "max")]);
     assert.equal(await outcome(p, attrs(3)), "ok");

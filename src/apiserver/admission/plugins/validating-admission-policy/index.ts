@@ -19,7 +19,8 @@ import type { AuditAnnotation, MatchResources, NamedRuleWithOperations, ParamKin
 import type { LabelSelector } from "kubernetes-types/meta/v1.js";
 import { ApiError, qualifiedResource } from "../../../../api/errors.js";
 import { labelSelectorRequirements, matchesLabels } from "../../../../api/selectors.js";
-import { evalErrorText, ExpressionEnvironment, type CompiledExpression } from "../../../cel/index.js";
+import { authorizerFor, evalErrorText, ExpressionEnvironment, type CompiledExpression } from "../../../cel/index.js";
+import type { Authorizer } from "../../../authorization/authorizer.js";
 import type { AdmissionAttributes, AdmissionObject, AdmissionPlugin } from "../../admission.js";
 
 export interface PolicyDependencies {
@@ -28,9 +29,11 @@ export interface PolicyDependencies {
   /** The objects of paramKind: the one named in namespace, or those matching selector there (namespace undefined: cluster-scoped or all). */
   getParams(kind: ParamKind, namespace: string | undefined, name: string | undefined, selector: LabelSelector | undefined): Promise<AdmissionObject[]>;
   getNamespace(name: string): Promise<Namespace | undefined>;
+  /** The server's authorizer, for the CEL authorizer library's checks (none: the variable is null). */
+  authorizer?: Authorizer;
 }
 
-const VARIABLES = ["object", "oldObject", "request", "params", "namespaceObject", "variables"];
+const VARIABLES = ["object", "oldObject", "request", "params", "namespaceObject", "variables", "authorizer"];
 /** Upstream's bound on an audit annotation's value (longer values are cut). */
 const MAX_AUDIT_ANNOTATION_VALUE_LENGTH = 10 * 1024;
 
@@ -168,6 +171,8 @@ export class ValidatingAdmissionPolicyPlugin implements AdmissionPlugin {
       subResource: a.subresource, name: a.name || a.object?.metadata?.name || "", namespace: a.namespace, operation: a.operation,
       userInfo: { username: a.user.username, groups: a.user.groups }, dryRun: a.dryRun,
     };
+    // authorizer checks as the request's user; authorizer.requestResource is the request's own resource.
+    const authorizer = this.deps.authorizer ? authorizerFor(this.deps.authorizer, a.user, { group: a.info.group, resource: a.info.resource, subresource: a.subresource, namespace: a.namespace, name: request.name }) : null;
     const c = this.compile(p);
     for (const params of paramsList) {
       const vars = { object: a.operation === "DELETE" ? null : a.object, oldObject: a.oldObject ?? null, request, params, namespaceObject };
@@ -177,7 +182,7 @@ export class ValidatingAdmissionPolicyPlugin implements AdmissionPlugin {
         let ok: unknown;
         try {
           if ("error" in m.expr) throw new Error(m.expr.error);
-          ok = m.expr.run({ ...vars });
+          ok = m.expr.run({ ...vars }, { authorizer });
         } catch (e) {
           if (failClosed) out.denials.push(deny(`failed to evaluate matchCondition '${m.name}': ${evalErrorText(e)}`));
           ok = false;
@@ -188,7 +193,7 @@ export class ValidatingAdmissionPolicyPlugin implements AdmissionPlugin {
       const variables = new Map<string, unknown>();
       for (const v of c.variables) {
         if ("error" in v.expr) continue;
-        try { variables.set(v.name, v.expr.run({ ...vars }, { variables })); } catch { /* an unusable variable fails the expressions that read it */ }
+        try { variables.set(v.name, v.expr.run({ ...vars }, { variables, authorizer })); } catch { /* an unusable variable fails the expressions that read it */ }
       }
       for (const { v, expr, message } of c.validations) {
         let failure: string | undefined;
@@ -199,7 +204,7 @@ export class ValidatingAdmissionPolicyPlugin implements AdmissionPlugin {
           failure = `compilation error: ${expr.error}`;
         } else {
           try {
-            const ok = expr.run({ ...vars }, { variables });
+            const ok = expr.run({ ...vars }, { variables, authorizer });
             if (ok !== true) { failure = this.messageOf(v, message, vars, variables); reason = v.reason ?? "Invalid"; }
           } catch (e) {
             failure = `expression '${v.expression}' resulted in error: ${evalErrorText(e)}`;
@@ -211,7 +216,7 @@ export class ValidatingAdmissionPolicyPlugin implements AdmissionPlugin {
         if (actions.includes("Audit")) a.addAuditAnnotation?.("validation.policy.admission.k8s.io/validation_failure", JSON.stringify([{ message: failure, policy, binding, expressionIndex: c.validations.findIndex((x) => x.v === v), validationActions: actions }]));
         if (actions.includes("Deny")) out.denials.push(deny(failure, reason));
       }
-      this.annotate(c, vars, variables, failClosed, deny, out);
+      this.annotate(c, vars, { variables, authorizer }, failClosed, deny, out);
     }
   }
 
@@ -223,12 +228,12 @@ export class ValidatingAdmissionPolicyPlugin implements AdmissionPlugin {
    * request under failurePolicy Fail and is skipped under Ignore; a value of
    * another type refuses it under either, as upstream's validator does.
    */
-  private annotate(c: CompiledPolicy, vars: { [k: string]: unknown }, variables: Map<string, unknown>, failClosed: boolean, deny: (message: string) => ApiError, out: Outcome): void {
+  private annotate(c: CompiledPolicy, vars: { [k: string]: unknown }, celVars: { variables: Map<string, unknown>; authorizer: unknown }, failClosed: boolean, deny: (message: string) => ApiError, out: Outcome): void {
     for (const { a, text: source, expr } of c.auditAnnotations) {
       let value: unknown;
       try {
         if ("error" in expr) { if (failClosed) out.denials.push(deny(`compilation error: ${expr.error}`)); continue; }
-        value = expr.run({ ...vars }, { variables });
+        value = expr.run({ ...vars }, celVars);
       } catch (e) {
         if (failClosed) out.denials.push(deny(`expression '${source}' resulted in error: ${evalErrorText(e)}`));
         continue;

@@ -10,11 +10,11 @@
  */
 import type { MatchCondition } from "kubernetes-types/admissionregistration/v1.js";
 import { ApiError, qualifiedResource } from "../../../../api/errors.js";
-import { evalErrorText, ExpressionEnvironment, type CompiledExpression } from "../../../cel/index.js";
+import { evalErrorText, ExpressionEnvironment, type AuthorizerValue, type CompiledExpression } from "../../../cel/index.js";
 import type { AdmissionAttributes, AdmissionObject } from "../../admission.js";
 import type { Webhook } from "./types.js";
 
-/** The variables upstream gives a webhook's conditions (authorizer is declared; this server binds it to null). */
+/** The variables upstream gives a webhook's conditions; authorizer checks as the request's user. */
 export const MATCH_CONDITION_VARIABLES = ["object", "oldObject", "request", "authorizer"];
 
 let environment: ExpressionEnvironment | undefined;
@@ -41,6 +41,8 @@ export interface MatchConditionInput {
   object: AdmissionObject | null;
   oldObject: AdmissionObject | null;
   request: unknown;
+  /** The CEL authorizer library's value for the request (null when the server gave the webhooks no authorizer). */
+  authorizer: AuthorizerValue | null;
 }
 
 /**
@@ -51,13 +53,13 @@ export interface MatchConditionInput {
 export function matchConditionsAllow(hook: Webhook, attrs: AdmissionAttributes, input: () => MatchConditionInput, observe?: (outcome: "error" | "exclusion") => void): boolean {
   const conditions = hook.matchConditions ?? [];
   if (!conditions.length) return true;
-  const vars = { ...input(), authorizer: null };
+  const { authorizer, ...vars } = input();
   const errors: string[] = [];
   for (const c of compiled(conditions)) {
     let result: unknown;
     try {
       if ("error" in c.expr) throw new Error(c.expr.error);
-      result = c.expr.run(vars);
+      result = c.expr.run(vars, { authorizer });
     } catch (e) {
       errors.push(`expression '${c.expression}' resulted in error: ${evalErrorText(e)}`);
       observe?.("error");

@@ -1,3 +1,4 @@
+import type { Authorizer } from "../../../authorization/authorizer.js";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Namespace } from "kubernetes-types/core/v1.js";
@@ -159,6 +160,20 @@ describe("matchConditions", () => {
   it("skips the webhook on an error under failurePolicy Ignore", async () => {
     const hook = withConditions([{ name: "broken", expression: "object.spec.nothing == 1" }], "Ignore");
     assert.equal(await shouldCallHook(hook, pod({}), deps, "validating"), undefined);
+  });
+
+  it("checks with the authorizer as the request's user, requestResource being the request's pod", async () => {
+    const asked: string[] = [];
+    const authorizer: Authorizer = { authorize: (a) => {
+      asked.push(`${a.user.username} ${a.verb} ${a.resource}/${a.namespace}/${a.name}`);
+      return a.verb === "delete" ? { decision: "Allow", reason: "" } : { decision: "NoOpinion", reason: "" };
+    } };
+    // The webhook is called only for users who may not delete the pod.
+    const hook = withConditions([{ name: "not-deleter", expression: "!authorizer.requestResource.check('delete').allowed()" }]);
+    assert.equal(await shouldCallHook(hook, attrs({ info: pods, namespace: "ns", object: { metadata: { name: "x" } } }), { ...deps, authorizer }, "validating"), undefined);
+    assert.deepEqual(asked, ["u delete pods/ns/x"]);
+    const lister = withConditions([{ name: "lister", expression: "authorizer.group('').resource('pods').check('list').allowed()" }]);
+    assert.equal(await shouldCallHook(lister, pod({}), { ...deps, authorizer }, "validating"), undefined);
   });
 
   it("sees no object on DELETE, only the old one", async () => {

@@ -11,6 +11,7 @@ import { ApiError, internalError } from "../../../../api/errors.js";
 import type { ResourceInfo } from "../../../../api/resources.js";
 import { labelSelectorRequirements, matchesLabels } from "../../../../api/selectors.js";
 import type { AdmissionAttributes, AdmissionObject } from "../../admission.js";
+import { authorizerFor } from "../../../cel/index.js";
 import { versioned } from "./invoke.js";
 import { matchConditionsAllow } from "./match-conditions.js";
 import type { WebhookType } from "./metrics.js";
@@ -119,7 +120,7 @@ export async function namespaceSelectorMatches(sel: LabelSelector | undefined, a
 }
 
 /** The invocation of a webhook for a request, or undefined when the webhook does not apply to it. */
-export async function shouldCallHook(entry: WebhookEntry, attrs: AdmissionAttributes, deps: Pick<WebhookDependencies, "getNamespace" | "equivalentResources" | "convert" | "metrics">, type: WebhookType): Promise<WebhookInvocation | undefined> {
+export async function shouldCallHook(entry: WebhookEntry, attrs: AdmissionAttributes, deps: Pick<WebhookDependencies, "getNamespace" | "equivalentResources" | "convert" | "metrics" | "authorizer">, type: WebhookType): Promise<WebhookInvocation | undefined> {
   const resource = matchResource(entry, attrs, () => deps.equivalentResources(attrs.info));
   if (!resource) return undefined;
   if (!objectSelectorMatches(entry.hook.objectSelector, attrs)) return undefined;
@@ -129,7 +130,10 @@ export async function shouldCallHook(entry: WebhookEntry, attrs: AdmissionAttrib
   const allowed = matchConditionsAllow(entry.hook, attrs, () => {
     const object = attrs.operation === "DELETE" ? undefined : versioned(attrs.object, inv, attrs, deps);
     const oldObject = versioned(attrs.oldObject, inv, attrs, deps);
-    return { object: object ?? null, oldObject: oldObject ?? null, request: admissionRequest(inv, attrs, object, oldObject) };
+    const request = admissionRequest(inv, attrs, object, oldObject);
+    // As upstream: authorizer.requestResource is the resource the webhook is sent, in its version's group.
+    const authorizer = deps.authorizer ? authorizerFor(deps.authorizer, attrs.user, { group: resource.group, resource: resource.resource, subresource: attrs.subresource, namespace: attrs.namespace, name: attrs.name || String(attrs.object?.metadata?.name ?? "") }) : null;
+    return { object: object ?? null, oldObject: oldObject ?? null, request, authorizer };
   }, (outcome) => deps.metrics?.observeMatchCondition(outcome, entry.hook.name, type, attrs.operation));
   return allowed ? inv : undefined;
 }

@@ -10,6 +10,7 @@ import type { ResourceInfo } from "../../../../api/resources.js";
 import type { AdmissionObject } from "../../admission.js";
 import type { WebhookMetrics } from "./metrics.js";
 import type { ServiceResolver } from "./service-resolver.js";
+import type { Authorizer } from "../../../authorization/authorizer.js";
 
 /** Upstream's RuleWithOperations embeds Rule inline; kubernetes-types leaves resources and scope out. */
 export type Rule = RuleWithOperations & { resources?: string[]; scope?: string };
@@ -44,6 +45,8 @@ export interface WebhookDependencies {
   /** Where a webhook's `service` reference is reached. */
   services: ServiceResolver;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** The server's authorizer, for the CEL authorizer library in matchConditions (none: the variable is null). */
+  authorizer?: Authorizer;
   /** Where calls, rejections and match conditions are counted (apiserver_admission_webhook_*); none when unset. */
   metrics?: WebhookMetrics;
   /** Where connections to webhooks are kept alive between calls (none: a connection per call). */

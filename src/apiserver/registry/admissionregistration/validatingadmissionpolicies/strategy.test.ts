@@ -32,6 +32,20 @@ describe("ValidatingAdmissionPolicy validation", () => {
     ]);
   });
 
+  it("types the authorizer library where policies may use it, and not in messageExpressions", () => {
+    assert.deepEqual(errors(policy("authz", {
+      variables: [{ name: "scale", expression: "authorizer.group('apps').resource('deployments').subresource('scale').namespace('ns').name('x').check('update')" }],
+      validations: [
+        { expression: "variables.scale.allowed() || variables.scale.reason() != '' || variables.scale.errored() || variables.scale.error() != ''" },
+        { expression: "authorizer.requestResource.check('create').allowed() && authorizer.path('/healthz').check('get').allowed() && authorizer.serviceAccount('ns', 'sa').group('').resource('pods').check('list').allowed()" },
+      ],
+      matchConditions: [{ name: "m", expression: "authorizer.group('').resource('pods').check('get').allowed()" }],
+    })), []);
+    const [wrong, message] = errors(policy("authz", { validations: [{ expression: "authorizer.group('apps').check('get').allowed()", messageExpression: "authorizer.path('/x').check('get').reason()" }] }));
+    assert.match(wrong!, /^spec.validations\[0\].expression: Invalid value: .*compilation failed/);
+    assert.match(message!, /^spec.validations\[0\].messageExpression: Invalid value: .*compilation failed/);
+  });
+
   it("composes variables in order, and declares params only with a paramKind", () => {
     assert.deepEqual(errors(policy("config", {
       variables: [{ name: "foo", expression: "1 + 1" }, { name: "bar", expression: "variables.foo + 1" }, { name: "baz", expression: "variables.later" }, { name: "later", expression: "true" }],

@@ -5,6 +5,7 @@ import type { FieldError } from "../../../../api/errors.js";
 import { immutable, invalidValue, pathSegmentName, required } from "../../../../api/validation.js";
 import { tablePrinter } from "../../../../api/tables.js";
 import { validateSchemaRules, type Schema } from "../../../cel/index.js";
+import { validateVersionSelectableFields } from "./selectable-fields.js";
 import { clearStatus, type Stored, type Strategy } from "../../strategy.js";
 import { validateClientConfig, validateReviewVersions } from "../../admissionregistration/webhookconfigurations/validation.js";
 
@@ -25,6 +26,7 @@ function validateCustomResourceDefinition(o: Stored<CustomResourceDefinition>): 
   (s.versions ?? []).forEach((v, i) => {
     const schema = v.schema?.openAPIV3Schema as Schema | undefined;
     if (schema) errs.push(...validateSchemaRules(schema, `spec.versions[${i}].schema.openAPIV3Schema`));
+    errs.push(...validateVersionSelectableFields(v, `spec.versions[${i}]`));
   });
   return errs;
 }

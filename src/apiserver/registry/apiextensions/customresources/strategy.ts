@@ -10,6 +10,7 @@ import type { Obj } from "../../object-store.js";
 import { bumpGenerationOnChange, type Strategy } from "../../strategy.js";
 import { customResourceScale } from "./scale.js";
 import { customResourceTable } from "./table.js";
+import { valueAt } from "./json-path.js";
 import type { FieldError } from "../../../../api/errors.js";
 import { SchemaValidator } from "../../../cel/index.js";
 
@@ -27,6 +28,12 @@ export function customResourceStrategy(crd: CustomResourceInfo): Strategy {
       // Checked against the CRD's schema, losing the fields the schema does not declare, then by its CEL rules.
       validate: schema ? schemaValidation(schema, crd.preserveUnknownFields) : undefined,
       printer: customResourceTable(crd),
+      // The version's selectableFields, read by their JSONPath; an absent field reads as "".
+      fieldSelectors: Object.keys(crd.selectableFields ?? {}),
+      fieldValue: (field, o) => {
+        const path = crd.selectableFields?.[field];
+        return path === undefined ? undefined : selectableValue(valueAt(o, path));
+      },
       allowCreateOnUpdate: true,
       // Served when the CRD declares subresources.scale.
       subresources: { scale: customResourceScale(crd) },
@@ -53,4 +60,10 @@ function schemaValidation(schema: Obj, preserveUnknownFields: boolean): (o: Obj,
     for (const w of result.warnings) warn?.(w);
     return [...errs, ...result.errors];
   };
+}
+
+/** A selectable field's value as a field selector compares it: a scalar's text, "" when absent. */
+function selectableValue(v: unknown): string {
+  if (v === undefined || v === null) return "";
+  return typeof v === "object" ? JSON.stringify(v) : String(v);
 }
