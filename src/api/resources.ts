@@ -150,7 +150,7 @@ export const builtinResources: ResourceInfo[] = [
   ]),
   ...define("discovery.k8s.io", ["v1"], [{ kind: "EndpointSlice" }]),
   ...define("coordination.k8s.io", ["v1"], [{ kind: "Lease" }]),
-  ...define("events.k8s.io", ["v1"], [{ kind: "Event", short: ["ev"], storage: "/registry/events.k8s.io/events" }]),
+  ...define("events.k8s.io", ["v1"], [{ kind: "Event", short: ["ev"], storage: "/registry/events" }]),
   ...define("policy", ["v1"], [{ kind: "PodDisruptionBudget", short: ["pdb"], sub: [status] }]),
   ...define("rbac.authorization.k8s.io", ["v1"], [
     { kind: "Role" }, { kind: "RoleBinding" },

@@ -21,3 +21,10 @@ it("prunes what a kind does not declare, but never inside free-form JSON (defaul
   assert.equal("bogus" in schema, false);
   assert.deepEqual(crd.metadata.managedFields[0]!.fieldsV1, { "f:spec": { "f:group": {} } });
 });
+
+it("drops the nulls of typed fields but keeps those inside free-form JSON, as upstream keeps a RawExtension's bytes", () => {
+  const revision = { metadata: { name: "r", labels: null }, revision: 1, data: { spec: { template: { metadata: { creationTimestamp: null } } } } };
+  pruneUnknownFields(info("ControllerRevision"), revision);
+  assert.equal("labels" in revision.metadata, false);
+  assert.deepEqual(revision.data, { spec: { template: { metadata: { creationTimestamp: null } } } });
+});

@@ -5,7 +5,7 @@
  * as upstream's decoding into typed structs does.
  */
 import type { ResourceInfo } from "../api/resources.js";
-import { rootSchema, walkSchema } from "./schema-walk.js";
+import { FREE_FORM, rootSchema, walkSchema } from "./schema-walk.js";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- schemas and bodies are free-form JSON
 
@@ -17,10 +17,27 @@ export function checkUnknownFields(info: ResourceInfo, body: Obj): string[] {
 export function pruneUnknownFields(info: ResourceInfo, obj: Obj): void {
   if (info.crd) return;
   walkUnknown(info, obj, true);
-  dropNulls(obj);
+  const root = rootSchema(info);
+  if (root) dropTypedNulls(obj, root);
+  else dropNulls(obj);
 }
 
-/** A null member of a built-in kind means "unset", as decoding into upstream's types makes it. */
+/**
+ * A null member of a built-in kind means "unset", as decoding into upstream's
+ * types makes it; inside free-form JSON (a ControllerRevision's data, an
+ * object in a RawExtension) a null is content, kept as upstream keeps the raw bytes.
+ */
+function dropTypedNulls(obj: Obj, root: Obj): void {
+  walkSchema(obj, root, {
+    visit(value, s) {
+      if (s.resolved && FREE_FORM.has(s.resolved)) return false;
+      if (value === null || typeof value !== "object" || Array.isArray(value)) return;
+      for (const [k, x] of Object.entries(value)) if (x === null) delete (value as Obj)[k];
+    },
+  });
+}
+
+/** Every null member, for a kind without a schema. */
 function dropNulls(v: unknown): void {
   if (Array.isArray(v)) {
     for (const x of v) dropNulls(x);

@@ -17,6 +17,29 @@ export function revisionHash(template: unknown): string {
   return createHash("sha256").update(canonicalJson(template)).digest("hex").slice(0, 10);
 }
 
+/** A JSON value with every object's keys sorted, as Go's encoding/json writes a map. */
+function sortedKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortedKeys);
+  if (v === null || typeof v !== "object") return v;
+  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortedKeys((v as Record<string, unknown>)[k])]));
+}
+
+/**
+ * A revision's data as upstream's controllers write it (their getPatch):
+ * the template as Go encodes it, inside `{"spec":{"template":{"$patch":"replace",...}}}`
+ * with every map's keys sorted. Clients compare it byte for byte with the
+ * same encoding of the owner (upstream's daemon.Match), so the fields Go always
+ * writes are written here too: the template's `creationTimestamp: null` and
+ * each container's `resources`.
+ */
+export function revisionData(template: PodTemplateSpec): unknown {
+  const t: Omit<PodTemplateSpec, "metadata"> & { metadata: Record<string, unknown> } = { ...structuredClone(template), metadata: { creationTimestamp: null, ...(template.metadata ?? {}) } };
+  for (const list of [t.spec?.containers, t.spec?.initContainers, t.spec?.ephemeralContainers]) {
+    for (const c of list ?? []) c.resources ??= {};
+  }
+  return sortedKeys({ spec: { template: { ...t, $patch: "replace" } } });
+}
+
 /** Makes sure a ControllerRevision exists for the owner's current template; returns its name. */
 export async function ensureRevision(client: Client, owner: RevisionOwner, kind: string, existing: ControllerRevision[]): Promise<string> {
   // A stored StatefulSet or DaemonSet has a spec (validation requires its template).
@@ -27,7 +50,7 @@ export async function ensureRevision(client: Client, owner: RevisionOwner, kind:
   const revision = Math.max(0, ...existing.map((r) => Number(r.revision ?? 0))) + 1;
   await client.create(Resources.controllerrevisions, owner.metadata.namespace, {
     metadata: { name, labels: { ...(spec.selector?.matchLabels ?? {}), [REVISION_HASH_LABEL]: hash }, ownerReferences: [controllerRef(owner, "apps/v1", kind)] },
-    data: { spec: { template: { ...spec.template, $patch: "replace" } } },
+    data: revisionData(spec.template),
     revision,
   }).catch((err) => { if ((err as { code?: number }).code !== 409) throw err; });
   return name;

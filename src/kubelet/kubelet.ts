@@ -13,7 +13,8 @@ import { podCgroupParent } from "./kuberuntime/pod-config.js";
 import { SANDBOX_IMAGE } from "./runtime/cri/containerd.js";
 import { join } from "node:path";
 import { mkdirSync } from "node:fs";
-import { EventRecorder, Informer, InformerFactory, Resources, type Client, type KubeObject } from "../client/index.js";
+import { EventRecorder, Informer, InformerFactory, Resources, type Client, type Kube, type KubeObject } from "../client/index.js";
+import { admitPod } from "./admission.js";
 import { jsonEqual } from "../api/json-equal.js";
 import { isNotFound } from "../api/errors.js";
 import { rfc3339 } from "../api/time.js";
@@ -29,7 +30,7 @@ import { TokenManager } from "./token/token-manager.js";
 import { serviceAccountTokenSource } from "./token/token-source.js";
 import { Labels, podKey, type Json, type Logger, type Pod } from "./types.js";
 import { ObjectWatchers, podReferences } from "./object-watchers.js";
-import type { Pod as PodObject } from "kubernetes-types/core/v1.js";
+import type { Node, Pod as PodObject } from "kubernetes-types/core/v1.js";
 import { KubeletMetrics, type RunningCounts } from "./metrics.js";
 import { Registry } from "../metrics/index.js";
 
@@ -316,6 +317,12 @@ export class Kubelet {
     })();
   }
 
+  /** The pods this kubelet runs besides `uid`: admitted, not finished and not being deleted. */
+  private admittedPods(uid: string): Kube<PodObject>[] {
+    return [...this.states.keys()].filter((u) => u !== uid).map((u) => this.podsByUid.get(u))
+      .filter((p): p is Pod => p !== undefined && !p.metadata.deletionTimestamp && p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed") as Kube<PodObject>[];
+  }
+
   private retry(uid: string, ms: number): void {
     if (this.retryTimers.has(uid)) return;
     this.retryTimers.set(uid, setTimeout(() => { this.retryTimers.delete(uid); this.enqueue(uid); }, ms));
@@ -338,10 +345,18 @@ export class Kubelet {
     const started = performance.now();
     const operation = state ? "sync" : "create";
     if (!state) {
+      const fresh = !pod.status?.phase || pod.status.phase === "Pending";
+      const rejection = fresh && !pod.metadata.deletionTimestamp && this.node ? admitPod(pod as Kube<PodObject>, this.admittedPods(uid), this.node as Kube<Node>) : undefined;
       state = { waiting: new Map(), startTime: pod.status?.startTime ?? rfc3339() };
       this.states.set(uid, state);
+      if (rejection) {
+        // Upstream's rejectPod: a Warning event and a Failed phase; none of its containers start.
+        this.recorderImpl.event({ ...pod, kind: "Pod", apiVersion: "v1" } as KubeObject, "Warning", rejection.reason, rejection.message);
+        await this.pushStatus(pod, await this.manager.podStatus(uid), state, rejection);
+        return;
+      }
       // A pod adopted running (after a kubelet restart) has no start to time.
-      if (!pod.status?.phase || pod.status.phase === "Pending") this.firstSeen.set(uid, started);
+      if (fresh) this.firstSeen.set(uid, started);
     }
     if (pod.metadata.deletionTimestamp) {
       if (state.killing) return;

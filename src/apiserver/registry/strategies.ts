@@ -23,6 +23,7 @@ import { leaseStrategy } from "./coordination/leases/strategy.js";
 import { configMapStrategy } from "./core/configmaps/strategy.js";
 import { endpointsStrategy } from "./core/endpoints/strategy.js";
 import { eventStrategy } from "./core/events/strategy.js";
+import { eventsV1EventStrategy } from "./events/events/strategy.js";
 import { namespaceStrategy } from "./core/namespaces/strategy.js";
 import { nodeStrategy } from "./core/nodes/strategy.js";
 import { persistentVolumeClaimStrategy } from "./core/persistentvolumeclaims/strategy.js";
@@ -79,7 +80,7 @@ export const strategies: Readonly<Record<string, Strategy>> = {
   "networkpolicies.networking.k8s.io": networkPolicyStrategy,
   "endpointslices.discovery.k8s.io": endpointSliceStrategy,
   "leases.coordination.k8s.io": leaseStrategy,
-  "events.events.k8s.io": eventStrategy,
+  "events.events.k8s.io": eventsV1EventStrategy,
   "poddisruptionbudgets.policy": podDisruptionBudgetStrategy,
   "roles.rbac.authorization.k8s.io": roleStrategy,
   "clusterroles.rbac.authorization.k8s.io": roleStrategy,

@@ -12,6 +12,7 @@ import { type Controller, type ControllerContext, type Kube, controllerOf, contr
 import { REVISION_HASH_LABEL, ensureRevision, revisionHash } from "../revisions.js";
 import { scaledValue } from "../deployment/util.js";
 import { claimObjects, enqueueMatchingControllers, selectorOf } from "../controller-ref-manager.js";
+import { Backoff } from "./backoff.js";
 import type { ControllerRevision, DaemonSet, DaemonSetStatus } from "kubernetes-types/apps/v1.js";
 import type { Node, Pod, PodSpec, Toleration } from "kubernetes-types/core/v1.js";
 
@@ -38,6 +39,7 @@ export class DaemonSetController implements Controller {
   private revisions!: Informer<Kube<ControllerRevision>>;
   private readonly affinity = new NodeAffinity();
   private readonly taints = new TaintToleration();
+  private readonly failedPodsBackoff = new Backoff(1_000, 15 * 60_000);
 
   init(ctx: ControllerContext): void {
     this.ctx = ctx;
@@ -74,7 +76,7 @@ export class DaemonSetController implements Controller {
     return this.affinity.filter(probe, info).code === "Success" && this.taints.filter(probe, info).code === "Success";
   }
 
-  private async sync(key: string): Promise<void> {
+  private async sync(key: string): Promise<number | void> {
     const set = this.sets.get(key);
     if (!set || set.metadata.deletionTimestamp) return;
     const [ns] = splitKey(key);
@@ -92,11 +94,23 @@ export class DaemonSetController implements Controller {
     const nodes = this.nodes.list();
     const wanted = nodes.filter((n) => this.eligible(set, n));
     let misscheduled = 0;
+    let retryIn: number | undefined;
     for (const n of wanted) {
       const name = n.metadata.name!;
       const mine = byNode.get(name) ?? [];
       if (mine.length === 0) await this.createPod(set, name, hash);
-      for (const extra of mine.slice(1)) await this.ctx.client.delete(Resources.pods, ns, extra.metadata.name!).catch(() => undefined);
+      // A failed daemon pod is deleted, and made again on the next sync, with a backoff per node, as upstream's
+      // (a kubelet that keeps rejecting the pod would otherwise be fought in a hot loop).
+      const running: Kube<Pod>[] = [];
+      for (const p of mine) {
+        if (p.status?.phase !== "Failed") { running.push(p); continue; }
+        const wait = this.failedPodsBackoff.wait(`${key}/${name}`);
+        if (wait > 0) { retryIn = Math.min(retryIn ?? wait, wait); continue; }
+        this.ctx.recorder.event(set, "Warning", "FailedDaemonPod", `Found failed daemon pod ${ns}/${p.metadata.name} on node ${name}, will try to kill it`);
+        await this.ctx.client.delete(Resources.pods, ns, p.metadata.name!).catch(() => undefined);
+      }
+      byNode.set(name, running);
+      for (const extra of running.slice(1)) await this.ctx.client.delete(Resources.pods, ns, extra.metadata.name!).catch(() => undefined);
     }
     const wantedNames = new Set(wanted.map((n) => n.metadata.name));
     for (const [node, pods] of byNode) {
@@ -131,6 +145,7 @@ export class DaemonSetController implements Controller {
     if (JSON.stringify(status) !== JSON.stringify(set.status ?? {})) {
       await this.ctx.client.update(Resources.daemonsets, ns, { ...set, status }, "status").catch((err) => { if ((err as { code?: number }).code !== 409) throw err; this.queue.add(key); });
     }
+    return retryIn;
   }
 
   private async createPod(set: Kube<DaemonSet>, node: string, hash: string): Promise<void> {

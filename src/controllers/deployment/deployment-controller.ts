@@ -9,7 +9,7 @@ import { Resources, WorkQueue, type Informer } from "../../client/index.js";
 import { type Controller, type ControllerContext, type Kube, controllerOf, controllerRef, keyOf, nowTime, splitKey, runQueue, enqueueOwner } from "../controller.js";
 import { claimObjects, enqueueMatchingControllers, selectorOf } from "../controller-ref-manager.js";
 import type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet } from "kubernetes-types/apps/v1.js";
-import { DESIRED_REPLICAS, HASH_LABEL, MAX_REPLICAS, REVISION, copiedAnnotations, newReplicaSetAnnotations, proportionalSizes, revisionOf, surgeAndUnavailable, templateHash, templateWithoutHash } from "./util.js";
+import { byRevision, DESIRED_REPLICAS, HASH_LABEL, MAX_REPLICAS, REVISION, copiedAnnotations, newReplicaSetAnnotations, proportionalSizes, revisionOf, surgeAndUnavailable, templateHash, templateWithoutHash } from "./util.js";
 
 export class DeploymentController implements Controller {
   readonly name = "deployment";
@@ -45,26 +45,27 @@ export class DeploymentController implements Controller {
     const sets = await this.ownedSets(d);
     let newRS = sets.find((rs) => jsonEqual(templateWithoutHash(rs.spec?.template), templateWithoutHash(d.spec?.template)));
     const old = sets.filter((rs) => rs !== newRS);
-    const maxRevision = Math.max(0, ...old.map(revisionOf));
+    const maxRevision = old.map(revisionOf).reduce((max, r) => (r > max ? r : max), 0n);
     if (this.isScalingEvent(d, sets)) {
       await this.resize(d, newRS, old);
       return this.syncStatus(d, newRS, old);
     }
     if (d.spec?.paused) return this.syncStatus(d, newRS, old);
     if (!newRS) {
-      newRS = await this.createNewReplicaSet(d, old, maxRevision + 1);
+      newRS = await this.createNewReplicaSet(d, old, maxRevision + 1n);
       if (!newRS) return;
     } else {
       // The Deployment's annotations follow to its new set; after a rollback the old template's set is the newest revision again.
-      const annotations = newReplicaSetAnnotations(d, newRS, revisionOf(newRS) <= maxRevision ? maxRevision + 1 : revisionOf(newRS));
+      const annotations = newReplicaSetAnnotations(d, newRS, revisionOf(newRS) <= maxRevision ? maxRevision + 1n : revisionOf(newRS));
       if (annotations) newRS = await this.ctx.client.update<Kube<ReplicaSet>>(Resources.replicasets, newRS.metadata.namespace, { ...newRS, metadata: { ...newRS.metadata, annotations } });
     }
     // kubectl's rollout history and undo read the revision on the Deployment itself.
     const revision = String(revisionOf(newRS));
     if (d.metadata.annotations?.[REVISION] !== revision) {
-      // An update of the cached copy, as upstream's controller writes it (its role allows update, not patch); a conflict requeues.
+      // An update of the cached copy through status, as upstream's controller writes it (its role allows update, not
+      // patch; a status write keeps the generation, which an annotation change would bump); a conflict requeues.
       const annotations = { ...(d.metadata.annotations ?? {}), [REVISION]: revision };
-      await this.ctx.client.update(Resources.deployments, d.metadata.namespace, { ...d, metadata: { ...d.metadata, annotations } });
+      await this.ctx.client.update(Resources.deployments, d.metadata.namespace, { ...d, metadata: { ...d.metadata, annotations } }, "status");
       return;
     }
     if (d.spec?.strategy?.type === "Recreate") await this.recreate(d, newRS, old);
@@ -88,7 +89,7 @@ export class DeploymentController implements Controller {
     const want = d.spec?.replicas ?? 1;
     const active = [...(newRS ? [newRS] : []), ...old].filter((rs) => (rs.spec?.replicas ?? 0) > 0);
     if (active.length <= 1) {
-      const target = active[0] ?? newRS ?? [...old].sort((a, b) => revisionOf(b) - revisionOf(a))[0];
+      const target = active[0] ?? newRS ?? [...old].sort(byRevision).at(-1);
       if (target) await this.scale(d, target, want);
       return;
     }
@@ -102,7 +103,7 @@ export class DeploymentController implements Controller {
     for (const rs of active) await this.scale(d, rs, sizes.get(rs.metadata.name!) ?? rs.spec?.replicas ?? 0);
   }
 
-  private async createNewReplicaSet(d: Kube<Deployment>, old: Kube<ReplicaSet>[], revision: number): Promise<Kube<ReplicaSet> | undefined> {
+  private async createNewReplicaSet(d: Kube<Deployment>, old: Kube<ReplicaSet>[], revision: bigint): Promise<Kube<ReplicaSet> | undefined> {
     // A stored Deployment has a spec (validation requires its selector and template).
     const spec = d.spec!;
     const hash = templateHash(spec.template, d.status?.collisionCount ?? 0);
@@ -183,7 +184,7 @@ export class DeploymentController implements Controller {
     let maxScaledDown = totalSpec - minAvailable - newUnavailable;
     if (maxScaledDown <= 0) return;
     // Old pods that are not available cost nothing to remove: take them first, within that bound.
-    const oldest = [...old].sort((a, b) => revisionOf(a) - revisionOf(b));
+    const oldest = [...old].sort(byRevision);
     for (const rs of oldest) {
       if (maxScaledDown <= 0) break;
       const spec = rs.spec?.replicas ?? 0;
@@ -209,7 +210,7 @@ export class DeploymentController implements Controller {
   private async cleanup(d: Kube<Deployment>, old: Kube<ReplicaSet>[]): Promise<void> {
     const limit = d.spec?.revisionHistoryLimit ?? 10;
     const idle = old.filter((rs) => (rs.spec?.replicas ?? 0) === 0 && (rs.status?.replicas ?? 0) === 0 && !rs.metadata.deletionTimestamp)
-      .sort((a, b) => revisionOf(a) - revisionOf(b));
+      .sort(byRevision);
     for (const rs of idle.slice(0, Math.max(0, idle.length - limit))) {
       await this.ctx.client.delete(Resources.replicasets, rs.metadata.namespace, rs.metadata.name!).catch(() => undefined);
     }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RollingUpdateDeployment } from "kubernetes-types/apps/v1.js";
-import { newReplicaSetAnnotations, proportionalSizes, scaledValue, surgeAndUnavailable, templateHash, templateWithoutHash } from "./util.js";
+import { newReplicaSetAnnotations, proportionalSizes, revisionOf, scaledValue, surgeAndUnavailable, templateHash, templateWithoutHash } from "./util.js";
 
 describe("deployment helpers", () => {
   it("rounds surge up and unavailability down, as upstream", () => {
@@ -18,7 +18,7 @@ describe("deployment helpers", () => {
     const b = { spec: { containers: [{ image: "i", name: "c" }] }, metadata: { labels: { app: "web" } } };
     assert.equal(templateHash(a), templateHash(b));
     assert.notEqual(templateHash(a), templateHash(a, 1), "a collision count gives another name");
-    assert.match(templateHash(a), /^[bcdfghjklmnpqrstvwxz2456789]{5,10}$/);
+    assert.match(templateHash(a), /^[bcdfghjklmnpqrstvwxz2456789]{1,10}$/, "the decimal digits of a 32-bit hash, each as a name character");
     assert.deepEqual(templateWithoutHash({ metadata: { labels: { app: "web", "pod-template-hash": "x" } } }), { metadata: { labels: { app: "web" } } });
   });
   it("shares a resize among the active ReplicaSets in proportion, as upstream's documented example", () => {
@@ -37,9 +37,15 @@ describe("deployment helpers", () => {
   it("copies the Deployment's own annotations to its new ReplicaSet, not the controller's bookkeeping, and keeps revision history on a rollback", () => {
     const d = { metadata: { annotations: { "kubernetes.io/change-cause": "v2", "deployment.kubernetes.io/revision": "2", "kubectl.kubernetes.io/last-applied-configuration": "{}", team: "a" } } };
     const rs = (annotations: Record<string, string>) => ({ metadata: { annotations } });
-    assert.deepEqual(newReplicaSetAnnotations(d, rs({ "deployment.kubernetes.io/revision": "2" }), 2), { "deployment.kubernetes.io/revision": "2", "kubernetes.io/change-cause": "v2", team: "a" });
-    assert.equal(newReplicaSetAnnotations(d, rs({ "deployment.kubernetes.io/revision": "2", "kubernetes.io/change-cause": "v2", team: "a" }), 2), undefined, "nothing to change");
-    assert.deepEqual(newReplicaSetAnnotations(d, rs({ "deployment.kubernetes.io/revision": "1", "deployment.kubernetes.io/revision-history": "0", "kubernetes.io/change-cause": "v2", team: "a" }), 3),
+    assert.deepEqual(newReplicaSetAnnotations(d, rs({ "deployment.kubernetes.io/revision": "2" }), 2n), { "deployment.kubernetes.io/revision": "2", "kubernetes.io/change-cause": "v2", team: "a" });
+    assert.equal(newReplicaSetAnnotations(d, rs({ "deployment.kubernetes.io/revision": "2", "kubernetes.io/change-cause": "v2", team: "a" }), 2n), undefined, "nothing to change");
+    assert.deepEqual(newReplicaSetAnnotations(d, rs({ "deployment.kubernetes.io/revision": "1", "deployment.kubernetes.io/revision-history": "0", "kubernetes.io/change-cause": "v2", team: "a" }), 3n),
       { "deployment.kubernetes.io/revision": "3", "deployment.kubernetes.io/revision-history": "0,1", "kubernetes.io/change-cause": "v2", team: "a" });
+  });
+  it("counts revisions as int64, past the 2^53 a number keeps exact", () => {
+    const adopted = { metadata: { annotations: { "deployment.kubernetes.io/revision": "3546343826724305832" } } };
+    assert.equal(revisionOf(adopted), 3546343826724305832n);
+    assert.equal(revisionOf({ metadata: { annotations: { "deployment.kubernetes.io/revision": "x" } } }), 0n, "one that does not parse counts as 0");
+    assert.equal(newReplicaSetAnnotations({ metadata: {} }, { metadata: {} }, revisionOf(adopted) + 1n)?.["deployment.kubernetes.io/revision"], "3546343826724305833");
   });
 });

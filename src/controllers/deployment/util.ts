@@ -27,12 +27,12 @@ const NOT_COPIED = new Set(["kubectl.kubernetes.io/last-applied-configuration", 
  * revision, the one it replaces appended to revision-history when a rollback
  * makes an old set the newest again. Undefined when nothing changes.
  */
-export function newReplicaSetAnnotations(d: KubeObject, rs: KubeObject, revision: number): Record<string, string> | undefined {
+export function newReplicaSetAnnotations(d: KubeObject, rs: KubeObject, revision: bigint): Record<string, string> | undefined {
   const current = rs.metadata.annotations ?? {};
   const next = { ...current };
   for (const [k, v] of Object.entries(d.metadata.annotations ?? {})) if (!NOT_COPIED.has(k)) next[k] = v;
   const old = current[REVISION];
-  if (Number(old ?? 0) < revision) {
+  if (parseRevision(old) < revision) {
     if (old) next[REVISION_HISTORY] = current[REVISION_HISTORY] ? `${current[REVISION_HISTORY]},${old}` : old;
     next[REVISION] = String(revision);
   }
@@ -46,16 +46,15 @@ export function copiedAnnotations(d: KubeObject): Record<string, string> {
 
 const SAFE = "bcdfghjklmnpqrstvwxz2456789";
 
-/** A short, stable hash of a pod template, in the alphabet upstream uses for names. */
+/**
+ * A stable hash of a pod template, shaped as upstream's: a 32-bit hash whose
+ * decimal digits are each mapped into the alphabet of generated names
+ * (rand.SafeEncodeString(fmt.Sprint(hash))), so ReplicaSet names read
+ * `<deployment>-7c5ddbdf54` as on any cluster.
+ */
 export function templateHash(template: unknown, collisionCount = 0): string {
   const digest = createHash("sha256").update(canonicalJson(template) + (collisionCount ? `/${collisionCount}` : "")).digest();
-  let n = digest.readUInt32BE(0);
-  let out = "";
-  for (let i = 0; i < 10 && (n > 0 || out.length < 5); i++) {
-    out += SAFE[n % SAFE.length];
-    n = Math.floor(n / SAFE.length);
-  }
-  return out;
+  return [...String(digest.readUInt32BE(0))].map((c) => SAFE[c.charCodeAt(0) % SAFE.length]).join("");
 }
 
 /** The template without the hash label, for comparing a ReplicaSet's with the Deployment's. */
@@ -68,8 +67,23 @@ export function templateWithoutHash(template: PodTemplateSpec | undefined): PodT
   return t;
 }
 
-export function revisionOf(rs: KubeObject): number {
-  return Number(rs.metadata.annotations?.[REVISION] ?? 0) || 0;
+/**
+ * A ReplicaSet's revision. Upstream's are int64: a bigint here, since a
+ * revision past 2^53 (a client may set any) would lose its last digits as a
+ * number. One that does not parse counts as 0.
+ */
+export function revisionOf(rs: KubeObject): bigint {
+  return parseRevision(rs.metadata.annotations?.[REVISION]);
+}
+
+function parseRevision(text: string | undefined): bigint {
+  return text && /^-?\d+$/.test(text) ? BigInt(text) : 0n;
+}
+
+/** Orders ReplicaSets by revision, oldest first. */
+export function byRevision(a: KubeObject, b: KubeObject): number {
+  const ra = revisionOf(a), rb = revisionOf(b);
+  return ra < rb ? -1 : ra > rb ? 1 : 0;
 }
 
 /** An IntOrString against a total: percentages round up for surge and down for unavailability. */

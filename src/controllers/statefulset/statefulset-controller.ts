@@ -12,7 +12,7 @@ import { type Controller, type ControllerContext, type Kube, controllerOf, contr
 import { REVISION_HASH_LABEL, ensureRevision, revisionHash } from "../revisions.js";
 import { claimObjects, enqueueMatchingControllers, selectorOf } from "../controller-ref-manager.js";
 import type { ControllerRevision, StatefulSet, StatefulSetStatus } from "kubernetes-types/apps/v1.js";
-import type { PersistentVolumeClaim, Pod, PodSpec } from "kubernetes-types/core/v1.js";
+import type { PersistentVolumeClaim, Pod, PodSpec, PodTemplateSpec } from "kubernetes-types/core/v1.js";
 import type { OwnerReference } from "kubernetes-types/meta/v1.js";
 
 const ordinalOf = (setName: string, pod: KubeObject) => {
@@ -64,10 +64,13 @@ export class StatefulSetController implements Controller {
     const healthy = (p: Kube<Pod> | undefined) => p !== undefined && !p.metadata.deletionTimestamp && p.status?.phase === "Running" && isPodReady(p);
 
     // Create what is missing, in order: under OrderedReady, wait for each predecessor to be Running and Ready.
+    const current = this.currentRevision(set, updateRevision);
     for (let i = 0; i < replicas; i++) {
       const p = pods.get(i);
       if (!p) {
-        await this.createPod(set, i, updateRevision);
+        const [revision, template] = this.keepsCurrentRevision(set, i) ? current : [updateRevision, set.spec!.template];
+        const created = await this.createPod(set, i, revision, template);
+        if (created) pods.set(i, created);
         if (!parallel) return this.updateStatus(set, pods, updateRevision);
         continue;
       }
@@ -103,6 +106,27 @@ export class StatefulSetController implements Controller {
     return this.updateStatus(set, pods, updateRevision);
   }
 
+  /**
+   * The revision the set rolled out last, with its template from the
+   * ControllerRevision: what a pod below the partition is made from again
+   * when it is deleted mid-update. The update revision when there is none.
+   */
+  private currentRevision(set: Kube<StatefulSet>, updateRevision: string): [string, PodTemplateSpec] {
+    const name = set.status?.currentRevision;
+    const revision = name && name !== updateRevision ? this.revisions.get(`${set.metadata.namespace}/${name}`) : undefined;
+    const data = revision?.data as { spec?: { template?: PodTemplateSpec & { $patch?: string } } } | undefined;
+    if (!revision || controllerOf(revision)?.uid !== set.metadata.uid || !data?.spec?.template) return [updateRevision, set.spec!.template];
+    const { $patch: _replace, ...template } = data.spec.template;
+    return [name!, template];
+  }
+
+  /** Upstream's newVersionedStatefulSetPod: under a RollingUpdate, ordinals below the partition (or the current replicas) stay at the current revision. */
+  private keepsCurrentRevision(set: Kube<StatefulSet>, ordinal: number): boolean {
+    const strategy = set.spec?.updateStrategy;
+    if ((strategy?.type ?? "RollingUpdate") !== "RollingUpdate") return false;
+    return strategy?.rollingUpdate ? ordinal < (strategy.rollingUpdate.partition ?? 0) : ordinal < (set.status?.currentReplicas ?? 0);
+  }
+
   /** The owners a claim should have under the retention policy (upstream's updateClaimOwnerRefs). */
   private async claimOwners(set: Kube<StatefulSet>, pods: Map<number, Kube<Pod>>, replicas: number): Promise<void> {
     const policy = set.spec?.persistentVolumeClaimRetentionPolicy ?? {};
@@ -124,11 +148,11 @@ export class StatefulSetController implements Controller {
     }
   }
 
-  private async createPod(set: Kube<StatefulSet>, ordinal: number, revision: string): Promise<void> {
+  private async createPod(set: Kube<StatefulSet>, ordinal: number, revision: string, template: PodTemplateSpec): Promise<Kube<Pod> | undefined> {
     const ns = set.metadata.namespace!;
     const name = `${set.metadata.name}-${ordinal}`;
     const setSpec = set.spec!;
-    const t = structuredClone(setSpec.template ?? {});
+    const t = structuredClone(template);
     const spec: Partial<PodSpec> = t.spec ?? {};
     spec.hostname = name;
     if (setSpec.serviceName) spec.subdomain = setSpec.serviceName;
@@ -143,7 +167,7 @@ export class StatefulSetController implements Controller {
       }).catch((err) => { if ((err as { code?: number }).code !== 409) throw err; });
       spec.volumes = [...(spec.volumes ?? []).filter((v) => v.name !== templateName(claim)), { name: templateName(claim), persistentVolumeClaim: { claimName } }];
     }
-    await this.ctx.client.create(Resources.pods, ns, {
+    const created = await this.ctx.client.create<Kube<Pod>>(Resources.pods, ns, {
       metadata: {
         name,
         labels: { ...(t.metadata?.labels ?? {}), [REVISION_HASH_LABEL]: revision, "statefulset.kubernetes.io/pod-name": name, "apps.kubernetes.io/pod-index": String(ordinal) },
@@ -151,8 +175,9 @@ export class StatefulSetController implements Controller {
         ownerReferences: [controllerRef(set, "apps/v1", "StatefulSet")],
       },
       spec,
-    }).catch((err) => { if ((err as { code?: number }).code !== 409) throw err; });
+    }).catch((err) => { if ((err as { code?: number }).code !== 409) throw err; return undefined; });
     this.ctx.recorder.event(set, "Normal", "SuccessfulCreate", `create Pod ${name} in StatefulSet ${set.metadata.name} successful`);
+    return created;
   }
 
   /**
@@ -162,22 +187,25 @@ export class StatefulSetController implements Controller {
    * pods of each.
    */
   private async updateStatus(set: Kube<StatefulSet>, pods: Map<number, Kube<Pod>>, updateRevision: string): Promise<void> {
-    const live = [...pods.values()].filter((p) => !p.metadata.deletionTimestamp);
+    // As upstream's computeReplicaStatus: replicas and readiness count terminating pods too (a pod deleted for
+    // the update is still there), the revisions only pods that stay.
+    const all = [...pods.values()];
+    const live = all.filter((p) => !p.metadata.deletionTimestamp);
     const [ns] = splitKey(keyOf(set));
     const known = new Set(this.revisions.list(ns).filter((r) => controllerOf(r)?.uid === set.metadata.uid).map((r) => r.metadata.name));
     let currentRevision = set.status?.currentRevision && known.has(set.status.currentRevision) ? set.status.currentRevision : updateRevision;
     const updated = live.filter((p) => atRevision(p, updateRevision)).length;
     let current = live.filter((p) => atRevision(p, currentRevision)).length;
-    const ready = live.filter(isPodReady).length;
-    if ((set.spec?.updateStrategy?.type ?? "RollingUpdate") === "RollingUpdate" && updated === live.length && ready === live.length) {
+    const ready = all.filter(isPodReady).length;
+    if ((set.spec?.updateStrategy?.type ?? "RollingUpdate") === "RollingUpdate" && updated === all.length && ready === all.length) {
       currentRevision = updateRevision;
       current = updated;
     }
     const status: StatefulSetStatus = {
       observedGeneration: set.metadata.generation,
-      replicas: live.length,
+      replicas: all.length,
       readyReplicas: ready,
-      availableReplicas: live.filter((p) => isPodAvailable(p, set.spec?.minReadySeconds ?? 0)).length,
+      availableReplicas: all.filter((p) => isPodReady(p) && isPodAvailable(p, set.spec?.minReadySeconds ?? 0)).length,
       currentReplicas: current,
       updatedReplicas: updated,
       currentRevision,

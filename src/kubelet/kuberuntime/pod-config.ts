@@ -179,6 +179,7 @@ export function containerConfig(input: ContainerConfigInput): ContainerConfig {
         privileged: Boolean(sc.privileged),
         ...(sc.runAsUser !== undefined ? { runAsUser: { value: sc.runAsUser } } : {}),
         ...(sc.runAsGroup !== undefined ? { runAsGroup: { value: sc.runAsGroup } } : {}),
+        supplementalGroups: supplementalGroups(pod),
         readonlyRootfs: Boolean(sc.readOnlyRootFilesystem),
         capabilities: { addCapabilities: sc.capabilities?.add ?? [], dropCapabilities: sc.capabilities?.drop ?? [] },
         namespaceOptions: { network: pod.spec.hostNetwork ? "NODE" : "POD", pid: pod.spec.hostPID ? "NODE" : pod.spec.shareProcessNamespace ? "POD" : "CONTAINER", ipc: pod.spec.hostIPC ? "NODE" : "POD" },
@@ -186,6 +187,17 @@ export function containerConfig(input: ContainerConfigInput): ContainerConfig {
       },
     },
   };
+}
+
+/**
+ * The groups a container's processes get besides their primary one, as
+ * upstream's kubelet gives them: the pod's fsGroup (so its volumes, owned by
+ * that group, are readable by a non-root user) and its supplementalGroups.
+ */
+export function supplementalGroups(pod: Pod): number[] {
+  const psc = pod.spec.securityContext ?? {};
+  const groups = [...(psc.fsGroup !== undefined ? [psc.fsGroup] : []), ...(psc.supplementalGroups ?? [])];
+  return [...new Set(groups)];
 }
 
 /** The pod's /etc/hosts, as upstream's kubelet writes it. */

@@ -232,6 +232,27 @@ volumes:
     await kubectl.ok(["delete", "pod", "configured", "--grace-period=1"]);
   });
 
+
+  it("lets a non-root container read a 0440 Secret through the pod's fsGroup, with its supplementalGroups", async () => {
+    await kubectl.ok(["create", "secret", "generic", "group-read", "--from-literal=token=for-the-group"]);
+    await apply(podYaml("non-root", `restartPolicy: Never
+securityContext: {runAsUser: 1000, fsGroup: 1001, supplementalGroups: [2000]}
+containers:
+- name: app
+  image: ${BUSYBOX_IMAGE}
+  command: ["sh", "-c", "id -G; ls -lnL /etc/secret/token; cat /etc/secret/token"]
+  volumeMounts: [{name: secret, mountPath: /etc/secret}]
+volumes:
+- {name: secret, secret: {secretName: group-read, defaultMode: 0440}}`));
+    await eventually(async () => ["Succeeded", "Failed"].includes((await pod("non-root")).status.phase), 60_000, 200);
+    const logs = await kubectl.ok(["logs", "non-root"]);
+    assert.equal((await pod("non-root")).status.phase, "Succeeded", logs);
+    const [groups, listing, content] = logs.trim().split("\n");
+    assert.deepEqual(groups.split(" ").map(Number).filter((g) => g !== 0).sort(), [1001, 2000], "the fsGroup and the supplementalGroups");
+    assert.match(listing, /^-r--r-----\s+\d+\s+0\s+1001\s/, "the file is root's, group fsGroup, 0440");
+    assert.equal(content, "for-the-group");
+    await kubectl.ok(["delete", "pod", "non-root", "--grace-period=1"]);
+  });
   it("runs preStop and sends SIGTERM on deletion, within the grace period", async () => {
     await apply(podYaml("graceful", `terminationGracePeriodSeconds: 20
 containers:

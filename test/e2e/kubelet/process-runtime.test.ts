@@ -378,6 +378,29 @@ spec:
     assert.deepEqual(failed!.status.containerStatuses[0].state, { waiting: { reason: "PodInitializing" } }, "the app never started");
   });
 
+  it("rejects a pod bound to the node whose host port a running pod holds (Failed, NodePorts), and runs it once the port is free", async () => {
+    const holder = (name: string) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  nodeName: proc-node
+  containers:
+  - {name: main, image: unused, command: ["sleep", "600"], ports: [{containerPort: 21017, hostPort: 21017}]}
+`;
+    await apply(holder("port-holder"));
+    await eventually(async () => (await pod("port-holder")).status.phase === "Running", 20_000, 200);
+    await apply(holder("port-late"));
+    const late = await eventually(async () => { const p = await pod("port-late"); return p.status.phase === "Failed" ? p : undefined; }, 20_000, 200);
+    assert.equal(late!.status.reason, "NodePorts");
+    assert.equal(late!.status.message, "Pod was rejected: Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports");
+    assert.ok(!(late!.status.containerStatuses ?? []).some((c: Json) => c.state?.running), "none of its containers ran");
+    assert.match(await kubectl.ok(["get", "events", "--field-selector", "involvedObject.name=port-late,reason=NodePorts"]), /Warning\s+NodePorts/);
+    await kubectl.ok(["delete", "pod", "port-holder", "port-late", "--grace-period=1"]);
+    await apply(holder("port-again"));
+    await eventually(async () => (await pod("port-again")).status.phase === "Running", 20_000, 200);
+    await kubectl.ok(["delete", "pod", "port-again", "--grace-period=1"]);
+  });
+
   it("fails a pod past its activeDeadlineSeconds, lowered on the running pod, and kills its process", async () => {
     const out = join(scratch, "deadline");
     await apply(`apiVersion: v1

@@ -113,6 +113,15 @@ describe("fields as upstream writes them, on simulated nodes", () => {
     assert.equal(mid!.status.currentReplicas, 1);
     assert.equal((await json("get", "pod", "rev-1")).metadata.labels["controller-revision-hash"], mid!.status.updateRevision);
     assert.equal((await json("get", "pod", "rev-0")).metadata.labels["controller-revision-hash"], first.status.currentRevision);
+    // A pod below the partition that is deleted comes back at the current revision, from its template.
+    const oldUid = (await json("get", "pod", "rev-0")).metadata.uid;
+    await kubectl.ok(["delete", "pod", "rev-0", "--wait=false"]);
+    const again = await eventually(async () => {
+      const p = await json("get", "pod", "rev-0").catch(() => undefined);
+      return p && p.metadata.uid !== oldUid ? p : undefined;
+    }, 30_000);
+    assert.equal(again!.metadata.labels["controller-revision-hash"], first.status.currentRevision);
+    assert.equal(again!.spec.containers[0].image, "busybox:1");
 
     await kubectl.ok(["patch", "sts/rev", "-p", JSON.stringify({ spec: { updateStrategy: { rollingUpdate: { partition: 0 } } } })]);
     const done = await eventually(async () => {

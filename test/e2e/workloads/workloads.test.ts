@@ -281,6 +281,21 @@ describe("workloads on simulated nodes", () => {
     }
   });
 
+  it("replaces a failed daemon pod, with a FailedDaemonPod event", async () => {
+    const ds = { apiVersion: "apps/v1", kind: "DaemonSet", metadata: { name: "revived" }, spec: { selector: { matchLabels: { app: "revived" } }, template: { metadata: { labels: { app: "revived" } }, spec: { containers: [{ name: "a", image: "busybox" }] } } } };
+    await kubectl.ok(["apply", "-f", "-"], { input: JSON.stringify(ds) });
+    await kubectl.ok(["rollout", "status", "daemonset/revived", "--timeout=60s"]);
+    const victim = (await json(["get", "pods", "-l", "app=revived"])).items[0] as { metadata: { name: string }; spec: { nodeName: string } };
+    await kubectl.ok(["patch", "pod", victim.metadata.name, "--subresource=status", "--type=merge", "-p", '{"status":{"phase":"Failed"}}']);
+    await eventually(async () => {
+      const pods = (await json(["get", "pods", "-l", "app=revived", "--field-selector", `spec.nodeName=${victim.spec.nodeName}`])).items as { metadata: { name: string }; status: { phase: string } }[];
+      return pods.length === 1 && pods[0]!.metadata.name !== victim.metadata.name && pods[0]!.status.phase === "Running";
+    }, 60_000, 250);
+    const events = await kubectl.ok(["get", "events", "--field-selector", "reason=FailedDaemonPod"]);
+    assert.match(events, new RegExp(`Found failed daemon pod default/${victim.metadata.name} on node ${victim.spec.nodeName}, will try to kill it`));
+    await kubectl.ok(["delete", "daemonset", "revived"]);
+  });
+
   it("moves the pods of a node that stops heartbeating to other nodes", async () => {
     const flaky = killOnProcessEnd(spawn(process.execPath, [join(repoRoot, "bin/skiff.js"), "sim", "--nodes", "1", "--prefix", "flaky", "--kubeconfig", server.kubeconfig], { stdio: "ignore" }));
     try {

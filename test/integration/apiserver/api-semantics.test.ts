@@ -45,6 +45,11 @@ describe("API semantics", () => {
     assert.equal(labelled.metadata.generation, 1, "metadata changes do not bump generation");
     const scaled = await c.patch<Obj>(deployments, "default", "web", { spec: { replicas: 3 } });
     assert.equal(scaled.metadata.generation, 2, "spec changes bump generation");
+    const annotated = await c.patch<Obj>(deployments, "default", "web", { metadata: { annotations: { team: "a" } } });
+    assert.equal(annotated.metadata.generation, 3, "a Deployment's annotations bump generation: they go to its ReplicaSets");
+    const statusPatched = await c.patch<Obj>(deployments, "default", "web", { metadata: { labels: { x: "from-status" } }, status: { readyReplicas: 0 } }, "merge", "status");
+    assert.equal(statusPatched.metadata.labels?.x, "y", "a status write keeps a Deployment's labels");
+    assert.equal(statusPatched.status.readyReplicas, 0);
     await assert.rejects(c.update(deployments, "default", d), isCode(409));
     await assert.rejects(c.patch(deployments, "default", "web", { metadata: { resourceVersion: d.metadata.resourceVersion }, spec: { replicas: 9 } }), isCode(409));
   });
@@ -277,5 +282,43 @@ describe("API semantics", () => {
     // As upstream, the CRD's finalizer deletes its objects first; then the resource goes with it.
     await eventually(async () => c.list(widgets, "default").then(() => undefined, (err: unknown) => (isCode(404)(err) ? true : undefined)));
     await assert.rejects(c.list(widgets, "default"), isCode(404), "the resource goes with its CRD");
+  });
+
+  it("serves one set of Events through core/v1 and events.k8s.io/v1, each with its own field names and selectors", async () => {
+    await using cp = await startControlPlane();
+    const c = cp.client;
+    const core = { group: "", version: "v1", resource: "events", namespaced: true };
+    const events = { group: "events.k8s.io", version: "v1", resource: "events", namespaced: true };
+    await c.create(events, "default", {
+      metadata: { name: "newer" }, eventTime: "2017-09-19T13:49:16.000000Z", note: "written as events.k8s.io", action: "Do", reason: "Test", type: "Normal",
+      reportingController: "test-controller", reportingInstance: "test-node", regarding: { kind: "Pod", namespace: "default", name: "p" },
+    });
+    await c.create(core, "default", {
+      metadata: { name: "older" }, message: "written as core", reason: "Started", type: "Normal", count: 3,
+      source: { component: "kubelet" }, involvedObject: { kind: "Node", name: "n1" },
+    });
+    const asCore = await c.get<Obj>(core, "default", "newer");
+    assert.equal(asCore.apiVersion, "v1");
+    assert.equal(asCore.message, "written as events.k8s.io");
+    assert.equal(asCore.reportingComponent, "test-controller");
+    assert.deepEqual(asCore.involvedObject, { kind: "Pod", namespace: "default", name: "p" });
+    assert.equal(asCore.note, undefined);
+    const asEvents = await c.get<Obj>(events, "default", "older");
+    assert.equal(asEvents.apiVersion, "events.k8s.io/v1");
+    assert.equal(asEvents.note, "written as core");
+    assert.equal(asEvents.deprecatedCount, 3);
+    assert.deepEqual(asEvents.deprecatedSource, { component: "kubelet" });
+    assert.deepEqual(asEvents.regarding, { kind: "Node", name: "n1" });
+
+    const names = async (r: typeof core, fieldSelector: string) => (await c.list(r, "default", { fieldSelector })).items.map((i) => i.metadata.name).sort();
+    assert.deepEqual(await names(core, "source=test-controller"), ["newer"], "core's source falls back to the reporting controller");
+    assert.deepEqual(await names(core, "source=kubelet"), ["older"]);
+    assert.deepEqual(await names(core, "involvedObject.kind=Pod"), ["newer"]);
+    assert.deepEqual(await names(events, "reportingController=test-controller"), ["newer"]);
+    assert.deepEqual(await names(events, "regarding.kind=Node,type=Normal"), ["older"]);
+    await assert.rejects(c.list(events, "default", { fieldSelector: "involvedObject.kind=Pod" }), isCode(400), "events.k8s.io selects by its own field names");
+
+    await c.delete(events, "default", "older");
+    assert.deepEqual((await c.list(core, "default")).items.map((i) => i.metadata.name), ["newer"], "deleted through one API, gone from the other");
   });
 });

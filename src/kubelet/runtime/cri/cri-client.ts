@@ -44,7 +44,7 @@ export interface ContainerConfig {
   linux?: {
     resources?: { cpuPeriod?: number; cpuQuota?: number; cpuShares?: number; memoryLimitInBytes?: number; oomScoreAdj?: number };
     securityContext?: {
-      privileged?: boolean; runAsUser?: { value: number }; runAsGroup?: { value: number }; readonlyRootfs?: boolean;
+      privileged?: boolean; runAsUser?: { value: number }; runAsGroup?: { value: number }; supplementalGroups?: number[]; readonlyRootfs?: boolean;
       capabilities?: { addCapabilities?: string[]; dropCapabilities?: string[] }; namespaceOptions?: NamespaceOption; noNewPrivs?: boolean;
     };
   };

@@ -5,6 +5,7 @@ import { defaultPodTemplate } from "../../../../api/defaults.js";
 import { age, containers, images, selectorText, tablePrinter } from "../../../../api/tables.js";
 import { immutableSelector, invalidValue, nonNegative, validateSelectorAndTemplate } from "../../../../api/validation.js";
 import { labelSelectorScale } from "../../scale.js";
+import { jsonEqual } from "../../../../api/json-equal.js";
 import { clearStatus, type Stored, type Strategy } from "../../strategy.js";
 
 function intOrPercent(field: string, v: unknown): FieldError[] {
@@ -50,6 +51,14 @@ export const deploymentStrategy: Strategy<Stored<Deployment>> = {
     defaultPodTemplate(spec.template);
   },
   prepareForCreate: clearStatus,
+  // Upstream: annotations bump the generation too, since the controller copies them to the ReplicaSets.
+  prepareForUpdate(o, old) {
+    if (!jsonEqual(o.spec, old.spec) || !jsonEqual(o.metadata.annotations ?? {}, old.metadata.annotations ?? {})) o.metadata.generation = (old.metadata.generation ?? 0) + 1;
+  },
+  // A status write keeps the spec and, as upstream's deploymentStatusStrategy, the labels.
+  subresourceUpdates: {
+    status: { merge: (current, input) => ({ ...current, metadata: { ...(input.metadata ?? current.metadata), labels: current.metadata.labels }, status: input.status }) },
+  },
   subresources: { scale: labelSelectorScale },
   printer: deploymentTable,
   validate: validateDeployment,

@@ -26,6 +26,7 @@ export const eventStrategy: Strategy<Stored<AnyEvent>> = {
   nameValidation: pathSegmentName,
   allowCreateOnUpdate: true,
   printer: eventTable,
-  fieldValue(field, o) { return field === "source" ? o.source?.component ?? o.reportingController ?? "" : undefined; },
+  // Upstream's "source": the older recorders' source.component, else the newer ones' reporting controller.
+  fieldValue(field, o) { return field === "source" ? o.source?.component || o.reportingComponent || "" : undefined; },
   fieldSelectors: ["involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"],
 };
