@@ -3,27 +3,8 @@ import { describe, it } from "node:test";
 import { builtinResources, groupVersion } from "../../api/resources.js";
 import { decodeProtobufObject, goDuration } from "./decode.js";
 import { kinds, messages } from "./schemas.generated.js";
+import { bytesField, doubleField, entry, envelope, intField, intstrInt, intstrString, msg, quantity } from "../../../test/helpers/protobuf-writer.js";
 
-// A tiny protobuf writer, enough to build test messages by hand.
-const varint = (n: number | bigint): Buffer => {
-  const out: number[] = [];
-  let v = BigInt.asUintN(64, BigInt(n));
-  do { let b = Number(v & 0x7fn); v >>= 7n; if (v) b |= 0x80; out.push(b); } while (v);
-  return Buffer.from(out);
-};
-const bytesField = (no: number, value: Buffer | string) => {
-  const b = typeof value === "string" ? Buffer.from(value) : value;
-  return Buffer.concat([varint((no << 3) | 2), varint(b.length), b]);
-};
-const intField = (no: number, value: number) => Buffer.concat([varint(no << 3), varint(value)]);
-const doubleField = (no: number, value: number) => { const b = Buffer.alloc(8); b.writeDoubleLE(value); return Buffer.concat([varint((no << 3) | 1), b]); };
-const msg = (...fields: Buffer[]) => Buffer.concat(fields);
-const entry = (no: number, key: string, value: Buffer | string) => bytesField(no, msg(bytesField(1, key), bytesField(2, value)));
-const quantity = (s: string) => msg(bytesField(1, s));
-const intstrInt = (n: number) => msg(intField(1, 0), intField(2, n));
-const intstrString = (s: string) => msg(intField(1, 1), bytesField(3, s));
-const envelope = (apiVersion: string, kind: string, raw: Buffer) =>
-  Buffer.concat([Buffer.from([0x6b, 0x38, 0x73, 0x00]), msg(bytesField(1, msg(bytesField(1, apiVersion), bytesField(2, kind))), bytesField(2, raw), bytesField(3, ""), bytesField(4, ""))]);
 const decodeError = (body: Buffer, kind?: string) => {
   try { decodeProtobufObject(body, kind ? { kind } : undefined); } catch (e) { return e as { code?: number; message: string }; }
   assert.fail("decoded");
