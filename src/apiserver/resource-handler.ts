@@ -101,7 +101,7 @@ export class ResourceHandler {
     return {
       req, res, info: r.info, namespace: r.namespace, name: r.name!, subresource, query: r.query, user: r.user, warnings: r.warnings,
       writeOptions: () => this.writeOptions(r, req.headers["user-agent"]),
-      readObject: async () => (await this.readObject(req)).obj,
+      readObject: async () => (await this.readObject(req, r)).obj,
     };
   }
 
@@ -127,11 +127,15 @@ export class ResourceHandler {
   }
 
   /** The request's object, and its JSON text when it came as JSON (for duplicate-field checks). */
-  private async readObject(req: Request): Promise<{ obj: Obj; text?: string }> {
+  private async readObject(req: Request, r: ResourceRequest): Promise<{ obj: Obj; text?: string }> {
     const type = mediaType(req);
     if (type && type !== "application/json" && type !== "application/yaml" && type !== "*/*") {
+      // Custom resources have no protobuf form: upstream's negotiation offers them JSON and YAML only.
+      if (type === "application/vnd.kubernetes.protobuf" && r.info.crd) {
+        throw new ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml");
+      }
       if (type === "application/vnd.kubernetes.protobuf") {
-        const obj = decodeProtobufObject(await readBody(req));
+        const obj = decodeProtobufObject(await readBody(req), { kind: expectedKind(r) });
         auditContextOf(req)?.setRequestObject(obj); // audit: the request object (upstream's LogRequestObject)
         return { obj };
       }
@@ -153,7 +157,7 @@ export class ResourceHandler {
   }
 
   private async create(req: Request, res: Response, r: ResourceRequest): Promise<void> {
-    const { obj, text } = await this.readObject(req);
+    const { obj, text } = await this.readObject(req, r);
     this.checkKind(r, obj);
     checkTypes(r.info, obj);
     this.fieldValidation(res, r, obj, text);
@@ -162,7 +166,7 @@ export class ResourceHandler {
   }
 
   private async update(req: Request, res: Response, r: ResourceRequest): Promise<void> {
-    const { obj, text } = await this.readObject(req);
+    const { obj, text } = await this.readObject(req, r);
     this.checkKind(r, obj);
     checkTypes(r.info, obj);
     this.fieldValidation(res, r, obj, text);
@@ -221,7 +225,10 @@ export class ResourceHandler {
 
   private async deleteOptions(req: Request, r: ResourceRequest): Promise<DeleteOptions> {
     const raw = await readBody(req);
-    const body = raw.length && raw.toString().trim() ? (decodeBody(raw, "application/json") as Obj) : {};
+    // client-go sends DeleteOptions in the client's content type, protobuf included.
+    const body = !raw.length ? {}
+      : mediaType(req) === "application/vnd.kubernetes.protobuf" ? decodeProtobufObject(raw, { kind: "DeleteOptions" })
+      : raw.toString().trim() ? (decodeBody(raw, "application/json") as Obj) : {};
     const q = r.query;
     const options: DeleteOptions = {
       gracePeriodSeconds: body.gracePeriodSeconds ?? (q.has("gracePeriodSeconds") ? Number(q.get("gracePeriodSeconds")) : undefined),
@@ -403,4 +410,9 @@ function checkApiVersion(info: ResourceInfo, obj: Obj): void {
     throw badRequest(`${kind} in version ${JSON.stringify(version)} cannot be handled as a ${info.kind}: no kind ${JSON.stringify(kind)} is registered for version ${JSON.stringify(data)} in scheme "pkg/api/legacyscheme/scheme.go:30"`);
   }
   throw badRequest(`the API version in the data (${data}) does not match the expected API version (${expected})`);
+}
+
+/** The kind a request's body should be: the subresource's own (Scale, Binding, Eviction) or the resource's. */
+function expectedKind(r: ResourceRequest): string {
+  return r.info.subresources.find((s) => s.name === r.subresource)?.kind?.kind ?? r.info.kind;
 }

@@ -36,7 +36,8 @@ export function scaleSubresource(target: ScaleTarget): SubresourceHandler {
     if (method === "GET") return sendJson(res, 200, toScale(await objects.get(info, namespace, name)));
     if (method !== "PUT" && method !== "PATCH") throw methodNotAllowed(method ?? "", `${info.resource}/scale`);
     const type = mediaType(req);
-    const body = decodeBody(await readBody(req), method === "PUT" ? "application/json" : type) as Obj;
+    // A PUT's Scale may come as protobuf (client-go's UpdateScale); a patch is JSON.
+    const body = method === "PUT" ? await call.readObject() : decodeBody(await readBody(req), type) as Obj;
     const opts = call.writeOptions();
     const result = await objects.guaranteedUpdate(info, namespace, name, (current) => {
       const scale = toScale(current!);
@@ -46,7 +47,8 @@ export function scaleSubresource(target: ScaleTarget): SubresourceHandler {
       else next = applyMergePatch(scale, body) as Obj;
       const rv = next.metadata?.resourceVersion;
       if (rv && rv !== current!.metadata.resourceVersion) throw conflict(info.resource, info.group, current!.metadata.name);
-      const replicas = next.spec?.replicas;
+      // spec.replicas is omitempty: a Go client scaling to 0 leaves it out, and upstream reads it as 0.
+      const replicas = next.spec?.replicas ?? 0;
       if (typeof replicas !== "number" || replicas < 0 || !Number.isInteger(replicas)) {
         throw new ApiError(422, "Invalid", `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, { name, group: "autoscaling", kind: "Scale", causes: [{ reason: "FieldValueInvalid", message: "must be greater than or equal to 0", field: "spec.replicas" }] });
       }

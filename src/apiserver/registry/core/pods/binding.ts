@@ -6,14 +6,14 @@
 import type { Binding, Pod, PodCondition } from "kubernetes-types/core/v1.js";
 import { ApiError, methodNotAllowed } from "../../../../api/errors.js";
 import { rfc3339 } from "../../../../api/time.js";
-import { decodeBody, readBody, sendJson } from "../../../http.js";
+import { sendJson } from "../../../http.js";
 import type { Stored } from "../../strategy.js";
 import type { SubresourceHandler } from "../../subresource.js";
 
 export const bindingSubresource: SubresourceHandler = async (call, { objects }) => {
   const { req, res, info, namespace, name } = call;
   if (req.method !== "POST") throw methodNotAllowed(req.method ?? "", "pods/binding");
-  const body = decodeBody(await readBody(req), "application/json") as Partial<Binding>;
+  const body = await call.readObject() as Partial<Binding>;
   const node = body.target?.name;
   if (!node) throw new ApiError(422, "Invalid", `Binding "${name}" is invalid: target.name: Required value`);
   await objects.guaranteedUpdate(info, namespace, name, (current) => {

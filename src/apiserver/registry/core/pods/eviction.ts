@@ -6,14 +6,14 @@
 import type { Eviction } from "kubernetes-types/policy/v1.js";
 import { ApiError, methodNotAllowed } from "../../../../api/errors.js";
 import { labelSelectorRequirements, matchesLabels } from "../../../../api/selectors.js";
-import { decodeBody, readBody, sendJson } from "../../../http.js";
+import { sendJson } from "../../../http.js";
 import type { DeleteOptions } from "../../object-store.js";
 import type { SubresourceHandler } from "../../subresource.js";
 
 export const evictionSubresource: SubresourceHandler = async (call, { objects, resource }) => {
   const { req, res, info, namespace, name } = call;
   if (req.method !== "POST") throw methodNotAllowed(req.method ?? "", "pods/eviction");
-  const body = decodeBody(await readBody(req), "application/json") as Partial<Eviction>;
+  const body = await call.readObject() as Partial<Eviction>;
   const pod = await objects.get(info, namespace, name);
   await objects.admitSubresource(info, "eviction", { apiVersion: "policy/v1", kind: "Eviction", ...body }, pod, call.writeOptions());
   const budgets = resource("policy", "v1", "poddisruptionbudgets");
