@@ -21,6 +21,15 @@ export type KubeObject = {
   [k: string]: unknown;
 };
 
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * A kubernetes-types object as the client and informers carry it: metadata is
+ * always set (kubernetes-types marks it optional, as in a request body), and
+ * status may be set on a clone (kubernetes-types marks it read-only for clients).
+ */
+export type Kube<T> = Writable<T> & KubeObject;
+
 export interface KubeList<T extends KubeObject = KubeObject> {
   metadata: { resourceVersion: string; continue?: string };
   items: T[];

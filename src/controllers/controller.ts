@@ -8,14 +8,8 @@ import { setTimeout as delay } from "node:timers/promises";
 import { rfc3339 } from "../api/time.js";
 import type { Pod } from "kubernetes-types/core/v1.js";
 
-type Writable<T> = { -readonly [K in keyof T]: T[K] };
-
-/**
- * A kubernetes-types object as the client and informers carry it: metadata is
- * always set (kubernetes-types marks it optional, as in a request body), and
- * status may be set on a clone (kubernetes-types marks it read-only for clients).
- */
-export type Kube<T> = Writable<T> & KubeObject;
+/** Kept here too, where the controllers have always imported it from; it lives in the client, which every component may import. */
+export type { Kube } from "../client/index.js";
 
 export interface ControllerContext {
   client: Client;
