@@ -142,12 +142,11 @@ export function containerEnv(pod: Pod, container: Container, sources: EnvSources
     const prefix = from.prefix ?? "";
     const ref = from.configMapRef ?? from.secretRef;
     if (!ref) continue; // validation requires one of them
-    const obj = from.configMapRef ? sources.configMap(ns, ref.name ?? "") : sources.secret(ns, ref.name ?? "");
-    if (!obj) {
+    const data = objectData(sources, from.configMapRef ? "configmap" : "secret", ns, ref.name ?? "");
+    if (!data) {
       if (ref.optional) continue;
       throw new EnvError(`${from.configMapRef ? "configmap" : "secret"} "${ref.name}" not found`);
     }
-    const data: Record<string, string> = from.configMapRef ? { ...(obj as ConfigMap).data } : decodeSecret(obj as Secret);
     for (const [k, v] of Object.entries(data)) vars[prefix + k] = v;
   }
   for (const e of container.env ?? []) {
@@ -174,15 +173,24 @@ function valueFrom(pod: Pod, container: Container, e: EnvVar, sources: EnvSource
   const ref = vf.configMapKeyRef ?? vf.secretKeyRef;
   if (ref) {
     const isConfigMap = Boolean(vf.configMapKeyRef);
-    const obj = isConfigMap ? sources.configMap(ns, ref.name ?? "") : sources.secret(ns, ref.name ?? "");
-    const data: Record<string, string> | undefined = obj ? (isConfigMap ? { ...(obj as ConfigMap).data } : decodeSecret(obj as Secret)) : undefined;
+    const data = objectData(sources, isConfigMap ? "configmap" : "secret", ns, ref.name ?? "");
     if (!data || !(ref.key in data)) {
       if (ref.optional) return undefined;
-      throw new EnvError(obj ? `couldn't find key ${ref.key} in ${isConfigMap ? "ConfigMap" : "Secret"} ${ns}/${ref.name}` : `${isConfigMap ? "configmap" : "secret"} "${ref.name}" not found`);
+      throw new EnvError(data ? `couldn't find key ${ref.key} in ${isConfigMap ? "ConfigMap" : "Secret"} ${ns}/${ref.name}` : `${isConfigMap ? "configmap" : "secret"} "${ref.name}" not found`);
     }
     return data[ref.key];
   }
   return undefined;
+}
+
+/** A ConfigMap's data, or a Secret's decoded; undefined when the object is not there. */
+function objectData(sources: EnvSources, kind: "configmap" | "secret", namespace: string, name: string): Record<string, string> | undefined {
+  if (kind === "configmap") {
+    const cm = sources.configMap(namespace, name);
+    return cm && { ...cm.data };
+  }
+  const secret = sources.secret(namespace, name);
+  return secret && decodeSecret(secret);
 }
 
 export function decodeSecret(secret: Secret): Record<string, string> {
