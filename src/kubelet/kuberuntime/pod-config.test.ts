@@ -6,7 +6,7 @@ import { after, it } from "node:test";
 import { EnvError, expandSubPathExpr } from "../container/env.js";
 import type { VolumeMount } from "kubernetes-types/core/v1.js";
 import type { Pod } from "../types.js";
-import { containerConfig } from "./pod-config.js";
+import { containerConfig, podDnsConfig } from "./pod-config.js";
 
 const root = mkdtempSync(join(tmpdir(), "skiff-pod-config-"));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -52,4 +52,11 @@ it("refuses an expansion that leaves the volume, or names an unset variable, wit
   assert.equal(refused({ subPathExpr: "a/$(UP)/b" }, { UP: ".." }), "unable to provision SubPath `a/../b`: must not contain '..'");
   assert.equal(refused({ subPathExpr: "$(NOPE)" }, {}), "missing value for NOPE");
   assert.ok(!existsSync(join(root, "etc")) && !existsSync(join(root, "b")));
+});
+
+it("adds dnsConfig's options over ClusterFirst's, one per name, and skips one without a name (validation refuses it)", () => {
+  const p: Pod = { ...pod({}), spec: { ...pod({}).spec, dnsConfig: { options: [{ value: "x" }, { name: "ndots", value: "2" }, { name: "edns0" }] } } };
+  const dns = podDnsConfig(p, { clusterDNS: ["10.96.0.10"], clusterDomain: "cluster.local", hostResolvConf: join(root, "no-resolv.conf") });
+  assert.deepEqual(dns.options, ["ndots:2", "edns0"]);
+  assert.deepEqual(dns.searches, ["default.svc.cluster.local", "svc.cluster.local", "cluster.local"]);
 });
