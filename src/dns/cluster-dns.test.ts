@@ -1,19 +1,21 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Client, ResourceRef } from "../client/index.js";
+import type { Namespace, Service } from "kubernetes-types/core/v1.js";
+import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
+import type { Client, Kube, ResourceRef } from "../client/index.js";
 import { ClusterDns } from "./cluster-dns.js";
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects as JSON
+interface Objects { namespaces: Kube<Namespace>[]; services: Kube<Service>[]; endpointslices: Kube<EndpointSlice>[] }
 
 /** A client that lists fixed objects by resource and whose watches wait until the informers stop. */
-function fakeClient(objects: Record<string, Json[]>): Client {
+function fakeClient(objects: Objects): Client {
   return {
-    list: async (r: ResourceRef) => ({ metadata: { resourceVersion: "1" }, items: structuredClone(objects[r.resource] ?? []) }),
+    list: async (r: ResourceRef) => ({ metadata: { resourceVersion: "1" }, items: structuredClone(objects[r.resource as keyof Objects] ?? []) }),
     watch: (_r: ResourceRef, _ns: unknown, _p: unknown, _on: unknown, signal?: AbortSignal) => new Promise<void>((resolve) => signal?.addEventListener("abort", () => resolve())),
   } as unknown as Client;
 }
 
-const ns = (name: string) => ({ metadata: { name, resourceVersion: "1" } });
+const ns = (name: string): Kube<Namespace> => ({ metadata: { name, resourceVersion: "1" } });
 
 describe("cluster DNS records", () => {
   const stop = new AbortController();
@@ -22,6 +24,7 @@ describe("cluster DNS records", () => {
     services: [{ metadata: { name: "db", namespace: "team", resourceVersion: "1" }, spec: { clusterIP: "None", ports: [{ name: "pg", port: 5432 }] } }],
     endpointslices: [{
       metadata: { name: "db-abcde", namespace: "team", resourceVersion: "1", labels: { "kubernetes.io/service-name": "db" } },
+      addressType: "IPv4",
       endpoints: [
         { addresses: ["10.1.0.7"], hostname: "primary", conditions: { ready: true } },
         { addresses: ["10.1.0.8"], conditions: { ready: true } },

@@ -14,12 +14,12 @@ import { createServer, type Server } from "node:net";
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import * as dnsPacket from "dns-packet";
-import { InformerFactory, Resources, type Client, type Informer, type KubeObject } from "../client/index.js";
+import type { Namespace, Service } from "kubernetes-types/core/v1.js";
+import type { Endpoint, EndpointSlice } from "kubernetes-types/discovery/v1.js";
+import { InformerFactory, Resources, type Client, type Informer, type Kube } from "../client/index.js";
 import { Registry } from "../metrics/index.js";
 import { DnsMetrics, rcodeName } from "./dns-metrics.js";
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects as JSON
-type Obj = KubeObject & Json;
 type Answer = dnsPacket.Answer;
 
 const TTL = 5;
@@ -40,9 +40,9 @@ export interface Lookup { rcode: "NOERROR" | "NXDOMAIN"; answers: Answer[] }
 export class ClusterDns {
   readonly domain: string;
   private readonly informers: InformerFactory;
-  private readonly services: Informer<Obj>;
-  private readonly slices: Informer<Obj>;
-  private readonly namespaces: Informer<Obj>;
+  private readonly services: Informer<Kube<Service>>;
+  private readonly slices: Informer<Kube<EndpointSlice>>;
+  private readonly namespaces: Informer<Kube<Namespace>>;
   private udp?: Socket;
   private tcp?: Server;
   private readonly upstream: string[];
@@ -55,9 +55,9 @@ export class ClusterDns {
     this.domain = (options.clusterDomain ?? "cluster.local").toLowerCase();
     this.metrics = new DnsMetrics(options.metricsRegistry ?? new Registry());
     this.informers = new InformerFactory(client);
-    this.services = this.informers.informer<Obj>(Resources.services);
-    this.slices = this.informers.informer<Obj>(Resources.endpointslices);
-    this.namespaces = this.informers.informer<Obj>(Resources.namespaces);
+    this.services = this.informers.informer<Kube<Service>>(Resources.services);
+    this.slices = this.informers.informer<Kube<EndpointSlice>>(Resources.endpointslices);
+    this.namespaces = this.informers.informer<Kube<Namespace>>(Resources.namespaces);
     this.upstream = options.upstream ?? hostResolvers();
   }
 
@@ -170,7 +170,7 @@ export class ClusterDns {
     const addresses = (ips: string[]): Answer[] => ips.filter((ip) => type === "ANY" || type === family(ip))
       .map((ip) => ({ name, type: family(ip), ttl: TTL, class: "IN", data: ip }) as Answer);
     if (rest.length === 0) {
-      if (svc.spec.type === "ExternalName") {
+      if (svc.spec?.type === "ExternalName") {
         return { rcode: "NOERROR", answers: [{ name, type: "CNAME", ttl: TTL, class: "IN", data: String(svc.spec.externalName).replace(/\.$/, "") }] };
       }
       return { rcode: "NOERROR", answers: addresses(this.serviceAddresses(svc)) };
@@ -183,11 +183,11 @@ export class ClusterDns {
     if (rest.length === 2 && rest[0]!.startsWith("_") && rest[1]!.startsWith("_")) {
       const portName = rest[0]!.slice(1);
       const proto = rest[1]!.slice(1).toUpperCase();
-      const port = (svc.spec.ports ?? []).find((p: Json) => p.name === portName && (p.protocol ?? "TCP") === proto);
+      const port = (svc.spec?.ports ?? []).find((p) => p.name === portName && (p.protocol ?? "TCP") === proto);
       if (!port) return { rcode: "NXDOMAIN", answers: [] };
       if (type !== "SRV" && type !== "ANY") return { rcode: "NOERROR", answers: [] };
       const base = `${svcName}.${ns}.svc.${this.domain}`;
-      if (svc.spec.clusterIP && svc.spec.clusterIP !== "None") {
+      if (svc.spec?.clusterIP && svc.spec.clusterIP !== "None") {
         return { rcode: "NOERROR", answers: [{ name, type: "SRV", ttl: TTL, class: "IN", data: { priority: 0, weight: 100, port: port.port, target: base } }] };
       }
       const eps = this.endpoints(svc);
@@ -214,15 +214,15 @@ export class ClusterDns {
     return { rcode: "NOERROR", answers: type === rtype || type === "ANY" ? [{ name, type: rtype, ttl: TTL, class: "IN", data: ip }] : [] };
   }
 
-  private serviceAddresses(svc: Obj): string[] {
-    if (svc.spec.clusterIP && svc.spec.clusterIP !== "None") return svc.spec.clusterIPs?.length ? svc.spec.clusterIPs : [svc.spec.clusterIP];
+  private serviceAddresses(svc: Kube<Service>): string[] {
+    if (svc.spec?.clusterIP && svc.spec.clusterIP !== "None") return svc.spec.clusterIPs?.length ? svc.spec.clusterIPs : [svc.spec.clusterIP];
     return this.endpoints(svc).map((e) => e.addresses[0]);
   }
 
   /** The ready endpoints of a Service (all of them when it publishes not-ready addresses). */
-  private endpoints(svc: Obj): Json[] {
+  private endpoints(svc: Kube<Service>): Endpoint[] {
     const all = this.slices.list(svc.metadata.namespace, `kubernetes.io/service-name=${svc.metadata.name}`).flatMap((s) => s.endpoints ?? []);
-    return all.filter((e) => e.addresses?.length && (svc.spec.publishNotReadyAddresses || e.conditions?.ready !== false));
+    return all.filter((e) => e.addresses?.length && (svc.spec?.publishNotReadyAddresses || e.conditions?.ready !== false));
   }
 
   private reverse(name: string): string | undefined {

@@ -18,7 +18,7 @@ import type { Node, Service } from "kubernetes-types/core/v1.js";
 import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
 import { isAlreadyExists, isConflict, isNotFound } from "../api/errors.js";
 import { jsonEqual } from "../api/json-equal.js";
-import { InformerFactory, Resources, WorkQueue, runWorkers, type Client, type Informer, type KubeObject } from "../client/index.js";
+import { InformerFactory, Resources, WorkQueue, runWorkers, type Client, type Informer, type Kube } from "../client/index.js";
 
 export const CLUSTER_DNS_IP = "10.96.0.10";
 /** The port every node's DNS server listens on, at its node address. */
@@ -31,10 +31,9 @@ const SERVICE_KEY = "service/kube-dns";
 
 const NAMESPACE = "kube-system";
 const PORTS = [{ name: "dns", protocol: "UDP" }, { name: "dns-tcp", protocol: "TCP" }];
-type NodeObj = Node & KubeObject;
 
 /** The kube-dns Service as the server creates it. */
-export function kubeDnsService(): Service {
+export function kubeDnsService(): Kube<Service> {
   return {
     apiVersion: "v1", kind: "Service",
     metadata: { name: "kube-dns", namespace: NAMESPACE, labels: { "k8s-app": "kube-dns", "kubernetes.io/name": "CoreDNS" } },
@@ -46,7 +45,7 @@ export function kubeDnsService(): Service {
 }
 
 /** The slice's endpoints: one per node that announces a DNS server at one of its addresses, in name order. */
-export function kubeDnsEndpoints(nodes: NodeObj[]): NonNullable<EndpointSlice["endpoints"]> {
+export function kubeDnsEndpoints(nodes: Kube<Node>[]): NonNullable<EndpointSlice["endpoints"]> {
   return nodes
     .flatMap((node) => {
       const address = node.metadata.annotations?.[CLUSTER_DNS_ADDRESS_ANNOTATION];
@@ -59,12 +58,12 @@ export function kubeDnsEndpoints(nodes: NodeObj[]): NonNullable<EndpointSlice["e
 
 export class KubeDnsService {
   private readonly informers: InformerFactory;
-  private readonly nodes: Informer<NodeObj>;
+  private readonly nodes: Informer<Kube<Node>>;
   private readonly queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 30_000 });
 
   constructor(private readonly client: Client, private readonly log: (msg: string, fields?: Record<string, unknown>) => void) {
     this.informers = new InformerFactory(client);
-    this.nodes = this.informers.informer<NodeObj>(Resources.nodes);
+    this.nodes = this.informers.informer<Kube<Node>>(Resources.nodes);
     const enqueue = () => this.queue.add(KUBE_DNS_SLICE);
     this.nodes.addEventHandler({ add: enqueue, update: enqueue, delete: enqueue });
   }
@@ -88,28 +87,28 @@ export class KubeDnsService {
   private async ensureService(): Promise<void> {
     const want = kubeDnsService();
     try {
-      await this.client.create(Resources.services, NAMESPACE, want as KubeObject);
+      await this.client.create(Resources.services, NAMESPACE, want);
       this.log("kube-dns Service created", { service: `${NAMESPACE}/kube-dns`, clusterIP: CLUSTER_DNS_IP });
       return;
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
-    const current = await this.client.get<Service & KubeObject>(Resources.services, NAMESPACE, "kube-dns");
+    const current = await this.client.get<Kube<Service>>(Resources.services, NAMESPACE, "kube-dns");
     if (current.spec?.internalTrafficPolicy === "Local") return;
-    await this.client.update(Resources.services, NAMESPACE, { ...current, spec: { ...current.spec, internalTrafficPolicy: "Local" } } as KubeObject);
+    await this.client.update(Resources.services, NAMESPACE, { ...current, spec: { ...current.spec, internalTrafficPolicy: "Local" } });
   }
 
   private async syncSlice(): Promise<void> {
-    const slice: EndpointSlice & KubeObject = {
+    const slice: Kube<EndpointSlice> = {
       apiVersion: "discovery.k8s.io/v1", kind: "EndpointSlice",
       metadata: { name: KUBE_DNS_SLICE, namespace: NAMESPACE, labels: { "kubernetes.io/service-name": "kube-dns", "endpointslice.kubernetes.io/managed-by": "skiff-dns" } },
       addressType: "IPv4",
       endpoints: kubeDnsEndpoints(this.nodes.list()),
       ports: PORTS.map((p) => ({ ...p, port: CLUSTER_DNS_PORT })),
     };
-    let current: EndpointSlice & KubeObject;
+    let current: Kube<EndpointSlice>;
     try {
-      current = await this.client.get<EndpointSlice & KubeObject>(Resources.endpointslices, NAMESPACE, KUBE_DNS_SLICE);
+      current = await this.client.get<Kube<EndpointSlice>>(Resources.endpointslices, NAMESPACE, KUBE_DNS_SLICE);
     } catch (err) {
       if (!isNotFound(err)) throw err;
       await this.client.create(Resources.endpointslices, NAMESPACE, slice);
@@ -117,7 +116,7 @@ export class KubeDnsService {
     }
     if (jsonEqual(current.endpoints ?? [], slice.endpoints) && jsonEqual(current.ports ?? [], slice.ports) && jsonEqual(current.metadata.labels ?? {}, slice.metadata.labels)) return;
     // Several servers on one datastore compute the same slice; a conflict is retried against the newer one.
-    await this.client.update(Resources.endpointslices, NAMESPACE, { ...current, ...slice, metadata: { ...current.metadata, labels: slice.metadata.labels } } as KubeObject)
+    await this.client.update(Resources.endpointslices, NAMESPACE, { ...current, ...slice, metadata: { ...current.metadata, labels: slice.metadata.labels } })
       .catch((err) => { if (isConflict(err)) this.queue.add(KUBE_DNS_SLICE); else throw err; });
   }
 }

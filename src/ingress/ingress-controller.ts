@@ -16,13 +16,13 @@ import { createSecureContext, type SecureContext } from "node:tls";
 import type { Duplex } from "node:stream";
 import { selfSignedCertificate } from "../pki/index.js";
 import { jsonEqual } from "../api/json-equal.js";
-import { EventRecorder, InformerFactory, Resources, type Client, type Informer, type KubeObject } from "../client/index.js";
+import type { Secret, Service } from "kubernetes-types/core/v1.js";
+import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
+import type { Ingress, IngressClass } from "kubernetes-types/networking/v1.js";
+import { EventRecorder, InformerFactory, Resources, type Client, type Informer, type Kube } from "../client/index.js";
 import { refuseUpgrade } from "../api/upgrade-refusal.js";
 import { RouteTable, type Backend } from "./routes.js";
 import { readyEndpoints, type Endpoint } from "../proxy/service-ports.js";
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects as JSON
-type Obj = KubeObject & Json;
 
 export const INGRESS_CLASS = "skiff";
 export const INGRESS_CONTROLLER = "skiff.io/ingress";
@@ -42,11 +42,11 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "pro
 
 export class IngressController {
   private readonly informers: InformerFactory;
-  private readonly ingresses: Informer<Obj>;
-  private readonly classes: Informer<Obj>;
-  private readonly services: Informer<Obj>;
-  private readonly slices: Informer<Obj>;
-  private readonly secrets: Informer<Obj>;
+  private readonly ingresses: Informer<Kube<Ingress>>;
+  private readonly classes: Informer<Kube<IngressClass>>;
+  private readonly services: Informer<Kube<Service>>;
+  private readonly slices: Informer<Kube<EndpointSlice>>;
+  private readonly secrets: Informer<Kube<Secret>>;
   private readonly recorder: EventRecorder;
   private routes = new RouteTable([]);
   private readonly servers: Server[] = [];
@@ -61,11 +61,11 @@ export class IngressController {
 
   constructor(private readonly client: Client, private readonly options: IngressControllerOptions) {
     this.informers = new InformerFactory(client);
-    this.ingresses = this.informers.informer<Obj>(Resources.ingresses);
-    this.classes = this.informers.informer<Obj>(Resources.ingressclasses);
-    this.services = this.informers.informer<Obj>(Resources.services);
-    this.slices = this.informers.informer<Obj>(Resources.endpointslices);
-    this.secrets = this.informers.informer<Obj>(Resources.secrets);
+    this.ingresses = this.informers.informer<Kube<Ingress>>(Resources.ingresses);
+    this.classes = this.informers.informer<Kube<IngressClass>>(Resources.ingressclasses);
+    this.services = this.informers.informer<Kube<Service>>(Resources.services);
+    this.slices = this.informers.informer<Kube<EndpointSlice>>(Resources.endpointslices);
+    this.secrets = this.informers.informer<Kube<Secret>>(Resources.secrets);
     this.recorder = new EventRecorder(client, "skiff-ingress-controller");
     const changed = () => this.schedule();
     for (const inf of [this.ingresses, this.classes]) inf.addEventHandler({ add: changed, update: changed, delete: changed });
@@ -118,11 +118,12 @@ export class IngressController {
     try {
       await this.client.get(Resources.ingressclasses, undefined, INGRESS_CLASS);
     } catch {
-      await this.client.create(Resources.ingressclasses, undefined, {
+      const ingressClass: Kube<IngressClass> = {
         apiVersion: "networking.k8s.io/v1", kind: "IngressClass",
         metadata: { name: INGRESS_CLASS, annotations: { [DEFAULT_CLASS_ANNOTATION]: "true" } },
         spec: { controller: INGRESS_CONTROLLER },
-      } as KubeObject).catch(() => undefined);
+      };
+      await this.client.create(Resources.ingressclasses, undefined, ingressClass).catch(() => undefined);
     }
   }
 
@@ -132,7 +133,7 @@ export class IngressController {
   }
 
   /** An Ingress is ours when its class is one of our controller's, or it names none and one of ours is the default. */
-  private owned(): Obj[] {
+  private owned(): Kube<Ingress>[] {
     const ours = this.classes.list().filter((c) => c.spec?.controller === INGRESS_CONTROLLER);
     const names = new Set(ours.map((c) => c.metadata.name));
     const defaultIsOurs = ours.some((c) => c.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === "true");
@@ -190,7 +191,7 @@ export class IngressController {
     let targets = this.endpoints.get(key);
     if (!targets) {
       const svc = this.services.get(`${b.namespace}/${b.service}`);
-      const sp = (svc?.spec?.ports as Json[] | undefined)?.find((p) => (typeof b.port === "number" ? p.port === b.port : p.name === b.port));
+      const sp = svc?.spec?.ports?.find((p) => (typeof b.port === "number" ? p.port === b.port : p.name === b.port));
       const slices = sp ? this.slices.list(b.namespace).filter((sl) => sl.metadata.labels?.["kubernetes.io/service-name"] === b.service) : [];
       targets = sp ? readyEndpoints(slices, sp.name, "TCP") : [];
       this.endpoints.set(key, targets);

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { Ingress, IngressBackend, IngressSpec } from "kubernetes-types/networking/v1.js";
+import type { Kube } from "../client/index.js";
 import { prefixMatches, RouteTable } from "./routes.js";
 
-type Json = Record<string, unknown>;
-
-const ingress = (name: string, created: string, spec: Json) => ({ metadata: { name, namespace: "default", creationTimestamp: created }, spec });
-const to = (service: string, port: number | string = 80) => ({ service: { name: service, port: typeof port === "number" ? { number: port } : { name: port } } });
+const ingress = (name: string, created: string, spec: IngressSpec): Kube<Ingress> => ({ metadata: { name, namespace: "default", creationTimestamp: created }, spec });
+const to = (service: string, port: number | string = 80): IngressBackend => ({ service: { name: service, port: typeof port === "number" ? { number: port } : { name: port } } });
 
 describe("ingress routes", () => {
   const table = new RouteTable([

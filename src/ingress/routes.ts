@@ -7,9 +7,8 @@
  * not `/foobar`). ImplementationSpecific is treated as Prefix. What matches
  * nothing goes to the oldest Ingress's defaultBackend, if any.
  */
-import type { KubeObject } from "../client/index.js";
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects as JSON
+import type { Ingress, IngressBackend } from "kubernetes-types/networking/v1.js";
+import type { Kube } from "../client/index.js";
 
 export interface Backend {
   namespace: string;
@@ -31,13 +30,13 @@ export class RouteTable {
   private defaultBackend?: Backend;
   readonly tls: TlsEntry[] = [];
 
-  constructor(ingresses: (KubeObject & Json)[]) {
+  constructor(ingresses: Kube<Ingress>[]) {
     const oldestFirst = [...ingresses].sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp))
       || `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
     for (const ing of oldestFirst) {
       const namespace = ing.metadata.namespace ?? "default";
       const ingress = `${namespace}/${ing.metadata.name}`;
-      const backendOf = (b: Json | undefined): Backend | undefined => b?.service?.name
+      const backendOf = (b: IngressBackend | undefined): Backend | undefined => b?.service?.name
         ? { namespace, service: b.service.name, port: b.service.port?.number ?? b.service.port?.name ?? 80, ingress }
         : undefined;
       this.defaultBackend ??= backendOf(ing.spec?.defaultBackend);

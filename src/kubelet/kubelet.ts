@@ -23,14 +23,14 @@ import { ProberManager } from "./prober/prober-manager.js";
 import { ProberMetrics } from "./prober/prober-metrics.js";
 import { RuntimeManager, type PodState, type Recorder } from "./kuberuntime/runtime-manager.js";
 import type { ContainerRuntime } from "./kuberuntime/runtime.js";
-import { generatePodStatus } from "./status/generate.js";
+import { generatePodStatus, type ReportedPodStatus } from "./status/generate.js";
 import { hostResources, nodeLabels, nodeStatus } from "./node-status.js";
 import { VolumeManager } from "./volume/volumes.js";
 import { TokenManager } from "./token/token-manager.js";
 import { serviceAccountTokenSource } from "./token/token-source.js";
-import { Labels, podKey, type Json, type Logger, type Pod } from "./types.js";
+import { Labels, podKey, type Logger, type Pod } from "./types.js";
 import { ObjectWatchers, podReferences } from "./object-watchers.js";
-import type { Node, Pod as PodObject } from "kubernetes-types/core/v1.js";
+import type { ConfigMap, Node, PersistentVolume, PersistentVolumeClaim, Secret, Service } from "kubernetes-types/core/v1.js";
 import { KubeletMetrics, type RunningCounts } from "./metrics.js";
 import { Registry } from "../metrics/index.js";
 
@@ -63,7 +63,7 @@ export class Kubelet {
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   /** When each pod with activeDeadlineSeconds is to be looked at again. */
   private readonly deadlineTimers = new Map<string, NodeJS.Timeout>();
-  private readonly lastStatus = new Map<string, Json>();
+  private readonly lastStatus = new Map<string, ReportedPodStatus>();
   private readonly recorderImpl: EventRecorder;
   readonly manager: RuntimeManager;
   readonly stats: StatsProvider;
@@ -73,10 +73,10 @@ export class Kubelet {
   readonly tokens: TokenManager;
   private readonly prober: ProberManager;
   nodeIP = "";
-  private node?: Json;
+  private node?: Kube<Node>;
   private signal!: AbortSignal;
   private relistState = new Map<string, string>();
-  private objectWatchers!: Record<"cms" | "secrets", ObjectWatchers<Json & KubeObject>>;
+  private objectWatchers!: { cms: ObjectWatchers<Kube<ConfigMap>>; secrets: ObjectWatchers<Kube<Secret>> };
   /** Stops the single-object watches; aborted with start's signal. */
   private readonly objectsSignal = new AbortController();
   readonly metrics: KubeletMetrics;
@@ -92,7 +92,7 @@ export class Kubelet {
     this.options = options = { ...options, runtime: this.metrics.instrument(options.runtime) };
     this.informers = new InformerFactory(client);
     this.recorderImpl = new EventRecorder(client, "kubelet", options.nodeName);
-    const recorder: Recorder = { event: (pod, type, reason, message, fieldPath) => this.recorderImpl.event({ ...pod, kind: "Pod", apiVersion: "v1" } as KubeObject, type, reason, message, fieldPath) };
+    const recorder: Recorder = { event: (pod, type, reason, message, fieldPath) => this.recorderImpl.event({ ...pod, kind: "Pod", apiVersion: "v1" }, type, reason, message, fieldPath) };
     // A node may read only what its pods use, one object at a time (the Node authorizer): each is watched alone.
     // A changed ConfigMap or Secret reaches the volumes that show it at the pod's next sync.
     const touch = (o: KubeObject) => { for (const p of this.pods?.list(o.metadata.namespace) ?? []) this.enqueue(String(p.metadata.uid)); };
@@ -100,14 +100,14 @@ export class Kubelet {
     // Node's default ten with a few pods, which is no leak (the startup MaxListenersExceededWarning).
     setMaxListeners(0, this.objectsSignal.signal);
     const watchers = <T extends KubeObject>(r: typeof Resources.secrets) => new ObjectWatchers<T>(client, r, touch, this.objectsSignal.signal);
-    const cms = watchers<Json & KubeObject>(Resources.configmaps);
-    const secrets = watchers<Json & KubeObject>(Resources.secrets);
-    const services = this.informers.informer<Json & KubeObject>(Resources.services);
+    const cms = watchers<Kube<ConfigMap>>(Resources.configmaps);
+    const secrets = watchers<Kube<Secret>>(Resources.secrets);
+    const services = this.informers.informer<Kube<Service>>(Resources.services);
     this.objectWatchers = { cms, secrets };
     // Claims and volumes are read when a pod's volumes are set up, one GET each, as upstream's kubelet does
     // (the Node authorizer lets a node get, never list or watch, the claims and volumes of its pods).
-    const getOrNone = (r: typeof Resources.persistentvolumes, ns: string | undefined, name: string) =>
-      client.get<Json & KubeObject>(r, ns, name).catch((err) => { if (isNotFound(err)) return undefined; throw err; });
+    const getOrNone = <T extends KubeObject>(r: typeof Resources.persistentvolumes, ns: string | undefined, name: string) =>
+      client.get<T>(r, ns, name).catch((err) => { if (isNotFound(err)) return undefined; throw err; });
     const sources = {
       configMap: (ns: string, name: string) => cms.get(ns, name),
       secret: (ns: string, name: string) => secrets.get(ns, name),
@@ -115,8 +115,8 @@ export class Kubelet {
         const map = options.serviceAddress;
         return map ? services.list(ns).map((svc) => ({ ...svc, spec: { ...svc.spec, clusterIP: svc.spec?.clusterIP && map(svc.spec.clusterIP) } })) : services.list(ns);
       },
-      persistentVolumeClaim: (ns: string, name: string) => getOrNone(Resources.persistentvolumeclaims, ns, name),
-      persistentVolume: (name: string) => getOrNone(Resources.persistentvolumes, undefined, name),
+      persistentVolumeClaim: (ns: string, name: string) => getOrNone<Kube<PersistentVolumeClaim>>(Resources.persistentvolumeclaims, ns, name),
+      persistentVolume: (name: string) => getOrNone<Kube<PersistentVolume>>(Resources.persistentvolumes, undefined, name),
     };
     const allocatable = () => hostResources(options.rootDir).allocatable;
     this.tokens = new TokenManager({
@@ -190,7 +190,7 @@ export class Kubelet {
   private track(p: Pod): void {
     const uid = String(p.metadata.uid);
     this.podsByUid.set(uid, p);
-    const refs = podReferences(p as PodObject);
+    const refs = podReferences(p);
     const ns = p.metadata.namespace;
     this.objectWatchers.secrets.setPod(uid, refs.secrets.map((n) => [ns, n]));
     this.objectWatchers.cms.setPod(uid, refs.configMaps.map((n) => [ns, n]));
@@ -203,9 +203,9 @@ export class Kubelet {
 
   private async registerNode(): Promise<void> {
     const name = this.options.nodeName;
-    const node = { metadata: { name, labels: nodeLabels(name), annotations: { "skiff.dev/runtime": this.options.runtime.name } }, spec: {} };
+    const node: Kube<Node> = { metadata: { name, labels: nodeLabels(name), annotations: { "skiff.dev/runtime": this.options.runtime.name } }, spec: {} };
     try {
-      await this.client.create(Resources.nodes, undefined, node as KubeObject);
+      await this.client.create(Resources.nodes, undefined, node);
       this.options.log("node registered", { node: name });
     } catch (err) {
       if ((err as { code?: number }).code !== 409) throw err;
@@ -217,7 +217,7 @@ export class Kubelet {
   private async waitForPodCIDR(signal: AbortSignal): Promise<string | undefined> {
     let logged = false;
     while (!signal.aborted) {
-      const node = await this.client.get<Json & KubeObject>(Resources.nodes, undefined, this.options.nodeName).catch(() => undefined);
+      const node = await this.client.get<Kube<Node>>(Resources.nodes, undefined, this.options.nodeName).catch(() => undefined);
       if (node?.spec?.podCIDR) return node.spec.podCIDR;
       if (!logged) { this.options.log("waiting for the node's pod CIDR from the node IPAM controller"); logged = true; }
       await new Promise((r) => setTimeout(r, 500));
@@ -236,7 +236,7 @@ export class Kubelet {
       images: images.map((i) => ({ names: [...i.repoTags, ...i.repoDigests], sizeBytes: i.size })),
       previous: this.node?.status,
     });
-    this.node = await this.client.patch<Json & KubeObject>(Resources.nodes, undefined, this.options.nodeName, { status }, "merge", "status");
+    this.node = await this.client.patch<Kube<Node>>(Resources.nodes, undefined, this.options.nodeName, { status }, "merge", "status");
   }
 
   /**
@@ -318,9 +318,9 @@ export class Kubelet {
   }
 
   /** The pods this kubelet runs besides `uid`: admitted, not finished and not being deleted. */
-  private admittedPods(uid: string): Kube<PodObject>[] {
+  private admittedPods(uid: string): Pod[] {
     return [...this.states.keys()].filter((u) => u !== uid).map((u) => this.podsByUid.get(u))
-      .filter((p): p is Pod => p !== undefined && !p.metadata.deletionTimestamp && p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed") as Kube<PodObject>[];
+      .filter((p): p is Pod => p !== undefined && !p.metadata.deletionTimestamp && p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed");
   }
 
   private retry(uid: string, ms: number): void {
@@ -346,7 +346,7 @@ export class Kubelet {
     const operation = state ? "sync" : "create";
     if (!state) {
       const fresh = !pod.status?.phase || pod.status.phase === "Pending";
-      const rejection = fresh && !pod.metadata.deletionTimestamp && this.node ? admitPod(pod as Kube<PodObject>, this.admittedPods(uid), this.node as Kube<Node>) : undefined;
+      const rejection = fresh && !pod.metadata.deletionTimestamp && this.node ? admitPod(pod, this.admittedPods(uid), this.node) : undefined;
       state = { waiting: new Map(), startTime: pod.status?.startTime ?? rfc3339() };
       this.states.set(uid, state);
       if (rejection) {
@@ -398,7 +398,7 @@ export class Kubelet {
     }
     if (status.phase === "Succeeded" || status.phase === "Failed") {
       await this.manager.killPod(pod, 0);
-    } else if (state.waiting.size > 0 || (pod.spec.initContainers?.length && status.conditions?.find((c: Json) => c.type === "Initialized")?.status !== "True")) {
+    } else if (state.waiting.size > 0 || (pod.spec.initContainers?.length && status.conditions?.find((c) => c.type === "Initialized")?.status !== "True")) {
       // Back-offs and init containers move on with time, not with an event.
       this.retry(uid, 1000);
     }
@@ -424,7 +424,7 @@ export class Kubelet {
       return false;
     }
     const evicted = { reason: "DeadlineExceeded", message: "Pod was active on the node longer than the specified deadline" };
-    this.recorderImpl.event({ ...pod, kind: "Pod", apiVersion: "v1" } as KubeObject, "Normal", evicted.reason, evicted.message);
+    this.recorderImpl.event({ ...pod, kind: "Pod", apiVersion: "v1" }, "Normal", evicted.reason, evicted.message);
     // Failed first, so that the pod is seen failing while its containers take their grace period to stop.
     await this.pushStatus(pod, await this.manager.podStatus(uid), state, evicted);
     const rt = await this.manager.killPod(pod, this.manager.gracePeriod(pod));
@@ -432,7 +432,7 @@ export class Kubelet {
     return true;
   }
 
-  private async pushStatus(pod: Pod, rt: Awaited<ReturnType<RuntimeManager["podStatus"]>>, state: PodState, evicted?: { reason: string; message: string }): Promise<Json> {
+  private async pushStatus(pod: Pod, rt: Awaited<ReturnType<RuntimeManager["podStatus"]>>, state: PodState, evicted?: { reason: string; message: string }): Promise<ReportedPodStatus> {
     const uid = String(pod.metadata.uid);
     const status = generatePodStatus({
       pod, rt, state, prober: this.prober, hostIP: this.nodeIP, runtimeName: this.options.runtime.name, evicted,
@@ -447,7 +447,7 @@ export class Kubelet {
 }
 
 /** Status compared without condition timestamps, which only move with a real change. */
-function stripTimes(s: Json | undefined): Json | undefined {
+function stripTimes(s: ReportedPodStatus | undefined): ReportedPodStatus | undefined {
   if (!s) return s;
-  return { ...s, conditions: (s.conditions ?? []).map((c: Json) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message })) };
+  return { ...s, conditions: (s.conditions ?? []).map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message })) };
 }

@@ -2,7 +2,10 @@
 import { readFileSync, statfsSync } from "node:fs";
 import { cpus, freemem, release, totalmem } from "node:os";
 import { rfc3339 } from "../api/time.js";
-import type { Json } from "./types.js";
+import type { NodeCondition, NodeStatus } from "kubernetes-types/core/v1.js";
+
+/** The capacity or allocatable of a Node: quantities by resource name. */
+export type ResourceList = Record<string, string>;
 
 const read = (path: string) => { try { return readFileSync(path, "utf8").trim(); } catch { return ""; } };
 export const nodeArch = () => (process.arch === "x64" ? "amd64" : process.arch);
@@ -13,7 +16,7 @@ function osImage(): string {
 }
 
 /** Capacity from the host; allocatable keeps upstream's default eviction reserve of 100Mi of memory. */
-export function hostResources(dataDir: string, maxPods = 110): { capacity: Json; allocatable: Json } {
+export function hostResources(dataDir: string, maxPods = 110): { capacity: ResourceList; allocatable: ResourceList } {
   const memKi = Math.floor(totalmem() / 1024);
   let storageKi = 0;
   try {
@@ -34,7 +37,7 @@ export interface NodeStatusInputs {
   kubeletVersion: string;
   ready: { ok: boolean; message: string };
   images: { names: string[]; sizeBytes: number }[];
-  previous?: Json;
+  previous?: NodeStatus;
 }
 
 export function nodeLabels(nodeName: string): Record<string, string> {
@@ -44,10 +47,10 @@ export function nodeLabels(nodeName: string): Record<string, string> {
   };
 }
 
-export function nodeStatus(i: NodeStatusInputs): Json {
+export function nodeStatus(i: NodeStatusInputs): NodeStatus {
   const now = rfc3339();
-  const before = new Map<string, Json>((i.previous?.conditions ?? []).map((c: Json) => [c.type, c]));
-  const cond = (type: string, status: boolean, reason: string, message: string) => ({
+  const before = new Map<string, NodeCondition>((i.previous?.conditions ?? []).map((c) => [c.type, c]));
+  const cond = (type: string, status: boolean, reason: string, message: string): NodeCondition => ({
     type, status: status ? "True" : "False", lastHeartbeatTime: now,
     lastTransitionTime: before.get(type)?.status === (status ? "True" : "False") ? before.get(type)!.lastTransitionTime : now, reason, message,
   });

@@ -1,8 +1,9 @@
 /** Shapes the kubelet's modules share. */
-import type { KubeObject } from "../client/index.js";
+import type { Pod as ApiPod, PodSpec } from "kubernetes-types/core/v1.js";
+import type { Kube } from "../client/index.js";
 
-export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- pod specs are free-form JSON here
-export type Pod = KubeObject & Json;
+/** A Pod as the kubelet gets it from the API server, which always sets (and defaults) its spec. */
+export type Pod = Kube<ApiPod> & { spec: PodSpec };
 
 /** The labels and annotations by which the kubelet finds its pods' sandboxes and containers in the runtime (upstream's names). */
 export const Labels = {

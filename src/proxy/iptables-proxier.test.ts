@@ -3,7 +3,7 @@ import { it } from "node:test";
 import { IptablesProxier } from "./iptables-proxier.js";
 import { proxierOver, slice, svc } from "./test-fixtures.js";
 
-const rules = (services: object[], slices: object[], existing?: Set<string>) => proxierOver(IptablesProxier, services, slices).rules(existing);
+const rules = (services: Parameters<typeof proxierOver>[1], slices: Parameters<typeof proxierOver>[2], existing?: Set<string>) => proxierOver(IptablesProxier, services, slices).rules(existing);
 
 it("spreads a ClusterIP over its ready endpoints with falling probabilities", () => {
   const { text } = rules([svc("web", { clusterIP: "10.96.0.20" })], [slice("web", [["10.244.0.5", true], ["10.244.0.6", true], ["10.244.0.7", true], ["10.244.0.9", false]])]);

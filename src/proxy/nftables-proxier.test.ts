@@ -3,7 +3,7 @@ import { it } from "node:test";
 import { NftablesProxier } from "./nftables-proxier.js";
 import { proxierOver, slice, svc } from "./test-fixtures.js";
 
-const over = (services: object[], slices: object[]) => proxierOver(NftablesProxier, services, slices);
+const over = (services: Parameters<typeof proxierOver>[1], slices: Parameters<typeof proxierOver>[2]) => proxierOver(NftablesProxier, services, slices);
 
 it("sends a ClusterIP to its ready endpoints only, picked at random", () => {
   const rs = over([svc("web", { clusterIP: "10.96.0.20" })], [slice("web", [["10.244.0.5", true], ["10.244.0.6", true], ["10.244.0.7", false]])]).ruleset();

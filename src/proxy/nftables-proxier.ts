@@ -13,7 +13,10 @@
  * translation.
  */
 import { spawnSync } from "node:child_process";
-import { MASQ_MARK, Proxier, runWithInput, type Obj, type ProxierOptions } from "./proxier.js";
+import type { Service } from "kubernetes-types/core/v1.js";
+import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
+import type { Kube } from "../client/index.js";
+import { MASQ_MARK, Proxier, runWithInput, type ProxierOptions } from "./proxier.js";
 import type { ProxyMode } from "./proxy-metrics.js";
 import { NftSession } from "./nft-session.js";
 import { servicePortsOf, slicesByService, type Endpoint } from "./service-ports.js";
@@ -138,7 +141,7 @@ export class NftablesProxier extends Proxier<NftablesProxierOptions> {
     return { script: commands.map((c) => c + "\n").join(""), line: commands.join("; ") || undefined, applied: { fragments, hairpin }, full: false };
   }
 
-  private slicesOf(svc: Obj): Obj[] {
+  private slicesOf(svc: Kube<Service>): Kube<EndpointSlice>[] {
     return this.slices.list(svc.metadata.namespace).filter((sl) => sl.metadata.labels?.["kubernetes.io/service-name"] === svc.metadata.name);
   }
 
@@ -158,7 +161,7 @@ export class NftablesProxier extends Proxier<NftablesProxierOptions> {
     return this.assemble(this.allFragments().values());
   }
 
-  private fragment(svc: Obj, slices: Obj[]): Fragment {
+  private fragment(svc: Kube<Service>, slices: Kube<EndpointSlice>[]): Fragment {
     const clusterCIDR = this.options.clusterCIDR ?? "10.244.0.0/16";
     const f: Fragment = { clusterIPs: [], nodePorts: [], loadBalancers: [], sets: [], chains: new Map(), endpointIPs: [] };
     for (const sp of servicePortsOf(svc, slices, this.options.nodeName)) {

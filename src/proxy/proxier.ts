@@ -6,13 +6,12 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { InformerFactory, Resources, type Client, type Informer, type KubeObject } from "../client/index.js";
+import type { Service } from "kubernetes-types/core/v1.js";
+import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
+import { InformerFactory, Resources, type Client, type Informer, type Kube } from "../client/index.js";
 import { Registry } from "../metrics/index.js";
 import { servicePorts, type ServicePort } from "./service-ports.js";
 import { ProxyMetrics, type ProxyMode } from "./proxy-metrics.js";
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects as JSON
-export type Obj = KubeObject & Json;
 
 export interface BaseProxierOptions {
   nodeName: string;
@@ -43,8 +42,8 @@ export const MASQ_MARK = "0x4000";
 
 export abstract class Proxier<O extends BaseProxierOptions = ProxierOptions> {
   protected readonly informers: InformerFactory;
-  protected readonly services: Informer<Obj>;
-  protected readonly slices: Informer<Obj>;
+  protected readonly services: Informer<Kube<Service>>;
+  protected readonly slices: Informer<Kube<EndpointSlice>>;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   /** The Services (`namespace/name`) whose Service or slices changed since the last round, or all of them. */
@@ -71,8 +70,8 @@ export abstract class Proxier<O extends BaseProxierOptions = ProxierOptions> {
     this.masqueradeAll = !(existsSync(brnf) && readFileSync(brnf, "utf8").trim() === "1");
     this.metrics = new ProxyMetrics(options.metricsRegistry ?? new Registry(), this.proxyMode(), { fullAndPartial: this.partialSyncs() });
     this.informers = new InformerFactory(client);
-    this.services = this.informers.informer<Obj>(Resources.services);
-    this.slices = this.informers.informer<Obj>(Resources.endpointslices);
+    this.services = this.informers.informer<Kube<Service>>(Resources.services);
+    this.slices = this.informers.informer<Kube<EndpointSlice>>(Resources.endpointslices);
     const touch = (key: string) => {
       if (this.changed !== "all") this.changed.add(key);
       // Before the caches are whole, a round would program a partial table.
@@ -81,14 +80,14 @@ export abstract class Proxier<O extends BaseProxierOptions = ProxierOptions> {
         this.schedule(1);
       }
     };
-    const service = (o: Obj) => {
+    const service = (o: Kube<Service>) => {
       const key = `${o.metadata.namespace}/${o.metadata.name}`;
       this.pendingServices.add(key);
       this.metrics.serviceChanged(this.pendingServices.size);
       touch(key);
     };
-    const serviceOf = (o: Obj) => `${o.metadata.namespace}/${o.metadata.labels?.["kubernetes.io/service-name"]}`;
-    const slice = (o: Obj, deleted = false) => {
+    const serviceOf = (o: Kube<EndpointSlice>) => `${o.metadata.namespace}/${o.metadata.labels?.["kubernetes.io/service-name"]}`;
+    const slice = (o: Kube<EndpointSlice>, deleted = false) => {
       this.pendingSlices.add(`${o.metadata.namespace}/${o.metadata.name}`);
       this.metrics.endpointsChanged(this.pendingSlices.size);
       // As upstream: a deletion's annotation is the time of the slice's last update, not of this change, so
@@ -178,7 +177,7 @@ export abstract class Proxier<O extends BaseProxierOptions = ProxierOptions> {
 }
 
 /** When the change an EndpointSlice reflects was triggered: its annotation, which the EndpointSlice controller writes. */
-function triggerTime(slice: Obj): number | undefined {
+function triggerTime(slice: Kube<EndpointSlice>): number | undefined {
   const stamped = Date.parse(slice.metadata.annotations?.[LAST_CHANGE_TRIGGER_TIME] ?? "");
   return Number.isNaN(stamped) ? undefined : stamped;
 }

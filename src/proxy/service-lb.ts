@@ -10,13 +10,10 @@
 import type { Node, Service } from "kubernetes-types/core/v1.js";
 import { isConflict, isNotFound } from "../api/errors.js";
 import { jsonEqual } from "../api/json-equal.js";
-import { InformerFactory, Resources, WorkQueue, runWorkers, type Client, type Informer, type KubeObject } from "../client/index.js";
-
-type ServiceObj = Service & KubeObject;
-type NodeObj = Node & KubeObject;
+import { InformerFactory, Resources, WorkQueue, runWorkers, type Client, type Informer, type Kube } from "../client/index.js";
 
 /** The addresses a LoadBalancer Service is reachable at: each Ready node's InternalIP, once, in order. */
-export function loadBalancerAddresses(nodes: NodeObj[]): string[] {
+export function loadBalancerAddresses(nodes: Kube<Node>[]): string[] {
   const ips = nodes
     .filter((n) => (n.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True"))
     .flatMap((n) => (n.status?.addresses ?? []).filter((a) => a.type === "InternalIP").map((a) => a.address));
@@ -25,15 +22,15 @@ export function loadBalancerAddresses(nodes: NodeObj[]): string[] {
 
 export class ServiceLB {
   private readonly informers: InformerFactory;
-  private readonly services: Informer<ServiceObj>;
-  private readonly nodes: Informer<NodeObj>;
+  private readonly services: Informer<Kube<Service>>;
+  private readonly nodes: Informer<Kube<Node>>;
   private readonly queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 30_000 });
 
   constructor(private readonly client: Client, private readonly log?: (msg: string, fields?: Record<string, unknown>) => void) {
     this.informers = new InformerFactory(client);
-    this.services = this.informers.informer<ServiceObj>(Resources.services);
-    this.nodes = this.informers.informer<NodeObj>(Resources.nodes);
-    const enqueue = (svc: ServiceObj) => { if (isServiceLB(svc)) this.queue.add(`${svc.metadata.namespace}/${svc.metadata.name}`); };
+    this.services = this.informers.informer<Kube<Service>>(Resources.services);
+    this.nodes = this.informers.informer<Kube<Node>>(Resources.nodes);
+    const enqueue = (svc: Kube<Service>) => { if (isServiceLB(svc)) this.queue.add(`${svc.metadata.namespace}/${svc.metadata.name}`); };
     this.services.addEventHandler({ add: enqueue, update: (_a, b) => enqueue(b) });
     // A node's address or readiness changes every LoadBalancer Service's status; only a change of the addresses writes.
     const all = () => { for (const svc of this.services.list()) enqueue(svc); };
@@ -57,4 +54,4 @@ export class ServiceLB {
   }
 }
 
-const isServiceLB = (svc: ServiceObj) => svc.spec?.type === "LoadBalancer" && !svc.spec.loadBalancerClass;
+const isServiceLB = (svc: Kube<Service>) => svc.spec?.type === "LoadBalancer" && !svc.spec.loadBalancerClass;

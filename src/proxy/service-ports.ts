@@ -4,16 +4,15 @@
  * ports, and the ready endpoints of its EndpointSlices.
  */
 import { createHash } from "node:crypto";
-import type { KubeObject } from "../client/index.js";
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- API objects as JSON
-type Obj = KubeObject & Json;
+import type { Service } from "kubernetes-types/core/v1.js";
+import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
+import type { Kube } from "../client/index.js";
 
 export interface Endpoint { ip: string; port: number; nodeName?: string }
 
 /** The slices of every Service, by `namespace/name`, in one pass. */
-export function slicesByService(slices: Obj[]): Map<string, Obj[]> {
-  const out = new Map<string, Obj[]>();
+export function slicesByService(slices: Kube<EndpointSlice>[]): Map<string, Kube<EndpointSlice>[]> {
+  const out = new Map<string, Kube<EndpointSlice>[]>();
   for (const sl of slices) {
     const name = sl.metadata.labels?.["kubernetes.io/service-name"];
     if (!name) continue;
@@ -30,10 +29,10 @@ export function slicesByService(slices: Obj[]): Map<string, Obj[]> {
  * protocol, as slices name them), sorted so that equal sets compare equal;
  * with onlyNode, those on that node (traffic policy Local).
  */
-export function readyEndpoints(slices: Obj[], portName: string | undefined, protocol: string, onlyNode?: string): Endpoint[] {
+export function readyEndpoints(slices: Kube<EndpointSlice>[], portName: string | undefined, protocol: string, onlyNode?: string): Endpoint[] {
   const out: Endpoint[] = [];
   for (const slice of slices) {
-    const port = (slice.ports as Json[] | undefined)?.find((p) => (p.name ?? "") === (portName ?? "") && (p.protocol ?? "TCP") === protocol);
+    const port = slice.ports?.find((p) => (p.name ?? "") === (portName ?? "") && (p.protocol ?? "TCP") === protocol);
     if (!port?.port) continue;
     for (const e of slice.endpoints ?? []) {
       if (e.conditions?.ready === false || !e.addresses?.length) continue;
@@ -65,21 +64,22 @@ export interface ServicePort {
 }
 
 /** Every TCP and UDP port of the Services with a ClusterIP, with its endpoints as seen from nodeName. */
-export function servicePorts(services: Obj[], slices: Obj[], nodeName: string): ServicePort[] {
+export function servicePorts(services: Kube<Service>[], slices: Kube<EndpointSlice>[], nodeName: string): ServicePort[] {
   const slicesOf = slicesByService(slices);
   return services.flatMap((svc) => servicePortsOf(svc, slicesOf.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? [], nodeName));
 }
 
 /** One Service's ports, given its slices; none for a headless or ExternalName Service. */
-export function servicePortsOf(svc: Obj, own: Obj[], nodeName: string): ServicePort[] {
-  const ip = svc.spec?.clusterIP;
-  if (!ip || ip === "None" || svc.spec.type === "ExternalName") return [];
+export function servicePortsOf(svc: Kube<Service>, own: Kube<EndpointSlice>[], nodeName: string): ServicePort[] {
+  const spec = svc.spec;
+  const ip = spec?.clusterIP;
+  if (!spec || !ip || ip === "None" || spec.type === "ExternalName") return [];
   const out: ServicePort[] = [];
-  const affinitySeconds = svc.spec.sessionAffinity === "ClientIP" ? svc.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800 : 0;
-  const exposed = svc.spec.type === "NodePort" || svc.spec.type === "LoadBalancer";
-  const isLB = svc.spec.type === "LoadBalancer" && !svc.spec.loadBalancerClass;
-  const loadBalancerIPs: string[] = isLB ? [...new Set<string>((svc.status?.loadBalancer?.ingress ?? []).map((i: Json) => i.ip).filter(Boolean))] : [];
-  for (const sp of svc.spec.ports ?? []) {
+  const affinitySeconds = spec.sessionAffinity === "ClientIP" ? spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800 : 0;
+  const exposed = spec.type === "NodePort" || spec.type === "LoadBalancer";
+  const isLB = spec.type === "LoadBalancer" && !spec.loadBalancerClass;
+  const loadBalancerIPs: string[] = isLB ? [...new Set<string>((svc.status?.loadBalancer?.ingress ?? []).flatMap((i) => (i.ip ? [i.ip] : [])))] : [];
+  for (const sp of spec.ports ?? []) {
     const protocol = sp.protocol ?? "TCP";
     if (protocol !== "TCP" && protocol !== "UDP") continue;
     out.push({
@@ -88,8 +88,8 @@ export function servicePortsOf(svc: Obj, own: Obj[], nodeName: string): ServiceP
       clusterIP: ip, protocol, port: sp.port,
       nodePort: exposed && sp.nodePort ? sp.nodePort : undefined,
       loadBalancerIPs,
-      internal: readyEndpoints(own, sp.name, protocol, svc.spec.internalTrafficPolicy === "Local" ? nodeName : undefined),
-      external: readyEndpoints(own, sp.name, protocol, svc.spec.externalTrafficPolicy === "Local" ? nodeName : undefined),
+      internal: readyEndpoints(own, sp.name, protocol, spec.internalTrafficPolicy === "Local" ? nodeName : undefined),
+      external: readyEndpoints(own, sp.name, protocol, spec.externalTrafficPolicy === "Local" ? nodeName : undefined),
       affinitySeconds,
     });
   }

@@ -4,12 +4,15 @@
  * envFrom, then env with valueFrom and $(VAR) references.
  */
 import { parseQuantity } from "../../api/quantity.js";
-import type { Json, Pod } from "../types.js";
+import type { ConfigMap, Container, EnvVar, ResourceFieldSelector, Secret, Service } from "kubernetes-types/core/v1.js";
+import type { Kube } from "../../client/index.js";
+import type { ResourceList } from "../node-status.js";
+import type { Pod } from "../types.js";
 
 export interface EnvSources {
-  configMap(namespace: string, name: string): Json | undefined;
-  secret(namespace: string, name: string): Json | undefined;
-  services(namespace: string): Json[];
+  configMap(namespace: string, name: string): ConfigMap | undefined;
+  secret(namespace: string, name: string): Secret | undefined;
+  services(namespace: string): Kube<Service>[];
 }
 
 export class EnvError extends Error {}
@@ -17,13 +20,13 @@ export class EnvError extends Error {}
 const envName = (svc: string) => svc.toUpperCase().replace(/-/g, "_");
 
 /** The Docker-links style variables for every Service with a ClusterIP. */
-export function serviceEnv(services: Json[]): Record<string, string> {
+export function serviceEnv(services: Kube<Service>[]): Record<string, string> {
   const env: Record<string, string> = {};
   for (const svc of services) {
     const ip = svc.spec?.clusterIP;
     if (!ip || ip === "None") continue;
-    const name = envName(svc.metadata.name);
-    const ports: Json[] = svc.spec.ports ?? [];
+    const name = envName(String(svc.metadata.name));
+    const ports = svc.spec?.ports ?? [];
     if (!ports.length) continue;
     env[`${name}_SERVICE_HOST`] = ip;
     env[`${name}_SERVICE_PORT`] = String(ports[0]!.port);
@@ -89,7 +92,7 @@ export function expandSubPathExpr(expr: string, vars: Record<string, string>): s
 
 export function fieldRefValue(pod: Pod, fieldPath: string): string {
   const m = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath);
-  if (m) return String((pod.metadata as Json)[m[1]!]?.[m[2]!] ?? "");
+  if (m) return String(pod.metadata[m[1] as "labels" | "annotations"]?.[m[2]!] ?? "");
   switch (fieldPath) {
     case "metadata.name": return pod.metadata.name ?? "";
     case "metadata.namespace": return pod.metadata.namespace ?? "";
@@ -97,9 +100,9 @@ export function fieldRefValue(pod: Pod, fieldPath: string): string {
     case "spec.nodeName": return pod.spec.nodeName ?? "";
     case "spec.serviceAccountName": return pod.spec.serviceAccountName ?? "";
     case "status.hostIP": return pod.status?.hostIP ?? "";
-    case "status.hostIPs": return (pod.status?.hostIPs ?? []).map((i: Json) => i.ip).join(",");
+    case "status.hostIPs": return (pod.status?.hostIPs ?? []).map((i) => i.ip).join(",");
     case "status.podIP": return pod.status?.podIP ?? "";
-    case "status.podIPs": return (pod.status?.podIPs ?? []).map((i: Json) => i.ip).join(",");
+    case "status.podIPs": return (pod.status?.podIPs ?? []).map((i) => i.ip).join(",");
     case "metadata.labels": return formatMap(pod.metadata.labels);
     case "metadata.annotations": return formatMap(pod.metadata.annotations);
     default: throw new EnvError(`unsupported fieldPath: ${fieldPath}`);
@@ -111,9 +114,9 @@ export function formatMap(m: Record<string, string> | undefined): string {
 }
 
 /** limits.cpu and friends, in units of the divisor; an unset limit is the node's allocatable. */
-export function resourceFieldValue(container: Json, ref: Json, nodeAllocatable: Json): string {
+export function resourceFieldValue(container: Container, ref: ResourceFieldSelector, nodeAllocatable: ResourceList): string {
   const [kind, resource] = String(ref.resource).split(".") as [string, string];
-  const set = container.resources?.[kind]?.[resource];
+  const set = kind === "limits" || kind === "requests" ? container.resources?.[kind]?.[resource] : undefined;
   const raw = set ?? (kind === "limits" ? nodeAllocatable[resource] : undefined) ?? "0";
   const divisor = parseQuantity(String(ref.divisor ?? (resource === "cpu" ? "1" : "1")));
   const value = parseQuantity(String(raw)) / (divisor || 1);
@@ -125,7 +128,7 @@ export function resourceFieldValue(container: Json, ref: Json, nodeAllocatable: 
  * status.podIP(s) and status.hostIP(s) for the environment from what it knows, not from the
  * pod's status in the API, which says them only once the first status write is done.
  */
-export function containerEnv(pod: Pod, container: Json, sources: EnvSources, podIP: string, nodeAllocatable: Json, hostIP = ""): { key: string; value: string }[] {
+export function containerEnv(pod: Pod, container: Container, sources: EnvSources, podIP: string, nodeAllocatable: ResourceList, hostIP = ""): { key: string; value: string }[] {
   const ns = pod.metadata.namespace as string;
   const hosts = hostIP ? { hostIP, hostIPs: [{ ip: hostIP }] } : {};
   const viewed: Pod = { ...pod, status: { ...pod.status, podIP, podIPs: podIP ? [{ ip: podIP }] : [], ...hosts } };
@@ -138,12 +141,12 @@ export function containerEnv(pod: Pod, container: Json, sources: EnvSources, pod
   for (const from of container.envFrom ?? []) {
     const prefix = from.prefix ?? "";
     const ref = from.configMapRef ?? from.secretRef;
-    const obj = from.configMapRef ? sources.configMap(ns, ref.name) : sources.secret(ns, ref.name);
-    if (!obj) {
+    if (!ref) continue; // validation requires one of them
+    const data = objectData(sources, from.configMapRef ? "configmap" : "secret", ns, ref.name ?? "");
+    if (!data) {
       if (ref.optional) continue;
       throw new EnvError(`${from.configMapRef ? "configmap" : "secret"} "${ref.name}" not found`);
     }
-    const data: Record<string, string> = from.configMapRef ? { ...obj.data } : decodeSecret(obj);
     for (const [k, v] of Object.entries(data)) vars[prefix + k] = v;
   }
   for (const e of container.env ?? []) {
@@ -157,29 +160,40 @@ export function containerEnv(pod: Pod, container: Json, sources: EnvSources, pod
   return Object.entries(vars).map(([key, value]) => ({ key, value }));
 }
 
-function valueFrom(pod: Pod, container: Json, e: Json, sources: EnvSources, alloc: Json): string | undefined {
+function valueFrom(pod: Pod, container: Container, e: EnvVar, sources: EnvSources, alloc: ResourceList): string | undefined {
   const ns = pod.metadata.namespace as string;
   const vf = e.valueFrom;
+  if (!vf) return undefined;
   if (vf.fieldRef) return fieldRefValue(pod, vf.fieldRef.fieldPath);
-  if (vf.resourceFieldRef) {
-    const target = vf.resourceFieldRef.containerName ? (pod.spec.containers ?? []).find((c: Json) => c.name === vf.resourceFieldRef.containerName) ?? container : container;
-    return resourceFieldValue(target, vf.resourceFieldRef, alloc);
+  const resourceRef = vf.resourceFieldRef;
+  if (resourceRef) {
+    const target = resourceRef.containerName ? (pod.spec.containers ?? []).find((c) => c.name === resourceRef.containerName) ?? container : container;
+    return resourceFieldValue(target, resourceRef, alloc);
   }
   const ref = vf.configMapKeyRef ?? vf.secretKeyRef;
   if (ref) {
     const isConfigMap = Boolean(vf.configMapKeyRef);
-    const obj = isConfigMap ? sources.configMap(ns, ref.name) : sources.secret(ns, ref.name);
-    const data = obj ? (isConfigMap ? { ...obj.data } : decodeSecret(obj)) : undefined;
+    const data = objectData(sources, isConfigMap ? "configmap" : "secret", ns, ref.name ?? "");
     if (!data || !(ref.key in data)) {
       if (ref.optional) return undefined;
-      throw new EnvError(obj ? `couldn't find key ${ref.key} in ${isConfigMap ? "ConfigMap" : "Secret"} ${ns}/${ref.name}` : `${isConfigMap ? "configmap" : "secret"} "${ref.name}" not found`);
+      throw new EnvError(data ? `couldn't find key ${ref.key} in ${isConfigMap ? "ConfigMap" : "Secret"} ${ns}/${ref.name}` : `${isConfigMap ? "configmap" : "secret"} "${ref.name}" not found`);
     }
     return data[ref.key];
   }
   return undefined;
 }
 
-export function decodeSecret(secret: Json): Record<string, string> {
+/** A ConfigMap's data, or a Secret's decoded; undefined when the object is not there. */
+function objectData(sources: EnvSources, kind: "configmap" | "secret", namespace: string, name: string): Record<string, string> | undefined {
+  if (kind === "configmap") {
+    const cm = sources.configMap(namespace, name);
+    return cm && { ...cm.data };
+  }
+  const secret = sources.secret(namespace, name);
+  return secret && decodeSecret(secret);
+}
+
+export function decodeSecret(secret: Secret): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(secret.data ?? {})) out[k] = Buffer.from(String(v), "base64").toString("utf8");
   for (const [k, v] of Object.entries(secret.stringData ?? {})) out[k] = String(v);

@@ -4,21 +4,25 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, it } from "node:test";
 import { EnvError, expandSubPathExpr } from "../container/env.js";
-import type { Json, Pod } from "../types.js";
-import { containerConfig } from "./pod-config.js";
+import type { VolumeMount } from "kubernetes-types/core/v1.js";
+import type { Pod } from "../types.js";
+import { containerConfig, podDnsConfig } from "./pod-config.js";
 
 const root = mkdtempSync(join(tmpdir(), "skiff-pod-config-"));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-const pod = (mount: Json): Pod => ({
+/** What a test sets of the mount of volume `logs` at /logs. */
+type MountFields = Partial<VolumeMount>;
+
+const pod = (mount: MountFields): Pod => ({
   metadata: { name: "web-0", namespace: "default", uid: "u1" },
   spec: { volumes: [{ name: "logs", emptyDir: {} }], containers: [{ name: "c", image: "busybox", volumeMounts: [{ name: "logs", mountPath: "/logs", ...mount }] }] },
-} as Pod);
+});
 
-const configFor = (mount: Json, env: Record<string, string>) => {
+const configFor = (mount: MountFields, env: Record<string, string>) => {
   const p = pod(mount);
   return containerConfig({
-    pod: p, container: p.spec.containers[0], kind: "regular", attempt: 0, env: Object.entries(env).map(([key, value]) => ({ key, value })),
+    pod: p, container: p.spec.containers[0]!, kind: "regular", attempt: 0, env: Object.entries(env).map(([key, value]) => ({ key, value })),
     volumePaths: new Map([["logs", join(root, "logs")]]), terminationMessageFile: join(root, "term"),
   });
 };
@@ -40,7 +44,7 @@ it("mounts the expanded subPathExpr inside the volume, made if missing", () => {
 });
 
 it("refuses an expansion that leaves the volume, or names an unset variable, with upstream's messages", () => {
-  const refused = (mount: Json, env: Record<string, string>) => {
+  const refused = (mount: MountFields, env: Record<string, string>) => {
     try { configFor(mount, env); } catch (e) { assert.ok(e instanceof EnvError); return e.message; }
     return "accepted";
   };
@@ -48,4 +52,11 @@ it("refuses an expansion that leaves the volume, or names an unset variable, wit
   assert.equal(refused({ subPathExpr: "a/$(UP)/b" }, { UP: ".." }), "unable to provision SubPath `a/../b`: must not contain '..'");
   assert.equal(refused({ subPathExpr: "$(NOPE)" }, {}), "missing value for NOPE");
   assert.ok(!existsSync(join(root, "etc")) && !existsSync(join(root, "b")));
+});
+
+it("adds dnsConfig's options over ClusterFirst's, one per name, and skips one without a name (validation refuses it)", () => {
+  const p: Pod = { ...pod({}), spec: { ...pod({}).spec, dnsConfig: { options: [{ value: "x" }, { name: "ndots", value: "2" }, { name: "edns0" }] } } };
+  const dns = podDnsConfig(p, { clusterDNS: ["10.96.0.10"], clusterDomain: "cluster.local", hostResolvConf: join(root, "no-resolv.conf") });
+  assert.deepEqual(dns.options, ["ndots:2", "edns0"]);
+  assert.deepEqual(dns.searches, ["default.svc.cluster.local", "svc.cluster.local", "cluster.local"]);
 });

@@ -3,7 +3,8 @@ import { isAbsolute, join } from "node:path";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { milliCPU, parseQuantity } from "../../api/quantity.js";
 import { EnvError, expand, expandSubPathExpr } from "../container/env.js";
-import { Labels, type Json, type Pod } from "../types.js";
+import type { Container, VolumeMount } from "kubernetes-types/core/v1.js";
+import { Labels, type Pod } from "../types.js";
 import type { ContainerConfig, Mount, PodSandboxConfig, PortMapping } from "./runtime.js";
 
 export interface DnsSettings { clusterDNS: string[]; clusterDomain: string; hostResolvConf?: string }
@@ -25,6 +26,7 @@ export function podDnsConfig(pod: Pod, dns: DnsSettings): { servers: string[]; s
   servers = [...servers, ...(extra.nameservers ?? [])];
   searches = [...new Set([...searches, ...(extra.searches ?? [])])].slice(0, 32);
   for (const o of extra.options ?? []) {
+    if (!o.name) continue; // validation requires one
     options = options.filter((x) => x.split(":")[0] !== o.name);
     options.push(o.value !== undefined ? `${o.name}:${o.value}` : o.name);
   }
@@ -70,7 +72,7 @@ export function sandboxConfig(pod: Pod, attempt: number, logsDir: string, dns: D
   const portMappings: PortMapping[] = [];
   for (const c of pod.spec.containers ?? []) {
     for (const p of c.ports ?? []) {
-      if (p.hostPort) portMappings.push({ protocol: p.protocol ?? "TCP", containerPort: p.containerPort, hostPort: p.hostPort, hostIp: p.hostIP ?? "" });
+      if (p.hostPort) portMappings.push({ protocol: p.protocol === "UDP" || p.protocol === "SCTP" ? p.protocol : "TCP", containerPort: p.containerPort, hostPort: p.hostPort, hostIp: p.hostIP ?? "" });
     }
   }
   const hostname = (pod.spec.hostname ?? m.name ?? "").slice(0, 63).replace(/[-.]+$/, "");
@@ -87,13 +89,13 @@ export function sandboxConfig(pod: Pod, attempt: number, logsDir: string, dns: D
       securityContext: {
         namespaceOptions: { network: pod.spec.hostNetwork ? "NODE" : "POD", pid: pod.spec.hostPID ? "NODE" : pod.spec.shareProcessNamespace ? "POD" : "CONTAINER", ipc: pod.spec.hostIPC ? "NODE" : "POD" },
       },
-      sysctls: Object.fromEntries((pod.spec.securityContext?.sysctls ?? []).map((s: Json) => [s.name, s.value])),
+      sysctls: Object.fromEntries((pod.spec.securityContext?.sysctls ?? []).map((s) => [s.name, s.value])),
     },
   };
 }
 
 /** CPU shares from the request, a CFS quota from the limit, the memory limit: upstream's conversion. */
-export function linuxResources(container: Json): NonNullable<NonNullable<ContainerConfig["linux"]>["resources"]> {
+export function linuxResources(container: Container): NonNullable<NonNullable<ContainerConfig["linux"]>["resources"]> {
   const r = container.resources ?? {};
   const out: NonNullable<NonNullable<ContainerConfig["linux"]>["resources"]> = {};
   const reqCpu = r.requests?.cpu ?? r.limits?.cpu;
@@ -108,7 +110,7 @@ export function linuxResources(container: Json): NonNullable<NonNullable<Contain
 
 export interface ContainerConfigInput {
   pod: Pod;
-  container: Json;
+  container: Container;
   kind: "init" | "regular";
   attempt: number;
   env: { key: string; value: string }[];
@@ -123,8 +125,8 @@ export interface ContainerConfigInput {
  * upstream's makeMounts checks it. Throws EnvError (the container then waits
  * in CreateContainerConfigError) with upstream's words.
  */
-export function volumeSubPath(vm: Json, vars: Record<string, string>): string {
-  const sub: string = vm.subPathExpr ? expandSubPathExpr(vm.subPathExpr, vars) : vm.subPath ?? "";
+export function volumeSubPath(vm: VolumeMount, vars: Record<string, string>): string {
+  const sub = vm.subPathExpr ? expandSubPathExpr(vm.subPathExpr, vars) : vm.subPath ?? "";
   if (!sub) return "";
   if (isAbsolute(sub)) throw new EnvError(`error SubPath \`${sub}\` must not be an absolute path`);
   if (sub.split("/").includes("..")) throw new EnvError(`unable to provision SubPath \`${sub}\`: must not contain '..'`);
@@ -138,7 +140,7 @@ export function containerConfig(input: ContainerConfigInput): ContainerConfig {
   const expandAll = (xs: string[] | undefined) => xs?.map((x) => expand(x, vars));
   const mounts: Mount[] = [];
   // Upstream mounts the API's data (configMap, secret, downwardAPI, projected) read-only whatever the mount says.
-  const apiData = new Set((pod.spec.volumes ?? []).filter((v: Json) => v.configMap || v.secret || v.downwardAPI || v.projected).map((v: Json) => v.name));
+  const apiData = new Set((pod.spec.volumes ?? []).filter((v) => v.configMap || v.secret || v.downwardAPI || v.projected).map((v) => v.name));
   for (const vm of c.volumeMounts ?? []) {
     const host = input.volumePaths.get(vm.name);
     if (!host) throw new Error(`volume "${vm.name}" is not set up`);
@@ -161,7 +163,7 @@ export function containerConfig(input: ContainerConfigInput): ContainerConfig {
   const sc = { ...(pod.spec.securityContext ?? {}), ...(c.securityContext ?? {}) };
   return {
     metadata: { name: c.name, attempt },
-    image: { image: c.image },
+    image: { image: c.image ?? "" },
     command: expandAll(c.command),
     args: expandAll(c.args),
     workingDir: c.workingDir ?? "",

@@ -11,7 +11,9 @@ import { Backoff } from "../backoff.js";
 import { containerEnv, EnvError, type EnvSources } from "../container/env.js";
 import { ProberManager } from "../prober/prober-manager.js";
 import { runProbe } from "../prober/probe.js";
-import { Labels, podDesc, type Json, type Logger, type Pod } from "../types.js";
+import type { Container, LifecycleHandler } from "kubernetes-types/core/v1.js";
+import type { ResourceList } from "../node-status.js";
+import { Labels, podDesc, type Logger, type Pod } from "../types.js";
 import type { VolumeManager } from "../volume/volumes.js";
 import { containerConfig, etcHosts, sandboxConfig, type DnsSettings } from "./pod-config.js";
 import type { ContainerRuntime, ContainerStatus, PodSandboxStatus } from "./runtime.js";
@@ -38,7 +40,7 @@ export interface Recorder {
 export interface RuntimeManagerOptions {
   logsDir: string;
   dns: DnsSettings;
-  nodeAllocatable: () => Json;
+  nodeAllocatable: () => ResourceList;
   /** The node's address, what status.hostIP will say (the pod's status may not say it yet when its containers start). */
   nodeIP?: () => string;
   log: Logger;
@@ -130,7 +132,7 @@ export class RuntimeManager {
       return;
     }
 
-    const running: { id: string; container: Json; startedAt: number }[] = [];
+    const running: { id: string; container: Container; startedAt: number }[] = [];
     for (const c of pod.spec.containers ?? []) {
       const latest = latestOf(rt, c.name);
       if (latest?.state === "CONTAINER_RUNNING") {
@@ -168,7 +170,7 @@ export class RuntimeManager {
     return paths;
   }
 
-  private inBackoff(pod: Pod, c: Json, latest: ContainerStatus, state: PodState): boolean {
+  private inBackoff(pod: Pod, c: Container, latest: ContainerStatus, state: PodState): boolean {
     const key = `${pod.metadata.uid}/${c.name}`;
     const finished = Math.floor(latest.finishedAt / 1e6);
     if (this.backoff.inBackoffSince(key, finished)) {
@@ -186,8 +188,8 @@ export class RuntimeManager {
   }
 
   /** Pulls by imagePullPolicy; returns false (with the waiting reason set) when the image is not there. */
-  private async ensureImage(pod: Pod, c: Json, kind: "init" | "regular", state: PodState): Promise<boolean> {
-    const image = c.image as string;
+  private async ensureImage(pod: Pod, c: Container, kind: "init" | "regular", state: PodState): Promise<boolean> {
+    const image = c.image ?? "";
     const policy = c.imagePullPolicy ?? (/:latest$|^[^:]*$/.test(image.split("/").pop() ?? "") ? "Always" : "IfNotPresent");
     const fp = fieldPath(kind, c.name);
     const present = await this.runtime.imageStatus(image).catch(() => null);
@@ -232,12 +234,11 @@ export class RuntimeManager {
   private authFor(pod: Pod, image: string): { username?: string; password?: string; auth?: string; serverAddress?: string } | undefined {
     const host = image.includes("/") && /[.:]|^localhost/.test(image.split("/")[0]!) ? image.split("/")[0]! : "";
     for (const ref of pod.spec.imagePullSecrets ?? []) {
-      const secret = this.envSources.secret(pod.metadata.namespace!, ref.name);
+      const secret = this.envSources.secret(pod.metadata.namespace!, ref.name ?? "");
       const raw = secret?.data?.[".dockerconfigjson"];
       if (!raw) continue;
       try {
-        const auths = (JSON.parse(Buffer.from(raw, "base64").toString()) as Json).auths ?? {};
-        for (const [server, a] of Object.entries<Json>(auths)) {
+        for (const [server, a] of Object.entries(dockerConfigAuths(JSON.parse(Buffer.from(raw, "base64").toString())))) {
           const name = server.replace(/^https?:\/\//, "").replace(/\/.*$/, "");
           if (name !== host) continue;
           let { username, password } = a;
@@ -250,7 +251,7 @@ export class RuntimeManager {
     return undefined;
   }
 
-  private async startContainer(pod: Pod, c: Json, kind: "init" | "regular", sandboxId: string, rt: RuntimePodStatus, state: PodState,
+  private async startContainer(pod: Pod, c: Container, kind: "init" | "regular", sandboxId: string, rt: RuntimePodStatus, state: PodState,
     volumePaths: Map<string, string>, hostsFile: string): Promise<void> {
     const uid = String(pod.metadata.uid);
     const fp = fieldPath(kind, c.name);
@@ -313,8 +314,9 @@ export class RuntimeManager {
     }
   }
 
-  private runHook(handler: Json, containerId: string, container: Json, podIP: string) {
-    if (handler.sleep) return new Promise<{ ok: boolean; output: string }>((r) => setTimeout(() => r({ ok: true, output: "" }), (handler.sleep.seconds ?? 0) * 1000));
+  private runHook(handler: LifecycleHandler, containerId: string, container: Container, podIP: string) {
+    const sleep = handler.sleep;
+    if (sleep) return new Promise<{ ok: boolean; output: string }>((r) => setTimeout(() => r({ ok: true, output: "" }), (sleep.seconds ?? 0) * 1000));
     return runProbe({ ...handler, timeoutSeconds: 30 }, { runtime: this.runtime, containerId, container, podIP });
   }
 
@@ -327,14 +329,14 @@ export class RuntimeManager {
     const policy = pod.spec.restartPolicy ?? "Always";
     if (policy === "Always") return false;
     const init = pod.spec.initContainers ?? [];
-    if (policy === "Never" && init.some((c: Json) => { const l = latestOf(rt, c.name); return l?.state === "CONTAINER_EXITED" && l.exitCode !== 0; })) return true;
-    return (pod.spec.containers ?? []).every((c: Json) => {
+    if (policy === "Never" && init.some((c) => { const l = latestOf(rt, c.name); return l?.state === "CONTAINER_EXITED" && l.exitCode !== 0; })) return true;
+    return (pod.spec.containers ?? []).every((c) => {
       const l = latestOf(rt, c.name);
       return l?.state === "CONTAINER_EXITED" && !RuntimeManager.shouldRestart(pod, l);
     });
   }
 
-  private async stopContainer(pod: Pod, c: Json | undefined, id: string, grace: number): Promise<void> {
+  private async stopContainer(pod: Pod, c: Container | undefined, id: string, grace: number): Promise<void> {
     const started = Date.now();
     if (c?.lifecycle?.preStop && grace > 0) {
       const hook = this.runHook(c.lifecycle.preStop, id, c, "");
@@ -347,7 +349,7 @@ export class RuntimeManager {
 
   /** Stops every running container of the pod with the grace period, preStop hooks first (in parallel, as upstream). */
   async killContainers(pod: Pod, rt: RuntimePodStatus, grace: number, announce = false): Promise<void> {
-    const specs = new Map<string, Json>([...(pod.spec.initContainers ?? []), ...(pod.spec.containers ?? [])].map((c: Json) => [c.name, c]));
+    const specs = new Map<string, Container>([...(pod.spec.initContainers ?? []), ...(pod.spec.containers ?? [])].map((c) => [c.name, c]));
     await Promise.all(rt.containers.filter((c) => c.state === "CONTAINER_RUNNING" || c.state === "CONTAINER_CREATED").map(async (c) => {
       const spec = specs.get(c.metadata.name);
       if (announce) this.recorder.event(pod, "Normal", "Killing", `Stopping container ${c.metadata.name}`, fieldPath(c.annotations?.[Labels.containerKind] === "init" ? "init" : "regular", c.metadata.name));
@@ -382,7 +384,7 @@ export class RuntimeManager {
   }
 
   /** The termination message a container left, or the tail of its log when its policy says so. */
-  terminationMessage(c: ContainerStatus, spec: Json | undefined, podDir: string): string {
+  terminationMessage(c: ContainerStatus, spec: Container | undefined, podDir: string): string {
     let msg = "";
     try { msg = readFileSync(join(podDir, "containers", c.metadata.name, String(restartCountOf(c))), "utf8").slice(0, 4096); } catch { /* none written */ }
     if (!msg && spec?.terminationMessagePolicy === "FallbackToLogsOnError" && c.exitCode !== 0 && c.logPath) {
@@ -393,4 +395,19 @@ export class RuntimeManager {
     }
     return msg;
   }
+}
+
+/** One registry's credentials in a .dockerconfigjson. */
+interface DockerAuth { username?: string; password?: string; auth?: string }
+
+/** The `auths` of a parsed .dockerconfigjson, keeping only string fields: the Secret's content is the user's, not checked by the API. */
+function dockerConfigAuths(config: unknown): Record<string, DockerAuth> {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
+  const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+  if (!isObject(config) || !isObject(config.auths)) return {};
+  const out: Record<string, DockerAuth> = {};
+  for (const [server, a] of Object.entries(config.auths)) {
+    if (isObject(a)) out[server] = { username: str(a.username), password: str(a.password), auth: str(a.auth) };
+  }
+  return out;
 }

@@ -2,21 +2,24 @@
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { connect } from "node:net";
-import type { Json } from "../types.js";
+import type { Container, Probe } from "kubernetes-types/core/v1.js";
 import type { ContainerRuntime } from "../kuberuntime/runtime.js";
 import { grpcHealthCheck } from "./grpc-health.js";
 
 export interface ProbeResult { ok: boolean; output: string }
 
-export function resolvePort(port: number | string, container: Json): number {
+/** What runProbe runs: a probe's handler and timeout (a lifecycle hook's exec, httpGet and tcpSocket are the same handlers). */
+export type ProbeHandler = Pick<Probe, "exec" | "httpGet" | "tcpSocket" | "grpc" | "timeoutSeconds">;
+
+export function resolvePort(port: number | string, container: Container): number {
   if (typeof port === "number") return port;
   if (/^\d+$/.test(port)) return Number(port);
-  const named = (container.ports ?? []).find((p: Json) => p.name === port);
+  const named = (container.ports ?? []).find((p) => p.name === port);
   if (!named) throw new Error(`port "${port}" not found in container`);
   return named.containerPort;
 }
 
-export async function runProbe(probe: Json, ctx: { runtime: ContainerRuntime; containerId: string; container: Json; podIP: string }): Promise<ProbeResult> {
+export async function runProbe(probe: ProbeHandler, ctx: { runtime: ContainerRuntime; containerId: string; container: Container; podIP: string }): Promise<ProbeResult> {
   const timeoutS = probe.timeoutSeconds ?? 1;
   if (probe.exec) {
     try {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ContainerRuntime } from "../kuberuntime/runtime.js";
-import type { Json, Pod } from "../types.js";
+import type { Container } from "kubernetes-types/core/v1.js";
+import type { Pod } from "../types.js";
 import { ProberManager } from "./prober-manager.js";
 
 /** A runtime whose exec probes exit 0 for `pass` and 1 for anything else. */
@@ -13,8 +14,8 @@ function fakeRuntime(): ContainerRuntime {
   } as unknown as ContainerRuntime;
 }
 
-function newPod(containers: Json[]): Pod {
-  return { metadata: { name: "web", namespace: "shop", uid: "uid-1" }, spec: { containers } } as unknown as Pod;
+function newPod(containers: Container[]): Pod {
+  return { metadata: { name: "web", namespace: "shop", uid: "uid-1" }, spec: { containers } };
 }
 
 const flush = () => new Promise((r) => setImmediate(r));
@@ -24,8 +25,8 @@ describe("ProberManager's probe metrics (/metrics/probes)", () => {
     t.mock.timers.enable({ apis: ["setTimeout"] });
     const unhealthy: string[] = [];
     const prober = new ProberManager(fakeRuntime(), { onResult: () => undefined, unhealthy: (_p, c, kind) => unhealthy.push(`${c}/${kind}`) });
-    const web = { name: "web", readinessProbe: { exec: { command: ["pass"] }, periodSeconds: 1 } };
-    const worker = { name: "worker", livenessProbe: { exec: { command: ["fail"] }, periodSeconds: 1, failureThreshold: 5 } };
+    const web: Container = { name: "web", readinessProbe: { exec: { command: ["pass"] }, periodSeconds: 1 } };
+    const worker: Container = { name: "worker", livenessProbe: { exec: { command: ["fail"] }, periodSeconds: 1, failureThreshold: 5 } };
     const pod = newPod([web, worker]);
     prober.sync(pod, [{ id: "c1", container: web, startedAt: Date.now() - 1000 }, { id: "c2", container: worker, startedAt: Date.now() - 1000 }], "127.0.0.1");
     for (let i = 0; i < 3; i++) {

@@ -5,7 +5,8 @@
  * readiness and restarts containers that failed liveness or startup. Every
  * run is counted and timed in ProberMetrics (`/metrics/probes`).
  */
-import type { Json, Pod } from "../types.js";
+import type { Container, Probe } from "kubernetes-types/core/v1.js";
+import type { Pod } from "../types.js";
 import type { ContainerRuntime } from "../kuberuntime/runtime.js";
 import { runProbe } from "./probe.js";
 import { ProberMetrics } from "./prober-metrics.js";
@@ -31,23 +32,23 @@ export class ProberManager {
   }
 
   /** Readiness as the status reports it: false until the probe passes (true with no probe). */
-  ready(containerId: string, container: Json): boolean {
+  ready(containerId: string, container: Container): boolean {
     if (!container.readinessProbe) return true;
     return this.result(containerId, "readiness") === true;
   }
 
-  started(containerId: string, container: Json): boolean {
+  started(containerId: string, container: Container): boolean {
     if (!container.startupProbe) return true;
     return this.result(containerId, "startup") === true;
   }
 
   /** Keeps exactly the workers the pod's running containers need. */
-  sync(pod: Pod, running: { id: string; container: Json; startedAt: number }[], podIP: string): void {
+  sync(pod: Pod, running: { id: string; container: Container; startedAt: number }[], podIP: string): void {
     const uid = String(pod.metadata.uid);
     const wanted = new Set<string>();
     for (const r of running) {
       for (const kind of ["liveness", "readiness", "startup"] as ProbeKind[]) {
-        const probe = r.container[`${kind}Probe`];
+        const probe = r.container[`${kind}Probe` as const];
         if (!probe) continue;
         const key = `${uid}/${r.id}/${kind}`;
         wanted.add(key);
@@ -78,7 +79,7 @@ export class ProberManager {
     this.results.delete(`${id}/${kind}`);
   }
 
-  private start(key: string, pod: Pod, containerId: string, container: Json, kind: ProbeKind, probe: Json, podIP: string, startedAt: number): void {
+  private start(key: string, pod: Pod, containerId: string, container: Container, kind: ProbeKind, probe: Probe, podIP: string, startedAt: number): void {
     const period = (probe.periodSeconds ?? 10) * 1000;
     const successThreshold = kind === "readiness" ? probe.successThreshold ?? 1 : 1;
     const failureThreshold = probe.failureThreshold ?? 3;

@@ -9,11 +9,33 @@ import type { ProberManager } from "../prober/prober-manager.js";
 import { qosClass } from "../kuberuntime/pod-config.js";
 import { restartCountOf, RuntimeManager, type PodState, type RuntimePodStatus } from "../kuberuntime/runtime-manager.js";
 import type { ContainerStatus } from "../kuberuntime/runtime.js";
-import type { Json, Pod } from "../types.js";
+import type { Container, ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStatus as ApiContainerStatus, PodCondition, PodStatus } from "kubernetes-types/core/v1.js";
+import type { Pod } from "../types.js";
+
+/**
+ * Upstream's JSON holds an unset metav1.Time as null (`lastProbeTime: null`, a
+ * container never started), and kubectl shows it so; kubernetes-types types a
+ * Time as a string only. These are the status types with those times nullable.
+ */
+type NullableTimes<T, K extends keyof T> = Omit<T, K> & { [P in K]?: T[P] | null };
+export type ReportedCondition = NullableTimes<PodCondition, "lastProbeTime">;
+export interface ReportedContainerState extends Omit<ContainerState, "running" | "terminated"> {
+  running?: NullableTimes<ContainerStateRunning, "startedAt">;
+  terminated?: NullableTimes<ContainerStateTerminated, "startedAt" | "finishedAt">;
+}
+export interface ReportedContainerStatus extends Omit<ApiContainerStatus, "state" | "lastState"> {
+  state?: ReportedContainerState;
+  lastState?: ReportedContainerState;
+}
+export interface ReportedPodStatus extends Omit<PodStatus, "conditions" | "containerStatuses" | "initContainerStatuses"> {
+  conditions?: ReportedCondition[];
+  containerStatuses?: ReportedContainerStatus[];
+  initContainerStatuses?: ReportedContainerStatus[];
+}
 
 const time = (ns: number) => (ns > 0 ? rfc3339(Math.floor(ns / 1e6)) : null);
 
-function terminated(c: ContainerStatus, message: string): Json {
+function terminated(c: ContainerStatus, message: string): ReportedContainerState {
   const reason = c.reason === "OOMKilled" ? "OOMKilled" : c.exitCode === 0 ? "Completed" : c.reason && c.reason !== "Error" ? c.reason : "Error";
   return {
     terminated: {
@@ -30,18 +52,18 @@ export interface StatusInputs {
   prober: ProberManager;
   hostIP: string;
   runtimeName: string;
-  terminationMessage: (c: ContainerStatus, spec: Json | undefined) => string;
+  terminationMessage: (c: ContainerStatus, spec: Container | undefined) => string;
   /** The pod is to fail for this reason whatever its containers say (activeDeadlineSeconds passed). */
   evicted?: { reason: string; message: string };
 }
 
-function containerStatuses(specs: Json[], inputs: StatusInputs, kind: "init" | "regular", blockedBy: string | undefined): Json[] {
+function containerStatuses(specs: Container[], inputs: StatusInputs, kind: "init" | "regular", blockedBy: string | undefined): ReportedContainerStatus[] {
   const { pod, rt, state, prober } = inputs;
   const scheme = inputs.runtimeName.split(":")[0] || "containerd";
   return specs.map((spec) => {
     const mine = rt.containers.filter((c) => c.metadata.name === spec.name);
     const latest = mine[0];
-    const base: Json = { name: spec.name, image: spec.image, imageID: latest?.imageRef ?? "", ready: false, restartCount: latest ? restartCountOf(latest) : 0, started: false };
+    const base: ReportedContainerStatus = { name: spec.name, image: spec.image ?? "", imageID: latest?.imageRef ?? "", ready: false, restartCount: latest ? restartCountOf(latest) : 0, started: false };
     if (latest) base.containerID = `${scheme}://${latest.id}`;
     const prior = mine[1];
     base.lastState = prior?.state === "CONTAINER_EXITED" ? fixScheme(terminated(prior, inputs.terminationMessage(prior, spec)), scheme) : {};
@@ -74,13 +96,13 @@ function containerStatuses(specs: Json[], inputs: StatusInputs, kind: "init" | "
   });
 }
 
-function fixScheme(state: Json, scheme: string): Json {
+function fixScheme(state: ReportedContainerState, scheme: string): ReportedContainerState {
   if (state.terminated?.containerID) state.terminated.containerID = state.terminated.containerID.replace(/^containerd:/, `${scheme}:`);
   return state;
 }
 
 /** upstream's getPhase over the app containers' statuses. */
-export function podPhase(pod: Pod, init: Json[], regular: Json[]): string {
+export function podPhase(pod: Pod, init: ReportedContainerStatus[], regular: ReportedContainerStatus[]): string {
   const policy = pod.spec.restartPolicy ?? "Always";
   for (const s of init) {
     if (s.state?.terminated && s.state.terminated.exitCode !== 0 && policy === "Never") return "Failed";
@@ -107,9 +129,9 @@ export function podPhase(pod: Pod, init: Json[], regular: Json[]): string {
   return "Pending";
 }
 
-export function generatePodStatus(inputs: StatusInputs): Json {
+export function generatePodStatus(inputs: StatusInputs): ReportedPodStatus {
   const { pod, rt, state } = inputs;
-  const initSpecs: Json[] = pod.spec.initContainers ?? [];
+  const initSpecs = pod.spec.initContainers ?? [];
   // Upstream's default waiting reason for a container not yet created is PodInitializing in any pod with init containers.
   const initStatuses = containerStatuses(initSpecs, inputs, "init", initSpecs.length ? "init" : undefined);
   const initDone = initStatuses.every((s) => s.state?.terminated?.exitCode === 0);
@@ -121,8 +143,8 @@ export function generatePodStatus(inputs: StatusInputs): Json {
   const terminal = phase === "Succeeded" || phase === "Failed";
   const sandboxReady = rt.sandboxes[0]?.state === "SANDBOX_READY";
   const now = rfc3339();
-  const previous = new Map<string, Json>((pod.status?.conditions ?? []).map((c: Json) => [c.type, c]));
-  const cond = (type: string, ok: boolean, reason?: string, message?: string): Json => {
+  const previous = new Map<string, ReportedCondition>((pod.status?.conditions ?? []).map((c) => [c.type, c]));
+  const cond = (type: string, ok: boolean, reason?: string, message?: string): ReportedCondition => {
     const status = ok ? "True" : "False";
     const before = previous.get(type);
     return {
@@ -133,7 +155,7 @@ export function generatePodStatus(inputs: StatusInputs): Json {
   const unready = statuses.filter((s) => !s.ready).map((s) => s.name);
   const incomplete = initStatuses.filter((s) => !(s.state?.terminated?.exitCode === 0)).map((s) => s.name);
   const containersReady = unready.length === 0 && !terminal;
-  const gatesOk = (pod.spec.readinessGates ?? []).every((g: Json) => previous.get(g.conditionType)?.status === "True");
+  const gatesOk = (pod.spec.readinessGates ?? []).every((g) => previous.get(g.conditionType)?.status === "True");
   const notReadyReason = phase === "Succeeded" ? "PodCompleted" : phase === "Failed" ? "PodFailed" : "ContainersNotReady";
   const notReadyMessage = terminal ? undefined : `containers with unready status: [${unready.join(" ")}]`;
   const conditions = [

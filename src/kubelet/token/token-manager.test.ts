@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import type { TokenRequest } from "kubernetes-types/authentication/v1.js";
 import { TokenManager } from "./token-manager.js";
 import { tokenRequestFor } from "./token-source.js";
+import type { Pod } from "../types.js";
 
 const HOUR = 3600_000;
 
@@ -24,7 +25,7 @@ function fixture(opts: { lifetimeSeconds?: number; fail?: () => Error | undefine
   return { tokens, asked, advance: (ms: number) => { now += ms; } };
 }
 
-const pod = { metadata: { name: "web", namespace: "default", uid: "u1" }, spec: { serviceAccountName: "builder" } };
+const pod: Pod = { metadata: { name: "web", namespace: "default", uid: "u1" }, spec: { serviceAccountName: "builder", containers: [] } };
 const request = (source: Record<string, unknown> = {}) => tokenRequestFor(pod, { path: "token", ...source });
 
 describe("the kubelet's token manager", () => {

@@ -5,11 +5,12 @@
  * (default 3600) and the pod as the bound object, so the token dies with it.
  */
 import type { TokenRequest } from "kubernetes-types/authentication/v1.js";
-import type { Json, Pod } from "../types.js";
+import type { ServiceAccountTokenProjection } from "kubernetes-types/core/v1.js";
+import type { Pod } from "../types.js";
 import type { TokenSource } from "../volume/volumes.js";
 import type { TokenManager } from "./token-manager.js";
 
-export function tokenRequestFor(pod: Pod, source: Json): TokenRequest {
+export function tokenRequestFor(pod: Pod, source: ServiceAccountTokenProjection): TokenRequest {
   return {
     spec: {
       audiences: source.audience ? [source.audience] : [],

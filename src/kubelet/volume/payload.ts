@@ -6,7 +6,9 @@
  * callback, since they are fetched from the API server.
  */
 import { fieldRefValue, formatMap, resourceFieldValue, type EnvSources } from "../container/env.js";
-import type { Json, Pod } from "../types.js";
+import type { ConfigMap, DownwardAPIVolumeFile, KeyToPath, Secret, ServiceAccountTokenProjection, Volume } from "kubernetes-types/core/v1.js";
+import type { ResourceList } from "../node-status.js";
+import type { Pod } from "../types.js";
 import type { Payload } from "./atomic-writer.js";
 
 export class VolumeError extends Error {
@@ -16,9 +18,9 @@ export class VolumeError extends Error {
 /** What a payload needs besides the pod: the objects it shows and the node's allocatable resources. */
 export interface PayloadSources {
   sources: Pick<EnvSources, "configMap" | "secret">;
-  nodeAllocatable: () => Json;
+  nodeAllocatable: () => ResourceList;
   /** The token of a serviceAccountToken source, at the path it names. */
-  serviceAccountToken(pod: Pod, source: Json): Promise<string>;
+  serviceAccountToken(pod: Pod, source: ServiceAccountTokenProjection): Promise<string>;
 }
 
 export const DEFAULT_MODE = 0o644;
@@ -31,7 +33,7 @@ const FS_GROUP_READ = 0o440;
  * non-root container can read its 0600 token.
  */
 export function fsUserOf(pod: Pod): number | undefined {
-  const containers: Json[] = [...(pod.spec.initContainers ?? []), ...(pod.spec.containers ?? []), ...(pod.spec.ephemeralContainers ?? [])];
+  const containers = [...(pod.spec.initContainers ?? []), ...(pod.spec.containers ?? []), ...(pod.spec.ephemeralContainers ?? [])];
   let user: number | undefined;
   for (const c of containers) {
     const u = c.securityContext?.runAsUser ?? pod.spec.securityContext?.runAsUser;
@@ -41,12 +43,12 @@ export function fsUserOf(pod: Pod): number | undefined {
   return user;
 }
 
-export async function volumePayload(pod: Pod, v: Json, s: PayloadSources): Promise<Payload> {
+export async function volumePayload(pod: Pod, v: Volume, s: PayloadSources): Promise<Payload> {
   const ns = pod.metadata.namespace as string;
-  const fsGroup: number | undefined = pod.spec.securityContext?.fsGroup;
+  const fsGroup = pod.spec.securityContext?.fsGroup;
   let out: Payload;
-  if (v.configMap) out = keyed(s.sources.configMap(ns, v.configMap.name), v.configMap, v.configMap.defaultMode ?? DEFAULT_MODE, "configmap", v.name);
-  else if (v.secret) out = keyed(s.sources.secret(ns, v.secret.secretName), { ...v.secret, name: v.secret.secretName }, v.secret.defaultMode ?? DEFAULT_MODE, "secret", v.name);
+  if (v.configMap) out = keyed(configMapFiles(s.sources.configMap(ns, v.configMap.name ?? "")), v.configMap, v.configMap.defaultMode ?? DEFAULT_MODE, "configmap", v.name);
+  else if (v.secret) out = keyed(secretFiles(s.sources.secret(ns, v.secret.secretName ?? "")), { ...v.secret, name: v.secret.secretName }, v.secret.defaultMode ?? DEFAULT_MODE, "secret", v.name);
   else if (v.downwardAPI) out = downward(pod, v.downwardAPI.items ?? [], v.downwardAPI.defaultMode ?? DEFAULT_MODE, s, v.name);
   else out = await projected(pod, v, s, fsGroup);
   if (fsGroup !== undefined) {
@@ -56,15 +58,15 @@ export async function volumePayload(pod: Pod, v: Json, s: PayloadSources): Promi
 }
 
 /** Every source of a projected volume; the volume fails as a whole if any source fails, with every error said. */
-async function projected(pod: Pod, v: Json, s: PayloadSources, fsGroup: number | undefined): Promise<Payload> {
+async function projected(pod: Pod, v: Volume, s: PayloadSources, fsGroup: number | undefined): Promise<Payload> {
   const ns = pod.metadata.namespace as string;
-  const mode: number = v.projected.defaultMode ?? DEFAULT_MODE;
+  const mode = v.projected?.defaultMode ?? DEFAULT_MODE;
   const out: Payload = {};
   const errors: string[] = [];
-  for (const src of v.projected.sources ?? []) {
+  for (const src of v.projected?.sources ?? []) {
     try {
-      if (src.configMap) Object.assign(out, keyed(s.sources.configMap(ns, src.configMap.name), src.configMap, mode, "configmap", v.name));
-      else if (src.secret) Object.assign(out, keyed(s.sources.secret(ns, src.secret.name), src.secret, mode, "secret", v.name));
+      if (src.configMap) Object.assign(out, keyed(configMapFiles(s.sources.configMap(ns, src.configMap.name ?? "")), src.configMap, mode, "configmap", v.name));
+      else if (src.secret) Object.assign(out, keyed(secretFiles(s.sources.secret(ns, src.secret.name ?? "")), src.secret, mode, "secret", v.name));
       else if (src.downwardAPI) Object.assign(out, downward(pod, src.downwardAPI.items ?? [], mode, s, v.name));
       else if (src.serviceAccountToken) {
         const fsUser = fsUserOf(pod);
@@ -81,20 +83,21 @@ async function projected(pod: Pod, v: Json, s: PayloadSources, fsGroup: number |
   return out;
 }
 
-function downward(pod: Pod, items: Json[], defaultMode: number, s: PayloadSources, volume: string): Payload {
+function downward(pod: Pod, items: DownwardAPIVolumeFile[], defaultMode: number, s: PayloadSources, volume: string): Payload {
   const out: Payload = {};
   for (const item of items) {
     let value = "";
     try {
       if (item.fieldRef) {
-        const fp = item.fieldRef.fieldPath as string;
+        const fp = item.fieldRef.fieldPath;
         // Whole maps as upstream writes them: key="value" lines, sorted.
         value = fp === "metadata.labels" || fp === "metadata.annotations"
-          ? formatMap((pod.metadata as Json)[fp.split(".")[1]!]).split("\n").sort().join("\n")
+          ? formatMap(fp === "metadata.labels" ? pod.metadata.labels : pod.metadata.annotations).split("\n").sort().join("\n")
           : fieldRefValue(pod, fp);
       } else if (item.resourceFieldRef) {
-        const c = (pod.spec.containers ?? []).find((x: Json) => x.name === item.resourceFieldRef.containerName) ?? pod.spec.containers[0];
-        value = resourceFieldValue(c, item.resourceFieldRef, s.nodeAllocatable());
+        const ref = item.resourceFieldRef;
+        const c = (pod.spec.containers ?? []).find((x) => x.name === ref.containerName) ?? pod.spec.containers[0]!;
+        value = resourceFieldValue(c, ref, s.nodeAllocatable());
       }
     } catch (err) {
       throw new VolumeError(volume, (err as Error).message);
@@ -104,19 +107,32 @@ function downward(pod: Pod, items: Json[], defaultMode: number, s: PayloadSource
   return out;
 }
 
+/** A Secret's keys as file contents (data is base64). */
+function secretFiles(secret: Secret | undefined): Record<string, Buffer> | undefined {
+  if (!secret) return undefined;
+  const data: Record<string, Buffer> = {};
+  for (const [k, v] of Object.entries(secret.data ?? {})) data[k] = Buffer.from(String(v), "base64");
+  for (const [k, v] of Object.entries(secret.stringData ?? {})) data[k] = Buffer.from(String(v));
+  return data;
+}
+
+/** A ConfigMap's keys as file contents (binaryData is base64). */
+function configMapFiles(cm: ConfigMap | undefined): Record<string, Buffer> | undefined {
+  if (!cm) return undefined;
+  const data: Record<string, Buffer> = {};
+  for (const [k, v] of Object.entries(cm.data ?? {})) data[k] = Buffer.from(String(v));
+  for (const [k, v] of Object.entries(cm.binaryData ?? {})) data[k] = Buffer.from(String(v), "base64");
+  return data;
+}
+
+/** What a configMap or secret volume (or projection) says of its object: which, whether optional, which keys. */
+interface KeyedRef { name?: string; optional?: boolean; items?: KeyToPath[] }
+
 /** A configMap's or secret's keys (or the chosen items) as files; a missing optional object is an empty volume. */
-function keyed(obj: Json | undefined, ref: Json, mode: number, kind: "configmap" | "secret", volume: string): Payload {
-  if (!obj) {
+function keyed(data: Record<string, Buffer> | undefined, ref: KeyedRef, mode: number, kind: "configmap" | "secret", volume: string): Payload {
+  if (!data) {
     if (ref.optional) return {};
     throw new VolumeError(volume, `${kind} "${ref.name}" not found`);
-  }
-  const data: Record<string, Buffer> = {};
-  if (kind === "secret") {
-    for (const [k, v] of Object.entries(obj.data ?? {})) data[k] = Buffer.from(String(v), "base64");
-    for (const [k, v] of Object.entries(obj.stringData ?? {})) data[k] = Buffer.from(String(v));
-  } else {
-    for (const [k, v] of Object.entries(obj.data ?? {})) data[k] = Buffer.from(String(v));
-    for (const [k, v] of Object.entries(obj.binaryData ?? {})) data[k] = Buffer.from(String(v), "base64");
   }
   const out: Payload = {};
   if (ref.items?.length) {

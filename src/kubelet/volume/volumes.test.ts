@@ -3,7 +3,8 @@ import { lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import type { Json, Pod } from "../types.js";
+import type { ConfigMap, PodSpec, Secret, ServiceAccountTokenProjection, Volume } from "kubernetes-types/core/v1.js";
+import type { Pod } from "../types.js";
 import { VolumeManager, type TokenSource } from "./volumes.js";
 
 const root = mkdtempSync(join(tmpdir(), "skiff-volumes-"));
@@ -12,7 +13,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
 /** The volume ServiceAccount admission gives every pod, as upstream's kube-api-access-xxxxx. */
-const kubeApiAccess = (name = "kube-api-access-abcde", defaultMode?: number) => ({
+const kubeApiAccess = (name = "kube-api-access-abcde", defaultMode?: number): Volume => ({
   name,
   projected: {
     ...(defaultMode !== undefined ? { defaultMode } : {}),
@@ -25,15 +26,15 @@ const kubeApiAccess = (name = "kube-api-access-abcde", defaultMode?: number) => 
 });
 
 let podCount = 0;
-function newPod(volumes: Json[], spec: Json = {}): Pod {
+function newPod(volumes: Volume[], spec: Partial<PodSpec> = {}): Pod {
   const uid = `uid-${++podCount}`;
   return {
     metadata: { name: `p${podCount}`, namespace: "team", uid, labels: { b: "2", a: "1" } },
     spec: { serviceAccountName: "builder", nodeName: "n1", ...spec, volumes, containers: [{ name: "c", image: "x", volumeMounts: volumes.map((v) => ({ name: v.name, mountPath: `/m/${v.name}` })) }] },
-  } as Pod;
+  };
 }
 
-function manager(objects: { configMaps?: Record<string, Json>; secrets?: Record<string, Json> }, token: TokenSource = async (pod) => `token-for-${pod.metadata.name}`) {
+function manager(objects: { configMaps?: Record<string, ConfigMap>; secrets?: Record<string, Secret> }, token: TokenSource = async (pod) => `token-for-${pod.metadata.name}`) {
   const sources = {
     configMap: (ns: string, name: string) => objects.configMaps?.[`${ns}/${name}`],
     secret: (ns: string, name: string) => objects.secrets?.[`${ns}/${name}`],
@@ -63,7 +64,7 @@ describe("the volume manager", () => {
   });
 
   it("writes kube-api-access: the token, ca.crt and namespace, through ..data, 0644 by default", async () => {
-    const seen: Json[] = [];
+    const seen: { pod?: string; source: ServiceAccountTokenProjection }[] = [];
     const vm = manager({ configMaps: rootCA }, async (pod, source) => { seen.push({ pod: pod.metadata.name, source }); return "header.payload.sig"; });
     const pod = newPod([kubeApiAccess()]);
     const { paths, failed } = await vm.setUp(pod);
@@ -81,7 +82,7 @@ describe("the volume manager", () => {
 
   it("follows upstream's modes: defaultMode and items' modes, the token 0600 with an owner and 0640 with an fsGroup", async () => {
     const gid = process.getgid!(), uid = process.getuid!();
-    const cases: { name: string; spec: Json; defaultMode?: number; token: number; ca: number }[] = [
+    const cases: { name: string; spec: Partial<PodSpec>; defaultMode?: number; token: number; ca: number }[] = [
       { name: "defaultMode 0440", spec: {}, defaultMode: 0o440, token: 0o440, ca: 0o440 },
       { name: "runAsUser on every container", spec: { securityContext: { runAsUser: uid } }, token: 0o600, ca: 0o644 },
       { name: "fsGroup", spec: { securityContext: { fsGroup: gid } }, token: 0o640, ca: 0o644 },
@@ -107,7 +108,7 @@ describe("the volume manager", () => {
   });
 
   it("keeps a written volume while its refresh fails, and rewrites it atomically when its source changes", async () => {
-    const cms: Record<string, Json> = { "team/app": { data: { a: "1", b: "2" } } };
+    const cms: Record<string, ConfigMap> = { "team/app": { data: { a: "1", b: "2" } } };
     const vm = manager({ configMaps: cms });
     const pod = newPod([{ name: "conf", configMap: { name: "app" } }]);
     const dir = (await vm.setUp(pod)).paths.get("conf")!;
@@ -175,7 +176,7 @@ describe("the volume manager", () => {
     let asked = 0;
     const vm = manager({}, async () => { asked++; return "t"; });
     const pod = newPod([kubeApiAccess()]);
-    pod.spec.containers[0].volumeMounts = [];
+    pod.spec.containers[0]!.volumeMounts = [];
     const { paths, failed } = await vm.setUp(pod);
     assert.equal(paths.size + failed.length + asked, 0);
   });

@@ -12,19 +12,22 @@ import { chmodSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } fro
 import { join } from "node:path";
 import { parseQuantity } from "../../api/quantity.js";
 import type { EnvSources } from "../container/env.js";
-import type { Json, Pod } from "../types.js";
+import type { HostPathVolumeSource, PersistentVolume, PersistentVolumeClaim, ServiceAccountTokenProjection, Volume } from "kubernetes-types/core/v1.js";
+import type { Kube } from "../../client/index.js";
+import type { ResourceList } from "../node-status.js";
+import type { Pod } from "../types.js";
 import { writeAtomic } from "./atomic-writer.js";
 import { VolumeError, volumePayload } from "./payload.js";
 
 export { VolumeError } from "./payload.js";
 
 export interface VolumeSources extends EnvSources {
-  persistentVolumeClaim(namespace: string, name: string): Json | undefined | Promise<Json | undefined>;
-  persistentVolume(name: string): Json | undefined | Promise<Json | undefined>;
+  persistentVolumeClaim(namespace: string, name: string): Kube<PersistentVolumeClaim> | undefined | Promise<Kube<PersistentVolumeClaim> | undefined>;
+  persistentVolume(name: string): PersistentVolume | undefined | Promise<PersistentVolume | undefined>;
 }
 
 /** The service-account token of a projected source (the token manager's job); throws with upstream's message when it cannot. */
-export type TokenSource = (pod: Pod, source: Json) => Promise<string>;
+export type TokenSource = (pod: Pod, source: ServiceAccountTokenProjection) => Promise<string>;
 
 export interface VolumeSetUp {
   /** Each usable volume's host path by name: set up now, or earlier and kept while a refresh fails. */
@@ -34,7 +37,7 @@ export interface VolumeSetUp {
 }
 
 export class VolumeManager {
-  constructor(private readonly podsDir: string, private readonly sources: VolumeSources, private readonly nodeAllocatable: () => Json,
+  constructor(private readonly podsDir: string, private readonly sources: VolumeSources, private readonly nodeAllocatable: () => ResourceList,
     private readonly serviceAccountToken: TokenSource = async () => { throw new Error("failed to fetch token: no token manager"); }) {}
 
   podDir(uid: string): string { return join(this.podsDir, uid); }
@@ -71,12 +74,12 @@ export class VolumeManager {
     return join(this.podDir(String(pod.metadata.uid)), "volumes", plugin, name);
   }
 
-  private writtenDir(pod: Pod, v: Json): string | undefined {
+  private writtenDir(pod: Pod, v: Volume): string | undefined {
     const plugin = v.configMap ? "configmap" : v.secret ? "secret" : v.downwardAPI ? "downward-api" : v.projected ? "projected" : undefined;
     return plugin && this.dir(pod, `kubernetes.io~${plugin}`, v.name);
   }
 
-  private async setUpVolume(pod: Pod, v: Json): Promise<string> {
+  private async setUpVolume(pod: Pod, v: Volume): Promise<string> {
     const ns = pod.metadata.namespace as string;
     if (v.emptyDir) {
       const dir = this.dir(pod, "kubernetes.io~empty-dir", v.name);
@@ -131,8 +134,8 @@ function readMounts(): string[] {
   }
 }
 
-function hostPath(volume: string, hp: Json): string {
-  const path = hp.path as string;
+function hostPath(volume: string, hp: HostPathVolumeSource): string {
+  const path = hp.path;
   const type = hp.type ?? "";
   const exists = existsSync(path);
   switch (type) {

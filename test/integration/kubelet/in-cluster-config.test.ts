@@ -14,7 +14,7 @@ import * as k8s from "@kubernetes/client-node";
 import { Resources, type KubeObject } from "../../../src/client/index.js";
 import { TokenManager } from "../../../src/kubelet/token/token-manager.js";
 import { serviceAccountTokenSource } from "../../../src/kubelet/token/token-source.js";
-import type { Json, Pod } from "../../../src/kubelet/types.js";
+import type { Pod } from "../../../src/kubelet/types.js";
 import { VolumeManager, type TokenSource } from "../../../src/kubelet/volume/volumes.js";
 import { startControlPlane, type ControlPlane } from "../../helpers/control-plane.js";
 import { eventually } from "../../helpers/kubectl.js";
@@ -68,7 +68,7 @@ describe("a projected kube-api-access volume and client-node's loadFromCluster",
   /** Writes the pod's volumes with the token source, and lists pods as client-node does in a pod with that volume. */
   async function listFromCluster(name: string, token: TokenSource): Promise<{ pods: string[]; failed: string[] }> {
     const sources = {
-      configMap: (_ns: string, n: string) => (n === "kube-root-ca.crt" ? { data: { "ca.crt": cp.client.config.ca } } : undefined),
+      configMap: (_ns: string, n: string) => (n === "kube-root-ca.crt" ? { data: { "ca.crt": cp.client.config.ca ?? "" } } : undefined),
       secret: () => undefined, services: () => [], persistentVolumeClaim: () => undefined, persistentVolume: () => undefined,
     };
     const vm = new VolumeManager(join(scratch, name, "pods"), sources, () => ({}), token);
@@ -95,7 +95,7 @@ describe("a projected kube-api-access volume and client-node's loadFromCluster",
   }
 
   it("reads the token, ca.crt and namespace the volume manager wrote (a static token)", async () => {
-    const adminToken = (cp.server as unknown as { options: { pki: Json } }).options.pki.adminToken as string;
+    const adminToken = (cp.server as unknown as { options: { pki: { adminToken: string } } }).options.pki.adminToken;
     assert.deepEqual(await listFromCluster("static", async () => adminToken), { pods: ["app"], failed: [] });
   });
 

@@ -9,17 +9,15 @@
  * answer the kubelet's `/stats/summary` (sim-stats-server.ts) with synthetic
  * usage (sim-usage.ts), so that metrics.k8s.io, `kubectl top` and the HPA see them.
  */
-import { EventRecorder, InformerFactory, Resources, retryOnConflict, type Client, type Informer, type KubeObject } from "../../../client/index.js";
+import { EventRecorder, InformerFactory, Resources, retryOnConflict, type Client, type Informer, type Kube } from "../../../client/index.js";
 import { rfc3339 } from "../../../api/time.js";
 import { renewNodeLease } from "../../node-lease.js";
-import type { Pod as CorePod } from "kubernetes-types/core/v1.js";
+import type { Node } from "kubernetes-types/core/v1.js";
+import type { Pod } from "../../types.js";
 import { parseQuantity } from "../../../api/quantity.js";
 import { PodIPAllocator } from "./pod-ip-allocator.js";
 import { nodeSummary, type SimUsageOptions } from "./sim-usage.js";
 import { SimStatsServer, type SimStatsTls } from "./sim-stats-server.js";
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- pods are free-form JSON here
-type Pod = KubeObject & Json;
 
 export interface SimNodesOptions {
   count: number;
@@ -66,7 +64,7 @@ export class SimNodes {
     this.informers = new InformerFactory(client);
   }
 
-  private nodeObject(name: string, podCIDR: string, gateway: string): Json {
+  private nodeObject(name: string, podCIDR: string, gateway: string): Kube<Node> {
     // With a stats endpoint the node's address is where it listens, as KWOK points nodes at its controller.
     const nodeIP = this.stats ? this.options.statsAddress ?? "127.0.0.1" : gateway;
     const capacity = { cpu: this.options.cpu ?? "32", memory: this.options.memory ?? "256Gi", pods: String(this.options.pods ?? 110), "ephemeral-storage": "100Gi" };
@@ -92,18 +90,18 @@ export class SimNodes {
   /** Registers the node (or takes an existing one over, with the pod CIDR it has) and sets up its pod addresses. */
   private async register(name: string, podCIDR: string): Promise<void> {
     try {
-      await this.client.create(Resources.nodes, undefined, this.nodeObject(name, podCIDR, "") as KubeObject);
+      await this.client.create(Resources.nodes, undefined, this.nodeObject(name, podCIDR, ""));
     } catch (err) {
       if ((err as { code?: number }).code !== 409) throw err;
     }
     // Status is written apart from the object, as a kubelet does; controllers write the new Node at the
     // same time (taints, the pod CIDR), so a lost race is retried on the Node as it now is.
     await retryOnConflict(async () => {
-      const current = await this.client.get<KubeObject & Json>(Resources.nodes, undefined, name);
+      const current = await this.client.get<Kube<Node>>(Resources.nodes, undefined, name);
       const allocator = new PodIPAllocator(current.spec?.podCIDR || podCIDR);
       this.allocators.set(name, allocator);
       const node = this.nodeObject(name, allocator.cidr, allocator.gateway);
-      await this.client.update(Resources.nodes, undefined, { ...current, status: node.status } as KubeObject, "status");
+      await this.client.update(Resources.nodes, undefined, { ...current, status: node.status }, "status");
     });
   }
 
@@ -114,8 +112,8 @@ export class SimNodes {
    * simulator's). Past 256 nodes the /24s run out and are shared.
    */
   private async podCIDRs(): Promise<string[]> {
-    const nodes = (await this.client.list<KubeObject & Json>(Resources.nodes)).items;
-    const had = new Map(nodes.map((n) => [n.metadata.name, n.spec?.podCIDR as string | undefined]));
+    const nodes = (await this.client.list<Kube<Node>>(Resources.nodes)).items;
+    const had = new Map(nodes.map((n) => [n.metadata.name, n.spec?.podCIDR]));
     const used = new Set(nodes.map((n) => n.spec?.podCIDR).filter(Boolean));
     let next = 0;
     return this.names.map((name, i) => {
@@ -138,12 +136,12 @@ export class SimNodes {
     if (!this.nameSet.has(node)) return undefined;
     const memory = parseQuantity(this.options.memory ?? "256Gi");
     const usage = { fraction: this.options.usage?.fraction ?? 0.1, noise: this.options.usage?.noise ?? 0.1, random: this.options.usage?.random };
-    return nodeSummary(node, this.startTime, memory, [...(this.running.get(node)?.values() ?? [])] as CorePod[], usage, Date.now());
+    return nodeSummary(node, this.startTime, memory, [...(this.running.get(node)?.values() ?? [])], usage, Date.now());
   }
 
   /** Keeps the index of running pods: a pod counts from when it runs until it finishes or goes. */
   private track(p: Pod, gone = false): void {
-    const node = p.spec?.nodeName as string | undefined;
+    const node = p.spec?.nodeName;
     if (!node) return;
     const uid = String(p.metadata.uid);
     let pods = this.running.get(node);
@@ -171,7 +169,7 @@ export class SimNodes {
     // Until the pods are all listed, only note the addresses they hold (after a restart), so none is handed out twice.
     let synced = false;
     const consider = (p: Pod) => {
-      if (!mine.has(p.spec?.nodeName)) return;
+      if (!mine.has(p.spec?.nodeName ?? "")) return;
       this.track(p);
       if (!synced) return this.adopt(p);
       void this.handle(p).catch((err) => this.options.log?.("sim pod failed", { pod: p.metadata.name, err: String(err) }));
@@ -188,7 +186,7 @@ export class SimNodes {
   private adopt(p: Pod): void {
     const ip = p.status?.podIP;
     if (!ip || p.status?.phase === "Succeeded" || p.status?.phase === "Failed") return;
-    if (!this.allocators.get(p.spec.nodeName)?.reserve(String(p.metadata.uid), ip)) {
+    if (!this.allocators.get(p.spec.nodeName ?? "")?.reserve(String(p.metadata.uid), ip)) {
       this.options.log?.("sim pod keeps an address it cannot have to itself", { pod: `${p.metadata.namespace}/${p.metadata.name}`, podIP: ip });
     }
   }
@@ -200,7 +198,7 @@ export class SimNodes {
     this.finished.delete(uid);
     clearTimeout(this.deadlines.get(uid));
     this.deadlines.delete(uid);
-    this.allocators.get(p.spec?.nodeName)?.release(uid);
+    this.allocators.get(p.spec?.nodeName ?? "")?.release(uid);
   }
 
   /**
@@ -232,11 +230,11 @@ export class SimNodes {
     new EventRecorder(this.client, "kubelet", node).event(p, "Normal", reason, message);
     const done = nowTime();
     // The containers are killed, as a kubelet stops them (SIGKILL's 137 after the grace period, nothing running here).
-    const killed = (p.status?.containerStatuses ?? []).map((c: Json) => ({
+    const killed = (p.status?.containerStatuses ?? []).map((c) => ({
       ...c, ready: false, started: false,
       state: { terminated: { exitCode: 137, reason: "Error", startedAt: c.state?.running?.startedAt ?? done, finishedAt: done, containerID: c.containerID } },
     }));
-    const conditions = (p.status?.conditions ?? []).map((c: Json) => (c.type === "Ready" || c.type === "ContainersReady"
+    const conditions = (p.status?.conditions ?? []).map((c) => (c.type === "Ready" || c.type === "ContainersReady"
       ? { type: c.type, status: "False", lastProbeTime: null, lastTransitionTime: done, reason: "PodFailed" } : c));
     await this.client.patch(Resources.pods, p.metadata.namespace, p.metadata.name!, {
       status: { phase: "Failed", reason, message, conditions, containerStatuses: killed },
@@ -272,7 +270,7 @@ export class SimNodes {
     this.handled.add(uid);
     const t = nowTime();
     const hostIP = allocator.gateway;
-    const containers = (p.spec.containers ?? []).map((c: Json) => ({
+    const containers = (p.spec.containers ?? []).map((c) => ({
       name: c.name, image: c.image, imageID: `sim://${c.image}`, containerID: `sim://${uid.slice(0, 8)}-${c.name}`,
       ready: true, started: true, restartCount: 0, state: { running: { startedAt: t } },
     }));
@@ -296,7 +294,7 @@ export class SimNodes {
         if (this.finished.has(uid)) return;
         this.finished.add(uid);
         const done = nowTime();
-        const finished = containers.map((c: Json) => ({ ...c, ready: false, started: false, state: { terminated: { exitCode: 0, reason: "Completed", startedAt: t, finishedAt: done, containerID: c.containerID } } }));
+        const finished = containers.map((c) => ({ ...c, ready: false, started: false, state: { terminated: { exitCode: 0, reason: "Completed", startedAt: t, finishedAt: done, containerID: c.containerID } } }));
         const notReady = (type: string) => ({ type, status: "False", lastProbeTime: null, lastTransitionTime: done, reason: "PodCompleted" });
         await this.client.patch(Resources.pods, ns, name, {
           status: { phase: "Succeeded", containerStatuses: finished, conditions: [condition("PodReadyToStartContainers"), condition("Initialized"), notReady("Ready"), notReady("ContainersReady"), condition("PodScheduled")] },
