@@ -85,15 +85,19 @@ export class KubeDnsService {
 
   /** Creates the Service once; one made before it was node-local is made so (the only field this keeps). */
   private async ensureService(): Promise<void> {
-    const want = kubeDnsService();
-    try {
-      await this.client.create(Resources.services, NAMESPACE, want);
-      this.log("kube-dns Service created", { service: `${NAMESPACE}/kube-dns`, clusterIP: CLUSTER_DNS_IP });
-      return;
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
+    // Read first: a create of the existing Service asks for its taken ClusterIP again, which the
+    // allocator refuses (422) before the name is found taken.
+    let current = await this.client.get<Kube<Service>>(Resources.services, NAMESPACE, "kube-dns").catch((err) => { if (isNotFound(err)) return undefined; throw err; });
+    if (!current) {
+      try {
+        await this.client.create(Resources.services, NAMESPACE, kubeDnsService());
+        this.log("kube-dns Service created", { service: `${NAMESPACE}/kube-dns`, clusterIP: CLUSTER_DNS_IP });
+        return;
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+      }
+      current = await this.client.get<Kube<Service>>(Resources.services, NAMESPACE, "kube-dns");
     }
-    const current = await this.client.get<Kube<Service>>(Resources.services, NAMESPACE, "kube-dns");
     if (current.spec?.internalTrafficPolicy === "Local") return;
     await this.client.update(Resources.services, NAMESPACE, { ...current, spec: { ...current.spec, internalTrafficPolicy: "Local" } });
   }

@@ -59,4 +59,28 @@ async function burstThenCrash(datastoreEndpoint?: string): Promise<void> {
 describe("crash recovery", () => {
   it("SQLite keeps every acknowledged write across kill -9", () => burstThenCrash());
   it("etcd keeps every acknowledged write across kill -9", { skip: process.env.SKIFF_TEST_ETCD ? false : "SKIFF_TEST_ETCD is not set" }, () => burstThenCrash(process.env.SKIFF_TEST_ETCD));
+  it("a restarted server finds its own kube-dns Service and keeps it, with no error", async () => {
+    const first = await startServer({ keepDataDir: true });
+    const services = { group: "", version: "v1", resource: "services", namespaced: true };
+    try {
+      const client = new Client(loadKubeconfig(first.kubeconfig));
+      const dnsService = async (c: Client) => {
+        for (let i = 0; i < 100; i++) {
+          const svc = await c.get(services, "kube-system", "kube-dns").catch(() => undefined);
+          if (svc) return svc;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error("no kube-dns Service");
+      };
+      const made = await dnsService(client);
+      await first.stop();
+      await using second = await startServer({ dataDir: first.dataDir });
+      const kept = await dnsService(new Client(loadKubeconfig(second.kubeconfig)));
+      assert.equal(kept.metadata.uid, made.metadata.uid);
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.doesNotMatch(second.stderr(), /kube-dns Service failed/);
+    } finally {
+      rmSync(first.dataDir, { recursive: true, force: true });
+    }
+  });
 });
