@@ -2,6 +2,7 @@
 import { readFileSync, statfsSync } from "node:fs";
 import { cpus, freemem, release, totalmem } from "node:os";
 import { rfc3339 } from "../api/time.js";
+import { nodeResources } from "./node-allocatable.js";
 import type { Json } from "./types.js";
 
 const read = (path: string) => { try { return readFileSync(path, "utf8").trim(); } catch { return ""; } };
@@ -34,6 +35,7 @@ export interface NodeStatusInputs {
   kubeletVersion: string;
   ready: { ok: boolean; message: string };
   images: { names: string[]; sizeBytes: number }[];
+  /** The node's status as the API server has it: conditions' transition times and others' capacity entries carry over. */
   previous?: Json;
 }
 
@@ -54,9 +56,12 @@ export function nodeStatus(i: NodeStatusInputs): Json {
   const memPressure = freemem() / totalmem() < 0.02;
   let diskPressure = false;
   try { const s = statfsSync(i.dataDir); diskPressure = s.bavail / s.blocks < 0.1; } catch { /* unknown */ }
-  const { capacity, allocatable } = hostResources(i.dataDir);
+  const measured = hostResources(i.dataDir);
+  const { allocatable, removed } = nodeResources(i.previous, measured);
   return {
-    capacity, allocatable,
+    // The status is merge-patched: capacity names only what the kubelet measures, so that an entry
+    // another writer removes meanwhile is not written back; a resource leaves allocatable by a null.
+    capacity: measured.capacity, allocatable: { ...allocatable, ...Object.fromEntries(removed.map((name) => [name, null])) },
     conditions: [
       cond("MemoryPressure", memPressure, memPressure ? "KubeletHasInsufficientMemory" : "KubeletHasSufficientMemory", memPressure ? "kubelet has insufficient memory available" : "kubelet has sufficient memory available"),
       cond("DiskPressure", diskPressure, diskPressure ? "KubeletHasDiskPressure" : "KubeletHasNoDiskPressure", diskPressure ? "kubelet has disk pressure" : "kubelet has no disk pressure"),
