@@ -106,7 +106,7 @@ export class Scheduler {
     this.filters = [new NodeUnschedulable(), new NodeName(), taints, affinity, new NodePorts(), fit, this.volumeBinding, spread, podAffinity];
     // Upstream's default profile, in its order; the weights are the plugins' own.
     this.scorers = [taints, affinity, fit, spread, podAffinity, new BalancedAllocation(), new ImageLocality()];
-    this.preemption = new DefaultPreemption(this.filters, () => this.budgets?.list() ?? []);
+    this.preemption = new DefaultPreemption(this.filters, () => this.budgets?.list() ?? [], (pod, info) => this.nominatedAhead(pod, info));
     this.queue = new SchedulingQueue(options.queue);
     this.topology = new TopologyCounts(() => this.nodes.values(), (p) => termsOf(p, "podAntiAffinity", "required"), scoringTermsOf);
     this.snapshot = { nodes: () => [...this.nodes.values()], topology: this.topology, images: this.images };
@@ -151,12 +151,17 @@ export class Scheduler {
     }
   }
 
+  /** The pods nominated to the node that matter as much as the pod or more (upstream's addNominatedPods). */
+  private nominatedAhead(pod: Kube<Pod>, info: NodeInfo): [string, Kube<Pod>][] {
+    const waiting = this.nominated.get(info.name);
+    if (!waiting) return [];
+    const key = keyOf(pod);
+    return [...waiting].filter(([k, p]) => k !== key && priorityOf(p) >= priorityOf(pod));
+  }
+
   /** The node as the pod must see it: with the pods nominated there that matter more, as if already placed. */
   private withNominated(pod: Kube<Pod>, info: NodeInfo): NodeInfo {
-    const waiting = this.nominated.get(info.name);
-    if (!waiting) return info;
-    const key = keyOf(pod);
-    const ahead = [...waiting].filter(([k, p]) => k !== key && priorityOf(p) >= priorityOf(pod));
+    const ahead = this.nominatedAhead(pod, info);
     if (!ahead.length) return info;
     const view = new NodeInfo(info.node);
     for (const [k, p] of info.pods) view.addPod(k, p);
