@@ -357,8 +357,9 @@ export class Scheduler {
 
   /**
    * Preemption's outcome: the victims are marked with a DisruptionTarget
-   * condition and deleted (with their grace period), and the pod is
-   * nominated to the node; it is retried as the victims go.
+   * condition and deleted (with their grace period), pods of lower priority
+   * nominated to the node lose that nomination, and the pod is nominated to
+   * the node; it is retried as the victims go.
    */
   private async evict(pod: Kube<Pod>, { node, victims }: Candidate): Promise<void> {
     const schedulerName = pod.spec?.schedulerName ?? this.name;
@@ -368,6 +369,12 @@ export class Scheduler {
       await this.client.patch(Resources.pods, v.metadata.namespace, v.metadata.name!, { status: { conditions } }, "strategic", "status").catch(() => undefined);
       await this.client.delete(Resources.pods, v.metadata.namespace, v.metadata.name!).catch((err) => { if ((err as { code?: number }).code !== 404) throw err; });
       this.recorder.event({ ...v, kind: "Pod", apiVersion: "v1" }, "Normal", "Preempted", `Preempted by pod ${pod.metadata.uid} on node ${node.name}`);
+    }));
+    // Pods of lower priority nominated here may no longer fit once this one is: they lose their nomination (upstream's prepareCandidate).
+    const outranked = [...(this.nominated.get(node.name) ?? [])].filter(([k, p]) => k !== keyOf(pod) && priorityOf(p) < priorityOf(pod));
+    await Promise.all(outranked.map(async ([k, p]) => {
+      this.nominate(k, undefined, p);
+      await this.client.patch(Resources.pods, p.metadata.namespace, p.metadata.name!, { status: { nominatedNodeName: null } }, "merge", "status").catch(() => undefined);
     }));
     this.nominate(keyOf(pod), node.name, pod);
     if (pod.status?.nominatedNodeName !== node.name) {

@@ -159,4 +159,34 @@ describe("priority and preemption", () => {
     await kubectl.ok(["delete", "rs", "users-a", "users-b", "users-c"]);
     await kubectl.ok(["delete", "pod", "widget-hog", "--wait=false"]);
   });
+
+  it("takes a waiting preemptor's nomination away when a more important pod preempts on its node", async () => {
+    const slot = { requests: { "example.com/slot": "1" }, limits: { "example.com/slot": "1" } };
+    const slotPod = (name: string, extra: Record<string, unknown> = {}, meta: Record<string, unknown> = {}) => JSON.stringify({
+      apiVersion: "v1", kind: "Pod", metadata: { name, ...meta }, spec: { ...extra, containers: [{ name: "c", image: "busybox", resources: slot }] },
+    });
+    await kubectl.ok(["patch", "node", "sim-node-0", "--subresource=status", "--type=merge", "-p", JSON.stringify({ status: { capacity: { "example.com/slot": "2" } } })]);
+    await kubectl.ok(["wait", "node/sim-node-0", "--for=jsonpath={.status.allocatable.example\\.com/slot}=2", "--timeout=30s"]);
+    // A finalizer keeps a victim terminating, so that its preemptor waits, nominated.
+    const held = { finalizers: ["example.com/hold"] };
+    for (const name of ["slow-1", "slow-2"]) {
+      await kubectl.ok(["apply", "-f", "-"], { input: slotPod(name, {}, held) });
+      await kubectl.ok(["wait", `pod/${name}`, "--for=jsonpath={.status.phase}=Running", "--timeout=30s"]);
+    }
+    await kubectl.ok(["apply", "-f", "-"], { input: slotPod("second", { priorityClassName: "tier-2" }) });
+    await eventually(async () => (await json(["get", "pod", "second"])).status.nominatedNodeName === "sim-node-0", 30_000);
+    await kubectl.ok(["apply", "-f", "-"], { input: slotPod("first", { priorityClassName: "tier-4" }) });
+    await eventually(async () => (await json(["get", "pod", "first"])).status.nominatedNodeName === "sim-node-0", 30_000);
+    const second = await eventually(async () => {
+      const p = await json(["get", "pod", "second"]);
+      return p.status.nominatedNodeName === undefined ? p : undefined;
+    }, 30_000);
+    assert.equal(second.spec.nodeName, undefined, "still waiting, no longer nominated");
+    const terminating = (await json(["get", "pods", "slow-1", "slow-2"])).items.filter((p: { metadata: { deletionTimestamp?: string } }) => p.metadata.deletionTimestamp);
+    assert.equal(terminating.length, 2, "each preemptor evicted one pod");
+
+    for (const name of ["slow-1", "slow-2"]) await kubectl.ok(["patch", "pod", name, "--type=json", "-p", JSON.stringify([{ op: "remove", path: "/metadata/finalizers" }])]);
+    await kubectl.ok(["wait", "pod/first", "--for=jsonpath={.status.phase}=Running", "--timeout=30s"]);
+    await kubectl.ok(["delete", "pod", "first", "second", "--wait=false"]);
+  });
 });
