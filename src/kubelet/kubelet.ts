@@ -234,7 +234,8 @@ export class Kubelet {
       runtimeVersion: this.options.runtime.name, kubeletVersion: this.options.kubeletVersion,
       ready: ok ? { ok, message: "kubelet is posting ready status" } : { ok, message: runtimeOk ? "container runtime network not ready: waiting for the node's pod CIDR" : "container runtime is down" },
       images: images.map((i) => ({ names: [...i.repoTags, ...i.repoDigests], sizeBytes: i.size })),
-      previous: this.node?.status,
+      // Read anew: others write the node's status too (extended resources into its capacity).
+      previous: (await this.client.get<Kube<Node>>(Resources.nodes, undefined, this.options.nodeName).catch(() => this.node))?.status,
     });
     this.node = await this.client.patch<Kube<Node>>(Resources.nodes, undefined, this.options.nodeName, { status }, "merge", "status");
   }

@@ -3,6 +3,7 @@ import { readFileSync, statfsSync } from "node:fs";
 import { cpus, freemem, release, totalmem } from "node:os";
 import { rfc3339 } from "../api/time.js";
 import type { NodeCondition, NodeStatus } from "kubernetes-types/core/v1.js";
+import { nodeResources } from "./node-allocatable.js";
 
 /** The capacity or allocatable of a Node: quantities by resource name. */
 export type ResourceList = Record<string, string>;
@@ -37,6 +38,7 @@ export interface NodeStatusInputs {
   kubeletVersion: string;
   ready: { ok: boolean; message: string };
   images: { names: string[]; sizeBytes: number }[];
+  /** The node's status as the API server has it: conditions' transition times and others' capacity entries carry over. */
   previous?: NodeStatus;
 }
 
@@ -47,7 +49,10 @@ export function nodeLabels(nodeName: string): Record<string, string> {
   };
 }
 
-export function nodeStatus(i: NodeStatusInputs): NodeStatus {
+/** The status the kubelet merge-patches: a null in allocatable takes a resource out. */
+export type NodeStatusPatch = Omit<NodeStatus, "allocatable"> & { allocatable: Record<string, string | null> };
+
+export function nodeStatus(i: NodeStatusInputs): NodeStatusPatch {
   const now = rfc3339();
   const before = new Map<string, NodeCondition>((i.previous?.conditions ?? []).map((c) => [c.type, c]));
   const cond = (type: string, status: boolean, reason: string, message: string): NodeCondition => ({
@@ -57,9 +62,12 @@ export function nodeStatus(i: NodeStatusInputs): NodeStatus {
   const memPressure = freemem() / totalmem() < 0.02;
   let diskPressure = false;
   try { const s = statfsSync(i.dataDir); diskPressure = s.bavail / s.blocks < 0.1; } catch { /* unknown */ }
-  const { capacity, allocatable } = hostResources(i.dataDir);
+  const measured = hostResources(i.dataDir);
+  const { allocatable, removed } = nodeResources(i.previous, measured);
   return {
-    capacity, allocatable,
+    // The status is merge-patched: capacity names only what the kubelet measures, so that an entry
+    // another writer removes meanwhile is not written back; a resource leaves allocatable by a null.
+    capacity: measured.capacity, allocatable: { ...allocatable, ...Object.fromEntries(removed.map((name) => [name, null])) },
     conditions: [
       cond("MemoryPressure", memPressure, memPressure ? "KubeletHasInsufficientMemory" : "KubeletHasSufficientMemory", memPressure ? "kubelet has insufficient memory available" : "kubelet has sufficient memory available"),
       cond("DiskPressure", diskPressure, diskPressure ? "KubeletHasDiskPressure" : "KubeletHasNoDiskPressure", diskPressure ? "kubelet has disk pressure" : "kubelet has no disk pressure"),

@@ -23,26 +23,46 @@ export interface PodObserver {
   podRemoved(info: NodeInfo, pod: Kube<Pod>): void;
 }
 
+/**
+ * A node's resources other than cpu, memory and the pod count, by name:
+ * ephemeral-storage, hugepages and extended resources (example.com/gpu), in
+ * their own units (upstream's EphemeralStorage and ScalarResources).
+ */
+export type ScalarResources = ReadonlyMap<string, number>;
+
+/** The resources that NodeInfo and the requests keep apart from the scalar ones. */
+const NAMED = new Set(["cpu", "memory", "pods"]);
+
+export interface Allocatable { milliCPU: number; memory: number; pods: number; scalar: ScalarResources }
+
 /** What the scheduler knows of one node: the node and the pods it has (bound or assumed). */
 export class NodeInfo {
   readonly pods = new Map<string, Kube<Pod>>();
   /** The pods here with required anti-affinity terms, which every incoming pod must respect. */
   readonly podsWithAntiAffinity = new Map<string, Kube<Pod>>();
   requested = { milliCPU: 0, memory: 0, pods: 0 };
+  /** The pods' requests of the scalar resources (ephemeral-storage, extended resources), by name. */
+  readonly requestedScalar = new Map<string, number>();
   /** Requests as scoring counts them: a container without a cpu or memory request counts upstream's defaults. */
   nonZeroRequested = { milliCPU: 0, memory: 0 };
 
-  private cachedAllocatable?: { of: Kube<Node>; value: { milliCPU: number; memory: number; pods: number } };
+  private cachedAllocatable?: { of: Kube<Node>; value: Allocatable };
 
   constructor(public node: Kube<Node>, private readonly observer?: PodObserver) {}
 
   get name(): string { return this.node.metadata.name!; }
 
-  /** Allocatable resources, parsed once per version of the node object. */
-  allocatable(): { milliCPU: number; memory: number; pods: number } {
+  /**
+   * Allocatable resources, parsed once per version of the node object. Only
+   * allocatable counts, as upstream: a resource advertised in capacity alone
+   * (an extended resource the kubelet has not yet made allocatable) is none.
+   */
+  allocatable(): Allocatable {
     if (this.cachedAllocatable?.of === this.node) return this.cachedAllocatable.value;
     const a = this.node.status?.allocatable ?? this.node.status?.capacity ?? {};
-    const value = { milliCPU: milliCPU(a.cpu ?? "0"), memory: parseQuantity(a.memory ?? "0"), pods: Number(a.pods ?? 110) };
+    const scalar = new Map<string, number>();
+    for (const [name, q] of Object.entries(a)) if (!NAMED.has(name)) scalar.set(name, parseQuantity(q) || 0);
+    const value = { milliCPU: milliCPU(a.cpu ?? "0"), memory: parseQuantity(a.memory ?? "0"), pods: Number(a.pods ?? 110), scalar };
     this.cachedAllocatable = { of: this.node, value };
     return value;
   }
@@ -51,10 +71,7 @@ export class NodeInfo {
     if (this.pods.has(key)) this.removePod(key);
     this.pods.set(key, pod);
     if (pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length) this.podsWithAntiAffinity.set(key, pod);
-    const r = podRequests(pod);
-    this.requested = { milliCPU: this.requested.milliCPU + r.milliCPU, memory: this.requested.memory + r.memory, pods: this.requested.pods + 1 };
-    const nz = nonZeroRequests(pod);
-    this.nonZeroRequested = { milliCPU: this.nonZeroRequested.milliCPU + nz.milliCPU, memory: this.nonZeroRequested.memory + nz.memory };
+    this.count(pod, 1);
     this.observer?.podAdded(this, pod);
   }
 
@@ -63,15 +80,25 @@ export class NodeInfo {
     if (!pod) return;
     this.pods.delete(key);
     this.podsWithAntiAffinity.delete(key);
-    const r = podRequests(pod);
-    this.requested = { milliCPU: this.requested.milliCPU - r.milliCPU, memory: this.requested.memory - r.memory, pods: this.requested.pods - 1 };
-    const nz = nonZeroRequests(pod);
-    this.nonZeroRequested = { milliCPU: this.nonZeroRequested.milliCPU - nz.milliCPU, memory: this.nonZeroRequested.memory - nz.memory };
+    this.count(pod, -1);
     this.observer?.podRemoved(this, pod);
+  }
+
+  /** Adds (sign 1) or takes away (sign -1) the pod's requests. */
+  private count(pod: Kube<Pod>, sign: 1 | -1): void {
+    const r = podRequests(pod);
+    this.requested = { milliCPU: this.requested.milliCPU + sign * r.milliCPU, memory: this.requested.memory + sign * r.memory, pods: this.requested.pods + sign };
+    for (const [name, amount] of r.scalar) {
+      const left = (this.requestedScalar.get(name) ?? 0) + sign * amount;
+      if (left) this.requestedScalar.set(name, left);
+      else this.requestedScalar.delete(name);
+    }
+    const nz = nonZeroRequests(pod);
+    this.nonZeroRequested = { milliCPU: this.nonZeroRequested.milliCPU + sign * nz.milliCPU, memory: this.nonZeroRequested.memory + sign * nz.memory };
   }
 }
 
-interface ResourceAmounts { milliCPU: number; memory: number }
+interface ResourceAmounts { milliCPU: number; memory: number; scalar: ScalarResources }
 
 /** What scoring assumes of a container without a cpu or memory request (upstream's DefaultMilliCPURequest, DefaultMemoryRequest). */
 export const DEFAULT_MILLI_CPU_REQUEST = 100;
@@ -80,7 +107,11 @@ export const DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024;
 const requestsCache = new WeakMap<object, ResourceAmounts>();
 const nonZeroCache = new WeakMap<object, ResourceAmounts>();
 
-/** A pod's effective requests: the sum of its containers, or its largest init container if larger, plus its overhead. */
+/**
+ * A pod's effective requests: the sum of its containers, or its largest init
+ * container if larger, plus its overhead; per resource, cpu and memory as
+ * much as every other one it requests (ephemeral-storage, extended resources).
+ */
 export function podRequests(pod: Kube<Pod>): ResourceAmounts {
   let r = requestsCache.get(pod);
   if (!r) requestsCache.set(pod, (r = effectiveRequests(pod, 0, 0)));
@@ -102,18 +133,27 @@ function effectiveRequests(pod: Kube<Pod>, missingCPU: number, missingMemory: nu
   const cpuOf = (c: Container) => (c.resources?.requests?.cpu === undefined ? missingCPU : milliCPU(c.resources.requests.cpu));
   const memoryOf = (c: Container) => (c.resources?.requests?.memory === undefined ? missingMemory : parseQuantity(c.resources.requests.memory));
   const sum = { milliCPU: 0, memory: 0 };
+  const scalar = new Map<string, number>();
+  const scalarsOf = (list: Record<string, string> | undefined, combine: (had: number, q: number) => number) => {
+    for (const [name, q] of Object.entries(list ?? {})) {
+      if (!NAMED.has(name)) scalar.set(name, combine(scalar.get(name) ?? 0, parseQuantity(q) || 0));
+    }
+  };
   for (const c of pod.spec?.containers ?? []) {
     sum.milliCPU += cpuOf(c);
     sum.memory += memoryOf(c);
+    scalarsOf(c.resources?.requests, (had, q) => had + q);
   }
   for (const c of pod.spec?.initContainers ?? []) {
     sum.milliCPU = Math.max(sum.milliCPU, cpuOf(c));
     sum.memory = Math.max(sum.memory, memoryOf(c));
+    scalarsOf(c.resources?.requests, Math.max);
   }
   const overhead = pod.spec?.overhead;
   if (overhead?.cpu !== undefined) sum.milliCPU += milliCPU(overhead.cpu);
   if (overhead?.memory !== undefined) sum.memory += parseQuantity(overhead.memory);
-  return sum;
+  scalarsOf(overhead, (had, q) => had + q);
+  return { ...sum, scalar };
 }
 
 /** What plugins may read of the whole cluster during one scheduling cycle. */

@@ -27,9 +27,21 @@ export type PreemptionOutcome =
   | { candidate: Candidate }
   | { candidate?: undefined; message: string };
 
+/** The pods nominated to a node that the pod must leave room for (those as important as it), by key. */
+export type NominatedPods = (pod: Kube<Pod>, info: NodeInfo) => [string, Kube<Pod>][];
+
 export class DefaultPreemption {
-  /** budgets: the cluster's PodDisruptionBudgets. */
-  constructor(private readonly filters: FilterPlugin[], private readonly budgets: () => Kube<PodDisruptionBudget>[] = () => []) {}
+  /**
+   * budgets: the cluster's PodDisruptionBudgets. nominated: as the
+   * scheduler's filters see them, so that preemption neither takes the room
+   * an earlier preemptor is waiting for nor evicts for a pod that could not
+   * have it (upstream's RunFilterPluginsWithNominatedPods).
+   */
+  constructor(
+    private readonly filters: FilterPlugin[],
+    private readonly budgets: () => Kube<PodDisruptionBudget>[] = () => [],
+    private readonly nominated: NominatedPods = () => [],
+  ) {}
 
   /**
    * Looks for the best node to preempt on. statuses: each node's filter
@@ -56,7 +68,8 @@ export class DefaultPreemption {
       const status = statuses.get(info.name);
       if (status?.code === "UnschedulableAndUnresolvable") { count(NotHelpfulReason); continue; }
       const chosen = this.victimsOn(pod, info, snapshot);
-      if (chosen) candidates.push({ node: info, ...chosen });
+      // No victims needed means the pod fits there already: not a preemption (upstream counts it an error).
+      if (chosen?.victims.length) candidates.push({ node: info, ...chosen });
       else count(NoVictimsReason);
     }
     const best = pickCandidate(candidates);
@@ -69,6 +82,9 @@ export class DefaultPreemption {
   private victimsOn(pod: Kube<Pod>, info: NodeInfo, snapshot: Snapshot): { victims: Kube<Pod>[]; pdbViolations: number } | undefined {
     const lower = [...info.pods.entries()].filter(([, p]) => priorityOf(p) < priorityOf(pod) && !p.metadata.deletionTimestamp);
     if (!lower.length) return undefined;
+    // Pods nominated here that matter as much as this one count as placed while victims are chosen.
+    const ahead = this.nominated(pod, info).filter(([key]) => !info.pods.has(key));
+    for (const [key, p] of ahead) info.addPod(key, p);
     for (const [key] of lower) info.removePod(key);
     const victims: Kube<Pod>[] = [];
     let pdbViolations = 0;
@@ -88,6 +104,7 @@ export class DefaultPreemption {
       return { victims, pdbViolations };
     } finally {
       for (const [key, p] of lower) if (!info.pods.has(key)) info.addPod(key, p);
+      for (const [key] of ahead) info.removePod(key);
     }
   }
 

@@ -106,7 +106,7 @@ export class Scheduler {
     this.filters = [new NodeUnschedulable(), new NodeName(), taints, affinity, new NodePorts(), fit, this.volumeBinding, spread, podAffinity];
     // Upstream's default profile, in its order; the weights are the plugins' own.
     this.scorers = [taints, affinity, fit, spread, podAffinity, new BalancedAllocation(), new ImageLocality()];
-    this.preemption = new DefaultPreemption(this.filters, () => this.budgets?.list() ?? []);
+    this.preemption = new DefaultPreemption(this.filters, () => this.budgets?.list() ?? [], (pod, info) => this.nominatedAhead(pod, info));
     this.queue = new SchedulingQueue(options.queue);
     this.topology = new TopologyCounts(() => this.nodes.values(), (p) => termsOf(p, "podAntiAffinity", "required"), scoringTermsOf);
     this.snapshot = { nodes: () => [...this.nodes.values()], topology: this.topology, images: this.images };
@@ -151,12 +151,17 @@ export class Scheduler {
     }
   }
 
+  /** The pods nominated to the node that matter as much as the pod or more (upstream's addNominatedPods). */
+  private nominatedAhead(pod: Kube<Pod>, info: NodeInfo): [string, Kube<Pod>][] {
+    const waiting = this.nominated.get(info.name);
+    if (!waiting) return [];
+    const key = keyOf(pod);
+    return [...waiting].filter(([k, p]) => k !== key && priorityOf(p) >= priorityOf(pod));
+  }
+
   /** The node as the pod must see it: with the pods nominated there that matter more, as if already placed. */
   private withNominated(pod: Kube<Pod>, info: NodeInfo): NodeInfo {
-    const waiting = this.nominated.get(info.name);
-    if (!waiting) return info;
-    const key = keyOf(pod);
-    const ahead = [...waiting].filter(([k, p]) => k !== key && priorityOf(p) >= priorityOf(pod));
+    const ahead = this.nominatedAhead(pod, info);
     if (!ahead.length) return info;
     const view = new NodeInfo(info.node);
     for (const [k, p] of info.pods) view.addPod(k, p);
@@ -352,8 +357,9 @@ export class Scheduler {
 
   /**
    * Preemption's outcome: the victims are marked with a DisruptionTarget
-   * condition and deleted (with their grace period), and the pod is
-   * nominated to the node; it is retried as the victims go.
+   * condition and deleted (with their grace period), pods of lower priority
+   * nominated to the node lose that nomination, and the pod is nominated to
+   * the node; it is retried as the victims go.
    */
   private async evict(pod: Kube<Pod>, { node, victims }: Candidate): Promise<void> {
     const schedulerName = pod.spec?.schedulerName ?? this.name;
@@ -363,6 +369,12 @@ export class Scheduler {
       await this.client.patch(Resources.pods, v.metadata.namespace, v.metadata.name!, { status: { conditions } }, "strategic", "status").catch(() => undefined);
       await this.client.delete(Resources.pods, v.metadata.namespace, v.metadata.name!).catch((err) => { if ((err as { code?: number }).code !== 404) throw err; });
       this.recorder.event({ ...v, kind: "Pod", apiVersion: "v1" }, "Normal", "Preempted", `Preempted by pod ${pod.metadata.uid} on node ${node.name}`);
+    }));
+    // Pods of lower priority nominated here may no longer fit once this one is: they lose their nomination (upstream's prepareCandidate).
+    const outranked = [...(this.nominated.get(node.name) ?? [])].filter(([k, p]) => k !== keyOf(pod) && priorityOf(p) < priorityOf(pod));
+    await Promise.all(outranked.map(async ([k, p]) => {
+      this.nominate(k, undefined, p);
+      await this.client.patch(Resources.pods, p.metadata.namespace, p.metadata.name!, { status: { nominatedNodeName: null } }, "merge", "status").catch(() => undefined);
     }));
     this.nominate(keyOf(pod), node.name, pod);
     if (pod.status?.nominatedNodeName !== node.name) {

@@ -102,6 +102,22 @@ describe("preemption", () => {
     assert.equal(outcome.candidate?.pdbViolations, 0);
   });
 
+  it("leaves the room a nominated pod waits for, and never preempts for a pod that fits", () => {
+    const { nodes, snapshot } = cluster(["a"]);
+    const n0 = nodes.get("n0")!;
+    n0.addPod("default/low", cpu("low", 500, 0));
+    n0.addPod("default/mid", cpu("mid", 500, 5));
+    const waiting = cpu("waiting", 1500, 100);
+    const statuses = new Map([["n0", { code: "Unschedulable" as const, reasons: ["Insufficient cpu"] }]]);
+    const preemption = new DefaultPreemption([new NodeResourcesFit()], () => [], (p) => (p.spec!.priority! <= 100 ? [["default/waiting", waiting]] : []));
+    // 1000m are free, but the nominated pod waits for 1500m of them: evicting both would not make room for both.
+    assert.equal((preemption.preempt(cpu("b", 1000, 10), snapshot, statuses) as { message: string }).message, "0/1 nodes are available: 1 No preemption victims found for incoming pod.");
+    assert.deepEqual([...n0.pods.keys()], ["default/low", "default/mid"], "the nominated pod is not left on the node");
+    assert.equal(n0.requested.milliCPU, 1000);
+    // More important than the nominated pod, it fits as things are: nobody is evicted for it.
+    assert.equal(preemption.preempt(cpu("c", 1000, 200), snapshot, statuses).candidate, undefined);
+  });
+
   it("explains why it cannot help", () => {
     const { nodes, snapshot } = cluster(["a"]);
     nodes.get("n0")!.addPod("default/x", cpu("x", 2000, 2000));

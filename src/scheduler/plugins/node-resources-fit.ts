@@ -17,8 +17,8 @@ export function mostRequestedScore(requested: number, capacity: number): number 
 }
 
 /**
- * NodeResourcesFit: requests against allocatable (cpu, memory, pod count),
- * with upstream's reasons. It scores cpu and memory with weight 1 each, by
+ * NodeResourcesFit: requests against allocatable (cpu, memory, pod count,
+ * ephemeral-storage and extended resources), with upstream's reasons. It scores cpu and memory with weight 1 each, by
  * LeastAllocated (the default: the emptier node wins) or MostAllocated,
  * counting a container without a request at upstream's defaults (100m cpu,
  * 200Mi memory) on both sides, so pods without requests spread too.
@@ -33,12 +33,20 @@ export class NodeResourcesFit implements FilterPlugin, ScorePlugin {
     const req = podRequests(pod);
     const alloc = node.allocatable();
     const reasons: string[] = [];
-    if (node.requested.pods + 1 > alloc.pods) reasons.push("Too many pods");
-    if (req.milliCPU > 0 && node.requested.milliCPU + req.milliCPU > alloc.milliCPU) reasons.push("Insufficient cpu");
-    if (req.memory > 0 && node.requested.memory + req.memory > alloc.memory) reasons.push("Insufficient memory");
-    if (!reasons.length) return success;
     // A request beyond what the node has at all: evicting pods there cannot help (upstream's Unresolvable).
-    const never = req.milliCPU > alloc.milliCPU || req.memory > alloc.memory;
+    let never = false;
+    if (node.requested.pods + 1 > alloc.pods) reasons.push("Too many pods");
+    if (req.milliCPU > 0 && node.requested.milliCPU + req.milliCPU > alloc.milliCPU) { reasons.push("Insufficient cpu"); never ||= req.milliCPU > alloc.milliCPU; }
+    if (req.memory > 0 && node.requested.memory + req.memory > alloc.memory) { reasons.push("Insufficient memory"); never ||= req.memory > alloc.memory; }
+    // ephemeral-storage, hugepages and extended resources: a node that does not list one in allocatable has none.
+    for (const [name, amount] of req.scalar) {
+      if (amount <= 0) continue;
+      const have = alloc.scalar.get(name) ?? 0;
+      if ((node.requestedScalar.get(name) ?? 0) + amount <= have) continue;
+      reasons.push(`Insufficient ${name}`);
+      never ||= amount > have;
+    }
+    if (!reasons.length) return success;
     return never ? unresolvable(...reasons) : unschedulable(...reasons);
   }
 

@@ -48,6 +48,23 @@ describe("scheduler plugins", () => {
     node.removePod("default/a");
     assert.equal(node.requested.milliCPU, 0);
   });
+  it("NodeResourcesFit counts ephemeral-storage and extended resources against allocatable only", () => {
+    const node = new NodeInfo({
+      metadata: { name: "n" },
+      status: { capacity: { cpu: "2", memory: "4Gi", pods: "10", "ephemeral-storage": "10Gi", "example.com/widget": "10", "example.com/gadget": "4" }, allocatable: { cpu: "2", memory: "4Gi", pods: "10", "ephemeral-storage": "10Gi", "example.com/widget": "10" } },
+    });
+    const wants = (requests: Record<string, string>, init?: Record<string, string>) => newPod({ container: { resources: { requests } }, ...(init ? { initContainers: [{ name: "i", image: "i", resources: { requests: init } }] } : {}) });
+    const fit = new NodeResourcesFit();
+    node.addPod("default/a", wants({ "example.com/widget": "6", "ephemeral-storage": "8Gi" }));
+    assert.equal(fit.filter(wants({ "example.com/widget": "4" }), node).code, "Success");
+    assert.deepEqual(fit.filter(wants({ "example.com/widget": "5", "ephemeral-storage": "3Gi" }), node), { code: "Unschedulable", reasons: ["Insufficient example.com/widget", "Insufficient ephemeral-storage"] });
+    assert.deepEqual(fit.filter(wants({ "example.com/widget": "11" }), node), { code: "UnschedulableAndUnresolvable", reasons: ["Insufficient example.com/widget"] }, "more than the node has at all");
+    assert.deepEqual(fit.filter(wants({ "example.com/gadget": "1" }), node), { code: "UnschedulableAndUnresolvable", reasons: ["Insufficient example.com/gadget"] }, "in capacity but not allocatable: none");
+    assert.deepEqual(fit.filter(wants({ "example.com/widget": "1" }, { "example.com/widget": "5" }), node).reasons, ["Insufficient example.com/widget"], "the largest init container counts");
+    node.removePod("default/a");
+    assert.equal(fit.filter(wants({ "example.com/widget": "10" }), node).code, "Success", "a removed pod's requests are given back");
+    assert.equal(node.requestedScalar.size, 0);
+  });
   it("NodeAffinity honours nodeSelector, required terms and preferred weights", () => {
     const a = new NodeAffinity();
     assert.equal(a.filter(newPod({ nodeSelector: { zone: "a" } }), newNode("n")).code, "Success");

@@ -1,6 +1,6 @@
 /**
  * Pod priority and preemption as a kubectl user sees them on
- * `skiff server --sim-nodes 2` (32 cpus a node).
+ * `skiff server --sim-nodes 2` (32 cpus a node, and extended resources a test advertises).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -106,5 +106,87 @@ describe("priority and preemption", () => {
     // When room appears, the waiting pod is scheduled (a deleted pod retries the unschedulable ones).
     await kubectl.ok(["delete", "pod", "hog"]);
     await kubectl.ok(["wait", "pod/waiter", "--for=jsonpath={.status.phase}=Running", "--timeout=30s"]);
+  });
+
+  it("makes an extended resource patched into a node's capacity schedulable, and preempts the fewest, least important of its users", async () => {
+    const widgets = (n: string) => ({ requests: { "example.com/widget": n }, limits: { "example.com/widget": n } });
+    await kubectl.ok(["patch", "node", "sim-node-1", "--subresource=status", "--type=merge", "-p", JSON.stringify({ status: { capacity: { "example.com/widget": "10" } } })]);
+    await kubectl.ok(["wait", "node/sim-node-1", "--for=jsonpath={.status.allocatable.example\\.com/widget}=10", "--timeout=30s"]);
+    for (const tier of [1, 2, 3, 4]) await kubectl.ok(["create", "priorityclass", `tier-${tier}`, `--value=${tier}`]);
+    // Three ReplicaSets take 2 + 3 + 4 of the node's 10 widgets, the least important the fewest.
+    const sets = [["users-a", "tier-1", "2"], ["users-b", "tier-2", "3"], ["users-c", "tier-3", "4"]] as const;
+    for (const [name, priorityClassName, n] of sets) {
+      await kubectl.ok(["apply", "-f", "-"], { input: JSON.stringify({
+        apiVersion: "apps/v1", kind: "ReplicaSet", metadata: { name },
+        spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { priorityClassName, containers: [{ name: "c", image: "busybox", resources: widgets(n) }] } } },
+      }) });
+    }
+    for (const [name] of sets) await kubectl.ok(["wait", `rs/${name}`, "--for=jsonpath={.status.availableReplicas}=1", "--timeout=60s"]);
+    const before = new Map<string, string>();
+    for (const [name] of sets) {
+      const [p] = (await json(["get", "pods", "-l", `app=${name}`])).items;
+      assert.equal(p.spec.nodeName, "sim-node-1", "only that node has widgets");
+      before.set(name, p.metadata.name);
+    }
+
+    // 5 widgets: evicting users-a alone frees 3, users-a and users-b free 6; users-c (4) is reprieved.
+    await kubectl.ok(["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name: "widget-hog" }, spec: { priorityClassName: "tier-4", containers: [{ name: "c", image: "busybox", resources: widgets("5") }] } }) });
+    await kubectl.ok(["wait", "pod/widget-hog", "--for=jsonpath={.status.phase}=Running", "--timeout=60s"]);
+    const preempted = (await json(["get", "events", "--field-selector", "reason=Preempted"])).items
+      .map((e: { involvedObject: { name: string } }) => e.involvedObject.name).filter((n: string) => n.startsWith("users-")).sort();
+    assert.deepEqual(preempted, [before.get("users-a"), before.get("users-b")].sort());
+
+    // Each victim is replaced once; the replacements wait, with nobody less important left to preempt.
+    for (const [name] of sets.slice(0, 2)) {
+      const [replacement, ...more] = (await json(["get", "pods", "-l", `app=${name}`])).items;
+      assert.equal(more.length, 0, `${name} has one pod`);
+      assert.notEqual(replacement.metadata.name, before.get(name));
+      const cond = await eventually(async () => {
+        const p = await json(["get", "pod", replacement.metadata.name]);
+        return p.status.conditions?.find((c: { type: string; reason?: string }) => c.type === "PodScheduled" && c.reason === "Unschedulable");
+      }, 30_000);
+      assert.equal(cond.message, "0/2 nodes are available: 2 Insufficient example.com/widget. preemption: 0/2 nodes are available: 1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling.");
+      const created = (await json(["get", "events", "--field-selector", `reason=SuccessfulCreate,involvedObject.name=${name}`])).items;
+      assert.equal(created.length, 2, `${name} created its pod and one replacement`);
+    }
+    const [kept] = (await json(["get", "pods", "-l", "app=users-c"])).items;
+    assert.equal(kept.metadata.name, before.get("users-c"), "the most important user keeps its pod");
+    assert.equal(kept.metadata.deletionTimestamp, undefined);
+
+    // Taken out of capacity, the resource leaves allocatable too.
+    await kubectl.ok(["patch", "node", "sim-node-1", "--subresource=status", "--type=json", "-p", JSON.stringify([{ op: "remove", path: "/status/capacity/example.com~1widget" }])]);
+    await eventually(async () => (await json(["get", "node", "sim-node-1"])).status.allocatable["example.com/widget"] === undefined, 30_000);
+    await kubectl.ok(["delete", "rs", "users-a", "users-b", "users-c"]);
+    await kubectl.ok(["delete", "pod", "widget-hog", "--wait=false"]);
+  });
+
+  it("takes a waiting preemptor's nomination away when a more important pod preempts on its node", async () => {
+    const slot = { requests: { "example.com/slot": "1" }, limits: { "example.com/slot": "1" } };
+    const slotPod = (name: string, extra: Record<string, unknown> = {}, meta: Record<string, unknown> = {}) => JSON.stringify({
+      apiVersion: "v1", kind: "Pod", metadata: { name, ...meta }, spec: { ...extra, containers: [{ name: "c", image: "busybox", resources: slot }] },
+    });
+    await kubectl.ok(["patch", "node", "sim-node-0", "--subresource=status", "--type=merge", "-p", JSON.stringify({ status: { capacity: { "example.com/slot": "2" } } })]);
+    await kubectl.ok(["wait", "node/sim-node-0", "--for=jsonpath={.status.allocatable.example\\.com/slot}=2", "--timeout=30s"]);
+    // A finalizer keeps a victim terminating, so that its preemptor waits, nominated.
+    const held = { finalizers: ["example.com/hold"] };
+    for (const name of ["slow-1", "slow-2"]) {
+      await kubectl.ok(["apply", "-f", "-"], { input: slotPod(name, {}, held) });
+      await kubectl.ok(["wait", `pod/${name}`, "--for=jsonpath={.status.phase}=Running", "--timeout=30s"]);
+    }
+    await kubectl.ok(["apply", "-f", "-"], { input: slotPod("second", { priorityClassName: "tier-2" }) });
+    await eventually(async () => (await json(["get", "pod", "second"])).status.nominatedNodeName === "sim-node-0", 30_000);
+    await kubectl.ok(["apply", "-f", "-"], { input: slotPod("first", { priorityClassName: "tier-4" }) });
+    await eventually(async () => (await json(["get", "pod", "first"])).status.nominatedNodeName === "sim-node-0", 30_000);
+    const second = await eventually(async () => {
+      const p = await json(["get", "pod", "second"]);
+      return p.status.nominatedNodeName === undefined ? p : undefined;
+    }, 30_000);
+    assert.equal(second.spec.nodeName, undefined, "still waiting, no longer nominated");
+    const terminating = (await json(["get", "pods", "slow-1", "slow-2"])).items.filter((p: { metadata: { deletionTimestamp?: string } }) => p.metadata.deletionTimestamp);
+    assert.equal(terminating.length, 2, "each preemptor evicted one pod");
+
+    for (const name of ["slow-1", "slow-2"]) await kubectl.ok(["patch", "pod", name, "--type=json", "-p", JSON.stringify([{ op: "remove", path: "/metadata/finalizers" }])]);
+    await kubectl.ok(["wait", "pod/first", "--for=jsonpath={.status.phase}=Running", "--timeout=30s"]);
+    await kubectl.ok(["delete", "pod", "first", "second", "--wait=false"]);
   });
 });

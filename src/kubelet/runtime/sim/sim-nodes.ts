@@ -12,6 +12,7 @@
 import { EventRecorder, InformerFactory, Resources, retryOnConflict, type Client, type Informer, type Kube } from "../../../client/index.js";
 import { rfc3339 } from "../../../api/time.js";
 import { renewNodeLease } from "../../node-lease.js";
+import { nodeResources, sameResources } from "../../node-allocatable.js";
 import type { Node } from "kubernetes-types/core/v1.js";
 import type { Pod } from "../../types.js";
 import { parseQuantity } from "../../../api/quantity.js";
@@ -64,10 +65,15 @@ export class SimNodes {
     this.informers = new InformerFactory(client);
   }
 
+  /** What a simulated node has: all of it allocatable. */
+  private capacity(): Record<string, string> {
+    return { cpu: this.options.cpu ?? "32", memory: this.options.memory ?? "256Gi", pods: String(this.options.pods ?? 110), "ephemeral-storage": "100Gi" };
+  }
+
   private nodeObject(name: string, podCIDR: string, gateway: string): Kube<Node> {
     // With a stats endpoint the node's address is where it listens, as KWOK points nodes at its controller.
     const nodeIP = this.stats ? this.options.statsAddress ?? "127.0.0.1" : gateway;
-    const capacity = { cpu: this.options.cpu ?? "32", memory: this.options.memory ?? "256Gi", pods: String(this.options.pods ?? 110), "ephemeral-storage": "100Gi" };
+    const capacity = this.capacity();
     const t = nowTime();
     return {
       metadata: { name, labels: { "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64", type: "sim" }, annotations: { "skiff.dev/simulated": "true" } },
@@ -126,6 +132,20 @@ export class SimNodes {
     });
   }
 
+  /**
+   * As a kubelet's status update does: an extended resource written into the
+   * node's capacity becomes allocatable, and leaves allocatable when it leaves
+   * capacity. A write that loses a race is redone on the newer node's event.
+   */
+  private async followCapacity(node: Kube<Node>): Promise<void> {
+    const measured = this.capacity();
+    const { capacity, allocatable } = nodeResources(node.status, { capacity: measured, allocatable: measured });
+    if (sameResources(capacity, node.status?.capacity) && sameResources(allocatable, node.status?.allocatable)) return;
+    await this.client.update(Resources.nodes, undefined, { ...node, status: { ...node.status, capacity, allocatable } }, "status").catch((err) => {
+      if ((err as { code?: number }).code !== 409 && (err as { code?: number }).code !== 404) throw err;
+    });
+  }
+
   private async renewLeases(): Promise<void> {
     await Promise.all(this.names.map((name) => renewNodeLease(this.client, name).catch(() => undefined)));
   }
@@ -174,6 +194,11 @@ export class SimNodes {
       if (!synced) return this.adopt(p);
       void this.handle(p).catch((err) => this.options.log?.("sim pod failed", { pod: p.metadata.name, err: String(err) }));
     };
+    const nodes = this.informers.informer<Kube<Node>>(Resources.nodes);
+    const follow = (n: Kube<Node>) => {
+      if (mine.has(n.metadata.name!)) void this.followCapacity(n).catch((err) => this.options.log?.("sim node status failed", { node: n.metadata.name, err: String(err) }));
+    };
+    nodes.addEventHandler({ add: follow, update: (_o, n) => follow(n) });
     this.pods.addEventHandler({ add: consider, update: (_o, p) => consider(p), delete: (p) => { this.track(p, true); this.forget(p); } });
     this.informers.start(signal);
     this.ready = this.informers.waitForCacheSync();
