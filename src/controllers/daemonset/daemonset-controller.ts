@@ -86,9 +86,12 @@ export class DaemonSetController implements Controller {
     const claimed = await claimObjects(this.pods.list(ns), {
       client: this.ctx.client, controller: set, kind: { apiVersion: "apps/v1", kind: "DaemonSet", resource: Resources.daemonsets }, dependents: Resources.pods, selector: selectorOf(set),
     });
+    // A node whose daemon pod is still terminating gets its new one once that pod is gone, as upstream's
+    // (without maxSurge): the two never run side by side.
+    const terminatingOn = new Set<string | undefined>();
     for (const p of claimed) {
-      if (p.metadata.deletionTimestamp) continue;
       const node = p.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchFields?.[0]?.values?.[0] ?? p.spec?.nodeName;
+      if (p.metadata.deletionTimestamp) { terminatingOn.add(node); continue; }
       byNode.set(node, [...(byNode.get(node) ?? []), p]);
     }
     const nodes = this.nodes.list();
@@ -98,7 +101,7 @@ export class DaemonSetController implements Controller {
     for (const n of wanted) {
       const name = n.metadata.name!;
       const mine = byNode.get(name) ?? [];
-      if (mine.length === 0) await this.createPod(set, name, hash);
+      if (mine.length === 0 && !terminatingOn.has(name)) await this.createPod(set, name, hash);
       // A failed daemon pod is deleted, and made again on the next sync, with a backoff per node, as upstream's
       // (a kubelet that keeps rejecting the pod would otherwise be fought in a hot loop).
       const running: Kube<Pod>[] = [];
