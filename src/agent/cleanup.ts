@@ -14,7 +14,11 @@ import { DEFAULT_CLUSTER_CIDR, cleanupOverlay } from "../network/index.js";
 
 export async function cleanupNode(dataDir: string, bridge: string, log: Logger): Promise<void> {
   const containerd = new Containerd(dataDir, log);
-  if (existsSync(containerd.paths.config)) {
+  // Only a node that ran containers here made the host-wide state below (its bridge, Service rules,
+  // overlay, forwarding): the killall of a data dir that never did (a control plane without a runtime,
+  // simulated nodes) must not take another node's network down.
+  const ranContainers = existsSync(containerd.paths.config);
+  if (ranContainers) {
     const cri = await containerd.start();
     try {
       for (const c of await cri.listContainers()) {
@@ -36,10 +40,12 @@ export async function cleanupNode(dataDir: string, bridge: string, log: Logger):
     .map((m) => m.replace(/\\040/g, " ")).filter((m) => m === dataDir || m.startsWith(dataDir + "/")).sort((a, b) => b.length - a.length);
   for (const m of mounts) spawnSync("umount", ["-l", m]);
   if (mounts.length) log("unmounted", { count: mounts.length });
-  cleanupProxyRules();
-  cleanupIptablesRules();
-  removeBridge(bridge);
-  cleanupOverlay(DEFAULT_CLUSTER_CIDR);
+  if (ranContainers) {
+    cleanupProxyRules();
+    cleanupIptablesRules();
+    removeBridge(bridge);
+    cleanupOverlay(DEFAULT_CLUSTER_CIDR);
+  }
   restoreIpForward(join(dataDir, "agent", "ip_forward.orig"));
   for (const controller of existsSync("/sys/fs/cgroup") ? readdirSync("/sys/fs/cgroup") : []) removeEmptyTree(join("/sys/fs/cgroup", controller, "skiff"));
 }
