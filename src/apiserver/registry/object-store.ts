@@ -413,7 +413,9 @@ export class ObjectStore {
     if (cm.deletionTimestamp && (m.finalizers ?? []).some((f: string) => !(cm.finalizers ?? []).includes(f))) {
       throw invalid(info.kind, info.group, name, [{ type: "FieldValueForbidden", field: "metadata.finalizers", detail: "no new finalizers can be added if the object is being deleted" }]);
     }
-    (strategy.prepareForUpdate ?? bumpGenerationOnSpecChange)(obj, current);
+    // A status write is the status strategy's: it changes no spec, so it bumps no generation (a Deployment's
+    // controller records its revision annotation there).
+    if (opts.subresource !== "status") (strategy.prepareForUpdate ?? bumpGenerationOnSpecChange)(obj, current);
     if (!tracksGeneration(info)) delete m.generation;
     this.validate(info, strategy, obj, current, subresourceUpdate, opts.warnings);
     await this.admission?.validate(attrs);
