@@ -4,7 +4,7 @@
  * controller-gen and shipped as YAML in the crdtoapi npm package, applied with
  * the real kubectl as its users apply them (server-side: operators' CRDs
  * outgrow the client-side last-applied annotation). Each must be accepted and
- * become Established; objects of three kinds are created, listed with the
+ * become Established; objects of four kinds are created, listed with the
  * operator's printer columns (Ready columns filter the conditions list with a
  * JSONPath), refused with upstream's 422 when invalid, and explained from the
  * published OpenAPI.
@@ -66,6 +66,9 @@ describe("real operators' CRDs (Forklift, from npm)", () => {
     const plan = JSON.parse(await kubectl.ok(["get", "plan", "migrate-web", "-o", "json"])) as { spec: { vms: object[]; warm: boolean } };
     assert.deepEqual(plan.spec.vms, [{ id: "vm-42" }, { name: "web-01", hooks: [{ hook: { name: "pre-migration", namespace: "default" }, step: "PreHook" }] }]);
     assert.equal(plan.spec.warm, false);
+    // A spec the schema leaves open is kept whole, nested objects included.
+    const controller = JSON.parse(await kubectl.ok(["get", "forkliftcontroller", "forklift-controller", "-o", "jsonpath={.spec}"])) as object;
+    assert.deepEqual(controller, { feature_ui: true, feature_validation: false, controller_max_vm_inflight: 20, inventory_resources: { limits: { cpu: "1000m", memory: "1Gi" } } });
   });
 
   it("fills the Ready columns from the conditions the operator writes to status", async () => {
