@@ -13,6 +13,12 @@ const schema = {
         image: { type: "string", pattern: "^[a-z]+$", minLength: 2 },
         port: { "x-kubernetes-int-or-string": true },
         hosts: { type: "array", maxItems: 1, minItems: 1, items: { type: "string" } },
+        since: { type: "string", format: "date-time" },
+        day: { type: "string", format: "date" },
+        uid: { type: "string", format: "uuid" },
+        data: { type: "string", format: "byte" },
+        addr: { type: "string", format: "ipv4" },
+        count: { type: "string", format: "int64" },
       },
     },
   },
@@ -34,6 +40,13 @@ describe("validateAndPrune words errors as the apiextensions apiserver does", ()
     ["too many items", { hosts: ["a", "b"] }, ["spec.hosts: Too many: 2: must have at most 1 items"]],
     ["too few items", { hosts: [] }, ["spec.hosts: Invalid value: []: spec.hosts in body should have at least 1 items"]],
     ["valid", { deadline: 3, image: "ab", port: "http", hosts: ["a"] }, []],
+    ["valid formats", { since: "2026-01-01T00:00:00Z", day: "2026-02-28", uid: "0b8c7a52-6d2e-4f8a-9b1e-3c4d5e6f7a8b", data: "aGk=", addr: "10.0.0.1", count: "anything" }, []],
+    ["date-time with fractions and an offset", { since: "2026-01-01T10:20:30.123456+02:00" }, []],
+    ["not a date-time", { since: "yesterday" }, ['spec.since: Invalid value: "yesterday": spec.since in body must be of type date-time: "yesterday"']],
+    ["a date that does not exist", { day: "2026-02-30" }, ['spec.day: Invalid value: "2026-02-30": spec.day in body must be of type date: "2026-02-30"']],
+    ["not a uuid", { uid: "nope" }, ['spec.uid: Invalid value: "nope": spec.uid in body must be of type uuid: "nope"']],
+    ["not base64", { data: "a*" }, ['spec.data: Invalid value: "a*": spec.data in body must be of type byte: "a*"']],
+    ["not an IPv4 address", { addr: "10.0.0" }, ['spec.addr: Invalid value: "10.0.0": spec.addr in body must be of type ipv4: "10.0.0"']],
   ];
   for (const [name, spec, want] of cases) it(name, () => assert.deepEqual(messages(spec), want));
 });

@@ -4,6 +4,7 @@
  * fields), as the apiextensions apiserver does.
  */
 import type { FieldError } from "../api/errors.js";
+import { matchesFormat } from "./string-formats.js";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- schemas and objects are free-form JSON
 
@@ -43,6 +44,10 @@ export function validateAndPrune(obj: Obj, schema: Obj, preserveAll: boolean): F
       if (s.maximum !== undefined && value > s.maximum) errs.push({ type: "FieldValueInvalid", field: path, value, detail: `${inBody(path)} should be less than or equal to ${s.maximum}` });
     }
     if (typeof value === "string") {
+      // A string not of its format is reported as a value not of that type.
+      if (typeof s.format === "string" && !matchesFormat(s.format, value)) {
+        errs.push({ type: "FieldValueInvalid", field: path, value, detail: `${inBody(path)} must be of type ${s.format}: ${JSON.stringify(value)}` });
+      }
       if (s.pattern && !new RegExp(s.pattern).test(value)) errs.push({ type: "FieldValueInvalid", field: path, value, detail: `${inBody(path)} should match '${s.pattern}'` });
       if (s.maxLength !== undefined && value.length > s.maxLength) errs.push({ type: "FieldValueTooLong", field: path, value, detail: `may not be more than ${s.maxLength} bytes` });
       if (s.minLength !== undefined && value.length < s.minLength) errs.push({ type: "FieldValueInvalid", field: path, value, detail: `${inBody(path)} should be at least ${s.minLength} chars long` });

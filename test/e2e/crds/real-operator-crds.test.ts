@@ -102,6 +102,10 @@ describe("real operators' CRDs (Forklift, from npm)", () => {
       assert.ok(p.stderr.includes(line), `${line}\nin\n${p.stderr}`);
     }
     assert.notEqual((await kubectl.run(["get", "hook", "bad"])).code, 0);
+    // Conditions' times are date-times in the operator's schema, as in every controller-gen CRD.
+    const when = await kubectl.run(["patch", "provider", "vmware", "--subresource=status", "--type=merge", "-p", JSON.stringify({ status: { conditions: [{ type: "Ready", status: "True", category: "Required", lastTransitionTime: "yesterday" }] } })]);
+    assert.notEqual(when.code, 0);
+    assert.ok(when.stderr.includes('status.conditions[0].lastTransitionTime: Invalid value: "yesterday": status.conditions[0].lastTransitionTime in body must be of type date-time: "yesterday"'), when.stderr);
     // A field the schema does not declare: refused under strict validation, pruned otherwise.
     const strict = await kubectl.run(["apply", "--validate=strict", "-f", "-"], { input: hook({ image: "x", retries: 3 }) });
     assert.match(strict.stderr, /Error from server \(BadRequest\): .*strict decoding error: unknown field "spec\.retries"/);
