@@ -66,6 +66,11 @@ describe("real operators' CRDs (Forklift, from npm)", () => {
     const plan = JSON.parse(await kubectl.ok(["get", "plan", "migrate-web", "-o", "json"])) as { spec: { vms: object[]; warm: boolean } };
     assert.deepEqual(plan.spec.vms, [{ id: "vm-42" }, { name: "web-01", hooks: [{ hook: { name: "pre-migration", namespace: "default" }, step: "PreHook" }] }]);
     assert.equal(plan.spec.warm, false);
+    // kubectl patch's default, a strategic merge patch, is refused for custom resources as upstream refuses it.
+    const smp = await kubectl.run(["patch", "hook", "pre-migration", "-p", '{"spec":{"deadline":5}}']);
+    assert.ok(smp.stderr.includes("error: application/strategic-merge-patch+json is not supported by forklift.konveyor.io/v1beta1, Kind=Hook: the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"), smp.stderr);
+    await kubectl.ok(["patch", "hook", "pre-migration", "--type=merge", "-p", '{"spec":{"deadline":5}}']);
+    assert.equal(await kubectl.ok(["get", "hook", "pre-migration", "-o", "jsonpath={.spec.deadline}"]), "5");
     // A spec the schema leaves open is kept whole, nested objects included.
     const controller = JSON.parse(await kubectl.ok(["get", "forkliftcontroller", "forklift-controller", "-o", "jsonpath={.spec}"])) as object;
     assert.deepEqual(controller, { feature_ui: true, feature_validation: false, controller_max_vm_inflight: 20, inventory_resources: { limits: { cpu: "1000m", memory: "1Gi" } } });
