@@ -51,6 +51,9 @@ describe("real operators' CRDs (Forklift, from npm)", () => {
     assert.deepEqual(stored, crdNames.map((n) => `customresourcedefinition.apiextensions.k8s.io/${n}`));
     // The manifests' printer columns are kept as written, filters and all.
     assert.equal(await kubectl.ok(["get", "crd", "providers.forklift.konveyor.io", "-o", "jsonpath={.spec.versions[0].additionalPrinterColumns[2].jsonPath}"]), ".status.conditions[?(@.type=='Ready')].status");
+    // The user owns the spec by server-side apply; the API server's own controllers own the status, as upstream's.
+    const managers = JSON.parse(await kubectl.ok(["get", "crd", "plans.forklift.konveyor.io", "--show-managed-fields", "-o", "jsonpath={.metadata.managedFields}"])) as Array<{ manager: string; operation: string; subresource?: string }>;
+    assert.deepEqual(managers.map((m) => [m.manager, m.operation, m.subresource ?? ""]).sort(), [["kube-apiserver", "Update", "status"], ["kubectl", "Apply", ""]]);
     // A second apply of the same manifests changes nothing.
     const again = await kubectl.ok(["apply", "--server-side", "-f", manifests]);
     assert.equal((again.match(/serverside-applied/g) ?? []).length, crdNames.length);
