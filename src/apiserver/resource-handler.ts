@@ -181,7 +181,9 @@ export class ResourceHandler {
       throw new ApiError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: ${[...PATCH_TYPES].join(", ")}`);
     }
     if (type === "application/strategic-merge-patch+json" && r.info.crd) {
-      throw new ApiError(415, "UnsupportedMediaType", "strategic merge patch is not supported for custom resources; use a JSON merge patch");
+      // Custom resources have no patch strategy to merge by: upstream lists the patch types they take.
+      const accepted = [...PATCH_TYPES].filter((t) => t !== "application/strategic-merge-patch+json");
+      throw new ApiError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: ${accepted.join(", ")}`);
     }
     const raw = await readBody(req);
     const patch = decodeBody(raw, type);

@@ -50,7 +50,7 @@ export class EstablishingController {
           storedVersions: (spec.versions ?? []).filter((v: Obj) => v.storage).map((v: Obj) => v.name),
         },
       };
-    }, { subresource: "status", fieldManager: "skiff-apiextensions" });
+    }, { subresource: "status", fieldManager: "kube-apiserver" });
   }
 }
 

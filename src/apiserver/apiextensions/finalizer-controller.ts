@@ -74,7 +74,7 @@ export class CrdFinalizerController {
       await this.condition(name, "InstanceDeletionCompleted", `removed all instances`);
       await this.objects.guaranteedUpdate(this.info, undefined, name, (cur) => ({
         ...cur!, metadata: { ...cur!.metadata, finalizers: (cur!.metadata.finalizers ?? []).filter((f: string) => f !== CUSTOM_RESOURCE_CLEANUP_FINALIZER) },
-      }), { fieldManager: "skiff-apiextensions" }).catch((err: unknown) => {
+      }), { fieldManager: "kube-apiserver" }).catch((err: unknown) => {
         if (!(err instanceof ApiError && err.reason === "NotFound")) throw err;
       });
       return;
@@ -98,7 +98,7 @@ export class CrdFinalizerController {
       if (old?.reason === reason && old.message === message) return cur!;
       const terminating: CustomResourceDefinitionCondition = { type: "Terminating", status: "True", lastTransitionTime: old?.lastTransitionTime ?? rfc3339(), reason, message };
       return { ...cur!, status: { ...cur!.status, conditions: [...conditions.filter((c) => c.type !== "Terminating"), terminating] } };
-    }, { subresource: "status", fieldManager: "skiff-apiextensions" }).catch((err: unknown) => {
+    }, { subresource: "status", fieldManager: "kube-apiserver" }).catch((err: unknown) => {
       if (!(err instanceof ApiError && err.reason === "NotFound")) throw err;
     });
   }

@@ -2,11 +2,15 @@
 import type { CustomResourceInfo } from "../../../../api/resources.js";
 import { age, column, nameColumn, type Cell, type TableColumnDefinition, type TablePrinter } from "../../../../api/tables.js";
 import type { Obj } from "../../object-store.js";
-import { valueAt } from "./json-path.js";
+import { findResults } from "./json-path.js";
 
-/** A printer column's cell: absent is null, an object or list its JSON. */
+/**
+ * A printer column's cell: absent is null, an object or list its JSON. As
+ * upstream, the first value the path selects fills the cell.
+ */
 function cellAt(obj: Obj, jsonPath: string): Cell {
-  const v = valueAt(obj, jsonPath);
+  let v: unknown;
+  try { v = findResults(obj, jsonPath)[0]; } catch { return null; }
   if (v === undefined || v === null) return null;
   return typeof v === "object" ? JSON.stringify(v) : (v as Cell);
 }
