@@ -3,26 +3,18 @@
  * now refused as upstream v1.32 refuses it, and what is stored stays readable.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import https from "node:https";
 import { describe, it } from "node:test";
-import { parse as parseYaml } from "yaml";
 import { startControlPlane } from "../../helpers/control-plane.js";
 import { kubectlFor } from "../../helpers/kubectl.js";
+import { kubeconfigAgent } from "../../helpers/kubeconfig-agent.js";
 
 interface Answer { code: number; status: { message?: string; reason?: string; details?: { causes?: { field?: string }[] } } }
 
 function rawClient(kubeconfig: string) {
-  const kc = parseYaml(readFileSync(kubeconfig, "utf8"));
-  const cluster = kc.clusters[0].cluster;
-  const user = kc.users[0].user;
-  const agent = new https.Agent({
-    ca: Buffer.from(cluster["certificate-authority-data"], "base64"),
-    cert: Buffer.from(user["client-certificate-data"], "base64"),
-    key: Buffer.from(user["client-key-data"], "base64"),
-  });
+  const { server, agent } = kubeconfigAgent(kubeconfig);
   const send = (method: string, path: string, body: string, type = "application/json") => new Promise<Answer>((resolve, reject) => {
-    const req = https.request(cluster.server + path, { method, agent, headers: { "content-type": type } }, (res) => {
+    const req = https.request(server + path, { method, agent, headers: { "content-type": type } }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => resolve({ code: res.statusCode ?? 0, status: JSON.parse(Buffer.concat(chunks).toString("utf8")) }));

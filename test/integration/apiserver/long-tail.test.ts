@@ -9,22 +9,16 @@ import { after, before, describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
 import { startServer, type RunningServer } from "../../helpers/skiff-server.js";
 import { kubectlFor } from "../../helpers/kubectl.js";
+import { kubeconfigAgent } from "../../helpers/kubeconfig-agent.js";
 
 interface Answer { code: number; headers: Record<string, string | string[] | undefined>; text: string; raw: Buffer; json(): Status }
 interface Status { kind?: string; message?: string; reason?: string; code?: number; details?: { retryAfterSeconds?: number; causes?: { reason?: string; message?: string; field?: string }[] } }
 
 /** An HTTP/1.1 client with the admin's certificate (Node's https speaks HTTP/1.1 only). */
 function rawClient(kubeconfig: string) {
-  const kc = parseYaml(readFileSync(kubeconfig, "utf8"));
-  const cluster = kc.clusters[0].cluster;
-  const user = kc.users[0].user;
-  const agent = new https.Agent({
-    ca: Buffer.from(cluster["certificate-authority-data"], "base64"),
-    cert: Buffer.from(user["client-certificate-data"], "base64"),
-    key: Buffer.from(user["client-key-data"], "base64"),
-  });
+  const { server, agent } = kubeconfigAgent(kubeconfig);
   const send = (method: string, path: string, body?: string, headers: Record<string, string> = {}) => new Promise<Answer>((resolve, reject) => {
-    const req = https.request(cluster.server + path, { method, agent, headers: { "content-type": "application/json", ...headers } }, (res) => {
+    const req = https.request(server + path, { method, agent, headers: { "content-type": "application/json", ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {

@@ -4,28 +4,20 @@
  * DeleteOptions of a DELETE, and the refusals of what cannot be read.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import https from "node:https";
 import { describe, it } from "node:test";
-import { parse as parseYaml } from "yaml";
 import { startControlPlane } from "../../helpers/control-plane.js";
 import { bytesField, entry, envelope, intField, msg } from "../../helpers/protobuf-writer.js";
+import { kubeconfigAgent } from "../../helpers/kubeconfig-agent.js";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- answers are free-form JSON
 
 const PROTOBUF = "application/vnd.kubernetes.protobuf";
 
 function rawClient(kubeconfig: string) {
-  const kc = parseYaml(readFileSync(kubeconfig, "utf8"));
-  const cluster = kc.clusters[0].cluster;
-  const user = kc.users[0].user;
-  const agent = new https.Agent({
-    ca: Buffer.from(cluster["certificate-authority-data"], "base64"),
-    cert: Buffer.from(user["client-certificate-data"], "base64"),
-    key: Buffer.from(user["client-key-data"], "base64"),
-  });
+  const { server, agent } = kubeconfigAgent(kubeconfig);
   const send = (method: string, path: string, body?: Buffer, type = PROTOBUF) => new Promise<{ code: number; body: Obj }>((resolve, reject) => {
-    const req = https.request(cluster.server + path, { method, agent, headers: body ? { "content-type": type, "content-length": body.length, accept: `${PROTOBUF}, */*` } : {} }, (res) => {
+    const req = https.request(server + path, { method, agent, headers: body ? { "content-type": type, "content-length": body.length, accept: `${PROTOBUF}, */*` } : {} }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {
