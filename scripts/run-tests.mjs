@@ -23,5 +23,9 @@ if (files.length === 0) {
 // each test in it: the suites with a real node run for minutes on a slow machine. Tests bound their
 // own waits; this only ends a file that hangs. A file ended this way cleans up through
 // test/helpers/process-end.ts.
-const r = spawnSync(process.execPath, ["--test", "--test-concurrency=1", "--test-timeout=600000", ...files], { stdio: "inherit" });
+// The spec reporter as before, and the timings reporter (scripts/test-timings-reporter.mjs) after it.
+const r = spawnSync(process.execPath, ["--test", "--test-concurrency=1", "--test-timeout=600000",
+  "--test-reporter=spec", "--test-reporter-destination=stdout",
+  `--test-reporter=${new URL("./test-timings-reporter.mjs", import.meta.url).href}`, "--test-reporter-destination=stdout",
+  ...files], { stdio: "inherit" });
 process.exit(r.status ?? 1);
