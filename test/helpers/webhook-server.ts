@@ -24,7 +24,7 @@ export interface ReviewRequest {
   namespace?: string;
   operation: string;
   userInfo: { username: string; groups?: string[] };
-  object: { metadata?: { name?: string; labels?: Record<string, string> } } | null;
+  object: { metadata?: { name?: string; generateName?: string; labels?: Record<string, string> } } | null;
   oldObject: { metadata?: { name?: string; labels?: Record<string, string> } } | null;
   dryRun: boolean;
   options: { kind?: string; apiVersion?: string; dryRun?: string[]; fieldManager?: string } | null;

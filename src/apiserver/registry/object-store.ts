@@ -274,7 +274,7 @@ export class ObjectStore {
     checkTypes(info, input); // every writer's object, apply and subresources included, is of its kind's types
     const obj = structuredClone(input);
     obj.metadata ??= {};
-    const m = obj.metadata;
+    let m = obj.metadata;
     if (info.namespaced) {
       if (m.namespace && namespace && m.namespace !== namespace) {
         throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
@@ -283,7 +283,6 @@ export class ObjectStore {
     } else {
       delete m.namespace;
     }
-    if (!m.name && m.generateName) m.name = m.generateName + randomSuffix();
     this.checkName(info, m.name);
     obj.apiVersion = groupVersion(info);
     obj.kind = info.kind;
@@ -300,31 +299,40 @@ export class ObjectStore {
     strategy.defaults?.(obj);
     const attrs = this.attributes(info, "CREATE", obj, undefined, opts);
     await this.admission?.admit(attrs);
+    m = obj.metadata ??= {}; // a webhook's patch gives the object new metadata
     // What mutating admission added (volumes, tolerations) is defaulted like the rest, and the strategy has the last word.
     strategy.defaults?.(obj);
     strategy.prepareForCreate?.(obj, { user: opts.user ?? APISERVER_USER });
+    // As upstream's store (rest.BeforeCreate), the name is generated after mutating admission: webhooks see
+    // generateName and an empty name, validation and validating admission the generated one.
+    const generated = !m.name && Boolean(m.generateName);
+    if (generated) attrs.name = m.name = generateName(m.generateName);
+    this.checkName(info, m.name);
     if (!m.name) {
       throw invalid(info.kind, info.group, "", [{ type: "FieldValueRequired", field: "metadata.name", detail: "name or generateName is required" }]);
     }
     this.validate(info, strategy, obj, undefined, undefined, opts.warnings);
-    const key = this.key(info, m.namespace, m.name);
     // A taken name is found by the store's create itself, as upstream's one etcd transaction finds it (no read
     // before every write): allocations made meanwhile are undone below, and validating admission (quota) has
     // seen the request, as upstream's has.
     await this.admission?.validate(attrs);
     m.managedFields = updateManagedFields(undefined, obj, opts.fieldManager, groupVersion(info), opts.applied ? "Apply" : "Update", opts.subresource, opts.applied);
     if (!m.managedFields.length) delete m.managedFields;
-    const undo = await this.hooks[info.kind]?.beforeWrite?.(obj, undefined, opts);
-    if (opts.dryRun) { await undo?.(); return obj; }
-    try {
-      const kv = await this.store.create(key, encode(await this.toStorageVersion(info, obj)));
-      m.resourceVersion = String(kv.modRevision);
-    } catch (err) {
-      await undo?.();
-      if (isStoreError(err, "KeyExists")) throw alreadyExists(info.resource, info.group, m.name);
-      throw err;
+    // A generated name that is taken is generated again, up to upstream's 8 attempts (RetryGenerateName).
+    for (let attempt = 1; ; attempt++) {
+      const undo = await this.hooks[info.kind]?.beforeWrite?.(obj, undefined, opts);
+      if (opts.dryRun) { await undo?.(); return obj; }
+      try {
+        const kv = await this.store.create(this.key(info, m.namespace, m.name), encode(await this.toStorageVersion(info, obj)));
+        m.resourceVersion = String(kv.modRevision);
+        return obj;
+      } catch (err) {
+        await undo?.();
+        if (!isStoreError(err, "KeyExists")) throw err;
+        if (!generated || attempt === MAX_GENERATE_NAME_ATTEMPTS) throw alreadyExists(info.resource, info.group, m.name);
+        attrs.name = m.name = generateName(m.generateName);
+      }
     }
-    return obj;
   }
 
   /**
@@ -386,7 +394,7 @@ export class ObjectStore {
       obj.status = current.status;
       if (obj.status === undefined) delete obj.status;
     }
-    const m = obj.metadata;
+    let m = obj.metadata;
     const cm = current.metadata;
     m.name = name;
     if (info.namespaced) m.namespace = cm.namespace;
@@ -409,6 +417,7 @@ export class ObjectStore {
     strategy.defaults?.(obj);
     const attrs = this.attributes(info, "UPDATE", obj, current, opts);
     await this.admission?.admit(attrs);
+    m = obj.metadata ??= {}; // a webhook's patch gives the object new metadata
     strategy.defaults?.(obj);
     if (cm.deletionTimestamp && (m.finalizers ?? []).some((f: string) => !(cm.finalizers ?? []).includes(f))) {
       throw invalid(info.kind, info.group, name, [{ type: "FieldValueForbidden", field: "metadata.finalizers", detail: "no new finalizers can be added if the object is being deleted" }]);
@@ -685,10 +694,14 @@ function subresourceUpdateOf(strategy: Strategy, subresource: string): Subresour
   return strategy.subresourceUpdates?.[subresource] ?? (subresource === "status" ? statusUpdate : undefined);
 }
 
-function randomSuffix(): string {
+/** Upstream's maxNameGenerationCreateAttempts. */
+const MAX_GENERATE_NAME_ATTEMPTS = 8;
+
+/** Upstream's SimpleNameGenerator: the base cut to 58 characters, then five random ones (63 in all). */
+function generateName(base: string): string {
   const alphabet = "bcdfghjklmnpqrstvwxz2456789";
   const bytes = randomBytes(5);
-  return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
+  return base.slice(0, 58) + Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
 }
 
 /** How long a list waits for a resourceVersion the store has not reached (upstream's blockTimeout). */

@@ -160,13 +160,28 @@ describe("admission webhooks", () => {
     const created = await kubectl.run(["create", "-f", "-"], { input: configMap("mutated", "mutate") });
     assert.equal(created.code, 0, created.stderr);
     assert.match(created.stderr, /^Warning: this configmap was labelled by a webhook$/m);
-    assert.equal((await json(["get", "configmap", "mutated"])).metadata.labels.mutated, "yes");
+    const stored = await json(["get", "configmap", "mutated", "--show-managed-fields"]);
+    assert.equal(stored.metadata.labels.mutated, "yes");
+    // What the store adds after admission lands on the patched object: kubectl's managedFields entry.
+    assert.equal(stored.metadata.managedFields?.[0]?.manager, "kubectl-create");
+    const relabelled = await kubectl.run(["label", "configmap", "mutated", "again=yes"]);
+    assert.equal(relabelled.code, 0, relabelled.stderr);
+    assert.ok((await json(["get", "configmap", "mutated", "--show-managed-fields"])).metadata.managedFields.some((f: { manager: string }) => f.manager === "kubectl-label"));
     // The audit event of the create carries the webhook's annotation, under its name, and upstream's mutation record.
     type AuditEvent = { verb: string; stage: string; objectRef?: { name?: string }; annotations?: Record<string, string> };
     const event = await eventually(() => (existsSync(auditLog) ? readFileSync(auditLog, "utf8") : "").split("\n").filter(Boolean)
       .map((l) => JSON.parse(l) as AuditEvent).find((e) => e.verb === "create" && e.stage === "ResponseComplete" && e.objectRef?.name === "mutated"));
     assert.equal(event!.annotations?.["mutate.webhooks.example.com/why"], "labelled");
     assert.deepEqual(JSON.parse(event!.annotations?.["mutation.webhook.admission.k8s.io/round_0_index_0"] ?? "{}"), { configuration: "mutate", webhook: "mutate.webhooks.example.com", mutated: true });
+    // As upstream, the name is generated after mutating admission: the webhook sees generateName and no name.
+    const generated = JSON.parse(configMap("", "mutate"));
+    generated.metadata = { generateName: "generated-", labels: generated.metadata.labels };
+    const made = await kubectl.ok(["create", "-f", "-", "-o", "jsonpath={.metadata.name}"], { input: JSON.stringify(generated) });
+    assert.match(made, /^generated-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+    const review = hooks.received.find((r) => r.path === "/mutate" && r.request.object?.metadata?.generateName === "generated-");
+    assert.equal(review?.request.name ?? "", "");
+    assert.equal(review?.request.object?.metadata?.name, undefined);
+    assert.equal((await json(["get", "configmap", made])).metadata.labels.mutated, "yes");
     await uninstall("mutatingwebhookconfiguration", "mutate.webhooks.example.com");
   });
 

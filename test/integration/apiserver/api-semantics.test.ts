@@ -54,6 +54,17 @@ describe("API semantics", () => {
     await assert.rejects(c.patch(deployments, "default", "web", { metadata: { resourceVersion: d.metadata.resourceVersion }, spec: { replicas: 9 } }), isCode(409));
   });
 
+  it("generates names from generateName as upstream: the base cut to 58 characters and five random ones", async () => {
+    await using cp = await startControlPlane();
+    const long = "a".repeat(70);
+    const made = await cp.client.create<Obj>(cm, "default", { metadata: { generateName: long } });
+    assert.match(made.metadata.name as string, /^a{58}[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+    assert.equal(made.metadata.generateName, long);
+    const again = await cp.client.create<Obj>(cm, "default", { metadata: { generateName: "short-" } });
+    assert.match(again.metadata.name as string, /^short-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+    await assert.rejects(cp.client.create(cm, "default", { metadata: {} }), (e: unknown) => isCode(422)(e) && /name or generateName is required/.test(String((e as Error).message)));
+  });
+
   it("writes spec and status apart through the status subresource", async () => {
     await using cp = await startControlPlane();
     const c = cp.client;
