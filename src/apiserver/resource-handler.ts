@@ -241,7 +241,14 @@ export class ResourceHandler {
       warnings: r.warnings,
       auditAnnotate: r.auditAnnotate,
     };
-    if (body.orphanDependents === true && !options.propagationPolicy) options.propagationPolicy = "Orphan";
+    if (typeof body.orphanDependents === "boolean" && !options.propagationPolicy) options.propagationPolicy = body.orphanDependents ? "Orphan" : "Background";
+    if (!options.propagationPolicy) {
+      const strategy = strategyFor(r.info);
+      if (strategy.defaultGarbageCollectionPolicy?.(r.info.version) === "Orphan") {
+        options.propagationPolicy = "Orphan";
+        if (strategy.orphanByDefaultWarning) r.warnings?.push(strategy.orphanByDefaultWarning);
+      }
+    }
     if (options.propagationPolicy && !["Background", "Foreground", "Orphan"].includes(options.propagationPolicy)) {
       throw new ApiError(422, "Invalid", `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${options.propagationPolicy}": supported values: "Foreground", "Background", "Orphan", "nil"`);
     }

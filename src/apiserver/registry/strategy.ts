@@ -106,6 +106,14 @@ export interface Strategy<S extends object = Obj> {
   beginGracefulDelete?(obj: S, finalizers: string[], gracePeriodSeconds: number | undefined, now: string): boolean | undefined;
   /** Whether an object whose finalizers are all gone may leave storage now (a pod waits for its kubelet). Generic: yes. */
   readyToDelete?(obj: S): boolean;
+  /**
+   * Upstream's DefaultGarbageCollectionPolicy: what a DELETE that names no propagation (neither
+   * propagationPolicy nor orphanDependents) does to dependents, by the request's version. Generic:
+   * Background. ReplicationControllers and batch/v1 Jobs orphan, for compatibility with old clients.
+   */
+  defaultGarbageCollectionPolicy?(version: string): "Orphan" | "Background";
+  /** The warning of a DELETE left to an orphaning default (upstream's Job REST has one). */
+  orphanByDefaultWarning?: string;
 }
 
 /** The usual create rule of a kind with a status subresource: status is the controllers', not the creator's. */

@@ -1,8 +1,10 @@
 /** Object semantics of the API server, checked over HTTPS as a client sees them. */
 import assert from "node:assert/strict";
+import https from "node:https";
 import { describe, it } from "node:test";
 import type { KubeObject, WatchEventOf } from "../../../src/client/index.js";
 import { startControlPlane } from "../../helpers/control-plane.js";
+import { kubeconfigAgent } from "../../helpers/kubeconfig-agent.js";
 import { eventually } from "../../helpers/kubectl.js";
 
 const cm = { group: "", version: "v1", resource: "configmaps", namespaced: true };
@@ -63,6 +65,44 @@ describe("API semantics", () => {
     const again = await cp.client.create<Obj>(cm, "default", { metadata: { generateName: "short-" } });
     assert.match(again.metadata.name as string, /^short-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
     await assert.rejects(cp.client.create(cm, "default", { metadata: {} }), (e: unknown) => isCode(422)(e) && /name or generateName is required/.test(String((e as Error).message)));
+  });
+
+  it("orphans the dependents of ReplicationControllers and batch/v1 Jobs by default, and warns for Jobs", async () => {
+    await using cp = await startControlPlane();
+    const { server, agent } = kubeconfigAgent(cp.kubeconfig);
+    const del = (path: string, options?: object) => new Promise<{ code: number; warning: string }>((resolve, reject) => {
+      const body = options ? JSON.stringify(options) : undefined;
+      // Node sends a DELETE's body unframed unless told its length.
+      const headers = body ? { "content-type": "application/json", "content-length": Buffer.byteLength(body) } : {};
+      const req = https.request(server + path, { method: "DELETE", agent, headers }, (res) => {
+        res.resume();
+        res.on("end", () => resolve({ code: res.statusCode ?? 0, warning: String(res.headers.warning ?? "") }));
+      });
+      req.on("error", reject);
+      req.end(body);
+    });
+    const rcs = { group: "", version: "v1", resource: "replicationcontrollers", namespaced: true };
+    const jobs = { group: "batch", version: "v1", resource: "jobs", namespaced: true };
+    const template = { metadata: { labels: { app: "x" } }, spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox:1.36" }] } };
+    try {
+      for (const name of ["rc-default", "rc-background"]) await cp.client.create(rcs, "default", { metadata: { name }, spec: { replicas: 0, template } });
+      for (const name of ["job-default", "job-orphan"]) await cp.client.create(jobs, "default", { metadata: { name }, spec: { template } });
+      // No garbage collector runs here: an orphaning delete leaves the object marked, with the orphan finalizer.
+      assert.equal((await del("/api/v1/namespaces/default/replicationcontrollers/rc-default")).code, 202, "accepted: the object waits for its finalizer");
+      const rc = await cp.client.get<Obj>(rcs, "default", "rc-default");
+      assert.deepEqual(rc.metadata.finalizers, ["orphan"]);
+      assert.ok(rc.metadata.deletionTimestamp);
+      assert.equal((await del("/api/v1/namespaces/default/replicationcontrollers/rc-background", { propagationPolicy: "Background" })).code, 200);
+      await assert.rejects(cp.client.get(rcs, "default", "rc-background"), isCode(404));
+
+      const job = await del("/apis/batch/v1/namespaces/default/jobs/job-default");
+      assert.match(job.warning, /child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning/);
+      assert.deepEqual((await cp.client.get<Obj>(jobs, "default", "job-default")).metadata.finalizers, ["orphan"]);
+      const orphan = await del("/apis/batch/v1/namespaces/default/jobs/job-orphan", { propagationPolicy: "Orphan" });
+      assert.equal(orphan.warning, "", "a policy the client chose is not warned about");
+    } finally {
+      agent.destroy();
+    }
   });
 
   it("writes spec and status apart through the status subresource", async () => {

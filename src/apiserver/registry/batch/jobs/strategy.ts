@@ -43,6 +43,8 @@ function validateJobUpdate(o: Stored<Job>, old: Stored<Job>): FieldError[] {
 }
 
 export const jobStrategy: Strategy<Stored<Job>> = {
+  defaultGarbageCollectionPolicy: (version) => (version === "v1" ? "Orphan" : "Background"),
+  orphanByDefaultWarning: "child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning",
   defaults(o) { defaultJobSpec((o.spec ??= {} as JobSpec)); },
   prepareForCreate(o) {
     clearStatus(o);

@@ -7,6 +7,7 @@ import { mapSelectorScale } from "../../scale.js";
 import { clearStatus, type Stored, type Strategy } from "../../strategy.js";
 
 export const replicationControllerStrategy: Strategy<Stored<ReplicationController>> = {
+  defaultGarbageCollectionPolicy: (version) => (version === "v1" ? "Orphan" : "Background"),
   defaults(o) {
     const spec = (o.spec ??= {} as ReplicationControllerSpec);
     spec.replicas ??= 1;
