@@ -6,9 +6,8 @@
 import { parseArgs } from "node:util";
 import { Client, LeaderElectionMetrics, LeaderElector, WorkQueueMetrics, loadKubeconfig } from "../client/index.js";
 import { ControllerManager } from "../controllers/manager.js";
-import { Scheduler } from "../scheduler/scheduler.js";
+import { Scheduler, SchedulerMetrics } from "../scheduler/index.js";
 import { autoscalerFlags, autoscalerOptions, autoscalerUsage } from "./autoscaler-flags.js";
-import { SchedulerMetrics } from "../scheduler/metrics.js";
 import { Registry } from "../metrics/index.js";
 import { SecureServing } from "./secure-serving.js";
 

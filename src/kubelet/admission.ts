@@ -7,8 +7,7 @@
  */
 import type { Node, Pod } from "kubernetes-types/core/v1.js";
 import type { Kube } from "../client/index.js";
-import { NodeInfo } from "../scheduler/framework.js";
-import { NodePorts, NodePortsReason } from "../scheduler/plugins/node-ports.js";
+import { NodeInfo, NodePorts, NodePortsReason } from "../scheduler/index.js";
 
 export interface Rejection { reason: string; message: string }
 

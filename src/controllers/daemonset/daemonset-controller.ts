@@ -5,9 +5,7 @@
  * replace old pods node by node within maxUnavailable.
  */
 import { Resources, WorkQueue, type Informer } from "../../client/index.js";
-import { NodeInfo } from "../../scheduler/framework.js";
-import { NodeAffinity } from "../../scheduler/plugins/node-affinity.js";
-import { TaintToleration } from "../../scheduler/plugins/taint-toleration.js";
+import { NodeAffinity, NodeInfo, TaintToleration } from "../../scheduler/index.js";
 import { type Controller, type ControllerContext, type Kube, controllerOf, controllerRef, isPodAvailable, isPodReady, keyOf, splitKey, runQueue, enqueueOwner } from "../controller.js";
 import { REVISION_HASH_LABEL, ensureRevision, revisionHash } from "../revisions.js";
 import { scaledValue } from "../deployment/util.js";

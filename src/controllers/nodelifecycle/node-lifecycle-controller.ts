@@ -9,7 +9,7 @@
  */
 import { Resources, WorkQueue, type Informer } from "../../client/index.js";
 import { isConflict, isNotFound } from "../../api/errors.js";
-import { tolerates } from "../../scheduler/plugins/taint-toleration.js";
+import { tolerates } from "../../scheduler/index.js";
 import { type Controller, type ControllerContext, type Kube, nowTime, runQueue, sleep } from "../controller.js";
 import { conditionTaints } from "./condition-taints.js";
 import type { Node, NodeCondition, Pod, Taint } from "kubernetes-types/core/v1.js";
