@@ -17,13 +17,6 @@ export function revisionHash(template: unknown): string {
   return createHash("sha256").update(canonicalJson(template)).digest("hex").slice(0, 10);
 }
 
-/** A JSON value with every object's keys sorted, as Go's encoding/json writes a map. */
-function sortedKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortedKeys);
-  if (v === null || typeof v !== "object") return v;
-  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortedKeys((v as Record<string, unknown>)[k])]));
-}
-
 /**
  * A revision's data as upstream's controllers write it (their getPatch):
  * the template as Go encodes it, inside `{"spec":{"template":{"$patch":"replace",...}}}`
@@ -37,7 +30,7 @@ export function revisionData(template: PodTemplateSpec): unknown {
   for (const list of [t.spec?.containers, t.spec?.initContainers, t.spec?.ephemeralContainers]) {
     for (const c of list ?? []) c.resources ??= {};
   }
-  return sortedKeys({ spec: { template: { ...t, $patch: "replace" } } });
+  return JSON.parse(canonicalJson({ spec: { template: { ...t, $patch: "replace" } } }));
 }
 
 /** Makes sure a ControllerRevision exists for the owner's current template; returns its name. */
