@@ -8,6 +8,8 @@
  * pod on the node reaches at 10.96.0.10 through the node's proxy (as
  * system:kube-proxy). Root, Debian's containerd, runc, CNI plugins and
  * nftables. Run under `flock /tmp/skiff-cri.lock`.
+ *
+ * @exclusive: uses the machine's containers, networking or fixed ports; the test runner runs it apart.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";

@@ -5,6 +5,8 @@
  * bootstrap token gets the node its `system:node:NAME` client certificate
  * through a kube-apiserver-client-kubelet CSR, and as that node it asks for
  * its kubelet's serving certificate.
+ *
+ * @exclusive: uses the machine's containers, networking or fixed ports; the test runner runs it apart.
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";

@@ -4,6 +4,8 @@
  * control plane without a runtime, simulated nodes) leaves the host's pod
  * bridge and Service rules alone. Run in a network namespace this test makes,
  * standing in for a host whose node runs beside it; removed at the end.
+ *
+ * @exclusive: uses the machine's containers, networking or fixed ports; the test runner runs it apart.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";

@@ -6,6 +6,8 @@
  * deciding what its service account may do. Real containers (`--runtime
  * cri`): root and Debian's containerd, runc, CNI plugins and nftables.
  * Run under `flock /tmp/skiff-cri.lock`.
+ *
+ * @exclusive: uses the machine's containers, networking or fixed ports; the test runner runs it apart.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";

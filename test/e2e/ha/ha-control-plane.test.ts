@@ -16,6 +16,8 @@
  * The servers listen on one port on two loopback addresses: the `kubernetes`
  * Service has one target port for all its endpoints, as upstream assumes of
  * its API servers.
+ *
+ * @exclusive: uses the machine's containers, networking or fixed ports; the test runner runs it apart.
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";

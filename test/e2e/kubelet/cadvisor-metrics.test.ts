@@ -5,6 +5,8 @@
  * filled, CPU it burned, bytes sent to it) shows in cAdvisor's families, and
  * agrees with what kubectl and the container itself report. Needs root and
  * Debian's containerd, runc and containernetworking-plugins.
+ *
+ * @exclusive: uses the machine's containers, networking or fixed ports; the test runner runs it apart.
  */
 import assert from "node:assert/strict";
 import { connect } from "node:net";

@@ -9,6 +9,8 @@
  * under the API server's own kubelet client identity, the resource and probe
  * metrics included. The process runtime serves the same kubelet API as the
  * cri runtime, without containerd.
+ *
+ * @exclusive: uses the machine's containers, networking or fixed ports; the test runner runs it apart.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";

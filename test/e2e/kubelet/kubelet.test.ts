@@ -3,6 +3,8 @@
  * through its own containerd, runc and CNI, and kubectl sees them as on
  * upstream Kubernetes. Needs root and Debian's containerd, runc and
  * containernetworking-plugins (installed by .ci/run).
+ *
+ * @exclusive: uses the machine's containers, networking or fixed ports; the test runner runs it apart.
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";

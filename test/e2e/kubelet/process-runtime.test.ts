@@ -2,6 +2,8 @@
  * The process runtime (`skiff server --runtime process`): containers are host
  * processes, with the kubelet's statuses, restarts, probes, logs and graceful
  * termination, and Services relayed in user space. Needs no containerd and no root.
+ *
+ * @exclusive: uses the machine's containers, networking or fixed ports; the test runner runs it apart.
  */
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -5,6 +5,8 @@
  * real kubectl v1.32 forced to SPDY, and kubectl v1.20, which speaks nothing
  * else, when the conformance kit is beside the repo); the older WebSocket
  * exec protocols; and pods/log over WebSocket.
+ *
+ * @exclusive: uses the machine's containers, networking or fixed ports; the test runner runs it apart.
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";

@@ -3,6 +3,8 @@
  * upstream's kube-scheduler does: HTTPS with a self-signed certificate,
  * callers authenticated by a cluster client certificate or a bearer token
  * and authorized by the API server (system:monitoring), health open to all.
+ *
+ * @exclusive: uses the machine's containers, networking or fixed ports; the test runner runs it apart.
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";

@@ -5,6 +5,8 @@
  * /metrics/probes (the node's Service proxy families among them), all over TLS with the cluster CA and a client certificate
  * of a user in system:monitoring. Its HTTP API shows every target up and
  * values that move when kubectl does work.
+ *
+ * @exclusive: uses the machine's containers, networking or fixed ports; the test runner runs it apart.
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";

@@ -6,6 +6,8 @@
  * Service by its DNS name; a NodePort answers on every node; `skiff cluster
  * list` shows it; `skiff cluster delete` leaves nothing behind. As root,
  * with the cri runtime.
+ *
+ * @exclusive: uses the machine's containers, networking or fixed ports; the test runner runs it apart.
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";

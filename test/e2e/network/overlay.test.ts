@@ -7,6 +7,8 @@
  * source (no NAT), for vxlan and host-gw; an address no node owns is
  * dropped, not routed; stopped, the overlay leaves nothing behind.
  * As root; everything made here is removed at the end and checked.
+ *
+ * @exclusive: uses the machine's containers, networking or fixed ports; the test runner runs it apart.
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";

@@ -7,6 +7,8 @@
  * its IP and through a Service by its DNS name, and the API server reaches
  * the agent's kubelet (logs, exec) over the same overlay. As root, with the
  * cri runtime; everything made here is removed at the end and checked.
+ *
+ * @exclusive: uses the machine's containers, networking or fixed ports; the test runner runs it apart.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";

@@ -6,6 +6,8 @@
  * WebSocket upgrade, RBAC on pods/proxy, and the API server's credentials
  * kept from the backend. On the process runtime, whose pods share the
  * server's loopback (see src/apiserver/proxy/README.md).
+ *
+ * @exclusive: uses the machine's containers, networking or fixed ports; the test runner runs it apart.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";

@@ -5,6 +5,8 @@
  * address refused, and the SKIFF chains
  * removed by `skiff killall`. Real containers, so root and Debian's
  * containerd, runc, CNI plugins and iptables are needed.
+ *
+ * @exclusive: uses the machine's containers, networking or fixed ports; the test runner runs it apart.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";

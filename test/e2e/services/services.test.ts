@@ -3,6 +3,8 @@
  * ready pods, NodePorts on the node address, session affinity, and nothing
  * for an unallocated service address. Real containers (`--runtime cri`), so
  * root and Debian's containerd, runc, CNI plugins and nftables are needed.
+ *
+ * @exclusive: uses the machine's containers, networking or fixed ports; the test runner runs it apart.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
