@@ -103,4 +103,29 @@ describe("resource quotas", () => {
     await eventually(async () => (await json(["get", "quota", "best-effort", "-n", "team-d"])).status.used.pods === "0", 15_000);
     assert.equal((await json(["get", "quota", "sized", "-n", "team-d"])).status.used["requests.example.com/dongle"], "2");
   });
+
+  it("counts custom resources by count/<plural>.<group>, for a CRD made after the quota too", async () => {
+    await kubectl.ok(["create", "namespace", "team-e"]);
+    // The quota comes first: its CRD is not served yet, so the count waits for discovery to find it.
+    await kubectl.ok(["create", "quota", "widgets", "--hard=count/widgets.quota.example.com=1", "-n", "team-e"]);
+    const crd = {
+      apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name: "widgets.quota.example.com" },
+      spec: {
+        group: "quota.example.com", scope: "Namespaced", names: { plural: "widgets", singular: "widget", kind: "Widget" },
+        versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", x_kubernetes_preserve_unknown_fields: true } } }],
+      },
+    };
+    const crdText = JSON.stringify(crd).replace("x_kubernetes_preserve_unknown_fields", "x-kubernetes-preserve-unknown-fields");
+    await kubectl.ok(["apply", "-f", "-"], { input: crdText });
+    await kubectl.ok(["wait", "--for=condition=Established", "crd/widgets.quota.example.com", "--timeout=30s"]);
+    await eventually(async () => (await json(["get", "quota", "widgets", "-n", "team-e"])).status?.used?.["count/widgets.quota.example.com"] === "0", 30_000);
+    const widget = (name: string) => JSON.stringify({ apiVersion: "quota.example.com/v1", kind: "Widget", metadata: { name, namespace: "team-e" } });
+    await kubectl.ok(["create", "-f", "-"], { input: widget("one") });
+    const refused = await kubectl.run(["create", "-f", "-"], { input: widget("two") });
+    assert.match(refused.stderr, /widgets\.quota\.example\.com "two" is forbidden: exceeded quota: widgets, requested: count\/widgets\.quota\.example\.com=1, used: count\/widgets\.quota\.example\.com=1, limited: count\/widgets\.quota\.example\.com=1/);
+    // The delete gives the count back, by the controller's recount.
+    await kubectl.ok(["delete", "widget", "one", "-n", "team-e"]);
+    await eventually(async () => (await json(["get", "quota", "widgets", "-n", "team-e"])).status.used["count/widgets.quota.example.com"] === "0", 15_000);
+    await kubectl.ok(["create", "-f", "-"], { input: widget("two") });
+  });
 });
