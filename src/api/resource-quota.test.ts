@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Pod, ResourceQuota } from "kubernetes-types/core/v1.js";
-import { isTerminalPod, quotaApplies, usageOf } from "./resource-quota.js";
+import { formatAmount, isTerminalPod, quotaApplies, usageOf } from "./resource-quota.js";
 
 const pod = (spec: Partial<Pod["spec"]>, extra: Partial<Pod> = {}): Pod => ({ metadata: { name: "p", namespace: "n" }, spec: { containers: [], ...spec }, ...extra });
 const quota = (spec: ResourceQuota["spec"]): ResourceQuota => ({ metadata: { name: "q" }, spec });
@@ -69,5 +69,25 @@ describe("quota scopes", () => {
   it("a scoped quota counts no other kind", () => {
     assert.equal(quotaApplies(quota({ scopes: ["NotTerminating"] }), "", "configmaps", { metadata: {} }), false);
     assert.equal(quotaApplies(quota({}), "", "configmaps", { metadata: {} }), true);
+  });
+});
+
+describe("quota usage of a claim", () => {
+  it("counts a claim and its storage for its storage class too, the beta annotation before the field", () => {
+    const claim = (storageClassName?: string, annotations?: Record<string, string>) =>
+      ({ metadata: { namespace: "n", annotations }, spec: { storageClassName, resources: { requests: { storage: "5Gi" } } } });
+    assert.deepEqual(Object.fromEntries(usageOf("", "persistentvolumeclaims", claim("gold"))), {
+      "count/persistentvolumeclaims": 1, persistentvolumeclaims: 1, "requests.storage": 5 * 2 ** 30,
+      "gold.storageclass.storage.k8s.io/persistentvolumeclaims": 1, "gold.storageclass.storage.k8s.io/requests.storage": 5 * 2 ** 30,
+    });
+    const annotated = usageOf("", "persistentvolumeclaims", claim("gold", { "volume.beta.kubernetes.io/storage-class": "silver" }));
+    assert.equal(annotated.get("silver.storageclass.storage.k8s.io/persistentvolumeclaims"), 1);
+    assert.equal(annotated.has("gold.storageclass.storage.k8s.io/persistentvolumeclaims"), false);
+    assert.equal([...usageOf("", "persistentvolumeclaims", claim()).keys()].some((k) => k.includes("storageclass")), false);
+  });
+
+  it("formats a storage class's storage as a quantity and its claim count as a number", () => {
+    assert.equal(formatAmount("gold.storageclass.storage.k8s.io/requests.storage", 2 ** 30), "1Gi");
+    assert.equal(formatAmount("gold.storageclass.storage.k8s.io/persistentvolumeclaims", 2), "2");
   });
 });

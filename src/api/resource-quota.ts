@@ -13,7 +13,7 @@ import type { Container, Pod, ResourceQuota, ResourceRequirements, ScopedResourc
 import { milliCPU, parseQuantity } from "./quantity.js";
 
 /** Any object a quota may count: only its metadata and the fields read below matter. */
-export type QuotaCounted = { metadata?: { namespace?: string; deletionTimestamp?: string; deletionGracePeriodSeconds?: number }; spec?: unknown; status?: unknown };
+export type QuotaCounted = { metadata?: { namespace?: string; annotations?: Record<string, string>; deletionTimestamp?: string; deletionGracePeriodSeconds?: number }; spec?: unknown; status?: unknown };
 
 /** Core resources a quota may also name without `count/`. */
 const LEGACY_COUNTS = new Set(["pods", "services", "configmaps", "secrets", "persistentvolumeclaims", "replicationcontrollers", "resourcequotas"]);
@@ -38,7 +38,9 @@ export function formatMemory(bytes: number): string {
 /** A number back in the form a quota shows it. */
 export function formatAmount(name: string, n: number): string {
   if (isCPU(name)) return formatCPU(n);
-  if (/memory|storage|hugepages-/.test(name)) return formatMemory(n);
+  // A storage class's names are formatted by what follows the class: requests.storage or a count.
+  const amount = isStorageClassName(name) ? name.slice(name.lastIndexOf("/") + 1) : name;
+  if (/memory|storage|hugepages-/.test(amount)) return formatMemory(n);
   return String(n);
 }
 
@@ -131,10 +133,25 @@ export function usageOf(group: string, resource: string, obj: QuotaCounted): Map
     if (spec?.type === "NodePort" || spec?.type === "LoadBalancer") usage.set("services.nodeports", (spec.ports ?? []).length);
     if (spec?.type === "LoadBalancer") usage.set("services.loadbalancers", 1);
   } else if (resource === "persistentvolumeclaims") {
-    const spec = obj.spec as { resources?: { requests?: Record<string, string> } } | undefined;
-    usage.set("requests.storage", quotaAmount("requests.storage", spec?.resources?.requests?.storage));
+    const spec = obj.spec as { storageClassName?: string; resources?: { requests?: Record<string, string> } } | undefined;
+    const storage = quotaAmount("requests.storage", spec?.resources?.requests?.storage);
+    usage.set("requests.storage", storage);
+    // Upstream's GetPersistentVolumeClaimClass: the beta annotation first, then the field.
+    const storageClass = obj.metadata?.annotations?.["volume.beta.kubernetes.io/storage-class"] ?? spec?.storageClassName ?? "";
+    if (storageClass) {
+      usage.set(`${storageClass}${STORAGE_CLASS_SUFFIX}/persistentvolumeclaims`, 1);
+      usage.set(`${storageClass}${STORAGE_CLASS_SUFFIX}/requests.storage`, storage);
+    }
   }
   return usage;
+}
+
+/** The quota names of one storage class's claims: `<class>.storageclass.storage.k8s.io/requests.storage` and `.../persistentvolumeclaims`. */
+const STORAGE_CLASS_SUFFIX = ".storageclass.storage.k8s.io";
+
+/** Whether the quota resource name counts claims of one storage class. */
+export function isStorageClassName(name: string): boolean {
+  return /\.storageclass\.storage\.k8s\.io\/(requests\.storage|persistentvolumeclaims)$/.test(name);
 }
 
 /** Whether the quota resource name counts pods' compute resources (so the pod evaluator must supply it). */

@@ -7,7 +7,7 @@
  * upstream's quota monitors follow discovery.
  */
 import type { ResourceQuota, ResourceQuotaStatus } from "kubernetes-types/core/v1.js";
-import { formatAmount, isPodComputeName, quotaApplies, usageOf } from "../../api/resource-quota.js";
+import { formatAmount, isPodComputeName, isStorageClassName, quotaApplies, usageOf } from "../../api/resource-quota.js";
 import { Resources, WorkQueue, discoverResources, type DiscoveredResource, type Informer, type KubeObject, type ResourceRef } from "../../client/index.js";
 import { type Controller, type ControllerContext, type Kube, keyOf, splitKey, runQueue } from "../controller.js";
 
@@ -37,7 +37,7 @@ function sourceOf(name: string): ResourceRef | undefined {
   if (counted) return COUNTED.find((r) => r.resource === counted.resource && r.group === counted.group);
   if (isPodComputeName(name)) return Resources.pods;
   if (name.startsWith("services.")) return Resources.services;
-  if (name === "requests.storage") return Resources.persistentvolumeclaims;
+  if (name === "requests.storage" || isStorageClassName(name)) return Resources.persistentvolumeclaims;
   return COUNTED.find((r) => r.group === "" && r.resource === name);
 }
 

@@ -128,4 +128,22 @@ describe("resource quotas", () => {
     await eventually(async () => (await json(["get", "quota", "widgets", "-n", "team-e"])).status.used["count/widgets.quota.example.com"] === "0", 15_000);
     await kubectl.ok(["create", "-f", "-"], { input: widget("two") });
   });
+
+  it("counts claims and their storage per storage class", async () => {
+    await kubectl.ok(["create", "namespace", "team-f"]);
+    await kubectl.ok(["create", "quota", "gold", "--hard=gold.storageclass.storage.k8s.io/requests.storage=1Gi,gold.storageclass.storage.k8s.io/persistentvolumeclaims=1", "-n", "team-f"]);
+    await counted("team-f", "gold");
+    const claim = (name: string, storageClassName: string) => JSON.stringify({
+      apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name, namespace: "team-f" },
+      spec: { storageClassName, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "500Mi" } } },
+    });
+    await kubectl.ok(["create", "-f", "-"], { input: claim("first", "gold") });
+    assert.deepEqual((await json(["get", "quota", "gold", "-n", "team-f"])).status.used,
+      { "gold.storageclass.storage.k8s.io/persistentvolumeclaims": "1", "gold.storageclass.storage.k8s.io/requests.storage": "500Mi" });
+    const refused = await kubectl.run(["create", "-f", "-"], { input: claim("second", "gold") });
+    // Only what would go over is named: 1000Mi of storage still fits in 1Gi.
+    assert.match(refused.stderr, /persistentvolumeclaims "second" is forbidden: exceeded quota: gold, requested: gold\.storageclass\.storage\.k8s\.io\/persistentvolumeclaims=1, used: gold\.storageclass\.storage\.k8s\.io\/persistentvolumeclaims=1, limited: gold\.storageclass\.storage\.k8s\.io\/persistentvolumeclaims=1$/m);
+    // Another class's claim is not this quota's business.
+    await kubectl.ok(["create", "-f", "-"], { input: claim("other", "silver") });
+  });
 });
