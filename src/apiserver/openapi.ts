@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { groupVersion, type ResourceInfo } from "../api/resources.js";
+import type { AggregatedOpenApi } from "./aggregator/index.js";
 import type { ResourceCatalog } from "./catalog.js";
 import { selectableFieldsExtension } from "./registry/apiextensions/customresourcedefinitions/selectable-fields.js";
 
@@ -55,11 +56,17 @@ function operations(r: ResourceInfo, ref: Obj): Obj {
   };
 }
 
+/** A v3 document's hash, as its serverRelativeURL carries it: sha512, upper-case hex. */
+export function documentHash(body: string): string {
+  return createHash("sha512").update(body).digest("hex").slice(0, 128).toUpperCase();
+}
+
 export class OpenApiV3 {
   private cache = new Map<string, { body: string; hash: string }>();
   private cachedGeneration = -1;
 
-  constructor(private readonly catalog: ResourceCatalog) {}
+  /** aggregated: the documents of the aggregated API servers, listed and served beside this server's own. */
+  constructor(private readonly catalog: ResourceCatalog, private readonly aggregated?: AggregatedOpenApi) {}
 
   private refresh(): void {
     if (this.cachedGeneration === this.catalog.generation) return;
@@ -106,8 +113,7 @@ export class OpenApiV3 {
     }
     const doc = { openapi: "3.0.0", info: { title: "Kubernetes", version: "v1.32.0" }, paths, components: { schemas } };
     const body = JSON.stringify(doc);
-    const hash = createHash("sha512").update(body).digest("hex").slice(0, 128).toUpperCase();
-    const entry = { body, hash };
+    const entry = { body, hash: documentHash(body) };
     this.cache.set(key, entry);
     return entry;
   }
@@ -120,6 +126,7 @@ export class OpenApiV3 {
         if (d) paths[gvPath(g.name, v)] = { serverRelativeURL: `/${gvPath(g.name, v)}?hash=${d.hash}`.replace(/^\//, "/openapi/v3/") };
       }
     }
+    for (const [path, d] of this.aggregated?.v3Documents() ?? []) paths[path] ??= { serverRelativeURL: `/openapi/v3/${path}?hash=${d.hash}` };
     return { paths };
   }
 
@@ -127,7 +134,7 @@ export class OpenApiV3 {
   byPath(path: string): { body: string; hash: string } | undefined {
     const parts = path.split("/");
     if (parts[0] === "api" && parts.length === 2) return this.document("", parts[1]!);
-    if (parts[0] === "apis" && parts.length === 3) return this.document(parts[1]!, parts[2]!);
+    if (parts[0] === "apis" && parts.length === 3) return this.document(parts[1]!, parts[2]!) ?? this.aggregated?.v3Documents().get(path);
     return undefined;
   }
 }

@@ -40,7 +40,7 @@ import { MasterLeases } from "./controlplane/master-leases.js";
 import { WatchCache } from "./registry/watch-cache.js";
 import { EstablishingController } from "./apiextensions/establishing-controller.js";
 import { CrdFinalizerController } from "./apiextensions/finalizer-controller.js";
-import { Aggregator, EXTENSION_AUTHENTICATION_CONFIGMAP, extensionAuthenticationConfigMap } from "./aggregator/index.js";
+import { AggregatedOpenApi, Aggregator, EXTENSION_AUTHENTICATION_CONFIGMAP, extensionAuthenticationConfigMap } from "./aggregator/index.js";
 import type { APIService } from "./registry/apiregistration/apiservices/types.js";
 import type { Endpoints, LimitRange, Namespace, Node, Pod, ResourceQuota as ResourceQuotaObject, Secret, Service, ServiceAccount } from "kubernetes-types/core/v1.js";
 import type { IngressClass } from "kubernetes-types/networking/v1.js";
@@ -273,7 +273,9 @@ export class ApiServer {
     });
     this.establishing = new EstablishingController(this.objects, this.info("apiextensions.k8s.io", "v1", "customresourcedefinitions"), this.crds, options.log);
     this.crdFinalizer = new CrdFinalizerController(this.objects, this.info("apiextensions.k8s.io", "v1", "customresourcedefinitions"), this.crds, this.catalog, options.log);
+    const aggregatedOpenApi = new AggregatedOpenApi();
     this.aggregator = new Aggregator({
+      openapi: aggregatedOpenApi,
       apiServices: cache<APIService>("apiregistration.k8s.io", "v1", "apiservices"), objects: this.objects,
       info: this.info("apiregistration.k8s.io", "v1", "apiservices"), catalog: this.catalog, log: options.log,
       availability: {
@@ -282,8 +284,8 @@ export class ApiServer {
         credentials: { cert: options.pki.frontProxyClientCert, key: options.pki.frontProxyClientKey },
       },
     });
-    this.openapi = new OpenApiV3(this.catalog);
-    this.openapiV2 = new OpenApiV2(this.catalog, VERSION_INFO.gitVersion);
+    this.openapi = new OpenApiV3(this.catalog, aggregatedOpenApi);
+    this.openapiV2 = new OpenApiV2(this.catalog, VERSION_INFO.gitVersion, aggregatedOpenApi);
     this.kubelets = new KubeletProxy(options.pki, (kind, ns, name) => this.objects.get(this.catalog.lookup("", "v1", kind)!, ns, name));
     this.proxy = new ApiProxy({ pki: options.pki, get: (resource, ns, name) => this.objects.get(this.info("", "v1", resource), ns, name) });
     this.resourceMetrics = new ResourceMetrics(this.kubelets, {

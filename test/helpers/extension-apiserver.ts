@@ -37,6 +37,51 @@ const resourceList = {
   resources: [{ name: "flunders", singularName: "flunder", namespaced: true, kind: "Flunder", verbs: ["get", "list"], shortNames: ["fl"] }],
 };
 
+const gvk = { group: "wardle.example.com", version: "v1alpha1", kind: "Flunder" };
+const flunderProperties = {
+  apiVersion: { type: "string" }, kind: { type: "string" },
+  spec: { type: "object", description: "What the flunder refers to.", properties: { reference: { type: "string", description: "The name of another flunder." } } },
+};
+
+/** The server's OpenAPI v2 document: its path, its kind, and a copy of its own of ObjectMeta (the aggregator keeps the API server's). */
+const openapiV2 = {
+  swagger: "2.0", info: { title: "wardle", version: "v0.1.0" },
+  paths: {
+    "/apis/wardle.example.com/v1alpha1/namespaces/{namespace}/flunders/{name}": {
+      get: { operationId: "readWardleV1alpha1NamespacedFlunder", "x-kubernetes-action": "get", "x-kubernetes-group-version-kind": gvk, responses: { "200": { description: "OK", schema: { $ref: "#/definitions/com.example.wardle.v1alpha1.Flunder" } } } },
+    },
+  },
+  definitions: {
+    "com.example.wardle.v1alpha1.Flunder": {
+      description: "A Flunder is the wardle server's kind.", type: "object", "x-kubernetes-group-version-kind": [gvk],
+      properties: { ...flunderProperties, metadata: { $ref: "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta" } },
+    },
+    "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta": { description: "wardle's own ObjectMeta", type: "object" },
+  },
+};
+
+/** Its OpenAPI v3 document of wardle.example.com/v1alpha1, and the root that lists it. */
+const openapiV3 = {
+  openapi: "3.0.0", info: { title: "wardle", version: "v0.1.0" },
+  paths: {
+    "/apis/wardle.example.com/v1alpha1/namespaces/{namespace}/flunders/{name}": {
+      get: {
+        operationId: "readWardleV1alpha1NamespacedFlunder", "x-kubernetes-action": "get", "x-kubernetes-group-version-kind": gvk,
+        responses: { "200": { description: "OK", content: { "application/json": { schema: { $ref: "#/components/schemas/com.example.wardle.v1alpha1.Flunder" } } } } },
+      },
+    },
+  },
+  components: {
+    schemas: {
+      "com.example.wardle.v1alpha1.Flunder": {
+        description: "A Flunder is the wardle server's kind.", type: "object", "x-kubernetes-group-version-kind": [gvk],
+        properties: { ...flunderProperties, metadata: { type: "object" } },
+      },
+    },
+  },
+};
+const openapiV3Root = { paths: { "apis/wardle.example.com/v1alpha1": { serverRelativeURL: "/openapi/v3/apis/wardle.example.com/v1alpha1?hash=0123" } } };
+
 function flunder(namespace: string, name: string, user: string) {
   return { apiVersion: WARDLE, kind: "Flunder", metadata: { name, namespace, creationTimestamp: "2026-12-01T00:00:00Z", annotations: { "wardle.example.com/asked-by": user } } };
 }
@@ -60,6 +105,9 @@ export async function startExtensionServer(frontProxyCA: string, dnsNames: strin
     if (typeof user !== "string") return send(401, { kind: "Status", apiVersion: "v1", status: "Failure", message: "Unauthorized", reason: "Unauthorized", code: 401 });
     const own = () => {
       if (path === `/apis/${WARDLE}`) return send(200, resourceList);
+      if (path === "/openapi/v2") return send(200, openapiV2);
+      if (path === "/openapi/v3") return send(200, openapiV3Root);
+      if (path === `/openapi/v3/apis/${WARDLE}`) return send(200, openapiV3);
       const m = /^\/apis\/wardle\.example\.com\/v1alpha1\/namespaces\/([^/]+)\/flunders(?:\/([^/]+))?$/.exec(path);
       if (m && req.method === "GET") {
         const [, ns, name] = m;

@@ -7,6 +7,7 @@
  */
 import type { ResourceInfo } from "../../api/resources.js";
 import type { UserInfo } from "../authentication/user-info.js";
+import type { ReinvocationContext } from "./reinvocation.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- admission sees every kind; plugins narrow to kubernetes-types types
 export type AdmissionObject = Record<string, any>;
@@ -32,6 +33,8 @@ export interface AdmissionAttributes {
   addWarning(text: string): void;
   /** Adds an annotation to the request's audit event (PodSecurity's audit level writes there). */
   addAuditAnnotation?(key: string, value: string): void;
+  /** The request's two rounds of mutating admission; the chain sets it when it runs the mutating steps. */
+  reinvocation?: ReinvocationContext;
 }
 
 export interface AdmissionPlugin {

@@ -8,7 +8,9 @@
  *   and every 30 s, with upstream's reasons;
  * - the group-versions of available remote APIServices in discovery, from
  *   their own discovery answer, and their requests proxied to them
- *   (proxy.ts); one that is not available answers 503.
+ *   (proxy.ts); one that is not available answers 503;
+ * - their OpenAPI documents, merged into /openapi/v2 and listed in
+ *   /openapi/v3 (openapi.ts).
  */
 import type { Condition } from "kubernetes-types/meta/v1.js";
 import type { APIResourceList } from "kubernetes-types/meta/v1.js";
@@ -23,6 +25,7 @@ import type { APIService } from "../registry/apiregistration/apiservices/types.j
 import type { WatchCache } from "../registry/watch-cache.js";
 import { checkAvailability, LOCAL_AVAILABLE, type AvailabilityDependencies, type AvailableCondition } from "./availability.js";
 import { proxyToExtension } from "./proxy.js";
+import { downloadOpenApi, type AggregatedOpenApi } from "./openapi.js";
 
 export const AUTOMANAGED_LABEL = "kube-aggregator.kubernetes.io/automanaged";
 
@@ -34,6 +37,8 @@ export interface AggregatorOptions {
   catalog: ResourceCatalog;
   availability: AvailabilityDependencies;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Where the remote APIServices' OpenAPI documents go; none downloaded when unset. */
+  openapi?: AggregatedOpenApi;
   /** How often every APIService is checked again (upstream: 30 s). */
   intervalMs?: number;
 }
@@ -125,7 +130,12 @@ export class Aggregator {
       const a = this.o.apiServices.get(undefined, name);
       if (!a?.spec) return;
       const { condition, resources } = await checkAvailability(a, this.o.availability);
-      if (a.spec.service) this.publish(a, condition.status === "True" ? resources : undefined);
+      if (a.spec.service) {
+        const available = condition.status === "True";
+        this.publish(a, available ? resources : undefined);
+        if (available) await this.downloadOpenApi(a);
+        else this.o.openapi?.delete(name);
+      }
       await this.record(name, condition);
     } catch (err) {
       this.o.log?.("aggregator: availability check failed", { apiService: name, err: String((err as Error).message ?? err) });
@@ -147,13 +157,25 @@ export class Aggregator {
     });
   }
 
+  private async downloadOpenApi(a: APIService): Promise<void> {
+    if (!this.o.openapi) return;
+    try {
+      this.o.openapi.set(a.metadata?.name ?? "", await downloadOpenApi(a, this.o.availability));
+    } catch (err) {
+      // What was downloaded before stays, as upstream keeps the last spec it had.
+      this.o.log?.("aggregator: OpenAPI download failed", { apiService: a.metadata?.name, err: String((err as Error).message ?? err) });
+    }
+  }
+
   private publish(a: APIService, resources: APIResourceList | undefined): void {
     const { group = "", version = "" } = a.spec ?? {};
     this.o.catalog.setAggregated(group, version, resources ? aggregatedResources(group, version, resources) : undefined);
   }
 
   private forget(a: APIService): void {
-    if (a.spec?.service) this.o.catalog.setAggregated(a.spec.group ?? "", a.spec.version ?? "", undefined);
+    if (!a.spec?.service) return;
+    this.o.catalog.setAggregated(a.spec.group ?? "", a.spec.version ?? "", undefined);
+    this.o.openapi?.delete(a.metadata?.name ?? "");
   }
 }
 

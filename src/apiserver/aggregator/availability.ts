@@ -47,7 +47,7 @@ export async function checkAvailability(apiService: APIService, deps: Availabili
   const url = `https://${hostPort(target)}/apis/${spec.group}/${spec.version}`;
   const failed = (message: string) => ({ condition: { status: "False" as const, reason: "FailedDiscoveryCheck", message } });
   try {
-    const { status, body } = await get(target, `/apis/${spec.group}/${spec.version}`, apiService, `${name}.${namespace}.svc`, deps.credentials);
+    const { status, body } = await getFromExtension(target, `/apis/${spec.group}/${spec.version}`, apiService, `${name}.${namespace}.svc`, deps.credentials);
     if (status < 200 || status > 299) return failed(`failing or missing response from ${url}: bad status from ${url}: ${status}`);
     let resources: APIResourceList | undefined;
     try { resources = JSON.parse(body) as APIResourceList; } catch { /* available, without resources to show */ }
@@ -57,9 +57,10 @@ export async function checkAvailability(apiService: APIService, deps: Availabili
   }
 }
 
-const hostPort = (t: { host: string; port: number }) => `${t.host.includes(":") ? `[${t.host}]` : t.host}:${t.port}`;
+export const hostPort = (t: { host: string; port: number }) => `${t.host.includes(":") ? `[${t.host}]` : t.host}:${t.port}`;
 
-function get(target: { host: string; port: number }, path: string, apiService: APIService, servername: string, credentials: FrontProxyCredentials): Promise<{ status: number; body: string }> {
+/** A GET of the extension server at target, as system:kube-aggregator over the front proxy's certificate. */
+export function getFromExtension(target: { host: string; port: number }, path: string, apiService: APIService, servername: string, credentials: FrontProxyCredentials): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const identity = identityHeaders({ username: "system:kube-aggregator", groups: ["system:masters"] });
     const req = request({

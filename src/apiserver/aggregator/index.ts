@@ -5,3 +5,4 @@
 export { Aggregator, AUTOMANAGED_LABEL, aggregatedResources, type AggregatorOptions } from "./aggregator.js";
 export { checkAvailability, type AvailabilityDependencies } from "./availability.js";
 export { extensionAuthenticationConfigMap, extensionAuthenticationData, EXTENSION_AUTHENTICATION_CONFIGMAP } from "./extension-authentication.js";
+export { AggregatedOpenApi, type AggregatedV3Document } from "./openapi.js";

@@ -136,6 +136,31 @@ function rewriteMatches(ast: ASTNode, expr: string): { text: string; error?: Cel
   return { text: chars.join(""), error };
 }
 
+/**
+ * Upstream's `authorizer.requestResource` is a variable of its own (a dotted
+ * name), not a field of the Authorizer type; this evaluator resolves no
+ * dotted names, so it is a field of the Authorizer value. An Authorizer that
+ * serviceAccount() returns has no such field upstream: selecting it is
+ * cel-go's compile error, at the ".".
+ */
+function requestResourceOfServiceAccount(ast: ASTNode, expr: string): CelErrorLike | undefined {
+  let found: CelErrorLike | undefined;
+  const visit = (n: ASTNode): void => {
+    if (found) return;
+    if ((n.op === "." || n.op === ".?") && n.args[1] === "requestResource") {
+      const left = n.args[0];
+      if (left.op === "rcall" && left.args[0] === "serviceAccount") {
+        const dot = expr.lastIndexOf(".", n.range.end - "requestResource".length);
+        found = { message: "undefined field 'requestResource'", range: { start: Math.max(0, dot) } };
+        return;
+      }
+    }
+    for (const child of children(n)) visit(child);
+  };
+  visit(ast);
+  return found;
+}
+
 /** The sub-expressions of a node. */
 function children(n: ASTNode): ASTNode[] {
   const out: ASTNode[] = [];
@@ -151,7 +176,10 @@ function children(n: ASTNode): ASTNode[] {
 export function checkExpression(env: Environment, expr: string): { program: ParseResult; type: string } | { error: string } {
   let program: ParseResult;
   try {
-    const rewritten = rewriteMatches(env.parse(expr).ast, expr);
+    const ast = env.parse(expr).ast;
+    const misplaced = requestResourceOfServiceAccount(ast, expr);
+    if (misplaced) return { error: formatCelError(expr, misplaced) };
+    const rewritten = rewriteMatches(ast, expr);
     if (rewritten.error) return { error: formatCelError(expr, rewritten.error) };
     program = env.parse(rewritten.text);
   } catch (e) {

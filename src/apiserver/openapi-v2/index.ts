@@ -2,9 +2,13 @@
  * /openapi/v2: the whole API in one swagger 2.0 document, built-in and custom
  * resources alike, as JSON or as gnostic protobuf, with an ETag so that
  * clients polling it (kubectl's cache, conformance's CRD checks) get 304 until
- * the set of resources changes. Rebuilt only when the catalog changes.
+ * the set of resources changes. Rebuilt only when the catalog changes, or
+ * the documents of the aggregated API servers: their paths and the
+ * definitions this server has not got are merged in, as upstream's
+ * aggregator merges them.
  */
 import { createHash } from "node:crypto";
+import type { AggregatedOpenApi } from "../aggregator/index.js";
 import type { ResourceCatalog } from "../catalog.js";
 import { loadBuiltinSchemas, schemaName } from "../openapi.js";
 import { resourcePaths, type PathItem } from "./paths.js";
@@ -16,9 +20,9 @@ const PROTOBUF_TYPE = "application/com.github.proto-openapi.spec.v2.v1.0+protobu
 interface Rendered { json: Buffer; protobuf?: Buffer; etag: string }
 
 export class OpenApiV2 {
-  private cached?: { generation: number; doc: V2Document; rendered: Rendered };
+  private cached?: { generation: string; doc: V2Document; rendered: Rendered };
 
-  constructor(private readonly catalog: ResourceCatalog, private readonly version: string) {}
+  constructor(private readonly catalog: ResourceCatalog, private readonly version: string, private readonly aggregated?: AggregatedOpenApi) {}
 
   /** The document for the catalog as it is now. */
   document(): V2Document {
@@ -26,11 +30,12 @@ export class OpenApiV2 {
   }
 
   private current(): { doc: V2Document; rendered: Rendered } {
-    if (this.cached?.generation === this.catalog.generation) return this.cached;
+    const generation = `${this.catalog.generation}/${this.aggregated?.generation ?? 0}`;
+    if (this.cached?.generation === generation) return this.cached;
     const doc = this.build();
     const json = Buffer.from(JSON.stringify(doc));
     const etag = createHash("sha512").update(json).digest("hex").slice(0, 128).toUpperCase();
-    this.cached = { generation: this.catalog.generation, doc, rendered: { json, etag } };
+    this.cached = { generation, doc, rendered: { json, etag } };
     return this.cached;
   }
 
@@ -51,6 +56,11 @@ export class OpenApiV2 {
         if (!definitions[listName]) listName = undefined;
       }
       Object.assign(paths, resourcePaths(r, name, listName));
+    }
+    // An extension server's paths are its own group's; a definition of the same name (ObjectMeta, Status) is this server's.
+    for (const remote of this.aggregated?.v2Documents() ?? []) {
+      for (const [path, item] of Object.entries(remote.paths)) paths[path] ??= item;
+      for (const [name, def] of Object.entries(remote.definitions)) definitions[name] ??= def;
     }
     return { swagger: "2.0", info: { title: "Kubernetes", version: this.version }, paths, definitions };
   }

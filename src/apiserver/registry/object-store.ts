@@ -543,15 +543,14 @@ export class ObjectStore {
   }
 
   async list(info: ResourceInfo, namespace: string | undefined, opts: ListOptions = {}): Promise<ListResult> {
-    if (!this.convertsByWebhook(info)) return this.listPresented(info, namespace, opts, (obj) => this.present(info, obj));
-    // Objects stored in several versions (a CRD whose storage version changed) go to the webhook in one review.
-    const result = await this.listPresented(info, namespace, { ...opts, raw: false }, (obj) => obj);
-    result.items = await this.presentAll(info, result.items);
-    return result;
+    // Through a conversion webhook, each page goes to it in one review (its objects may be stored in several versions)
+    // before it is selected: selectable fields are the version's, read from the object as that version shows it.
+    const raw = opts.raw && !this.convertsByWebhook(info);
+    return this.listPresented(info, namespace, { ...opts, raw }, (stored) => this.presentAll(info, stored));
   }
 
-  /** The list, each item as present makes it (raw JSON where it may be passed as stored). */
-  private async listPresented(info: ResourceInfo, namespace: string | undefined, opts: ListOptions, present: (stored: Obj) => Obj): Promise<ListResult> {
+  /** The list, each item as presentPage makes it (raw JSON where it may be passed as stored). */
+  private async listPresented(info: ResourceInfo, namespace: string | undefined, opts: ListOptions, presentPage: (stored: Obj[]) => Promise<Obj[]>): Promise<ListResult> {
     const sel = this.parseSelection(info, opts.labelSelector, opts.fieldSelector);
     const prefix = this.prefix(info, namespace);
     let revision = 0;
@@ -572,8 +571,7 @@ export class ObjectStore {
       if (byName && !startKey && (!info.namespaced || namespace)) {
         // A single-object list (every kubectl wait) reads one key, not the collection.
         const page = await this.store.list(this.key(info, namespace, byName.value), { revision });
-        for (const kv of page.items) {
-          const obj = present(decode(kv));
+        for (const obj of await presentPage(page.items.map(decode))) {
           if (obj.metadata.name === byName.value && this.matches(info, sel, obj)) items.push(obj);
         }
         return { items, resourceVersion: String(page.revision) };
@@ -588,13 +586,14 @@ export class ObjectStore {
         const page = await this.store.list(prefix, { revision, limit: limit ? Math.max(limit - count(), 1) * (filtered ? 4 : 1) : 0, startKey });
         revision = page.revision;
         let lastKey: string | undefined;
-        for (const kv of page.items) {
+        // Selected as the client sees it (its version, a custom resource's defaults), as watch selects.
+        const shown = raw ? [] : await presentPage(page.items.map(decode));
+        for (const [i, kv] of page.items.entries()) {
           lastKey = kv.key;
           const text = raw && rawItem(kv, head);
-          if (raw) raw.push(text || JSON.stringify(present(decode(kv))));
+          if (raw) raw.push(text || JSON.stringify(this.present(info, decode(kv))));
           else {
-            // Selected as the client sees it (its version, a custom resource's defaults), as watch selects.
-            const obj = present(decode(kv));
+            const obj = shown[i]!;
             if (!this.matches(info, sel, obj)) continue;
             items.push(obj);
           }
@@ -648,34 +647,41 @@ export class ObjectStore {
     const single = sel.fields.find((f) => f.field === "metadata.name" && f.op === "=");
     const prefix = single && (namespace || !info.namespaced) ? this.key(info, namespace, single.value) : this.prefix(info, namespace);
     const byWebhook = this.convertsByWebhook(info);
-    // Through a conversion webhook, events are converted one after another, so they keep their order.
+    const selects = sel.labels.length > 0 || sel.fields.length > 0;
+    /** The event this watcher sees of a change from old to obj (both as the version shows them), if any. */
+    const seen = (type: WatchEvent["type"], obj: Obj, old: Obj | undefined): ObjectEvent | undefined => {
+      const now = type !== "DELETED" && this.matches(info, sel, obj);
+      const before = old !== undefined && type !== "ADDED" && this.matches(info, sel, old);
+      if (type === "DELETED") return before || this.matches(info, sel, obj) ? { type: "DELETED", object: obj } : undefined;
+      if (now && before) return { type: "MODIFIED", object: obj };
+      if (now) return { type: "ADDED", object: obj };
+      return before ? { type: "DELETED", object: obj } : undefined;
+    };
+    // Through a conversion webhook, events are converted one after another, so they keep their order;
+    // the previous object too when there is a selector, since it is matched as the version shows it.
     let converting = Promise.resolve();
     let failed = false;
-    const emit = (type: ObjectEvent["type"], obj: Obj) => {
-      if (!byWebhook) { onEvent({ type, object: obj }); return; }
-      converting = converting.then(async () => {
-        if (failed) return;
-        const [converted] = await this.presentAll(info, [obj]);
-        onEvent({ type, object: converted! });
-      }).catch((err: unknown) => {
-        if (failed) return;
-        failed = true;
-        watcher.close();
-        onError(err instanceof Error ? err : new Error(String(err)));
-      });
-    };
-    const shown = (stored: Obj) => (byWebhook ? stored : this.present(info, stored));
     const watcher = this.store.watch(prefix, fromRevision, {
       onEvent: (e: WatchEvent) => {
         if (single && !e.kv.key.endsWith(`/${single.value}`)) return;
-        const obj = shown(decode(e.kv));
-        const old = e.prevKv ? shown(decode(e.prevKv)) : undefined;
-        const now = e.type !== "DELETED" && this.matches(info, sel, obj);
-        const before = old !== undefined && e.type !== "ADDED" && this.matches(info, sel, old);
-        if (e.type === "DELETED") { if (before || this.matches(info, sel, obj)) emit("DELETED", obj); return; }
-        if (now && before) emit("MODIFIED", obj);
-        else if (now) emit("ADDED", obj);
-        else if (before) emit("DELETED", obj);
+        const obj = decode(e.kv);
+        const old = e.prevKv ? decode(e.prevKv) : undefined;
+        if (!byWebhook) {
+          const event = seen(e.type, this.present(info, obj), old && this.present(info, old));
+          if (event) onEvent(event);
+          return;
+        }
+        converting = converting.then(async () => {
+          if (failed) return;
+          const [shown, shownOld] = await this.presentAll(info, old && selects && e.type !== "ADDED" ? [obj, old] : [obj]);
+          const event = seen(e.type, shown!, shownOld ?? old);
+          if (event) onEvent(event);
+        }).catch((err: unknown) => {
+          if (failed) return;
+          failed = true;
+          watcher.close();
+          onError(err instanceof Error ? err : new Error(String(err)));
+        });
       },
       onError,
     });

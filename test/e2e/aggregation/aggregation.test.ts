@@ -108,6 +108,27 @@ describe("API aggregation", () => {
     }
   });
 
+  it("merges the extension server's OpenAPI into /openapi/v2 and lists its v3 document in /openapi/v3", async () => {
+    const flunderPath = "/apis/wardle.example.com/v1alpha1/namespaces/{namespace}/flunders/{name}";
+    const v2 = await eventually(async () => {
+      const doc = JSON.parse(await kubectl.ok(["get", "--raw", "/openapi/v2"]));
+      return doc.paths[flunderPath] ? doc : undefined;
+    }, 20_000, 300);
+    assert.equal(v2.paths[flunderPath].get.operationId, "readWardleV1alpha1NamespacedFlunder");
+    assert.equal(v2.definitions["com.example.wardle.v1alpha1.Flunder"].description, "A Flunder is the wardle server's kind.");
+    // A definition both have stays the API server's.
+    assert.notEqual(v2.definitions["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"].description, "wardle's own ObjectMeta");
+    assert.ok(v2.paths["/api/v1/namespaces/{namespace}/pods/{name}"], "the server's own paths stay");
+
+    const root = JSON.parse(await kubectl.ok(["get", "--raw", "/openapi/v3"]));
+    const url: string = root.paths["apis/wardle.example.com/v1alpha1"]?.serverRelativeURL;
+    assert.match(url, /^\/openapi\/v3\/apis\/wardle\.example\.com\/v1alpha1\?hash=[0-9A-F]{128}$/);
+    const v3 = JSON.parse(await kubectl.ok(["get", "--raw", url]));
+    assert.deepEqual(v3.components.schemas["com.example.wardle.v1alpha1.Flunder"]["x-kubernetes-group-version-kind"], [{ group: "wardle.example.com", version: "v1alpha1", kind: "Flunder" }]);
+    // kubectl explain reads it.
+    assert.match(await kubectl.ok(["explain", "flunders.spec.reference"]), /The name of another flunder\./);
+  });
+
   it("authorizes before proxying, and never passes identity headers a client forged", async () => {
     const denied = await kubectl.run(["get", "flunders", "-n", "default", "--as=jane"]);
     assert.notEqual(denied.code, 0);
@@ -145,5 +166,8 @@ describe("API aggregation", () => {
     // Taken away, its group is gone from discovery.
     await kubectl.ok(["delete", "apiservice", "v1alpha1.wardle.example.com"]);
     await eventually(async () => !/flunders/.test(await kubectl.ok(["api-resources"])) || undefined, 20_000, 300);
+    // And so are its OpenAPI documents.
+    assert.equal(JSON.parse(await kubectl.ok(["get", "--raw", "/openapi/v3"])).paths["apis/wardle.example.com/v1alpha1"], undefined);
+    assert.equal(JSON.parse(await kubectl.ok(["get", "--raw", "/openapi/v2"])).definitions["com.example.wardle.v1alpha1.Flunder"], undefined);
   });
 });

@@ -4,6 +4,8 @@
  * who may not update deployments/scale is refused more than one replica, one
  * who may is not; a deployment whose runs-as service account cannot list
  * pods is refused; requestResource and path checks let allowed requests by.
+ * authorizer.requestResource, moved by namespace() and subresource(), decides
+ * for the request's own resource.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -52,5 +54,31 @@ describe("the CEL authorizer library in a ValidatingAdmissionPolicy", () => {
     const refused = await createAs("carol", deployment("cannot-read", 1, { "runs-as": "nobody" }));
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /The deployments "cannot-read" is invalid: : ValidatingAdmissionPolicy 'scale-needs-permission' with binding 'scale-needs-permission-binding' denied request: the runs-as service account may not list pods/);
+  });
+
+  it("checks the request's own resource as authorizer.requestResource, in another namespace or a subresource", async () => {
+    await kubectl.ok(["apply", "-f", fixture("request-resource.yaml")]);
+    const configMap = (name: string, labels: Record<string, string>) => JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "default", labels } });
+    const refused = await eventually(async () => {
+      const r = await createAs("bob", configMap("bob-protected", { protected: "yes" }));
+      return r.code !== 0 && /denied request/.test(r.stderr) ? r : undefined;
+    }, 20_000, 200);
+    assert.match(refused!.stderr, /configmaps "bob-protected" is forbidden: ValidatingAdmissionPolicy 'request-resource' with binding 'request-resource-binding' denied request: only a user who may delete it may protect a configmap/);
+    const plain = await createAs("bob", configMap("bob-plain", {}));
+    assert.equal(plain.code, 0, plain.stderr);
+    const kept = await createAs("carol", configMap("carol-protected", { protected: "yes" }));
+    assert.equal(kept.code, 0, kept.stderr);
+
+    const copied = await createAs("carol", configMap("carol-copied", { "copy-to": "other" }));
+    assert.equal(copied.code, 0, copied.stderr);
+    const notThere = await createAs("carol", configMap("carol-to-system", { "copy-to": "kube-system" }));
+    assert.match(notThere.stderr, /denied request: copy-to names a namespace where the user may not create configmaps/);
+    const bobCopies = await createAs("bob", configMap("bob-copied", { "copy-to": "other" }));
+    assert.match(bobCopies.stderr, /denied request: copy-to names a namespace where the user may not create configmaps/);
+
+    const bobStatus = await createAs("bob", deployment("bob-status", 1, { "status-writer": "yes" }));
+    assert.match(bobStatus.stderr, /deployments.apps "bob-status" is forbidden: ValidatingAdmissionPolicy 'request-resource' with binding 'request-resource-binding' denied request: a status-writer needs the right to update the status/);
+    const carolStatus = await createAs("carol", deployment("carol-status", 1, { "status-writer": "yes" }));
+    assert.equal(carolStatus.code, 0, carolStatus.stderr);
   });
 });

@@ -4,7 +4,8 @@
  * spec.host and spec.port), a webhook server the test starts on loopback
  * HTTPS converting between them, and kubectl reading and writing either
  * version; lists of objects stored in both versions after the storage
- * version changed; watches; and a webhook that fails.
+ * version changed; watches; field selectors on each version's selectableFields,
+ * matched against the object as that version shows it; and a webhook that fails.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -27,9 +28,10 @@ function convert(o: Backend, to: string): Backend {
   return out;
 }
 
-const version = (name: string, storage: boolean, properties: object) => ({
+const version = (name: string, storage: boolean, properties: object, selectable: string) => ({
   name, served: true, storage,
   schema: { openAPIV3Schema: { type: "object", properties: { spec: { type: "object", properties } } } },
+  selectableFields: [{ jsonPath: selectable }],
 });
 
 describe("CRD conversion webhooks", () => {
@@ -44,7 +46,10 @@ describe("CRD conversion webhooks", () => {
     apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name: "backends.stable.example.com" },
     spec: {
       group: "stable.example.com", scope: "Namespaced", names: { plural: "backends", singular: "backend", kind: "Backend" },
-      versions: [version("v1", storageVersion === "v1", { hostPort: { type: "string" } }), version("v2", storageVersion === "v2", { host: { type: "string" }, port: { type: "integer" } })],
+      versions: [
+        version("v1", storageVersion === "v1", { hostPort: { type: "string" } }, ".spec.hostPort"),
+        version("v2", storageVersion === "v2", { host: { type: "string" }, port: { type: "integer" } }, ".spec.host"),
+      ],
       conversion: conversion ?? { strategy: "Webhook", webhook: { clientConfig: { url: `${hooks.url}/convert`, caBundle: hooks.caBundle }, conversionReviewVersions: ["v1", "v1beta1"] } },
     },
   });
@@ -125,6 +130,25 @@ describe("CRD conversion webhooks", () => {
     assert.deepEqual(Object.fromEntries(v2.items.map((o: Backend) => [o.metadata.name, o.spec])), {
       first: { host: "db.internal", port: 5432 }, second: { host: "cache", port: 6379 }, third: { host: "queue", port: 5672 },
     });
+  });
+
+  it("selects by a version's selectableFields as the object reads in that version, whatever version stores it", async () => {
+    // first is stored in v1 (no spec.host there), third in v2 (no spec.hostPort).
+    assert.equal(await kubectl.ok(["get", "backends.v2.stable.example.com", "--field-selector", "spec.host=db.internal", "-o", "name"]), "backend.stable.example.com/first\n");
+    assert.equal(await kubectl.ok(["get", "backends.v1.stable.example.com", "--field-selector", "spec.hostPort=queue:5672", "-o", "name"]), "backend.stable.example.com/third\n");
+    assert.equal(await kubectl.ok(["get", "backends.v2.stable.example.com", "--field-selector", "spec.host!=db.internal,spec.host!=cache", "-o", "name"]), "backend.stable.example.com/third\n");
+    // A field another version declares is not selectable in this one.
+    const other = await kubectl.run(["get", "backends.v1.stable.example.com", "--field-selector", "spec.host=db.internal"]);
+    assert.notEqual(other.code, 0);
+    assert.match(other.stderr, /field label not supported: spec\.host/);
+    // A watch in v1 sees changes written (and stored) in v2 enter and leave its selection.
+    const from = JSON.parse(await kubectl.ok(["get", "--raw", "/apis/stable.example.com/v1/namespaces/default/backends"])).metadata.resourceVersion;
+    await kubectl.ok(["patch", "backends.v2.stable.example.com", "third", "--type=merge", "-p", JSON.stringify({ spec: { port: 5673 } })]);
+    await kubectl.ok(["patch", "backends.v2.stable.example.com", "third", "--type=merge", "-p", JSON.stringify({ spec: { port: 5674 } })]);
+    const text = await kubectl.ok(["get", "--raw", `/apis/stable.example.com/v1/namespaces/default/backends?watch=true&timeoutSeconds=2&resourceVersion=${from}&fieldSelector=${encodeURIComponent("spec.hostPort=queue:5673")}`]);
+    const events = text.trim().split("\n").map((l) => JSON.parse(l) as { type: string; object: Backend });
+    assert.deepEqual(events.map((e) => [e.type, e.object.metadata.name, e.object.spec.hostPort]), [["ADDED", "third", "queue:5673"], ["DELETED", "third", "queue:5674"]]);
+    await kubectl.ok(["patch", "backends.v2.stable.example.com", "third", "--type=merge", "-p", JSON.stringify({ spec: { port: 5672 } })]);
   });
 
   it("converts the events of a watch", async () => {

@@ -207,6 +207,49 @@ describe("admission webhooks", () => {
     await uninstall("mutatingwebhookconfiguration", "b-second");
   });
 
+  it("runs the built-in mutating plugins again after a webhook changed the object, so a sidecar it adds gets their defaults", async () => {
+    await kubectl.ok(["create", "namespace", "sidecars"]);
+    await kubectl.ok(["create", "-n", "sidecars", "-f", "-"], { input: JSON.stringify({
+      apiVersion: "v1", kind: "LimitRange", metadata: { name: "defaults" },
+      spec: { limits: [{ type: "Container", defaultRequest: { cpu: "100m" }, default: { cpu: "200m" } }] },
+    }) });
+    await eventually(async () => (await kubectl.run(["get", "serviceaccount", "default", "-n", "sidecars"])).code === 0);
+    hooks.handle("/sidecar", (rv) => {
+      const containers = (rv.request.object as { spec?: { containers?: { name: string }[] } } | null)?.spec?.containers ?? [];
+      return containers.some((c) => c.name === "sidecar") ? { allowed: true }
+        : { allowed: true, patch: [{ op: "add", path: "/spec/containers/-", value: { name: "sidecar", image: "busybox" } }] };
+    });
+    const hook = JSON.parse(configuration("MutatingWebhookConfiguration", { name: "sidecar.webhooks.example.com", path: "/sidecar", label: "sidecar" }));
+    hook.webhooks[0].rules = [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] }];
+    await kubectl.ok(["apply", "-f", "-"], { input: JSON.stringify(hook) });
+    const pod = (name: string) => JSON.stringify({
+      apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "sidecars", labels: { "webhook-test": "sidecar" } },
+      spec: { containers: [{ name: "app", image: "busybox" }] },
+    });
+    await eventually(async () => {
+      const dry = await kubectl.run(["create", "--dry-run=server", "-f", "-", "-o", "json"], { input: pod("probe") });
+      return dry.code === 0 && JSON.parse(dry.stdout).spec.containers.length === 2;
+    });
+    const before = hooks.received.length;
+    await kubectl.ok(["create", "-f", "-"], { input: pod("with-sidecar") });
+    const stored = await json(["get", "pod", "with-sidecar", "-n", "sidecars"]);
+    const [app, sidecar] = stored.spec.containers as { name: string; resources?: { requests?: { cpu?: string }; limits?: { cpu?: string } }; volumeMounts?: { name: string; mountPath: string }[] }[];
+    assert.equal(sidecar?.name, "sidecar");
+    // ServiceAccount mounted the token into the container the webhook added, with the app's volume, and LimitRanger defaulted it.
+    const tokenMount = (c: typeof app) => c?.volumeMounts?.find((m) => m.mountPath === "/var/run/secrets/kubernetes.io/serviceaccount");
+    assert.match(tokenMount(sidecar)?.name ?? "", /^kube-api-access-[a-z0-9]{5}$/);
+    assert.equal(tokenMount(sidecar)?.name, tokenMount(app)?.name);
+    assert.equal(stored.spec.volumes.filter((v: { name: string }) => v.name.startsWith("kube-api-access-")).length, 1);
+    assert.deepEqual(sidecar?.resources, { requests: { cpu: "100m" }, limits: { cpu: "200m" } });
+    assert.match(stored.metadata.annotations["kubernetes.io/limit-ranger"], /cpu request for container sidecar; cpu limit for container sidecar/);
+    // The webhook (reinvocationPolicy Never) was called once, after the built-in plugins' first round.
+    const reviews = hooks.received.slice(before).filter((r) => r.path === "/sidecar" && r.request.name === "with-sidecar");
+    assert.equal(reviews.length, 1);
+    assert.equal((reviews[0]!.request.object as { spec: { containers: unknown[] } }).spec.containers.length, 1);
+    await kubectl.ok(["delete", "mutatingwebhookconfiguration", "sidecar"]);
+    await kubectl.ok(["delete", "namespace", "sidecars", "--wait=false"]);
+  });
+
   it("enforces timeoutSeconds: Fail refuses with upstream's message, Ignore lets the request through", async () => {
     hooks.handle("/slow", (rv) => (rv.request.name === "probe" ? { allowed: true } : { allowed: true, delayMs: 2500 }));
     await install("ValidatingWebhookConfiguration", { name: "slow.webhooks.example.com", path: "/slow", label: "slow", timeoutSeconds: 1 });

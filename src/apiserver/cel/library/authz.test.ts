@@ -45,6 +45,16 @@ it("checks the request's own resource as requestResource", () => {
   assert.equal(run("authorizer.requestResource.check('delete').allowed()", authz), true);
   assert.deepEqual(authz.asked.map((a) => [a.apiGroup, a.resource, a.namespace, a.name]), [["apps", "deployments", "ns", "web"]]);
   assert.equal(run("authorizer.requestResource.namespace('other').check('get').allowed()", authz), false);
+  assert.equal(run("authorizer.requestResource.subresource('status').check('delete').allowed()", authz), true);
+  assert.deepEqual(authz.asked.at(-1)?.subresource, "status");
+});
+
+it("has requestResource only as authorizer.requestResource, not on a service account's authorizer", () => {
+  const c = env.compile("authorizer.serviceAccount('ns', 'sa').requestResource.check('get').allowed()");
+  assert.ok("error" in c);
+  assert.equal(c.error.split("\n")[0], "ERROR: <input>:1:38: undefined field 'requestResource'");
+  // A field of that name in an object is the object's.
+  assert.ok(!("error" in env.compile("object.spec.requestResource == 'x'")));
 });
 
 it("checks a non-resource path with the verb as written", () => {

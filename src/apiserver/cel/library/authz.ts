@@ -10,8 +10,10 @@
  *
  * Upstream declares authorizer.requestResource as a variable of its own (a
  * dotted name); the evaluator here resolves no dotted variable names, so it
- * is a field of the Authorizer value, bound to the request's resource. The
- * values are receiver-only objects: nothing but these functions reads them.
+ * is a field of the Authorizer value, bound to the request's resource (the
+ * compiler refuses it on an Authorizer serviceAccount() returns, as cel-go
+ * does, see compile.ts). The values are receiver-only objects: nothing but
+ * these functions reads them.
  */
 import type { Environment } from "@marcbachmann/cel-js";
 import type { UserInfo } from "../../authentication/user-info.js";

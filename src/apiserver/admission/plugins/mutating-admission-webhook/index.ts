@@ -4,8 +4,8 @@
  * stage (after the built-in mutating plugins), each one's JSONPatch applied
  * to the object before the next is called. A webhook with
  * reinvocationPolicy IfNeeded is called once more when a webhook after it
- * changed the object (upstream reinvokes the built-in plugins too; here
- * only webhooks are). A webhook that cannot be called fails the request
+ * changed the object, or when the built-in plugins, run again because a
+ * webhook changed it, changed it once more (upstream's reinvocation). A webhook that cannot be called fails the request
  * (failurePolicy Fail, 500 as upstream) or is skipped (Ignore).
  */
 import fastJsonPatch from "fast-json-patch";
@@ -15,6 +15,7 @@ import { jsonEqual } from "../../../../api/json-equal.js";
 import { pruneUnknownFields } from "../../../field-validation.js";
 import { checkTypes } from "../../../type-check.js";
 import type { AdmissionAttributes, AdmissionObject, AdmissionPlugin } from "../../admission.js";
+import { ReinvocationContext } from "../../reinvocation.js";
 import {
   WebhookCallError, invokeWebhook, isExemptAdmissionConfigurationResource, shouldCallHook, versioned, webhookEntries,
   type WebhookDependencies, type WebhookEntry, type WebhookInvocation,
@@ -31,6 +32,21 @@ export interface MutatingAdmissionWebhookOptions extends WebhookDependencies {
   configurations(): MutatingWebhookConfiguration[];
 }
 
+/** What the plugin remembers between a request's two rounds (upstream's webhookReinvokeContext), by webhook key. */
+interface ReinvocationState {
+  /** The object as the last webhook left it. */
+  lastOutput?: AdmissionObject;
+  /** IfNeeded webhooks called and not yet asked back. */
+  invokedReinvocable: Set<string>;
+  /** Webhooks the second round calls. */
+  reinvoke: Set<string>;
+}
+
+function requireReinvoking(state: ReinvocationState): void {
+  for (const key of state.invokedReinvocable) state.reinvoke.add(key);
+  state.invokedReinvocable.clear();
+}
+
 export class MutatingAdmissionWebhook implements AdmissionPlugin {
   readonly name = PLUGIN_NAME;
 
@@ -40,19 +56,28 @@ export class MutatingAdmissionWebhook implements AdmissionPlugin {
     if (isExemptAdmissionConfigurationResource(attrs)) return;
     const entries = webhookEntries(this.deps.configurations());
     if (!entries.length) return;
-    const reinvocable = new Set<string>();
-    const reinvoke = new Set<string>();
-    for (const round of [0, 1]) {
+    const context = attrs.reinvocation ?? new ReinvocationContext();
+    let state = context.value<ReinvocationState>(PLUGIN_NAME);
+    if (!state) context.setValue(PLUGIN_NAME, (state = { invokedReinvocable: new Set(), reinvoke: new Set() }));
+    const round = context.isReinvoke() ? 1 : 0;
+    // The built-in plugins ran again before this second round: if they changed the object, every IfNeeded webhook called so far sees it.
+    if (round === 1 && !jsonEqual(state.lastOutput, attrs.object)) requireReinvoking(state);
+    try {
       for (const [index, entry] of entries.entries()) {
-        if (round === 1 && !reinvoke.has(entry.key)) continue;
         const inv = await shouldCallHook(entry, attrs, this.deps, "admit");
         if (!inv) continue;
+        // The second round calls only webhooks asked back; one not called in the first is never called for the first time here.
+        if (round === 1 && !state.reinvoke.has(entry.key)) continue;
         const changed = await this.call(inv, attrs, round, index);
-        // A change asks every earlier IfNeeded webhook to see the object again (not the one that made it).
-        if (changed && round === 0) for (const key of reinvocable) reinvoke.add(key);
-        if ((entry.hook as MutatingWebhook).reinvocationPolicy === "IfNeeded") reinvocable.add(entry.key);
+        if (changed) {
+          // Every IfNeeded webhook called before this one sees the change, and the built-in plugins run again.
+          requireReinvoking(state);
+          context.setShouldReinvoke();
+        }
+        if ((entry.hook as MutatingWebhook).reinvocationPolicy === "IfNeeded") state.invokedReinvocable.add(entry.key);
       }
-      if (!reinvoke.size) break;
+    } finally {
+      state.lastOutput = structuredClone(attrs.object);
     }
   }
 

@@ -3,7 +3,8 @@ import { describe, it } from "node:test";
 import type { MutatingWebhook, MutatingWebhookConfiguration } from "kubernetes-types/admissionregistration/v1.js";
 import { builtinResources } from "../../../../api/resources.js";
 import { ApiError } from "../../../../api/errors.js";
-import type { AdmissionAttributes, AdmissionObject } from "../../admission.js";
+import type { AdmissionAttributes, AdmissionObject, AdmissionPlugin } from "../../admission.js";
+import { AdmissionChain } from "../../chain.js";
 import { WebhookCallError } from "../webhook/index.js";
 import { MutatingAdmissionWebhook } from "./index.js";
 
@@ -41,7 +42,9 @@ function fixture(hooks: (Partial<MutatingWebhook> & { name: string })[], handler
     namespace: "ns", name: "cm", subresource: "", user: { username: "u", groups: [] }, dryRun: false, addWarning: () => {},
     addAuditAnnotation: (k, v) => { annotations[k] = v; }, ...a,
   });
-  return { plugin, calls, attrs, annotations };
+  /** The chain a server runs: built-in mutating plugins first, then the webhooks. */
+  const chain = (...builtin: AdmissionPlugin[]) => new AdmissionChain([...builtin, plugin]);
+  return { plugin, calls, attrs, annotations, chain };
 }
 const addLabel = (key: string, value: string) => ({ allowed: true, patch: [{ op: "add", path: `/metadata/labels/${key}`, value }] });
 
@@ -59,15 +62,45 @@ describe("MutatingAdmissionWebhook", () => {
   it("reinvokes IfNeeded webhooks once when a later one changed the object, never those that are Never", async () => {
     const f = fixture([{ name: "a.x.y", reinvocationPolicy: "IfNeeded" }, { name: "n.x.y" }, { name: "b.x.y" }],
       { "a.x.y": () => ({ allowed: true }), "n.x.y": () => ({ allowed: true }), "b.x.y": (r) => (r.request.object.metadata.labels.b ? { allowed: true } : addLabel("b", "2")) });
-    await f.plugin.admit(f.attrs());
+    await f.chain().admit(f.attrs());
     assert.deepEqual(f.calls.map((c) => c.name), ["a.x.y", "n.x.y", "b.x.y", "a.x.y"]);
     assert.deepEqual(f.calls[3]!.labels, { b: "2" });
+    assert.deepEqual(JSON.parse(f.annotations["mutation.webhook.admission.k8s.io/round_1_index_0"]!), { configuration: "c", webhook: "a.x.y", mutated: false });
   });
 
   it("does not reinvoke when nothing changed after an IfNeeded webhook", async () => {
     const f = fixture([{ name: "b.x.y" }, { name: "a.x.y", reinvocationPolicy: "IfNeeded" }], { "a.x.y": () => ({ allowed: true }), "b.x.y": () => addLabel("b", "2") });
-    await f.plugin.admit(f.attrs());
+    await f.chain().admit(f.attrs());
     assert.deepEqual(f.calls.map((c) => c.name), ["b.x.y", "a.x.y"]);
+  });
+
+  it("runs the built-in mutating plugins again when a webhook changed the object, and only then", async () => {
+    const seen: Record<string, string>[] = [];
+    const builtin: AdmissionPlugin = { name: "Builtin", admit: (a) => { seen.push({ ...a.object.metadata.labels }); } };
+    const f = fixture([{ name: "b.x.y" }], { "b.x.y": (r) => (r.request.object.metadata.labels.b ? { allowed: true } : addLabel("b", "2")) });
+    await f.chain(builtin).admit(f.attrs());
+    assert.deepEqual(seen, [{}, { b: "2" }]);
+    assert.deepEqual(f.calls.map((c) => c.name), ["b.x.y"], "a webhook that is Never is not called again");
+    seen.length = 0;
+    await f.chain(builtin).admit(f.attrs({ object: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cm", namespace: "ns", labels: { b: "2" } } } }));
+    assert.deepEqual(seen, [{ b: "2" }], "no webhook changed the object: one round");
+  });
+
+  it("reinvokes an IfNeeded webhook when the built-in plugins' second run changed the object", async () => {
+    const builtin: AdmissionPlugin = { name: "Builtin", admit: (a) => { if (a.object.metadata.labels.b) a.object.metadata.labels.seen = "b"; } };
+    const f = fixture([{ name: "b.x.y" }, { name: "a.x.y", reinvocationPolicy: "IfNeeded" }], { "a.x.y": () => ({ allowed: true }), "b.x.y": () => addLabel("b", "2") });
+    const a = f.attrs();
+    await f.chain(builtin).admit(a);
+    assert.deepEqual(f.calls, [{ name: "b.x.y", labels: {} }, { name: "a.x.y", labels: { b: "2" } }, { name: "a.x.y", labels: { b: "2", seen: "b" } }]);
+    assert.deepEqual(a.object.metadata.labels, { b: "2", seen: "b" });
+  });
+
+  it("a webhook that matches only in the second round is not called for the first time there", async () => {
+    const builtin: AdmissionPlugin = { name: "Builtin", admit: (a) => { if (a.object.metadata.labels.b) a.object.metadata.labels.late = "yes"; } };
+    const f = fixture([{ name: "b.x.y" }, { name: "late.x.y", reinvocationPolicy: "IfNeeded", objectSelector: { matchLabels: { late: "yes" } } }],
+      { "b.x.y": () => addLabel("b", "2"), "late.x.y": () => ({ allowed: true }) });
+    await f.chain(builtin).admit(f.attrs());
+    assert.deepEqual(f.calls.map((c) => c.name), ["b.x.y"]);
   });
 
   it("fails closed with a 500 for Fail and goes on for Ignore", async () => {
