@@ -30,7 +30,7 @@ import type { MutatingWebhookConfiguration, ValidatingWebhookConfiguration } fro
 import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
 import type { AdmissionChain } from "./admission/chain.js";
 import type { AdmissionAttributes } from "./admission/admission.js";
-import { podConnectOptions } from "./registry/core/pods/connect-options.js";
+import { podConnectOptions, type PodConnectOptions } from "./registry/core/pods/connect-options.js";
 import { ServiceAllocations } from "./registry/core/services/service-allocations.js";
 import { AllocationRepair } from "./registry/core/services/allocation-repair.js";
 import { ServerEventRecorder } from "./server-events.js";
@@ -264,11 +264,11 @@ export class ApiServer {
       validatingAdmissionPolicy: new ValidatingAdmissionPolicyPlugin(this.policyDependencies(policies, policyBindings, namespaces)),
       authorizer: { authorize: (a) => this.authorizer.authorize(a) },
       quotas: {
-        list: async (ns) => (await this.objects.list(quotas, ns)).items,
+        list: async (ns) => (await this.objects.list(quotas, ns)).items as ResourceQuotaObject[],
         cached: (ns) => quotaCache.list(ns),
         charge: async (quota, update) => {
-          await this.objects.guaranteedUpdate(quotas, quota.metadata.namespace, quota.metadata.name, (stored) => {
-            if (!stored) throw notFound("resourcequotas", "", quota.metadata.name);
+          await this.objects.guaranteedUpdate(quotas, quota.metadata?.namespace, quota.metadata?.name ?? "", (stored) => {
+            if (!stored) throw notFound("resourcequotas", "", quota.metadata?.name ?? "");
             const cur = stored as Kube<ResourceQuotaObject>;
             return { ...cur, status: { ...cur.status, hard: cur.status?.hard ?? cur.spec?.hard, used: update(cur.status?.used ?? {}) } };
           }, { subresource: "status", fieldManager: "resourcequota-admission" });
@@ -570,7 +570,8 @@ export class ApiServer {
    */
   private async admitConnect(info: RequestInfo, user: UserInfo, subresource: ConnectSubresource, query: URLSearchParams): Promise<void> {
     const attrs: AdmissionAttributes = {
-      info: this.info("", "v1", "pods"), operation: "CONNECT", object: podConnectOptions(subresource, query),
+      // The options are the object, without metadata as upstream's: no plugin that sees CONNECT reads metadata.
+      info: this.info("", "v1", "pods"), operation: "CONNECT", object: podConnectOptions(subresource, query) as Kube<PodConnectOptions>,
       namespace: info.namespace, name: info.name, subresource, user, dryRun: false,
       // An upgraded connection has no response headers to carry warnings in.
       addWarning: () => undefined,

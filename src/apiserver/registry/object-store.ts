@@ -22,7 +22,7 @@ import { checkTypes } from "../type-check.js";
 import { rfc3339 } from "../../api/time.js";
 import type { KubeObject } from "../../api/kube-object.js";
 import type { UserInfo } from "../authentication/user-info.js";
-import type { AdmissionAttributes, Operation } from "../admission/admission.js";
+import type { AdmissionAttributes, AdmissionOptions, Operation } from "../admission/admission.js";
 
 export type Obj = KubeObject;
 
@@ -151,28 +151,17 @@ function sameObject(a: Obj, b: Obj): boolean {
   return jsonEqual(strip(a), strip(b));
 }
 
-/** A write's CreateOptions, UpdateOptions or DeleteOptions (meta.k8s.io/v1). */
-interface RequestOptions {
-  kind: "CreateOptions" | "UpdateOptions" | "DeleteOptions";
-  apiVersion: "meta.k8s.io/v1";
-  dryRun?: string[];
-  fieldManager?: string;
-  gracePeriodSeconds?: number;
-  preconditions?: { uid?: string; resourceVersion?: string };
-  propagationPolicy?: string;
-}
-
 /** The CreateOptions or UpdateOptions of a write as upstream's admission attributes carry them (webhooks are shown them). */
-function requestOptions(operation: Operation, opts: WriteOptions): RequestOptions | undefined {
+function requestOptions(operation: Operation, opts: WriteOptions): AdmissionOptions | undefined {
   if (operation !== "CREATE" && operation !== "UPDATE") return undefined;
-  const o: RequestOptions = { kind: operation === "CREATE" ? "CreateOptions" : "UpdateOptions", apiVersion: "meta.k8s.io/v1" };
+  const o: AdmissionOptions = { kind: operation === "CREATE" ? "CreateOptions" : "UpdateOptions", apiVersion: "meta.k8s.io/v1" };
   if (opts.dryRun) o.dryRun = ["All"];
   if (opts.fieldManager) o.fieldManager = opts.fieldManager;
   return o;
 }
 
-function deleteOptions(options: DeleteOptions): RequestOptions {
-  const o: RequestOptions = { kind: "DeleteOptions", apiVersion: "meta.k8s.io/v1" };
+function deleteOptions(options: DeleteOptions): AdmissionOptions {
+  const o: AdmissionOptions = { kind: "DeleteOptions", apiVersion: "meta.k8s.io/v1" };
   if (options.gracePeriodSeconds !== undefined) o.gracePeriodSeconds = options.gracePeriodSeconds;
   if (options.preconditions) o.preconditions = options.preconditions;
   if (options.propagationPolicy) o.propagationPolicy = options.propagationPolicy;

@@ -3,7 +3,11 @@ import { describe, it } from "node:test";
 import type { MutatingWebhook, MutatingWebhookConfiguration } from "kubernetes-types/admissionregistration/v1.js";
 import { builtinResources } from "../../../../api/resources.js";
 import { ApiError } from "../../../../api/errors.js";
-import type { AdmissionAttributes, AdmissionObject } from "../../admission.js";
+import type { AdmissionAttributes } from "../../admission.js";
+import type { AdmissionReviewRequest } from "../webhook/review.js";
+
+/** An AdmissionReview as the webhook receives it. */
+type Review = { request: AdmissionReviewRequest };
 import { WebhookCallError } from "../webhook/index.js";
 import { MutatingAdmissionWebhook } from "./index.js";
 
@@ -11,7 +15,7 @@ const configMaps = builtinResources.find((r) => r.group === "" && r.resource ===
 type Answer = { allowed?: boolean; patch?: unknown[]; status?: object } | Error;
 
 /** A plugin whose webhooks answer with handlers by name; calls records who was called with which labels. */
-function fixture(hooks: (Partial<MutatingWebhook> & { name: string })[], handlers: Record<string, (review: AdmissionObject) => Answer>) {
+function fixture(hooks: (Partial<MutatingWebhook> & { name: string })[], handlers: Record<string, (review: Review) => Answer>) {
   const calls: { name: string; labels: Record<string, string> }[] = [];
   const configuration: MutatingWebhookConfiguration = {
     metadata: { name: "c" },
@@ -27,7 +31,7 @@ function fixture(hooks: (Partial<MutatingWebhook> & { name: string })[], handler
     convert: (o) => o,
     services: { resolve: async () => { throw new Error("no services here"); } },
     call: async (name, _cc, _t, body) => {
-      const review = JSON.parse(body) as AdmissionObject;
+      const review = JSON.parse(body) as Review;
       calls.push({ name, labels: { ...review.request.object?.metadata?.labels } });
       const a = handlers[name]!(review);
       if (a instanceof Error) throw new WebhookCallError(name, a.message);
@@ -58,7 +62,7 @@ describe("MutatingAdmissionWebhook", () => {
 
   it("reinvokes IfNeeded webhooks once when a later one changed the object, never those that are Never", async () => {
     const f = fixture([{ name: "a.x.y", reinvocationPolicy: "IfNeeded" }, { name: "n.x.y" }, { name: "b.x.y" }],
-      { "a.x.y": () => ({ allowed: true }), "n.x.y": () => ({ allowed: true }), "b.x.y": (r) => (r.request.object.metadata.labels.b ? { allowed: true } : addLabel("b", "2")) });
+      { "a.x.y": () => ({ allowed: true }), "n.x.y": () => ({ allowed: true }), "b.x.y": (r) => (r.request.object!.metadata.labels!.b ? { allowed: true } : addLabel("b", "2")) });
     await f.plugin.admit(f.attrs());
     assert.deepEqual(f.calls.map((c) => c.name), ["a.x.y", "n.x.y", "b.x.y", "a.x.y"]);
     assert.deepEqual(f.calls[3]!.labels, { b: "2" });
@@ -77,7 +81,7 @@ describe("MutatingAdmissionWebhook", () => {
     const ignore = fixture([{ name: "down.x.y", failurePolicy: "Ignore" }, { name: "b.x.y" }], { "down.x.y": () => new Error("boom"), "b.x.y": () => addLabel("b", "2") });
     const a = ignore.attrs();
     await ignore.plugin.admit(a);
-    assert.equal(a.object.metadata.labels.b, "2");
+    assert.equal(a.object.metadata.labels!.b, "2");
     assert.equal(ignore.annotations["failed-open.mutation.webhook.admission.k8s.io/round_0_index_0"], "down.x.y");
   });
 
