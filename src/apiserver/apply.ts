@@ -62,7 +62,7 @@ export async function serverSideApply(
     const live = leafFields(current, opts.subresource);
     const appliedValues = leafFields(patch, opts.subresource);
     const entries: ManagedFieldsEntry[] = current.metadata.managedFields ?? [];
-    const conflicts: { manager: string; apiVersion: string; path: string }[] = [];
+    const conflicts: { manager?: string; apiVersion?: string; path: string }[] = [];
     for (const e of entries) {
       if (e.manager === manager && e.operation === "Apply") continue;
       if ((e.subresource ?? "") !== (opts.subresource ?? "")) continue;

@@ -5,16 +5,18 @@
  * as upstream's decoding into typed structs does.
  */
 import type { ResourceInfo } from "../api/resources.js";
+import { isObject } from "../api/json.js";
 import { FREE_FORM, rootSchema, walkSchema } from "./schema-walk.js";
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- schemas and bodies are free-form JSON
+/** A request body or stored object, as JSON. */
+type Body = { [field: string]: unknown };
 
-export function checkUnknownFields(info: ResourceInfo, body: Obj): string[] {
+export function checkUnknownFields(info: ResourceInfo, body: Body): string[] {
   return walkUnknown(info, body, false);
 }
 
 /** Removes the fields a built-in kind does not declare, in place. Custom resources prune by their own schema. */
-export function pruneUnknownFields(info: ResourceInfo, obj: Obj): void {
+export function pruneUnknownFields(info: ResourceInfo, obj: Body): void {
   if (info.crd) return;
   walkUnknown(info, obj, true);
   const root = rootSchema(info);
@@ -27,12 +29,12 @@ export function pruneUnknownFields(info: ResourceInfo, obj: Obj): void {
  * types makes it; inside free-form JSON (a ControllerRevision's data, an
  * object in a RawExtension) a null is content, kept as upstream keeps the raw bytes.
  */
-function dropTypedNulls(obj: Obj, root: Obj): void {
+function dropTypedNulls(obj: Body, root: ReturnType<typeof rootSchema>): void {
   walkSchema(obj, root, {
     visit(value, s) {
       if (s.resolved && FREE_FORM.has(s.resolved)) return false;
-      if (value === null || typeof value !== "object" || Array.isArray(value)) return;
-      for (const [k, x] of Object.entries(value)) if (x === null) delete (value as Obj)[k];
+      if (!isObject(value)) return;
+      for (const [k, x] of Object.entries(value)) if (x === null) delete value[k];
     },
   });
 }
@@ -41,15 +43,15 @@ function dropTypedNulls(obj: Obj, root: Obj): void {
 function dropNulls(v: unknown): void {
   if (Array.isArray(v)) {
     for (const x of v) dropNulls(x);
-  } else if (v !== null && typeof v === "object") {
+  } else if (isObject(v)) {
     for (const [k, x] of Object.entries(v)) {
-      if (x === null) delete (v as Obj)[k];
+      if (x === null) delete v[k];
       else dropNulls(x);
     }
   }
 }
 
-function walkUnknown(info: ResourceInfo, body: Obj, prune: boolean): string[] {
+function walkUnknown(info: ResourceInfo, body: Body, prune: boolean): string[] {
   const unknown: string[] = [];
   walkSchema(body, rootSchema(info), {
     unknown(parent, key, at) {

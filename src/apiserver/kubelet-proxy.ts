@@ -16,6 +16,7 @@ import { refuseUpgrade } from "../api/upgrade-refusal.js";
 import { forwardUpgrade } from "../api/upgrade-forward.js";
 import type { Pki } from "../pki/index.js";
 import type { Node, Pod } from "kubernetes-types/core/v1.js";
+import type { Kube, KubeObject } from "../api/kube-object.js";
 
 /** A node's `/stats/summary` as its kubelet sends it (the kubelet's stats/summary.ts), read by resource-metrics. */
 type Summary = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- another component's JSON, read by field
@@ -26,10 +27,8 @@ const LOG_PROTOCOLS = ["binary.k8s.io", "base64.binary.k8s.io"];
 export interface KubeletTarget { host: string; port: number; pod: Pod; nodeName?: string }
 
 /** How the proxy reads a pod or a node from storage. */
-export interface KubeletLookup {
-  (kind: "pods", namespace: string, name: string): Promise<Pod>;
-  (kind: "nodes", namespace: undefined, name: string): Promise<Node>;
-}
+/** A pod or node as stored. */
+export type KubeletLookup = (kind: "pods" | "nodes", namespace: string | undefined, name: string) => Promise<KubeObject>;
 
 export class KubeletProxy {
   private readonly wss = new WebSocketServer({
@@ -45,10 +44,10 @@ export class KubeletProxy {
   constructor(private readonly pki: Pki, private readonly lookup: KubeletLookup) {}
 
   async target(namespace: string, podName: string): Promise<KubeletTarget> {
-    const pod = await this.lookup("pods", namespace, podName);
+    const pod = await this.lookup("pods", namespace, podName) as Kube<Pod>;
     const nodeName = pod.spec?.nodeName;
     if (!nodeName) throw new ApiError(400, "BadRequest", `pod ${podName} does not have a host assigned`);
-    const node = await this.lookup("nodes", undefined, nodeName).catch(() => undefined);
+    const node = await (this.lookup("nodes", undefined, nodeName) as Promise<Kube<Node>>).catch(() => undefined);
     // A simulated node's endpoint serves usage summaries only: its pods have no logs, nothing to exec into.
     if (isSimulated(node)) throw new ApiError(503, "ServiceUnavailable", `no kubelet serves node "${nodeName}" (simulated nodes have none): pods/log, exec, attach and port-forward need a node with a kubelet`);
     return { ...kubeletOf(node, nodeName), pod };

@@ -4,6 +4,7 @@
  * (status, finalize, approval). Other subresources are their strategy's
  * handlers (registry/subresource.ts); no kind is named here.
  */
+import type { DeleteOptions as MetaDeleteOptions, ListMeta } from "kubernetes-types/meta/v1.js";
 import { boolQueryParam } from "../api/query-params.js";
 import { ApiError, badRequest, methodNotAllowed, pathNotFound } from "../api/errors.js";
 import { applyJsonPatch } from "../api/patch/json-patch.js";
@@ -137,7 +138,7 @@ export class ResourceHandler {
       if (type === "application/vnd.kubernetes.protobuf") {
         const obj = decodeProtobufObject(await readBody(req), { kind: expectedKind(r) });
         auditContextOf(req)?.setRequestObject(obj); // audit: the request object (upstream's LogRequestObject)
-        return { obj };
+        return { obj: obj as Obj };
       }
       throw new ApiError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
     }
@@ -228,13 +229,13 @@ export class ResourceHandler {
   private async deleteOptions(req: Request, r: ResourceRequest): Promise<DeleteOptions> {
     const raw = await readBody(req);
     // client-go sends DeleteOptions in the client's content type, protobuf included.
-    const body = !raw.length ? {}
+    const body: MetaDeleteOptions = !raw.length ? {}
       : mediaType(req) === "application/vnd.kubernetes.protobuf" ? decodeProtobufObject(raw, { kind: "DeleteOptions" })
-      : raw.toString().trim() ? (decodeBody(raw, "application/json") as Obj) : {};
+      : raw.toString().trim() ? (decodeBody(raw, "application/json") as MetaDeleteOptions) : {};
     const q = r.query;
     const options: DeleteOptions = {
       gracePeriodSeconds: body.gracePeriodSeconds ?? (q.has("gracePeriodSeconds") ? Number(q.get("gracePeriodSeconds")) : undefined),
-      propagationPolicy: body.propagationPolicy ?? (q.get("propagationPolicy") as DeleteOptions["propagationPolicy"]) ?? undefined,
+      propagationPolicy: (body.propagationPolicy as DeleteOptions["propagationPolicy"]) ?? (q.get("propagationPolicy") as DeleteOptions["propagationPolicy"]) ?? undefined,
       preconditions: body.preconditions,
       dryRun: (body.dryRun ?? q.getAll("dryRun")).length > 0,
       user: r.user,
@@ -261,7 +262,7 @@ export class ResourceHandler {
     const items: Obj[] = [];
     for (const item of list.items) {
       try {
-        items.push((await this.objects.delete(r.info, item.metadata.namespace, item.metadata.name, options)).object);
+        items.push((await this.objects.delete(r.info, item.metadata.namespace, item.metadata.name ?? "", options)).object);
       } catch (err) {
         if (!(err instanceof ApiError && err.reason === "NotFound")) throw err;
       }
@@ -286,7 +287,7 @@ export class ResourceHandler {
   private async list(req: Request, res: Response, r: ResourceRequest): Promise<void> {
     const table = wantsTable(req.headers.accept);
     const result = await this.objects.list(r.info, r.namespace, { ...this.listOptions(r), raw: !table });
-    const metadata: Obj = { resourceVersion: result.resourceVersion };
+    const metadata: ListMeta = { resourceVersion: result.resourceVersion };
     if (result.continue) metadata.continue = result.continue;
     if (result.remainingItemCount !== undefined) metadata.remainingItemCount = result.remainingItemCount;
     if (table) {
@@ -337,7 +338,7 @@ export class ResourceHandler {
     const timeoutSeconds = decoded.timeoutSeconds || 1800;
     let first = true;
     const encode = (e: ObjectEvent | { type: "BOOKMARK" | "ERROR"; object: Obj }): string => {
-      let object = e.object;
+      let object: Obj | Table = e.object;
       if (table && (e.type === "ADDED" || e.type === "MODIFIED" || e.type === "DELETED")) {
         object = this.table(r, [e.object], include, first);
         first = false;

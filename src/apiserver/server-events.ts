@@ -9,6 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Event, ObjectReference } from "kubernetes-types/core/v1.js";
+import type { Kube } from "../api/kube-object.js";
 import type { ResourceInfo } from "../api/resources.js";
 import { rfc3339 } from "../api/time.js";
 import type { Obj, ObjectStore } from "./registry/object-store.js";
@@ -46,13 +47,13 @@ export class ServerEventRecorder {
     const involvedObject: ObjectReference = { apiVersion: e.regarding.apiVersion ?? "v1", kind: e.regarding.kind, namespace: m.namespace, name: m.name, uid: m.uid, resourceVersion: m.resourceVersion };
     await this.objects.guaranteedUpdate(this.events, namespace, name, (cur) => {
       // No resourceVersion: a bump that loses its swap to another server's is retried, not a 409.
-      if (cur) return { ...cur, metadata: { ...cur.metadata, resourceVersion: undefined }, count: (cur.count ?? 1) + 1, lastTimestamp: t };
+      if (cur) return { ...cur, metadata: { ...cur.metadata, resourceVersion: undefined }, count: ((cur as Kube<Event>).count ?? 1) + 1, lastTimestamp: t };
       const event: Event = {
         metadata: { name, namespace }, involvedObject, type: e.type, reason: e.reason, message: e.message, count: 1,
         firstTimestamp: t, lastTimestamp: t, source: { component: e.component },
         reportingComponent: e.component, reportingInstance: `${e.component}-${this.instance}`, ...(e.action ? { action: e.action } : {}),
       };
-      return event as Obj;
+      return event as Kube<Event>;
     }, { allowCreate: true, fieldManager: e.component });
   }
 }

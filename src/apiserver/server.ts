@@ -30,7 +30,7 @@ import type { MutatingWebhookConfiguration, ValidatingWebhookConfiguration } fro
 import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
 import type { AdmissionChain } from "./admission/chain.js";
 import type { AdmissionAttributes } from "./admission/admission.js";
-import { podConnectOptions } from "./registry/core/pods/connect-options.js";
+import { podConnectOptions, type PodConnectOptions } from "./registry/core/pods/connect-options.js";
 import { ServiceAllocations } from "./registry/core/services/service-allocations.js";
 import { AllocationRepair } from "./registry/core/services/allocation-repair.js";
 import { ServerEventRecorder } from "./server-events.js";
@@ -42,7 +42,10 @@ import { EstablishingController } from "./apiextensions/establishing-controller.
 import { CrdFinalizerController } from "./apiextensions/finalizer-controller.js";
 import { AggregatedOpenApi, Aggregator, EXTENSION_AUTHENTICATION_CONFIGMAP, extensionAuthenticationConfigMap } from "./aggregator/index.js";
 import type { APIService } from "./registry/apiregistration/apiservices/types.js";
-import type { Endpoints, LimitRange, Namespace, Node, Pod, ResourceQuota as ResourceQuotaObject, Secret, Service, ServiceAccount } from "kubernetes-types/core/v1.js";
+import type { ConfigMap, Endpoints, LimitRange, Namespace, Node, Pod, ResourceQuota as ResourceQuotaObject, Secret, Service, ServiceAccount } from "kubernetes-types/core/v1.js";
+import type { Lease } from "kubernetes-types/coordination/v1.js";
+import type { TokenRequest } from "kubernetes-types/authentication/v1.js";
+import type { Kube } from "../api/kube-object.js";
 import type { IngressClass } from "kubernetes-types/networking/v1.js";
 import type { RuntimeClass } from "kubernetes-types/node/v1.js";
 import type { PriorityClass } from "kubernetes-types/scheduling/v1.js";
@@ -207,7 +210,7 @@ export class ApiServer {
       get: (resource, ns, name) => bound[resource].getFresh(ns, name),
       onBoundObjectChange: (handler) => {
         for (const resource of Object.keys(bound) as (keyof typeof bound)[]) {
-          bound[resource].onChange((type, obj) => { if (type !== "ADDED") handler(resource, obj.metadata.namespace, obj.metadata.name); });
+          bound[resource].onChange((type, obj) => { if (type !== "ADDED") handler(resource, obj.metadata.namespace, obj.metadata.name ?? ""); });
         }
       },
       externalAddress: () => externalAddress(this.url),
@@ -226,7 +229,7 @@ export class ApiServer {
     // The catalog follows the CRDs' watch, so every server serves what any server registered.
     this.crds.onChange((type, crd) => {
       // A terminating CRD's objects stay served (not creatable) until its finalizer has deleted them, as upstream.
-      if (type === "DELETED") this.catalog.removeCustomResource(crd.metadata.name);
+      if (type === "DELETED") this.catalog.removeCustomResource(crd.metadata.name ?? "");
       else this.catalog.setCustomResource(crd);
     });
     const quotas = this.info("", "v1", "resourcequotas");
@@ -261,11 +264,12 @@ export class ApiServer {
       validatingAdmissionPolicy: new ValidatingAdmissionPolicyPlugin(this.policyDependencies(policies, policyBindings, namespaces)),
       authorizer: { authorize: (a) => this.authorizer.authorize(a) },
       quotas: {
-        list: async (ns) => (await this.objects.list(quotas, ns)).items,
+        list: async (ns) => (await this.objects.list(quotas, ns)).items as ResourceQuotaObject[],
         cached: (ns) => quotaCache.list(ns),
         charge: async (quota, update) => {
-          await this.objects.guaranteedUpdate(quotas, quota.metadata.namespace, quota.metadata.name, (cur) => {
-            if (!cur) throw notFound("resourcequotas", "", quota.metadata.name);
+          await this.objects.guaranteedUpdate(quotas, quota.metadata?.namespace, quota.metadata?.name ?? "", (stored) => {
+            if (!stored) throw notFound("resourcequotas", "", quota.metadata?.name ?? "");
+            const cur = stored as Kube<ResourceQuotaObject>;
             return { ...cur, status: { ...cur.status, hard: cur.status?.hard ?? cur.spec?.hard, used: update(cur.status?.used ?? {}) } };
           }, { subresource: "status", fieldManager: "resourcequota-admission" });
         },
@@ -293,7 +297,7 @@ export class ApiServer {
       pods: async (ns) => (await this.podsForMetrics()).list(ns),
     });
     this.componentStatuses = new ComponentStatuses({
-      lease: (name) => this.objects.get(this.info("coordination.k8s.io", "v1", "leases"), "kube-system", name).catch((err: unknown) => {
+      lease: (name) => (this.objects.get(this.info("coordination.k8s.io", "v1", "leases"), "kube-system", name) as Promise<Kube<Lease>>).catch((err: unknown) => {
         if (isNotFound(err)) return undefined;
         throw err;
       }),
@@ -304,7 +308,7 @@ export class ApiServer {
       kubelets: this.kubelets,
       tokenRequests: (call, addWarning) => {
         const attrs = (object: Obj) => ({ info: this.info("", "v1", "serviceaccounts"), operation: "CREATE" as const, object, namespace: call.namespace, name: call.name, subresource: "token", user: call.user!, dryRun: false, addWarning });
-        return this.serviceAccounts.tokenRequest({ ...call, admission: (phase, tr) => this.admission[phase](attrs(tr as Obj)) }, addWarning);
+        return this.serviceAccounts.tokenRequest({ ...call, admission: (phase, tr) => this.admission[phase](attrs(tr as Kube<TokenRequest>)) }, addWarning);
       },
     }, (group, version, kind, bytes) => this.metrics.watchEvent(group, version, kind, bytes));
     const tokens = new Map(options.tokens ?? []);
@@ -337,7 +341,7 @@ export class ApiServer {
       services: new EndpointServiceResolver({
         getService: (ns, name) => orUndefined(this.objects.get(this.info("", "v1", "services"), ns, name)) as Promise<Service | undefined>,
         getEndpoints: (ns, name) => orUndefined(this.objects.get(this.info("", "v1", "endpoints"), ns, name)) as Promise<Endpoints | undefined>,
-        listEndpointSlices: async (ns, service) => (await this.objects.list(this.info("discovery.k8s.io", "v1", "endpointslices"), ns, { labelSelector: `kubernetes.io/service-name=${service}` })).items as EndpointSlice[],
+        listEndpointSlices: async (ns, service) => (await this.objects.list(this.info("discovery.k8s.io", "v1", "endpointslices"), ns, { labelSelector: `kubernetes.io/service-name=${service}` })).items as Kube<EndpointSlice>[],
       }),
       // Read when a condition runs: the authorizer is made after the admission chain.
       authorizer: { authorize: (a) => this.authorizer.authorize(a) },
@@ -392,7 +396,7 @@ export class ApiServer {
     // How extension API servers trust this server's proxied requests (upstream's client CA registration hook).
     const configMaps = this.info("", "v1", "configmaps");
     const authentication = extensionAuthenticationConfigMap(this.options.pki);
-    await this.objects.guaranteedUpdate(configMaps, "kube-system", EXTENSION_AUTHENTICATION_CONFIGMAP, (cur) => ({ ...(cur ?? authentication), data: authentication.data }), { allowCreate: true, fieldManager: "skiff-apiserver" });
+    await this.objects.guaranteedUpdate(configMaps, "kube-system", EXTENSION_AUTHENTICATION_CONFIGMAP, (cur) => ({ ...(cur ?? authentication as Kube<ConfigMap>), data: authentication.data }), { allowCreate: true, fieldManager: "skiff-apiserver" });
     this.aggregator.start();
   }
 
@@ -568,7 +572,8 @@ export class ApiServer {
    */
   private async admitConnect(info: RequestInfo, user: UserInfo, subresource: ConnectSubresource, query: URLSearchParams): Promise<void> {
     const attrs: AdmissionAttributes = {
-      info: this.info("", "v1", "pods"), operation: "CONNECT", object: podConnectOptions(subresource, query),
+      // The options are the object, without metadata as upstream's: no plugin that sees CONNECT reads metadata.
+      info: this.info("", "v1", "pods"), operation: "CONNECT", object: podConnectOptions(subresource, query) as Kube<PodConnectOptions>,
       namespace: info.namespace, name: info.name, subresource, user, dryRun: false,
       // An upgraded connection has no response headers to carry warnings in.
       addWarning: () => undefined,
@@ -739,14 +744,14 @@ export class ApiServer {
     throw pathNotFound();
   }
 
-  private async readReviewBody(req: Request): Promise<Obj> {
+  private async readReviewBody(req: Request): Promise<{ [field: string]: unknown }> {
     const raw = await readBody(req);
     const type = String(req.headers["content-type"] ?? "");
     if (type.startsWith("application/vnd.kubernetes.protobuf")) return decodeProtobufObject(raw);
     if (!raw.length) return {};
     const body = decodeBody(raw, "application/json");
     if (!body || typeof body !== "object" || Array.isArray(body)) throw new ApiError(400, "BadRequest", "the body of the request was not a JSON object");
-    return body as Obj;
+    return body as { [field: string]: unknown };
   }
 }
 

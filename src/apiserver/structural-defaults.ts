@@ -7,17 +7,19 @@
  * requests and to every object read from storage (defaults added to a CRD
  * later show on objects stored before, without a write).
  */
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- schemas and objects are free-form JSON
+import { isObject } from "../api/json.js";
+import type { Schema } from "./cel/index.js";
 
-export function applyStructuralDefaults(value: unknown, schema: Obj | undefined): void {
-  if (!schema || value === null || typeof value !== "object") return;
+export function applyStructuralDefaults(value: unknown, schema: Schema | undefined): void {
+  if (!schema) return;
   if (Array.isArray(value)) {
-    for (const item of value) applyStructuralDefaults(item, schema.items);
+    for (const item of value as unknown[]) applyStructuralDefaults(item, schema.items);
     return;
   }
-  const o = value as Obj;
-  const props: Obj | undefined = schema.properties;
-  for (const [key, prop] of Object.entries(props ?? {}) as [string, Obj][]) {
+  if (!isObject(value)) return;
+  const o = value;
+  const props = schema.properties;
+  for (const [key, prop] of Object.entries(props ?? {})) {
     if (prop.default === undefined) continue;
     if (!(key in o) || (o[key] === null && !prop.nullable)) o[key] = structuredClone(prop.default);
   }
@@ -28,10 +30,10 @@ export function applyStructuralDefaults(value: unknown, schema: Obj | undefined)
 }
 
 /** Whether any node of the schema declares a default (else defaulting is a no-op and can be skipped). */
-export function schemaHasDefaults(schema: Obj | undefined): boolean {
+export function schemaHasDefaults(schema: Schema | undefined): boolean {
   if (!schema || typeof schema !== "object") return false;
   if (schema.default !== undefined) return true;
   if (schemaHasDefaults(schema.items)) return true;
   if (typeof schema.additionalProperties === "object" && schemaHasDefaults(schema.additionalProperties)) return true;
-  return Object.values((schema.properties ?? {}) as Obj).some((p) => schemaHasDefaults(p as Obj));
+  return Object.values(schema.properties ?? {}).some((p) => schemaHasDefaults(p));
 }

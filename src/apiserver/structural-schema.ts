@@ -4,9 +4,9 @@
  * fields), as the apiextensions apiserver does.
  */
 import type { FieldError } from "../api/errors.js";
+import { isObject } from "../api/json.js";
+import type { Schema } from "./cel/index.js";
 import { matchesFormat } from "./string-formats.js";
-
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- schemas and objects are free-form JSON
 
 const typeOf = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "array" : Number.isInteger(v) ? "integer" : typeof v);
 
@@ -18,19 +18,19 @@ const typeOf = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "array"
  */
 const inBody = (path: string) => `${path || "body"} in body`;
 
-export function validateAndPrune(obj: Obj, schema: Obj, preserveAll: boolean): FieldError[] {
+export function validateAndPrune(obj: { [field: string]: unknown }, schema: Schema, preserveAll: boolean): FieldError[] {
   const errs: FieldError[] = [];
   // A value of the wrong type is reported by its type's name, as the value and again at the end.
   const typeError = (path: string, actual: string, want: string) =>
     ({ type: "FieldValueInvalid", field: path, value: actual, detail: `${inBody(path)} must be of type ${want}: ${JSON.stringify(actual)}`, typeMismatch: true }) as FieldError;
-  const walk = (value: unknown, s: Obj | undefined, path: string, root: boolean) => {
+  const walk = (value: unknown, s: Schema | undefined, path: string, root: boolean) => {
     if (!s) return;
     if (s["x-kubernetes-int-or-string"]) {
       // Upstream validates the extension as the type list [integer, string].
       if (typeof value !== "string" && !Number.isInteger(value)) errs.push(typeError(path, typeOf(value), "integer,string"));
       return;
     }
-    const t = s.type as string | undefined;
+    const t = s.type;
     const actual = typeOf(value);
     if (t && !(t === actual || (t === "number" && actual === "integer"))) {
       if (!(value === null && s.nullable)) errs.push(typeError(path, actual, t));
@@ -58,10 +58,10 @@ export function validateAndPrune(obj: Obj, schema: Obj, preserveAll: boolean): F
       value.forEach((v, i) => walk(v, s.items, `${path}[${i}]`, false));
       return;
     }
-    if (value && typeof value === "object") {
-      const o = value as Obj;
+    if (isObject(value)) {
+      const o = value;
       for (const r of s.required ?? []) if (o[r] === undefined) errs.push({ type: "FieldValueRequired", field: path ? `${path}.${r}` : r });
-      const props: Obj | undefined = s.properties;
+      const props = s.properties;
       const preserve = preserveAll || s["x-kubernetes-preserve-unknown-fields"] === true;
       for (const key of Object.keys(o)) {
         const child = path ? `${path}.${key}` : key;

@@ -10,25 +10,9 @@ import type { ClientConfig } from "./kubeconfig.js";
 
 export interface OwnerReference { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }
 
-export type KubeObject = {
-  apiVersion?: string;
-  kind?: string;
-  metadata: {
-    name?: string; generateName?: string; namespace?: string; uid?: string; resourceVersion?: string; generation?: number;
-    creationTimestamp?: string; deletionTimestamp?: string; labels?: Record<string, string>; annotations?: Record<string, string>;
-    ownerReferences?: OwnerReference[]; finalizers?: string[]; [k: string]: unknown;
-  };
-  [k: string]: unknown;
-};
+export type { Kube, KubeObject } from "../api/kube-object.js";
+import type { KubeObject } from "../api/kube-object.js";
 
-type Writable<T> = { -readonly [K in keyof T]: T[K] };
-
-/**
- * A kubernetes-types object as the client and informers carry it: metadata is
- * always set (kubernetes-types marks it optional, as in a request body), and
- * status may be set on a clone (kubernetes-types marks it read-only for clients).
- */
-export type Kube<T> = Writable<T> & KubeObject;
 
 export interface KubeList<T extends KubeObject = KubeObject> {
   metadata: { resourceVersion: string; continue?: string };

@@ -5,12 +5,24 @@
  * may only refuse. A plugin refuses by throwing an ApiError (403 Forbidden or
  * 422 Invalid, as upstream's plugin does).
  */
+import type { KubeObject } from "../../api/kube-object.js";
 import type { ResourceInfo } from "../../api/resources.js";
 import type { UserInfo } from "../authentication/user-info.js";
 import type { ReinvocationContext } from "./reinvocation.js";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- admission sees every kind; plugins narrow to kubernetes-types types
-export type AdmissionObject = Record<string, any>;
+/** Admission sees every kind; plugins narrow to kubernetes-types types. */
+export type AdmissionObject = KubeObject;
+
+/** A write's CreateOptions, UpdateOptions or DeleteOptions (meta.k8s.io/v1), as an AdmissionReview carries them. */
+export interface AdmissionOptions {
+  kind: "CreateOptions" | "UpdateOptions" | "DeleteOptions";
+  apiVersion: "meta.k8s.io/v1";
+  dryRun?: string[];
+  fieldManager?: string;
+  gracePeriodSeconds?: number;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  propagationPolicy?: string;
+}
 
 export type Operation = "CREATE" | "UPDATE" | "DELETE" | "CONNECT";
 
@@ -27,8 +39,8 @@ export interface AdmissionAttributes {
   subresource: string;
   user: UserInfo;
   dryRun: boolean;
-  /** The request's CreateOptions, UpdateOptions or DeleteOptions (meta.k8s.io/v1), as an AdmissionReview carries them. */
-  options?: AdmissionObject;
+  /** The request's options, as an AdmissionReview carries them. */
+  options?: AdmissionOptions;
   /** Adds a warning the client is shown (a `Warning: 299` header), as upstream's warning.AddWarning. */
   addWarning(text: string): void;
   /** Adds an annotation to the request's audit event (PodSecurity's audit level writes there). */

@@ -4,12 +4,12 @@
  * policy stages go just before ResourceQuota, which stays last so that only
  * an object every other step accepted is charged.
  */
-import type { Namespace, Node, Pod, ResourceQuota as ResourceQuotaObject, ServiceAccount } from "kubernetes-types/core/v1.js";
+import type { Namespace, Node, Pod, ServiceAccount } from "kubernetes-types/core/v1.js";
 import type { IngressClass } from "kubernetes-types/networking/v1.js";
 import type { RuntimeClass as RuntimeClassObject } from "kubernetes-types/node/v1.js";
 import type { PriorityClass } from "kubernetes-types/scheduling/v1.js";
 import type { StorageClass } from "kubernetes-types/storage/v1.js";
-import type { AdmissionObject, AdmissionPlugin } from "./admission.js";
+import type { AdmissionPlugin } from "./admission.js";
 import { AdmissionChain } from "./chain.js";
 import { DefaultIngressClass } from "./plugins/default-ingress-class.js";
 import { DefaultStorageClass } from "./plugins/default-storage-class.js";
@@ -19,7 +19,7 @@ import { Priority } from "./plugins/priority.js";
 import { PodSecurity, PodSecurityMetrics } from "./plugins/pod-security/index.js";
 import { AdmissionMetrics } from "./metrics.js";
 import type { Registry } from "../../metrics/index.js";
-import { ResourceQuota } from "./plugins/resource-quota.js";
+import { ResourceQuota, type QuotaStore } from "./plugins/resource-quota.js";
 import { NodeRestriction } from "./plugins/node-restriction.js";
 import { CertificateApproval } from "./plugins/certificate-approval.js";
 import { CertificateSigning } from "./plugins/certificate-signing.js";
@@ -44,11 +44,7 @@ export interface AdmissionDependencies {
   limitRanges: LimitRangeLister;
   /** The RuntimeClass of that name, the cache's or storage's. */
   getRuntimeClass(name: string): Promise<RuntimeClassObject | undefined>;
-  quotas: {
-    list(namespace: string): Promise<AdmissionObject[]>;
-    cached(namespace: string): ResourceQuotaObject[];
-    charge(quota: AdmissionObject, update: (used: Record<string, string>) => Record<string, string>): Promise<void>;
-  };
+  quotas: QuotaStore;
   /** NodeRestriction's reads. */
   getPod(namespace: string, name: string): Promise<Pod | undefined>;
   getNode(name: string): Promise<Node | undefined>;

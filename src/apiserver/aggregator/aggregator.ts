@@ -15,6 +15,7 @@
 import type { Condition } from "kubernetes-types/meta/v1.js";
 import type { APIResourceList } from "kubernetes-types/meta/v1.js";
 import { ApiError } from "../../api/errors.js";
+import type { Kube } from "../../api/kube-object.js";
 import type { ResourceInfo } from "../../api/resources.js";
 import { rfc3339 } from "../../api/time.js";
 import type { UserInfo } from "../authentication/user-info.js";
@@ -92,7 +93,7 @@ export class Aggregator {
 
   private async registerLocal(): Promise<void> {
     const existing = new Map(this.o.apiServices.list().map((a) => [a.metadata?.name ?? "", a]));
-    const wanted = new Map<string, APIService>();
+    const wanted = new Map<string, Kube<APIService>>();
     const groups = this.o.catalog.groups().filter((g) => g.versions.length);
     groups.forEach((g, i) => {
       const custom = this.o.catalog.resourcesOf(g.name, g.versions[0]!).some((r) => r.crd);
@@ -147,7 +148,8 @@ export class Aggregator {
   private async record(name: string, condition: AvailableCondition): Promise<void> {
     const current = this.o.apiServices.get(undefined, name)?.status?.conditions?.find((c) => c.type === "Available");
     if (current && current.status === condition.status && current.reason === condition.reason && current.message === condition.message) return;
-    await this.o.objects.guaranteedUpdate(this.o.info, undefined, name, (cur) => {
+    await this.o.objects.guaranteedUpdate(this.o.info, undefined, name, (stored) => {
+      const cur = stored as Kube<APIService> | undefined;
       const conditions: Condition[] = (cur!.status?.conditions ?? []).filter((c: Condition) => c.type !== "Available");
       const old = (cur!.status?.conditions ?? []).find((c: Condition) => c.type === "Available");
       const lastTransitionTime = old && old.status === condition.status ? old.lastTransitionTime : rfc3339(Date.now());

@@ -4,7 +4,7 @@ import { convertWithWebhook, type ConversionWebhook, type ConversionWebhookDepen
 import type { Obj } from "../registry/object-store.js";
 
 const webhook: ConversionWebhook = { clientConfig: { url: "https://127.0.0.1:9443/convert" }, conversionReviewVersions: ["v1beta1", "v1"] };
-const v1 = (name: string, extra: Obj = {}): Obj => ({ apiVersion: "stable.example.com/v1", kind: "Backend", metadata: { name, namespace: "default", uid: `uid-${name}`, resourceVersion: "7" }, spec: { a: 1 }, ...extra });
+const v1 = (name: string, extra: Record<string, unknown> = {}): Obj => ({ apiVersion: "stable.example.com/v1", kind: "Backend", metadata: { name, namespace: "default", uid: `uid-${name}`, resourceVersion: "7" }, spec: { a: 1 }, ...extra });
 
 /** A webhook answering with what respond makes of the review it was sent; sent keeps the reviews. */
 function fake(respond: (review: { apiVersion: string; request: { uid: string; desiredAPIVersion: string; objects: Obj[] } }) => unknown) {

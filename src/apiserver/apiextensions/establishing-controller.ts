@@ -5,6 +5,8 @@
  * recorded, once the server serves it (the catalog follows the same watch).
  */
 import { rfc3339 } from "../../api/time.js";
+import type { CustomResourceDefinition } from "kubernetes-types/apiextensions/v1.js";
+import type { Kube } from "../../api/kube-object.js";
 import type { ResourceInfo } from "../../api/resources.js";
 import type { Obj, ObjectStore } from "../registry/object-store.js";
 import type { WatchCache } from "../registry/watch-cache.js";
@@ -25,18 +27,20 @@ export class EstablishingController {
   }
 
   private enqueue(crd: Obj): void {
-    if (crd.metadata.deletionTimestamp || established(crd) || this.pending.has(crd.metadata.name)) return;
-    this.pending.add(crd.metadata.name);
-    void this.establish(crd.metadata.name)
+    const name = crd.metadata.name ?? "";
+    if (crd.metadata.deletionTimestamp || established(crd) || this.pending.has(name)) return;
+    this.pending.add(name);
+    void this.establish(name)
       .catch((err) => this.log?.("failed to mark CRD established", { crd: crd.metadata.name, err: String(err) }))
-      .finally(() => this.pending.delete(crd.metadata.name));
+      .finally(() => this.pending.delete(name));
   }
 
   /** Idempotent: another server may have written the same conditions first. */
   private async establish(name: string): Promise<void> {
     const now = rfc3339();
-    await this.objects.guaranteedUpdate(this.info, undefined, name, (cur) => {
-      if (!cur || established(cur)) return cur!;
+    await this.objects.guaranteedUpdate(this.info, undefined, name, (stored) => {
+      if (!stored || established(stored)) return stored!;
+      const cur = stored as Kube<CustomResourceDefinition>;
       const spec = cur.spec;
       return {
         ...cur,
@@ -47,13 +51,14 @@ export class EstablishingController {
             { type: "Established", status: "True", lastTransitionTime: now, reason: "InitialNamesAccepted", message: "the initial names have been accepted" },
           ],
           acceptedNames: spec.names,
-          storedVersions: (spec.versions ?? []).filter((v: Obj) => v.storage).map((v: Obj) => v.name),
+          storedVersions: (spec.versions ?? []).filter((v) => v.storage).map((v) => v.name),
         },
       };
     }, { subresource: "status", fieldManager: "kube-apiserver" });
   }
 }
 
-function established(crd: Obj): boolean {
-  return (crd.status?.conditions ?? []).some((c: Obj) => c.type === "Established" && c.status === "True");
+function established(obj: Obj): boolean {
+  const crd = obj as Kube<CustomResourceDefinition>;
+  return (crd.status?.conditions ?? []).some((c) => c.type === "Established" && c.status === "True");
 }

@@ -11,11 +11,12 @@ import { ApiError } from "../../api/errors.js";
 import type { ResourceInfo } from "../../api/resources.js";
 import { rfc3339 } from "../../api/time.js";
 import type { ResourceCatalog } from "../catalog.js";
+import type { Kube } from "../../api/kube-object.js";
 import type { ObjectStore } from "../registry/object-store.js";
 import { CUSTOM_RESOURCE_CLEANUP_FINALIZER } from "../registry/apiextensions/customresourcedefinitions/strategy.js";
 import type { WatchCache } from "../registry/watch-cache.js";
 
-type Crd = CustomResourceDefinition & { metadata: { name: string } };
+type Crd = Kube<CustomResourceDefinition> & { metadata: { name: string } };
 
 /** How long to wait before looking again at objects that are still there (their own finalizers). */
 const RECHECK_MS = 2000;
@@ -60,7 +61,7 @@ export class CrdFinalizerController {
         const items = (await this.objects.list(info, undefined)).items;
         for (const o of items) {
           if (o.metadata.deletionTimestamp) continue;
-          await this.objects.delete(info, o.metadata.namespace, o.metadata.name).catch((err: unknown) => {
+          await this.objects.delete(info, o.metadata.namespace, o.metadata.name ?? "").catch((err: unknown) => {
             if (!(err instanceof ApiError && err.reason === "NotFound")) throw err;
           });
         }
@@ -92,7 +93,8 @@ export class CrdFinalizerController {
   }
 
   private async condition(name: string, reason: string, message: string): Promise<void> {
-    await this.objects.guaranteedUpdate(this.info, undefined, name, (cur) => {
+    await this.objects.guaranteedUpdate(this.info, undefined, name, (stored) => {
+      const cur = stored as Kube<CustomResourceDefinition> | undefined;
       const conditions: CustomResourceDefinitionCondition[] = cur!.status?.conditions ?? [];
       const old = conditions.find((c) => c.type === "Terminating");
       if (old?.reason === reason && old.message === message) return cur!;

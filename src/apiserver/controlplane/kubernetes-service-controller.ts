@@ -7,6 +7,8 @@
  * lease and leaves the endpoints at once.
  */
 import { isAlreadyExists, isApiError, isNotFound } from "../../api/errors.js";
+import type { Service } from "kubernetes-types/core/v1.js";
+import type { Kube } from "../../api/kube-object.js";
 import type { ResourceInfo } from "../../api/resources.js";
 import type { Obj, ObjectStore } from "../registry/object-store.js";
 import type { LeaseEndpointReconciler } from "./lease-endpoint-reconciler.js";
@@ -81,10 +83,11 @@ export class KubernetesServiceController {
   private async ensureService(): Promise<void> {
     const { objects, services, port } = this.options;
     try {
-      await objects.guaranteedUpdate(services, "default", "kubernetes", (svc) => {
-        const first: Obj | undefined = svc!.spec?.ports?.[0];
+      await objects.guaranteedUpdate(services, "default", "kubernetes", (stored) => {
+        const svc = stored as Kube<Service> | undefined;
+        const first = svc!.spec?.ports?.[0];
         if (first && first.targetPort !== port) first.targetPort = port;
-        delete svc!.metadata.resourceVersion; // a lost swap is retried, not a 409
+        delete stored!.metadata.resourceVersion; // a lost swap is retried, not a 409
         return svc!;
       }, { fieldManager: "skiff-apiserver" });
       return;

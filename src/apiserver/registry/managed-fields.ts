@@ -6,19 +6,15 @@
  */
 import { canonicalJson } from "../../api/json-equal.js";
 import { listStrategy } from "../../api/patch/strategic-merge-patch.js";
+import { isObject } from "../../api/json.js";
+import type { KubeObject } from "../../api/kube-object.js";
 import { rfc3339 } from "../../api/time.js";
+import type { ManagedFieldsEntry } from "kubernetes-types/meta/v1.js";
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form JSON
+export type { ManagedFieldsEntry };
 
-export interface ManagedFieldsEntry {
-  manager: string;
-  operation: "Apply" | "Update";
-  apiVersion: string;
-  time: string;
-  fieldsType: "FieldsV1";
-  fieldsV1: Obj;
-  subresource?: string;
-}
+/** A FieldsV1 set as the server builds it: each path a chain of nested objects, "." marking a keyed item that is itself set. */
+export interface FieldsTree { [part: string]: FieldsTree }
 
 const SERVER_FIELDS = new Set(["uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "name", "namespace"]);
 
@@ -26,8 +22,8 @@ const SERVER_FIELDS = new Set(["uid", "resourceVersion", "generation", "creation
 export function leafFields(obj: unknown, subresource?: string): Map<string, string> {
   const out = new Map<string, string>();
   const walk = (v: unknown, path: string[], parents: string[]) => {
-    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
-      const entries = Object.entries(v as Obj);
+    if (isObject(v)) {
+      const entries = Object.entries(v);
       if (entries.length === 0 && path.length) out.set(path.join("\u0001"), "{}");
       for (const [k, child] of entries) {
         if (path.length === 0 && (k === "apiVersion" || k === "kind")) continue;
@@ -40,9 +36,10 @@ export function leafFields(obj: unknown, subresource?: string): Map<string, stri
     if (Array.isArray(v)) {
       const field = parents[parents.length - 1] ?? "";
       const strategy = listStrategy(parents.slice(0, -1), field);
-      if (strategy && "mergeKey" in strategy && v.every((e) => e && typeof e === "object" && strategy.mergeKey in e)) {
+      const items: unknown[] = v;
+      if (strategy && "mergeKey" in strategy && items.every((e) => isKeyed(e, strategy.mergeKey))) {
         if (v.length === 0) out.set(path.join("\u0001"), "[]");
-        for (const e of v as Obj[]) walk(e, [...path, `k:${JSON.stringify({ [strategy.mergeKey]: e[strategy.mergeKey] })}`], parents);
+        for (const e of items.filter((e) => isKeyed(e, strategy.mergeKey))) walk(e, [...path, `k:${JSON.stringify({ [strategy.mergeKey]: e[strategy.mergeKey] })}`], parents);
         return;
       }
       if (strategy && "set" in strategy) {
@@ -57,8 +54,13 @@ export function leafFields(obj: unknown, subresource?: string): Map<string, stri
   return out;
 }
 
-export function toFieldsV1(paths: Iterable<string>): Obj {
-  const root: Obj = {};
+/** Whether a list item can be told apart by a merge key (an object holding it; arrays count as upstream's reflection lets them). */
+function isKeyed(e: unknown, mergeKey: string): e is { [field: string]: unknown } {
+  return typeof e === "object" && e !== null && mergeKey in e;
+}
+
+export function toFieldsV1(paths: Iterable<string>): FieldsTree {
+  const root: FieldsTree = {};
   for (const p of paths) {
     let node = root;
     const parts = p.split("\u0001");
@@ -71,13 +73,13 @@ export function toFieldsV1(paths: Iterable<string>): Obj {
   return root;
 }
 
-export function fromFieldsV1(fields: Obj | undefined): Set<string> {
+export function fromFieldsV1(fields: unknown): Set<string> {
   const out = new Set<string>();
   const walk = (node: unknown, path: string[]) => {
     // A client may write managedFields itself: anything but an object is a leaf.
-    const keys = node && typeof node === "object" && !Array.isArray(node) ? Object.keys(node).filter((k) => k !== ".") : [];
-    if (keys.length === 0 && path.length) out.add(path.join("\u0001"));
-    for (const k of keys) walk((node as Obj)[k], [...path, k]);
+    const children = isObject(node) ? Object.entries(node).filter(([k]) => k !== ".") : [];
+    if (children.length === 0 && path.length) out.add(path.join("\u0001"));
+    for (const [k, child] of children) walk(child, [...path, k]);
   };
   walk(fields ?? {}, []);
   return out;
@@ -89,7 +91,7 @@ export function fromFieldsV1(fields: Obj | undefined): Set<string> {
  * gains every field it changed, other managers lose them, removed fields leave
  * every set. Entries left empty disappear.
  */
-export function updateManagedFields(prev: Obj | undefined, next: Obj, manager: string | undefined, apiVersion: string, operation: "Apply" | "Update", subresource?: string, owned?: Set<string>): ManagedFieldsEntry[] {
+export function updateManagedFields(prev: KubeObject | undefined, next: KubeObject, manager: string | undefined, apiVersion: string, operation: "Apply" | "Update", subresource?: string, owned?: Set<string>): ManagedFieldsEntry[] {
   const entries: ManagedFieldsEntry[] = structuredClone(prev?.metadata?.managedFields ?? next.metadata?.managedFields ?? []);
   if (!manager) return entries;
   const after = leafFields(next, subresource);

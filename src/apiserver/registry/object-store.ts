@@ -20,10 +20,11 @@ import { updateManagedFields } from "./managed-fields.js";
 import { pruneUnknownFields } from "../field-validation.js";
 import { checkTypes } from "../type-check.js";
 import { rfc3339 } from "../../api/time.js";
+import type { KubeObject } from "../../api/kube-object.js";
 import type { UserInfo } from "../authentication/user-info.js";
-import type { AdmissionAttributes, Operation } from "../admission/admission.js";
+import type { AdmissionAttributes, AdmissionOptions, Operation } from "../admission/admission.js";
 
-export type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- Kubernetes objects are free-form JSON here
+export type Obj = KubeObject;
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -144,23 +145,23 @@ function sameObject(a: Obj, b: Obj): boolean {
   const strip = (o: Obj) => {
     const c = { ...o, metadata: { ...o.metadata } };
     delete c.metadata.resourceVersion;
-    c.metadata.managedFields = (o.metadata.managedFields ?? []).map((f: Obj) => ({ ...f, time: undefined }));
+    c.metadata.managedFields = (o.metadata.managedFields ?? []).map((f) => ({ ...f, time: undefined }));
     return c;
   };
   return jsonEqual(strip(a), strip(b));
 }
 
 /** The CreateOptions or UpdateOptions of a write as upstream's admission attributes carry them (webhooks are shown them). */
-function requestOptions(operation: Operation, opts: WriteOptions): Obj | undefined {
+function requestOptions(operation: Operation, opts: WriteOptions): AdmissionOptions | undefined {
   if (operation !== "CREATE" && operation !== "UPDATE") return undefined;
-  const o: Obj = { kind: operation === "CREATE" ? "CreateOptions" : "UpdateOptions", apiVersion: "meta.k8s.io/v1" };
+  const o: AdmissionOptions = { kind: operation === "CREATE" ? "CreateOptions" : "UpdateOptions", apiVersion: "meta.k8s.io/v1" };
   if (opts.dryRun) o.dryRun = ["All"];
   if (opts.fieldManager) o.fieldManager = opts.fieldManager;
   return o;
 }
 
-function deleteOptions(options: DeleteOptions): Obj {
-  const o: Obj = { kind: "DeleteOptions", apiVersion: "meta.k8s.io/v1" };
+function deleteOptions(options: DeleteOptions): AdmissionOptions {
+  const o: AdmissionOptions = { kind: "DeleteOptions", apiVersion: "meta.k8s.io/v1" };
   if (options.gracePeriodSeconds !== undefined) o.gracePeriodSeconds = options.gracePeriodSeconds;
   if (options.preconditions) o.preconditions = options.preconditions;
   if (options.propagationPolicy) o.propagationPolicy = options.propagationPolicy;
@@ -195,7 +196,7 @@ export class ObjectStore {
    */
   async admitSubresource(info: ResourceInfo, subresource: string, obj: Obj, parent: Obj, opts: WriteOptions): Promise<void> {
     if (!this.admission) return;
-    const attrs = { ...this.attributes(info, "CREATE", obj, undefined, { ...opts, subresource }), namespace: parent.metadata.namespace ?? "", name: parent.metadata.name };
+    const attrs = { ...this.attributes(info, "CREATE", obj, undefined, { ...opts, subresource }), namespace: parent.metadata.namespace ?? "", name: parent.metadata.name ?? "" };
     await this.admission.admit(attrs);
     await this.admission.validate(attrs);
   }
@@ -306,7 +307,7 @@ export class ObjectStore {
     // As upstream's store (rest.BeforeCreate), the name is generated after mutating admission: webhooks see
     // generateName and an empty name, validation and validating admission the generated one.
     const generated = !m.name && Boolean(m.generateName);
-    if (generated) attrs.name = m.name = generateName(m.generateName);
+    if (generated) attrs.name = m.name = generateName(m.generateName ?? "");
     this.checkName(info, m.name);
     if (!m.name) {
       throw invalid(info.kind, info.group, "", [{ type: "FieldValueRequired", field: "metadata.name", detail: "name or generateName is required" }]);
@@ -330,7 +331,7 @@ export class ObjectStore {
         await undo?.();
         if (!isStoreError(err, "KeyExists")) throw err;
         if (!generated || attempt === MAX_GENERATE_NAME_ATTEMPTS) throw alreadyExists(info.resource, info.group, m.name);
-        attrs.name = m.name = generateName(m.generateName);
+        attrs.name = m.name = generateName(m.generateName ?? "");
       }
     }
   }

@@ -10,6 +10,7 @@ import { ApiError, conflict, methodNotAllowed } from "../../api/errors.js";
 import { applyJsonPatch } from "../../api/patch/json-patch.js";
 import { applyMergePatch } from "../../api/patch/merge-patch.js";
 import { formatLabelSelector } from "../../api/selectors.js";
+import { isObject } from "../../api/json.js";
 import { decodeBody, mediaType, readBody, sendJson } from "../http.js";
 import type { Obj } from "./object-store.js";
 import type { SubresourceHandler } from "./subresource.js";
@@ -46,9 +47,9 @@ export function scaleSubresource(target: ScaleTarget): SubresourceHandler {
       else if (type === "application/json-patch+json") next = applyJsonPatch(scale, body) as Obj;
       else next = applyMergePatch(scale, body) as Obj;
       const rv = next.metadata?.resourceVersion;
-      if (rv && rv !== current!.metadata.resourceVersion) throw conflict(info.resource, info.group, current!.metadata.name);
+      if (rv && rv !== current!.metadata.resourceVersion) throw conflict(info.resource, info.group, name);
       // spec.replicas is omitempty: a Go client scaling to 0 leaves it out, and upstream reads it as 0.
-      const replicas = next.spec?.replicas ?? 0;
+      const replicas = (isObject(next.spec) ? next.spec.replicas : undefined) ?? 0;
       if (typeof replicas !== "number" || replicas < 0 || !Number.isInteger(replicas)) {
         throw new ApiError(422, "Invalid", `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, { name, group: "autoscaling", kind: "Scale", causes: [{ reason: "FieldValueInvalid", message: "must be greater than or equal to 0", field: "spec.replicas" }] });
       }
@@ -62,14 +63,15 @@ export function scaleSubresource(target: ScaleTarget): SubresourceHandler {
 }
 
 /** spec.replicas and status.replicas, with the pods' selector in spec.selector, read by selectorText. */
-function replicasScale(selectorText: (selector: Obj | undefined) => string): SubresourceHandler {
+function replicasScale(selectorText: (selector: unknown) => string): SubresourceHandler {
+  // Validation keeps replicas a number in objects of these kinds.
   return scaleSubresource({
-    specReplicas: (o) => o.spec?.replicas,
-    statusReplicas: (o) => o.status?.replicas,
-    selector: (o) => selectorText(o.spec?.selector),
+    specReplicas: (o) => (isObject(o.spec) ? o.spec.replicas : undefined) as number | undefined,
+    statusReplicas: (o) => (isObject(o.status) ? o.status.replicas : undefined) as number | undefined,
+    selector: (o) => selectorText(isObject(o.spec) ? o.spec.selector : undefined),
     setReplicas(o, replicas) {
-      o.spec ??= {};
-      o.spec.replicas = replicas;
+      const spec = (o.spec ??= {});
+      if (isObject(spec)) spec.replicas = replicas;
     },
   });
 }
@@ -78,4 +80,4 @@ function replicasScale(selectorText: (selector: Obj | undefined) => string): Sub
 export const labelSelectorScale = replicasScale((sel) => formatLabelSelector(sel as LabelSelector | undefined));
 
 /** ReplicationControllers: a map of labels. */
-export const mapSelectorScale = replicasScale((sel) => Object.entries(sel ?? {}).map(([k, v]) => `${k}=${v}`).join(","));
+export const mapSelectorScale = replicasScale((sel) => Object.entries(isObject(sel) ? sel : {}).map(([k, v]) => `${k}=${v}`).join(","));

@@ -122,7 +122,7 @@ export function clearStatus(obj: { status?: unknown }): void {
 }
 
 /** Everything but metadata and status: the part whose change bumps generation. */
-function specOf(obj: Obj): Obj {
+function specOf(obj: Obj): { [field: string]: unknown } {
   const { metadata: _m, status: _s, ...rest } = obj;
   return rest;
 }

@@ -14,7 +14,7 @@ export interface WatchCacheOptions {
 
 export type CacheHandler = (type: ObjectEvent["type"], obj: Obj, old: Obj | undefined) => void;
 
-const keyOf = (namespace: string | undefined, name: string) => `${namespace ?? ""}/${name}`;
+const keyOf = (namespace: string | undefined, name: string | undefined) => `${namespace ?? ""}/${name}`;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- T is a kubernetes-types kind; the cache only reads metadata
 export class WatchCache<T = Obj> {

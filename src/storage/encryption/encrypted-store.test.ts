@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import type { Secret } from "kubernetes-types/core/v1.js";
+import type { Kube } from "../../api/kube-object.js";
 import { builtinResources } from "../../api/resources.js";
 import { ObjectStore } from "../../apiserver/registry/object-store.js";
 import { EtcdStore } from "../etcd/etcd-store.js";
@@ -109,7 +111,7 @@ describe("EncryptedStore", () => {
     // Now fresh: the next no-op update is skipped as before.
     const again = await after.update(info, "default", "s", await after.get(info, "default", "s"));
     assert.equal(again.object.metadata.resourceVersion, object.metadata.resourceVersion);
-    assert.equal((await after.get(info, "default", "s")).data.password, "aHVudGVyMg==");
+    assert.equal(((await after.get(info, "default", "s")) as Kube<Secret>).data?.password, "aHVudGVyMg==");
     await raw.close();
   });
 });

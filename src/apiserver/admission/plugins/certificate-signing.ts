@@ -5,7 +5,7 @@
  */
 import type { AdmissionAttributes, AdmissionPlugin } from "../admission.js";
 import { admissionForbidden } from "./forbidden.js";
-import { isCsr, type CertificatePluginOptions } from "./certificate-approval.js";
+import { csrOf, isCsr, type CertificatePluginOptions } from "./certificate-approval.js";
 import { authorizedForSigner } from "./signer-authorization.js";
 
 export class CertificateSigning implements AdmissionPlugin {
@@ -15,10 +15,10 @@ export class CertificateSigning implements AdmissionPlugin {
 
   validate(a: AdmissionAttributes): void {
     if (a.operation !== "UPDATE" || a.subresource !== "status" || !isCsr(a)) return;
-    const before = a.oldObject?.status?.certificate ?? "";
-    const after = a.object?.status?.certificate ?? "";
+    const before = csrOf(a.oldObject)?.status?.certificate ?? "";
+    const after = csrOf(a.object)?.status?.certificate ?? "";
     if (before === after) return;
-    const signerName = String(a.oldObject?.spec?.signerName ?? a.object?.spec?.signerName ?? "");
+    const signerName = String(csrOf(a.oldObject)?.spec?.signerName ?? csrOf(a.object)?.spec?.signerName ?? "");
     if (!authorizedForSigner(this.options.authorizer, a.user, "sign", signerName)) {
       throw admissionForbidden(a, `user not permitted to sign requests with signerName "${signerName}"`);
     }

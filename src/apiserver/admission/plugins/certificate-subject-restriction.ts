@@ -7,7 +7,7 @@
 import { describeRequest } from "../../../pki/index.js";
 import type { AdmissionAttributes, AdmissionPlugin } from "../admission.js";
 import { admissionForbidden } from "./forbidden.js";
-import { isCsr } from "./certificate-approval.js";
+import { csrOf, isCsr } from "./certificate-approval.js";
 
 const KUBE_APISERVER_CLIENT = "kubernetes.io/kube-apiserver-client";
 
@@ -16,10 +16,11 @@ export class CertificateSubjectRestriction implements AdmissionPlugin {
 
   validate(a: AdmissionAttributes): void {
     if (a.operation !== "CREATE" || a.subresource !== "" || !isCsr(a)) return;
-    if (a.object?.spec?.signerName !== KUBE_APISERVER_CLIENT) return;
+    const csr = csrOf(a.object);
+    if (csr?.spec?.signerName !== KUBE_APISERVER_CLIENT) return;
     let organizations: string[];
     try {
-      organizations = describeRequest(Buffer.from(String(a.object.spec.request ?? ""), "base64").toString("utf8")).organizations;
+      organizations = describeRequest(Buffer.from(String(csr.spec.request ?? ""), "base64").toString("utf8")).organizations;
     } catch (err) {
       throw admissionForbidden(a, `failed to parse CSR: ${(err as Error).message}`);
     }

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import type { ResourceInfo } from "../../../api/resources.js";
 import { clientCertificateRequest } from "../../../pki/index.js";
 import type { Attributes, Authorizer } from "../../authorization/authorizer.js";
-import type { AdmissionAttributes } from "../admission.js";
+import type { AdmissionAttributes, AdmissionObject } from "../admission.js";
 import { CertificateApproval } from "./certificate-approval.js";
 import { CertificateSigning } from "./certificate-signing.js";
 import { CertificateSubjectRestriction } from "./certificate-subject-restriction.js";
@@ -24,7 +24,7 @@ function fakeAuthorizer(asked: Attributes[]): Authorizer {
 }
 
 function attrs(a: Partial<AdmissionAttributes>): AdmissionAttributes {
-  return { info: csrInfo, operation: "UPDATE", object: {}, namespace: "", name: "csr-1", subresource: "", user: { username: "nobody", groups: [] }, dryRun: false, addWarning: () => {}, ...a };
+  return { info: csrInfo, operation: "UPDATE", object: {} as Partial<AdmissionObject> as AdmissionObject, namespace: "", name: "csr-1", subresource: "", user: { username: "nobody", groups: [] }, dryRun: false, addWarning: () => {}, ...a };
 }
 const run = (f: () => void) => { try { f(); return "ok"; } catch (err) { return `${(err as { code: number }).code} ${(err as Error).message}`; } };
 

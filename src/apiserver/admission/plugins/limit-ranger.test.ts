@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { LimitRange, LimitRangeItem, Pod } from "kubernetes-types/core/v1.js";
+import type { Kube } from "../../../api/kube-object.js";
 import type { ResourceInfo } from "../../../api/resources.js";
 import { defaultLimitRange } from "../../registry/core/limitranges/defaults.js";
 import type { AdmissionAttributes, AdmissionObject } from "../admission.js";
@@ -14,7 +15,7 @@ function limitRange(...limits: LimitRangeItem[]): LimitRange {
   return lr;
 }
 
-function newPod(containers: Record<string, { requests?: Record<string, string>; limits?: Record<string, string> }>, init: typeof containers = {}): Pod {
+function newPod(containers: Record<string, { requests?: Record<string, string>; limits?: Record<string, string> }>, init: typeof containers = {}): Kube<Pod> {
   const list = (cs: typeof containers) => Object.entries(cs).map(([name, resources]) => ({ name, image: "busybox", resources: structuredClone(resources) }));
   return { metadata: { name: "x", namespace: "ns" }, spec: { containers: list(containers), initContainers: Object.keys(init).length ? list(init) : undefined } };
 }

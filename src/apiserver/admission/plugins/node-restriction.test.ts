@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Node, Pod } from "kubernetes-types/core/v1.js";
+import type { Kube } from "../../../api/kube-object.js";
 import type { ResourceInfo } from "../../../api/resources.js";
 import type { AdmissionAttributes, AdmissionObject } from "../admission.js";
 import { NodeRestriction } from "./node-restriction.js";
@@ -8,19 +9,20 @@ import { NodeRestriction } from "./node-restriction.js";
 const info = (resource: string, group = "", namespaced = true) => ({ group, version: "v1", resource, namespaced, kind: "", singular: "", subresources: [], verbs: [], storagePrefix: resource }) as ResourceInfo;
 const nodeUser = (name: string) => ({ username: `system:node:${name}`, groups: ["system:nodes", "system:authenticated"] });
 
-const pods: Record<string, Pod> = {
+const pods: Record<string, Kube<Pod>> = {
   mine: { metadata: { namespace: "ns", name: "mine", uid: "uid-mine" }, spec: { nodeName: "a", containers: [] } },
   theirs: { metadata: { namespace: "ns", name: "theirs", uid: "uid-theirs" }, spec: { nodeName: "b", containers: [] } },
 };
 const nodes: Record<string, Node> = { a: { metadata: { name: "a", uid: "node-a-uid" } } };
+const bare = (o: Partial<AdmissionObject>) => o as AdmissionObject; // a test object without metadata
 const plugin = new NodeRestriction({ getPod: (_ns, n) => pods[n], getNode: (n) => nodes[n] });
 
 function attrs(a: Partial<AdmissionAttributes>): AdmissionAttributes {
-  return { info: info("pods"), operation: "CREATE", object: {}, namespace: "ns", name: "", subresource: "", user: nodeUser("a"), dryRun: false, addWarning: () => {}, ...a };
+  return { info: info("pods"), operation: "CREATE", object: bare({}), namespace: "ns", name: "", subresource: "", user: nodeUser("a"), dryRun: false, addWarning: () => {}, ...a };
 }
 
-const mirror = (mutate: (p: AdmissionObject) => void = () => {}): AdmissionObject => {
-  const p: AdmissionObject = {
+const mirror = (mutate: (p: Kube<Pod>) => void = () => {}): AdmissionObject => {
+  const p: Kube<Pod> = {
     metadata: { name: "static-a", namespace: "ns", annotations: { "kubernetes.io/config.mirror": "hash" }, ownerReferences: [{ apiVersion: "v1", kind: "Node", name: "a", uid: "node-a-uid", controller: true }] },
     spec: { nodeName: "a", containers: [{ name: "c" }] },
   };
@@ -43,14 +45,14 @@ describe("NodeRestriction", () => {
     ["a mirror pod bound to itself", { object: mirror() }, "ok"],
     ["a pod that is not a mirror pod", { object: mirror((p) => { delete p.metadata.annotations; }) },
       `403 pods "static-a" is forbidden: pod does not have "kubernetes.io/config.mirror" annotation, node "a" can only create mirror pods`],
-    ["a mirror pod for another node", { object: mirror((p) => { p.spec.nodeName = "b"; }) }, `403 pods "static-a" is forbidden: node "a" can only create pods with spec.nodeName set to itself`],
+    ["a mirror pod for another node", { object: mirror((p) => { p.spec!.nodeName = "b"; }) }, `403 pods "static-a" is forbidden: node "a" can only create pods with spec.nodeName set to itself`],
     ["a mirror pod without owner", { object: mirror((p) => { p.metadata.ownerReferences = []; }) }, `403 pods "static-a" is forbidden: node "a" can only create pods with an owner reference set to itself`],
-    ["a mirror pod owned by a non-controller reference", { object: mirror((p) => { p.metadata.ownerReferences[0].controller = false; }) }, `403 pods "static-a" is forbidden: node "a" can only create pods with a controller owner reference set to itself`],
-    ["a mirror pod with the wrong node uid", { object: mirror((p) => { p.metadata.ownerReferences[0].uid = "x"; }) }, `403 pods "static-a" is forbidden: node a UID mismatch: expected x got node-a-uid`],
-    ["a mirror pod with a secret", { object: mirror((p) => { p.spec.volumes = [{ name: "s", secret: { secretName: "s" } }]; }) }, `403 pods "static-a" is forbidden: node "a" can not create pods that reference secrets`],
-    ["a mirror pod with a configmap", { object: mirror((p) => { p.spec.containers[0].envFrom = [{ configMapRef: { name: "c" } }]; }) }, `403 pods "static-a" is forbidden: node "a" can not create pods that reference configmaps`],
-    ["a mirror pod with a service account", { object: mirror((p) => { p.spec.serviceAccountName = "default"; }) }, `403 pods "static-a" is forbidden: node "a" can not create pods that reference a service account`],
-    ["a mirror pod with a claim", { object: mirror((p) => { p.spec.volumes = [{ name: "d", persistentVolumeClaim: { claimName: "d" } }]; }) }, `403 pods "static-a" is forbidden: node "a" can not create pods that reference persistentvolumeclaims`],
+    ["a mirror pod owned by a non-controller reference", { object: mirror((p) => { p.metadata.ownerReferences![0]!.controller = false; }) }, `403 pods "static-a" is forbidden: node "a" can only create pods with a controller owner reference set to itself`],
+    ["a mirror pod with the wrong node uid", { object: mirror((p) => { p.metadata.ownerReferences![0]!.uid = "x"; }) }, `403 pods "static-a" is forbidden: node a UID mismatch: expected x got node-a-uid`],
+    ["a mirror pod with a secret", { object: mirror((p) => { p.spec!.volumes = [{ name: "s", secret: { secretName: "s" } }]; }) }, `403 pods "static-a" is forbidden: node "a" can not create pods that reference secrets`],
+    ["a mirror pod with a configmap", { object: mirror((p) => { p.spec!.containers[0]!.envFrom = [{ configMapRef: { name: "c" } }]; }) }, `403 pods "static-a" is forbidden: node "a" can not create pods that reference configmaps`],
+    ["a mirror pod with a service account", { object: mirror((p) => { p.spec!.serviceAccountName = "default"; }) }, `403 pods "static-a" is forbidden: node "a" can not create pods that reference a service account`],
+    ["a mirror pod with a claim", { object: mirror((p) => { p.spec!.volumes = [{ name: "d", persistentVolumeClaim: { claimName: "d" } }]; }) }, `403 pods "static-a" is forbidden: node "a" can not create pods that reference persistentvolumeclaims`],
     ["deleting its pod", { operation: "DELETE", name: "mine", oldObject: pods.mine, object: pods.mine }, "ok"],
     ["deleting another node's pod", { operation: "DELETE", name: "theirs", oldObject: pods.theirs, object: pods.theirs }, `403 pods "theirs" is forbidden: node "a" can only delete pods with spec.nodeName set to itself`],
     ["updating a pod", { operation: "UPDATE", name: "mine", oldObject: pods.mine, object: pods.mine }, `403 pods "mine" is forbidden: unexpected operation "UPDATE", node "a" can only create and delete mirror pods`],
@@ -78,12 +80,12 @@ describe("NodeRestriction", () => {
     ["a lease elsewhere", { info: info("leases", "coordination.k8s.io"), namespace: "default", object: { metadata: { name: "a" } } }, `403 leases.coordination.k8s.io "a" is forbidden: can only access leases in the "kube-node-lease" system namespace`],
     ["updating another node's lease", { info: info("leases", "coordination.k8s.io"), namespace: "kube-node-lease", operation: "UPDATE", name: "b", object: { metadata: { name: "b" } } }, `403 leases.coordination.k8s.io "b" is forbidden: can only access node lease with the same name as the requesting node`],
 
-    ["a token bound to its pod", { info: info("serviceaccounts"), subresource: "token", name: "default", object: { spec: { boundObjectRef: { apiVersion: "v1", kind: "Pod", name: "mine", uid: "uid-mine" } } } }, "ok"],
-    ["a token without binding", { info: info("serviceaccounts"), subresource: "token", name: "default", object: { spec: {} } }, `403 serviceaccounts "default" is forbidden: node requested token not bound to a pod`],
-    ["a token bound without uid", { info: info("serviceaccounts"), subresource: "token", name: "default", object: { spec: { boundObjectRef: { apiVersion: "v1", kind: "Pod", name: "mine" } } } }, `403 serviceaccounts "default" is forbidden: node requested token with a pod binding without a uid`],
-    ["a token bound to a recreated pod", { info: info("serviceaccounts"), subresource: "token", name: "default", object: { spec: { boundObjectRef: { apiVersion: "v1", kind: "Pod", name: "mine", uid: "old" } } } },
+    ["a token bound to its pod", { info: info("serviceaccounts"), subresource: "token", name: "default", object: bare({ spec: { boundObjectRef: { apiVersion: "v1", kind: "Pod", name: "mine", uid: "uid-mine" } } }) }, "ok"],
+    ["a token without binding", { info: info("serviceaccounts"), subresource: "token", name: "default", object: bare({ spec: {} }) }, `403 serviceaccounts "default" is forbidden: node requested token not bound to a pod`],
+    ["a token bound without uid", { info: info("serviceaccounts"), subresource: "token", name: "default", object: bare({ spec: { boundObjectRef: { apiVersion: "v1", kind: "Pod", name: "mine" } } }) }, `403 serviceaccounts "default" is forbidden: node requested token with a pod binding without a uid`],
+    ["a token bound to a recreated pod", { info: info("serviceaccounts"), subresource: "token", name: "default", object: bare({ spec: { boundObjectRef: { apiVersion: "v1", kind: "Pod", name: "mine", uid: "old" } } }) },
       `403 serviceaccounts "default" is forbidden: the UID in the bound object reference (old) does not match the UID in record. The object might have been deleted and then recreated`],
-    ["a token bound to another node's pod", { info: info("serviceaccounts"), subresource: "token", name: "default", object: { spec: { boundObjectRef: { apiVersion: "v1", kind: "Pod", name: "theirs", uid: "uid-theirs" } } } }, `403 serviceaccounts "default" is forbidden: node requested token bound to a pod scheduled on a different node`],
+    ["a token bound to another node's pod", { info: info("serviceaccounts"), subresource: "token", name: "default", object: bare({ spec: { boundObjectRef: { apiVersion: "v1", kind: "Pod", name: "theirs", uid: "uid-theirs" } } }) }, `403 serviceaccounts "default" is forbidden: node requested token bound to a pod scheduled on a different node`],
 
     ["a claim's status", { info: info("persistentvolumeclaims"), operation: "UPDATE", subresource: "status", name: "d", oldObject: { metadata: { name: "d", resourceVersion: "1" }, spec: {}, status: { phase: "Bound" } }, object: { metadata: { name: "d", resourceVersion: "2" }, spec: {}, status: { phase: "Bound", capacity: { storage: "2Gi" } } } }, "ok"],
     ["a claim's phase through status", { info: info("persistentvolumeclaims"), operation: "UPDATE", subresource: "status", name: "d", oldObject: { metadata: { name: "d" }, status: { phase: "Bound" } }, object: { metadata: { name: "d" }, status: { phase: "Lost" } } },

@@ -16,6 +16,8 @@ import type { Node, PersistentVolumeClaim, Pod } from "kubernetes-types/core/v1.
 import type { TokenRequest } from "kubernetes-types/authentication/v1.js";
 import { notFound } from "../../../api/errors.js";
 import { jsonEqual } from "../../../api/json-equal.js";
+import { isObject } from "../../../api/json.js";
+import type { Kube } from "../../../api/kube-object.js";
 import type { AdmissionAttributes, AdmissionObject, AdmissionPlugin } from "../admission.js";
 import { nodeIdentity } from "../../authorization/node/node-authorizer.js";
 import { podConfigMapNames, podSecretNames } from "../../../api/pod-references.js";
@@ -145,7 +147,7 @@ export class NodeRestriction implements AdmissionPlugin {
 
   private async admitServiceAccount(nodeName: string, a: AdmissionAttributes): Promise<void> {
     if (a.operation !== "CREATE" || a.subresource !== "token") return;
-    const ref = (a.object as TokenRequest).spec?.boundObjectRef;
+    const ref = (a.object as Kube<TokenRequest>).spec?.boundObjectRef;
     if (!ref || ref.apiVersion !== "v1" || ref.kind !== "Pod" || !ref.name) throw admissionForbidden(a, "node requested token not bound to a pod");
     if (!ref.uid) throw admissionForbidden(a, "node requested token with a pod binding without a uid");
     const pod = await this.options.getPod(a.namespace, ref.name);
@@ -198,7 +200,7 @@ function admitClaimStatus(nodeName: string, a: AdmissionAttributes): void {
     const copy = structuredClone(c ?? {}) as AdmissionObject;
     if (copy.metadata) { delete copy.metadata.resourceVersion; delete copy.metadata.managedFields; }
     if (copy.status) {
-      for (const k of ["capacity", "conditions", "allocatedResourceStatuses", "allocatedResources"]) delete copy.status[k];
+      for (const k of ["capacity", "conditions", "allocatedResourceStatuses", "allocatedResources"]) if (isObject(copy.status)) delete copy.status[k];
     }
     return copy;
   };

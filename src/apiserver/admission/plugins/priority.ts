@@ -5,7 +5,9 @@
  * exist from the start; user classes stay at or below 1,000,000,000 and at
  * most one is the global default.
  */
+import type { PodSpec } from "kubernetes-types/core/v1.js";
 import type { PriorityClass } from "kubernetes-types/scheduling/v1.js";
+import type { Kube, KubeObject } from "../../../api/kube-object.js";
 import { ApiError, invalid, type FieldError } from "../../../api/errors.js";
 import type { AdmissionAttributes, AdmissionObject as Obj, AdmissionPlugin } from "../admission.js";
 
@@ -41,7 +43,9 @@ export class Priority implements AdmissionPlugin {
   }
 
   /** A new pod: priority and preemptionPolicy from its class. */
-  private async admitPod(pod: Obj, old: Obj | undefined): Promise<void> {
+  private async admitPod(obj: Obj, oldObj: Obj | undefined): Promise<void> {
+    const pod = obj as PodPriority;
+    const old = oldObj as PodPriority | undefined;
     const spec = (pod.spec ??= {});
     if (old) {
       // Updates keep what creation settled (the fields are immutable).
@@ -71,9 +75,11 @@ export class Priority implements AdmissionPlugin {
   }
 
   /** A PriorityClass written: the reserved names and values, one global default. */
-  private async admitClass(pc: Obj, old: Obj | undefined): Promise<void> {
+  private async admitClass(obj: Obj, oldObj: Obj | undefined): Promise<void> {
+    const pc = obj as Kube<PriorityClass>;
+    const old = oldObj as Kube<PriorityClass> | undefined;
     const errs: FieldError[] = [];
-    const name: string = pc.metadata.name;
+    const name = pc.metadata.name ?? "";
     const system = SYSTEM_PRIORITY_CLASSES.find((c) => c.name === name);
     if (name.startsWith("system-") && !system) {
       errs.push({ type: "FieldValueForbidden", field: "metadata.name", detail: "priority class names with 'system-' prefix are reserved for system use only" });
@@ -93,6 +99,9 @@ export class Priority implements AdmissionPlugin {
     }
   }
 }
+
+/** The fields of a pod this plugin reads and sets (a pod may come without a spec). */
+type PodPriority = KubeObject & { spec?: Pick<PodSpec, "priority" | "preemptionPolicy" | "priorityClassName"> };
 
 function forbidden(pod: Obj, reason: string): ApiError {
   const name = pod.metadata?.name ?? pod.metadata?.generateName ?? "";

@@ -7,7 +7,8 @@
  * others pass at once: which resources each namespace's quotas name is read
  * from a cache that follows the quotas' watch.
  */
-import type { ResourceQuota as ResourceQuotaObject } from "kubernetes-types/core/v1.js";
+import type { Pod, ResourceQuota as ResourceQuotaObject } from "kubernetes-types/core/v1.js";
+import type { Kube } from "../../../api/kube-object.js";
 import { ApiError } from "../../../api/errors.js";
 import type { ResourceInfo } from "../../../api/resources.js";
 import { REQUIRED_BY_QUOTA, formatAmount, quotaAmount, quotaApplies, usageOf } from "../../../api/resource-quota.js";
@@ -15,11 +16,11 @@ import type { AdmissionAttributes, AdmissionObject as Obj, AdmissionPlugin } fro
 
 export interface QuotaStore {
   /** The quotas of a namespace, read from storage. */
-  list(namespace: string): Promise<Obj[]>;
+  list(namespace: string): Promise<ResourceQuotaObject[]>;
   /** The quotas of a namespace that the cache holds. */
   cached(namespace: string): ResourceQuotaObject[];
   /** Rewrites status.used of the latest version of a quota (retried on conflict). */
-  charge(quota: Obj, update: (used: Record<string, string>) => Record<string, string>): Promise<void>;
+  charge(quota: ResourceQuotaObject, update: (used: Record<string, string>) => Record<string, string>): Promise<void>;
 }
 
 /** How long a namespace found without quotas in storage is believed to have none while the cache catches up, as upstream's live-lookup TTL. */
@@ -28,7 +29,7 @@ const LIVE_LOOKUP_TTL_MS = 30_000;
 export class ResourceQuota implements AdmissionPlugin {
   readonly name = "ResourceQuota";
   private readonly queues = new Map<string, Promise<unknown>>();
-  private readonly liveLookups = new Map<string, { expiry: number; quotas: Obj[] }>();
+  private readonly liveLookups = new Map<string, { expiry: number; quotas: ResourceQuotaObject[] }>();
 
   constructor(private readonly store: QuotaStore) {}
 
@@ -39,7 +40,7 @@ export class ResourceQuota implements AdmissionPlugin {
   }
 
   /** The quotas of a namespace: the cache's, or (when it has none) storage's, remembered for a while. */
-  private async quotasOf(ns: string): Promise<Obj[]> {
+  private async quotasOf(ns: string): Promise<ResourceQuotaObject[]> {
     const cached = this.store.cached(ns);
     if (cached.length) return cached;
     const live = this.liveLookups.get(ns);
@@ -51,7 +52,7 @@ export class ResourceQuota implements AdmissionPlugin {
   }
 
   private async charge(info: ResourceInfo, obj: Obj, dryRun: boolean): Promise<void> {
-    const ns: string = obj.metadata.namespace;
+    const ns = obj.metadata.namespace ?? "";
     const usage = usageOf(info.group, info.resource, obj);
     if (!usage.size) return;
     // Most namespaces have no quota on what is created: those creates need not wait in line.
@@ -66,8 +67,8 @@ export class ResourceQuota implements AdmissionPlugin {
   }
 
   private async check(info: ResourceInfo, obj: Obj, usage: Map<string, number>, dryRun: boolean): Promise<void> {
-    const quotas = (await this.store.list(obj.metadata.namespace)).sort((a, b) => String(a.metadata.name).localeCompare(String(b.metadata.name)));
-    const charges: { quota: Obj; names: string[] }[] = [];
+    const quotas = (await this.store.list(obj.metadata.namespace ?? "")).sort((a, b) => String(a.metadata?.name).localeCompare(String(b.metadata?.name)));
+    const charges: { quota: ResourceQuotaObject; names: string[] }[] = [];
     for (const quota of quotas) {
       if (!quotaApplies(quota, info.group, info.resource, obj)) continue;
       const hard: Record<string, string> = quota.spec?.hard ?? {};
@@ -76,11 +77,11 @@ export class ResourceQuota implements AdmissionPlugin {
       if (info.resource === "pods" && info.group === "") this.requireRequests(obj, quota, names);
       const used: Record<string, string> = quota.status?.used ?? {};
       const unknown = names.filter((n) => used[n] === undefined);
-      if (unknown.length) throw this.forbidden(info, obj, `status unknown for quota: ${quota.metadata.name}, resources: ${unknown.join(",")}`);
+      if (unknown.length) throw this.forbidden(info, obj, `status unknown for quota: ${quota.metadata?.name}, resources: ${unknown.join(",")}`);
       const exceeded = names.filter((n) => quotaAmount(n, used[n]) + usage.get(n)! > quotaAmount(n, hard[n]));
       if (exceeded.length) {
         const list = (f: (n: string) => string) => exceeded.map((n) => `${n}=${f(n)}`).join(",");
-        throw this.forbidden(info, obj, `exceeded quota: ${quota.metadata.name}, requested: ${list((n) => formatAmount(n, usage.get(n)!))}, used: ${list((n) => used[n]!)}, limited: ${list((n) => hard[n]!)}`);
+        throw this.forbidden(info, obj, `exceeded quota: ${quota.metadata?.name}, requested: ${list((n) => formatAmount(n, usage.get(n)!))}, used: ${list((n) => used[n]!)}, limited: ${list((n) => hard[n]!)}`);
       }
       charges.push({ quota, names });
     }
@@ -95,15 +96,15 @@ export class ResourceQuota implements AdmissionPlugin {
   }
 
   /** A quota on cpu or memory needs every container to say how much it asks for. */
-  private requireRequests(pod: Obj, quota: Obj, names: string[]): void {
+  private requireRequests(pod: Obj, quota: ResourceQuotaObject, names: string[]): void {
     const missing: string[] = [];
     for (const n of names) {
       const need = REQUIRED_BY_QUOTA[n];
       if (!need) continue;
-      const without = (pod.spec?.containers ?? []).filter((c: Obj) => c.resources?.[need[0]]?.[need[1]] === undefined).map((c: Obj) => c.name);
+      const without = ((pod as Kube<Pod>).spec?.containers ?? []).filter((c) => c.resources?.[need[0]]?.[need[1]] === undefined).map((c) => c.name);
       if (without.length) missing.push(`${n} for: ${without.join(",")}`);
     }
-    if (missing.length) throw this.forbidden({ resource: "pods" } as ResourceInfo, pod, `failed quota: ${quota.metadata.name}: must specify ${missing.join("; ")}`);
+    if (missing.length) throw this.forbidden({ resource: "pods" } as ResourceInfo, pod, `failed quota: ${quota.metadata?.name}: must specify ${missing.join("; ")}`);
   }
 
   private forbidden(info: ResourceInfo, obj: Obj, reason: string): ApiError {

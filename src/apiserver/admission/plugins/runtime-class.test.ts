@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Pod, Toleration } from "kubernetes-types/core/v1.js";
 import type { RuntimeClass as RuntimeClassObject } from "kubernetes-types/node/v1.js";
+import type { Kube } from "../../../api/kube-object.js";
 import type { ResourceInfo } from "../../../api/resources.js";
 import { mergeTolerations } from "../../../api/merge-tolerations.js";
 import type { AdmissionAttributes } from "../admission.js";
@@ -9,7 +10,7 @@ import { RuntimeClass } from "./runtime-class.js";
 
 const info = { group: "", version: "v1", resource: "pods", namespaced: true, kind: "", singular: "", subresources: [], verbs: [], storagePrefix: "pods" } as ResourceInfo;
 const attrs = (object: Pod, a: Partial<AdmissionAttributes> = {}): AdmissionAttributes =>
-  ({ info, operation: "CREATE", object, namespace: "ns", name: "", subresource: "", user: { username: "u", groups: [] }, dryRun: false, addWarning: () => {}, ...a });
+  ({ info, operation: "CREATE", object: object as Kube<Pod>, namespace: "ns", name: "", subresource: "", user: { username: "u", groups: [] }, dryRun: false, addWarning: () => {}, ...a });
 
 const classes: Record<string, RuntimeClassObject> = {
   gvisor: {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Pod, ServiceAccount } from "kubernetes-types/core/v1.js";
+import type { Kube } from "../../../api/kube-object.js";
 import type { ResourceInfo } from "../../../api/resources.js";
 import { ApiError } from "../../../api/errors.js";
 import type { AdmissionAttributes, Operation } from "../admission.js";
@@ -17,7 +18,7 @@ function newSA(over: Partial<ServiceAccount> = {}, name = "default"): ServiceAcc
 }
 
 function attrs(pod: Pod, operation: Operation = "CREATE", subresource = ""): AdmissionAttributes {
-  return { info: podsInfo, operation, object: pod, namespace: "default", name: pod.metadata?.name ?? "", subresource, user: { username: "admin", groups: [] }, dryRun: false, addWarning: () => undefined };
+  return { info: podsInfo, operation, object: pod as Kube<Pod>, namespace: "default", name: pod.metadata?.name ?? "", subresource, user: { username: "admin", groups: [] }, dryRun: false, addWarning: () => undefined };
 }
 
 function plugin(accounts: ServiceAccount[], extra: { lookups?: string[]; appearAfter?: number } = {}) {

@@ -7,10 +7,10 @@
  * itself at a volume it was not bound to.
  */
 import type { PersistentVolume, Pod } from "kubernetes-types/core/v1.js";
+import type { Kube, KubeObject } from "../../../api/kube-object.js";
 import type { NodeGraph } from "./graph.js";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- caches hand out free-form JSON
-type Obj = Record<string, any>;
+type Obj = KubeObject;
 type ChangeSource = { onChange(handler: (type: "ADDED" | "MODIFIED" | "DELETED", obj: Obj, old: Obj | undefined) => void): void };
 
 /** What the graph follows: WatchCache (src/apiserver/registry/watch-cache.ts) of pods and of persistentvolumes. */
@@ -19,10 +19,10 @@ export interface NodeGraphSources { pods: ChangeSource; persistentVolumes: Chang
 export function followNodeGraph(graph: NodeGraph, sources: NodeGraphSources): void {
   sources.pods.onChange((type, pod) => {
     if (type === "DELETED") graph.deletePod(pod.metadata?.namespace ?? "", pod.metadata?.name ?? "");
-    else graph.setPod(pod as Pod);
+    else graph.setPod(pod as Kube<Pod>);
   });
   sources.persistentVolumes.onChange((type, pv) => {
     if (type === "DELETED") graph.deletePersistentVolume(pv.metadata?.name ?? "");
-    else graph.setPersistentVolume(pv as PersistentVolume);
+    else graph.setPersistentVolume(pv as Kube<PersistentVolume>);
   });
 }

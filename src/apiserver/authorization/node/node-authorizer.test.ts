@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { PersistentVolume, Pod } from "kubernetes-types/core/v1.js";
+import type { Kube, KubeObject } from "../../../api/kube-object.js";
 import type { Attributes } from "../authorizer.js";
 import { NodeGraph } from "./graph.js";
 import { NodeAuthorizer } from "./node-authorizer.js";
@@ -143,23 +144,23 @@ describe("node authorizer", () => {
 describe("node authorizer graph from watch caches", () => {
   it("follows ADDED, MODIFIED and DELETED events of pods and PVs", async () => {
     const { followNodeGraph } = await import("./graph-populator.js");
-    type H = (type: "ADDED" | "MODIFIED" | "DELETED", obj: Record<string, unknown>, old: undefined) => void;
+    type H = (type: "ADDED" | "MODIFIED" | "DELETED", obj: KubeObject, old: undefined) => void;
     const handlers: Record<string, H> = {};
     const source = (k: string) => ({ onChange: (h: H) => { handlers[k] = h; } });
     const graph = new NodeGraph();
     followNodeGraph(graph, { pods: source("pods"), persistentVolumes: source("pvs") });
     const authz = new NodeAuthorizer(graph);
     const pvGet = () => authz.authorize(attrs({ resource: "persistentvolumes", name: "pv-data" })).decision;
-    handlers.pods!("ADDED", webPod as Record<string, unknown>, undefined);
+    handlers.pods!("ADDED", webPod as Kube<Pod>, undefined);
     assert.equal(pvGet(), "NoOpinion");
-    handlers.pvs!("ADDED", pv as Record<string, unknown>, undefined);
+    handlers.pvs!("ADDED", pv as Kube<PersistentVolume>, undefined);
     assert.equal(pvGet(), "Allow");
-    handlers.pods!("MODIFIED", pod("web", "b") as Record<string, unknown>, undefined);
+    handlers.pods!("MODIFIED", pod("web", "b") as Kube<Pod>, undefined);
     assert.equal(pvGet(), "NoOpinion");
-    handlers.pods!("MODIFIED", webPod as Record<string, unknown>, undefined);
-    handlers.pvs!("DELETED", pv as Record<string, unknown>, undefined);
+    handlers.pods!("MODIFIED", webPod as Kube<Pod>, undefined);
+    handlers.pvs!("DELETED", pv as Kube<PersistentVolume>, undefined);
     assert.equal(pvGet(), "NoOpinion");
-    handlers.pods!("DELETED", webPod as Record<string, unknown>, undefined);
+    handlers.pods!("DELETED", webPod as Kube<Pod>, undefined);
     assert.equal(graph.hasNode("a"), false);
   });
 });

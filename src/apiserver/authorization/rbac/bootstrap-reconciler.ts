@@ -9,7 +9,9 @@
  * when something is missing, and each write is a compare-and-swap retried on
  * conflict (a lost create race becomes an update).
  */
-import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding, Subject } from "kubernetes-types/rbac/v1.js";
+import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding, RoleRef, Subject } from "kubernetes-types/rbac/v1.js";
+import type { LabelSelector } from "kubernetes-types/meta/v1.js";
+import type { Kube, WritableObjectMeta } from "../../../api/kube-object.js";
 import { isAlreadyExists, isConflict, isNotFound } from "../../../api/errors.js";
 import { jsonEqual } from "../../../api/json-equal.js";
 import type { ResourceInfo } from "../../../api/resources.js";
@@ -100,7 +102,7 @@ export class BootstrapReconciler {
 
   private async reconcileOne(info: ResourceInfo, expected: Obj, plan: (existing: Obj, expected: Obj) => { op: Op; obj: Obj }): Promise<"created" | "updated" | "recreated" | "protected" | "unchanged"> {
     const ns: string | undefined = expected.metadata?.namespace;
-    const name: string = expected.metadata.name;
+    const name = expected.metadata.name ?? "";
     const { objects } = this.options;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -121,7 +123,7 @@ export class BootstrapReconciler {
         if (op === "recreate") {
           await objects.delete(info, ns, name, { preconditions: { uid: existing.metadata.uid, resourceVersion: existing.metadata.resourceVersion } });
           const fresh = { ...obj, metadata: { ...obj.metadata } };
-          for (const k of ["uid", "resourceVersion", "creationTimestamp", "managedFields", "generation"]) delete fresh.metadata[k];
+          for (const k of ["uid", "resourceVersion", "creationTimestamp", "managedFields", "generation"] as const) delete fresh.metadata[k];
           await objects.create(info, ns, fresh);
           return "recreated";
         }
@@ -137,7 +139,7 @@ export class BootstrapReconciler {
 }
 
 /** Expected labels and annotations added where absent; existing values win, as upstream's merge. */
-function mergedMetadata(existing: Obj, expected: Obj): Obj {
+function mergedMetadata(existing: Obj, expected: Obj): WritableObjectMeta {
   const m = { ...existing.metadata };
   for (const k of ["labels", "annotations"] as const) {
     const merged = { ...(expected.metadata[k] ?? {}), ...(existing.metadata[k] ?? {}) };
@@ -147,13 +149,16 @@ function mergedMetadata(existing: Obj, expected: Obj): Obj {
 }
 
 /** Missing rules (broken down, as upstream's computeReconciledRole appends them) and missing aggregation selectors. */
-export function planRole(existing: Obj, expected: Obj): { op: Op; obj: Obj } {
-  const obj: Obj = { ...existing, metadata: mergedMetadata(existing, expected) };
+export function planRole(stored: Obj, wanted: Obj): { op: Op; obj: Obj } {
+  // A Role is a ClusterRole without aggregationRule.
+  const existing = stored as Kube<ClusterRole>;
+  const expected = wanted as Kube<ClusterRole>;
+  const obj: Kube<ClusterRole> = { ...existing, metadata: mergedMetadata(existing, expected) };
   const { missing } = covers(existing.rules ?? [], expected.rules ?? []);
   if (missing.length) obj.rules = [...(existing.rules ?? []), ...missing];
   if (expected.aggregationRule) {
-    const have: Obj[] = existing.aggregationRule?.clusterRoleSelectors ?? [];
-    const add = (expected.aggregationRule.clusterRoleSelectors ?? []).filter((s: Obj) => !have.some((h) => jsonEqual(h, s)));
+    const have: LabelSelector[] = existing.aggregationRule?.clusterRoleSelectors ?? [];
+    const add = (expected.aggregationRule.clusterRoleSelectors ?? []).filter((s) => !have.some((h) => jsonEqual(h, s)));
     if (add.length || !existing.aggregationRule) obj.aggregationRule = { ...(existing.aggregationRule ?? {}), clusterRoleSelectors: [...have, ...add] };
   }
   return { op: jsonEqual(obj, existing) ? "none" : "update", obj };
@@ -162,12 +167,15 @@ export function planRole(existing: Obj, expected: Obj): { op: Op; obj: Obj } {
 const sameSubject = (a: Subject, b: Subject) => a.kind === b.kind && a.name === b.name && (a.namespace ?? "") === (b.namespace ?? "");
 
 /** Missing subjects added; a different roleRef means recreating the binding (roleRef cannot be updated). */
-export function planBinding(existing: Obj, expected: Obj): { op: Op; obj: Obj } {
-  const obj: Obj = { ...existing, metadata: mergedMetadata(existing, expected) };
-  const have: Subject[] = existing.subjects ?? [];
-  const add = (expected.subjects ?? []).filter((s: Subject) => !have.some((h) => sameSubject(h, s)));
+export function planBinding(stored: Obj, wanted: Obj): { op: Op; obj: Obj } {
+  // A ClusterRoleBinding has a RoleBinding's fields.
+  const existing = stored as Kube<RoleBinding>;
+  const expected = wanted as Kube<RoleBinding>;
+  const obj: Kube<RoleBinding> = { ...existing, metadata: mergedMetadata(existing, expected) };
+  const have = existing.subjects ?? [];
+  const add = (expected.subjects ?? []).filter((s) => !have.some((h) => sameSubject(h, s)));
   if (add.length) obj.subjects = [...have, ...add];
-  const ref = existing.roleRef ?? {};
+  const ref: Partial<RoleRef> = existing.roleRef ?? {};
   if (ref.kind !== expected.roleRef.kind || ref.name !== expected.roleRef.name || (ref.apiGroup ?? RBAC_GROUP) !== expected.roleRef.apiGroup) {
     obj.roleRef = expected.roleRef;
     return { op: "recreate", obj };

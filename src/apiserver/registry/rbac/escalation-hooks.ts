@@ -5,6 +5,7 @@
  * someone who holds the role's permissions (or may `bind` it).
  */
 import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from "kubernetes-types/rbac/v1.js";
+import type { Kube } from "../../../api/kube-object.js";
 import type { Authorizer } from "../../authorization/authorizer.js";
 import { confirmBindingWrite, confirmRoleWrite, type EscalationResolver } from "../../authorization/rbac/index.js";
 import { APISERVER_USER, type Obj, type StorageHooks, type WriteOptions } from "../object-store.js";
@@ -17,7 +18,7 @@ export function rbacEscalationHooks(authorizer: Authorizer, resolver: Escalation
   });
   const binding = (kind: "RoleBinding" | "ClusterRoleBinding"): StorageHooks => ({
     beforeWrite(obj: Obj, old: Obj | undefined, opts: WriteOptions) {
-      confirmBindingWrite({ user: opts.user ?? APISERVER_USER, authorizer, resolver, kind, namespace: obj.metadata?.namespace ?? "", obj: obj as RoleBinding | ClusterRoleBinding, old: old as RoleBinding | ClusterRoleBinding | undefined });
+      confirmBindingWrite({ user: opts.user ?? APISERVER_USER, authorizer, resolver, kind, namespace: obj.metadata?.namespace ?? "", obj: obj as Kube<RoleBinding> | Kube<ClusterRoleBinding>, old: old as Kube<RoleBinding> | Kube<ClusterRoleBinding> | undefined });
     },
   });
   return { Role: role("Role"), ClusterRole: role("ClusterRole"), RoleBinding: binding("RoleBinding"), ClusterRoleBinding: binding("ClusterRoleBinding") };

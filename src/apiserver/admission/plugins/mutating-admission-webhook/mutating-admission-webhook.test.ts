@@ -5,6 +5,10 @@ import { builtinResources } from "../../../../api/resources.js";
 import { ApiError } from "../../../../api/errors.js";
 import type { AdmissionAttributes, AdmissionObject, AdmissionPlugin } from "../../admission.js";
 import { AdmissionChain } from "../../chain.js";
+import type { AdmissionReviewRequest } from "../webhook/review.js";
+
+/** An AdmissionReview as the webhook receives it. */
+type Review = { request: AdmissionReviewRequest };
 import { WebhookCallError } from "../webhook/index.js";
 import { MutatingAdmissionWebhook } from "./index.js";
 
@@ -12,7 +16,7 @@ const configMaps = builtinResources.find((r) => r.group === "" && r.resource ===
 type Answer = { allowed?: boolean; patch?: unknown[]; status?: object } | Error;
 
 /** A plugin whose webhooks answer with handlers by name; calls records who was called with which labels. */
-function fixture(hooks: (Partial<MutatingWebhook> & { name: string })[], handlers: Record<string, (review: AdmissionObject) => Answer>) {
+function fixture(hooks: (Partial<MutatingWebhook> & { name: string })[], handlers: Record<string, (review: Review) => Answer>) {
   const calls: { name: string; labels: Record<string, string> }[] = [];
   const configuration: MutatingWebhookConfiguration = {
     metadata: { name: "c" },
@@ -28,7 +32,7 @@ function fixture(hooks: (Partial<MutatingWebhook> & { name: string })[], handler
     convert: (o) => o,
     services: { resolve: async () => { throw new Error("no services here"); } },
     call: async (name, _cc, _t, body) => {
-      const review = JSON.parse(body) as AdmissionObject;
+      const review = JSON.parse(body) as Review;
       calls.push({ name, labels: { ...review.request.object?.metadata?.labels } });
       const a = handlers[name]!(review);
       if (a instanceof Error) throw new WebhookCallError(name, a.message);
@@ -61,7 +65,7 @@ describe("MutatingAdmissionWebhook", () => {
 
   it("reinvokes IfNeeded webhooks once when a later one changed the object, never those that are Never", async () => {
     const f = fixture([{ name: "a.x.y", reinvocationPolicy: "IfNeeded" }, { name: "n.x.y" }, { name: "b.x.y" }],
-      { "a.x.y": () => ({ allowed: true }), "n.x.y": () => ({ allowed: true }), "b.x.y": (r) => (r.request.object.metadata.labels.b ? { allowed: true } : addLabel("b", "2")) });
+      { "a.x.y": () => ({ allowed: true }), "n.x.y": () => ({ allowed: true }), "b.x.y": (r) => (r.request.object!.metadata.labels!.b ? { allowed: true } : addLabel("b", "2")) });
     await f.chain().admit(f.attrs());
     assert.deepEqual(f.calls.map((c) => c.name), ["a.x.y", "n.x.y", "b.x.y", "a.x.y"]);
     assert.deepEqual(f.calls[3]!.labels, { b: "2" });
@@ -77,7 +81,7 @@ describe("MutatingAdmissionWebhook", () => {
   it("runs the built-in mutating plugins again when a webhook changed the object, and only then", async () => {
     const seen: Record<string, string>[] = [];
     const builtin: AdmissionPlugin = { name: "Builtin", admit: (a) => { seen.push({ ...a.object.metadata.labels }); } };
-    const f = fixture([{ name: "b.x.y" }], { "b.x.y": (r) => (r.request.object.metadata.labels.b ? { allowed: true } : addLabel("b", "2")) });
+    const f = fixture([{ name: "b.x.y" }], { "b.x.y": (r) => (r.request.object!.metadata.labels!.b ? { allowed: true } : addLabel("b", "2")) });
     await f.chain(builtin).admit(f.attrs());
     assert.deepEqual(seen, [{}, { b: "2" }]);
     assert.deepEqual(f.calls.map((c) => c.name), ["b.x.y"], "a webhook that is Never is not called again");
@@ -87,7 +91,7 @@ describe("MutatingAdmissionWebhook", () => {
   });
 
   it("reinvokes an IfNeeded webhook when the built-in plugins' second run changed the object", async () => {
-    const builtin: AdmissionPlugin = { name: "Builtin", admit: (a) => { if (a.object.metadata.labels.b) a.object.metadata.labels.seen = "b"; } };
+    const builtin: AdmissionPlugin = { name: "Builtin", admit: (a) => { if (a.object.metadata.labels?.b) a.object.metadata.labels.seen = "b"; } };
     const f = fixture([{ name: "b.x.y" }, { name: "a.x.y", reinvocationPolicy: "IfNeeded" }], { "a.x.y": () => ({ allowed: true }), "b.x.y": () => addLabel("b", "2") });
     const a = f.attrs();
     await f.chain(builtin).admit(a);
@@ -96,7 +100,7 @@ describe("MutatingAdmissionWebhook", () => {
   });
 
   it("a webhook that matches only in the second round is not called for the first time there", async () => {
-    const builtin: AdmissionPlugin = { name: "Builtin", admit: (a) => { if (a.object.metadata.labels.b) a.object.metadata.labels.late = "yes"; } };
+    const builtin: AdmissionPlugin = { name: "Builtin", admit: (a) => { if (a.object.metadata.labels?.b) a.object.metadata.labels.late = "yes"; } };
     const f = fixture([{ name: "b.x.y" }, { name: "late.x.y", reinvocationPolicy: "IfNeeded", objectSelector: { matchLabels: { late: "yes" } } }],
       { "b.x.y": () => addLabel("b", "2"), "late.x.y": () => ({ allowed: true }) });
     await f.chain(builtin).admit(f.attrs());
@@ -110,7 +114,7 @@ describe("MutatingAdmissionWebhook", () => {
     const ignore = fixture([{ name: "down.x.y", failurePolicy: "Ignore" }, { name: "b.x.y" }], { "down.x.y": () => new Error("boom"), "b.x.y": () => addLabel("b", "2") });
     const a = ignore.attrs();
     await ignore.plugin.admit(a);
-    assert.equal(a.object.metadata.labels.b, "2");
+    assert.equal(a.object.metadata.labels!.b, "2");
     assert.equal(ignore.annotations["failed-open.mutation.webhook.admission.k8s.io/round_0_index_0"], "down.x.y");
   });
 

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import type { Deployment } from "kubernetes-types/apps/v1.js";
 import type { Container, Namespace, Pod, PodSpec } from "kubernetes-types/core/v1.js";
 import { ApiError } from "../../../../api/errors.js";
+import type { Kube } from "../../../../api/kube-object.js";
 import { builtinResources } from "../../../../api/resources.js";
 import type { AdmissionAttributes, AdmissionObject, Operation } from "../../admission.js";
 import { PodSecurityMetrics } from "./metrics.js";
@@ -20,11 +21,11 @@ const info = (group: string, resource: string) => {
   return r;
 };
 
-function namespace(name: string, labels: Record<string, string> = {}): Namespace {
+function namespace(name: string, labels: Record<string, string> = {}): Kube<Namespace> {
   return { apiVersion: "v1", kind: "Namespace", metadata: { name, labels } };
 }
 
-function pod(name: string, spec: Partial<PodSpec> = {}, extra: Partial<Pod["metadata"]> = {}): Pod {
+function pod(name: string, spec: Partial<PodSpec> = {}, extra: Partial<Pod["metadata"]> = {}): Kube<Pod> {
   return { apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "ns", ...extra }, spec: { containers: [{ name: "c", image: "busybox" }], ...spec } };
 }
 
@@ -170,7 +171,7 @@ describe("PodSecurity: pods", () => {
     });
   }
 
-  const updates: { name: string; old: Pod; updated: Pod; subresource?: string; refused: boolean }[] = [
+  const updates: { name: string; old: Kube<Pod>; updated: Kube<Pod>; subresource?: string; refused: boolean }[] = [
     { name: "labels only", old: pod("x"), updated: pod("x", {}, { labels: { a: "b" } }), refused: false },
     { name: "annotations only", old: pod("x"), updated: pod("x", {}, { annotations: { a: "b" } }), refused: false },
     { name: "activeDeadlineSeconds", old: pod("x"), updated: pod("x", { activeDeadlineSeconds: 5 }), refused: false },
@@ -265,7 +266,7 @@ describe("PodSecurity: pods", () => {
 });
 
 describe("PodSecurity: pod templates", () => {
-  const deployment = (spec: Partial<PodSpec> = {}): Deployment => ({
+  const deployment = (spec: Partial<PodSpec> = {}): Kube<Deployment> => ({
     apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "ns" },
     spec: { selector: { matchLabels: { app: "web" } }, template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "c", image: "busybox" }], ...spec } } },
   });
@@ -284,7 +285,7 @@ describe("PodSecurity: pod templates", () => {
     it(`${k.group || "core"}/${k.resource}: warned and audited, never refused`, async () => {
       const ns = namespace("ns", { "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/warn": "restricted", "pod-security.kubernetes.io/audit": "baseline" });
       const { run } = plugin({ namespaces: [ns] });
-      const r = await run({ info: info(k.group, k.resource), object: { ...k.object, spec: { ...k.object.spec } } });
+      const r = await run({ info: info(k.group, k.resource), object: { ...k.object, spec: { ...(k.object.spec as object | undefined) } } });
       assert.equal(r.error, undefined);
       assert.deepEqual(r.warnings, [`would violate PodSecurity "restricted:latest": ${BARE_POD_RESTRICTED}`]);
       assert.deepEqual(r.audit, []);

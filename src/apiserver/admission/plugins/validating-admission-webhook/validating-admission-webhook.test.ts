@@ -3,7 +3,11 @@ import { describe, it } from "node:test";
 import type { ValidatingWebhook } from "kubernetes-types/admissionregistration/v1.js";
 import { builtinResources } from "../../../../api/resources.js";
 import { ApiError } from "../../../../api/errors.js";
-import type { AdmissionAttributes, AdmissionObject } from "../../admission.js";
+import type { AdmissionAttributes } from "../../admission.js";
+import type { AdmissionReviewRequest } from "../webhook/review.js";
+
+/** An AdmissionReview as the webhook receives it. */
+type Review = { request: AdmissionReviewRequest };
 import { WebhookCallError } from "../webhook/index.js";
 import { ValidatingAdmissionWebhook } from "./index.js";
 
@@ -25,7 +29,7 @@ function fixture(hooks: (Partial<ValidatingWebhook> & { name: string })[], answe
     convert: (o) => o,
     services: { resolve: async () => { throw new Error("no services here"); } },
     call: async (name, _cc, _t, body) => {
-      const review = JSON.parse(body) as AdmissionObject;
+      const review = JSON.parse(body) as Review;
       inFlight++;
       most = Math.max(most, inFlight);
       const a = await answer(name);

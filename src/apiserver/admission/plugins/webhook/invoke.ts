@@ -12,7 +12,7 @@ import { admissionRequest, admissionReview, reviewVersionFor, verifyAdmissionRes
 import type { WebhookDependencies, WebhookInvocation } from "./types.js";
 
 /** A webhook's denial as the client sees it: the webhook's own status, its code and reason kept, the message prefixed. */
-export function toStatusError(webhook: string, status: AdmissionObject | undefined): ApiError {
+export function toStatusError(webhook: string, status: { [field: string]: unknown } | undefined): ApiError {
   const deniedBy = `admission webhook ${JSON.stringify(webhook)} denied the request`;
   const code = typeof status?.code === "number" && status.code >= 400 ? status.code : 400;
   const reason = typeof status?.reason === "string" ? status.reason : "";

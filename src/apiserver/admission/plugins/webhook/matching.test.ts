@@ -12,6 +12,9 @@ import { WebhookMetrics } from "./metrics.js";
 import { kindOf, matchResource, namespaceSelectorMatches, objectSelectorMatches, ruleMatches, shouldCallHook, type RuleTarget } from "./matching.js";
 import type { Rule, Webhook, WebhookEntry } from "./types.js";
 
+/** A test object as a request may send it, without metadata. */
+const bare = (o: Partial<AdmissionObject>) => o as AdmissionObject;
+
 const resource = (group: string, version: string, name: string): ResourceInfo => {
   const r = builtinResources.find((x) => x.group === group && x.version === version && x.resource === name);
   if (!r) throw new Error(`no ${group}/${version}/${name}`);
@@ -80,8 +83,8 @@ describe("matchPolicy", () => {
     assert.equal(matchResource(entry({ rules: [rule] }), attrs({ info: hpaV2, subresource: "status" }), equivalents), hpaV1);
   });
   it("the kind is the subresource's when the object is of it", () => {
-    assert.deepEqual(kindOf(pods, "eviction", { kind: "Eviction" }), { group: "policy", version: "v1", kind: "Eviction" });
-    assert.deepEqual(kindOf(pods, "status", { kind: "Pod" }), { group: "", version: "v1", kind: "Pod" });
+    assert.deepEqual(kindOf(pods, "eviction", bare({ kind: "Eviction" })), { group: "policy", version: "v1", kind: "Eviction" });
+    assert.deepEqual(kindOf(pods, "status", bare({ kind: "Pod" })), { group: "", version: "v1", kind: "Pod" });
   });
 });
 

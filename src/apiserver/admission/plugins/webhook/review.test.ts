@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { builtinResources } from "../../../../api/resources.js";
-import type { AdmissionAttributes } from "../../admission.js";
+import type { AdmissionAttributes, AdmissionObject } from "../../admission.js";
 import { toStatusError } from "./invoke.js";
 import { admissionRequest, reviewVersionFor, verifyAdmissionResponse } from "./review.js";
 import type { WebhookEntry } from "./types.js";
@@ -16,7 +16,7 @@ const attrs = (a: Partial<AdmissionAttributes> = {}): AdmissionAttributes => ({
 
 describe("AdmissionReview request", () => {
   it("names the webhook's resource and the request's own", () => {
-    const r = admissionRequest({ entry, resource: hpa("v1"), kind: { group: "autoscaling", version: "v1", kind: "HorizontalPodAutoscaler" } }, attrs(), { converted: true }, undefined);
+    const r = admissionRequest({ entry, resource: hpa("v1"), kind: { group: "autoscaling", version: "v1", kind: "HorizontalPodAutoscaler" } }, attrs(), { converted: true } as Partial<AdmissionObject> as AdmissionObject, undefined);
     assert.deepEqual(r.resource, { group: "autoscaling", version: "v1", resource: "horizontalpodautoscalers" });
     assert.deepEqual(r.requestResource, { group: "autoscaling", version: "v2", resource: "horizontalpodautoscalers" });
     assert.deepEqual(r.requestKind, { group: "autoscaling", version: "v2", kind: "HorizontalPodAutoscaler" });

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { Operation as JsonPatchOperation } from "fast-json-patch";
 import { groupVersion } from "../../../../api/resources.js";
-import type { AdmissionAttributes, AdmissionObject } from "../../admission.js";
+import type { AdmissionAttributes, AdmissionObject, AdmissionOptions } from "../../admission.js";
 import type { GroupVersionKind, WebhookInvocation } from "./types.js";
 
 export const REVIEW_VERSIONS = ["v1", "v1beta1"];
@@ -31,7 +31,7 @@ export interface AdmissionReviewRequest {
   object: AdmissionObject | null;
   oldObject: AdmissionObject | null;
   dryRun: boolean;
-  options: AdmissionObject | null;
+  options: AdmissionOptions | null;
 }
 
 /**
@@ -62,14 +62,15 @@ export function admissionRequest(inv: WebhookInvocation, attrs: AdmissionAttribu
   return req;
 }
 
-export function admissionReview(version: string, request: AdmissionReviewRequest): AdmissionObject {
+export function admissionReview(version: string, request: AdmissionReviewRequest): { kind: "AdmissionReview"; apiVersion: string; request: AdmissionReviewRequest } {
   return { kind: "AdmissionReview", apiVersion: `admission.k8s.io/${version}`, request };
 }
 
 /** What a webhook answered, checked. */
 export interface AdmissionResult {
   allowed: boolean;
-  status?: AdmissionObject;
+  /** The webhook's Status (meta/v1), as it sent it. */
+  status?: { [field: string]: unknown };
   patch?: JsonPatchOperation[];
   auditAnnotations: Record<string, string>;
   warnings: string[];
@@ -84,8 +85,8 @@ const gvkText = (apiVersion: unknown, kind: unknown) => {
 
 /** Throws an Error saying what is wrong (upstream's wording), which the caller reports as "received invalid webhook response". */
 export function verifyAdmissionResponse(version: string, uid: string, mutating: boolean, body: unknown): AdmissionResult {
-  const review = (body ?? {}) as AdmissionObject;
-  const r = review.response as AdmissionObject | undefined;
+  const review = (body ?? {}) as { [field: string]: unknown };
+  const r = review.response as { [field: string]: unknown } | undefined;
   if (!r || typeof r !== "object") throw new Error("webhook response was absent");
   if (version === "v1") {
     if (review.apiVersion !== groupVersion({ group: "admission.k8s.io", version: "v1" }) || review.kind !== "AdmissionReview") {
@@ -112,7 +113,7 @@ export function verifyAdmissionResponse(version: string, uid: string, mutating: 
   for (const [k, v] of Object.entries((r.auditAnnotations ?? {}) as Record<string, unknown>)) if (typeof v === "string") annotations[k] = v;
   return {
     allowed: r.allowed === true,
-    status: r.status && typeof r.status === "object" ? r.status as AdmissionObject : undefined,
+    status: r.status && typeof r.status === "object" ? r.status as { [field: string]: unknown } : undefined,
     patch,
     auditAnnotations: annotations,
     warnings: Array.isArray(r.warnings) ? (r.warnings as unknown[]).filter((w): w is string => typeof w === "string") : [],

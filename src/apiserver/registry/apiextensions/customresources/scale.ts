@@ -1,4 +1,5 @@
 /** A custom resource's scale subresource, at the paths its CRD's subresources.scale names. */
+import { isObject } from "../../../../api/json.js";
 import type { CustomResourceInfo } from "../../../../api/resources.js";
 import { scaleSubresource } from "../../scale.js";
 import type { SubresourceHandler } from "../../subresource.js";
@@ -11,8 +12,12 @@ export function customResourceScale(crd: CustomResourceInfo): SubresourceHandler
     selector: (o) => String(valueAt(o, crd.scaleLabelSelectorPath) ?? ""),
     setReplicas(o, replicas) {
       const parts = (crd.scaleSpecReplicasPath ?? ".spec.replicas").replace(/^\./, "").split(".");
-      let cur = o;
-      for (const p of parts.slice(0, -1)) cur = (cur[p] ??= {});
+      let cur: { [field: string]: unknown } = o;
+      for (const p of parts.slice(0, -1)) {
+        const next = (cur[p] ??= {});
+        if (!isObject(next)) return; // not an object to hold replicas: validation of the object refuses it
+        cur = next;
+      }
       cur[parts[parts.length - 1]!] = replicas;
     },
   });

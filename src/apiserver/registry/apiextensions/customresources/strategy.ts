@@ -7,6 +7,7 @@ import type { CustomResourceInfo } from "../../../../api/resources.js";
 import { applyStructuralDefaults, schemaHasDefaults } from "../../../structural-defaults.js";
 import { validateAndPrune } from "../../../structural-schema.js";
 import type { Obj } from "../../object-store.js";
+import type { Schema } from "../../../cel/index.js";
 import { bumpGenerationOnChange, type Strategy } from "../../strategy.js";
 import { customResourceScale } from "./scale.js";
 import { customResourceTable } from "./table.js";
@@ -19,7 +20,7 @@ const made = new WeakMap<CustomResourceInfo, Strategy>();
 export function customResourceStrategy(crd: CustomResourceInfo): Strategy {
   let s = made.get(crd);
   if (!s) {
-    const schema = crd.schema as Obj | undefined;
+    const schema = crd.schema as Schema | undefined;
     s = {
       // The schema's defaults, on writes and (object-store's present) on every read from storage.
       defaults: schema && schemaHasDefaults(schema) ? (o) => applyStructuralDefaults(o, schema) : undefined,
@@ -48,7 +49,7 @@ export function customResourceStrategy(crd: CustomResourceInfo): Strategy {
  * rules, which need values of their declared types: when a value has the
  * wrong type, the rules are not run and one error says so.
  */
-function schemaValidation(schema: Obj, preserveUnknownFields: boolean): (o: Obj, old?: Obj, warn?: (text: string) => void) => FieldError[] {
+function schemaValidation(schema: Schema, preserveUnknownFields: boolean): (o: Obj, old?: Obj, warn?: (text: string) => void) => FieldError[] {
   const rules = new SchemaValidator(schema);
   return (o, old, warn) => {
     const errs = validateAndPrune(o, schema, preserveUnknownFields);

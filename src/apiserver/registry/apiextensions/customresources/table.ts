@@ -17,10 +17,10 @@ function cellAt(obj: Obj, jsonPath: string): Cell {
 
 export function customResourceTable(crd: CustomResourceInfo): TablePrinter<Obj> {
   const pcs = crd.printerColumns;
-  if (pcs.length === 0) return { columns: [nameColumn, column("Age", "date")], row: (o, now) => [o.metadata.name, age(o.metadata.creationTimestamp, now)] };
+  if (pcs.length === 0) return { columns: [nameColumn, column("Age", "date")], row: (o, now) => [o.metadata.name ?? null, age(o.metadata.creationTimestamp, now)] };
   return {
     columns: [nameColumn, ...pcs.map((p) => column(p.name, (p.type as TableColumnDefinition["type"]) ?? "string", p.priority ?? 0, p.format ?? ""))],
-    row: (o, now) => [o.metadata.name, ...pcs.map((p) => {
+    row: (o, now) => [o.metadata.name ?? null, ...pcs.map((p) => {
       const v = cellAt(o, p.jsonPath);
       return p.type === "date" && typeof v === "string" ? age(v, now) : v;
     })],

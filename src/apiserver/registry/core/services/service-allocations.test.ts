@@ -2,11 +2,15 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ApiError } from "../../../../api/errors.js";
 import { SqliteStore } from "../../../../storage/index.js";
+import type { Service, ServiceSpec } from "kubernetes-types/core/v1.js";
+import type { Kube } from "../../../../api/kube-object.js";
 import type { Obj } from "../../object-store.js";
 import { AllocationRepair } from "./allocation-repair.js";
 import { ServiceAllocations } from "./service-allocations.js";
 
-function newService(name: string, spec: Obj = {}): Obj {
+type TestService = Kube<Service> & { spec: ServiceSpec };
+
+function newService(name: string, spec: ServiceSpec = {}): TestService {
   return { metadata: { name, namespace: "default" }, spec: { ports: [{ port: 80, protocol: "TCP" }], ...spec } };
 }
 
@@ -17,7 +21,7 @@ async function setup() {
   return {
     allocations,
     /** What a create does: the hook, then (here) a write that succeeds. */
-    create: async (svc: Obj) => { await allocations.beforeWrite(svc, undefined, {}); return svc; },
+    create: async <T extends Obj>(svc: T) => { await allocations.beforeWrite(svc, undefined, {}); return svc; },
     ipTaken: (ip: string) => allocations.clusterIPs.has(ip.split(".").reduce((n, p) => n * 256 + Number(p), 0)),
     portTaken: (port: number) => allocations.nodePorts.has(port),
     async [Symbol.asyncDispose]() { await store.close(); },
@@ -39,10 +43,10 @@ describe("ServiceAllocations", () => {
   it("assigns a ClusterIP and NodePorts, TCP and UDP of one port sharing theirs", async () => {
     await using t = await setup();
     const svc = await t.create(newService("dns", { type: "NodePort", ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }, { port: 9153, protocol: "TCP" }] }));
-    assert.match(svc.spec.clusterIP, /^10\.96\.\d+\.\d+$/);
+    assert.match(svc.spec.clusterIP!, /^10\.96\.\d+\.\d+$/);
     assert.deepEqual(svc.spec.clusterIPs, [svc.spec.clusterIP]);
-    assert.equal(await t.ipTaken(svc.spec.clusterIP), true);
-    const [udp, tcp, metrics] = svc.spec.ports.map((p: Obj) => p.nodePort);
+    assert.equal(await t.ipTaken(svc.spec.clusterIP!), true);
+    const [udp, tcp, metrics] = svc.spec.ports!.map((p) => p.nodePort!);
     assert.equal(udp, tcp);
     assert.notEqual(udp, metrics);
     for (const port of [udp, metrics]) assert.equal(await t.portTaken(port), true);
@@ -94,23 +98,23 @@ describe("ServiceAllocations", () => {
   it("keeps an updated Service's address and ports, and releases those an update or a delete gives up", async () => {
     await using t = await setup();
     const old = await t.create(newService("web", { type: "NodePort", ports: [{ port: 80, protocol: "TCP" }, { port: 443, protocol: "TCP" }] }));
-    const [http, https] = old.spec.ports.map((p: Obj) => p.nodePort);
+    const [http, https] = old.spec.ports!.map((p) => p.nodePort!);
     // The user drops port 443 and sends no nodePort for 80.
-    const updated: Obj = { metadata: old.metadata, spec: { type: "NodePort", ports: [{ port: 80, protocol: "TCP" }] } };
+    const updated: TestService = { metadata: old.metadata, spec: { type: "NodePort", ports: [{ port: 80, protocol: "TCP" }] } };
     await t.allocations.beforeWrite(updated, old, {});
     assert.equal(updated.spec.clusterIP, old.spec.clusterIP);
-    assert.equal(updated.spec.ports[0].nodePort, http);
+    assert.equal(updated.spec.ports![0]!.nodePort, http);
     await t.allocations.afterUpdate(updated, old);
     assert.equal(await t.portTaken(https), false);
     assert.equal(await t.portTaken(http), true);
     // To ClusterIP: the node ports go.
-    const plain: Obj = { metadata: old.metadata, spec: { type: "ClusterIP", ports: [{ port: 80, protocol: "TCP", nodePort: http }] } };
+    const plain: TestService = { metadata: old.metadata, spec: { type: "ClusterIP", ports: [{ port: 80, protocol: "TCP", nodePort: http }] } };
     await t.allocations.beforeWrite(plain, updated, {});
-    assert.equal(plain.spec.ports[0].nodePort, undefined);
+    assert.equal(plain.spec.ports![0]!.nodePort, undefined);
     await t.allocations.afterUpdate(plain, updated);
     assert.equal(await t.portTaken(http), false);
     await t.allocations.afterDelete(plain);
-    assert.equal(await t.ipTaken(old.spec.clusterIP), false);
+    assert.equal(await t.ipTaken(old.spec.clusterIP!), false);
   });
 
   it("allocates nothing for a headless or an ExternalName Service", async () => {

@@ -12,6 +12,8 @@ import { ApiError, invalid, type FieldError } from "../../../../api/errors.js";
 import type { Store } from "../../../../storage/index.js";
 import { AllocationError, ipToNumber, nodePortRange, numberToIp, serviceIPRange } from "../../allocator.js";
 import { StorageAllocator } from "../../storage-allocator.js";
+import type { Service } from "kubernetes-types/core/v1.js";
+import type { Kube } from "../../../../api/kube-object.js";
 import type { Obj, StorageHooks, WriteOptions } from "../../object-store.js";
 
 export const SERVICE_IPS_KEY = "/registry/ranges/serviceips";
@@ -46,11 +48,13 @@ export class ServiceAllocations implements StorageHooks {
 
   async beforeWrite(svc: Obj, old: Obj | undefined, opts: WriteOptions): Promise<(() => Promise<void>) | void> {
     if (opts.subresource === "status") return;
-    const taken = await this.allocate(svc, old, Boolean(opts.dryRun));
+    const taken = await this.allocate(svc as Kube<Service>, old as Kube<Service> | undefined, Boolean(opts.dryRun));
     if (taken.length) return () => this.giveBack(taken);
   }
 
-  async afterUpdate(obj: Obj, old: Obj): Promise<void> {
+  async afterUpdate(updated: Obj, previous: Obj): Promise<void> {
+    const obj = updated as Kube<Service>;
+    const old = previous as Kube<Service>;
     // Ports or the address given up by an update go back to the pool.
     const kept = new Set(nodePortsOf(obj));
     const ports = nodePortsOf(old).filter((p) => !kept.has(p));
@@ -59,7 +63,7 @@ export class ServiceAllocations implements StorageHooks {
   }
 
   async afterDelete(obj: Obj): Promise<void> {
-    const ip = ipToNumber(obj.spec?.clusterIP ?? "");
+    const ip = ipToNumber((obj as Kube<Service>).spec?.clusterIP ?? "");
     await this.giveBack([...nodePortsOf(obj).map((port) => ({ port })), ...(ip === undefined ? [] : [{ ip }])]);
   }
 
@@ -74,7 +78,7 @@ export class ServiceAllocations implements StorageHooks {
   }
 
   /** Takes the addresses and ports a Service asks for (or assigns them); returns what it took. */
-  private async allocate(svc: Obj, old: Obj | undefined, dryRun: boolean): Promise<Taken[]> {
+  private async allocate(svc: Kube<Service>, old: Kube<Service> | undefined, dryRun: boolean): Promise<Taken[]> {
     const taken: Taken[] = [];
     // The two ranges are apart: taken side by side; the address's error, if both fail, is the one told (upstream takes it first).
     const [ip, ports] = await Promise.allSettled([this.allocateClusterIP(svc, old, dryRun, taken), this.allocateNodePorts(svc, old, dryRun, taken)]);
@@ -86,8 +90,8 @@ export class ServiceAllocations implements StorageHooks {
     return taken;
   }
 
-  private async allocateClusterIP(svc: Obj, old: Obj | undefined, dryRun: boolean, taken: Taken[]): Promise<void> {
-    const spec = svc.spec;
+  private async allocateClusterIP(svc: Kube<Service>, old: Kube<Service> | undefined, dryRun: boolean, taken: Taken[]): Promise<void> {
+    const spec = svc.spec!; // defaulted by the strategy
     if (spec.type === "ExternalName") {
       delete spec.clusterIP;
       delete spec.clusterIPs;
@@ -118,7 +122,7 @@ export class ServiceAllocations implements StorageHooks {
     const ip: string = spec.clusterIP;
     spec.clusterIPs = [ip];
     const fail = (detail: string): never => {
-      throw invalid("Service", "", svc.metadata.name, [{ type: "FieldValueInvalid", field: "spec.clusterIPs", value: [ip], detail: `failed to allocate IP ${ip}: ${detail}` }]);
+      throw invalid("Service", "", svc.metadata.name ?? "", [{ type: "FieldValueInvalid", field: "spec.clusterIPs", value: [ip], detail: `failed to allocate IP ${ip}: ${detail}` }]);
     };
     const n = ipToNumber(ip);
     const range = this.clusterIPs.spec;
@@ -141,8 +145,8 @@ export class ServiceAllocations implements StorageHooks {
    * number (TCP and UDP of 53, say) share one node port; an update keeps the
    * node port a port had.
    */
-  private async allocateNodePorts(svc: Obj, old: Obj | undefined, dryRun: boolean, taken: Taken[]): Promise<void> {
-    const spec = svc.spec;
+  private async allocateNodePorts(svc: Kube<Service>, old: Kube<Service> | undefined, dryRun: boolean, taken: Taken[]): Promise<void> {
+    const spec = svc.spec!; // defaulted by the strategy
     const type = spec.type ?? "ClusterIP";
     const allocates = type === "NodePort" || (type === "LoadBalancer" && spec.allocateLoadBalancerNodePorts !== false);
     const oldPorts = new Map<string, number>();
@@ -171,7 +175,7 @@ export class ServiceAllocations implements StorageHooks {
       }
       const nodePort: number = p.nodePort;
       const fail = (detail: string): never => {
-        throw invalid("Service", "", svc.metadata.name, [{ type: "FieldValueInvalid", field: `spec.ports[${i}].nodePort`, value: nodePort, detail } satisfies FieldError]);
+        throw invalid("Service", "", svc.metadata.name ?? "", [{ type: "FieldValueInvalid", field: `spec.ports[${i}].nodePort`, value: nodePort, detail } satisfies FieldError]);
       };
       if (nodePort < range.first || nodePort >= range.first + range.size) fail(`provided port is not in the valid range. The range of valid ports is ${range.range}`);
       try {
@@ -192,7 +196,7 @@ export class ServiceAllocations implements StorageHooks {
 
 /** The node ports a Service holds, each once. */
 export function nodePortsOf(svc: Obj): number[] {
-  return [...new Set<number>((svc.spec?.ports ?? []).map((p: Obj) => p.nodePort).filter((n: unknown): n is number => typeof n === "number" && n > 0))];
+  return [...new Set<number>(((svc as Kube<Service>).spec?.ports ?? []).map((p) => p.nodePort).filter((n: unknown): n is number => typeof n === "number" && n > 0))];
 }
 
 function full(err: unknown, what: string): unknown {
