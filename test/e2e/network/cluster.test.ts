@@ -8,7 +8,7 @@
  * with the cri runtime.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -17,24 +17,12 @@ import { after, before, describe, it } from "node:test";
 import { criUnavailableReason } from "../../../src/kubelet/runtime/cri/containerd.js";
 import { BUSYBOX_IMAGE } from "../../../src/kubelet/images/build.js";
 import { eventually, kubectlFor, runningPodIP } from "../../helpers/kubectl.js";
-import { repoRoot } from "../../helpers/skiff-server.js";
+import { skiffCommand as skiff } from "../../helpers/skiff-command.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- kubectl's JSON output
 
 const unavailable = criUnavailableReason();
 const NAME = `t${process.pid % 100000}`;
-
-/** skiff with these arguments, to its end: exit code and everything it printed. */
-function skiff(args: string[], timeoutMs = 240_000): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(repoRoot, "bin", "skiff.js"), ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
-    child.stderr.on("data", (d: Buffer) => { out += d.toString(); });
-    const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
-    child.once("exit", (code) => { clearTimeout(timer); resolve({ code, out }); });
-  });
-}
 
 /** What a TCP server at host:port says to a connection that sends nothing. */
 function readFrom(host: string, port: number): Promise<string> {
