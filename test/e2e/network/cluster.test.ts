@@ -95,6 +95,11 @@ describe("skiff cluster", { skip: unavailable ?? false }, () => {
       return r!.stdout;
     };
     assert.equal(await from(echoIP), "across\n");
+    // The overlay's MTU, as flannel's: the node interface's less VXLAN's 50 bytes, on the vxlan device and the pods' veths alike.
+    const mtu = (ns: string, dev: string) => (JSON.parse(spawnSync("ip", ["-n", ns, "-j", "link", "show", dev], { encoding: "utf8" }).stdout) as Json[])[0]!.mtu as number;
+    const ns = `skiff-${NAME}-agent-1`;
+    assert.equal(mtu(ns, "skiff.1"), mtu(ns, "eth0") - 50);
+    assert.equal((await kubectl.ok(["exec", "client", "--", "cat", "/sys/class/net/eth0/mtu"])).trim(), String(mtu(ns, "eth0") - 50));
     await kubectl.ok(["expose", "pod", "echo", "--port=9000", "--type=NodePort", "--name=echo"]);
     assert.equal(await from("echo.default.svc.cluster.local"), "across\n");
     const nodePort = (await json(["get", "service", "echo"])).spec.ports[0].nodePort as number;
