@@ -5,3 +5,4 @@
 export { NodeNetwork, peerOf, BACKEND_ANNOTATION, PUBLIC_IP_ANNOTATION, VTEP_MAC_ANNOTATION, DEFAULT_CLUSTER_CIDR, type NodeNetworkOptions } from "./node-network.js";
 export { Overlay, VXLAN_DEVICE, VXLAN_PORT, VXLAN_VNI, cleanupOverlay, interfaceOf, linkOf, networkAddress, podMTU, VXLAN_OVERHEAD, type NetworkBackend, type Peer, type OverlayOptions } from "./overlay.js";
 export { runInNamespace, runOnHost, type Runner, type CommandResult } from "./commands.js";
+export { chooseNodeIP, detectNodeIP, type NodeIPInputs } from "./node-ip.js";
