@@ -46,6 +46,12 @@ export function serversFromEndpoints(endpoints: Endpoints): string[] {
   return out;
 }
 
+/** host and port of "host:port" or "[v6]:port". */
+export function splitHostPort(target: string): { host: string; port: number } | undefined {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(target);
+  return m ? { host: m[1]!, port: Number(m[2]) } : undefined;
+}
+
 export class ServerLoadBalancer {
   private servers: string[];
   /** The server the last dial reached: new connections try it first. */
@@ -176,10 +182,10 @@ export class ServerLoadBalancer {
   }
 
   private dialOne(target: string): Promise<Socket | undefined> {
-    const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(target);
-    if (!m) return Promise.resolve(undefined);
+    const to = splitHostPort(target);
+    if (!to) return Promise.resolve(undefined);
     return new Promise((resolve) => {
-      const socket = connect({ host: m[1]!, port: Number(m[2]) });
+      const socket = connect(to);
       const fail = () => { socket.destroy(); resolve(undefined); };
       socket.setTimeout(this.options.dialTimeoutMs ?? 5_000, fail);
       socket.once("error", fail);

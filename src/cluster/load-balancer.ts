@@ -11,15 +11,15 @@
 import { readFileSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
-import { ServerLoadBalancer } from "../agent/index.js";
+import { ServerLoadBalancer, splitHostPort } from "../agent/index.js";
 import { API_PORT, type ClusterState } from "./topology.js";
 
 /** Whether the API server at host:port answers /readyz with 200 within timeoutMs. */
 export function apiServerReady(target: string, ca: string, timeoutMs = 2_000): Promise<boolean> {
-  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(target);
-  if (!m) return Promise.resolve(false);
+  const to = splitHostPort(target);
+  if (!to) return Promise.resolve(false);
   return new Promise((resolve) => {
-    const req = request({ host: m[1], port: Number(m[2]), path: "/readyz", ca, timeout: timeoutMs }, (res) => {
+    const req = request({ ...to, path: "/readyz", ca, timeout: timeoutMs }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });
