@@ -14,7 +14,7 @@ import {
 import { ClusterDns, CLUSTER_DNS_ADDRESS_ANNOTATION, CLUSTER_DNS_IP, CLUSTER_DNS_PORT } from "../dns/index.js";
 import { IptablesProxier, NftablesProxier, TABLE, UserspaceProxier, iptablesAvailable, loopbackAlias, nftAvailable } from "../proxy/index.js";
 import { IngressController } from "../ingress/index.js";
-import { NodeNetwork, VXLAN_DEVICE, interfaceOf, type NetworkBackend } from "../network/index.js";
+import { NodeNetwork, VXLAN_DEVICE, interfaceOf, linkOf, podMTU, type NetworkBackend } from "../network/index.js";
 import type { Registry } from "../metrics/index.js";
 
 export type RuntimeChoice = "auto" | "cri" | "process" | "none";
@@ -159,6 +159,14 @@ async function startNodeNetworking(clients: AgentClients, kubelet: Kubelet, opti
 /** The node's DNS server and proxier, each set once made (their metrics are served from then on, even should starting fail). */
 interface NodeNetworking { dns?: ClusterDns; proxier?: NftablesProxier | IptablesProxier }
 
+/** The pods' MTU when a pod network between nodes carries them: from the MTU of the --node-ip interface. */
+function podNetworkMTU(options: AgentOptions): number | undefined {
+  const backend = options.networkBackend ?? "vxlan";
+  if (backend === "none" || !options.nodeIP) return undefined;
+  const mtu = linkOf(options.nodeIP)?.mtu;
+  return mtu ? podMTU(backend, mtu) : undefined;
+}
+
 /**
  * The overlay to the other nodes' pods, once this node has its pod CIDR; the
  * interfaces its pod traffic leaves by, for the proxy's guard. A failure is
@@ -177,7 +185,7 @@ async function startPodNetworkBetweenNodes(client: Client, nodeName: string, pod
     options.log("no pod network between nodes: no interface of this machine has the --node-ip address", { nodeIP: options.nodeIP });
     return { podInterfaces: [] };
   }
-  const network = new NodeNetwork(client, { nodeName, backend, publicIP: options.nodeIP, podCIDR, log: options.log });
+  const network = new NodeNetwork(client, { nodeName, backend, publicIP: options.nodeIP, podCIDR, mtu: podNetworkMTU(options), log: options.log });
   try {
     await network.start(signal);
     return { network, podInterfaces };
@@ -222,7 +230,7 @@ export async function startAgent(clients: AgentClients, options: AgentOptions, s
     nodeName, rootDir: join(agentDir, "kubelet"), runtime, kubeletPort: options.kubeletPort, kubeletVersion: options.kubeletVersion, log: options.log,
     onPodCIDR: async (podCIDR) => {
       nodePodCIDR = podCIDR;
-      const net = { bridge: options.bridge, podCIDR, gateway: gatewayOf(podCIDR) };
+      const net = { bridge: options.bridge, podCIDR, gateway: gatewayOf(podCIDR), mtu: podNetworkMTU(options) };
       rememberIpForward(join(agentDir, "ip_forward.orig"));
       enableIpForward();
       ensureBridge(net);

@@ -7,4 +7,4 @@
  */
 export { chooseRuntime, networkBackendFlag, proxyMode, startAgent, type AgentClients, type AgentOptions, type ProxyModeChoice, type RunningAgent, type RuntimeChoice } from "./agent.js";
 export { cleanupNode } from "./cleanup.js";
-export { ServerLoadBalancer, serversFromEndpoints } from "./server-load-balancer.js";
+export { ServerLoadBalancer, serversFromEndpoints, splitHostPort } from "./server-load-balancer.js";

@@ -45,6 +45,38 @@ describe("ServerLoadBalancer", () => {
     }
   });
 
+  it("takes out a server that fails its health check, cuts its connections, and puts it back when it passes", async () => {
+    const a = await namedServer("a");
+    const b = await namedServer("b");
+    // a holds its connections open until they are cut, as an API server's watch does.
+    const held = createServer(() => {});
+    await new Promise<void>((resolve) => held.listen(0, "127.0.0.1", () => resolve()));
+    const heldAddress = `127.0.0.1:${(held.address() as { port: number }).port}`;
+    const sick = new Set<string>();
+    const lb = new ServerLoadBalancer({ defaultServer: heldAddress, healthCheck: async (s) => !sick.has(s), healthIntervalMs: 60_000 });
+    const url = await lb.start();
+    try {
+      lb.setServers([heldAddress, a.address, b.address]);
+      const cut = read(url);
+      await new Promise((r) => setTimeout(r, 100));
+      sick.add(heldAddress);
+      await lb.checkHealth();
+      assert.equal(await cut, "", "the connection through the unhealthy server is cut");
+      assert.deepEqual(lb.healthy(), [a.address, b.address]);
+      assert.equal(await read(url), "a", "an unhealthy server is not dialled while a healthy one is left");
+      sick.add(a.address);
+      sick.add(b.address);
+      await lb.checkHealth();
+      assert.equal(await read(url), "a", "with none healthy, every server is still tried");
+      sick.clear();
+      await lb.checkHealth();
+      assert.deepEqual(lb.healthy(), [heldAddress, a.address, b.address], "each is put back when it passes");
+    } finally {
+      await lb.stop();
+      for (const s of [a.server, b.server, held]) s.close();
+    }
+  });
+
   it("takes the servers from the kubernetes Endpoints' https port", () => {
     assert.deepEqual(serversFromEndpoints({
       subsets: [{ addresses: [{ ip: "10.0.0.1" }, { ip: "fd00::2" }], ports: [{ name: "https", port: 6443, protocol: "TCP" }] }],

@@ -17,6 +17,18 @@ describe("a local cluster's topology", () => {
     assert.notEqual(topology("other", 3, 0, "/d").bridge, t.bridge);
   });
 
+  it("gives three servers an address, a host link and an etcd member each", () => {
+    const t = topology("ha", 4, 1, "/d", 3);
+    assert.deepEqual(t.nodes.map((n) => [n.name, n.role, n.ip, n.hostLink.slice(-2), n.etcd?.clientURL]), [
+      ["ha-server-1", "server", "172.30.4.2", "v0", "http://172.30.4.2:2379"],
+      ["ha-server-2", "server", "172.30.4.3", "v1", "http://172.30.4.3:2379"],
+      ["ha-server-3", "server", "172.30.4.4", "v2", "http://172.30.4.4:2379"],
+      ["ha-agent-1", "agent", "172.30.4.10", "v3", undefined],
+    ]);
+    assert.equal(t.nodes[0]!.etcd!.dataDir, "/d/ha-server-1-etcd");
+    assert.equal(t.nodes[0]!.netns, "skiff-ha-server-1");
+  });
+
   it("picks a /24 that no address and no other cluster uses", () => {
     assert.equal(freeOctet(["127.0.0.1", "172.30.0.1", "10.0.0.5"], new Set([1])), 2);
     assert.equal(freeOctet([], new Set()), 0);

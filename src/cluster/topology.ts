@@ -9,7 +9,21 @@ import { createHash } from "node:crypto";
 
 export type NodeRole = "server" | "agent";
 
-export interface ClusterNode {
+/** A process the cluster started: its pid, and the directory its command line names (how it is told from a reused pid). */
+export interface ClusterProcess {
+  dataDir: string;
+  log: string;
+  pid?: number;
+}
+
+/** One member of the cluster's etcd, in its server's namespace at the server's address. */
+export interface EtcdMember extends ClusterProcess {
+  name: string;
+  clientURL: string;
+  peerURL: string;
+}
+
+export interface ClusterNode extends ClusterProcess {
   name: string;
   role: NodeRole;
   /** The node's network namespace, /run/netns/<netns>. */
@@ -17,9 +31,8 @@ export interface ClusterNode {
   /** The host's end of the node's veth, on the cluster bridge. */
   hostLink: string;
   ip: string;
-  dataDir: string;
-  log: string;
-  pid?: number;
+  /** With several servers: the etcd member beside this server. */
+  etcd?: EtcdMember;
 }
 
 export interface ClusterState {
@@ -31,8 +44,14 @@ export interface ClusterState {
   dataDir: string;
   kubeconfig: string;
   nodes: ClusterNode[];
+  /** With several servers: the TCP load balancer on loopback over their API ports, that the kubeconfig names. */
+  loadBalancer?: ClusterProcess & { port: number };
   createdAt: string;
 }
+
+export const API_PORT = 6443;
+export const ETCD_CLIENT_PORT = 2379;
+export const ETCD_PEER_PORT = 2380;
 
 const NAME = /^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/;
 
@@ -40,8 +59,11 @@ export function validateClusterName(name: string): string | undefined {
   return NAME.test(name) ? undefined : `invalid cluster name ${JSON.stringify(name)}: at most 32 lower-case letters, digits and '-', starting and ending with a letter or digit`;
 }
 
-/** The cluster's nodes and links, for the /24 172.30.<octet>.0. */
-export function topology(name: string, octet: number, agents: number, dataDir: string): Omit<ClusterState, "kubeconfig" | "createdAt"> {
+/**
+ * The cluster's nodes and links, for the /24 172.30.<octet>.0: the servers from .2 (one is NAME-server, several
+ * NAME-server-1…, each with an etcd member), the agents from .10.
+ */
+export function topology(name: string, octet: number, agents: number, dataDir: string, servers = 1): Omit<ClusterState, "kubeconfig" | "createdAt"> {
   const id = createHash("sha256").update(name).digest("hex").slice(0, 6);
   const net = `172.30.${octet}`;
   const node = (role: NodeRole, index: number, nodeName: string, ip: string): ClusterNode => ({
@@ -51,8 +73,15 @@ export function topology(name: string, octet: number, agents: number, dataDir: s
   return {
     name, bridge: `skc${id}`, gateway: `${net}.1`, subnet: `${net}.0/24`, dataDir,
     nodes: [
-      node("server", 0, `${name}-server`, `${net}.2`),
-      ...Array.from({ length: agents }, (_, i) => node("agent", i + 1, `${name}-agent-${i + 1}`, `${net}.${10 + i}`)),
+      ...(servers === 1 ? [node("server", 0, `${name}-server`, `${net}.2`)] : Array.from({ length: servers }, (_, i) => {
+        const n = node("server", i, `${name}-server-${i + 1}`, `${net}.${2 + i}`);
+        n.etcd = {
+          name: n.name, dataDir: `${dataDir}/${n.name}-etcd`, log: `${dataDir}/${n.name}-etcd.log`,
+          clientURL: `http://${n.ip}:${ETCD_CLIENT_PORT}`, peerURL: `http://${n.ip}:${ETCD_PEER_PORT}`,
+        };
+        return n;
+      })),
+      ...Array.from({ length: agents }, (_, i) => node("agent", servers + i, `${name}-agent-${i + 1}`, `${net}.${10 + i}`)),
     ],
   };
 }

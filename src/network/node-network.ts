@@ -26,6 +26,8 @@ export interface NodeNetworkOptions {
   publicIP: string;
   podCIDR: string;
   clusterCIDR?: string;
+  /** vxlan: the device's MTU (the Overlay's default otherwise). */
+  mtu?: number;
   run?: Runner;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -45,7 +47,7 @@ export class NodeNetwork {
   constructor(private readonly client: Client, private readonly options: NodeNetworkOptions) {
     this.overlay = new Overlay({
       backend: options.backend, publicIP: options.publicIP, podCIDR: options.podCIDR,
-      clusterCIDR: options.clusterCIDR ?? DEFAULT_CLUSTER_CIDR, run: options.run, log: options.log,
+      clusterCIDR: options.clusterCIDR ?? DEFAULT_CLUSTER_CIDR, mtu: options.mtu, run: options.run, log: options.log,
     });
   }
 

@@ -22,6 +22,18 @@ export type NetworkBackend = "vxlan" | "host-gw";
 export const VXLAN_DEVICE = "skiff.1";
 export const VXLAN_VNI = 1;
 export const VXLAN_PORT = 8472;
+/** What VXLAN over IPv4 adds to each packet: outer Ethernet 14, IPv4 20, UDP 8, VXLAN 8 (flannel's figure). */
+export const VXLAN_OVERHEAD = 50;
+
+/**
+ * The MTU of the pod network, as flannel derives it: the MTU of the interface that carries the
+ * overlay (the one holding the node's address) less VXLAN's headers for vxlan, that MTU itself for
+ * host-gw (pod packets leave unencapsulated). The vxlan device and every pod's veth take it, so that
+ * pods never send packets that must fragment across nodes.
+ */
+export function podMTU(backend: NetworkBackend, linkMTU: number): number {
+  return backend === "vxlan" ? linkMTU - VXLAN_OVERHEAD : linkMTU;
+}
 
 export interface Peer {
   name: string;
@@ -37,6 +49,8 @@ export interface OverlayOptions {
   publicIP: string;
   podCIDR: string;
   clusterCIDR: string;
+  /** vxlan: the device's MTU (default podMTU of the publicIP interface's MTU, 1450 when it is not found). */
+  mtu?: number;
   run?: Runner;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -65,8 +79,8 @@ export class Overlay {
     if (!run("ip", ["link", "show", VXLAN_DEVICE]).ok) {
       must(run, "ip", ["link", "add", VXLAN_DEVICE, "type", "vxlan", "id", String(VXLAN_VNI), "local", this.options.publicIP, "dstport", String(VXLAN_PORT), "nolearning"]);
     }
-    // 50 bytes of VXLAN, UDP, IP and Ethernet headers below a 1500-byte underlay.
-    must(run, "ip", ["link", "set", VXLAN_DEVICE, "mtu", "1450", "up"]);
+    const mtu = this.options.mtu ?? podMTU("vxlan", linkOf(this.options.publicIP, run)?.mtu ?? 1500);
+    must(run, "ip", ["link", "set", VXLAN_DEVICE, "mtu", String(mtu), "up"]);
     must(run, "ip", ["addr", "replace", `${networkAddress(this.options.podCIDR)}/32`, "dev", VXLAN_DEVICE]);
     const shown = JSON.parse(must(run, "ip", ["-j", "link", "show", VXLAN_DEVICE])) as { address?: string }[];
     const vtepMAC = shown[0]?.address;
@@ -144,10 +158,16 @@ export function cleanupOverlay(clusterCIDR: string, run: Runner = runOnHost): vo
   run("ip", ["route", "flush", "root", clusterCIDR, "proto", "boot"]);
 }
 
-/** The interface that holds an address of this machine, for the host-gw backend's pod traffic. */
-export function interfaceOf(address: string, run: Runner = runOnHost): string | undefined {
+/** The interface that holds an address of this machine, and its MTU. */
+export function linkOf(address: string, run: Runner = runOnHost): { ifname: string; mtu?: number } | undefined {
   const r = run("ip", ["-j", "addr", "show"]);
   if (!r.ok) return undefined;
-  const links = JSON.parse(r.out) as { ifname: string; addr_info?: { local?: string }[] }[];
-  return links.find((l) => l.addr_info?.some((a) => a.local === address))?.ifname;
+  const links = JSON.parse(r.out) as { ifname: string; mtu?: number; addr_info?: { local?: string }[] }[];
+  const link = links.find((l) => l.addr_info?.some((a) => a.local === address));
+  return link && { ifname: link.ifname, mtu: link.mtu };
+}
+
+/** The interface that holds an address of this machine, for the host-gw backend's pod traffic. */
+export function interfaceOf(address: string, run: Runner = runOnHost): string | undefined {
+  return linkOf(address, run)?.ifname;
 }

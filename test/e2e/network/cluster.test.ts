@@ -10,7 +10,7 @@
  * @exclusive: uses the machine's containers, networking or fixed ports; the test runner runs it apart.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -19,24 +19,12 @@ import { after, before, describe, it } from "node:test";
 import { criUnavailableReason } from "../../../src/kubelet/runtime/cri/containerd.js";
 import { BUSYBOX_IMAGE } from "../../../src/kubelet/images/build.js";
 import { eventually, kubectlFor, runningPodIP } from "../../helpers/kubectl.js";
-import { repoRoot } from "../../helpers/skiff-server.js";
+import { skiffCommand as skiff } from "../../helpers/skiff-command.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- kubectl's JSON output
 
 const unavailable = criUnavailableReason();
 const NAME = `t${process.pid % 100000}`;
-
-/** skiff with these arguments, to its end: exit code and everything it printed. */
-function skiff(args: string[], timeoutMs = 240_000): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(repoRoot, "bin", "skiff.js"), ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
-    child.stderr.on("data", (d: Buffer) => { out += d.toString(); });
-    const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
-    child.once("exit", (code) => { clearTimeout(timer); resolve({ code, out }); });
-  });
-}
 
 /** What a TCP server at host:port says to a connection that sends nothing. */
 function readFrom(host: string, port: number): Promise<string> {
@@ -109,6 +97,11 @@ describe("skiff cluster", { skip: unavailable ?? false }, () => {
       return r!.stdout;
     };
     assert.equal(await from(echoIP), "across\n");
+    // The overlay's MTU, as flannel's: the node interface's less VXLAN's 50 bytes, on the vxlan device and the pods' veths alike.
+    const mtu = (ns: string, dev: string) => (JSON.parse(spawnSync("ip", ["-n", ns, "-j", "link", "show", dev], { encoding: "utf8" }).stdout) as Json[])[0]!.mtu as number;
+    const ns = `skiff-${NAME}-agent-1`;
+    assert.equal(mtu(ns, "skiff.1"), mtu(ns, "eth0") - 50);
+    assert.equal((await kubectl.ok(["exec", "client", "--", "cat", "/sys/class/net/eth0/mtu"])).trim(), String(mtu(ns, "eth0") - 50));
     await kubectl.ok(["expose", "pod", "echo", "--port=9000", "--type=NodePort", "--name=echo"]);
     assert.equal(await from("echo.default.svc.cluster.local"), "across\n");
     const nodePort = (await json(["get", "service", "echo"])).spec.ports[0].nodePort as number;

@@ -9,7 +9,13 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-export interface PodNetwork { bridge: string; podCIDR: string; gateway: string }
+export interface PodNetwork {
+  bridge: string;
+  podCIDR: string;
+  gateway: string;
+  /** The MTU of the bridge and the pods' veths (the pod network between nodes sets it; the plugin's default otherwise). */
+  mtu?: number;
+}
 
 export function gatewayOf(podCIDR: string): string {
   const [addr] = podCIDR.split("/");
@@ -24,7 +30,7 @@ export function cniConflist(net: PodNetwork, ipamDataDir: string): string {
     name: "skiff",
     plugins: [
       {
-        type: "bridge", bridge: net.bridge, isGateway: true, ipMasq: false, hairpinMode: true,
+        type: "bridge", bridge: net.bridge, isGateway: true, ipMasq: false, hairpinMode: true, ...(net.mtu ? { mtu: net.mtu } : {}),
         ipam: { type: "host-local", ranges: [[{ subnet: net.podCIDR, gateway: net.gateway }]], routes: [{ dst: "0.0.0.0/0" }], dataDir: ipamDataDir },
       },
       { type: "portmap", capabilities: { portMappings: true } },

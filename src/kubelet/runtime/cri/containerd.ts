@@ -6,7 +6,7 @@
  * start adopts them.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CriClient } from "./cri-client.js";
@@ -21,6 +21,8 @@ export interface ContainerdPaths {
   config: string;
   cniConfDir: string;
   log: string;
+  /** The pid of the containerd last started here, to end one that outlived a killed Skiff. */
+  pidFile: string;
 }
 
 export function containerdPaths(dataDir: string): ContainerdPaths {
@@ -33,6 +35,7 @@ export function containerdPaths(dataDir: string): ContainerdPaths {
     config: join(base, "config.toml"),
     cniConfDir: join(dataDir, "agent", "cni", "net.d"),
     log: join(base, "containerd.log"),
+    pidFile: join(base, "containerd.pid"),
   };
 }
 
@@ -97,6 +100,7 @@ export class Containerd {
   async start(): Promise<CriClient> {
     for (const dir of [this.paths.root, this.paths.state, this.paths.cniConfDir]) mkdirSync(dir, { recursive: true });
     writeFileSync(this.paths.config, configToml(this.paths));
+    await this.endOrphan();
     this.spawn();
     const cri = new CriClient(this.paths.socket);
     const deadline = Date.now() + 60_000;
@@ -111,12 +115,41 @@ export class Containerd {
     }
   }
 
+  /**
+   * A Skiff that was SIGKILLed leaves its containerd running (nothing reaps it): the one the pid file
+   * names, if it still runs this data directory's configuration, is ended so that a new one takes the
+   * socket (and `skiff killall` leaves no containerd behind). The shims live on, as on any restart.
+   */
+  private async endOrphan(): Promise<void> {
+    let pid: number;
+    try {
+      pid = Number(readFileSync(this.paths.pidFile, "utf8").trim());
+    } catch {
+      return;
+    }
+    const ours = () => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes(this.paths.config);
+      } catch {
+        return false;
+      }
+    };
+    if (!pid || !ours()) return;
+    this.log("ending the containerd a previous run left", { pid });
+    process.kill(pid, "SIGTERM");
+    const deadline = Date.now() + 10_000;
+    while (ours() && Date.now() < deadline) await sleep(100);
+    if (ours()) process.kill(pid, "SIGKILL");
+    while (ours()) await sleep(100);
+  }
+
   private spawn(): void {
     const out = createWriteStream(this.paths.log, { flags: "a" });
     const child = spawn("containerd", ["--config", this.paths.config], { stdio: ["ignore", "pipe", "pipe"] });
     child.stdout!.pipe(out);
     child.stderr!.pipe(out);
     this.child = child;
+    if (child.pid) writeFileSync(this.paths.pidFile, `${child.pid}\n`);
     // Skiff dying of an error must not leave its containerd behind (the shims, and so the pods, stay).
     const reap = () => child.kill("SIGTERM");
     process.once("exit", reap);
