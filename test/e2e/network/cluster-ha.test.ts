@@ -7,6 +7,8 @@
  * and a Deployment still scales (its pods run on the agent, which fails over
  * to a live server). `skiff cluster delete` leaves no namespace, bridge or
  * process. As root, with the cri runtime and Debian's etcd.
+ *
+ * @exclusive: uses the machine's containers, networking or fixed ports; the test runner runs it apart.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
