@@ -9,7 +9,7 @@
 import { setMaxListeners } from "node:events";
 import { StatsProvider } from "./stats/summary.js";
 import { CadvisorCollector } from "./stats/cadvisor-collector.js";
-import { podCgroupParent } from "./kuberuntime/pod-config.js";
+import { podCgroupParent, QOS_CGROUPS } from "./kuberuntime/pod-config.js";
 import { SANDBOX_IMAGE } from "./runtime/cri/containerd.js";
 import { join } from "node:path";
 import { mkdirSync } from "node:fs";
@@ -127,6 +127,7 @@ export class Kubelet {
     this.cadvisor = new CadvisorCollector({
       runtime: options.runtime, sandboxImage: SANDBOX_IMAGE,
       podCgroup: (uid) => { const pod = this.podsByUid.get(uid); return pod && podCgroupParent(pod); },
+      nodeCgroups: ["/", ...QOS_CGROUPS], rootFsPath: options.rootDir,
     });
     this.prober = new ProberManager(options.runtime, {
       onResult: (pod) => this.enqueue(String(pod.metadata.uid)),

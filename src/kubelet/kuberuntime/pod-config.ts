@@ -61,10 +61,16 @@ export function qosClass(pod: Pod): string {
   return guaranteed ? "Guaranteed" : "Burstable";
 }
 
+/** The parent of all pods' cgroups (upstream's kubepods), with the Burstable and BestEffort classes' cgroups under it. */
+export const PODS_CGROUP = "/skiff";
+
+/** The cgroups the kubelet's pods live under: the pods' root, then the QoS classes' that have one (Guaranteed pods sit in the root). */
+export const QOS_CGROUPS = [PODS_CGROUP, `${PODS_CGROUP}/burstable`, `${PODS_CGROUP}/besteffort`];
+
 /** The pod's cgroup: pods of a QoS class share a parent cgroup, as upstream's kubepods hierarchy. */
 export function podCgroupParent(pod: Pod): string {
   const qos = qosClass(pod).toLowerCase();
-  return `/skiff/${qos === "guaranteed" ? "" : qos + "/"}pod${pod.metadata.uid}`;
+  return `${PODS_CGROUP}/${qos === "guaranteed" ? "" : qos + "/"}pod${pod.metadata.uid}`;
 }
 
 export function sandboxConfig(pod: Pod, attempt: number, logsDir: string, dns: DnsSettings): PodSandboxConfig {

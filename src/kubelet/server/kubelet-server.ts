@@ -138,7 +138,7 @@ export class KubeletServer {
     if (path === "/metrics/cadvisor" && req.method === "GET") {
       const containers = await cadvisorContainersOf(this.kubelet.cadvisor, (err) =>
         this.kubelet.options.log("Couldn't get containers", { err: String((err as Error)?.message ?? err) }));
-      return serveExposition(res, renderConstFamilies(cadvisorMetrics(containers)));
+      return serveExposition(res, renderConstFamilies(cadvisorMetrics(containers, Date.now(), this.kubelet.cadvisor.machine())));
     }
     if (path === "/metrics/probes" && req.method === "GET") return serveMetrics(res, [this.kubelet.proberMetrics.registry]);
     if (path === "/stats/summary" && req.method === "GET") {

@@ -3,12 +3,15 @@
  * runc, CNI), read through the API server's node proxy as Prometheus'
  * kubernetes-cadvisor job reads it: what the container did (memory it
  * filled, CPU it burned, bytes sent to it) shows in cAdvisor's families, and
- * agrees with what kubectl and the container itself report. Needs root and
- * Debian's containerd, runc and containernetworking-plugins.
+ * agrees with what kubectl and the container itself report; its CPU limit
+ * shows as cAdvisor's spec and throttling; the node's own cgroup and the
+ * machine's CPUs are there for node dashboards. Needs root and Debian's
+ * containerd, runc and containernetworking-plugins.
  *
  * @exclusive: uses the machine's containers, networking or fixed ports; the test runner runs it apart.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { connect } from "node:net";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -51,12 +54,13 @@ describe("the kubelet's /metrics/cadvisor with containerd", { skip: unavailable 
   after(async () => { await removeNode(server, dataDir, BRIDGE); });
 
   it("reports a running container's memory, CPU, processes and limit, and its pod's network on the sandbox, as cAdvisor labels them", async () => {
-    // 20 MiB in tmpfs (page cache the container is charged for), a busy loop, and a listener for the bytes the test sends.
+    // 20 MiB in tmpfs (page cache the container is charged for), 2 MiB in its writable layer, a busy loop held to
+    // a fifth of a CPU, and a listener for the bytes the test sends. The CPU request below the limit keeps it Burstable.
     await kubectl.ok(["apply", "-f", "-"], { input: JSON.stringify({
       apiVersion: "v1", kind: "Pod", metadata: { name: "stats" },
       spec: { containers: [{
-        name: "work", image: BUSYBOX_IMAGE, resources: { limits: { memory: "64Mi" } },
-        command: ["sh", "-c", "dd if=/dev/zero of=/dev/shm/fill bs=1M count=20 2>/dev/null; (while :; do :; done) & nc -l -p 8080 > /dev/null; sleep 3600"],
+        name: "work", image: BUSYBOX_IMAGE, resources: { requests: { cpu: "100m" }, limits: { memory: "64Mi", cpu: "200m" } },
+        command: ["sh", "-c", "dd if=/dev/zero of=/dev/shm/fill bs=1M count=20 2>/dev/null; dd if=/dev/zero of=/layer bs=1M count=2 2>/dev/null; (while :; do :; done) & nc -l -p 8080 > /dev/null; sleep 3600"],
       }] },
     }) });
     await kubectl.ok(["wait", "--for=condition=Ready", "pod/stats", "--timeout=60s"]);
@@ -85,8 +89,40 @@ describe("the kubelet's /metrics/cadvisor with containerd", { skip: unavailable 
     const started = sample(first, "container_start_time_seconds", work)!.value;
     const startedAt = Date.parse(pod.status.containerStatuses[0].state.running.startedAt) / 1000;
     assert.ok(Math.abs(started - startedAt) < 5, `container_start_time_seconds ${started} against startedAt ${startedAt}`);
-    // The pod's own cgroup holds all of its containers.
+    // The pod's own cgroup holds all of its containers; its QoS class's and the node's root cgroup hold the pod.
     assert.ok(sample(first, "container_memory_usage_bytes", { container: "", pod: "stats", id: `/skiff/burstable/pod${pod.metadata.uid}` })!.value >= usage);
+    const node = { container: "", pod: "", namespace: "", image: "", name: "" };
+    assert.ok(sample(first, "container_memory_usage_bytes", { ...node, id: "/skiff/burstable" })!.value >= usage, "the Burstable class's cgroup");
+    assert.ok(sample(first, "container_memory_working_set_bytes", { ...node, id: "/" })!.value > usage, "the root cgroup: the whole node");
+    assert.ok(sample(first, "container_cpu_usage_seconds_total", { ...node, id: "/", cpu: "total" })!.value > cpu.value);
+    assert.ok(sample(first, "container_fs_limit_bytes", { ...node, id: "/" })!.value > 0, "the data directory's filesystem on the root");
+
+    // The CPU limit as the kernel holds it: a CFS quota of 200m of the 100 ms period, and shares from the request.
+    assert.equal(sample(first, "container_spec_cpu_period", work)?.value, 100_000);
+    assert.equal(sample(first, "container_spec_cpu_quota", work)?.value, 20_000, "0.2 CPU × the period");
+    assert.equal(sample(first, "container_spec_cpu_shares", work)?.value, 102, "100m as shares");
+    const periods = sample(first, "container_cpu_cfs_periods_total", work)!.value;
+    assert.ok(periods > 0, "a busy container with a quota counts enforcement periods");
+
+    // The machine's CPUs as the node counts them.
+    const cores = sample(first, "machine_cpu_cores", {})!;
+    assert.equal(cores.value, Number(execFileSync("nproc", { encoding: "utf8" }).trim()));
+    assert.equal(sample(first, "machine_memory_bytes", {})!.value > usage, true);
+    assert.match(first, /^machine_cpu_cores\{boot_id="[^"]+",machine_id="[^"]*",system_uuid="[^"]*"\} /m);
+
+    // The writable layer's 2 MiB, as containerd measures the container's snapshot (it refreshes every few seconds),
+    // and periods that went on elapsing meanwhile.
+    const layer = await eventually(async () => {
+      const text = await scrape();
+      const grown = (sample(text, "container_cpu_cfs_periods_total", work)?.value ?? 0) > periods;
+      return grown && (sample(text, "container_fs_usage_bytes", work)?.value ?? 0) >= 2 * MiB ? text : undefined;
+    }, 30_000, 1_000) as string;
+    const device = /^container_fs_usage_bytes\{container="work",device="([^"]*)"/m.exec(layer)?.[1];
+    assert.ok(device, `the snapshotter's filesystem names a device\n${layer.split("\n").filter((l) => l.startsWith("container_fs_usage")).join("\n")}`);
+    assert.ok(sample(layer, "container_fs_limit_bytes", work)!.value > 2 * MiB);
+    assert.ok(sample(layer, "container_cpu_cfs_periods_total", work)!.value > periods, "periods keep elapsing");
+    assert.ok(sample(layer, "container_cpu_cfs_throttled_periods_total", work)!.value > 0, "a busy loop over its quota is throttled");
+    assert.ok(sample(layer, "container_cpu_cfs_throttled_seconds_total", work)!.value > 0);
 
     // A megabyte sent to the pod: counted on its sandbox's eth0 (no container name, the pause image), as the pod's own /proc/net/dev counts it.
     await new Promise<void>((resolve, reject) => {
@@ -106,5 +142,6 @@ describe("the kubelet's /metrics/cadvisor with containerd", { skip: unavailable 
     assert.ok(sample(second, "container_network_transmit_bytes_total", eth0)!.value > 0, "the TCP acknowledgements");
     assert.equal(sample(second, "container_network_receive_bytes_total", { ...work }), undefined, "network is the pod's, reported once");
     assert.ok(sample(second, "container_cpu_usage_seconds_total", { ...work, cpu: "total" })!.value > cpu.value, "the busy loop's CPU keeps counting");
+
   });
 });

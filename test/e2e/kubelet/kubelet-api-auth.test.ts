@@ -207,8 +207,9 @@ spec:
     assert.ok(Number(series(probes, "process_start_time_seconds")![1]) > 0);
     assert.equal(JSON.parse(await admin.ok(["get", "pod", "busy", "-o", "json"])).status.containerStatuses[0].ready, true);
 
-    // The process runtime's containers have no cgroups of their own: the path answers, with nothing to report but a scrape that worked.
+    // The process runtime's containers have no cgroups of their own: the path answers with the node's (the root's) and a scrape that worked.
     const cadvisor = await raw("metrics/cadvisor");
+    assert.match(cadvisor, /^container_memory_usage_bytes\{container="",id="\/",image="",name="",namespace="",pod=""\} \d/m);
     assert.match(cadvisor, /^# HELP container_scrape_error 1 if there was an error while getting container metrics, 0 otherwise$/m);
     assert.match(cadvisor, /^container_scrape_error 0$/m);
   });

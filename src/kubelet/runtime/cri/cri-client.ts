@@ -98,6 +98,8 @@ export interface ContainerStats {
   attributes: { id: string; metadata: { name: string; attempt: number } };
   cpu?: { timestamp: number; usageCoreNanoSeconds?: { value: number } | null; usageNanoCores?: { value: number } | null } | null;
   memory?: { timestamp: number; workingSetBytes?: { value: number } | null; usageBytes?: { value: number } | null; rssBytes?: { value: number } | null } | null;
+  /** The container's writable layer: its snapshot's usage (containerd refreshes it every few seconds) on the snapshotter's filesystem. */
+  writableLayer?: { timestamp: number; fsId?: { mountpoint: string } | null; usedBytes?: { value: number } | null; inodesUsed?: { value: number } | null } | null;
 }
 
 function protoPath(): string {
