@@ -7,7 +7,7 @@
  * param changed, and removed.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -15,7 +15,8 @@ import { eventually, kubectlFor } from "../../helpers/kubectl.js";
 import { repoRoot, startServer, type RunningServer } from "../../helpers/skiff-server.js";
 
 const fixture = (name: string) => join(repoRoot, "test/e2e/validating-admission-policy", name);
-const auditLog = join(mkdtempSync(join(tmpdir(), "skiff-e2e-vap-")), "audit.log");
+const scratch = mkdtempSync(join(tmpdir(), "skiff-e2e-vap-"));
+const auditLog = join(scratch, "audit.log");
 type AuditEvent = { verb: string; stage: string; objectRef?: { name?: string }; annotations?: Record<string, string> };
 /** The ResponseComplete event of the create of the named object, once the log has it. */
 const createEvent = (name: string) => eventually(() => (existsSync(auditLog) ? readFileSync(auditLog, "utf8") : "").split("\n").filter(Boolean)
@@ -37,7 +38,10 @@ describe("ValidatingAdmissionPolicy", () => {
     assert.match(out, /validatingadmissionpolicy.admissionregistration.k8s.io\/max-replicas created/);
     assert.match(out, /validatingadmissionpolicybinding.admissionregistration.k8s.io\/max-replicas-binding created/);
   });
-  after(async () => { await server[Symbol.asyncDispose](); });
+  after(async () => {
+    await server?.[Symbol.asyncDispose]();
+    rmSync(scratch, { recursive: true, force: true });
+  });
 
   it("denies what a Deny binding's validations refuse, with upstream's messages", async () => {
     const over = await eventually(async () => {
